@@ -1,0 +1,8 @@
+#include <stdio.h>
+int uniap_cmd_estimate(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "uniap: not implemented yet\n");
+    return 1;
+}

@@ -1,0 +1,187 @@
+/*
+ * evaluate.c - cost tables (allocation) and the plan evaluator: TPI and
+ * per-stage memory of one placement + strategy assignment, exactly the
+ * quantities the solver's MILP minimizes and constrains (see the formulas
+ * at the top of uniap_costmodel.h).
+ */
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "uniap_costmodel.h"
+
+int uniap_cost_table_alloc(uniap_cost_table *t, int deg, int n_strategies, int n_layers)
+{
+    size_t K = (size_t)n_strategies, L = (size_t)n_layers;
+    size_t pairs = (L > 0 ? L - 1 : 0) * K * K;
+
+    memset(t, 0, sizeof(*t));
+    if (deg < 1 || n_strategies < 1 || n_layers < 1)
+        return uniap_err(UNIAP_EINVAL, "cost table: deg %d, %d strategies, %d layers: all must be >= 1",
+                         deg, n_strategies, n_layers);
+    t->deg = deg;
+    t->n_strategies = n_strategies;
+    t->n_layers = n_layers;
+    t->strategies = calloc(K, sizeof(*t->strategies));
+    t->run_of = calloc(L, sizeof(int));
+    t->allowed = malloc(L * K);
+    t->time = calloc(L * K, sizeof(double));
+    t->tail = calloc(L * K, sizeof(double));
+    t->mem_states = calloc(L * K, sizeof(double));
+    t->mem_act = calloc(L * K, sizeof(double));
+    t->mem_peak = calloc(L * K, sizeof(double));
+    t->reshard = calloc(pairs ? pairs : 1, sizeof(double));
+    t->xstage[0] = calloc(pairs ? pairs : 1, sizeof(double));
+    t->xstage[1] = calloc(pairs ? pairs : 1, sizeof(double));
+    t->boundary_spans_nodes = calloc((size_t)deg, 1);
+    if (!t->strategies || !t->run_of || !t->allowed || !t->time || !t->tail || !t->mem_states ||
+        !t->mem_act || !t->mem_peak || !t->reshard || !t->xstage[0] || !t->xstage[1] ||
+        !t->boundary_spans_nodes) {
+        uniap_cost_table_free(t);
+        return uniap_err(UNIAP_ENOMEM, "cost table: out of memory for %d layers x %d strategies",
+                         n_layers, n_strategies);
+    }
+    memset(t->allowed, 1, L * K);
+    return UNIAP_OK;
+}
+
+void uniap_cost_table_free(uniap_cost_table *t)
+{
+    if (!t)
+        return;
+    free(t->strategies);
+    free(t->run_of);
+    free(t->allowed);
+    free(t->time);
+    free(t->tail);
+    free(t->mem_states);
+    free(t->mem_act);
+    free(t->mem_peak);
+    free(t->reshard);
+    free(t->xstage[0]);
+    free(t->xstage[1]);
+    free(t->boundary_spans_nodes);
+    memset(t, 0, sizeof(*t));
+}
+
+void uniap_plan_eval_free(uniap_plan_eval *e)
+{
+    if (!e)
+        return;
+    free(e->stage_compute);
+    free(e->stage_comm);
+    free(e->stage_tail);
+    free(e->stage_mem);
+    memset(e, 0, sizeof(*e));
+}
+
+/* Checks that stage_of is a contiguous, order-preserving placement onto
+ * exactly deg non-empty stages, and every strategy is allowed. */
+static int check_layout(const uniap_cost_table *t, const int *stage_of, const int *strategy_of)
+{
+    int L = t->n_layers, K = t->n_strategies;
+
+    if (stage_of[0] != 0)
+        return uniap_err(UNIAP_EINVAL, "plan: layer 0 is on stage %d, expected stage 0", stage_of[0]);
+    for (int u = 1; u < L; u++) {
+        int d = stage_of[u] - stage_of[u - 1];
+        if (d != 0 && d != 1)
+            return uniap_err(UNIAP_EINVAL,
+                             "plan: layer %d on stage %d follows layer %d on stage %d; stages "
+                             "must be contiguous and in order",
+                             u, stage_of[u], u - 1, stage_of[u - 1]);
+    }
+    if (stage_of[L - 1] != t->deg - 1)
+        return uniap_err(UNIAP_EINVAL, "plan: last layer is on stage %d, expected %d (deg %d)",
+                         stage_of[L - 1], t->deg - 1, t->deg);
+    for (int u = 0; u < L; u++) {
+        int k = strategy_of[u];
+        if (k < 0 || k >= K)
+            return uniap_err(UNIAP_EINVAL, "plan: layer %d: strategy index %d out of range 0..%d",
+                             u, k, K - 1);
+        if (!t->allowed[(size_t)u * K + k])
+            return uniap_err(UNIAP_EINVAL, "plan: layer %d: strategy %s is not valid for it", u,
+                             t->strategies[k].name);
+    }
+    return UNIAP_OK;
+}
+
+int uniap_plan_evaluate(const uniap_cost_table *t, uniap_schedule sched, const int *stage_of,
+                        const int *strategy_of, uniap_plan_eval *out)
+{
+    int L = t->n_layers, K = t->n_strategies, deg = t->deg, c = t->micro_batches;
+    double *act_sum = NULL, *peak_max = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if ((rc = check_layout(t, stage_of, strategy_of)) < 0)
+        return rc;
+
+    out->deg = deg;
+    out->stage_compute = calloc((size_t)deg, sizeof(double));
+    out->stage_comm = calloc((size_t)(deg > 1 ? deg - 1 : 1), sizeof(double));
+    out->stage_tail = calloc((size_t)deg, sizeof(double));
+    out->stage_mem = calloc((size_t)deg, sizeof(double));
+    act_sum = calloc((size_t)deg, sizeof(double));
+    peak_max = calloc((size_t)deg, sizeof(double));
+    if (!out->stage_compute || !out->stage_comm || !out->stage_tail || !out->stage_mem ||
+        !act_sum || !peak_max) {
+        rc = uniap_err(UNIAP_ENOMEM, "plan evaluation: out of memory");
+        goto free_eval;
+    }
+
+    for (int u = 0; u < L; u++) {
+        int i = stage_of[u], k = strategy_of[u];
+        size_t uk = (size_t)u * K + k;
+        out->stage_compute[i] += t->time[uk];
+        out->stage_tail[i] += t->tail[uk];
+        out->stage_mem[i] += t->mem_states[uk];
+        act_sum[i] += t->mem_act[uk];
+        if (t->mem_peak[uk] > peak_max[i])
+            peak_max[i] = t->mem_peak[uk];
+        if (u + 1 < L) {
+            size_t pair = uk * K + strategy_of[u + 1];
+            if (stage_of[u + 1] == i) {
+                out->stage_compute[i] += t->reshard[pair];
+            } else {
+                assert(i < deg - 1);
+                out->stage_comm[i] = t->xstage[t->boundary_spans_nodes[i] ? 1 : 0][pair];
+            }
+        }
+    }
+
+    double sum = 0.0, slowest = 0.0, tail = 0.0;
+    for (int i = 0; i < deg; i++) {
+        sum += out->stage_compute[i];
+        slowest = fmax(slowest, out->stage_compute[i]);
+        tail = fmax(tail, out->stage_tail[i]);
+        out->stage_mem[i] += uniap_inflight(sched, c, deg, i) * act_sum[i] + peak_max[i];
+    }
+    for (int j = 0; j < deg - 1; j++) {
+        sum += out->stage_comm[j];
+        slowest = fmax(slowest, out->stage_comm[j]);
+    }
+    out->tpi = sum + (c - 1) * slowest + tail;
+    out->throughput = out->tpi > 0 ? (double)t->micro_batch * c / out->tpi : 0.0;
+
+    out->feasible = 1;
+    out->worst_stage = -1;
+    for (int i = 0; i < deg; i++) {
+        double excess = out->stage_mem[i] - t->mem_budget;
+        if (excess > 0 && excess > out->worst_excess) {
+            out->feasible = 0;
+            out->worst_stage = i;
+            out->worst_excess = excess;
+        }
+    }
+    rc = UNIAP_OK;
+    goto free_scratch;
+
+free_eval:
+    uniap_plan_eval_free(out);
+free_scratch:
+    free(act_sum);
+    free(peak_max);
+    return rc;
+}

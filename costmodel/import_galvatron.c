@@ -1,0 +1,2 @@
+/* import_galvatron.c: placeholder until its owner lands it (TODO remove). */
+typedef int uniap_placeholder_;

@@ -1,0 +1,110 @@
+/*
+ * fileutil.c - whole-file reads and atomic writes. Output files are always
+ * written under a temporary name beside the final one and renamed into
+ * place only when complete, so an error never leaves a partial file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "uniap_io.h"
+
+int uniap_tmp_name(const char *final_path, char *buf, size_t n)
+{
+    int len = snprintf(buf, n, "%s.tmp.%ld", final_path, (long)getpid());
+    if (len < 0 || (size_t)len >= n)
+        return uniap_err(UNIAP_EINVAL, "%s: path too long", final_path);
+    return UNIAP_OK;
+}
+
+int uniap_commit_file(const char *tmp_path, const char *final_path)
+{
+    int fd = open(tmp_path, O_RDONLY);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+    if (rename(tmp_path, final_path) != 0) {
+        int e = errno;
+        unlink(tmp_path);
+        return uniap_err(UNIAP_EIO, "%s: cannot rename %s into place: %s", final_path, tmp_path,
+                         strerror(e));
+    }
+    return UNIAP_OK;
+}
+
+int uniap_write_file_atomic(const char *path, const void *data, size_t len)
+{
+    char tmp[4096];
+    FILE *f;
+    int rc;
+
+    if ((rc = uniap_tmp_name(path, tmp, sizeof(tmp))) < 0)
+        return rc;
+    f = fopen(tmp, "wb");
+    if (!f)
+        return uniap_err(UNIAP_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+    if (len && fwrite(data, 1, len, f) != len) {
+        rc = uniap_err(UNIAP_EIO, "%s: write failed: %s", tmp, strerror(errno));
+        goto close_file;
+    }
+    if (fclose(f) != 0) {
+        unlink(tmp);
+        return uniap_err(UNIAP_EIO, "%s: close failed: %s", tmp, strerror(errno));
+    }
+    return uniap_commit_file(tmp, path);
+
+close_file:
+    fclose(f);
+    unlink(tmp);
+    return rc;
+}
+
+int uniap_read_file(const char *path, char **data, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    int rc = UNIAP_OK;
+
+    *data = NULL;
+    if (len)
+        *len = 0;
+    if (!f)
+        return uniap_err(UNIAP_EIO, "%s: cannot open: %s", path, strerror(errno));
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            size_t ncap = cap ? cap * 2 : 65536;
+            char *nb = realloc(buf, ncap);
+            if (!nb) {
+                rc = uniap_err(UNIAP_ENOMEM, "%s: out of memory reading", path);
+                goto free_buf;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f)) {
+                rc = uniap_err(UNIAP_EIO, "%s: read failed: %s", path, strerror(errno));
+                goto free_buf;
+            }
+            break;
+        }
+    }
+    buf[n] = '\0';
+    fclose(f);
+    *data = buf;
+    if (len)
+        *len = n;
+    return UNIAP_OK;
+
+free_buf:
+    free(buf);
+    fclose(f);
+    return rc;
+}

@@ -1,0 +1,328 @@
+/*
+ * uniap_io.h - the io component's interface: errors, model and cluster
+ * specs (JSON), the HDF5 profile dataset (format version 1), atomic file
+ * output.
+ *
+ * Every other component depends on this header; it depends on nothing of
+ * the project's. Conventions used throughout uniap:
+ *   - functions return 0 (UNIAP_OK) or a negative uniap_status code;
+ *   - the function that detects an error records a message with
+ *     uniap_err() naming the file, the object or JSON path, and what was
+ *     expected; callers propagate the code without overwriting the message;
+ *   - sizes are bytes, times are seconds, rates are bytes/s or FLOP/s,
+ *     unless a name says otherwise.
+ */
+#ifndef UNIAP_IO_H
+#define UNIAP_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mpi.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+/* ------------------------------------------------------------------ */
+
+enum uniap_status {
+    UNIAP_OK = 0,
+    UNIAP_EINVAL = -1,      /* bad input: malformed spec, option, value (exit 2) */
+    UNIAP_EIO = -2,         /* a file could not be opened, read or written */
+    UNIAP_EFORMAT = -3,     /* foreign, corrupt or incompatible dataset */
+    UNIAP_ENOMEM = -4,      /* allocation failed */
+    UNIAP_EINFEASIBLE = -5, /* no plan fits in memory (exit 3) */
+    UNIAP_EMISSING = -6,    /* a profile lacks a needed measurement */
+    UNIAP_ELIB = -7,        /* MPI, HDF5, GLPK, BLAS or CUDA call failed */
+    UNIAP_EINTR = -8,       /* interrupted by SIGINT/SIGTERM */
+};
+
+/* Records a printf-style message for code and returns code. The message of
+ * the first error wins until uniap_err_clear(); later calls with a message
+ * while one is set are appended as context ("...: caused by ..."). */
+int uniap_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The recorded message, or "" when none. */
+const char *uniap_errmsg(void);
+void uniap_err_clear(void);
+/* Short name of a status code ("invalid input", ...). */
+const char *uniap_strstatus(int code);
+/* Process exit status for a status: 0 ok, 2 bad input/format/missing, 3
+ * infeasible, 1 anything else. */
+int uniap_exit_code(int status);
+
+/* ------------------------------------------------------------------ */
+/* Atomic output                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Writes tmp = "<final>.tmp.<pid>" into buf (n bytes). */
+int uniap_tmp_name(const char *final_path, char *buf, size_t n);
+/* fsyncs tmp and renames it onto final_path; on failure removes tmp. */
+int uniap_commit_file(const char *tmp_path, const char *final_path);
+/* Writes len bytes to path atomically (tmp + rename). */
+int uniap_write_file_atomic(const char *path, const void *data, size_t len);
+/* Reads a whole file into a malloc'd NUL-terminated buffer. */
+int uniap_read_file(const char *path, char **data, size_t *len);
+
+/* ------------------------------------------------------------------ */
+/* Numeric types                                                       */
+/* ------------------------------------------------------------------ */
+
+typedef enum {
+    UNIAP_DTYPE_FP32 = 0,
+    UNIAP_DTYPE_FP16,
+    UNIAP_DTYPE_BF16,
+} uniap_dtype;
+
+int uniap_dtype_bytes(uniap_dtype t);
+const char *uniap_dtype_name(uniap_dtype t); /* "fp32", "fp16", "bf16" */
+int uniap_dtype_parse(const char *s, uniap_dtype *out);
+
+/* ------------------------------------------------------------------ */
+/* Model spec                                                          */
+/* ------------------------------------------------------------------ */
+
+/* Layer kinds. A model is a chain of layers; consecutive identical layers
+ * are one run ("count" in JSON). */
+typedef enum {
+    UNIAP_LAYER_EMBEDDING = 0, /* token (+ learned position) embedding */
+    UNIAP_LAYER_PATCH_EMBED,   /* ViT/Swin patch embedding: conv as GEMM */
+    UNIAP_LAYER_ENCODER,       /* bidirectional self-attention + MLP */
+    UNIAP_LAYER_DECODER,       /* causal self-attention + MLP */
+    UNIAP_LAYER_CROSS_DECODER, /* causal self-attn + cross-attn + MLP (T5) */
+    UNIAP_LAYER_SWIN,          /* window self-attention + MLP */
+    UNIAP_LAYER_PATCH_MERGE,   /* Swin downsampling: LayerNorm + 4C->2C linear */
+    UNIAP_LAYER_HEAD,          /* final norm + LM/classifier head + loss */
+    UNIAP_LAYER_KIND_COUNT
+} uniap_layer_kind;
+
+typedef enum { UNIAP_ACT_GELU = 0, UNIAP_ACT_SWIGLU, UNIAP_ACT_RELU } uniap_activation;
+typedef enum { UNIAP_NORM_LAYERNORM = 0, UNIAP_NORM_RMSNORM } uniap_norm;
+typedef enum { UNIAP_POS_NONE = 0, UNIAP_POS_LEARNED, UNIAP_POS_ROTARY, UNIAP_POS_RELATIVE } uniap_position;
+
+const char *uniap_layer_kind_name(uniap_layer_kind k); /* JSON "type" strings */
+
+/* One run of identical layers. Fields not used by a kind are 0. */
+typedef struct uniap_layer {
+    uniap_layer_kind kind;
+    int count;           /* layers in this run, >= 1 */
+    int64_t hidden;      /* h: model width at this layer */
+    int heads;           /* a: attention heads (query) */
+    int kv_heads;        /* key/value heads (grouped-query); == heads for MHA */
+    int64_t head_dim;    /* per-head width; hidden / heads unless given */
+    int64_t ffn;         /* FFN inner width (per branch for SwiGLU) */
+    uniap_activation activation;
+    uniap_norm norm;
+    uniap_position position;
+    int bias;            /* linear layers carry biases */
+    int64_t seq;         /* tokens per sample this layer processes */
+    int64_t kv_seq;      /* CROSS_DECODER: encoder tokens attended to */
+    int64_t vocab;       /* EMBEDDING/HEAD: vocabulary or classes */
+    int64_t max_positions; /* EMBEDDING with learned positions */
+    int tied;            /* HEAD: weights tied to the embedding (no params) */
+    int window;          /* SWIN: window side in patches (window^2 tokens) */
+    int64_t image;       /* PATCH_EMBED: image side in pixels */
+    int patch;           /* PATCH_EMBED: patch side in pixels */
+    int channels;        /* PATCH_EMBED: input channels */
+    int64_t out_hidden;  /* PATCH_MERGE: output width (usually 2 h) */
+} uniap_layer;
+
+typedef struct uniap_model {
+    char name[64];
+    uniap_dtype param_dtype; /* dtype of the compute copy of parameters */
+    uniap_dtype act_dtype;   /* activation dtype */
+    int mixed_precision;     /* 1: fp32 master weights + Adam (16 B/param) */
+    int64_t seq_len;         /* default tokens per sample */
+    int n_runs;
+    uniap_layer *runs;
+    int n_layers; /* sum of runs[i].count */
+} uniap_model;
+
+/* Parses a model spec from JSON text. `source` names the file in errors.
+ * On error *out is left zeroed and the message names source and JSON path. */
+int uniap_model_parse(const char *json, const char *source, uniap_model *out);
+int uniap_model_load(const char *path, uniap_model *out);
+/* Serializes back to canonical JSON (malloc'd). */
+int uniap_model_to_json(const uniap_model *m, char **json);
+void uniap_model_free(uniap_model *m);
+/* Names of bundled zoo models ("bert-huge", "t5-large", "vit-huge",
+ * "swin-huge", "llama-7b", "llama-13b", "llama-70b", "gpt3-175b"), NULL
+ * terminated; and loading one by name. A path argument that is not a zoo
+ * name is loaded as a file (uniap_model_resolve). */
+const char *const *uniap_zoo_models(void);
+int uniap_zoo_model(const char *name, uniap_model *out);
+int uniap_model_resolve(const char *name_or_path, uniap_model *out);
+
+/* Parameters of one layer of a run (not times count), unsharded. */
+int64_t uniap_layer_params(const uniap_layer *l);
+int64_t uniap_model_params(const uniap_model *m);
+/* Index of the run that expanded layer index u (0 <= u < n_layers) is in. */
+int uniap_model_run_of(const uniap_model *m, int u);
+/* Canonical signature of a layer's shape, e.g.
+ * "decoder.h4096.a32.kv32.f11008.s2048.swiglu.rmsnorm.rope". Profiles key
+ * layer measurements by it; equal layers have equal signatures. */
+int uniap_layer_signature(const uniap_layer *l, char *buf, size_t n);
+
+/* ------------------------------------------------------------------ */
+/* Cluster spec                                                        */
+/* ------------------------------------------------------------------ */
+
+typedef struct uniap_cluster {
+    char name[64];
+    int nodes;
+    int devices_per_node;
+    char device_name[64];
+    int64_t device_memory; /* bytes per device */
+    /* Optional datasheet figures for planning without a measured profile;
+     * 0 means unknown. */
+    double peak_flops;     /* dense FLOP/s at the model's 16-bit dtype */
+    double peak_flops_fp32;
+    double mem_bandwidth;  /* device memory bytes/s */
+    double intra_node_bw;  /* bytes/s per device, one direction, inside a node */
+    double inter_node_bw;  /* bytes/s per device, one direction, between nodes */
+    double intra_node_latency; /* seconds per message */
+    double inter_node_latency;
+} uniap_cluster;
+
+int uniap_cluster_parse(const char *json, const char *source, uniap_cluster *out);
+int uniap_cluster_load(const char *path, uniap_cluster *out);
+int uniap_cluster_to_json(const uniap_cluster *c, char **json);
+/* Bundled presets: "a100-40g-1x8", "a100-80g-2x8", "titanxp-2x4",
+ * "h100-80g-4x8", "h100-80g-16x8". */
+const char *const *uniap_cluster_presets(void);
+int uniap_cluster_preset(const char *name, uniap_cluster *out);
+int uniap_cluster_resolve(const char *name_or_path, uniap_cluster *out);
+static inline int uniap_cluster_devices(const uniap_cluster *c)
+{
+    return c->nodes * c->devices_per_node;
+}
+
+/* ------------------------------------------------------------------ */
+/* Profile dataset (HDF5, format "uniap-profile" version 1.x)          */
+/* ------------------------------------------------------------------ */
+
+#define UNIAP_PROFILE_FORMAT "uniap-profile"
+#define UNIAP_PROFILE_VERSION_MAJOR 1
+#define UNIAP_PROFILE_VERSION_MINOR 0
+
+/* Summary of repeated timings, seconds. */
+typedef struct uniap_stat {
+    double median, min, max;
+    int count;
+} uniap_stat;
+
+/* One layer measurement: a layer shape at a tensor-parallel shard and
+ * micro-batch size, on one rank (or the median over ranks: rank = -1). */
+typedef struct uniap_layer_prof {
+    char layer_type[96]; /* uniap_layer_signature() of the unsharded layer */
+    int tp;              /* shard: heads/tp, ffn/tp */
+    int micro_batch;     /* samples */
+    int rank;
+    uniap_stat fwd;      /* forward seconds */
+    uniap_stat bwd;      /* backward seconds (activation + weight grads) */
+    int64_t act_bytes;   /* activations kept from forward for backward */
+    int64_t peak_bytes;  /* transient peak above params during fwd+bwd */
+    int64_t param_bytes; /* parameters of the shard, in param dtype */
+} uniap_layer_prof;
+
+typedef enum {
+    UNIAP_COLL_ALLREDUCE = 0,
+    UNIAP_COLL_ALLGATHER,
+    UNIAP_COLL_REDUCESCATTER,
+    UNIAP_COLL_ALLTOALL,
+    UNIAP_COLL_BROADCAST,
+    UNIAP_COLL_P2P,
+    UNIAP_COLL_COUNT
+} uniap_coll_op;
+
+const char *uniap_coll_name(uniap_coll_op op); /* "all_reduce", ... "p2p" */
+/* nccl-tests bus-bandwidth factor: busbw = algbw * factor(op, n). */
+double uniap_busbw_factor(uniap_coll_op op, int n);
+
+/* One collective measurement. bytes is the nccl-tests "size": the full
+ * buffer of all-reduce/broadcast, the gathered output of all-gather, the
+ * input of reduce-scatter, the per-rank send buffer of all-to-all, the
+ * message of p2p. */
+typedef struct uniap_coll_prof {
+    uniap_coll_op op;
+    int group_size;
+    int spans_nodes;   /* placement: 0 all ranks in one node, 1 across nodes */
+    int src, dst;      /* P2P: world ranks (else -1) */
+    int64_t bytes;
+    uniap_stat time;   /* slowest rank per iteration, seconds */
+    double algbw;      /* bytes/s, bytes / median time */
+    double busbw;      /* bytes/s */
+} uniap_coll_prof;
+
+typedef struct uniap_rank_info {
+    int rank;
+    char host[64];
+    int node;
+    int local_rank;
+    char device[64];
+    int64_t device_memory;
+    char backend[8];       /* "cpu" or "cuda" */
+    char lib_versions[160]; /* "mpi=...;hdf5=...;blas=...;cuda=...;nccl=..." */
+} uniap_rank_info;
+
+typedef struct uniap_profile {
+    /* Root attributes */
+    int version_major, version_minor;
+    char created[32];      /* UTC ISO 8601, e.g. 2026-11-22T03:28:52Z */
+    char tool_version[32];
+    char git_revision[48];
+    char *command_line;    /* malloc'd or NULL */
+    int world_size;
+    char slurm_job_id[32]; /* "" when not under Slurm */
+    char provenance[32];   /* "measured", "analytic", "imported:galvatron" */
+    int complete;          /* 0: interrupted, --resume may finish it */
+    char *model_json;      /* stored spec (malloc'd or NULL) */
+    char *cluster_json;
+    double overlap_coeff;  /* compute slowdown when overlapped with comm; 0 unknown */
+    /* Tables */
+    int n_ranks;
+    uniap_rank_info *ranks;
+    int n_layers;
+    uniap_layer_prof *layers;
+    int n_colls;
+    uniap_coll_prof *colls;
+} uniap_profile;
+
+/* Fills created/tool_version/git_revision/version with the current values. */
+void uniap_profile_init(uniap_profile *p);
+void uniap_profile_free(uniap_profile *p);
+/* Appends rows (amortized growth). */
+int uniap_profile_add_layer(uniap_profile *p, const uniap_layer_prof *row);
+int uniap_profile_add_coll(uniap_profile *p, const uniap_coll_prof *row);
+int uniap_profile_add_rank(uniap_profile *p, const uniap_rank_info *row);
+
+/* Serial write: writes path atomically (tmp + rename). */
+int uniap_profile_write(const char *path, const uniap_profile *p);
+/* Collective write over comm with parallel HDF5 (MPI-IO driver): every rank
+ * passes its own rows in p (root attributes are taken from rank 0); the
+ * tables are concatenated in rank order, each rank writing its hyperslab
+ * with collective I/O. Atomic like the serial write. */
+int uniap_profile_write_parallel(MPI_Comm comm, const char *path, const uniap_profile *p);
+/* Reads and validates (format name, major version, groups, types,
+ * Fletcher32 checksums). Errors name the file and the HDF5 object. */
+int uniap_profile_read(const char *path, uniap_profile *out);
+/* Validation only; fills nothing. */
+int uniap_profile_validate(const char *path);
+
+/* ------------------------------------------------------------------ */
+/* Subcommands owned by io                                             */
+/* ------------------------------------------------------------------ */
+
+/* `uniap model NAME|FILE`: per-layer summary and parameter count. */
+int uniap_cmd_model(int argc, char **argv);
+/* `uniap cluster NAME|FILE`: the cluster spec. */
+int uniap_cmd_cluster(int argc, char **argv);
+/* `uniap archive list|show|verify|merge|export`. */
+int uniap_cmd_archive(int argc, char **argv);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* UNIAP_IO_H */

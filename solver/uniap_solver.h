@@ -1,0 +1,74 @@
+/*
+ * uniap_solver.h - the solver's interface: one MILP per (deg, c) candidate
+ * solved with GLPK (the aggregated formulation for runs of identical layers
+ * and the general per-layer one), and the Unified Optimization Process that
+ * splits the candidates over MPI ranks and keeps the plan of least TPI.
+ */
+#ifndef UNIAP_SOLVER_H
+#define UNIAP_SOLVER_H
+
+#include <mpi.h>
+
+#include "uniap_costmodel.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    UNIAP_FORM_AUTO = 0,   /* aggregated where runs repeat, per-layer elsewhere */
+    UNIAP_FORM_PER_LAYER,  /* method.md section 3, one binary per layer/stage */
+    UNIAP_FORM_AGGREGATED, /* integer counts per run, stage and strategy */
+} uniap_formulation;
+
+typedef struct uniap_solve_options {
+    uniap_schedule schedule;
+    uniap_formulation formulation;
+    double time_limit;     /* seconds per MILP; <= 0: none */
+    double incumbent_tpi;  /* prune: skip/cut plans not better than this; <= 0: none */
+    const char *lp_dir;    /* write each MILP in CPLEX LP format here, or NULL */
+    const char *log_path;  /* GLPK terminal output to this file, or NULL (off) */
+} uniap_solve_options;
+
+void uniap_solve_options_default(uniap_solve_options *o);
+
+typedef enum {
+    UNIAP_SOLVE_OPTIMAL = 0,   /* proven optimal for the cost model (gap 0) */
+    UNIAP_SOLVE_FEASIBLE,      /* time limit hit with an incumbent */
+    UNIAP_SOLVE_INFEASIBLE,    /* no plan fits in memory */
+    UNIAP_SOLVE_PRUNED,        /* lower bound >= incumbent_tpi: skipped */
+    UNIAP_SOLVE_NO_SOLUTION,   /* time limit hit without any plan */
+} uniap_solve_status;
+
+typedef struct uniap_pair_result {
+    uniap_solve_status status;
+    int deg, micro_batches;
+    double tpi;          /* of the plan found (evaluated by uniap_plan_evaluate) */
+    double bound;        /* best proven lower bound on TPI */
+    double gap;          /* (tpi - bound) / tpi */
+    int *stage_of;       /* [n_layers], malloc'd, NULL without a plan */
+    int *strategy_of;
+    double seconds;
+    /* INFEASIBLE: the smallest memory shortfall seen (bytes) and its stage */
+    double shortfall;
+    int shortfall_stage;
+} uniap_pair_result;
+
+void uniap_pair_result_free(uniap_pair_result *r);
+
+/* Solves one candidate's MILP exactly (up to the time limit). */
+int uniap_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
+                     uniap_pair_result *out);
+
+/* Exhaustive reference: enumerates every placement and strategy
+ * assignment (small instances only). Used by tests to prove exactness. */
+int uniap_brute_force(const uniap_cost_table *t, uniap_schedule s, uniap_pair_result *out);
+
+/* `uniap plan`: the Unified Optimization Process over MPI_COMM_WORLD.
+ * Returns a process exit status (0, 2 bad input, 3 nothing fits). */
+int uniap_cmd_plan(int argc, char **argv);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
