@@ -1,2 +1,299 @@
-/* analytic.c: placeholder until its owner lands it (TODO remove). */
-typedef int uniap_placeholder_;
+/*
+ * analytic.c - the analytic device model: a profile dataset computed from
+ * the cluster spec's datasheet figures, for hardware one cannot measure.
+ * Provenance "analytic". Every figure here is affine in the micro-batch, so
+ * the cost model's linear interpolation between the rows is exact.
+ *
+ * Layer time (per kernel class, summed: the roofline applied per class):
+ * GEMM FLOPs of the shard / peak FLOP/s (GEMMs compute-bound) + bytes the
+ * memory-bound kernels move / memory bandwidth + kernels x a fixed
+ * per-kernel overhead. Backward: twice the forward's GEMM FLOPs and bytes,
+ * twice the kernels.
+ *
+ * Activation bytes: Korthikanti et al. 2022 (16-bit, GPT block, per layer:
+ * s b h (34 + 5 a s / h), with TP t: s b h (10 + 24/t + 5 a s / (h t))),
+ * generalized term by term (see act_per_token) to grouped-query attention
+ * (K and V of kv_heads), SwiGLU (three ffn-wide tensors instead of two),
+ * other dtypes (e bytes per element, dropout masks 1 byte) and other layer
+ * kinds; for a GPT block (ffn 4h, kv_heads = heads, GELU, e = 2) it is
+ * exactly the published formula.
+ *
+ * Collectives (alpha-beta): time = latency + bytes x busbw_factor(op, n) /
+ * link bandwidth, the link being the intra-node or inter-node bandwidth
+ * per device by placement, for every op, every group size that divides the
+ * world size (the groups a stage can form), both placements where they
+ * exist, 4 KiB to 1 GiB doubling.
+ */
+#include <assert.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cm_internal.h"
+
+#define KERNEL_OVERHEAD 5e-6 /* s: launch + inter-kernel gap of an eager framework */
+
+/* Per-token bytes kept for backward of one layer shard: repl (not sharded
+ * by tp) and shard (divided by tp); integer bytes. The attention terms
+ * name their Korthikanti et al. counterpart at e = 2 (in units of s b h). */
+static void act_per_token(const uniap_layer *l, int64_t e, int64_t *repl, int64_t *shard)
+{
+    int64_t h = l->hidden, a = l->heads, kv = l->kv_heads ? l->kv_heads : l->heads;
+    int64_t hd = l->head_dim ? l->head_dim : (a ? h / a : 0), f = l->ffn;
+    int64_t s_att = l->kind == UNIAP_LAYER_SWIN ? (int64_t)l->window * l->window : l->seq;
+    int64_t mlp = (l->activation == UNIAP_ACT_SWIGLU ? 3 : 2) * f * e; /* GELU: 16 sbh */
+
+    *repl = *shard = 0;
+    switch (l->kind) {
+    case UNIAP_LAYER_ENCODER:
+    case UNIAP_LAYER_DECODER:
+    case UNIAP_LAYER_SWIN:
+    case UNIAP_LAYER_CROSS_DECODER:
+        /* not sharded: two norm inputs (4), QKV input (2), attention
+         * dropout mask (1), MLP input (2), MLP dropout mask (1) = 10 */
+        *repl = 2 * h * e + h * e + h + h * e + h;
+        /* sharded: Q and K (4), V (2), output projection input (2): 8;
+         * softmax output, dropout mask, dropout output: 5 a s; MLP 16 */
+        *shard = (a + 2 * kv) * hd * e + a * hd * e + a * s_att * (2 * e + 1) + mlp;
+        if (l->kind == UNIAP_LAYER_CROSS_DECODER) {
+            /* cross-attention sub-block: norm input, Q input, dropout mask;
+             * Q, output projection input, scores over kv_seq encoder tokens;
+             * K and V over the encoder tokens (per decoder token: kv_seq/s) */
+            *repl += 2 * h * e + h;
+            *shard += 2 * a * hd * e + a * l->kv_seq * (2 * e + 1) +
+                      (l->seq ? 2 * kv * hd * e * l->kv_seq / l->seq : 0);
+        }
+        break;
+    case UNIAP_LAYER_EMBEDDING:
+        *repl = h; /* embedding dropout mask */
+        break;
+    case UNIAP_LAYER_HEAD:
+        *repl = 2 * h * e;     /* final norm input, projection input */
+        *shard = l->vocab * 4; /* fp32 logits for the cross-entropy */
+        break;
+    case UNIAP_LAYER_PATCH_EMBED: {
+        int64_t pix = (int64_t)l->channels * l->patch * l->patch;
+        *repl = pix * e + h; /* patch GEMM input, dropout mask */
+        break;
+    }
+    case UNIAP_LAYER_PATCH_MERGE:
+        *repl = 2 * h * e; /* norm input and merge GEMM input (per input token) */
+        break;
+    default:
+        break;
+    }
+}
+
+/* Forward GEMM FLOPs per token of the shard at tp t. */
+static double gemm_flops_per_token(const uniap_layer *l, int t)
+{
+    double h = (double)l->hidden, a = l->heads, kv = l->kv_heads ? l->kv_heads : l->heads;
+    double hd = l->head_dim ? (double)l->head_dim : (a > 0 ? h / a : 0), f = (double)l->ffn;
+    double s_att = l->kind == UNIAP_LAYER_SWIN ? (double)l->window * l->window : (double)l->seq;
+    double fl = 0.0;
+
+    switch (l->kind) {
+    case UNIAP_LAYER_CROSS_DECODER:
+        fl += 2 * h * a * hd + 2 * h * 2 * kv * hd * ((double)l->kv_seq / (double)l->seq) +
+              2 * 2 * a * hd * (double)l->kv_seq + 2 * a * hd * h;
+        /* plus a self-attention block and the MLP: */
+        __attribute__((fallthrough));
+    case UNIAP_LAYER_ENCODER:
+    case UNIAP_LAYER_DECODER:
+    case UNIAP_LAYER_SWIN:
+        fl += 2 * h * (a + 2 * kv) * hd /* QKV projections */
+              + 2 * 2 * a * hd * s_att  /* Q K^T and attention over V */
+              + 2 * a * hd * h          /* output projection */
+              + (l->activation == UNIAP_ACT_SWIGLU ? 3 : 2) * 2 * h * f; /* MLP */
+        break;
+    case UNIAP_LAYER_HEAD:
+        fl = 2 * h * (double)l->vocab;
+        break;
+    case UNIAP_LAYER_PATCH_EMBED:
+        fl = 2.0 * l->channels * l->patch * l->patch * h;
+        break;
+    case UNIAP_LAYER_PATCH_MERGE:
+        fl = 2 * h * (double)(l->out_hidden ? l->out_hidden : 2 * l->hidden);
+        break;
+    default:
+        break;
+    }
+    return fl / t;
+}
+
+static int kernels_fwd(const uniap_layer *l)
+{
+    switch (l->kind) {
+    case UNIAP_LAYER_ENCODER:
+    case UNIAP_LAYER_DECODER:
+    case UNIAP_LAYER_SWIN:
+        return 16;
+    case UNIAP_LAYER_CROSS_DECODER:
+        return 24;
+    default:
+        return 4;
+    }
+}
+
+/* One analytic layer row at (tp, micro_batch). */
+static void layer_row(const uniap_model *m, const uniap_cluster *c, const uniap_layer *l, int tp,
+                      int mb, uniap_layer_prof *row)
+{
+    int64_t e = uniap_dtype_bytes(m->act_dtype), repl, shard;
+    double flops = m->act_dtype == UNIAP_DTYPE_FP32 && c->peak_flops_fp32 > 0 ? c->peak_flops_fp32
+                                                                              : c->peak_flops;
+    int64_t param_bytes = uniap_layer_params(l) / tp * uniap_dtype_bytes(m->param_dtype);
+    int64_t tokens = (int64_t)mb * l->seq;
+
+    act_per_token(l, e, &repl, &shard);
+    int64_t act = tokens * repl + tokens * shard / tp;
+    /* transient above the kept activations: the gradient of the widest
+     * intermediate of the backward (scores, the ffn-wide tensors or the
+     * logits), per token of the shard */
+    int64_t s_att = l->kind == UNIAP_LAYER_SWIN ? (int64_t)l->window * l->window : l->seq;
+    int64_t widest = l->heads * s_att * e;
+    if (l->ffn * e * (l->activation == UNIAP_ACT_SWIGLU ? 2 : 1) > widest)
+        widest = l->ffn * e * (l->activation == UNIAP_ACT_SWIGLU ? 2 : 1);
+    if (l->kind == UNIAP_LAYER_HEAD)
+        widest = l->vocab * 4;
+    int64_t transient = tokens * (widest / tp + l->hidden * e);
+
+    double fwd_flops = gemm_flops_per_token(l, tp) * (double)tokens;
+    /* memory-bound traffic: the weights once, the kept activations written
+     * and read back once more by the next kernel; backward twice that. An
+     * embedding lookup instead reads only the rows it gathers and writes
+     * its output (b s h each), while its backward writes the dense gradient
+     * of the whole table shard. */
+    double fwd_bytes = (double)param_bytes + 2.0 * (double)act;
+    double bwd_bytes = 2.0 * fwd_bytes;
+    if (l->kind == UNIAP_LAYER_EMBEDDING) {
+        double rows = (double)tokens * (double)l->hidden * (double)e;
+        fwd_bytes = 2.0 * rows + (double)act;
+        bwd_bytes = (double)param_bytes + 2.0 * rows;
+    }
+    double fwd =
+        fwd_flops / flops + fwd_bytes / c->mem_bandwidth + kernels_fwd(l) * KERNEL_OVERHEAD;
+    double bwd = 2.0 * fwd_flops / flops + bwd_bytes / c->mem_bandwidth +
+                 2 * kernels_fwd(l) * KERNEL_OVERHEAD;
+
+    memset(row, 0, sizeof(*row));
+    uniap_layer_signature(l, row->layer_type, sizeof(row->layer_type));
+    row->tp = tp;
+    row->micro_batch = mb;
+    row->rank = -1;
+    row->fwd = (uniap_stat){fwd, fwd, fwd, 1};
+    row->bwd = (uniap_stat){bwd, bwd, bwd, 1};
+    row->act_bytes = act;
+    row->peak_bytes = transient; /* above the kept activations */
+    row->param_bytes = param_bytes;
+}
+
+static int add_colls(const uniap_cluster *c, uniap_profile *out)
+{
+    int N = uniap_cluster_devices(c), rc;
+
+    for (int g = 2; g <= N; g++) {
+        if (N % g)
+            continue;
+        for (int spans = 0; spans < 2; spans++) {
+            if (spans == 0 && g > c->devices_per_node)
+                continue; /* cannot fit in one node */
+            if (spans == 1 && c->nodes < 2)
+                continue;
+            double bw = spans ? c->inter_node_bw : c->intra_node_bw;
+            double lat = spans ? c->inter_node_latency : c->intra_node_latency;
+            if (!(bw > 0))
+                return uniap_err(UNIAP_EMISSING,
+                                 "cluster '%s' lacks %s for the analytic collectives (group "
+                                 "%d %s)",
+                                 c->name, spans ? "inter_node_bw" : "intra_node_bw", g,
+                                 spans ? "across nodes" : "inside a node");
+            for (int op = 0; op < UNIAP_COLL_COUNT; op++) {
+                if (op == UNIAP_COLL_P2P && g != 2)
+                    continue;
+                for (int64_t bytes = 4096; bytes <= GiB; bytes *= 2) {
+                    uniap_coll_prof row;
+                    double f = uniap_busbw_factor((uniap_coll_op)op, g);
+                    double t = lat + (double)bytes * f / bw;
+                    memset(&row, 0, sizeof(row));
+                    row.op = (uniap_coll_op)op;
+                    row.group_size = g;
+                    row.spans_nodes = spans;
+                    row.src = row.dst = -1;
+                    row.bytes = bytes;
+                    row.time = (uniap_stat){t, t, t, 1};
+                    row.algbw = (double)bytes / t;
+                    row.busbw = row.algbw * f;
+                    if ((rc = uniap_profile_add_coll(out, &row)) < 0)
+                        return rc;
+                }
+            }
+        }
+    }
+    return UNIAP_OK;
+}
+
+int uniap_profile_analytic(const uniap_model *m, const uniap_cluster *c, const int *micro_batches,
+                           int n_micro_batches, uniap_profile *out)
+{
+    int N = uniap_cluster_devices(c), rc;
+    char sig[96], prev[96] = "";
+
+    memset(out, 0, sizeof(*out));
+    uniap_profile_init(out);
+    snprintf(out->provenance, sizeof(out->provenance), "analytic");
+    out->world_size = N;
+    out->complete = 1;
+    if (!(c->peak_flops > 0) || !(c->mem_bandwidth > 0)) {
+        rc = uniap_err(UNIAP_EMISSING,
+                       "cluster '%s' lacks %s: the analytic device model needs the datasheet "
+                       "peak FLOP/s and memory bandwidth",
+                       c->name, c->peak_flops > 0 ? "mem_bandwidth" : "peak_flops");
+        goto free_profile;
+    }
+    if (n_micro_batches < 1) {
+        rc = uniap_err(UNIAP_EINVAL, "analytic profile: no micro-batch sizes given");
+        goto free_profile;
+    }
+    for (int r = 0; r < m->n_runs; r++) {
+        const uniap_layer *l = &m->runs[r];
+        if ((rc = uniap_layer_signature(l, sig, sizeof(sig))) < 0)
+            goto free_profile;
+        int dup = strcmp(sig, prev) == 0;
+        for (int q = 0; q < r && !dup; q++) {
+            char other[96];
+            uniap_layer_signature(&m->runs[q], other, sizeof(other));
+            dup = strcmp(sig, other) == 0;
+        }
+        snprintf(prev, sizeof(prev), "%s", sig);
+        if (dup)
+            continue;
+        for (int tp = 1; tp <= N; tp++) {
+            if (N % tp || !cm_layer_tp_ok(l, tp))
+                continue;
+            for (int i = 0; i < n_micro_batches; i++) {
+                uniap_layer_prof row;
+                if (micro_batches[i] < 1) {
+                    rc = uniap_err(UNIAP_EINVAL, "analytic profile: micro-batch %d, expected >= 1",
+                                   micro_batches[i]);
+                    goto free_profile;
+                }
+                layer_row(m, c, l, tp, micro_batches[i], &row);
+                if ((rc = uniap_profile_add_layer(out, &row)) < 0)
+                    goto free_profile;
+            }
+        }
+    }
+    if ((rc = add_colls(c, out)) < 0)
+        goto free_profile;
+    /* the specs ride along so that the dataset says what it was computed for */
+    if (uniap_model_to_json(m, &out->model_json) < 0 ||
+        uniap_cluster_to_json(c, &out->cluster_json) < 0)
+        uniap_err_clear(); /* optional metadata */
+    return UNIAP_OK;
+
+free_profile:
+    uniap_profile_free(out);
+    return rc;
+}

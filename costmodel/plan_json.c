@@ -1,2 +1,352 @@
-/* plan_json.c: placeholder until its owner lands it (TODO remove). */
-typedef int uniap_placeholder_;
+/*
+ * plan_json.c - the plan file: a chosen placement and per-layer strategy
+ * with its predicted TPI, as `uniap plan` writes it and `uniap estimate`
+ * reads it; the per-stage breakdown (compute, comm, tail, memory by term)
+ * shared by the plan file and `uniap estimate`; CRC32 of a profile file.
+ *
+ * Format ("format": "uniap-plan", "version": 1):
+ *   model, cluster, profile, profile_checksum, global_batch, deg,
+ *   micro_batches, micro_batch, schedule ("gpipe" | "1f1b"), tpi,
+ *   throughput, status, gap, search_seconds,
+ *   pairs {total, solved, pruned},
+ *   layers [{layer, kind, stage, strategy}],
+ *   stages [{stage, first_layer, last_layer, compute, comm, tail, memory,
+ *            memory_states, memory_activations, memory_peak, budget}]
+ *   (stages only when an evaluation is given).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cm_internal.h"
+
+void uniap_plan_free(uniap_plan *p)
+{
+    if (!p)
+        return;
+    free(p->stage_of);
+    free(p->strategy_of);
+    memset(p, 0, sizeof(*p));
+}
+
+int cm_stage_breakdown(const uniap_cost_table *t, uniap_schedule sched, const int *stage_of,
+                       const int *strategy_of, cm_stage_memory *out)
+{
+    int K = t->n_strategies;
+    for (int i = 0; i < t->deg; i++)
+        memset(&out[i], 0, sizeof(out[i]));
+    for (int u = 0; u < t->n_layers; u++) {
+        int i = stage_of[u];
+        size_t uk = (size_t)u * K + strategy_of[u];
+        if (i < 0 || i >= t->deg || strategy_of[u] < 0 || strategy_of[u] >= K)
+            return uniap_err(UNIAP_EINVAL, "plan: layer %d has stage %d / strategy %d out of range",
+                             u, i, strategy_of[u]);
+        if (out[i].n_layers++ == 0)
+            out[i].first_layer = u;
+        out[i].last_layer = u;
+        out[i].states += t->mem_states[uk];
+        out[i].act_per_micro_batch += t->mem_act[uk];
+        if (t->mem_peak[uk] > out[i].peak)
+            out[i].peak = t->mem_peak[uk];
+    }
+    for (int i = 0; i < t->deg; i++) {
+        out[i].inflight = uniap_inflight(sched, t->micro_batches, t->deg, i);
+        out[i].activations = out[i].inflight * out[i].act_per_micro_batch;
+    }
+    return UNIAP_OK;
+}
+
+const char *cm_schedule_name(uniap_schedule s)
+{
+    return s == UNIAP_SCHED_GPIPE ? "gpipe" : "1f1b";
+}
+
+int cm_schedule_parse(const char *s, uniap_schedule *out)
+{
+    if (strcmp(s, "gpipe") == 0)
+        *out = UNIAP_SCHED_GPIPE;
+    else if (strcmp(s, "1f1b") == 0)
+        *out = UNIAP_SCHED_1F1B;
+    else
+        return uniap_err(UNIAP_EINVAL, "schedule '%s': expected gpipe or 1f1b", s);
+    return UNIAP_OK;
+}
+
+int cm_crc32_file(const char *path, char hex[20])
+{
+    unsigned char buf[65536];
+    uint32_t crc = 0xFFFFFFFFu;
+    size_t n;
+    FILE *f = fopen(path, "rb");
+
+    if (!f)
+        return uniap_err(UNIAP_EIO, "%s: cannot open for its checksum", path);
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        for (size_t i = 0; i < n; i++) {
+            crc ^= buf[i];
+            for (int k = 0; k < 8; k++) /* reflected CRC-32 (IEEE 802.3) */
+                crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+        }
+    fclose(f);
+    snprintf(hex, 20, "%08x", (unsigned)(crc ^ 0xFFFFFFFFu));
+    return UNIAP_OK;
+}
+
+static cJSON *stages_json(const uniap_plan *p, const uniap_cost_table *t,
+                          const uniap_plan_eval *eval)
+{
+    cJSON *arr = cJSON_CreateArray();
+    cm_stage_memory *mem = NULL;
+    int *idx = NULL;
+
+    if (!arr)
+        return NULL;
+    if (t) {
+        mem = calloc((size_t)p->deg, sizeof(*mem));
+        idx = calloc((size_t)p->n_layers, sizeof(int));
+        if (!mem || !idx || uniap_plan_strategy_indices(p, t, idx) < 0 ||
+            cm_stage_breakdown(t, p->schedule, p->stage_of, idx, mem) < 0) {
+            uniap_err_clear(); /* the breakdown is optional */
+            free(mem);
+            mem = NULL;
+        }
+    }
+    for (int i = 0; i < eval->deg; i++) {
+        cJSON *s = cJSON_CreateObject();
+        cJSON_AddNumberToObject(s, "stage", i);
+        if (mem) {
+            cJSON_AddNumberToObject(s, "first_layer", mem[i].first_layer);
+            cJSON_AddNumberToObject(s, "last_layer", mem[i].last_layer);
+        }
+        cJSON_AddNumberToObject(s, "compute", eval->stage_compute[i]);
+        cJSON_AddNumberToObject(s, "comm", i + 1 < eval->deg ? eval->stage_comm[i] : 0.0);
+        cJSON_AddNumberToObject(s, "tail", eval->stage_tail[i]);
+        cJSON_AddNumberToObject(s, "memory", eval->stage_mem[i]);
+        if (mem) {
+            cJSON_AddNumberToObject(s, "memory_states", mem[i].states);
+            cJSON_AddNumberToObject(s, "memory_activations", mem[i].activations);
+            cJSON_AddNumberToObject(s, "memory_peak", mem[i].peak);
+            cJSON_AddNumberToObject(s, "budget", t->mem_budget);
+        }
+        cJSON_AddItemToArray(arr, s);
+    }
+    free(mem);
+    free(idx);
+    return arr;
+}
+
+int uniap_plan_write_json(const char *path, const uniap_plan *p, const uniap_model *m,
+                          const uniap_cost_table *t, const uniap_plan_eval *eval)
+{
+    cJSON *root = cJSON_CreateObject(), *layers, *pairs;
+    char *text = NULL;
+    int rc;
+
+    if (!root)
+        return uniap_err(UNIAP_ENOMEM, "plan %s: out of memory", path);
+    cJSON_AddStringToObject(root, "format", "uniap-plan");
+    cJSON_AddNumberToObject(root, "version", 1);
+    cJSON_AddStringToObject(root, "model", p->model);
+    cJSON_AddStringToObject(root, "cluster", p->cluster);
+    cJSON_AddStringToObject(root, "profile", p->profile);
+    cJSON_AddStringToObject(root, "profile_checksum", p->profile_checksum);
+    cJSON_AddNumberToObject(root, "global_batch", (double)p->global_batch);
+    cJSON_AddNumberToObject(root, "deg", p->deg);
+    cJSON_AddNumberToObject(root, "micro_batches", p->micro_batches);
+    cJSON_AddNumberToObject(root, "micro_batch", p->micro_batch);
+    cJSON_AddStringToObject(root, "schedule", cm_schedule_name(p->schedule));
+    cJSON_AddNumberToObject(root, "tpi", p->tpi);
+    cJSON_AddNumberToObject(root, "throughput", p->throughput);
+    cJSON_AddStringToObject(root, "status", p->status);
+    cJSON_AddNumberToObject(root, "gap", p->gap);
+    cJSON_AddNumberToObject(root, "search_seconds", p->search_seconds);
+    pairs = cJSON_AddObjectToObject(root, "pairs");
+    if (pairs) {
+        cJSON_AddNumberToObject(pairs, "total", p->pairs_total);
+        cJSON_AddNumberToObject(pairs, "solved", p->pairs_solved);
+        cJSON_AddNumberToObject(pairs, "pruned", p->pairs_pruned);
+    }
+    layers = cJSON_AddArrayToObject(root, "layers");
+    for (int u = 0; layers && u < p->n_layers; u++) {
+        cJSON *l = cJSON_CreateObject();
+        cJSON_AddNumberToObject(l, "layer", u);
+        if (m && u < m->n_layers)
+            cJSON_AddStringToObject(l, "kind",
+                                    uniap_layer_kind_name(m->runs[uniap_model_run_of(m, u)].kind));
+        cJSON_AddNumberToObject(l, "stage", p->stage_of[u]);
+        cJSON_AddStringToObject(l, "strategy", p->strategy_of[u].name);
+        cJSON_AddItemToArray(layers, l);
+    }
+    if (eval)
+        cJSON_AddItemToObject(root, "stages", stages_json(p, t, eval));
+    text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text)
+        return uniap_err(UNIAP_ENOMEM, "plan %s: out of memory while serializing", path);
+    size_t len = strlen(text);
+    text[len] = '\n'; /* replace the terminator: the file ends in a newline */
+    rc = uniap_write_file_atomic(path, text, len + 1);
+    free(text);
+    return rc;
+}
+
+static int get_int(const cJSON *root, const char *path, const char *key, int required, long long lo,
+                   long long *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (!v) {
+        if (required)
+            return uniap_err(UNIAP_EINVAL, "%s: missing field '%s'", path, key);
+        return UNIAP_OK;
+    }
+    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
+        v->valuedouble < (double)lo || v->valuedouble > 9e15)
+        return uniap_err(UNIAP_EINVAL, "%s: field '%s' must be an integer >= %lld", path, key, lo);
+    *out = (long long)v->valuedouble;
+    return UNIAP_OK;
+}
+
+static void get_str(const cJSON *root, const char *key, char *buf, size_t n)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (cJSON_IsString(v))
+        snprintf(buf, n, "%s", v->valuestring);
+}
+
+static double get_num(const cJSON *root, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0.0;
+}
+
+int uniap_plan_read_json(const char *path, uniap_plan *out)
+{
+    char *text = NULL;
+    size_t len;
+    cJSON *root;
+    const cJSON *layers, *v;
+    long long x;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if ((rc = uniap_read_file(path, &text, &len)) < 0)
+        return rc;
+    root = cJSON_Parse(text);
+    free(text);
+    if (!root || !cJSON_IsObject(root)) {
+        rc = uniap_err(UNIAP_EINVAL, "%s: not a JSON object (a uniap plan file expected)", path);
+        goto free_root;
+    }
+    v = cJSON_GetObjectItemCaseSensitive(root, "format");
+    if (v && (!cJSON_IsString(v) || strcmp(v->valuestring, "uniap-plan") != 0)) {
+        rc = uniap_err(UNIAP_EINVAL, "%s: field 'format' must be \"uniap-plan\"", path);
+        goto free_root;
+    }
+    get_str(root, "model", out->model, sizeof(out->model));
+    get_str(root, "cluster", out->cluster, sizeof(out->cluster));
+    get_str(root, "profile", out->profile, sizeof(out->profile));
+    get_str(root, "profile_checksum", out->profile_checksum, sizeof(out->profile_checksum));
+    get_str(root, "status", out->status, sizeof(out->status));
+    x = 0;
+    if ((rc = get_int(root, path, "global_batch", 0, 0, &x)) < 0)
+        goto free_root;
+    out->global_batch = x;
+    x = 0;
+    if ((rc = get_int(root, path, "deg", 1, 1, &x)) < 0)
+        goto free_root;
+    out->deg = (int)x;
+    if ((rc = get_int(root, path, "micro_batches", 1, 1, &x)) < 0)
+        goto free_root;
+    out->micro_batches = (int)x;
+    x = out->global_batch ? out->global_batch / out->micro_batches : 0;
+    if ((rc = get_int(root, path, "micro_batch", 0, 1, &x)) < 0)
+        goto free_root;
+    out->micro_batch = (int)x;
+    out->schedule = UNIAP_SCHED_1F1B;
+    v = cJSON_GetObjectItemCaseSensitive(root, "schedule");
+    if (v && (!cJSON_IsString(v) || cm_schedule_parse(v->valuestring, &out->schedule) < 0)) {
+        rc = uniap_err(UNIAP_EINVAL, "%s: field 'schedule' must be \"gpipe\" or \"1f1b\"", path);
+        goto free_root;
+    }
+    out->tpi = get_num(root, "tpi");
+    out->throughput = get_num(root, "throughput");
+    out->gap = get_num(root, "gap");
+    out->search_seconds = get_num(root, "search_seconds");
+    v = cJSON_GetObjectItemCaseSensitive(root, "pairs");
+    if (cJSON_IsObject(v)) {
+        out->pairs_total = (int)get_num(v, "total");
+        out->pairs_solved = (int)get_num(v, "solved");
+        out->pairs_pruned = (int)get_num(v, "pruned");
+    }
+    layers = cJSON_GetObjectItemCaseSensitive(root, "layers");
+    if (!cJSON_IsArray(layers) || cJSON_GetArraySize(layers) < 1) {
+        rc = uniap_err(UNIAP_EINVAL, "%s: field 'layers' must be a non-empty array", path);
+        goto free_root;
+    }
+    out->n_layers = cJSON_GetArraySize(layers);
+    out->stage_of = calloc((size_t)out->n_layers, sizeof(int));
+    out->strategy_of = calloc((size_t)out->n_layers, sizeof(uniap_strategy));
+    if (!out->stage_of || !out->strategy_of) {
+        rc = uniap_err(UNIAP_ENOMEM, "%s: out of memory", path);
+        goto free_root;
+    }
+    for (int u = 0; u < out->n_layers; u++) {
+        const cJSON *l = cJSON_GetArrayItem(layers, u);
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(l, "strategy");
+        char where[1100];
+        snprintf(where, sizeof(where), "%s: layers[%d]", path, u);
+        if (!cJSON_IsObject(l)) {
+            rc = uniap_err(UNIAP_EINVAL, "%s must be an object", where);
+            goto free_root;
+        }
+        if ((rc = get_int(l, where, "stage", 1, 0, &x)) < 0)
+            goto free_root;
+        if (x >= out->deg) {
+            rc = uniap_err(UNIAP_EINVAL, "%s.stage = %lld, expected < deg %d", where, x, out->deg);
+            goto free_root;
+        }
+        out->stage_of[u] = (int)x;
+        if (!cJSON_IsString(st)) {
+            rc = uniap_err(UNIAP_EINVAL, "%s.strategy must be a strategy name string", where);
+            goto free_root;
+        }
+        if ((rc = uniap_strategy_parse(st->valuestring, &out->strategy_of[u])) < 0) {
+            uniap_err(rc, "%s.strategy", where);
+            goto free_root;
+        }
+    }
+    rc = UNIAP_OK;
+free_root:
+    cJSON_Delete(root);
+    if (rc < 0)
+        uniap_plan_free(out);
+    return rc;
+}
+
+int uniap_plan_strategy_indices(const uniap_plan *p, const uniap_cost_table *t, int *out)
+{
+    if (p->n_layers != t->n_layers)
+        return uniap_err(UNIAP_EINVAL, "plan has %d layers, the model %d", p->n_layers,
+                         t->n_layers);
+    for (int u = 0; u < p->n_layers; u++) {
+        const char *name = p->strategy_of[u].name;
+        out[u] = -1;
+        for (int k = 0; k < t->n_strategies && out[u] < 0; k++)
+            if (strcmp(t->strategies[k].name, name) == 0)
+                out[u] = k;
+        if (out[u] < 0)
+            return uniap_err(UNIAP_EINVAL,
+                             "plan: layer %d: strategy '%s' is not in the strategy space of "
+                             "stages of %d devices at micro-batch %d (dp must divide the "
+                             "micro-batch and dp x tp = %d)",
+                             u, name, t->stage_devices, t->micro_batch, t->stage_devices);
+        if (!t->allowed[(size_t)u * t->n_strategies + out[u]])
+            return uniap_err(UNIAP_EINVAL,
+                             "plan: layer %d: strategy '%s' is not valid for it (tp must divide "
+                             "its heads, key/value heads and ffn width)",
+                             u, name);
+    }
+    return UNIAP_OK;
+}

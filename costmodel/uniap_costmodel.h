@@ -98,6 +98,9 @@ typedef struct uniap_cost_options {
                              * <0: from profile, else default */
     int no_sp, no_ckpt, no_zero, no_strided; /* shrink the strategy space */
     int max_tp;             /* 0: no limit */
+    int skip_unprofiled_tp; /* 1: a tp degree the profile lacks for a layer
+                             * makes its strategies disallowed for that layer
+                             * (with a warning) instead of failing EMISSING */
 } uniap_cost_options;
 
 void uniap_cost_options_default(uniap_cost_options *o);
@@ -131,6 +134,14 @@ int uniap_profile_analytic(const uniap_model *m, const uniap_cluster *c, const i
 int uniap_profile_import_galvatron(const uniap_model *m, const uniap_cluster *c,
                                    const char *model_config_dir, const char *hardware_dir,
                                    uniap_profile *out);
+/* The same from explicit files: a computation_profiling_*.json, its
+ * memory_profiling_*.json and the hardware_configs folder. *notes (when
+ * notes is given; malloc'd, one line each) says what the files lack and
+ * which of Galvatron's assumptions fill a gap. */
+int uniap_profile_import_galvatron_files(const uniap_model *m, const uniap_cluster *c,
+                                         const char *computation_json, const char *memory_json,
+                                         const char *hardware_dir, uniap_profile *out,
+                                         char **notes);
 
 /* ------------------------------------------------------------------ */
 /* Plans                                                               */

@@ -1,2 +1,297 @@
-/* cluster_spec.c: placeholder until its owner lands it (TODO remove). */
-typedef int uniap_placeholder_;
+/*
+ * cluster_spec.c - the cluster spec: JSON text <-> uniap_cluster, its
+ * validation, and the bundled presets (JSON text parsed by the same parser,
+ * datasheet values with their source beside each). Errors read
+ * "<file>: <json path>: expected ..., got ...".
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "spec_json.h"
+
+#define GIB ((int64_t)1 << 30)
+
+static const char *const cluster_keys[] = {"name",
+                                           "nodes",
+                                           "devices_per_node",
+                                           "device_name",
+                                           "device_memory",
+                                           "device_memory_gib",
+                                           "peak_flops",
+                                           "peak_flops_fp32",
+                                           "mem_bandwidth",
+                                           "intra_node_bw",
+                                           "inter_node_bw",
+                                           "intra_node_latency",
+                                           "inter_node_latency"};
+#define N_CLUSTER_KEYS (int)(sizeof(cluster_keys) / sizeof(cluster_keys[0]))
+
+/* Optional rates: 0 means unknown. */
+static const struct {
+    const char *key;
+    size_t offset;
+    double max;
+} rate_fields[] = {
+    {"peak_flops", offsetof(uniap_cluster, peak_flops), 1e18},
+    {"peak_flops_fp32", offsetof(uniap_cluster, peak_flops_fp32), 1e18},
+    {"mem_bandwidth", offsetof(uniap_cluster, mem_bandwidth), 1e15},
+    {"intra_node_bw", offsetof(uniap_cluster, intra_node_bw), 1e15},
+    {"inter_node_bw", offsetof(uniap_cluster, inter_node_bw), 1e15},
+    {"intra_node_latency", offsetof(uniap_cluster, intra_node_latency), 10.0},
+    {"inter_node_latency", offsetof(uniap_cluster, inter_node_latency), 10.0},
+};
+#define N_RATE_FIELDS (sizeof(rate_fields) / sizeof(rate_fields[0]))
+
+int uniap_cluster_parse(const char *json, const char *source, uniap_cluster *out)
+{
+    cJSON *root = NULL;
+    uniap_cluster c;
+    int64_t v;
+    double gib = 0;
+    int rc_ = 0, have_bytes;
+
+    assert(out);
+    memset(out, 0, sizeof(*out));
+    memset(&c, 0, sizeof(c));
+    if (!source)
+        source = "(cluster spec)";
+    JSON_CHECK(spec_parse_text(json, source, &root), fail);
+    JSON_CHECK(spec_check_keys(root, source, "", cluster_keys, N_CLUSTER_KEYS), free_root);
+
+    spec_default_name(source, c.name, sizeof(c.name));
+    JSON_CHECK(spec_get_string(root, "name", source, "", c.name, sizeof(c.name)), free_root);
+    JSON_CHECK(spec_get_int(root, "nodes", source, "", 1, 100000, &v), free_root);
+    if (!rc_) {
+        rc_ = spec_missing(source, "", "nodes", "an integer >= 1");
+        goto free_root;
+    }
+    c.nodes = (int)v;
+    JSON_CHECK(spec_get_int(root, "devices_per_node", source, "", 1, 1024, &v), free_root);
+    if (!rc_) {
+        rc_ = spec_missing(source, "", "devices_per_node", "an integer >= 1");
+        goto free_root;
+    }
+    c.devices_per_node = (int)v;
+    JSON_CHECK(
+        spec_get_string(root, "device_name", source, "", c.device_name, sizeof(c.device_name)),
+        free_root);
+    if (!rc_) {
+        rc_ = spec_missing(source, "", "device_name", "a string (e.g. \"A100-SXM4-40GB\")");
+        goto free_root;
+    }
+    JSON_CHECK(
+        spec_get_int(root, "device_memory", source, "", 1, (int64_t)1 << 50, &c.device_memory),
+        free_root);
+    have_bytes = rc_;
+    JSON_CHECK(spec_get_number(root, "device_memory_gib", source, "", 1.0 / 1024, 1 << 20, &gib),
+               free_root);
+    if (rc_ && have_bytes) {
+        rc_ = uniap_err(UNIAP_EINVAL,
+                        "%s: device_memory_gib: expected either device_memory or "
+                        "device_memory_gib, got both",
+                        source);
+        goto free_root;
+    }
+    if (rc_)
+        c.device_memory = (int64_t)(gib * (double)GIB + 0.5);
+    else if (!have_bytes) {
+        rc_ = spec_missing(source, "", "device_memory", "a positive integer (bytes per device)");
+        goto free_root;
+    }
+    for (size_t i = 0; i < N_RATE_FIELDS; i++) {
+        double *dst = (double *)((char *)&c + rate_fields[i].offset);
+        JSON_CHECK(
+            spec_get_number(root, rate_fields[i].key, source, "", 0.0, rate_fields[i].max, dst),
+            free_root);
+    }
+    cJSON_Delete(root);
+    *out = c;
+    return UNIAP_OK;
+
+free_root:
+    cJSON_Delete(root);
+fail:
+    return rc_;
+}
+
+int uniap_cluster_load(const char *path, uniap_cluster *out)
+{
+    char *text = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if ((rc = uniap_read_file(path, &text, NULL)) < 0)
+        return rc;
+    rc = uniap_cluster_parse(text, path, out);
+    free(text);
+    return rc;
+}
+
+/* Adds key: number (exact form) to obj; 0 when out of memory. */
+static int add_number(cJSON *obj, const char *key, cJSON *num)
+{
+    if (!num)
+        return 0;
+    cJSON_AddItemToObject(obj, key, num);
+    return 1;
+}
+
+int uniap_cluster_to_json(const uniap_cluster *c, char **json)
+{
+    cJSON *root = cJSON_CreateObject();
+    int ok;
+
+    *json = NULL;
+    ok = root && cJSON_AddStringToObject(root, "name", c->name) &&
+         add_number(root, "nodes", spec_json_int(c->nodes)) &&
+         add_number(root, "devices_per_node", spec_json_int(c->devices_per_node)) &&
+         cJSON_AddStringToObject(root, "device_name", c->device_name) &&
+         add_number(root, "device_memory", spec_json_int(c->device_memory));
+    for (size_t i = 0; ok && i < N_RATE_FIELDS; i++) {
+        const double *v = (const double *)((const char *)c + rate_fields[i].offset);
+        ok = add_number(root, rate_fields[i].key, spec_json_double(*v));
+    }
+    if (ok)
+        *json = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!*json)
+        return uniap_err(UNIAP_ENOMEM, "cluster JSON: out of memory");
+    return UNIAP_OK;
+}
+
+/* ---- presets ------------------------------------------------------------
+ * Per-device figures. Sources:
+ *   [A100] NVIDIA A100 Tensor Core GPU datasheet (SXM4): BF16/FP16 tensor
+ *          312 TFLOPS dense (624 with sparsity), FP32 19.5 TFLOPS, HBM2
+ *          1,555 GB/s (40GB) / HBM2e 2,039 GB/s (80GB), NVLink 600 GB/s
+ *          total per GPU = 300 GB/s each direction.
+ *   [DGXA] NVIDIA DGX A100 datasheet: 8 x 200 Gb/s HDR InfiniBand compute
+ *          ports, one per GPU = 25 GB/s each direction.
+ *   [H100] NVIDIA H100 Tensor Core GPU datasheet (SXM5): BF16/FP16 tensor
+ *          1,979 TFLOPS with sparsity = 989.4 dense, FP32 67 TFLOPS, HBM3
+ *          3.35 TB/s, NVLink 900 GB/s total = 450 GB/s each direction.
+ *   [DGXH] NVIDIA DGX H100 datasheet: 8 x 400 Gb/s NDR (ConnectX-7), one
+ *          per GPU = 50 GB/s each direction.
+ *   [TXP]  NVIDIA TITAN Xp: 3840 CUDA cores at 1582 MHz boost = 12.15 FP32
+ *          TFLOPS; 12 GB GDDR5X at 547.7 GB/s. GP102 runs FP16 arithmetic
+ *          at 1/64 rate with no tensor cores, so models train there in
+ *          FP32: its 16-bit peak_flops is given as the FP32 rate.
+ *   [PCIE] PCIe 3.0 x16 inside a node: 8 GT/s x 16 lanes x 128/130 =
+ *          15.75 GB/s each direction.
+ *   [ENVB] UniAP paper (Lin et al., CVPR 2025) EnvB: 2 nodes x 4 TITAN Xp,
+ *          nodes linked by InfiniBand; taken as one 100 Gb/s link per node
+ *          shared by its 4 GPUs = 3.125 GB/s per GPU (the link rate was
+ *          not confirmed from here: measure with `uniap profile`).
+ *   [LAT]  Latencies are not datasheet figures: order-of-magnitude alpha
+ *          terms for small messages (NVLink 5 us, PCIe 10 us, InfiniBand
+ *          10 us, shared IB 20 us), replaced by measurements once profiled.
+ * Memory sizes are the nominal GiB of each board (40, 80, 12 GiB).
+ */
+static const struct {
+    const char *name;
+    const char *json;
+} presets[] = {
+    {"a100-40g-1x8", "{\"name\": \"a100-40g-1x8\", \"nodes\": 1, \"devices_per_node\": 8,"
+                     " \"device_name\": \"A100-SXM4-40GB\","
+                     " \"device_memory\": 42949672960," /* 40 GiB [A100] */
+                     " \"peak_flops\": 312e12,"         /* [A100] BF16 dense */
+                     " \"peak_flops_fp32\": 19.5e12,"   /* [A100] */
+                     " \"mem_bandwidth\": 1555e9,"      /* [A100] HBM2 40GB */
+                     " \"intra_node_bw\": 300e9,"       /* [A100] NVLink */
+                     " \"inter_node_bw\": 25e9,"        /* [DGXA] HDR IB */
+                     " \"intra_node_latency\": 5e-6,"   /* [LAT] */
+                     " \"inter_node_latency\": 10e-6}"},
+    {"a100-80g-2x8", "{\"name\": \"a100-80g-2x8\", \"nodes\": 2, \"devices_per_node\": 8,"
+                     " \"device_name\": \"A100-SXM4-80GB\","
+                     " \"device_memory\": 85899345920," /* 80 GiB [A100] */
+                     " \"peak_flops\": 312e12,"         /* [A100] BF16 dense */
+                     " \"peak_flops_fp32\": 19.5e12,"   /* [A100] */
+                     " \"mem_bandwidth\": 2039e9,"      /* [A100] HBM2e 80GB */
+                     " \"intra_node_bw\": 300e9,"       /* [A100] NVLink */
+                     " \"inter_node_bw\": 25e9,"        /* [DGXA] HDR IB */
+                     " \"intra_node_latency\": 5e-6,"   /* [LAT] */
+                     " \"inter_node_latency\": 10e-6}"},
+    {"titanxp-2x4", "{\"name\": \"titanxp-2x4\", \"nodes\": 2, \"devices_per_node\": 4,"
+                    " \"device_name\": \"TITAN Xp\","
+                    " \"device_memory\": 12884901888," /* 12 GiB [TXP] */
+                    " \"peak_flops\": 12.15e12,"       /* [TXP] FP32 rate, see above */
+                    " \"peak_flops_fp32\": 12.15e12,"  /* [TXP] */
+                    " \"mem_bandwidth\": 547.7e9,"     /* [TXP] */
+                    " \"intra_node_bw\": 15.75e9,"     /* [PCIE] */
+                    " \"inter_node_bw\": 3.125e9,"     /* [ENVB] */
+                    " \"intra_node_latency\": 10e-6,"  /* [LAT] */
+                    " \"inter_node_latency\": 20e-6}"},
+    {"h100-80g-4x8", "{\"name\": \"h100-80g-4x8\", \"nodes\": 4, \"devices_per_node\": 8,"
+                     " \"device_name\": \"H100-SXM5-80GB\","
+                     " \"device_memory\": 85899345920," /* 80 GiB [H100] */
+                     " \"peak_flops\": 989.4e12,"       /* [H100] BF16 dense */
+                     " \"peak_flops_fp32\": 67e12,"     /* [H100] */
+                     " \"mem_bandwidth\": 3.35e12,"     /* [H100] HBM3 */
+                     " \"intra_node_bw\": 450e9,"       /* [H100] NVLink 4 */
+                     " \"inter_node_bw\": 50e9,"        /* [DGXH] NDR IB */
+                     " \"intra_node_latency\": 5e-6,"   /* [LAT] */
+                     " \"inter_node_latency\": 10e-6}"},
+    {"h100-80g-16x8", "{\"name\": \"h100-80g-16x8\", \"nodes\": 16, \"devices_per_node\": 8,"
+                      " \"device_name\": \"H100-SXM5-80GB\","
+                      " \"device_memory\": 85899345920," /* 80 GiB [H100] */
+                      " \"peak_flops\": 989.4e12,"       /* [H100] BF16 dense */
+                      " \"peak_flops_fp32\": 67e12,"     /* [H100] */
+                      " \"mem_bandwidth\": 3.35e12,"     /* [H100] HBM3 */
+                      " \"intra_node_bw\": 450e9,"       /* [H100] NVLink 4 */
+                      " \"inter_node_bw\": 50e9,"        /* [DGXH] NDR IB */
+                      " \"intra_node_latency\": 5e-6,"   /* [LAT] */
+                      " \"inter_node_latency\": 10e-6}"},
+};
+#define N_PRESETS (sizeof(presets) / sizeof(presets[0]))
+
+static const char *const preset_names[] = {"a100-40g-1x8", "a100-80g-2x8",  "titanxp-2x4",
+                                           "h100-80g-4x8", "h100-80g-16x8", NULL};
+_Static_assert(sizeof(preset_names) / sizeof(preset_names[0]) == N_PRESETS + 1,
+               "one name per preset");
+
+const char *const *uniap_cluster_presets(void)
+{
+    return preset_names;
+}
+
+int uniap_cluster_preset(const char *name, uniap_cluster *out)
+{
+    char source[96];
+
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < N_PRESETS; i++) {
+        if (strcmp(presets[i].name, name) == 0) {
+            snprintf(source, sizeof(source), "preset:%s", name);
+            return uniap_cluster_parse(presets[i].json, source, out);
+        }
+    }
+    return uniap_err(UNIAP_EINVAL, "%s: expected a cluster preset name, got an unknown one", name);
+}
+
+int uniap_cluster_resolve(const char *name_or_path, uniap_cluster *out)
+{
+    struct stat st;
+
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < N_PRESETS; i++) {
+        if (strcmp(presets[i].name, name_or_path) == 0)
+            return uniap_cluster_preset(name_or_path, out);
+    }
+    if (stat(name_or_path, &st) != 0) {
+        char list[512];
+        size_t o = 0;
+        list[0] = '\0';
+        for (size_t i = 0; i < N_PRESETS && o + 1 < sizeof(list); i++)
+            o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "",
+                                  presets[i].name);
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: expected a cluster preset (%s) or a cluster spec file, got no such "
+                         "name or file (%s)",
+                         name_or_path, list, strerror(errno));
+    }
+    return uniap_cluster_load(name_or_path, out);
+}

@@ -1,2 +1,426 @@
-/* model_spec.c: placeholder until its owner lands it (TODO remove). */
-typedef int uniap_placeholder_;
+/*
+ * model_spec.c - the model spec: JSON text -> uniap_model, with the
+ * defaults and the validation of every layer (the JSON form, the field
+ * tables and the signature are in model_format.c). A spec is strict: an
+ * unknown key, a key the layer kind does not use, a mistyped value or an
+ * impossible shape is refused with "<file>: <json path>: expected ..., got
+ * ...". Loading by zoo name or file path is uniap_model_resolve().
+ */
+#include <assert.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "spec_json.h"
+
+/* Upper bounds on sizes keep every parameter count far inside int64. */
+#define MAX_COUNT      100000
+#define MAX_LAYERS     1000000
+#define MAX_HIDDEN     ((int64_t)1 << 20)
+#define MAX_HEADS      65536
+#define MAX_FFN        ((int64_t)1 << 22)
+#define MAX_TOKENS     ((int64_t)1 << 24)
+#define MAX_VOCAB      ((int64_t)1 << 24)
+#define MAX_ATTN_WIDTH ((int64_t)1 << 24) /* heads * head_dim */
+#define MAX_PARAMS     1e18               /* a model's total, far inside int64 */
+
+static const char *const model_keys[] = {"name",      "seq_len",         "param_dtype",
+                                         "act_dtype", "mixed_precision", "layers"};
+static const char *const dtype_names[] = {"fp32", "fp16", "bf16"};
+
+/* Integer perfect square root, or -1. */
+static int64_t isqrt_exact(int64_t v)
+{
+    int64_t r = (int64_t)llround(sqrt((double)v));
+    while (r > 0 && r * r > v)
+        r--;
+    while ((r + 1) * (r + 1) <= v)
+        r++;
+    return r * r == v ? r : -1;
+}
+
+/* Reads an integer field the kind uses into *dst (an int or int64_t
+ * member, by size); returns 1 present, 0 absent, <0 error. */
+static int get_field(const cJSON *jl, enum spec_layer_field f, const char *source, const char *path,
+                     int64_t min, int64_t max, int64_t *dst)
+{
+    return spec_get_int(jl, spec_layer_field_names[f], source, path, min, max, dst);
+}
+
+/* Refuses a key that is a layer field but not one this kind uses. */
+static int check_layer_keys(const cJSON *jl, uniap_layer_kind kind, const char *source,
+                            const char *path)
+{
+    const char *allowed[LF_N + 1];
+    int n = 0;
+    const cJSON *it;
+
+    allowed[n++] = "type";
+    for (int f = 0; f < LF_N; f++) {
+        if (spec_kind_uses(kind, f))
+            allowed[n++] = spec_layer_field_names[f];
+    }
+    cJSON_ArrayForEach(it, jl)
+    {
+        for (int f = 0; f < LF_N; f++) {
+            if (it->string && strcmp(it->string, spec_layer_field_names[f]) == 0 &&
+                !spec_kind_uses(kind, f))
+                return uniap_err(UNIAP_EINVAL,
+                                 "%s: %s.%s: expected only fields a %s layer uses, got a field "
+                                 "of other layer kinds",
+                                 source, path, it->string, uniap_layer_kind_name(kind));
+        }
+    }
+    return spec_check_keys(jl, source, path, allowed, n);
+}
+
+/* Fills l from the JSON object of layers[idx] and validates it. */
+static int parse_layer(const cJSON *jl, int idx, const char *source, int64_t seq_len,
+                       uniap_layer *l)
+{
+    char path[32], got[160];
+    int kind = 0, e = 0, rc_ = 0;
+    int64_t v;
+
+    memset(l, 0, sizeof(*l));
+    snprintf(path, sizeof(path), "layers[%d]", idx);
+    if (!cJSON_IsObject(jl))
+        return uniap_err(UNIAP_EINVAL, "%s: %s: expected a layer object, got %s", source, path,
+                         spec_describe(jl, got, sizeof(got)));
+    JSON_CHECK(spec_get_enum(jl, "type", source, path,
+                             (const char *const[]){"embedding", "patch_embed", "encoder", "decoder",
+                                                   "cross_decoder", "swin", "patch_merge", "head"},
+                             UNIAP_LAYER_KIND_COUNT, &kind),
+               fail);
+    if (rc_ == 0)
+        return spec_missing(source, path, "type",
+                            "a layer type (embedding|patch_embed|encoder|decoder|cross_decoder|"
+                            "swin|patch_merge|head)");
+    l->kind = (uniap_layer_kind)kind;
+    JSON_CHECK(check_layer_keys(jl, l->kind, source, path), fail);
+
+    /* count, hidden: every kind */
+    l->count = 1;
+    JSON_CHECK(get_field(jl, LF_COUNT, source, path, 1, MAX_COUNT, &v), fail);
+    if (rc_)
+        l->count = (int)v;
+    JSON_CHECK(get_field(jl, LF_HIDDEN, source, path, 1, MAX_HIDDEN, &l->hidden), fail);
+    if (!rc_)
+        return spec_missing(source, path, "hidden", "a positive integer");
+    l->seq = seq_len;
+    JSON_CHECK(get_field(jl, LF_SEQ, source, path, 1, MAX_TOKENS, &l->seq), fail);
+
+    if (spec_kind_uses(l->kind, LF_HEADS)) { /* attention kinds */
+        JSON_CHECK(get_field(jl, LF_HEADS, source, path, 1, MAX_HEADS, &v), fail);
+        if (!rc_)
+            return spec_missing(source, path, "heads", "a positive integer");
+        l->heads = (int)v;
+        l->kv_heads = l->heads;
+        JSON_CHECK(get_field(jl, LF_KV_HEADS, source, path, 1, MAX_HEADS, &v), fail);
+        if (rc_)
+            l->kv_heads = (int)v;
+        JSON_CHECK(get_field(jl, LF_HEAD_DIM, source, path, 1, MAX_HIDDEN, &l->head_dim), fail);
+        if (!rc_) {
+            if (l->hidden % l->heads != 0)
+                return uniap_err(UNIAP_EINVAL,
+                                 "%s: %s.heads: expected a divisor of hidden (%lld) or an "
+                                 "explicit head_dim, got %d",
+                                 source, path, (long long)l->hidden, l->heads);
+            l->head_dim = l->hidden / l->heads;
+        }
+        if (l->heads % l->kv_heads != 0)
+            return uniap_err(UNIAP_EINVAL,
+                             "%s: %s.kv_heads: expected a divisor of heads (%d), got %d", source,
+                             path, l->heads, l->kv_heads);
+        if ((int64_t)l->heads * l->head_dim > MAX_ATTN_WIDTH)
+            return uniap_err(
+                UNIAP_EINVAL, "%s: %s.head_dim: expected heads * head_dim <= %lld, got %d * %lld",
+                source, path, (long long)MAX_ATTN_WIDTH, l->heads, (long long)l->head_dim);
+        JSON_CHECK(get_field(jl, LF_FFN, source, path, 1, MAX_FFN, &l->ffn), fail);
+        if (!rc_)
+            return spec_missing(source, path, "ffn", "a positive integer (FFN inner width)");
+        JSON_CHECK(spec_get_enum(jl, "activation", source, path, spec_activation_names, 3, &e),
+                   fail);
+        l->activation = rc_ ? (uniap_activation)e : UNIAP_ACT_GELU;
+    }
+    if (spec_kind_uses(l->kind, LF_NORM)) {
+        JSON_CHECK(spec_get_enum(jl, "norm", source, path, spec_norm_names, 2, &e), fail);
+        l->norm = rc_ ? (uniap_norm)e : UNIAP_NORM_LAYERNORM;
+    }
+    if (spec_kind_uses(l->kind, LF_POSITION)) {
+        l->position = l->kind == UNIAP_LAYER_SWIN ? UNIAP_POS_RELATIVE : UNIAP_POS_NONE;
+        JSON_CHECK(spec_get_enum(jl, "position", source, path, spec_position_names, 4, &e), fail);
+        if (rc_)
+            l->position = (uniap_position)e;
+    }
+    if (spec_kind_uses(l->kind, LF_BIAS))
+        JSON_CHECK(spec_get_bool(jl, "bias", source, path, &l->bias), fail);
+
+    switch (l->kind) {
+    case UNIAP_LAYER_CROSS_DECODER:
+        l->kv_seq = seq_len;
+        JSON_CHECK(get_field(jl, LF_KV_SEQ, source, path, 1, MAX_TOKENS, &l->kv_seq), fail);
+        break;
+    case UNIAP_LAYER_SWIN: {
+        int64_t side;
+        JSON_CHECK(get_field(jl, LF_WINDOW, source, path, 1, 4096, &v), fail);
+        if (!rc_)
+            return spec_missing(source, path, "window", "a positive integer (window side)");
+        l->window = (int)v;
+        side = isqrt_exact(l->seq);
+        if (side < 0)
+            return uniap_err(UNIAP_EINVAL,
+                             "%s: %s.seq: expected a square token grid (side^2 tokens), got %lld",
+                             source, path, (long long)l->seq);
+        if (side % l->window != 0)
+            return uniap_err(UNIAP_EINVAL,
+                             "%s: %s.window: expected a divisor of the token grid side %lld "
+                             "(seq %lld), got %d",
+                             source, path, (long long)side, (long long)l->seq, l->window);
+        break;
+    }
+    case UNIAP_LAYER_EMBEDDING:
+    case UNIAP_LAYER_HEAD:
+        JSON_CHECK(get_field(jl, LF_VOCAB, source, path, 1, MAX_VOCAB, &l->vocab), fail);
+        if (!rc_)
+            return spec_missing(source, path, "vocab", "a positive integer (vocabulary/classes)");
+        if (l->kind == UNIAP_LAYER_HEAD) {
+            JSON_CHECK(spec_get_bool(jl, "tied", source, path, &l->tied), fail);
+            break;
+        }
+        JSON_CHECK(get_field(jl, LF_MAX_POSITIONS, source, path, 1, MAX_TOKENS, &l->max_positions),
+                   fail);
+        if (l->position != UNIAP_POS_LEARNED && rc_)
+            return uniap_err(UNIAP_EINVAL,
+                             "%s: %s.max_positions: expected only with position \"learned\", "
+                             "got it with position \"%s\"",
+                             source, path, spec_position_names[l->position]);
+        if (l->position == UNIAP_POS_LEARNED && !rc_)
+            l->max_positions = l->seq;
+        if (l->position == UNIAP_POS_LEARNED && l->max_positions < l->seq)
+            return uniap_err(UNIAP_EINVAL,
+                             "%s: %s.max_positions: expected at least seq (%lld), got %lld", source,
+                             path, (long long)l->seq, (long long)l->max_positions);
+        break;
+    case UNIAP_LAYER_PATCH_EMBED: {
+        int64_t grid, tokens;
+        JSON_CHECK(get_field(jl, LF_IMAGE, source, path, 1, 65536, &l->image), fail);
+        if (!rc_)
+            return spec_missing(source, path, "image", "a positive integer (image side, pixels)");
+        JSON_CHECK(get_field(jl, LF_PATCH, source, path, 1, 1024, &v), fail);
+        if (!rc_)
+            return spec_missing(source, path, "patch", "a positive integer (patch side, pixels)");
+        l->patch = (int)v;
+        l->channels = 3;
+        JSON_CHECK(get_field(jl, LF_CHANNELS, source, path, 1, 1024, &v), fail);
+        if (rc_)
+            l->channels = (int)v;
+        if (l->image % l->patch != 0)
+            return uniap_err(UNIAP_EINVAL,
+                             "%s: %s.patch: expected a divisor of image (%lld), got %d", source,
+                             path, (long long)l->image, l->patch);
+        if (l->position != UNIAP_POS_NONE && l->position != UNIAP_POS_LEARNED)
+            return uniap_err(UNIAP_EINVAL,
+                             "%s: %s.position: expected none|learned for a patch_embed layer, "
+                             "got \"%s\"",
+                             source, path, spec_position_names[l->position]);
+        grid = l->image / l->patch;
+        tokens = grid * grid + (l->position == UNIAP_POS_LEARNED ? 1 : 0); /* + cls token */
+        if (tokens > MAX_TOKENS)
+            return uniap_err(UNIAP_EINVAL, "%s: %s.image: expected at most %lld patches, got %lld",
+                             source, path, (long long)MAX_TOKENS, (long long)tokens);
+        if (cJSON_GetObjectItemCaseSensitive(jl, "seq") && l->seq != tokens)
+            return uniap_err(
+                UNIAP_EINVAL, "%s: %s.seq: expected %lld ((image/patch)^2%s), got %lld", source,
+                path, (long long)tokens, l->position == UNIAP_POS_LEARNED ? " + cls token" : "",
+                (long long)l->seq);
+        l->seq = tokens;
+        break;
+    }
+    case UNIAP_LAYER_PATCH_MERGE: {
+        int64_t side = isqrt_exact(l->seq);
+        l->out_hidden = 2 * l->hidden;
+        JSON_CHECK(get_field(jl, LF_OUT_HIDDEN, source, path, 1, 2 * MAX_HIDDEN, &l->out_hidden),
+                   fail);
+        if (side < 0 || side % 2 != 0)
+            return uniap_err(UNIAP_EINVAL,
+                             "%s: %s.seq: expected a square token grid of even side (input "
+                             "tokens), got %lld",
+                             source, path, (long long)l->seq);
+        break;
+    }
+    default:
+        break;
+    }
+    return UNIAP_OK;
+fail:
+    return rc_;
+}
+
+/* Checks layer idx against the chain: its input width is the width the
+ * previous layer outputs (out_hidden after a patch_merge, else hidden), and
+ * its signature fits a profile's layer_type field. */
+static int check_chain(const uniap_layer *runs, int idx, const char *source)
+{
+    char sig[sizeof(((uniap_layer_prof *)0)->layer_type)];
+    const uniap_layer *l = &runs[idx], *prev = idx > 0 ? &runs[idx - 1] : NULL;
+
+    if (prev) {
+        int64_t width = prev->kind == UNIAP_LAYER_PATCH_MERGE ? prev->out_hidden : prev->hidden;
+        if (l->hidden != width)
+            return uniap_err(UNIAP_EINVAL,
+                             "%s: layers[%d].hidden: expected %lld (the width layers[%d] "
+                             "outputs), got %lld",
+                             source, idx, (long long)width, idx - 1, (long long)l->hidden);
+    }
+    if (uniap_layer_signature(l, sig, sizeof(sig)) < 0) {
+        uniap_err_clear();
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: layers[%d]: expected a layer whose signature fits %zu characters, "
+                         "got a longer one",
+                         source, idx, sizeof(sig) - 1);
+    }
+    return UNIAP_OK;
+}
+
+int uniap_model_parse(const char *json, const char *source, uniap_model *out)
+{
+    cJSON *root = NULL, *layers, *jl;
+    uniap_model m;
+    int rc_ = 0, e = 0, idx = 0;
+    int64_t total = 0;
+    double total_params = 0;
+    char got[160];
+
+    assert(out);
+    memset(out, 0, sizeof(*out));
+    memset(&m, 0, sizeof(m));
+    if (!source)
+        source = "(model spec)";
+    JSON_CHECK(spec_parse_text(json, source, &root), fail);
+    JSON_CHECK(spec_check_keys(root, source, "", model_keys, 6), free_root);
+
+    spec_default_name(source, m.name, sizeof(m.name));
+    JSON_CHECK(spec_get_string(root, "name", source, "", m.name, sizeof(m.name)), free_root);
+    JSON_CHECK(spec_get_int(root, "seq_len", source, "", 1, MAX_TOKENS, &m.seq_len), free_root);
+    if (!rc_) {
+        rc_ = spec_missing(source, "", "seq_len", "a positive integer (tokens per sample)");
+        goto free_root;
+    }
+    m.param_dtype = UNIAP_DTYPE_BF16;
+    JSON_CHECK(spec_get_enum(root, "param_dtype", source, "", dtype_names, 3, &e), free_root);
+    if (rc_)
+        m.param_dtype = (uniap_dtype)e;
+    m.act_dtype = m.param_dtype;
+    JSON_CHECK(spec_get_enum(root, "act_dtype", source, "", dtype_names, 3, &e), free_root);
+    if (rc_)
+        m.act_dtype = (uniap_dtype)e;
+    m.mixed_precision = 1;
+    JSON_CHECK(spec_get_bool(root, "mixed_precision", source, "", &m.mixed_precision), free_root);
+
+    layers = cJSON_GetObjectItemCaseSensitive(root, "layers");
+    if (!cJSON_IsArray(layers) || cJSON_GetArraySize(layers) < 1) {
+        rc_ = uniap_err(
+            UNIAP_EINVAL, "%s: layers: expected a non-empty array of layers, got %s", source,
+            cJSON_IsArray(layers) ? "an empty array" : spec_describe(layers, got, sizeof(got)));
+        goto free_root;
+    }
+    m.n_runs = cJSON_GetArraySize(layers);
+    m.runs = calloc((size_t)m.n_runs, sizeof(*m.runs));
+    if (!m.runs) {
+        rc_ = uniap_err(UNIAP_ENOMEM, "%s: out of memory for %d layer runs", source, m.n_runs);
+        goto free_root;
+    }
+    cJSON_ArrayForEach(jl, layers)
+    {
+        JSON_CHECK(parse_layer(jl, idx, source, m.seq_len, &m.runs[idx]), free_runs);
+        JSON_CHECK(check_chain(m.runs, idx, source), free_runs);
+        total += m.runs[idx].count;
+        total_params += (double)uniap_layer_params(&m.runs[idx]) * m.runs[idx].count;
+        if (total_params > MAX_PARAMS) {
+            rc_ = uniap_err(UNIAP_EINVAL,
+                            "%s: layers[%d]: expected at most %.0e parameters in all, got %.3g",
+                            source, idx, MAX_PARAMS, total_params);
+            goto free_runs;
+        }
+        if (total > MAX_LAYERS) {
+            rc_ = uniap_err(UNIAP_EINVAL,
+                            "%s: layers[%d].count: expected at most %d layers in all, got %lld",
+                            source, idx, MAX_LAYERS, (long long)total);
+            goto free_runs;
+        }
+        idx++;
+    }
+    m.n_layers = (int)total;
+    cJSON_Delete(root);
+    *out = m;
+    return UNIAP_OK;
+
+free_runs:
+    free(m.runs);
+free_root:
+    cJSON_Delete(root);
+fail:
+    return rc_;
+}
+
+int uniap_model_load(const char *path, uniap_model *out)
+{
+    char *text = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if ((rc = uniap_read_file(path, &text, NULL)) < 0)
+        return rc;
+    rc = uniap_model_parse(text, path, out);
+    free(text);
+    return rc;
+}
+
+void uniap_model_free(uniap_model *m)
+{
+    if (!m)
+        return;
+    free(m->runs);
+    memset(m, 0, sizeof(*m));
+}
+
+int uniap_model_resolve(const char *name_or_path, uniap_model *out)
+{
+    const char *const *zoo = uniap_zoo_models();
+    struct stat st;
+
+    memset(out, 0, sizeof(*out));
+    for (int i = 0; zoo[i]; i++) {
+        if (strcmp(zoo[i], name_or_path) == 0)
+            return uniap_zoo_model(name_or_path, out);
+    }
+    if (stat(name_or_path, &st) != 0) {
+        char list[512];
+        size_t o = 0;
+        list[0] = '\0';
+        for (int i = 0; zoo[i] && o + 1 < sizeof(list); i++)
+            o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "", zoo[i]);
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: expected a zoo model (%s) or a model spec file, got no such "
+                         "name or file (%s)",
+                         name_or_path, list, strerror(errno));
+    }
+    return uniap_model_load(name_or_path, out);
+}
+
+int uniap_model_run_of(const uniap_model *m, int u)
+{
+    int first = 0;
+
+    assert(m && u >= 0 && u < m->n_layers);
+    for (int r = 0; r < m->n_runs; r++) {
+        first += m->runs[r].count;
+        if (u < first)
+            return r;
+    }
+    return -1;
+}

@@ -148,8 +148,8 @@ int uniap_model_load(const char *path, uniap_model *out);
 int uniap_model_to_json(const uniap_model *m, char **json);
 void uniap_model_free(uniap_model *m);
 /* Names of bundled zoo models ("bert-huge", "t5-large", "vit-huge",
- * "swin-huge", "llama-7b", "llama-13b", "llama-70b", "gpt3-175b"), NULL
- * terminated; and loading one by name. A path argument that is not a zoo
+ * "swin-huge", "llama-7b", "llama-13b", "llama-70b", "gpt3-175b", and
+ * "gpt-tiny", a 268K-parameter GPT for CPU runs), NULL terminated; and loading one by name. A path argument that is not a zoo
  * name is loaded as a file (uniap_model_resolve). */
 const char *const *uniap_zoo_models(void);
 int uniap_zoo_model(const char *name, uniap_model *out);
@@ -290,10 +290,13 @@ typedef struct uniap_profile {
     uniap_coll_prof *colls;
 } uniap_profile;
 
-/* Fills created/tool_version/git_revision/version with the current values. */
+/* Zeroes p and fills created/tool_version/git_revision/version with the
+ * current values; world_size = 1, complete = 1, slurm_job_id from
+ * $SLURM_JOB_ID ("" when unset). */
 void uniap_profile_init(uniap_profile *p);
 void uniap_profile_free(uniap_profile *p);
-/* Appends rows (amortized growth). */
+/* Appends rows (amortized growth). A table may also be malloc'd by the
+ * caller at any size: the capacity is taken from malloc_usable_size(). */
 int uniap_profile_add_layer(uniap_profile *p, const uniap_layer_prof *row);
 int uniap_profile_add_coll(uniap_profile *p, const uniap_coll_prof *row);
 int uniap_profile_add_rank(uniap_profile *p, const uniap_rank_info *row);

@@ -10,7 +10,8 @@ PKGS="cmake make gcc pkg-config git
       libglpk-dev glpk-utils
       libcjson-dev libopenblas-dev
       clang libclang-rt-14-dev
-      iproute2"
+      iproute2
+      slurm-wlm slurmctld slurmd slurm-client munge jq"
 
 missing=""
 for p in $PKGS; do

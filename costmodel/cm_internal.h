@@ -1,0 +1,194 @@
+/*
+ * cm_internal.h - private to costmodel/: the cost model's state, the
+ * profile index (interpolation of layer and collective measurements), the
+ * strategy enumeration and layout helpers shared by the table builder, the
+ * analytic device model and `uniap estimate`.
+ */
+#ifndef UNIAP_CM_INTERNAL_H
+#define UNIAP_CM_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "uniap_costmodel.h"
+
+#define GiB ((int64_t)1 << 30)
+#define MiB ((int64_t)1 << 20)
+
+/* Framework reserve per device when the options give none: 1.5 GiB. The
+ * CUDA context with cuBLAS/cuDNN/NCCL workspaces takes about 0.5 to 1 GiB
+ * on A100/H100 class devices, and the caching allocator's fragmentation
+ * typically costs a few hundred MiB more; 1.5 GiB sits in that 1 to 2 GiB
+ * band without claiming more precision than the estimate has. */
+#define UNIAP_DEFAULT_RESERVE (GiB + GiB / 2)
+
+/* Fraction of the gradient synchronization hidden behind the last
+ * micro-batch's backward when neither the options nor the profile say:
+ * 0, i.e. fully exposed. This makes the tail an upper bound; users who
+ * measured their framework's overlap pass it with --overlap. */
+#define UNIAP_DEFAULT_OVERLAP 0.0
+
+/* Growing message buffer for the cost model's warnings (deduplicated). */
+typedef struct cm_warnings {
+    char *text;
+    size_t len, cap;
+    uint64_t *hash; /* of the lines held, for deduplication */
+    size_t n_hash, cap_hash;
+} cm_warnings;
+
+void cm_warn(cm_warnings *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cm_warnings_free(cm_warnings *w);
+
+/* A measured point of a layer at one tp degree. */
+typedef struct cm_layer_point {
+    int micro_batch;
+    double fwd, bwd;
+    double act_bytes, peak_bytes;
+} cm_layer_point;
+
+typedef struct cm_layer_curve {
+    int tp;
+    int n;
+    cm_layer_point *pt; /* sorted by micro_batch, one per micro_batch */
+} cm_layer_curve;
+
+/* The profile's measurements of one layer signature. */
+typedef struct cm_layer_index {
+    char signature[96];
+    int n_curves;
+    cm_layer_curve *curves; /* sorted by tp */
+} cm_layer_index;
+
+typedef struct cm_coll_curve {
+    uniap_coll_op op;
+    int group_size;
+    int spans_nodes;
+    int n;
+    double *bytes, *time; /* sorted by bytes */
+} cm_coll_curve;
+
+typedef struct cm_profile_index {
+    int n_layers;
+    cm_layer_index *layers;
+    int n_colls;
+    cm_coll_curve *colls;
+} cm_profile_index;
+
+int cm_index_build(const uniap_profile *p, cm_profile_index *out);
+void cm_index_free(cm_profile_index *ix);
+const cm_layer_index *cm_index_layer(const cm_profile_index *ix, const char *signature);
+const cm_coll_curve *cm_index_coll(const cm_profile_index *ix, uniap_coll_op op, int group_size,
+                                   int spans_nodes);
+
+/* Interpolated layer figures at (tp, micro_batch) of a signature; EMISSING
+ * naming the layer type and tp when the tp degree was not measured.
+ * Outside the measured micro-batch range: linear extrapolation from the two
+ * nearest points, with a warning. */
+int cm_layer_at(const cm_layer_index *li, int tp, int micro_batch, cm_warnings *w,
+                cm_layer_point *out);
+/* Time of a collective of `bytes` (nccl-tests size convention); 0 for
+ * bytes <= 0 or group_size <= 1. EMISSING naming op/group/placement. */
+int cm_coll_time(const cm_profile_index *ix, uniap_coll_op op, int group_size, int spans_nodes,
+                 double bytes, cm_warnings *w, double *out);
+
+/* The bound cost model. */
+struct uniap_costmodel {
+    const uniap_model *model;
+    const uniap_cluster *cluster;
+    const uniap_profile *profile;
+    uniap_cost_options opt;
+    int64_t reserve;
+    double overlap;                  /* fraction of grad sync hidden behind backward */
+    double overlap_slow;             /* compute slowdown while overlapped (>= 1) */
+    char (*run_sig)[96];             /* [run] signature */
+    const cm_layer_index **run_prof; /* [run] */
+    cm_profile_index index;
+    cm_warnings *warnings; /* mutable through const cm */
+};
+
+/* ---- layer shape helpers (shape.c) ---- */
+
+/* 1 if tensor parallelism of degree tp can shard the layer (tp divides
+ * heads, kv_heads and ffn; out widths for patch layers). */
+int cm_layer_tp_ok(const uniap_layer *l, int tp);
+/* Tokens and width of the activation a layer hands to the next one. */
+int64_t cm_layer_out_elems(const uniap_layer *l);
+/* Bytes of the boundary activation after layer l for micro_batch samples. */
+double cm_boundary_bytes(const uniap_model *m, const uniap_layer *l, double micro_batch);
+/* Megatron TP all-reduces per layer (forward, backward) of b*s*h. */
+void cm_layer_tp_allreduces(const uniap_layer *l, int *fwd, int *bwd);
+
+/* ---- strategies (strategy.c) ---- */
+
+/* Enumerates the strategy space of a stage of n devices for micro-batch
+ * size micro_batch (dp must divide it) under the options' restrictions, in
+ * a fixed order. *out is malloc'd. */
+int cm_strategies(int n, int micro_batch, const uniap_cost_options *o, uniap_strategy **out,
+                  int *count);
+
+/* Placement of a stage's groups: stage j of deg over the cluster; whether
+ * some TP group / DP group of strategy s spans nodes. */
+int cm_tp_spans(const uniap_cluster *c, int stage_first, const uniap_strategy *s);
+int cm_dp_spans(const uniap_cluster *c, int stage_first, const uniap_strategy *s);
+int cm_stage_spans(const uniap_cluster *c, int stage_first, int n);
+/* Whether the boundary between stage j and j + 1 (n devices each) crosses
+ * a node boundary (device r of stage j sends to device r of stage j + 1). */
+int cm_boundary_spans(const uniap_cluster *c, int j, int n);
+
+/* Fraction (of one micro-batch's boundary activation) that the device of a
+ * stage receiving the most must fetch when the layout changes from a to b
+ * on the same n devices. 0 when the layouts hold the same slices. */
+double cm_reshard_fraction(int n, const uniap_strategy *a, const uniap_strategy *b);
+
+/* ---- memory model terms (memory_model.c) ---- */
+
+/* Bytes per parameter of parameters, gradients and optimizer states. */
+void cm_state_bytes(const uniap_model *m, double *param, double *grad, double *opt);
+/* Model states per device of a layer with P parameters under strategy s. */
+double cm_mem_states(const uniap_model *m, double params, const uniap_strategy *s);
+
+/* ---- table rows (cost_table.c) ---- */
+
+/* One (run, strategy) row of a table with its terms apart. */
+typedef struct cm_row_terms {
+    unsigned char allowed;
+    double time, tail, states, act, peak; /* the table's values */
+    double compute;                       /* fwd + bwd (+ recompute) of the shard */
+    double tp_comm;                       /* TP all-reduces (SP: all-gather + reduce-scatter) */
+    double dp_comm;      /* per micro-batch: ZeRO-2/FSDP reduce-scatter, FSDP gathers */
+    double sync_exposed; /* tail: exposed gradient all-reduce/reduce-scatter */
+    double param_gather; /* tail: ZeRO-1/2 all-gather of updated parameters */
+    double optimizer;    /* tail: optimizer step */
+} cm_row_terms;
+
+/* The row of run r under strategy s in the (deg, c) table. */
+int cm_row_breakdown(const uniap_costmodel *cm, int deg, int c, int r, const uniap_strategy *s,
+                     cm_row_terms *out);
+
+/* ---- plans (plan_json.c) ---- */
+
+/* Memory of one stage by term, per device. */
+typedef struct cm_stage_memory {
+    int first_layer, last_layer, n_layers;
+    int inflight;               /* micro-batches of activations held */
+    double states;              /* params + grads + optimizer states */
+    double act_per_micro_batch; /* sum of kept activations of one */
+    double activations;         /* inflight x act_per_micro_batch */
+    double peak;                /* largest transient of one layer */
+} cm_stage_memory;
+
+/* Fills out[0..deg-1] (same sums as uniap_plan_evaluate's memory). */
+int cm_stage_breakdown(const uniap_cost_table *t, uniap_schedule sched, const int *stage_of,
+                       const int *strategy_of, cm_stage_memory *out);
+const char *cm_schedule_name(uniap_schedule s);
+int cm_schedule_parse(const char *s, uniap_schedule *out);
+/* Hex CRC-32 (IEEE) of a file's bytes. */
+int cm_crc32_file(const char *path, char hex[20]);
+
+/* ---- `--dump-costs` (dump_costs.c) ---- */
+
+/* Writes the tables of the n candidates (deg[i], c[i]) as JSON, atomically. */
+int cm_dump_costs(const char *path, const uniap_costmodel *cm, const char *profile_name,
+                  const int *deg, const int *c, int n);
+
+#endif

@@ -1,0 +1,138 @@
+/*
+ * dump_costs.c - `--dump-costs FILE`: the cost tables as JSON, enough for
+ * an outside tool to recompute any plan's TPI and memory with the formulas
+ * at the top of uniap_costmodel.h.
+ *
+ * {"format": "uniap-costs", "version": 1, "model", "cluster", "profile",
+ *  "global_batch", "schedule", "units": {...},
+ *  "candidates": [{"deg", "micro_batches", "micro_batch", "stage_devices",
+ *     "mem_budget", "boundary_spans_nodes": [deg-1],
+ *     "strategies": [K names],
+ *     "layers": [{"layer", "run", "allowed": [K], "time": [K], "tail": [K],
+ *                 "mem_states": [K], "mem_act": [K], "mem_peak": [K],
+ *                 "pairs": index into pair_matrices (absent for the last)}],
+ *     "pair_matrices": [{"reshard": [K*K], "xstage_intra": [K*K],
+ *                        "xstage_inter": [K*K]}]}]}
+ * Pair matrices are row-major [k*K + l] (layer u on k, u+1 on l) and
+ * shared by consecutive layers whose matrices are equal (a run's layers),
+ * which keeps the file linear in the model's runs rather than its layers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cm_internal.h"
+
+static void put_array(FILE *f, const char *key, const double *v, size_t n, int last)
+{
+    fprintf(f, "\"%s\": [", key);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%s%.17g", i ? ", " : "", v[i]);
+    fprintf(f, "]%s", last ? "" : ", ");
+}
+
+static int pairs_equal(const uniap_cost_table *t, int u, int v)
+{
+    size_t KK = (size_t)t->n_strategies * t->n_strategies;
+    return memcmp(t->reshard + u * KK, t->reshard + v * KK, KK * sizeof(double)) == 0 &&
+           memcmp(t->xstage[0] + u * KK, t->xstage[0] + v * KK, KK * sizeof(double)) == 0 &&
+           memcmp(t->xstage[1] + u * KK, t->xstage[1] + v * KK, KK * sizeof(double)) == 0;
+}
+
+static void put_table(FILE *f, const uniap_cost_table *t)
+{
+    int K = t->n_strategies, L = t->n_layers, np = 0;
+    size_t KK = (size_t)K * K;
+    int *pair_of = calloc((size_t)L, sizeof(int)), *first_of = calloc((size_t)L, sizeof(int));
+
+    if (!pair_of || !first_of) {
+        free(pair_of);
+        free(first_of);
+        return;
+    }
+    for (int u = 0; u + 1 < L; u++) {
+        if (u > 0 && pairs_equal(t, u, u - 1)) {
+            pair_of[u] = pair_of[u - 1];
+            continue;
+        }
+        first_of[np] = u;
+        pair_of[u] = np++;
+    }
+    fprintf(f,
+            "{\"deg\": %d, \"micro_batches\": %d, \"micro_batch\": %d, \"stage_devices\": %d, "
+            "\"mem_budget\": %.17g, \"boundary_spans_nodes\": [",
+            t->deg, t->micro_batches, t->micro_batch, t->stage_devices, t->mem_budget);
+    for (int j = 0; j + 1 < t->deg; j++)
+        fprintf(f, "%s%d", j ? ", " : "", t->boundary_spans_nodes[j]);
+    fprintf(f, "],\n  \"strategies\": [");
+    for (int k = 0; k < K; k++)
+        fprintf(f, "%s\"%s\"", k ? ", " : "", t->strategies[k].name);
+    fprintf(f, "],\n  \"layers\": [\n");
+    for (int u = 0; u < L; u++) {
+        size_t o = (size_t)u * K;
+        fprintf(f, "   {\"layer\": %d, \"run\": %d, \"allowed\": [", u, t->run_of[u]);
+        for (int k = 0; k < K; k++)
+            fprintf(f, "%s%d", k ? ", " : "", t->allowed[o + k]);
+        fprintf(f, "], ");
+        put_array(f, "time", t->time + o, (size_t)K, 0);
+        put_array(f, "tail", t->tail + o, (size_t)K, 0);
+        put_array(f, "mem_states", t->mem_states + o, (size_t)K, 0);
+        put_array(f, "mem_act", t->mem_act + o, (size_t)K, 0);
+        put_array(f, "mem_peak", t->mem_peak + o, (size_t)K, u + 1 == L);
+        if (u + 1 < L)
+            fprintf(f, "\"pairs\": %d", pair_of[u]);
+        fprintf(f, "}%s\n", u + 1 < L ? "," : "");
+    }
+    fprintf(f, "  ],\n  \"pair_matrices\": [\n");
+    for (int i = 0; i < np; i++) {
+        size_t o = (size_t)first_of[i] * KK;
+        fprintf(f, "   {");
+        put_array(f, "reshard", t->reshard + o, KK, 0);
+        put_array(f, "xstage_intra", t->xstage[0] + o, KK, 0);
+        put_array(f, "xstage_inter", t->xstage[1] + o, KK, 1);
+        fprintf(f, "}%s\n", i + 1 < np ? "," : "");
+    }
+    fprintf(f, "  ]}");
+    free(pair_of);
+    free(first_of);
+}
+
+int cm_dump_costs(const char *path, const uniap_costmodel *cm, const char *profile_name,
+                  const int *deg, const int *c, int n)
+{
+    char tmp[1100];
+    FILE *f;
+    int rc;
+
+    if ((rc = uniap_tmp_name(path, tmp, sizeof(tmp))) < 0)
+        return rc;
+    if (!(f = fopen(tmp, "w")))
+        return uniap_err(UNIAP_EIO, "--dump-costs %s: cannot create %s", path, tmp);
+    fprintf(f,
+            "{\"format\": \"uniap-costs\", \"version\": 1, \"model\": \"%s\", \"cluster\": \"%s\", "
+            "\"profile\": \"%s\", \"global_batch\": %lld, \"schedule\": \"%s\",\n"
+            " \"units\": {\"time\": \"s per micro-batch\", \"tail\": \"s per iteration\", "
+            "\"memory\": \"bytes per device\"},\n \"candidates\": [\n",
+            cm->model->name, cm->cluster->name, profile_name, (long long)cm->opt.global_batch,
+            cm_schedule_name(cm->opt.schedule));
+    for (int i = 0; i < n; i++) {
+        uniap_cost_table t;
+        if ((rc = uniap_costmodel_table(cm, deg[i], c[i], &t)) < 0)
+            goto close_file;
+        put_table(f, &t);
+        fprintf(f, "%s\n", i + 1 < n ? "," : "");
+        uniap_cost_table_free(&t);
+        if (n > 1 && (10 * (i + 1)) / n != (10 * i) / n) /* progress every tenth */
+            fprintf(stderr, "uniap estimate: --dump-costs: %d of %d tables written\n", i + 1, n);
+    }
+    fprintf(f, " ]}\n");
+    rc = UNIAP_OK;
+close_file:
+    if (fclose(f) != 0 && rc == 0)
+        rc = uniap_err(UNIAP_EIO, "--dump-costs %s: write failed", path);
+    if (rc < 0) {
+        remove(tmp);
+        return rc;
+    }
+    return uniap_commit_file(tmp, path);
+}

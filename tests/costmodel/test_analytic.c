@@ -1,0 +1,217 @@
+/*
+ * test_analytic.c - the analytic device model against published formulas:
+ * Korthikanti et al. 2022 activation bytes of a GPT block (16-bit):
+ *   s b h (34 + 5 a s / h) without parallelism,
+ *   s b h (10 + 24 / t + 5 a s / (h t)) with tensor parallelism t,
+ *   s b h (34 + 5 a s / h) / t with sequence parallelism (through the
+ *   cost table);
+ * Rajbhandari et al. 2020 (ZeRO) model-state bytes: mixed-precision Adam
+ * 2 + 2 + 12 per parameter: DDP 16 P, ZeRO-1 4 P + 12 P / dp, ZeRO-2
+ * 2 P + 14 P / dp, ZeRO-3 16 P / dp (all / tp); fp32 Adam 4 + 4 + 8;
+ * the GEMM FLOPs of a GPT block (24 s h^2 + 4 s^2 h per sample forward);
+ * alpha-beta collectives with the nccl-tests bus-bandwidth factors.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "cm_internal.h"
+
+static uniap_layer runs[3];
+static uniap_model model;
+static uniap_cluster cluster;
+
+static void build(void)
+{
+    memset(runs, 0, sizeof(runs));
+    /* a GPT block: ffn 4h, heads = kv_heads, GELU, LayerNorm */
+    for (int r = 0; r < 3; r++) {
+        runs[r].hidden = 1024;
+        runs[r].seq = 512;
+        runs[r].count = 1;
+    }
+    runs[0].kind = UNIAP_LAYER_EMBEDDING;
+    runs[0].vocab = 50304;
+    runs[0].max_positions = 512;
+    runs[0].position = UNIAP_POS_LEARNED;
+    runs[1].kind = UNIAP_LAYER_DECODER;
+    runs[1].count = 2;
+    runs[1].heads = runs[1].kv_heads = 16;
+    runs[1].head_dim = 64;
+    runs[1].ffn = 4096;
+    runs[1].activation = UNIAP_ACT_GELU;
+    runs[1].norm = UNIAP_NORM_LAYERNORM;
+    runs[1].position = UNIAP_POS_LEARNED;
+    runs[1].bias = 1;
+    runs[2].kind = UNIAP_LAYER_HEAD;
+    runs[2].vocab = 50304;
+    runs[2].tied = 1;
+    memset(&model, 0, sizeof(model));
+    snprintf(model.name, sizeof(model.name), "gpt-test");
+    model.param_dtype = model.act_dtype = UNIAP_DTYPE_BF16;
+    model.mixed_precision = 1;
+    model.seq_len = 512;
+    model.n_runs = 3;
+    model.runs = runs;
+    model.n_layers = 4;
+    memset(&cluster, 0, sizeof(cluster));
+    snprintf(cluster.name, sizeof(cluster.name), "a100-like-1x8");
+    cluster.nodes = 1;
+    cluster.devices_per_node = 8;
+    cluster.device_memory = 40 * GiB;
+    cluster.peak_flops = 312e12;
+    cluster.mem_bandwidth = 1.555e12;
+    cluster.intra_node_bw = 300e9;
+    cluster.inter_node_bw = 25e9;
+    cluster.intra_node_latency = 5e-6;
+    cluster.inter_node_latency = 10e-6;
+}
+
+static const uniap_layer_prof *row(const uniap_profile *p, const char *sig, int tp, int mb)
+{
+    for (int i = 0; i < p->n_layers; i++)
+        if (strcmp(p->layers[i].layer_type, sig) == 0 && p->layers[i].tp == tp &&
+            p->layers[i].micro_batch == mb)
+            return &p->layers[i];
+    return NULL;
+}
+
+static const uniap_coll_prof *coll(const uniap_profile *p, uniap_coll_op op, int g, int spans,
+                                   int64_t bytes)
+{
+    for (int i = 0; i < p->n_colls; i++)
+        if (p->colls[i].op == op && p->colls[i].group_size == g &&
+            p->colls[i].spans_nodes == spans && p->colls[i].bytes == bytes)
+            return &p->colls[i];
+    return NULL;
+}
+
+static void test_profile(const uniap_profile *p)
+{
+    char sig[96];
+    const int64_t s = 512, h = 1024, a = 16;
+
+    CHECK_STR_CONTAINS(p->provenance, "analytic");
+    uniap_layer_signature(&runs[1], sig, sizeof(sig));
+    for (int64_t b = 1; b <= 4; b *= 2)
+        for (int64_t t = 1; t <= 8; t *= 2) {
+            const uniap_layer_prof *r = row(p, sig, (int)t, (int)b);
+            CHECK(r != NULL);
+            if (!r)
+                continue;
+            /* s b h (10 + 24/t + 5 a s / (h t)) in integers:
+             * s b h 10 + s b h 24 / t + 5 a s^2 b / t (t | h, t | a) */
+            int64_t want = s * b * h * 10 + s * b * h * 24 / t + 5 * a * s * s * b / t;
+            CHECK_EQ(r->act_bytes, want);
+            if (t == 1) /* the unparallel form: s b h (34 + 5 a s / h) */
+                CHECK_EQ(r->act_bytes, s * b * h * 34 + 5 * a * s * s * b);
+        }
+    /* forward time at tp 1, b 1: 2 m n k FLOPs per GEMM: QKV 6 h^2, QK^T
+     * and AV 4 s h, projection 2 h^2, MLP 16 h^2 -> s (24 h^2 + 4 s h) /
+     * peak, + (weights + 2 x activations) / bandwidth + 16 kernels x 5 us */
+    const uniap_layer_prof *r = row(p, sig, 1, 1);
+    if (r) {
+        double flops = (double)s * (24.0 * h * h + 4.0 * s * h);
+        double bytes = (double)uniap_layer_params(&runs[1]) * 2 + 2.0 * (double)r->act_bytes;
+        CHECK_NEAR(r->fwd.median, flops / 312e12 + bytes / 1.555e12 + 16 * 5e-6, 1e-12, 0);
+        CHECK_NEAR(r->bwd.median, 2 * flops / 312e12 + 2 * bytes / 1.555e12 + 32 * 5e-6, 1e-12, 0);
+        CHECK_EQ(r->rank, -1);
+    }
+    /* tp 3 does not divide 8 devices: absent; every tp | 8 present */
+    CHECK(row(p, sig, 3, 1) == NULL);
+    /* collectives: all-reduce of 8 at 1 MiB inside the node: 5 us + 2^20
+     * x 2 (8 - 1) / 8 / 300e9; all-gather of 4: x 3/4; p2p: x 1 */
+    const uniap_coll_prof *c = coll(p, UNIAP_COLL_ALLREDUCE, 8, 0, 1 << 20);
+    CHECK(c && fabs(c->time.median - (5e-6 + 1048576.0 * 1.75 / 300e9)) < 1e-15);
+    c = coll(p, UNIAP_COLL_ALLGATHER, 4, 0, 1 << 20);
+    CHECK(c && fabs(c->time.median - (5e-6 + 1048576.0 * 0.75 / 300e9)) < 1e-15);
+    c = coll(p, UNIAP_COLL_P2P, 2, 0, GiB);
+    CHECK(c && fabs(c->time.median - (5e-6 + (double)GiB / 300e9)) < 1e-12);
+    CHECK(coll(p, UNIAP_COLL_ALLREDUCE, 8, 0, 4096) != NULL);
+    CHECK(coll(p, UNIAP_COLL_ALLREDUCE, 8, 1, 4096) == NULL); /* one node */
+    CHECK(coll(p, UNIAP_COLL_ALLREDUCE, 16, 0, 4096) == NULL);
+}
+
+static int find(const uniap_cost_table *t, const char *name)
+{
+    for (int k = 0; k < t->n_strategies; k++)
+        if (strcmp(t->strategies[k].name, name) == 0)
+            return k;
+    fprintf(stderr, "strategy %s not in table\n", name);
+    return 0;
+}
+
+static void test_table(const uniap_profile *p)
+{
+    uniap_cost_options o;
+    uniap_costmodel *cm = NULL;
+    uniap_cost_table t;
+    const double s = 512, h = 1024, a = 16;
+    double P = (double)uniap_layer_params(&runs[1]);
+
+    uniap_cost_options_default(&o);
+    o.global_batch = 16;
+    CHECK(uniap_costmodel_create(&model, &cluster, p, &o, &cm) == 0);
+    if (!cm)
+        return;
+    /* deg 1, c 4: micro-batch 4; with dp 2 the local micro-batch is 2,
+     * interpolated between the analytic rows at 1 and 4 (exact: affine) */
+    CHECK(uniap_costmodel_table(cm, 1, 4, &t) == 0);
+    int K = t.n_strategies, u = 1;
+    int k = find(&t, "dp2.tp4c.ddp");
+    CHECK_NEAR(t.mem_act[u * K + k], s * 2 * h * (10 + 24.0 / 4 + 5 * a * s / (h * 4)), 1e-12, 0);
+    /* sequence parallelism: s b h (34 + 5 a s / h) / t */
+    k = find(&t, "dp2.tp4c.ddp.sp");
+    CHECK_NEAR(t.mem_act[u * K + k], s * 2 * h * (34 + 5 * a * s / h) / 4, 1e-12, 0);
+    k = find(&t, "dp1.tp8c.sp");
+    CHECK_NEAR(t.mem_act[u * K + k], s * 4 * h * (34 + 5 * a * s / h) / 8, 1e-12, 0);
+    /* checkpointing keeps the layer input, s b h x 2 bytes (/ t with SP) */
+    k = find(&t, "dp1.tp8c.sp.ckpt");
+    CHECK_NEAR(t.mem_act[u * K + k], s * 4 * h * 2 / 8, 1e-12, 0);
+    /* ZeRO stages, mixed-precision Adam, 16 bytes per parameter */
+    CHECK_NEAR(t.mem_states[u * K + find(&t, "dp4.tp2c.ddp")], 16 * P / 2, 1e-12, 0);
+    CHECK_NEAR(t.mem_states[u * K + find(&t, "dp4.tp2c.zero1")], (4 * P + 12 * P / 4) / 2, 1e-12,
+               0);
+    CHECK_NEAR(t.mem_states[u * K + find(&t, "dp4.tp2c.zero2")], (2 * P + 14 * P / 4) / 2, 1e-12,
+               0);
+    CHECK_NEAR(t.mem_states[u * K + find(&t, "dp4.tp2s.zero3")], 16 * P / 4 / 2, 1e-12, 0);
+    CHECK_NEAR(t.mem_budget, 40.0 * GiB - 1.5 * GiB, 0, 0); /* default reserve */
+    uniap_cost_table_free(&t);
+    uniap_costmodel_destroy(cm);
+
+    /* fp32 Adam: 4 + 4 + 8 bytes per parameter */
+    model.mixed_precision = 0;
+    CHECK(uniap_costmodel_create(&model, &cluster, p, &o, &cm) == 0);
+    if (cm && uniap_costmodel_table(cm, 1, 2, &t) == 0) { /* micro-batch 8: dp 8 */
+        K = t.n_strategies;
+        CHECK_NEAR(t.mem_states[u * K + find(&t, "dp8.tp1.ddp")], 16 * P, 1e-12, 0);
+        CHECK_NEAR(t.mem_states[u * K + find(&t, "dp8.tp1.zero1")], 8 * P + 8 * P / 8, 1e-12, 0);
+        CHECK_NEAR(t.mem_states[u * K + find(&t, "dp8.tp1.zero2")], 4 * P + 12 * P / 8, 1e-12, 0);
+        CHECK_NEAR(t.mem_states[u * K + find(&t, "dp8.tp1.zero3")], 16 * P / 8, 1e-12, 0);
+        uniap_cost_table_free(&t);
+    }
+    model.mixed_precision = 1;
+    uniap_costmodel_destroy(cm);
+}
+
+int main(void)
+{
+    uniap_profile p;
+    static const int mbs[] = {1, 2, 4};
+
+    build();
+    CHECK(uniap_profile_analytic(&model, &cluster, mbs, 3, &p) == 0);
+    test_profile(&p);
+    uniap_profile_free(&p);
+    /* rows at 1 and 4 only: the table interpolates at 2 */
+    static const int ends[] = {1, 4};
+    CHECK(uniap_profile_analytic(&model, &cluster, ends, 2, &p) == 0);
+    test_table(&p);
+    uniap_profile_free(&p);
+    /* no datasheet figures: EMISSING naming the field */
+    cluster.mem_bandwidth = 0;
+    CHECK_EQ(uniap_profile_analytic(&model, &cluster, mbs, 3, &p), UNIAP_EMISSING);
+    CHECK_STR_CONTAINS(uniap_errmsg(), "lacks mem_bandwidth");
+    uniap_err_clear();
+    return check_report();
+}

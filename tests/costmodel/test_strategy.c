@@ -1,0 +1,185 @@
+/*
+ * test_strategy.c - the strategy space: enumeration counts worked by hand,
+ * names (format/parse round trip and rejected names), group placement on
+ * nodes and the resharding fraction between layouts.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "cm_internal.h"
+
+static int count(int n, int mb, const uniap_cost_options *o)
+{
+    uniap_strategy *v;
+    int k = -1;
+    if (cm_strategies(n, mb, o, &v, &k) < 0)
+        return -1;
+    free(v);
+    return k;
+}
+
+static void test_counts(void)
+{
+    uniap_cost_options o;
+    uniap_cost_options_default(&o);
+    /* Per tp | n with dp = n / tp: placements (2 when tp > 1 and dp > 1:
+     * consecutive, strided) x flavours (4 when dp > 1) x sp (2 when tp > 1)
+     * x ckpt (2).
+     * n = 1: tp1 dp1: 1 x 1 x 1 x 2 = 2.
+     * n = 2: tp1 dp2: 1 x 4 x 1 x 2 = 8; tp2 dp1: 1 x 1 x 2 x 2 = 4; = 12.
+     * n = 4: tp1 dp4: 8; tp2 dp2: 2 x 4 x 2 x 2 = 32; tp4 dp1: 4; = 44.
+     * n = 8: tp1: 8; tp2 dp4: 32; tp4 dp2: 32; tp8: 4; = 76. */
+    CHECK_EQ(count(1, 8, &o), 2);
+    CHECK_EQ(count(2, 8, &o), 12);
+    CHECK_EQ(count(4, 8, &o), 44);
+    CHECK_EQ(count(8, 8, &o), 76);
+    /* n = 6: tp1 dp6 8; tp2 dp3 32; tp3 dp2 32; tp6 dp1 4 = 76, but a
+     * micro-batch of 4 keeps only dp | 4: tp3 (dp2) and tp6 (dp1) = 36 */
+    CHECK_EQ(count(6, 12, &o), 76);
+    CHECK_EQ(count(6, 4, &o), 36);
+    /* n = 8, micro-batch 2: dp in {1, 2}: tp4 dp2 32 + tp8 4 = 36 */
+    CHECK_EQ(count(8, 2, &o), 36);
+    /* shrinking: no ckpt halves; no sp: n=8 -> tp1 4 + tp2 dp4 2x4x1 = 8,
+     * tp4 8, tp8 1 -> x2 ckpt: (4 + 8 + 8 + 1) x 2 = 42 */
+    o.no_ckpt = 1;
+    CHECK_EQ(count(8, 8, &o), 38);
+    o.no_ckpt = 0;
+    o.no_sp = 1;
+    CHECK_EQ(count(8, 8, &o), 42);
+    o.no_sp = 0;
+    o.no_zero = o.no_strided = 1;
+    /* tp1 dp8: 1x1x1x2 = 2; tp2: 1x1x2x2 = 4; tp4: 4; tp8: 4 = 14 */
+    CHECK_EQ(count(8, 8, &o), 14);
+    o.no_zero = o.no_strided = 0;
+    o.max_tp = 2;
+    CHECK_EQ(count(8, 8, &o), 8 + 32);
+}
+
+static void test_names(void)
+{
+    uniap_cost_options o;
+    uniap_strategy *v, s;
+    int n;
+
+    uniap_cost_options_default(&o);
+    CHECK(cm_strategies(8, 8, &o, &v, &n) == 0);
+    for (int i = 0; i < n; i++) {
+        CHECK(uniap_strategy_parse(v[i].name, &s) == 0);
+        CHECK_STR_CONTAINS(s.name, v[i].name);
+        CHECK_EQ(strlen(s.name), strlen(v[i].name));
+        CHECK_EQ(s.dp, v[i].dp);
+        CHECK_EQ(s.tp, v[i].tp);
+        CHECK_EQ(s.tp_consecutive, v[i].tp_consecutive);
+        CHECK_EQ(s.flavour, v[i].flavour);
+        CHECK_EQ(s.sp, v[i].sp);
+        CHECK_EQ(s.ckpt, v[i].ckpt);
+        for (int j = 0; j < i; j++)
+            CHECK(strcmp(v[i].name, v[j].name) != 0); /* names are unique */
+    }
+    free(v);
+    CHECK(uniap_strategy_parse("dp4.tp2c.zero3.sp.ckpt", &s) == 0);
+    CHECK(s.dp == 4 && s.tp == 2 && s.tp_consecutive && s.flavour == UNIAP_DP_FSDP && s.sp &&
+          s.ckpt);
+    CHECK(uniap_strategy_parse("dp2.tp4s.fsdp", &s) == 0);
+    CHECK_STR_CONTAINS(s.name, "dp2.tp4s.zero3");
+    CHECK(uniap_strategy_parse("dp8.tp1", &s) == 0);
+    CHECK(s.flavour == UNIAP_DP_DDP && s.tp == 1);
+    /* rejected names, each naming the bad token or rule */
+    CHECK_EQ(uniap_strategy_parse("dp0.tp8c", &s), UNIAP_EINVAL);
+    CHECK_STR_CONTAINS(uniap_errmsg(), "dp0");
+    uniap_err_clear();
+    CHECK_EQ(uniap_strategy_parse("dp1.tp1.sp", &s), UNIAP_EINVAL);
+    CHECK_STR_CONTAINS(uniap_errmsg(), "sequence parallelism needs tp > 1");
+    uniap_err_clear();
+    CHECK_EQ(uniap_strategy_parse("dp1.tp8c.zero1", &s), UNIAP_EINVAL);
+    CHECK_STR_CONTAINS(uniap_errmsg(), "zero1 needs dp > 1");
+    uniap_err_clear();
+    CHECK_EQ(uniap_strategy_parse("dp2.tp4x", &s), UNIAP_EINVAL);
+    CHECK_STR_CONTAINS(uniap_errmsg(), "tp4x");
+    uniap_err_clear();
+    CHECK_EQ(uniap_strategy_parse("dp2.tp4c.ckpt.sp", &s), UNIAP_EINVAL);
+    CHECK_STR_CONTAINS(uniap_errmsg(), "'sp'");
+    uniap_err_clear();
+    CHECK_EQ(uniap_strategy_parse("dp8.tp1s", &s), UNIAP_EINVAL);
+    uniap_err_clear();
+    CHECK_EQ(uniap_strategy_parse("dp2.tp4c.zero4", &s), UNIAP_EINVAL);
+    CHECK_STR_CONTAINS(uniap_errmsg(), "zero4");
+    uniap_err_clear();
+}
+
+static uniap_strategy strat(const char *name)
+{
+    uniap_strategy s;
+    memset(&s, 0, sizeof(s));
+    if (uniap_strategy_parse(name, &s) < 0)
+        fprintf(stderr, "bad test strategy %s\n", name);
+    return s;
+}
+
+static void test_placement(void)
+{
+    uniap_cluster c;
+    memset(&c, 0, sizeof(c));
+    c.nodes = 2;
+    c.devices_per_node = 4;
+    uniap_strategy a = strat("dp2.tp4c"), b = strat("dp2.tp4s"), d = strat("dp4.tp2c");
+    /* stage of all 8 devices. dp2.tp4c: TP groups {0..3}, {4..7} inside
+     * nodes; DP groups {t, t+4} span. dp2.tp4s: TP ranks t*2 + d = {0,2,4,6}
+     * span nodes; DP groups {2t, 2t+1} inside. */
+    CHECK_EQ(cm_tp_spans(&c, 0, &a), 0);
+    CHECK_EQ(cm_dp_spans(&c, 0, &a), 1);
+    CHECK_EQ(cm_tp_spans(&c, 0, &b), 1);
+    CHECK_EQ(cm_dp_spans(&c, 0, &b), 0);
+    CHECK_EQ(cm_tp_spans(&c, 0, &d), 0);
+    CHECK_EQ(cm_dp_spans(&c, 0, &d), 1);
+    /* stages of 4 devices (deg 2): everything inside a node */
+    uniap_strategy e = strat("dp2.tp2s");
+    CHECK_EQ(cm_tp_spans(&c, 4, &e), 0);
+    CHECK_EQ(cm_dp_spans(&c, 4, &e), 0);
+    CHECK_EQ(cm_stage_spans(&c, 4, 4), 0);
+    CHECK_EQ(cm_stage_spans(&c, 0, 8), 1);
+    /* stages of 2: boundaries 0|1 and 2|3 inside nodes, 1|2 spans */
+    CHECK_EQ(cm_boundary_spans(&c, 0, 2), 0);
+    CHECK_EQ(cm_boundary_spans(&c, 1, 2), 1);
+    CHECK_EQ(cm_boundary_spans(&c, 2, 2), 0);
+    /* stages of 4 (one per node): the boundary spans */
+    CHECK_EQ(cm_boundary_spans(&c, 0, 4), 1);
+}
+
+static void test_reshard(void)
+{
+    /* n = 2. dp2.tp1 -> dp1.tp2c (no SP): device 0 holds batch half 0 (full
+     * sequence) and needs the whole batch: it fetches 1/2. */
+    uniap_strategy a = strat("dp2.tp1"), b = strat("dp1.tp2c"), c = strat("dp1.tp2c.sp");
+    CHECK_NEAR(cm_reshard_fraction(2, &a, &b), 0.5, 0, 1e-15);
+    /* dp1.tp2c -> dp2.tp1: each device already holds everything: 0 */
+    CHECK_NEAR(cm_reshard_fraction(2, &b, &a), 0.0, 0, 1e-15);
+    /* dp1.tp2c.sp -> dp1.tp2c: holds one sequence half, needs both: 1/2 */
+    CHECK_NEAR(cm_reshard_fraction(2, &c, &b), 0.5, 0, 1e-15);
+    /* dp2.tp1 -> dp1.tp2c.sp: device 0 holds batch [0, 1/2) x all of the
+     * sequence, needs all of the batch x sequence [0, 1/2): needs 1/2,
+     * has 1/4 of it: 1/4. */
+    CHECK_NEAR(cm_reshard_fraction(2, &a, &c), 0.25, 0, 1e-15);
+    /* equal layouts: 0 (flavour and ckpt do not change the layout) */
+    uniap_strategy z = strat("dp2.tp1.zero3.ckpt");
+    CHECK_NEAR(cm_reshard_fraction(2, &a, &z), 0.0, 0, 1e-15);
+    /* n = 4: dp2.tp2c -> dp2.tp2s (no SP): stage rank 1 is (d0, t1) under
+     * consecutive and (d1, t0) under strided: it holds batch half 0 and
+     * needs half 1: 1/2 */
+    uniap_strategy p = strat("dp2.tp2c"), q = strat("dp2.tp2s");
+    CHECK_NEAR(cm_reshard_fraction(4, &p, &q), 0.5, 0, 1e-15);
+    /* dp4.tp1 -> dp2.tp2c: rank 0 holds quarter 0, needs half 0: 1/4 */
+    uniap_strategy r = strat("dp4.tp1");
+    CHECK_NEAR(cm_reshard_fraction(4, &r, &p), 0.25, 0, 1e-15);
+    CHECK_NEAR(cm_reshard_fraction(4, &p, &r), 0.0, 0, 1e-15);
+}
+
+int main(void)
+{
+    test_counts();
+    test_names();
+    test_placement();
+    test_reshard();
+    return check_report();
+}

@@ -1,0 +1,228 @@
+/*
+ * test_params.c - parameter counts: every zoo model against its published
+ * total (within 1 %, sources beside each figure), exact counts of released
+ * checkpoints where they are known, and two tiny models whose every layer
+ * is counted by hand below. Usage: test_params <tests/data/specs>.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "uniap_io.h"
+
+struct published {
+    const char *model;
+    double total;    /* published parameter count */
+    double rel;      /* tolerance */
+    const char *src; /* where the figure is published */
+};
+
+/* Published totals. Most are given rounded in their sources. */
+static const struct published published[] = {
+    /* Galvatron (Miao et al., VLDB 2023), model table: BERT-Huge-32, 672M
+     * (rounded to 1M). The spec leaves out the token-type embeddings,
+     * embedding LayerNorm, pooler and MLM transform (3.3M, 0.5 %). */
+    {"bert-huge", 672e6, 0.01, "Galvatron VLDB'23 model table: BERT-Huge-32 672M"},
+    /* T5 paper (Raffel et al., JMLR 2020), section 3.7: T5-Large "770
+     * million parameters" (rounded). It counts the output layer separately
+     * from the input embedding; the released t5-large checkpoint ties them
+     * and holds 737.7M. */
+    {"t5-large", 770e6, 0.01, "T5 paper sec. 3.7: T5-Large 770M"},
+    /* ViT paper (Dosovitskiy et al., ICLR 2021), Table 1: ViT-Huge 632M
+     * (rounded to 1M); H/14 at 224 px with a 1000-class head. */
+    {"vit-huge", 632e6, 0.01, "ViT paper Table 1: ViT-Huge 632M"},
+    /* Galvatron (Miao et al., VLDB 2023), model table: Swin-Huge-48 (depths
+     * 2-2-42-2, C 320), 1016M (rounded to 1M). */
+    {"swin-huge", 1016e6, 0.01, "Galvatron VLDB'23 model table: Swin-Huge-48 1016M"},
+    /* LLaMA paper (Touvron et al. 2023), Table 2: 6.7B, 13.0B (rounded to
+     * 0.1B). */
+    {"llama-7b", 6.7e9, 0.01, "LLaMA paper Table 2: 6.7B"},
+    {"llama-13b", 13.0e9, 0.01, "LLaMA paper Table 2: 13.0B"},
+    /* Llama 2 paper (Touvron et al. 2023b), Table 1: "70B" - a nominal size
+     * rounded to a name, not a count: the released weights hold 68.98B
+     * (exact check below), 1.46 % under it. Checked at 1.5 % against the
+     * name; the 1 % check against a precise published figure is the
+     * LLaMA-65B one below (same architecture family, 65.2B). */
+    {"llama-70b", 70e9, 0.015, "Llama 2 paper Table 1: 70B (nominal)"},
+    /* GPT-3 paper (Brown et al. 2020), Table 2.1: GPT-3 175B, 175.0B. */
+    {"gpt3-175b", 175.0e9, 0.01, "GPT-3 paper Table 2.1: 175.0B"},
+};
+
+/* Exact totals of released checkpoints (PyTorch num_parameters() of the
+ * Hugging Face conversions of Meta's weights): an independent exact check
+ * of the decoder/GQA/SwiGLU/RMSNorm formulas. */
+static const struct {
+    const char *model;
+    int64_t total;
+} exact[] = {
+    {"llama-7b", 6738415616LL},   /* huggyllama/llama-7b */
+    {"llama-13b", 13015864320LL}, /* huggyllama/llama-13b */
+    {"llama-70b", 68976648192LL}, /* meta-llama/Llama-2-70b-hf */
+};
+
+static void check_zoo(void)
+{
+    printf("%-10s %16s %14s %8s  %s\n", "model", "computed", "published", "diff", "source");
+    for (size_t i = 0; i < sizeof(published) / sizeof(published[0]); i++) {
+        uniap_model m;
+        int rc = uniap_zoo_model(published[i].model, &m);
+        CHECK_EQ(rc, 0);
+        if (rc < 0) {
+            fprintf(stderr, "%s\n", uniap_errmsg());
+            continue;
+        }
+        double p = (double)uniap_model_params(&m);
+        printf("%-10s %16lld %14.4g %+7.2f%%  %s\n", published[i].model, (long long)p,
+               published[i].total, 100.0 * (p - published[i].total) / published[i].total,
+               published[i].src);
+        CHECK_NEAR(p, published[i].total, published[i].rel, 0);
+        uniap_model_free(&m);
+    }
+    for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
+        uniap_model m;
+        CHECK_EQ(uniap_zoo_model(exact[i].model, &m), 0);
+        CHECK_EQ(uniap_model_params(&m), exact[i].total);
+        uniap_model_free(&m);
+    }
+}
+
+/* gpt-tiny (zoo; no published count), by hand: h 64, seq_len 32, vocab 512
+ *   embedding  512*64 + 32 learned positions * 64        =  34816
+ *   decoder x4 heads 4, GELU ffn 256, LayerNorm, biases:
+ *              QKVO 4*64*64 = 16384 + 4*64 biases -> 16640;
+ *              MLP 2*64*256 = 32768 + 256 + 64 -> 33088;
+ *              norms 2*128 = 256 -> 49984 per layer, x4   = 199936
+ *   head       LayerNorm 128 + 512*64 untied              =  32896
+ *   total                                                 = 267648 */
+static void check_gpt_tiny(void)
+{
+    uniap_model m;
+    CHECK_EQ(uniap_zoo_model("gpt-tiny", &m), 0);
+    CHECK_EQ(m.n_runs, 3);
+    if (m.n_runs == 3) {
+        CHECK_EQ(uniap_layer_params(&m.runs[0]), 34816);
+        CHECK_EQ(uniap_layer_params(&m.runs[1]), 49984);
+        CHECK_EQ(uniap_layer_params(&m.runs[2]), 32896);
+    }
+    CHECK_EQ(uniap_model_params(&m), 267648);
+    uniap_model_free(&m);
+}
+
+/* LLaMA-65B (LLaMA paper Table 2: dimension 8192, 64 heads, 80 layers;
+ * FFN 22016 = 2/3 * 4d rounded up to a multiple of 256): published 65.2B. */
+static void check_llama65b(void)
+{
+    const char *spec =
+        "{\"name\": \"llama-65b\", \"seq_len\": 2048, \"layers\": ["
+        " {\"type\": \"embedding\", \"hidden\": 8192, \"vocab\": 32000},"
+        " {\"type\": \"decoder\", \"count\": 80, \"hidden\": 8192, \"heads\": 64, \"ffn\": 22016,"
+        "  \"activation\": \"swiglu\", \"norm\": \"rmsnorm\", \"position\": \"rotary\"},"
+        " {\"type\": \"head\", \"hidden\": 8192, \"vocab\": 32000, \"norm\": \"rmsnorm\"}]}";
+    uniap_model m;
+    CHECK_EQ(uniap_model_parse(spec, "llama-65b", &m), 0);
+    printf("%-10s %16lld %14.4g %+7.2f%%  %s\n", "llama-65b", (long long)uniap_model_params(&m),
+           65.2e9, 100.0 * ((double)uniap_model_params(&m) - 65.2e9) / 65.2e9,
+           "LLaMA paper Table 2: 65.2B (in-test spec)");
+    CHECK_NEAR((double)uniap_model_params(&m), 65.2e9, 0.01, 0);
+    uniap_model_free(&m);
+}
+
+/* tiny.json, counted by hand (h 4, seq_len 6):
+ *   embedding  vocab 10, learned positions (max_positions = seq 6):
+ *              10*4 + 6*4                                   =  64
+ *   decoder x2 heads 2, kv_heads 1 (head_dim 2), SwiGLU ffn 8, RMSNorm:
+ *              Q 4*4=16, K 4*2=8, V 8, O 16 -> 48; MLP 3*4*8 = 96;
+ *              norms 2*4 = 8 -> 152 per layer, x2          = 304
+ *   encoder    heads 2, GELU ffn 3, LayerNorm, biases:
+ *              QKVO 4*16 = 64 + biases 4*4 = 16 -> 80;
+ *              MLP 2*4*3 = 24 + biases 3 + 4 -> 31; norms 2*8 = 16
+ *                                                           = 127
+ *   head       LayerNorm 8 + 10*4 untied + bias 10          =  58
+ *   total                                                   = 553 */
+static void check_tiny(const char *dir)
+{
+    char path[1024];
+    uniap_model m;
+    static const int64_t per_layer[] = {64, 152, 127, 58};
+
+    snprintf(path, sizeof(path), "%s/good/tiny.json", dir);
+    CHECK_EQ(uniap_model_load(path, &m), 0);
+    if (m.n_runs != 4) {
+        CHECK_EQ(m.n_runs, 4);
+        fprintf(stderr, "%s\n", uniap_errmsg());
+        return;
+    }
+    for (int r = 0; r < 4; r++)
+        CHECK_EQ(uniap_layer_params(&m.runs[r]), per_layer[r]);
+    CHECK_EQ(uniap_model_params(&m), 553);
+    /* defaults */
+    CHECK_EQ(m.n_layers, 5);
+    CHECK_EQ(m.runs[0].max_positions, 6);
+    CHECK_EQ(m.runs[1].head_dim, 2);
+    CHECK_EQ(m.runs[2].kv_heads, 2);
+    CHECK_EQ(m.runs[2].activation, UNIAP_ACT_GELU);
+    CHECK_EQ(m.runs[2].norm, UNIAP_NORM_LAYERNORM);
+    CHECK_EQ(m.runs[3].seq, 6);
+    CHECK_EQ(m.param_dtype, UNIAP_DTYPE_FP16);
+    CHECK_EQ(m.act_dtype, UNIAP_DTYPE_FP16); /* defaults to param_dtype */
+    CHECK_EQ(m.mixed_precision, 1);
+    CHECK(strcmp(m.name, "tiny") == 0);
+    CHECK_EQ(uniap_model_run_of(&m, 0), 0);
+    CHECK_EQ(uniap_model_run_of(&m, 1), 1);
+    CHECK_EQ(uniap_model_run_of(&m, 2), 1);
+    CHECK_EQ(uniap_model_run_of(&m, 3), 2);
+    CHECK_EQ(uniap_model_run_of(&m, 4), 3);
+    uniap_model_free(&m);
+}
+
+/* tiny_vision.json, counted by hand (seq_len 4):
+ *   patch_embed h 6, image 8, patch 4, 3 channels, learned: 2x2 patches
+ *              + cls = seq 5; conv 3*4*4*6 = 288 + bias 6 + cls 6
+ *              + positions 5*6 = 30                         = 330
+ *   swin       h 6, heads 2 (head_dim 3), GELU ffn 12, biases, window 2
+ *              on a 2x2 grid: QKVO 4*36 = 144 + 24 biases -> 168;
+ *              MLP 2*6*12 = 144 + 12 + 6 -> 162; LN 2*12 = 24;
+ *              relative bias table (2*2-1)^2 * 2 = 18      = 372
+ *   patch_merge h 6 -> out 12: LayerNorm(24) 48 + 24*12 = 288 = 336
+ *   cross_decoder h 12 (the merge's output), 1 head (head_dim 12), ReLU
+ *              ffn 2, RMSNorm, no bias: self + cross attention
+ *              2 * 4*12*12 = 1152; MLP 2*12*2 = 48; 3 norms 36 = 1236
+ *   total                                                   = 2274 */
+static void check_tiny_vision(const char *dir)
+{
+    char path[1024];
+    uniap_model m;
+    static const int64_t per_layer[] = {330, 372, 336, 1236};
+
+    snprintf(path, sizeof(path), "%s/good/tiny_vision.json", dir);
+    CHECK_EQ(uniap_model_load(path, &m), 0);
+    if (m.n_runs != 4) {
+        CHECK_EQ(m.n_runs, 4);
+        fprintf(stderr, "%s\n", uniap_errmsg());
+        return;
+    }
+    for (int r = 0; r < 4; r++)
+        CHECK_EQ(uniap_layer_params(&m.runs[r]), per_layer[r]);
+    CHECK_EQ(uniap_model_params(&m), 2274);
+    CHECK_EQ(m.runs[0].seq, 5);
+    CHECK_EQ(m.runs[1].position, UNIAP_POS_RELATIVE);
+    CHECK_EQ(m.runs[2].out_hidden, 12);
+    CHECK_EQ(m.runs[3].kv_seq, 3);
+    CHECK_EQ(m.mixed_precision, 0);
+    uniap_model_free(&m);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s <tests/data/specs>\n", argv[0]);
+        return 2;
+    }
+    check_zoo();
+    check_llama65b();
+    check_gpt_tiny();
+    check_tiny(argv[1]);
+    check_tiny_vision(argv[1]);
+    return check_report();
+}
