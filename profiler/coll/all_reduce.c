@@ -1,0 +1,38 @@
+/*
+ * all_reduce.c - the all-reduce benchmark: every rank's fp32 buffer of
+ * `bytes` summed into every rank (busbw factor 2(n-1)/n).
+ */
+#include "coll.h"
+#include "prof_check.h"
+#ifdef UNIAP_HAVE_CUDA
+#include "cuda_check.h"
+#endif
+
+static int64_t buffers(int64_t bytes, int n, int64_t *send, int64_t *recv)
+{
+    (void)n;
+    int64_t b = prof_coll_count(bytes, 1) * 4;
+    *send = *recv = b;
+    return b;
+}
+
+static int run_mpi(const prof_group *g, const prof_coll_buf *b, int64_t bytes)
+{
+    MPI_CHECK(MPI_Allreduce(b->send, b->recv, (int)(bytes / 4), MPI_FLOAT, MPI_SUM, g->comm));
+    return 0;
+}
+
+#ifdef UNIAP_HAVE_CUDA
+static int run_nccl(const prof_group *g, const prof_coll_buf *b, int64_t bytes)
+{
+    NCCL_CHECK(ncclAllReduce(b->send, b->recv, (size_t)(bytes / 4), ncclFloat, ncclSum,
+                             (ncclComm_t)g->nccl, (cudaStream_t)g->stream));
+    return 0;
+}
+#define RUN_NCCL run_nccl
+#else
+#define RUN_NCCL NULL
+#endif
+
+const prof_coll prof_coll_all_reduce = {"all_reduce", UNIAP_COLL_ALLREDUCE, buffers, run_mpi,
+                                        RUN_NCCL};

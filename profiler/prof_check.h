@@ -1,0 +1,41 @@
+/*
+ * prof_check.h - the profiler's library-call checking macros (private):
+ * each records file, line, the call and the library's message with
+ * uniap_err() and makes the enclosing function return UNIAP_ELIB
+ * (*_CHECK) or jump to a cleanup label with rc set (*_CHECK_GOTO).
+ * CUDA, cuBLAS and NCCL have theirs in cuda/cuda_check.h.
+ */
+#ifndef UNIAP_PROF_CHECK_H
+#define UNIAP_PROF_CHECK_H
+
+#include <mpi.h>
+
+#include "uniap_io.h"
+
+static inline int prof_mpi_fail(int code, const char *call, const char *file, int line)
+{
+    char msg[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    if (MPI_Error_string(code, msg, &len) != MPI_SUCCESS)
+        len = 0;
+    msg[len] = '\0';
+    return uniap_err(UNIAP_ELIB, "%s:%d: %s failed: %s", file, line, call, msg);
+}
+
+#define MPI_CHECK(call)                                                                            \
+    do {                                                                                           \
+        int mpi_rc_ = (call);                                                                      \
+        if (mpi_rc_ != MPI_SUCCESS)                                                                \
+            return prof_mpi_fail(mpi_rc_, #call, __FILE__, __LINE__);                              \
+    } while (0)
+
+#define MPI_CHECK_GOTO(call, rc, label)                                                            \
+    do {                                                                                           \
+        int mpi_rc_ = (call);                                                                      \
+        if (mpi_rc_ != MPI_SUCCESS) {                                                              \
+            (rc) = prof_mpi_fail(mpi_rc_, #call, __FILE__, __LINE__);                              \
+            goto label;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+#endif

@@ -1,0 +1,347 @@
+/*
+ * test_prof_forward.c - every CPU layer kernel's forward against a naive
+ * reference written here with plain loops in double (no BLAS, no shared
+ * code with the kernels), reading the same parameters by name; and the
+ * activation accounting of an encoder block against a hand count of what
+ * its backward needs.
+ */
+#include <stdlib.h>
+
+#include "check.h"
+#include "cpu_kernels.h"
+#include "cpu_measure.h"
+#include "prof_test_layers.h"
+
+typedef struct mat {
+    int64_t r, c;
+    double *a;
+} mat;
+
+static mat mk(int64_t r, int64_t c)
+{
+    mat m = {r, c, calloc((size_t)(r * c), sizeof(double))};
+    return m;
+}
+#define AT(m, i, j) ((m).a[(i) * (m).c + (j)])
+
+static const float *P(prof_cpu_layer *L, const char *name)
+{
+    prof_tensor *t = prof_cpu_layer_tensor(L, name);
+    return t ? t->data : NULL;
+}
+
+static mat from_f(const float *x, int64_t r, int64_t c)
+{
+    mat m = mk(r, c);
+    for (int64_t i = 0; i < r * c; i++)
+        m.a[i] = x[i];
+    return m;
+}
+
+/* y = x w + b, w [in, out] */
+static mat linear(mat x, const float *w, const float *b, int64_t out)
+{
+    mat y = mk(x.r, out);
+    for (int64_t i = 0; i < x.r; i++)
+        for (int64_t j = 0; j < out; j++) {
+            double s = b ? b[j] : 0.0;
+            for (int64_t k = 0; k < x.c; k++)
+                s += AT(x, i, k) * w[k * out + j];
+            AT(y, i, j) = s;
+        }
+    return y;
+}
+
+static mat norm(mat x, uniap_norm kind, const float *g, const float *b)
+{
+    mat y = mk(x.r, x.c);
+    for (int64_t i = 0; i < x.r; i++) {
+        double mu = 0.0, var = 0.0;
+        if (kind == UNIAP_NORM_LAYERNORM) {
+            for (int64_t j = 0; j < x.c; j++)
+                mu += AT(x, i, j) / (double)x.c;
+        }
+        for (int64_t j = 0; j < x.c; j++)
+            var += (AT(x, i, j) - mu) * (AT(x, i, j) - mu) / (double)x.c;
+        for (int64_t j = 0; j < x.c; j++)
+            AT(y, i, j) = (AT(x, i, j) - mu) / sqrt(var + 1e-5) * g[j] + (b ? b[j] : 0.0);
+    }
+    return y;
+}
+
+static void add_to(mat *y, mat x)
+{
+    for (int64_t i = 0; i < y->r * y->c; i++)
+        y->a[i] += x.a[i];
+}
+
+/* rotate pairs (i, i + hd/2) of heads [0, nheads) of token rows at their
+ * position t % seq by angle t * 10000^(-2i/hd) */
+static void rotary(mat *x, int64_t seq, int nheads, int64_t hd)
+{
+    for (int64_t r = 0; r < x->r; r++)
+        for (int hh = 0; hh < nheads; hh++)
+            for (int64_t i = 0; i < hd / 2; i++) {
+                double th = (double)(r % seq) * pow(10000.0, -2.0 * (double)i / (double)hd);
+                double *a = &AT(*x, r, hh * hd + i), *b = &AT(*x, r, hh * hd + i + hd / 2);
+                double x1 = *a, x2 = *b;
+                *a = x1 * cos(th) - x2 * sin(th);
+                *b = x2 * cos(th) + x1 * sin(th);
+            }
+}
+
+/* Attention of query row i (sample bi) over key rows j with group(i) ==
+ * group(j): groups are samples, or windows for swin (winof). */
+typedef struct attn_ref {
+    int heads, kv_heads;
+    int64_t hd;
+    int causal;
+    const int64_t *gq, *gk; /* group of each query row / key row */
+    const int64_t *pq, *pk; /* position in the group (causal order) */
+    const float *relb;      /* swin: table [(2w-1)^2][heads] */
+    const int64_t *rq, *cq; /* swin: grid row, column of each token */
+    int64_t win;
+} attn_ref;
+
+static mat attention(const attn_ref *a, mat q, int64_t qoff, mat kv, int64_t koff, int64_t voff)
+{
+    mat o = mk(q.r, (int64_t)a->heads * a->hd);
+    double *s = calloc((size_t)kv.r, sizeof(double));
+    for (int hh = 0; hh < a->heads; hh++) {
+        int g = hh / (a->heads / a->kv_heads);
+        for (int64_t i = 0; i < q.r; i++) {
+            double mx = -1e300, sum = 0.0;
+            for (int64_t j = 0; j < kv.r; j++) {
+                s[j] = -1e300;
+                if (a->gq[i] != a->gk[j] || (a->causal && a->pk[j] > a->pq[i]))
+                    continue;
+                double d = 0.0;
+                for (int64_t e = 0; e < a->hd; e++)
+                    d += AT(q, i, qoff + hh * a->hd + e) * AT(kv, j, koff + g * a->hd + e);
+                d /= sqrt((double)a->hd);
+                if (a->relb) {
+                    int64_t dy = a->rq[i] - a->rq[j] + a->win - 1;
+                    int64_t dx = a->cq[i] - a->cq[j] + a->win - 1;
+                    d += a->relb[(dy * (2 * a->win - 1) + dx) * a->heads + hh];
+                }
+                s[j] = d;
+                mx = d > mx ? d : mx;
+            }
+            for (int64_t j = 0; j < kv.r; j++)
+                if (s[j] > -1e299)
+                    sum += exp(s[j] - mx);
+            for (int64_t j = 0; j < kv.r; j++) {
+                if (s[j] < -1e299)
+                    continue;
+                double p = exp(s[j] - mx) / sum;
+                for (int64_t e = 0; e < a->hd; e++)
+                    AT(o, i, hh * a->hd + e) += p * AT(kv, j, voff + g * a->hd + e);
+            }
+        }
+    }
+    free(s);
+    return o;
+}
+
+static double act(uniap_activation k, double x)
+{
+    if (k == UNIAP_ACT_RELU)
+        return x > 0 ? x : 0;
+    return 0.5 * x * (1.0 + tanh(sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
+}
+
+static mat block_ref(prof_cpu_layer *L)
+{
+    const prof_shard *s = &L->sh;
+    const uniap_layer *l = &L->spec;
+    int64_t T = s->tokens, h = s->hidden, qw = s->heads * s->hd, kvw = s->kv_heads * s->hd;
+    int64_t *gq = malloc(sizeof(int64_t) * (size_t)T), *pq = malloc(sizeof(int64_t) * (size_t)T);
+    int64_t *rq = malloc(sizeof(int64_t) * (size_t)T), *cq = malloc(sizeof(int64_t) * (size_t)T);
+    attn_ref ar = {s->heads, s->kv_heads,
+                   s->hd,    l->kind == UNIAP_LAYER_DECODER || l->kind == UNIAP_LAYER_CROSS_DECODER,
+                   gq,       gq,
+                   pq,       pq,
+                   NULL,     rq,
+                   cq,       0};
+    for (int64_t t = 0; t < T; t++) {
+        gq[t] = t / s->seq;
+        pq[t] = t % s->seq;
+    }
+    if (l->kind == UNIAP_LAYER_SWIN) {
+        int64_t side = (int64_t)llround(sqrt((double)s->seq)), w = l->window;
+        for (int64_t t = 0; t < T; t++) {
+            rq[t] = (t % s->seq) / side;
+            cq[t] = (t % s->seq) % side;
+            gq[t] = (t / s->seq) * 1000 + (rq[t] / w) * 100 + cq[t] / w;
+        }
+        ar.relb = P(L, "attn.relb");
+        ar.win = w;
+    }
+    mat x = from_f(L->inputs[0].data, T, h);
+    mat n1 = norm(x, l->norm, P(L, "ln1.g"), P(L, "ln1.b"));
+    mat qkv = linear(n1, P(L, "attn.wqkv"), P(L, "attn.bqkv"), qw + 2 * kvw);
+    if (l->position == UNIAP_POS_ROTARY)
+        rotary(&qkv, s->seq, s->heads + s->kv_heads, s->hd);
+    mat ao = attention(&ar, qkv, 0, qkv, qw, qw + kvw);
+    mat y = linear(ao, P(L, "attn.wo"), P(L, "attn.bo"), h);
+    add_to(&y, x);
+    if (l->kind == UNIAP_LAYER_CROSS_DECODER) {
+        int64_t Te = s->batch * s->kv_seq;
+        int64_t *gk = malloc(sizeof(int64_t) * (size_t)Te);
+        for (int64_t t = 0; t < Te; t++)
+            gk[t] = t / s->kv_seq;
+        attn_ref xr = {s->heads, s->kv_heads, s->hd, 0, gq, gk, pq, pq, NULL, NULL, NULL, 0};
+        mat enc = from_f(L->inputs[1].data, Te, h);
+        mat nc = norm(y, l->norm, P(L, "xattn.ln.g"), P(L, "xattn.ln.b"));
+        mat qc = linear(nc, P(L, "xattn.wq"), P(L, "xattn.bq"), qw);
+        mat kvc = linear(enc, P(L, "xattn.wkv"), P(L, "xattn.bkv"), 2 * kvw);
+        mat aoc = attention(&xr, qc, 0, kvc, 0, kvw);
+        mat y2 = linear(aoc, P(L, "xattn.wo"), P(L, "xattn.bo"), h);
+        add_to(&y, y2);
+        free(gk), free(enc.a), free(nc.a), free(qc.a), free(kvc.a), free(aoc.a), free(y2.a);
+    }
+    mat n2 = norm(y, l->norm, P(L, "ln2.g"), P(L, "ln2.b"));
+    int64_t f = s->ffn;
+    mat a =
+        linear(n2, P(L, "mlp.w1"), P(L, "mlp.b1"), l->activation == UNIAP_ACT_SWIGLU ? 2 * f : f);
+    mat g = mk(T, f);
+    for (int64_t t = 0; t < T; t++)
+        for (int64_t j = 0; j < f; j++) {
+            double z = AT(a, t, j);
+            AT(g, t, j) = l->activation == UNIAP_ACT_SWIGLU ? z / (1.0 + exp(-z)) * AT(a, t, f + j)
+                                                            : act(l->activation, z);
+        }
+    mat m = linear(g, P(L, "mlp.w2"), P(L, "mlp.b2"), h);
+    add_to(&y, m);
+    free(gq), free(pq), free(rq), free(cq), free(x.a), free(n1.a), free(qkv.a), free(ao.a);
+    free(n2.a), free(a.a), free(g.a), free(m.a);
+    return y;
+}
+
+static mat layer_ref(prof_cpu_layer *L)
+{
+    const prof_shard *s = &L->sh;
+    const uniap_layer *l = &L->spec;
+    int64_t h = s->hidden;
+    switch (l->kind) {
+    case UNIAP_LAYER_EMBEDDING: {
+        mat y = mk(s->tokens, h);
+        const float *tab = P(L, "emb.table"), *pos = P(L, "emb.pos");
+        for (int64_t t = 0; t < s->tokens; t++)
+            for (int64_t j = 0; j < h; j++)
+                AT(y, t, j) = (L->ids[t] < s->vocab ? tab[L->ids[t] * h + j] : 0.0) +
+                              (pos ? pos[(t % s->seq) * h + j] : 0.0);
+        return y;
+    }
+    case UNIAP_LAYER_PATCH_EMBED: {
+        int64_t p = l->patch, grid = l->image / p, C = l->channels, K = C * p * p;
+        mat cols = mk(s->batch * grid * grid, K);
+        const float *img = L->inputs[0].data;
+        for (int64_t r = 0; r < cols.r; r++)
+            for (int64_t c = 0; c < C; c++)
+                for (int64_t i = 0; i < p; i++)
+                    for (int64_t j = 0; j < p; j++) {
+                        int64_t bb = r / (grid * grid), gr = (r % (grid * grid)) / grid,
+                                gc = r % grid;
+                        AT(cols, r, (c * p + i) * p + j) =
+                            img[((bb * C + c) * l->image + gr * p + i) * l->image + gc * p + j];
+                    }
+        mat y = linear(cols, P(L, "patch.w"), P(L, "patch.b"), h);
+        const float *pos = P(L, "patch.pos");
+        for (int64_t r = 0; pos && r < y.r; r++)
+            for (int64_t j = 0; j < h; j++)
+                AT(y, r, j) += pos[(r % (grid * grid)) * h + j];
+        free(cols.a);
+        return y;
+    }
+    case UNIAP_LAYER_PATCH_MERGE: {
+        int64_t side = (int64_t)llround(sqrt((double)s->seq)), half = side / 2;
+        mat cat = mk(s->batch * half * half, 4 * h);
+        for (int64_t r = 0; r < cat.r; r++)
+            for (int q = 0; q < 4; q++)
+                for (int64_t j = 0; j < h; j++) {
+                    int64_t bb = r / (half * half), i = (r % (half * half)) / half, jj = r % half;
+                    int64_t src = bb * s->seq + (2 * i + (q & 1)) * side + 2 * jj + (q >> 1);
+                    AT(cat, r, q * h + j) = L->inputs[0].data[src * h + j];
+                }
+        mat n = norm(cat, l->norm, P(L, "merge.ln.g"), P(L, "merge.ln.b"));
+        mat y = linear(n, P(L, "merge.w"), P(L, "merge.b"), l->out_hidden);
+        free(cat.a), free(n.a);
+        return y;
+    }
+    case UNIAP_LAYER_HEAD: {
+        mat x = from_f(L->inputs[0].data, s->tokens, h);
+        mat n = norm(x, l->norm, P(L, "head.ln.g"), P(L, "head.ln.b"));
+        mat z = linear(n, P(L, "head.w"), P(L, "head.b"), s->vocab);
+        mat y = mk(1, 1);
+        for (int64_t t = 0; t < z.r; t++) {
+            double mx = -1e300, sum = 0.0;
+            for (int64_t j = 0; j < z.c; j++)
+                mx = AT(z, t, j) > mx ? AT(z, t, j) : mx;
+            for (int64_t j = 0; j < z.c; j++)
+                sum += exp(AT(z, t, j) - mx);
+            y.a[0] += (log(sum) + mx - AT(z, t, L->ids[t])) / (double)z.r;
+        }
+        free(x.a), free(n.a), free(z.a);
+        return y;
+    }
+    default:
+        return block_ref(L);
+    }
+}
+
+int main(void)
+{
+    test_layer tl[32];
+    int n = test_layers(tl);
+    for (int c = 0; c < n; c++) {
+        prof_cpu_layer *L;
+        int rc = prof_cpu_layer_create(&tl[c].l, 0, tl[c].tp, tl[c].batch, 200 + c, &L);
+        CHECK_EQ(rc, 0);
+        if (rc < 0) {
+            fprintf(stderr, "%s: %s\n", tl[c].name, uniap_errmsg());
+            continue;
+        }
+        CHECK_EQ(prof_cpu_layer_forward(L), 0);
+        mat ref = layer_ref(L);
+        CHECK_EQ(ref.r * ref.c, L->n_out);
+        double worst = 0.0;
+        for (int64_t i = 0; i < L->n_out && i < ref.r * ref.c; i++) {
+            double e = fabs(L->out[i] - ref.a[i]) / (1.0 + fabs(ref.a[i]));
+            worst = e > worst ? e : worst;
+            CHECK_NEAR(L->out[i], ref.a[i], 1e-4, 1e-4);
+        }
+        fprintf(stderr, "%s: %lld outputs, worst error %.2g\n", tl[c].name, (long long)L->n_out,
+                worst);
+        CHECK_EQ(prof_cpu_layer_backward(L), 0);
+        free(ref.a);
+        prof_cpu_layer_destroy(L);
+    }
+
+    /* Activation accounting, encoder block (fp32): what backward reads.
+     * x, n1, x1, n2: T h each; norm stats: 4 T; qkv: 3 T qw; probabilities:
+     * b a s^2; attention output: T qw; MLP pre-activation and output: 2 T f. */
+    int64_t act1 = 0;
+    for (int b = 1; b <= 2; b++) {
+        uniap_layer l = tl[0].l;
+        prof_cpu_layer *L;
+        CHECK_EQ(prof_cpu_layer_create(&l, 0, 1, b, 1, &L), 0);
+        double fwd[2], bwd[2];
+        prof_layer_memory mem;
+        CHECK_EQ(prof_cpu_layer_measure(L, 1, 2, fwd, bwd, &mem), 0);
+        int64_t T = b * l.seq, h = l.hidden, qw = h, f = l.ffn, a = l.heads;
+        int64_t hand =
+            4 * (4 * T * h + 4 * T + 3 * T * qw + b * a * l.seq * l.seq + T * qw + 2 * T * f);
+        CHECK_EQ(mem.act_bytes, hand);
+        int64_t params = 2 * h + 3 * h * h + 3 * h + h * h + h + 2 * h + 2 * h * f + f + h;
+        CHECK_EQ(mem.param_count, params);
+        CHECK(mem.peak_bytes > 0);
+        CHECK(fwd[0] > 0 && bwd[0] > 0);
+        if (b == 1)
+            act1 = mem.act_bytes;
+        else
+            CHECK_EQ(mem.act_bytes, 2 * act1);
+        prof_cpu_layer_destroy(L);
+    }
+    return check_report();
+}
