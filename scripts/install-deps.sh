@@ -11,7 +11,7 @@ PKGS="cmake make gcc pkg-config git
       libcjson-dev libopenblas-dev
       clang libclang-rt-14-dev
       iproute2
-      slurm-wlm slurmctld slurmd slurm-client munge jq"
+      slurm-wlm slurmctld slurmd slurm-client munge"
 
 missing=""
 for p in $PKGS; do
