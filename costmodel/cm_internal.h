@@ -182,8 +182,6 @@ int cm_stage_breakdown(const uniap_cost_table *t, uniap_schedule sched, const in
                        const int *strategy_of, cm_stage_memory *out);
 const char *cm_schedule_name(uniap_schedule s);
 int cm_schedule_parse(const char *s, uniap_schedule *out);
-/* Hex CRC-32 (IEEE) of a file's bytes. */
-int cm_crc32_file(const char *path, char hex[20]);
 
 /* ---- `--dump-costs` (dump_costs.c) ---- */
 

@@ -383,7 +383,7 @@ int uniap_cmd_estimate(int argc, char **argv)
         goto report;
     if (a.plan && a.profile && plan.profile_checksum[0] && rank == 0) {
         char crc[20];
-        if (cm_crc32_file(a.profile, crc) == 0 && strcmp(crc, plan.profile_checksum) != 0)
+        if (uniap_file_crc32(a.profile, crc) == 0 && strcmp(crc, plan.profile_checksum) != 0)
             fprintf(stderr,
                     "uniap estimate: warning: %s was planned with a profile of checksum %s; "
                     "%s has %s\n",

@@ -74,26 +74,6 @@ int cm_schedule_parse(const char *s, uniap_schedule *out)
     return UNIAP_OK;
 }
 
-int cm_crc32_file(const char *path, char hex[20])
-{
-    unsigned char buf[65536];
-    uint32_t crc = 0xFFFFFFFFu;
-    size_t n;
-    FILE *f = fopen(path, "rb");
-
-    if (!f)
-        return uniap_err(UNIAP_EIO, "%s: cannot open for its checksum", path);
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-        for (size_t i = 0; i < n; i++) {
-            crc ^= buf[i];
-            for (int k = 0; k < 8; k++) /* reflected CRC-32 (IEEE 802.3) */
-                crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-        }
-    fclose(f);
-    snprintf(hex, 20, "%08x", (unsigned)(crc ^ 0xFFFFFFFFu));
-    return UNIAP_OK;
-}
-
 static cJSON *stages_json(const uniap_plan *p, const uniap_cost_table *t,
                           const uniap_plan_eval *eval)
 {

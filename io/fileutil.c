@@ -63,6 +63,27 @@ close_file:
     return rc;
 }
 
+int uniap_file_crc32(const char *path, char hex[20])
+{
+    unsigned char buf[65536];
+    uint32_t crc = 0xFFFFFFFFu;
+    size_t n;
+    FILE *f = fopen(path, "rb");
+
+    hex[0] = '\0';
+    if (!f)
+        return uniap_err(UNIAP_EIO, "%s: cannot open for its checksum: %s", path, strerror(errno));
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        for (size_t i = 0; i < n; i++) {
+            crc ^= buf[i];
+            for (int k = 0; k < 8; k++)
+                crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+        }
+    fclose(f);
+    snprintf(hex, 20, "%08x", (unsigned)(crc ^ 0xFFFFFFFFu));
+    return UNIAP_OK;
+}
+
 int uniap_read_file(const char *path, char **data, size_t *len)
 {
     FILE *f = fopen(path, "rb");

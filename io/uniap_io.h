@@ -63,6 +63,9 @@ int uniap_tmp_name(const char *final_path, char *buf, size_t n);
 int uniap_commit_file(const char *tmp_path, const char *final_path);
 /* Writes len bytes to path atomically (tmp + rename). */
 int uniap_write_file_atomic(const char *path, const void *data, size_t len);
+/* CRC-32 (IEEE 802.3, reflected) of a file's bytes as 8 lower-case hex
+ * digits in hex (at least 9 bytes). Plans record their profile's. */
+int uniap_file_crc32(const char *path, char hex[20]);
 /* Reads a whole file into a malloc'd NUL-terminated buffer. */
 int uniap_read_file(const char *path, char **data, size_t *len);
 

@@ -24,29 +24,29 @@ typedef enum {
 typedef struct uniap_solve_options {
     uniap_schedule schedule;
     uniap_formulation formulation;
-    double time_limit;     /* seconds per MILP; <= 0: none */
-    double incumbent_tpi;  /* prune: skip/cut plans not better than this; <= 0: none */
-    const char *lp_dir;    /* write each MILP in CPLEX LP format here, or NULL */
-    const char *log_path;  /* GLPK terminal output to this file, or NULL (off) */
+    double time_limit;    /* seconds per MILP; <= 0: none */
+    double incumbent_tpi; /* prune when the LP bound is strictly above; <= 0: none */
+    const char *lp_dir;   /* write each MILP in CPLEX LP format here, or NULL */
+    const char *log_path; /* GLPK terminal output to this file, or NULL (off) */
 } uniap_solve_options;
 
 void uniap_solve_options_default(uniap_solve_options *o);
 
 typedef enum {
-    UNIAP_SOLVE_OPTIMAL = 0,   /* proven optimal for the cost model (gap 0) */
-    UNIAP_SOLVE_FEASIBLE,      /* time limit hit with an incumbent */
-    UNIAP_SOLVE_INFEASIBLE,    /* no plan fits in memory */
-    UNIAP_SOLVE_PRUNED,        /* lower bound >= incumbent_tpi: skipped */
-    UNIAP_SOLVE_NO_SOLUTION,   /* time limit hit without any plan */
+    UNIAP_SOLVE_OPTIMAL = 0, /* proven optimal for the cost model (gap 0) */
+    UNIAP_SOLVE_FEASIBLE,    /* time limit hit with an incumbent */
+    UNIAP_SOLVE_INFEASIBLE,  /* no plan fits in memory */
+    UNIAP_SOLVE_PRUNED,      /* LP bound > incumbent_tpi (ties are solved) */
+    UNIAP_SOLVE_NO_SOLUTION, /* time limit hit without any plan */
 } uniap_solve_status;
 
 typedef struct uniap_pair_result {
     uniap_solve_status status;
     int deg, micro_batches;
-    double tpi;          /* of the plan found (evaluated by uniap_plan_evaluate) */
-    double bound;        /* best proven lower bound on TPI */
-    double gap;          /* (tpi - bound) / tpi */
-    int *stage_of;       /* [n_layers], malloc'd, NULL without a plan */
+    double tpi;    /* of the plan found (evaluated by uniap_plan_evaluate) */
+    double bound;  /* best proven lower bound on TPI */
+    double gap;    /* (tpi - bound) / tpi */
+    int *stage_of; /* [n_layers], malloc'd, NULL without a plan */
     int *strategy_of;
     double seconds;
     /* INFEASIBLE: the smallest memory shortfall seen (bytes) and its stage */
@@ -67,6 +67,41 @@ int uniap_brute_force(const uniap_cost_table *t, uniap_schedule s, uniap_pair_re
 /* `uniap plan`: the Unified Optimization Process over MPI_COMM_WORLD.
  * Returns a process exit status (0, 2 bad input, 3 nothing fits). */
 int uniap_cmd_plan(int argc, char **argv);
+
+/* ------------------------------------------------------------------ */
+/* The search (additions by the solver component)                      */
+/* ------------------------------------------------------------------ */
+
+/* Builds the cost table of candidate (deg, c); ctx is the caller's. */
+typedef int (*uniap_table_fn)(void *ctx, int deg, int c, uniap_cost_table *out);
+
+typedef struct uniap_search_result {
+    int found;               /* 1: best holds the plan of least TPI */
+    int winner;              /* candidate index of the plan */
+    uniap_schedule schedule; /* of the plan */
+    uniap_pair_result best;  /* on every rank (plan arrays broadcast) */
+    int n_layers;
+    double bound; /* least lower bound over all candidates */
+    double gap;   /* (best.tpi - bound) / best.tpi, 0 when proven */
+    int optimal;  /* best.tpi proven least over all candidates */
+    /* nothing fits: the smallest memory shortfall found and where */
+    double shortfall; /* bytes; HUGE_VAL when no candidate had a placement */
+    int shortfall_cand, shortfall_stage;
+    int pairs_total, pairs_solved, pairs_pruned, pairs_infeasible, pairs_timed_out;
+    double seconds;
+} uniap_search_result;
+
+/* The Unified Optimization Process over comm: candidates i = (deg[i],
+ * c[i], sched[i]) dealt to ranks longest-work-first, solved with
+ * uniap_solve_pair (pruned against the best TPI shared after each round;
+ * pruning is strict so it never changes the result), and the plan of
+ * least (TPI, candidate index) chosen with MPI_MINLOC and broadcast: the
+ * same plan for any number of ranks. Collective; every rank returns the
+ * same status. progress: rank 0 prints rounds to stderr. */
+int uniap_search(MPI_Comm comm, int n_cand, const int *deg, const int *c,
+                 const uniap_schedule *sched, uniap_table_fn table, void *ctx,
+                 const uniap_solve_options *o, int progress, uniap_search_result *out);
+void uniap_search_result_free(uniap_search_result *r);
 
 #ifdef __cplusplus
 }

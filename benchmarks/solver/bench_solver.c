@@ -1,0 +1,244 @@
+/*
+ * bench_solver.c - measured figures of the solver (run under mpirun):
+ *   bench_solver search  [time_limit]   zoo models x presets: search time,
+ *                                       pairs proven optimal, plan TPI
+ *   bench_solver growth  [time_limit]   llama-70b (and 32..160-layer
+ *                                       variants) on 64..4096 H100s
+ *   bench_solver quality [time_limit]   joint optimum vs best uniform
+ *                                       Megatron-style plan, intra-layer
+ *                                       only (deg 1), inter-layer only
+ * Analytic profiles from the cluster specs; prints one line per case.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "uniap_solver.h"
+
+typedef struct ctx {
+    uniap_costmodel *cm;
+    int restrict_inter; /* keep only tp 1, replicated DDP strategies */
+} ctx;
+
+static int table_of(void *p, int deg, int c, uniap_cost_table *out)
+{
+    ctx *x = p;
+    int rc = uniap_costmodel_table(x->cm, deg, c, out);
+    if (rc < 0 || !x->restrict_inter)
+        return rc;
+    for (int u = 0; u < out->n_layers; u++)
+        for (int k = 0; k < out->n_strategies; k++) {
+            const uniap_strategy *s = &out->strategies[k];
+            if (s->tp > 1 || s->flavour != UNIAP_DP_DDP)
+                out->allowed[(size_t)u * out->n_strategies + k] = 0;
+        }
+    return 0;
+}
+
+typedef struct setup {
+    uniap_model m;
+    uniap_cluster cl;
+    uniap_profile prof;
+    uniap_costmodel *cm;
+    int *deg, *c, n;
+} setup;
+
+static int make_setup(setup *s, const char *model, int layers, const uniap_cluster *cl, long long B)
+{
+    memset(s, 0, sizeof(*s));
+    int rc = uniap_model_resolve(model, &s->m);
+    if (rc < 0)
+        return rc;
+    if (layers > 0) /* resize the run of transformer blocks */
+        for (int r = 0; r < s->m.n_runs; r++)
+            if (s->m.runs[r].count > 1) {
+                s->m.n_layers += layers - s->m.runs[r].count;
+                s->m.runs[r].count = layers;
+                break;
+            }
+    s->cl = *cl;
+    int mbs[64], nm = 0;
+    for (long long x = 1; x <= B && nm < 64; x++)
+        if (B % x == 0)
+            mbs[nm++] = (int)x;
+    if ((rc = uniap_profile_analytic(&s->m, &s->cl, mbs, nm, &s->prof)) < 0)
+        return rc;
+    uniap_cost_options co;
+    uniap_cost_options_default(&co);
+    co.global_batch = B;
+    if ((rc = uniap_costmodel_create(&s->m, &s->cl, &s->prof, &co, &s->cm)) < 0)
+        return rc;
+    return uniap_costmodel_candidates(s->cm, &s->deg, &s->c, &s->n);
+}
+
+static void free_setup(setup *s)
+{
+    uniap_costmodel_destroy(s->cm);
+    uniap_profile_free(&s->prof);
+    uniap_model_free(&s->m);
+    free(s->deg);
+    free(s->c);
+}
+
+/* Searches the candidates (optionally deg 1 only / inter-layer only). */
+static int search(setup *s, double tl, int deg1_only, int inter_only, uniap_search_result *r)
+{
+    int *d = malloc(sizeof(int) * s->n), *c = malloc(sizeof(int) * s->n), n = 0;
+    uniap_schedule *sch = malloc(sizeof(uniap_schedule) * s->n);
+    for (int i = 0; i < s->n; i++)
+        if (!deg1_only || s->deg[i] == 1) {
+            d[n] = s->deg[i], c[n] = s->c[i], sch[n] = UNIAP_SCHED_1F1B;
+            n++;
+        }
+    uniap_solve_options o;
+    uniap_solve_options_default(&o);
+    o.time_limit = tl;
+    ctx x = {s->cm, inter_only};
+    int rc = uniap_search(MPI_COMM_WORLD, n, d, c, sch, table_of, &x, &o, 0, r);
+    free(d);
+    free(c);
+    free(sch);
+    return rc;
+}
+
+static void report(int rank, const char *what, const uniap_search_result *r)
+{
+    if (rank)
+        return;
+    if (r->found)
+        printf("%-44s pairs %3d solved %3d pruned %3d timed-out %2d  %-8s gap %6.3f%%  TPI %9.4f s"
+               "  deg %2d c %4d  search %7.3f s\n",
+               what, r->pairs_total, r->pairs_solved, r->pairs_pruned, r->pairs_timed_out,
+               r->optimal ? "optimal" : "feasible", 100 * r->gap, r->best.tpi, r->best.deg,
+               r->best.micro_batches, r->seconds);
+    else
+        printf("%-44s pairs %3d  nothing fits (shortfall %.2f GiB)  search %7.3f s\n", what,
+               r->pairs_total, r->shortfall / 1073741824.0, r->seconds);
+    fflush(stdout);
+}
+
+/* Best uniform Megatron-style plan: one strategy for every layer, layers
+ * split evenly over the stages, every (deg, c). */
+static double best_uniform(setup *s, char *desc, size_t n)
+{
+    double best = DBL_MAX;
+    for (int i = 0; i < s->n; i++) {
+        uniap_cost_table t;
+        if (uniap_costmodel_table(s->cm, s->deg[i], s->c[i], &t) < 0)
+            continue;
+        int L = t.n_layers, *st = malloc(sizeof(int) * L), *sg = malloc(sizeof(int) * L);
+        for (int u = 0; u < L; u++)
+            st[u] = (int)((long long)u * t.deg / L);
+        for (int k = 0; k < t.n_strategies; k++) {
+            int ok = 1;
+            for (int u = 0; u < L; u++) {
+                sg[u] = k;
+                ok &= t.allowed[(size_t)u * t.n_strategies + k];
+            }
+            uniap_plan_eval e;
+            if (!ok || uniap_plan_evaluate(&t, UNIAP_SCHED_1F1B, st, sg, &e) < 0)
+                continue;
+            if (e.feasible && e.tpi < best) {
+                best = e.tpi;
+                snprintf(desc, n, "pp%d c%d %s", t.deg, t.micro_batches, t.strategies[k].name);
+            }
+            uniap_plan_eval_free(&e);
+        }
+        free(st);
+        free(sg);
+        uniap_cost_table_free(&t);
+    }
+    return best;
+}
+
+int main(int argc, char **argv)
+{
+    int rank;
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    const char *mode = argc > 1 ? argv[1] : "search";
+    double tl = argc > 2 ? atof(argv[2]) : 10;
+    int only = argc > 3 ? atoi(argv[3]) : -1; /* growth: run one case */
+    static const char *models[] = {"bert-huge", "t5-large", "vit-huge", "swin-huge", "llama-7b"};
+    static const char *presets[] = {"a100-40g-1x8", "titanxp-2x4", "a100-80g-2x8"};
+    char what[128];
+    uniap_search_result r;
+    setup s;
+
+    if (!strcmp(mode, "search") || !strcmp(mode, "quality")) {
+        int q = !strcmp(mode, "quality");
+        for (int a = 0; a < 5; a++)
+            for (int b = 0; b < 3; b++) {
+                uniap_cluster cl;
+                if (uniap_cluster_resolve(presets[b], &cl) < 0 ||
+                    make_setup(&s, models[a], 0, &cl, 32) < 0) {
+                    if (!rank)
+                        printf("%s on %s: setup failed: %s\n", models[a], presets[b],
+                               uniap_errmsg());
+                    uniap_err_clear();
+                    continue;
+                }
+                snprintf(what, sizeof what, "%s %s B=32", models[a], presets[b]);
+                if (search(&s, tl, 0, 0, &r) == 0)
+                    report(rank, what, &r);
+                if (q && !rank) {
+                    char desc[96] = "";
+                    double uni = best_uniform(&s, desc, sizeof desc);
+                    double joint = r.found ? r.best.tpi : NAN;
+                    if (uni < DBL_MAX)
+                        printf("  uniform best %9.4f s (%s): joint is %.3fx faster\n", uni, desc,
+                               uni / joint);
+                    else
+                        printf("  no uniform plan fits\n");
+                }
+                uniap_search_result_free(&r);
+                if (q) {
+                    uniap_search_result ri, re;
+                    if (search(&s, tl, 1, 0, &ri) == 0 && search(&s, tl, 0, 1, &re) == 0 && !rank) {
+                        printf("  intra-layer only (deg 1): %s %9.4f s;  inter-layer only (no TP, "
+                               "no ZeRO): %s %9.4f s\n",
+                               ri.found ? "TPI" : "nothing fits", ri.found ? ri.best.tpi : NAN,
+                               re.found ? "TPI" : "nothing fits", re.found ? re.best.tpi : NAN);
+                        fflush(stdout);
+                    }
+                    uniap_search_result_free(&ri);
+                    uniap_search_result_free(&re);
+                }
+                free_setup(&s);
+            }
+    } else if (!strcmp(mode, "growth")) {
+        /* (layers, GPUs, global batch): llama-70b's 80 layers at every
+         * scale, then batch and depth at 4096 GPUs */
+        static const int cases[][3] = {{80, 64, 1024},   {80, 256, 1024},  {80, 1024, 1024},
+                                       {80, 4096, 1024}, {80, 4096, 4096}, {32, 4096, 4096},
+                                       {160, 4096, 4096}};
+        uniap_cluster base;
+        uniap_cluster_resolve("h100-80g-16x8", &base);
+        for (size_t a = 0; a < sizeof(cases) / sizeof(cases[0]); a++) {
+            if (only >= 0 && (int)a != only)
+                continue;
+            uniap_cluster cl = base;
+            cl.nodes = cases[a][1] / cl.devices_per_node;
+            snprintf(cl.name, sizeof cl.name, "h100-80g-%dx%d", cl.nodes, cl.devices_per_node);
+            if (make_setup(&s, "llama-70b", cases[a][0], &cl, cases[a][2]) < 0) {
+                if (!rank)
+                    printf("setup failed: %s\n", uniap_errmsg());
+                uniap_err_clear();
+                continue;
+            }
+            snprintf(what, sizeof what, "llama-70b %3d layers %4d GPUs B=%d", cases[a][0],
+                     cases[a][1], cases[a][2]);
+            if (search(&s, tl, 0, 0, &r) == 0)
+                report(rank, what, &r);
+            else if (!rank)
+                printf("%-44s search failed: %s\n", what, uniap_errmsg());
+            uniap_err_clear();
+            uniap_search_result_free(&r);
+            free_setup(&s);
+        }
+    }
+    MPI_Finalize();
+    return 0;
+}

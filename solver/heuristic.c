@@ -1,0 +1,226 @@
+/*
+ * heuristic.c - plans without the MILP: the fast heuristic whose plan is
+ * GLPK's first incumbent (uniform strategy per layer where allowed, stages
+ * balanced by time or by memory), and the exhaustive reference that
+ * enumerates every placement and strategy assignment (tests only).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "solver_internal.h"
+
+/* Splits weights w[0..L) into exactly D contiguous non-empty stages with
+ * the smallest largest stage sum (bisection on the bound, greedy check,
+ * then stages split further until there are D). */
+static void balance(const double *w, int L, int D, int *stage_of)
+{
+    double lo = 0, hi = 0;
+    for (int u = 0; u < L; u++) {
+        lo = fmax(lo, w[u]);
+        hi += w[u];
+    }
+    for (int it = 0; it < 60; it++) {
+        double mid = 0.5 * (lo + hi), acc = 0;
+        int parts = 1;
+        for (int u = 0; u < L; u++) {
+            if (acc + w[u] > mid && acc > 0) {
+                parts++;
+                acc = 0;
+            }
+            acc += w[u];
+        }
+        if (parts <= D)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    double acc = 0;
+    int st = 0;
+    for (int u = 0; u < L; u++) {
+        /* cut when over the bound, or when the layers left are just
+         * enough for the stages left */
+        int must = L - u <= D - 1 - st;
+        if (u > 0 && st < D - 1 && ((acc + w[u] > hi && acc > 0) || must)) {
+            st++;
+            acc = 0;
+        }
+        acc += w[u];
+        stage_of[u] = st;
+    }
+}
+
+int solver_heuristic(const uniap_cost_table *t, const solver_shape *s, uniap_schedule sched,
+                     int *stage_of, int *strategy_of, double *tpi)
+{
+    int L = t->n_layers, K = t->n_strategies, D = t->deg, found = 0;
+    int *st = malloc(sizeof(int) * L), *sg = malloc(sizeof(int) * L),
+        *grp = malloc(sizeof(int) * L);
+    double *w = malloc(sizeof(double) * L);
+    int rc = 0;
+
+    if (!st || !sg || !w || !grp) {
+        rc = uniap_err(UNIAP_ENOMEM, "solver: out of memory in the heuristic");
+        goto free_all;
+    }
+    for (int g = 0; g < s->G; g++)
+        for (int u = s->start[g]; u < s->start[g] + s->len[g]; u++)
+            grp[u] = g;
+    for (int base = 0; base < K; base++)
+        for (int fallback = 0; fallback < 2; fallback++) {
+            /* base where usable, else the fastest (0) or smallest (1) */
+            for (int u = 0; u < L; u++) {
+                const unsigned char *ok = s->usable + (size_t)grp[u] * K;
+                size_t row = (size_t)u * K;
+                int best = -1;
+                if (ok[base]) {
+                    sg[u] = base;
+                    continue;
+                }
+                for (int k = 0; k < K; k++) {
+                    if (!ok[k])
+                        continue;
+                    double a =
+                        fallback ? t->mem_states[row + k] + t->mem_act[row + k] : t->time[row + k];
+                    double b = best < 0
+                                   ? 0
+                                   : (fallback ? t->mem_states[row + best] + t->mem_act[row + best]
+                                               : t->time[row + best]);
+                    if (best < 0 || a < b)
+                        best = k;
+                }
+                if (best < 0)
+                    goto next;
+                sg[u] = best;
+            }
+            for (int by_mem = 0; by_mem < 2; by_mem++) {
+                for (int u = 0; u < L; u++) {
+                    size_t uk = (size_t)u * K + sg[u];
+                    w[u] = by_mem ? t->mem_states[uk] + t->mem_act[uk] : t->time[uk];
+                }
+                balance(w, L, D, st);
+                uniap_plan_eval e;
+                if ((rc = uniap_plan_evaluate(t, sched, st, sg, &e)) < 0)
+                    goto free_all;
+                if (e.feasible && (!found || e.tpi < *tpi)) {
+                    found = 1;
+                    *tpi = e.tpi;
+                    memcpy(stage_of, st, sizeof(int) * L);
+                    memcpy(strategy_of, sg, sizeof(int) * L);
+                }
+                uniap_plan_eval_free(&e);
+            }
+        next:;
+        }
+    rc = found;
+free_all:
+    free(st);
+    free(sg);
+    free(w);
+    free(grp);
+    return rc;
+}
+
+/* Brute force state: the placement being enumerated and the best so far. */
+typedef struct brute {
+    const uniap_cost_table *t;
+    uniap_schedule sched;
+    int *stage_of, *strategy_of;
+    uniap_pair_result *out;
+    int found;
+    int rc;
+} brute;
+
+static void brute_strategies(brute *b, int u)
+{
+    const uniap_cost_table *t = b->t;
+    int K = t->n_strategies;
+    if (b->rc < 0)
+        return;
+    if (u == t->n_layers) {
+        uniap_plan_eval e;
+        if ((b->rc = uniap_plan_evaluate(t, b->sched, b->stage_of, b->strategy_of, &e)) < 0)
+            return;
+        if (e.feasible) {
+            if (!b->found || e.tpi < b->out->tpi) {
+                b->found = 1;
+                b->out->tpi = e.tpi;
+                memcpy(b->out->stage_of, b->stage_of, sizeof(int) * t->n_layers);
+                memcpy(b->out->strategy_of, b->strategy_of, sizeof(int) * t->n_layers);
+            }
+        } else if (!b->found && e.worst_excess < b->out->shortfall) {
+            b->out->shortfall = e.worst_excess;
+            b->out->shortfall_stage = e.worst_stage;
+        }
+        uniap_plan_eval_free(&e);
+        return;
+    }
+    for (int k = 0; k < K; k++)
+        if (t->allowed[(size_t)u * K + k]) {
+            b->strategy_of[u] = k;
+            brute_strategies(b, u + 1);
+        }
+}
+
+/* Chooses the stage of layer u onward: same as u-1 or the next one. */
+static void brute_stages(brute *b, int u)
+{
+    const uniap_cost_table *t = b->t;
+    int L = t->n_layers, D = t->deg;
+    if (u == L) {
+        if (b->stage_of[L - 1] == D - 1)
+            brute_strategies(b, 0);
+        return;
+    }
+    int prev = b->stage_of[u - 1];
+    if (D - 1 - prev <= L - 1 - u) { /* enough layers left to stay */
+        b->stage_of[u] = prev;
+        brute_stages(b, u + 1);
+    }
+    if (prev + 1 < D) {
+        b->stage_of[u] = prev + 1;
+        brute_stages(b, u + 1);
+    }
+}
+
+int uniap_brute_force(const uniap_cost_table *t, uniap_schedule s, uniap_pair_result *out)
+{
+    int L = t->n_layers;
+    brute b = {.t = t, .sched = s, .out = out};
+
+    memset(out, 0, sizeof(*out));
+    out->deg = t->deg;
+    out->micro_batches = t->micro_batches;
+    out->shortfall = HUGE_VAL;
+    out->shortfall_stage = -1;
+    b.stage_of = malloc(sizeof(int) * L);
+    b.strategy_of = malloc(sizeof(int) * L);
+    out->stage_of = malloc(sizeof(int) * L);
+    out->strategy_of = malloc(sizeof(int) * L);
+    if (!b.stage_of || !b.strategy_of || !out->stage_of || !out->strategy_of) {
+        b.rc = uniap_err(UNIAP_ENOMEM, "brute force: out of memory for %d layers", L);
+        goto free_all;
+    }
+    if (L >= t->deg) {
+        b.stage_of[0] = 0;
+        brute_stages(&b, 1);
+    }
+    if (b.rc < 0)
+        goto free_all;
+    if (b.found) {
+        out->status = UNIAP_SOLVE_OPTIMAL;
+        out->bound = out->tpi;
+        out->shortfall = 0;
+    } else {
+        out->status = UNIAP_SOLVE_INFEASIBLE;
+        free(out->stage_of);
+        free(out->strategy_of);
+        out->stage_of = out->strategy_of = NULL;
+    }
+free_all:
+    free(b.stage_of);
+    free(b.strategy_of);
+    if (b.rc < 0)
+        uniap_pair_result_free(out);
+    return b.rc;
+}

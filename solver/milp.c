@@ -1,2 +1,0 @@
-/* milp.c: placeholder until its owner lands it (TODO remove). */
-typedef int uniap_placeholder_;

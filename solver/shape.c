@@ -1,0 +1,179 @@
+/*
+ * shape.c - the structure a cost table gives the MILP: groups of identical
+ * consecutive layers (detected from the table's rows, not trusted from
+ * run_of), layout classes of strategies (equal resharding rows and
+ * columns), dominance among strategies of one class, and the class-level
+ * resharding matrices.
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "solver_internal.h"
+
+static size_t ix(const uniap_cost_table *t, int u, int k)
+{
+    return (size_t)u * t->n_strategies + k;
+}
+
+/* Per-layer rows of u and v are equal. */
+static int rows_equal(const uniap_cost_table *t, int u, int v)
+{
+    size_t K = t->n_strategies, a = (size_t)u * K, b = (size_t)v * K;
+    return memcmp(t->time + a, t->time + b, K * sizeof(double)) == 0 &&
+           memcmp(t->tail + a, t->tail + b, K * sizeof(double)) == 0 &&
+           memcmp(t->mem_states + a, t->mem_states + b, K * sizeof(double)) == 0 &&
+           memcmp(t->mem_act + a, t->mem_act + b, K * sizeof(double)) == 0 &&
+           memcmp(t->mem_peak + a, t->mem_peak + b, K * sizeof(double)) == 0 &&
+           memcmp(t->allowed + a, t->allowed + b, K) == 0;
+}
+
+/* Pair matrices after u and after v are equal (reshard and both xstage). */
+static int pairs_equal(const uniap_cost_table *t, int u, int v)
+{
+    size_t KK = (size_t)t->n_strategies * t->n_strategies;
+    size_t bytes = KK * sizeof(double);
+    return memcmp(t->reshard + u * KK, t->reshard + v * KK, bytes) == 0 &&
+           memcmp(t->xstage[0] + u * KK, t->xstage[0] + v * KK, bytes) == 0 &&
+           memcmp(t->xstage[1] + u * KK, t->xstage[1] + v * KK, bytes) == 0;
+}
+
+/* Strategies k and l reshard identically: equal rows and columns of every
+ * pair matrix. */
+static int same_layout(const uniap_cost_table *t, int k, int l)
+{
+    int K = t->n_strategies;
+    const double *mats[3] = {t->reshard, t->xstage[0], t->xstage[1]};
+    for (int u = 0; u + 1 < t->n_layers; u++)
+        for (int m = 0; m < 3; m++) {
+            const double *a = mats[m] + (size_t)u * K * K;
+            for (int j = 0; j < K; j++)
+                if (a[k * K + j] != a[l * K + j] || a[j * K + k] != a[j * K + l])
+                    return 0;
+        }
+    return 1;
+}
+
+/* l dominates k for layer u: no worse in every term, and better in one or
+ * equal with a smaller index (so exactly one of equal twins survives). */
+static int dominates(const uniap_cost_table *t, int u, int l, int k)
+{
+    size_t a = ix(t, u, l), b = ix(t, u, k);
+    const double *v[5] = {t->time, t->tail, t->mem_states, t->mem_act, t->mem_peak};
+    int better = 0;
+    for (int m = 0; m < 5; m++) {
+        if (v[m][a] > v[m][b])
+            return 0;
+        if (v[m][a] < v[m][b])
+            better = 1;
+    }
+    return better || l < k;
+}
+
+int solver_shape_build(const uniap_cost_table *t, int per_layer, solver_shape *s)
+{
+    int L = t->n_layers, K = t->n_strategies;
+
+    memset(s, 0, sizeof(*s));
+    s->L = L;
+    s->K = K;
+    s->D = t->deg;
+    s->start = malloc(sizeof(int) * L);
+    s->len = malloc(sizeof(int) * L);
+    s->class_of = malloc(sizeof(int) * K);
+    s->class_rep = malloc(sizeof(int) * K);
+    if (!s->start || !s->len || !s->class_of || !s->class_rep)
+        goto fail_nomem;
+
+    /* groups */
+    for (int u = 0; u < L; u++) {
+        int g = s->G - 1;
+        int joins = !per_layer && u > 0 && rows_equal(t, u - 1, u) &&
+                    (s->len[g] < 2 || pairs_equal(t, u - 2, u - 1));
+        if (joins) {
+            s->len[g]++;
+        } else {
+            s->start[s->G] = u;
+            s->len[s->G] = 1;
+            s->G++;
+        }
+    }
+
+    /* layout classes */
+    for (int k = 0; k < K; k++) {
+        int c;
+        for (c = 0; c < s->C; c++)
+            if (same_layout(t, s->class_rep[c], k))
+                break;
+        if (c == s->C)
+            s->class_rep[s->C++] = k;
+        s->class_of[k] = c;
+    }
+
+    /* usable strategies per group */
+    s->usable = calloc((size_t)s->G * K, 1);
+    s->class_in = calloc((size_t)s->G * s->C, 1);
+    if (!s->usable || !s->class_in)
+        goto fail_nomem;
+    for (int g = 0; g < s->G; g++) {
+        int u = s->start[g];
+        for (int k = 0; k < K; k++) {
+            if (!t->allowed[ix(t, u, k)])
+                continue;
+            int dominated = 0;
+            for (int l = 0; l < K && !dominated; l++)
+                dominated = l != k && t->allowed[ix(t, u, l)] && s->class_of[l] == s->class_of[k] &&
+                            dominates(t, u, l, k);
+            if (!dominated) {
+                s->usable[(size_t)g * K + k] = 1;
+                s->class_in[(size_t)g * s->C + s->class_of[k]] = 1;
+            }
+        }
+    }
+    return UNIAP_OK;
+
+fail_nomem:
+    solver_shape_free(s);
+    return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the structure of %d layers", L);
+}
+
+void solver_shape_free(solver_shape *s)
+{
+    free(s->start);
+    free(s->len);
+    free(s->class_of);
+    free(s->class_rep);
+    free(s->usable);
+    free(s->class_in);
+    memset(s, 0, sizeof(*s));
+}
+
+static double pair_at(const uniap_cost_table *t, const double *mat, const solver_shape *s, int u,
+                      int c, int d)
+{
+    int K = t->n_strategies;
+    assert(u >= 0 && u + 1 < t->n_layers);
+    return mat[((size_t)u * K + s->class_rep[c]) * K + s->class_rep[d]];
+}
+
+double solver_rint(const uniap_cost_table *t, const solver_shape *s, int g, int c, int d)
+{
+    assert(s->len[g] >= 2);
+    return pair_at(t, t->reshard, s, s->start[g], c, d);
+}
+
+double solver_rjunc(const uniap_cost_table *t, const solver_shape *s, int g, int c, int d)
+{
+    return pair_at(t, t->reshard, s, s->start[g] + s->len[g] - 1, c, d);
+}
+
+double solver_xint(const uniap_cost_table *t, const solver_shape *s, int span, int g, int c, int d)
+{
+    assert(s->len[g] >= 2);
+    return pair_at(t, t->xstage[span], s, s->start[g], c, d);
+}
+
+double solver_xjunc(const uniap_cost_table *t, const solver_shape *s, int span, int g, int c, int d)
+{
+    return pair_at(t, t->xstage[span], s, s->start[g] + s->len[g] - 1, c, d);
+}

@@ -1,0 +1,106 @@
+/*
+ * solver_internal.h - private to solver/: the structure the MILP is built
+ * on (groups of identical consecutive layers, layout classes of
+ * strategies, usable strategies after dominance), the MILP's column map,
+ * the heuristic, and the GLPK checking macro.
+ */
+#ifndef UNIAP_SOLVER_INTERNAL_H
+#define UNIAP_SOLVER_INTERNAL_H
+
+#include <glpk.h>
+
+#include "uniap_solver.h"
+
+/* Wraps a GLPK call that returns nonzero on failure: records file, line and
+ * the call, and propagates UNIAP_ELIB from the enclosing function. */
+#define GLP_CHECK(call)                                                                            \
+    do {                                                                                           \
+        int glp_rc_ = (call);                                                                      \
+        if (glp_rc_ != 0)                                                                          \
+            return uniap_err(UNIAP_ELIB, "%s:%d: GLPK %s failed with code %d", __FILE__, __LINE__, \
+                             #call, glp_rc_);                                                      \
+    } while (0)
+
+/* The chain as the MILP sees it.
+ * Groups: maximal runs of consecutive layers whose rows (time, tail,
+ * memory, allowed) are equal and whose internal reshard / xstage matrices
+ * are equal; the per-layer formulation uses one group per layer.
+ * Classes: strategies whose reshard and xstage rows and columns are equal
+ * for every layer (same activation layout); every resharding cost depends
+ * on the classes only, so the MILP tracks transitions between classes.
+ * Usable: allowed for the group and not dominated by a strategy of the same
+ * class that is no worse in time, tail and each memory term. */
+typedef struct solver_shape {
+    int L, K, D, G, C;
+    int *start, *len;        /* [G] */
+    int *class_of;           /* [K] */
+    int *class_rep;          /* [C] a strategy of the class */
+    unsigned char *usable;   /* [G*K] */
+    unsigned char *class_in; /* [G*C]: the group has a usable strategy of the class */
+} solver_shape;
+
+int solver_shape_build(const uniap_cost_table *t, int per_layer, solver_shape *s);
+void solver_shape_free(solver_shape *s);
+
+/* Class-level cost matrices: internal reshard of group g (len >= 2),
+ * reshard at the junction g -> g+1, xstage inside g / at the junction. */
+double solver_rint(const uniap_cost_table *t, const solver_shape *s, int g, int c, int d);
+double solver_rjunc(const uniap_cost_table *t, const solver_shape *s, int g, int c, int d);
+double solver_xint(const uniap_cost_table *t, const solver_shape *s, int span, int g, int c, int d);
+double solver_xjunc(const uniap_cost_table *t, const solver_shape *s, int span, int g, int c,
+                    int d);
+
+/* Memory rows keep this fraction of the budget free so that GLPK's
+ * feasibility tolerance cannot admit a plan the evaluator rejects. */
+#define SOLVER_MEM_MARGIN 1e-6
+
+/* Column indices of the MILP (0: no such column). */
+typedef struct solver_milp {
+    glp_prob *lp;
+    const uniap_cost_table *t;
+    const solver_shape *s;
+    uniap_schedule sched;
+    int min_excess; /* 1: memory may exceed the budget by xs, minimize xs */
+    int G, D, K, C;
+    int *n, *y;      /* [(g*D+i)*K+k] count / used indicator */
+    int *pres;       /* [g*D+i] */
+    int *fc, *ec;    /* [(g*D+i)*C+c] first / last class of the segment */
+    int *uc, *qc;    /* [(g*D+i)*C+c] class used / connectivity supply */
+    int *x, *phi;    /* [((g*D+i)*C+c)*C+d] class transitions / flow */
+    int *jn;         /* [g*D+i] junction g -> g+1 inside stage i */
+    int *tj;         /* [((g*D+i)*C+c)*C+d] transport at that junction */
+    int *pre;        /* [g*D+j] layers of g on stages <= j (j < D-1) */
+    int *lin, *lat;  /* [j*G+g] boundary j inside g / right after g */
+    int *tbi, *tba;  /* [((j*G+g)*C+c)*C+d] transport across boundary j */
+    int *p, *o, *pk; /* [D], [D-1], [D] */
+    int T, tau, xs;
+    double mem_scale; /* memory rows are divided by this */
+} solver_milp;
+
+/* Index helpers over a solver_milp's maps; they use locals G, D, K, C. */
+#define SEG(g, i)         ((size_t)(g)*D + (i))
+#define SEGK(g, i, k)     (SEG(g, i) * K + (k))
+#define SEGC(g, i, c)     (SEG(g, i) * C + (c))
+#define SEGCC(g, i, c, d) ((SEG(g, i) * C + (c)) * C + (d))
+#define BND(j, g)         ((size_t)(j)*G + (g))
+#define BNDCC(j, g, c, d) ((BND(j, g) * C + (c)) * C + (d))
+
+int solver_milp_build(const uniap_cost_table *t, const solver_shape *s, uniap_schedule sched,
+                      int min_excess, solver_milp *m);
+void solver_milp_free(solver_milp *m);
+/* Fills x[1..ncols] with the columns of a given plan (objective = its
+ * TPI, or its largest memory excess with min_excess). */
+int solver_milp_encode(const solver_milp *m, const int *stage_of, const int *strategy_of,
+                       double *x);
+/* Largest violation of a row or column bound by x[1..ncols] (scaled rows). */
+double solver_milp_violation(const solver_milp *m, const double *x);
+/* Reads the MIP solution back into a plan: stage_of, strategy_of. */
+int solver_milp_extract(const solver_milp *m, int *stage_of, int *strategy_of);
+
+/* Fast heuristic: best feasible plan among uniform-strategy assignments
+ * with time-balanced stages. Returns 1 when one was found (tpi set), 0
+ * when none fits, or a negative status. */
+int solver_heuristic(const uniap_cost_table *t, const solver_shape *s, uniap_schedule sched,
+                     int *stage_of, int *strategy_of, double *tpi);
+
+#endif

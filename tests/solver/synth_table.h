@@ -1,0 +1,165 @@
+/*
+ * synth_table.h - structured random cost tables for the solver's tests and
+ * benchmarks: a chain of runs of identical layers (equal rows inside a
+ * run), strategies of a real strategy space (dp x tp = n, layout, ZeRO
+ * flavour, sequence parallelism, checkpointing) with costs of realistic
+ * shape and magnitude (compute shrinking with tp, TP and FSDP traffic,
+ * ZeRO memory, checkpointing trading time for activations, resharding
+ * only between different layouts), and a memory budget that binds.
+ */
+#ifndef UNIAP_SYNTH_TABLE_H
+#define UNIAP_SYNTH_TABLE_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "uniap_costmodel.h"
+
+typedef struct synth_spec {
+    int deg, c, stage_devices, micro_batch;
+    int n_runs;
+    const int *run_len;   /* layers per run */
+    int max_strategies;   /* keep a random subset of this size (0: all) */
+    double budget_factor; /* 0: lightest plan's memory .. 1: heaviest; < 0 infeasible */
+    uint64_t seed;
+} synth_spec;
+
+static inline double synth_rand(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(*s >> 11) / 9007199254740992.0;
+}
+
+/* Strategies of n devices; returns the count written to out (cap 128). */
+static inline int synth_strategies(int n, uniap_strategy *out)
+{
+    int K = 0;
+    for (int tp = 1; tp <= n; tp *= 2) {
+        if (n % tp)
+            continue;
+        int dp = n / tp;
+        for (int consec = 1; consec >= (tp > 1 && dp > 1 ? 0 : 1); consec--)
+            for (int fl = 0; fl < (dp > 1 ? 4 : 1); fl++)
+                for (int sp = 0; sp <= (tp > 1); sp++)
+                    for (int ck = 0; ck < 2 && K < 128; ck++) {
+                        uniap_strategy *s = &out[K++];
+                        memset(s, 0, sizeof(*s));
+                        s->dp = dp, s->tp = tp, s->tp_consecutive = consec;
+                        s->flavour = (uniap_dp_flavour)fl, s->sp = sp, s->ckpt = ck;
+                        snprintf(s->name, sizeof s->name, "dp%d.tp%d%s.f%d%s%s", dp, tp,
+                                 tp > 1 ? (consec ? "c" : "s") : "", fl, sp ? ".sp" : "",
+                                 ck ? ".ckpt" : "");
+                    }
+    }
+    return K;
+}
+
+/* Layout class of a strategy: resharding is zero inside one. */
+static inline int synth_layout(const uniap_strategy *s)
+{
+    return s->tp * 4 + s->tp_consecutive * 2 + s->sp;
+}
+
+static inline int synth_table(const synth_spec *sp, uniap_cost_table *t)
+{
+    uniap_strategy all[128];
+    uint64_t rs = sp->seed * 2654435761ULL + 12345;
+    int K = synth_strategies(sp->stage_devices, all), L = 0, rc;
+    for (int r = 0; r < sp->n_runs; r++)
+        L += sp->run_len[r];
+    if (sp->max_strategies > 0 && sp->max_strategies < K) {
+        for (int a = K - 1; a > 0; a--) { /* shuffle, keep a prefix */
+            int b = (int)(synth_rand(&rs) * (a + 1));
+            uniap_strategy tmp = all[a];
+            all[a] = all[b];
+            all[b] = tmp;
+        }
+        K = sp->max_strategies;
+    }
+    if ((rc = uniap_cost_table_alloc(t, sp->deg, K, L)) < 0)
+        return rc;
+    t->micro_batches = sp->c;
+    t->micro_batch = sp->micro_batch;
+    t->stage_devices = sp->stage_devices;
+    memcpy(t->strategies, all, sizeof(uniap_strategy) * K);
+    double mb = sp->micro_batch, bw = 1e11;
+    double *act_r = malloc(sizeof(double) * sp->n_runs);
+    int u = 0;
+    for (int r = 0; r < sp->n_runs; r++) {
+        /* per-run scale: compute per sample, params, activations */
+        double flops = 0.002 + 0.02 * synth_rand(&rs), params = 2e8 * (0.2 + synth_rand(&rs));
+        double act = 3e7 * (0.3 + synth_rand(&rs));
+        act_r[r] = act;
+        for (int k = 0; k < K; k++) {
+            const uniap_strategy *s = &all[k];
+            double jit = 0.95 + 0.1 * synth_rand(&rs);
+            double tpc = s->tp > 1
+                             ? 4 * mb * act / bw * (s->tp_consecutive ? 1 : 2.5) * (s->sp ? 0.9 : 1)
+                             : 0;
+            double fsdp = s->flavour == UNIAP_DP_FSDP ? 2 * params / s->tp / bw : 0;
+            double time = (mb * flops / s->tp * (1 + 0.08 * log2(s->tp)) * (s->ckpt ? 1.33 : 1) +
+                           tpc + fsdp) *
+                          jit;
+            double shard = s->flavour == UNIAP_DP_DDP     ? 16
+                           : s->flavour == UNIAP_DP_ZERO1 ? 4 + 12.0 / s->dp
+                           : s->flavour == UNIAP_DP_ZERO2 ? 2 + 14.0 / s->dp
+                                                          : 16.0 / s->dp;
+            double a = s->ckpt ? mb * act * 0.06 : mb * act / (s->sp ? s->tp : 1) / sqrt(s->tp);
+            int ok = synth_rand(&rs) > 0.08 || k == 0;
+            for (int v = u; v < u + sp->run_len[r]; v++) {
+                t->run_of[v] = r;
+                size_t vk = (size_t)v * K + k;
+                t->time[vk] = time;
+                t->tail[vk] = params / s->tp * 2.0 * (s->dp - 1) / s->dp / bw * 0.5 +
+                              params / s->tp / (s->flavour ? s->dp : 1) * 1e-11;
+                t->mem_states[vk] = params / s->tp * shard / 8;
+                t->mem_act[vk] = a;
+                t->mem_peak[vk] = mb * act * 0.3 / s->tp;
+                t->allowed[vk] = (unsigned char)ok;
+            }
+        }
+        u += sp->run_len[r];
+    }
+    /* resharding and cross-stage transfers from the left layer's run */
+    for (int v = 0; v + 1 < L; v++) {
+        double act = mb * act_r[t->run_of[v]];
+        for (int k = 0; k < K; k++)
+            for (int l = 0; l < K; l++) {
+                const uniap_strategy *a = &all[k], *b = &all[l];
+                size_t q = ((size_t)v * K + k) * K + l;
+                int same = synth_layout(a) == synth_layout(b);
+                t->reshard[q] = same ? 0 : act / bw * (1.0 + 0.3 * abs(a->tp - b->tp));
+                double shard = act / (a->tp < b->tp ? a->tp : b->tp);
+                t->xstage[0][q] = 2e-5 + shard / (2 * bw) * (same ? 1 : 1.5);
+                t->xstage[1][q] = 5e-5 + shard / (0.25 * bw) * (same ? 1 : 1.5);
+            }
+    }
+    for (int j = 0; j + 1 < sp->deg; j++)
+        t->boundary_spans_nodes[j] = (unsigned char)(synth_rand(&rs) < 0.5);
+    free(act_r);
+    /* budget between the lightest and the heaviest even split */
+    double light = 0, heavy = 0;
+    for (int v = 0; v < L; v++) {
+        double lo = HUGE_VAL, hi = 0;
+        for (int k = 0; k < K; k++) {
+            size_t vk = (size_t)v * K + k;
+            if (!t->allowed[vk])
+                continue;
+            double m = t->mem_states[vk] + sp->c * t->mem_act[vk];
+            lo = fmin(lo, m);
+            hi = fmax(hi, m);
+        }
+        light += lo;
+        heavy += hi;
+    }
+    light /= sp->deg;
+    heavy /= sp->deg;
+    t->mem_budget =
+        sp->budget_factor >= 0 ? light + sp->budget_factor * (heavy - light) : light * 0.5;
+    return 0;
+}
+
+#endif
