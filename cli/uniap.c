@@ -23,7 +23,8 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
     {"profile", uniap_cmd_profile, "measure layer kernels and collectives into an HDF5 profile"},
-    {"plan", uniap_cmd_plan, "search the fastest parallel plan (MILP per (deg, c), over MPI ranks)"},
+    {"plan", uniap_cmd_plan,
+     "search the fastest parallel plan (MILP per (deg, c), over MPI ranks)"},
     {"estimate", uniap_cmd_estimate, "predict TPI, throughput and memory of one given plan"},
     {"archive", uniap_cmd_archive, "list, show, verify, merge and export profile datasets"},
     {"model", uniap_cmd_model, "print a model spec's layers and parameter count"},

@@ -18,8 +18,9 @@ int uniap_cost_table_alloc(uniap_cost_table *t, int deg, int n_strategies, int n
 
     memset(t, 0, sizeof(*t));
     if (deg < 1 || n_strategies < 1 || n_layers < 1)
-        return uniap_err(UNIAP_EINVAL, "cost table: deg %d, %d strategies, %d layers: all must be >= 1",
-                         deg, n_strategies, n_layers);
+        return uniap_err(UNIAP_EINVAL,
+                         "cost table: deg %d, %d strategies, %d layers: all must be >= 1", deg,
+                         n_strategies, n_layers);
     t->deg = deg;
     t->n_strategies = n_strategies;
     t->n_layers = n_layers;
@@ -83,7 +84,8 @@ static int check_layout(const uniap_cost_table *t, const int *stage_of, const in
     int L = t->n_layers, K = t->n_strategies;
 
     if (stage_of[0] != 0)
-        return uniap_err(UNIAP_EINVAL, "plan: layer 0 is on stage %d, expected stage 0", stage_of[0]);
+        return uniap_err(UNIAP_EINVAL, "plan: layer 0 is on stage %d, expected stage 0",
+                         stage_of[0]);
     for (int u = 1; u < L; u++) {
         int d = stage_of[u] - stage_of[u - 1];
         if (d != 0 && d != 1)

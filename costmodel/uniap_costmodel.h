@@ -42,11 +42,11 @@ typedef enum { UNIAP_SCHED_GPIPE = 0, UNIAP_SCHED_1F1B } uniap_schedule;
 typedef struct uniap_strategy {
     int dp;
     int tp;
-    int tp_consecutive; /* 1: TP ranks adjacent; 0: strided by dp */
+    int tp_consecutive;       /* 1: TP ranks adjacent; 0: strided by dp */
     uniap_dp_flavour flavour; /* DDP when dp == 1 */
-    int sp;             /* Megatron sequence parallelism (tp > 1 only) */
-    int ckpt;           /* activation checkpointing */
-    char name[48];      /* e.g. "dp4.tp2c.zero3.sp.ckpt" */
+    int sp;                   /* Megatron sequence parallelism (tp > 1 only) */
+    int ckpt;                 /* activation checkpointing */
+    char name[48];            /* e.g. "dp4.tp2c.zero3.sp.ckpt" */
 } uniap_strategy;
 
 /* Formats s->name from the fields; parses a name back (EINVAL on a bad
@@ -63,25 +63,25 @@ int uniap_strategy_parse(const char *name, uniap_strategy *out);
  * per-layer arrays, [(u*K + k)*K + l] for pair matrices. All times are
  * seconds, all memory bytes per device. */
 typedef struct uniap_cost_table {
-    int deg;            /* pipeline stages */
-    int micro_batches;  /* c */
-    int micro_batch;    /* samples per micro-batch: global batch / c */
-    int stage_devices;  /* n = devices / deg */
-    int n_strategies;   /* K */
+    int deg;           /* pipeline stages */
+    int micro_batches; /* c */
+    int micro_batch;   /* samples per micro-batch: global batch / c */
+    int stage_devices; /* n = devices / deg */
+    int n_strategies;  /* K */
     uniap_strategy *strategies;
     int n_layers;
-    int *run_of;        /* [u]: model run; a run's layers have equal rows */
+    int *run_of;            /* [u]: model run; a run's layers have equal rows */
     unsigned char *allowed; /* [u*K+k]: strategy valid for the layer */
-    double *time;       /* [u*K+k] per micro-batch: fwd+bwd+recompute+TP/FSDP comm */
-    double *tail;       /* [u*K+k] per iteration: exposed grad sync + optimizer */
-    double *mem_states; /* [u*K+k] params + grads + optimizer states */
-    double *mem_act;    /* [u*K+k] activations kept per micro-batch in flight */
-    double *mem_peak;   /* [u*K+k] transient peak while the layer runs */
-    double *reshard;    /* [(u*K+k)*K+l], u < n_layers-1: u on k -> u+1 on l */
-    double *xstage[2];  /* [(u*K+k)*K+l]: boundary after u; [0] inside a node,
-                         * [1] between nodes */
+    double *time;           /* [u*K+k] per micro-batch: fwd+bwd+recompute+TP/FSDP comm */
+    double *tail;           /* [u*K+k] per iteration: exposed grad sync + optimizer */
+    double *mem_states;     /* [u*K+k] params + grads + optimizer states */
+    double *mem_act;        /* [u*K+k] activations kept per micro-batch in flight */
+    double *mem_peak;       /* [u*K+k] transient peak while the layer runs */
+    double *reshard;        /* [(u*K+k)*K+l], u < n_layers-1: u on k -> u+1 on l */
+    double *xstage[2];      /* [(u*K+k)*K+l]: boundary after u; [0] inside a node,
+                             * [1] between nodes */
     unsigned char *boundary_spans_nodes; /* [j], j < deg-1 */
-    double mem_budget;  /* usable bytes per device (memory - reserve) */
+    double mem_budget;                   /* usable bytes per device (memory - reserve) */
 } uniap_cost_table;
 
 /* Allocates every array of a table for deg, K strategies and L layers,
@@ -93,14 +93,14 @@ void uniap_cost_table_free(uniap_cost_table *t);
 typedef struct uniap_cost_options {
     int64_t global_batch;
     uniap_schedule schedule;
-    int64_t reserve_bytes;  /* framework reserve per device; <0: default */
-    double overlap;         /* fraction of grad sync hidden behind backward;
-                             * <0: from profile, else default */
+    int64_t reserve_bytes;                   /* framework reserve per device; <0: default */
+    double overlap;                          /* fraction of grad sync hidden behind backward;
+                                              * <0: from profile, else default */
     int no_sp, no_ckpt, no_zero, no_strided; /* shrink the strategy space */
-    int max_tp;             /* 0: no limit */
-    int skip_unprofiled_tp; /* 1: a tp degree the profile lacks for a layer
-                             * makes its strategies disallowed for that layer
-                             * (with a warning) instead of failing EMISSING */
+    int max_tp;                              /* 0: no limit */
+    int skip_unprofiled_tp;                  /* 1: a tp degree the profile lacks for a layer
+                                              * makes its strategies disallowed for that layer
+                                              * (with a warning) instead of failing EMISSING */
 } uniap_cost_options;
 
 void uniap_cost_options_default(uniap_cost_options *o);
@@ -148,9 +148,9 @@ int uniap_profile_import_galvatron_files(const uniap_model *m, const uniap_clust
 /* ------------------------------------------------------------------ */
 
 typedef struct uniap_plan_eval {
-    double tpi;          /* seconds per iteration */
-    double throughput;   /* samples / s */
-    int feasible;        /* every stage within mem_budget */
+    double tpi;        /* seconds per iteration */
+    double throughput; /* samples / s */
+    int feasible;      /* every stage within mem_budget */
     int deg;
     double *stage_compute; /* [deg] p_i */
     double *stage_comm;    /* [deg-1] o_j */
@@ -172,20 +172,20 @@ void uniap_plan_eval_free(uniap_plan_eval *e);
 typedef struct uniap_plan {
     char model[64];
     char cluster[64];
-    char profile[256];          /* path of the profile used */
-    char profile_checksum[20];  /* hex CRC32 of the profile file */
+    char profile[256];         /* path of the profile used */
+    char profile_checksum[20]; /* hex CRC32 of the profile file */
     int64_t global_batch;
     int deg;
     int micro_batches;
     int micro_batch;
     uniap_schedule schedule;
     int n_layers;
-    int *stage_of;              /* [u] */
+    int *stage_of;               /* [u] */
     uniap_strategy *strategy_of; /* [u] */
     double tpi;
     double throughput;
-    char status[16];            /* "optimal" or "feasible" */
-    double gap;                 /* relative MIP gap, 0 when optimal */
+    char status[16]; /* "optimal" or "feasible" */
+    double gap;      /* relative MIP gap, 0 when optimal */
     double search_seconds;
     int pairs_total, pairs_solved, pairs_pruned;
 } uniap_plan;

@@ -14,9 +14,12 @@ int uniap_dtype_bytes(uniap_dtype t)
 const char *uniap_dtype_name(uniap_dtype t)
 {
     switch (t) {
-    case UNIAP_DTYPE_FP32: return "fp32";
-    case UNIAP_DTYPE_FP16: return "fp16";
-    case UNIAP_DTYPE_BF16: return "bf16";
+    case UNIAP_DTYPE_FP32:
+        return "fp32";
+    case UNIAP_DTYPE_FP16:
+        return "fp16";
+    case UNIAP_DTYPE_BF16:
+        return "bf16";
     }
     return "?";
 }
@@ -56,12 +59,16 @@ double uniap_busbw_factor(uniap_coll_op op, int n)
     if (n < 1)
         return 0.0;
     switch (op) {
-    case UNIAP_COLL_ALLREDUCE: return 2.0 * (n - 1) / n;
+    case UNIAP_COLL_ALLREDUCE:
+        return 2.0 * (n - 1) / n;
     case UNIAP_COLL_ALLGATHER:
     case UNIAP_COLL_REDUCESCATTER:
-    case UNIAP_COLL_ALLTOALL: return (double)(n - 1) / n;
+    case UNIAP_COLL_ALLTOALL:
+        return (double)(n - 1) / n;
     case UNIAP_COLL_BROADCAST:
-    case UNIAP_COLL_P2P: return 1.0;
-    default: return 0.0;
+    case UNIAP_COLL_P2P:
+        return 1.0;
+    default:
+        return 0.0;
     }
 }

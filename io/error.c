@@ -50,27 +50,41 @@ void uniap_err_clear(void)
 const char *uniap_strstatus(int code)
 {
     switch (code) {
-    case UNIAP_OK: return "ok";
-    case UNIAP_EINVAL: return "invalid input";
-    case UNIAP_EIO: return "i/o error";
-    case UNIAP_EFORMAT: return "bad dataset";
-    case UNIAP_ENOMEM: return "out of memory";
-    case UNIAP_EINFEASIBLE: return "infeasible";
-    case UNIAP_EMISSING: return "missing measurement";
-    case UNIAP_ELIB: return "library error";
-    case UNIAP_EINTR: return "interrupted";
-    default: return "unknown error";
+    case UNIAP_OK:
+        return "ok";
+    case UNIAP_EINVAL:
+        return "invalid input";
+    case UNIAP_EIO:
+        return "i/o error";
+    case UNIAP_EFORMAT:
+        return "bad dataset";
+    case UNIAP_ENOMEM:
+        return "out of memory";
+    case UNIAP_EINFEASIBLE:
+        return "infeasible";
+    case UNIAP_EMISSING:
+        return "missing measurement";
+    case UNIAP_ELIB:
+        return "library error";
+    case UNIAP_EINTR:
+        return "interrupted";
+    default:
+        return "unknown error";
     }
 }
 
 int uniap_exit_code(int status)
 {
     switch (status) {
-    case UNIAP_OK: return 0;
+    case UNIAP_OK:
+        return 0;
     case UNIAP_EINVAL:
     case UNIAP_EFORMAT:
-    case UNIAP_EMISSING: return 2;
-    case UNIAP_EINFEASIBLE: return 3;
-    default: return 1;
+    case UNIAP_EMISSING:
+        return 2;
+    case UNIAP_EINFEASIBLE:
+        return 3;
+    default:
+        return 1;
     }
 }

@@ -103,33 +103,38 @@ typedef enum {
 
 typedef enum { UNIAP_ACT_GELU = 0, UNIAP_ACT_SWIGLU, UNIAP_ACT_RELU } uniap_activation;
 typedef enum { UNIAP_NORM_LAYERNORM = 0, UNIAP_NORM_RMSNORM } uniap_norm;
-typedef enum { UNIAP_POS_NONE = 0, UNIAP_POS_LEARNED, UNIAP_POS_ROTARY, UNIAP_POS_RELATIVE } uniap_position;
+typedef enum {
+    UNIAP_POS_NONE = 0,
+    UNIAP_POS_LEARNED,
+    UNIAP_POS_ROTARY,
+    UNIAP_POS_RELATIVE
+} uniap_position;
 
 const char *uniap_layer_kind_name(uniap_layer_kind k); /* JSON "type" strings */
 
 /* One run of identical layers. Fields not used by a kind are 0. */
 typedef struct uniap_layer {
     uniap_layer_kind kind;
-    int count;           /* layers in this run, >= 1 */
-    int64_t hidden;      /* h: model width at this layer */
-    int heads;           /* a: attention heads (query) */
-    int kv_heads;        /* key/value heads (grouped-query); == heads for MHA */
-    int64_t head_dim;    /* per-head width; hidden / heads unless given */
-    int64_t ffn;         /* FFN inner width (per branch for SwiGLU) */
+    int count;        /* layers in this run, >= 1 */
+    int64_t hidden;   /* h: model width at this layer */
+    int heads;        /* a: attention heads (query) */
+    int kv_heads;     /* key/value heads (grouped-query); == heads for MHA */
+    int64_t head_dim; /* per-head width; hidden / heads unless given */
+    int64_t ffn;      /* FFN inner width (per branch for SwiGLU) */
     uniap_activation activation;
     uniap_norm norm;
     uniap_position position;
-    int bias;            /* linear layers carry biases */
-    int64_t seq;         /* tokens per sample this layer processes */
-    int64_t kv_seq;      /* CROSS_DECODER: encoder tokens attended to */
-    int64_t vocab;       /* EMBEDDING/HEAD: vocabulary or classes */
+    int bias;              /* linear layers carry biases */
+    int64_t seq;           /* tokens per sample this layer processes */
+    int64_t kv_seq;        /* CROSS_DECODER: encoder tokens attended to */
+    int64_t vocab;         /* EMBEDDING/HEAD: vocabulary or classes */
     int64_t max_positions; /* EMBEDDING with learned positions */
-    int tied;            /* HEAD: weights tied to the embedding (no params) */
-    int window;          /* SWIN: window side in patches (window^2 tokens) */
-    int64_t image;       /* PATCH_EMBED: image side in pixels */
-    int patch;           /* PATCH_EMBED: patch side in pixels */
-    int channels;        /* PATCH_EMBED: input channels */
-    int64_t out_hidden;  /* PATCH_MERGE: output width (usually 2 h) */
+    int tied;              /* HEAD: weights tied to the embedding (no params) */
+    int window;            /* SWIN: window side in patches (window^2 tokens) */
+    int64_t image;         /* PATCH_EMBED: image side in pixels */
+    int patch;             /* PATCH_EMBED: patch side in pixels */
+    int channels;          /* PATCH_EMBED: input channels */
+    int64_t out_hidden;    /* PATCH_MERGE: output width (usually 2 h) */
 } uniap_layer;
 
 typedef struct uniap_model {
@@ -152,8 +157,8 @@ int uniap_model_to_json(const uniap_model *m, char **json);
 void uniap_model_free(uniap_model *m);
 /* Names of bundled zoo models ("bert-huge", "t5-large", "vit-huge",
  * "swin-huge", "llama-7b", "llama-13b", "llama-70b", "gpt3-175b", and
- * "gpt-tiny", a 268K-parameter GPT for CPU runs), NULL terminated; and loading one by name. A path argument that is not a zoo
- * name is loaded as a file (uniap_model_resolve). */
+ * "gpt-tiny", a 268K-parameter GPT for CPU runs), NULL terminated; and loading one by name. A path
+ * argument that is not a zoo name is loaded as a file (uniap_model_resolve). */
 const char *const *uniap_zoo_models(void);
 int uniap_zoo_model(const char *name, uniap_model *out);
 int uniap_model_resolve(const char *name_or_path, uniap_model *out);
@@ -180,11 +185,11 @@ typedef struct uniap_cluster {
     int64_t device_memory; /* bytes per device */
     /* Optional datasheet figures for planning without a measured profile;
      * 0 means unknown. */
-    double peak_flops;     /* dense FLOP/s at the model's 16-bit dtype */
+    double peak_flops; /* dense FLOP/s at the model's 16-bit dtype */
     double peak_flops_fp32;
-    double mem_bandwidth;  /* device memory bytes/s */
-    double intra_node_bw;  /* bytes/s per device, one direction, inside a node */
-    double inter_node_bw;  /* bytes/s per device, one direction, between nodes */
+    double mem_bandwidth;      /* device memory bytes/s */
+    double intra_node_bw;      /* bytes/s per device, one direction, inside a node */
+    double inter_node_bw;      /* bytes/s per device, one direction, between nodes */
     double intra_node_latency; /* seconds per message */
     double inter_node_latency;
 } uniap_cluster;
@@ -206,7 +211,7 @@ static inline int uniap_cluster_devices(const uniap_cluster *c)
 /* Profile dataset (HDF5, format "uniap-profile" version 1.x)          */
 /* ------------------------------------------------------------------ */
 
-#define UNIAP_PROFILE_FORMAT "uniap-profile"
+#define UNIAP_PROFILE_FORMAT        "uniap-profile"
 #define UNIAP_PROFILE_VERSION_MAJOR 1
 #define UNIAP_PROFILE_VERSION_MINOR 0
 
@@ -251,12 +256,12 @@ double uniap_busbw_factor(uniap_coll_op op, int n);
 typedef struct uniap_coll_prof {
     uniap_coll_op op;
     int group_size;
-    int spans_nodes;   /* placement: 0 all ranks in one node, 1 across nodes */
-    int src, dst;      /* P2P: world ranks (else -1) */
+    int spans_nodes; /* placement: 0 all ranks in one node, 1 across nodes */
+    int src, dst;    /* P2P: world ranks (else -1) */
     int64_t bytes;
-    uniap_stat time;   /* slowest rank per iteration, seconds */
-    double algbw;      /* bytes/s, bytes / median time */
-    double busbw;      /* bytes/s */
+    uniap_stat time; /* slowest rank per iteration, seconds */
+    double algbw;    /* bytes/s, bytes / median time */
+    double busbw;    /* bytes/s */
 } uniap_coll_prof;
 
 typedef struct uniap_rank_info {
@@ -266,24 +271,24 @@ typedef struct uniap_rank_info {
     int local_rank;
     char device[64];
     int64_t device_memory;
-    char backend[8];       /* "cpu" or "cuda" */
+    char backend[8];        /* "cpu" or "cuda" */
     char lib_versions[160]; /* "mpi=...;hdf5=...;blas=...;cuda=...;nccl=..." */
 } uniap_rank_info;
 
 typedef struct uniap_profile {
     /* Root attributes */
     int version_major, version_minor;
-    char created[32];      /* UTC ISO 8601, e.g. 2026-11-22T03:28:52Z */
+    char created[32]; /* UTC ISO 8601, e.g. 2026-11-22T03:28:52Z */
     char tool_version[32];
     char git_revision[48];
-    char *command_line;    /* malloc'd or NULL */
+    char *command_line; /* malloc'd or NULL */
     int world_size;
     char slurm_job_id[32]; /* "" when not under Slurm */
     char provenance[32];   /* "measured", "analytic", "imported:galvatron" */
     int complete;          /* 0: interrupted, --resume may finish it */
     char *model_json;      /* stored spec (malloc'd or NULL) */
     char *cluster_json;
-    double overlap_coeff;  /* compute slowdown when overlapped with comm; 0 unknown */
+    double overlap_coeff; /* compute slowdown when overlapped with comm; 0 unknown */
     /* Tables */
     int n_ranks;
     uniap_rank_info *ranks;

@@ -30,7 +30,7 @@ static int check_count_;
         check_count_++;                                                                            \
         if (va_ != vb_) {                                                                          \
             check_failures_++;                                                                     \
-            fprintf(stderr, "%s:%d: CHECK_EQ failed: %s = %lld, %s = %lld\n", __FILE__, __LINE__, \
+            fprintf(stderr, "%s:%d: CHECK_EQ failed: %s = %lld, %s = %lld\n", __FILE__, __LINE__,  \
                     #a, va_, #b, vb_);                                                             \
         }                                                                                          \
     } while (0)
@@ -39,11 +39,11 @@ static int check_count_;
 #define CHECK_NEAR(a, b, rel, abs_tol)                                                             \
     do {                                                                                           \
         double va_ = (double)(a), vb_ = (double)(b);                                               \
-        double tol_ = (rel) * fmax(fabs(va_), fabs(vb_)) + (abs_tol);                              \
+        double tol_ = (rel)*fmax(fabs(va_), fabs(vb_)) + (abs_tol);                                \
         check_count_++;                                                                            \
         if (!(fabs(va_ - vb_) <= tol_)) {                                                          \
             check_failures_++;                                                                     \
-            fprintf(stderr, "%s:%d: CHECK_NEAR failed: %s = %.17g, %s = %.17g (tol %.3g)\n",      \
+            fprintf(stderr, "%s:%d: CHECK_NEAR failed: %s = %.17g, %s = %.17g (tol %.3g)\n",       \
                     __FILE__, __LINE__, #a, va_, #b, vb_, tol_);                                   \
         }                                                                                          \
     } while (0)
@@ -54,7 +54,7 @@ static int check_count_;
         check_count_++;                                                                            \
         if (!h_ || !strstr(h_, n_)) {                                                              \
             check_failures_++;                                                                     \
-            fprintf(stderr, "%s:%d: CHECK_STR_CONTAINS failed: \"%s\" does not contain \"%s\"\n", \
+            fprintf(stderr, "%s:%d: CHECK_STR_CONTAINS failed: \"%s\" does not contain \"%s\"\n",  \
                     __FILE__, __LINE__, h_ ? h_ : "(null)", n_);                                   \
         }                                                                                          \
     } while (0)
