@@ -76,11 +76,10 @@ static int parse_args(int argc, char **argv, plan_args *a)
         } else if (!strcmp(k, "--time-limit")) {
             char *end;
             a->time_limit = strtod(v, &end);
-            if (*end || !(a->time_limit > 0))
-                return uniap_err(UNIAP_EINVAL,
-                                 "uniap plan: --time-limit '%s': expected seconds "
-                                 "> 0",
-                                 v);
+            if (*end || !(a->time_limit >= 0))
+                return uniap_err(
+                    UNIAP_EINVAL,
+                    "uniap plan: --time-limit '%s': expected seconds >= 0 (0: no limit)", v);
         } else if (!strcmp(k, "--schedule")) {
             if (!strcmp(v, "both"))
                 a->sched_both = 1;
