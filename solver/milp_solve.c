@@ -40,7 +40,9 @@ static double now(void)
 typedef struct cb_info {
     const double *incumbent; /* full column vector, or NULL */
     int injected;
-    double bound; /* best proven bound seen */
+    double bound;  /* best proven bound seen */
+    double cutoff; /* stop once the bound is strictly above this; 0: none */
+    int cut_off;   /* 1: stopped because of cutoff */
 } cb_info;
 
 static void on_tree(glp_tree *tree, void *info)
@@ -55,6 +57,12 @@ static void on_tree(glp_tree *tree, void *info)
         int best = glp_ios_best_node(tree);
         if (best)
             cb->bound = fmax(cb->bound, glp_ios_node_bound(tree, best));
+        /* the candidate cannot beat (nor tie) the best plan of other
+         * candidates: stop, as the LP-bound pruning does at the root */
+        if (cb->cutoff > 0 && cb->bound > cb->cutoff * (1 + 1e-9)) {
+            cb->cut_off = 1;
+            glp_ios_terminate(tree);
+        }
     }
 }
 
@@ -104,10 +112,10 @@ static int write_lp(const solver_milp *m, const uniap_solve_options *o, const ch
 /* Branch and cut on a built MILP. Fills status, tpi/obj, bound and the
  * plan when one is found. */
 static int branch_and_cut(solver_milp *m, const uniap_solve_options *o, const double *incumbent,
-                          double root_bound, uniap_pair_result *out, double *obj)
+                          double root_bound, double cutoff, uniap_pair_result *out, double *obj)
 {
     glp_iocp io;
-    cb_info cb = {.incumbent = incumbent, .bound = root_bound};
+    cb_info cb = {.incumbent = incumbent, .bound = root_bound, .cutoff = cutoff};
     glp_init_iocp(&io);
     io.msg_lev = glpk_log ? GLP_MSG_ALL : GLP_MSG_OFF;
     io.presolve = GLP_OFF; /* the relaxation's basis is used; see solve_relaxation */
@@ -124,10 +132,16 @@ static int branch_and_cut(solver_milp *m, const uniap_solve_options *o, const do
     if (o->time_limit > 0)
         io.tm_lim = (int)fmax(1, o->time_limit * 1000);
     int rc = glp_intopt(m->lp, &io);
-    if (rc != 0 && rc != GLP_ETMLIM && rc != GLP_ENOPFS && rc != GLP_ENODFS)
+    if (rc != 0 && rc != GLP_ETMLIM && rc != GLP_ENOPFS && rc != GLP_ENODFS &&
+        !(rc == GLP_ESTOP && cb.cut_off))
         return uniap_err(UNIAP_ELIB, "GLPK glp_intopt failed with code %d (deg %d, c %d)", rc,
                          m->t->deg, m->t->micro_batches);
     int st = glp_mip_status(m->lp);
+    if (cb.cut_off) {
+        out->status = UNIAP_SOLVE_PRUNED;
+        out->bound = cb.bound;
+        return UNIAP_OK;
+    }
     *obj = st == GLP_OPT || st == GLP_FEAS ? glp_mip_obj_val(m->lp) : 0;
     if (st == GLP_OPT && rc == 0) {
         out->status = UNIAP_SOLVE_OPTIMAL;
@@ -148,7 +162,8 @@ static int branch_and_cut(solver_milp *m, const uniap_solve_options *o, const do
 
 /* The smallest largest memory excess over every plan of the candidate. */
 static int min_shortfall(const uniap_cost_table *t, const solver_shape *s,
-                         const uniap_solve_options *o, uniap_pair_result *out)
+                         const uniap_solve_options *o, double shortfall_cutoff,
+                         uniap_pair_result *out)
 {
     solver_milp m;
     double obj;
@@ -163,7 +178,11 @@ static int min_shortfall(const uniap_cost_table *t, const solver_shape *s,
         goto free_milp;
     if (solve_relaxation(m.lp, o->time_limit) != GLP_OPT)
         goto free_milp; /* no placement at all (a layer no strategy allows) */
-    if ((rc = branch_and_cut(&m, o, NULL, 0, &r, &obj)) < 0)
+    /* the excess column is in units of the budget, with the margin */
+    double cutoff = shortfall_cutoff > 0 ? shortfall_cutoff / m.mem_scale + SOLVER_MEM_MARGIN : 0;
+    if (cutoff > 0 && glp_get_obj_val(m.lp) > cutoff * (1 + 1e-9))
+        goto free_milp; /* cannot be the closest candidate */
+    if ((rc = branch_and_cut(&m, o, NULL, 0, cutoff, &r, &obj)) < 0)
         goto free_milp;
     if (r.status == UNIAP_SOLVE_OPTIMAL || r.status == UNIAP_SOLVE_FEASIBLE) {
         uniap_plan_eval e;
@@ -180,6 +199,12 @@ free_milp:
 
 int uniap_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
                      uniap_pair_result *out)
+{
+    return solver_solve_pair(t, o, 0, out);
+}
+
+int solver_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
+                      double shortfall_cutoff, uniap_pair_result *out)
 {
     int L = t->n_layers, rc;
     double t0 = now(), heur_tpi = 0, obj = 0;
@@ -246,7 +271,7 @@ int uniap_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
             out->status = UNIAP_SOLVE_PRUNED;
             goto done;
         }
-        if ((rc = branch_and_cut(&m, o, inc, out->bound, out, &obj)) < 0)
+        if ((rc = branch_and_cut(&m, o, inc, out->bound, o->incumbent_tpi, out, &obj)) < 0)
             goto free_milp;
         if (out->status == UNIAP_SOLVE_NO_SOLUTION && have_heur) {
             out->status = UNIAP_SOLVE_FEASIBLE; /* the plan is still the heuristic's */
@@ -254,7 +279,7 @@ int uniap_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
         }
     }
     if (out->status == UNIAP_SOLVE_INFEASIBLE) {
-        if ((rc = min_shortfall(t, &s, o, out)) < 0)
+        if ((rc = min_shortfall(t, &s, o, shortfall_cutoff, out)) < 0)
             goto free_milp;
     } else if (out->status == UNIAP_SOLVE_OPTIMAL || out->status == UNIAP_SOLVE_FEASIBLE) {
         uniap_plan_eval e;

@@ -51,6 +51,54 @@ static void deal(int n, const int *deg, int size, int *owner, int *order)
     free(load);
 }
 
+/* The TPI of the heuristic plan of candidate (deg, c, sched), DBL_MAX
+ * when it has none; used only to order the candidates. */
+static int heuristic_tpi(uniap_table_fn table, void *ctx, const uniap_solve_options *o, int deg,
+                         int c, uniap_schedule sched, double *tpi)
+{
+    uniap_cost_table t;
+    solver_shape s;
+    int rc, *stage_of = NULL, *strategy_of = NULL;
+
+    *tpi = DBL_MAX;
+    if ((rc = table(ctx, deg, c, &t)) < 0)
+        return rc;
+    if (t.n_layers < t.deg)
+        goto free_table;
+    if ((rc = solver_shape_build(&t, o->formulation == UNIAP_FORM_PER_LAYER, &s)) < 0)
+        goto free_table;
+    stage_of = malloc(sizeof(int) * t.n_layers);
+    strategy_of = malloc(sizeof(int) * t.n_layers);
+    if (!stage_of || !strategy_of) {
+        rc = uniap_err(UNIAP_ENOMEM, "search: out of memory for a plan of %d layers", t.n_layers);
+        goto free_plan;
+    }
+    double h;
+    if ((rc = solver_heuristic(&t, &s, sched, stage_of, strategy_of, &h)) < 0)
+        goto free_plan;
+    if (rc == 1)
+        *tpi = h;
+    rc = UNIAP_OK;
+free_plan:
+    free(stage_of);
+    free(strategy_of);
+    solver_shape_free(&s);
+free_table:
+    uniap_cost_table_free(&t);
+    return rc;
+}
+
+/* Candidate a is solved before b: lower heuristic TPI, then fewer stages,
+ * then lower index. */
+static int solve_before(const double *heur, const int *deg, int a, int b)
+{
+    if (heur[a] != heur[b])
+        return heur[a] < heur[b];
+    if (deg[a] != deg[b])
+        return deg[a] < deg[b];
+    return a < b;
+}
+
 /* After a failure on some rank, every rank returns the same status and the
  * message of the lowest failing rank. */
 static int agree_status(MPI_Comm comm, int rc)
@@ -82,12 +130,14 @@ int uniap_search(MPI_Comm comm, int n_cand, const int *deg, const int *c,
 {
     int rank, size, rc = UNIAP_OK, rounds = 0;
     int *owner = NULL, *order = NULL, *mine = NULL, n_mine = 0;
+    double *heur = NULL; /* [n_cand] heuristic TPI of this rank's candidates */
     double t0 = MPI_Wtime();
     struct {
         double v;
         int i;
     } best = {DBL_MAX, n_cand}, worst_fit = {DBL_MAX, n_cand}, in, got;
     uniap_pair_result keep = {0};
+    double closest = DBL_MAX; /* smallest shortfall of all ranks so far */
     double bound = DBL_MAX, incumbent = o->incumbent_tpi > 0 ? o->incumbent_tpi : DBL_MAX;
     int counts[4] = {0}, short_stage = -1, n_layers = 0; /* solved, pruned, infeasible, timed out */
 
@@ -110,6 +160,24 @@ int uniap_search(MPI_Comm comm, int n_cand, const int *deg, const int *c,
             mine[n_mine++] = order[a];
         rounds = n_r > rounds ? n_r : rounds;
     }
+    /* each rank solves its candidates in the order of their heuristic
+     * plans' TPI (then shallowest pipeline first): the first MILPs then
+     * usually hold the best plan, and the later candidates meet a low
+     * incumbent and are pruned by their LP bound (at the root or during
+     * branch and cut); the winner does not depend on the order (least TPI,
+     * then candidate index, and candidates that could tie are solved) */
+    if (n_mine > 0 && !(heur = malloc(sizeof(double) * n_cand)))
+        rc = uniap_err(UNIAP_ENOMEM, "search: out of memory for %d candidates", n_cand);
+    for (int a = 0; a < n_mine && rc == UNIAP_OK; a++)
+        rc = heuristic_tpi(table, ctx, o, deg[mine[a]], c[mine[a]], sched[mine[a]], &heur[mine[a]]);
+    if ((rc = agree_status(comm, rc)) < 0)
+        goto free_all;
+    for (int a = 1; a < n_mine; a++)
+        for (int b = a; b > 0 && solve_before(heur, deg, mine[b], mine[b - 1]); b--) {
+            int tmp = mine[b];
+            mine[b] = mine[b - 1];
+            mine[b - 1] = tmp;
+        }
 
     for (int round = 0; round < rounds; round++) {
         if (round < n_mine) {
@@ -122,7 +190,7 @@ int uniap_search(MPI_Comm comm, int n_cand, const int *deg, const int *c,
             rc = table(ctx, deg[i], c[i], &t);
             if (rc == UNIAP_OK) {
                 n_layers = t.n_layers;
-                rc = uniap_solve_pair(&t, &oi, &r);
+                rc = solver_solve_pair(&t, &oi, closest < DBL_MAX ? closest : 0, &r);
                 uniap_cost_table_free(&t);
             }
             if (rc == UNIAP_OK) {
@@ -154,6 +222,8 @@ int uniap_search(MPI_Comm comm, int n_cand, const int *deg, const int *c,
         double mine_best = best.v, all_best;
         MPI_CHECK(MPI_Allreduce(&mine_best, &all_best, 1, MPI_DOUBLE, MPI_MIN, comm));
         incumbent = fmin(incumbent, all_best);
+        double mine_closest = worst_fit.v;
+        MPI_CHECK(MPI_Allreduce(&mine_closest, &closest, 1, MPI_DOUBLE, MPI_MIN, comm));
         if (progress) {
             int sum = 0;
             int local = round < n_mine ? round + 1 : n_mine;
@@ -232,6 +302,7 @@ free_all:
     free(owner);
     free(order);
     free(mine);
+    free(heur);
     if (rc < 0)
         uniap_search_result_free(out);
     return rc;

@@ -97,6 +97,12 @@ double solver_milp_violation(const solver_milp *m, const double *x);
 /* Reads the MIP solution back into a plan: stage_of, strategy_of. */
 int solver_milp_extract(const solver_milp *m, int *stage_of, int *strategy_of);
 
+/* uniap_solve_pair, and for a candidate where nothing fits, its smallest
+ * shortfall is searched only while it can be at most shortfall_cutoff
+ * bytes (<= 0: no cutoff); above it, shortfall is HUGE_VAL. */
+int solver_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
+                      double shortfall_cutoff, uniap_pair_result *out);
+
 /* Fast heuristic: best feasible plan among uniform-strategy assignments
  * with time-balanced stages. Returns 1 when one was found (tpi set), 0
  * when none fits, or a negative status. */
