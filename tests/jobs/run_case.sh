@@ -287,6 +287,12 @@ case_preempt() {
         [ "$(date +%s)" -lt "$end" ] || fail "step $JOB.0 of the first run did not end within 30 s"
         sleep 0.25
     done
+    # ... and once the node has finished completing the first run (a batch
+    # launch onto a node still completing it can fail at once).
+    while [ "$(sinfo -h -N -o %T | head -n 1)" != idle ]; do
+        [ "$(date +%s)" -lt "$end" ] || fail "node not idle within 30 s of the requeue ($(sinfo -h -N -o %T))"
+        sleep 0.25
+    done
     scontrol update JobId="$JOB" StartTime=now
     wait_completed "$JOB" 240 "$d/profile-$JOB.log"
     grep -q "(restart 1)" "$d/profile-$JOB.log" || fail "no rerun in the log"

@@ -11,8 +11,10 @@ rm -f resume.h5 first.log second.log
 fail=0
 OPTS=(--ranks-per-node 2 --micro-batches 1,2 --min-bytes 4K --max-bytes 8M --warmup 1
       --iters 3 --layer-iters 2)
+# The interrupted run times each collective 200 times (same items, longer
+# sweep), so the signal lands mid-sweep however idle the machine is.
 "$MPIEXEC" --oversubscribe --allow-run-as-root -np 4 "$UNIAP" profile --model "$MODEL" \
-    --out resume.h5 "${OPTS[@]}" 2> first.log &
+    --out resume.h5 "${OPTS[@]}" --iters 200 2> first.log &
 pid=$!
 # wait until the collective sweep has started, then interrupt
 for _ in $(seq 1 300); do
