@@ -309,21 +309,6 @@ static int cmd_verify(int n, char **files)
     return uniap_exit_code(worst);
 }
 
-/* The command line as one string, for the merged file's provenance. */
-static char *join_args(int argc, char **argv)
-{
-    size_t len = strlen("uniap") + 1;
-    for (int i = 0; i < argc; i++)
-        len += strlen(argv[i]) + 1;
-    char *s = malloc(len);
-    if (!s)
-        return NULL;
-    strcpy(s, "uniap");
-    for (int i = 0; i < argc; i++)
-        strcat(strcat(s, " "), argv[i]);
-    return s;
-}
-
 int uniap_cmd_archive(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : NULL;
@@ -357,7 +342,7 @@ int uniap_cmd_archive(int argc, char **argv)
         for (int i = 2; i < argc && strcmp(argv[i], "--force") == 0; i++)
             force = 1, first = i + 1;
         if (argc - first >= 2) {
-            char *line = join_args(argc, argv);
+            char *line = uniap_join_args("uniap", argc, argv);
             rc = uniap_profile_merge(argv[first], argv + first + 1, argc - first - 1, force, line);
             free(line);
             if (rc < 0)

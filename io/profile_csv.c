@@ -14,66 +14,26 @@
 
 #include "profile_h5.h"
 
-/* A growing text buffer. */
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    int w;
-
-    if (b->oom)
-        return;
-    for (;;) {
-        va_start(ap, fmt);
-        w = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? b->cap - b->n : 0, fmt, ap);
-        va_end(ap);
-        if (w < 0) {
-            b->oom = 1;
-            return;
-        }
-        if (b->p && (size_t)w < b->cap - b->n) {
-            b->n += (size_t)w;
-            return;
-        }
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->n + (size_t)w + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np) {
-            b->oom = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-}
-
 /* A CSV field: quoted when it holds a comma, quote or line break. */
-static void sb_csv_str(sbuf *b, const char *s)
+static void sb_csv_str(uniap_textbuf *b, const char *s)
 {
     if (!s)
         s = "";
     if (!strpbrk(s, ",\"\n\r")) {
-        sb_printf(b, "%s", s);
+        uniap_textbuf_printf(b, "%s", s);
         return;
     }
-    sb_printf(b, "\"");
+    uniap_textbuf_printf(b, "\"");
     for (const char *c = s; *c; c++)
-        sb_printf(b, *c == '"' ? "\"\"" : "%c", *c);
-    sb_printf(b, "\"");
+        uniap_textbuf_printf(b, *c == '"' ? "\"\"" : "%c", *c);
+    uniap_textbuf_printf(b, "\"");
 }
 
-static void table_csv(sbuf *b, const uniap_h5_table *t, const void *rows, int n)
+static void table_csv(uniap_textbuf *b, const uniap_h5_table *t, const void *rows, int n)
 {
     for (int i = 0; i < t->n_fields; i++)
-        sb_printf(b, "%s%s", i ? "," : "", t->fields[i].name);
-    sb_printf(b, "\n");
+        uniap_textbuf_printf(b, "%s%s", i ? "," : "", t->fields[i].name);
+    uniap_textbuf_printf(b, "\n");
     for (int r = 0; r < n; r++) {
         const char *row = (const char *)rows + (size_t)r * t->row_size;
         for (int i = 0; i < t->n_fields; i++) {
@@ -83,48 +43,48 @@ static void table_csv(sbuf *b, const uniap_h5_table *t, const void *rows, int n)
             int64_t lv;
             double dv;
             if (i)
-                sb_printf(b, ",");
+                uniap_textbuf_printf(b, ",");
             switch (f->kind) {
             case H5F_KIND_INT:
-                memcpy(&iv, v, sizeof(iv)), sb_printf(b, "%d", iv);
+                memcpy(&iv, v, sizeof(iv)), uniap_textbuf_printf(b, "%d", iv);
                 break;
             case H5F_KIND_I64:
-                memcpy(&lv, v, sizeof(lv)), sb_printf(b, "%lld", (long long)lv);
+                memcpy(&lv, v, sizeof(lv)), uniap_textbuf_printf(b, "%lld", (long long)lv);
                 break;
             case H5F_KIND_DOUBLE:
-                memcpy(&dv, v, sizeof(dv)), sb_printf(b, "%.17g", dv);
+                memcpy(&dv, v, sizeof(dv)), uniap_textbuf_printf(b, "%.17g", dv);
                 break;
             case H5F_KIND_STRING:
                 sb_csv_str(b, v);
                 break;
             case H5F_KIND_COLL_OP:
                 memcpy(&iv, v, sizeof(iv));
-                sb_printf(b, "%s", uniap_coll_name((uniap_coll_op)iv));
+                uniap_textbuf_printf(b, "%s", uniap_coll_name((uniap_coll_op)iv));
                 break;
             }
         }
-        sb_printf(b, "\n");
+        uniap_textbuf_printf(b, "\n");
     }
 }
 
-static void root_csv(sbuf *b, const uniap_profile *p)
+static void root_csv(uniap_textbuf *b, const uniap_profile *p)
 {
     char units[512];
 
-    sb_printf(b, "attribute,value\nformat,%s\nformat_version,%d.%d\n", UNIAP_PROFILE_FORMAT,
-              p->version_major, p->version_minor);
+    uniap_textbuf_printf(b, "attribute,value\nformat,%s\nformat_version,%d.%d\n",
+                         UNIAP_PROFILE_FORMAT, p->version_major, p->version_minor);
     for (int i = 0; i < uniap_h5_n_root_attrs; i++) {
         const uniap_h5_root_attr *a = &uniap_h5_root_attrs[i];
         const char *field = (const char *)p + a->offset, *s;
         int iv;
         double dv;
-        sb_printf(b, "%s,", a->name);
+        uniap_textbuf_printf(b, "%s,", a->name);
         switch (a->kind) {
         case H5A_KIND_INT:
-            memcpy(&iv, field, sizeof(iv)), sb_printf(b, "%d", iv);
+            memcpy(&iv, field, sizeof(iv)), uniap_textbuf_printf(b, "%d", iv);
             break;
         case H5A_KIND_DOUBLE:
-            memcpy(&dv, field, sizeof(dv)), sb_printf(b, "%.17g", dv);
+            memcpy(&dv, field, sizeof(dv)), uniap_textbuf_printf(b, "%.17g", dv);
             break;
         case H5A_KIND_STR_FIXED:
             sb_csv_str(b, field);
@@ -133,15 +93,15 @@ static void root_csv(sbuf *b, const uniap_profile *p)
             memcpy(&s, field, sizeof(s)), sb_csv_str(b, s);
             break;
         }
-        sb_printf(b, "\n");
+        uniap_textbuf_printf(b, "\n");
     }
     for (int id = 0; id < UNIAP_H5_NTABLES; id++) {
         uniap_h5_units(&uniap_h5_tables[id], units, sizeof(units));
-        sb_printf(b, "units:%s,%s\n", uniap_h5_tables[id].path, units);
+        uniap_textbuf_printf(b, "units:%s,%s\n", uniap_h5_tables[id].path, units);
     }
 }
 
-static int write_csv(const char *dir, const char *name, sbuf *b)
+static int write_csv(const char *dir, const char *name, uniap_textbuf *b)
 {
     char path[4096];
     int rc;
@@ -150,7 +110,7 @@ static int write_csv(const char *dir, const char *name, sbuf *b)
         return uniap_err(UNIAP_ENOMEM, "%s/%s: out of memory", dir, name);
     if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
         return uniap_err(UNIAP_EINVAL, "%s: path too long", dir);
-    rc = uniap_write_file_atomic(path, b->p ? b->p : "", b->n);
+    rc = uniap_write_file_atomic(path, b->s ? b->s : "", b->n);
     b->n = 0;
     return rc;
 }
@@ -160,7 +120,7 @@ int uniap_profile_export_csv(const char *path, const char *dir)
     uniap_profile p;
     uniap_h5_input *inputs = NULL;
     int n_inputs = 0, rc;
-    sbuf b = {0};
+    uniap_textbuf b = {0};
     struct stat st;
 
     if ((rc = uniap_profile_read(path, &p)) < 0)
@@ -188,7 +148,7 @@ int uniap_profile_export_csv(const char *path, const char *dir)
         rc = write_csv(dir, "inputs.csv", &b);
     }
 free_buf:
-    free(b.p);
+    free(b.s);
 free_inputs:
     free(inputs);
 free_profile:

@@ -66,6 +66,17 @@ int uniap_write_file_atomic(const char *path, const void *data, size_t len);
 /* CRC-32 (IEEE 802.3, reflected) of a file's bytes as 8 lower-case hex
  * digits in hex (at least 9 bytes). Plans record their profile's. */
 int uniap_file_crc32(const char *path, char hex[20]);
+/* A growing text buffer: uniap_textbuf_printf appends; on allocation
+ * failure it sets oom and appends nothing more. Start zeroed; free(s). */
+typedef struct uniap_textbuf {
+    char *s;
+    size_t n, cap;
+    int oom;
+} uniap_textbuf;
+void uniap_textbuf_printf(uniap_textbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* "prog arg1 arg2 ..." (malloc'd), or NULL when out of memory. */
+char *uniap_join_args(const char *prog, int argc, char **argv);
 /* Reads a whole file into a malloc'd NUL-terminated buffer. */
 int uniap_read_file(const char *path, char **data, size_t *len);
 

@@ -119,22 +119,6 @@ static int parse_collectives(const char *s, int *want)
     return 0;
 }
 
-static char *join_args(int argc, char **argv)
-{
-    size_t len = 16;
-    for (int i = 0; i < argc; i++)
-        len += strlen(argv[i]) + 1;
-    char *s = malloc(len);
-    if (!s)
-        return NULL;
-    strcpy(s, "uniap");
-    for (int i = 0; i < argc; i++) {
-        strcat(s, " ");
-        strcat(s, argv[i]);
-    }
-    return s;
-}
-
 enum {
     OPT_MODEL = 256,
     OPT_OUT,
@@ -297,7 +281,7 @@ int uniap_cmd_profile(int argc, char **argv)
         }
         return uniap_exit_code(rc);
     }
-    o.command_line = join_args(argc, argv);
+    o.command_line = uniap_join_args("uniap", argc, argv);
     rc = prof_run(&o);
     if (rc < 0 && rank == 0)
         fprintf(stderr, "uniap profile: %s\n", uniap_errmsg());

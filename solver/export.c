@@ -19,44 +19,9 @@ static int is_block(uniap_layer_kind k)
            k == UNIAP_LAYER_SWIN;
 }
 
-/* Appends printf-style text to a growing buffer. */
-typedef struct sbuf {
-    char *s;
-    size_t n, cap;
-    int oom;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#include <stdarg.h>
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    for (;;) {
-        va_start(ap, fmt);
-        int w = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? b->cap - b->n : 0, fmt, ap);
-        va_end(ap);
-        if (w < 0) {
-            b->oom = 1;
-            return;
-        }
-        if (b->s && b->n + (size_t)w < b->cap) {
-            b->n += (size_t)w;
-            return;
-        }
-        size_t cap = (b->cap + (size_t)w + 1) * 2;
-        char *s = realloc(b->s, cap);
-        if (!s) {
-            b->oom = 1;
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-}
-
 int solver_export_megatron(const uniap_plan *p, const uniap_model *m, char **text)
 {
-    sbuf b = {0};
+    uniap_textbuf b = {0};
     const uniap_strategy *s0 = &p->strategy_of[0];
     for (int u = 0; m && u < p->n_layers && u < m->n_layers; u++)
         if (is_block(m->runs[uniap_model_run_of(m, u)].kind)) {
@@ -95,45 +60,48 @@ int solver_export_megatron(const uniap_plan *p, const uniap_model *m, char **tex
         uniform_ck &= ck_stage[i] == ck_stage[0];
     }
     int mb = dp > 0 ? p->micro_batch / dp : p->micro_batch;
-    sb_printf(&b,
-              "--tensor-model-parallel-size %d --pipeline-model-parallel-size %d "
-              "--micro-batch-size %d --global-batch-size %lld",
-              tp, p->deg, mb > 0 ? mb : 1, (long long)p->global_batch);
+    uniap_textbuf_printf(&b,
+                         "--tensor-model-parallel-size %d --pipeline-model-parallel-size %d "
+                         "--micro-batch-size %d --global-batch-size %lld",
+                         tp, p->deg, mb > 0 ? mb : 1, (long long)p->global_batch);
     if (sp_all && tp > 1)
-        sb_printf(&b, " --sequence-parallel");
+        uniap_textbuf_printf(&b, " --sequence-parallel");
     if (ck_all)
-        sb_printf(&b, " --recompute-granularity full --recompute-method uniform "
-                      "--recompute-num-layers 1");
+        uniap_textbuf_printf(&b, " --recompute-granularity full --recompute-method uniform "
+                                 "--recompute-num-layers 1");
     else if (ck_any && uniform_ck)
-        sb_printf(&b,
-                  " --recompute-granularity full --recompute-method block "
-                  "--recompute-num-layers %d",
-                  ck_stage[0]);
+        uniap_textbuf_printf(&b,
+                             " --recompute-granularity full --recompute-method block "
+                             "--recompute-num-layers %d",
+                             ck_stage[0]);
     if (zero12)
-        sb_printf(&b, " --use-distributed-optimizer");
-    sb_printf(&b, "\n");
+        uniap_textbuf_printf(&b, " --use-distributed-optimizer");
+    uniap_textbuf_printf(&b, "\n");
     int expressible = !mixed_tp && !strided && (sp_all || !sp_any) && uniform_layers &&
                       (ck_all || !ck_any || uniform_ck) && !fsdp && !(zero12 && ddp) &&
                       p->schedule == UNIAP_SCHED_1F1B;
-    sb_printf(&b, "# %s in Megatron-LM\n",
-              expressible ? "the plan is expressible" : "NOT fully expressible");
+    uniap_textbuf_printf(&b, "# %s in Megatron-LM\n",
+                         expressible ? "the plan is expressible" : "NOT fully expressible");
     if (mixed_tp)
-        sb_printf(&b, "# - tensor-parallel degree differs between layers (Megatron: one tp)\n");
+        uniap_textbuf_printf(
+            &b, "# - tensor-parallel degree differs between layers (Megatron: one tp)\n");
     if (strided)
-        sb_printf(&b, "# - strided TP groups (Megatron places TP ranks consecutively)\n");
+        uniap_textbuf_printf(&b,
+                             "# - strided TP groups (Megatron places TP ranks consecutively)\n");
     if (sp_any && !sp_all)
-        sb_printf(&b, "# - sequence parallelism on some layers only\n");
+        uniap_textbuf_printf(&b, "# - sequence parallelism on some layers only\n");
     if (!uniform_layers)
-        sb_printf(&b, "# - unequal layers per stage (use --decoder-first/last-pipeline-num-layers "
-                      "where the version has them)\n");
+        uniap_textbuf_printf(
+            &b, "# - unequal layers per stage (use --decoder-first/last-pipeline-num-layers "
+                "where the version has them)\n");
     if (ck_any && !ck_all && !uniform_ck)
-        sb_printf(&b, "# - checkpointed layer counts differ between stages\n");
+        uniap_textbuf_printf(&b, "# - checkpointed layer counts differ between stages\n");
     if (fsdp)
-        sb_printf(&b, "# - fully sharded (ZeRO-3/FSDP) layers\n");
+        uniap_textbuf_printf(&b, "# - fully sharded (ZeRO-3/FSDP) layers\n");
     if (zero12 && ddp)
-        sb_printf(&b, "# - ZeRO on some layers, replicated DDP on others\n");
+        uniap_textbuf_printf(&b, "# - ZeRO on some layers, replicated DDP on others\n");
     if (p->schedule != UNIAP_SCHED_1F1B)
-        sb_printf(&b, "# - GPipe schedule (Megatron runs 1F1B)\n");
+        uniap_textbuf_printf(&b, "# - GPipe schedule (Megatron runs 1F1B)\n");
     free(per_stage);
     free(ck_stage);
     if (b.oom) {
@@ -146,8 +114,8 @@ int solver_export_megatron(const uniap_plan *p, const uniap_model *m, char **tex
 
 int solver_export_galvatron(const uniap_plan *p, const uniap_model *m, char **text)
 {
-    sbuf lists[5] = {{0}};
-    sbuf div = {0};
+    uniap_textbuf lists[5] = {{0}};
+    uniap_textbuf div = {0};
     int *per_stage = calloc((size_t)p->deg, sizeof(int));
     int first = 1, zero12 = 0, vtp = 1, vsp = 0, embed_sdp = 0;
     cJSON *root = NULL;
@@ -167,15 +135,15 @@ int solver_export_galvatron(const uniap_plan *p, const uniap_model *m, char **te
         }
         per_stage[p->stage_of[u]]++;
         const char *sep = first ? "" : ",";
-        sb_printf(&lists[0], "%s%d", sep, s->tp);
-        sb_printf(&lists[1], "%s%d", sep, s->tp_consecutive || s->tp == 1 ? 1 : 0);
-        sb_printf(&lists[2], "%s%d", sep, s->flavour == UNIAP_DP_FSDP ? 1 : 0);
-        sb_printf(&lists[3], "%s%d", sep, s->sp);
-        sb_printf(&lists[4], "%s%d", sep, s->ckpt);
+        uniap_textbuf_printf(&lists[0], "%s%d", sep, s->tp);
+        uniap_textbuf_printf(&lists[1], "%s%d", sep, s->tp_consecutive || s->tp == 1 ? 1 : 0);
+        uniap_textbuf_printf(&lists[2], "%s%d", sep, s->flavour == UNIAP_DP_FSDP ? 1 : 0);
+        uniap_textbuf_printf(&lists[3], "%s%d", sep, s->sp);
+        uniap_textbuf_printf(&lists[4], "%s%d", sep, s->ckpt);
         first = 0;
     }
     for (int i = 0; i < p->deg; i++)
-        sb_printf(&div, "%s%d", i ? "," : "", per_stage[i]);
+        uniap_textbuf_printf(&div, "%s%d", i ? "," : "", per_stage[i]);
     root = cJSON_CreateObject();
     if (!root || first || div.oom) {
         rc = first ? uniap_err(UNIAP_EINVAL, "galvatron export: the model has no transformer "
