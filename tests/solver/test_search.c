@@ -5,6 +5,7 @@
  * (checked on rank 0), and writes the chosen plan canonically to
  * argv[1]; ctest runs it with 1, 2 and 4 ranks and compares the files.
  */
+#include <assert.h>
 #include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,15 +33,18 @@ static int make_table(void *ctx, int deg, int c, uniap_cost_table *out)
 
 int main(int argc, char **argv)
 {
+    /* deg 1,2,4,8 x c 1,2,4,8,16 x 2 schedules */
+    enum { N_PAIRS = 4 * 5 * 2 };
     int rank, size, n = 0;
-    int deg[32], c[32];
-    uniap_schedule sched[32];
+    int deg[N_PAIRS], c[N_PAIRS];
+    uniap_schedule sched[N_PAIRS];
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     for (int d = 1; d <= 8; d *= 2)
         for (int x = 1; x <= 16; x *= 2)
             for (int s = 0; s < 2; s++, n++) {
+                assert(n < N_PAIRS);
                 deg[n] = d, c[n] = x;
                 sched[n] = (uniap_schedule)s;
             }
