@@ -212,24 +212,34 @@ static int add_colls(const uniap_cluster *c, uniap_profile *out)
             for (int op = 0; op < UNIAP_COLL_COUNT; op++) {
                 if (op == UNIAP_COLL_P2P && g != 2)
                     continue;
-                for (int64_t bytes = 4096; bytes <= GiB; bytes *= 2) {
-                    uniap_coll_prof row;
-                    double f = uniap_busbw_factor((uniap_coll_op)op, g);
-                    double t = lat + (double)bytes * f / bw;
-                    memset(&row, 0, sizeof(row));
-                    row.op = (uniap_coll_op)op;
-                    row.group_size = g;
-                    row.spans_nodes = spans;
-                    row.src = row.dst = -1;
-                    row.bytes = bytes;
-                    row.time = (uniap_stat){t, t, t, 1};
-                    row.algbw = (double)bytes / t;
-                    row.busbw = row.algbw * f;
-                    if ((rc = uniap_profile_add_coll(out, &row)) < 0)
-                        return rc;
-                }
+                if ((rc = cm_add_modelled_curve(out, (uniap_coll_op)op, g, spans, lat, bw, 1)) < 0)
+                    return rc;
             }
         }
+    }
+    return UNIAP_OK;
+}
+
+int cm_add_modelled_curve(uniap_profile *out, uniap_coll_op op, int g, int spans, double latency,
+                          double busbw, int count)
+{
+    double f = uniap_busbw_factor(op, g);
+    int rc;
+
+    for (int64_t bytes = 4096; bytes <= GiB; bytes *= 2) {
+        uniap_coll_prof row;
+        double t = latency + (double)bytes * f / busbw;
+        memset(&row, 0, sizeof(row));
+        row.op = op;
+        row.group_size = g;
+        row.spans_nodes = spans;
+        row.src = row.dst = -1;
+        row.bytes = bytes;
+        row.time = (uniap_stat){t, t, t, count};
+        row.algbw = (double)bytes / t;
+        row.busbw = row.algbw * f;
+        if ((rc = uniap_profile_add_coll(out, &row)) < 0)
+            return rc;
     }
     return UNIAP_OK;
 }

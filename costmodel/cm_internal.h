@@ -183,6 +183,14 @@ int cm_stage_breakdown(const uniap_cost_table *t, uniap_schedule sched, const in
 const char *cm_schedule_name(uniap_schedule s);
 int cm_schedule_parse(const char *s, uniap_schedule *out);
 
+/* ---- modelled collective curves (analytic.c) ---- */
+/* Appends op's curve for a group of g (spans: across nodes) from 4 KiB to
+ * 1 GiB doubling, time = latency + bytes * busbw factor / busbw, busbw
+ * stored as algbw * factor; count is the stat's repetition count (0: not
+ * measured). Used by the analytic model and the Galvatron importer. */
+int cm_add_modelled_curve(uniap_profile *out, uniap_coll_op op, int g, int spans, double latency,
+                          double busbw, int count);
+
 /* ---- `--dump-costs` (dump_costs.c) ---- */
 
 /* Writes the tables of the n candidates (deg[i], c[i]) as JSON, atomically. */

@@ -10,27 +10,6 @@
 #include "cm_internal.h"
 #include "galvatron_internal.h"
 
-static int add_bw_curve(uniap_profile *out, uniap_coll_op op, int g, int spans, double busbw)
-{
-    int rc;
-    for (int64_t bytes = 4096; bytes <= GiB; bytes *= 2) {
-        uniap_coll_prof row;
-        double f = uniap_busbw_factor(op, g), t = (double)bytes * f / busbw;
-        memset(&row, 0, sizeof(row));
-        row.op = op;
-        row.group_size = g;
-        row.spans_nodes = spans;
-        row.src = row.dst = -1;
-        row.bytes = bytes;
-        row.time = (uniap_stat){t, t, t, 0};
-        row.algbw = (double)bytes / t;
-        row.busbw = busbw;
-        if ((rc = uniap_profile_add_coll(out, &row)) < 0)
-            return rc;
-    }
-    return UNIAP_OK;
-}
-
 static int have_curve(const uniap_profile *p, uniap_coll_op op, int g, int spans)
 {
     for (int i = 0; i < p->n_colls; i++)
@@ -127,8 +106,8 @@ int cm_galv_import_allreduce(const uniap_cluster *c, const char *dir, uniap_prof
                 continue;
             for (int op = 0; op < UNIAP_COLL_COUNT; op++)
                 if (op != UNIAP_COLL_P2P && !have_curve(out, (uniap_coll_op)op, g, spans) &&
-                    (rc = add_bw_curve(out, (uniap_coll_op)op, g, spans, it->valuedouble * 1e9)) <
-                        0)
+                    (rc = cm_add_modelled_curve(out, (uniap_coll_op)op, g, spans, 0.0,
+                                                it->valuedouble * 1e9, 0)) < 0)
                     goto free_json;
         }
     cm_galv_note(w,
@@ -162,7 +141,7 @@ int cm_galv_import_p2p(const uniap_cluster *c, const char *dir, uniap_profile *o
         }
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "pp_size_2");
         if (cJSON_IsNumber(v) && v->valuedouble > 0)
-            rc = add_bw_curve(out, UNIAP_COLL_P2P, 2, spans, v->valuedouble * 1e9);
+            rc = cm_add_modelled_curve(out, UNIAP_COLL_P2P, 2, spans, 0.0, v->valuedouble * 1e9, 0);
         else {
             cm_galv_note(w, "%s lacks pp_size_2", path);
             rc = UNIAP_OK;
