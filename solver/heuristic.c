@@ -50,6 +50,71 @@ static void balance(const double *w, int L, int D, int *stage_of)
     }
 }
 
+/* A lower bound of the smallest largest stage sum when w[0..L) is split
+ * into D contiguous stages (the bisection's lower end, which every split
+ * exceeds). */
+static double minmax_below(const double *w, int L, int D)
+{
+    double lo = 0, hi = 0;
+    for (int u = 0; u < L; u++) {
+        lo = fmax(lo, w[u]);
+        hi += w[u];
+    }
+    lo = fmax(lo, hi / D);
+    for (int it = 0; it < 60 && hi > lo * (1 + 1e-12); it++) {
+        double mid = 0.5 * (lo + hi), acc = 0;
+        int parts = 1;
+        for (int u = 0; u < L; u++) {
+            if (acc + w[u] > mid && acc > 0) {
+                parts++;
+                acc = 0;
+            }
+            acc += w[u];
+        }
+        if (parts <= D)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    return lo;
+}
+
+int solver_simple_bounds(const uniap_cost_table *t, uniap_schedule sched, double *work,
+                         double *slowest, double *tail)
+{
+    int L = t->n_layers, K = t->n_strategies, D = t->deg;
+    double *w = malloc(sizeof(double) * 2 * L), infl = HUGE_VAL;
+    if (!w)
+        return uniap_err(UNIAP_ENOMEM, "solver: out of memory for a bound of %d layers", L);
+    double *tl = w + L;
+    *work = 0;
+    for (int i = 0; i < D; i++)
+        infl = fmin(infl, uniap_inflight(sched, t->micro_batches, D, i));
+    for (int u = 0; u < L; u++) {
+        w[u] = tl[u] = HUGE_VAL;
+        for (int k = 0; k < K; k++) {
+            size_t uk = (size_t)u * K + k;
+            /* a strategy whose layer alone overflows a device never runs */
+            if (!t->allowed[uk] ||
+                (t->mem_budget > 0 &&
+                 t->mem_states[uk] + infl * t->mem_act[uk] + t->mem_peak[uk] > t->mem_budget))
+                continue;
+            w[u] = fmin(w[u], t->time[uk]);
+            tl[u] = fmin(tl[u], t->tail[uk]);
+        }
+        if (w[u] == HUGE_VAL) {
+            *work = *slowest = *tail = HUGE_VAL;
+            free(w);
+            return UNIAP_OK;
+        }
+        *work += w[u];
+    }
+    *slowest = minmax_below(w, L, D);
+    *tail = minmax_below(tl, L, D);
+    free(w);
+    return UNIAP_OK;
+}
+
 int solver_heuristic(const uniap_cost_table *t, const solver_shape *s, uniap_schedule sched,
                      int *stage_of, int *strategy_of, double *tpi)
 {

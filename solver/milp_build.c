@@ -25,22 +25,23 @@
  * a transport block between ec of the left segment and fc of the right
  * one (method.md section 3), so the cross-stage o_j and junction reshards
  * are exact. Epigraphs: T >= p_i, o_j; tau >= tail_i; pk_i >= peak of
- * every used strategy. Memory rows are scaled by the budget.
+ * every used strategy. Memory rows are scaled by the budget. Cuts: T and
+ * tau start at the simple bounds (solver_simple_bounds), which the LP's
+ * fractional stage split would otherwise undercut.
+ * The layout-free relaxation (SOLVER_BOUND_ONLY) keeps counts, placement,
+ * time, tail and memory, and drops every layout class: each reshard and
+ * transfer is charged the least it can cost where it happens.
+ * Segment columns and rows are written by milp_segment.c.
  */
 #include <assert.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "solver_internal.h"
 
-typedef struct row_buf {
-    int n, cap;
-    int *ind;
-    double *val;
-} row_buf;
-
-static int rb_add(row_buf *r, int col, double v)
+int solver_row_add(solver_rows *r, int col, double v)
 {
     if (!col || v == 0.0)
         return 0;
@@ -64,7 +65,7 @@ static int rb_add(row_buf *r, int col, double v)
 }
 
 /* Adds the row (merging repeated columns) with bounds of the given type. */
-static int rb_end(glp_prob *lp, row_buf *r, int type, double lb, double ub)
+int solver_row_end(glp_prob *lp, solver_rows *r, int type, double lb, double ub)
 {
     for (int a = 1; a <= r->n; a++)
         for (int b = a + 1; b <= r->n; b++)
@@ -82,7 +83,7 @@ static int rb_end(glp_prob *lp, row_buf *r, int type, double lb, double ub)
     return row;
 }
 
-static int add_col(glp_prob *lp, const char *name, int kind, double lb, double ub, double obj)
+int solver_add_col(glp_prob *lp, const char *name, int kind, double lb, double ub, double obj)
 {
     int j = glp_add_cols(lp, 1);
     glp_set_col_name(lp, j, name);
@@ -98,9 +99,9 @@ void solver_milp_free(solver_milp *m)
 {
     if (m->lp)
         glp_delete_prob(m->lp);
-    int **arrs[] = {&m->n,   &m->y,   &m->pres, &m->fc, &m->ec,  &m->uc,  &m->qc,
-                    &m->x,   &m->phi, &m->jn,   &m->tj, &m->pre, &m->lin, &m->lat,
-                    &m->tbi, &m->tba, &m->p,    &m->o,  &m->pk};
+    int **arrs[] = {&m->n,   &m->y,   &m->pres, &m->fc, &m->ec,  &m->uc,   &m->qc,
+                    &m->x,   &m->phi, &m->jn,   &m->tj, &m->pre, &m->lin,  &m->lat,
+                    &m->tbi, &m->tba, &m->p,    &m->o,  &m->pk,  &m->prow, &m->orow};
     for (size_t a = 0; a < sizeof(arrs) / sizeof(arrs[0]); a++)
         free(*arrs[a]);
     memset(m, 0, sizeof(*m));
@@ -144,183 +145,52 @@ static int alloc_maps(solver_milp *m)
     m->p = calloc(D, sizeof(int));
     m->o = calloc(B, sizeof(int));
     m->pk = calloc(D, sizeof(int));
+    m->prow = calloc(D, sizeof(int));
+    m->orow = calloc(B, sizeof(int));
     return m->n && m->y && m->pres && m->fc && m->ec && m->uc && m->qc && m->x && m->phi && m->jn &&
-                   m->tj && m->pre && m->lin && m->lat && m->tbi && m->tba && m->p && m->o && m->pk
+                   m->tj && m->pre && m->lin && m->lat && m->tbi && m->tba && m->p && m->o &&
+                   m->pk && m->prow && m->orow
                ? 0
                : -1;
 }
 
-/* Columns and rows of segment (g, i): counts, classes, internal order. */
-static int build_segment(solver_milp *m, row_buf *r, int g, int i)
+typedef double (*class_cost_fn)(const uniap_cost_table *t, const solver_shape *s, int span, int g,
+                                int c, int d);
+
+static double rint_any(const uniap_cost_table *t, const solver_shape *s, int span, int g, int c,
+                       int d)
 {
-    const solver_shape *s = m->s;
-    glp_prob *lp = m->lp;
-    int D = m->D, K = m->K, C = m->C, len = s->len[g];
-    int Cg = 0;
-    char nm[64];
-
-    for (int c = 0; c < C; c++)
-        Cg += s->class_in[(size_t)g * C + c];
-    snprintf(nm, sizeof nm, "pres_g%d_s%d", g, i);
-    m->pres[SEG(g, i)] = add_col(lp, nm, GLP_BV, 0, 1, 0);
-    for (int k = 0; k < K; k++) {
-        if (!s->usable[(size_t)g * K + k])
-            continue;
-        snprintf(nm, sizeof nm, "n_g%d_s%d_k%d", g, i, k);
-        m->n[SEGK(g, i, k)] = add_col(lp, nm, len == 1 ? GLP_BV : GLP_IV, 0, len, 0);
-        if (len >= 2) {
-            snprintf(nm, sizeof nm, "y_g%d_s%d_k%d", g, i, k);
-            m->y[SEGK(g, i, k)] = add_col(lp, nm, GLP_BV, 0, 1, 0);
-            rb_add(r, m->n[SEGK(g, i, k)], 1);
-            rb_add(r, m->y[SEGK(g, i, k)], -len);
-            rb_end(lp, r, GLP_UP, 0, 0);
-        } else {
-            m->y[SEGK(g, i, k)] = m->n[SEGK(g, i, k)];
-        }
-    }
-    /* len * pres >= a >= pres */
-    for (int k = 0; k < K; k++)
-        rb_add(r, m->n[SEGK(g, i, k)], 1);
-    rb_add(r, m->pres[SEG(g, i)], -1);
-    rb_end(lp, r, GLP_LO, 0, 0);
-    for (int k = 0; k < K; k++)
-        rb_add(r, m->n[SEGK(g, i, k)], 1);
-    rb_add(r, m->pres[SEG(g, i)], -len);
-    rb_end(lp, r, GLP_UP, 0, 0);
-
-    /* first and last class: one-hot when present, only classes present */
-    for (int c = 0; c < C; c++) {
-        if (!s->class_in[(size_t)g * C + c])
-            continue;
-        snprintf(nm, sizeof nm, "fc_g%d_s%d_c%d", g, i, c);
-        m->fc[SEGC(g, i, c)] = add_col(lp, nm, GLP_BV, 0, 1, 0);
-        snprintf(nm, sizeof nm, "ec_g%d_s%d_c%d", g, i, c);
-        m->ec[SEGC(g, i, c)] = add_col(lp, nm, GLP_BV, 0, 1, 0);
-        for (int e = 0; e < 2; e++) {
-            rb_add(r, e ? m->ec[SEGC(g, i, c)] : m->fc[SEGC(g, i, c)], 1);
-            for (int k = 0; k < K; k++)
-                if (s->class_of[k] == c)
-                    rb_add(r, m->n[SEGK(g, i, k)], -1);
-            rb_end(lp, r, GLP_UP, 0, 0);
-        }
-    }
-    for (int e = 0; e < 2; e++) {
-        for (int c = 0; c < C; c++)
-            rb_add(r, e ? m->ec[SEGC(g, i, c)] : m->fc[SEGC(g, i, c)], 1);
-        rb_add(r, m->pres[SEG(g, i)], -1);
-        rb_end(lp, r, GLP_FX, 0, 0);
-    }
-    if (len < 2)
-        return 0;
-
-    /* class changes inside the segment */
-    if (Cg >= 2) {
-        for (int c = 0; c < C; c++)
-            for (int d = 0; d < C; d++) {
-                if (c == d || !m->fc[SEGC(g, i, c)] || !m->fc[SEGC(g, i, d)])
-                    continue;
-                snprintf(nm, sizeof nm, "x_g%d_s%d_c%d_%d", g, i, c, d);
-                m->x[SEGCC(g, i, c, d)] = add_col(lp, nm, GLP_IV, 0, len - 1, 0);
-                snprintf(nm, sizeof nm, "phi_g%d_s%d_c%d_%d", g, i, c, d);
-                m->phi[SEGCC(g, i, c, d)] = add_col(lp, nm, GLP_CV, 0, Cg, 0);
-                rb_add(r, m->phi[SEGCC(g, i, c, d)], 1);
-                rb_add(r, m->x[SEGCC(g, i, c, d)], -Cg);
-                rb_end(lp, r, GLP_UP, 0, 0);
-            }
-    }
-    for (int c = 0; c < C; c++) {
-        int fcc = m->fc[SEGC(g, i, c)];
-        if (!fcc)
-            continue;
-        /* visits_c = fc + in_c <= N_c */
-        rb_add(r, fcc, 1);
-        for (int d = 0; d < C; d++)
-            rb_add(r, m->x[SEGCC(g, i, d, c)], 1);
-        for (int k = 0; k < K; k++)
-            if (s->class_of[k] == c)
-                rb_add(r, m->n[SEGK(g, i, k)], -1);
-        rb_end(lp, r, GLP_UP, 0, 0);
-        if (Cg < 2)
-            continue;
-        /* Euler path: fc + in = ec + out */
-        rb_add(r, fcc, 1);
-        rb_add(r, m->ec[SEGC(g, i, c)], -1);
-        for (int d = 0; d < C; d++) {
-            rb_add(r, m->x[SEGCC(g, i, d, c)], 1);
-            rb_add(r, m->x[SEGCC(g, i, c, d)], -1);
-        }
-        rb_end(lp, r, GLP_FX, 0, 0);
-        /* used class: N_c <= len uc, visits_c >= uc */
-        snprintf(nm, sizeof nm, "uc_g%d_s%d_c%d", g, i, c);
-        int ucc = m->uc[SEGC(g, i, c)] = add_col(lp, nm, GLP_BV, 0, 1, 0);
-        for (int k = 0; k < K; k++)
-            if (s->class_of[k] == c)
-                rb_add(r, m->n[SEGK(g, i, k)], 1);
-        rb_add(r, ucc, -len);
-        rb_end(lp, r, GLP_UP, 0, 0);
-        rb_add(r, fcc, 1);
-        for (int d = 0; d < C; d++)
-            rb_add(r, m->x[SEGCC(g, i, d, c)], 1);
-        rb_add(r, ucc, -1);
-        rb_end(lp, r, GLP_LO, 0, 0);
-        /* connectivity: out - in of phi = q_c - uc, q_c <= Cg fc */
-        snprintf(nm, sizeof nm, "q_g%d_s%d_c%d", g, i, c);
-        int qcc = m->qc[SEGC(g, i, c)] = add_col(lp, nm, GLP_CV, 0, Cg, 0);
-        for (int d = 0; d < C; d++) {
-            rb_add(r, m->phi[SEGCC(g, i, c, d)], 1);
-            rb_add(r, m->phi[SEGCC(g, i, d, c)], -1);
-        }
-        rb_add(r, qcc, -1);
-        rb_add(r, ucc, 1);
-        rb_end(lp, r, GLP_FX, 0, 0);
-        rb_add(r, qcc, 1);
-        rb_add(r, fcc, -Cg);
-        rb_end(lp, r, GLP_UP, 0, 0);
-    }
-    return 0;
+    (void)span;
+    return solver_rint(t, s, g, c, d);
 }
 
-/* Transport block between ec of segment (gl, il) and fc of (gr, ir) whose
- * total equals column `on`; returns cost terms through cols/costs. */
-static void build_transport(solver_milp *m, row_buf *r, int *tcols, int gl, int il, int gr, int ir,
-                            int on, const char *tag)
+static double rjunc_any(const uniap_cost_table *t, const solver_shape *s, int span, int g, int c,
+                        int d)
 {
-    int D = m->D, C = m->C;
-    char nm[64];
+    (void)span;
+    return solver_rjunc(t, s, g, c, d);
+}
+
+/* The least of a class-level cost of group g over the class pairs that can
+ * meet there (left: classes of g; right: of g or of g + 1); >= 0. */
+static double min_cost(const uniap_cost_table *t, const solver_shape *s, int g, int span,
+                       class_cost_fn f)
+{
+    int C = s->C, right = f == rint_any || f == solver_xint ? g : g + 1;
+    double best = HUGE_VAL;
     for (int c = 0; c < C; c++)
-        for (int d = 0; d < C; d++) {
-            if (!m->ec[SEGC(gl, il, c)] || !m->fc[SEGC(gr, ir, d)])
-                continue;
-            snprintf(nm, sizeof nm, "%s_c%d_%d", tag, c, d);
-            tcols[c * C + d] = add_col(m->lp, nm, GLP_CV, 0, 1, 0);
-        }
-    for (int c = 0; c < C; c++) {
-        if (!m->ec[SEGC(gl, il, c)])
-            continue;
         for (int d = 0; d < C; d++)
-            rb_add(r, tcols[c * C + d], 1);
-        rb_add(r, m->ec[SEGC(gl, il, c)], -1);
-        rb_end(m->lp, r, GLP_UP, 0, 0);
-    }
-    for (int d = 0; d < C; d++) {
-        if (!m->fc[SEGC(gr, ir, d)])
-            continue;
-        for (int c = 0; c < C; c++)
-            rb_add(r, tcols[c * C + d], 1);
-        rb_add(r, m->fc[SEGC(gr, ir, d)], -1);
-        rb_end(m->lp, r, GLP_UP, 0, 0);
-    }
-    for (int cd = 0; cd < C * C; cd++)
-        rb_add(r, tcols[cd], 1);
-    rb_add(r, on, -1);
-    rb_end(m->lp, r, GLP_FX, 0, 0);
+            if (s->class_in[(size_t)g * C + c] && s->class_in[(size_t)right * C + d])
+                best = fmin(best, f(t, s, span, g, c, d));
+    return best < HUGE_VAL && best > 0 ? best : 0.0;
 }
 
 int solver_milp_build(const uniap_cost_table *t, const solver_shape *s, uniap_schedule sched,
-                      int min_excess, solver_milp *m)
+                      unsigned flags, const unsigned char *allow, solver_milp *m)
 {
+    int min_excess = (flags & SOLVER_MIN_EXCESS) != 0;
     int G = s->G, D = s->D, K = s->K, C = s->C, L = s->L;
-    row_buf rb = {0}, *r = &rb;
+    solver_rows rb = {0}, *r = &rb;
     char nm[64];
     int rc = UNIAP_OK;
 
@@ -329,6 +199,8 @@ int solver_milp_build(const uniap_cost_table *t, const solver_shape *s, uniap_sc
     m->s = s;
     m->sched = sched;
     m->min_excess = min_excess;
+    m->bound_only = (flags & SOLVER_BOUND_ONLY) != 0;
+    m->allow = allow;
     m->G = G, m->D = D, m->K = K, m->C = C;
     m->mem_scale = t->mem_budget > 0 ? t->mem_budget : 1.0;
     assert(L >= D);
@@ -341,22 +213,29 @@ int solver_milp_build(const uniap_cost_table *t, const solver_shape *s, uniap_sc
     double cm1 = t->micro_batches - 1;
     for (int i = 0; i < D; i++) {
         snprintf(nm, sizeof nm, "p_s%d", i);
-        m->p[i] = add_col(m->lp, nm, GLP_CV, 0, 1e301, min_excess ? 0 : 1);
+        m->p[i] = solver_add_col(m->lp, nm, GLP_CV, 0, 1e301, min_excess ? 0 : 1);
         snprintf(nm, sizeof nm, "pk_s%d", i);
-        m->pk[i] = add_col(m->lp, nm, GLP_CV, 0, 1e301, 0);
+        m->pk[i] = solver_add_col(m->lp, nm, GLP_CV, 0, 1e301, 0);
     }
     for (int j = 0; j + 1 < D; j++) {
         snprintf(nm, sizeof nm, "o_b%d", j);
-        m->o[j] = add_col(m->lp, nm, GLP_CV, 0, 1e301, min_excess ? 0 : 1);
+        m->o[j] = solver_add_col(m->lp, nm, GLP_CV, 0, 1e301, min_excess ? 0 : 1);
     }
-    m->T = add_col(m->lp, "T_slowest", GLP_CV, 0, 1e301, min_excess ? 0 : cm1);
-    m->tau = add_col(m->lp, "tau_tail", GLP_CV, 0, 1e301, min_excess ? 0 : 1);
+    /* the slowest stage and the tail are at least their simple bounds (a
+     * valid cut that the LP's fractional stage split would miss) */
+    double work = 0, slow_lb = 0, tail_lb = 0;
+    if (!min_excess && solver_simple_bounds(t, sched, &work, &slow_lb, &tail_lb) < 0)
+        goto fail_nomem;
+    if (!(slow_lb < HUGE_VAL))
+        slow_lb = tail_lb = 0; /* nothing fits: the LP says so itself */
+    m->T = solver_add_col(m->lp, "T_slowest", GLP_CV, slow_lb, 1e301, min_excess ? 0 : cm1);
+    m->tau = solver_add_col(m->lp, "tau_tail", GLP_CV, tail_lb, 1e301, min_excess ? 0 : 1);
     if (min_excess)
-        m->xs = add_col(m->lp, "excess", GLP_CV, 0, 1e301, 1);
+        m->xs = solver_add_col(m->lp, "excess", GLP_CV, 0, 1e301, 1);
 
     for (int g = 0; g < G; g++)
         for (int i = 0; i < D; i++)
-            if (seg_possible(s, g, i) && build_segment(m, r, g, i) < 0)
+            if (seg_possible(s, g, i) && solver_build_segment(m, r, g, i) < 0)
                 goto fail_nomem;
 
     /* boundary locations and prefixes */
@@ -368,33 +247,33 @@ int solver_milp_build(const uniap_cost_table *t, const solver_shape *s, uniap_sc
                 in_ok = bound_possible(s, j, b);
             if (in_ok) {
                 snprintf(nm, sizeof nm, "lin_b%d_g%d", j, g);
-                m->lin[BND(j, g)] = add_col(m->lp, nm, GLP_BV, 0, 1, 0);
+                m->lin[BND(j, g)] = solver_add_col(m->lp, nm, GLP_BV, 0, 1, 0);
             }
             if (g + 1 < G && bound_possible(s, j, e)) {
                 snprintf(nm, sizeof nm, "lat_b%d_g%d", j, g);
-                m->lat[BND(j, g)] = add_col(m->lp, nm, GLP_BV, 0, 1, 0);
+                m->lat[BND(j, g)] = solver_add_col(m->lp, nm, GLP_BV, 0, 1, 0);
             }
             snprintf(nm, sizeof nm, "pre_g%d_b%d", g, j);
-            m->pre[SEG(g, j)] = add_col(m->lp, nm, GLP_IV, 0, s->len[g], 0);
+            m->pre[SEG(g, j)] = solver_add_col(m->lp, nm, GLP_IV, 0, s->len[g], 0);
         }
         for (int g = 0; g < G; g++) {
-            rb_add(r, m->lin[BND(j, g)], 1);
-            rb_add(r, m->lat[BND(j, g)], 1);
+            solver_row_add(r, m->lin[BND(j, g)], 1);
+            solver_row_add(r, m->lat[BND(j, g)], 1);
         }
-        rb_end(m->lp, r, GLP_FX, 1, 1);
+        solver_row_end(m->lp, r, GLP_FX, 1, 1);
         for (int g = 0; g < G; g++) {
             int len = s->len[g];
             /* pre >= len * A + I and pre <= len * A + (len-1) I, where A:
              * the boundary is at or after the end of g, I: inside g */
             for (int e = 0; e < 2; e++) {
-                rb_add(r, m->pre[SEG(g, j)], 1);
-                rb_add(r, m->lat[BND(j, g)], -len);
+                solver_row_add(r, m->pre[SEG(g, j)], 1);
+                solver_row_add(r, m->lat[BND(j, g)], -len);
                 for (int h = g + 1; h < G; h++) {
-                    rb_add(r, m->lin[BND(j, h)], -len);
-                    rb_add(r, m->lat[BND(j, h)], -len);
+                    solver_row_add(r, m->lin[BND(j, h)], -len);
+                    solver_row_add(r, m->lat[BND(j, h)], -len);
                 }
-                rb_add(r, m->lin[BND(j, g)], e ? -(len - 1) : -1);
-                rb_end(m->lp, r, e ? GLP_UP : GLP_LO, 0, 0);
+                solver_row_add(r, m->lin[BND(j, g)], e ? -(len - 1) : -1);
+                solver_row_end(m->lp, r, e ? GLP_UP : GLP_LO, 0, 0);
             }
         }
     }
@@ -402,21 +281,21 @@ int solver_milp_build(const uniap_cost_table *t, const solver_shape *s, uniap_sc
     for (int g = 0; g < G; g++)
         for (int i = 0; i < D; i++) {
             for (int k = 0; k < K; k++)
-                rb_add(r, m->n[SEGK(g, i, k)], 1);
+                solver_row_add(r, m->n[SEGK(g, i, k)], 1);
             double rhs = 0;
             if (i + 1 < D)
-                rb_add(r, m->pre[SEG(g, i)], -1);
+                solver_row_add(r, m->pre[SEG(g, i)], -1);
             else
                 rhs += s->len[g];
             if (i > 0)
-                rb_add(r, m->pre[SEG(g, i - 1)], 1);
-            rb_end(m->lp, r, GLP_FX, rhs, rhs);
+                solver_row_add(r, m->pre[SEG(g, i - 1)], 1);
+            solver_row_end(m->lp, r, GLP_FX, rhs, rhs);
         }
     for (int i = 0; i < D; i++) {
         for (int g = 0; g < G; g++)
             for (int k = 0; k < K; k++)
-                rb_add(r, m->n[SEGK(g, i, k)], 1);
-        rb_end(m->lp, r, GLP_LO, 1, 0);
+                solver_row_add(r, m->n[SEGK(g, i, k)], 1);
+        solver_row_end(m->lp, r, GLP_LO, 1, 0);
     }
 
     /* junctions inside a stage */
@@ -424,100 +303,126 @@ int solver_milp_build(const uniap_cost_table *t, const solver_shape *s, uniap_sc
         for (int i = 0; i < D; i++) {
             if (!m->pres[SEG(g, i)] || !m->pres[SEG(g + 1, i)])
                 continue;
+            if (m->bound_only && min_cost(t, s, g, 0, rjunc_any) <= 0)
+                continue; /* its lower bound is 0: no column needed */
             snprintf(nm, sizeof nm, "jn_g%d_s%d", g, i);
-            int jn = m->jn[SEG(g, i)] = add_col(m->lp, nm, GLP_BV, 0, 1, 0);
-            rb_add(r, jn, 1);
-            rb_add(r, m->pres[SEG(g, i)], -1);
-            rb_end(m->lp, r, GLP_UP, 0, 0);
-            rb_add(r, jn, 1);
-            rb_add(r, m->pres[SEG(g + 1, i)], -1);
-            rb_end(m->lp, r, GLP_UP, 0, 0);
-            rb_add(r, jn, 1);
-            rb_add(r, m->pres[SEG(g, i)], -1);
-            rb_add(r, m->pres[SEG(g + 1, i)], -1);
-            rb_end(m->lp, r, GLP_LO, -1, 0);
+            int jn = m->jn[SEG(g, i)] = solver_add_col(m->lp, nm, GLP_BV, 0, 1, 0);
+            solver_row_add(r, jn, 1);
+            solver_row_add(r, m->pres[SEG(g, i)], -1);
+            solver_row_end(m->lp, r, GLP_UP, 0, 0);
+            solver_row_add(r, jn, 1);
+            solver_row_add(r, m->pres[SEG(g + 1, i)], -1);
+            solver_row_end(m->lp, r, GLP_UP, 0, 0);
+            solver_row_add(r, jn, 1);
+            solver_row_add(r, m->pres[SEG(g, i)], -1);
+            solver_row_add(r, m->pres[SEG(g + 1, i)], -1);
+            solver_row_end(m->lp, r, GLP_LO, -1, 0);
+            if (m->bound_only)
+                continue;
             snprintf(nm, sizeof nm, "tj_g%d_s%d", g, i);
-            build_transport(m, r, m->tj + SEGCC(g, i, 0, 0), g, i, g + 1, i, jn, nm);
+            solver_build_transport(m, r, m->tj + SEGCC(g, i, 0, 0), g, i, g + 1, i, jn, nm);
         }
     /* transports across boundaries, and o_j */
     for (int j = 0; j + 1 < D; j++) {
         int span = t->boundary_spans_nodes[j] ? 1 : 0;
-        for (int g = 0; g < G; g++) {
+        for (int g = 0; g < G && !m->bound_only; g++) {
             if (m->lin[BND(j, g)]) {
                 snprintf(nm, sizeof nm, "tbi_b%d_g%d", j, g);
-                build_transport(m, r, m->tbi + BNDCC(j, g, 0, 0), g, j, g, j + 1, m->lin[BND(j, g)],
-                                nm);
+                solver_build_transport(m, r, m->tbi + BNDCC(j, g, 0, 0), g, j, g, j + 1,
+                                       m->lin[BND(j, g)], nm);
             }
             if (m->lat[BND(j, g)]) {
                 snprintf(nm, sizeof nm, "tba_b%d_g%d", j, g);
-                build_transport(m, r, m->tba + BNDCC(j, g, 0, 0), g, j, g + 1, j + 1,
-                                m->lat[BND(j, g)], nm);
+                solver_build_transport(m, r, m->tba + BNDCC(j, g, 0, 0), g, j, g + 1, j + 1,
+                                       m->lat[BND(j, g)], nm);
             }
         }
-        rb_add(r, m->o[j], 1);
-        for (int g = 0; g < G; g++)
+        solver_row_add(r, m->o[j], 1);
+        for (int g = 0; g < G; g++) {
+            if (m->bound_only) { /* the cheapest transfer at each location */
+                if (m->lin[BND(j, g)])
+                    solver_row_add(r, m->lin[BND(j, g)], -min_cost(t, s, g, span, solver_xint));
+                if (m->lat[BND(j, g)])
+                    solver_row_add(r, m->lat[BND(j, g)], -min_cost(t, s, g, span, solver_xjunc));
+                continue;
+            }
             for (int c = 0; c < C; c++)
                 for (int d = 0; d < C; d++) {
                     if (m->tbi[BNDCC(j, g, c, d)])
-                        rb_add(r, m->tbi[BNDCC(j, g, c, d)], -solver_xint(t, s, span, g, c, d));
+                        solver_row_add(r, m->tbi[BNDCC(j, g, c, d)],
+                                       -solver_xint(t, s, span, g, c, d));
                     if (m->tba[BNDCC(j, g, c, d)])
-                        rb_add(r, m->tba[BNDCC(j, g, c, d)], -solver_xjunc(t, s, span, g, c, d));
+                        solver_row_add(r, m->tba[BNDCC(j, g, c, d)],
+                                       -solver_xjunc(t, s, span, g, c, d));
                 }
-        rb_end(m->lp, r, GLP_FX, 0, 0);
-        rb_add(r, m->T, 1);
-        rb_add(r, m->o[j], -1);
-        rb_end(m->lp, r, GLP_LO, 0, 0);
+        }
+        m->orow[j] = solver_row_end(m->lp, r, GLP_FX, 0, 0);
+        solver_row_add(r, m->T, 1);
+        solver_row_add(r, m->o[j], -1);
+        solver_row_end(m->lp, r, GLP_LO, 0, 0);
     }
 
     /* stage time, tail and memory */
     for (int i = 0; i < D; i++) {
         double infl = uniap_inflight(sched, t->micro_batches, D, i);
-        rb_add(r, m->p[i], 1);
+        solver_row_add(r, m->p[i], 1);
         for (int g = 0; g < G; g++) {
             size_t u = (size_t)s->start[g] * K;
+            if (m->bound_only) {
+                /* a segment of N layers has N - 1 internal reshards, each
+                 * at least the group's cheapest; junctions at least theirs */
+                double rmin = s->len[g] >= 2 ? min_cost(t, s, g, 0, rint_any) : 0.0;
+                for (int k = 0; k < K; k++)
+                    solver_row_add(r, m->n[SEGK(g, i, k)], -(t->time[u + k] + rmin));
+                solver_row_add(r, m->pres[SEG(g, i)], rmin);
+                if (m->jn[SEG(g, i)])
+                    solver_row_add(r, m->jn[SEG(g, i)], -min_cost(t, s, g, 0, rjunc_any));
+                continue;
+            }
             for (int k = 0; k < K; k++) {
                 double self =
                     s->len[g] >= 2 ? solver_rint(t, s, g, s->class_of[k], s->class_of[k]) : 0.0;
-                rb_add(r, m->n[SEGK(g, i, k)], -(t->time[u + k] + self));
+                solver_row_add(r, m->n[SEGK(g, i, k)], -(t->time[u + k] + self));
             }
             if (s->len[g] >= 2)
                 for (int c = 0; c < C; c++) {
                     double rcc = solver_rint(t, s, g, c, c);
-                    rb_add(r, m->fc[SEGC(g, i, c)], rcc);
+                    solver_row_add(r, m->fc[SEGC(g, i, c)], rcc);
                     for (int d = 0; d < C; d++)
-                        rb_add(r, m->x[SEGCC(g, i, d, c)], -(solver_rint(t, s, g, d, c) - rcc));
+                        solver_row_add(r, m->x[SEGCC(g, i, d, c)],
+                                       -(solver_rint(t, s, g, d, c) - rcc));
                 }
             if (g + 1 < G)
                 for (int c = 0; c < C; c++)
                     for (int d = 0; d < C; d++)
-                        rb_add(r, m->tj[SEGCC(g, i, c, d)], -solver_rjunc(t, s, g, c, d));
+                        solver_row_add(r, m->tj[SEGCC(g, i, c, d)], -solver_rjunc(t, s, g, c, d));
         }
-        rb_end(m->lp, r, GLP_FX, 0, 0);
-        rb_add(r, m->T, 1);
-        rb_add(r, m->p[i], -1);
-        rb_end(m->lp, r, GLP_LO, 0, 0);
-        rb_add(r, m->tau, 1);
+        m->prow[i] = solver_row_end(m->lp, r, GLP_FX, 0, 0);
+        solver_row_add(r, m->T, 1);
+        solver_row_add(r, m->p[i], -1);
+        solver_row_end(m->lp, r, GLP_LO, 0, 0);
+        solver_row_add(r, m->tau, 1);
         for (int g = 0; g < G; g++)
             for (int k = 0; k < K; k++)
-                rb_add(r, m->n[SEGK(g, i, k)], -t->tail[(size_t)s->start[g] * K + k]);
-        rb_end(m->lp, r, GLP_LO, 0, 0);
+                solver_row_add(r, m->n[SEGK(g, i, k)], -t->tail[(size_t)s->start[g] * K + k]);
+        solver_row_end(m->lp, r, GLP_LO, 0, 0);
         for (int g = 0; g < G; g++)
             for (int k = 0; k < K; k++) {
                 size_t uk = (size_t)s->start[g] * K + k;
-                rb_add(r, m->n[SEGK(g, i, k)],
-                       (t->mem_states[uk] + infl * t->mem_act[uk]) / m->mem_scale);
+                solver_row_add(r, m->n[SEGK(g, i, k)],
+                               (t->mem_states[uk] + infl * t->mem_act[uk]) / m->mem_scale);
             }
-        rb_add(r, m->pk[i], 1);
-        rb_add(r, m->xs, -1);
-        rb_end(m->lp, r, GLP_UP, 0, t->mem_budget / m->mem_scale - SOLVER_MEM_MARGIN);
+        solver_row_add(r, m->pk[i], 1);
+        solver_row_add(r, m->xs, -1);
+        solver_row_end(m->lp, r, GLP_UP, 0, t->mem_budget / m->mem_scale - SOLVER_MEM_MARGIN);
         for (int g = 0; g < G; g++)
             for (int k = 0; k < K; k++) {
                 double pk = t->mem_peak[(size_t)s->start[g] * K + k] / m->mem_scale;
                 if (pk <= 0 || !m->y[SEGK(g, i, k)])
                     continue;
-                rb_add(r, m->pk[i], 1);
-                rb_add(r, m->y[SEGK(g, i, k)], -pk);
-                rb_end(m->lp, r, GLP_LO, 0, 0);
+                solver_row_add(r, m->pk[i], 1);
+                solver_row_add(r, m->y[SEGK(g, i, k)], -pk);
+                solver_row_end(m->lp, r, GLP_LO, 0, 0);
             }
     }
     goto free_rows;

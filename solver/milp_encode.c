@@ -74,6 +74,31 @@ static void encode_flow(const solver_milp *m, double *x, int g, int i, const int
         x[m->qc[SEGC(g, i, first)]] = nused;
 }
 
+/* The value of column col that satisfies its defining equality row (the
+ * row's other columns already set in x). */
+static double defined_by(const solver_milp *m, int row, int col, const double *x)
+{
+    int n = glp_get_mat_row(m->lp, row, NULL, NULL);
+    int *ind = malloc(sizeof(int) * (n + 1));
+    double *val = malloc(sizeof(double) * (n + 1)), rest = 0, own = 0;
+    if (!ind || !val) {
+        free(ind);
+        free(val);
+        return HUGE_VAL; /* reported as a violation by the caller's check */
+    }
+    glp_get_mat_row(m->lp, row, ind, val);
+    for (int q = 1; q <= n; q++) {
+        if (ind[q] == col)
+            own = val[q];
+        else
+            rest += val[q] * x[ind[q]];
+    }
+    free(ind);
+    free(val);
+    assert(own != 0);
+    return (glp_get_row_lb(m->lp, row) - rest) / own;
+}
+
 int solver_milp_encode(const solver_milp *m, const int *stage_of, const int *strategy_of, double *x)
 {
     const solver_shape *s = m->s;
@@ -119,6 +144,8 @@ int solver_milp_encode(const solver_milp *m, const int *stage_of, const int *str
             for (int k = 0; k < K; k++)
                 if (m->y[SEGK(g, i, k)] && x[m->n[SEGK(g, i, k)]] > 0)
                     x[m->y[SEGK(g, i, k)]] = 1;
+            if (m->bound_only)
+                continue; /* no layout classes */
             x[m->fc[SEGC(g, i, first)]] = 1;
             x[m->ec[SEGC(g, i, last)]] = 1;
             for (int c = 0; c < C; c++) {
@@ -145,8 +172,12 @@ int solver_milp_encode(const solver_milp *m, const int *stage_of, const int *str
         if (stage_of[u + 1] != i) {
             int *loc = gl == gr ? m->lin : m->lat, *tb = gl == gr ? m->tbi : m->tba;
             if ((rc = put(x, loc[BND(i, gl)], 1, "a stage boundary there")) < 0 ||
-                (rc = put(x, tb[BNDCC(i, gl, cl, cr)], 1, "a transfer across a boundary")) < 0)
+                (!m->bound_only &&
+                 (rc = put(x, tb[BNDCC(i, gl, cl, cr)], 1, "a transfer across a boundary")) < 0))
                 goto free_cnt;
+        } else if (gl != gr && m->bound_only) {
+            if (m->jn[SEG(gl, i)]) /* only where the junction has a cost */
+                x[m->jn[SEG(gl, i)]] = 1;
         } else if (gl != gr) {
             if ((rc = put(x, m->jn[SEG(gl, i)], 1, "a junction")) < 0 ||
                 (rc = put(x, m->tj[SEGCC(gl, i, cl, cr)], 1, "a junction reshard")) < 0)
@@ -160,14 +191,14 @@ int solver_milp_encode(const solver_milp *m, const int *stage_of, const int *str
             if (stage_of[u] == i)
                 pk = fmax(pk, t->mem_peak[(size_t)u * K + strategy_of[u]]);
         x[m->pk[i]] = pk / m->mem_scale;
-        x[m->p[i]] = e.stage_compute[i];
-        slowest = fmax(slowest, e.stage_compute[i]);
+        x[m->p[i]] = m->bound_only ? defined_by(m, m->prow[i], m->p[i], x) : e.stage_compute[i];
+        slowest = fmax(slowest, x[m->p[i]]);
         tail = fmax(tail, e.stage_tail[i]);
         excess = fmax(excess, (e.stage_mem[i] - t->mem_budget) / m->mem_scale + SOLVER_MEM_MARGIN);
     }
     for (int j = 0; j + 1 < D; j++) {
-        x[m->o[j]] = e.stage_comm[j];
-        slowest = fmax(slowest, e.stage_comm[j]);
+        x[m->o[j]] = m->bound_only ? defined_by(m, m->orow[j], m->o[j], x) : e.stage_comm[j];
+        slowest = fmax(slowest, x[m->o[j]]);
     }
     x[m->T] = slowest;
     x[m->tau] = tail;
@@ -272,6 +303,19 @@ int solver_milp_extract(const solver_milp *m, int *stage_of, int *strategy_of)
                 a += nk[k] = ival(m, m->n[SEGK(g, i, k)]);
             if (a == 0)
                 continue;
+            if (m->bound_only) {
+                /* no order in the solution: one block per class, the
+                 * fewest class changes */
+                for (int c = 0; c < C; c++)
+                    for (int k = 0; k < K; k++)
+                        while (s->class_of[k] == c && nk[k] > 0 &&
+                               pos[g] < s->start[g] + s->len[g]) {
+                            stage_of[pos[g]] = i;
+                            strategy_of[pos[g]++] = k;
+                            nk[k]--;
+                        }
+                continue;
+            }
             for (int c = 0; c < C; c++) {
                 if (ival(m, m->fc[SEGC(g, i, c)]))
                     first = c;

@@ -1,9 +1,20 @@
 /*
- * milp_solve.c - solving one (deg, c) candidate: structure, heuristic
- * incumbent, LP relaxation bound (pruning against the best plan of other
- * candidates), GLPK branch and cut with the incumbent injected through
- * GLP_IHEUR, the plan read back and checked against uniap_plan_evaluate,
- * and for infeasible candidates the smallest memory shortfall.
+ * milp_solve.c - solving one (deg, c) candidate, cheapest step first, each
+ * able to end it when its bound is above the best TPI of the other
+ * candidates (pruned):
+ *   1. the simple bound from the table (solver_simple_bounds);
+ *   2. the heuristic plan, the first incumbent;
+ *   3. the layout-free relaxation (SOLVER_BOUND_ONLY, a tenth of the
+ *      size): its LP bound, then its MILP, whose optimum is a bound and
+ *      whose plan, evaluated exactly, often is the optimum itself (when it
+ *      costs no more than that bound, the candidate is solved here);
+ *   4. the full MILP, built without the strategies that reduced costs of
+ *      step 3 exclude from any plan as good as the incumbent, solved by
+ *      GLPK's branch and cut (stage boundaries branched on first) with the
+ *      incumbent injected through GLP_IHEUR.
+ * Every plan is read back and checked against uniap_plan_evaluate. An
+ * infeasible candidate gets its smallest memory shortfall, only while no
+ * candidate has a plan.
  */
 #include <math.h>
 #include <stdio.h>
@@ -43,12 +54,32 @@ typedef struct cb_info {
     double bound;  /* best proven bound seen */
     double cutoff; /* stop once the bound is strictly above this; 0: none */
     int cut_off;   /* 1: stopped because of cutoff */
+    glp_prob *lp;
+    const int *placement; /* columns of stage boundaries (pre, lin, lat) */
+    int n_placement;
 } cb_info;
 
 static void on_tree(glp_tree *tree, void *info)
 {
     cb_info *cb = info;
     int reason = glp_ios_reason(tree);
+    if (reason == GLP_IBRANCH && cb->placement) {
+        /* stage boundaries first (most fractional), then GLPK's choice */
+        int best = 0;
+        double score = 1e-6;
+        for (int a = 0; a < cb->n_placement; a++) {
+            int j = cb->placement[a];
+            if (!glp_ios_can_branch(tree, j))
+                continue;
+            double v = glp_get_col_prim(cb->lp, j), f = fmin(v - floor(v), ceil(v) - v);
+            if (f > score)
+                score = f, best = j;
+        }
+        if (best) {
+            double v = glp_get_col_prim(cb->lp, best);
+            glp_ios_branch_upon(tree, best, v - floor(v) > 0.5 ? GLP_UP_BRNCH : GLP_DN_BRNCH);
+        }
+    }
     if (reason == GLP_IHEUR && cb->incumbent && !cb->injected) {
         glp_ios_heur_sol(tree, cb->incumbent);
         cb->injected = 1;
@@ -99,6 +130,23 @@ static int solve_relaxation(glp_prob *lp, double time_limit)
     return GLP_UNDEF;
 }
 
+/* The LP bound of the layout-free relaxation (SOLVER_BOUND_ONLY): a lower
+ * bound of the candidate's optimum at about a tenth of the full LP's cost.
+ * Returns the GLPK status of the relaxation (GLP_OPT: *bound set). */
+static int quick_bound(const uniap_cost_table *t, const solver_shape *s, uniap_schedule sched,
+                       unsigned flags, double time_limit, double *bound)
+{
+    solver_milp m;
+    int rc = solver_milp_build(t, s, sched, flags | SOLVER_BOUND_ONLY, NULL, &m);
+    if (rc < 0)
+        return rc;
+    int st = solve_relaxation(m.lp, time_limit);
+    if (st == GLP_OPT)
+        *bound = glp_get_obj_val(m.lp);
+    solver_milp_free(&m);
+    return st;
+}
+
 static int write_lp(const solver_milp *m, const uniap_solve_options *o, const char *tag)
 {
     char path[1024];
@@ -117,12 +165,27 @@ static int branch_and_cut(solver_milp *m, const uniap_solve_options *o, const do
     glp_iocp io;
     cb_info cb = {.incumbent = incumbent, .bound = root_bound, .cutoff = cutoff};
     glp_init_iocp(&io);
+    size_t nb = (size_t)m->G * m->D;
+    int *placement = malloc(sizeof(int) * 3 * nb), np = 0;
+    if (!placement)
+        return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the branching order");
+    for (size_t a = 0; a < nb; a++) {
+        int cols[3] = {m->pre[a], a < (size_t)m->G * (m->D - 1) ? m->lin[a] : 0,
+                       a < (size_t)m->G * (m->D - 1) ? m->lat[a] : 0};
+        for (int q = 0; q < 3; q++)
+            if (cols[q])
+                placement[np++] = cols[q];
+    }
+    cb.lp = m->lp;
+    cb.placement = placement;
+    cb.n_placement = np;
     io.msg_lev = glpk_log ? GLP_MSG_ALL : GLP_MSG_OFF;
     io.presolve = GLP_OFF; /* the relaxation's basis is used; see solve_relaxation */
     io.mip_gap = 0.0;
-    /* hybrid pseudo-cost branching closed more real tables' gaps than
-     * Driebeck-Tomlin, most-fractional or MIR/cover/clique cuts */
-    io.br_tech = GLP_BR_PCH;
+    /* stage boundaries first (on_tree), then Driebeck-Tomlin: on the
+     * benchmark tables this closed the gaps fastest (hybrid pseudo-cost
+     * took 1.5-5x longer, most-fractional often hit the time limit) */
+    io.br_tech = GLP_BR_DTH;
     io.bt_tech = GLP_BT_BLB;
     /* no cut generators: GLPK's Gomory and MIR generators stall for
      * minutes on these models without checking the time limit, and the
@@ -132,6 +195,7 @@ static int branch_and_cut(solver_milp *m, const uniap_solve_options *o, const do
     if (o->time_limit > 0)
         io.tm_lim = (int)fmax(1, o->time_limit * 1000);
     int rc = glp_intopt(m->lp, &io);
+    free(placement);
     if (rc != 0 && rc != GLP_ETMLIM && rc != GLP_ENOPFS && rc != GLP_ENODFS &&
         !(rc == GLP_ESTOP && cb.cut_off))
         return uniap_err(UNIAP_ELIB, "GLPK glp_intopt failed with code %d (deg %d, c %d)", rc,
@@ -160,6 +224,92 @@ static int branch_and_cut(solver_milp *m, const uniap_solve_options *o, const do
     return solver_milp_extract(m, out->stage_of, out->strategy_of);
 }
 
+/* The layout-free relaxation (SOLVER_BOUND_ONLY) of the candidate, solved
+ * as an LP and then as a MILP: *lb becomes a lower bound of the
+ * candidate's optimum, and the relaxation's plan, evaluated exactly,
+ * replaces the incumbent plan (stage_of, strategy_of, *tpi; *have set)
+ * when it is better. *verdict: 0 (the full MILP is needed),
+ * UNIAP_SOLVE_PRUNED (*lb above o->incumbent_tpi) or
+ * UNIAP_SOLVE_INFEASIBLE (nothing fits). */
+static int relaxed_solve(const uniap_cost_table *t, const solver_shape *s,
+                         const uniap_solve_options *o, int *stage_of, int *strategy_of, int *have,
+                         double *tpi, double *lb, int *verdict, unsigned char *allow)
+{
+    solver_milp b;
+    uniap_pair_result r = {0};
+    double *inc = NULL, *dj = NULL, obj = 0;
+    int rc, L = t->n_layers;
+    size_t nseg = (size_t)s->G * s->D * s->K;
+
+    *verdict = 0;
+    memset(allow, 1, nseg);
+    if ((rc = solver_milp_build(t, s, o->schedule, SOLVER_BOUND_ONLY, NULL, &b)) < 0)
+        return rc;
+    if (o->lp_dir && (rc = write_lp(&b, o, "_bound")) < 0)
+        goto free_milp;
+    int st = solve_relaxation(b.lp, o->time_limit);
+    if (st == GLP_NOFEAS)
+        *verdict = UNIAP_SOLVE_INFEASIBLE;
+    if (st != GLP_OPT)
+        goto free_milp; /* out of time: the full MILP decides */
+    double z = *lb = glp_get_obj_val(b.lp);
+    /* reduced costs of the counts at the relaxation's LP optimum: any plan
+     * using strategy k on segment (g, i) costs at least z + dj */
+    if (!(dj = malloc(sizeof(double) * nseg))) {
+        rc = uniap_err(UNIAP_ENOMEM, "solver: out of memory for reduced costs");
+        goto free_milp;
+    }
+    for (size_t a = 0; a < nseg; a++)
+        dj[a] = b.n[a] ? glp_get_col_dual(b.lp, b.n[a]) : 0;
+    if (o->incumbent_tpi > 0 && *lb > o->incumbent_tpi * (1 + 1e-9)) {
+        *verdict = UNIAP_SOLVE_PRUNED;
+        goto free_milp;
+    }
+    r.stage_of = malloc(sizeof(int) * L);
+    r.strategy_of = malloc(sizeof(int) * L);
+    inc = malloc(sizeof(double) * (glp_get_num_cols(b.lp) + 1));
+    if (!r.stage_of || !r.strategy_of || !inc) {
+        rc = uniap_err(UNIAP_ENOMEM, "solver: out of memory for the relaxation's plan");
+        goto free_plan;
+    }
+    if (*have && (rc = solver_milp_encode(&b, stage_of, strategy_of, inc)) < 0)
+        goto free_plan;
+    if ((rc = branch_and_cut(&b, o, *have ? inc : NULL, *lb, o->incumbent_tpi, &r, &obj)) < 0)
+        goto free_plan;
+    if (r.status == UNIAP_SOLVE_FEASIBLE || r.status == UNIAP_SOLVE_NO_SOLUTION)
+        *verdict = UNIAP_SOLVE_FEASIBLE; /* out of time: the full MILP would be too */
+    if (r.status == UNIAP_SOLVE_PRUNED || r.status == UNIAP_SOLVE_INFEASIBLE)
+        *verdict = r.status;
+    *lb = fmax(*lb, r.status == UNIAP_SOLVE_OPTIMAL ? obj : r.bound);
+    if (o->incumbent_tpi > 0 && *lb > o->incumbent_tpi * (1 + 1e-9))
+        *verdict = UNIAP_SOLVE_PRUNED;
+    if (r.status == UNIAP_SOLVE_OPTIMAL || r.status == UNIAP_SOLVE_FEASIBLE) {
+        uniap_plan_eval e;
+        if ((rc = uniap_plan_evaluate(t, o->schedule, r.stage_of, r.strategy_of, &e)) < 0)
+            goto free_plan;
+        if (e.feasible && (!*have || e.tpi < *tpi)) {
+            memcpy(stage_of, r.stage_of, sizeof(int) * L);
+            memcpy(strategy_of, r.strategy_of, sizeof(int) * L);
+            *tpi = e.tpi;
+            *have = 1;
+        }
+        uniap_plan_eval_free(&e);
+    }
+    /* reduced-cost fixing against the incumbent: a strategy whose every
+     * use costs more than the incumbent's TPI cannot be in a better (or
+     * an equal) plan; the full MILP is built without it */
+    if (*have)
+        for (size_t a = 0; a < nseg; a++)
+            allow[a] = !(dj[a] > 0 && z + dj[a] > *tpi * (1 + 1e-6));
+free_plan:
+    free(inc);
+    uniap_pair_result_free(&r);
+free_milp:
+    free(dj);
+    solver_milp_free(&b);
+    return rc;
+}
+
 /* The smallest largest memory excess over every plan of the candidate. */
 static int min_shortfall(const uniap_cost_table *t, const solver_shape *s,
                          const uniap_solve_options *o, double shortfall_cutoff,
@@ -172,7 +322,16 @@ static int min_shortfall(const uniap_cost_table *t, const solver_shape *s,
 
     out->shortfall = HUGE_VAL;
     out->shortfall_stage = -1;
-    if ((rc = solver_milp_build(t, s, o->schedule, 1, &m)) < 0)
+    if (shortfall_cutoff > 0) {
+        /* in units of the budget, with the margin, as the excess column */
+        double lb, cut = shortfall_cutoff / (t->mem_budget > 0 ? t->mem_budget : 1.0);
+        int st = quick_bound(t, s, o->schedule, SOLVER_MIN_EXCESS, o->time_limit, &lb);
+        if (st < 0)
+            return st;
+        if (st == GLP_NOFEAS || (st == GLP_OPT && lb > (cut + SOLVER_MEM_MARGIN) * (1 + 1e-9)))
+            return UNIAP_OK; /* cannot be the closest candidate */
+    }
+    if ((rc = solver_milp_build(t, s, o->schedule, SOLVER_MIN_EXCESS, NULL, &m)) < 0)
         return rc;
     if (o->lp_dir && (rc = write_lp(&m, o, "_shortfall")) < 0)
         goto free_milp;
@@ -209,8 +368,9 @@ int solver_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
     int L = t->n_layers, rc;
     double t0 = now(), heur_tpi = 0, obj = 0;
     solver_shape s;
-    solver_milp m;
+    solver_milp m = {0};
     double *inc = NULL;
+    unsigned char *allow = NULL;
     int have_heur;
 
     memset(out, 0, sizeof(*out));
@@ -229,6 +389,19 @@ int solver_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
         uniap_pair_result_free(out);
         return UNIAP_OK;
     }
+    double work, slowest, tail;
+    if ((rc = solver_simple_bounds(t, o->schedule, &work, &slowest, &tail)) < 0) {
+        uniap_pair_result_free(out);
+        return rc;
+    }
+    double simple = work + (t->micro_batches - 1) * slowest + tail;
+    if (o->incumbent_tpi > 0 && simple > o->incumbent_tpi * (1 + 1e-9) && !o->lp_dir) {
+        out->status = UNIAP_SOLVE_PRUNED;
+        out->bound = simple;
+        uniap_pair_result_free(out);
+        out->seconds = now() - t0;
+        return UNIAP_OK;
+    }
     glpk_log = NULL;
     if (o->log_path && !(glpk_log = fopen(o->log_path, "a"))) {
         uniap_pair_result_free(out);
@@ -240,10 +413,45 @@ int solver_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
     if ((rc = have_heur =
              solver_heuristic(t, &s, o->schedule, out->stage_of, out->strategy_of, &heur_tpi)) < 0)
         goto free_shape;
-    if ((rc = solver_milp_build(t, &s, o->schedule, 0, &m)) < 0)
+    /* the layout-free relaxation first: most candidates end there */
+    double lb = 0;
+    int verdict = 0;
+    if (!(allow = malloc((size_t)s.G * s.D * s.K))) {
+        rc = uniap_err(UNIAP_ENOMEM, "solver: out of memory for the strategy mask");
         goto free_shape;
-    if (o->lp_dir && (rc = write_lp(&m, o, "")) < 0)
-        goto free_milp;
+    }
+    if ((rc = relaxed_solve(t, &s, o, out->stage_of, out->strategy_of, &have_heur, &heur_tpi, &lb,
+                            &verdict, allow)) < 0)
+        goto free_shape;
+    if (o->lp_dir) {
+        if ((rc = solver_milp_build(t, &s, o->schedule, 0, NULL, &m)) < 0)
+            goto free_shape;
+        if ((rc = write_lp(&m, o, "")) < 0)
+            goto free_milp;
+    }
+    if (verdict == UNIAP_SOLVE_PRUNED || verdict == UNIAP_SOLVE_INFEASIBLE) {
+        out->status = verdict;
+        out->bound = lb;
+        goto classify;
+    }
+    if (verdict == UNIAP_SOLVE_FEASIBLE) {
+        /* the relaxation's MILP ran out of time: the best plan so far,
+         * proven within lb */
+        out->status = have_heur ? UNIAP_SOLVE_FEASIBLE : UNIAP_SOLVE_NO_SOLUTION;
+        out->bound = lb;
+        obj = heur_tpi;
+        goto classify;
+    }
+    if (have_heur && heur_tpi <= lb * (1 + 1e-9)) {
+        /* the relaxation's plan costs no more than the relaxation's
+         * optimum: it is optimal, with no need of the full MILP */
+        out->status = UNIAP_SOLVE_OPTIMAL;
+        out->bound = lb;
+        obj = heur_tpi;
+        goto classify;
+    }
+    if (!m.lp && (rc = solver_milp_build(t, &s, o->schedule, 0, allow, &m)) < 0)
+        goto free_shape;
     if (have_heur) {
         inc = malloc(sizeof(double) * (glp_get_num_cols(m.lp) + 1));
         if (!inc) {
@@ -264,7 +472,7 @@ int solver_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
         out->bound = 0;
         obj = heur_tpi;
     } else {
-        out->bound = glp_get_obj_val(m.lp);
+        out->bound = fmax(glp_get_obj_val(m.lp), lb);
         /* strictly greater: a candidate that could tie the best is solved,
          * so ties are broken by candidate order, not by timing */
         if (o->incumbent_tpi > 0 && out->bound > o->incumbent_tpi * (1 + 1e-9)) {
@@ -278,8 +486,11 @@ int solver_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
             obj = heur_tpi;
         }
     }
+classify:
     if (out->status == UNIAP_SOLVE_INFEASIBLE) {
-        if ((rc = min_shortfall(t, &s, o, shortfall_cutoff, out)) < 0)
+        /* a shortfall matters only when no candidate has a plan */
+        out->shortfall = HUGE_VAL;
+        if (o->incumbent_tpi <= 0 && (rc = min_shortfall(t, &s, o, shortfall_cutoff, out)) < 0)
             goto free_milp;
     } else if (out->status == UNIAP_SOLVE_OPTIMAL || out->status == UNIAP_SOLVE_FEASIBLE) {
         uniap_plan_eval e;
@@ -313,6 +524,7 @@ free_milp:
     free(inc);
     solver_milp_free(&m);
 free_shape:
+    free(allow);
     solver_shape_free(&s);
 close_log:
     glp_term_hook(NULL, NULL);

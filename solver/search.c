@@ -172,6 +172,13 @@ int uniap_search(MPI_Comm comm, int n_cand, const int *deg, const int *c,
         rc = heuristic_tpi(table, ctx, o, deg[mine[a]], c[mine[a]], sched[mine[a]], &heur[mine[a]]);
     if ((rc = agree_status(comm, rc)) < 0)
         goto free_all;
+    /* every heuristic plan is a plan: the least of them is an incumbent
+     * for all ranks from the first round on */
+    double heur_best = DBL_MAX;
+    for (int a = 0; a < n_mine; a++)
+        heur_best = fmin(heur_best, heur[mine[a]]);
+    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &heur_best, 1, MPI_DOUBLE, MPI_MIN, comm));
+    incumbent = fmin(incumbent, heur_best);
     for (int a = 1; a < n_mine; a++)
         for (int b = a; b > 0 && solve_before(heur, deg, mine[b], mine[b - 1]); b--) {
             int tmp = mine[b];

@@ -39,17 +39,24 @@ static int pairs_equal(const uniap_cost_table *t, int u, int v)
 }
 
 /* Strategies k and l reshard identically: equal rows and columns of every
- * pair matrix. */
-static int same_layout(const uniap_cost_table *t, int k, int l)
+ * pair matrix. Only the distinct matrices are compared: inside a group all
+ * but the last layer's are equal (see the grouping), so a group has at
+ * most two, the first layer's and the last layer's. */
+static int same_layout(const uniap_cost_table *t, const solver_shape *s, int k, int l)
 {
     int K = t->n_strategies;
     const double *mats[3] = {t->reshard, t->xstage[0], t->xstage[1]};
-    for (int u = 0; u + 1 < t->n_layers; u++)
-        for (int m = 0; m < 3; m++) {
-            const double *a = mats[m] + (size_t)u * K * K;
-            for (int j = 0; j < K; j++)
-                if (a[k * K + j] != a[l * K + j] || a[j * K + k] != a[j * K + l])
-                    return 0;
+    for (int g = 0; g < s->G; g++)
+        for (int e = 0; e < 2; e++) {
+            int u = e ? s->start[g] + s->len[g] - 1 : s->start[g];
+            if ((e == 0 && s->len[g] < 2) || u + 1 >= t->n_layers)
+                continue;
+            for (int m = 0; m < 3; m++) {
+                const double *a = mats[m] + (size_t)u * K * K;
+                for (int j = 0; j < K; j++)
+                    if (a[k * K + j] != a[l * K + j] || a[j * K + k] != a[j * K + l])
+                        return 0;
+            }
         }
     return 1;
 }
@@ -103,7 +110,7 @@ int solver_shape_build(const uniap_cost_table *t, int per_layer, solver_shape *s
     for (int k = 0; k < K; k++) {
         int c;
         for (c = 0; c < s->C; c++)
-            if (same_layout(t, s->class_rep[c], k))
+            if (same_layout(t, s, s->class_rep[c], k))
                 break;
         if (c == s->C)
             s->class_rep[s->C++] = k;

@@ -4,6 +4,9 @@
  * candidate of least (TPI, index) found by solving every candidate alone
  * (checked on rank 0), and writes the chosen plan canonically to
  * argv[1]; ctest runs it with 1, 2 and 4 ranks and compares the files.
+ * With a budget nothing fits, the search reports the smallest shortfall
+ * of every candidate solved alone (its cut-off drops only candidates that
+ * cannot be the closest), and the candidate that has it.
  */
 #include <assert.h>
 #include <float.h>
@@ -14,19 +17,20 @@
 #include "synth_table.h"
 #include "uniap_solver.h"
 
-static const int runs[3] = {1, 14, 1};
+static const int runs[3] = {1, 14, 1}, short_runs[3] = {1, 6, 1};
 
+/* ctx NULL: 16 layers where plans fit; else 8 layers and a budget of half
+ * the lightest plan's memory, where nothing fits */
 static int make_table(void *ctx, int deg, int c, uniap_cost_table *out)
 {
-    (void)ctx;
     synth_spec sp = {.deg = deg,
                      .c = c,
                      .stage_devices = 8 / deg,
                      .micro_batch = 16 / c,
                      .n_runs = 3,
-                     .run_len = runs,
-                     .max_strategies = 12,
-                     .budget_factor = 0.15,
+                     .run_len = ctx ? short_runs : runs,
+                     .max_strategies = ctx ? 8 : 12,
+                     .budget_factor = ctx ? -1 : 0.15,
                      .seed = (uint64_t)(deg * 100 + c)};
     return synth_table(&sp, out);
 }
@@ -95,6 +99,39 @@ int main(int argc, char **argv)
         }
         fprintf(stderr, "%d ranks: winner %d (deg %d, c %d), %d solved, %d pruned\n", size,
                 r.winner, r.best.deg, r.best.micro_batches, r.pairs_solved, r.pairs_pruned);
+    }
+    uniap_search_result_free(&r);
+
+    /* nothing fits: the smallest shortfall of all candidates */
+    int tight = 1;
+    CHECK_EQ(uniap_search(MPI_COMM_WORLD, n, deg, c, sched, make_table, &tight, &o, 0, &r), 0);
+    CHECK(!r.found);
+    if (rank == 0 && !r.found) {
+        double closest = DBL_MAX;
+        int at = -1, infeasible = 0;
+        for (int i = 0; i < n; i++) {
+            uniap_cost_table t;
+            uniap_pair_result p;
+            uniap_solve_options oi = o;
+            oi.schedule = sched[i];
+            CHECK_EQ(make_table(&tight, deg[i], c[i], &t), 0);
+            CHECK_EQ(uniap_solve_pair(&t, &oi, &p), 0);
+            CHECK(p.status == UNIAP_SOLVE_INFEASIBLE);
+            infeasible += p.status == UNIAP_SOLVE_INFEASIBLE;
+            if (p.shortfall < closest) {
+                closest = p.shortfall;
+                at = i;
+            }
+            uniap_pair_result_free(&p);
+            uniap_cost_table_free(&t);
+        }
+        CHECK_EQ(infeasible, n);
+        CHECK(closest > 0 && closest < DBL_MAX);
+        CHECK_NEAR(r.shortfall, closest, 1e-9, 1.0);
+        CHECK_EQ(r.shortfall_cand, at);
+        CHECK(r.shortfall_stage >= 0 && r.shortfall_stage < deg[at]);
+        fprintf(stderr, "%d ranks: nothing fits, smallest shortfall %.6g bytes at candidate %d\n",
+                size, r.shortfall, r.shortfall_cand);
     }
     uniap_search_result_free(&r);
     int rc = check_report();
