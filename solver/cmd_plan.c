@@ -34,7 +34,10 @@ static void usage(FILE *f)
             "Searches pipeline degree x micro-batches (x schedule), one MILP per pair solved\n"
             "exactly with GLPK, the pairs split over the MPI ranks. Without --profile the\n"
             "analytic device model of the cluster spec is used; without --cluster the\n"
-            "machine the profile measured (its stored cluster_spec). Exit 3: nothing fits.\n");
+            "machine the profile measured (its stored cluster_spec). Exit 3: nothing fits.\n"
+            "--log-dir: GLPK's log and one summary line per pair (status, TPI, bound,\n"
+            "seconds) in DIR/glpk-rankN.log; --write-lp: each pair's MILP and its\n"
+            "layout-free relaxation (*_bound.lp) in CPLEX LP format.\n");
 }
 
 static int parse_args(int argc, char **argv, plan_args *a)

@@ -1,10 +1,12 @@
 /*
  * test_aggregate.c - the aggregated formulation (integer counts per run,
  * stage and strategy, class changes inside a run as an Euler path) reaches
- * the same optimum as the per-layer formulation on medium chains (12 to 14
- * layers in 2 to 4 runs, with single distinct layers at the ends; larger
- * chains leave the per-layer MILP unproven for minutes), for
- * GPipe and 1F1B, with budgets that force mixed strategies inside runs.
+ * the same optimum as the per-layer formulation on medium chains (12 to 34
+ * layers in 2 to 4 runs, with single distinct layers at the ends; the
+ * 34-layer chain is method.md's example of symmetry stalling a per-layer
+ * MILP), for GPipe and 1F1B, with budgets that force mixed strategies
+ * inside runs. Where the per-layer MILP hits its time limit, its plan is
+ * never better than the aggregated optimum.
  * Also checks that the aggregated MILP is smaller.
  */
 #include <math.h>
@@ -18,7 +20,7 @@
 int main(void)
 {
     static const int shapes[][5] = {
-        {3, 1, 10, 1}, {4, 1, 6, 6, 1}, {3, 2, 8, 2}, {2, 5, 7}, {3, 1, 12, 1},
+        {3, 1, 32, 1}, {4, 1, 12, 12, 1}, {3, 1, 10, 1}, {3, 2, 8, 2}, {2, 5, 7},
     };
     int compared = 0, mixed = 0;
     for (int sh = 0; sh < 5; sh++)
@@ -48,8 +50,11 @@ int main(void)
                 CHECK_EQ(uniap_solve_pair(&t, &o, &ag), 0);
                 /* the aggregated optimum is never worse than a per-layer
                  * incumbent cut short by the time limit */
-                CHECK_EQ(ag.status, UNIAP_SOLVE_OPTIMAL);
-                if (pl.status == UNIAP_SOLVE_FEASIBLE)
+                CHECK(ag.status == UNIAP_SOLVE_OPTIMAL || ag.status == UNIAP_SOLVE_INFEASIBLE);
+                if (ag.status == UNIAP_SOLVE_INFEASIBLE) /* both, and equally short */
+                    CHECK(pl.status == ag.status &&
+                          fabs(pl.shortfall - ag.shortfall) <= 1e-6 * ag.shortfall + 1.0);
+                else if (pl.status == UNIAP_SOLVE_FEASIBLE)
                     CHECK(ag.tpi <= pl.tpi * (1 + 1e-9));
                 else
                     CHECK_EQ(pl.status, ag.status);
