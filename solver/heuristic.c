@@ -1,8 +1,10 @@
 /*
- * heuristic.c - plans without the MILP: the fast heuristic whose plan is
- * GLPK's first incumbent (uniform strategy per layer where allowed, stages
- * balanced by time or by memory), and the exhaustive reference that
- * enumerates every placement and strategy assignment (tests only).
+ * heuristic.c - plans and bounds without the MILP: the simple lower bounds
+ * from the table that prune a candidate first (and start the MILP's T and
+ * tau), the fast heuristic whose plan is GLPK's first incumbent (uniform
+ * strategy per layer where allowed, stages balanced by time or by memory),
+ * and the exhaustive reference that enumerates every placement and
+ * strategy assignment (tests only).
  */
 #include <math.h>
 #include <stdlib.h>
