@@ -12,17 +12,20 @@
 
 #include "solver_internal.h"
 
-/* Splits weights w[0..L) into exactly D contiguous non-empty stages with
- * the smallest largest stage sum (bisection on the bound, greedy check,
- * then stages split further until there are D). */
-static void balance(const double *w, int L, int D, int *stage_of)
+/* The smallest largest stage sum of a split of weights w[0..L) into D
+ * contiguous stages, bracketed by bisection with a greedy check from
+ * [max(w, start), sum of w] until the ends are within a relative tol (at
+ * most 60 halvings): *below <= it <= *above (every split exceeds *below
+ * unless it is the start; a greedy split within *above exists). */
+static void minmax_bracket(const double *w, int L, int D, double start, double tol, double *below,
+                           double *above)
 {
-    double lo = 0, hi = 0;
+    double lo = start, hi = 0;
     for (int u = 0; u < L; u++) {
         lo = fmax(lo, w[u]);
         hi += w[u];
     }
-    for (int it = 0; it < 60; it++) {
+    for (int it = 0; it < 60 && hi > lo * (1 + tol); it++) {
         double mid = 0.5 * (lo + hi), acc = 0;
         int parts = 1;
         for (int u = 0; u < L; u++) {
@@ -37,6 +40,17 @@ static void balance(const double *w, int L, int D, int *stage_of)
         else
             lo = mid;
     }
+    *below = lo;
+    *above = hi;
+}
+
+/* Splits weights w[0..L) into exactly D contiguous non-empty stages with
+ * the smallest largest stage sum (the bracket's upper end, then stages
+ * split further until there are D). */
+static void balance(const double *w, int L, int D, int *stage_of)
+{
+    double lo, hi;
+    minmax_bracket(w, L, D, 0, 0, &lo, &hi);
     double acc = 0;
     int st = 0;
     for (int u = 0; u < L; u++) {
@@ -52,35 +66,6 @@ static void balance(const double *w, int L, int D, int *stage_of)
     }
 }
 
-/* A lower bound of the smallest largest stage sum when w[0..L) is split
- * into D contiguous stages (the bisection's lower end, which every split
- * exceeds). */
-static double minmax_below(const double *w, int L, int D)
-{
-    double lo = 0, hi = 0;
-    for (int u = 0; u < L; u++) {
-        lo = fmax(lo, w[u]);
-        hi += w[u];
-    }
-    lo = fmax(lo, hi / D);
-    for (int it = 0; it < 60 && hi > lo * (1 + 1e-12); it++) {
-        double mid = 0.5 * (lo + hi), acc = 0;
-        int parts = 1;
-        for (int u = 0; u < L; u++) {
-            if (acc + w[u] > mid && acc > 0) {
-                parts++;
-                acc = 0;
-            }
-            acc += w[u];
-        }
-        if (parts <= D)
-            hi = mid;
-        else
-            lo = mid;
-    }
-    return lo;
-}
-
 int solver_simple_bounds(const uniap_cost_table *t, uniap_schedule sched, double *work,
                          double *slowest, double *tail)
 {
@@ -88,7 +73,7 @@ int solver_simple_bounds(const uniap_cost_table *t, uniap_schedule sched, double
     double *w = malloc(sizeof(double) * 2 * L), infl = HUGE_VAL;
     if (!w)
         return uniap_err(UNIAP_ENOMEM, "solver: out of memory for a bound of %d layers", L);
-    double *tl = w + L;
+    double *tl = w + L, tail_sum = 0, hi;
     *work = 0;
     for (int i = 0; i < D; i++)
         infl = fmin(infl, uniap_inflight(sched, t->micro_batches, D, i));
@@ -110,9 +95,11 @@ int solver_simple_bounds(const uniap_cost_table *t, uniap_schedule sched, double
             return UNIAP_OK;
         }
         *work += w[u];
+        tail_sum += tl[u];
     }
-    *slowest = minmax_below(w, L, D);
-    *tail = minmax_below(tl, L, D);
+    /* the brackets' lower ends, started at the mean (no split is below) */
+    minmax_bracket(w, L, D, *work / D, 1e-12, slowest, &hi);
+    minmax_bracket(tl, L, D, tail_sum / D, 1e-12, tail, &hi);
     free(w);
     return UNIAP_OK;
 }

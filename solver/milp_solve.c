@@ -165,11 +165,15 @@ static int branch_and_cut(solver_milp *m, const uniap_solve_options *o, const do
     glp_iocp io;
     cb_info cb = {.incumbent = incumbent, .bound = root_bound, .cutoff = cutoff};
     glp_init_iocp(&io);
+    /* stage boundaries first in the full MILP, where they closed Swin-Huge's
+     * gaps 6x faster; not in the layout-free relaxation, where GLPK's own
+     * choice finds far better plans of deep pipelines (Llama-70B on 64
+     * GPUs: 62.26 s against 64.64 s in 5 s) */
     size_t nb = (size_t)m->G * m->D;
     int *placement = malloc(sizeof(int) * 3 * nb), np = 0;
     if (!placement)
         return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the branching order");
-    for (size_t a = 0; a < nb; a++) {
+    for (size_t a = 0; a < nb && !m->bound_only; a++) {
         int cols[3] = {m->pre[a], a < (size_t)m->G * (m->D - 1) ? m->lin[a] : 0,
                        a < (size_t)m->G * (m->D - 1) ? m->lat[a] : 0};
         for (int q = 0; q < 3; q++)
@@ -178,11 +182,7 @@ static int branch_and_cut(solver_milp *m, const uniap_solve_options *o, const do
     }
     cb.lp = m->lp;
     cb.placement = placement;
-    /* stage boundaries first in the full MILP, where they closed Swin-Huge's
-     * gaps 6x faster; not in the layout-free relaxation, where GLPK's own
-     * choice finds far better plans of deep pipelines (Llama-70B on 64
-     * GPUs: 62.26 s against 64.64 s in 5 s) */
-    cb.n_placement = m->bound_only ? 0 : np;
+    cb.n_placement = np;
     io.msg_lev = glpk_log ? GLP_MSG_ALL : GLP_MSG_OFF;
     io.presolve = GLP_OFF; /* the relaxation's basis is used; see solve_relaxation */
     io.mip_gap = 0.0;
@@ -258,18 +258,19 @@ static int relaxed_solve(const uniap_cost_table *t, const solver_shape *s,
     if (st != GLP_OPT)
         goto free_milp; /* out of time: the full MILP decides */
     double z = *lb = glp_get_obj_val(b.lp);
-    /* reduced costs of the counts at the relaxation's LP optimum: any plan
-     * using strategy k on segment (g, i) costs at least z + dj */
+    if (o->incumbent_tpi > 0 && *lb > o->incumbent_tpi * (1 + 1e-9)) {
+        *verdict = UNIAP_SOLVE_PRUNED;
+        goto free_milp;
+    }
+    /* reduced costs of the counts at the relaxation's LP optimum (read
+     * before its MILP changes the problem's solution): any plan using
+     * strategy k on segment (g, i) costs at least z + dj */
     if (!(dj = malloc(sizeof(double) * nseg))) {
         rc = uniap_err(UNIAP_ENOMEM, "solver: out of memory for reduced costs");
         goto free_milp;
     }
     for (size_t a = 0; a < nseg; a++)
         dj[a] = b.n[a] ? glp_get_col_dual(b.lp, b.n[a]) : 0;
-    if (o->incumbent_tpi > 0 && *lb > o->incumbent_tpi * (1 + 1e-9)) {
-        *verdict = UNIAP_SOLVE_PRUNED;
-        goto free_milp;
-    }
     r.stage_of = malloc(sizeof(int) * L);
     r.strategy_of = malloc(sizeof(int) * L);
     inc = malloc(sizeof(double) * (glp_get_num_cols(b.lp) + 1));
