@@ -128,6 +128,26 @@ static void check_llama65b(void)
     uniap_model_free(&m);
 }
 
+/* Loads good/<file> of the specs folder, a model of 4 runs, and checks
+ * each run's parameter count and the total against the hand counts.
+ * Returns 1 with *m loaded (the caller frees it), 0 when it did not load. */
+static int load_counted(const char *dir, const char *file, const int64_t per_layer[4],
+                        int64_t total, uniap_model *m)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/good/%s", dir, file);
+    CHECK_EQ(uniap_model_load(path, m), 0);
+    if (m->n_runs != 4) {
+        CHECK_EQ(m->n_runs, 4);
+        fprintf(stderr, "%s\n", uniap_errmsg());
+        return 0;
+    }
+    for (int r = 0; r < 4; r++)
+        CHECK_EQ(uniap_layer_params(&m->runs[r]), per_layer[r]);
+    CHECK_EQ(uniap_model_params(m), total);
+    return 1;
+}
+
 /* tiny.json, counted by hand (h 4, seq_len 6):
  *   embedding  vocab 10, learned positions (max_positions = seq 6):
  *              10*4 + 6*4                                   =  64
@@ -142,20 +162,11 @@ static void check_llama65b(void)
  *   total                                                   = 553 */
 static void check_tiny(const char *dir)
 {
-    char path[1024];
     uniap_model m;
     static const int64_t per_layer[] = {64, 152, 127, 58};
 
-    snprintf(path, sizeof(path), "%s/good/tiny.json", dir);
-    CHECK_EQ(uniap_model_load(path, &m), 0);
-    if (m.n_runs != 4) {
-        CHECK_EQ(m.n_runs, 4);
-        fprintf(stderr, "%s\n", uniap_errmsg());
+    if (!load_counted(dir, "tiny.json", per_layer, 553, &m))
         return;
-    }
-    for (int r = 0; r < 4; r++)
-        CHECK_EQ(uniap_layer_params(&m.runs[r]), per_layer[r]);
-    CHECK_EQ(uniap_model_params(&m), 553);
     /* defaults */
     CHECK_EQ(m.n_layers, 5);
     CHECK_EQ(m.runs[0].max_positions, 6);
@@ -191,20 +202,11 @@ static void check_tiny(const char *dir)
  *   total                                                   = 2274 */
 static void check_tiny_vision(const char *dir)
 {
-    char path[1024];
     uniap_model m;
     static const int64_t per_layer[] = {330, 372, 336, 1236};
 
-    snprintf(path, sizeof(path), "%s/good/tiny_vision.json", dir);
-    CHECK_EQ(uniap_model_load(path, &m), 0);
-    if (m.n_runs != 4) {
-        CHECK_EQ(m.n_runs, 4);
-        fprintf(stderr, "%s\n", uniap_errmsg());
+    if (!load_counted(dir, "tiny_vision.json", per_layer, 2274, &m))
         return;
-    }
-    for (int r = 0; r < 4; r++)
-        CHECK_EQ(uniap_layer_params(&m.runs[r]), per_layer[r]);
-    CHECK_EQ(uniap_model_params(&m), 2274);
     CHECK_EQ(m.runs[0].seq, 5);
     CHECK_EQ(m.runs[1].position, UNIAP_POS_RELATIVE);
     CHECK_EQ(m.runs[2].out_hidden, 12);
