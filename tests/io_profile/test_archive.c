@@ -17,6 +17,7 @@
 #include "check.h"
 #include "profile_h5.h"
 #include "profile_ref.h"
+#include "test_modes.h"
 
 static const char *dir_;
 static char out_[1 << 20];
@@ -305,26 +306,10 @@ static void test_export(void)
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        void (*run)(void);
-    } modes[] = {{"list", test_list},
-                 {"show", test_show},
-                 {"verify", test_verify},
-                 {"merge", test_merge},
-                 {"export", test_export}};
-    char cmd[4200];
-    if (argc != 3)
-        return 2;
-    dir_ = argv[2];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", dir_, dir_);
-    if (system(cmd) != 0)
-        return 2;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-        if (strcmp(argv[1], modes[i].name) == 0) {
-            modes[i].run();
-            return check_report();
-        }
-    return 2;
+    static const test_mode modes[] = {{"list", test_list},
+                                      {"show", test_show},
+                                      {"verify", test_verify},
+                                      {"merge", test_merge},
+                                      {"export", test_export}};
+    return test_modes_main(argc, argv, modes, sizeof(modes) / sizeof(modes[0]), &dir_);
 }

@@ -17,6 +17,7 @@
 
 #include "check.h"
 #include "profile_ref.h"
+#include "test_modes.h"
 #include "uniap_io.h"
 
 static const char *dir_;
@@ -422,36 +423,16 @@ static void test_bad_rows(void)
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        void (*run)(void);
-    } modes[] = {{"checksum", test_checksum},
-                 {"newer_major", test_newer_major},
-                 {"newer_minor", test_newer_minor},
-                 {"missing", test_missing},
-                 {"wrong_type", test_wrong_type},
-                 {"foreign", test_foreign},
-                 {"not_hdf5", test_not_hdf5},
-                 {"truncated", test_truncated},
-                 {"sweep", test_sweep},
-                 {"tmp_cleanup", test_tmp_cleanup},
-                 {"bad_rows", test_bad_rows}};
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s MODE DIR\n", argv[0]);
-        return 2;
-    }
-    dir_ = argv[2];
-    /* A fresh, empty folder per run. */
-    char cmd[4200];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", dir_, dir_);
-    if (system(cmd) != 0)
-        return 2;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* the test's own raw edits */
-    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-        if (strcmp(argv[1], modes[i].name) == 0) {
-            modes[i].run();
-            return check_report();
-        }
-    fprintf(stderr, "unknown mode %s\n", argv[1]);
-    return 2;
+    static const test_mode modes[] = {{"checksum", test_checksum},
+                                      {"newer_major", test_newer_major},
+                                      {"newer_minor", test_newer_minor},
+                                      {"missing", test_missing},
+                                      {"wrong_type", test_wrong_type},
+                                      {"foreign", test_foreign},
+                                      {"not_hdf5", test_not_hdf5},
+                                      {"truncated", test_truncated},
+                                      {"sweep", test_sweep},
+                                      {"tmp_cleanup", test_tmp_cleanup},
+                                      {"bad_rows", test_bad_rows}};
+    return test_modes_main(argc, argv, modes, sizeof(modes) / sizeof(modes[0]), &dir_);
 }
