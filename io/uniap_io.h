@@ -28,40 +28,125 @@ extern "C" {
 /* Errors                                                              */
 /* ------------------------------------------------------------------ */
 
+/* The status codes, one line each: X(NAME, value, short name, exit code).
+ * Exit codes: 0 success, 2 bad input/format/missing measurement, 3 no plan
+ * fits in memory, 4 interrupted, 1 anything else. A new code is one line. */
+#define UNIAP_STATUS_MAP(X)                                                                        \
+    X(OK, 0, "ok", 0)                                                                              \
+    X(EINVAL, -1, "invalid input", 2)     /* malformed spec, option, value */                      \
+    X(EIO, -2, "i/o error", 1)            /* a file could not be opened, read or written */        \
+    X(EFORMAT, -3, "bad dataset", 2)      /* foreign, corrupt or incompatible dataset */           \
+    X(ENOMEM, -4, "out of memory", 1)     /* allocation failed */                                  \
+    X(EINFEASIBLE, -5, "infeasible", 3)   /* no plan fits in memory */                             \
+    X(EMISSING, -6, "missing measurement", 2) /* a profile lacks a needed measurement */           \
+    X(ELIB, -7, "library error", 1)       /* MPI, HDF5, GLPK, BLAS or CUDA call failed */          \
+    X(EINTR, -8, "interrupted", 4)        /* interrupted by SIGINT/SIGTERM */                      \
+    X(EINTERNAL, -9, "internal error", 1) /* an invariant failed: a bug in uniap */                \
+    X(ENOPLAN, -10, "no plan", 1)         /* the search ended without any plan (not memory) */
+
 enum uniap_status {
-    UNIAP_OK = 0,
-    UNIAP_EINVAL = -1,      /* bad input: malformed spec, option, value (exit 2) */
-    UNIAP_EIO = -2,         /* a file could not be opened, read or written */
-    UNIAP_EFORMAT = -3,     /* foreign, corrupt or incompatible dataset */
-    UNIAP_ENOMEM = -4,      /* allocation failed */
-    UNIAP_EINFEASIBLE = -5, /* no plan fits in memory (exit 3) */
-    UNIAP_EMISSING = -6,    /* a profile lacks a needed measurement */
-    UNIAP_ELIB = -7,        /* MPI, HDF5, GLPK, BLAS or CUDA call failed */
-    UNIAP_EINTR = -8,       /* interrupted by SIGINT/SIGTERM */
+#define UNIAP__STATUS_ENUM(name, value, str, exit) UNIAP_##name = (value),
+    UNIAP_STATUS_MAP(UNIAP__STATUS_ENUM)
+#undef UNIAP__STATUS_ENUM
 };
 
-/* Records a printf-style message for code and returns code. The message of
- * the first error wins until uniap_err_clear(); later calls with a message
- * while one is set are appended as context ("...: caused by ..."). */
+/* Records a printf-style message for code and returns code. The first
+ * error's message is the cause; later calls while one is set wrap it as
+ * context ("outer: inner"). uniap_err_clear() at each command's entry. */
 int uniap_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same, also recording the source location; the location is shown only
+ * when uniap_err_set_debug(1) was called (the commands' --debug). */
+int uniap_err_at(const char *file, int line, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void uniap_err_set_debug(int on);
 /* The recorded message, or "" when none. */
 const char *uniap_errmsg(void);
 void uniap_err_clear(void);
 /* Short name of a status code ("invalid input", ...). */
 const char *uniap_strstatus(int code);
-/* Process exit status for a status: 0 ok, 2 bad input/format/missing, 3
- * infeasible, 1 anything else. */
+/* Process exit status for a status (UNIAP_STATUS_MAP's last column). */
 int uniap_exit_code(int status);
+
+/* Invariants whose failure would corrupt memory or results, checked in
+ * every build (release included): records an EINTERNAL error naming the
+ * condition, file and line, and returns it from the enclosing function. */
+#define UNIAP_CHECK(cond)                                                                          \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            return uniap_err_at(__FILE__, __LINE__, UNIAP_EINTERNAL,                               \
+                                "internal error: invariant '%s' failed", #cond);                   \
+    } while (0)
+/* The same, setting rc and jumping to label (cleanup through goto). */
+#define UNIAP_CHECK_GOTO(cond, rc, label)                                                          \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            (rc) = uniap_err_at(__FILE__, __LINE__, UNIAP_EINTERNAL,                               \
+                                "internal error: invariant '%s' failed", #cond);                   \
+            goto label;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+/* ------------------------------------------------------------------ */
+/* MPI agreement                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Collective over comm: every rank passes its own status (0 or negative).
+ * Returns the same status on every rank: 0 when all are 0, otherwise the
+ * status of the lowest-numbered failing rank, whose error message is sent
+ * to every rank and recorded there as "rank R: <message>" (the failing
+ * rank keeps its own message), so rank 0 can print the real cause. A
+ * failing MPI call returns UNIAP_ELIB on the ranks that see it. */
+int uniap_mpi_agree(MPI_Comm comm, int rc);
+/* Collective: refuses (UNIAP_EINVAL on every rank) unless every rank passed
+ * the same len bytes (compared by a 64-bit FNV-1a hash and the length); the
+ * message names `what` and the first rank that differs from rank 0. */
+int uniap_mpi_same(MPI_Comm comm, const void *data, size_t len, const char *what);
 
 /* ------------------------------------------------------------------ */
 /* Atomic output                                                       */
 /* ------------------------------------------------------------------ */
 
-/* Writes tmp = "<final>.tmp.<pid>" into buf (n bytes). */
+/* An output file being written: created under a unique temporary name
+ * (mkstemp: O_CREAT|O_EXCL, never following a link) in the directory of the
+ * final file, which is the target of `path` when path is a symlink (the
+ * write goes through the link), and renamed onto it by _commit after fsync.
+ * "-" (when the caller allows it) is standard output: no temporary. */
+typedef struct uniap_output {
+    char path[4096]; /* final path, symlinks resolved; "-" for stdout */
+    char tmp[4096];  /* temporary path ("" for stdout) */
+    FILE *f;         /* open for writing (stdout for "-") */
+    int is_stdout;
+} uniap_output;
+
+/* Checks, before any work starts, that path can be written: "-" only when
+ * allow_stdout; otherwise its folder exists and is a writable folder, and
+ * path, if it exists, is a regular file (or a symlink to one; a folder, a
+ * device node or a FIFO is refused). Creates nothing. Errors name opt
+ * (e.g. "--out") and the path. */
+int uniap_output_check(const char *opt, const char *path, int allow_stdout);
+/* Refuses (UNIAP_EINVAL, naming both options) when output `out` is the same
+ * file (st_dev and st_ino, through symlinks) as any existing input:
+ * inputs[i] is a path or NULL (skipped), input_opts[i] its option name. */
+int uniap_output_not_input(const char *opt, const char *out, const char *const *inputs,
+                           const char *const *input_opts, int n_inputs);
+/* Opens o for path (see above). On error nothing is left behind. */
+int uniap_output_open(uniap_output *o, const char *path, int allow_stdout);
+/* Flushes, fsyncs, closes and renames the temporary onto the final path. On
+ * failure removes the temporary. Standard output is only flushed. */
+int uniap_output_commit(uniap_output *o);
+/* Closes and removes the temporary (no-op for stdout or a closed output). */
+void uniap_output_abort(uniap_output *o);
+/* For writers that must create the file themselves by name (HDF5): makes
+ * the unique temporary like _open, closes its stream and leaves o->tmp to
+ * be written and then committed with uniap_output_commit_path(). */
+int uniap_output_reserve(uniap_output *o, const char *path);
+int uniap_output_commit_path(uniap_output *o);
+/* DEPRECATED (predictable names, no O_EXCL): being replaced by the
+ * uniap_output API above; removed once no caller is left. */
 int uniap_tmp_name(const char *final_path, char *buf, size_t n);
-/* fsyncs tmp and renames it onto final_path; on failure removes tmp. */
 int uniap_commit_file(const char *tmp_path, const char *final_path);
-/* Writes len bytes to path atomically (tmp + rename). */
+/* Writes len bytes to path atomically (uniap_output_open + commit); "-" is
+ * standard output. */
 int uniap_write_file_atomic(const char *path, const void *data, size_t len);
 /* CRC-32 (IEEE 802.3, reflected) of a file's bytes as 8 lower-case hex
  * digits in hex (at least 9 bytes). Plans record their profile's. */

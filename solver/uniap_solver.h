@@ -89,7 +89,15 @@ typedef struct uniap_search_result {
     int shortfall_cand, shortfall_stage;
     int pairs_total, pairs_solved, pairs_pruned, pairs_infeasible, pairs_timed_out;
     double seconds;
+    int interrupted; /* 1: stopped by uniap_search_interrupt(); best (if found)
+                      * is the best plan so far, gap against the bound so far */
 } uniap_search_result;
+
+/* Async-signal-safe (call it from a SIGINT/SIGTERM handler): asks a running
+ * uniap_search on this rank, and the MILP it is solving, to stop at its
+ * next check (within about a tenth of a second). All ranks then agree to
+ * stop, and the search returns 0 with out->interrupted = 1. */
+void uniap_search_interrupt(void);
 
 /* The Unified Optimization Process over comm: candidates i = (deg[i],
  * c[i], sched[i]) dealt to ranks longest-work-first, solved with
