@@ -14,6 +14,8 @@
  *            memory_states, memory_activations, memory_peak, budget}]
  *   (stages only when an evaluation is given).
  */
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,33 +174,197 @@ int uniap_plan_write_json(const char *path, const uniap_plan *p, const uniap_mod
     return rc;
 }
 
-static int get_int(const cJSON *root, const char *path, const char *key, int required, long long lo,
-                   long long *out)
+/* Reading: every field a plan file may hold is checked, each error naming
+ * the file and the JSON path ("plan.json: layers[3].stage: expected ...,
+ * got ..."). Absent optional fields keep their defaults; hand-written
+ * plans may leave out format, version, global_batch, micro_batch, the
+ * per-layer "layer" index and every figure. */
+
+#define PLAN_VERSION 1
+
+/* Integer field key of obj (path names obj, "" for the root) in lo..hi
+ * into *out: 1 present, 0 absent (required: an error), <0 error. */
+static int get_int(const cJSON *obj, const char *file, const char *path, const char *key,
+                   int required, long long lo, long long hi, long long *out)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    const char *dot = path[0] ? "." : "";
+
     if (!v) {
         if (required)
-            return uniap_err(UNIAP_EINVAL, "%s: missing field '%s'", path, key);
-        return UNIAP_OK;
+            return uniap_err(UNIAP_EINVAL,
+                             "%s: %s%s%s: expected an integer in %lld..%lld, got "
+                             "nothing (field missing)",
+                             file, path, dot, key, lo, hi);
+        return 0;
     }
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
-        v->valuedouble < (double)lo || v->valuedouble > 9e15)
-        return uniap_err(UNIAP_EINVAL, "%s: field '%s' must be an integer >= %lld", path, key, lo);
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
+        v->valuedouble != floor(v->valuedouble) || v->valuedouble < (double)lo ||
+        v->valuedouble > (double)hi) {
+        if (cJSON_IsNumber(v))
+            return uniap_err(UNIAP_EINVAL,
+                             "%s: %s%s%s: expected an integer in %lld..%lld, got %.17g", file, path,
+                             dot, key, lo, hi, v->valuedouble);
+        return uniap_err(UNIAP_EINVAL, "%s: %s%s%s: expected an integer in %lld..%lld, got %s",
+                         file, path, dot, key, lo, hi,
+                         cJSON_IsString(v) ? "a string" : "a non-number");
+    }
     *out = (long long)v->valuedouble;
+    return 1;
+}
+
+/* Optional string field into buf (n bytes): refuses a non-string or one
+ * that does not fit. */
+static int get_str(const cJSON *obj, const char *file, const char *key, char *buf, size_t n)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+    if (!v)
+        return 0;
+    if (!cJSON_IsString(v) || strlen(v->valuestring) >= n)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: %s: expected a string of at most %zu characters, got %s", file, key,
+                         n - 1, cJSON_IsString(v) ? "a longer one" : "a non-string value");
+    snprintf(buf, n, "%s", v->valuestring);
+    return 1;
+}
+
+/* Optional finite number >= 0 (a time, rate or gap) into *out. */
+static int get_num(const cJSON *obj, const char *file, const char *key, double *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+    if (!v)
+        return 0;
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < 0)
+        return uniap_err(UNIAP_EINVAL, "%s: %s: expected a finite number >= 0, got %s", file, key,
+                         cJSON_IsNumber(v) ? "a negative or infinite number" : "a non-number");
+    *out = v->valuedouble;
+    return 1;
+}
+
+/* format, version, names, sizes, schedule, figures and pairs. */
+static int read_header(const cJSON *root, const char *path, uniap_plan *out)
+{
+    const cJSON *v;
+    long long x = 0;
+    int rc;
+
+    v = cJSON_GetObjectItemCaseSensitive(root, "format");
+    if (v && (!cJSON_IsString(v) || strcmp(v->valuestring, "uniap-plan") != 0))
+        return uniap_err(UNIAP_EINVAL, "%s: format: expected \"uniap-plan\", got %s%s%s", path,
+                         cJSON_IsString(v) ? "\"" : "",
+                         cJSON_IsString(v) ? v->valuestring : "a non-string value",
+                         cJSON_IsString(v) ? "\"" : "");
+    v = cJSON_GetObjectItemCaseSensitive(root, "version");
+    if (v && !cJSON_IsNumber(v))
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: version: expected %d (the plan format this uniap reads), got a "
+                         "non-number",
+                         path, PLAN_VERSION);
+    if (v && v->valuedouble != PLAN_VERSION)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: version: expected %d (the plan format this uniap reads), got %.17g",
+                         path, PLAN_VERSION, v->valuedouble);
+    if ((rc = get_str(root, path, "model", out->model, sizeof(out->model))) < 0 ||
+        (rc = get_str(root, path, "cluster", out->cluster, sizeof(out->cluster))) < 0 ||
+        (rc = get_str(root, path, "profile", out->profile, sizeof(out->profile))) < 0 ||
+        (rc = get_str(root, path, "profile_checksum", out->profile_checksum,
+                      sizeof(out->profile_checksum))) < 0 ||
+        (rc = get_str(root, path, "status", out->status, sizeof(out->status))) < 0)
+        return rc;
+    if ((rc = get_int(root, path, "", "global_batch", 0, 1, (long long)1 << 40, &x)) < 0)
+        return rc;
+    out->global_batch = rc ? x : 0;
+    if ((rc = get_int(root, path, "", "deg", 1, 1, 1 << 20, &x)) < 0)
+        return rc;
+    out->deg = (int)x;
+    if ((rc = get_int(root, path, "", "micro_batches", 1, 1, 1 << 30, &x)) < 0)
+        return rc;
+    out->micro_batches = (int)x;
+    if (out->global_batch && out->global_batch % out->micro_batches != 0)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: micro_batches: expected a divisor of global_batch (%lld), got %d",
+                         path, (long long)out->global_batch, out->micro_batches);
+    x = out->global_batch / out->micro_batches;
+    if ((rc = get_int(root, path, "", "micro_batch", 0, 1, INT_MAX, &x)) < 0)
+        return rc;
+    if (rc && out->global_batch && x * out->micro_batches != out->global_batch)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: micro_batch: expected global_batch / micro_batches = %lld / %d = "
+                         "%lld, got %lld",
+                         path, (long long)out->global_batch, out->micro_batches,
+                         (long long)(out->global_batch / out->micro_batches), x);
+    if (x > INT_MAX)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: global_batch: expected at most %d samples per "
+                         "micro-batch, got %lld",
+                         path, INT_MAX, x);
+    out->micro_batch = (int)x;
+    out->schedule = UNIAP_SCHED_1F1B;
+    v = cJSON_GetObjectItemCaseSensitive(root, "schedule");
+    if (v && (!cJSON_IsString(v) || cm_schedule_parse(v->valuestring, &out->schedule) < 0)) {
+        uniap_err_clear();
+        return uniap_err(UNIAP_EINVAL, "%s: schedule: expected \"gpipe\" or \"1f1b\", got %s%s%s",
+                         path, cJSON_IsString(v) ? "\"" : "",
+                         cJSON_IsString(v) ? v->valuestring : "a non-string value",
+                         cJSON_IsString(v) ? "\"" : "");
+    }
+    if ((rc = get_num(root, path, "tpi", &out->tpi)) < 0 ||
+        (rc = get_num(root, path, "throughput", &out->throughput)) < 0 ||
+        (rc = get_num(root, path, "gap", &out->gap)) < 0 ||
+        (rc = get_num(root, path, "search_seconds", &out->search_seconds)) < 0)
+        return rc;
+    v = cJSON_GetObjectItemCaseSensitive(root, "pairs");
+    if (v && !cJSON_IsObject(v))
+        return uniap_err(UNIAP_EINVAL, "%s: pairs: expected an object {total, solved, pruned}",
+                         path);
+    if (v) {
+        const char *keys[3] = {"total", "solved", "pruned"};
+        int *dst[3] = {&out->pairs_total, &out->pairs_solved, &out->pairs_pruned};
+        for (int i = 0; i < 3; i++) {
+            x = 0;
+            if ((rc = get_int(v, path, "pairs", keys[i], 0, 0, INT_MAX, &x)) < 0)
+                return rc;
+            *dst[i] = (int)x;
+        }
+    }
     return UNIAP_OK;
 }
 
-static void get_str(const cJSON *root, const char *key, char *buf, size_t n)
+/* layers[u]: its index, stage (0..deg-1, non-decreasing, no stage left
+ * empty) and strategy. */
+static int read_layer(const cJSON *l, const char *path, int u, uniap_plan *out)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
-    if (cJSON_IsString(v))
-        snprintf(buf, n, "%s", v->valuestring);
-}
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(l, "strategy");
+    char where[32];
+    long long x = 0;
+    int rc, prev = u ? out->stage_of[u - 1] : 0;
 
-static double get_num(const cJSON *root, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : 0.0;
+    snprintf(where, sizeof(where), "layers[%d]", u);
+    if (!cJSON_IsObject(l))
+        return uniap_err(UNIAP_EINVAL, "%s: %s: expected a layer object", path, where);
+    if ((rc = get_int(l, path, where, "layer", 0, 0, INT_MAX, &x)) < 0)
+        return rc;
+    if (rc && x != u)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: %s.layer: expected %d (layers listed in order 0..%d, each once), "
+                         "got %lld",
+                         path, where, u, out->n_layers - 1, x);
+    if ((rc = get_int(l, path, where, "stage", 1, 0, out->deg - 1, &x)) < 0)
+        return rc;
+    if (x < prev || x > prev + 1 || (u == 0 && x != 0))
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: %s.stage: expected %s (stages are contiguous: 0 first, then the "
+                         "previous layer's stage or the next one), got %lld",
+                         path, where, u == 0 ? "0" : "the previous stage or the next", x);
+    out->stage_of[u] = (int)x;
+    if (!cJSON_IsString(st))
+        return uniap_err(UNIAP_EINVAL, "%s: %s.strategy: expected a strategy name string, got %s",
+                         path, where, st ? "a non-string value" : "nothing (field missing)");
+    if ((rc = uniap_strategy_parse(st->valuestring, &out->strategy_of[u])) < 0)
+        return uniap_err(rc, "%s: %s.strategy", path, where);
+    return UNIAP_OK;
 }
 
 int uniap_plan_read_json(const char *path, uniap_plan *out)
@@ -206,8 +372,7 @@ int uniap_plan_read_json(const char *path, uniap_plan *out)
     char *text = NULL;
     size_t len;
     cJSON *root;
-    const cJSON *layers, *v;
-    long long x;
+    const cJSON *layers;
     int rc;
 
     memset(out, 0, sizeof(*out));
@@ -219,50 +384,11 @@ int uniap_plan_read_json(const char *path, uniap_plan *out)
         rc = uniap_err(UNIAP_EINVAL, "%s: not a JSON object (a uniap plan file expected)", path);
         goto free_root;
     }
-    v = cJSON_GetObjectItemCaseSensitive(root, "format");
-    if (v && (!cJSON_IsString(v) || strcmp(v->valuestring, "uniap-plan") != 0)) {
-        rc = uniap_err(UNIAP_EINVAL, "%s: field 'format' must be \"uniap-plan\"", path);
+    if ((rc = read_header(root, path, out)) < 0)
         goto free_root;
-    }
-    get_str(root, "model", out->model, sizeof(out->model));
-    get_str(root, "cluster", out->cluster, sizeof(out->cluster));
-    get_str(root, "profile", out->profile, sizeof(out->profile));
-    get_str(root, "profile_checksum", out->profile_checksum, sizeof(out->profile_checksum));
-    get_str(root, "status", out->status, sizeof(out->status));
-    x = 0;
-    if ((rc = get_int(root, path, "global_batch", 0, 0, &x)) < 0)
-        goto free_root;
-    out->global_batch = x;
-    x = 0;
-    if ((rc = get_int(root, path, "deg", 1, 1, &x)) < 0)
-        goto free_root;
-    out->deg = (int)x;
-    if ((rc = get_int(root, path, "micro_batches", 1, 1, &x)) < 0)
-        goto free_root;
-    out->micro_batches = (int)x;
-    x = out->global_batch ? out->global_batch / out->micro_batches : 0;
-    if ((rc = get_int(root, path, "micro_batch", 0, 1, &x)) < 0)
-        goto free_root;
-    out->micro_batch = (int)x;
-    out->schedule = UNIAP_SCHED_1F1B;
-    v = cJSON_GetObjectItemCaseSensitive(root, "schedule");
-    if (v && (!cJSON_IsString(v) || cm_schedule_parse(v->valuestring, &out->schedule) < 0)) {
-        rc = uniap_err(UNIAP_EINVAL, "%s: field 'schedule' must be \"gpipe\" or \"1f1b\"", path);
-        goto free_root;
-    }
-    out->tpi = get_num(root, "tpi");
-    out->throughput = get_num(root, "throughput");
-    out->gap = get_num(root, "gap");
-    out->search_seconds = get_num(root, "search_seconds");
-    v = cJSON_GetObjectItemCaseSensitive(root, "pairs");
-    if (cJSON_IsObject(v)) {
-        out->pairs_total = (int)get_num(v, "total");
-        out->pairs_solved = (int)get_num(v, "solved");
-        out->pairs_pruned = (int)get_num(v, "pruned");
-    }
     layers = cJSON_GetObjectItemCaseSensitive(root, "layers");
     if (!cJSON_IsArray(layers) || cJSON_GetArraySize(layers) < 1) {
-        rc = uniap_err(UNIAP_EINVAL, "%s: field 'layers' must be a non-empty array", path);
+        rc = uniap_err(UNIAP_EINVAL, "%s: layers: expected a non-empty array of layers", path);
         goto free_root;
     }
     out->n_layers = cJSON_GetArraySize(layers);
@@ -272,30 +398,21 @@ int uniap_plan_read_json(const char *path, uniap_plan *out)
         rc = uniap_err(UNIAP_ENOMEM, "%s: out of memory", path);
         goto free_root;
     }
-    for (int u = 0; u < out->n_layers; u++) {
-        const cJSON *l = cJSON_GetArrayItem(layers, u);
-        const cJSON *st = cJSON_GetObjectItemCaseSensitive(l, "strategy");
-        char where[1100];
-        snprintf(where, sizeof(where), "%s: layers[%d]", path, u);
-        if (!cJSON_IsObject(l)) {
-            rc = uniap_err(UNIAP_EINVAL, "%s must be an object", where);
+    int u = 0;
+    const cJSON *l;
+    cJSON_ArrayForEach(l, layers)
+    {
+        if ((rc = read_layer(l, path, u, out)) < 0)
             goto free_root;
-        }
-        if ((rc = get_int(l, where, "stage", 1, 0, &x)) < 0)
-            goto free_root;
-        if (x >= out->deg) {
-            rc = uniap_err(UNIAP_EINVAL, "%s.stage = %lld, expected < deg %d", where, x, out->deg);
-            goto free_root;
-        }
-        out->stage_of[u] = (int)x;
-        if (!cJSON_IsString(st)) {
-            rc = uniap_err(UNIAP_EINVAL, "%s.strategy must be a strategy name string", where);
-            goto free_root;
-        }
-        if ((rc = uniap_strategy_parse(st->valuestring, &out->strategy_of[u])) < 0) {
-            uniap_err(rc, "%s.strategy", where);
-            goto free_root;
-        }
+        u++;
+    }
+    if (out->stage_of[out->n_layers - 1] != out->deg - 1) {
+        rc = uniap_err(UNIAP_EINVAL,
+                       "%s: layers[%d].stage: expected %d (every one of the deg %d stages holds "
+                       "a layer), got %d",
+                       path, out->n_layers - 1, out->deg - 1, out->deg,
+                       out->stage_of[out->n_layers - 1]);
+        goto free_root;
     }
     rc = UNIAP_OK;
 free_root:

@@ -2,10 +2,12 @@
  * cluster_spec.c - the cluster spec: JSON text <-> uniap_cluster, its
  * validation, and the bundled presets (JSON text parsed by the same parser,
  * datasheet values with their source beside each). Errors read
- * "<file>: <json path>: expected ..., got ...".
+ * "<file>: <json path>: expected ..., got ..."; the plausible ranges of
+ * the figures are in cluster_ranges.c.
  */
 #include <assert.h>
 #include <errno.h>
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,19 +32,19 @@ static const char *const cluster_keys[] = {"name",
                                            "inter_node_latency"};
 #define N_CLUSTER_KEYS (int)(sizeof(cluster_keys) / sizeof(cluster_keys[0]))
 
-/* Optional rates: 0 means unknown. */
+/* Optional rates: 0 means unknown. Type and finiteness are checked here,
+ * the plausible ranges by spec_cluster_check_ranges (cluster_ranges.c). */
 static const struct {
     const char *key;
     size_t offset;
-    double max;
 } rate_fields[] = {
-    {"peak_flops", offsetof(uniap_cluster, peak_flops), 1e18},
-    {"peak_flops_fp32", offsetof(uniap_cluster, peak_flops_fp32), 1e18},
-    {"mem_bandwidth", offsetof(uniap_cluster, mem_bandwidth), 1e15},
-    {"intra_node_bw", offsetof(uniap_cluster, intra_node_bw), 1e15},
-    {"inter_node_bw", offsetof(uniap_cluster, inter_node_bw), 1e15},
-    {"intra_node_latency", offsetof(uniap_cluster, intra_node_latency), 10.0},
-    {"inter_node_latency", offsetof(uniap_cluster, inter_node_latency), 10.0},
+    {"peak_flops", offsetof(uniap_cluster, peak_flops)},
+    {"peak_flops_fp32", offsetof(uniap_cluster, peak_flops_fp32)},
+    {"mem_bandwidth", offsetof(uniap_cluster, mem_bandwidth)},
+    {"intra_node_bw", offsetof(uniap_cluster, intra_node_bw)},
+    {"inter_node_bw", offsetof(uniap_cluster, inter_node_bw)},
+    {"intra_node_latency", offsetof(uniap_cluster, intra_node_latency)},
+    {"inter_node_latency", offsetof(uniap_cluster, inter_node_latency)},
 };
 #define N_RATE_FIELDS (sizeof(rate_fields) / sizeof(rate_fields[0]))
 
@@ -52,11 +54,12 @@ int uniap_cluster_parse(const char *json, const char *source, uniap_cluster *out
     uniap_cluster c;
     int64_t v;
     double gib = 0;
-    int rc_ = 0, have_bytes;
+    int rc_ = 0, have_bytes, have_gib;
 
     assert(out);
     memset(out, 0, sizeof(*out));
     memset(&c, 0, sizeof(c));
+    spec_cluster_warnings_clear();
     if (!source)
         source = "(cluster spec)";
     JSON_CHECK(spec_parse_text(json, source, &root), fail);
@@ -87,8 +90,8 @@ int uniap_cluster_parse(const char *json, const char *source, uniap_cluster *out
         spec_get_int(root, "device_memory", source, "", 1, (int64_t)1 << 50, &c.device_memory),
         free_root);
     have_bytes = rc_;
-    JSON_CHECK(spec_get_number(root, "device_memory_gib", source, "", 1.0 / 1024, 1 << 20, &gib),
-               free_root);
+    JSON_CHECK(spec_get_number(root, "device_memory_gib", source, "", 0, 1 << 30, &gib), free_root);
+    have_gib = rc_;
     if (rc_ && have_bytes) {
         rc_ = uniap_err(UNIAP_EINVAL,
                         "%s: device_memory_gib: expected either device_memory or "
@@ -104,10 +107,10 @@ int uniap_cluster_parse(const char *json, const char *source, uniap_cluster *out
     }
     for (size_t i = 0; i < N_RATE_FIELDS; i++) {
         double *dst = (double *)((char *)&c + rate_fields[i].offset);
-        JSON_CHECK(
-            spec_get_number(root, rate_fields[i].key, source, "", 0.0, rate_fields[i].max, dst),
-            free_root);
+        JSON_CHECK(spec_get_number(root, rate_fields[i].key, source, "", -DBL_MAX, DBL_MAX, dst),
+                   free_root);
     }
+    JSON_CHECK(spec_cluster_check_ranges(&c, source, have_gib, gib), free_root);
     cJSON_Delete(root);
     *out = c;
     return UNIAP_OK;

@@ -1,8 +1,11 @@
 /*
  * error.c - the error message every uniap function records before it
- * returns a negative status, and the mapping of statuses to exit codes.
- * One message per thread; the first error's message is kept and later
- * ones are appended as context.
+ * returns a negative status, and the mapping of statuses to names and exit
+ * codes (generated from UNIAP_STATUS_MAP). One message per thread; the
+ * first error's message is kept and later ones are prepended as context
+ * ("outer: inner"). Two copies are kept: the user's, and one where each
+ * part recorded with uniap_err_at carries its source location, returned
+ * only after uniap_err_set_debug(1) (the commands' --debug).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,61 +16,87 @@
 #define ERRMSG_MAX 2048
 
 static _Thread_local char errmsg[ERRMSG_MAX];
+static _Thread_local char errmsg_dbg[ERRMSG_MAX];
+static int err_debug;
+
+/* Prepends part to msg as "part: msg" (or sets it when msg is empty),
+ * truncated to ERRMSG_MAX. */
+static void chain(char *msg, const char *part)
+{
+    char joined[2 * ERRMSG_MAX + 2];
+    size_t np = strlen(part), nm = strlen(msg);
+
+    if (nm == 0) {
+        snprintf(msg, ERRMSG_MAX, "%s", part);
+        return;
+    }
+    memcpy(joined, part, np);
+    memcpy(joined + np, ": ", 2);
+    memcpy(joined + np + 2, msg, nm + 1);
+    joined[ERRMSG_MAX - 1] = '\0';
+    memcpy(msg, joined, ERRMSG_MAX);
+}
+
+static void record(const char *file, int line, const char *fmt, va_list ap)
+{
+    char buf[ERRMSG_MAX], dbg[ERRMSG_MAX + 300];
+
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    chain(errmsg, buf);
+    if (file) {
+        const char *base = strrchr(file, '/');
+        snprintf(dbg, sizeof(dbg), "%s [%s:%d]", buf, base ? base + 1 : file, line);
+        dbg[ERRMSG_MAX - 1] = '\0';
+        chain(errmsg_dbg, dbg);
+    } else {
+        chain(errmsg_dbg, buf);
+    }
+}
 
 int uniap_err(int code, const char *fmt, ...)
 {
-    char buf[ERRMSG_MAX];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
+    record(NULL, 0, fmt, ap);
     va_end(ap);
-    if (errmsg[0] == '\0') {
-        snprintf(errmsg, sizeof(errmsg), "%s", buf);
-    } else {
-        /* An outer layer adds context: "outer: inner", truncated to fit. */
-        char joined[2 * ERRMSG_MAX + 2];
-        size_t nb = strlen(buf), ni = strlen(errmsg);
-        memcpy(joined, buf, nb);
-        memcpy(joined + nb, ": ", 2);
-        memcpy(joined + nb + 2, errmsg, ni + 1);
-        joined[ERRMSG_MAX - 1] = '\0';
-        memcpy(errmsg, joined, ERRMSG_MAX);
-    }
     return code;
+}
+
+int uniap_err_at(const char *file, int line, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    record(file ? file : "?", line, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+void uniap_err_set_debug(int on)
+{
+    err_debug = on != 0;
 }
 
 const char *uniap_errmsg(void)
 {
-    return errmsg;
+    return err_debug ? errmsg_dbg : errmsg;
 }
 
 void uniap_err_clear(void)
 {
     errmsg[0] = '\0';
+    errmsg_dbg[0] = '\0';
 }
 
 const char *uniap_strstatus(int code)
 {
     switch (code) {
-    case UNIAP_OK:
-        return "ok";
-    case UNIAP_EINVAL:
-        return "invalid input";
-    case UNIAP_EIO:
-        return "i/o error";
-    case UNIAP_EFORMAT:
-        return "bad dataset";
-    case UNIAP_ENOMEM:
-        return "out of memory";
-    case UNIAP_EINFEASIBLE:
-        return "infeasible";
-    case UNIAP_EMISSING:
-        return "missing measurement";
-    case UNIAP_ELIB:
-        return "library error";
-    case UNIAP_EINTR:
-        return "interrupted";
+#define UNIAP__STATUS_NAME(name, value, str, exit)                                                 \
+    case UNIAP_##name:                                                                             \
+        return str;
+        UNIAP_STATUS_MAP(UNIAP__STATUS_NAME)
+#undef UNIAP__STATUS_NAME
     default:
         return "unknown error";
     }
@@ -76,14 +105,11 @@ const char *uniap_strstatus(int code)
 int uniap_exit_code(int status)
 {
     switch (status) {
-    case UNIAP_OK:
-        return 0;
-    case UNIAP_EINVAL:
-    case UNIAP_EFORMAT:
-    case UNIAP_EMISSING:
-        return 2;
-    case UNIAP_EINFEASIBLE:
-        return 3;
+#define UNIAP__STATUS_EXIT(name, value, str, exit)                                                 \
+    case UNIAP_##name:                                                                             \
+        return exit;
+        UNIAP_STATUS_MAP(UNIAP__STATUS_EXIT)
+#undef UNIAP__STATUS_EXIT
     default:
         return 1;
     }

@@ -1,7 +1,8 @@
 /*
- * fileutil.c - whole-file reads and atomic writes. Output files are always
- * written under a temporary name beside the final one and renamed into
- * place only when complete, so an error never leaves a partial file.
+ * fileutil.c - whole-file reads, checksums and atomic writes. Output files
+ * are written through the uniap_output API (output.c) under a unique
+ * temporary name beside the final one and renamed into place only when
+ * complete, so an error never leaves a partial file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,29 +39,18 @@ int uniap_commit_file(const char *tmp_path, const char *final_path)
 
 int uniap_write_file_atomic(const char *path, const void *data, size_t len)
 {
-    char tmp[4096];
-    FILE *f;
+    uniap_output o;
     int rc;
 
-    if ((rc = uniap_tmp_name(path, tmp, sizeof(tmp))) < 0)
+    if ((rc = uniap_output_open(&o, path, 1)) < 0)
         return rc;
-    f = fopen(tmp, "wb");
-    if (!f)
-        return uniap_err(UNIAP_EIO, "%s: cannot create: %s", tmp, strerror(errno));
-    if (len && fwrite(data, 1, len, f) != len) {
-        rc = uniap_err(UNIAP_EIO, "%s: write failed: %s", tmp, strerror(errno));
-        goto close_file;
+    if (len && fwrite(data, 1, len, o.f) != len) {
+        rc = uniap_err(UNIAP_EIO, "%s: write failed: %s", o.is_stdout ? "standard output" : o.tmp,
+                       strerror(errno));
+        uniap_output_abort(&o);
+        return rc;
     }
-    if (fclose(f) != 0) {
-        unlink(tmp);
-        return uniap_err(UNIAP_EIO, "%s: close failed: %s", tmp, strerror(errno));
-    }
-    return uniap_commit_file(tmp, path);
-
-close_file:
-    fclose(f);
-    unlink(tmp);
-    return rc;
+    return uniap_output_commit(&o);
 }
 
 int uniap_file_crc32(const char *path, char hex[20])

@@ -15,7 +15,8 @@
 /* Evaluates an HDF5 call (hid_t, herr_t or htri_t); on a negative result
  * records the printf-style message (which names the file and the object)
  * with code, HDF5's innermost error description and this source file and
- * line, stores the status in the caller's `int rc` and jumps to label. */
+ * line (through uniap_err_at: the location is shown only with --debug),
+ * stores the status in the caller's `int rc` and jumps to label. */
 #define H5_CHECK(call, code, label, ...)                                                           \
     do {                                                                                           \
         if ((call) < 0) {                                                                          \
@@ -34,7 +35,14 @@ int uniap_h5_fail(const char *src, int line, int code, const char *fmt, ...)
  * on raw data, or a metadata checksum). */
 int uniap_h5_stack_has_checksum(void);
 
-/* Switches HDF5's automatic error printing off, saving the old handler. */
+/* The value checks of a profile just read (profile_check.c): impossible
+ * root attributes and rows are UNIAP_EFORMAT naming path and the field. */
+int uniap_h5_check_values(const char *path, const uniap_profile *p);
+
+/* Switches HDF5's automatic error printing off, saving the old handler;
+ * uniap_h5_restore clears the error stack and restores a handler the
+ * program installed, but leaves HDF5's default printer off for good (uniap
+ * turns HDF5 errors into its own messages; see profile_h5_schema.c). */
 typedef struct uniap_h5_quiet_state {
     H5E_auto2_t func;
     void *data;

@@ -1,7 +1,9 @@
 /*
  * model_format.c - the written forms of a model: which fields each layer
  * kind uses, the canonical JSON a uniap_model serializes to (it parses back
- * to an equal model), and the layer signature profiles are keyed by.
+ * to an equal model; fields the parser derives are left out, so that the
+ * model's seq_len is the one source of every length not stated per layer),
+ * and the layer signature profiles are keyed by.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -97,7 +99,29 @@ static int64_t field_int(const uniap_layer *l, enum spec_layer_field f)
     }
 }
 
-static int add_layer_json(cJSON *arr, const uniap_layer *l)
+/* 1 when field f of l holds the value the parser derives when the key is
+ * absent from the spec, so the dump leaves it out and it follows its
+ * source: seq (and a cross-decoder's kv_seq) the model's seq_len, a patch
+ * embedding's seq its image/patch grid, kv_heads the heads, head_dim
+ * hidden/heads. A user who edits seq_len in a dump changes every layer
+ * that did not state its own length. */
+static int field_is_derived(const uniap_layer *l, int64_t seq_len, enum spec_layer_field f)
+{
+    switch (f) {
+    case LF_SEQ:
+        return l->kind == UNIAP_LAYER_PATCH_EMBED || l->seq == seq_len;
+    case LF_KV_SEQ:
+        return l->kv_seq == seq_len;
+    case LF_KV_HEADS:
+        return l->kv_heads == l->heads;
+    case LF_HEAD_DIM:
+        return l->heads > 0 && l->hidden % l->heads == 0 && l->head_dim == l->hidden / l->heads;
+    default:
+        return 0;
+    }
+}
+
+static int add_layer_json(cJSON *arr, const uniap_layer *l, int64_t seq_len)
 {
     cJSON *o = cJSON_CreateObject();
 
@@ -106,7 +130,7 @@ static int add_layer_json(cJSON *arr, const uniap_layer *l)
     for (int f = 0; f < LF_N; f++) {
         const char *key = spec_layer_field_names[f];
         cJSON *v;
-        if (!spec_kind_uses(l->kind, f))
+        if (!spec_kind_uses(l->kind, f) || field_is_derived(l, seq_len, f))
             continue;
         switch (f) {
         case LF_ACTIVATION:
@@ -161,7 +185,7 @@ int uniap_model_to_json(const uniap_model *m, char **json)
         goto free_root;
     }
     for (int r = 0; r < m->n_runs; r++) {
-        if ((rc = add_layer_json(arr, &m->runs[r])) < 0)
+        if ((rc = add_layer_json(arr, &m->runs[r], m->seq_len)) < 0)
             goto free_root;
     }
     *json = cJSON_Print(root);

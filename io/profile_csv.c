@@ -3,7 +3,8 @@
  * dataset's tables as CSV files for people who plot them elsewhere. One
  * file per table with the HDF5 member names as the header, doubles with 17
  * significant digits (they parse back to the same bits), collective ops by
- * name; root.csv holds the root attributes and each table's units.
+ * name; root.csv holds the root attributes and each table's units. One
+ * table's text alone (uniap_profile_table_csv) is what `--csv -` prints.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -150,6 +151,47 @@ int uniap_profile_export_csv(const char *path, const char *dir)
 free_buf:
     free(b.s);
 free_inputs:
+    free(inputs);
+free_profile:
+    uniap_profile_free(&p);
+    return rc;
+}
+
+int uniap_profile_table_csv(const char *path, const char *table, char **csv)
+{
+    static const char *const names[] = {"root", "ranks", "layers", "collectives", "inputs"};
+    uniap_profile p;
+    uniap_h5_input *inputs = NULL;
+    int n_inputs = 0, id = -1, rc;
+    uniap_textbuf b = {0};
+
+    *csv = NULL;
+    for (int i = 0; i < 5; i++)
+        if (table && strcmp(table, names[i]) == 0)
+            id = i;
+    if (id < 0)
+        return uniap_err(UNIAP_EINVAL,
+                         "table '%s': expected root, ranks, layers, collectives or inputs",
+                         table ? table : "");
+    if ((rc = uniap_profile_read(path, &p)) < 0)
+        return rc;
+    if (id == 4 && (rc = uniap_h5_read_inputs(path, &inputs, &n_inputs)) < 0)
+        goto free_profile;
+    if (id == 0)
+        root_csv(&b, &p);
+    else if (id == 1)
+        table_csv(&b, &uniap_h5_tables[UNIAP_H5_RANKS], p.ranks, p.n_ranks);
+    else if (id == 2)
+        table_csv(&b, &uniap_h5_tables[UNIAP_H5_LAYERS], p.layers, p.n_layers);
+    else if (id == 3)
+        table_csv(&b, &uniap_h5_tables[UNIAP_H5_COLLS], p.colls, p.n_colls);
+    else if (inputs)
+        table_csv(&b, &uniap_h5_inputs_table, inputs, n_inputs);
+    if (b.oom)
+        rc = uniap_err(UNIAP_ENOMEM, "%s: out of memory writing the %s table as CSV", path, table);
+    else if (id != 4 || inputs)
+        *csv = b.s, b.s = NULL;
+    free(b.s);
     free(inputs);
 free_profile:
     uniap_profile_free(&p);

@@ -102,22 +102,8 @@ typedef struct uniap_h5_root_attr {
 extern const uniap_h5_root_attr uniap_h5_root_attrs[];
 extern const int uniap_h5_n_root_attrs;
 
-/* `uniap archive` back ends (profile_csv.c, profile_merge.c). */
-/* Writes DIR/root.csv, ranks.csv, layers.csv, collectives.csv (and
- * inputs.csv for merged files) from the profile at path; DIR is created
- * when missing. Each file is written atomically. */
-int uniap_profile_export_csv(const char *path, const char *dir);
-/* Merges the profiles ins[0..n) into out: tables concatenated in input
- * order, an /inputs row per input (inputs that are merges themselves
- * contribute their own /inputs rows). Refuses inputs whose device names
- * differ unless force. command_line is stored as the root attribute. */
-int uniap_profile_merge(const char *out, char *const *ins, int n, int force,
-                        const char *command_line);
-/* "NVIDIA H100 80GB HBM3" or "A+B" (distinct device names of /ranks,
- * sorted, joined by '+'), "" when the profile has no rank rows. */
-void uniap_profile_devices(const uniap_profile *p, char *buf, size_t n);
-/* The "name" of a stored model spec, or "" when absent or unnamed. */
-void uniap_profile_model_name(const uniap_profile *p, char *buf, size_t n);
+/* The `uniap archive` back ends (profile_csv.c, profile_merge.c) are
+ * public: uniap_profile_export_csv, uniap_profile_merge, ... in uniap_io.h. */
 
 /* Names of the root format attributes. */
 #define UNIAP_H5_ATTR_FORMAT "format"

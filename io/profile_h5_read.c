@@ -9,8 +9,9 @@
  * newer minor version may add members), that each table carries its
  * Fletcher32 filter, and that row counts are plausible for the bytes
  * stored before allocating. Fletcher32 failures while reading come back
- * as "checksum mismatch" naming the file and the object. HDF5's own error
- * printing is off; its errors become uniap_err() messages.
+ * as "checksum mismatch" naming the file and the object. The values read
+ * are then checked (profile_check.c). HDF5's own error printing is off;
+ * its errors become uniap_err() messages.
  */
 #include <assert.h>
 #include <errno.h>
@@ -444,7 +445,8 @@ int uniap_profile_read(const char *path, uniap_profile *out)
         (rc = read_table(file, path, &uniap_h5_tables[UNIAP_H5_LAYERS], (void **)&out->layers,
                          &out->n_layers)) < 0 ||
         (rc = read_table(file, path, &uniap_h5_tables[UNIAP_H5_COLLS], (void **)&out->colls,
-                         &out->n_colls)) < 0)
+                         &out->n_colls)) < 0 ||
+        (rc = uniap_h5_check_values(path, out)) < 0)
         goto close_file;
 
 close_file:

@@ -282,19 +282,19 @@ int uniap_h5_fail(const char *src, int line, int code, const char *fmt, ...)
 {
     char msg[1024];
     struct stack_scan s;
-    const char *base = strrchr(src, '/');
     va_list ap;
 
     scan_stack(&s);
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    /* The source location is shown only with --debug (uniap_err_at). */
     if (s.checksum)
-        return uniap_err(UNIAP_EFORMAT,
-                         "%s: checksum mismatch, the data is corrupt (HDF5: %s) [%s:%d]", msg,
-                         s.innermost, base ? base + 1 : src, line);
-    return uniap_err(code, "%s (HDF5: %s) [%s:%d]", msg, s.innermost[0] ? s.innermost : "no detail",
-                     base ? base + 1 : src, line);
+        return uniap_err_at(src, line, UNIAP_EFORMAT,
+                            "%s: checksum mismatch, the data is corrupt (HDF5: %s)", msg,
+                            s.innermost);
+    return uniap_err_at(src, line, code, "%s (HDF5: %s)", msg,
+                        s.innermost[0] ? s.innermost : "no detail");
 }
 
 void uniap_h5_quiet(uniap_h5_quiet_state *saved)
@@ -303,7 +303,31 @@ void uniap_h5_quiet(uniap_h5_quiet_state *saved)
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }
 
+/* HDF5's own default error printer: the handler a new error stack gets. */
+static H5E_auto2_t default_printer(void)
+{
+    H5E_auto2_t func = NULL;
+    void *data = NULL;
+    hid_t stack = H5Ecreate_stack();
+
+    if (stack < 0)
+        return NULL;
+    if (H5Eget_auto2(stack, &func, &data) < 0)
+        func = NULL;
+    H5Eclose_stack(stack);
+    return func;
+}
+
 void uniap_h5_restore(const uniap_h5_quiet_state *saved)
 {
+    /* The error stack of a failed call became a uniap message already. */
+    H5Eclear2(H5E_DEFAULT);
+    /* HDF5's default printer stays off: uniap reports HDF5 errors itself.
+     * (HDF5 1.10 leaks free-list blocks when an object header fails its
+     * metadata checksum, with every handle closed, and at exit prints
+     * "HDF5: infinite loop closing library" if its printer is on.) A
+     * handler the program installed itself is restored. */
+    if (saved->func && saved->func == default_printer())
+        return;
     H5Eset_auto2(H5E_DEFAULT, saved->func, saved->data);
 }

@@ -3,9 +3,15 @@
  * (format "uniap-profile" 1.x; layout in profile_h5_schema.c), serially
  * from one process or collectively from every rank of a communicator.
  *
- * Both writers create the file under a temporary name and rename it into
- * place only once it is complete and closed; any failure removes the
- * temporary file, so a reader never sees a partial profile.
+ * Both writers create the file under a unique temporary name in the
+ * target's folder (uniap_output_reserve: mkstemp, never following a link; a
+ * symlinked target is written through) and rename it into place only once
+ * it is complete, closed and synced (uniap_output_commit_path); any failure
+ * removes the temporary file, so a reader never sees a torn profile. The
+ * profiler relies on this for its incremental output: it rewrites the whole
+ * profile (marked complete = 0) every few seconds of its sweep with the
+ * serial writer from rank 0, so the file under its final name is always a
+ * valid, checksummed snapshot that `--resume` can continue.
  *
  * Why parallel collective I/O: under mpirun/srun every rank measures its
  * own layer kernels and holds its own rows. Gathering them on rank 0 would
@@ -18,7 +24,6 @@
  * after the others sent it their pieces. Collective transfers also let
  * MPI-IO merge the small per-rank pieces into few large file accesses.
  */
-#include <assert.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,7 +243,12 @@ static int pack_rows(const char *path, const uniap_h5_table *t, const void *rows
             memcpy(dst, src + f->offset, n);
             dst += n;
         }
-        assert((size_t)(dst - (buf + r * packed_size)) == packed_size);
+        if ((size_t)(dst - (buf + r * packed_size)) != packed_size) {
+            free(buf); /* the field table and the file type disagree */
+            return uniap_err_at(__FILE__, __LINE__, UNIAP_EINTERNAL,
+                                "internal error: %s: packed row of %zu bytes, file type %zu",
+                                t->path, (size_t)(dst - (buf + r * packed_size)), packed_size);
+        }
     }
     *out = buf;
     return UNIAP_OK;
@@ -318,19 +328,19 @@ int uniap_profile_write(const char *path, const uniap_profile *p)
 int uniap_h5_write_serial(const char *path, const uniap_profile *p, const uniap_h5_input *inputs,
                           int n_inputs)
 {
-    char tmp[4096];
+    uniap_output out;
     uniap_h5_quiet_state quiet;
     hid_t fapl, file;
     int rc;
 
-    assert(path && p);
-    if ((rc = check_rows(path, p)) < 0 || (rc = uniap_tmp_name(path, tmp, sizeof(tmp))) < 0)
+    UNIAP_CHECK(path && p);
+    if ((rc = check_rows(path, p)) < 0 || (rc = uniap_output_reserve(&out, path)) < 0)
         return rc;
     uniap_h5_quiet(&quiet);
     if ((rc = make_fapl(path, NULL, &fapl)) < 0)
-        goto restore;
-    H5_CHECK(file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl), UNIAP_EIO, remove_tmp,
-             "%s: cannot create %s", path, tmp);
+        goto remove_tmp;
+    H5_CHECK(file = H5Fcreate(out.tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl), UNIAP_EIO, close_fapl,
+             "%s: cannot create %s", path, out.tmp);
     if ((rc = write_root_attrs(file, path, p)) < 0)
         goto close_file;
     for (int id = 0; id < UNIAP_H5_NTABLES; id++) {
@@ -358,45 +368,22 @@ int uniap_h5_write_serial(const char *path, const uniap_profile *p, const uniap_
         if (rc < 0)
             goto close_file;
     }
-    H5_CHECK(H5Fclose(file), UNIAP_EIO, remove_tmp, "%s: cannot close %s", path, tmp);
+    H5_CHECK(H5Fclose(file), UNIAP_EIO, close_fapl, "%s: cannot close %s", path, out.tmp);
     H5Pclose(fapl);
     uniap_h5_restore(&quiet);
-    return uniap_commit_file(tmp, path);
+    return uniap_output_commit_path(&out);
 
 close_file:
     H5Fclose(file);
-remove_tmp:
-    unlink(tmp);
+close_fapl:
     H5Pclose(fapl);
-restore:
+remove_tmp:
+    uniap_output_abort(&out);
     uniap_h5_restore(&quiet);
     return rc;
 }
 
 /* ---- parallel ------------------------------------------------------------ */
-
-/* Makes every rank of comm agree on one status after a step: when any rank
- * failed, the lowest failing rank's code and message are sent to all, the
- * others record "rank k: <message>", and all return that code. */
-static int agree(MPI_Comm comm, int rc)
-{
-    int me, size, mine, first, code = rc;
-    char msg[1024];
-
-    MPI_Comm_rank(comm, &me);
-    MPI_Comm_size(comm, &size);
-    mine = rc < 0 ? me : size;
-    MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
-    if (first == size)
-        return UNIAP_OK;
-    if (me == first)
-        snprintf(msg, sizeof(msg), "%s", uniap_errmsg());
-    MPI_Bcast(&code, 1, MPI_INT, first, comm);
-    MPI_Bcast(msg, (int)sizeof(msg), MPI_CHAR, first, comm);
-    if (rc == UNIAP_OK)
-        uniap_err(code, "rank %d failed: %s", first, msg);
-    return code;
-}
 
 /* Sends rank 0's string (NULL allowed) to every rank; *out is malloc'd
  * (NULL for NULL). The allocation's status is agreed before the payload
@@ -413,7 +400,7 @@ static int bcast_str(MPI_Comm comm, const char *s, char **out)
         return UNIAP_OK;
     if (!(*out = malloc((size_t)len + 1)))
         rc = uniap_err(UNIAP_ENOMEM, "out of memory for a %ld-byte root attribute", len);
-    if ((rc = agree(comm, rc)) < 0) {
+    if ((rc = uniap_mpi_agree(comm, rc)) < 0) {
         free(*out);
         *out = NULL;
         return rc;
@@ -446,24 +433,27 @@ int uniap_profile_write_parallel(MPI_Comm comm, const char *path, const uniap_pr
 {
     int me, size, rc, counts[UNIAP_H5_NTABLES], *all = NULL;
     long long offset[UNIAP_H5_NTABLES] = {0}, total[UNIAP_H5_NTABLES] = {0};
-    char tmp[4096] = "";
+    uniap_output out;
+    char tmp[sizeof(out.tmp)] = "";
     uniap_h5_quiet_state quiet;
     uniap_profile root;
     hid_t fapl = -1, file = -1, dxpl = -1;
 
-    assert(path && p);
+    UNIAP_CHECK(path && p);
+    memset(&out, 0, sizeof(out));
+    memset(&root, 0, sizeof(root));
     MPI_Comm_rank(comm, &me);
     MPI_Comm_size(comm, &size);
     uniap_h5_quiet(&quiet);
 
-    /* 1. Every rank checks its rows; rank 0 names the temporary file. */
+    /* 1. Every rank checks its rows; rank 0 creates the temporary file. */
     rc = check_rows(path, p);
-    if (rc == UNIAP_OK && me == 0)
-        rc = uniap_tmp_name(path, tmp, sizeof(tmp));
+    if (rc == UNIAP_OK && me == 0 && (rc = uniap_output_reserve(&out, path)) == UNIAP_OK)
+        snprintf(tmp, sizeof(tmp), "%s", out.tmp);
     if (rc == UNIAP_OK && !(all = malloc(sizeof(int) * UNIAP_H5_NTABLES * (size_t)size)))
         rc = uniap_err(UNIAP_ENOMEM, "%s: out of memory for row counts", path);
-    if ((rc = agree(comm, rc)) < 0)
-        goto free_all;
+    if ((rc = uniap_mpi_agree(comm, rc)) < 0)
+        goto remove_tmp;
     MPI_Bcast(tmp, (int)sizeof(tmp), MPI_CHAR, 0, comm);
 
     /* 2. Row counts: this rank's rows start after those of lower ranks. */
@@ -482,12 +472,12 @@ int uniap_profile_write_parallel(MPI_Comm comm, const char *path, const uniap_pr
         if (total[id] > INT_MAX) { /* the same verdict on every rank */
             rc = uniap_err(UNIAP_EINVAL, "%s: %lld rows in %s exceed the format's limit", path,
                            total[id], uniap_h5_tables[id].path);
-            goto free_all;
+            goto remove_tmp;
         }
 
     /* 3. Root attributes from rank 0. */
     if ((rc = bcast_root(comm, p, &root)) < 0)
-        goto free_all;
+        goto remove_tmp;
 
     /* 4. Collective create; from here every failure closes and removes. */
     rc = make_fapl(path, &comm, &fapl);
@@ -497,17 +487,17 @@ int uniap_profile_write_parallel(MPI_Comm comm, const char *path, const uniap_pr
                  "%s: collective transfer", path);
     }
 agree_create:
-    if ((rc = agree(comm, rc)) < 0)
+    if ((rc = uniap_mpi_agree(comm, rc)) < 0)
         goto close_plists;
     file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     if (file < 0)
         rc = uniap_h5_fail(__FILE__, __LINE__, UNIAP_EIO, "%s: cannot create %s", path, tmp);
-    if ((rc = agree(comm, rc)) < 0) {
+    if ((rc = uniap_mpi_agree(comm, rc)) < 0) {
         if (file >= 0)
             H5Fclose(file);
         goto remove_tmp;
     }
-    if ((rc = agree(comm, write_root_attrs(file, path, &root))) < 0)
+    if ((rc = uniap_mpi_agree(comm, write_root_attrs(file, path, &root))) < 0)
         goto close_file;
 
     /* 5. Tables: collective create, then every rank writes its slice. */
@@ -518,7 +508,7 @@ agree_create:
 
         table_rows(p, (uniap_h5_table_id)id, &rows, &n);
         rc = create_table(file, path, &uniap_h5_tables[id], (hsize_t)total[id], &dset);
-        if ((rc = agree(comm, rc)) < 0) {
+        if ((rc = uniap_mpi_agree(comm, rc)) < 0) {
             if (dset >= 0)
                 H5Dclose(dset);
             goto close_file;
@@ -527,7 +517,7 @@ agree_create:
             rc = write_rows(dset, path, &uniap_h5_tables[id], rows, (hsize_t)offset[id], (hsize_t)n,
                             dxpl);
         H5Dclose(dset);
-        if ((rc = agree(comm, rc)) < 0)
+        if ((rc = uniap_mpi_agree(comm, rc)) < 0)
             goto close_file;
     }
 
@@ -536,26 +526,25 @@ agree_create:
              ? uniap_h5_fail(__FILE__, __LINE__, UNIAP_EIO, "%s: cannot close %s", path, tmp)
              : UNIAP_OK;
     file = -1;
-    if ((rc = agree(comm, rc)) < 0)
+    if ((rc = uniap_mpi_agree(comm, rc)) < 0)
         goto remove_tmp;
     if (me == 0)
-        rc = uniap_commit_file(tmp, path);
-    rc = agree(comm, rc);
+        rc = uniap_output_commit_path(&out);
+    rc = uniap_mpi_agree(comm, rc);
     goto close_plists;
 
 close_file:
     H5Fclose(file);
 remove_tmp:
-    MPI_Barrier(comm);
+    MPI_Barrier(comm); /* every rank has closed the file before it goes */
     if (me == 0)
-        unlink(tmp);
+        uniap_output_abort(&out);
 close_plists:
     if (dxpl >= 0)
         H5Pclose(dxpl);
     if (fapl >= 0)
         H5Pclose(fapl);
     uniap_profile_free(&root);
-free_all:
     free(all);
     uniap_h5_restore(&quiet);
     return rc;

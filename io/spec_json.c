@@ -5,6 +5,7 @@
  */
 #include <assert.h>
 #include <ctype.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,10 +183,16 @@ int spec_get_number(const cJSON *obj, const char *key, const char *source, const
     if (!v)
         return 0;
     spec_path(p, sizeof(p), parent, key);
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < min ||
-        v->valuedouble > max)
+    if (cJSON_IsNumber(v) && !isfinite(v->valuedouble))
+        return uniap_err(UNIAP_EINVAL, "%s: %s: expected a finite number, got %s", source, p,
+                         spec_describe(v, got, sizeof(got)));
+    if (!cJSON_IsNumber(v) || v->valuedouble < min || v->valuedouble > max) {
+        if (min == -DBL_MAX && max == DBL_MAX)
+            return uniap_err(UNIAP_EINVAL, "%s: %s: expected a number, got %s", source, p,
+                             spec_describe(v, got, sizeof(got)));
         return uniap_err(UNIAP_EINVAL, "%s: %s: expected a number in %g..%g, got %s", source, p,
                          min, max, spec_describe(v, got, sizeof(got)));
+    }
     *out = v->valuedouble + 0.0; /* -0 reads as 0 */
     return 1;
 }

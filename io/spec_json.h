@@ -71,6 +71,16 @@ cJSON *spec_json_double(double v);
 /* Default name from a source path: basename without extension. */
 void spec_default_name(const char *source, char *buf, size_t n);
 
+/* ---- cluster spec ranges (cluster_ranges.c) ---------------------------- */
+
+/* Refuses figures no device has (memory, rates, latencies; 0 = unknown is
+ * accepted) naming source, the field, the value and the expected range
+ * with its unit, and the likely unit slip; appends a warning for figures
+ * inside the range but unusual (uniap_cluster_warnings). from_gib: the
+ * memory was given as device_memory_gib = gib. */
+int spec_cluster_check_ranges(const uniap_cluster *c, const char *source, int from_gib, double gib);
+void spec_cluster_warnings_clear(void);
+
 /* ---- layer fields (model spec) --------------------------------------- */
 
 enum spec_layer_field {

@@ -249,7 +249,11 @@ typedef struct uniap_model {
  * On error *out is left zeroed and the message names source and JSON path. */
 int uniap_model_parse(const char *json, const char *source, uniap_model *out);
 int uniap_model_load(const char *path, uniap_model *out);
-/* Serializes back to canonical JSON (malloc'd). */
+/* Serializes back to canonical JSON (malloc'd) that uniap_model_parse reads
+ * back to an equal model. Values the parser derives are left out (a layer's
+ * seq and kv_seq equal to seq_len, kv_heads == heads, head_dim ==
+ * hidden/heads, a patch embedding's seq), so editing seq_len in a dump
+ * changes every layer that does not state its own length. */
 int uniap_model_to_json(const uniap_model *m, char **json);
 void uniap_model_free(uniap_model *m);
 /* Names of bundled zoo models ("bert-huge", "t5-large", "vit-huge",
@@ -291,7 +295,19 @@ typedef struct uniap_cluster {
     double inter_node_latency;
 } uniap_cluster;
 
+/* Parses a cluster spec. Figures no device has are refused (EINVAL naming
+ * source, field, value, the expected range with its unit and the likely
+ * unit slip, e.g. "peak_flops: expected 1e+09..1e+17 FLOP/s (or 0 =
+ * unknown), got 312 (312 looks like TFLOP/s: write 312e12)"): device memory
+ * 64 MiB..16 TiB, FLOP/s 1e9..1e17, bandwidths 1e4..1e14 B/s (low enough
+ * for any measured link), latencies 0..1 s; nodes 1..100000,
+ * devices_per_node 1..1024. */
 int uniap_cluster_parse(const char *json, const char *source, uniap_cluster *out);
+/* Warnings of this thread's last uniap_cluster_parse (load, preset,
+ * resolve): figures accepted but unusual for a training device, one per
+ * line "<source>: <field>: ...", with the likely unit; "" when none. The
+ * commands print it once (rank 0) after loading a cluster. */
+const char *uniap_cluster_warnings(void);
 int uniap_cluster_load(const char *path, uniap_cluster *out);
 int uniap_cluster_to_json(const uniap_cluster *c, char **json);
 /* Bundled presets: "a100-40g-1x8", "a100-80g-2x8", "titanxp-2x4",
@@ -420,15 +436,52 @@ int uniap_profile_read(const char *path, uniap_profile *out);
 int uniap_profile_validate(const char *path);
 
 /* ------------------------------------------------------------------ */
-/* Subcommands owned by io                                             */
+/* Profile archive tools (`uniap archive`)                             */
 /* ------------------------------------------------------------------ */
 
-/* `uniap model NAME|FILE`: per-layer summary and parameter count. */
-int uniap_cmd_model(int argc, char **argv);
-/* `uniap cluster NAME|FILE`: the cluster spec. */
-int uniap_cmd_cluster(int argc, char **argv);
-/* `uniap archive list|show|verify|merge|export`. */
-int uniap_cmd_archive(int argc, char **argv);
+/* A row of the optional /inputs table, present only in files made by
+ * uniap_profile_merge: where each input's rows landed in the merged tables
+ * ([*_first, *_first + n_*)), and that input's provenance. */
+typedef struct uniap_profile_input {
+    int index;
+    char file[256];
+    char created[32];
+    char tool_version[32];
+    char git_revision[48];
+    char slurm_job_id[32];
+    char provenance[32];
+    char model[64];
+    char device[64];
+    int world_size;
+    int complete;
+    int ranks_first, n_ranks;
+    int layers_first, n_layers;
+    int colls_first, n_colls;
+} uniap_profile_input;
+
+/* Reads /inputs of a valid profile into a malloc'd array the caller frees
+ * (*n = 0 and *inputs = NULL when the file has none). */
+int uniap_profile_read_inputs(const char *path, uniap_profile_input **inputs, int *n);
+/* Writes DIR/root.csv, ranks.csv, layers.csv, collectives.csv (and
+ * inputs.csv for merged files) from the profile at path; DIR is created
+ * when missing. Each file is written atomically. */
+int uniap_profile_export_csv(const char *path, const char *dir);
+/* One table of the profile at path as CSV text (malloc'd into *csv, the
+ * caller frees): table is "root", "ranks", "layers", "collectives" or
+ * "inputs" (the same text as that file of the export). *csv is NULL (and 0
+ * returned) for "inputs" of a file that is not a merge. */
+int uniap_profile_table_csv(const char *path, const char *table, char **csv);
+/* Merges the profiles ins[0..n) into out: tables concatenated in input
+ * order, an /inputs row per input (inputs that are merges themselves
+ * contribute their own /inputs rows). Refuses inputs whose device names
+ * differ unless force. command_line is stored as the root attribute. */
+int uniap_profile_merge(const char *out, char *const *ins, int n, int force,
+                        const char *command_line);
+/* "NVIDIA H100 80GB HBM3" or "A+B" (distinct device names of /ranks,
+ * sorted, joined by '+'), "" when the profile has no rank rows. */
+void uniap_profile_devices(const uniap_profile *p, char *buf, size_t n);
+/* The "name" of a stored model spec, or "" when absent or unnamed. */
+void uniap_profile_model_name(const uniap_profile *p, char *buf, size_t n);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,9 @@
 /*
  * test_plan.c - plan JSON: write/read round trip of every field, the
- * per-stage breakdown, rejected files (errors naming the JSON path), and
+ * per-stage breakdown, rejected files (a foreign version, inconsistent
+ * batch sizes, duplicated or missing layer indices, stages out of order or
+ * range, unknown strategies, non-finite figures: errors naming the file and
+ * the JSON path), and
  * mapping a plan's strategies onto a table's indices.
  * usage: test_cost_plan WORKDIR
  */
@@ -140,17 +143,96 @@ int main(int argc, char **argv)
     uniap_err_clear();
     write_text("bad2.json", "{\"micro_batches\": 2, \"layers\": []}", path, sizeof(path));
     CHECK_EQ(uniap_plan_read_json(path, &q), UNIAP_EINVAL);
-    CHECK_STR_CONTAINS(uniap_errmsg(), "missing field 'deg'");
+    CHECK_STR_CONTAINS(uniap_errmsg(), "deg: expected an integer in 1..");
+    CHECK_STR_CONTAINS(uniap_errmsg(), "field missing");
     uniap_err_clear();
     write_text("bad3.json",
                "{\"deg\": 2, \"micro_batches\": 2, \"layers\": [{\"stage\": 2, "
                "\"strategy\": \"dp1.tp1\"}]}",
                path, sizeof(path));
     CHECK_EQ(uniap_plan_read_json(path, &q), UNIAP_EINVAL);
-    CHECK_STR_CONTAINS(uniap_errmsg(), "layers[0].stage = 2");
+    CHECK_STR_CONTAINS(uniap_errmsg(), "layers[0].stage: expected an integer in 0..1, got 2");
     uniap_err_clear();
     write_text("bad4.json", "[1, 2]", path, sizeof(path));
     CHECK_EQ(uniap_plan_read_json(path, &q), UNIAP_EINVAL);
+    uniap_err_clear();
+
+    /* issue 10 item 4: each case breaks one thing of a good plan; the error
+     * names the file and the JSON path. */
+    static const struct {
+        const char *name, *head, *layers, *needle;
+    } bad[] = {
+        {"version99", "\"version\": 99,", NULL, "version: expected 1"},
+        {"version_str", "\"version\": \"1\",", NULL, "version: expected 1"},
+        {"format", "\"format\": \"uniap-costs\",", NULL, "format: expected \"uniap-plan\""},
+        {"mb_inconsistent", "\"micro_batch\": 3,", NULL,
+         "micro_batch: expected global_batch / micro_batches = 8 / 4 = 2, got 3"},
+        {"gb_indivisible", "\"micro_batch\": 2, \"global_batch\": 10,", NULL,
+         "micro_batches: expected a divisor of global_batch (10)"},
+        {"gb_zero", "\"global_batch\": 0,", NULL, "global_batch: expected an integer in 1.."},
+        {"mbs_huge", "\"micro_batches\": 1e300,", NULL, "micro_batches: expected an integer"},
+        {"tpi_inf", "\"tpi\": 1e999,", NULL, "tpi: expected a finite number"},
+        {"gap_negative", "\"gap\": -0.5,", NULL, "gap: expected a finite number >= 0"},
+        {"model_number", "\"model\": 7,", NULL, "model: expected a string"},
+        {"schedule", "\"schedule\": \"zigzag\",", NULL, "schedule: expected \"gpipe\" or \"1f1b\""},
+        {"pairs", "\"pairs\": {\"total\": -1},", NULL, "pairs.total: expected an integer in 0.."},
+        {"dup_layer", NULL,
+         "{\"layer\": 0, \"stage\": 0, \"strategy\": \"dp2.tp1\"}, {\"layer\": 0, \"stage\": 0, "
+         "\"strategy\": \"dp2.tp1\"}, {\"layer\": 2, \"stage\": 1, \"strategy\": \"dp2.tp1\"}",
+         "layers[1].layer: expected 1 (layers listed in order 0..2, each once), got 0"},
+        {"missing_layer", NULL,
+         "{\"layer\": 0, \"stage\": 0, \"strategy\": \"dp2.tp1\"}, {\"layer\": 2, \"stage\": 0, "
+         "\"strategy\": \"dp2.tp1\"}, {\"layer\": 3, \"stage\": 1, \"strategy\": \"dp2.tp1\"}",
+         "layers[1].layer: expected 1"},
+        {"stage_decreasing", NULL,
+         "{\"stage\": 0, \"strategy\": \"dp2.tp1\"}, {\"stage\": 1, \"strategy\": \"dp2.tp1\"}, "
+         "{\"stage\": 0, \"strategy\": \"dp2.tp1\"}",
+         "layers[2].stage: expected the previous stage or the next"},
+        {"stage_negative", NULL,
+         "{\"stage\": -1, \"strategy\": \"dp2.tp1\"}, {\"stage\": 1, \"strategy\": \"dp2.tp1\"}",
+         "layers[0].stage: expected an integer in 0..1, got -1"},
+        {"stage_empty", NULL,
+         "{\"stage\": 0, \"strategy\": \"dp2.tp1\"}, {\"stage\": 0, \"strategy\": \"dp2.tp1\"}",
+         "layers[1].stage: expected 1 (every one of the deg 2 stages holds a layer)"},
+        {"stage_fraction", NULL,
+         "{\"stage\": 0, \"strategy\": \"dp2.tp1\"}, {\"stage\": 0.5, \"strategy\": \"dp2.tp1\"}",
+         "layers[1].stage: expected an integer"},
+        {"strategy_unknown", NULL,
+         "{\"stage\": 0, \"strategy\": \"dp2.tp1\"}, {\"stage\": 1, \"strategy\": \"warp9\"}",
+         "layers[1].strategy: strategy 'warp9'"},
+        {"strategy_missing", NULL, "{\"stage\": 0, \"strategy\": \"dp2.tp1\"}, {\"stage\": 1}",
+         "layers[1].strategy: expected a strategy name string, got nothing"},
+    };
+    const char *good_layers = "{\"layer\": 0, \"stage\": 0, \"strategy\": \"dp2.tp1\"}, "
+                              "{\"layer\": 1, \"stage\": 1, \"strategy\": \"dp1.tp2c.sp\"}";
+    char text2[2048], name[64];
+    /* The good plan itself reads. */
+    snprintf(text2, sizeof(text2),
+             "{\"format\": \"uniap-plan\", \"version\": 1, \"global_batch\": 8, \"deg\": 2, "
+             "\"micro_batches\": 4, \"micro_batch\": 2, \"layers\": [%s]}",
+             good_layers);
+    write_text("good.json", text2, path, sizeof(path));
+    uniap_err_clear();
+    CHECK_EQ(uniap_plan_read_json(path, &q), 0);
+    CHECK_EQ(q.micro_batch, 2);
+    uniap_plan_free(&q);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        /* a later duplicate key is ignored by cJSON, so the broken field
+         * comes first */
+        snprintf(text2, sizeof(text2),
+                 "{%s \"format\": \"uniap-plan\", \"version\": 1, \"global_batch\": 8, "
+                 "\"deg\": 2, \"micro_batches\": 4, \"layers\": [%s]}",
+                 bad[i].head ? bad[i].head : "", bad[i].layers ? bad[i].layers : good_layers);
+        snprintf(name, sizeof(name), "bad_%s.json", bad[i].name);
+        write_text(name, text2, path, sizeof(path));
+        uniap_err_clear();
+        memset(&q, 0x5a, sizeof(q));
+        CHECK_EQ(uniap_plan_read_json(path, &q), UNIAP_EINVAL);
+        CHECK(q.stage_of == NULL && q.n_layers == 0);
+        CHECK_STR_CONTAINS(uniap_errmsg(), path);
+        CHECK_STR_CONTAINS(uniap_errmsg(), bad[i].needle);
+        fprintf(stderr, "  %-18s -> %s\n", bad[i].name, uniap_errmsg());
+    }
     uniap_err_clear();
     return check_report();
 }

@@ -1,6 +1,6 @@
 /*
- * test_archive.c - `uniap archive` (io/cmd_archive.c, profile_merge.c,
- * profile_csv.c) called through uniap_cmd_archive() with its stdout
+ * test_archive.c - `uniap archive` (cli/cmd_archive.c, profile_merge.c,
+ * profile_csv.c) called through uniap_cli_archive() with its stdout
  * captured: the catalogue of a folder with good, incomplete and corrupt
  * files; show; verify's verdicts and exit statuses; merge's concatenation,
  * provenance (/inputs) and refusals; CSV export parsed back bit for bit.
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "cmd_util.h"
 #include "profile_h5.h"
 #include "profile_ref.h"
 #include "test_modes.h"
@@ -48,7 +49,7 @@ static int archive(const char *first, ...)
     fflush(stdout);
     saved = dup(1);
     dup2(fileno(tmp), 1);
-    rc = uniap_cmd_archive(argc, argv);
+    rc = uniap_cli_archive(argc, argv);
     fflush(stdout);
     dup2(saved, 1);
     close(saved);
@@ -168,6 +169,19 @@ static void test_verify(void)
     CHECK_EQ(archive("verify", part, NULL), 2);
     CHECK_STR_CONTAINS(out_, "incomplete");
     CHECK_EQ(archive("verify", path_in("missing.h5"), NULL), 1);
+    /* issue 10 item 4: an impossible world_size fails verify (exit 2) */
+    for (int k = 0; k < 2; k++) {
+        int ws = k ? -5 : 0;
+        const char *odd = write_ref(k ? "ws_neg.h5" : "ws_zero.h5", 10, 5, 1);
+        hid_t f = H5Fopen(odd, H5F_ACC_RDWR, H5P_DEFAULT);
+        hid_t a = H5Aopen(f, "world_size", H5P_DEFAULT);
+        CHECK(a >= 0 && H5Awrite(a, H5T_NATIVE_INT, &ws) >= 0);
+        H5Aclose(a);
+        H5Fclose(f);
+        CHECK_EQ(archive("verify", odd, NULL), 2);
+        CHECK_STR_CONTAINS(out_, "FAIL");
+        CHECK_STR_CONTAINS(out_, "world_size");
+    }
 }
 
 static void test_merge(void)
@@ -299,7 +313,8 @@ static void test_export(void)
     free(colls);
     free(ranks);
     free(root);
-    CHECK_EQ(archive("export", src, "--csv", path_in("no/such/deep/dir"), NULL), 1);
+    /* a missing output folder is bad input, refused before any work */
+    CHECK_EQ(archive("export", src, "--csv", path_in("no/such/deep/dir"), NULL), 2);
     CHECK_EQ(archive("export", src, path_in("x"), NULL), 2);
     uniap_profile_free(&p);
 }

@@ -42,15 +42,37 @@ static const char *good_file(const char *name)
     return p;
 }
 
+/* HDF5 identifiers open in this process (files, groups, datasets,
+ * attributes, dataspaces, datatypes, property lists). A read that fails
+ * must leave this unchanged: a leaked handle keeps HDF5 from closing at
+ * exit ("HDF5: infinite loop closing library"). */
+static long open_ids(void)
+{
+    static const H5I_type_t types[] = {H5I_FILE,      H5I_GROUP,    H5I_DATASET,    H5I_ATTR,
+                                       H5I_DATASPACE, H5I_DATATYPE, H5I_GENPROP_LST};
+    long total = 0;
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        hsize_t n = 0;
+        if (H5Inmembers(types[i], &n) >= 0)
+            total += (long)n;
+    }
+    return total;
+}
+
 /* Reads path expecting failure with code; the message must name the file
- * and contain each needle. Also checks validate agrees. */
+ * and contain each needle. Also checks validate agrees and that no HDF5
+ * handle is left open. */
 static void expect_fail(const char *path, int code, const char *n1, const char *n2)
 {
     uniap_profile p;
+    long ids = open_ids();
+    ssize_t objs = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL);
     int rc;
 
     uniap_err_clear();
     rc = uniap_profile_read(path, &p);
+    CHECK_EQ(open_ids(), ids);
+    CHECK_EQ(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), objs);
     fprintf(stderr, "  read %s -> %d: %s\n", path, rc, uniap_errmsg());
     CHECK_EQ(rc, code);
     CHECK(p.layers == NULL && p.n_layers == 0 && p.command_line == NULL);
@@ -245,8 +267,9 @@ static void test_wrong_type(void)
     H5Tclose(rt);
     /* Copy /ranks' own type so only the filter differs. */
     f = H5Fopen(p, H5F_ACC_RDONLY, H5P_DEFAULT);
-    hid_t d = H5Dopen2(f, "/ranks", H5P_DEFAULT), rtype = H5Dget_type(d);
-    rtype = H5Tcopy(rtype);
+    hid_t d = H5Dopen2(f, "/ranks", H5P_DEFAULT), dtype = H5Dget_type(d);
+    hid_t rtype = H5Tcopy(dtype);
+    H5Tclose(dtype);
     H5Dclose(d);
     H5Fclose(f);
     replace_dataset(p, "/ranks", rtype, 0);
@@ -347,15 +370,92 @@ static void test_sweep(void)
         fclose(f);
         data[off] ^= 0xff;
         uniap_profile back;
+        long ids = open_ids();
         uniap_err_clear();
         int rc = uniap_profile_read(t, &back);
         CHECK(rc == 0 || (rc < 0 && uniap_errmsg()[0] != '\0'));
+        CHECK_EQ(open_ids(), ids); /* no handle left open on any path */
         failed += rc < 0;
         uniap_profile_free(&back);
     }
     fprintf(stderr, "  %d of ~300 single-byte corruptions detected\n", failed);
     CHECK(failed > 0);
     free(data);
+}
+
+/* issue 10 items 4 and 7: values no run can produce are refused naming
+ * the file and the attribute or row (archive verify passed world_size 0
+ * and -5; control characters in provenance were printed raw). */
+static void test_bad_values(void)
+{
+    static const char *const ctrl[] = {"meas\x1b[2Jured", "line\nbreak", "del\x7f"};
+    uniap_profile ref;
+    const char *p = good_file("values.h5");
+
+    set_int_attr(p, "world_size", 0);
+    expect_fail(p, UNIAP_EFORMAT, "world_size is 0", "expected 1..");
+    set_int_attr(p, "world_size", -5);
+    expect_fail(p, UNIAP_EFORMAT, "world_size is -5", NULL);
+    set_int_attr(p, "world_size", 4);
+    set_int_attr(p, "complete", 7);
+    expect_fail(p, UNIAP_EFORMAT, "complete is 7", NULL);
+
+    for (size_t i = 0; i < sizeof(ctrl) / sizeof(ctrl[0]); i++) {
+        ref_profile(&ref, 10, 10);
+        snprintf(ref.provenance, sizeof(ref.provenance), "%s", ctrl[i]);
+        CHECK_EQ(uniap_profile_write(p, &ref), 0);
+        expect_fail(p, UNIAP_EFORMAT, "root attribute provenance", "non-printable");
+        uniap_profile_free(&ref);
+    }
+    ref_profile(&ref, 10, 10);
+    snprintf(ref.created, sizeof(ref.created), "2026\r");
+    CHECK_EQ(uniap_profile_write(p, &ref), 0);
+    expect_fail(p, UNIAP_EFORMAT, "root attribute created", NULL);
+    uniap_profile_free(&ref);
+
+    /* Rows: each case breaks one field of one row. */
+    for (int c = 0; c < 9; c++) {
+        ref_profile(&ref, 10, 10);
+        const char *needle = NULL;
+        switch (c) {
+        case 0:
+            ref.layers[3].tp = 0, needle = "/layers row 3: tp 0";
+            break;
+        case 1:
+            ref.layers[4].micro_batch = -2, needle = "/layers row 4";
+            break;
+        case 2:
+            ref.layers[5].rank = 4, needle = "/layers row 5: rank 4";
+            break;
+        case 3:
+            ref.layers[6].fwd.median = NAN, needle = "/layers row 6: fwd_median nan";
+            break;
+        case 4:
+            ref.layers[2].bwd.count = -1, needle = "/layers row 2";
+            break;
+        case 5:
+            ref.ranks[1].rank = 9, needle = "/ranks row 1: rank 9";
+            break;
+        case 6:
+            ref.colls[2].group_size = 0, needle = "/collectives row 2: group_size 0";
+            break;
+        case 7:
+            ref.colls[3].time.median = -1e-3, needle = "/collectives row 3";
+            break;
+        case 8:
+            ref.overlap_coeff = NAN, needle = "overlap_coefficient";
+            break;
+        }
+        CHECK_EQ(uniap_profile_write(p, &ref), 0);
+        expect_fail(p, UNIAP_EFORMAT, needle, NULL);
+        uniap_profile_free(&ref);
+    }
+    /* The reference itself (edge-case min/max bits) is still read. */
+    ref_profile(&ref, 10, 10);
+    CHECK_EQ(uniap_profile_write(p, &ref), 0);
+    uniap_err_clear();
+    CHECK_EQ(uniap_profile_validate(p), 0);
+    uniap_profile_free(&ref);
 }
 
 static int count_entries(const char *dir)
@@ -377,15 +477,14 @@ static void test_tmp_cleanup(void)
     struct stat st;
     ref_profile(&ref, 10, 10);
 
-    /* A folder that does not exist. */
+    /* A folder that does not exist: bad input, refused before writing. */
     const char *p = path_in("no/such/folder/x.h5");
     uniap_err_clear();
-    CHECK_EQ(uniap_profile_write(p, &ref), UNIAP_EIO);
+    CHECK_EQ(uniap_profile_write(p, &ref), UNIAP_EINVAL);
     CHECK_STR_CONTAINS(uniap_errmsg(), p);
     CHECK_EQ(count_entries(dir_), 0);
 
-    /* The final name is a folder: the file is written, the rename fails,
-     * and the temporary file must be gone. */
+    /* The final name is a folder: refused, and no temporary is left. */
     p = path_in("occupied.h5");
     CHECK_EQ(mkdir(p, 0755), 0);
     uniap_err_clear();
@@ -433,6 +532,7 @@ int main(int argc, char **argv)
                                       {"truncated", test_truncated},
                                       {"sweep", test_sweep},
                                       {"tmp_cleanup", test_tmp_cleanup},
-                                      {"bad_rows", test_bad_rows}};
+                                      {"bad_rows", test_bad_rows},
+                                      {"bad_values", test_bad_values}};
     return test_modes_main(argc, argv, modes, sizeof(modes) / sizeof(modes[0]), &dir_);
 }

@@ -79,7 +79,11 @@ run 0 "$UNIAP" model "$SPECS/good/tiny.json"
 expect_out "total parameters: 553"
 expect_out "1-2       decoder"
 run 0 "$UNIAP" model --json "$SPECS/good/tiny.json"
-expect_out "\"total_params\":	553"
+expect_out '"seq_len":	6'
+# the canonical dump reads back (issue 10 item 7)
+"$UNIAP" model --json "$SPECS/good/tiny.json" >"$TMP/tiny_dump.json" 2>/dev/null
+run 0 "$UNIAP" model "$TMP/tiny_dump.json"
+expect_out "total parameters: 553"
 run 0 "$UNIAP" model --list
 for m in bert-huge t5-large vit-huge swin-huge llama-7b llama-13b llama-70b gpt3-175b gpt-tiny; do
     expect_out "$m"

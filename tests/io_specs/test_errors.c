@@ -50,7 +50,7 @@ static const struct bad_case cases[] = {
     {"cluster_missing_nodes.json", 1, ": nodes:", "got nothing (field missing)"},
     {"cluster_mistyped_nodes.json", 1, ": nodes:", "got string \"two\""},
     {"cluster_unknown_key.json", 1, ": intra_node_bandwidth:", "got unknown key"},
-    {"cluster_negative_bw.json", 1, ": inter_node_bw:", "expected a number in 0.."},
+    {"cluster_negative_bw.json", 1, ": inter_node_bw:", "expected 10000..1e+14 B/s"},
     {"cluster_bad_json.json", 1, "line 1, column 48", "expected valid JSON"},
 };
 
@@ -139,6 +139,75 @@ static void check_inline(void)
     uniap_err_clear();
 }
 
+/* Parses a one-node cluster with `extra` (a JSON member list) added. */
+static int parse_cluster_with(const char *extra, uniap_cluster *c)
+{
+    char json[1024];
+    snprintf(json, sizeof(json),
+             "{\"nodes\": 1, \"devices_per_node\": 8, \"device_name\": \"A100\"%s%s}",
+             strstr(extra, "device_memory") ? "" : ", \"device_memory\": 42949672960", extra);
+    uniap_err_clear();
+    return uniap_cluster_parse(json, "c.json", c);
+}
+
+/* issue 10 item 4: figures no device has are refused naming the file, the
+ * field, the value and the range with its unit (and the likely unit slip);
+ * unusual ones are accepted with a warning naming the field. */
+static void check_cluster_ranges(void)
+{
+    static const struct {
+        const char *extra, *field, *text;
+    } refused[] = {
+        {", \"peak_flops\": 1e-300", "c.json: peak_flops:", "FLOP/s"},
+        {", \"peak_flops\": 312", "c.json: peak_flops:", "312 looks like TFLOP/s: write 312e12"},
+        {", \"peak_flops_fp32\": 19500", "peak_flops_fp32:", "looks like GFLOP/s"},
+        {", \"peak_flops\": 1e18", "c.json: peak_flops:", "1e+09..1e+17 FLOP/s"},
+        {", \"mem_bandwidth\": 1e-30", "c.json: mem_bandwidth:", "10000..1e+14 B/s"},
+        {", \"intra_node_bw\": 300", "c.json: intra_node_bw:", "300 looks like GB/s: write 300e9"},
+        {", \"inter_node_bw\": 200", "inter_node_bw:", "if it is Gbit/s, 25e9"},
+        {", \"inter_node_bw\": -25e9", "inter_node_bw:", "got -2.5e+10"},
+        {", \"intra_node_latency\": -1e-6", "c.json: intra_node_latency:", "0..1 s"},
+        {", \"inter_node_latency\": 10", "inter_node_latency:", "10 looks like microseconds"},
+        {", \"inter_node_latency\": 1e999", "inter_node_latency:", "expected a finite number"},
+        {", \"peak_flops\": \"312e12\"", "c.json: peak_flops:", "expected a number, got string"},
+        {", \"device_memory\": 40", "c.json: device_memory:", "\"device_memory_gib\": 40"},
+        {", \"device_memory\": 40960", "device_memory:", "40960 looks like MiB"},
+        {", \"device_memory\": 1125899906842624", "device_memory:", "64 MiB to 16 TiB"},
+        {", \"device_memory_gib\": 40960", "device_memory_gib:", "40960 looks like MiB: write 40"},
+        {", \"device_memory_gib\": 0.01", "device_memory_gib:", "got 0.01"},
+    };
+    uniap_cluster c;
+
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        memset(&c, 0x5a, sizeof(c));
+        CHECK_EQ(parse_cluster_with(refused[i].extra, &c), UNIAP_EINVAL);
+        CHECK_STR_CONTAINS(uniap_errmsg(), refused[i].field);
+        CHECK_STR_CONTAINS(uniap_errmsg(), refused[i].text);
+        CHECK(c.nodes == 0);
+        fprintf(stderr, "  %-40s -> %s\n", refused[i].extra + 2, uniap_errmsg());
+    }
+    /* Accepted with a warning that names the field and the likely unit. */
+    CHECK_EQ(parse_cluster_with(", \"inter_node_latency\": 0.05", &c), 0);
+    CHECK_STR_CONTAINS(uniap_cluster_warnings(), "c.json: inter_node_latency:");
+    CHECK_STR_CONTAINS(uniap_cluster_warnings(), "looks like milliseconds");
+    CHECK_EQ(parse_cluster_with(", \"peak_flops\": 5e9, \"intra_node_bw\": 5e7", &c), 0);
+    CHECK_STR_CONTAINS(uniap_cluster_warnings(), "peak_flops:");
+    CHECK_STR_CONTAINS(uniap_cluster_warnings(), "\nc.json: intra_node_bw:");
+    /* Plausible figures, unknown (0) and -0: no warning; a new parse
+     * clears the last one's warnings. */
+    CHECK_EQ(parse_cluster_with(", \"peak_flops\": 312e12, \"inter_node_bw\": -0.0,"
+                                " \"intra_node_latency\": 0, \"inter_node_latency\": 1e-5",
+                                &c),
+             0);
+    CHECK(uniap_cluster_warnings()[0] == '\0');
+    /* Every preset is plausible and warns about nothing. */
+    const char *const *pre = uniap_cluster_presets();
+    for (int i = 0; pre[i]; i++) {
+        CHECK_EQ(uniap_cluster_preset(pre[i], &c), 0);
+        CHECK(uniap_cluster_warnings()[0] == '\0');
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -148,5 +217,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         check_case(argv[1], &cases[i]);
     check_inline();
+    check_cluster_ranges();
     return check_report();
 }

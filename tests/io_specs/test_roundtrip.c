@@ -1,7 +1,8 @@
 /*
  * test_roundtrip.c - canonical JSON of every zoo model, cluster preset and
  * good spec file parses back to an equal struct (and prints identically a
- * second time); layer signatures: the documented form, a change of any
+ * second time); editing seq_len in a dump changes the layers that did not
+ * state their own length; layer signatures: the documented form, a change of any
  * cost-bearing field changes the signature, and equal signatures in the
  * zoo mean interchangeable layers. Usage: test_roundtrip <tests/data/specs>.
  */
@@ -74,13 +75,15 @@ static void check_exact_numbers(void)
     uniap_cluster c;
     CHECK_EQ(
         uniap_cluster_parse("{\"nodes\": 2, \"devices_per_node\": 2, \"device_name\": \"x\","
-                            " \"device_memory\": 1125899906842623,"
-                            " \"peak_flops\": 5555555555555559, \"mem_bandwidth\": 0.1,"
+                            " \"device_memory\": 17592186044415,"
+                            " \"peak_flops\": 5555555555555559,"
+                            " \"mem_bandwidth\": 123456789012.34567,"
                             " \"intra_node_latency\": 3.0000000000000001e-6,"
                             " \"inter_node_bw\": 123456789.12345679, \"inter_node_latency\": -0.0}",
                             "exact.json", &c),
         0);
-    CHECK_EQ(c.device_memory, 1125899906842623LL);
+    CHECK_EQ(c.device_memory, 17592186044415LL);
+    CHECK(c.mem_bandwidth == 123456789012.34567);
     CHECK(c.peak_flops == 5555555555555559.0);
     check_cluster_roundtrip(&c, "exact.json");
 }
@@ -305,6 +308,92 @@ static void check_signature_time_fields(void)
     uniap_model_free(&m);
 }
 
+/* The dump text with the number after "seq_len": replaced by v
+ * (malloc'd), or NULL when the key is missing. */
+static char *edit_seq_len(const char *json, long long v)
+{
+    const char *k = strstr(json, "\"seq_len\":");
+    char *out;
+    if (!k)
+        return NULL;
+    const char *num = k + strlen("\"seq_len\":");
+    while (*num == ' ' || *num == '\t')
+        num++;
+    const char *end = num;
+    while (*end >= '0' && *end <= '9')
+        end++;
+    out = malloc(strlen(json) + 32);
+    if (out)
+        sprintf(out, "%.*s%lld%s", (int)(num - json), json, v, end);
+    return out;
+}
+
+/* issue 10 item 7: the model's seq_len is the one source of truth. Editing
+ * it in a dump changes every layer that did not state its own length; a
+ * per-layer length that differs from the model's stays explicit. */
+static void check_seq_len_edit(void)
+{
+    uniap_model m, back;
+    char *j = NULL, *edited;
+
+    CHECK_EQ(uniap_zoo_model("llama-7b", &m), 0);
+    CHECK_EQ(uniap_model_to_json(&m, &j), 0);
+    edited = j ? edit_seq_len(j, 1024) : NULL;
+    CHECK(edited != NULL);
+    uniap_err_clear();
+    CHECK_EQ(uniap_model_parse(edited ? edited : "", "m.json", &back), 0);
+    CHECK_EQ(back.seq_len, 1024);
+    for (int r = 0; r < back.n_runs; r++)
+        CHECK_EQ(back.runs[r].seq, 1024);
+    CHECK_EQ(uniap_model_params(&back), uniap_model_params(&m));
+    uniap_model_free(&back);
+    uniap_model_free(&m);
+    free(edited);
+    free(j);
+
+    /* t5-large: encoder, decoder and the decoder's encoder length follow. */
+    CHECK_EQ(uniap_zoo_model("t5-large", &m), 0);
+    CHECK_EQ(uniap_model_to_json(&m, &j), 0);
+    edited = j ? edit_seq_len(j, 256) : NULL;
+    CHECK_EQ(uniap_model_parse(edited ? edited : "", "t5.json", &back), 0);
+    CHECK_EQ(back.runs[1].seq, 256);
+    CHECK_EQ(back.runs[2].seq, 256);
+    CHECK_EQ(back.runs[2].kv_seq, 256);
+    uniap_model_free(&back);
+    uniap_model_free(&m);
+    free(edited);
+    free(j);
+
+    /* A layer with its own length keeps it; the others follow. */
+    CHECK_EQ(uniap_model_parse("{\"seq_len\": 512, \"layers\": ["
+                               " {\"type\": \"embedding\", \"hidden\": 64, \"vocab\": 100},"
+                               " {\"type\": \"decoder\", \"hidden\": 64, \"heads\": 4,"
+                               "  \"ffn\": 256, \"seq\": 128},"
+                               " {\"type\": \"head\", \"hidden\": 64, \"vocab\": 100}]}",
+                               "own.json", &m),
+             0);
+    CHECK_EQ(uniap_model_to_json(&m, &j), 0);
+    CHECK(j && strstr(j, "\"seq\":") != NULL);
+    edited = j ? edit_seq_len(j, 64) : NULL;
+    CHECK_EQ(uniap_model_parse(edited ? edited : "", "own.json", &back), 0);
+    CHECK_EQ(back.runs[0].seq, 64);
+    CHECK_EQ(back.runs[1].seq, 128);
+    CHECK_EQ(back.runs[2].seq, 64);
+    uniap_model_free(&back);
+    uniap_model_free(&m);
+    free(edited);
+    free(j);
+
+    /* vit-huge: the patch embedding's tokens come from image/patch. */
+    CHECK_EQ(uniap_zoo_model("vit-huge", &m), 0);
+    CHECK_EQ(uniap_model_to_json(&m, &j), 0);
+    CHECK_EQ(uniap_model_parse(j ? j : "", "vit.json", &back), 0);
+    CHECK_EQ(back.runs[0].seq, 257);
+    uniap_model_free(&back);
+    uniap_model_free(&m);
+    free(j);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -316,5 +405,6 @@ int main(int argc, char **argv)
     check_files(argv[1]);
     check_signatures();
     check_signature_time_fields();
+    check_seq_len_edit();
     return check_report();
 }
