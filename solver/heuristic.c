@@ -243,6 +243,8 @@ int uniap_brute_force(const uniap_cost_table *t, uniap_schedule s, uniap_pair_re
     brute b = {.t = t, .sched = s, .out = out};
 
     memset(out, 0, sizeof(*out));
+    if ((b.rc = solver_table_check(t)) < 0)
+        return b.rc;
     out->deg = t->deg;
     out->micro_batches = t->micro_batches;
     out->shortfall = HUGE_VAL;

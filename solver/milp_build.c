@@ -33,7 +33,7 @@
  * transfer is charged the least it can cost where it happens.
  * Segment columns and rows are written by milp_segment.c.
  */
-#include <assert.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,22 +41,49 @@
 
 #include "solver_internal.h"
 
+static long row_calls, row_fault_at;
+
+void solver_test_row_fault(long k)
+{
+    row_calls = 0;
+    row_fault_at = k > 0 ? k : 0;
+}
+
+long solver_test_row_calls(void)
+{
+    return row_calls;
+}
+
+/* Doubles the capacity; fault: fail as realloc would. */
+static int rows_grow(solver_rows *r, int fault)
+{
+    int cap = r->cap ? (r->cap <= INT_MAX / 2 ? 2 * r->cap : 0) : 256;
+    int *ind = fault || !cap ? NULL : realloc(r->ind, sizeof(int) * (size_t)cap);
+    if (!ind)
+        return r->rc = uniap_err(UNIAP_ENOMEM, "solver: out of memory for a MILP row of %d terms",
+                                 r->n + 1);
+    r->ind = ind;
+    double *val = realloc(r->val, sizeof(double) * (size_t)cap);
+    if (!val)
+        return r->rc = uniap_err(UNIAP_ENOMEM, "solver: out of memory for a MILP row of %d terms",
+                                 r->n + 1);
+    r->val = val;
+    r->cap = cap;
+    return 0;
+}
+
 int solver_row_add(solver_rows *r, int col, double v)
 {
+    if (r->rc < 0)
+        return r->rc;
     if (!col || v == 0.0)
         return 0;
-    if (r->n + 2 > r->cap) {
-        int cap = r->cap ? 2 * r->cap : 256;
-        int *ind = realloc(r->ind, sizeof(int) * cap);
-        if (!ind)
-            return -1;
-        r->ind = ind;
-        double *val = realloc(r->val, sizeof(double) * cap);
-        if (!val)
-            return -1;
-        r->val = val;
-        r->cap = cap;
-    }
+    int fault = ++row_calls == row_fault_at;
+    if (!isfinite(v))
+        return r->rc = uniap_err_at(__FILE__, __LINE__, UNIAP_EINTERNAL,
+                                    "internal error: MILP coefficient %g of column %d", v, col);
+    if ((r->n + 2 > r->cap || fault) && rows_grow(r, fault) < 0)
+        return r->rc;
     /* GLPK rows are 1-based: ind[1..n] */
     r->n++;
     r->ind[r->n] = col;
@@ -67,6 +94,10 @@ int solver_row_add(solver_rows *r, int col, double v)
 /* Adds the row (merging repeated columns) with bounds of the given type. */
 int solver_row_end(glp_prob *lp, solver_rows *r, int type, double lb, double ub)
 {
+    if (r->rc < 0) {
+        r->n = 0;
+        return 0;
+    }
     for (int a = 1; a <= r->n; a++)
         for (int b = a + 1; b <= r->n; b++)
             if (r->ind[b] == r->ind[a]) {
@@ -97,8 +128,10 @@ int solver_add_col(glp_prob *lp, const char *name, int kind, double lb, double u
 
 void solver_milp_free(solver_milp *m)
 {
-    if (m->lp)
+    /* a problem made before a caught GLPK error is already gone */
+    if (m->lp && m->glp_gen == solver_glpk_generation())
         glp_delete_prob(m->lp);
+    free(m->seg_in);
     int **arrs[] = {&m->n,   &m->y,   &m->pres, &m->fc, &m->ec,  &m->uc,   &m->qc,
                     &m->x,   &m->phi, &m->jn,   &m->tj, &m->pre, &m->lin,  &m->lat,
                     &m->tbi, &m->tba, &m->p,    &m->o,  &m->pk,  &m->prow, &m->orow};
@@ -147,9 +180,10 @@ static int alloc_maps(solver_milp *m)
     m->pk = calloc(D, sizeof(int));
     m->prow = calloc(D, sizeof(int));
     m->orow = calloc(B, sizeof(int));
-    return m->n && m->y && m->pres && m->fc && m->ec && m->uc && m->qc && m->x && m->phi && m->jn &&
-                   m->tj && m->pre && m->lin && m->lat && m->tbi && m->tba && m->p && m->o &&
-                   m->pk && m->prow && m->orow
+    m->seg_in = calloc(C ? C : 1, 1);
+    return m->seg_in && m->n && m->y && m->pres && m->fc && m->ec && m->uc && m->qc && m->x &&
+                   m->phi && m->jn && m->tj && m->pre && m->lin && m->lat && m->tbi && m->tba &&
+                   m->p && m->o && m->pk && m->prow && m->orow
                ? 0
                : -1;
 }
@@ -180,21 +214,25 @@ static double min_cost(const uniap_cost_table *t, const solver_shape *s, int g, 
     double best = HUGE_VAL;
     for (int c = 0; c < C; c++)
         for (int d = 0; d < C; d++)
-            if (s->class_in[(size_t)g * C + c] && s->class_in[(size_t)right * C + d])
-                best = fmin(best, f(t, s, span, g, c, d));
+            if (s->class_in[(size_t)g * C + c] && s->class_in[(size_t)right * C + d]) {
+                double v = f(t, s, span, g, c, d);
+                if (isnan(v))
+                    return v; /* out of range: the row builder refuses it */
+                best = fmin(best, v);
+            }
     return best < HUGE_VAL && best > 0 ? best : 0.0;
 }
 
-int solver_milp_build(const uniap_cost_table *t, const solver_shape *s, uniap_schedule sched,
-                      unsigned flags, const unsigned char *allow, solver_milp *m)
+/* The MILP's columns and rows (see the top of the file); on failure frees
+ * m. r: the row builder, its buffers freed by the caller. */
+static int build(const uniap_cost_table *t, const solver_shape *s, uniap_schedule sched,
+                 unsigned flags, const unsigned char *allow, solver_milp *m, solver_rows *r)
 {
     int min_excess = (flags & SOLVER_MIN_EXCESS) != 0;
     int G = s->G, D = s->D, K = s->K, C = s->C, L = s->L;
-    solver_rows rb = {0}, *r = &rb;
     char nm[64];
     int rc = UNIAP_OK;
 
-    memset(m, 0, sizeof(*m));
     m->t = t;
     m->s = s;
     m->sched = sched;
@@ -203,10 +241,12 @@ int solver_milp_build(const uniap_cost_table *t, const solver_shape *s, uniap_sc
     m->allow = allow;
     m->G = G, m->D = D, m->K = K, m->C = C;
     m->mem_scale = t->mem_budget > 0 ? t->mem_budget : 1.0;
-    assert(L >= D);
-    (void)L;
-    if (alloc_maps(m) < 0 || !(m->lp = glp_create_prob()))
+    /* every stage needs a layer (solver_solve_pair checks it first) */
+    UNIAP_CHECK(L >= D && D >= 1 && K >= 1 && C >= 1 && C <= K);
+    if (alloc_maps(m) < 0)
         goto fail_nomem;
+    m->lp = glp_create_prob();
+    m->glp_gen = solver_glpk_generation();
     glp_set_prob_name(m->lp, "uniap_pair");
     glp_set_obj_dir(m->lp, GLP_MIN);
 
@@ -224,8 +264,8 @@ int solver_milp_build(const uniap_cost_table *t, const solver_shape *s, uniap_sc
     /* the slowest stage and the tail are at least their simple bounds (a
      * valid cut that the LP's fractional stage split would miss) */
     double work = 0, slow_lb = 0, tail_lb = 0;
-    if (!min_excess && solver_simple_bounds(t, sched, &work, &slow_lb, &tail_lb) < 0)
-        goto fail_nomem;
+    if (!min_excess && (rc = solver_simple_bounds(t, sched, &work, &slow_lb, &tail_lb)) < 0)
+        goto fail;
     if (!(slow_lb < HUGE_VAL))
         slow_lb = tail_lb = 0; /* nothing fits: the LP says so itself */
     m->T = solver_add_col(m->lp, "T_slowest", GLP_CV, slow_lb, 1e301, min_excess ? 0 : cm1);
@@ -235,8 +275,8 @@ int solver_milp_build(const uniap_cost_table *t, const solver_shape *s, uniap_sc
 
     for (int g = 0; g < G; g++)
         for (int i = 0; i < D; i++)
-            if (seg_possible(s, g, i) && solver_build_segment(m, r, g, i) < 0)
-                goto fail_nomem;
+            if (seg_possible(s, g, i) && (rc = solver_build_segment(m, r, g, i)) < 0)
+                goto fail;
 
     /* boundary locations and prefixes */
     for (int j = 0; j + 1 < D; j++) {
@@ -425,14 +465,41 @@ int solver_milp_build(const uniap_cost_table *t, const solver_shape *s, uniap_sc
                 solver_row_end(m->lp, r, GLP_LO, 0, 0);
             }
     }
-    goto free_rows;
+    /* any row that failed (sticky builder) makes the whole MILP fail */
+    if ((rc = r->rc) < 0)
+        goto fail;
+    m->complete = 1;
+    return UNIAP_OK;
 
 fail_nomem:
-    solver_milp_free(m);
     rc = uniap_err(UNIAP_ENOMEM, "solver: out of memory building the MILP of deg %d, c %d", D,
                    t->micro_batches);
+fail:
+    solver_milp_free(m);
+    return rc;
+}
+
+int solver_milp_build(const uniap_cost_table *t, const solver_shape *s, uniap_schedule sched,
+                      unsigned flags, const unsigned char *allow, solver_milp *m)
+{
+    solver_glpk_try tr;
+    solver_rows *r = calloc(1, sizeof(*r));
+    int rc;
+
+    memset(m, 0, sizeof(*m));
+    if (!r)
+        return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the MILP's row builder");
+    solver_glpk_push(&tr);
+    if (setjmp(tr.jb)) { /* GLPK failed (its heap, most likely) */
+        rc = solver_glpk_caught(&tr, "building the MILP");
+        solver_milp_free(m);
+        goto free_rows;
+    }
+    rc = build(t, s, sched, flags, allow, m, r);
+    solver_glpk_pop(&tr);
 free_rows:
-    free(rb.ind);
-    free(rb.val);
+    free(r->ind);
+    free(r->val);
+    free(r);
     return rc;
 }

@@ -6,19 +6,18 @@
  * MIP solution (ordering each segment along an Euler path of its class
  * changes).
  */
-#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "solver_internal.h"
 
+/* The group of layer u, -1 when u is past the chain. */
 static int group_of_layer(const solver_shape *s, int u)
 {
     for (int g = 0; g < s->G; g++)
         if (u < s->start[g] + s->len[g])
             return g;
-    assert(0);
     return -1;
 }
 
@@ -36,17 +35,22 @@ static int put(double *x, int col, double v, const char *what)
                      what);
 }
 
+/* Workspace of encode_flow, sized by the number of classes C. */
+typedef struct flow_ws {
+    int *order, *parent, *seen; /* [C] each */
+    double *sub;                /* [C] */
+} flow_ws;
+
 /* Connectivity flow of a segment: a BFS tree from class `first` over the
  * changes cnt[c][d] > 0, each tree edge carrying its subtree's used
  * classes. */
 static void encode_flow(const solver_milp *m, double *x, int g, int i, const int *cnt,
-                        const int *used, int first)
+                        const int *used, int first, const flow_ws *ws)
 {
-    int D = m->D, C = m->C, K = m->K, G = m->G;
-    int order[64], parent[64], seen[64] = {0}, head = 0, tail = 0, nused = 0;
-    double sub[64];
-    (void)K, (void)G;
-    assert(C <= 64);
+    int D = m->D, C = m->C, head = 0, tail = 0, nused = 0;
+    int *order = ws->order, *parent = ws->parent, *seen = ws->seen;
+    double *sub = ws->sub;
+    memset(seen, 0, sizeof(int) * (size_t)C);
     order[tail++] = first;
     seen[first] = 1;
     parent[first] = -1;
@@ -74,17 +78,16 @@ static void encode_flow(const solver_milp *m, double *x, int g, int i, const int
         x[m->qc[SEGC(g, i, first)]] = nused;
 }
 
-/* The value of column col that satisfies its defining equality row (the
+/* Sets x[col] to the value that satisfies its defining equality row (the
  * row's other columns already set in x). */
-static double defined_by(const solver_milp *m, int row, int col, const double *x)
+static int defined_by(const solver_milp *m, int row, int col, double *x)
 {
-    int n = glp_get_mat_row(m->lp, row, NULL, NULL);
+    int n = glp_get_mat_row(m->lp, row, NULL, NULL), rc = UNIAP_OK;
     int *ind = malloc(sizeof(int) * (n + 1));
     double *val = malloc(sizeof(double) * (n + 1)), rest = 0, own = 0;
     if (!ind || !val) {
-        free(ind);
-        free(val);
-        return HUGE_VAL; /* reported as a violation by the caller's check */
+        rc = uniap_err(UNIAP_ENOMEM, "solver: out of memory encoding a plan");
+        goto free_all;
     }
     glp_get_mat_row(m->lp, row, ind, val);
     for (int q = 1; q <= n; q++) {
@@ -93,10 +96,12 @@ static double defined_by(const solver_milp *m, int row, int col, const double *x
         else
             rest += val[q] * x[ind[q]];
     }
+    UNIAP_CHECK_GOTO(own != 0, rc, free_all);
+    x[col] = (glp_get_row_lb(m->lp, row) - rest) / own;
+free_all:
     free(ind);
     free(val);
-    assert(own != 0);
-    return (glp_get_row_lb(m->lp, row) - rest) / own;
+    return rc;
 }
 
 int solver_milp_encode(const solver_milp *m, const int *stage_of, const int *strategy_of, double *x)
@@ -110,18 +115,24 @@ int solver_milp_encode(const solver_milp *m, const int *stage_of, const int *str
 
     if ((rc = uniap_plan_evaluate(t, m->sched, stage_of, strategy_of, &e)) < 0)
         return rc;
-    cnt = calloc((size_t)C * C + 2 * C, sizeof(int));
-    if (!cnt) {
+    /* cnt [C*C], ncl, used [C]; then the flow's workspace */
+    size_t nc = (size_t)C * C + 2 * (size_t)C;
+    cnt = calloc(nc + 3 * (size_t)C, sizeof(int));
+    flow_ws ws = {.sub = malloc(sizeof(double) * (size_t)C)};
+    if (!cnt || !ws.sub) {
         rc = uniap_err(UNIAP_ENOMEM, "solver: out of memory encoding a plan");
-        goto free_eval;
+        goto free_cnt;
     }
-    int *ncl = cnt + C * C, *used = ncl + C;
+    int *ncl = cnt + (size_t)C * C, *used = ncl + C;
+    ws.order = cnt + nc;
+    ws.parent = ws.order + C;
+    ws.seen = ws.parent + C;
     memset(x, 0, sizeof(double) * (ncols + 1));
 
     for (int g = 0; g < G; g++)
         for (int i = 0; i < D; i++) {
             int first = -1, last = -1, prev = -1, any = 0;
-            memset(cnt, 0, sizeof(int) * ((size_t)C * C + 2 * C));
+            memset(cnt, 0, sizeof(int) * nc);
             for (int u = s->start[g]; u < s->start[g] + s->len[g]; u++) {
                 if (stage_of[u] != i)
                     continue;
@@ -156,7 +167,7 @@ int solver_milp_encode(const solver_milp *m, const int *stage_of, const int *str
                         0)
                         goto free_cnt;
             }
-            encode_flow(m, x, g, i, cnt, used, first);
+            encode_flow(m, x, g, i, cnt, used, first, &ws);
         }
     for (int g = 0; g < G; g++)
         for (int j = 0; j + 1 < D; j++) {
@@ -167,6 +178,7 @@ int solver_milp_encode(const solver_milp *m, const int *stage_of, const int *str
         }
     for (int u = 0; u + 1 < L; u++) {
         int gl = group_of_layer(s, u), gr = group_of_layer(s, u + 1);
+        UNIAP_CHECK_GOTO(gl >= 0 && gr >= 0, rc, free_cnt);
         int cl = s->class_of[strategy_of[u]], cr = s->class_of[strategy_of[u + 1]];
         int i = stage_of[u];
         if (stage_of[u + 1] != i) {
@@ -191,13 +203,17 @@ int solver_milp_encode(const solver_milp *m, const int *stage_of, const int *str
             if (stage_of[u] == i)
                 pk = fmax(pk, t->mem_peak[(size_t)u * K + strategy_of[u]]);
         x[m->pk[i]] = pk / m->mem_scale;
-        x[m->p[i]] = m->bound_only ? defined_by(m, m->prow[i], m->p[i], x) : e.stage_compute[i];
+        x[m->p[i]] = e.stage_compute[i];
+        if (m->bound_only && (rc = defined_by(m, m->prow[i], m->p[i], x)) < 0)
+            goto free_cnt;
         slowest = fmax(slowest, x[m->p[i]]);
         tail = fmax(tail, e.stage_tail[i]);
         excess = fmax(excess, (e.stage_mem[i] - t->mem_budget) / m->mem_scale + SOLVER_MEM_MARGIN);
     }
     for (int j = 0; j + 1 < D; j++) {
-        x[m->o[j]] = m->bound_only ? defined_by(m, m->orow[j], m->o[j], x) : e.stage_comm[j];
+        x[m->o[j]] = e.stage_comm[j];
+        if (m->bound_only && (rc = defined_by(m, m->orow[j], m->o[j], x)) < 0)
+            goto free_cnt;
         slowest = fmax(slowest, x[m->o[j]]);
     }
     x[m->T] = slowest;
@@ -207,7 +223,7 @@ int solver_milp_encode(const solver_milp *m, const int *stage_of, const int *str
     rc = UNIAP_OK;
 free_cnt:
     free(cnt);
-free_eval:
+    free(ws.sub);
     uniap_plan_eval_free(&e);
     return rc;
 }
@@ -316,16 +332,24 @@ int solver_milp_extract(const solver_milp *m, int *stage_of, int *strategy_of)
                         }
                 continue;
             }
+            int bad = 0;
             for (int c = 0; c < C; c++) {
                 if (ival(m, m->fc[SEGC(g, i, c)]))
                     first = c;
                 if (ival(m, m->ec[SEGC(g, i, c)]))
                     last = c;
-                for (int d = 0; d < C; d++)
-                    changes += cnt[c * C + d] = ival(m, m->x[SEGCC(g, i, c, d)]);
+                for (int d = 0; d < C; d++) {
+                    int v = cnt[c * C + d] = ival(m, m->x[SEGCC(g, i, c, d)]);
+                    bad |= v < 0 || v > s->len[g];
+                    changes += bad ? 0 : v;
+                }
             }
-            int np = euler_path(C, cnt, first, path, stack);
-            if (first < 0 || np != changes + 1 || path[np - 1] != last ||
+            /* a solution GLPK got numerically wrong must not walk off the
+             * path and stack (L + 2 entries each): checked first */
+            int np = 0;
+            if (!bad && first >= 0 && changes < s->len[g])
+                np = euler_path(C, cnt, first, path, stack);
+            if (np == 0 || np != changes + 1 || path[np - 1] != last ||
                 pos[g] + a > s->start[g] + s->len[g]) {
                 rc = uniap_err(UNIAP_ELIB,
                                "solver: the MILP solution of group %d on stage %d is not a valid "

@@ -6,9 +6,9 @@
  * a connectivity flow; and the transport block that prices a resharding or
  * a cross-stage transfer between two segments (method.md section 3).
  */
-#include <assert.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "solver_internal.h"
 
@@ -37,17 +37,18 @@ static int seg_cap(const solver_milp *m, int g, int i, int k)
     return cap;
 }
 
-/* Columns and rows of segment (g, i): counts, classes, internal order. */
+/* Columns and rows of segment (g, i): counts, classes, internal order.
+ * Returns r->rc (the row builder's first failure, or 0). */
 int solver_build_segment(solver_milp *m, solver_rows *r, int g, int i)
 {
     const solver_shape *s = m->s;
     glp_prob *lp = m->lp;
     int D = m->D, K = m->K, C = m->C, len = s->len[g];
     int Cg = 0;
-    unsigned char in[64] = {0}; /* the segment has a strategy of the class */
+    unsigned char *in = m->seg_in; /* [C]: the segment has a strategy of the class */
     char nm[64];
 
-    assert(C <= 64);
+    memset(in, 0, (size_t)C);
     for (int k = 0; k < K; k++)
         if (s->usable[(size_t)g * K + k] && (!m->allow || m->allow[SEGK(g, i, k)]))
             in[s->class_of[k]] = 1;
@@ -83,7 +84,7 @@ int solver_build_segment(solver_milp *m, solver_rows *r, int g, int i)
     solver_row_add(r, m->pres[SEG(g, i)], -len);
     solver_row_end(lp, r, GLP_UP, 0, 0);
     if (m->bound_only)
-        return 0;
+        return r->rc;
 
     /* first and last class: one-hot when present, only classes present */
     for (int c = 0; c < C; c++) {
@@ -108,7 +109,7 @@ int solver_build_segment(solver_milp *m, solver_rows *r, int g, int i)
         solver_row_end(lp, r, GLP_FX, 0, 0);
     }
     if (len < 2)
-        return 0;
+        return r->rc;
 
     /* class changes inside the segment */
     if (Cg >= 2) {
@@ -174,11 +175,12 @@ int solver_build_segment(solver_milp *m, solver_rows *r, int g, int i)
         solver_row_add(r, fcc, -Cg);
         solver_row_end(lp, r, GLP_UP, 0, 0);
     }
-    return 0;
+    return r->rc;
 }
 
 /* Transport block between ec of segment (gl, il) and fc of (gr, ir) whose
- * total equals column `on`; returns cost terms through cols/costs. */
+ * total equals column `on`; returns cost terms through cols/costs. A
+ * failure is left in r->rc (the builder is sticky; the caller checks). */
 void solver_build_transport(solver_milp *m, solver_rows *r, int *tcols, int gl, int il, int gr,
                             int ir, int on, const char *tag)
 {

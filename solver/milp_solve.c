@@ -11,10 +11,13 @@
  *   4. the full MILP, built without the strategies that reduced costs of
  *      step 3 exclude from any plan as good as the incumbent, solved by
  *      GLPK's branch and cut (stage boundaries branched on first) with the
- *      incumbent injected through GLP_IHEUR.
+ *      incumbent injected through GLP_IHEUR (GLPK's runs: milp_run.c).
  * Every plan is read back and checked against uniap_plan_evaluate. An
  * infeasible candidate gets its smallest memory shortfall, only while no
- * candidate has a plan.
+ * candidate has a plan. The table is refused first when a figure is absurd
+ * (table_check.c); a GLPK failure is an error, never an abort
+ * (glpk_guard.c); after uniap_search_interrupt() the candidate ends like a
+ * time limit: the best plan so far within the best bound so far.
  */
 #include <math.h>
 #include <stdio.h>
@@ -47,88 +50,7 @@ static double now(void)
     return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
-/* What the branch-and-cut callback needs. */
-typedef struct cb_info {
-    const double *incumbent; /* full column vector, or NULL */
-    int injected;
-    double bound;  /* best proven bound seen */
-    double cutoff; /* stop once the bound is strictly above this; 0: none */
-    int cut_off;   /* 1: stopped because of cutoff */
-    glp_prob *lp;
-    const int *placement; /* columns of stage boundaries (pre, lin, lat) */
-    int n_placement;
-} cb_info;
-
-static void on_tree(glp_tree *tree, void *info)
-{
-    cb_info *cb = info;
-    int reason = glp_ios_reason(tree);
-    if (reason == GLP_IBRANCH && cb->placement) {
-        /* the most fractional stage boundary, else GLPK's choice */
-        int best = 0;
-        double score = 1e-6;
-        for (int a = 0; a < cb->n_placement; a++) {
-            int j = cb->placement[a];
-            if (!glp_ios_can_branch(tree, j))
-                continue;
-            double v = glp_get_col_prim(cb->lp, j), f = fmin(v - floor(v), ceil(v) - v);
-            if (f > score)
-                score = f, best = j;
-        }
-        if (best) {
-            double v = glp_get_col_prim(cb->lp, best);
-            glp_ios_branch_upon(tree, best, v - floor(v) > 0.5 ? GLP_UP_BRNCH : GLP_DN_BRNCH);
-        }
-    }
-    if (reason == GLP_IHEUR && cb->incumbent && !cb->injected) {
-        glp_ios_heur_sol(tree, cb->incumbent);
-        cb->injected = 1;
-    }
-    if (reason == GLP_ISELECT || reason == GLP_IBINGO || reason == GLP_IHEUR) {
-        int best = glp_ios_best_node(tree);
-        if (best)
-            cb->bound = fmax(cb->bound, glp_ios_node_bound(tree, best));
-        /* the candidate cannot beat (nor tie) the best plan of other
-         * candidates: stop, as the LP-bound pruning does at the root */
-        if (cb->cutoff > 0 && cb->bound > cb->cutoff * (1 + 1e-9)) {
-            cb->cut_off = 1;
-            glp_ios_terminate(tree);
-        }
-    }
-}
-
 static FILE *glpk_log;
-static int log_hook(void *info, const char *s)
-{
-    (void)info;
-    if (glpk_log)
-        fputs(s, glpk_log);
-    return 1; /* never to the terminal */
-}
-
-/* Solves the LP relaxation (presolved) and leaves an optimal basis for
- * branch and cut. Returns the GLPK status of the relaxation. */
-static int solve_relaxation(glp_prob *lp, double time_limit)
-{
-    glp_smcp sm;
-    glp_init_smcp(&sm);
-    sm.msg_lev = glpk_log ? GLP_MSG_ON : GLP_MSG_OFF;
-    sm.presolve = GLP_ON;
-    if (time_limit > 0)
-        sm.tm_lim = (int)(time_limit * 1000);
-    glp_scale_prob(lp, GLP_SF_AUTO);
-    glp_adv_basis(lp, 0);
-    int rc = glp_simplex(lp, &sm);
-    if (rc == 0 && glp_get_status(lp) == GLP_OPT)
-        return GLP_OPT;
-    if (rc == GLP_ENOPFS || glp_get_status(lp) == GLP_NOFEAS)
-        return GLP_NOFEAS;
-    sm.presolve = GLP_OFF; /* retry on the original problem */
-    rc = glp_simplex(lp, &sm);
-    if (rc == 0)
-        return glp_get_status(lp);
-    return GLP_UNDEF;
-}
 
 /* The LP bound of the layout-free relaxation (SOLVER_BOUND_ONLY): a lower
  * bound of the candidate's optimum at about a tenth of the full LP's cost.
@@ -137,96 +59,27 @@ static int quick_bound(const uniap_cost_table *t, const solver_shape *s, uniap_s
                        unsigned flags, double time_limit, double *bound)
 {
     solver_milp m;
-    int rc = solver_milp_build(t, s, sched, flags | SOLVER_BOUND_ONLY, NULL, &m);
+    int st = GLP_UNDEF, rc = solver_milp_build(t, s, sched, flags | SOLVER_BOUND_ONLY, NULL, &m);
     if (rc < 0)
         return rc;
-    int st = solve_relaxation(m.lp, time_limit);
-    if (st == GLP_OPT)
+    if ((rc = solver_solve_relaxation(&m, time_limit, &st)) == 0 && st == GLP_OPT)
         *bound = glp_get_obj_val(m.lp);
     solver_milp_free(&m);
-    return st;
+    return rc < 0 ? rc : st;
 }
 
 static int write_lp(const solver_milp *m, const uniap_solve_options *o, const char *tag)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/pair_deg%d_c%d_%s%s.lp", o->lp_dir, m->t->deg,
-             m->t->micro_batches, o->schedule == UNIAP_SCHED_GPIPE ? "gpipe" : "1f1b", tag);
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/pair_deg%d_c%d_%s%s.lp", o->lp_dir, m->t->deg,
+                     m->t->micro_batches, o->schedule == UNIAP_SCHED_GPIPE ? "gpipe" : "1f1b", tag);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return uniap_err(UNIAP_EINVAL, "%s: the folder for the MILPs' LP files is too long",
+                         o->lp_dir);
+    UNIAP_CHECK(m->complete);
     if (glp_write_lp(m->lp, NULL, path) != 0)
         return uniap_err(UNIAP_EIO, "%s: cannot write the MILP in CPLEX LP format", path);
     return UNIAP_OK;
-}
-
-/* Branch and cut on a built MILP. Fills status, tpi/obj, bound and the
- * plan when one is found. */
-static int branch_and_cut(solver_milp *m, const uniap_solve_options *o, const double *incumbent,
-                          double root_bound, double cutoff, uniap_pair_result *out, double *obj)
-{
-    glp_iocp io;
-    cb_info cb = {.incumbent = incumbent, .bound = root_bound, .cutoff = cutoff};
-    glp_init_iocp(&io);
-    /* stage boundaries first in the full MILP, where they closed Swin-Huge's
-     * gaps 6x faster; not in the layout-free relaxation, where GLPK's own
-     * choice finds far better plans of deep pipelines (Llama-70B on 64
-     * GPUs: 62.26 s against 64.64 s in 5 s) */
-    size_t nb = (size_t)m->G * m->D;
-    int *placement = malloc(sizeof(int) * 3 * nb), np = 0;
-    if (!placement)
-        return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the branching order");
-    for (size_t a = 0; a < nb && !m->bound_only; a++) {
-        int cols[3] = {m->pre[a], a < (size_t)m->G * (m->D - 1) ? m->lin[a] : 0,
-                       a < (size_t)m->G * (m->D - 1) ? m->lat[a] : 0};
-        for (int q = 0; q < 3; q++)
-            if (cols[q])
-                placement[np++] = cols[q];
-    }
-    cb.lp = m->lp;
-    cb.placement = placement;
-    cb.n_placement = np;
-    io.msg_lev = glpk_log ? GLP_MSG_ALL : GLP_MSG_OFF;
-    io.presolve = GLP_OFF; /* the relaxation's basis is used; see solve_relaxation */
-    io.mip_gap = 0.0;
-    /* Driebeck-Tomlin (after stage boundaries, see above): on the
-     * benchmark tables this closed the gaps fastest (hybrid pseudo-cost
-     * took 1.5-5x longer, most-fractional often hit the time limit) */
-    io.br_tech = GLP_BR_DTH;
-    io.bt_tech = GLP_BT_BLB;
-    /* no cut generators: GLPK's Gomory and MIR generators stall for
-     * minutes on the full MILP without checking the time limit, and MIR
-     * cuts on the relaxation did not change the growth benchmark's gaps
-     * beyond noise */
-    io.cb_func = on_tree;
-    io.cb_info = &cb;
-    if (o->time_limit > 0)
-        io.tm_lim = (int)fmax(1, o->time_limit * 1000);
-    int rc = glp_intopt(m->lp, &io);
-    free(placement);
-    if (rc != 0 && rc != GLP_ETMLIM && rc != GLP_ENOPFS && rc != GLP_ENODFS &&
-        !(rc == GLP_ESTOP && cb.cut_off))
-        return uniap_err(UNIAP_ELIB, "GLPK glp_intopt failed with code %d (deg %d, c %d)", rc,
-                         m->t->deg, m->t->micro_batches);
-    int st = glp_mip_status(m->lp);
-    if (cb.cut_off) {
-        out->status = UNIAP_SOLVE_PRUNED;
-        out->bound = cb.bound;
-        return UNIAP_OK;
-    }
-    *obj = st == GLP_OPT || st == GLP_FEAS ? glp_mip_obj_val(m->lp) : 0;
-    if (st == GLP_OPT && rc == 0) {
-        out->status = UNIAP_SOLVE_OPTIMAL;
-        out->bound = *obj;
-    } else if (st == GLP_FEAS || (st == GLP_OPT && rc == GLP_ETMLIM)) {
-        out->status = UNIAP_SOLVE_FEASIBLE;
-        out->bound = fmin(cb.bound, *obj);
-    } else if (st == GLP_NOFEAS) {
-        out->status = UNIAP_SOLVE_INFEASIBLE;
-        return UNIAP_OK;
-    } else {
-        out->status = UNIAP_SOLVE_NO_SOLUTION;
-        out->bound = cb.bound;
-        return UNIAP_OK;
-    }
-    return solver_milp_extract(m, out->stage_of, out->strategy_of);
 }
 
 /* The layout-free relaxation (SOLVER_BOUND_ONLY) of the candidate, solved
@@ -252,7 +105,9 @@ static int relaxed_solve(const uniap_cost_table *t, const solver_shape *s,
         return rc;
     if (o->lp_dir && (rc = write_lp(&b, o, "_bound")) < 0)
         goto free_milp;
-    int st = solve_relaxation(b.lp, o->time_limit);
+    int st;
+    if ((rc = solver_solve_relaxation(&b, o->time_limit, &st)) < 0)
+        goto free_milp; /* UNIAP_EINTR: the caller keeps the incumbent */
     if (st == GLP_NOFEAS)
         *verdict = UNIAP_SOLVE_INFEASIBLE;
     if (st != GLP_OPT)
@@ -280,7 +135,8 @@ static int relaxed_solve(const uniap_cost_table *t, const solver_shape *s,
     }
     if (*have && (rc = solver_milp_encode(&b, stage_of, strategy_of, inc)) < 0)
         goto free_plan;
-    if ((rc = branch_and_cut(&b, o, *have ? inc : NULL, *lb, o->incumbent_tpi, &r, &obj)) < 0)
+    if ((rc = solver_branch_and_cut(&b, o, *have ? inc : NULL, *lb, o->incumbent_tpi, &r, &obj)) <
+        0)
         goto free_plan;
     if (r.status == UNIAP_SOLVE_FEASIBLE || r.status == UNIAP_SOLVE_NO_SOLUTION)
         *verdict = UNIAP_SOLVE_FEASIBLE; /* out of time: the full MILP would be too */
@@ -330,8 +186,10 @@ static int min_shortfall(const uniap_cost_table *t, const solver_shape *s,
     out->shortfall_stage = -1;
     if (shortfall_cutoff > 0) {
         /* in units of the budget, with the margin, as the excess column */
-        double lb, cut = shortfall_cutoff / (t->mem_budget > 0 ? t->mem_budget : 1.0);
+        double lb = 0, cut = shortfall_cutoff / (t->mem_budget > 0 ? t->mem_budget : 1.0);
         int st = quick_bound(t, s, o->schedule, SOLVER_MIN_EXCESS, o->time_limit, &lb);
+        if (st == UNIAP_EINTR)
+            return UNIAP_OK; /* interrupted: the shortfall stays unknown */
         if (st < 0)
             return st;
         if (st == GLP_NOFEAS || (st == GLP_OPT && lb > (cut + SOLVER_MEM_MARGIN) * (1 + 1e-9)))
@@ -341,15 +199,22 @@ static int min_shortfall(const uniap_cost_table *t, const solver_shape *s,
         return rc;
     if (o->lp_dir && (rc = write_lp(&m, o, "_shortfall")) < 0)
         goto free_milp;
-    if (solve_relaxation(m.lp, o->time_limit) != GLP_OPT)
+    int st;
+    if ((rc = solver_solve_relaxation(&m, o->time_limit, &st)) < 0) {
+        if (rc == UNIAP_EINTR)
+            rc = UNIAP_OK; /* interrupted: the shortfall stays unknown */
+        goto free_milp;
+    }
+    if (st != GLP_OPT)
         goto free_milp; /* no placement at all (a layer no strategy allows) */
     /* the excess column is in units of the budget, with the margin */
     double cutoff = shortfall_cutoff > 0 ? shortfall_cutoff / m.mem_scale + SOLVER_MEM_MARGIN : 0;
     if (cutoff > 0 && glp_get_obj_val(m.lp) > cutoff * (1 + 1e-9))
         goto free_milp; /* cannot be the closest candidate */
-    if ((rc = branch_and_cut(&m, o, NULL, 0, cutoff, &r, &obj)) < 0)
+    if ((rc = solver_branch_and_cut(&m, o, NULL, 0, cutoff, &r, &obj)) < 0)
         goto free_milp;
-    if (r.status == UNIAP_SOLVE_OPTIMAL || r.status == UNIAP_SOLVE_FEASIBLE) {
+    if ((r.status == UNIAP_SOLVE_OPTIMAL || r.status == UNIAP_SOLVE_FEASIBLE) &&
+        !solver_interrupted()) { /* (an interrupted search may not be the least) */
         uniap_plan_eval e;
         if ((rc = uniap_plan_evaluate(t, o->schedule, out->stage_of, out->strategy_of, &e)) < 0)
             goto free_milp;
@@ -368,8 +233,11 @@ int uniap_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
     return solver_solve_pair(t, o, 0, out);
 }
 
-int solver_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
-                      double shortfall_cutoff, uniap_pair_result *out)
+/* solver_solve_pair without the table check and the outer GLPK guard
+ * (not inlined: its locals stay out of the frame that calls setjmp). */
+static __attribute__((noinline)) int solve_pair(const uniap_cost_table *t,
+                                                const uniap_solve_options *o,
+                                                double shortfall_cutoff, uniap_pair_result *out)
 {
     int L = t->n_layers, rc;
     double t0 = now(), heur_tpi = 0, obj = 0, lb = 0, relaxed_lb = 0;
@@ -400,7 +268,7 @@ int solver_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
         uniap_pair_result_free(out);
         return uniap_err(UNIAP_EIO, "%s: cannot open the GLPK log for appending", o->log_path);
     }
-    glp_term_hook(log_hook, NULL);
+    solver_glpk_set_log(glpk_log);
     double work, slowest, tail;
     if ((rc = solver_simple_bounds(t, o->schedule, &work, &slowest, &tail)) < 0)
         goto close_log;
@@ -415,14 +283,18 @@ int solver_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
     if ((rc = have_heur =
              solver_heuristic(t, &s, o->schedule, out->stage_of, out->strategy_of, &heur_tpi)) < 0)
         goto free_shape;
-    /* the layout-free relaxation first: most candidates end there */
     int verdict = 0;
+    if (solver_interrupted())
+        goto stop;
+    /* the layout-free relaxation first: most candidates end there */
     if (!(allow = malloc((size_t)s.G * s.D * s.K))) {
         rc = uniap_err(UNIAP_ENOMEM, "solver: out of memory for the strategy mask");
         goto free_shape;
     }
     if ((rc = relaxed_solve(t, &s, o, out->stage_of, out->strategy_of, &have_heur, &heur_tpi, &lb,
-                            &verdict, allow)) < 0)
+                            &verdict, allow)) == UNIAP_EINTR)
+        goto stop;
+    if (rc < 0)
         goto free_shape;
     relaxed_lb = lb;
     if (o->lp_dir) {
@@ -452,6 +324,8 @@ int solver_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
         obj = heur_tpi;
         goto classify;
     }
+    if (solver_interrupted())
+        goto stop;
     if (!m.lp && (rc = solver_milp_build(t, &s, o->schedule, 0, allow, &m)) < 0)
         goto free_shape;
     if (have_heur) {
@@ -464,7 +338,11 @@ int solver_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
             goto free_milp;
     }
 
-    int lp_status = solve_relaxation(m.lp, o->time_limit);
+    int lp_status;
+    if ((rc = solver_solve_relaxation(&m, o->time_limit, &lp_status)) == UNIAP_EINTR)
+        goto stop;
+    if (rc < 0)
+        goto free_milp;
     if (lp_status == GLP_NOFEAS) {
         out->status = UNIAP_SOLVE_INFEASIBLE;
     } else if (lp_status != GLP_OPT) {
@@ -481,18 +359,26 @@ int solver_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
             out->status = UNIAP_SOLVE_PRUNED;
             goto done;
         }
-        if ((rc = branch_and_cut(&m, o, inc, out->bound, o->incumbent_tpi, out, &obj)) < 0)
+        if ((rc = solver_branch_and_cut(&m, o, inc, out->bound, o->incumbent_tpi, out, &obj)) < 0)
             goto free_milp;
         if (out->status == UNIAP_SOLVE_NO_SOLUTION && have_heur) {
             out->status = UNIAP_SOLVE_FEASIBLE; /* the plan is still the heuristic's */
             obj = heur_tpi;
         }
     }
+    goto classify;
+stop:
+    /* interrupted: the best plan so far, within the best bound so far */
+    rc = UNIAP_OK;
+    out->status = have_heur ? UNIAP_SOLVE_FEASIBLE : UNIAP_SOLVE_NO_SOLUTION;
+    out->bound = fmax(simple, lb);
+    obj = heur_tpi;
 classify:
     if (out->status == UNIAP_SOLVE_INFEASIBLE) {
         /* a shortfall matters only when no candidate has a plan */
         out->shortfall = HUGE_VAL;
-        if (o->incumbent_tpi <= 0 && (rc = min_shortfall(t, &s, o, shortfall_cutoff, out)) < 0)
+        if (o->incumbent_tpi <= 0 && !solver_interrupted() &&
+            (rc = min_shortfall(t, &s, o, shortfall_cutoff, out)) < 0)
             goto free_milp;
     } else if (out->status == UNIAP_SOLVE_OPTIMAL || out->status == UNIAP_SOLVE_FEASIBLE) {
         uniap_plan_eval e;
@@ -529,7 +415,7 @@ free_shape:
     free(allow);
     solver_shape_free(&s);
 close_log:
-    glp_term_hook(NULL, NULL);
+    solver_glpk_set_log(NULL);
     out->seconds = now() - t0;
     if (glpk_log) {
         static const char *const names[] = {"optimal", "feasible", "infeasible", "pruned",
@@ -543,5 +429,32 @@ close_log:
     glpk_log = NULL;
     if (rc < 0)
         uniap_pair_result_free(out);
+    return rc;
+}
+
+int solver_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
+                      double shortfall_cutoff, uniap_pair_result *out)
+{
+    solver_glpk_try tr;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if ((rc = solver_table_check(t)) < 0)
+        return rc;
+    /* the steps guard their GLPK calls themselves; this catches the rest
+     * (a GLPK error there is a bug: what the steps held is not freed, but
+     * the process goes on and reports it) */
+    solver_glpk_push(&tr);
+    if (setjmp(tr.jb)) {
+        rc = solver_glpk_caught(&tr, "solving a candidate");
+        if (glpk_log)
+            fclose(glpk_log);
+        glpk_log = NULL;
+        solver_glpk_set_log(NULL);
+        uniap_pair_result_free(out);
+        return rc;
+    }
+    rc = solve_pair(t, o, shortfall_cutoff, out);
+    solver_glpk_pop(&tr);
     return rc;
 }

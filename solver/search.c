@@ -1,9 +1,11 @@
 /*
  * search.c - the Unified Optimization Process over MPI ranks: candidates
  * (deg, c, schedule) dealt longest-work-first, solved in rounds (after each
- * round the ranks share the best TPI for pruning, their status so that all
- * fail together, and progress), the winner chosen by MPI_MINLOC over
- * (TPI, candidate index) and its plan broadcast from the rank that owns it.
+ * round the ranks agree on their status, so that all fail together with
+ * the failing rank's message, and share the best TPI for pruning, the
+ * smallest shortfall, an interrupt request and progress), the winner
+ * chosen by MPI_MINLOC over (TPI, candidate index) and its plan broadcast
+ * from the rank that owns it.
  */
 #include <float.h>
 #include <math.h>
@@ -13,13 +15,50 @@
 
 #include "solver_internal.h"
 
-#define MPI_CHECK(call)                                                                            \
+/* Records a failed MPI call (its location shown with --debug only). */
+static int mpi_failed(const char *file, int line, const char *call, int code)
+{
+    char s[MPI_MAX_ERROR_STRING];
+    int n = 0;
+    if (MPI_Error_string(code, s, &n) != MPI_SUCCESS)
+        snprintf(s, sizeof s, "code %d", code);
+    return uniap_err_at(file, line, UNIAP_ELIB, "search: MPI call %s failed: %s", call, s);
+}
+
+/* Returns UNIAP_ELIB from the enclosing function when an MPI call fails. */
+#define UNIAP__MPI_CHECK(call)                                                                     \
     do {                                                                                           \
         int mpi_rc_ = (call);                                                                      \
         if (mpi_rc_ != MPI_SUCCESS)                                                                \
-            return uniap_err(UNIAP_ELIB, "%s:%d: MPI %s failed with code %d", __FILE__, __LINE__,  \
-                             #call, mpi_rc_);                                                      \
+            return mpi_failed(__FILE__, __LINE__, #call, mpi_rc_);                                 \
     } while (0)
+
+typedef struct val_idx {
+    double v;
+    int i;
+} val_idx; /* MPI_DOUBLE_INT */
+
+/* One rank's view of a search. */
+typedef struct search_state {
+    MPI_Comm comm;
+    int rank, size, n_cand;
+    const int *deg, *c;
+    const uniap_schedule *sched;
+    uniap_table_fn table;
+    void *ctx;
+    const uniap_solve_options *o;
+    int *owner, *order, *mine, n_mine, rounds;
+    double *heur;   /* [n_cand] heuristic TPI of this rank's candidates */
+    double *simple; /* [n_cand] their bound from the table alone */
+    val_idx best, worst_fit, hbest;
+    uniap_pair_result keep;  /* plan of best (solved candidates) */
+    uniap_pair_result hkeep; /* plan of hbest (heuristic plans; used if interrupted) */
+    double closest, bound, incumbent;
+    int counts[4]; /* solved, pruned, infeasible, timed out */
+    int short_stage, n_layers;
+    int searched; /* mine[0..searched) were handed to the solver */
+    int interrupted;
+} search_state;
 
 void uniap_search_result_free(uniap_search_result *r)
 {
@@ -29,9 +68,11 @@ void uniap_search_result_free(uniap_search_result *r)
 
 /* Deals candidates to ranks: estimated work (more stages, more micro-batch
  * memory terms) in decreasing order, each to the least loaded rank. */
-static void deal(int n, const int *deg, int size, int *owner, int *order)
+static int deal(int n, const int *deg, int size, int *owner, int *order)
 {
     double *load = calloc((size_t)size, sizeof(double));
+    if (!load)
+        return uniap_err(UNIAP_ENOMEM, "search: out of memory for %d ranks", size);
     for (int i = 0; i < n; i++)
         order[i] = i;
     for (int a = 1; a < n; a++) /* stable insertion sort by work, largest first */
@@ -49,23 +90,30 @@ static void deal(int n, const int *deg, int size, int *owner, int *order)
         load[best] += 1.0 + deg[order[a]];
     }
     free(load);
+    return UNIAP_OK;
 }
 
-/* The TPI of the heuristic plan of candidate (deg, c, sched), DBL_MAX
- * when it has none; used only to order the candidates. */
-static int heuristic_tpi(uniap_table_fn table, void *ctx, const uniap_solve_options *o, int deg,
-                         int c, uniap_schedule sched, double *tpi)
+/* Candidate i's heuristic plan (its TPI orders the candidates; the best
+ * one is kept as the plan of an interrupted search) and its bound from the
+ * table alone (the bound of a candidate an interrupted search left). */
+static int heuristic_of(search_state *st, int i)
 {
     uniap_cost_table t;
-    solver_shape s;
+    solver_shape s = {0};
     int rc, *stage_of = NULL, *strategy_of = NULL;
+    double work, slowest, tail, h;
 
-    *tpi = DBL_MAX;
-    if ((rc = table(ctx, deg, c, &t)) < 0)
+    st->heur[i] = DBL_MAX;
+    st->simple[i] = HUGE_VAL;
+    if ((rc = st->table(st->ctx, st->deg[i], st->c[i], &t)) < 0)
         return rc;
-    if (t.n_layers < t.deg)
+    if ((rc = solver_table_check(&t)) < 0 || t.n_layers < t.deg)
         goto free_table;
-    if ((rc = solver_shape_build(&t, o->formulation == UNIAP_FORM_PER_LAYER, &s)) < 0)
+    st->n_layers = t.n_layers;
+    if ((rc = solver_simple_bounds(&t, st->sched[i], &work, &slowest, &tail)) < 0)
+        goto free_table;
+    st->simple[i] = work + (t.micro_batches - 1) * slowest + tail;
+    if ((rc = solver_shape_build(&t, st->o->formulation == UNIAP_FORM_PER_LAYER, &s)) < 0)
         goto free_table;
     stage_of = malloc(sizeof(int) * t.n_layers);
     strategy_of = malloc(sizeof(int) * t.n_layers);
@@ -73,11 +121,23 @@ static int heuristic_tpi(uniap_table_fn table, void *ctx, const uniap_solve_opti
         rc = uniap_err(UNIAP_ENOMEM, "search: out of memory for a plan of %d layers", t.n_layers);
         goto free_plan;
     }
-    double h;
-    if ((rc = solver_heuristic(&t, &s, sched, stage_of, strategy_of, &h)) < 0)
+    if ((rc = solver_heuristic(&t, &s, st->sched[i], stage_of, strategy_of, &h)) < 0)
         goto free_plan;
-    if (rc == 1)
-        *tpi = h;
+    if (rc == 1) {
+        st->heur[i] = h;
+        if (h < st->hbest.v || (h == st->hbest.v && i < st->hbest.i)) {
+            uniap_pair_result_free(&st->hkeep);
+            st->hkeep = (uniap_pair_result){.status = UNIAP_SOLVE_FEASIBLE,
+                                            .deg = st->deg[i],
+                                            .micro_batches = st->c[i],
+                                            .tpi = h,
+                                            .bound = st->simple[i],
+                                            .stage_of = stage_of,
+                                            .strategy_of = strategy_of};
+            stage_of = strategy_of = NULL;
+            st->hbest = (val_idx){h, i};
+        }
+    }
     rc = UNIAP_OK;
 free_plan:
     free(stage_of);
@@ -99,217 +159,263 @@ static int solve_before(const double *heur, const int *deg, int a, int b)
     return a < b;
 }
 
-/* After a failure on some rank, every rank returns the same status and the
- * message of the lowest failing rank. */
-static int agree_status(MPI_Comm comm, int rc)
+/* Deals the candidates, computes this rank's heuristics, and orders its
+ * candidates: the first MILPs then usually hold the best plan, and the
+ * later candidates meet a low incumbent and are pruned by their LP bound
+ * (at the root or during branch and cut); the winner does not depend on
+ * the order (least TPI, then candidate index, and candidates that could
+ * tie are solved). Collective. */
+static int prepare(search_state *st)
 {
-    int rank, size, in[2], out[2];
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &size);
-    in[0] = rc < 0 ? rank : size;
-    in[1] = rc;
-    MPI_CHECK(MPI_Allreduce(in, out, 1, MPI_2INT, MPI_MINLOC, comm));
-    if (out[0] == size)
-        return UNIAP_OK;
-    char msg[1024] = "";
-    if (rank == out[0])
-        snprintf(msg, sizeof msg, "%s", uniap_errmsg());
-    int code = rc;
-    MPI_CHECK(MPI_Bcast(&code, 1, MPI_INT, out[0], comm));
-    MPI_CHECK(MPI_Bcast(msg, sizeof msg, MPI_CHAR, out[0], comm));
-    if (rank != out[0]) {
-        uniap_err_clear();
-        uniap_err(code, "rank %d: %s", out[0], msg);
+    int n = st->n_cand, rc = UNIAP_OK;
+    st->owner = malloc(sizeof(int) * (n + 1));
+    st->order = malloc(sizeof(int) * (n + 1));
+    st->mine = malloc(sizeof(int) * (n + 1));
+    st->heur = malloc(sizeof(double) * (n + 1));
+    st->simple = malloc(sizeof(double) * (n + 1));
+    if (!st->owner || !st->order || !st->mine || !st->heur || !st->simple)
+        rc = uniap_err(UNIAP_ENOMEM, "search: out of memory for %d candidates", n);
+    if (rc == UNIAP_OK)
+        rc = deal(n, st->deg, st->size, st->owner, st->order);
+    if ((rc = uniap_mpi_agree(st->comm, rc)) < 0)
+        return rc;
+    for (int a = 0; a < n; a++) {
+        int n_r = 0;
+        for (int b = 0; b <= a; b++)
+            n_r += st->owner[st->order[b]] == st->owner[st->order[a]];
+        if (st->owner[st->order[a]] == st->rank)
+            st->mine[st->n_mine++] = st->order[a];
+        st->rounds = n_r > st->rounds ? n_r : st->rounds;
     }
-    return code;
+    /* (interrupted: the candidates left have no plan and no bound yet) */
+    for (int a = 0; a < st->n_mine; a++)
+        st->heur[st->mine[a]] = DBL_MAX, st->simple[st->mine[a]] = 0;
+    for (int a = 0; a < st->n_mine && rc == UNIAP_OK && !solver_interrupted(); a++)
+        rc = heuristic_of(st, st->mine[a]);
+    if ((rc = uniap_mpi_agree(st->comm, rc)) < 0)
+        return rc;
+    /* every heuristic plan is a plan: the least of them is an incumbent
+     * for all ranks from the first round on */
+    double heur_best = DBL_MAX;
+    for (int a = 0; a < st->n_mine; a++)
+        heur_best = fmin(heur_best, st->heur[st->mine[a]]);
+    UNIAP__MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &heur_best, 1, MPI_DOUBLE, MPI_MIN, st->comm));
+    st->incumbent = fmin(st->incumbent, heur_best);
+    for (int a = 1; a < st->n_mine; a++)
+        for (int b = a; b > 0 && solve_before(st->heur, st->deg, st->mine[b], st->mine[b - 1]);
+             b--) {
+            int tmp = st->mine[b];
+            st->mine[b] = st->mine[b - 1];
+            st->mine[b - 1] = tmp;
+        }
+    return UNIAP_OK;
+}
+
+/* Solves candidate i (this rank's) against the incumbent and records it. */
+static int solve_one(search_state *st, int i)
+{
+    uniap_cost_table t;
+    uniap_pair_result r;
+    uniap_solve_options oi = *st->o;
+    oi.schedule = st->sched[i];
+    oi.incumbent_tpi = st->incumbent < DBL_MAX ? st->incumbent : 0;
+    int rc = st->table(st->ctx, st->deg[i], st->c[i], &t);
+    if (rc < 0)
+        return rc;
+    st->n_layers = t.n_layers;
+    rc = solver_solve_pair(&t, &oi, st->closest < DBL_MAX ? st->closest : 0, &r);
+    uniap_cost_table_free(&t);
+    if (rc < 0)
+        return rc;
+    int has_plan = r.status == UNIAP_SOLVE_OPTIMAL || r.status == UNIAP_SOLVE_FEASIBLE;
+    st->counts[0] += r.status != UNIAP_SOLVE_PRUNED;
+    st->counts[1] += r.status == UNIAP_SOLVE_PRUNED;
+    st->counts[2] += r.status == UNIAP_SOLVE_INFEASIBLE;
+    st->counts[3] += r.status == UNIAP_SOLVE_FEASIBLE || r.status == UNIAP_SOLVE_NO_SOLUTION;
+    if (r.status != UNIAP_SOLVE_INFEASIBLE)
+        st->bound = fmin(st->bound, r.bound);
+    if (r.status == UNIAP_SOLVE_INFEASIBLE && r.shortfall < st->worst_fit.v) {
+        st->worst_fit = (val_idx){r.shortfall, i};
+        st->short_stage = r.shortfall_stage;
+    }
+    if (has_plan && (r.tpi < st->best.v || (r.tpi == st->best.v && i < st->best.i))) {
+        uniap_pair_result_free(&st->keep);
+        st->keep = r;
+        st->best = (val_idx){r.tpi, i};
+    } else {
+        uniap_pair_result_free(&r);
+    }
+    return UNIAP_OK;
+}
+
+/* The rounds: each rank solves its next candidate (none once interrupted),
+ * then all agree on status, best TPI, smallest shortfall and whether any
+ * rank was interrupted (a rank alone signalled stops everyone here). */
+static int run_rounds(search_state *st, int progress)
+{
+    for (int round = 0; round < st->rounds; round++) {
+        int rc = UNIAP_OK;
+        if (round < st->n_mine && !solver_interrupted()) {
+            st->searched = round + 1;
+            rc = solve_one(st, st->mine[round]);
+        }
+        if ((rc = uniap_mpi_agree(st->comm, rc)) < 0)
+            return rc;
+        double v[3] = {st->best.v, st->worst_fit.v, solver_interrupted() ? -1.0 : 0.0}, all[3];
+        UNIAP__MPI_CHECK(MPI_Allreduce(v, all, 3, MPI_DOUBLE, MPI_MIN, st->comm));
+        st->incumbent = fmin(st->incumbent, all[0]);
+        st->closest = all[1];
+        st->interrupted = all[2] < 0;
+        if (progress) {
+            int sum = 0, local = st->searched;
+            UNIAP__MPI_CHECK(MPI_Reduce(&local, &sum, 1, MPI_INT, MPI_SUM, 0, st->comm));
+            if (st->rank == 0 && all[0] < DBL_MAX)
+                fprintf(stderr, "uniap plan: %d of %d pairs done, best TPI so far %.6g s\n", sum,
+                        st->n_cand, all[0]);
+            else if (st->rank == 0)
+                fprintf(stderr, "uniap plan: %d of %d pairs done, no feasible plan yet\n", sum,
+                        st->n_cand);
+        }
+        if (st->interrupted)
+            break;
+    }
+    return UNIAP_OK;
+}
+
+/* Interrupted: the candidates left unsolved are bounded by their table
+ * bound, and the best heuristic plan competes with the solved ones. */
+static void after_interrupt(search_state *st)
+{
+    for (int a = st->searched; a < st->n_mine; a++)
+        st->bound = fmin(st->bound, st->simple[st->mine[a]]);
+    if (st->hbest.v < st->best.v || (st->hbest.v == st->best.v && st->hbest.i < st->best.i)) {
+        uniap_pair_result_free(&st->keep);
+        st->keep = st->hkeep;
+        st->hkeep = (uniap_pair_result){0};
+        st->best = st->hbest;
+    }
+}
+
+/* The winner's plan, broadcast from its owner, and the global bound. */
+static int share_winner(search_state *st, val_idx got, uniap_search_result *out)
+{
+    int root = st->owner[got.i], n_layers = st->n_layers, rc = UNIAP_OK;
+    const uniap_pair_result *k = &st->keep;
+    double vals[5] = {k->tpi, k->bound, k->gap, k->seconds, k->status};
+    out->found = 1;
+    out->winner = got.i;
+    out->schedule = st->sched[got.i];
+    out->best.deg = st->deg[got.i];
+    out->best.micro_batches = st->c[got.i];
+    out->best.stage_of = malloc(sizeof(int) * (n_layers + 1));
+    out->best.strategy_of = malloc(sizeof(int) * (n_layers + 1));
+    if (!out->best.stage_of || !out->best.strategy_of)
+        rc = uniap_err(UNIAP_ENOMEM, "search: out of memory for the plan");
+    if ((rc = uniap_mpi_agree(st->comm, rc)) < 0)
+        return rc;
+    if (st->rank == root) {
+        memcpy(out->best.stage_of, k->stage_of, sizeof(int) * n_layers);
+        memcpy(out->best.strategy_of, k->strategy_of, sizeof(int) * n_layers);
+    }
+    UNIAP__MPI_CHECK(MPI_Bcast(vals, 5, MPI_DOUBLE, root, st->comm));
+    UNIAP__MPI_CHECK(MPI_Bcast(out->best.stage_of, n_layers, MPI_INT, root, st->comm));
+    UNIAP__MPI_CHECK(MPI_Bcast(out->best.strategy_of, n_layers, MPI_INT, root, st->comm));
+    out->best.tpi = vals[0];
+    out->best.seconds = vals[3];
+    out->best.status = (uniap_solve_status)(int)vals[4];
+    out->bound = fmin(st->bound, out->best.tpi);
+    out->gap = (out->best.tpi - out->bound) / out->best.tpi;
+    out->optimal = out->gap <= 1e-9 && out->best.status == UNIAP_SOLVE_OPTIMAL;
+    if (out->optimal)
+        out->gap = 0;
+    out->best.bound = out->bound;
+    out->best.gap = out->gap;
+    return UNIAP_OK;
+}
+
+/* After the rounds: counts, bound, winner (or the smallest shortfall). */
+static int finish(search_state *st, uniap_search_result *out)
+{
+    MPI_Comm comm = st->comm;
+    val_idx in = st->best, got;
+    int all_counts[4];
+    if (st->interrupted) {
+        after_interrupt(st);
+        in = st->best;
+    }
+    UNIAP__MPI_CHECK(MPI_Allreduce(&in, &got, 1, MPI_DOUBLE_INT, MPI_MINLOC, comm));
+    UNIAP__MPI_CHECK(MPI_Allreduce(st->counts, all_counts, 4, MPI_INT, MPI_SUM, comm));
+    UNIAP__MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &st->bound, 1, MPI_DOUBLE, MPI_MIN, comm));
+    UNIAP__MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &st->n_layers, 1, MPI_INT, MPI_MAX, comm));
+    out->pairs_total = st->n_cand;
+    out->pairs_solved = all_counts[0];
+    out->pairs_pruned = all_counts[1];
+    out->pairs_infeasible = all_counts[2];
+    out->pairs_timed_out = all_counts[3];
+    out->n_layers = st->n_layers;
+    out->interrupted = st->interrupted;
+    if (got.v < DBL_MAX)
+        return share_winner(st, got, out);
+    in = st->worst_fit;
+    UNIAP__MPI_CHECK(MPI_Allreduce(&in, &got, 1, MPI_DOUBLE_INT, MPI_MINLOC, comm));
+    out->shortfall = got.v < DBL_MAX ? got.v : HUGE_VAL;
+    out->shortfall_cand = got.i < st->n_cand ? got.i : -1;
+    out->shortfall_stage = -1;
+    if (got.i < st->n_cand) {
+        int s = st->short_stage;
+        UNIAP__MPI_CHECK(MPI_Bcast(&s, 1, MPI_INT, st->owner[got.i], comm));
+        out->shortfall_stage = s;
+    }
+    return UNIAP_OK;
 }
 
 int uniap_search(MPI_Comm comm, int n_cand, const int *deg, const int *c,
                  const uniap_schedule *sched, uniap_table_fn table, void *ctx,
                  const uniap_solve_options *o, int progress, uniap_search_result *out)
 {
-    int rank, size, rc = UNIAP_OK, rounds = 0;
-    int *owner = NULL, *order = NULL, *mine = NULL, n_mine = 0;
-    double *heur = NULL; /* [n_cand] heuristic TPI of this rank's candidates */
+    search_state st = {.comm = comm,
+                       .n_cand = n_cand,
+                       .deg = deg,
+                       .c = c,
+                       .sched = sched,
+                       .table = table,
+                       .ctx = ctx,
+                       .o = o,
+                       .best = {DBL_MAX, n_cand},
+                       .worst_fit = {DBL_MAX, n_cand},
+                       .hbest = {DBL_MAX, n_cand},
+                       .closest = DBL_MAX,
+                       .bound = DBL_MAX,
+                       .incumbent = o->incumbent_tpi > 0 ? o->incumbent_tpi : DBL_MAX,
+                       .short_stage = -1};
     double t0 = MPI_Wtime();
-    struct {
-        double v;
-        int i;
-    } best = {DBL_MAX, n_cand}, worst_fit = {DBL_MAX, n_cand}, in, got;
-    uniap_pair_result keep = {0};
-    double closest = DBL_MAX; /* smallest shortfall of all ranks so far */
-    double bound = DBL_MAX, incumbent = o->incumbent_tpi > 0 ? o->incumbent_tpi : DBL_MAX;
-    int counts[4] = {0}, short_stage = -1, n_layers = 0; /* solved, pruned, infeasible, timed out */
+    int rc;
 
     memset(out, 0, sizeof(*out));
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &size);
-    owner = malloc(sizeof(int) * (n_cand + 1));
-    order = malloc(sizeof(int) * (n_cand + 1));
-    mine = malloc(sizeof(int) * (n_cand + 1));
-    if (!owner || !order || !mine)
-        rc = uniap_err(UNIAP_ENOMEM, "search: out of memory for %d candidates", n_cand);
-    if ((rc = agree_status(comm, rc)) < 0)
+    if ((rc = MPI_Comm_rank(comm, &st.rank)) != MPI_SUCCESS ||
+        (rc = MPI_Comm_size(comm, &st.size)) != MPI_SUCCESS) {
+        rc = mpi_failed(__FILE__, __LINE__, "MPI_Comm_rank/size", rc);
         goto free_all;
-    deal(n_cand, deg, size, owner, order);
-    for (int a = 0; a < n_cand; a++) {
-        int n_r = 0;
-        for (int b = 0; b <= a; b++)
-            n_r += owner[order[b]] == owner[order[a]];
-        if (owner[order[a]] == rank)
-            mine[n_mine++] = order[a];
-        rounds = n_r > rounds ? n_r : rounds;
     }
-    /* each rank solves its candidates in the order of their heuristic
-     * plans' TPI (then shallowest pipeline first): the first MILPs then
-     * usually hold the best plan, and the later candidates meet a low
-     * incumbent and are pruned by their LP bound (at the root or during
-     * branch and cut); the winner does not depend on the order (least TPI,
-     * then candidate index, and candidates that could tie are solved) */
-    if (n_mine > 0 && !(heur = malloc(sizeof(double) * n_cand)))
-        rc = uniap_err(UNIAP_ENOMEM, "search: out of memory for %d candidates", n_cand);
-    for (int a = 0; a < n_mine && rc == UNIAP_OK; a++)
-        rc = heuristic_tpi(table, ctx, o, deg[mine[a]], c[mine[a]], sched[mine[a]], &heur[mine[a]]);
-    if ((rc = agree_status(comm, rc)) < 0)
+    if (n_cand < 0)
+        rc = uniap_err(UNIAP_EINVAL, "search: %d candidates: expected at least 0", n_cand);
+    else
+        rc = UNIAP_OK;
+    if ((rc = uniap_mpi_agree(comm, rc)) < 0 || (rc = prepare(&st)) < 0 ||
+        (rc = run_rounds(&st, progress)) < 0 || (rc = finish(&st, out)) < 0)
         goto free_all;
-    /* every heuristic plan is a plan: the least of them is an incumbent
-     * for all ranks from the first round on */
-    double heur_best = DBL_MAX;
-    for (int a = 0; a < n_mine; a++)
-        heur_best = fmin(heur_best, heur[mine[a]]);
-    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &heur_best, 1, MPI_DOUBLE, MPI_MIN, comm));
-    incumbent = fmin(incumbent, heur_best);
-    for (int a = 1; a < n_mine; a++)
-        for (int b = a; b > 0 && solve_before(heur, deg, mine[b], mine[b - 1]); b--) {
-            int tmp = mine[b];
-            mine[b] = mine[b - 1];
-            mine[b - 1] = tmp;
-        }
-
-    for (int round = 0; round < rounds; round++) {
-        if (round < n_mine) {
-            int i = mine[round];
-            uniap_cost_table t;
-            uniap_pair_result r;
-            uniap_solve_options oi = *o;
-            oi.schedule = sched[i];
-            oi.incumbent_tpi = incumbent < DBL_MAX ? incumbent : 0;
-            rc = table(ctx, deg[i], c[i], &t);
-            if (rc == UNIAP_OK) {
-                n_layers = t.n_layers;
-                rc = solver_solve_pair(&t, &oi, closest < DBL_MAX ? closest : 0, &r);
-                uniap_cost_table_free(&t);
-            }
-            if (rc == UNIAP_OK) {
-                int has_plan = r.status == UNIAP_SOLVE_OPTIMAL || r.status == UNIAP_SOLVE_FEASIBLE;
-                counts[0] += r.status != UNIAP_SOLVE_PRUNED;
-                counts[1] += r.status == UNIAP_SOLVE_PRUNED;
-                counts[2] += r.status == UNIAP_SOLVE_INFEASIBLE;
-                counts[3] +=
-                    r.status == UNIAP_SOLVE_FEASIBLE || r.status == UNIAP_SOLVE_NO_SOLUTION;
-                if (r.status != UNIAP_SOLVE_INFEASIBLE)
-                    bound = fmin(bound, r.bound);
-                if (r.status == UNIAP_SOLVE_INFEASIBLE && r.shortfall < worst_fit.v) {
-                    worst_fit.v = r.shortfall;
-                    worst_fit.i = i;
-                    short_stage = r.shortfall_stage;
-                }
-                if (has_plan && (r.tpi < best.v || (r.tpi == best.v && i < best.i))) {
-                    uniap_pair_result_free(&keep);
-                    keep = r;
-                    best.v = r.tpi;
-                    best.i = i;
-                } else {
-                    uniap_pair_result_free(&r);
-                }
-            }
-        }
-        if ((rc = agree_status(comm, rc)) < 0)
-            goto free_all;
-        double mine_best = best.v, all_best;
-        MPI_CHECK(MPI_Allreduce(&mine_best, &all_best, 1, MPI_DOUBLE, MPI_MIN, comm));
-        incumbent = fmin(incumbent, all_best);
-        double mine_closest = worst_fit.v;
-        MPI_CHECK(MPI_Allreduce(&mine_closest, &closest, 1, MPI_DOUBLE, MPI_MIN, comm));
-        if (progress) {
-            int sum = 0;
-            int local = round < n_mine ? round + 1 : n_mine;
-            MPI_CHECK(MPI_Reduce(&local, &sum, 1, MPI_INT, MPI_SUM, 0, comm));
-            if (rank == 0) {
-                if (all_best < DBL_MAX)
-                    fprintf(stderr, "uniap plan: %d of %d pairs done, best TPI so far %.6g s\n",
-                            sum, n_cand, all_best);
-                else
-                    fprintf(stderr, "uniap plan: %d of %d pairs done, no feasible plan yet\n", sum,
-                            n_cand);
-            }
-        }
-    }
-
-    /* the winner: least (TPI, candidate index) */
-    in = best;
-    MPI_CHECK(MPI_Allreduce(&in, &got, 1, MPI_DOUBLE_INT, MPI_MINLOC, comm));
-    int all_counts[4];
-    MPI_CHECK(MPI_Allreduce(counts, all_counts, 4, MPI_INT, MPI_SUM, comm));
-    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &bound, 1, MPI_DOUBLE, MPI_MIN, comm));
-    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &n_layers, 1, MPI_INT, MPI_MAX, comm));
-    out->pairs_total = n_cand;
-    out->pairs_solved = all_counts[0];
-    out->pairs_pruned = all_counts[1];
-    out->pairs_infeasible = all_counts[2];
-    out->pairs_timed_out = all_counts[3];
-    out->n_layers = n_layers;
-    if (got.v < DBL_MAX) {
-        int root = owner[got.i];
-        double vals[5] = {keep.tpi, keep.bound, keep.gap, keep.seconds, keep.status};
-        out->found = 1;
-        out->winner = got.i;
-        out->schedule = sched[got.i];
-        out->best.deg = deg[got.i];
-        out->best.micro_batches = c[got.i];
-        out->best.stage_of = malloc(sizeof(int) * (n_layers + 1));
-        out->best.strategy_of = malloc(sizeof(int) * (n_layers + 1));
-        if (!out->best.stage_of || !out->best.strategy_of)
-            rc = uniap_err(UNIAP_ENOMEM, "search: out of memory for the plan");
-        if ((rc = agree_status(comm, rc)) < 0)
-            goto free_all;
-        if (rank == root) {
-            memcpy(out->best.stage_of, keep.stage_of, sizeof(int) * n_layers);
-            memcpy(out->best.strategy_of, keep.strategy_of, sizeof(int) * n_layers);
-        }
-        MPI_CHECK(MPI_Bcast(vals, 5, MPI_DOUBLE, root, comm));
-        MPI_CHECK(MPI_Bcast(out->best.stage_of, n_layers, MPI_INT, root, comm));
-        MPI_CHECK(MPI_Bcast(out->best.strategy_of, n_layers, MPI_INT, root, comm));
-        out->best.tpi = vals[0];
-        out->best.seconds = vals[3];
-        out->best.status = (uniap_solve_status)(int)vals[4];
-        out->bound = fmin(bound, out->best.tpi);
-        out->gap = (out->best.tpi - out->bound) / out->best.tpi;
-        out->optimal = out->gap <= 1e-9 && out->best.status == UNIAP_SOLVE_OPTIMAL;
-        if (out->optimal)
-            out->gap = 0;
-        out->best.bound = out->bound;
-        out->best.gap = out->gap;
-    } else {
-        in = worst_fit;
-        MPI_CHECK(MPI_Allreduce(&in, &got, 1, MPI_DOUBLE_INT, MPI_MINLOC, comm));
-        out->shortfall = got.v < DBL_MAX ? got.v : HUGE_VAL;
-        out->shortfall_cand = got.i < n_cand ? got.i : -1;
-        out->shortfall_stage = -1;
-        if (got.i < n_cand) {
-            int st = short_stage;
-            MPI_CHECK(MPI_Bcast(&st, 1, MPI_INT, owner[got.i], comm));
-            out->shortfall_stage = st;
-        }
-    }
     out->seconds = MPI_Wtime() - t0;
 
 free_all:
-    uniap_pair_result_free(&keep);
-    free(owner);
-    free(order);
-    free(mine);
-    free(heur);
+    /* the request is answered (or the search failed): a later search runs */
+    solver_interrupt_clear();
+    uniap_pair_result_free(&st.keep);
+    uniap_pair_result_free(&st.hkeep);
+    free(st.owner);
+    free(st.order);
+    free(st.mine);
+    free(st.heur);
+    free(st.simple);
     if (rc < 0)
         uniap_search_result_free(out);
     return rc;

@@ -5,7 +5,7 @@
  * columns), dominance among strategies of one class, and the class-level
  * resharding matrices.
  */
-#include <assert.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,17 +155,22 @@ void solver_shape_free(solver_shape *s)
     memset(s, 0, sizeof(*s));
 }
 
+/* The pair cost after layer u between classes c and d; NaN (which the row
+ * builder refuses: the MILP fails EINTERNAL) for a place or class out of
+ * range, in every build. */
 static double pair_at(const uniap_cost_table *t, const double *mat, const solver_shape *s, int u,
                       int c, int d)
 {
     int K = t->n_strategies;
-    assert(u >= 0 && u + 1 < t->n_layers);
+    if (!(u >= 0 && u + 1 < t->n_layers && c >= 0 && c < s->C && d >= 0 && d < s->C))
+        return NAN;
     return mat[((size_t)u * K + s->class_rep[c]) * K + s->class_rep[d]];
 }
 
 double solver_rint(const uniap_cost_table *t, const solver_shape *s, int g, int c, int d)
 {
-    assert(s->len[g] >= 2);
+    if (s->len[g] < 2)
+        return NAN;
     return pair_at(t, t->reshard, s, s->start[g], c, d);
 }
 
@@ -176,7 +181,8 @@ double solver_rjunc(const uniap_cost_table *t, const solver_shape *s, int g, int
 
 double solver_xint(const uniap_cost_table *t, const solver_shape *s, int span, int g, int c, int d)
 {
-    assert(s->len[g] >= 2);
+    if (s->len[g] < 2)
+        return NAN;
     return pair_at(t, t->xstage[span], s, s->start[g], c, d);
 }
 

@@ -2,24 +2,67 @@
  * solver_internal.h - private to solver/: the structure the MILP is built
  * on (groups of identical consecutive layers, layout classes of
  * strategies, usable strategies after dominance), the MILP's column map,
- * the heuristic, and the GLPK checking macro.
+ * the heuristic, the GLPK guard and the interrupt flag.
  */
 #ifndef UNIAP_SOLVER_INTERNAL_H
 #define UNIAP_SOLVER_INTERNAL_H
 
 #include <glpk.h>
+#include <setjmp.h>
+#include <stdio.h>
 
 #include "uniap_solver.h"
 
-/* Wraps a GLPK call that returns nonzero on failure: records file, line and
- * the call, and propagates UNIAP_ELIB from the enclosing function. */
-#define GLP_CHECK(call)                                                                            \
-    do {                                                                                           \
-        int glp_rc_ = (call);                                                                      \
-        if (glp_rc_ != 0)                                                                          \
-            return uniap_err(UNIAP_ELIB, "%s:%d: GLPK %s failed with code %d", __FILE__, __LINE__, \
-                             #call, glp_rc_);                                                      \
-    } while (0)
+/* GLPK under a guard (glpk_guard.c): GLPK's errors, which would abort the
+ * process, jump back to the innermost guard. Use:
+ *     solver_glpk_try tr;
+ *     solver_glpk_push(&tr);
+ *     if (setjmp(tr.jb))
+ *         return solver_glpk_caught(&tr, "what was being done");
+ *     ... GLPK calls ...
+ *     solver_glpk_pop(&tr);
+ * After a catch every GLPK problem object
+ * is gone (glp_free_env): objects made before it are recognised by
+ * solver_glpk_generation() and never touched again (solver_milp_free
+ * does this). solver_glpk_caught pops the guard and records UNIAP_ELIB
+ * ("GLPK failed in what: GLPK's message"; UNIAP_ENOMEM when GLPK ran out
+ * of memory), or UNIAP_EINTR (with no message: it is not an error, the
+ * callers turn it into an interrupted result) when an interruptible
+ * simplex was stopped by uniap_search_interrupt(). Not thread-safe
+ * (neither is the solver). */
+typedef struct solver_glpk_try {
+    jmp_buf jb;
+    struct solver_glpk_try *prev;
+    volatile int how; /* set before the jump: 1 GLPK error, 2 interrupted */
+} solver_glpk_try;
+void solver_glpk_push(solver_glpk_try *tr);
+void solver_glpk_pop(solver_glpk_try *tr);
+int solver_glpk_caught(solver_glpk_try *tr, const char *what);
+unsigned long solver_glpk_generation(void);
+/* GLPK's terminal output goes to f (NULL: nowhere) while guarded. */
+void solver_glpk_set_log(FILE *f);
+/* 1: the simplex now running under the innermost guard stops (UNIAP_EINTR)
+ * when the interrupt flag is seen; GLPK must print progress (msg_lev at
+ * least GLP_MSG_ON, out_frq SOLVER_GLPK_TICK_MS) for the check to run.
+ * Reset by solver_glpk_pop. */
+void solver_glpk_interruptible(int on);
+#define SOLVER_GLPK_TICK_MS 50
+/* The flag uniap_search_interrupt() sets, and clearing it. */
+int solver_interrupted(void);
+void solver_interrupt_clear(void);
+
+/* Refuses (UNIAP_EINVAL) a cost table with a size below 1, or an entry that
+ * is not finite, negative, or beyond what any device gives: seconds 0 or
+ * in [SOLVER_MIN_SECONDS, SOLVER_MAX_SECONDS], bytes 0 or in
+ * [SOLVER_MIN_BYTES, SOLVER_MAX_BYTES], a budget in [-SOLVER_MAX_BYTES, 0]
+ * (nothing fits) or [1, SOLVER_MAX_BYTES]. Per-layer entries are checked
+ * where allowed, pair entries all. The message names the entry (field,
+ * layer, strategy) and the range. Linear in the table's size. */
+#define SOLVER_MIN_SECONDS 1e-12
+#define SOLVER_MAX_SECONDS 1e9
+#define SOLVER_MIN_BYTES   1e-6
+#define SOLVER_MAX_BYTES   1e18
+int solver_table_check(const uniap_cost_table *t);
 
 /* The chain as the MILP sees it.
  * Groups: maximal runs of consecutive layers whose rows (time, tail,
@@ -43,7 +86,9 @@ int solver_shape_build(const uniap_cost_table *t, int per_layer, solver_shape *s
 void solver_shape_free(solver_shape *s);
 
 /* Class-level cost matrices: internal reshard of group g (len >= 2),
- * reshard at the junction g -> g+1, xstage inside g / at the junction. */
+ * reshard at the junction g -> g+1, xstage inside g / at the junction.
+ * NaN for a group, place or class out of range (refused by the row
+ * builder, so such a MILP is never solved). */
 double solver_rint(const uniap_cost_table *t, const solver_shape *s, int g, int c, int d);
 double solver_rjunc(const uniap_cost_table *t, const solver_shape *s, int g, int c, int d);
 double solver_xint(const uniap_cost_table *t, const solver_shape *s, int span, int g, int c, int d);
@@ -77,7 +122,10 @@ typedef struct solver_milp {
     int *p, *o, *pk;  /* [D], [D-1], [D] */
     int *prow, *orow; /* [D], [D-1]: the rows defining p_i and o_j */
     int T, tau, xs;
-    double mem_scale; /* memory rows are divided by this */
+    double mem_scale;      /* memory rows are divided by this */
+    unsigned char *seg_in; /* [C] scratch of solver_build_segment */
+    unsigned long glp_gen; /* solver_glpk_generation() when lp was made */
+    int complete;          /* 1: every row was written (nothing failed) */
 } solver_milp;
 
 /* Index helpers over a solver_milp's maps; they use locals G, D, K, C. */
@@ -99,25 +147,40 @@ typedef struct solver_milp {
 #define SOLVER_MIN_EXCESS 1u
 #define SOLVER_BOUND_ONLY 2u
 
+/* Builds the MILP into m (free it with solver_milp_free, also after a
+ * failure). Every failure is an error with m freed: out of memory (the
+ * row builder's, or GLPK's own, caught by a guard), a coefficient that is
+ * not finite or an invariant (UNIAP_EINTERNAL); on success m->complete is
+ * 1, which the solving steps check before GLPK runs. */
 int solver_milp_build(const uniap_cost_table *t, const solver_shape *s, uniap_schedule sched,
                       unsigned flags, const unsigned char *allow, solver_milp *m);
 
 /* Writing rows: solver_row_add appends a coefficient (column 0 or a zero
- * value is skipped; -1 when out of memory), solver_row_end adds the row
- * to lp with the bounds (repeated columns merged) and returns its index;
- * solver_add_col adds a named column (binary columns get [0, 1]). */
+ * value is skipped), solver_row_end adds the row to lp with the bounds
+ * (repeated columns merged) and returns its index; solver_add_col adds a
+ * named column (binary columns get [0, 1]). The builder is sticky: the
+ * first failure (out of memory: UNIAP_ENOMEM; a coefficient that is not
+ * finite: UNIAP_EINTERNAL) is recorded in rc with its message, every later
+ * call does nothing and returns it (solver_row_end adds no row and returns
+ * 0), so a builder checks rc once when done and a truncated MILP is never
+ * solved (solver_milp.complete stays 0). Start zeroed. */
 typedef struct solver_rows {
     int n, cap;
     int *ind;
     double *val;
+    int rc; /* 0, or the first failure */
 } solver_rows;
 int solver_row_add(solver_rows *r, int col, double v);
 int solver_row_end(glp_prob *lp, solver_rows *r, int type, double lb, double ub);
+/* Test hook: the k-th call of solver_row_add from now fails as if out of
+ * memory (k <= 0: none); solver_test_row_calls() counts the calls since. */
+void solver_test_row_fault(long k);
+long solver_test_row_calls(void);
 int solver_add_col(glp_prob *lp, const char *name, int kind, double lb, double ub, double obj);
 /* milp_segment.c: the columns and rows of segment (g, i); the transport
  * block between the last class of (gl, il) and the first of (gr, ir)
  * whose total equals column `on` (its columns written to tcols[c*C+d]). */
-int solver_build_segment(solver_milp *m, solver_rows *r, int g, int i);
+int solver_build_segment(solver_milp *m, solver_rows *r, int g, int i); /* r->rc */
 void solver_build_transport(solver_milp *m, solver_rows *r, int *tcols, int gl, int il, int gr,
                             int ir, int on, const char *tag);
 void solver_milp_free(solver_milp *m);
@@ -129,6 +192,17 @@ int solver_milp_encode(const solver_milp *m, const int *stage_of, const int *str
 double solver_milp_violation(const solver_milp *m, const double *x);
 /* Reads the MIP solution back into a plan: stage_of, strategy_of. */
 int solver_milp_extract(const solver_milp *m, int *stage_of, int *strategy_of);
+
+/* milp_run.c: the LP relaxation of a complete MILP (presolved, leaving an
+ * optimal basis for branch and cut; *status: GLPK's status of it), and
+ * branch and cut on it (out: status, bound and, with a plan, stage_of /
+ * strategy_of; *obj the MIP objective; stopped as PRUNED once the bound
+ * is strictly above cutoff > 0; an interrupt ends it like its time
+ * limit). Both return UNIAP_ELIB when GLPK failed; the relaxation
+ * UNIAP_EINTR when interrupted (then every GLPK object is gone). */
+int solver_solve_relaxation(const solver_milp *m, double time_limit, int *status);
+int solver_branch_and_cut(solver_milp *m, const uniap_solve_options *o, const double *incumbent,
+                          double root_bound, double cutoff, uniap_pair_result *out, double *obj);
 
 /* uniap_solve_pair, and for a candidate where nothing fits, its smallest
  * shortfall is searched only while it can be at most shortfall_cutoff

@@ -56,17 +56,19 @@ typedef struct uniap_pair_result {
 
 void uniap_pair_result_free(uniap_pair_result *r);
 
-/* Solves one candidate's MILP exactly (up to the time limit). */
+/* Solves one candidate's MILP exactly (up to the time limit). The table is
+ * checked first (UNIAP_EINVAL naming the entry: every figure finite, >= 0,
+ * and 0 or within what a real device gives, see SOLVER_MIN/MAX_* in
+ * solver_internal.h). A GLPK failure is UNIAP_ELIB "GLPK failed ...",
+ * never an abort. After uniap_search_interrupt() it ends like a time
+ * limit: the best plan so far (FEASIBLE) or none (NO_SOLUTION), with the
+ * bound proven so far. */
 int uniap_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
                      uniap_pair_result *out);
 
 /* Exhaustive reference: enumerates every placement and strategy
  * assignment (small instances only). Used by tests to prove exactness. */
 int uniap_brute_force(const uniap_cost_table *t, uniap_schedule s, uniap_pair_result *out);
-
-/* `uniap plan`: the Unified Optimization Process over MPI_COMM_WORLD.
- * Returns a process exit status (0, 2 bad input, 3 nothing fits). */
-int uniap_cmd_plan(int argc, char **argv);
 
 /* ------------------------------------------------------------------ */
 /* The search (additions by the solver component)                      */
@@ -96,7 +98,23 @@ typedef struct uniap_search_result {
 /* Async-signal-safe (call it from a SIGINT/SIGTERM handler): asks a running
  * uniap_search on this rank, and the MILP it is solving, to stop at its
  * next check (within about a tenth of a second). All ranks then agree to
- * stop, and the search returns 0 with out->interrupted = 1. */
+ * stop, and the search returns 0 with out->interrupted = 1.
+ * Checks: before each candidate, in GLPK's branch-and-bound callback
+ * (glp_ios_terminate) and in the simplex's progress output (every 50 ms).
+ * The ranks agree at the exchange after each round: a rank signalled
+ * alone stops the others once their current candidate ends (mpirun and
+ * srun deliver SIGINT/SIGTERM to every rank, so all stop at once there).
+ * Result of an interrupted search: found = 1 when any plan is known, the
+ * best of the solved candidates' plans and the heuristic plans of all;
+ * bound = the least of the solved candidates' proven bounds (a candidate
+ * stopped mid-solve gives the bound proven so far) and, for each
+ * candidate not reached, its bound from the table alone (each layer at
+ * its fastest strategy, the best stage split; see solver_simple_bounds),
+ * so gap = (TPI - bound) / TPI is an honest worst case over all
+ * candidates; optimal only when that gap is 0. found = 0 then means no
+ * plan was found yet (not that nothing fits). A request made before the
+ * search starts stops it at its first check; uniap_search clears the
+ * request when it returns. */
 void uniap_search_interrupt(void);
 
 /* The Unified Optimization Process over comm: candidates i = (deg[i],
@@ -105,7 +123,9 @@ void uniap_search_interrupt(void);
  * pruning is strict so it never changes the result), and the plan of
  * least (TPI, candidate index) chosen with MPI_MINLOC and broadcast: the
  * same plan for any number of ranks. Collective; every rank returns the
- * same status. progress: rank 0 prints rounds to stderr. */
+ * same status, and a failure's message is the failing rank's (through
+ * uniap_mpi_agree: "rank R: ..." on the others). progress: rank 0 prints
+ * rounds to stderr. */
 int uniap_search(MPI_Comm comm, int n_cand, const int *deg, const int *c,
                  const uniap_schedule *sched, uniap_table_fn table, void *ctx,
                  const uniap_solve_options *o, int progress, uniap_search_result *out);

@@ -1,0 +1,79 @@
+/*
+ * table_check.c - the cost table the solver is given, refused before any
+ * MILP when a figure is not a number the cost model can produce for a real
+ * device (NaN, infinite, negative, a time of 1e-300 s or 1e300 s): such
+ * figures either abort GLPK or make it return a meaningless plan.
+ */
+#include "solver_internal.h"
+
+/* The first entry of v[0..n) outside 0 or [lo, hi], or -1. */
+static long first_bad(const double *v, size_t n, const unsigned char *allowed, double lo, double hi)
+{
+    for (size_t a = 0; a < n; a++) {
+        double x = v[a];
+        if (allowed && !allowed[a])
+            continue;
+        if (!(x == 0.0 || (x >= lo && x <= hi))) /* NaN fails both */
+            return (long)a;
+    }
+    return -1;
+}
+
+static int refuse(const uniap_cost_table *t, const char *field, long at, int pair, double v,
+                  int seconds)
+{
+    int K = t->n_strategies;
+    long u = pair ? at / ((long)K * K) : at / K, k = pair ? at / K % K : at % K;
+    const char *name = t->strategies ? t->strategies[k].name : "";
+    char where[160];
+    if (pair)
+        snprintf(where, sizeof where, "after layer %ld, strategy %ld -> %ld", u, k, (long)(at % K));
+    else
+        snprintf(where, sizeof where, "layer %ld, strategy %ld%s%s%s", u, k, name[0] ? " (" : "",
+                 name, name[0] ? ")" : "");
+    return uniap_err(UNIAP_EINVAL,
+                     "cost table of deg %d, c %d: %s %s is %g: expected 0 or a finite number of %s "
+                     "in [%g, %g] (check the cluster and profile figures for a unit slip)",
+                     t->deg, t->micro_batches, field, where, v, seconds ? "seconds" : "bytes",
+                     seconds ? SOLVER_MIN_SECONDS : SOLVER_MIN_BYTES,
+                     seconds ? SOLVER_MAX_SECONDS : SOLVER_MAX_BYTES);
+}
+
+int solver_table_check(const uniap_cost_table *t)
+{
+    if (t->deg < 1 || t->micro_batches < 1 || t->n_strategies < 1 || t->n_layers < 1)
+        return uniap_err(UNIAP_EINVAL,
+                         "cost table: deg %d, c %d, %d strategies, %d layers: all must be >= 1",
+                         t->deg, t->micro_batches, t->n_strategies, t->n_layers);
+    size_t K = (size_t)t->n_strategies, n = (size_t)t->n_layers * K;
+    size_t pairs = (size_t)(t->n_layers - 1) * K * K;
+    const struct {
+        const char *name;
+        const double *v;
+        size_t n;
+        int seconds, pair;
+    } f[] = {
+        {"time", t->time, n, 1, 0},
+        {"tail", t->tail, n, 1, 0},
+        {"mem_states", t->mem_states, n, 0, 0},
+        {"mem_act", t->mem_act, n, 0, 0},
+        {"mem_peak", t->mem_peak, n, 0, 0},
+        {"reshard", t->reshard, pairs, 1, 1},
+        {"xstage (inside a node)", t->xstage[0], pairs, 1, 1},
+        {"xstage (between nodes)", t->xstage[1], pairs, 1, 1},
+    };
+    for (size_t q = 0; q < sizeof f / sizeof f[0]; q++) {
+        double lo = f[q].seconds ? SOLVER_MIN_SECONDS : SOLVER_MIN_BYTES;
+        double hi = f[q].seconds ? SOLVER_MAX_SECONDS : SOLVER_MAX_BYTES;
+        long at = first_bad(f[q].v, f[q].n, f[q].pair ? NULL : t->allowed, lo, hi);
+        if (at >= 0)
+            return refuse(t, f[q].name, at, f[q].pair, f[q].v[at], f[q].seconds);
+    }
+    double b = t->mem_budget;
+    if (!(b >= -SOLVER_MAX_BYTES && b <= SOLVER_MAX_BYTES && (b <= 0 || b >= 1)))
+        return uniap_err(UNIAP_EINVAL,
+                         "cost table of deg %d, c %d: mem_budget is %g bytes per device: expected "
+                         "a number in [-%g, 0] (nothing fits) or in [1, %g]",
+                         t->deg, t->micro_batches, b, SOLVER_MAX_BYTES, SOLVER_MAX_BYTES);
+    return UNIAP_OK;
+}
