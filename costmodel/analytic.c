@@ -24,7 +24,6 @@
  * world size (the groups a stage can form), both placements where they
  * exist, 4 KiB to 1 GiB doubling.
  */
-#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,34 +188,50 @@ static void layer_row(const uniap_model *m, const uniap_cluster *c, const uniap_
     row->param_bytes = param_bytes;
 }
 
-static int add_colls(const uniap_cluster *c, uniap_profile *out)
+/* The curves of one placement (spans: across nodes): every op over every
+ * group size g >= 2 dividing the world (the groups a stage or a strategy
+ * can form: stage sizes divide the world, dp and tp divide a stage), and
+ * p2p (pairs, whatever the world size: stage boundaries exist for every
+ * pipeline degree > 1). */
+static int add_placement(const uniap_cluster *c, int spans, uniap_profile *out)
 {
     int N = uniap_cluster_devices(c), rc;
+    double bw = spans ? c->inter_node_bw : c->intra_node_bw;
+    double lat = spans ? c->inter_node_latency : c->intra_node_latency;
 
+    if (!(bw > 0))
+        return uniap_err(UNIAP_EMISSING,
+                         "cluster '%s' lacks %s for the analytic collectives (groups %s)", c->name,
+                         spans ? "inter_node_bw" : "intra_node_bw",
+                         spans ? "across nodes" : "inside a node");
+    if ((rc = cm_add_modelled_curve(out, UNIAP_COLL_P2P, 2, spans, lat, bw, 1)) < 0)
+        goto bad_figures;
     for (int g = 2; g <= N; g++) {
-        if (N % g)
-            continue;
-        for (int spans = 0; spans < 2; spans++) {
-            if (spans == 0 && g > c->devices_per_node)
-                continue; /* cannot fit in one node */
-            if (spans == 1 && c->nodes < 2)
-                continue;
-            double bw = spans ? c->inter_node_bw : c->intra_node_bw;
-            double lat = spans ? c->inter_node_latency : c->intra_node_latency;
-            if (!(bw > 0))
-                return uniap_err(UNIAP_EMISSING,
-                                 "cluster '%s' lacks %s for the analytic collectives (group "
-                                 "%d %s)",
-                                 c->name, spans ? "inter_node_bw" : "intra_node_bw", g,
-                                 spans ? "across nodes" : "inside a node");
-            for (int op = 0; op < UNIAP_COLL_COUNT; op++) {
-                if (op == UNIAP_COLL_P2P && g != 2)
-                    continue;
-                if ((rc = cm_add_modelled_curve(out, (uniap_coll_op)op, g, spans, lat, bw, 1)) < 0)
-                    return rc;
-            }
-        }
+        if (N % g || (spans == 0 && g > c->devices_per_node))
+            continue; /* not a group of this cluster, or cannot fit in one node */
+        for (int op = 0; op < UNIAP_COLL_COUNT; op++)
+            if (op != UNIAP_COLL_P2P &&
+                (rc = cm_add_modelled_curve(out, (uniap_coll_op)op, g, spans, lat, bw, 1)) < 0)
+                goto bad_figures;
     }
+    return UNIAP_OK;
+
+bad_figures:
+    return rc == UNIAP_EINVAL ? uniap_err(rc, "cluster '%s': %s %g, %s %g", c->name,
+                                          spans ? "inter_node_bw" : "intra_node_bw", bw,
+                                          spans ? "inter_node_latency" : "intra_node_latency", lat)
+                              : rc;
+}
+
+static int add_colls(const uniap_cluster *c, uniap_profile *out)
+{
+    int rc;
+
+    /* inside a node: where a node has two devices; spanning: several nodes */
+    if (c->devices_per_node >= 2 && (rc = add_placement(c, 0, out)) < 0)
+        return rc;
+    if (c->nodes >= 2 && (rc = add_placement(c, 1, out)) < 0)
+        return rc;
     return UNIAP_OK;
 }
 
@@ -229,6 +244,12 @@ int cm_add_modelled_curve(uniap_profile *out, uniap_coll_op op, int g, int spans
     for (int64_t bytes = 4096; bytes <= GiB; bytes *= 2) {
         uniap_coll_prof row;
         double t = latency + (double)bytes * f / busbw;
+        if (!isfinite(t) || !(t > 0))
+            return uniap_err(UNIAP_EINVAL,
+                             "modelled %s over a group of %d %s: latency %g s and bandwidth %g "
+                             "B/s give %g s for %lld bytes, expected a finite time > 0",
+                             uniap_coll_name(op), g, spans ? "across nodes" : "inside a node",
+                             latency, busbw, t, (long long)bytes);
         memset(&row, 0, sizeof(row));
         row.op = op;
         row.group_size = g;
@@ -290,6 +311,16 @@ int uniap_profile_analytic(const uniap_model *m, const uniap_cluster *c, const i
                     goto free_profile;
                 }
                 layer_row(m, c, l, tp, micro_batches[i], &row);
+                if (!isfinite(row.fwd.median) || !isfinite(row.bwd.median) || row.act_bytes < 0 ||
+                    row.peak_bytes < 0) {
+                    rc = uniap_err(UNIAP_EINVAL,
+                                   "cluster '%s': peak_flops %g and mem_bandwidth %g give layer "
+                                   "'%s' (tp %d, micro-batch %d) a forward time of %g s: "
+                                   "expected finite figures of a real device",
+                                   c->name, c->peak_flops, c->mem_bandwidth, sig, tp,
+                                   micro_batches[i], row.fwd.median);
+                    goto free_profile;
+                }
                 if ((rc = uniap_profile_add_layer(out, &row)) < 0)
                     goto free_profile;
             }

@@ -28,6 +28,17 @@
  * measured their framework's overlap pass it with --overlap. */
 #define UNIAP_DEFAULT_OVERLAP 0.0
 
+/* Most devices a cluster may have for the cost model (sizes of the
+ * placement loops and strategy arrays stay in int range below it). */
+#define CM_MAX_DEVICES (1 << 20)
+
+/* Ceilings of a table entry: beyond them a figure is no cost of a real
+ * run (a micro-batch of 30 years, an exabyte per device) but a sign of
+ * absurd inputs, refused naming them before the table reaches the solver
+ * (whose own table check has the same ceilings, SOLVER_MAX_*). */
+#define CM_MAX_SECONDS 1e9
+#define CM_MAX_BYTES   1e18
+
 /* Growing message buffer for the cost model's warnings (deduplicated). */
 typedef struct cm_warnings {
     char *text;
@@ -54,6 +65,7 @@ typedef struct cm_layer_curve {
 
 /* The profile's measurements of one layer signature. */
 typedef struct cm_layer_index {
+    const char *label; /* the profile in messages (not owned), or NULL */
     char signature[96];
     int n_curves;
     cm_layer_curve *curves; /* sorted by tp */
@@ -68,13 +80,17 @@ typedef struct cm_coll_curve {
 } cm_coll_curve;
 
 typedef struct cm_profile_index {
+    const char *label; /* the profile in messages (not owned), or NULL */
     int n_layers;
     cm_layer_index *layers;
     int n_colls;
     cm_coll_curve *colls;
 } cm_profile_index;
 
-int cm_index_build(const uniap_profile *p, cm_profile_index *out);
+/* Indexes p's rows; EINVAL naming a row whose figures are not finite and
+ * >= 0. label (kept by reference, or NULL) prefixes the EMISSING messages
+ * of cm_layer_at and cm_coll_time ("<label>: profile lacks ..."). */
+int cm_index_build(const uniap_profile *p, const char *label, cm_profile_index *out);
 void cm_index_free(cm_profile_index *ix);
 const cm_layer_index *cm_index_layer(const cm_profile_index *ix, const char *signature);
 const cm_coll_curve *cm_index_coll(const cm_profile_index *ix, uniap_coll_op op, int group_size,
@@ -104,7 +120,12 @@ struct uniap_costmodel {
     const cm_layer_index **run_prof; /* [run] */
     cm_profile_index index;
     cm_warnings *warnings; /* mutable through const cm */
+    char *profile_path;    /* copy of opt.profile_path (opt points here) */
+    char label[320];       /* the profile in messages: its file, else "<provenance> profile" */
 };
+
+/* 1 when the profile measured run r's layer type at tp. */
+int cm_run_has_tp(const uniap_costmodel *cm, int r, int tp);
 
 /* ---- layer shape helpers (shape.c) ---- */
 
@@ -135,6 +156,13 @@ int cm_stage_spans(const uniap_cluster *c, int stage_first, int n);
  * a node boundary (device r of stage j sends to device r of stage j + 1). */
 int cm_boundary_spans(const uniap_cluster *c, int j, int n);
 
+/* Whether some TP group / DP group of s, or some stage, spans nodes on
+ * any of the deg stages of n devices (a table row holds for every stage). */
+typedef struct cm_placement {
+    int tp_spans, dp_spans, stage_spans;
+} cm_placement;
+void cm_place(const uniap_cluster *c, int deg, int n, const uniap_strategy *s, cm_placement *pl);
+
 /* Fraction (of one micro-batch's boundary activation) that the device of a
  * stage receiving the most must fetch when the layout changes from a to b
  * on the same n devices. 0 when the layouts hold the same slices. */
@@ -160,6 +188,19 @@ typedef struct cm_row_terms {
     double param_gather; /* tail: ZeRO-1/2 all-gather of updated parameters */
     double optimizer;    /* tail: optimizer step */
 } cm_row_terms;
+
+/* What the profile must hold for a table (data_needs.c). With
+ * skip_unprofiled_tp, a table disallows the strategies lacking data and
+ * the candidates leave out the pairs lacking stage-level data; each
+ * missing item is warned about once, naming the profile. */
+/* 1 when the profile has run r's layer type at s->tp and every collective
+ * the row of s needs in a pipeline of deg, s placed as pl (cm_place). */
+int cm_strategy_has_data(const uniap_costmodel *cm, int deg, int r, const uniap_strategy *s,
+                         const cm_placement *pl);
+/* 1 when the profile has the collectives every table of pipeline degree
+ * deg (stages of n devices) needs whatever the strategies: the p2p of the
+ * stage boundaries, the all-to-all of resharding on a stage. */
+int cm_pair_has_data(const uniap_costmodel *cm, int deg, int n);
 
 /* The row of run r under strategy s in the (deg, c) table. */
 int cm_row_breakdown(const uniap_costmodel *cm, int deg, int c, int r, const uniap_strategy *s,
@@ -190,11 +231,5 @@ int cm_schedule_parse(const char *s, uniap_schedule *out);
  * measured). Used by the analytic model and the Galvatron importer. */
 int cm_add_modelled_curve(uniap_profile *out, uniap_coll_op op, int g, int spans, double latency,
                           double busbw, int count);
-
-/* ---- `--dump-costs` (dump_costs.c) ---- */
-
-/* Writes the tables of the n candidates (deg[i], c[i]) as JSON, atomically. */
-int cm_dump_costs(const char *path, const uniap_costmodel *cm, const char *profile_name,
-                  const int *deg, const int *c, int n);
 
 #endif

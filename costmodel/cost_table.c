@@ -15,27 +15,12 @@
  * costed as spanning nodes when it does so on any stage (identical on all
  * stages whenever n divides or is a multiple of devices_per_node).
  */
-#include <assert.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cm_internal.h"
-
-/* Everything one row needs about the placement of strategy s. */
-typedef struct placement {
-    int tp_spans, dp_spans, stage_spans;
-} placement;
-
-static void place(const uniap_cluster *c, int deg, int n, const uniap_strategy *s, placement *pl)
-{
-    memset(pl, 0, sizeof(*pl));
-    for (int j = 0; j < deg; j++) {
-        pl->tp_spans |= cm_tp_spans(c, j * n, s);
-        pl->dp_spans |= cm_dp_spans(c, j * n, s);
-        pl->stage_spans |= cm_stage_spans(c, j * n, n);
-    }
-}
 
 /* Input bytes of a layer at b_l samples: what a checkpointed layer keeps. */
 static double layer_input_bytes(const uniap_model *m, const uniap_layer *l, double bl)
@@ -75,6 +60,128 @@ static int tp_collective(const uniap_costmodel *cm, const uniap_strategy *s, int
     return UNIAP_OK;
 }
 
+/* A figure of a table entry: finite, >= 0 and within max, else EINVAL
+ * naming the entry and the inputs that produce it. */
+static int check_figure(const uniap_costmodel *cm, double v, double max, const char *entry,
+                        const char *unit)
+{
+    const uniap_cluster *c = cm->cluster;
+    if (isfinite(v) && v >= 0 && v <= max)
+        return UNIAP_OK;
+    return uniap_err(UNIAP_EINVAL,
+                     "cost model: %s = %g %s is %s: the cluster spec's figures (cluster '%s': "
+                     "peak_flops %g, mem_bandwidth %g, intra_node_bw %g, inter_node_bw %g, "
+                     "latencies %g and %g s) or the figures of %s are absurd",
+                     entry, v, unit,
+                     !isfinite(v) ? "not finite"
+                     : v < 0      ? "negative"
+                                  : "beyond any real run's",
+                     c->name, c->peak_flops, c->mem_bandwidth, c->intra_node_bw, c->inter_node_bw,
+                     c->intra_node_latency, c->inter_node_latency, cm->label);
+}
+
+static int check_row(const uniap_costmodel *cm, int r, const uniap_strategy *s, const row *x)
+{
+    char e[192];
+    const struct {
+        const char *name;
+        double v, max;
+        const char *unit;
+    } f[] = {
+        {"time per micro-batch", x->time, CM_MAX_SECONDS, "s"},
+        {"tail per iteration", x->tail, CM_MAX_SECONDS, "s"},
+        {"model states", x->states, CM_MAX_BYTES, "B"},
+        {"activations", x->act, CM_MAX_BYTES, "B"},
+        {"transient peak", x->peak, CM_MAX_BYTES, "B"},
+    };
+    int rc;
+
+    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+        snprintf(e, sizeof(e), "layer type '%s' under %s: %s", cm->run_sig[r], s->name, f[i].name);
+        if ((rc = check_figure(cm, f[i].v, f[i].max, e, f[i].unit)) < 0)
+            return rc;
+    }
+    return UNIAP_OK;
+}
+
+/* Data-parallel terms of strategy s (dp > 1): per micro-batch (ZeRO-2
+ * and FSDP), and in the tail the gradient sync and the parameter gather.
+ * ZeRO-2 and FSDP keep only a 1/dp shard of the gradients, so the
+ * gradients are reduce-scattered after every micro-batch's backward (they
+ * cannot accumulate unsharded); FSDP also all-gathers the parameter shard
+ * before forward and before backward (and once more for a checkpointed
+ * layer's recompute). Once per iteration: DDP all-reduces the accumulated
+ * gradients, ZeRO-1 reduce-scatters them (then all-gathers the updated
+ * parameter shards); ZeRO-2 only all-gathers the updated shards. */
+static int dp_terms(const uniap_costmodel *cm, const uniap_strategy *s, const cm_placement *pl,
+                    double shard_params, double pb, double gb, double *dp_comm, double *sync,
+                    double *post)
+{
+    double rs = 0.0, ag = 0.0;
+    int rc;
+
+    *dp_comm = *sync = *post = 0.0;
+    if (s->dp <= 1)
+        return UNIAP_OK;
+    if (s->flavour == UNIAP_DP_DDP)
+        return cm_coll_time(&cm->index, UNIAP_COLL_ALLREDUCE, s->dp, pl->dp_spans,
+                            shard_params * gb, cm->warnings, sync);
+    if ((rc = cm_coll_time(&cm->index, UNIAP_COLL_REDUCESCATTER, s->dp, pl->dp_spans,
+                           shard_params * gb, cm->warnings, &rs)) < 0 ||
+        (rc = cm_coll_time(&cm->index, UNIAP_COLL_ALLGATHER, s->dp, pl->dp_spans, shard_params * pb,
+                           cm->warnings, &ag)) < 0)
+        return rc;
+    if (s->flavour == UNIAP_DP_ZERO1) {
+        *sync = rs;
+        *post = ag;
+    } else if (s->flavour == UNIAP_DP_ZERO2) {
+        *dp_comm = rs;
+        *post = ag;
+    } else {
+        *dp_comm = rs + (s->ckpt ? 3 : 2) * ag;
+    }
+    return UNIAP_OK;
+}
+
+/* Memory. States per cm_mem_states (Rajbhandari et al. 2020). Kept
+ * activations: the profile's act_bytes at (tp, b_l); with sequence
+ * parallelism every activation is sharded by tp (Korthikanti et al. 2022:
+ * sbh(34 + 5as/h)/t), i.e. the tp-1 figure / tp. The profile's peak_bytes
+ * is the transient above the parameters and the kept activations (the
+ * profiler measures peak - base - kept). A checkpointed layer keeps its
+ * input only (sharded by tp under SP) and its full activations become part
+ * of the transient peak during recompute. FSDP's gathered parameters and
+ * unsharded gradients are transient too. */
+static int memory_terms(const uniap_costmodel *cm, int r, int b, const uniap_strategy *s,
+                        const cm_layer_point *pt, row *out)
+{
+    const uniap_model *m = cm->model;
+    const uniap_layer *l = &m->runs[r];
+    double P = (double)uniap_layer_params(l), pb, gb, ob, bl = (double)b / s->dp;
+    cm_layer_point ref;
+    int rc;
+
+    cm_state_bytes(m, &pb, &gb, &ob);
+    out->states = cm_mem_states(m, P, s);
+    double act_full = pt->act_bytes;
+    if (s->sp) {
+        if ((rc = cm_layer_at(cm->run_prof[r], 1, b / s->dp, cm->warnings, &ref)) < 0)
+            return rc; /* the message names the profile */
+        act_full = ref.act_bytes / s->tp;
+    }
+    double transient = pt->peak_bytes;
+    if (s->ckpt) {
+        out->act = layer_input_bytes(m, l, bl) / (s->sp ? s->tp : 1);
+        out->peak = act_full + transient;
+    } else {
+        out->act = act_full;
+        out->peak = transient;
+    }
+    if (s->flavour == UNIAP_DP_FSDP)
+        out->peak += P / s->tp * (pb + gb) * (1.0 - 1.0 / s->dp);
+    return UNIAP_OK;
+}
+
 static int compute_row(const uniap_costmodel *cm, int r, int deg, int n, int b,
                        const uniap_strategy *s, row *out)
 {
@@ -82,27 +189,22 @@ static int compute_row(const uniap_costmodel *cm, int r, int deg, int n, int b,
     const uniap_layer *l = &m->runs[r];
     double P = (double)uniap_layer_params(l), e = uniap_dtype_bytes(m->act_dtype);
     double pb, gb, ob, bl = (double)b / s->dp;
-    cm_layer_point pt, ref;
-    placement pl;
+    cm_layer_point pt;
+    cm_placement pl;
     int rc, nf, nb;
 
     memset(out, 0, sizeof(*out));
+    UNIAP_CHECK(s->dp >= 1 && s->tp >= 1 && s->dp * s->tp == n && b % s->dp == 0 &&
+                (unsigned)s->flavour <= UNIAP_DP_FSDP);
     if (!cm_layer_tp_ok(l, s->tp))
         return UNIAP_OK; /* allowed = 0 */
+    cm_place(cm->cluster, deg, n, s, &pl);
+    if (cm->opt.skip_unprofiled_tp && !cm_strategy_has_data(cm, deg, r, s, &pl))
+        return UNIAP_OK; /* allowed = 0, warned */
     out->allowed = 1;
-    place(cm->cluster, deg, n, s, &pl);
     cm_state_bytes(m, &pb, &gb, &ob);
-    if ((rc = cm_layer_at(cm->run_prof[r], s->tp, b / s->dp, cm->warnings, &pt)) < 0) {
-        if (rc != UNIAP_EMISSING || !cm->opt.skip_unprofiled_tp)
-            return rc;
-        uniap_err_clear();
-        cm_warn(cm->warnings,
-                "profile lacks layer type '%s' at tp %d: its tp-%d strategies are "
-                "left out",
-                cm->run_sig[r], s->tp, s->tp);
-        out->allowed = 0;
-        return UNIAP_OK;
-    }
+    if ((rc = cm_layer_at(cm->run_prof[r], s->tp, b / s->dp, cm->warnings, &pt)) < 0)
+        return rc; /* the message names the profile */
 
     /* compute: forward + backward of the local shard; checkpointing
      * recomputes the forward once more before the backward */
@@ -115,55 +217,24 @@ static int compute_row(const uniap_costmodel *cm, int r, int deg, int n, int b,
     if (s->tp > 1 && nf + nb > 0) {
         double msg = bl * (double)l->seq * (double)l->hidden * e;
         if ((rc = tp_collective(cm, s, pl.tp_spans, msg, &one)) < 0)
-            return rc;
+            return rc; /* the message names the profile */
         tp_comm = (nf + nb + (s->ckpt ? nf : 0)) * one;
     }
-
-    /* DP per micro-batch. ZeRO-2 and FSDP keep only a 1/dp shard of the
-     * gradients, so the gradients are reduce-scattered after every
-     * micro-batch's backward (they cannot accumulate unsharded); FSDP also
-     * all-gathers the parameter shard before forward and before backward
-     * (and once more for a checkpointed layer's recompute). */
-    double shard_params = P / s->tp;
-    double dp_comm = 0.0, rs = 0.0, ag = 0.0;
-    if (s->dp > 1) {
-        if ((rc = cm_coll_time(&cm->index, UNIAP_COLL_REDUCESCATTER, s->dp, pl.dp_spans,
-                               shard_params * gb, cm->warnings, &rs)) < 0 ||
-            (rc = cm_coll_time(&cm->index, UNIAP_COLL_ALLGATHER, s->dp, pl.dp_spans,
-                               shard_params * pb, cm->warnings, &ag)) < 0)
-            return rc;
-        if (s->flavour == UNIAP_DP_ZERO2)
-            dp_comm = rs;
-        else if (s->flavour == UNIAP_DP_FSDP)
-            dp_comm = rs + (s->ckpt ? 3 : 2) * ag;
-    }
+    double shard_params = P / s->tp, dp_comm, sync, post, opt_step = 0.0;
+    if ((rc = dp_terms(cm, s, &pl, shard_params, pb, gb, &dp_comm, &sync, &post)) < 0)
+        return rc; /* the message names the profile */
     out->time = compute + tp_comm + dp_comm;
     out->compute = compute;
     out->tp_comm = tp_comm;
     out->dp_comm = dp_comm;
 
-    /* Tail, once per iteration: DDP all-reduces the accumulated gradients,
-     * ZeRO-1 reduce-scatters them (then all-gathers the updated parameter
-     * shards); ZeRO-2 only all-gathers the updated shards; FSDP nothing.
-     * The gradient reduction overlaps the last backward by the overlap
-     * fraction, the hidden part slowing compute by the profile's overlap
-     * coefficient. Then the optimizer step: Adam touches 28 bytes per
-     * parameter in both precisions (mixed: 2 grad read + 4+4 master rw +
-     * 8+8 moments rw + 2 param write; fp32: 4 + 8 + 8 + 8), memory-bound at
-     * the device's bandwidth, on the 1/dp shard for ZeRO flavours. */
-    double sync = 0.0, post = 0.0, opt_step = 0.0;
-    if (s->dp > 1) {
-        if (s->flavour == UNIAP_DP_DDP) {
-            if ((rc = cm_coll_time(&cm->index, UNIAP_COLL_ALLREDUCE, s->dp, pl.dp_spans,
-                                   shard_params * gb, cm->warnings, &sync)) < 0)
-                return rc;
-        } else if (s->flavour == UNIAP_DP_ZERO1) {
-            sync = rs;
-            post = ag;
-        } else if (s->flavour == UNIAP_DP_ZERO2) {
-            post = ag;
-        }
-    }
+    /* Tail, once per iteration: the gradient reduction overlaps the last
+     * backward by the overlap fraction, the hidden part slowing compute by
+     * the profile's overlap coefficient; the parameter gather; then the
+     * optimizer step: Adam touches 28 bytes per parameter in both
+     * precisions (mixed: 2 grad read + 4+4 master rw + 8+8 moments rw + 2
+     * param write; fp32: 4 + 8 + 8 + 8), memory-bound at the device's
+     * bandwidth, on the 1/dp shard for ZeRO flavours. */
     double exposed = sync * (1.0 - cm->overlap) + sync * cm->overlap * (cm->overlap_slow - 1.0);
     double touched = gb + 2.0 * ob + (m->mixed_precision ? pb : 2.0 * pb);
     if (cm->cluster->mem_bandwidth > 0)
@@ -176,40 +247,17 @@ static int compute_row(const uniap_costmodel *cm, int r, int deg, int n, int b,
     out->sync_exposed = exposed;
     out->param_gather = post;
     out->optimizer = opt_step;
-
-    /* Memory. States per cm_mem_states (Rajbhandari et al. 2020). Kept
-     * activations: the profile's act_bytes at (tp, b_l); with sequence
-     * parallelism every activation is sharded by tp (Korthikanti et al.
-     * 2022: sbh(34 + 5as/h)/t), i.e. the tp-1 figure / tp. The profile's
-     * peak_bytes is the transient above the parameters and the kept
-     * activations (the profiler measures peak - base - kept). A checkpointed layer keeps its input
-     * only (sharded by tp under SP) and its full activations become part of the transient peak
-     * during recompute. FSDP's gathered parameters and unsharded gradients are transient too. */
-    out->states = cm_mem_states(m, P, s);
-    double act_full = pt.act_bytes;
-    if (s->sp) {
-        if ((rc = cm_layer_at(cm->run_prof[r], 1, b / s->dp, cm->warnings, &ref)) < 0)
-            return rc;
-        act_full = ref.act_bytes / s->tp;
-    }
-    double transient = pt.peak_bytes;
-    if (s->ckpt) {
-        out->act = layer_input_bytes(m, l, bl) / (s->sp ? s->tp : 1);
-        out->peak = act_full + transient;
-    } else {
-        out->act = act_full;
-        out->peak = transient;
-    }
-    if (s->flavour == UNIAP_DP_FSDP)
-        out->peak += shard_params * (pb + gb) * (1.0 - 1.0 / s->dp);
-    return UNIAP_OK;
+    if ((rc = memory_terms(cm, r, b, s, &pt, out)) < 0)
+        return rc;
+    return check_row(cm, r, s, out);
 }
 
 int cm_row_breakdown(const uniap_costmodel *cm, int deg, int c, int r, const uniap_strategy *s,
                      cm_row_terms *out)
 {
     int N = uniap_cluster_devices(cm->cluster);
-    assert(deg >= 1 && N % deg == 0 && c >= 1 && r >= 0 && r < cm->model->n_runs);
+    UNIAP_CHECK(deg >= 1 && N % deg == 0 && c >= 1 && cm->opt.global_batch % c == 0 && r >= 0 &&
+                r < cm->model->n_runs);
     return compute_row(cm, r, deg, N / deg, (int)(cm->opt.global_batch / c), s, out);
 }
 
@@ -223,14 +271,14 @@ static int xstage_time(const uniap_costmodel *cm, int deg, int n, double B, cons
                        int spans, double *out)
 {
     double p2p = 0.0, ag = 0.0;
-    placement pl;
+    cm_placement pl;
     int rc;
 
     if ((rc = cm_coll_time(&cm->index, UNIAP_COLL_P2P, 2, spans, B / ((double)s->dp * s->tp),
                            cm->warnings, &p2p)) < 0)
         return rc;
     if (!s->sp && s->tp > 1) {
-        place(cm->cluster, deg, n, s, &pl);
+        cm_place(cm->cluster, deg, n, s, &pl);
         if ((rc = cm_coll_time(&cm->index, UNIAP_COLL_ALLGATHER, s->tp, pl.tp_spans, B / s->dp,
                                cm->warnings, &ag)) < 0)
             return rc;
@@ -253,27 +301,13 @@ static void filter_strategies(const uniap_model *m, uniap_strategy *v, int *coun
     *count = k;
 }
 
-static int fill_pairs(const uniap_costmodel *cm, uniap_cost_table *t, int n, int b)
+/* Reshard fractions frac[k*K + l] of the table's strategies, computed
+ * once per pair of distinct layouts (dp, tp, placement, sp): flavour and
+ * checkpointing do not move activations. */
+static void reshard_fractions(const uniap_cost_table *t, int n, double *frac, int *cls)
 {
-    const uniap_model *m = cm->model;
-    int K = t->n_strategies, L = t->n_layers, deg = t->deg, rc = UNIAP_OK;
-    size_t KK = (size_t)K * K;
-    double *frac = malloc(KK * sizeof(double)), *blk[3] = {NULL, NULL, NULL};
-    int *cls = malloc((size_t)K * sizeof(int));
-    int need[2] = {0, 0}, stage_spans = 0;
+    int K = t->n_strategies;
 
-    for (int j = 0; j + 1 < deg; j++)
-        need[t->boundary_spans_nodes[j] ? 1 : 0] = 1;
-    for (int j = 0; j < deg; j++)
-        stage_spans |= cm_stage_spans(cm->cluster, j * n, n);
-    for (int i = 0; i < 3; i++)
-        blk[i] = malloc(KK * sizeof(double));
-    if (!frac || !cls || !blk[0] || !blk[1] || !blk[2]) {
-        rc = uniap_err(UNIAP_ENOMEM, "cost table: out of memory for %d x %d pairs", K, K);
-        goto free_blocks;
-    }
-    /* layout fractions once per pair of distinct layouts (dp, tp,
-     * placement, sp): flavour and checkpointing do not move activations */
     for (int k = 0; k < K; k++) {
         const uniap_strategy *a = &t->strategies[k];
         cls[k] = k;
@@ -292,9 +326,80 @@ static int fill_pairs(const uniap_costmodel *cm, uniap_cost_table *t, int n, int
     for (int k = 0; k < K; k++)
         for (int l = 0; l < K; l++)
             frac[(size_t)k * K + l] = frac[(size_t)cls[k] * K + cls[l]];
+}
+
+/* The pair blocks of run r (boundary activation B bytes): blk[0] the
+ * resharding on a stage, an all-to-all over the stage's n devices in which
+ * each device fetches what it lacks (frac x B), forward activation plus
+ * backward gradient; blk[1 + s] the cross-stage transfer into each
+ * receiver strategy (s: the boundary spans nodes), for receivers some
+ * layer allows (usable[l]). */
+static int run_blocks(const uniap_costmodel *cm, const uniap_cost_table *t, int r, double B,
+                      const double *frac, const int *cls, const unsigned char *usable,
+                      double *blk[3])
+{
+    int K = t->n_strategies, deg = t->deg, n = t->stage_devices, rc;
+    int need[2] = {0, 0}, stage_spans = 0;
+    char e[160];
+
+    for (int j = 0; j + 1 < deg; j++)
+        need[t->boundary_spans_nodes[j] ? 1 : 0] = 1;
+    for (int j = 0; j < deg; j++)
+        stage_spans |= cm_stage_spans(cm->cluster, j * n, n);
+    for (size_t kl = 0; kl < (size_t)K * K; kl++) {
+        double a2a = 0.0;
+        size_t k = kl / K, l = kl % K, rep = (size_t)cls[k] * K + cls[l];
+        if (rep < kl) { /* the same layouts as an earlier pair: the same cost */
+            blk[0][kl] = blk[0][rep];
+            continue;
+        }
+        if (frac[kl] > 0 && (rc = cm_coll_time(&cm->index, UNIAP_COLL_ALLTOALL, n, stage_spans,
+                                               frac[kl] * B, cm->warnings, &a2a)) < 0)
+            return rc; /* the message names the profile */
+        blk[0][kl] = 2.0 * a2a;
+        if (!(isfinite(blk[0][kl]) && blk[0][kl] >= 0 && blk[0][kl] <= CM_MAX_SECONDS)) {
+            snprintf(e, sizeof(e), "layer type '%s': resharding from %s to %s", cm->run_sig[r],
+                     t->strategies[kl / K].name, t->strategies[kl % K].name);
+            return check_figure(cm, blk[0][kl], CM_MAX_SECONDS, e, "s");
+        }
+    }
+    for (int s = 0; s < 2; s++) {
+        for (int l = 0; l < K; l++) {
+            double x = 0.0;
+            if (need[s] && usable[l] &&
+                (rc = xstage_time(cm, deg, n, B, &t->strategies[l], s, &x)) < 0)
+                return rc; /* the message names the profile */
+            if (!(isfinite(x) && x >= 0 && x <= CM_MAX_SECONDS)) {
+                snprintf(e, sizeof(e), "layer type '%s': cross-stage transfer into %s",
+                         cm->run_sig[r], t->strategies[l].name);
+                return check_figure(cm, x, CM_MAX_SECONDS, e, "s");
+            }
+            for (int k = 0; k < K; k++)
+                blk[1 + s][(size_t)k * K + l] = x;
+        }
+    }
+    return UNIAP_OK;
+}
+
+static int fill_pairs(const uniap_costmodel *cm, uniap_cost_table *t, int b)
+{
+    const uniap_model *m = cm->model;
+    int K = t->n_strategies, L = t->n_layers, rc = UNIAP_OK;
+    size_t KK = (size_t)K * K;
+    double *frac = malloc(KK * sizeof(double)), *blk[3] = {NULL, NULL, NULL};
+    int *cls = malloc((size_t)K * sizeof(int));
+    unsigned char *usable = calloc((size_t)K, 1);
+
+    for (int i = 0; i < 3; i++)
+        blk[i] = malloc(KK * sizeof(double));
+    if (!frac || !cls || !usable || !blk[0] || !blk[1] || !blk[2]) {
+        rc = uniap_err(UNIAP_ENOMEM, "cost table: out of memory for %d x %d pairs", K, K);
+        goto free_blocks;
+    }
+    for (size_t uk = 0; uk < (size_t)L * K; uk++)
+        usable[uk % K] |= t->allowed[uk];
+    reshard_fractions(t, t->stage_devices, frac, cls);
     for (int r = 0; r < m->n_runs; r++) {
-        const uniap_layer *ly = &m->runs[r];
-        double B = cm_boundary_bytes(m, ly, b);
         int first = -1, last = -1;
         for (int u = 0; u < L - 1; u++)
             if (t->run_of[u] == r) {
@@ -304,25 +409,9 @@ static int fill_pairs(const uniap_costmodel *cm, uniap_cost_table *t, int n, int
             }
         if (first < 0)
             continue; /* only the model's last layer: no boundary after it */
-        /* resharding on a stage: an all-to-all over the stage's n devices
-         * in which each device fetches what it lacks (frac x B), forward
-         * activation plus backward gradient */
-        for (size_t kl = 0; kl < KK; kl++) {
-            double a2a = 0.0;
-            if (frac[kl] > 0 && (rc = cm_coll_time(&cm->index, UNIAP_COLL_ALLTOALL, n, stage_spans,
-                                                   frac[kl] * B, cm->warnings, &a2a)) < 0)
-                goto free_blocks;
-            blk[0][kl] = 2.0 * a2a;
-        }
-        for (int s = 0; s < 2; s++) {
-            for (int l = 0; l < K; l++) {
-                double x = 0.0;
-                if (need[s] && (rc = xstage_time(cm, deg, n, B, &t->strategies[l], s, &x)) < 0)
-                    goto free_blocks;
-                for (int k = 0; k < K; k++)
-                    blk[1 + s][(size_t)k * K + l] = x;
-            }
-        }
+        double B = cm_boundary_bytes(m, &m->runs[r], b);
+        if ((rc = run_blocks(cm, t, r, B, frac, cls, usable, blk)) < 0)
+            goto free_blocks;
         for (int u = first; u <= last; u++) {
             memcpy(t->reshard + (size_t)u * KK, blk[0], KK * sizeof(double));
             memcpy(t->xstage[0] + (size_t)u * KK, blk[1], KK * sizeof(double));
@@ -332,8 +421,72 @@ static int fill_pairs(const uniap_costmodel *cm, uniap_cost_table *t, int n, int
 free_blocks:
     free(frac);
     free(cls);
+    free(usable);
     for (int i = 0; i < 3; i++)
         free(blk[i]);
+    return rc;
+}
+
+/* Every entry of a finished table is a finite cost >= 0: what reaches the
+ * solver is never NaN, infinite or negative (rows and pairs were checked
+ * against their inputs as they were computed; this is the invariant). */
+static int check_table(const uniap_cost_table *t)
+{
+    size_t LK = (size_t)t->n_layers * t->n_strategies;
+    size_t pairs = (size_t)(t->n_layers - 1) * t->n_strategies * t->n_strategies;
+    const double *per_layer[] = {t->time, t->tail, t->mem_states, t->mem_act, t->mem_peak};
+    const double *per_pair[] = {t->reshard, t->xstage[0], t->xstage[1]};
+
+    for (size_t a = 0; a < sizeof(per_layer) / sizeof(per_layer[0]); a++)
+        for (size_t i = 0; i < LK; i++)
+            UNIAP_CHECK(isfinite(per_layer[a][i]) && per_layer[a][i] >= 0);
+    for (size_t a = 0; a < sizeof(per_pair) / sizeof(per_pair[0]); a++)
+        for (size_t i = 0; i < pairs; i++)
+            UNIAP_CHECK(isfinite(per_pair[a][i]) && per_pair[a][i] >= 0);
+    return UNIAP_OK;
+}
+
+/* The per-layer rows of table t (strategies, deg, stage devices set) at
+ * micro-batch b: computed once per run, copied to the run's layers. */
+static int fill_rows(const uniap_costmodel *cm, uniap_cost_table *t, int b)
+{
+    const uniap_model *m = cm->model;
+    int K = t->n_strategies, deg = t->deg, n = t->stage_devices, rc = UNIAP_OK;
+    row *rows = malloc((size_t)K * sizeof(*rows));
+
+    if (!rows)
+        return uniap_err(UNIAP_ENOMEM, "cost table: out of memory");
+    for (int r = 0, u0 = 0; r < m->n_runs; u0 += m->runs[r].count, r++) {
+        int any = 0, shape = 0;
+        UNIAP_CHECK_GOTO(u0 + m->runs[r].count <= t->n_layers, rc, free_rows);
+        for (int k = 0; k < K; k++) {
+            if ((rc = compute_row(cm, r, deg, n, b, &t->strategies[k], &rows[k])) < 0)
+                goto free_rows;
+            any |= rows[k].allowed;
+            shape |= cm_layer_tp_ok(&m->runs[r], t->strategies[k].tp);
+        }
+        if (!any && shape) { /* every strategy it has lacks data */
+            rc = uniap_err(UNIAP_EMISSING,
+                           "%s: layer %d (type '%s') has no strategy the profile has data for "
+                           "on %d stages of %d devices at micro-batch %d:\n%s",
+                           cm->label, u0, cm->run_sig[r], deg, n, b, uniap_costmodel_warnings(cm));
+            goto free_rows;
+        }
+        for (int u = u0; u < u0 + m->runs[r].count; u++) {
+            t->run_of[u] = r;
+            for (int k = 0; k < K; k++) {
+                size_t uk = (size_t)u * K + k;
+                t->allowed[uk] = rows[k].allowed;
+                t->time[uk] = rows[k].time;
+                t->tail[uk] = rows[k].tail;
+                t->mem_states[uk] = rows[k].states;
+                t->mem_act[uk] = rows[k].act;
+                t->mem_peak[uk] = rows[k].peak;
+            }
+        }
+    }
+free_rows:
+    free(rows);
     return rc;
 }
 
@@ -343,7 +496,6 @@ int uniap_costmodel_table(const uniap_costmodel *cm, int deg, int c, uniap_cost_
     int N = uniap_cluster_devices(cm->cluster), K = 0, rc;
     int64_t B = cm->opt.global_batch;
     uniap_strategy *strat = NULL;
-    row *rows = NULL;
 
     memset(out, 0, sizeof(*out));
     if (deg < 1 || N % deg != 0 || deg > m->n_layers)
@@ -376,29 +528,8 @@ int uniap_costmodel_table(const uniap_costmodel *cm, int deg, int c, uniap_cost_
     for (int j = 0; j + 1 < deg; j++)
         out->boundary_spans_nodes[j] = (unsigned char)cm_boundary_spans(cm->cluster, j, n);
 
-    rows = malloc((size_t)K * sizeof(*rows));
-    if (!rows) {
-        rc = uniap_err(UNIAP_ENOMEM, "cost table: out of memory");
-        goto free_table;
-    }
-    for (int r = 0, u0 = 0; r < m->n_runs; u0 += m->runs[r].count, r++) {
-        for (int k = 0; k < K; k++)
-            if ((rc = compute_row(cm, r, deg, n, b, &strat[k], &rows[k])) < 0)
-                goto free_table;
-        for (int u = u0; u < u0 + m->runs[r].count; u++) {
-            out->run_of[u] = r;
-            for (int k = 0; k < K; k++) {
-                size_t uk = (size_t)u * K + k;
-                out->allowed[uk] = rows[k].allowed;
-                out->time[uk] = rows[k].time;
-                out->tail[uk] = rows[k].tail;
-                out->mem_states[uk] = rows[k].states;
-                out->mem_act[uk] = rows[k].act;
-                out->mem_peak[uk] = rows[k].peak;
-            }
-        }
-    }
-    if ((rc = fill_pairs(cm, out, n, b)) < 0)
+    if ((rc = fill_rows(cm, out, b)) < 0 || (rc = fill_pairs(cm, out, b)) < 0 ||
+        (rc = check_table(out)) < 0)
         goto free_table;
     rc = UNIAP_OK;
     goto free_strat;
@@ -406,7 +537,6 @@ int uniap_costmodel_table(const uniap_costmodel *cm, int deg, int c, uniap_cost_
 free_table:
     uniap_cost_table_free(out);
 free_strat:
-    free(rows);
     free(strat);
     return rc;
 }

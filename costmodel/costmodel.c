@@ -1,10 +1,12 @@
 /*
  * costmodel.c - binding a model, a cluster and a profile into a cost
- * model: option defaults, validation of what the profile must hold, the
- * (deg, c) candidates of the Unified Optimization Process, warnings.
- * The per-candidate tables are built in cost_table.c.
+ * model: option defaults, validation of the inputs (cluster figures, what
+ * the profile must hold), the (deg, c) candidates of the Unified
+ * Optimization Process, warnings. The per-candidate tables are built in
+ * cost_table.c, which also says what data each strategy needs.
  */
-#include <assert.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,101 @@ void uniap_cost_options_default(uniap_cost_options *o)
     o->reserve_bytes = -1; /* UNIAP_DEFAULT_RESERVE */
     o->overlap = -1.0;     /* UNIAP_DEFAULT_OVERLAP */
     o->max_tp = 0;
+    o->max_pp = 0;
+    /* the planner drops the strategies it has no data for, saying which */
+    o->skip_unprofiled_tp = 1;
+    o->profile_path = NULL;
+}
+
+/* The cluster's figures divide and multiply costs: each must be a finite
+ * number >= 0 (0: not given). */
+static int check_cluster(const uniap_cluster *c)
+{
+    const struct {
+        const char *name;
+        double v;
+    } f[] = {
+        {"peak_flops", c->peak_flops},
+        {"peak_flops_fp32", c->peak_flops_fp32},
+        {"mem_bandwidth", c->mem_bandwidth},
+        {"intra_node_bw", c->intra_node_bw},
+        {"inter_node_bw", c->inter_node_bw},
+        {"intra_node_latency", c->intra_node_latency},
+        {"inter_node_latency", c->inter_node_latency},
+    };
+
+    if (c->nodes < 1 || c->devices_per_node < 1 ||
+        (int64_t)c->nodes * c->devices_per_node > CM_MAX_DEVICES)
+        return uniap_err(UNIAP_EINVAL,
+                         "cost model: cluster '%s' has %d nodes x %d devices, expected 1 to %d "
+                         "devices in all",
+                         c->name, c->nodes, c->devices_per_node, CM_MAX_DEVICES);
+    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+        if (!isfinite(f[i].v) || f[i].v < 0)
+            return uniap_err(UNIAP_EINVAL,
+                             "cost model: cluster '%s': %s = %g, expected a finite number >= 0 "
+                             "(0: not given)",
+                             c->name, f[i].name, f[i].v);
+    if (c->device_memory < 0)
+        return uniap_err(UNIAP_EINVAL,
+                         "cost model: cluster '%s': device_memory = %lld, expected >= 0", c->name,
+                         (long long)c->device_memory);
+    return UNIAP_OK;
+}
+
+/* What messages call the profile: its file, else its provenance. */
+static int set_label(uniap_costmodel *cm, const uniap_profile *p)
+{
+    if (cm->opt.profile_path) {
+        cm->profile_path = strdup(cm->opt.profile_path);
+        if (!cm->profile_path)
+            return uniap_err(UNIAP_ENOMEM, "cost model: out of memory");
+        cm->opt.profile_path = cm->profile_path; /* ours, not the caller's */
+        snprintf(cm->label, sizeof(cm->label), "%s", cm->profile_path);
+    } else if (p->provenance[0]) {
+        snprintf(cm->label, sizeof(cm->label), "%s profile", p->provenance);
+    } else {
+        snprintf(cm->label, sizeof(cm->label), "in-memory profile");
+    }
+    return UNIAP_OK;
+}
+
+/* Index of the first layer of run r. */
+static int first_layer(const uniap_model *m, int r)
+{
+    int u = 0;
+    for (int q = 0; q < r; q++)
+        u += m->runs[q].count;
+    return u;
+}
+
+/* Every run's layer type must be in the profile, at tp 1 at least (the
+ * reference of sequence parallelism's activations and the strategy every
+ * layer has): without, a layer has no strategy at all. */
+static int check_runs(uniap_costmodel *cm)
+{
+    const uniap_model *m = cm->model;
+    int rc;
+
+    for (int r = 0; r < m->n_runs; r++) {
+        if ((rc = uniap_layer_signature(&m->runs[r], cm->run_sig[r], sizeof(cm->run_sig[r]))) < 0)
+            return rc;
+        cm->run_prof[r] = cm_index_layer(&cm->index, cm->run_sig[r]);
+        if (!cm->run_prof[r])
+            return uniap_err(UNIAP_EMISSING,
+                             "%s: profile (provenance '%s') lacks layer type '%s' (layer %d, %s, "
+                             "of model '%s'), so that layer has no strategy: profile this model "
+                             "(uniap profile --model)",
+                             cm->label, cm->profile->provenance, cm->run_sig[r], first_layer(m, r),
+                             uniap_layer_kind_name(m->runs[r].kind), m->name);
+        if (!cm_run_has_tp(cm, r, 1))
+            return uniap_err(UNIAP_EMISSING,
+                             "%s: profile lacks layer type '%s' (layer %d of model '%s') at tp 1, "
+                             "the reference every strategy of it needs: profile it at tp 1 "
+                             "(uniap profile --tp 1)",
+                             cm->label, cm->run_sig[r], first_layer(m, r), m->name);
+    }
+    return UNIAP_OK;
 }
 
 int uniap_costmodel_create(const uniap_model *m, const uniap_cluster *c, const uniap_profile *p,
@@ -29,15 +126,30 @@ int uniap_costmodel_create(const uniap_model *m, const uniap_cluster *c, const u
     *out = NULL;
     if (!m || m->n_runs < 1 || !m->runs)
         return uniap_err(UNIAP_EINVAL, "cost model: the model has no layers");
-    if (!c || c->nodes < 1 || c->devices_per_node < 1)
-        return uniap_err(UNIAP_EINVAL, "cost model: cluster '%s' has %d nodes x %d devices",
-                         c ? c->name : "", c ? c->nodes : 0, c ? c->devices_per_node : 0);
+    int64_t layers = 0;
+    for (int r = 0; r < m->n_runs; r++)
+        layers += m->runs[r].count >= 1 ? m->runs[r].count : INT32_MIN;
+    if (layers != m->n_layers)
+        return uniap_err(UNIAP_EINVAL,
+                         "cost model: model '%s' has %d layers, but its runs' counts (each >= 1 "
+                         "expected) add up to %lld",
+                         m->name, m->n_layers, (long long)layers);
+    if (!c)
+        return uniap_err(UNIAP_EINVAL, "cost model: no cluster given");
+    if ((rc = check_cluster(c)) < 0)
+        return rc;
+    if (!p)
+        return uniap_err(UNIAP_EINVAL, "cost model: no profile given");
     if (o->global_batch < 1)
         return uniap_err(UNIAP_EINVAL, "cost model: global batch %lld, expected >= 1",
                          (long long)o->global_batch);
     if (o->global_batch > (int64_t)1 << 30)
-        return uniap_err(UNIAP_EINVAL, "cost model: global batch %lld is too large",
-                         (long long)o->global_batch);
+        return uniap_err(UNIAP_EINVAL, "cost model: global batch %lld is too large (at most %lld)",
+                         (long long)o->global_batch, (long long)1 << 30);
+    if (!isfinite(p->overlap_coeff) || p->overlap_coeff < 0)
+        return uniap_err(UNIAP_EINVAL,
+                         "cost model: profile overlap_coeff = %g, expected a finite number >= 0",
+                         p->overlap_coeff);
     cm = calloc(1, sizeof(*cm));
     if (!cm)
         return uniap_err(UNIAP_ENOMEM, "cost model: out of memory");
@@ -50,7 +162,7 @@ int uniap_costmodel_create(const uniap_model *m, const uniap_cluster *c, const u
     /* The profile's overlap coefficient (Galvatron's convention) is the
      * slowdown of compute that runs while communication is overlapped;
      * the hidden part of the gradient sync costs (coeff - 1) of itself. */
-    cm->overlap_slow = p && p->overlap_coeff > 1.0 ? p->overlap_coeff : 1.0;
+    cm->overlap_slow = p->overlap_coeff > 1.0 ? p->overlap_coeff : 1.0;
     cm->warnings = calloc(1, sizeof(*cm->warnings));
     cm->run_sig = calloc((size_t)m->n_runs, sizeof(*cm->run_sig));
     cm->run_prof = calloc((size_t)m->n_runs, sizeof(*cm->run_prof));
@@ -58,33 +170,12 @@ int uniap_costmodel_create(const uniap_model *m, const uniap_cluster *c, const u
         rc = uniap_err(UNIAP_ENOMEM, "cost model: out of memory");
         goto free_cm;
     }
-    if (!p) {
-        rc = uniap_err(UNIAP_EINVAL, "cost model: no profile given");
+    if ((rc = set_label(cm, p)) < 0)
         goto free_cm;
-    }
-    if ((rc = cm_index_build(p, &cm->index)) < 0)
+    if ((rc = cm_index_build(p, cm->label, &cm->index)) < 0)
         goto free_cm;
-    for (int r = 0; r < m->n_runs; r++) {
-        if ((rc = uniap_layer_signature(&m->runs[r], cm->run_sig[r], sizeof(cm->run_sig[r]))) < 0)
-            goto free_cm;
-        cm->run_prof[r] = cm_index_layer(&cm->index, cm->run_sig[r]);
-        if (!cm->run_prof[r]) {
-            rc = uniap_err(UNIAP_EMISSING,
-                           "profile (provenance '%s') lacks layer type '%s' (run %d, %s, of "
-                           "model '%s')",
-                           p->provenance, cm->run_sig[r], r, uniap_layer_kind_name(m->runs[r].kind),
-                           m->name);
-            goto free_cm;
-        }
-        /* tp 1 is the reference for sequence parallelism's activations */
-        int has_tp1 = 0;
-        for (int i = 0; i < cm->run_prof[r]->n_curves; i++)
-            has_tp1 |= cm->run_prof[r]->curves[i].tp == 1;
-        if (!has_tp1) {
-            rc = uniap_err(UNIAP_EMISSING, "profile lacks layer type '%s' at tp 1", cm->run_sig[r]);
-            goto free_cm;
-        }
-    }
+    if ((rc = check_runs(cm)) < 0)
+        goto free_cm;
     if (p->provenance[0] && strcmp(p->provenance, "measured") != 0)
         cm_warn(cm->warnings, "profile provenance is '%s', not a measurement", p->provenance);
     *out = cm;
@@ -104,6 +195,7 @@ void uniap_costmodel_destroy(uniap_costmodel *cm)
     free(cm->warnings);
     free(cm->run_sig);
     free(cm->run_prof);
+    free(cm->profile_path);
     free(cm);
 }
 
@@ -112,59 +204,172 @@ const char *uniap_costmodel_warnings(const uniap_costmodel *cm)
     return cm && cm->warnings && cm->warnings->text ? cm->warnings->text : "";
 }
 
-/* A (deg, c) pair is a candidate when every layer has at least one
- * strategy: some tp | n with whole local micro-batch (micro_batch % dp ==
- * 0), within max_tp, that the layer's shape allows; and deg <= layers. */
-static int pair_viable(const uniap_costmodel *cm, int deg, int c)
+int cm_run_has_tp(const uniap_costmodel *cm, int r, int tp)
+{
+    const cm_layer_index *li = cm->run_prof[r];
+    for (int i = 0; li && i < li->n_curves; i++)
+        if (li->curves[i].tp == tp && li->curves[i].n > 0)
+            return 1;
+    return 0;
+}
+
+/* Whether (deg, c) is a candidate: deg within the layers and max_pp, and
+ * every run has a strategy of the stage's space that its shape allows and,
+ * with `data`, that the profile has the data for (and the profile has the
+ * pair's stage-level collectives). run_ok[r] = 1 for each run that has
+ * one, run_ok[n_runs] = 1 when the pair has its stage-level data (given
+ * data). Missing data is warned about (once per item). */
+static int pair_viable(const uniap_costmodel *cm, int deg, int c, int data, unsigned char *run_ok,
+                       int *viable)
 {
     const uniap_model *m = cm->model;
-    int n = uniap_cluster_devices(cm->cluster) / deg;
-    int mb = (int)(cm->opt.global_batch / c);
+    int n = uniap_cluster_devices(cm->cluster) / deg, K, rc;
+    int mb = (int)(cm->opt.global_batch / c), ok = 1;
+    uniap_strategy *s;
 
-    if (deg > m->n_layers)
-        return 0;
-    for (int r = 0; r < m->n_runs; r++) {
-        int ok = 0;
-        for (int tp = 1; tp <= n && !ok; tp++)
-            ok = n % tp == 0 && mb % (n / tp) == 0 &&
-                 (cm->opt.max_tp <= 0 || tp <= cm->opt.max_tp) && cm_layer_tp_ok(&m->runs[r], tp);
-        if (!ok)
-            return 0;
+    *viable = 0;
+    if (deg > m->n_layers || (cm->opt.max_pp > 0 && deg > cm->opt.max_pp))
+        return UNIAP_OK;
+    if (data && !cm_pair_has_data(cm, deg, n))
+        return UNIAP_OK;
+    if (run_ok)
+        run_ok[m->n_runs] = 1; /* some pair has its stage-level data */
+    if ((rc = cm_strategies(n, mb, &cm->opt, &s, &K)) < 0)
+        return rc;
+    /* any[r]: run r has a strategy; with data, every strategy is looked at,
+     * so that the warnings name all that the tables leave out */
+    unsigned char *any = calloc((size_t)m->n_runs, 1);
+    if (!any) {
+        free(s);
+        return uniap_err(UNIAP_ENOMEM, "cost model: out of memory");
     }
-    return 1;
+    for (int k = 0; k < K; k++) {
+        cm_placement pl;
+        if (data)
+            cm_place(cm->cluster, deg, n, &s[k], &pl);
+        for (int r = 0; r < m->n_runs; r++)
+            if (!any[r] || data)
+                any[r] |= cm_layer_tp_ok(&m->runs[r], s[k].tp) &&
+                          (!data || cm_strategy_has_data(cm, deg, r, &s[k], &pl));
+    }
+    for (int r = 0; r < m->n_runs; r++) {
+        if (any[r] && run_ok)
+            run_ok[r] = 1;
+        ok &= any[r];
+    }
+    free(any);
+    free(s);
+    *viable = ok;
+    return UNIAP_OK;
+}
+
+/* The divisors of x >= 1 in increasing order (malloc'd). */
+static int divisors(int64_t x, int64_t **out, int *n)
+{
+    int64_t root = 1, *v;
+    int k = 0, small;
+
+    while ((root + 1) * (root + 1) <= x)
+        root++;
+    *n = 0;
+    *out = v = malloc((size_t)(2 * root + 1) * sizeof(*v));
+    if (!v)
+        return uniap_err(UNIAP_ENOMEM, "cost model: out of memory for the divisors of %lld",
+                         (long long)x);
+    for (int64_t d = 1; d <= root; d++)
+        if (x % d == 0)
+            v[k++] = d;
+    small = k;
+    for (int i = small - 1; i >= 0; i--)
+        if (x / v[i] != v[i])
+            v[k++] = x / v[i];
+    *n = k;
+    return UNIAP_OK;
+}
+
+/* No candidate is left although some (deg, c) would be one with complete
+ * data: EMISSING naming the profile, a layer without any strategy and
+ * what to profile, or what the profile lacks that every pair needs. */
+static int no_candidate_left(const uniap_costmodel *cm, const unsigned char *run_ok)
+{
+    const uniap_model *m = cm->model;
+    int N = uniap_cluster_devices(cm->cluster);
+    char tps[256] = "";
+    size_t len = 0;
+
+    for (int r = 0; r < m->n_runs && run_ok[m->n_runs]; r++) {
+        if (run_ok[r])
+            continue;
+        for (int tp = 2; tp <= N && len + 16 < sizeof(tps); tp++)
+            if (N % tp == 0 && cm_layer_tp_ok(&m->runs[r], tp) &&
+                (cm->opt.max_tp <= 0 || tp <= cm->opt.max_tp) && !cm_run_has_tp(cm, r, tp))
+                len += (size_t)snprintf(tps + len, sizeof(tps) - len, "%s%d", len ? ", " : "", tp);
+        return uniap_err(UNIAP_EMISSING,
+                         "%s: no (pipeline degree, micro-batches) candidate is left for model "
+                         "'%s' on cluster '%s': layer %d (type '%s') has no strategy the profile "
+                         "has data for in any of them; profile %s%s%s and the collectives of "
+                         "this cluster's groups (uniap profile on this cluster); what is "
+                         "lacking:\n%s",
+                         cm->label, m->name, cm->cluster->name, first_layer(m, r), cm->run_sig[r],
+                         tps[0] ? "that layer type at tp " : "", tps, tps[0] ? "" : "it",
+                         uniap_costmodel_warnings(cm));
+    }
+    return uniap_err(UNIAP_EMISSING,
+                     "%s: no (pipeline degree, micro-batches) candidate is left for model '%s' on "
+                     "cluster '%s': every one needs collectives the profile lacks; profile on "
+                     "this cluster (uniap profile) what is lacking:\n%s",
+                     cm->label, m->name, cm->cluster->name, uniap_costmodel_warnings(cm));
 }
 
 int uniap_costmodel_candidates(const uniap_costmodel *cm, int **deg, int **c, int *n)
 {
-    int N = uniap_cluster_devices(cm->cluster);
-    int64_t B = cm->opt.global_batch;
-    int cap = 0, k = 0;
+    int N = uniap_cluster_devices(cm->cluster), nd = 0, nc = 0, k = 0, shape_only = 0, rc;
+    int data = cm->opt.skip_unprofiled_tp;
+    int64_t *degs = NULL, *cs = NULL;
+    unsigned char *run_ok = calloc((size_t)cm->model->n_runs + 1, 1);
 
     *deg = *c = NULL;
     *n = 0;
-    for (int d = 1; d <= N; d++)
-        if (N % d == 0)
-            for (int64_t x = 1; x <= B; x++)
-                cap += B % x == 0;
-    *deg = malloc((size_t)(cap ? cap : 1) * sizeof(int));
-    *c = malloc((size_t)(cap ? cap : 1) * sizeof(int));
+    if (!run_ok)
+        return uniap_err(UNIAP_ENOMEM, "cost model: out of memory");
+    if ((rc = divisors(N, &degs, &nd)) < 0 || (rc = divisors(cm->opt.global_batch, &cs, &nc)) < 0)
+        goto free_all;
+    *deg = malloc((size_t)nd * nc * sizeof(int));
+    *c = malloc((size_t)nd * nc * sizeof(int));
     if (!*deg || !*c) {
+        rc = uniap_err(UNIAP_ENOMEM, "cost model: out of memory for %d candidates", nd * nc);
+        goto free_all;
+    }
+    for (int i = 0; i < nd; i++)
+        for (int j = 0; j < nc; j++) {
+            int d = (int)degs[i], x = (int)cs[j], ok;
+            if ((rc = pair_viable(cm, d, x, data, run_ok, &ok)) < 0)
+                goto free_all;
+            if (ok) {
+                (*deg)[k] = d;
+                (*c)[k] = x;
+                k++;
+            } else if (data && !shape_only) {
+                /* would it be one with complete data? */
+                if ((rc = pair_viable(cm, d, x, 0, NULL, &shape_only)) < 0)
+                    goto free_all;
+            }
+        }
+    if (k == 0 && shape_only) {
+        rc = no_candidate_left(cm, run_ok);
+        goto free_all;
+    }
+    *n = k;
+    rc = UNIAP_OK;
+
+free_all:
+    if (rc < 0) {
         free(*deg);
         free(*c);
         *deg = *c = NULL;
-        return uniap_err(UNIAP_ENOMEM, "cost model: out of memory for %d candidates", cap);
     }
-    for (int d = 1; d <= N; d++) {
-        if (N % d)
-            continue;
-        for (int64_t x = 1; x <= B; x++) {
-            if (B % x || !pair_viable(cm, d, (int)x))
-                continue;
-            (*deg)[k] = d;
-            (*c)[k] = (int)x;
-            k++;
-        }
-    }
-    *n = k;
-    return UNIAP_OK;
+    free(degs);
+    free(cs);
+    free(run_ok);
+    return rc;
 }

@@ -1,5 +1,6 @@
 /*
- * dump_costs.c - `--dump-costs FILE`: the cost tables as JSON, enough for
+ * dump_costs.c - `uniap estimate --dump-costs FILE` (uniap_costs_write_json):
+ * the cost tables as JSON, enough for
  * an outside tool to recompute any plan's TPI and memory with the formulas
  * at the top of uniap_costmodel.h.
  *
@@ -39,7 +40,7 @@ static int pairs_equal(const uniap_cost_table *t, int u, int v)
            memcmp(t->xstage[1] + u * KK, t->xstage[1] + v * KK, KK * sizeof(double)) == 0;
 }
 
-static void put_table(FILE *f, const uniap_cost_table *t)
+static int put_table(FILE *f, const uniap_cost_table *t)
 {
     int K = t->n_strategies, L = t->n_layers, np = 0;
     size_t KK = (size_t)K * K;
@@ -48,7 +49,7 @@ static void put_table(FILE *f, const uniap_cost_table *t)
     if (!pair_of || !first_of) {
         free(pair_of);
         free(first_of);
-        return;
+        return uniap_err(UNIAP_ENOMEM, "--dump-costs: out of memory");
     }
     for (int u = 0; u + 1 < L; u++) {
         if (u > 0 && pairs_equal(t, u, u - 1)) {
@@ -95,44 +96,54 @@ static void put_table(FILE *f, const uniap_cost_table *t)
     fprintf(f, "  ]}");
     free(pair_of);
     free(first_of);
+    return UNIAP_OK;
 }
 
-int cm_dump_costs(const char *path, const uniap_costmodel *cm, const char *profile_name,
-                  const int *deg, const int *c, int n)
+/* s as a JSON string (quotes, backslashes and control characters escaped). */
+static void put_str(FILE *f, const char *s)
 {
-    char tmp[1100];
-    FILE *f;
-    int rc;
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(f, "\\u%04x", ch);
+        else
+            fputc(ch, f);
+    }
+    fputc('"', f);
+}
 
-    if ((rc = uniap_tmp_name(path, tmp, sizeof(tmp))) < 0)
-        return rc;
-    if (!(f = fopen(tmp, "w")))
-        return uniap_err(UNIAP_EIO, "--dump-costs %s: cannot create %s", path, tmp);
+int uniap_costs_write_json(FILE *f, const uniap_costmodel *cm, const char *profile_name,
+                           const int *deg, const int *c, int n, int verbose)
+{
+    int rc;
+    fprintf(f, "{\"format\": \"uniap-costs\", \"version\": 1, \"model\": ");
+    put_str(f, cm->model->name);
+    fprintf(f, ", \"cluster\": ");
+    put_str(f, cm->cluster->name);
+    fprintf(f, ", \"profile\": ");
+    put_str(f, profile_name);
     fprintf(f,
-            "{\"format\": \"uniap-costs\", \"version\": 1, \"model\": \"%s\", \"cluster\": \"%s\", "
-            "\"profile\": \"%s\", \"global_batch\": %lld, \"schedule\": \"%s\",\n"
+            ", \"global_batch\": %lld, \"schedule\": \"%s\",\n"
             " \"units\": {\"time\": \"s per micro-batch\", \"tail\": \"s per iteration\", "
             "\"memory\": \"bytes per device\"},\n \"candidates\": [\n",
-            cm->model->name, cm->cluster->name, profile_name, (long long)cm->opt.global_batch,
-            cm_schedule_name(cm->opt.schedule));
+            (long long)cm->opt.global_batch, cm_schedule_name(cm->opt.schedule));
     for (int i = 0; i < n; i++) {
         uniap_cost_table t;
         if ((rc = uniap_costmodel_table(cm, deg[i], c[i], &t)) < 0)
-            goto close_file;
-        put_table(f, &t);
-        fprintf(f, "%s\n", i + 1 < n ? "," : "");
+            return rc;
+        rc = put_table(f, &t);
         uniap_cost_table_free(&t);
-        if (n > 1 && (10 * (i + 1)) / n != (10 * i) / n) /* progress every tenth */
+        if (rc < 0)
+            return rc;
+        fprintf(f, "%s\n", i + 1 < n ? "," : "");
+        if (verbose && n > 1 && (10 * (i + 1)) / n != (10 * i) / n) /* progress every tenth */
             fprintf(stderr, "uniap estimate: --dump-costs: %d of %d tables written\n", i + 1, n);
     }
     fprintf(f, " ]}\n");
-    rc = UNIAP_OK;
-close_file:
-    if (fclose(f) != 0 && rc == 0)
-        rc = uniap_err(UNIAP_EIO, "--dump-costs %s: write failed", path);
-    if (rc < 0) {
-        remove(tmp);
-        return rc;
-    }
-    return uniap_commit_file(tmp, path);
+    if (ferror(f))
+        return uniap_err(UNIAP_EIO, "--dump-costs: write failed");
+    return UNIAP_OK;
 }

@@ -4,7 +4,6 @@
  * quantities the solver's MILP minimizes and constrains (see the formulas
  * at the top of uniap_costmodel.h).
  */
-#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,7 +146,8 @@ int uniap_plan_evaluate(const uniap_cost_table *t, uniap_schedule sched, const i
             if (stage_of[u + 1] == i) {
                 out->stage_compute[i] += t->reshard[pair];
             } else {
-                assert(i < deg - 1);
+                /* check_layout: stage_of[u + 1] = i + 1 <= deg - 1 */
+                UNIAP_CHECK_GOTO(i < deg - 1, rc, free_eval);
                 out->stage_comm[i] = t->xstage[t->boundary_spans_nodes[i] ? 1 : 0][pair];
             }
         }

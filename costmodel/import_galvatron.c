@@ -60,11 +60,14 @@ int cm_galv_load_json(const char *path, cJSON **out)
 }
 
 /* Distinct block signatures of the model in chain order; block_of[r] = i
- * for block runs, -1 for others. Returns the count. */
+ * for block runs, -1 for others. Returns the count, or ENOMEM. */
 static int block_types(const uniap_model *m, int *block_of)
 {
-    char sig[64][96];
+    char(*sig)[96] = malloc((size_t)m->n_runs * sizeof(*sig));
     int n = 0;
+
+    if (!sig)
+        return uniap_err(UNIAP_ENOMEM, "galvatron import: out of memory");
     for (int r = 0; r < m->n_runs; r++) {
         uniap_layer_kind k = m->runs[r].kind;
         block_of[r] = -1;
@@ -76,10 +79,11 @@ static int block_types(const uniap_model *m, int *block_of)
         int i;
         for (i = 0; i < n && strcmp(sig[i], s) != 0; i++)
             ;
-        if (i == n && n < 64)
+        if (i == n) /* at most one per run: sig holds n_runs */
             snprintf(sig[n++], sizeof(sig[0]), "%s", s);
         block_of[r] = i;
     }
+    free(sig);
     return n;
 }
 
@@ -279,6 +283,10 @@ static int import_layers(const uniap_model *m, const cJSON *comp, const cJSON *m
     if (!block_of)
         return uniap_err(UNIAP_ENOMEM, "galvatron import: out of memory");
     int nb = block_types(m, block_of);
+    if (nb < 0) {
+        free(block_of);
+        return nb;
+    }
     for (int t = 0; t < nb; t++) {
         int r, skipped = 0;
         for (r = 0; block_of[r] != t; r++)

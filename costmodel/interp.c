@@ -4,7 +4,6 @@
  * their interpolation (layers: linear in micro-batch; collectives:
  * piecewise linear in log(bytes)-log(time)). Also the warning buffer.
  */
-#include <assert.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -148,8 +147,21 @@ static int build_layers(const uniap_profile *p, cm_profile_index *ix)
         free(rows);
         return uniap_err(UNIAP_ENOMEM, "profile index: out of memory for %d layer rows", n);
     }
-    for (int i = 0; i < n; i++)
-        rows[i] = &p->layers[i];
+    for (int i = 0; i < n; i++) {
+        const uniap_layer_prof *r = &p->layers[i];
+        if (!(isfinite(r->fwd.median) && r->fwd.median >= 0 && isfinite(r->bwd.median) &&
+              r->bwd.median >= 0 && r->act_bytes >= 0 && r->peak_bytes >= 0 && r->tp >= 1 &&
+              r->micro_batch >= 1)) {
+            free(rows);
+            return uniap_err(UNIAP_EINVAL,
+                             "profile layer row %d (layer type '%.96s', tp %d, micro-batch %d, "
+                             "rank %d): fwd %g s, bwd %g s, act_bytes %lld, peak_bytes %lld: "
+                             "expected finite times >= 0, bytes >= 0, tp and micro-batch >= 1",
+                             i, r->layer_type, r->tp, r->micro_batch, r->rank, r->fwd.median,
+                             r->bwd.median, (long long)r->act_bytes, (long long)r->peak_bytes);
+        }
+        rows[i] = r;
+    }
     qsort(rows, (size_t)n, sizeof(*rows), cmp_prof_row);
     for (int i = 0; i < n;) {
         int j = i;
@@ -205,8 +217,18 @@ static int build_colls(const uniap_profile *p, cm_profile_index *ix)
         free(rows);
         return uniap_err(UNIAP_ENOMEM, "profile index: out of memory for %d collective rows", n);
     }
-    for (int i = 0; i < n; i++)
-        rows[i] = &p->colls[i];
+    for (int i = 0; i < n; i++) {
+        const uniap_coll_prof *r = &p->colls[i];
+        if (!(isfinite(r->time.median) && r->time.median >= 0 && r->group_size >= 1 &&
+              (unsigned)r->op < UNIAP_COLL_COUNT)) {
+            free(rows);
+            return uniap_err(UNIAP_EINVAL,
+                             "profile collective row %d (op %d, group %d, %lld bytes): time %g "
+                             "s: expected a finite time >= 0, a known op and a group >= 1",
+                             i, (int)r->op, r->group_size, (long long)r->bytes, r->time.median);
+        }
+        rows[i] = r;
+    }
     qsort(rows, (size_t)n, sizeof(*rows), cmp_coll);
     for (int i = 0; i < n;) {
         int j = i;
@@ -239,15 +261,18 @@ static int build_colls(const uniap_profile *p, cm_profile_index *ix)
     return UNIAP_OK;
 }
 
-int cm_index_build(const uniap_profile *p, cm_profile_index *out)
+int cm_index_build(const uniap_profile *p, const char *label, cm_profile_index *out)
 {
     int rc;
 
     memset(out, 0, sizeof(*out));
     if ((rc = build_layers(p, out)) < 0 || (rc = build_colls(p, out)) < 0) {
         cm_index_free(out);
-        return rc;
+        return label ? uniap_err(rc, "%s", label) : rc;
     }
+    out->label = label;
+    for (int i = 0; i < out->n_layers; i++)
+        out->layers[i].label = label;
     return UNIAP_OK;
 }
 
@@ -290,9 +315,11 @@ int cm_layer_at(const cm_layer_index *li, int tp, int micro_batch, cm_warnings *
             c = &li->curves[i];
     if (!c || c->n == 0)
         return uniap_err(UNIAP_EMISSING,
-                         "profile lacks layer type '%s' at tp %d (needed at micro-batch %d); "
-                         "profile that tp degree or restrict the search with --max-tp",
-                         li->signature, tp, micro_batch);
+                         "%s%sprofile lacks layer type '%s' at tp %d (needed at micro-batch %d); "
+                         "profile that tp degree (uniap profile --tp %d) or restrict the search "
+                         "with --max-tp",
+                         li->label ? li->label : "", li->label ? ": " : "", li->signature, tp,
+                         micro_batch, tp);
     memset(out, 0, sizeof(*out));
     out->micro_batch = micro_batch;
     if (c->n == 1) {
@@ -342,10 +369,11 @@ int cm_coll_time(const cm_profile_index *ix, uniap_coll_op op, int group_size, i
     c = cm_index_coll(ix, op, group_size, spans_nodes);
     if (!c)
         return uniap_err(UNIAP_EMISSING,
-                         "profile lacks collective %s over a group of %d %s (needed for %.0f "
-                         "bytes)",
-                         uniap_coll_name(op), group_size,
-                         spans_nodes ? "spanning nodes" : "inside one node", bytes);
+                         "%s%sprofile lacks collective %s over a group of %d %s (needed for %.0f "
+                         "bytes); profile the collectives on a cluster where such a group "
+                         "exists",
+                         ix->label ? ix->label : "", ix->label ? ": " : "", uniap_coll_name(op),
+                         group_size, spans_nodes ? "spanning nodes" : "inside one node", bytes);
     if (c->n == 1 || bytes <= c->bytes[0]) {
         /* at or below the smallest measured size the time is latency-bound:
          * hold the smallest measurement (a floor, never lower); one point:

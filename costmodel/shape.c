@@ -4,8 +4,6 @@
  * is, how many Megatron TP collectives it needs, and the model-state bytes
  * per parameter under each data-parallel flavour.
  */
-#include <assert.h>
-
 #include "cm_internal.h"
 
 int cm_layer_tp_ok(const uniap_layer *l, int tp)
@@ -121,6 +119,7 @@ double cm_mem_states(const uniap_model *m, double params, const uniap_strategy *
     case UNIAP_DP_FSDP: /* + parameters */
         return shard * (pb + gb + ob) / s->dp;
     }
-    assert(0);
-    return 0.0;
+    /* unreachable: compute_row checks the flavour (UNIAP_CHECK); should a
+     * caller pass another, the unsharded states are the safe side */
+    return shard * (pb + gb + ob);
 }

@@ -15,7 +15,6 @@
  * (DP ranks adjacent, TP groups strided by dp). Device = f + r; node =
  * device / devices_per_node.
  */
-#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,11 +124,11 @@ int cm_strategies(int n, int micro_batch, const uniap_cost_options *o, uniap_str
                   int *count)
 {
     uniap_strategy *v;
-    int cap = 0, k = 0;
+    int cap = 0, k = 0, rc;
 
     *out = NULL;
     *count = 0;
-    assert(n >= 1 && micro_batch >= 1);
+    UNIAP_CHECK(n >= 1 && n <= CM_MAX_DEVICES && micro_batch >= 1);
     /* upper bound: per tp, 2 placements x 4 flavours x 2 sp x 2 ckpt */
     for (int tp = 1; tp <= n; tp++)
         if (n % tp == 0)
@@ -151,8 +150,8 @@ int cm_strategies(int n, int micro_batch, const uniap_cost_options *o, uniap_str
             for (int f = 0; f < n_flav; f++)
                 for (int sp = 0; sp < n_sp; sp++)
                     for (int ck = 0; ck < n_ckpt; ck++) {
+                        UNIAP_CHECK_GOTO(k < cap, rc, free_v);
                         uniap_strategy *s = &v[k++];
-                        assert(k <= cap);
                         s->dp = dp;
                         s->tp = tp;
                         s->tp_consecutive = pl == 0;
@@ -165,6 +164,10 @@ int cm_strategies(int n, int micro_batch, const uniap_cost_options *o, uniap_str
     *out = v;
     *count = k;
     return UNIAP_OK;
+
+free_v:
+    free(v);
+    return rc;
 }
 
 /* Device (within the stage) of TP index t and DP index d. */
@@ -209,6 +212,16 @@ int cm_boundary_spans(const uniap_cluster *c, int j, int n)
         if ((j * n + r) / g != ((j + 1) * n + r) / g)
             return 1;
     return 0;
+}
+
+void cm_place(const uniap_cluster *c, int deg, int n, const uniap_strategy *s, cm_placement *pl)
+{
+    memset(pl, 0, sizeof(*pl));
+    for (int j = 0; j < deg; j++) {
+        pl->tp_spans |= cm_tp_spans(c, j * n, s);
+        pl->dp_spans |= cm_dp_spans(c, j * n, s);
+        pl->stage_spans |= cm_stage_spans(c, j * n, n);
+    }
 }
 
 /* Length of the intersection of [a0, a1) and [b0, b1). */

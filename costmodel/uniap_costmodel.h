@@ -98,18 +98,36 @@ typedef struct uniap_cost_options {
                                               * <0: from profile, else default */
     int no_sp, no_ckpt, no_zero, no_strided; /* shrink the strategy space */
     int max_tp;                              /* 0: no limit */
-    int skip_unprofiled_tp;                  /* 1: a tp degree the profile lacks for a layer
-                                              * makes its strategies disallowed for that layer
-                                              * (with a warning) instead of failing EMISSING */
+    int max_pp;                              /* pipeline degree limit; 0: none */
+    int skip_unprofiled_tp;                  /* 1 (the default): data the profile lacks (a
+                                              * layer type at a tp degree, a collective at a
+                                              * group size or placement) disallows the
+                                              * strategies needing it, with one warning per
+                                              * missing item, and candidates whose tables
+                                              * would need it are left out; only a layer left
+                                              * with no strategy in any candidate fails
+                                              * EMISSING. 0: the first table needing missing
+                                              * data fails EMISSING */
+    const char *profile_path;                /* file the profile was read from, named in
+                                              * messages (copied); NULL: an in-memory
+                                              * profile, named by its provenance */
 } uniap_cost_options;
-
-void uniap_cost_options_default(uniap_cost_options *o);
 
 typedef struct uniap_costmodel uniap_costmodel; /* opaque */
 
+/* Defaults: 1F1B, default reserve and overlap, no restriction,
+ * skip_unprofiled_tp = 1; global_batch must be set by the caller. */
+void uniap_cost_options_default(uniap_cost_options *o);
+
 /* Binds a model, cluster and profile (all kept by reference: they must
- * outlive the cost model). Fails with EMISSING naming what the profile
- * lacks for this model (a layer type, a tp degree, a collective). */
+ * outlive the cost model; o->profile_path is copied). Fails with EMISSING
+ * naming the profile file and what it lacks for this model (a layer type,
+ * or its tp 1), EINVAL on a cluster figure or profile figure that is not a
+ * finite number >= 0. With skip_unprofiled_tp, each item the profile lacks
+ * is warned about once (uniap_costmodel_warnings) as the candidates and
+ * tables find it: "<file>: profile lacks layer type '<sig>' at tp <t>:
+ * ...", "<file>: profile lacks <op> over a group of <g> <placement>: ...".
+ */
 int uniap_costmodel_create(const uniap_model *m, const uniap_cluster *c, const uniap_profile *p,
                            const uniap_cost_options *o, uniap_costmodel **out);
 void uniap_costmodel_destroy(uniap_costmodel *cm);
@@ -117,10 +135,20 @@ void uniap_costmodel_destroy(uniap_costmodel *cm);
 const char *uniap_costmodel_warnings(const uniap_costmodel *cm);
 
 /* The (deg, c) candidates of the Unified Optimization Process, in a fixed
- * order: deg over divisors of the device count, c over divisors of the
- * global batch. Arrays are malloc'd. */
+ * order: deg over divisors of the device count (at most max_pp), c over
+ * divisors of the global batch, each pair kept when every layer has a
+ * strategy there (and, with skip_unprofiled_tp, the profile's data for it
+ * and the pair's stage-level collectives). Arrays are malloc'd. EMISSING,
+ * naming the profile file, the layer and what to profile, when pairs exist
+ * but the profile's gaps leave a layer without a strategy in all of them. */
 int uniap_costmodel_candidates(const uniap_costmodel *cm, int **deg, int **c, int *n);
-/* Builds the cost table of one candidate. */
+/* Builds the cost table of one candidate. Every entry is finite and >= 0
+ * (checked as the table is finished: EINTERNAL otherwise); an entry beyond
+ * what a real run gives (30 years, an exabyte) is EINVAL naming it and the
+ * cluster's figures. With skip_unprofiled_tp the strategies lacking data
+ * are disallowed (allowed = 0); data every table of this pipeline degree
+ * needs (p2p, all-to-all), or a layer left with no strategy, is EMISSING
+ * naming the profile file. */
 int uniap_costmodel_table(const uniap_costmodel *cm, int deg, int c, uniap_cost_table *out);
 
 /* Analytic device model: a profile computed from the cluster spec's
@@ -200,9 +228,42 @@ int uniap_plan_read_json(const char *path, uniap_plan *out);
  * out[u]); EINVAL naming the layer whose strategy the table lacks. */
 int uniap_plan_strategy_indices(const uniap_plan *p, const uniap_cost_table *t, int *out);
 
-/* `uniap estimate`: TPI and breakdown of one given plan. Returns a process
- * exit status. */
-int uniap_cmd_estimate(int argc, char **argv);
+/* Plan exports (plan_export.c): the plan as Megatron-LM arguments (first
+ * line; then "# ..." lines saying whether the plan is expressible and what
+ * Megatron-LM cannot express), and as Galvatron's galvatron_config JSON
+ * (transformer layers in the per-layer lists; embedding and head as
+ * vtp/vsp/embed_sdp; EINVAL when the model has no transformer layer). m
+ * may be NULL (no layer kinds known). *text is malloc'd, ends in a
+ * newline; nothing is written anywhere. */
+int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char **text);
+int uniap_plan_export_galvatron(const uniap_plan *p, const uniap_model *m, char **text);
+
+/* One stage of a plan by term (plan_breakdown.c): what `uniap estimate`
+ * prints. Times per micro-batch unless "tail" (per iteration); memory in
+ * bytes per device. */
+typedef struct uniap_stage_breakdown {
+    int first_layer, last_layer;
+    double compute, tp_comm, dp_comm, reshard;    /* per micro-batch, s */
+    double sync_exposed, param_gather, optimizer; /* the tail, s */
+    double states, activations, peak;             /* bytes per device */
+    int inflight;                                 /* micro-batches of activations held */
+} uniap_stage_breakdown;
+/* Fills out[0..t->deg-1] for plan p, whose layer u uses strategy idx[u]
+ * of t (the table cm built for p's deg and micro_batches). */
+int uniap_plan_breakdown(const uniap_costmodel *cm, const uniap_plan *p, const uniap_cost_table *t,
+                         const int *idx, uniap_stage_breakdown *out);
+/* EMISSING naming the layer and strategy when cm's profile lacks the
+ * measurement a layer of p needs (tables leave such strategies out). */
+int uniap_plan_check_profile(const uniap_costmodel *cm, const uniap_plan *p);
+/* The framework reserve per device cm subtracts from device memory. */
+int64_t uniap_costmodel_reserve(const uniap_costmodel *cm);
+/* "1f1b" or "gpipe". */
+const char *uniap_schedule_name(uniap_schedule s);
+/* `--dump-costs` (dump_costs.c): the tables of the n candidates (deg[i],
+ * c[i]) as JSON ("uniap-costs" version 1, described there) to f; progress
+ * lines on stderr when verbose. */
+int uniap_costs_write_json(FILE *f, const uniap_costmodel *cm, const char *profile_name,
+                           const int *deg, const int *c, int n, int verbose);
 
 /* Activations of stage i in flight under a schedule. */
 static inline int uniap_inflight(uniap_schedule s, int c, int deg, int i)

@@ -65,7 +65,7 @@ int main(void)
     add_coll(&p, UNIAP_COLL_ALLREDUCE, 8, 0, 16 << 20, 80e-6);
     add_coll(&p, UNIAP_COLL_P2P, 2, 1, 1 << 20, 100e-6); /* two pairs: the slower kept */
     add_coll(&p, UNIAP_COLL_P2P, 2, 1, 1 << 20, 150e-6);
-    CHECK(cm_index_build(&p, &ix) == 0);
+    CHECK(cm_index_build(&p, "interp.h5", &ix) == 0);
     const cm_layer_index *li = cm_index_layer(&ix, "blk");
     CHECK(li != NULL);
     if (!li)
@@ -110,7 +110,7 @@ int main(void)
     /* missing tp: EMISSING naming the layer type and tp */
     uniap_err_clear();
     CHECK_EQ(cm_layer_at(li, 8, 2, &w, &pt), UNIAP_EMISSING);
-    CHECK_STR_CONTAINS(uniap_errmsg(), "'blk' at tp 8");
+    CHECK_STR_CONTAINS(uniap_errmsg(), "interp.h5: profile lacks layer type 'blk' at tp 8");
     uniap_err_clear();
 
     /* collectives: exact at the points */
@@ -138,7 +138,9 @@ int main(void)
     CHECK_NEAR(t, 150e-6, 0, 0);
     /* missing: op, group and placement named */
     CHECK_EQ(cm_coll_time(&ix, UNIAP_COLL_ALLREDUCE, 8, 1, 1 << 20, &w, &t), UNIAP_EMISSING);
-    CHECK_STR_CONTAINS(uniap_errmsg(), "all_reduce over a group of 8 spanning nodes");
+    CHECK_STR_CONTAINS(uniap_errmsg(),
+                       "interp.h5: profile lacks collective all_reduce over a group of 8 spanning "
+                       "nodes");
     uniap_err_clear();
     CHECK_EQ(cm_coll_time(&ix, UNIAP_COLL_ALLGATHER, 4, 0, 1 << 20, &w, &t), UNIAP_EMISSING);
     CHECK_STR_CONTAINS(uniap_errmsg(), "group of 4 inside one node");

@@ -239,16 +239,22 @@ int main(void)
     uniap_costmodel_destroy(cm);
     uniap_profile_free(&prof);
 
-    /* a profile without tp 2: tables needing it fail naming layer and tp */
+    /* a profile without tp 2, strict (skip_unprofiled_tp 0): tables
+     * needing it fail naming the profile file, layer and tp */
     build(0);
+    o.skip_unprofiled_tp = 0;
+    o.profile_path = "terms.h5";
     CHECK(uniap_costmodel_create(&model, &cluster, &prof, &o, &cm) == 0);
     uniap_cost_table t;
     uniap_err_clear();
     CHECK_EQ(uniap_costmodel_table(cm, 1, 2, &t), UNIAP_EMISSING);
+    CHECK_STR_CONTAINS(uniap_errmsg(), "terms.h5: ");
     CHECK_STR_CONTAINS(uniap_errmsg(), "at tp 2");
     CHECK_STR_CONTAINS(uniap_errmsg(), "decoder.h64");
     uniap_err_clear();
     uniap_costmodel_destroy(cm);
+    o.skip_unprofiled_tp = 1;
+    o.profile_path = NULL;
     /* a profile without the head's layer type fails at create */
     prof.n_layers = 0;
     CHECK_EQ(uniap_costmodel_create(&model, &cluster, &prof, &o, &cm), UNIAP_EMISSING);

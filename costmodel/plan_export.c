@@ -1,0 +1,184 @@
+/*
+ * plan_export.c - a plan in other runtimes' terms (beside the plan format,
+ * plan_json.c): Megatron-LM command-line
+ * arguments (when the plan is expressible there, with a list of what it
+ * cannot express) and Galvatron's strategy JSON (galvatron_config_*.json:
+ * pp_deg, per-transformer-layer tp_sizes_enc, tp_consecutive_flags,
+ * dp_types_enc, use_sp, checkpoint, pp_division, ...).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "uniap_costmodel.h"
+
+static int is_block(uniap_layer_kind k)
+{
+    return k == UNIAP_LAYER_ENCODER || k == UNIAP_LAYER_DECODER || k == UNIAP_LAYER_CROSS_DECODER ||
+           k == UNIAP_LAYER_SWIN;
+}
+
+int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char **text)
+{
+    uniap_textbuf b = {0};
+    const uniap_strategy *s0 = &p->strategy_of[0];
+    for (int u = 0; m && u < p->n_layers && u < m->n_layers; u++)
+        if (is_block(m->runs[uniap_model_run_of(m, u)].kind)) {
+            s0 = &p->strategy_of[u]; /* Megatron's tp is the transformer blocks' */
+            break;
+        }
+    int tp = s0->tp, dp = s0->dp, sp_all = 1, sp_any = 0, ck_all = 1, ck_any = 0;
+    int zero12 = 0, fsdp = 0, ddp = 0, mixed_tp = 0, strided = 0;
+    int *per_stage = calloc((size_t)p->deg, sizeof(int)),
+        *ck_stage = calloc((size_t)p->deg, sizeof(int));
+
+    if (!per_stage || !ck_stage) {
+        free(per_stage);
+        free(ck_stage);
+        return uniap_err(UNIAP_ENOMEM, "megatron export: out of memory");
+    }
+    for (int u = 0; u < p->n_layers; u++) {
+        const uniap_strategy *s = &p->strategy_of[u];
+        mixed_tp |= s->tp != tp;
+        strided |= s->tp > 1 && s->dp > 1 && !s->tp_consecutive;
+        sp_all &= s->sp || s->tp == 1;
+        sp_any |= s->sp;
+        zero12 |= s->flavour == UNIAP_DP_ZERO1 || s->flavour == UNIAP_DP_ZERO2;
+        fsdp |= s->flavour == UNIAP_DP_FSDP;
+        ddp |= s->flavour == UNIAP_DP_DDP && s->dp > 1;
+        if (m && u < m->n_layers && is_block(m->runs[uniap_model_run_of(m, u)].kind)) {
+            per_stage[p->stage_of[u]]++;
+            ck_stage[p->stage_of[u]] += s->ckpt;
+            ck_all &= s->ckpt;
+            ck_any |= s->ckpt;
+        }
+    }
+    int uniform_layers = 1, uniform_ck = 1;
+    for (int i = 1; i < p->deg; i++) {
+        uniform_layers &= per_stage[i] == per_stage[0];
+        uniform_ck &= ck_stage[i] == ck_stage[0];
+    }
+    int mb = dp > 0 ? p->micro_batch / dp : p->micro_batch;
+    uniap_textbuf_printf(&b,
+                         "--tensor-model-parallel-size %d --pipeline-model-parallel-size %d "
+                         "--micro-batch-size %d --global-batch-size %lld",
+                         tp, p->deg, mb > 0 ? mb : 1, (long long)p->global_batch);
+    if (sp_all && tp > 1)
+        uniap_textbuf_printf(&b, " --sequence-parallel");
+    if (ck_all)
+        uniap_textbuf_printf(&b, " --recompute-granularity full --recompute-method uniform "
+                                 "--recompute-num-layers 1");
+    else if (ck_any && uniform_ck)
+        uniap_textbuf_printf(&b,
+                             " --recompute-granularity full --recompute-method block "
+                             "--recompute-num-layers %d",
+                             ck_stage[0]);
+    if (zero12)
+        uniap_textbuf_printf(&b, " --use-distributed-optimizer");
+    uniap_textbuf_printf(&b, "\n");
+    int expressible = !mixed_tp && !strided && (sp_all || !sp_any) && uniform_layers &&
+                      (ck_all || !ck_any || uniform_ck) && !fsdp && !(zero12 && ddp) &&
+                      p->schedule == UNIAP_SCHED_1F1B;
+    uniap_textbuf_printf(&b, "# %s in Megatron-LM\n",
+                         expressible ? "the plan is expressible" : "NOT fully expressible");
+    if (mixed_tp)
+        uniap_textbuf_printf(
+            &b, "# - tensor-parallel degree differs between layers (Megatron: one tp)\n");
+    if (strided)
+        uniap_textbuf_printf(&b,
+                             "# - strided TP groups (Megatron places TP ranks consecutively)\n");
+    if (sp_any && !sp_all)
+        uniap_textbuf_printf(&b, "# - sequence parallelism on some layers only\n");
+    if (!uniform_layers)
+        uniap_textbuf_printf(
+            &b, "# - unequal layers per stage (use --decoder-first/last-pipeline-num-layers "
+                "where the version has them)\n");
+    if (ck_any && !ck_all && !uniform_ck)
+        uniap_textbuf_printf(&b, "# - checkpointed layer counts differ between stages\n");
+    if (fsdp)
+        uniap_textbuf_printf(&b, "# - fully sharded (ZeRO-3/FSDP) layers\n");
+    if (zero12 && ddp)
+        uniap_textbuf_printf(&b, "# - ZeRO on some layers, replicated DDP on others\n");
+    if (p->schedule != UNIAP_SCHED_1F1B)
+        uniap_textbuf_printf(&b, "# - GPipe schedule (Megatron runs 1F1B)\n");
+    free(per_stage);
+    free(ck_stage);
+    if (b.oom) {
+        free(b.s);
+        return uniap_err(UNIAP_ENOMEM, "megatron export: out of memory");
+    }
+    *text = b.s;
+    return UNIAP_OK;
+}
+
+int uniap_plan_export_galvatron(const uniap_plan *p, const uniap_model *m, char **text)
+{
+    uniap_textbuf lists[5] = {{0}};
+    uniap_textbuf div = {0};
+    int *per_stage = calloc((size_t)p->deg, sizeof(int));
+    int first = 1, zero12 = 0, vtp = 1, vsp = 0, embed_sdp = 0;
+    cJSON *root = NULL;
+    int rc = UNIAP_OK;
+
+    if (!per_stage)
+        return uniap_err(UNIAP_ENOMEM, "galvatron export: out of memory");
+    for (int u = 0; u < p->n_layers; u++) {
+        const uniap_strategy *s = &p->strategy_of[u];
+        zero12 |= s->flavour == UNIAP_DP_ZERO1 || s->flavour == UNIAP_DP_ZERO2;
+        if (!m || u >= m->n_layers || !is_block(m->runs[uniap_model_run_of(m, u)].kind)) {
+            /* embedding / head: Galvatron's vocabulary parallelism */
+            vtp = s->tp > vtp ? s->tp : vtp;
+            vsp |= s->sp;
+            embed_sdp |= s->flavour == UNIAP_DP_FSDP;
+            continue;
+        }
+        per_stage[p->stage_of[u]]++;
+        const char *sep = first ? "" : ",";
+        uniap_textbuf_printf(&lists[0], "%s%d", sep, s->tp);
+        uniap_textbuf_printf(&lists[1], "%s%d", sep, s->tp_consecutive || s->tp == 1 ? 1 : 0);
+        uniap_textbuf_printf(&lists[2], "%s%d", sep, s->flavour == UNIAP_DP_FSDP ? 1 : 0);
+        uniap_textbuf_printf(&lists[3], "%s%d", sep, s->sp);
+        uniap_textbuf_printf(&lists[4], "%s%d", sep, s->ckpt);
+        first = 0;
+    }
+    for (int i = 0; i < p->deg; i++)
+        uniap_textbuf_printf(&div, "%s%d", i ? "," : "", per_stage[i]);
+    root = cJSON_CreateObject();
+    if (!root || first || div.oom) {
+        rc = first ? uniap_err(UNIAP_EINVAL, "galvatron export: the model has no transformer "
+                                             "layers to describe")
+                   : uniap_err(UNIAP_ENOMEM, "galvatron export: out of memory");
+        goto free_all;
+    }
+    static const char *keys[5] = {"tp_sizes_enc", "tp_consecutive_flags", "dp_types_enc", "use_sp",
+                                  "checkpoint"};
+    cJSON_AddNumberToObject(root, "pp_deg", p->deg);
+    for (int a = 0; a < 5; a++)
+        cJSON_AddStringToObject(root, keys[a], lists[a].s ? lists[a].s : "");
+    cJSON_AddNumberToObject(root, "global_bsz", (double)p->global_batch);
+    cJSON_AddNumberToObject(root, "chunks", p->micro_batches);
+    cJSON_AddStringToObject(root, "pp_division", div.s);
+    cJSON_AddStringToObject(root, "pipeline_type",
+                            p->schedule == UNIAP_SCHED_GPIPE ? "gpipe" : "pipedream_flush");
+    cJSON_AddStringToObject(root, "default_dp_type", zero12 ? "zero2" : "ddp");
+    cJSON_AddNumberToObject(root, "vtp", vtp);
+    cJSON_AddNumberToObject(root, "vsp", vsp);
+    cJSON_AddNumberToObject(root, "embed_sdp", embed_sdp);
+    char *json = cJSON_Print(root);
+    if (!json || !(*text = malloc(strlen(json) + 2))) {
+        rc = uniap_err(UNIAP_ENOMEM, "galvatron export: out of memory");
+    } else {
+        strcpy(*text, json);
+        strcat(*text, "\n"); /* a file ends in a newline */
+    }
+    free(json);
+free_all:
+    cJSON_Delete(root);
+    for (int a = 0; a < 5; a++)
+        free(lists[a].s);
+    free(div.s);
+    free(per_stage);
+    return rc;
+}
