@@ -1,9 +1,10 @@
 /*
- * prof_check.h - the profiler's library-call checking macros (private):
- * each records file, line, the call and the library's message with
- * uniap_err() and makes the enclosing function return UNIAP_ELIB
- * (*_CHECK) or jump to a cleanup label with rc set (*_CHECK_GOTO).
- * CUDA, cuBLAS and NCCL have theirs in cuda/cuda_check.h.
+ * prof_check.h - the profiler's MPI-call checking macros (private): each
+ * records the call and MPI's message with uniap_err_at() (the source
+ * location shows only under --debug) and makes the enclosing function
+ * return UNIAP_ELIB (PROF_MPI_CHECK) or jump to a cleanup label with rc set
+ * (PROF_MPI_CHECK_GOTO). CUDA, cuBLAS and NCCL have theirs in
+ * cuda/cuda_check.h.
  */
 #ifndef UNIAP_PROF_CHECK_H
 #define UNIAP_PROF_CHECK_H
@@ -19,17 +20,17 @@ static inline int prof_mpi_fail(int code, const char *call, const char *file, in
     if (MPI_Error_string(code, msg, &len) != MPI_SUCCESS)
         len = 0;
     msg[len] = '\0';
-    return uniap_err(UNIAP_ELIB, "%s:%d: %s failed: %s", file, line, call, msg);
+    return uniap_err_at(file, line, UNIAP_ELIB, "%s failed: %s", call, msg);
 }
 
-#define MPI_CHECK(call)                                                                            \
+#define PROF_MPI_CHECK(call)                                                                       \
     do {                                                                                           \
         int mpi_rc_ = (call);                                                                      \
         if (mpi_rc_ != MPI_SUCCESS)                                                                \
             return prof_mpi_fail(mpi_rc_, #call, __FILE__, __LINE__);                              \
     } while (0)
 
-#define MPI_CHECK_GOTO(call, rc, label)                                                            \
+#define PROF_MPI_CHECK_GOTO(call, rc, label)                                                       \
     do {                                                                                           \
         int mpi_rc_ = (call);                                                                      \
         if (mpi_rc_ != MPI_SUCCESS) {                                                              \

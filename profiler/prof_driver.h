@@ -20,7 +20,7 @@ typedef struct prof_options {
     const char *resume;
     int ranks_per_node; /* 0: detected */
     int n_mb, mb[PROF_MAX_LIST];
-    int n_tp, tp[PROF_MAX_LIST]; /* 0 entries: divisors of devices per node */
+    int n_tp, tp[PROF_MAX_LIST]; /* 0 entries: divisors of the device count (nodes x per node) */
     int64_t min_bytes, max_bytes;
     int warmup, iters;             /* collectives */
     int layer_warmup, layer_iters; /* layer kernels */
@@ -47,9 +47,57 @@ typedef struct prof_item {
  * progress. */
 extern volatile sig_atomic_t prof_stop_signal;
 
-/* Agrees on a status over comm: the lowest failing rank's code and message
- * reach every rank (rank 0 prints them). Returns the agreed status. */
+/* Agrees on a status over comm (uniap_mpi_agree: the lowest failing rank's
+ * code and message reach every rank, rank 0 prints them), after waiting for
+ * every rank by sleeping between polls (prof_allreduce_lazy), not spinning.
+ * Returns the agreed status. */
 int prof_agree(MPI_Comm comm, int rc);
+
+/* A layer row on its way to rank 0 (have 0: this rank has none). */
+typedef struct prof_layer_msg {
+    int have;
+    uniap_layer_prof row;
+} prof_layer_msg;
+
+/* The profile being written while the sweep runs (prof_output.c): rank 0
+ * holds every rank's rows and root attributes in p and rewrites path as a
+ * whole, atomically, every few seconds; the other ranks hold nothing. */
+typedef struct prof_output {
+    uniap_profile p; /* rank 0: the dataset so far; others: empty */
+    const char *path;
+    const prof_topology *topo;
+    prof_layer_msg *gather; /* rank 0: one per rank */
+    double last_flush, write_s;
+    int dirty;       /* rows since the last snapshot */
+    int n_snapshots; /* written so far */
+} prof_output;
+
+/* Collective: gathers every rank's row of the ranks table to rank 0. The
+ * caller then sets rank 0's root attributes in o->p (world_size,
+ * provenance, model_json, command_line) and calls _start. path is borrowed
+ * for o's lifetime. Free with prof_output_free (also after a failure). */
+int prof_output_open(prof_output *o, MPI_Comm world, const prof_topology *t, const char *path,
+                     const uniap_rank_info *mine);
+/* Collective: the first snapshot (complete = 0, the rows carried over by
+ * --resume, if any), before any measurement. */
+int prof_output_start(prof_output *o, MPI_Comm world);
+/* Collective: every rank's row of a layer item (have 0: none) to rank 0. */
+int prof_output_layer(prof_output *o, MPI_Comm world, const uniap_layer_prof *row, int have);
+/* The row of a collective item from the group's first member, leader (the
+ * only rank whose have may be 1), to rank 0. Called by every rank; only
+ * the leader and rank 0 communicate. */
+int prof_output_coll(prof_output *o, MPI_Comm world, int leader, const uniap_coll_prof *row,
+                     int have);
+/* Rank 0: writes a snapshot when one is due (see prof_output.c). */
+int prof_output_maybe_flush(prof_output *o);
+/* Collective: the last snapshot, marked complete or not; agreed. */
+int prof_output_finish(prof_output *o, MPI_Comm world, int complete);
+void prof_output_free(prof_output *o);
+/* Rank 0, for --resume: marks the items the profile o->resume holds as
+ * done and carries its layer and collective rows into p. Refuses a profile
+ * of another model or world size. */
+int prof_resume_from(const prof_options *o, const prof_coll_ctx *ctx, const char *model_json,
+                     int world, prof_item *items, int n_items, uniap_profile *p);
 
 /* Runs the whole profile: options parsed, MPI initialized. Returns a
  * uniap_status (EINTR when interrupted after writing the partial file). */

@@ -80,12 +80,12 @@ int prof_rank_info(const prof_topology *t, prof_backend b, uniap_rank_info *ri)
 #ifdef UNIAP_HAVE_CUDA
     struct cudaDeviceProp prop;
     int dev, rt, nccl;
-    CUDA_CHECK(cudaGetDevice(&dev));
-    CUDA_CHECK(cudaGetDeviceProperties(&prop, dev));
+    PROF_CUDA_CHECK(cudaGetDevice(&dev));
+    PROF_CUDA_CHECK(cudaGetDeviceProperties(&prop, dev));
     snprintf(ri->device, sizeof(ri->device), "%.63s", prop.name);
     ri->device_memory = (int64_t)prop.totalGlobalMem;
-    CUDA_CHECK(cudaRuntimeGetVersion(&rt));
-    NCCL_CHECK(ncclGetVersion(&nccl));
+    PROF_CUDA_CHECK(cudaRuntimeGetVersion(&rt));
+    PROF_NCCL_CHECK(ncclGetVersion(&nccl));
     snprintf(ver, sizeof(ver), "%d.%d", rt / 1000, (rt % 1000) / 10);
     add_version(ri->lib_versions, sizeof(ri->lib_versions), "cuda", ver);
     snprintf(ver, sizeof(ver), "%d", nccl);

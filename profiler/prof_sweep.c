@@ -6,12 +6,23 @@
  * or skips what would overrun --time-limit, and writes every rank's rows
  * into one profile dataset.
  *
- * Output is written with parallel HDF5 collective I/O
- * (uniap_profile_write_parallel), not gathered to rank 0: each rank
- * already holds its own layer rows (and the collective rows of the groups
- * it leads), so every rank writes its hyperslab directly and no rank needs
- * memory for the whole table; the file is still renamed into place
- * atomically, so a reader never sees a half-written profile.
+ * The dataset is written while the sweep runs (prof_output.c): it exists,
+ * marked incomplete (complete = 0), before the first measurement, every
+ * item's rows go to rank 0, which rewrites the file atomically every few
+ * seconds, and the last snapshot is marked complete. A crash, kill -9 or
+ * node failure leaves the last snapshot, which --resume continues. Rank 0
+ * gathers and writes serially rather than every rank writing its own rows
+ * with parallel HDF5 (uniap_profile_write_parallel, which the profiler
+ * used before and io keeps): appending in parallel would stop every rank
+ * for each flush, and an in-place HDF5 file is unreadable after its writer
+ * dies between two flushes.
+ *
+ * Tensor-parallel degrees: a layer's time at tp = k is that of one rank
+ * computing its 1/k shard, wherever the other k - 1 ranks are, so every
+ * rank measures every degree the planner can ask for (the divisors of the
+ * device count, default --tp) on its own, also those above the ranks of one
+ * node; the collectives of TP groups that span nodes come from the
+ * spanning groups of the collective sweep (coll_driver.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,30 +48,10 @@ static void on_signal(int sig)
 
 int prof_agree(MPI_Comm comm, int rc)
 {
-    int me, n, mine, first;
-    struct {
-        int code;
-        char msg[1536];
-    } m;
-    MPI_Comm_rank(comm, &me);
-    MPI_Comm_size(comm, &n);
-    mine = rc < 0 ? me : n;
-    if (prof_allreduce_lazy(&mine, 1, MPI_INT, MPI_MIN, comm) < 0)
-        return uniap_err(UNIAP_ELIB, "profiler: agreeing on a status");
-    first = mine;
-    if (first == n)
-        return 0;
-    memset(&m, 0, sizeof(m));
-    if (me == first) {
-        m.code = rc;
-        snprintf(m.msg, sizeof(m.msg), "%s", uniap_errmsg());
-    }
-    MPI_Bcast(&m, (int)sizeof(m), MPI_BYTE, first, comm);
-    if (me != first) {
-        uniap_err_clear();
-        uniap_err(m.code, "rank %d: %s", first, m.msg);
-    }
-    return m.code;
+    int arrived = 0;
+    /* wait for every rank without spinning, then the agreement proper */
+    int wrc = prof_allreduce_lazy(&arrived, 1, MPI_INT, MPI_MAX, comm);
+    return uniap_mpi_agree(comm, rc < 0 ? rc : wrc);
 }
 
 static void human_bytes(int64_t b, char *buf, size_t n)
@@ -176,54 +167,6 @@ fail:
     return rc;
 }
 
-/* Rank 0: marks the items a previous (interrupted) profile holds and
- * carries its rows into p. */
-static int resume_from(const prof_options *o, const prof_coll_ctx *ctx, const char *model_json,
-                       int world, prof_item *items, int n_items, uniap_profile *p)
-{
-    uniap_profile old;
-    int rc = uniap_profile_read(o->resume, &old);
-    if (rc < 0)
-        return rc;
-    if (!old.model_json || strcmp(old.model_json, model_json) != 0) {
-        rc = uniap_err(UNIAP_EINVAL,
-                       "%s: --resume: the profile is of another model (root "
-                       "attribute model_json differs from --model %s)",
-                       o->resume, o->model);
-        goto free_old;
-    }
-    if (old.world_size != world) {
-        rc = uniap_err(UNIAP_EINVAL,
-                       "%s: --resume: the profile was taken with %d ranks, this "
-                       "run has %d",
-                       o->resume, old.world_size, world);
-        goto free_old;
-    }
-    for (int i = 0; i < n_items; i++) {
-        prof_item *it = &items[i];
-        if (it->is_layer) {
-            for (int k = 0; k < old.n_layers && !it->done; k++)
-                it->done = strcmp(old.layers[k].layer_type, it->sig) == 0 &&
-                           old.layers[k].tp == it->tp && old.layers[k].micro_batch == it->mb;
-        } else {
-            const prof_group *g = &ctx->groups[it->coll.group];
-            for (int k = 0; k < old.n_colls && !it->done; k++) {
-                const uniap_coll_prof *c = &old.colls[k];
-                it->done = c->op == it->coll.op && c->group_size == g->size &&
-                           c->spans_nodes == g->spans_nodes && c->bytes == it->coll_bytes &&
-                           (!g->p2p || (c->src == g->members[0] && c->dst == g->members[1]));
-            }
-        }
-    }
-    for (int k = 0; k < old.n_layers && rc == 0; k++)
-        rc = uniap_profile_add_layer(p, &old.layers[k]);
-    for (int k = 0; k < old.n_colls && rc == 0; k++)
-        rc = uniap_profile_add_coll(p, &old.colls[k]);
-free_old:
-    uniap_profile_free(&old);
-    return rc;
-}
-
 /* Rank 0's guess of an item's seconds from the items measured so far
  * (0 when nothing comparable was measured yet). */
 static double estimate(const prof_item *items, const double *cost, int i)
@@ -286,9 +229,37 @@ static void report_left_out(const prof_coll_ctx *ctx, const prof_item *items, in
     }
 }
 
-/* The sweep proper on every rank; rows go into p. */
+/* Measures one item on every rank and sends its rows to rank 0, which
+ * writes a snapshot when one is due; agreed. */
+static int measure_item(const prof_options *o, MPI_Comm world, const uniap_model *m,
+                        prof_coll_ctx *ctx, const prof_item *it, prof_output *out)
+{
+    uniap_layer_prof lrow;
+    uniap_coll_prof crow;
+    int me, have = 0, rc, arrived = 0;
+    MPI_Comm_rank(world, &me);
+    if (it->is_layer) {
+        rc = prof_measure_layer(o, m, it, me, &lrow);
+        have = rc == 0;
+    } else {
+        rc = prof_coll_measure(ctx, &it->coll, o->warmup, o->iters, &crow, &have);
+        have = have && rc == 0;
+    }
+    /* the rows of the ranks that measured reach rank 0 even when another
+     * failed; every rank waits for the slowest by sleeping, not spinning */
+    int orc = prof_allreduce_lazy(&arrived, 1, MPI_INT, MPI_MAX, world);
+    if (orc == 0)
+        orc = it->is_layer ? prof_output_layer(out, world, &lrow, have)
+                           : prof_output_coll(out, world, ctx->groups[it->coll.group].members[0],
+                                              &crow, have);
+    if (orc == 0 && me == 0)
+        orc = prof_output_maybe_flush(out);
+    return uniap_mpi_agree(world, rc < 0 ? rc : orc);
+}
+
+/* The sweep proper on every rank; rows go to out on rank 0. */
 static int run_items(const prof_options *o, MPI_Comm world, const uniap_model *m,
-                     prof_coll_ctx *ctx, prof_item *items, int n_items, uniap_profile *p,
+                     prof_coll_ctx *ctx, prof_item *items, int n_items, prof_output *out,
                      int *interrupted, int *trimmed)
 {
     int me, rc = 0, todo = 0, done_now = 0;
@@ -336,19 +307,7 @@ static int run_items(const prof_options *o, MPI_Comm world, const uniap_model *m
                     todo, 100.0 * done_now / (todo ? todo : 1), label, left);
             last_print = now;
         }
-        if (it->is_layer) {
-            uniap_layer_prof row;
-            rc = prof_measure_layer(o, m, it, me, &row);
-            if (rc == 0)
-                rc = uniap_profile_add_layer(p, &row);
-        } else {
-            uniap_coll_prof row;
-            int have = 0;
-            rc = prof_coll_measure(ctx, &it->coll, o->warmup, o->iters, &row, &have);
-            if (rc == 0 && have)
-                rc = uniap_profile_add_coll(p, &row);
-        }
-        if ((rc = prof_agree(world, rc)) < 0)
+        if ((rc = measure_item(o, world, m, ctx, it, out)) < 0)
             goto free_cost;
         cost[i] = prof_now() - now;
         it->done = 1;
@@ -361,9 +320,12 @@ free_cost:
 
 static int default_lists(prof_options *o, const prof_topology *t)
 {
-    if (o->n_tp == 0) /* divisors of the devices per node */
-        for (int d = 1; d <= t->max_local && o->n_tp < PROF_MAX_LIST; d++)
-            if (t->max_local % d == 0)
+    /* every degree a plan for the measured machine can use: TP groups lie
+     * inside a pipeline stage, whose device count divides the machine's */
+    int devices = t->n_nodes * t->max_local;
+    if (o->n_tp == 0)
+        for (int d = 1; d <= devices && o->n_tp < PROF_MAX_LIST; d++)
+            if (devices % d == 0)
                 o->tp[o->n_tp++] = d;
     if (o->n_mb == 0) {
         o->mb[0] = 1, o->mb[1] = 2, o->mb[2] = 4;
@@ -372,25 +334,177 @@ static int default_lists(prof_options *o, const prof_topology *t)
     return 0;
 }
 
+/* What prof_run sets up and tears down. */
+typedef struct run_state {
+    prof_options o;
+    MPI_Comm world;
+    int me, size;
+    prof_topology topo;
+    prof_coll_ctx ctx;
+    uniap_model model;
+    char *model_json;
+    prof_output out;
+    prof_item *items;
+    int n_items;
+} run_state;
+
+/* Refuses, on every rank, unless all ranks built the same sweep: ranks
+ * given different models or options would otherwise pair different
+ * collectives and hang or fail with MPI errors that name no cause. */
+static int same_items(const run_state *s)
+{
+    uniap_textbuf t = {0};
+    int rc = 0;
+    uniap_textbuf_printf(&t, "%s|%d", s->model_json ? s->model_json : "", s->n_items);
+    for (int i = 0; i < s->n_items; i++) {
+        const prof_item *it = &s->items[i];
+        uniap_textbuf_printf(&t, "|%d %s %d %d %d %d %lld", it->is_layer, it->sig, it->tp, it->mb,
+                             (int)it->coll.op, it->coll.group, (long long)it->coll_bytes);
+    }
+    if (t.oom)
+        rc = uniap_err(UNIAP_ENOMEM, "profiler: comparing the sweep across ranks");
+    if ((rc = uniap_mpi_agree(s->world, rc)) == 0)
+        rc = uniap_mpi_same(s->world, t.s, t.n, "the sweep to measure (model spec and options)");
+    free(t.s);
+    return rc;
+}
+
+/* Everything before the first measurement, with the same verdict on every
+ * rank: model, node layout, lists, device, ranks table, collective groups,
+ * the sweep's items. */
+static int setup(run_state *s)
+{
+    uniap_rank_info ri;
+    int rc = uniap_model_resolve(s->o.model, &s->model);
+    if (rc == 0)
+        rc = uniap_model_to_json(&s->model, &s->model_json);
+    if ((rc = prof_agree(s->world, rc)) < 0 ||
+        (rc = prof_agree(s->world, prof_topology_detect(s->world, s->o.ranks_per_node, &s->topo))) <
+            0)
+        return rc;
+    default_lists(&s->o, &s->topo);
+    if (s->o.backend == PROF_BACKEND_CPU) {
+        /* the machine's cores shared among the ranks on it */
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        int threads = (int)(cores / (s->topo.host_local_size > 0 ? s->topo.host_local_size : 1));
+        openblas_set_num_threads(threads > 0 ? threads : 1);
+    }
+#ifdef UNIAP_HAVE_CUDA
+    else if ((rc = prof_agree(s->world, prof_cuda_select_device(s->topo.host_local_rank))) < 0)
+        return rc;
+#endif
+    if ((rc = prof_agree(s->world, prof_rank_info(&s->topo, s->o.backend, &ri))) < 0 ||
+        (rc = prof_output_open(&s->out, s->world, &s->topo, s->o.out, &ri)) < 0)
+        return rc;
+    if (!s->o.skip_collectives &&
+        (rc = prof_agree(s->world, prof_coll_setup(s->world, &s->topo, s->o.backend, &s->ctx))) < 0)
+        return rc;
+    if ((rc = prof_agree(s->world,
+                         build_items(&s->o, &s->model, &s->ctx, &s->items, &s->n_items))) < 0)
+        return rc;
+    return same_items(s);
+}
+
+/* --resume (rank 0 reads the old profile, every rank learns what is done),
+ * rank 0's root attributes, the announcement, and the first snapshot. */
+static int start(run_state *s)
+{
+    int rc = 0;
+    if (s->o.resume) {
+        char *done = calloc((size_t)s->n_items + 1, 1);
+        rc = done ? 0 : uniap_err(UNIAP_ENOMEM, "profiler: resume flags");
+        if (rc == 0 && s->me == 0)
+            rc = prof_resume_from(&s->o, &s->ctx, s->model_json, s->size, s->items, s->n_items,
+                                  &s->out.p);
+        for (int i = 0; done && i < s->n_items; i++)
+            done[i] = (char)s->items[i].done;
+        if ((rc = prof_agree(s->world, rc)) == 0)
+            rc = MPI_Bcast(done, s->n_items, MPI_CHAR, 0, s->world) == MPI_SUCCESS
+                     ? 0
+                     : uniap_err(UNIAP_ELIB, "profiler: resume flags: MPI_Bcast failed");
+        for (int i = 0; done && rc == 0 && i < s->n_items; i++)
+            s->items[i].done = done[i];
+        free(done);
+        if ((rc = prof_agree(s->world, rc)) < 0)
+            return rc;
+    }
+    if (s->me == 0) {
+        uniap_profile *p = &s->out.p;
+        int todo = 0;
+        p->world_size = s->size;
+        snprintf(p->provenance, sizeof(p->provenance), "measured");
+        p->model_json = s->model_json;
+        s->model_json = NULL;
+        if (s->o.command_line && !(p->command_line = strdup(s->o.command_line)))
+            rc = uniap_err(UNIAP_ENOMEM, "profiler: command line");
+        for (int i = 0; i < s->n_items; i++)
+            todo += !s->items[i].done;
+        fprintf(stderr,
+                "uniap profile: %s on %d rank%s (%d node%s, %d per node, backend %s): %d items "
+                "to measure%s\n",
+                s->model.name, s->size, s->size == 1 ? "" : "s", s->topo.n_nodes,
+                s->topo.n_nodes == 1 ? "" : "s", s->topo.max_local,
+                s->o.backend == PROF_BACKEND_CUDA ? "cuda" : "cpu", todo,
+                s->o.resume ? " (resumed)" : "");
+    }
+    if ((rc = prof_agree(s->world, rc)) < 0)
+        return rc;
+    return prof_output_start(&s->out, s->world);
+}
+
+/* The last snapshot and what rank 0 says about it. rc: the sweep's. */
+static int finish(run_state *s, int rc, int interrupted, int trimmed)
+{
+    const uniap_profile *p = &s->out.p;
+    int complete = rc == 0 && !interrupted && !trimmed;
+    if (rc < 0) {
+        /* keep what was measured for --resume; the sweep's error stays the
+         * cause (the message is not replaced) */
+        char cause[2048];
+        snprintf(cause, sizeof(cause), "%s", uniap_errmsg());
+        int frc = prof_output_finish(&s->out, s->world, 0);
+        uniap_err_clear();
+        uniap_err(rc, "%s", cause);
+        if (frc == 0 && s->me == 0)
+            fprintf(stderr,
+                    "uniap profile: %s holds what was measured (%d layer rows, %d collective "
+                    "rows), marked incomplete: finish it with --resume %s\n",
+                    s->o.out, p->n_layers, p->n_colls, s->o.out);
+        return rc;
+    }
+    if ((rc = prof_output_finish(&s->out, s->world, complete)) < 0)
+        return rc;
+    if (s->me == 0) {
+        if (interrupted)
+            report_left_out(&s->ctx, s->items, s->n_items, "interrupted by a signal");
+        else if (trimmed)
+            report_left_out(&s->ctx, s->items, s->n_items, "time limit");
+        fprintf(stderr,
+                "uniap profile: wrote %s: %d layer rows, %d collective rows, %d ranks (%s)\n",
+                s->o.out, p->n_layers, p->n_colls, s->size,
+                complete ? "complete" : "incomplete: finish it with --resume");
+    }
+    if (interrupted)
+        return uniap_err(UNIAP_EINTR, "interrupted by signal %d; %s holds what was measured",
+                         (int)prof_stop_signal, s->o.out);
+    return 0;
+}
+
 int prof_run(const prof_options *opts)
 {
-    prof_options o = *opts;
-    MPI_Comm world = MPI_COMM_NULL;
-    prof_topology topo = {0};
-    prof_coll_ctx ctx = {0};
-    uniap_model model = {0};
-    uniap_profile p;
-    uniap_rank_info ri;
-    prof_item *items = NULL;
-    char *model_json = NULL;
-    int me, size, n_items = 0, interrupted = 0, trimmed = 0, rc;
+    run_state s;
+    int rc, started = 0, interrupted = 0, trimmed = 0;
     struct sigaction sa, old_term, old_int;
 
-    uniap_profile_init(&p);
-    MPI_Comm_dup(MPI_COMM_WORLD, &world);
-    MPI_Comm_set_errhandler(world, MPI_ERRORS_RETURN);
-    MPI_Comm_rank(world, &me);
-    MPI_Comm_size(world, &size);
+    memset(&s, 0, sizeof(s));
+    s.o = *opts;
+    uniap_profile_init(&s.out.p);
+    s.world = MPI_COMM_NULL;
+    if (MPI_Comm_dup(MPI_COMM_WORLD, &s.world) != MPI_SUCCESS)
+        return uniap_err(UNIAP_ELIB, "profiler: MPI_Comm_dup failed");
+    MPI_Comm_set_errhandler(s.world, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(s.world, &s.me);
+    MPI_Comm_size(s.world, &s.size);
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
@@ -398,102 +512,22 @@ int prof_run(const prof_options *opts)
     sigaction(SIGTERM, &sa, &old_term);
     sigaction(SIGINT, &sa, &old_int);
 
-    /* setup: the same verdict on every rank before any measurement */
-    rc = uniap_model_resolve(o.model, &model);
-    if (rc == 0)
-        rc = uniap_model_to_json(&model, &model_json);
-    if ((rc = prof_agree(world, rc)) < 0)
-        goto free_all;
-    if ((rc = prof_agree(world, prof_topology_detect(world, o.ranks_per_node, &topo))) < 0)
-        goto free_all;
-    default_lists(&o, &topo);
-    if (o.backend == PROF_BACKEND_CPU) {
-        /* the machine's cores shared among the ranks on it */
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        int threads = (int)(cores / (topo.host_local_size > 0 ? topo.host_local_size : 1));
-        openblas_set_num_threads(threads > 0 ? threads : 1);
+    if ((rc = setup(&s)) == 0 && (rc = start(&s)) == 0) {
+        started = 1;
+        rc = run_items(&s.o, s.world, &s.model, &s.ctx, s.items, s.n_items, &s.out, &interrupted,
+                       &trimmed);
     }
-#ifdef UNIAP_HAVE_CUDA
-    else if ((rc = prof_agree(world, prof_cuda_select_device(topo.host_local_rank))) < 0)
-        goto free_all;
-#endif
-    rc = prof_rank_info(&topo, o.backend, &ri);
-    if (rc == 0)
-        rc = uniap_profile_add_rank(&p, &ri);
-    if ((rc = prof_agree(world, rc)) < 0)
-        goto free_all;
-    if (!o.skip_collectives &&
-        (rc = prof_agree(world, prof_coll_setup(world, &topo, o.backend, &ctx))) < 0)
-        goto free_all;
-    if ((rc = prof_agree(world, build_items(&o, &model, &ctx, &items, &n_items))) < 0)
-        goto free_all;
-    if (o.resume) {
-        char *done = calloc((size_t)n_items + 1, 1);
-        rc = done ? 0 : uniap_err(UNIAP_ENOMEM, "profiler: resume flags");
-        if (rc == 0 && me == 0)
-            rc = resume_from(&o, &ctx, model_json, size, items, n_items, &p);
-        for (int i = 0; done && i < n_items; i++)
-            done[i] = (char)items[i].done;
-        if ((rc = prof_agree(world, rc)) == 0)
-            MPI_Bcast(done, n_items, MPI_CHAR, 0, world);
-        for (int i = 0; done && rc == 0 && i < n_items; i++)
-            items[i].done = done[i];
-        free(done);
-        if (rc < 0)
-            goto free_all;
-    }
-    if (me == 0) {
-        int todo = 0;
-        for (int i = 0; i < n_items; i++)
-            todo += !items[i].done;
-        fprintf(stderr,
-                "uniap profile: %s on %d rank%s (%d node%s, %d per node, backend %s): %d items "
-                "to measure%s\n",
-                model.name, size, size == 1 ? "" : "s", topo.n_nodes, topo.n_nodes == 1 ? "" : "s",
-                topo.max_local, o.backend == PROF_BACKEND_CUDA ? "cuda" : "cpu", todo,
-                o.resume ? " (resumed)" : "");
-    }
-    rc = run_items(&o, world, &model, &ctx, items, n_items, &p, &interrupted, &trimmed);
-    if (rc < 0)
-        goto free_all;
+    if (started)
+        rc = finish(&s, rc, interrupted, trimmed);
 
-    /* root attributes come from rank 0 */
-    p.world_size = size;
-    p.complete = !interrupted && !trimmed;
-    snprintf(p.provenance, sizeof(p.provenance), "measured");
-    p.command_line = o.command_line ? strdup(o.command_line) : NULL;
-    p.model_json = model_json;
-    model_json = NULL;
-    rc = me == 0 ? prof_cluster_json(&topo, &ri, &p, &p.cluster_json) : 0;
-    if ((rc = prof_agree(world, rc)) < 0)
-        goto free_all;
-    if ((rc = prof_agree(world, uniap_profile_write_parallel(world, o.out, &p))) < 0)
-        goto free_all;
-    int counts[2] = {p.n_layers, p.n_colls};
-    MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_INT, MPI_SUM, world);
-    if (me == 0) {
-        if (interrupted)
-            report_left_out(&ctx, items, n_items, "interrupted by a signal");
-        else if (trimmed)
-            report_left_out(&ctx, items, n_items, "time limit");
-        fprintf(stderr,
-                "uniap profile: wrote %s: %d layer rows, %d collective rows, %d ranks (%s)\n",
-                o.out, counts[0], counts[1], size,
-                p.complete ? "complete" : "incomplete: finish it with --resume");
-    }
-    if (interrupted)
-        rc = uniap_err(UNIAP_EINTR, "interrupted by signal %d; %s holds what was measured",
-                       (int)prof_stop_signal, o.out);
-free_all:
     sigaction(SIGTERM, &old_term, NULL);
     sigaction(SIGINT, &old_int, NULL);
-    free(items);
-    free(model_json);
-    prof_coll_teardown(&ctx);
-    prof_topology_free(&topo);
-    uniap_model_free(&model);
-    uniap_profile_free(&p);
-    if (world != MPI_COMM_NULL)
-        MPI_Comm_free(&world);
+    free(s.items);
+    free(s.model_json);
+    prof_coll_teardown(&s.ctx);
+    prof_topology_free(&s.topo);
+    uniap_model_free(&s.model);
+    prof_output_free(&s.out);
+    MPI_Comm_free(&s.world);
     return rc;
 }

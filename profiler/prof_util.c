@@ -38,9 +38,9 @@ int prof_allreduce_lazy(void *buf, int count, MPI_Datatype type, MPI_Op op, MPI_
     MPI_Request req;
     int done = 0;
     struct timespec nap = {0, 50000}; /* 50 us */
-    MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, buf, count, type, op, comm, &req));
+    PROF_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, buf, count, type, op, comm, &req));
     for (;;) {
-        MPI_CHECK(MPI_Test(&req, &done, MPI_STATUS_IGNORE));
+        PROF_MPI_CHECK(MPI_Test(&req, &done, MPI_STATUS_IGNORE));
         if (done)
             return 0;
         nanosleep(&nap, NULL);

@@ -19,15 +19,15 @@ static int64_t buffers(int64_t bytes, int n, int64_t *send, int64_t *recv)
 static int run_mpi(const prof_group *g, const prof_coll_buf *b, int64_t bytes)
 {
     int per = (int)(bytes / 4 / g->size);
-    MPI_CHECK(MPI_Allgather(b->send, per, MPI_FLOAT, b->recv, per, MPI_FLOAT, g->comm));
+    PROF_MPI_CHECK(MPI_Allgather(b->send, per, MPI_FLOAT, b->recv, per, MPI_FLOAT, g->comm));
     return 0;
 }
 
 #ifdef UNIAP_HAVE_CUDA
 static int run_nccl(const prof_group *g, const prof_coll_buf *b, int64_t bytes)
 {
-    NCCL_CHECK(ncclAllGather(b->send, b->recv, (size_t)(bytes / 4 / g->size), ncclFloat,
-                             (ncclComm_t)g->nccl, (cudaStream_t)g->stream));
+    PROF_NCCL_CHECK(ncclAllGather(b->send, b->recv, (size_t)(bytes / 4 / g->size), ncclFloat,
+                                  (ncclComm_t)g->nccl, (cudaStream_t)g->stream));
     return 0;
 }
 #define RUN_NCCL run_nccl

@@ -18,15 +18,15 @@ static int64_t buffers(int64_t bytes, int n, int64_t *send, int64_t *recv)
 
 static int run_mpi(const prof_group *g, const prof_coll_buf *b, int64_t bytes)
 {
-    MPI_CHECK(MPI_Allreduce(b->send, b->recv, (int)(bytes / 4), MPI_FLOAT, MPI_SUM, g->comm));
+    PROF_MPI_CHECK(MPI_Allreduce(b->send, b->recv, (int)(bytes / 4), MPI_FLOAT, MPI_SUM, g->comm));
     return 0;
 }
 
 #ifdef UNIAP_HAVE_CUDA
 static int run_nccl(const prof_group *g, const prof_coll_buf *b, int64_t bytes)
 {
-    NCCL_CHECK(ncclAllReduce(b->send, b->recv, (size_t)(bytes / 4), ncclFloat, ncclSum,
-                             (ncclComm_t)g->nccl, (cudaStream_t)g->stream));
+    PROF_NCCL_CHECK(ncclAllReduce(b->send, b->recv, (size_t)(bytes / 4), ncclFloat, ncclSum,
+                                  (ncclComm_t)g->nccl, (cudaStream_t)g->stream));
     return 0;
 }
 #define RUN_NCCL run_nccl

@@ -18,7 +18,7 @@ static int64_t buffers(int64_t bytes, int n, int64_t *send, int64_t *recv)
 static int run_mpi(const prof_group *g, const prof_coll_buf *b, int64_t bytes)
 {
     int per = (int)(bytes / 4 / g->size);
-    MPI_CHECK(MPI_Alltoall(b->send, per, MPI_FLOAT, b->recv, per, MPI_FLOAT, g->comm));
+    PROF_MPI_CHECK(MPI_Alltoall(b->send, per, MPI_FLOAT, b->recv, per, MPI_FLOAT, g->comm));
     return 0;
 }
 
@@ -28,13 +28,14 @@ static int run_nccl(const prof_group *g, const prof_coll_buf *b, int64_t bytes)
     size_t per = (size_t)(bytes / 4 / g->size);
     ncclComm_t comm = (ncclComm_t)g->nccl;
     cudaStream_t st = (cudaStream_t)g->stream;
-    NCCL_CHECK(ncclGroupStart());
+    PROF_NCCL_CHECK(ncclGroupStart());
     for (int peer = 0; peer < g->size; peer++) {
-        NCCL_CHECK(
+        PROF_NCCL_CHECK(
             ncclSend((const float *)b->send + per * (size_t)peer, per, ncclFloat, peer, comm, st));
-        NCCL_CHECK(ncclRecv((float *)b->recv + per * (size_t)peer, per, ncclFloat, peer, comm, st));
+        PROF_NCCL_CHECK(
+            ncclRecv((float *)b->recv + per * (size_t)peer, per, ncclFloat, peer, comm, st));
     }
-    NCCL_CHECK(ncclGroupEnd());
+    PROF_NCCL_CHECK(ncclGroupEnd());
     return 0;
 }
 #define RUN_NCCL run_nccl

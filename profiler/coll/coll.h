@@ -93,7 +93,7 @@ typedef struct prof_coll_ctx {
     prof_coll_buf buf;
 } prof_coll_ctx;
 
-/* Builds every group (sizes 2, 4, ... and the world; inside one node and
+/* Builds every group (each size >= 2 dividing the world; inside one node and
  * spanning nodes where such a group exists; p2p pairs inside each node and
  * between every pair of nodes) and their communicators. Collective over
  * world. */

@@ -1,13 +1,12 @@
 /*
  * coll_driver.c - the one driver behind every collective benchmark (the
- * nccl-tests structure): the groups a sweep runs on (each group size 2, 4,
- * ... and the world, inside one node and spanning nodes where such a group
- * exists; point-to-point pairs inside each node and between every pair of
- * nodes), their communicators (created once, reused), the sweep's items,
- * and the measurement of one item: warm-up, timed iterations, the slowest
- * member's time per iteration (MPI_Allreduce MAX), algbw and busbw.
+ * nccl-tests structure): the groups a sweep runs on (each group size that
+ * divides the world, the sizes a plan's TP and DP groups can have, inside
+ * one node and spanning nodes where such a group exists; point-to-point pairs inside each node and
+ * between every pair of nodes), their communicators (created once, reused), the sweep's items, and
+ * the measurement of one item: warm-up, timed iterations, the slowest member's time per iteration
+ * (MPI_Allreduce MAX), algbw and busbw.
  */
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,10 +84,11 @@ static int build_groups(prof_coll_ctx *ctx)
         if (c > big_n)
             big = n, big_n = c;
     }
-    /* sizes 2, 4, 8, ... below the world, then the world itself */
-    for (int g = 2; t->world >= 2; g *= 2) {
-        if (g > t->world)
-            g = t->world;
+    /* every size a plan can use: the divisors of the world (TP and DP
+     * groups lie inside a pipeline stage, whose size divides it) */
+    for (int g = 2; g <= t->world; g++) {
+        if (t->world % g)
+            continue;
         /* inside one node: the first g ranks of the node with the most */
         if (g <= big_n) {
             for (int l = 0; l < g; l++)
@@ -108,8 +108,6 @@ static int build_groups(prof_coll_ctx *ctx)
             if ((rc = add_group(ctx, m, g, 0)) < 0)
                 goto free_m;
         }
-        if (g == t->world)
-            break;
     }
     /* point to point: inside every node with two ranks, between node pairs */
     for (int n = 0; n < t->n_nodes; n++) {
@@ -142,9 +140,9 @@ int prof_coll_setup(MPI_Comm world, prof_topology *topo, prof_backend backend, p
     for (int i = 0; i < ctx->n_groups; i++) {
         prof_group *g = &ctx->groups[i];
         int member = g->my_index >= 0;
-        MPI_CHECK(MPI_Comm_split(world, member ? 0 : MPI_UNDEFINED, g->my_index, &g->comm));
+        PROF_MPI_CHECK(MPI_Comm_split(world, member ? 0 : MPI_UNDEFINED, g->my_index, &g->comm));
         if (member)
-            MPI_CHECK(MPI_Comm_set_errhandler(g->comm, MPI_ERRORS_RETURN));
+            PROF_MPI_CHECK(MPI_Comm_set_errhandler(g->comm, MPI_ERRORS_RETURN));
     }
 #ifdef UNIAP_HAVE_CUDA
     if (backend == PROF_BACKEND_CUDA) {
@@ -237,7 +235,8 @@ static int ensure_buffers(prof_coll_ctx *ctx, int64_t bytes)
     ctx->buf.recv = malloc((size_t)bytes);
     ctx->buf.cap = 0;
     if (!ctx->buf.send || !ctx->buf.recv)
-        return uniap_err(UNIAP_ENOMEM, "profiler: collective buffers of %lld bytes",
+        return uniap_err(UNIAP_ENOMEM,
+                         "profiler: out of memory for two collective buffers of %lld bytes",
                          (long long)bytes);
     /* touch every page before timing; values summed stay finite */
     memset(ctx->buf.send, 0, (size_t)bytes);
@@ -255,7 +254,7 @@ int prof_coll_measure(prof_coll_ctx *ctx, const prof_coll_item *item, int warmup
     int rc = 0;
     double *times = NULL;
 
-    assert(c && iters >= 1);
+    UNIAP_CHECK(c && iters >= 1);
     *have_row = 0;
     if (g->my_index < 0)
         return 0;
@@ -267,35 +266,34 @@ int prof_coll_measure(prof_coll_ctx *ctx, const prof_coll_item *item, int warmup
     if (!run)
         return uniap_err(UNIAP_EINVAL, "profiler: %s has no %s implementation", c->name,
                          ctx->backend == PROF_BACKEND_CUDA ? "NCCL" : "MPI");
-    /* every member must have its buffers before any waits in a barrier */
+    /* every member must have its buffers before any waits in a barrier;
+     * a member that failed reports its own error, the others return no row
+     * and no error, so the sweep's agreement names the failing rank */
     rc = ensure_buffers(ctx, sb > rb ? sb : rb);
-    int worst = rc;
-    MPI_CHECK(MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, g->comm));
-    if (worst < 0)
-        return rc < 0 ? rc
-                      : uniap_err(worst,
-                                  "profiler: %s: another member of the group of %d could "
-                                  "not allocate %lld-byte buffers",
-                                  c->name, g->size, (long long)(sb > rb ? sb : rb));
-    times = malloc(sizeof(double) * (size_t)iters);
-    if (!times)
-        return uniap_err(UNIAP_ENOMEM, "profiler: timing array");
-    for (int it = -warmup; it < iters; it++) {
-        MPI_CHECK_GOTO(MPI_Barrier(g->comm), rc, free_times);
+    times = rc < 0 ? NULL : malloc(sizeof(double) * (size_t)iters);
+    if (rc == 0 && !times)
+        rc = uniap_err(UNIAP_ENOMEM, "profiler: timing array");
+    /* the barrier before each run also carries any member's failure, so
+     * no member waits for one that has given up */
+    for (int it = -warmup;; it++) {
+        int all = rc;
+        PROF_MPI_CHECK_GOTO(MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, g->comm), rc, free_times);
+        if (all < 0)
+            goto free_times; /* rc: this member's own status */
+        if (it == iters)
+            break;
         double t0 = prof_now();
-        if ((rc = run(g, &ctx->buf, bytes)) < 0)
-            goto free_times;
+        rc = run(g, &ctx->buf, bytes);
 #ifdef UNIAP_HAVE_CUDA
-        if (ctx->backend == PROF_BACKEND_CUDA && (rc = prof_nccl_sync(g)) < 0)
-            goto free_times;
+        if (rc == 0 && ctx->backend == PROF_BACKEND_CUDA)
+            rc = prof_nccl_sync(g);
 #endif
-        double t1 = prof_now();
-        if (it >= 0)
-            times[it] = t1 - t0;
+        if (rc == 0 && it >= 0)
+            times[it] = prof_now() - t0;
     }
     /* each iteration's time is its slowest member's */
-    MPI_CHECK_GOTO(MPI_Allreduce(MPI_IN_PLACE, times, iters, MPI_DOUBLE, MPI_MAX, g->comm), rc,
-                   free_times);
+    PROF_MPI_CHECK_GOTO(MPI_Allreduce(MPI_IN_PLACE, times, iters, MPI_DOUBLE, MPI_MAX, g->comm), rc,
+                        free_times);
     if (g->my_index == 0) {
         memset(row, 0, sizeof(*row));
         row->op = item->op;

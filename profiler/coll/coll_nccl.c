@@ -17,10 +17,10 @@ int prof_nccl_group_init(prof_group *g)
     ncclComm_t comm;
     cudaStream_t stream;
     if (g->my_index == 0)
-        NCCL_CHECK(ncclGetUniqueId(&id));
-    MPI_CHECK(MPI_Bcast(&id, (int)sizeof(id), MPI_BYTE, 0, g->comm));
-    CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-    NCCL_CHECK(ncclCommInitRank(&comm, g->size, id, g->my_index));
+        PROF_NCCL_CHECK(ncclGetUniqueId(&id));
+    PROF_MPI_CHECK(MPI_Bcast(&id, (int)sizeof(id), MPI_BYTE, 0, g->comm));
+    PROF_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    PROF_NCCL_CHECK(ncclCommInitRank(&comm, g->size, id, g->my_index));
     g->nccl = comm;
     g->stream = stream;
     return 0;
@@ -39,10 +39,10 @@ void prof_nccl_group_free(prof_group *g)
 int prof_nccl_buffers(prof_coll_buf *b, int64_t bytes)
 {
     prof_nccl_buffers_free(b);
-    CUDA_CHECK(cudaMalloc(&b->send, (size_t)bytes));
-    CUDA_CHECK(cudaMalloc(&b->recv, (size_t)bytes));
-    CUDA_CHECK(cudaMemset(b->send, 0, (size_t)bytes));
-    CUDA_CHECK(cudaMemset(b->recv, 0, (size_t)bytes));
+    PROF_CUDA_CHECK(cudaMalloc(&b->send, (size_t)bytes));
+    PROF_CUDA_CHECK(cudaMalloc(&b->recv, (size_t)bytes));
+    PROF_CUDA_CHECK(cudaMemset(b->send, 0, (size_t)bytes));
+    PROF_CUDA_CHECK(cudaMemset(b->recv, 0, (size_t)bytes));
     b->cap = bytes;
     return 0;
 }
@@ -58,6 +58,6 @@ void prof_nccl_buffers_free(prof_coll_buf *b)
 
 int prof_nccl_sync(const prof_group *g)
 {
-    CUDA_CHECK(cudaStreamSynchronize((cudaStream_t)g->stream));
+    PROF_CUDA_CHECK(cudaStreamSynchronize((cudaStream_t)g->stream));
     return 0;
 }

@@ -21,9 +21,9 @@ static int run_mpi(const prof_group *g, const prof_coll_buf *b, int64_t bytes)
 {
     int count = (int)(bytes / 4);
     if (g->my_index == 0)
-        MPI_CHECK(MPI_Send(b->send, count, MPI_FLOAT, 1, 0, g->comm));
+        PROF_MPI_CHECK(MPI_Send(b->send, count, MPI_FLOAT, 1, 0, g->comm));
     else if (g->my_index == 1)
-        MPI_CHECK(MPI_Recv(b->recv, count, MPI_FLOAT, 0, 0, g->comm, MPI_STATUS_IGNORE));
+        PROF_MPI_CHECK(MPI_Recv(b->recv, count, MPI_FLOAT, 0, 0, g->comm, MPI_STATUS_IGNORE));
     return 0;
 }
 
@@ -32,10 +32,10 @@ static int run_nccl(const prof_group *g, const prof_coll_buf *b, int64_t bytes)
 {
     size_t count = (size_t)(bytes / 4);
     if (g->my_index == 0)
-        NCCL_CHECK(
+        PROF_NCCL_CHECK(
             ncclSend(b->send, count, ncclFloat, 1, (ncclComm_t)g->nccl, (cudaStream_t)g->stream));
     else if (g->my_index == 1)
-        NCCL_CHECK(
+        PROF_NCCL_CHECK(
             ncclRecv(b->recv, count, ncclFloat, 0, (ncclComm_t)g->nccl, (cudaStream_t)g->stream));
     return 0;
 }

@@ -15,22 +15,24 @@ int prof_topology_detect(MPI_Comm world, int ranks_per_node, prof_topology *t)
     int rc = 0, node = 0, local = 0;
     MPI_Comm shm = MPI_COMM_NULL, leaders = MPI_COMM_NULL;
     memset(t, 0, sizeof(*t));
-    MPI_CHECK(MPI_Comm_rank(world, &t->rank));
-    MPI_CHECK(MPI_Comm_size(world, &t->world));
-    MPI_CHECK_GOTO(MPI_Comm_split_type(world, MPI_COMM_TYPE_SHARED, t->rank, MPI_INFO_NULL, &shm),
-                   rc, free_comms);
-    MPI_CHECK_GOTO(MPI_Comm_size(shm, &t->host_local_size), rc, free_comms);
-    MPI_CHECK_GOTO(MPI_Comm_rank(shm, &t->host_local_rank), rc, free_comms);
+    PROF_MPI_CHECK(MPI_Comm_rank(world, &t->rank));
+    PROF_MPI_CHECK(MPI_Comm_size(world, &t->world));
+    PROF_MPI_CHECK_GOTO(
+        MPI_Comm_split_type(world, MPI_COMM_TYPE_SHARED, t->rank, MPI_INFO_NULL, &shm), rc,
+        free_comms);
+    PROF_MPI_CHECK_GOTO(MPI_Comm_size(shm, &t->host_local_size), rc, free_comms);
+    PROF_MPI_CHECK_GOTO(MPI_Comm_rank(shm, &t->host_local_rank), rc, free_comms);
     if (ranks_per_node > 0) {
         node = t->rank / ranks_per_node;
         local = t->rank % ranks_per_node;
     } else {
-        MPI_CHECK_GOTO(MPI_Comm_rank(shm, &local), rc, free_comms);
-        MPI_CHECK_GOTO(MPI_Comm_split(world, local == 0 ? 0 : MPI_UNDEFINED, t->rank, &leaders), rc,
-                       free_comms);
+        PROF_MPI_CHECK_GOTO(MPI_Comm_rank(shm, &local), rc, free_comms);
+        PROF_MPI_CHECK_GOTO(
+            MPI_Comm_split(world, local == 0 ? 0 : MPI_UNDEFINED, t->rank, &leaders), rc,
+            free_comms);
         if (local == 0)
-            MPI_CHECK_GOTO(MPI_Comm_rank(leaders, &node), rc, free_comms);
-        MPI_CHECK_GOTO(MPI_Bcast(&node, 1, MPI_INT, 0, shm), rc, free_comms);
+            PROF_MPI_CHECK_GOTO(MPI_Comm_rank(leaders, &node), rc, free_comms);
+        PROF_MPI_CHECK_GOTO(MPI_Bcast(&node, 1, MPI_INT, 0, shm), rc, free_comms);
     }
     t->node = node;
     t->local_rank = local;
@@ -40,9 +42,10 @@ int prof_topology_detect(MPI_Comm world, int ranks_per_node, prof_topology *t)
         rc = uniap_err(UNIAP_ENOMEM, "profiler: topology tables");
         goto free_comms;
     }
-    MPI_CHECK_GOTO(MPI_Allgather(&node, 1, MPI_INT, t->node_of, 1, MPI_INT, world), rc, free_comms);
-    MPI_CHECK_GOTO(MPI_Allgather(&local, 1, MPI_INT, t->local_of, 1, MPI_INT, world), rc,
-                   free_comms);
+    PROF_MPI_CHECK_GOTO(MPI_Allgather(&node, 1, MPI_INT, t->node_of, 1, MPI_INT, world), rc,
+                        free_comms);
+    PROF_MPI_CHECK_GOTO(MPI_Allgather(&local, 1, MPI_INT, t->local_of, 1, MPI_INT, world), rc,
+                        free_comms);
     for (int r = 0; r < t->world; r++) {
         if (t->node_of[r] + 1 > t->n_nodes)
             t->n_nodes = t->node_of[r] + 1;

@@ -30,7 +30,7 @@ int prof_cuda_select_device(int local_rank)
     int count = 0;
     if (!prof_cuda_available(why, sizeof(why)))
         return uniap_err(UNIAP_EINVAL, "profiler: --backend cuda: %s", why);
-    CUDA_CHECK(cudaGetDeviceCount(&count));
-    CUDA_CHECK(cudaSetDevice(local_rank % count));
+    PROF_CUDA_CHECK(cudaGetDeviceCount(&count));
+    PROF_CUDA_CHECK(cudaSetDevice(local_rank % count));
     return 0;
 }

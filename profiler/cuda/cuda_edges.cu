@@ -20,11 +20,11 @@ static int upload_perm(int64_t *host, int64_t n, int64_t **dev)
     if (e == cudaSuccess)
         e = cudaMemcpy(*dev, host, sizeof(int64_t) * (size_t)n, cudaMemcpyHostToDevice);
     free(host);
-    CUDA_CHECK(e);
+    PROF_CUDA_CHECK(e);
     return 0;
 }
 
-int cu_edge_setup(cu_layer *C)
+int uniap__cu_edge_setup(cu_layer *C)
 {
     const prof_cpu_layer *L = C->cpu;
     const prof_shard *s = &L->sh;
@@ -61,7 +61,7 @@ int cu_edge_setup(cu_layer *C)
     return 0;
 }
 
-int cu_edge_fwd(cu_layer *C)
+int uniap__cu_edge_fwd(cu_layer *C)
 {
     const prof_cpu_layer *L = C->cpu;
     const prof_shard *s = &L->sh;
@@ -70,49 +70,55 @@ int cu_edge_fwd(cu_layer *C)
     int64_t h = s->hidden;
     switch (L->spec.kind) {
     case UNIAP_LAYER_EMBEDDING: {
-        int pi = P(C, "emb.pos");
+        int pi = uniap__cu_param(C, "emb.pos");
         ALLOC(C, C->out, s->tokens * h, bf16);
-        cu_embed_fwd(C->ids, C->w[P(C, "emb.table")], pi >= 0 ? C->w[pi] : NULL, C->out, s->tokens,
-                     h, s->vocab, s->seq, C->st);
+        uniap__cu_embed_fwd(C->ids, C->w[uniap__cu_param(C, "emb.table")],
+                            pi >= 0 ? C->w[pi] : NULL, C->out, s->tokens, h, s->vocab, s->seq,
+                            C->st);
         return 0;
     }
     case UNIAP_LAYER_PATCH_EMBED: {
         int64_t p = L->spec.patch, ch = L->spec.channels > 0 ? L->spec.channels : 3;
         int64_t Kw = ch * p * p, T = s->tokens;
-        int pi = P(C, "patch.pos");
+        int pi = uniap__cu_param(C, "patch.pos");
         ALLOC(C, K[K_COLS], T * Kw, bf16);
         ALLOC(C, C->out, T * h, bf16);
-        cu_permute_rows(C->x[0], K[K_COLS], C->perm, T * ch * p, p, 1, C->st);
-        TRY(lin_fwd(C, K[K_COLS], T, Kw, P(C, "patch.w"), P(C, "patch.b"), h, 0.0f, C->out));
+        uniap__cu_permute_rows(C->x[0], K[K_COLS], C->perm, T * ch * p, p, 1, C->st);
+        TRY(uniap__cu_lin_fwd(C, K[K_COLS], T, Kw, uniap__cu_param(C, "patch.w"),
+                              uniap__cu_param(C, "patch.b"), h, 0.0f, C->out));
         for (int64_t bb = 0; pi >= 0 && bb < s->batch; bb++)
-            cu_add(C->out + bb * s->seq * h, C->w[pi], s->seq * h, C->st);
+            uniap__cu_add(C->out + bb * s->seq * h, C->w[pi], s->seq * h, C->st);
         return 0;
     }
     case UNIAP_LAYER_PATCH_MERGE: {
         int64_t To = s->tokens / 4, C4 = 4 * h;
         int64_t oh = L->spec.out_hidden > 0 ? L->spec.out_hidden : 2 * h;
-        int bi = P(C, "merge.ln.b");
+        int bi = uniap__cu_param(C, "merge.ln.b");
         ALLOC(C, K[K_CAT], To * C4, bf16);
         ALLOC(C, K[K_N], To * C4, bf16);
         ALLOC(C, S[S_M], To, float);
         ALLOC(C, S[S_R], To, float);
         ALLOC(C, C->out, To * oh, bf16);
-        cu_permute_rows(C->x[0], K[K_CAT], C->perm, 4 * To, h, 1, C->st);
-        cu_norm_fwd(L->spec.norm == UNIAP_NORM_RMSNORM, K[K_CAT], C->w[P(C, "merge.ln.g")],
-                    bi >= 0 ? C->w[bi] : NULL, K[K_N], S[S_M], S[S_R], To, C4, C->st);
-        return lin_fwd(C, K[K_N], To, C4, P(C, "merge.w"), P(C, "merge.b"), oh, 0.0f, C->out);
+        uniap__cu_permute_rows(C->x[0], K[K_CAT], C->perm, 4 * To, h, 1, C->st);
+        uniap__cu_norm_fwd(L->spec.norm == UNIAP_NORM_RMSNORM, K[K_CAT],
+                           C->w[uniap__cu_param(C, "merge.ln.g")], bi >= 0 ? C->w[bi] : NULL,
+                           K[K_N], S[S_M], S[S_R], To, C4, C->st);
+        return uniap__cu_lin_fwd(C, K[K_N], To, C4, uniap__cu_param(C, "merge.w"),
+                                 uniap__cu_param(C, "merge.b"), oh, 0.0f, C->out);
     }
     case UNIAP_LAYER_HEAD: {
         int64_t T = s->tokens, V = s->vocab;
-        int bi = P(C, "head.ln.b");
+        int bi = uniap__cu_param(C, "head.ln.b");
         ALLOC(C, K[K_N], T * h, bf16);
         ALLOC(C, S[S_M], T, float);
         ALLOC(C, S[S_R], T, float);
         ALLOC(C, K[K_PROB], T * V, bf16);
-        cu_norm_fwd(L->spec.norm == UNIAP_NORM_RMSNORM, C->x[0], C->w[P(C, "head.ln.g")],
-                    bi >= 0 ? C->w[bi] : NULL, K[K_N], S[S_M], S[S_R], T, h, C->st);
-        TRY(lin_fwd(C, K[K_N], T, h, P(C, "head.w"), P(C, "head.b"), V, 0.0f, K[K_PROB]));
-        cu_xent_fwd(K[K_PROB], C->ids, C->loss, T, V, C->st);
+        uniap__cu_norm_fwd(L->spec.norm == UNIAP_NORM_RMSNORM, C->x[0],
+                           C->w[uniap__cu_param(C, "head.ln.g")], bi >= 0 ? C->w[bi] : NULL, K[K_N],
+                           S[S_M], S[S_R], T, h, C->st);
+        TRY(uniap__cu_lin_fwd(C, K[K_N], T, h, uniap__cu_param(C, "head.w"),
+                              uniap__cu_param(C, "head.b"), V, 0.0f, K[K_PROB]));
+        uniap__cu_xent_fwd(K[K_PROB], C->ids, C->loss, T, V, C->st);
         return 0;
     }
     default:
@@ -121,7 +127,7 @@ int cu_edge_fwd(cu_layer *C)
     }
 }
 
-int cu_edge_bwd(cu_layer *C)
+int uniap__cu_edge_bwd(cu_layer *C)
 {
     const prof_cpu_layer *L = C->cpu;
     const prof_shard *s = &L->sh;
@@ -130,19 +136,20 @@ int cu_edge_bwd(cu_layer *C)
     int64_t h = s->hidden;
     switch (L->spec.kind) {
     case UNIAP_LAYER_EMBEDDING: {
-        int pi = P(C, "emb.pos");
-        cu_embed_bwd(C->ids, C->dout, C->g[P(C, "emb.table")], pi >= 0 ? C->g[pi] : NULL, s->tokens,
-                     h, s->vocab, s->seq, C->st);
+        int pi = uniap__cu_param(C, "emb.pos");
+        uniap__cu_embed_bwd(C->ids, C->dout, C->g[uniap__cu_param(C, "emb.table")],
+                            pi >= 0 ? C->g[pi] : NULL, s->tokens, h, s->vocab, s->seq, C->st);
         RELEASE(C, C->out);
         return 0;
     }
     case UNIAP_LAYER_PATCH_EMBED: {
         int64_t p = L->spec.patch, ch = L->spec.channels > 0 ? L->spec.channels : 3;
-        int pi = P(C, "patch.pos");
-        TRY(lin_bwd(C, K[K_COLS], C->dout, s->tokens, ch * p * p, h, P(C, "patch.w"),
-                    P(C, "patch.b"), 0.0f, NULL));
+        int pi = uniap__cu_param(C, "patch.pos");
+        TRY(uniap__cu_lin_bwd(C, K[K_COLS], C->dout, s->tokens, ch * p * p, h,
+                              uniap__cu_param(C, "patch.w"), uniap__cu_param(C, "patch.b"), 0.0f,
+                              NULL));
         if (pi >= 0) /* positions: the gradient summed over samples */
-            cu_bias_grad(C->dout, C->g[pi], s->batch, s->seq * h, C->st);
+            uniap__cu_bias_grad(C->dout, C->g[pi], s->batch, s->seq * h, C->st);
         RELEASE(C, K[K_COLS]);
         RELEASE(C, C->out);
         return 0;
@@ -150,15 +157,16 @@ int cu_edge_bwd(cu_layer *C)
     case UNIAP_LAYER_PATCH_MERGE: {
         int64_t To = s->tokens / 4, C4 = 4 * h;
         int64_t oh = L->spec.out_hidden > 0 ? L->spec.out_hidden : 2 * h;
-        int gi = P(C, "merge.ln.g"), bi = P(C, "merge.ln.b");
+        int gi = uniap__cu_param(C, "merge.ln.g"), bi = uniap__cu_param(C, "merge.ln.b");
         bf16 *dn, *dcat;
         ALLOC(C, dn, To * C4, bf16);
         ALLOC(C, dcat, To * C4, bf16);
-        CUDA_CHECK(cudaMemsetAsync(dcat, 0, (size_t)(To * C4) * sizeof(bf16), C->st));
-        TRY(lin_bwd(C, K[K_N], C->dout, To, C4, oh, P(C, "merge.w"), P(C, "merge.b"), 0.0f, dn));
-        cu_norm_bwd(L->spec.norm == UNIAP_NORM_RMSNORM, K[K_CAT], dn, C->w[gi], S[S_M], S[S_R],
-                    dcat, C->g[gi], bi >= 0 ? C->g[bi] : NULL, To, C4, C->st);
-        cu_permute_rows(dcat, C->dx[0], C->perm, 4 * To, h, 0, C->st);
+        PROF_CUDA_CHECK(cudaMemsetAsync(dcat, 0, (size_t)(To * C4) * sizeof(bf16), C->st));
+        TRY(uniap__cu_lin_bwd(C, K[K_N], C->dout, To, C4, oh, uniap__cu_param(C, "merge.w"),
+                              uniap__cu_param(C, "merge.b"), 0.0f, dn));
+        uniap__cu_norm_bwd(L->spec.norm == UNIAP_NORM_RMSNORM, K[K_CAT], dn, C->w[gi], S[S_M],
+                           S[S_R], dcat, C->g[gi], bi >= 0 ? C->g[bi] : NULL, To, C4, C->st);
+        uniap__cu_permute_rows(dcat, C->dx[0], C->perm, 4 * To, h, 0, C->st);
         RELEASE(C, dn);
         RELEASE(C, dcat);
         RELEASE(C, K[K_CAT]);
@@ -170,14 +178,15 @@ int cu_edge_bwd(cu_layer *C)
     }
     case UNIAP_LAYER_HEAD: {
         int64_t T = s->tokens, V = s->vocab;
-        int gi = P(C, "head.ln.g"), bi = P(C, "head.ln.b");
+        int gi = uniap__cu_param(C, "head.ln.g"), bi = uniap__cu_param(C, "head.ln.b");
         bf16 *dn;
         ALLOC(C, dn, T * h, bf16);
-        cu_xent_bwd(K[K_PROB], C->ids, L->dout[0], T, V, C->st);
-        TRY(lin_bwd(C, K[K_N], K[K_PROB], T, h, V, P(C, "head.w"), P(C, "head.b"), 0.0f, dn));
-        CUDA_CHECK(cudaMemsetAsync(C->dx[0], 0, (size_t)(T * h) * sizeof(bf16), C->st));
-        cu_norm_bwd(L->spec.norm == UNIAP_NORM_RMSNORM, C->x[0], dn, C->w[gi], S[S_M], S[S_R],
-                    C->dx[0], C->g[gi], bi >= 0 ? C->g[bi] : NULL, T, h, C->st);
+        uniap__cu_xent_bwd(K[K_PROB], C->ids, L->dout[0], T, V, C->st);
+        TRY(uniap__cu_lin_bwd(C, K[K_N], K[K_PROB], T, h, V, uniap__cu_param(C, "head.w"),
+                              uniap__cu_param(C, "head.b"), 0.0f, dn));
+        PROF_CUDA_CHECK(cudaMemsetAsync(C->dx[0], 0, (size_t)(T * h) * sizeof(bf16), C->st));
+        uniap__cu_norm_bwd(L->spec.norm == UNIAP_NORM_RMSNORM, C->x[0], dn, C->w[gi], S[S_M],
+                           S[S_R], C->dx[0], C->g[gi], bi >= 0 ? C->g[bi] : NULL, T, h, C->st);
         RELEASE(C, dn);
         RELEASE(C, K[K_N]);
         RELEASE(C, K[K_PROB]);

@@ -81,23 +81,24 @@ __global__ static void k_bias_grad(const bf16 *dy, float *db, int64_t rows, int6
     }
 }
 
-extern "C" void cu_f32_to_bf16(const float *x, bf16 *y, int64_t n, cudaStream_t s)
+extern "C" void uniap__cu_f32_to_bf16(const float *x, bf16 *y, int64_t n, cudaStream_t s)
 {
     k_f32_to_bf16<<<blocks_for(n), THREADS, 0, s>>>(x, y, n);
 }
-extern "C" void cu_bf16_to_f32(const bf16 *x, float *y, int64_t n, cudaStream_t s)
+extern "C" void uniap__cu_bf16_to_f32(const bf16 *x, float *y, int64_t n, cudaStream_t s)
 {
     k_bf16_to_f32<<<blocks_for(n), THREADS, 0, s>>>(x, y, n);
 }
-extern "C" void cu_add(bf16 *y, const bf16 *x, int64_t n, cudaStream_t s)
+extern "C" void uniap__cu_add(bf16 *y, const bf16 *x, int64_t n, cudaStream_t s)
 {
     k_add<<<blocks_for(n), THREADS, 0, s>>>(y, x, n);
 }
-extern "C" void cu_bias_add(bf16 *y, const bf16 *b, int64_t rows, int64_t w, cudaStream_t s)
+extern "C" void uniap__cu_bias_add(bf16 *y, const bf16 *b, int64_t rows, int64_t w, cudaStream_t s)
 {
     k_bias_add<<<blocks_for(rows * w), THREADS, 0, s>>>(y, b, rows, w);
 }
-extern "C" void cu_bias_grad(const bf16 *dy, float *db, int64_t rows, int64_t w, cudaStream_t s)
+extern "C" void uniap__cu_bias_grad(const bf16 *dy, float *db, int64_t rows, int64_t w,
+                                    cudaStream_t s)
 {
     k_bias_grad<<<blocks_for(w), THREADS, 0, s>>>(dy, db, rows, w);
 }
@@ -158,14 +159,15 @@ __global__ static void k_norm_bwd(int rms, const bf16 *x, const bf16 *dy, const 
     }
 }
 
-extern "C" void cu_norm_fwd(int rms, const bf16 *x, const bf16 *g, const bf16 *b, bf16 *y,
-                            float *mean, float *rstd, int64_t rows, int64_t h, cudaStream_t s)
+extern "C" void uniap__cu_norm_fwd(int rms, const bf16 *x, const bf16 *g, const bf16 *b, bf16 *y,
+                                   float *mean, float *rstd, int64_t rows, int64_t h,
+                                   cudaStream_t s)
 {
     k_norm_fwd<<<(unsigned)rows, THREADS, 0, s>>>(rms, x, g, b, y, mean, rstd, h);
 }
-extern "C" void cu_norm_bwd(int rms, const bf16 *x, const bf16 *dy, const bf16 *g,
-                            const float *mean, const float *rstd, bf16 *dx, float *dg, float *db,
-                            int64_t rows, int64_t h, cudaStream_t s)
+extern "C" void uniap__cu_norm_bwd(int rms, const bf16 *x, const bf16 *dy, const bf16 *g,
+                                   const float *mean, const float *rstd, bf16 *dx, float *dg,
+                                   float *db, int64_t rows, int64_t h, cudaStream_t s)
 {
     k_norm_bwd<<<(unsigned)rows, THREADS, 0, s>>>(rms, x, dy, g, mean, rstd, dx, dg, db, h);
 }
@@ -219,12 +221,13 @@ __global__ static void k_act_bwd(int act, const bf16 *a, const bf16 *dg, bf16 *d
     }
 }
 
-extern "C" void cu_act_fwd(int act, const bf16 *a, bf16 *g, int64_t rows, int64_t f, cudaStream_t s)
+extern "C" void uniap__cu_act_fwd(int act, const bf16 *a, bf16 *g, int64_t rows, int64_t f,
+                                  cudaStream_t s)
 {
     k_act_fwd<<<blocks_for(rows * f), THREADS, 0, s>>>(act, a, g, rows, f);
 }
-extern "C" void cu_act_bwd(int act, const bf16 *a, const bf16 *dg, bf16 *da, int64_t rows,
-                           int64_t f, cudaStream_t s)
+extern "C" void uniap__cu_act_bwd(int act, const bf16 *a, const bf16 *dg, bf16 *da, int64_t rows,
+                                  int64_t f, cudaStream_t s)
 {
     k_act_bwd<<<blocks_for(rows * f), THREADS, 0, s>>>(act, a, dg, da, rows, f);
 }
@@ -247,8 +250,8 @@ __global__ static void k_rotary(bf16 *x, int64_t ld, int64_t rows, int64_t seq, 
     }
 }
 
-extern "C" void cu_rotary(bf16 *x, int64_t ld, int64_t rows, int64_t seq, int nheads, int64_t hd,
-                          int inverse, cudaStream_t s)
+extern "C" void uniap__cu_rotary(bf16 *x, int64_t ld, int64_t rows, int64_t seq, int nheads,
+                                 int64_t hd, int inverse, cudaStream_t s)
 {
     int64_t n = rows * nheads * (hd / 2);
     k_rotary<<<blocks_for(n), THREADS, 0, s>>>(x, ld, rows, seq, nheads, hd,
@@ -299,16 +302,16 @@ __global__ static void k_softmax_bwd(const bf16 *p, const float *dp, bf16 *ds, f
     }
 }
 
-extern "C" void cu_softmax_fwd(const float *scores, bf16 *p, const float *bias, int64_t batch,
-                               int heads, int64_t sq, int64_t skv, int causal, float scale,
-                               cudaStream_t s)
+extern "C" void uniap__cu_softmax_fwd(const float *scores, bf16 *p, const float *bias,
+                                      int64_t batch, int heads, int64_t sq, int64_t skv, int causal,
+                                      float scale, cudaStream_t s)
 {
     k_softmax_fwd<<<(unsigned)(batch * heads * sq), THREADS, 0, s>>>(scores, p, bias, heads, sq,
                                                                      skv, causal, scale);
 }
-extern "C" void cu_softmax_bwd(const bf16 *p, const float *dp, bf16 *ds, float *dbias,
-                               int64_t batch, int heads, int64_t sq, int64_t skv, float scale,
-                               cudaStream_t s)
+extern "C" void uniap__cu_softmax_bwd(const bf16 *p, const float *dp, bf16 *ds, float *dbias,
+                                      int64_t batch, int heads, int64_t sq, int64_t skv,
+                                      float scale, cudaStream_t s)
 {
     k_softmax_bwd<<<(unsigned)(batch * heads * sq), THREADS, 0, s>>>(p, dp, ds, dbias, heads, sq,
                                                                      skv, scale);
@@ -329,8 +332,8 @@ __global__ static void k_permute(const bf16 *src, bf16 *dst, const int64_t *perm
     }
 }
 
-extern "C" void cu_permute_rows(const bf16 *src, bf16 *dst, const int64_t *perm, int64_t rows,
-                                int64_t w, int gather, cudaStream_t s)
+extern "C" void uniap__cu_permute_rows(const bf16 *src, bf16 *dst, const int64_t *perm,
+                                       int64_t rows, int64_t w, int gather, cudaStream_t s)
 {
     k_permute<<<blocks_for(rows * w), THREADS, 0, s>>>(src, dst, perm, rows, w, gather);
 }
@@ -364,13 +367,15 @@ __global__ static void k_embed_bwd(const int32_t *ids, const bf16 *dy, float *dt
     }
 }
 
-extern "C" void cu_embed_fwd(const int32_t *ids, const bf16 *table, const bf16 *pos, bf16 *y,
-                             int64_t rows, int64_t h, int64_t vocab, int64_t seq, cudaStream_t s)
+extern "C" void uniap__cu_embed_fwd(const int32_t *ids, const bf16 *table, const bf16 *pos, bf16 *y,
+                                    int64_t rows, int64_t h, int64_t vocab, int64_t seq,
+                                    cudaStream_t s)
 {
     k_embed_fwd<<<blocks_for(rows * h), THREADS, 0, s>>>(ids, table, pos, y, rows, h, vocab, seq);
 }
-extern "C" void cu_embed_bwd(const int32_t *ids, const bf16 *dy, float *dtable, float *dpos,
-                             int64_t rows, int64_t h, int64_t vocab, int64_t seq, cudaStream_t s)
+extern "C" void uniap__cu_embed_bwd(const int32_t *ids, const bf16 *dy, float *dtable, float *dpos,
+                                    int64_t rows, int64_t h, int64_t vocab, int64_t seq,
+                                    cudaStream_t s)
 {
     k_embed_bwd<<<blocks_for(rows * h), THREADS, 0, s>>>(ids, dy, dtable, dpos, rows, h, vocab,
                                                          seq);
@@ -406,14 +411,14 @@ __global__ static void k_xent_bwd(bf16 *prob, const int32_t *labels, float scale
         pr[j] = __float2bfloat16((__bfloat162float(pr[j]) - (j == y ? 1.0f : 0.0f)) * scale);
 }
 
-extern "C" void cu_xent_fwd(bf16 *logits, const int32_t *labels, float *loss, int64_t rows,
-                            int64_t v, cudaStream_t s)
+extern "C" void uniap__cu_xent_fwd(bf16 *logits, const int32_t *labels, float *loss, int64_t rows,
+                                   int64_t v, cudaStream_t s)
 {
     cudaMemsetAsync(loss, 0, sizeof(float), s);
     k_xent_fwd<<<(unsigned)rows, THREADS, 0, s>>>(logits, labels, loss, rows, v);
 }
-extern "C" void cu_xent_bwd(bf16 *prob, const int32_t *labels, float dloss, int64_t rows, int64_t v,
-                            cudaStream_t s)
+extern "C" void uniap__cu_xent_bwd(bf16 *prob, const int32_t *labels, float dloss, int64_t rows,
+                                   int64_t v, cudaStream_t s)
 {
     k_xent_bwd<<<(unsigned)rows, THREADS, 0, s>>>(prob, labels, dloss / (float)rows, v);
 }

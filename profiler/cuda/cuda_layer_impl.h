@@ -41,18 +41,18 @@ typedef struct cu_layer {
     float *stat[8];
 } cu_layer;
 
-int cu_alloc(cu_layer *C, int64_t bytes, void **out);
-void cu_release(cu_layer *C, void *p);
+int uniap__cu_alloc(cu_layer *C, int64_t bytes, void **out);
+void uniap__cu_release(cu_layer *C, void *p);
 
 #define ALLOC(C, ptr, n, type)                                                                     \
     do {                                                                                           \
-        int a_rc_ = cu_alloc((C), (int64_t)(n) * (int64_t)sizeof(type), (void **)&(ptr));          \
+        int a_rc_ = uniap__cu_alloc((C), (int64_t)(n) * (int64_t)sizeof(type), (void **)&(ptr));   \
         if (a_rc_ < 0)                                                                             \
             return a_rc_;                                                                          \
     } while (0)
 #define RELEASE(C, ptr)                                                                            \
     do {                                                                                           \
-        cu_release((C), (ptr));                                                                    \
+        uniap__cu_release((C), (ptr));                                                             \
         (ptr) = NULL;                                                                              \
     } while (0)
 #define TRY(call)                                                                                  \
@@ -63,20 +63,20 @@ void cu_release(cu_layer *C, void *p);
     } while (0)
 
 /* Row-major GEMMs through cuBLAS: C[m, n] = alpha op(A) op(B) + beta C. */
-int gemm(cu_layer *C, int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const void *A,
-         cudaDataType at, int64_t lda, const void *B, cudaDataType bt, int64_t ldb, float beta,
-         void *Cm, cudaDataType ct, int64_t ldc);
-int gemm_batched(cu_layer *C, int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
-                 const void *A, cudaDataType at, int64_t lda, int64_t sa, const void *B,
-                 cudaDataType bt, int64_t ldb, int64_t sb, float beta, void *Cm, cudaDataType ct,
-                 int64_t ldc, int64_t sc, int64_t batch);
+int uniap__cu_gemm(cu_layer *C, int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
+                   const void *A, cudaDataType at, int64_t lda, const void *B, cudaDataType bt,
+                   int64_t ldb, float beta, void *Cm, cudaDataType ct, int64_t ldc);
+int uniap__cu_gemm_batched(cu_layer *C, int ta, int tb, int64_t m, int64_t n, int64_t k,
+                           float alpha, const void *A, cudaDataType at, int64_t lda, int64_t sa,
+                           const void *B, cudaDataType bt, int64_t ldb, int64_t sb, float beta,
+                           void *Cm, cudaDataType ct, int64_t ldc, int64_t sc, int64_t batch);
 /* Linear layer with parameter indices wi (weight), bi (bias or -1). */
-int lin_fwd(cu_layer *C, const bf16 *x, int64_t T, int64_t in, int wi, int bi, int64_t out,
-            float beta, bf16 *y);
-int lin_bwd(cu_layer *C, const bf16 *x, const bf16 *dy, int64_t T, int64_t in, int64_t out, int wi,
-            int bi, float beta_dx, bf16 *dx);
+int uniap__cu_lin_fwd(cu_layer *C, const bf16 *x, int64_t T, int64_t in, int wi, int bi,
+                      int64_t out, float beta, bf16 *y);
+int uniap__cu_lin_bwd(cu_layer *C, const bf16 *x, const bf16 *dy, int64_t T, int64_t in,
+                      int64_t out, int wi, int bi, float beta_dx, bf16 *dx);
 /* Index of the CPU layer's parameter called name, or -1. */
-int P(const cu_layer *C, const char *name);
+int uniap__cu_param(const cu_layer *C, const char *name);
 
 typedef struct cu_attn {
     int64_t batch, sq, skv;
@@ -85,20 +85,20 @@ typedef struct cu_attn {
     int causal;
 } cu_attn;
 /* p (kept, bf16 [batch][heads][sq][skv]) and o [batch*sq, heads*hd]. */
-int cu_attn_fwd(cu_layer *C, const cu_attn *a, const bf16 *q, int64_t ldq, const bf16 *k,
-                const bf16 *v, int64_t ldkv, const float *bias, bf16 *p, bf16 *o);
+int uniap__cu_attn_fwd(cu_layer *C, const cu_attn *a, const bf16 *q, int64_t ldq, const bf16 *k,
+                       const bf16 *v, int64_t ldkv, const float *bias, bf16 *p, bf16 *o);
 /* dq (overwritten), dk, dv (accumulated; zero them first), dbias += . */
-int cu_attn_bwd(cu_layer *C, const cu_attn *a, const bf16 *q, int64_t ldq, const bf16 *k,
-                const bf16 *v, int64_t ldkv, const bf16 *p, const bf16 *dout, bf16 *dq, bf16 *dk,
-                bf16 *dv, float *dbias);
+int uniap__cu_attn_bwd(cu_layer *C, const cu_attn *a, const bf16 *q, int64_t ldq, const bf16 *k,
+                       const bf16 *v, int64_t ldkv, const bf16 *p, const bf16 *dout, bf16 *dq,
+                       bf16 *dk, bf16 *dv, float *dbias);
 
 /* The kinds (cuda_blocks.cu, cuda_edges.cu): forward allocates C->out and
  * what backward keeps; backward releases them. */
-int cu_block_setup(cu_layer *C);
-int cu_block_fwd(cu_layer *C);
-int cu_block_bwd(cu_layer *C);
-int cu_edge_setup(cu_layer *C);
-int cu_edge_fwd(cu_layer *C);
-int cu_edge_bwd(cu_layer *C);
+int uniap__cu_block_setup(cu_layer *C);
+int uniap__cu_block_fwd(cu_layer *C);
+int uniap__cu_block_bwd(cu_layer *C);
+int uniap__cu_edge_setup(cu_layer *C);
+int uniap__cu_edge_fwd(cu_layer *C);
+int uniap__cu_edge_bwd(cu_layer *C);
 
 #endif

@@ -16,7 +16,7 @@
 #include "cuda_layer_impl.h"
 #include "cuda_layers.h"
 
-int cu_alloc(cu_layer *C, int64_t bytes, void **out)
+int uniap__cu_alloc(cu_layer *C, int64_t bytes, void **out)
 {
     for (int i = 0; i < C->n_blocks; i++)
         if (!C->blocks[i].used && C->blocks[i].bytes == bytes) {
@@ -27,7 +27,7 @@ int cu_alloc(cu_layer *C, int64_t bytes, void **out)
     if (C->n_blocks == CU_MAX_BLOCKS)
         return uniap_err(UNIAP_ENOMEM, "profiler: CUDA layer: more than %d live blocks",
                          CU_MAX_BLOCKS);
-    CUDA_CHECK(cudaMalloc(out, (size_t)(bytes > 0 ? bytes : 16)));
+    PROF_CUDA_CHECK(cudaMalloc(out, (size_t)(bytes > 0 ? bytes : 16)));
     C->blocks[C->n_blocks].p = *out;
     C->blocks[C->n_blocks].bytes = bytes;
     C->blocks[C->n_blocks].used = 1;
@@ -39,7 +39,7 @@ count:
     return 0;
 }
 
-void cu_release(cu_layer *C, void *p)
+void uniap__cu_release(cu_layer *C, void *p)
 {
     if (!p)
         return;
@@ -51,52 +51,54 @@ void cu_release(cu_layer *C, void *p)
         }
 }
 
-int gemm(cu_layer *C, int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const void *A,
-         cudaDataType at, int64_t lda, const void *B, cudaDataType bt, int64_t ldb, float beta,
-         void *Cm, cudaDataType ct, int64_t ldc)
+int uniap__cu_gemm(cu_layer *C, int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
+                   const void *A, cudaDataType at, int64_t lda, const void *B, cudaDataType bt,
+                   int64_t ldb, float beta, void *Cm, cudaDataType ct, int64_t ldc)
 {
     /* row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T */
-    CUBLAS_CHECK(cublasGemmEx(C->blas, tb ? CUBLAS_OP_T : CUBLAS_OP_N,
-                              ta ? CUBLAS_OP_T : CUBLAS_OP_N, (int)n, (int)m, (int)k, &alpha, B, bt,
-                              (int)ldb, A, at, (int)lda, &beta, Cm, ct, (int)ldc,
-                              CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    PROF_CUBLAS_CHECK(cublasGemmEx(C->blas, tb ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                   ta ? CUBLAS_OP_T : CUBLAS_OP_N, (int)n, (int)m, (int)k, &alpha,
+                                   B, bt, (int)ldb, A, at, (int)lda, &beta, Cm, ct, (int)ldc,
+                                   CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
     return 0;
 }
 
-int gemm_batched(cu_layer *C, int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
-                 const void *A, cudaDataType at, int64_t lda, int64_t sa, const void *B,
-                 cudaDataType bt, int64_t ldb, int64_t sb, float beta, void *Cm, cudaDataType ct,
-                 int64_t ldc, int64_t sc, int64_t batch)
+int uniap__cu_gemm_batched(cu_layer *C, int ta, int tb, int64_t m, int64_t n, int64_t k,
+                           float alpha, const void *A, cudaDataType at, int64_t lda, int64_t sa,
+                           const void *B, cudaDataType bt, int64_t ldb, int64_t sb, float beta,
+                           void *Cm, cudaDataType ct, int64_t ldc, int64_t sc, int64_t batch)
 {
-    CUBLAS_CHECK(cublasGemmStridedBatchedEx(
+    PROF_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
         C->blas, tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, (int)n, (int)m,
         (int)k, &alpha, B, bt, (int)ldb, sb, A, at, (int)lda, sa, &beta, Cm, ct, (int)ldc, sc,
         (int)batch, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
     return 0;
 }
 
-int lin_fwd(cu_layer *C, const bf16 *x, int64_t T, int64_t in, int wi, int bi, int64_t out,
-            float beta, bf16 *y)
+int uniap__cu_lin_fwd(cu_layer *C, const bf16 *x, int64_t T, int64_t in, int wi, int bi,
+                      int64_t out, float beta, bf16 *y)
 {
-    TRY(gemm(C, 0, 0, T, out, in, 1.0f, x, BF16, in, C->w[wi], BF16, out, beta, y, BF16, out));
+    TRY(uniap__cu_gemm(C, 0, 0, T, out, in, 1.0f, x, BF16, in, C->w[wi], BF16, out, beta, y, BF16,
+                       out));
     if (bi >= 0)
-        cu_bias_add(y, C->w[bi], T, out, C->st);
+        uniap__cu_bias_add(y, C->w[bi], T, out, C->st);
     return 0;
 }
 
-int lin_bwd(cu_layer *C, const bf16 *x, const bf16 *dy, int64_t T, int64_t in, int64_t out, int wi,
-            int bi, float beta_dx, bf16 *dx)
+int uniap__cu_lin_bwd(cu_layer *C, const bf16 *x, const bf16 *dy, int64_t T, int64_t in,
+                      int64_t out, int wi, int bi, float beta_dx, bf16 *dx)
 {
     if (dx)
-        TRY(gemm(C, 0, 1, T, in, out, 1.0f, dy, BF16, out, C->w[wi], BF16, out, beta_dx, dx, BF16,
-                 in));
-    TRY(gemm(C, 1, 0, in, out, T, 1.0f, x, BF16, in, dy, BF16, out, 1.0f, C->g[wi], F32, out));
+        TRY(uniap__cu_gemm(C, 0, 1, T, in, out, 1.0f, dy, BF16, out, C->w[wi], BF16, out, beta_dx,
+                           dx, BF16, in));
+    TRY(uniap__cu_gemm(C, 1, 0, in, out, T, 1.0f, x, BF16, in, dy, BF16, out, 1.0f, C->g[wi], F32,
+                       out));
     if (bi >= 0)
-        cu_bias_grad(dy, C->g[bi], T, out, C->st);
+        uniap__cu_bias_grad(dy, C->g[bi], T, out, C->st);
     return 0;
 }
 
-int P(const cu_layer *C, const char *name)
+int uniap__cu_param(const cu_layer *C, const char *name)
 {
     for (int i = 0; i < C->cpu->n_params; i++)
         if (strcmp(C->cpu->params[i].name, name) == 0)
@@ -104,8 +106,8 @@ int P(const cu_layer *C, const char *name)
     return -1;
 }
 
-int cu_attn_fwd(cu_layer *C, const cu_attn *a, const bf16 *q, int64_t ldq, const bf16 *k,
-                const bf16 *v, int64_t ldkv, const float *bias, bf16 *p, bf16 *o)
+int uniap__cu_attn_fwd(cu_layer *C, const cu_attn *a, const bf16 *q, int64_t ldq, const bf16 *k,
+                       const bf16 *v, int64_t ldkv, const float *bias, bf16 *p, bf16 *o)
 {
     int group = a->heads / a->kv_heads;
     int64_t ss = a->sq * a->skv, ldo = (int64_t)a->heads * a->hd;
@@ -113,25 +115,25 @@ int cu_attn_fwd(cu_layer *C, const cu_attn *a, const bf16 *q, int64_t ldq, const
     ALLOC(C, scores, a->batch * a->heads * ss, float);
     for (int h = 0; h < a->heads; h++) {
         int g = h / group;
-        TRY(gemm_batched(C, 0, 1, a->sq, a->skv, a->hd, 1.0f, q + h * a->hd, BF16, ldq, a->sq * ldq,
-                         k + g * a->hd, BF16, ldkv, a->skv * ldkv, 0.0f, scores + h * ss, F32,
-                         a->skv, a->heads * ss, a->batch));
+        TRY(uniap__cu_gemm_batched(C, 0, 1, a->sq, a->skv, a->hd, 1.0f, q + h * a->hd, BF16, ldq,
+                                   a->sq * ldq, k + g * a->hd, BF16, ldkv, a->skv * ldkv, 0.0f,
+                                   scores + h * ss, F32, a->skv, a->heads * ss, a->batch));
     }
-    cu_softmax_fwd(scores, p, bias, a->batch, a->heads, a->sq, a->skv, a->causal,
-                   1.0f / sqrtf((float)a->hd), C->st);
-    cu_release(C, scores);
+    uniap__cu_softmax_fwd(scores, p, bias, a->batch, a->heads, a->sq, a->skv, a->causal,
+                          1.0f / sqrtf((float)a->hd), C->st);
+    uniap__cu_release(C, scores);
     for (int h = 0; h < a->heads; h++) {
         int g = h / group;
-        TRY(gemm_batched(C, 0, 0, a->sq, a->hd, a->skv, 1.0f, p + h * ss, BF16, a->skv,
-                         a->heads * ss, v + g * a->hd, BF16, ldkv, a->skv * ldkv, 0.0f,
-                         o + h * a->hd, BF16, ldo, a->sq * ldo, a->batch));
+        TRY(uniap__cu_gemm_batched(C, 0, 0, a->sq, a->hd, a->skv, 1.0f, p + h * ss, BF16, a->skv,
+                                   a->heads * ss, v + g * a->hd, BF16, ldkv, a->skv * ldkv, 0.0f,
+                                   o + h * a->hd, BF16, ldo, a->sq * ldo, a->batch));
     }
     return 0;
 }
 
-int cu_attn_bwd(cu_layer *C, const cu_attn *a, const bf16 *q, int64_t ldq, const bf16 *k,
-                const bf16 *v, int64_t ldkv, const bf16 *p, const bf16 *dout, bf16 *dq, bf16 *dk,
-                bf16 *dv, float *dbias)
+int uniap__cu_attn_bwd(cu_layer *C, const cu_attn *a, const bf16 *q, int64_t ldq, const bf16 *k,
+                       const bf16 *v, int64_t ldkv, const bf16 *p, const bf16 *dout, bf16 *dq,
+                       bf16 *dk, bf16 *dv, float *dbias)
 {
     int group = a->heads / a->kv_heads;
     int64_t ss = a->sq * a->skv, ldo = (int64_t)a->heads * a->hd;
@@ -142,39 +144,39 @@ int cu_attn_bwd(cu_layer *C, const cu_attn *a, const bf16 *q, int64_t ldq, const
     for (int h = 0; h < a->heads; h++) {
         int g = h / group;
         /* dP = dO V^T; dV += P^T dO */
-        TRY(gemm_batched(C, 0, 1, a->sq, a->skv, a->hd, 1.0f, dout + h * a->hd, BF16, ldo,
-                         a->sq * ldo, v + g * a->hd, BF16, ldkv, a->skv * ldkv, 0.0f, dp + h * ss,
-                         F32, a->skv, a->heads * ss, a->batch));
-        TRY(gemm_batched(C, 1, 0, a->skv, a->hd, a->sq, 1.0f, p + h * ss, BF16, a->skv,
-                         a->heads * ss, dout + h * a->hd, BF16, ldo, a->sq * ldo, 1.0f,
-                         dv + g * a->hd, BF16, ldkv, a->skv * ldkv, a->batch));
+        TRY(uniap__cu_gemm_batched(C, 0, 1, a->sq, a->skv, a->hd, 1.0f, dout + h * a->hd, BF16, ldo,
+                                   a->sq * ldo, v + g * a->hd, BF16, ldkv, a->skv * ldkv, 0.0f,
+                                   dp + h * ss, F32, a->skv, a->heads * ss, a->batch));
+        TRY(uniap__cu_gemm_batched(C, 1, 0, a->skv, a->hd, a->sq, 1.0f, p + h * ss, BF16, a->skv,
+                                   a->heads * ss, dout + h * a->hd, BF16, ldo, a->sq * ldo, 1.0f,
+                                   dv + g * a->hd, BF16, ldkv, a->skv * ldkv, a->batch));
     }
-    cu_softmax_bwd(p, dp, ds, dbias, a->batch, a->heads, a->sq, a->skv, 1.0f / sqrtf((float)a->hd),
-                   C->st);
-    cu_release(C, dp);
+    uniap__cu_softmax_bwd(p, dp, ds, dbias, a->batch, a->heads, a->sq, a->skv,
+                          1.0f / sqrtf((float)a->hd), C->st);
+    uniap__cu_release(C, dp);
     for (int h = 0; h < a->heads; h++) {
         int g = h / group;
         /* dQ = dS K; dK += dS^T Q */
-        TRY(gemm_batched(C, 0, 0, a->sq, a->hd, a->skv, 1.0f, ds + h * ss, BF16, a->skv,
-                         a->heads * ss, k + g * a->hd, BF16, ldkv, a->skv * ldkv, 0.0f,
-                         dq + h * a->hd, BF16, ldq, a->sq * ldq, a->batch));
-        TRY(gemm_batched(C, 1, 0, a->skv, a->hd, a->sq, 1.0f, ds + h * ss, BF16, a->skv,
-                         a->heads * ss, q + h * a->hd, BF16, ldq, a->sq * ldq, 1.0f, dk + g * a->hd,
-                         BF16, ldkv, a->skv * ldkv, a->batch));
+        TRY(uniap__cu_gemm_batched(C, 0, 0, a->sq, a->hd, a->skv, 1.0f, ds + h * ss, BF16, a->skv,
+                                   a->heads * ss, k + g * a->hd, BF16, ldkv, a->skv * ldkv, 0.0f,
+                                   dq + h * a->hd, BF16, ldq, a->sq * ldq, a->batch));
+        TRY(uniap__cu_gemm_batched(C, 1, 0, a->skv, a->hd, a->sq, 1.0f, ds + h * ss, BF16, a->skv,
+                                   a->heads * ss, q + h * a->hd, BF16, ldq, a->sq * ldq, 1.0f,
+                                   dk + g * a->hd, BF16, ldkv, a->skv * ldkv, a->batch));
     }
-    cu_release(C, ds);
+    uniap__cu_release(C, ds);
     return 0;
 }
 
 static int upload_bf16(cu_layer *C, const float *host, int64_t n, bf16 **dev)
 {
     float *tmp;
-    CUDA_CHECK(cudaMalloc((void **)&tmp, (size_t)(n > 0 ? n : 1) * sizeof(float)));
-    CUDA_CHECK(cudaMemcpy(tmp, host, (size_t)n * sizeof(float), cudaMemcpyHostToDevice));
-    CUDA_CHECK(cudaMalloc((void **)dev, (size_t)(n > 0 ? n : 1) * sizeof(bf16)));
-    cu_f32_to_bf16(tmp, *dev, n, C->st);
-    CUDA_CHECK(cudaStreamSynchronize(C->st));
-    CUDA_CHECK(cudaFree(tmp));
+    PROF_CUDA_CHECK(cudaMalloc((void **)&tmp, (size_t)(n > 0 ? n : 1) * sizeof(float)));
+    PROF_CUDA_CHECK(cudaMemcpy(tmp, host, (size_t)n * sizeof(float), cudaMemcpyHostToDevice));
+    PROF_CUDA_CHECK(cudaMalloc((void **)dev, (size_t)(n > 0 ? n : 1) * sizeof(bf16)));
+    uniap__cu_f32_to_bf16(tmp, *dev, n, C->st);
+    PROF_CUDA_CHECK(cudaStreamSynchronize(C->st));
+    PROF_CUDA_CHECK(cudaFree(tmp));
     return 0;
 }
 
@@ -198,40 +200,42 @@ extern "C" int prof_cuda_layer_create(prof_cpu_layer *cpu, prof_cuda_layer **out
     int64_t need = 6 * cpu->param_count;
     for (int i = 0; i < cpu->n_inputs; i++)
         need += 4 * cpu->inputs[i].n;
-    CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+    PROF_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
     if ((size_t)need > free_b) {
         free(C);
         return uniap_err(UNIAP_ENOMEM, "profiler: CUDA layer needs %lld bytes, %zu free of %zu",
                          (long long)need, free_b, total_b);
     }
-    CUDA_CHECK(cudaStreamCreate(&C->st));
-    CUBLAS_CHECK(cublasCreate(&C->blas));
-    CUBLAS_CHECK(cublasSetStream(C->blas, C->st));
+    PROF_CUDA_CHECK(cudaStreamCreate(&C->st));
+    PROF_CUBLAS_CHECK(cublasCreate(&C->blas));
+    PROF_CUBLAS_CHECK(cublasSetStream(C->blas, C->st));
     for (int i = 0; i < cpu->n_params; i++) {
         if ((rc = upload_bf16(C, cpu->params[i].data, cpu->params[i].n, &C->w[i])) < 0)
             goto fail;
-        CUDA_CHECK(cudaMalloc((void **)&C->g[i], (size_t)cpu->params[i].n * sizeof(float) + 4));
+        PROF_CUDA_CHECK(
+            cudaMalloc((void **)&C->g[i], (size_t)cpu->params[i].n * sizeof(float) + 4));
     }
     for (int i = 0; i < cpu->n_inputs; i++) {
         if ((rc = upload_bf16(C, cpu->inputs[i].data, cpu->inputs[i].n, &C->x[i])) < 0)
             goto fail;
-        CUDA_CHECK(cudaMalloc((void **)&C->dx[i], (size_t)cpu->inputs[i].n * sizeof(bf16) + 4));
+        PROF_CUDA_CHECK(
+            cudaMalloc((void **)&C->dx[i], (size_t)cpu->inputs[i].n * sizeof(bf16) + 4));
     }
     if (cpu->ids) {
         int64_t n = cpu->spec.kind == UNIAP_LAYER_HEAD || cpu->spec.kind == UNIAP_LAYER_EMBEDDING
                         ? cpu->sh.tokens
                         : 0;
-        CUDA_CHECK(cudaMalloc((void **)&C->ids, (size_t)n * sizeof(int32_t) + 4));
-        CUDA_CHECK(
+        PROF_CUDA_CHECK(cudaMalloc((void **)&C->ids, (size_t)n * sizeof(int32_t) + 4));
+        PROF_CUDA_CHECK(
             cudaMemcpy(C->ids, cpu->ids, (size_t)n * sizeof(int32_t), cudaMemcpyHostToDevice));
     }
     if (cpu->spec.kind == UNIAP_LAYER_HEAD) {
-        CUDA_CHECK(cudaMalloc((void **)&C->loss, sizeof(float)));
+        PROF_CUDA_CHECK(cudaMalloc((void **)&C->loss, sizeof(float)));
         C->dout = NULL; /* the head's dloss is the scalar cpu->dout[0] */
     } else if ((rc = upload_bf16(C, cpu->dout, cpu->n_out, &C->dout)) < 0) {
         goto fail;
     }
-    rc = is_block(cpu->spec.kind) ? cu_block_setup(C) : cu_edge_setup(C);
+    rc = is_block(cpu->spec.kind) ? uniap__cu_block_setup(C) : uniap__cu_edge_setup(C);
     if (rc < 0)
         goto fail;
     *out = C;
@@ -272,18 +276,19 @@ extern "C" void prof_cuda_layer_destroy(prof_cuda_layer *C)
 static int zero_grads(cu_layer *C)
 {
     for (int i = 0; i < C->cpu->n_params; i++)
-        CUDA_CHECK(cudaMemsetAsync(C->g[i], 0, (size_t)C->cpu->params[i].n * sizeof(float), C->st));
+        PROF_CUDA_CHECK(
+            cudaMemsetAsync(C->g[i], 0, (size_t)C->cpu->params[i].n * sizeof(float), C->st));
     return 0;
 }
 
 static int fwd(cu_layer *C)
 {
-    return is_block(C->cpu->spec.kind) ? cu_block_fwd(C) : cu_edge_fwd(C);
+    return is_block(C->cpu->spec.kind) ? uniap__cu_block_fwd(C) : uniap__cu_edge_fwd(C);
 }
 
 static int bwd(cu_layer *C)
 {
-    return is_block(C->cpu->spec.kind) ? cu_block_bwd(C) : cu_edge_bwd(C);
+    return is_block(C->cpu->spec.kind) ? uniap__cu_block_bwd(C) : uniap__cu_edge_bwd(C);
 }
 
 extern "C" int prof_cuda_layer_run(prof_cuda_layer *C, float *out, float *dx)
@@ -293,21 +298,22 @@ extern "C" int prof_cuda_layer_run(prof_cuda_layer *C, float *out, float *dx)
     int64_t n = L->n_out > (L->n_inputs ? L->inputs[0].n : 0) ? L->n_out : L->inputs[0].n;
     TRY(zero_grads(C));
     TRY(fwd(C));
-    CUDA_CHECK(cudaMalloc((void **)&tmp, (size_t)n * sizeof(float) + 4));
+    PROF_CUDA_CHECK(cudaMalloc((void **)&tmp, (size_t)n * sizeof(float) + 4));
     if (L->spec.kind == UNIAP_LAYER_HEAD)
-        CUDA_CHECK(cudaMemcpyAsync(tmp, C->loss, sizeof(float), cudaMemcpyDeviceToDevice, C->st));
+        PROF_CUDA_CHECK(
+            cudaMemcpyAsync(tmp, C->loss, sizeof(float), cudaMemcpyDeviceToDevice, C->st));
     else
-        cu_bf16_to_f32(C->out, tmp, L->n_out, C->st);
-    CUDA_CHECK(cudaStreamSynchronize(C->st));
-    CUDA_CHECK(cudaMemcpy(out, tmp, (size_t)L->n_out * sizeof(float), cudaMemcpyDeviceToHost));
+        uniap__cu_bf16_to_f32(C->out, tmp, L->n_out, C->st);
+    PROF_CUDA_CHECK(cudaStreamSynchronize(C->st));
+    PROF_CUDA_CHECK(cudaMemcpy(out, tmp, (size_t)L->n_out * sizeof(float), cudaMemcpyDeviceToHost));
     TRY(bwd(C));
     if (dx && L->n_inputs && L->spec.kind != UNIAP_LAYER_PATCH_EMBED) {
-        cu_bf16_to_f32(C->dx[0], tmp, L->inputs[0].n, C->st);
-        CUDA_CHECK(cudaStreamSynchronize(C->st));
-        CUDA_CHECK(
+        uniap__cu_bf16_to_f32(C->dx[0], tmp, L->inputs[0].n, C->st);
+        PROF_CUDA_CHECK(cudaStreamSynchronize(C->st));
+        PROF_CUDA_CHECK(
             cudaMemcpy(dx, tmp, (size_t)L->inputs[0].n * sizeof(float), cudaMemcpyDeviceToHost));
     }
-    CUDA_CHECK(cudaFree(tmp));
+    PROF_CUDA_CHECK(cudaFree(tmp));
     return 0;
 }
 
@@ -324,24 +330,24 @@ extern "C" int prof_cuda_layer_measure(const uniap_layer *l, int64_t seq, int tp
     if ((rc = prof_cuda_layer_create(L, &C)) < 0)
         goto free_cpu;
     for (int i = 0; i < 3; i++)
-        CUDA_CHECK_GOTO(cudaEventCreate(&ev[i]), rc, free_all);
+        PROF_CUDA_CHECK_GOTO(cudaEventCreate(&ev[i]), rc, free_all);
     for (int it = -warmup; it < iters; it++) {
         int64_t base = C->live;
         float ms_f = 0.0f, ms_b = 0.0f;
         if ((rc = zero_grads(C)) < 0)
             goto free_all;
         C->peak = C->live;
-        CUDA_CHECK_GOTO(cudaEventRecord(ev[0], C->st), rc, free_all);
+        PROF_CUDA_CHECK_GOTO(cudaEventRecord(ev[0], C->st), rc, free_all);
         if ((rc = fwd(C)) < 0)
             goto free_all;
-        CUDA_CHECK_GOTO(cudaEventRecord(ev[1], C->st), rc, free_all);
+        PROF_CUDA_CHECK_GOTO(cudaEventRecord(ev[1], C->st), rc, free_all);
         int64_t kept = C->live - base - (L->spec.kind == UNIAP_LAYER_HEAD ? 0 : 2 * L->n_out);
         if ((rc = bwd(C)) < 0)
             goto free_all;
-        CUDA_CHECK_GOTO(cudaEventRecord(ev[2], C->st), rc, free_all);
-        CUDA_CHECK_GOTO(cudaEventSynchronize(ev[2]), rc, free_all);
-        CUDA_CHECK_GOTO(cudaEventElapsedTime(&ms_f, ev[0], ev[1]), rc, free_all);
-        CUDA_CHECK_GOTO(cudaEventElapsedTime(&ms_b, ev[1], ev[2]), rc, free_all);
+        PROF_CUDA_CHECK_GOTO(cudaEventRecord(ev[2], C->st), rc, free_all);
+        PROF_CUDA_CHECK_GOTO(cudaEventSynchronize(ev[2]), rc, free_all);
+        PROF_CUDA_CHECK_GOTO(cudaEventElapsedTime(&ms_f, ev[0], ev[1]), rc, free_all);
+        PROF_CUDA_CHECK_GOTO(cudaEventElapsedTime(&ms_b, ev[1], ev[2]), rc, free_all);
         if (it >= 0) {
             fwd_s[it] = 1e-3 * ms_f;
             bwd_s[it] = 1e-3 * ms_b;

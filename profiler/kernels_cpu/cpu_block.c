@@ -58,6 +58,8 @@ static int block_setup(prof_cpu_layer *L)
     if (!B)
         return uniap_err(UNIAP_ENOMEM, "profiler: block state");
     L->impl = B;
+    /* prof_attn_fwd/_bwd index kv heads by h / (heads / kv_heads) */
+    UNIAP_CHECK(s->kv_heads >= 1 && s->heads % s->kv_heads == 0);
     B->causal = L->spec.kind == UNIAP_LAYER_DECODER || L->spec.kind == UNIAP_LAYER_CROSS_DECODER;
     B->cross = L->spec.kind == UNIAP_LAYER_CROSS_DECODER;
     B->rotary = L->spec.position == UNIAP_POS_ROTARY;

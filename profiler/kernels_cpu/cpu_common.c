@@ -56,7 +56,11 @@ void prof_alloc_cache_clear(void)
 
 void *prof_alloc(prof_mem *m, int64_t bytes, int zero)
 {
-    assert(bytes >= 0);
+    if (bytes < 0) { /* a size computed wrong: never allocate from it */
+        uniap_err_at(__FILE__, __LINE__, UNIAP_EINTERNAL,
+                     "internal error: invariant 'bytes >= 0' failed (%lld)", (long long)bytes);
+        return NULL;
+    }
     size_t total = (size_t)bytes + PROF_ALLOC_HEADER;
     total = (total + 63) & ~(size_t)63;
     unsigned char *base = cache_take(total);

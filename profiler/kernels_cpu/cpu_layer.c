@@ -5,7 +5,6 @@
  * measurement the profiler records (forward and backward seconds per
  * iteration, activation and peak bytes from the tracked allocator).
  */
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -91,7 +90,7 @@ prof_tensor *prof_layer_param(prof_cpu_layer *L, const char *name, int64_t n, fl
 
 int prof_layer_input(prof_cpu_layer *L, const char *name, int64_t n)
 {
-    assert(L->n_inputs < 2);
+    UNIAP_CHECK(L->n_inputs < 2);
     prof_tensor *t = &L->inputs[L->n_inputs];
     t->name = name;
     t->n = n;
@@ -181,13 +180,13 @@ void prof_cpu_layer_destroy(prof_cpu_layer *L)
 
 int prof_cpu_layer_forward(prof_cpu_layer *L)
 {
-    assert(!L->out);
+    UNIAP_CHECK(!L->out);
     return L->ops->forward(L);
 }
 
 int prof_cpu_layer_backward(prof_cpu_layer *L)
 {
-    assert(L->out);
+    UNIAP_CHECK(L->out);
     return L->ops->backward(L);
 }
 
@@ -252,7 +251,7 @@ int prof_cpu_layer_measure(prof_cpu_layer *L, int warmup, int iters, double *fwd
         }
         mem->act_bytes = kept + kept_input_bytes(L);
         mem->peak_bytes = L->mem.peak - base - kept;
-        assert(L->mem.live == base);
+        UNIAP_CHECK(L->mem.live == base);
     }
     mem->param_count = L->param_count;
     return 0;

@@ -10,6 +10,12 @@
 #                  the one `mpirun -np 2 uniap plan` writes directly
 #   chain          chain.sh: profile then plan (afterok), both succeed, the
 #                  plan uses the chained profile and equals a direct search
+#   multinode      the jobs/README.md 2 x 8 worked example's shape, smaller:
+#                  chain.sh profiling 4 tasks as 2 nodes of 2 (the local
+#                  Slurm has one node, so --ranks-per-node 2 emulates them),
+#                  then planning for that 2 x 2 machine from the profile:
+#                  the profile holds tp 4 (across both nodes), the chain
+#                  ends with a plan and no measurement was missing
 #   array          profile-array.sbatch, two elements through mpirun in the
 #                  batch step: two valid datasets, each with its options
 #   chain_fail     chain.sh with a missing model: the profile job fails and
@@ -128,6 +134,43 @@ case_chain() {
     direct_plan "$d/profile-$profile_job.h5" "$d/direct.json"
     same_plan "$d/plan-$plan_job.json" "$d/direct.json"
     log "ok: profile job $profile_job then plan job $plan_job"
+}
+
+# h5_tp_rows FILE TP: rows of FILE's /layers at that tensor-parallel degree
+# (h5dump prints each row's tp right after its layer type).
+h5_tp_rows() {
+    h5dump -d /layers -y -w 0 "$1" 2>/dev/null |
+        awk -v tp="$2" '/"[a-z_]+\.h[0-9]/ { getline v; gsub(/[ ,]/, "", v); if (v == tp) n++ } END { print n + 0 }'
+}
+
+case_multinode() {
+    local d ids profile_job plan_job f cluster=""
+    d=$(work_dir)
+    cd "$d" || fail "cd $d"
+    cluster=$d/cpu-2x2.json
+    printf '{"name": "cpu-2x2", "nodes": 2, "devices_per_node": 2, "device_name": "cpu",\n "device_memory_gib": 4}\n' >"$cluster"
+    export UNIAP_OUT_DIR=$d UNIAP_CLUSTER=$cluster UNIAP_GLOBAL_BATCH=$GLOBAL_BATCH
+    export UNIAP_PROFILE_ARGS="$PROFILE_FAST_ARGS --ranks-per-node 2"
+    export UNIAP_PROFILE_SBATCH_ARGS="--ntasks=4 --ntasks-per-node=4" UNIAP_PLAN_SBATCH_ARGS="--ntasks=2"
+    ids=$("$JOBS/chain.sh") || fail "chain.sh failed"
+    log "chain.sh printed: $ids"
+    eval "$ids"
+    if [ -z "${profile_job:-}" ] || [ -z "${plan_job:-}" ]; then
+        fail "chain.sh printed no job ids"
+    fi
+    cancel_on_exit "$profile_job" "$plan_job"
+    wait_completed "$plan_job" 240 "$d/plan-$plan_job.log"
+    f=$d/profile-$profile_job.h5
+    verify_dataset "$f"
+    [ "$(h5_attr "$f" world_size)" = 4 ] || fail "$f: world_size $(h5_attr "$f" world_size), expected 4"
+    h5dump -w 0 -a /cluster_spec "$f" | tr -d ' \t\n' | grep -q '"nodes":2,"devices_per_node":2' ||
+        fail "$f: its cluster spec is not 2 nodes of 2: $(h5dump -w 0 -a /cluster_spec "$f")"
+    [ "$(h5_tp_rows "$f" 4)" -gt 0 ] || fail "$f: no layer rows at tp 4 (the degree spanning both nodes)"
+    [ -s "$d/plan-$plan_job.json" ] || fail "no plan $d/plan-$plan_job.json; log: $(tail "$d/plan-$plan_job.log")"
+    if grep -qi "lacks" "$d/plan-$plan_job.log"; then
+        fail "the plan lacked measurements: $(grep -i lacks "$d/plan-$plan_job.log")"
+    fi
+    log "ok: a 2-node profile (job $profile_job, tp up to 4) planned by job $plan_job"
 }
 
 case_array() {

@@ -11,6 +11,10 @@
  *   COMPLETE 1: the file is complete and holds exactly the items given;
  *   COMPLETE 0: it is marked incomplete and holds at most the layer items
  *   and fewer collective items.
+ * usage: check_profile --contains OLD NEW
+ *   every layer and collective row of OLD (an interrupted profile) is in
+ *   NEW (the profile resumed from it) with the same figures, measured
+ *   once: what was measured before the interruption is kept, not redone.
  */
 #include <stdlib.h>
 
@@ -23,8 +27,52 @@ static int same_coll(const uniap_coll_prof *a, const uniap_coll_prof *b)
            a->src == b->src && a->dst == b->dst && a->bytes == b->bytes;
 }
 
+static int same_layer_row(const uniap_layer_prof *a, const uniap_layer_prof *b)
+{
+    return strcmp(a->layer_type, b->layer_type) == 0 && a->tp == b->tp &&
+           a->micro_batch == b->micro_batch && a->rank == b->rank &&
+           a->fwd.median == b->fwd.median && a->fwd.min == b->fwd.min &&
+           a->bwd.median == b->bwd.median && a->act_bytes == b->act_bytes &&
+           a->peak_bytes == b->peak_bytes && a->param_bytes == b->param_bytes;
+}
+
+/* --contains OLD NEW */
+static int check_contains(const char *old_path, const char *new_path)
+{
+    uniap_profile o, n;
+    int rc_o = uniap_profile_read(old_path, &o), rc_n = uniap_profile_read(new_path, &n);
+    CHECK_EQ(rc_o, 0);
+    CHECK_EQ(rc_n, 0);
+    if (rc_o < 0 || rc_n < 0) {
+        fprintf(stderr, "%s\n", uniap_errmsg());
+        return check_report();
+    }
+    CHECK(o.n_layers + o.n_colls > 0); /* something was measured before */
+    for (int i = 0; i < o.n_layers; i++) {
+        int found = 0;
+        for (int k = 0; k < n.n_layers; k++)
+            found += same_layer_row(&o.layers[i], &n.layers[k]);
+        CHECK_EQ(found, 1);
+    }
+    for (int i = 0; i < o.n_colls; i++) {
+        int found = 0;
+        for (int k = 0; k < n.n_colls; k++)
+            found += same_coll(&o.colls[i], &n.colls[k]) &&
+                     o.colls[i].time.median == n.colls[k].time.median &&
+                     o.colls[i].time.min == n.colls[k].time.min;
+        CHECK_EQ(found, 1);
+    }
+    fprintf(stderr, "%s: its %d layer rows and %d collective rows are all in %s\n", old_path,
+            o.n_layers, o.n_colls, new_path);
+    uniap_profile_free(&o);
+    uniap_profile_free(&n);
+    return check_report();
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--contains") == 0)
+        return check_contains(argv[2], argv[3]);
     if (argc != 7) {
         fprintf(stderr, "usage: check_profile FILE WORLD RANKS_PER_NODE LAYER_ITEMS COLL_ITEMS "
                         "COMPLETE\n");

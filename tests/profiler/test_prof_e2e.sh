@@ -12,8 +12,9 @@ rm -f e2e.h5 bad.h5 trim.h5 ./*.log
 fail=0
 run() { "$MPIEXEC" --oversubscribe --allow-run-as-root "$@"; }
 
-# tiny-gpt: 3 distinct layers x tp {1,2} x micro-batches {1,2} = 12 layer
-# items. 4 ranks as 2 nodes of 2: groups n=2 inside node 0, n=2 spanning
+# tiny-gpt: 3 distinct layers x tp {1,2,4} (the divisors of the 4 devices,
+# tp 4 spanning both nodes) x micro-batches {1,2} = 18 layer items. 4 ranks
+# as 2 nodes of 2: groups n=2 inside node 0, n=2 spanning
 # (ranks 0,2), n=4 spanning: 3 groups x 5 collectives, plus p2p 0->1, 2->3
 # (inside) and 0->2 (between) = 18 items per size, 3 sizes (4K, 8K, 16K).
 run -np 4 "$UNIAP" profile --model "$MODEL" --out e2e.h5 --ranks-per-node 2 \
@@ -22,7 +23,7 @@ run -np 4 "$UNIAP" profile --model "$MODEL" --out e2e.h5 --ranks-per-node 2 \
 rc=$?
 [ $rc -eq 0 ] || { echo "FAIL: profile exit $rc"; cat e2e.log; fail=1; }
 grep -q "%\]" e2e.log || { echo "FAIL: no progress lines on stderr"; fail=1; }
-"$CHECK" e2e.h5 4 2 12 54 1 || fail=1
+"$CHECK" e2e.h5 4 2 18 54 1 || fail=1
 
 # bad input: every rank rejects it, exit 2, message names the file, no output
 run -np 2 "$UNIAP" profile --model no-such-model.json --out bad.h5 2> bad.log
@@ -37,7 +38,7 @@ rc=$?
 
 # help
 "$UNIAP" profile --help > help.txt 2>&1 || { echo "FAIL: --help exit status"; fail=1; }
-for word in "--ranks-per-node" "(4K)" "(256M)" "--resume" "--time-limit"; do
+for word in "--ranks-per-node" "4K)" "256M)" "--resume" "--time-limit"; do
     grep -q -- "$word" help.txt || { echo "FAIL: help lacks $word"; fail=1; }
 done
 

@@ -318,6 +318,23 @@ int main(void)
         prof_cpu_layer_destroy(L);
     }
 
+    /* Every kind's timed passes leave the tracked memory where they found
+     * it (the always-on invariant in prof_cpu_layer_measure) and report
+     * its activations. */
+    for (int c = 0; c < n; c++) {
+        prof_cpu_layer *L;
+        double fwd[2], bwd[2];
+        prof_layer_memory mem = {0};
+        if (prof_cpu_layer_create(&tl[c].l, 0, tl[c].tp, tl[c].batch, 300 + c, &L) < 0)
+            continue; /* reported above */
+        int rc = prof_cpu_layer_measure(L, 1, 2, fwd, bwd, &mem);
+        CHECK_EQ(rc, 0);
+        if (rc < 0)
+            fprintf(stderr, "%s: measure: %s\n", tl[c].name, uniap_errmsg());
+        CHECK(mem.param_count > 0 || tl[c].l.tied);
+        prof_cpu_layer_destroy(L);
+    }
+
     /* Activation accounting, encoder block (fp32): what backward reads.
      * x, n1, x1, n2: T h each; norm stats: 4 T; qkv: 3 T qw; probabilities:
      * b a s^2; attention output: T qw; MLP pre-activation and output: 2 T f. */

@@ -9,8 +9,9 @@ UNIAP=$1 CHECK=$2 MODEL=$3 MPIEXEC=$4 WORK=$5
 mkdir -p "$WORK" && cd "$WORK" || exit 1
 rm -f resume.h5 first.log second.log
 fail=0
+# --iters is given separately: the interrupted run times more iterations
 OPTS=(--ranks-per-node 2 --micro-batches 1,2 --min-bytes 4K --max-bytes 8M --warmup 1
-      --iters 3 --layer-iters 2)
+      --layer-iters 2)
 # The interrupted run times each collective 200 times (same items, longer
 # sweep), so the signal lands mid-sweep however idle the machine is.
 "$MPIEXEC" --oversubscribe --allow-run-as-root -np 4 "$UNIAP" profile --model "$MODEL" \
@@ -26,16 +27,16 @@ wait $pid
 rc=$?
 [ $rc -ne 0 ] || { echo "FAIL: interrupted profile exit 0 (did it finish before the signal?)"; fail=1; }
 grep -q "interrupted by a signal: left out" first.log || { echo "FAIL: no list of what was left out"; cat first.log; fail=1; }
-# layers: 3 x tp {1,2} x mb {1,2} = 12; collectives: 18 per size x 12 sizes (4K..8M)
-"$CHECK" resume.h5 4 2 12 216 0 || fail=1
+# layers: 3 x tp {1,2,4} x mb {1,2} = 18; collectives: 18 per size x 12 sizes (4K..8M)
+"$CHECK" resume.h5 4 2 18 216 0 || fail=1
 
 "$MPIEXEC" --oversubscribe --allow-run-as-root -np 4 "$UNIAP" profile --model "$MODEL" \
-    --resume resume.h5 "${OPTS[@]}" 2> second.log
+    --resume resume.h5 "${OPTS[@]}" --iters 3 2> second.log
 rc=$?
 [ $rc -eq 0 ] || { echo "FAIL: resumed profile exit $rc"; cat second.log; fail=1; }
 grep -q "(resumed)" second.log || { echo "FAIL: resume not announced"; fail=1; }
 # the resumed run measured only the rest: no layer item again
 if grep -q "\] layer " second.log; then echo "FAIL: resume re-measured layers"; fail=1; fi
-"$CHECK" resume.h5 4 2 12 216 1 || fail=1
+"$CHECK" resume.h5 4 2 18 216 1 || fail=1
 [ $fail -eq 0 ] && echo "PASS"
 exit $fail
