@@ -1,8 +1,9 @@
 /*
  * uniap.c - the `uniap` executable: initializes MPI (every subcommand may
  * run under mpirun/srun; a plain start is an MPI singleton) and dispatches
- * to the subcommand table below. Each subcommand lives in the component
- * that owns it and returns a process exit status.
+ * to the subcommand table below. Each subcommand is a file of cli/ (one
+ * per command, parsed by cli/options.h) that calls the libraries with
+ * structs, and returns a process exit status.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +15,9 @@
 #include "uniap_profiler.h"
 #include "uniap_solver.h"
 #include "uniap_version.h"
+
+#include "cmd_util.h"
+#include "commands.h"
 
 #ifdef UNIAP_SANITIZE_BUILD
 /* Sanitizer builds: Open MPI leaks from plugins it has already unloaded,
@@ -34,19 +38,20 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
-    {"profile", uniap_cmd_profile, "measure layer kernels and collectives into an HDF5 profile"},
-    {"plan", uniap_cmd_plan,
+    {"profile", uniap_cli_profile, "measure layer kernels and collectives into an HDF5 profile"},
+    {"plan", uniap_cli_plan,
      "search the fastest parallel plan (MILP per (deg, c), over MPI ranks)"},
-    {"estimate", uniap_cmd_estimate, "predict TPI, throughput and memory of one given plan"},
-    {"archive", uniap_cmd_archive, "list, show, verify, merge and export profile datasets"},
-    {"model", uniap_cmd_model, "print a model spec's layers and parameter count"},
-    {"cluster", uniap_cmd_cluster, "print a cluster spec"},
+    {"estimate", uniap_cli_estimate, "predict TPI, throughput and memory of one given plan"},
+    {"archive", uniap_cli_archive, "list, show, verify, merge and export profile datasets"},
+    {"model", uniap_cli_model, "print a model spec's layers and parameter count"},
+    {"cluster", uniap_cli_cluster, "print a cluster spec"},
 };
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: uniap <command> [options]   (uniap <command> --help for its options)\n\n"
+    fprintf(f, "usage: uniap <command> [options]\n"
+               "  (uniap <command> --help: its options; uniap <command> --man: its man page)\n\n"
                "commands:\n");
     for (size_t i = 0; i < N_SUBCOMMANDS; i++)
         fprintf(f, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);

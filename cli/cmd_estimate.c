@@ -1,0 +1,473 @@
+/*
+ * cmd_estimate.c - `uniap estimate`: the predicted TPI, throughput and
+ * per-stage compute, communication and memory (by term) of one fully
+ * specified plan: a plan file as `uniap plan` writes it, or a uniform
+ * Megatron-style plan from --dp/--tp/--pp/--micro-batches. Inputs are
+ * loaded by cli/inputs.h as for `uniap plan` (the cluster from the
+ * profile when --cluster is absent; the same analytic profile). Exit 0
+ * when the plan fits, 3 (with the shortfall) when it does not, 2 on bad
+ * input.
+ *
+ * Uniform plans: every layer gets the same strategy; layers go to pp
+ * stages balanced by layer count: layer u is on stage floor(u pp / L), so
+ * stages are contiguous and their sizes differ by at most one.
+ *
+ * Every rank computes (the work is small and deterministic, so all ranks
+ * reach the same status); only rank 0 prints and writes files.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "inputs.h"
+
+#define GIB ((double)((int64_t)1 << 30))
+
+typedef struct est_args {
+    const char *model, *cluster, *profile, *plan, *dump;
+    int64_t global_batch;
+    int dp, tp, pp, c, flavour, sp, ckpt, strided, schedule;
+    uniap_restrict_args limits;
+} est_args;
+
+static const char *const flavour_names[] = {"ddp", "zero1", "zero2", "fsdp", "zero3", NULL};
+static const int flavour_values[] = {UNIAP_DP_DDP, UNIAP_DP_ZERO1, UNIAP_DP_ZERO2, UNIAP_DP_FSDP,
+                                     UNIAP_DP_FSDP};
+static const char *const sched_names[] = {"1f1b", "gpipe", NULL};
+static const int sched_values[] = {UNIAP_SCHED_1F1B, UNIAP_SCHED_GPIPE};
+
+/* The option table of `uniap estimate` over a (defaults set here). */
+static void est_cmd(est_args *a, uniap_opt *opts, uniap_cmd *cmd)
+{
+    memset(a, 0, sizeof(*a));
+    a->schedule = UNIAP_SCHED_1F1B;
+    uniap_opt t[] = {
+        {.name = "model",
+         .kind = UNIAP_OPTK_INPUT,
+         .dest = &a->model,
+         .metavar = "M",
+         .help = "zoo name (uniap model) or model spec JSON file",
+         .flags = UNIAP_OPT_REQUIRED | UNIAP_OPT_MAYBE_FILE},
+        {.name = "cluster",
+         .kind = UNIAP_OPTK_INPUT,
+         .dest = &a->cluster,
+         .metavar = "C",
+         .def = "the profile's stored cluster",
+         .flags = UNIAP_OPT_MAYBE_FILE,
+         .help = "cluster preset or cluster spec JSON file"},
+        {.name = "profile",
+         .kind = UNIAP_OPTK_INPUT,
+         .dest = &a->profile,
+         .metavar = "P.h5",
+         .def = "the analytic model of the cluster spec",
+         .help = "measured HDF5 profile"},
+        {.name = "plan",
+         .kind = UNIAP_OPTK_INPUT,
+         .dest = &a->plan,
+         .metavar = "FILE",
+         .help = "plan JSON as uniap plan writes it"},
+        {.name = "global-batch",
+         .kind = UNIAP_OPTK_INT64,
+         .dest = &a->global_batch,
+         .metavar = "B",
+         .min = 1,
+         .max = (int64_t)1 << 30,
+         .def = "the plan's",
+         .help = "samples per training iteration"},
+        {.name = "dp",
+         .kind = UNIAP_OPTK_INT,
+         .dest = &a->dp,
+         .min = 1,
+         .max = 1 << 20,
+         .def = "",
+         .help = "uniform plan: data-parallel degree"},
+        {.name = "tp",
+         .kind = UNIAP_OPTK_INT,
+         .dest = &a->tp,
+         .min = 1,
+         .max = 1 << 20,
+         .def = "",
+         .help = "uniform plan: tensor-parallel degree"},
+        {.name = "pp",
+         .kind = UNIAP_OPTK_INT,
+         .dest = &a->pp,
+         .min = 1,
+         .max = 1 << 20,
+         .def = "",
+         .help = "uniform plan: pipeline stages"},
+        {.name = "micro-batches",
+         .kind = UNIAP_OPTK_INT,
+         .dest = &a->c,
+         .min = 1,
+         .max = 1 << 30,
+         .def = "",
+         .help = "uniform plan: micro-batches per iteration"},
+        {.name = "flavour",
+         .kind = UNIAP_OPTK_CHOICE,
+         .dest = &a->flavour,
+         .choices = flavour_names,
+         .values = flavour_values,
+         .help = "uniform plan: data-parallel flavour"},
+        {.name = "sp",
+         .kind = UNIAP_OPTK_FLAG,
+         .dest = &a->sp,
+         .help = "uniform plan: sequence parallelism"},
+        {.name = "ckpt",
+         .kind = UNIAP_OPTK_FLAG,
+         .dest = &a->ckpt,
+         .help = "uniform plan: activation checkpointing"},
+        {.name = "strided",
+         .kind = UNIAP_OPTK_FLAG,
+         .dest = &a->strided,
+         .help = "uniform plan: strided tensor-parallel groups"},
+        {.name = "schedule",
+         .kind = UNIAP_OPTK_CHOICE,
+         .dest = &a->schedule,
+         .choices = sched_names,
+         .values = sched_values,
+         .def = "the plan's, else 1f1b",
+         .help = "pipeline schedule"},
+        {.name = "dump-costs",
+         .kind = UNIAP_OPTK_OUTPUT,
+         .dest = &a->dump,
+         .metavar = "FILE",
+         .flags = UNIAP_OPT_STDOUT,
+         .help = "the cost tables as JSON (- : standard output); without a plan, every "
+                 "(deg, c) candidate's"},
+    };
+    int n = (int)(sizeof(t) / sizeof(t[0]));
+    memcpy(opts, t, sizeof(t));
+    uniap_inputs_restrict_opts(&a->limits, opts, &n);
+    memset(&opts[n], 0, sizeof(opts[n]));
+    memset(cmd, 0, sizeof(*cmd));
+    cmd->name = "estimate";
+    cmd->summary = "predict the TPI, throughput and per-stage time and memory of one given plan";
+    cmd->synopsis = "uniap estimate --model M (--cluster C | --profile P.h5 | both)\n"
+                    "         (--plan plan.json | --dp D --tp T --pp P --micro-batches C "
+                    "--global-batch B) [options]";
+    cmd->description =
+        "Without --profile the analytic device model of the cluster spec is used; without\n"
+        "--cluster the machine the profile measured. With --dump-costs and no plan, every\n"
+        "(deg, c) candidate's cost table is written. Exit 3: the plan does not fit.";
+    cmd->opts = opts;
+}
+
+/* Option combinations the table cannot express. */
+static int check_args(const est_args *a, const uniap_cmd *cmd)
+{
+    int uniform = a->dp || a->tp || a->pp || a->c;
+    if (a->plan && uniform)
+        return uniap_err(UNIAP_EINVAL, "give either --plan or --dp/--tp/--pp/--micro-batches");
+    if (uniform && !(a->dp && a->tp && a->pp && a->c))
+        return uniap_err(UNIAP_EINVAL, "a uniform plan needs all of --dp, --tp, --pp and "
+                                       "--micro-batches");
+    if (!a->plan && !uniform && !a->dump)
+        return uniap_err(UNIAP_EINVAL,
+                         "no plan: give --plan FILE or --dp/--tp/--pp/--micro-batches");
+    if (!a->plan && !a->global_batch)
+        return uniap_err(UNIAP_EINVAL, "--global-batch is required without --plan");
+    if (!uniform && (uniap_opts_given(cmd, "flavour") || a->sp || a->ckpt || a->strided))
+        return uniap_err(UNIAP_EINVAL, "--flavour, --sp, --ckpt and --strided describe a "
+                                       "uniform plan: give --dp/--tp/--pp/--micro-batches too");
+    return UNIAP_OK;
+}
+
+/* The plan file, checked against the options (before the inputs load). */
+static int read_plan(const est_args *a, const uniap_cmd *cmd, uniap_plan *p)
+{
+    int rc;
+    if ((rc = uniap_plan_read_json(a->plan, p)) < 0)
+        return rc;
+    if (a->global_batch && p->global_batch && a->global_batch != p->global_batch)
+        return uniap_err(UNIAP_EINVAL, "--global-batch %lld differs from the plan's %lld (%s)",
+                         (long long)a->global_batch, (long long)p->global_batch, a->plan);
+    if (a->global_batch)
+        p->global_batch = a->global_batch;
+    if (!p->global_batch)
+        return uniap_err(UNIAP_EINVAL, "%s has no global_batch: give --global-batch", a->plan);
+    if (uniap_opts_given(cmd, "schedule"))
+        p->schedule = (uniap_schedule)a->schedule;
+    return UNIAP_OK;
+}
+
+/* A uniform plan from --dp/--tp/--pp/--micro-batches. */
+static int uniform_plan(const est_args *a, const uniap_model *m, const uniap_cluster *cl,
+                        uniap_plan *p)
+{
+    int rc, N = uniap_cluster_devices(cl);
+    uniap_strategy s;
+    if ((long long)a->dp * a->tp * a->pp != N)
+        return uniap_err(UNIAP_EINVAL,
+                         "--dp %d x --tp %d x --pp %d = %lld, but cluster '%s' has %d devices",
+                         a->dp, a->tp, a->pp, (long long)a->dp * a->tp * a->pp, cl->name, N);
+    memset(&s, 0, sizeof(s));
+    s.dp = a->dp;
+    s.tp = a->tp;
+    s.tp_consecutive = !a->strided;
+    s.flavour = a->dp > 1 ? (uniap_dp_flavour)a->flavour : UNIAP_DP_DDP;
+    s.sp = a->sp;
+    s.ckpt = a->ckpt;
+    uniap_strategy_format(&s);
+    /* re-parse: rejects impossible combinations with a message naming them */
+    if ((rc = uniap_strategy_parse(s.name, &s)) < 0)
+        return rc;
+    memset(p, 0, sizeof(*p));
+    p->global_batch = a->global_batch;
+    p->deg = a->pp;
+    p->micro_batches = a->c;
+    p->schedule = (uniap_schedule)a->schedule;
+    p->n_layers = m->n_layers;
+    p->stage_of = calloc((size_t)m->n_layers, sizeof(int));
+    p->strategy_of = calloc((size_t)m->n_layers, sizeof(uniap_strategy));
+    if (!p->stage_of || !p->strategy_of)
+        return uniap_err(UNIAP_ENOMEM, "estimate: out of memory");
+    for (int u = 0; u < m->n_layers; u++) {
+        p->stage_of[u] = (int)((long long)u * a->pp / m->n_layers);
+        p->strategy_of[u] = s;
+    }
+    snprintf(p->status, sizeof(p->status), "given");
+    return UNIAP_OK;
+}
+
+/* State of one estimate. */
+typedef struct est_ctx {
+    est_args a;
+    int rank, argc;
+    char **argv;
+    FILE *rep; /* the report: stdout, or stderr when --dump-costs - */
+    uniap_inputs in;
+    int loaded;
+    uniap_plan plan;
+    uniap_costmodel *cm;
+    uniap_cost_table t;
+    uniap_plan_eval ev;
+    int *idx, *cdeg, *cc, ncand;
+    uniap_stage_breakdown *sb;
+} est_ctx;
+
+static void print_stage(const est_ctx *x, int i)
+{
+    const uniap_plan *p = &x->plan;
+    const uniap_stage_breakdown *b = &x->sb[i];
+    const uniap_plan_eval *ev = &x->ev;
+    double reserve = (double)uniap_costmodel_reserve(x->cm);
+    FILE *f = x->rep;
+    fprintf(f, "stage %d: layers %d-%d, strategies", i, b->first_layer, b->last_layer);
+    for (int u = b->first_layer; u <= b->last_layer;) {
+        int v = u;
+        while (v <= b->last_layer && strcmp(p->strategy_of[v].name, p->strategy_of[u].name) == 0)
+            v++;
+        fprintf(f, " %s x%d", p->strategy_of[u].name, v - u);
+        u = v;
+    }
+    fprintf(f,
+            "\n  time per micro-batch: %.6f s = compute %.6f + TP comm %.6f + DP comm %.6f + "
+            "resharding %.6f; to next stage %.6f s\n",
+            ev->stage_compute[i], b->compute, b->tp_comm, b->dp_comm, b->reshard,
+            i + 1 < x->t.deg ? ev->stage_comm[i] : 0.0);
+    fprintf(f,
+            "  tail per iteration: %.6f s = gradient sync (exposed) %.6f + parameter gather "
+            "%.6f + optimizer %.6f\n",
+            ev->stage_tail[i], b->sync_exposed, b->param_gather, b->optimizer);
+    fprintf(f,
+            "  memory per device: states %.0f B (%.3f GiB), activations %.0f B (%.3f GiB, %d "
+            "micro-batch(es) in flight), peak %.0f B (%.3f GiB), total %.0f B (%.3f GiB); "
+            "reserve %.0f B (%.3f GiB), budget %.0f B (%.3f GiB)%s\n",
+            b->states, b->states / GIB, b->activations, b->activations / GIB, b->inflight, b->peak,
+            b->peak / GIB, ev->stage_mem[i], ev->stage_mem[i] / GIB, reserve, reserve / GIB,
+            x->t.mem_budget, x->t.mem_budget / GIB,
+            ev->stage_mem[i] > x->t.mem_budget ? "  DOES NOT FIT" : "");
+}
+
+static void print_estimate(const est_ctx *x)
+{
+    const uniap_model *m = &x->in.model;
+    const uniap_cluster *cl = &x->in.cluster;
+    const uniap_cost_table *t = &x->t;
+    fprintf(x->rep, "model %s (%d layers), cluster %s (%d x %d %s, %.1f GiB), profile %s\n",
+            m->name, m->n_layers, cl->name, cl->nodes, cl->devices_per_node, cl->device_name,
+            (double)cl->device_memory / GIB,
+            x->a.profile ? x->a.profile : "analytic (from the cluster spec)");
+    fprintf(x->rep,
+            "plan: %d stage(s) of %d devices, %d micro-batches of %d samples (global batch "
+            "%lld), schedule %s\n",
+            t->deg, t->stage_devices, t->micro_batches, t->micro_batch,
+            (long long)x->plan.global_batch, uniap_schedule_name(x->plan.schedule));
+    fprintf(x->rep, "TPI %.6f s, throughput %.4f samples/s\n", x->ev.tpi, x->ev.throughput);
+    for (int i = 0; i < t->deg; i++)
+        print_stage(x, i);
+    fflush(x->rep);
+}
+
+/* Rank 0: the cost tables of n candidates into --dump-costs, atomically. */
+static int dump_costs(const est_ctx *x, const int *deg, const int *c, int n)
+{
+    uniap_output o;
+    int rc = uniap_output_open(&o, x->a.dump, 1);
+    if (rc < 0)
+        return rc;
+    rc = uniap_costs_write_json(o.f, x->cm, x->a.profile ? x->a.profile : "analytic", deg, c, n, 1);
+    if (rc < 0) {
+        uniap_output_abort(&o);
+        return uniap_err(rc, "--dump-costs %s: nothing written", x->a.dump);
+    }
+    return uniap_output_commit(&o);
+}
+
+/* The plan (file or uniform), the inputs, the cost model. Collective. */
+static int load(est_ctx *x, const uniap_cmd *cmd)
+{
+    const est_args *a = &x->a;
+    int rc = a->plan ? read_plan(a, cmd, &x->plan) : 0;
+    int64_t B = a->plan ? x->plan.global_batch : a->global_batch;
+    uniap_inputs_req req = {.cmd = "estimate",
+                            .model = a->model,
+                            .cluster = a->cluster,
+                            .profile = a->profile,
+                            .global_batch = B,
+                            .verbose = x->rank == 0};
+    if (rc == 0 && (rc = uniap_inputs_load(&req, &x->in)) == 0)
+        x->loaded = 1;
+    if ((rc = uniap_mpi_agree(MPI_COMM_WORLD, rc)) < 0 ||
+        (rc = uniap_inputs_same_args(MPI_COMM_WORLD, "estimate", x->argc, x->argv)) < 0 ||
+        (rc = uniap_inputs_same(MPI_COMM_WORLD, &x->in)) < 0)
+        return rc;
+    if (a->plan && x->plan.n_layers != x->in.model.n_layers)
+        rc = uniap_err(UNIAP_EINVAL, "--plan %s: %d layers, model '%s' has %d", a->plan,
+                       x->plan.n_layers, x->in.model.name, x->in.model.n_layers);
+    else if (!a->plan && a->dp)
+        rc = uniform_plan(a, &x->in.model, &x->in.cluster, &x->plan);
+    else if (!a->plan)
+        x->plan.global_batch = B; /* --dump-costs of every candidate */
+    if (rc == 0 && a->plan && a->profile && x->plan.profile_checksum[0] && x->rank == 0 &&
+        strcmp(x->in.profile_checksum, x->plan.profile_checksum) != 0)
+        fprintf(stderr,
+                "uniap estimate: warning: %s was planned with a profile of checksum %s; %s has "
+                "%s\n",
+                a->plan, x->plan.profile_checksum, a->profile, x->in.profile_checksum);
+    uniap_cost_options o;
+    uniap_cost_options_default(&o);
+    o.global_batch = x->plan.global_batch;
+    o.schedule = x->plan.deg ? x->plan.schedule : (uniap_schedule)a->schedule;
+    o.profile_path = a->profile;
+    uniap_inputs_restrict_apply(&a->limits, &o);
+    if (rc == 0)
+        rc = uniap_costmodel_create(&x->in.model, &x->in.cluster, &x->in.profile, &o, &x->cm);
+    return uniap_mpi_agree(MPI_COMM_WORLD, rc);
+}
+
+/* The plan's table, evaluation and breakdown. */
+static int evaluate(est_ctx *x)
+{
+    const uniap_plan *p = &x->plan;
+    int rc;
+    if ((rc = uniap_plan_check_profile(x->cm, p)) < 0 ||
+        (rc = uniap_costmodel_table(x->cm, p->deg, p->micro_batches, &x->t)) < 0)
+        return rc;
+    x->idx = calloc((size_t)x->in.model.n_layers, sizeof(int));
+    x->sb = calloc((size_t)p->deg, sizeof(*x->sb));
+    if (!x->idx || !x->sb)
+        return uniap_err(UNIAP_ENOMEM, "estimate: out of memory");
+    if ((rc = uniap_plan_strategy_indices(p, &x->t, x->idx)) < 0 ||
+        (rc = uniap_plan_evaluate(&x->t, p->schedule, p->stage_of, x->idx, &x->ev)) < 0 ||
+        (rc = uniap_plan_breakdown(x->cm, p, &x->t, x->idx, x->sb)) < 0)
+        return rc;
+    return UNIAP_OK;
+}
+
+/* Everything after the parse; returns a status (the same on every rank). */
+static int run(est_ctx *x, const uniap_cmd *cmd)
+{
+    int rc, d, c;
+    if ((rc = load(x, cmd)) < 0)
+        return rc;
+    if (x->a.dump && !x->plan.deg) {
+        rc = uniap_costmodel_candidates(x->cm, &x->cdeg, &x->cc, &x->ncand);
+        if (rc == 0 && x->rank == 0 && (rc = dump_costs(x, x->cdeg, x->cc, x->ncand)) == 0)
+            fprintf(x->rep, "wrote the cost tables of %d (deg, c) candidates to %s\n", x->ncand,
+                    x->a.dump);
+        if (x->rank == 0)
+            uniap_inputs_print_warnings("estimate", x->cm, 1);
+        return uniap_mpi_agree(MPI_COMM_WORLD, rc);
+    }
+    rc = evaluate(x);
+    d = x->plan.deg, c = x->plan.micro_batches;
+    if (rc == 0 && x->a.dump && x->rank == 0)
+        rc = dump_costs(x, &d, &c, 1);
+    if ((rc = uniap_mpi_agree(MPI_COMM_WORLD, rc)) < 0)
+        return rc;
+    if (x->rank == 0) {
+        print_estimate(x);
+        uniap_inputs_print_warnings("estimate", x->cm, 1);
+    }
+    if (!x->ev.feasible) {
+        int i = x->ev.worst_stage;
+        double reserve = (double)uniap_costmodel_reserve(x->cm);
+        rc = uniap_err(UNIAP_EINFEASIBLE,
+                       "the plan does not fit: stage %d needs %.0f B (%.3f GiB) per device, the "
+                       "budget is %.0f B (%.3f GiB = device %.3f GiB - reserve %.3f GiB): short by "
+                       "%.0f B (%.3f GiB)",
+                       i, x->ev.stage_mem[i], x->ev.stage_mem[i] / GIB, x->t.mem_budget,
+                       x->t.mem_budget / GIB, (double)x->in.cluster.device_memory / GIB,
+                       reserve / GIB, x->ev.worst_excess, x->ev.worst_excess / GIB);
+    }
+    return rc;
+}
+
+static void est_ctx_free(est_ctx *x)
+{
+    free(x->idx);
+    free(x->sb);
+    free(x->cdeg);
+    free(x->cc);
+    uniap_plan_eval_free(&x->ev);
+    uniap_cost_table_free(&x->t);
+    uniap_costmodel_destroy(x->cm);
+    uniap_plan_free(&x->plan);
+    if (x->loaded)
+        uniap_inputs_free(&x->in);
+}
+
+int uniap_cli_estimate(int argc, char **argv)
+{
+    est_ctx x;
+    uniap_opt opts[40];
+    uniap_cmd cmd;
+    int rc, prc, status;
+
+    memset(&x, 0, sizeof(x));
+    uniap_err_clear();
+    MPI_Comm_rank(MPI_COMM_WORLD, &x.rank);
+    est_cmd(&x.a, opts, &cmd);
+    x.argc = argc;
+    x.argv = argv;
+    prc = uniap_opts_parse(&cmd, argc, argv);
+    if (prc == 0)
+        prc = check_args(&x.a, &cmd);
+    int help = prc > 0, any_help = 0;
+    rc = uniap_mpi_agree(MPI_COMM_WORLD, prc < 0 ? prc : 0);
+    if (rc == 0 &&
+        MPI_Allreduce(&help, &any_help, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
+        rc = uniap_err(UNIAP_ELIB, "MPI_Allreduce of the --help flags failed");
+    if (rc == 0 && any_help) {
+        if ((rc = uniap_inputs_same_args(MPI_COMM_WORLD, "estimate", argc, argv)) == 0) {
+            (void)uniap_opts_finish(&cmd, prc, x.rank == 0, &status);
+            return status;
+        }
+    }
+    if (rc < 0) {
+        if (x.rank == 0)
+            uniap_opts_print_error(&cmd, stderr);
+        return uniap_exit_code(rc);
+    }
+    x.rep = x.a.dump && !strcmp(x.a.dump, "-") ? stderr : stdout;
+    rc = uniap_mpi_agree(MPI_COMM_WORLD, uniap_opts_check_files(&cmd, NULL, NULL, 0));
+    if (rc == 0)
+        rc = run(&x, &cmd);
+    status = uniap_exit_code(rc);
+    if (rc < 0 && x.rank == 0)
+        fprintf(stderr, "uniap estimate: %s\n", uniap_errmsg());
+    est_ctx_free(&x);
+    return status;
+}

@@ -1,0 +1,135 @@
+/*
+ * cmd_model.c - `uniap model`: a model spec's runs of layers and parameter
+ * counts, by zoo name or file; `--json` prints the canonical spec, which
+ * reads back (`uniap model --json M > m.json; uniap model m.json`). Runs
+ * under MPI (initialized by main): every rank parses and loads, the ranks
+ * agree on the outcome and on their inputs, only rank 0 prints. Bad input
+ * prints "uniap: <message>" and exits 2.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mpi.h>
+
+#include "cmd_util.h"
+#include "options.h"
+#include "uniap_io.h"
+
+static const char model_description[] =
+    "Prints a model spec's layers, one row per run of identical layers, and its parameter "
+    "count. NAME is a bundled zoo model (see --list), FILE a model spec (JSON). --json prints "
+    "the canonical spec, which `uniap model` and every other command read back.\n\n"
+    "Model spec (JSON; unknown keys are errors): name, seq_len (required), param_dtype "
+    "fp32|fp16|bf16 (bf16), act_dtype (= param_dtype), mixed_precision (true), layers: [ {type, "
+    "count (1), ...} ]; type embedding|patch_embed|encoder|decoder|cross_decoder|swin|"
+    "patch_merge|head; layer keys are the uniap_layer fields: hidden, heads, kv_heads (= heads), "
+    "head_dim (hidden/heads), ffn, activation gelu|swiglu|relu (gelu), norm layernorm|rmsnorm "
+    "(layernorm), position none|learned|rotary|relative (none; swin: relative), bias (false), "
+    "seq (seq_len), kv_seq (seq_len), vocab, max_positions (seq), tied (false), window, image, "
+    "patch, channels (3), out_hidden (2 hidden); each kind takes only the keys it uses.";
+
+static void print_model_table(const uniap_model *m)
+{
+    char h[32], a[32], f[32], pl[32];
+    int first = 0;
+    int64_t total = uniap_model_params(m);
+
+    printf("model %s: %d layers in %d runs, seq_len %lld, params %s, activations %s%s\n\n", m->name,
+           m->n_layers, m->n_runs, (long long)m->seq_len, uniap_dtype_name(m->param_dtype),
+           uniap_dtype_name(m->act_dtype),
+           m->mixed_precision ? ", mixed precision (fp32 master + Adam)" : "");
+    printf("%-9s %-13s %5s %6s %8s %6s %6s %15s %16s\n", "layers", "type", "count", "hidden",
+           "heads/kv", "ffn", "seq", "params/layer", "params/run");
+    for (int r = 0; r < m->n_runs; r++) {
+        const uniap_layer *l = &m->runs[r];
+        int64_t p = uniap_layer_params(l);
+        if (l->count > 1)
+            snprintf(h, sizeof(h), "%d-%d", first, first + l->count - 1);
+        else
+            snprintf(h, sizeof(h), "%d", first);
+        if (l->heads)
+            snprintf(a, sizeof(a), "%d/%d", l->heads, l->kv_heads);
+        else
+            snprintf(a, sizeof(a), "-");
+        if (l->ffn)
+            snprintf(f, sizeof(f), "%lld", (long long)l->ffn);
+        else
+            snprintf(f, sizeof(f), "-");
+        snprintf(pl, sizeof(pl), "%lld", (long long)l->hidden);
+        printf("%-9s %-13s %5d %6s %8s %6s %6lld %15lld %16lld\n", h,
+               uniap_layer_kind_name(l->kind), l->count, pl, a, f, (long long)l->seq, (long long)p,
+               (long long)p * l->count);
+        first += l->count;
+    }
+    uniap__human_count(total, h, sizeof(h));
+    printf("\ntotal parameters: %lld (%s)\n", (long long)total, h);
+}
+
+static int print_zoo(void)
+{
+    const char *const *zoo = uniap_zoo_models();
+    uniap_model m;
+    int rc;
+
+    for (int i = 0; zoo[i]; i++) {
+        char h[32];
+        if ((rc = uniap_zoo_model(zoo[i], &m)) < 0)
+            return rc;
+        uniap__human_count(uniap_model_params(&m), h, sizeof(h));
+        printf("%-10s %4d layers %10s parameters\n", zoo[i], m.n_layers, h);
+        uniap_model_free(&m);
+    }
+    return 0;
+}
+
+int uniap_cli_model(int argc, char **argv)
+{
+    const char *target = NULL;
+    char *json = NULL;
+    int as_json = 0, list = 0, rc, status, rank = uniap__world_rank();
+    uniap_model m = {0};
+    uniap_opt opts[] = {
+        {.name = "json",
+         .kind = UNIAP_OPTK_FLAG,
+         .dest = &as_json,
+         .help = "print the canonical spec as JSON (reads back as a model spec)"},
+        {.name = "list", .kind = UNIAP_OPTK_FLAG, .dest = &list, .help = "list the zoo models"},
+        {.name = "NAME|FILE",
+         .kind = UNIAP_OPTK_INPUT,
+         .dest = &target,
+         .flags = UNIAP_OPT_POSITIONAL | UNIAP_OPT_MAYBE_FILE,
+         .help = "zoo model name or model spec JSON file"},
+        {0}};
+    uniap_cmd cmd = {.name = "model",
+                     .summary = "print a model spec's layers and parameter count",
+                     .synopsis = "uniap model [--json] NAME|FILE\n       uniap model --list",
+                     .description = model_description,
+                     .opts = opts};
+
+    uniap_err_clear();
+    rc = uniap_opts_parse(&cmd, argc, argv);
+    if (rc == 0 && !list && !target)
+        rc = uniap_err(UNIAP_EINVAL, "expected NAME|FILE (or --list), got nothing");
+    rc = uniap__agree(rc);
+    if (uniap_opts_finish(&cmd, rc, rank == 0, &status))
+        return status;
+    if (list)
+        return rank == 0 && (rc = print_zoo()) < 0 ? uniap__report("uniap", rc) : 0;
+    rc = uniap_model_resolve(target, &m);
+    if (rc == 0)
+        rc = uniap_model_to_json(&m, &json);
+    /* the failing rank's own message reaches rank 0; then the same inputs */
+    rc = uniap__ranks_agree(rc, argc, argv, json, "model spec");
+    if (rc == 0 && rank == 0) {
+        if (as_json)
+            printf("%s\n", json);
+        else
+            print_model_table(&m);
+        if (fflush(stdout) != 0)
+            rc = uniap_err(UNIAP_EIO, "standard output: write failed");
+    }
+    free(json);
+    uniap_model_free(&m);
+    return rc < 0 ? uniap__report("uniap", rc) : 0;
+}

@@ -1,0 +1,379 @@
+/*
+ * cmd_plan.c - `uniap plan`: parses the options (cli/options.h), loads the
+ * model, cluster and profile (cli/inputs.h: or the analytic profile of the
+ * cluster spec), checks every output before the search, runs the Unified
+ * Optimization Process over MPI_COMM_WORLD, prints the plan as a table and
+ * writes the plan JSON and the Megatron-LM / Galvatron exports: all of
+ * them or none. SIGINT/SIGTERM stop the search: the best plan so far is
+ * printed marked interrupted, nothing is written, exit 4.
+ *
+ * Exit status: 0 plan found; 1 no plan for another reason than memory
+ * (UNIAP_ENOPLAN, with why); 2 bad input; 3 nothing fits in memory (with
+ * the smallest shortfall); 4 interrupted.
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "commands.h"
+#include "inputs.h"
+#include "plan_internal.h"
+
+static const char *const sched_names[] = {"1f1b", "gpipe", "both", NULL};
+static const int sched_values[] = {UNIAP_SCHED_1F1B, UNIAP_SCHED_GPIPE, -1};
+static const char *const form_names[] = {"auto", "per-layer", "aggregated", NULL};
+static const int form_values[] = {UNIAP_FORM_AUTO, UNIAP_FORM_PER_LAYER, UNIAP_FORM_AGGREGATED};
+
+/* The option table of `uniap plan` over a (defaults set here). */
+static void plan_cmd(plan_args *a, uniap_opt *opts, uniap_cmd *cmd)
+{
+    int n = 0;
+    memset(a, 0, sizeof(*a));
+    a->schedule = UNIAP_SCHED_1F1B;
+    a->time_limit = 5; /* seconds per MILP */
+    a->form = UNIAP_FORM_AUTO;
+    uniap_opt t[] = {
+        {.name = "model",
+         .kind = UNIAP_OPTK_INPUT,
+         .dest = &a->model,
+         .metavar = "M",
+         .help = "zoo name (uniap model) or model spec JSON file",
+         .flags = UNIAP_OPT_REQUIRED | UNIAP_OPT_MAYBE_FILE},
+        {.name = "cluster",
+         .kind = UNIAP_OPTK_INPUT,
+         .dest = &a->cluster,
+         .metavar = "C",
+         .def = "the profile's stored cluster",
+         .flags = UNIAP_OPT_MAYBE_FILE,
+         .help = "cluster preset or cluster spec JSON file"},
+        {.name = "profile",
+         .kind = UNIAP_OPTK_INPUT,
+         .dest = &a->profile,
+         .metavar = "P.h5",
+         .def = "the analytic model of the cluster spec",
+         .help = "measured HDF5 profile"},
+        {.name = "global-batch",
+         .kind = UNIAP_OPTK_INT64,
+         .dest = &a->global_batch,
+         .metavar = "B",
+         .min = 1,
+         .max = (int64_t)1 << 30,
+         .flags = UNIAP_OPT_REQUIRED,
+         .help = "samples per training iteration"},
+        {.name = "schedule",
+         .kind = UNIAP_OPTK_CHOICE,
+         .dest = &a->schedule,
+         .choices = sched_names,
+         .values = sched_values,
+         .help = "pipeline schedule searched"},
+        {.name = "time-limit",
+         .kind = UNIAP_OPTK_DOUBLE,
+         .dest = &a->time_limit,
+         .metavar = "S",
+         .dmin = 0,
+         .dmax = 1e9,
+         .help = "seconds per MILP, 0: none"},
+        {.name = "formulation",
+         .kind = UNIAP_OPTK_CHOICE,
+         .dest = &a->form,
+         .choices = form_names,
+         .values = form_values,
+         .help = "MILP formulation"},
+        {.name = "out",
+         .kind = UNIAP_OPTK_OUTPUT,
+         .dest = &a->out,
+         .metavar = "FILE",
+         .flags = UNIAP_OPT_STDOUT,
+         .help = "plan JSON (- : standard output)"},
+        {.name = "megatron-args",
+         .kind = UNIAP_OPTK_OUTPUT,
+         .dest = &a->megatron,
+         .metavar = "FILE",
+         .flags = UNIAP_OPT_STDOUT,
+         .help = "the plan as Megatron-LM arguments (- : standard output)"},
+        {.name = "galvatron-config",
+         .kind = UNIAP_OPTK_OUTPUT,
+         .dest = &a->galvatron,
+         .metavar = "FILE",
+         .flags = UNIAP_OPT_STDOUT,
+         .help = "the plan as a Galvatron strategy JSON (- : standard output)"},
+        {.name = "write-lp",
+         .kind = UNIAP_OPTK_STRING,
+         .dest = &a->lp_dir,
+         .metavar = "DIR",
+         .help = "each pair's MILP and its layout-free relaxation (*_bound.lp) in CPLEX LP "
+                 "format, into folder DIR (created)"},
+        {.name = "log-dir",
+         .kind = UNIAP_OPTK_STRING,
+         .dest = &a->log_dir,
+         .metavar = "DIR",
+         .help = "GLPK's log and one summary line per pair in DIR/glpk-rankN.log (created)"},
+    };
+    n = (int)(sizeof(t) / sizeof(t[0]));
+    memcpy(opts, t, sizeof(t));
+    uniap_inputs_restrict_opts(&a->limits, opts, &n);
+    memset(&opts[n], 0, sizeof(opts[n]));
+    memset(cmd, 0, sizeof(*cmd));
+    cmd->name = "plan";
+    cmd->summary = "search the fastest parallel plan (one exact MILP per pipeline degree and "
+                   "micro-batch count, the pairs split over the MPI ranks)";
+    cmd->synopsis = "mpirun -np R uniap plan --model M (--cluster C | --profile P.h5 | both)\n"
+                    "         --global-batch B [options]";
+    cmd->description =
+        "Without --profile the analytic device model of the cluster spec is used; without\n"
+        "--cluster the machine the profile measured (its stored cluster_spec). Strategies\n"
+        "the profile has no data for are left out (warned once). Every output is checked\n"
+        "before the search; all are written at the end, or none. At most one output may be\n"
+        "- (standard output); the plan table then goes to standard error. SIGINT/SIGTERM\n"
+        "stop the search: the best plan so far is printed, marked interrupted, nothing is\n"
+        "written, exit 4. Exit 3: no plan fits in memory; 1: no plan for another reason.";
+    cmd->opts = opts;
+}
+
+/* ---- signals ---- */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    uniap_search_interrupt();
+}
+
+/* Installs the handlers of SIGINT and SIGTERM, keeping the old ones. */
+static void catch_signals(struct sigaction old[2])
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old[0]);
+    sigaction(SIGTERM, &sa, &old[1]);
+}
+
+static void restore_signals(const struct sigaction old[2])
+{
+    sigaction(SIGINT, &old[0], NULL);
+    sigaction(SIGTERM, &old[1], NULL);
+}
+
+/* ---- steps before the search (each collective: every rank returns the
+ * same status, rank 0 holding the failing rank's message) ---- */
+
+static int table_of(void *ctx, int deg, int c, uniap_cost_table *out)
+{
+    return uniap_costmodel_table(ctx, deg, c, out);
+}
+
+static int make_dir(const char *opt, const char *dir)
+{
+    struct stat st;
+    if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+        return uniap_err(UNIAP_EIO, "%s %s: cannot create the folder: %s", opt, dir,
+                         strerror(errno));
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return uniap_err(UNIAP_EINVAL, "%s %s: exists and is not a folder", opt, dir);
+    return UNIAP_OK;
+}
+
+/* Cost model and candidates of the loaded inputs. */
+static int prepare_search(plan_ctx *x)
+{
+    uniap_cost_options co;
+    int rc;
+    uniap_cost_options_default(&co);
+    co.global_batch = x->a.global_batch;
+    co.schedule = x->a.schedule < 0 ? UNIAP_SCHED_1F1B : (uniap_schedule)x->a.schedule;
+    co.profile_path = x->a.profile;
+    uniap_inputs_restrict_apply(&x->a.limits, &co);
+    rc = uniap_costmodel_create(&x->in.model, &x->in.cluster, &x->in.profile, &co, &x->cm);
+    if (rc == 0)
+        rc = uniap_costmodel_candidates(x->cm, &x->deg, &x->cc, &x->n);
+    if (rc == 0 && x->n == 0)
+        rc = uniap_err(UNIAP_ENOPLAN,
+                       "no (pipeline degree, micro-batch count) pair is viable for %s on %s with "
+                       "global batch %lld: no pipeline degree dividing the %d devices%s and "
+                       "micro-batch count dividing the global batch leaves every layer a "
+                       "strategy%s; try another global batch or fewer restrictions",
+                       x->in.model.name, x->in.cluster.name, (long long)x->a.global_batch,
+                       uniap_cluster_devices(&x->in.cluster),
+                       x->a.limits.max_pp ? " (at most --max-pp)" : "",
+                       x->a.profile ? " the profile has data for" : "");
+    if (rc == 0 && x->rank == 0 && x->a.lp_dir)
+        rc = make_dir("--write-lp", x->a.lp_dir);
+    if (rc == 0 && x->rank == 0 && x->a.log_dir)
+        rc = make_dir("--log-dir", x->a.log_dir);
+    return uniap_mpi_agree(MPI_COMM_WORLD, rc);
+}
+
+/* Parse, agree, check files, load inputs, check that the ranks agree on
+ * arguments and inputs. Returns UNIAP_OPTS_HELP/MAN when the command is
+ * done (help), else 0 or the error. The inputs load before the ranks
+ * compare arguments so that a rank failing to load (one rank given
+ * --model nosuch) reports its own message. */
+static int setup(plan_ctx *x, uniap_cmd *cmd, int argc, char **argv)
+{
+    int prc = uniap_opts_parse(cmd, argc, argv), rc, help = prc > 0, any_help = 0;
+    if ((rc = uniap_mpi_agree(MPI_COMM_WORLD, prc < 0 ? prc : 0)) < 0)
+        return rc;
+    x->parsed = 1;
+    if (MPI_Allreduce(&help, &any_help, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return uniap_err(UNIAP_ELIB, "MPI_Allreduce of the --help flags failed");
+    if (any_help) {
+        rc = uniap_inputs_same_args(MPI_COMM_WORLD, "plan", argc, argv);
+        return rc < 0 ? rc : prc;
+    }
+    x->to_stdout = (x->a.out && !strcmp(x->a.out, "-")) ||
+                   (x->a.megatron && !strcmp(x->a.megatron, "-")) ||
+                   (x->a.galvatron && !strcmp(x->a.galvatron, "-"));
+    rc = uniap_opts_check_files(cmd, NULL, NULL, 0);
+    if ((rc = uniap_mpi_agree(MPI_COMM_WORLD, rc)) < 0)
+        return rc;
+    uniap_inputs_req req = {.cmd = "plan",
+                            .model = x->a.model,
+                            .cluster = x->a.cluster,
+                            .profile = x->a.profile,
+                            .global_batch = x->a.global_batch,
+                            .verbose = x->rank == 0};
+    if ((rc = uniap_inputs_load(&req, &x->in)) == 0)
+        x->loaded = 1;
+    if ((rc = uniap_mpi_agree(MPI_COMM_WORLD, rc)) < 0 ||
+        (rc = uniap_inputs_same_args(MPI_COMM_WORLD, "plan", argc, argv)) < 0 ||
+        (rc = uniap_inputs_same(MPI_COMM_WORLD, &x->in)) < 0 || (rc = prepare_search(x)) < 0)
+        return rc;
+    uniap_inputs_print_warnings("plan", x->cm, x->rank == 0);
+    return UNIAP_OK;
+}
+
+/* The candidate list with schedules, and the search itself. */
+static int search(plan_ctx *x)
+{
+    int ns = x->a.schedule < 0 ? 2 : 1, rc = 0;
+    x->nc = x->n * ns;
+    x->dd = malloc(sizeof(int) * x->nc);
+    x->cs = malloc(sizeof(int) * x->nc);
+    x->sch = malloc(sizeof(uniap_schedule) * x->nc);
+    if (!x->dd || !x->cs || !x->sch)
+        rc = uniap_err(UNIAP_ENOMEM, "out of memory for %d candidates", x->nc);
+    if ((rc = uniap_mpi_agree(MPI_COMM_WORLD, rc)) < 0)
+        return rc;
+    for (int i = 0; i < x->n; i++)
+        for (int s = 0; s < ns; s++) {
+            x->dd[i * ns + s] = x->deg[i];
+            x->cs[i * ns + s] = x->cc[i];
+            x->sch[i * ns + s] = ns == 2 ? (uniap_schedule)(1 - s) : (uniap_schedule)x->a.schedule;
+        }
+    uniap_solve_options o;
+    char log_path[4200];
+    uniap_solve_options_default(&o);
+    o.formulation = (uniap_formulation)x->a.form;
+    o.time_limit = x->a.time_limit;
+    o.lp_dir = x->a.lp_dir;
+    if (x->a.log_dir) {
+        snprintf(log_path, sizeof log_path, "%s/glpk-rank%d.log", x->a.log_dir, x->rank);
+        o.log_path = log_path;
+    }
+    if (x->rank == 0)
+        fprintf(stderr,
+                "uniap plan: %s on %s (%d devices), global batch %lld: %d pairs on %d "
+                "rank%s\n",
+                x->in.model.name, x->in.cluster.name, uniap_cluster_devices(&x->in.cluster),
+                (long long)x->a.global_batch, x->nc, x->size, x->size > 1 ? "s" : "");
+    struct sigaction old[2];
+    catch_signals(old);
+    rc = uniap_search(MPI_COMM_WORLD, x->nc, x->dd, x->cs, x->sch, table_of, x->cm, &o, 1, &x->sr);
+    restore_signals(old);
+    return rc;
+}
+
+static void explain_nothing_fits(const plan_ctx *x)
+{
+    const uniap_search_result *sr = &x->sr;
+    fprintf(stderr, "uniap plan: no plan fits in memory for any of %d pairs.\n", sr->pairs_total);
+    if (sr->shortfall_cand >= 0 && sr->shortfall < HUGE_VAL) {
+        int i = sr->shortfall_cand;
+        fprintf(stderr,
+                "  closest: deg %d, %d micro-batches, %s: stage %d is %.3f GiB over the budget\n",
+                x->dd[i], x->cs[i], uniap_schedule_name(x->sch[i]), sr->shortfall_stage,
+                sr->shortfall / (1024.0 * 1024 * 1024));
+    }
+    fprintf(stderr, "  what would help: more devices (or devices with more memory), a smaller "
+                    "global batch (smaller micro-batches), the 1f1b schedule, or allowing "
+                    "activation checkpointing and ZeRO sharding if they were disabled.\n");
+}
+
+/* What the search found: the plan written (rank 0), or why not. */
+static int conclude(plan_ctx *x)
+{
+    int rc = 0;
+    if (x->sr.interrupted) {
+        if (x->rank == 0)
+            rc = plan_emit(x, 0); /* printed, marked interrupted, nothing written */
+        rc = uniap_mpi_agree(MPI_COMM_WORLD, rc);
+        if (rc == 0)
+            rc = uniap_err(UNIAP_EINTR, "interrupted (SIGINT/SIGTERM): %s; no output written",
+                           x->sr.found ? "the plan above is the best found so far"
+                                       : "no plan had been found yet");
+        return rc;
+    }
+    if (!x->sr.found) {
+        if (x->sr.pairs_infeasible > 0) {
+            if (x->rank == 0)
+                explain_nothing_fits(x);
+            return UNIAP_EINFEASIBLE; /* explained above */
+        }
+        return uniap_err(UNIAP_ENOPLAN,
+                         "the search ended without a plan: of %d pairs %d were infeasible and "
+                         "%d hit the time limit before a first solution (raise --time-limit)",
+                         x->sr.pairs_total, x->sr.pairs_infeasible, x->sr.pairs_timed_out);
+    }
+    if (x->rank == 0)
+        rc = plan_emit(x, 1);
+    return uniap_mpi_agree(MPI_COMM_WORLD, rc);
+}
+
+static void plan_ctx_free(plan_ctx *x)
+{
+    uniap_search_result_free(&x->sr);
+    free(x->dd);
+    free(x->cs);
+    free(x->sch);
+    free(x->deg);
+    free(x->cc);
+    uniap_costmodel_destroy(x->cm);
+    if (x->loaded)
+        uniap_inputs_free(&x->in);
+}
+
+int uniap_cli_plan(int argc, char **argv)
+{
+    plan_ctx x;
+    uniap_opt opts[32];
+    uniap_cmd cmd;
+    int rc, status;
+
+    memset(&x, 0, sizeof(x));
+    uniap_err_clear();
+    MPI_Comm_rank(MPI_COMM_WORLD, &x.rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &x.size);
+    plan_cmd(&x.a, opts, &cmd);
+    rc = setup(&x, &cmd, argc, argv);
+    if (rc > 0) {
+        (void)uniap_opts_finish(&cmd, rc, x.rank == 0, &status);
+        return status;
+    }
+    if (rc == 0 && (rc = search(&x)) == 0)
+        rc = conclude(&x);
+    if (rc < 0 && rc != UNIAP_EINFEASIBLE && x.rank == 0) {
+        if (!x.parsed)
+            uniap_opts_print_error(&cmd, stderr);
+        else
+            fprintf(stderr, "uniap plan: %s: %s\n", rc == UNIAP_EINTR ? "stopped" : "error",
+                    uniap_errmsg());
+    }
+    status = uniap_exit_code(rc);
+    plan_ctx_free(&x);
+    return status;
+}

@@ -1,0 +1,87 @@
+/*
+ * inputs.h - the one loader of a command's inputs (model, cluster,
+ * profile), so that every command resolves them by the same rules:
+ *   - model: a zoo name (uniap model) or a model spec JSON file;
+ *   - cluster: a preset name or a cluster spec JSON file; when absent, the
+ *     cluster the profile measured (its stored cluster_spec);
+ *   - profile: an HDF5 profile; when absent, the analytic device model of
+ *     the cluster spec at the micro-batch sizes that divide the global
+ *     batch (the 64 smallest), the same list for every command;
+ * and the warnings about them (an incomplete profile) are printed once.
+ * Also the check that all MPI ranks run on the same inputs.
+ */
+#ifndef UNIAP_CLI_INPUTS_H
+#define UNIAP_CLI_INPUTS_H
+
+#include <stdint.h>
+
+#include <mpi.h>
+
+#include "options.h"
+#include "uniap_costmodel.h"
+#include "uniap_io.h"
+
+/* What to load. */
+typedef struct uniap_inputs_req {
+    const char *cmd;      /* command name for messages ("plan") */
+    const char *model;    /* required */
+    const char *cluster;  /* NULL: the profile's stored cluster_spec */
+    const char *profile;  /* NULL: the analytic profile of the cluster */
+    int64_t global_batch; /* > 0: the analytic profile's micro-batches divide it */
+    int verbose;          /* 1: print warnings and notes to stderr (rank 0) */
+} uniap_inputs_req;
+
+/* What was loaded; owned by the struct, released by uniap_inputs_free. */
+typedef struct uniap_inputs {
+    uniap_model model;
+    uniap_cluster cluster;
+    uniap_profile profile;
+    int analytic;              /* 1: profile computed from the cluster spec */
+    const char *profile_path;  /* req->profile (not copied), NULL when analytic */
+    char profile_checksum[20]; /* CRC-32 of the profile file, "" when analytic */
+} uniap_inputs;
+
+/* Loads model, cluster and profile by the rules above. Errors name the
+ * option and the file; on error everything loaded is released. With
+ * verbose, prints the cluster parser's warnings (uniap_cluster_warnings)
+ * and warns once about an incomplete profile ("P.h5 is incomplete
+ * (interrupted profile): run uniap profile --resume") and says when the
+ * analytic device model is used. */
+int uniap_inputs_load(const uniap_inputs_req *req, uniap_inputs *in);
+void uniap_inputs_free(uniap_inputs *in);
+
+/* The analytic profile's micro-batch sizes for global batch B: the
+ * divisors of B in increasing order, at most max of them (the smallest).
+ * Runs in O(sqrt(B)). Returns how many were stored. */
+int uniap_inputs_micro_batches(int64_t B, int *mbs, int max);
+
+/* Collective over comm: refuses (UNIAP_EINVAL on every rank, naming the
+ * first rank that differs) unless every rank was started with the same
+ * arguments. Call before loading anything, after the parse status agreed. */
+int uniap_inputs_same_args(MPI_Comm comm, const char *cmd, int argc, char **argv);
+/* Collective over comm: refuses unless every rank loaded the same model
+ * and cluster (their canonical JSON) and profile (its checksum). Every
+ * rank must call it after uniap_inputs_load succeeded on all ranks. */
+int uniap_inputs_same(MPI_Comm comm, const uniap_inputs *in);
+
+/* Prints the cost model's warnings once (when verbose), prefixed with
+ * "uniap <cmd>: warning". */
+void uniap_inputs_print_warnings(const char *cmd, const uniap_costmodel *cm, int verbose);
+
+/* The search restrictions plan and estimate share (uniap_cost_options). */
+typedef struct uniap_restrict_args {
+    int max_tp, max_pp;                      /* 0: no limit */
+    int no_zero, no_ckpt, no_sp, no_strided; /* flags */
+    double reserve_gib;                      /* < 0: the cost model's default */
+    double overlap;                          /* < 0: from the profile, else default */
+} uniap_restrict_args;
+#define UNIAP_RESTRICT_OPTS 8 /* entries uniap_inputs_restrict_opts appends */
+
+/* Sets r to the defaults and appends its UNIAP_RESTRICT_OPTS option
+ * entries (--max-tp, --max-pp, --no-zero, --no-ckpt, --no-sp,
+ * --no-strided, --reserve-gib, --overlap) at opts[*n], advancing *n. */
+void uniap_inputs_restrict_opts(uniap_restrict_args *r, uniap_opt *opts, int *n);
+/* Copies the parsed restrictions into o. */
+void uniap_inputs_restrict_apply(const uniap_restrict_args *r, uniap_cost_options *o);
+
+#endif /* UNIAP_CLI_INPUTS_H */

@@ -1,0 +1,40 @@
+/*
+ * plan_internal.h - what cmd_plan.c (options, loading, search) shares with
+ * plan_emit.c (the plan's table, JSON and exports): private to `uniap plan`.
+ */
+#ifndef UNIAP_CLI_PLAN_INTERNAL_H
+#define UNIAP_CLI_PLAN_INTERNAL_H
+
+#include "inputs.h"
+#include "uniap_solver.h"
+
+typedef struct plan_args {
+    const char *model, *cluster, *profile, *out, *megatron, *galvatron, *lp_dir, *log_dir;
+    int64_t global_batch;
+    int schedule; /* uniap_schedule, or -1: both */
+    int form;     /* uniap_formulation */
+    double time_limit;
+    uniap_restrict_args limits;
+} plan_args;
+
+typedef struct plan_ctx {
+    plan_args a;
+    int rank, size;
+    int to_stdout; /* one output is "-": the table goes to stderr */
+    int parsed;    /* the options parsed on every rank */
+    int loaded;    /* in holds the inputs */
+    uniap_inputs in;
+    uniap_costmodel *cm;
+    int n, *deg, *cc; /* the cost model's candidates */
+    int nc, *dd, *cs; /* with schedules: what was searched */
+    uniap_schedule *sch;
+    uniap_search_result sr;
+} plan_ctx;
+
+/* Rank 0: prints the plan found (marked interrupted, with its gap, when
+ * the search was stopped; or says none was found) and, when write, writes
+ * every output given: the texts are made first, then all files are
+ * written and committed, or none on any error. */
+int plan_emit(const plan_ctx *x, int write);
+
+#endif /* UNIAP_CLI_PLAN_INTERNAL_H */

@@ -1,0 +1,61 @@
+/*
+ * edit_profile.c - test helper: copies a profile dataset with some root
+ * attributes changed, to craft the files the `uniap archive` tests need
+ * (control characters in a string attribute, an impossible world_size, an
+ * incomplete profile). Written with the library's own serial writer, so
+ * the result is a valid dataset apart from the values given.
+ *
+ * usage: edit_profile IN OUT [provenance=S] [slurm_job_id=S] [world_size=N]
+ *        [complete=0|1]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "uniap_io.h"
+
+static int set(uniap_profile *p, const char *kv)
+{
+    const char *eq = strchr(kv, '=');
+    size_t k = eq ? (size_t)(eq - kv) : 0;
+    const char *v = eq ? eq + 1 : "";
+
+    if (k == 10 && strncmp(kv, "provenance", k) == 0)
+        snprintf(p->provenance, sizeof(p->provenance), "%s", v);
+    else if (k == 12 && strncmp(kv, "slurm_job_id", k) == 0)
+        snprintf(p->slurm_job_id, sizeof(p->slurm_job_id), "%s", v);
+    else if (k == 10 && strncmp(kv, "world_size", k) == 0)
+        p->world_size = atoi(v);
+    else if (k == 8 && strncmp(kv, "complete", k) == 0)
+        p->complete = atoi(v);
+    else
+        return -1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    uniap_profile p;
+
+    if (argc < 3) {
+        fprintf(stderr, "usage: edit_profile IN OUT [key=value...]\n");
+        return 2;
+    }
+    if (uniap_profile_read(argv[1], &p) < 0) {
+        fprintf(stderr, "edit_profile: %s\n", uniap_errmsg());
+        return 1;
+    }
+    for (int i = 3; i < argc; i++)
+        if (set(&p, argv[i]) < 0) {
+            fprintf(stderr, "edit_profile: unknown key in '%s'\n", argv[i]);
+            uniap_profile_free(&p);
+            return 2;
+        }
+    if (uniap_profile_write(argv[2], &p) < 0) {
+        fprintf(stderr, "edit_profile: %s\n", uniap_errmsg());
+        uniap_profile_free(&p);
+        return 1;
+    }
+    uniap_profile_free(&p);
+    return 0;
+}
