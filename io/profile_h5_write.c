@@ -243,11 +243,12 @@ static int pack_rows(const char *path, const uniap_h5_table *t, const void *rows
             memcpy(dst, src + f->offset, n);
             dst += n;
         }
-        if ((size_t)(dst - (buf + r * packed_size)) != packed_size) {
+        size_t packed = (size_t)(dst - (buf + r * packed_size));
+        if (packed != packed_size) {
             free(buf); /* the field table and the file type disagree */
             return uniap_err_at(__FILE__, __LINE__, UNIAP_EINTERNAL,
                                 "internal error: %s: packed row of %zu bytes, file type %zu",
-                                t->path, (size_t)(dst - (buf + r * packed_size)), packed_size);
+                                t->path, packed, packed_size);
         }
     }
     *out = buf;

@@ -153,6 +153,34 @@ void prof_output_free(prof_output *o)
     uniap_profile_free(&o->p);
 }
 
+/* The stored model is compared as a model, not as text: it is parsed and
+ * dumped again, so a profile written by an older canonical dump (which
+ * spelled out derived fields) still resumes. */
+static int same_model(const prof_options *o, const char *stored, const char *model_json)
+{
+    uniap_model m;
+    char *canon = NULL;
+    int rc, same;
+
+    if (!stored)
+        return uniap_err(UNIAP_EFORMAT, "%s: --resume: the profile stores no model_spec",
+                         o->resume);
+    if ((rc = uniap_model_parse(stored, o->resume, &m)) < 0)
+        return uniap_err(rc, "%s: --resume: root attribute model_spec", o->resume);
+    rc = uniap_model_to_json(&m, &canon);
+    uniap_model_free(&m);
+    if (rc < 0)
+        return rc;
+    same = strcmp(canon, model_json) == 0;
+    free(canon);
+    if (!same)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: --resume: the profile is of another model (root "
+                         "attribute model_spec differs from --model %s)",
+                         o->resume, o->model);
+    return UNIAP_OK;
+}
+
 /* Rank 0: marks the items a previous (interrupted) profile holds and
  * carries its rows into p. */
 int prof_resume_from(const prof_options *o, const prof_coll_ctx *ctx, const char *model_json,
@@ -162,13 +190,8 @@ int prof_resume_from(const prof_options *o, const prof_coll_ctx *ctx, const char
     int rc = uniap_profile_read(o->resume, &old);
     if (rc < 0)
         return rc;
-    if (!old.model_json || strcmp(old.model_json, model_json) != 0) {
-        rc = uniap_err(UNIAP_EINVAL,
-                       "%s: --resume: the profile is of another model (root "
-                       "attribute model_json differs from --model %s)",
-                       o->resume, o->model);
+    if ((rc = same_model(o, old.model_json, model_json)) < 0)
         goto free_old;
-    }
     if (old.world_size != world) {
         rc = uniap_err(UNIAP_EINVAL,
                        "%s: --resume: the profile was taken with %d ranks, this "

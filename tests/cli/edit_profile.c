@@ -6,7 +6,7 @@
  * the result is a valid dataset apart from the values given.
  *
  * usage: edit_profile IN OUT [provenance=S] [slurm_job_id=S] [world_size=N]
- *        [complete=0|1]
+ *        [complete=0|1] [model_spec=@FILE]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +28,13 @@ static int set(uniap_profile *p, const char *kv)
         p->world_size = atoi(v);
     else if (k == 8 && strncmp(kv, "complete", k) == 0)
         p->complete = atoi(v);
-    else
+    else if (k == 10 && strncmp(kv, "model_spec", k) == 0 && v[0] == '@') {
+        char *text;
+        if (uniap_read_file(v + 1, &text, NULL) < 0)
+            return -1;
+        free(p->model_json);
+        p->model_json = text;
+    } else
         return -1;
     return 0;
 }

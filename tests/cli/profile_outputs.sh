@@ -91,6 +91,15 @@ done
 [ ! -e o.h5 ] || bad "a bad option left o.h5 behind"
 expect_refused minmax "--min-bytes" --model t.json --out o.h5 --min-bytes 1M --max-bytes 4K
 
+# --resume compares the stored model as a model, not as text: a profile whose
+# model_spec is spelled differently (here the hand-written spec, not the
+# canonical dump; older builds dumped derived fields too) still resumes
+"$EDIT" p.h5 old.h5 complete=0 model_spec=@t.json || bad "edit_profile model_spec"
+"$UNIAP" profile --model t.json --resume old.h5 $FAST 2>old.err
+rc=$?
+[ $rc -eq 0 ] || bad "--resume of a profile with a differently spelled model: exit $rc: $(cat old.err)"
+"$UNIAP" archive verify old.h5 >/dev/null 2>&1 || bad "resumed old.h5 does not verify"
+
 # no message carries a source location (only --debug shows them)
 ! grep -q '\.c:[0-9]' ./*.err || bad "a message carries a source location: $(grep '\.c:[0-9]' ./*.err)"
 
