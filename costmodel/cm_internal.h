@@ -103,7 +103,9 @@ const cm_coll_curve *cm_index_coll(const cm_profile_index *ix, uniap_coll_op op,
 int cm_layer_at(const cm_layer_index *li, int tp, int micro_batch, cm_warnings *w,
                 cm_layer_point *out);
 /* Time of a collective of `bytes` (nccl-tests size convention); 0 for
- * bytes <= 0 or group_size <= 1. EMISSING naming op/group/placement. */
+ * bytes <= 0, and for group_size <= 1 except p2p (a p2p transfer is timed
+ * whatever group size it is asked with). EMISSING naming
+ * op/group/placement. */
 int cm_coll_time(const cm_profile_index *ix, uniap_coll_op op, int group_size, int spans_nodes,
                  double bytes, cm_warnings *w, double *out);
 
@@ -168,7 +170,7 @@ void cm_place(const uniap_cluster *c, int deg, int n, const uniap_strategy *s, c
  * on the same n devices. 0 when the layouts hold the same slices. */
 double cm_reshard_fraction(int n, const uniap_strategy *a, const uniap_strategy *b);
 
-/* ---- memory model terms (memory_model.c) ---- */
+/* ---- memory model terms (shape.c) ---- */
 
 /* Bytes per parameter of parameters, gradients and optimizer states. */
 void cm_state_bytes(const uniap_model *m, double *param, double *grad, double *opt);
@@ -221,8 +223,6 @@ typedef struct cm_stage_memory {
 /* Fills out[0..deg-1] (same sums as uniap_plan_evaluate's memory). */
 int cm_stage_breakdown(const uniap_cost_table *t, uniap_schedule sched, const int *stage_of,
                        const int *strategy_of, cm_stage_memory *out);
-const char *cm_schedule_name(uniap_schedule s);
-int cm_schedule_parse(const char *s, uniap_schedule *out);
 
 /* ---- modelled collective curves (analytic.c) ---- */
 /* Appends op's curve for a group of g (spans: across nodes) from 4 KiB to

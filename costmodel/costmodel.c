@@ -16,7 +16,7 @@ void uniap_cost_options_default(uniap_cost_options *o)
 {
     memset(o, 0, sizeof(*o));
     o->global_batch = 0; /* must be set by the caller */
-    o->schedule = UNIAP_SCHED_1F1B;
+    o->schedule = UNIAP_SCHED_DEFAULT;
     o->reserve_bytes = -1; /* UNIAP_DEFAULT_RESERVE */
     o->overlap = -1.0;     /* UNIAP_DEFAULT_OVERLAP */
     o->max_tp = 0;

@@ -129,7 +129,7 @@ int uniap_costs_write_json(FILE *f, const uniap_costmodel *cm, const char *profi
             ", \"global_batch\": %lld, \"schedule\": \"%s\",\n"
             " \"units\": {\"time\": \"s per micro-batch\", \"tail\": \"s per iteration\", "
             "\"memory\": \"bytes per device\"},\n \"candidates\": [\n",
-            (long long)cm->opt.global_batch, cm_schedule_name(cm->opt.schedule));
+            (long long)cm->opt.global_batch, uniap_schedule_name(cm->opt.schedule));
     for (int i = 0; i < n; i++) {
         uniap_cost_table t;
         if ((rc = uniap_costmodel_table(cm, deg[i], c[i], &t)) < 0)

@@ -2,7 +2,8 @@
  * evaluate.c - cost tables (allocation) and the plan evaluator: TPI and
  * per-stage memory of one placement + strategy assignment, exactly the
  * quantities the solver's MILP minimizes and constrains (see the formulas
- * at the top of uniap_costmodel.h).
+ * at the top of uniap_costmodel.h), with the schedule's coefficients and
+ * in-flight micro-batches from its descriptor (schedule.c).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -116,6 +117,9 @@ int uniap_plan_evaluate(const uniap_cost_table *t, uniap_schedule sched, const i
     int rc;
 
     memset(out, 0, sizeof(*out));
+    if (!uniap_schedule_get(sched))
+        return uniap_err(UNIAP_EINVAL, "plan: schedule %d is not in the schedule table (0..%d)",
+                         sched, uniap_schedule_count() - 1);
     if ((rc = check_layout(t, stage_of, strategy_of)) < 0)
         return rc;
 
@@ -164,7 +168,7 @@ int uniap_plan_evaluate(const uniap_cost_table *t, uniap_schedule sched, const i
         sum += out->stage_comm[j];
         slowest = fmax(slowest, out->stage_comm[j]);
     }
-    out->tpi = sum + (c - 1) * slowest + tail;
+    out->tpi = uniap_schedule_tpi(sched, c, deg, sum, slowest, tail);
     out->throughput = out->tpi > 0 ? (double)t->micro_batch * c / out->tpi : 0.0;
 
     out->feasible = 1;

@@ -1,9 +1,10 @@
 /*
  * import_galvatron.c - reads Galvatron's published profiling JSON
  * (computation, memory, hardware bandwidth, overlap coefficient) into a
- * uniap profile dataset, provenance "imported:galvatron". Facts about the
- * files (units, key forms) are in ../shared/datasets/README.md; no code of
- * that project is used.
+ * uniap profile dataset, provenance "imported:galvatron". The files are
+ * those of the PKU-DAIR Hetu-Galvatron repository (its galvatron/ folder of
+ * published profiles; their units and key forms are summarised below); no
+ * code of that project is used.
  *
  * Mapping: Galvatron's layertype_<i> is the model's i-th distinct block
  * signature (encoder/decoder/cross-decoder/swin runs in chain order);

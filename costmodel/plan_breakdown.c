@@ -2,8 +2,8 @@
  * plan_breakdown.c - one plan's costs by term, per stage: what
  * `uniap estimate` reports (compute, TP/DP communication, resharding, the
  * per-iteration tail, memory by kind), the check that a profile covers a
- * given plan, and small accessors the commands need (framework reserve,
- * schedule names). Pure library code over the cost model's internals.
+ * given plan, and small accessors the commands need (framework reserve). Pure library code over the
+ * cost model's internals.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +13,6 @@
 int64_t uniap_costmodel_reserve(const uniap_costmodel *cm)
 {
     return cm->reserve;
-}
-
-const char *uniap_schedule_name(uniap_schedule s)
-{
-    return cm_schedule_name(s);
 }
 
 int uniap_plan_check_profile(const uniap_costmodel *cm, const uniap_plan *p)

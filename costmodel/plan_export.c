@@ -24,6 +24,7 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
 {
     uniap_textbuf b = {0};
     const uniap_strategy *s0 = &p->strategy_of[0];
+    const uniap_schedule_desc *sched = uniap_schedule_get(p->schedule);
     for (int u = 0; m && u < p->n_layers && u < m->n_layers; u++)
         if (is_block(m->runs[uniap_model_run_of(m, u)].kind)) {
             s0 = &p->strategy_of[u]; /* Megatron's tp is the transformer blocks' */
@@ -79,8 +80,8 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
         uniap_textbuf_printf(&b, " --use-distributed-optimizer");
     uniap_textbuf_printf(&b, "\n");
     int expressible = !mixed_tp && !strided && (sp_all || !sp_any) && uniform_layers &&
-                      (ck_all || !ck_any || uniform_ck) && !fsdp && !(zero12 && ddp) &&
-                      p->schedule == UNIAP_SCHED_1F1B;
+                      (ck_all || !ck_any || uniform_ck) && !fsdp && !(zero12 && ddp) && sched &&
+                      !sched->megatron_gap;
     uniap_textbuf_printf(&b, "# %s in Megatron-LM\n",
                          expressible ? "the plan is expressible" : "NOT fully expressible");
     if (mixed_tp)
@@ -101,8 +102,9 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
         uniap_textbuf_printf(&b, "# - fully sharded (ZeRO-3/FSDP) layers\n");
     if (zero12 && ddp)
         uniap_textbuf_printf(&b, "# - ZeRO on some layers, replicated DDP on others\n");
-    if (p->schedule != UNIAP_SCHED_1F1B)
-        uniap_textbuf_printf(&b, "# - GPipe schedule (Megatron runs 1F1B)\n");
+    if (!sched || sched->megatron_gap)
+        uniap_textbuf_printf(&b, "# - %s\n",
+                             sched ? sched->megatron_gap : "an unknown pipeline schedule");
     free(per_stage);
     free(ck_stage);
     if (b.oom) {
@@ -117,6 +119,7 @@ int uniap_plan_export_galvatron(const uniap_plan *p, const uniap_model *m, char 
 {
     uniap_textbuf lists[5] = {{0}};
     uniap_textbuf div = {0};
+    const uniap_schedule_desc *sched = uniap_schedule_get(p->schedule);
     int *per_stage = calloc((size_t)p->deg, sizeof(int));
     int first = 1, zero12 = 0, vtp = 1, vsp = 0, embed_sdp = 0;
     cJSON *root = NULL;
@@ -161,7 +164,8 @@ int uniap_plan_export_galvatron(const uniap_plan *p, const uniap_model *m, char 
     cJSON_AddNumberToObject(root, "chunks", p->micro_batches);
     cJSON_AddStringToObject(root, "pp_division", div.s);
     cJSON_AddStringToObject(root, "pipeline_type",
-                            p->schedule == UNIAP_SCHED_GPIPE ? "gpipe" : "pipedream_flush");
+                            sched && sched->galvatron ? sched->galvatron
+                                                      : uniap_schedule_name(p->schedule));
     cJSON_AddStringToObject(root, "default_dp_type", zero12 ? "zero2" : "ddp");
     cJSON_AddNumberToObject(root, "vtp", vtp);
     cJSON_AddNumberToObject(root, "vsp", vsp);

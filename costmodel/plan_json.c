@@ -6,7 +6,7 @@
  *
  * Format ("format": "uniap-plan", "version": 1):
  *   model, cluster, profile, profile_checksum, global_batch, deg,
- *   micro_batches, micro_batch, schedule ("gpipe" | "1f1b"), tpi,
+ *   micro_batches, micro_batch, schedule (a uniap_schedule_name), tpi,
  *   throughput, status, gap, search_seconds,
  *   pairs {total, solved, pruned},
  *   layers [{layer, kind, stage, strategy}],
@@ -57,22 +57,6 @@ int cm_stage_breakdown(const uniap_cost_table *t, uniap_schedule sched, const in
         out[i].inflight = uniap_inflight(sched, t->micro_batches, t->deg, i);
         out[i].activations = out[i].inflight * out[i].act_per_micro_batch;
     }
-    return UNIAP_OK;
-}
-
-const char *cm_schedule_name(uniap_schedule s)
-{
-    return s == UNIAP_SCHED_GPIPE ? "gpipe" : "1f1b";
-}
-
-int cm_schedule_parse(const char *s, uniap_schedule *out)
-{
-    if (strcmp(s, "gpipe") == 0)
-        *out = UNIAP_SCHED_GPIPE;
-    else if (strcmp(s, "1f1b") == 0)
-        *out = UNIAP_SCHED_1F1B;
-    else
-        return uniap_err(UNIAP_EINVAL, "schedule '%s': expected gpipe or 1f1b", s);
     return UNIAP_OK;
 }
 
@@ -138,7 +122,7 @@ int uniap_plan_write_json(const char *path, const uniap_plan *p, const uniap_mod
     cJSON_AddNumberToObject(root, "deg", p->deg);
     cJSON_AddNumberToObject(root, "micro_batches", p->micro_batches);
     cJSON_AddNumberToObject(root, "micro_batch", p->micro_batch);
-    cJSON_AddStringToObject(root, "schedule", cm_schedule_name(p->schedule));
+    cJSON_AddStringToObject(root, "schedule", uniap_schedule_name(p->schedule));
     cJSON_AddNumberToObject(root, "tpi", p->tpi);
     cJSON_AddNumberToObject(root, "throughput", p->throughput);
     cJSON_AddStringToObject(root, "status", p->status);
@@ -301,12 +285,14 @@ static int read_header(const cJSON *root, const char *path, uniap_plan *out)
                          "micro-batch, got %lld",
                          path, INT_MAX, x);
     out->micro_batch = (int)x;
-    out->schedule = UNIAP_SCHED_1F1B;
+    out->schedule = UNIAP_SCHED_1F1B; /* plans without the field were 1F1B */
     v = cJSON_GetObjectItemCaseSensitive(root, "schedule");
-    if (v && (!cJSON_IsString(v) || cm_schedule_parse(v->valuestring, &out->schedule) < 0)) {
+    if (v && (!cJSON_IsString(v) || uniap_schedule_parse(v->valuestring, &out->schedule) < 0)) {
+        char names[256];
         uniap_err_clear();
-        return uniap_err(UNIAP_EINVAL, "%s: schedule: expected \"gpipe\" or \"1f1b\", got %s%s%s",
-                         path, cJSON_IsString(v) ? "\"" : "",
+        uniap_schedule_list(names, sizeof names, "\"");
+        return uniap_err(UNIAP_EINVAL, "%s: schedule: expected %s, got %s%s%s", path, names,
+                         cJSON_IsString(v) ? "\"" : "",
                          cJSON_IsString(v) ? v->valuestring : "a non-string value",
                          cJSON_IsString(v) ? "\"" : "");
     }

@@ -2,7 +2,9 @@
  * strategy.c - the intra-layer strategy space of a pipeline stage: names
  * (format/parse), enumeration for a stage of n devices, the placement of a
  * strategy's TP and DP groups on the cluster's nodes, and the resharding
- * fraction between two activation layouts.
+ * fraction between two activation layouts. Names, parsing and the
+ * enumeration walk the list of dimensions (strategy_dims.c; more may be
+ * registered at run time, uniap_strategy_dim_register).
  *
  * Names: "dp<D>.tp<T><c|s>[.ddp|.zero1|.zero2|.zero3][.sp][.ckpt]", e.g.
  * "dp4.tp2c.zero3.sp.ckpt". tp 1 has no placement letter ("dp8.tp1.ddp");
@@ -15,159 +17,202 @@
  * (DP ranks adjacent, TP groups strided by dp). Device = f + r; node =
  * device / devices_per_node.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cm_internal.h"
 
-static const char *const flavour_token[] = {"ddp", "zero1", "zero2", "zero3"};
+extern const uniap_strategy_dim uniap__strategy_dims[];
+extern const int uniap__strategy_n_dims;
+
+/* dimensions registered at run time, after the built-in ones */
+static uniap_strategy_dim registered[UNIAP_STRATEGY_EXT];
+static int n_registered;
+
+int uniap_strategy_dim_count(void)
+{
+    return uniap__strategy_n_dims + n_registered;
+}
+
+const uniap_strategy_dim *uniap_strategy_dim_get(int i)
+{
+    if (i >= 0 && i < uniap__strategy_n_dims)
+        return &uniap__strategy_dims[i];
+    i -= uniap__strategy_n_dims;
+    return i >= 0 && i < n_registered ? &registered[i] : NULL;
+}
+
+int uniap_strategy_dim_register(const uniap_strategy_dim *d)
+{
+    if (!d || !d->name || !d->usage || !d->values || !d->format || !d->parse)
+        return uniap_err(UNIAP_EINVAL,
+                         "strategy dimension '%s': needs a name, usage, values, "
+                         "format and parse",
+                         d && d->name ? d->name : "(null)");
+    if (n_registered >= UNIAP_STRATEGY_EXT)
+        return uniap_err(UNIAP_EINVAL, "strategy dimension '%s': at most %d can be registered",
+                         d->name, UNIAP_STRATEGY_EXT);
+    registered[n_registered] = *d;
+    registered[n_registered].offset =
+        offsetof(uniap_strategy, ext) + sizeof(int) * (size_t)n_registered;
+    n_registered++;
+    return UNIAP_OK;
+}
+
+int uniap_strategy_value(const uniap_strategy *s, const uniap_strategy_dim *d)
+{
+    return *(const int *)((const char *)s + d->offset);
+}
+
+static void set_value(uniap_strategy *s, const uniap_strategy_dim *d, int v)
+{
+    *(int *)((char *)s + d->offset) = v;
+}
+
+const char *uniap_strategy_scan_peek(const uniap_strategy_scan *sc)
+{
+    return sc->at < sc->n_tok ? sc->tok[sc->at] : NULL;
+}
+
+const char *uniap_strategy_scan_take(uniap_strategy_scan *sc)
+{
+    return sc->at < sc->n_tok ? sc->tok[sc->at++] : NULL;
+}
 
 void uniap_strategy_format(uniap_strategy *s)
 {
-    int n;
+    size_t n = 0, size = sizeof(s->name);
+    char part[sizeof(s->name)];
 
-    n = snprintf(s->name, sizeof(s->name), "dp%d.tp%d%s", s->dp, s->tp,
-                 s->tp > 1 ? (s->tp_consecutive ? "c" : "s") : "");
-    if (s->dp > 1)
-        n += snprintf(s->name + n, sizeof(s->name) - (size_t)n, ".%s", flavour_token[s->flavour]);
-    if (s->sp)
-        n += snprintf(s->name + n, sizeof(s->name) - (size_t)n, ".sp");
-    if (s->ckpt)
-        snprintf(s->name + n, sizeof(s->name) - (size_t)n, ".ckpt");
+    s->name[0] = 0;
+    for (int i = 0; i < uniap_strategy_dim_count(); i++) {
+        const uniap_strategy_dim *d = uniap_strategy_dim_get(i);
+        d->format(s, uniap_strategy_value(s, d), part, sizeof part);
+        if (n + 1 < size)
+            n += (size_t)snprintf(s->name + n, size - n, "%s", part);
+    }
+    if (n >= size)
+        s->name[size - 1] = 0;
 }
 
-/* Parses "<prefix><int>" at *p up to the next '.', returns the number or -1. */
-static int parse_degree(const char *tok, const char *prefix, const char **rest)
+/* The name's syntax ("dp<D>.tp<T>[c|s][.flavour]...") or the trailing
+ * tokens expected ("ddp|...|fsdp, then sp, then ckpt"), from the list. */
+static void syntax(char *buf, size_t size, int tail)
 {
-    size_t pl = strlen(prefix);
-    char *end;
-    long v;
-
-    if (strncmp(tok, prefix, pl) != 0 || tok[pl] < '0' || tok[pl] > '9')
-        return -1;
-    v = strtol(tok + pl, &end, 10);
-    if (v < 1 || v > 1 << 20)
-        return -1;
-    *rest = end;
-    return (int)v;
+    size_t n = 0;
+    buf[0] = 0;
+    for (int i = 0; i < uniap_strategy_dim_count(); i++) {
+        const uniap_strategy_dim *d = uniap_strategy_dim_get(i);
+        const char *part = tail ? d->tokens : d->usage;
+        if (part && n < size)
+            n += (size_t)snprintf(buf + n, size - n, "%s%s", tail && n ? ", then " : "", part);
+    }
 }
 
 int uniap_strategy_parse(const char *name, uniap_strategy *out)
 {
-    char buf[64], copy[64], *save = NULL, *tok;
-    const char *rest;
+    char buf[64], copy[64], *save = NULL, *tok, what[256], msg[128];
+    uniap_strategy_scan sc;
     uniap_strategy s;
-    int stage = 0; /* order: flavour(1) sp(2) ckpt(3) */
+    int rc;
 
     memset(&s, 0, sizeof(s));
-    if (!name || strlen(name) >= sizeof(buf))
-        return uniap_err(UNIAP_EINVAL,
-                         "strategy '%s': expected dp<D>.tp<T>[c|s][.flavour][.sp][.ckpt]",
-                         name ? name : "(null)");
+    if (!name || strlen(name) >= sizeof(buf)) {
+        syntax(what, sizeof what, 0);
+        return uniap_err(UNIAP_EINVAL, "strategy '%s': expected %s", name ? name : "(null)", what);
+    }
     /* copies before touching *out: name may be out->name */
     strcpy(buf, name);
     strcpy(copy, name);
-    name = copy;
     memset(out, 0, sizeof(*out));
-    tok = strtok_r(buf, ".", &save);
-    if (!tok || (s.dp = parse_degree(tok, "dp", &rest)) < 0 || *rest)
-        return uniap_err(UNIAP_EINVAL, "strategy '%s': bad token '%s', expected dp<D> with D >= 1",
-                         name, tok ? tok : "");
-    tok = strtok_r(NULL, ".", &save);
-    if (!tok || (s.tp = parse_degree(tok, "tp", &rest)) < 0)
-        return uniap_err(UNIAP_EINVAL, "strategy '%s': bad token '%s', expected tp<T>[c|s]", name,
-                         tok ? tok : "");
-    s.tp_consecutive = 1;
-    if (*rest == 's' && rest[1] == 0)
-        s.tp_consecutive = 0;
-    else if (!(*rest == 0 || (*rest == 'c' && rest[1] == 0)))
-        return uniap_err(UNIAP_EINVAL, "strategy '%s': bad token '%s', expected tp<T>c or tp<T>s",
-                         name, tok);
-    while ((tok = strtok_r(NULL, ".", &save))) {
-        int f = -1;
-        for (int i = 0; i < 4; i++)
-            if (strcmp(tok, flavour_token[i]) == 0)
-                f = i;
-        if (strcmp(tok, "fsdp") == 0)
-            f = UNIAP_DP_FSDP;
-        if (f >= 0 && stage < 1) {
-            s.flavour = (uniap_dp_flavour)f;
-            stage = 1;
-        } else if (strcmp(tok, "sp") == 0 && stage < 2) {
-            s.sp = 1;
-            stage = 2;
-        } else if (strcmp(tok, "ckpt") == 0 && stage < 3) {
-            s.ckpt = 1;
-            stage = 3;
-        } else {
-            return uniap_err(UNIAP_EINVAL,
-                             "strategy '%s': unexpected token '%s' (expected ddp|zero1|zero2|zero3"
-                             "|fsdp, then sp, then ckpt, each at most once, in that order)",
-                             name, tok);
-        }
+    memset(&sc, 0, sizeof(sc));
+    sc.name = copy;
+    for (tok = strtok_r(buf, ".", &save); tok && sc.n_tok < 32; tok = strtok_r(NULL, ".", &save))
+        sc.tok[sc.n_tok++] = tok;
+    for (int i = 0; i < uniap_strategy_dim_count(); i++) {
+        const uniap_strategy_dim *d = uniap_strategy_dim_get(i);
+        int v = 0;
+        if ((rc = d->parse(&sc, &s, &v)) < 0)
+            return rc;
+        set_value(&s, d, v);
     }
-    if (s.sp && s.tp < 2)
-        return uniap_err(UNIAP_EINVAL, "strategy '%s': sequence parallelism needs tp > 1", name);
-    if (s.flavour != UNIAP_DP_DDP && s.dp < 2)
-        return uniap_err(UNIAP_EINVAL, "strategy '%s': %s needs dp > 1", name,
-                         flavour_token[s.flavour]);
-    if (!s.tp_consecutive && (s.tp < 2 || s.dp < 2))
-        return uniap_err(UNIAP_EINVAL, "strategy '%s': a strided TP group needs tp > 1 and dp > 1",
-                         name);
+    if ((tok = (char *)uniap_strategy_scan_peek(&sc))) {
+        syntax(what, sizeof what, 1);
+        return uniap_err(UNIAP_EINVAL,
+                         "strategy '%s': unexpected token '%s' (expected %s, each at most once, "
+                         "in that order)",
+                         copy, tok, what);
+    }
+    /* the rules, the last dimension's first */
+    for (int i = uniap_strategy_dim_count() - 1; i >= 0; i--) {
+        const uniap_strategy_dim *d = uniap_strategy_dim_get(i);
+        const char *bad =
+            d->check ? d->check(&s, uniap_strategy_value(&s, d), msg, sizeof msg) : NULL;
+        if (bad)
+            return uniap_err(UNIAP_EINVAL, "strategy '%s': %s", copy, bad);
+    }
     uniap_strategy_format(&s);
     *out = s;
+    return UNIAP_OK;
+}
+
+/* The enumeration: a growing array of strategies. */
+typedef struct strategy_list {
+    uniap_strategy *v;
+    int n, cap;
+} strategy_list;
+
+/* Every strategy extending s (dimensions 0..dim-1 set), the first
+ * dimension varying slowest. */
+static int enumerate(strategy_list *l, uniap_strategy *s, int dim, int n, int mb,
+                     const uniap_cost_options *o)
+{
+    int vals[256], rc; /* the most divisors of n <= CM_MAX_DEVICES: 240 */
+
+    if (dim == uniap_strategy_dim_count()) {
+        if (l->n == l->cap) {
+            int cap = l->cap ? 2 * l->cap : 64;
+            uniap_strategy *v = realloc(l->v, sizeof(*v) * (size_t)cap);
+            if (!v)
+                return uniap_err(UNIAP_ENOMEM, "strategy space: out of memory for n = %d", n);
+            l->v = v;
+            l->cap = cap;
+        }
+        uniap_strategy_format(s);
+        l->v[l->n++] = *s;
+        return UNIAP_OK;
+    }
+    const uniap_strategy_dim *d = uniap_strategy_dim_get(dim);
+    int k = d->values(s, n, mb, o, vals, (int)(sizeof vals / sizeof vals[0]));
+    for (int i = 0; i < k; i++) {
+        set_value(s, d, vals[i]);
+        if ((rc = enumerate(l, s, dim + 1, n, mb, o)) < 0)
+            return rc;
+    }
+    set_value(s, d, 0);
     return UNIAP_OK;
 }
 
 int cm_strategies(int n, int micro_batch, const uniap_cost_options *o, uniap_strategy **out,
                   int *count)
 {
-    uniap_strategy *v;
-    int cap = 0, k = 0, rc;
+    strategy_list l = {0};
+    uniap_strategy s;
+    int rc;
 
     *out = NULL;
     *count = 0;
     UNIAP_CHECK(n >= 1 && n <= CM_MAX_DEVICES && micro_batch >= 1);
-    /* upper bound: per tp, 2 placements x 4 flavours x 2 sp x 2 ckpt */
-    for (int tp = 1; tp <= n; tp++)
-        if (n % tp == 0)
-            cap += 32;
-    v = calloc((size_t)cap, sizeof(*v));
-    if (!v)
-        return uniap_err(UNIAP_ENOMEM, "strategy space: out of memory for n = %d", n);
-    for (int tp = 1; tp <= n; tp++) {
-        int dp = n / tp;
-        if (n % tp || micro_batch % dp) /* local micro-batch must be whole */
-            continue;
-        if (o->max_tp > 0 && tp > o->max_tp)
-            continue;
-        int n_place = (tp > 1 && dp > 1 && !o->no_strided) ? 2 : 1;
-        int n_flav = (dp > 1 && !o->no_zero) ? 4 : 1;
-        int n_sp = (tp > 1 && !o->no_sp) ? 2 : 1;
-        int n_ckpt = o->no_ckpt ? 1 : 2;
-        for (int pl = 0; pl < n_place; pl++)
-            for (int f = 0; f < n_flav; f++)
-                for (int sp = 0; sp < n_sp; sp++)
-                    for (int ck = 0; ck < n_ckpt; ck++) {
-                        UNIAP_CHECK_GOTO(k < cap, rc, free_v);
-                        uniap_strategy *s = &v[k++];
-                        s->dp = dp;
-                        s->tp = tp;
-                        s->tp_consecutive = pl == 0;
-                        s->flavour = (uniap_dp_flavour)f;
-                        s->sp = sp;
-                        s->ckpt = ck;
-                        uniap_strategy_format(s);
-                    }
+    memset(&s, 0, sizeof(s));
+    if ((rc = enumerate(&l, &s, 0, n, micro_batch, o)) < 0) {
+        free(l.v);
+        return rc;
     }
-    *out = v;
-    *count = k;
+    *out = l.v;
+    *count = l.n;
     return UNIAP_OK;
-
-free_v:
-    free(v);
-    return rc;
 }
 
 /* Device (within the stage) of TP index t and DP index d. */

@@ -12,10 +12,12 @@
  *   p_i  = sum_{u on i} time[u][k_u] + sum_{u,u+1 on i} reshard[u][k_u][k_u+1]
  *   o_j  = xstage[spans(j)][u_j][k][l], u_j the last layer of stage j
  *   tail_i = sum_{u on i} tail[u][k_u]      (once per iteration)
- *   TPI  = sum p_i + sum o_j + (c - 1) max(p, o) + max_i tail_i
+ *   TPI  = fill (sum p_i + sum o_j) + steady max(p, o) + tail max_i tail_i
+ *          (GPipe, 1F1B: sum p_i + sum o_j + (c - 1) max(p, o) + max_i tail_i)
  * Memory per device of stage i:
  *   M_i = sum states[u][k] + inflight(i) sum act[u][k] + max_u peak[u][k]
- *   inflight(i) = c (GPipe) or min(c, deg - i) (1F1B); M_i <= mem_budget.
+ *   (GPipe: inflight(i) = c; 1F1B: min(c, deg - i)); M_i <= mem_budget.
+ * The coefficients and inflight() are the schedule's (its descriptor).
  */
 #ifndef UNIAP_COSTMODEL_H
 #define UNIAP_COSTMODEL_H
@@ -37,22 +39,142 @@ typedef enum {
     UNIAP_DP_FSDP,    /* + parameters sharded, all-gathered per use (ZeRO-3) */
 } uniap_dp_flavour;
 
-typedef enum { UNIAP_SCHED_GPIPE = 0, UNIAP_SCHED_1F1B } uniap_schedule;
-
+/* A strategy: one value per dimension of the dimension list (strategy.c,
+ * the descriptors in strategy_dims.c), in list order: dp, tp, layout,
+ * flavour, sp, ckpt; dimensions registered at run time keep theirs in
+ * ext[]. */
+#define UNIAP_STRATEGY_EXT 4
 typedef struct uniap_strategy {
     int dp;
     int tp;
-    int tp_consecutive;       /* 1: TP ranks adjacent; 0: strided by dp */
-    uniap_dp_flavour flavour; /* DDP when dp == 1 */
-    int sp;                   /* Megatron sequence parallelism (tp > 1 only) */
-    int ckpt;                 /* activation checkpointing */
-    char name[48];            /* e.g. "dp4.tp2c.zero3.sp.ckpt" */
+    int tp_consecutive;          /* layout: 1: TP ranks adjacent; 0: strided by dp */
+    int flavour;                 /* a uniap_dp_flavour; DDP when dp == 1 */
+    int sp;                      /* Megatron sequence parallelism (tp > 1 only) */
+    int ckpt;                    /* activation checkpointing */
+    int ext[UNIAP_STRATEGY_EXT]; /* dimensions registered at run time (0: off) */
+    char name[48];               /* e.g. "dp4.tp2c.zero3.sp.ckpt" */
 } uniap_strategy;
 
 /* Formats s->name from the fields; parses a name back (EINVAL on a bad
- * name, the message naming the bad token). */
+ * name, the message naming the bad token). Both walk the dimension list. */
 void uniap_strategy_format(uniap_strategy *s);
 int uniap_strategy_parse(const char *name, uniap_strategy *out);
+
+struct uniap_cost_options;
+
+/* Reading a name: its '.'-separated tokens (empty ones skipped), the next
+ * one to read, and what a dimension left of the token before (tp's
+ * placement letter). For the descriptors' parse functions. */
+typedef struct uniap_strategy_scan {
+    const char *name; /* the whole name, for messages */
+    char *tok[32];
+    int n_tok, at;
+    const char *rest;     /* unread tail of tok[at - 1], or NULL */
+    const char *rest_tok; /* the token it belongs to */
+} uniap_strategy_scan;
+
+/* One dimension of the strategy space. The list's order is the order of
+ * the name's parts, of parsing, and of enumeration (the first dimension
+ * varies slowest), so the strategies' order, which the solver's
+ * tie-breaking sees, is fixed by the list. */
+typedef struct uniap_strategy_dim {
+    const char *name;   /* "dp", "tp", "layout", "flavour", "sp", "ckpt" */
+    const char *usage;  /* its part of the name's syntax: "dp<D>", "[.sp]" */
+    const char *tokens; /* an optional trailing token: its words ("sp"); NULL
+                         * for the dimensions written inside the head */
+    size_t offset;      /* of its int in uniap_strategy (set by registration) */
+    /* The values it may take in a stage of n devices, micro-batch mb, given
+     * the earlier dimensions' values in s, under o's restrictions (its
+     * restriction hook, e.g. no_sp): up to max into v, in enumeration
+     * order; returns the count (0: s is no strategy). */
+    int (*values)(const uniap_strategy *s, int n, int mb, const struct uniap_cost_options *o,
+                  int *v, int max);
+    /* Appends its part of s's name for value v (maybe nothing); returns the
+     * characters written, as snprintf. */
+    int (*format)(const uniap_strategy *s, int v, char *buf, size_t size);
+    /* Reads its part (or finds it absent: its default) into *v; 0, or
+     * EINVAL recorded naming the token. */
+    int (*parse)(uniap_strategy_scan *sc, const uniap_strategy *s, int *v);
+    /* The rule that ties v to the other values, or NULL: the message ("sp
+     * needs tp > 1") when s breaks it, else NULL. */
+    const char *(*check)(const uniap_strategy *s, int v, char *msg, size_t size);
+} uniap_strategy_dim;
+
+/* The dimension list: count, and dimension i (NULL out of range). */
+int uniap_strategy_dim_count(void);
+const uniap_strategy_dim *uniap_strategy_dim_get(int i);
+/* Value of dimension d in s. */
+int uniap_strategy_value(const uniap_strategy *s, const uniap_strategy_dim *d);
+/* Appends a dimension after the others (copied; its value lives in
+ * s->ext[], 0 in strategies made before). Not thread-safe: register before
+ * any strategy is enumerated. EINVAL when the list is full (UNIAP_STRATEGY_EXT
+ * registered) or a function is missing. */
+int uniap_strategy_dim_register(const uniap_strategy_dim *d);
+/* The next token of a name being read, or NULL; take: the same, consumed. */
+const char *uniap_strategy_scan_peek(const uniap_strategy_scan *sc);
+const char *uniap_strategy_scan_take(uniap_strategy_scan *sc);
+
+/* ------------------------------------------------------------------ */
+/* Pipeline schedules (schedule.c, one sched_<name>.c per schedule)     */
+/* ------------------------------------------------------------------ */
+
+/* A schedule is an index into the table of descriptors (schedule.c): the
+ * built-in ones in table order, then those registered at run time. The two
+ * first have names for tests and defaults; a new schedule needs none
+ * (nothing outside its descriptor names a particular schedule). */
+typedef int uniap_schedule;
+enum { UNIAP_SCHED_GPIPE = 0, UNIAP_SCHED_1F1B = 1, UNIAP_SCHED_DEFAULT = UNIAP_SCHED_1F1B };
+
+/* The TPI of a schedule in closed form, for c micro-batches on deg stages
+ * (the p_i, o_j and tail_i of the formulas at the top of this file):
+ *   TPI = fill (sum_i p_i + sum_j o_j) + steady max(p, o) + tail max_i tail_i
+ * GPipe and 1F1B: fill 1, steady c - 1, tail 1. The evaluator computes it,
+ * the MILP minimizes fill (sum p + sum o) + steady T + tail tau, and the
+ * solver's table bound is it at the bound's terms: every coefficient must
+ * be finite and >= 0. */
+typedef struct uniap_schedule_terms {
+    double fill;   /* one micro-batch through every stage (fill and drain) */
+    double steady; /* the slowest stage, repeated */
+    double tail;   /* the slowest stage's once-per-iteration work */
+} uniap_schedule_terms;
+
+typedef struct uniap_schedule_desc {
+    const char *name; /* in plan files, options and messages: "1f1b" */
+    const char *help; /* one line for --help */
+    uniap_schedule_terms (*terms)(int c, int deg);
+    /* micro-batches of activations stage i (0..deg-1) holds, 1..c */
+    int (*inflight)(int c, int deg, int i);
+    const char *galvatron;    /* Galvatron's pipeline_type, or NULL: not expressible */
+    const char *megatron_gap; /* NULL: Megatron-LM runs it; else why not (an export note) */
+} uniap_schedule_desc;
+
+/* The descriptor of s, NULL when s is no schedule of the table. */
+const uniap_schedule_desc *uniap_schedule_get(uniap_schedule s);
+/* Schedules in the table (ids 0..count-1). */
+int uniap_schedule_count(void);
+/* s's name ("1f1b", "gpipe"), "?" when s is no schedule. */
+const char *uniap_schedule_name(uniap_schedule s);
+/* The id of a name; EINVAL naming it and the names expected. */
+int uniap_schedule_parse(const char *name, uniap_schedule *out);
+/* The names in id order, NULL-terminated (static storage, valid until the
+ * next registration): e.g. the choices of an option. */
+const char *const *uniap_schedule_names(void);
+/* The names as "a, b or c", each between quote (e.g. "" or "\""), into
+ * buf; the length, or -1 when it does not fit. */
+int uniap_schedule_list(char *buf, size_t size, const char *quote);
+/* Adds a schedule after the built-in ones (d is kept by reference and must
+ * outlive every use; not thread-safe: register before any search). EINVAL
+ * on a descriptor without name, terms or inflight, a name already taken,
+ * or a full table. */
+int uniap_schedule_register(const uniap_schedule_desc *d, uniap_schedule *id);
+/* s's TPI coefficients for c micro-batches on deg stages (all 0 when s is
+ * no schedule). */
+uniap_schedule_terms uniap_schedule_terms_of(uniap_schedule s, int c, int deg);
+/* TPI = fill work + steady slowest + tail tail, with s's coefficients. */
+double uniap_schedule_tpi(uniap_schedule s, int c, int deg, double work, double slowest,
+                          double tail);
+/* Activations of stage i in flight under s (c when s is no schedule). */
+int uniap_inflight(uniap_schedule s, int c, int deg, int i);
 
 /* ------------------------------------------------------------------ */
 /* Cost tables                                                         */
@@ -257,20 +379,11 @@ int uniap_plan_breakdown(const uniap_costmodel *cm, const uniap_plan *p, const u
 int uniap_plan_check_profile(const uniap_costmodel *cm, const uniap_plan *p);
 /* The framework reserve per device cm subtracts from device memory. */
 int64_t uniap_costmodel_reserve(const uniap_costmodel *cm);
-/* "1f1b" or "gpipe". */
-const char *uniap_schedule_name(uniap_schedule s);
 /* `--dump-costs` (dump_costs.c): the tables of the n candidates (deg[i],
  * c[i]) as JSON ("uniap-costs" version 1, described there) to f; progress
  * lines on stderr when verbose. */
 int uniap_costs_write_json(FILE *f, const uniap_costmodel *cm, const char *profile_name,
                            const int *deg, const int *c, int n, int verbose);
-
-/* Activations of stage i in flight under a schedule. */
-static inline int uniap_inflight(uniap_schedule s, int c, int deg, int i)
-{
-    int k = deg - i;
-    return s == UNIAP_SCHED_GPIPE ? c : (c < k ? c : k);
-}
 
 #ifdef __cplusplus
 }

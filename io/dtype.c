@@ -1,6 +1,6 @@
 /*
  * dtype.c - numeric types of parameters and activations, and the
- * nccl-tests conventions for collective names and bus bandwidth.
+ * collectives' names and bus-bandwidth factors (from UNIAP_COLL_MAP).
  */
 #include <string.h>
 
@@ -43,32 +43,23 @@ int uniap_dtype_parse(const char *s, uniap_dtype *out)
 
 const char *uniap_coll_name(uniap_coll_op op)
 {
-    static const char *const names[UNIAP_COLL_COUNT] = {
-        "all_reduce", "all_gather", "reduce_scatter", "all_to_all", "broadcast", "p2p"};
-    return (op >= 0 && op < UNIAP_COLL_COUNT) ? names[op] : "?";
+#define NAME(id, name, ring, flat) [UNIAP_COLL_##id] = #name,
+    static const char *const names[UNIAP_COLL_COUNT] = {UNIAP_COLL_MAP(NAME)};
+#undef NAME
+    return ((int)op >= 0 && op < UNIAP_COLL_COUNT) ? names[op] : "?";
 }
 
-/* Bus bandwidth, as nccl-tests defines it, stated once for the project:
- *   algbw = size / time
- *   busbw = algbw * 2(n-1)/n   all-reduce
- *         = algbw * (n-1)/n    all-gather, reduce-scatter, all-to-all
- *         = algbw * 1          broadcast, point-to-point
- * so busbw is comparable to the link's bandwidth whatever the group size. */
+/* Bus bandwidth, as nccl-tests defines it (algbw = size / time), from the
+ * factors of UNIAP_COLL_MAP (uniap_io.h), stated once for the project. */
 double uniap_busbw_factor(uniap_coll_op op, int n)
 {
-    if (n < 1)
+#define RING(id, name, ring, flat) [UNIAP_COLL_##id] = ring,
+#define FLAT(id, name, ring, flat) [UNIAP_COLL_##id] = flat,
+    static const double ring[UNIAP_COLL_COUNT] = {UNIAP_COLL_MAP(RING)};
+    static const double flat[UNIAP_COLL_COUNT] = {UNIAP_COLL_MAP(FLAT)};
+#undef RING
+#undef FLAT
+    if (n < 1 || (int)op < 0 || op >= UNIAP_COLL_COUNT)
         return 0.0;
-    switch (op) {
-    case UNIAP_COLL_ALLREDUCE:
-        return 2.0 * (n - 1) / n;
-    case UNIAP_COLL_ALLGATHER:
-    case UNIAP_COLL_REDUCESCATTER:
-    case UNIAP_COLL_ALLTOALL:
-        return (double)(n - 1) / n;
-    case UNIAP_COLL_BROADCAST:
-    case UNIAP_COLL_P2P:
-        return 1.0;
-    default:
-        return 0.0;
-    }
+    return ring[op] * (n - 1) / n + flat[op];
 }

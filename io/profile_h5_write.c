@@ -13,16 +13,18 @@
  * serial writer from rank 0, so the file under its final name is always a
  * valid, checksummed snapshot that `--resume` can continue.
  *
- * Why parallel collective I/O: under mpirun/srun every rank measures its
- * own layer kernels and holds its own rows. Gathering them on rank 0 would
- * make one process hold and write the whole profile; with the MPI-IO
- * driver each rank writes its rows straight into its slice (hyperslab) of
- * the shared tables. The tables are chunked, deflated and Fletcher32-
- * checksummed, and HDF5 (1.10.2 and later) only allows writing filtered
- * datasets from several ranks with collective transfers: the library then
- * assigns every chunk to one owner rank, which compresses and checksums it
- * after the others sent it their pieces. Collective transfers also let
- * MPI-IO merge the small per-rank pieces into few large file accesses.
+ * The parallel collective writer: every rank writes its own rows straight
+ * into its slice (hyperslab) of the shared tables through the MPI-IO
+ * driver, so no process need hold the whole profile. The profiler does not
+ * use it: it gathers the rows on rank 0 and writes snapshots with the
+ * serial writer (profiler/prof_output.c says why); the collective writer
+ * serves callers whose ranks each hold rows (tests/io_profile). The tables
+ * are chunked, deflated and Fletcher32-checksummed, and HDF5 (1.10.2 and
+ * later) only allows writing filtered datasets from several ranks with
+ * collective transfers: the library then assigns every chunk to one owner
+ * rank, which compresses and checksums it after the others sent it their
+ * pieces. Collective transfers also let MPI-IO merge the small per-rank
+ * pieces into few large file accesses.
  */
 #include <limits.h>
 #include <stdlib.h>

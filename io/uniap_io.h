@@ -344,22 +344,39 @@ typedef struct uniap_layer_prof {
     uniap_stat fwd;      /* forward seconds */
     uniap_stat bwd;      /* backward seconds (activation + weight grads) */
     int64_t act_bytes;   /* activations kept from forward for backward */
-    int64_t peak_bytes;  /* transient peak above params during fwd+bwd */
+    int64_t peak_bytes;  /* transient peak during fwd+bwd above the params
+                            and the kept activations (act_bytes) */
     int64_t param_bytes; /* parameters of the shard, in param dtype */
 } uniap_layer_prof;
 
+/* The collectives, one line each: X(ID, name, ring, flat). name is the
+ * op's name in profiles (on disk an HDF5 enum matched by name, so append
+ * only) and messages; ring and flat give its nccl-tests bus-bandwidth
+ * factor on a group of n, busbw = algbw * (ring (n-1)/n + flat):
+ *   all-reduce 2(n-1)/n; all-gather, reduce-scatter, all-to-all (n-1)/n;
+ *   broadcast, point-to-point 1
+ * so busbw is comparable to the link's bandwidth whatever the group size.
+ * A new collective: a line here, its benchmark profiler/coll/<name>.c
+ * defining `prof_coll_<name>` (the profiler's table is generated from this
+ * list) and that file in profiler/CMakeLists.txt. */
+#define UNIAP_COLL_MAP(X)                                                                          \
+    X(ALLREDUCE, all_reduce, 2, 0)                                                                 \
+    X(ALLGATHER, all_gather, 1, 0)                                                                 \
+    X(REDUCESCATTER, reduce_scatter, 1, 0)                                                         \
+    X(ALLTOALL, all_to_all, 1, 0)                                                                  \
+    X(BROADCAST, broadcast, 0, 1)                                                                  \
+    X(P2P, p2p, 0, 1)
+
 typedef enum {
-    UNIAP_COLL_ALLREDUCE = 0,
-    UNIAP_COLL_ALLGATHER,
-    UNIAP_COLL_REDUCESCATTER,
-    UNIAP_COLL_ALLTOALL,
-    UNIAP_COLL_BROADCAST,
-    UNIAP_COLL_P2P,
-    UNIAP_COLL_COUNT
+#define UNIAP__COLL_ENUM(id, name, ring, flat) UNIAP_COLL_##id,
+    UNIAP_COLL_MAP(UNIAP__COLL_ENUM)
+#undef UNIAP__COLL_ENUM
+        UNIAP_COLL_COUNT
 } uniap_coll_op;
 
-const char *uniap_coll_name(uniap_coll_op op); /* "all_reduce", ... "p2p" */
-/* nccl-tests bus-bandwidth factor: busbw = algbw * factor(op, n). */
+const char *uniap_coll_name(uniap_coll_op op); /* "all_reduce", ... "p2p"; "?" if none */
+/* The bus-bandwidth factor of UNIAP_COLL_MAP: busbw = algbw * factor(op,
+ * n); 0 when n < 1 or op is no collective. */
 double uniap_busbw_factor(uniap_coll_op op, int n);
 
 /* One collective measurement. bytes is the nccl-tests "size": the full
@@ -397,7 +414,8 @@ typedef struct uniap_profile {
     char *command_line; /* malloc'd or NULL */
     int world_size;
     char slurm_job_id[32]; /* "" when not under Slurm */
-    char provenance[32];   /* "measured", "analytic", "imported:galvatron" */
+    char provenance[32];   /* "measured", "analytic", "imported:galvatron",
+                              "merged" (uniap archive merge) */
     int complete;          /* 0: interrupted, --resume may finish it */
     char *model_json;      /* stored spec (malloc'd or NULL) */
     char *cluster_json;

@@ -70,7 +70,11 @@ int solver_simple_bounds(const uniap_cost_table *t, uniap_schedule sched, double
                          double *slowest, double *tail)
 {
     int L = t->n_layers, K = t->n_strategies, D = t->deg;
-    double *w = malloc(sizeof(double) * 2 * L), infl = HUGE_VAL;
+    double *w, infl = HUGE_VAL;
+    if (!uniap_schedule_get(sched))
+        return uniap_err(UNIAP_EINVAL, "solver: schedule %d is not in the schedule table (0..%d)",
+                         sched, uniap_schedule_count() - 1);
+    w = malloc(sizeof(double) * 2 * L);
     if (!w)
         return uniap_err(UNIAP_ENOMEM, "solver: out of memory for a bound of %d layers", L);
     double *tl = w + L, tail_sum = 0, hi;

@@ -25,7 +25,9 @@
  * a transport block between ec of the left segment and fc of the right
  * one (method.md section 3), so the cross-stage o_j and junction reshards
  * are exact. Epigraphs: T >= p_i, o_j; tau >= tail_i; pk_i >= peak of
- * every used strategy. Memory rows are scaled by the budget. Cuts: T and
+ * every used strategy. Objective: the schedule's TPI terms (fill (sum p +
+ * sum o) + steady T + tail tau, uniap_schedule_terms_of), memory rows with
+ * its inflight(i). Memory rows are scaled by the budget. Cuts: T and
  * tau start at the simple bounds (solver_simple_bounds), which the LP's
  * fractional stage split would otherwise undercut.
  * The layout-free relaxation (SOLVER_BOUND_ONLY) keeps counts, placement,
@@ -250,16 +252,18 @@ static int build(const uniap_cost_table *t, const solver_shape *s, uniap_schedul
     glp_set_prob_name(m->lp, "uniap_pair");
     glp_set_obj_dir(m->lp, GLP_MIN);
 
-    double cm1 = t->micro_batches - 1;
+    /* the objective is the schedule's TPI (uniap_schedule_tpi's terms) */
+    UNIAP_CHECK(uniap_schedule_get(sched) != NULL);
+    uniap_schedule_terms w = uniap_schedule_terms_of(sched, t->micro_batches, D);
     for (int i = 0; i < D; i++) {
         snprintf(nm, sizeof nm, "p_s%d", i);
-        m->p[i] = solver_add_col(m->lp, nm, GLP_CV, 0, 1e301, min_excess ? 0 : 1);
+        m->p[i] = solver_add_col(m->lp, nm, GLP_CV, 0, 1e301, min_excess ? 0 : w.fill);
         snprintf(nm, sizeof nm, "pk_s%d", i);
         m->pk[i] = solver_add_col(m->lp, nm, GLP_CV, 0, 1e301, 0);
     }
     for (int j = 0; j + 1 < D; j++) {
         snprintf(nm, sizeof nm, "o_b%d", j);
-        m->o[j] = solver_add_col(m->lp, nm, GLP_CV, 0, 1e301, min_excess ? 0 : 1);
+        m->o[j] = solver_add_col(m->lp, nm, GLP_CV, 0, 1e301, min_excess ? 0 : w.fill);
     }
     /* the slowest stage and the tail are at least their simple bounds (a
      * valid cut that the LP's fractional stage split would miss) */
@@ -268,8 +272,8 @@ static int build(const uniap_cost_table *t, const solver_shape *s, uniap_schedul
         goto fail;
     if (!(slow_lb < HUGE_VAL))
         slow_lb = tail_lb = 0; /* nothing fits: the LP says so itself */
-    m->T = solver_add_col(m->lp, "T_slowest", GLP_CV, slow_lb, 1e301, min_excess ? 0 : cm1);
-    m->tau = solver_add_col(m->lp, "tau_tail", GLP_CV, tail_lb, 1e301, min_excess ? 0 : 1);
+    m->T = solver_add_col(m->lp, "T_slowest", GLP_CV, slow_lb, 1e301, min_excess ? 0 : w.steady);
+    m->tau = solver_add_col(m->lp, "tau_tail", GLP_CV, tail_lb, 1e301, min_excess ? 0 : w.tail);
     if (min_excess)
         m->xs = solver_add_col(m->lp, "excess", GLP_CV, 0, 1e301, 1);
 

@@ -30,7 +30,7 @@
 void uniap_solve_options_default(uniap_solve_options *o)
 {
     memset(o, 0, sizeof(*o));
-    o->schedule = UNIAP_SCHED_1F1B;
+    o->schedule = UNIAP_SCHED_DEFAULT;
     o->formulation = UNIAP_FORM_AUTO;
 }
 
@@ -72,7 +72,7 @@ static int write_lp(const solver_milp *m, const uniap_solve_options *o, const ch
 {
     char path[4096];
     int n = snprintf(path, sizeof path, "%s/pair_deg%d_c%d_%s%s.lp", o->lp_dir, m->t->deg,
-                     m->t->micro_batches, o->schedule == UNIAP_SCHED_GPIPE ? "gpipe" : "1f1b", tag);
+                     m->t->micro_batches, uniap_schedule_name(o->schedule), tag);
     if (n < 0 || (size_t)n >= sizeof path)
         return uniap_err(UNIAP_EINVAL, "%s: the folder for the MILPs' LP files is too long",
                          o->lp_dir);
@@ -272,7 +272,7 @@ static __attribute__((noinline)) int solve_pair(const uniap_cost_table *t,
     double work, slowest, tail;
     if ((rc = solver_simple_bounds(t, o->schedule, &work, &slowest, &tail)) < 0)
         goto close_log;
-    double simple = work + (t->micro_batches - 1) * slowest + tail;
+    double simple = uniap_schedule_tpi(o->schedule, t->micro_batches, t->deg, work, slowest, tail);
     if (o->incumbent_tpi > 0 && simple > o->incumbent_tpi * (1 + 1e-9) && !o->lp_dir) {
         out->status = UNIAP_SOLVE_PRUNED;
         out->bound = simple;
@@ -422,7 +422,7 @@ close_log:
                                             "no solution"};
         fprintf(
             glpk_log, "uniap: deg %d c %d %s: %s, tpi %.9g, bound %.9g (relaxation %.9g), %.3f s\n",
-            t->deg, t->micro_batches, o->schedule == UNIAP_SCHED_GPIPE ? "gpipe" : "1f1b",
+            t->deg, t->micro_batches, uniap_schedule_name(o->schedule),
             rc < 0 ? "error" : names[out->status], out->tpi, out->bound, relaxed_lb, out->seconds);
         fclose(glpk_log);
     }

@@ -66,8 +66,9 @@ void uniap_search_result_free(uniap_search_result *r)
         uniap_pair_result_free(&r->best);
 }
 
-/* Deals candidates to ranks: estimated work (more stages, more micro-batch
- * memory terms) in decreasing order, each to the least loaded rank. */
+/* Deals candidates to ranks in decreasing order of pipeline degree (a
+ * stable sort), each to the least loaded rank, a candidate of degree deg
+ * weighing 1 + deg. */
 static int deal(int n, const int *deg, int size, int *owner, int *order)
 {
     double *load = calloc((size_t)size, sizeof(double));
@@ -112,7 +113,7 @@ static int heuristic_of(search_state *st, int i)
     st->n_layers = t.n_layers;
     if ((rc = solver_simple_bounds(&t, st->sched[i], &work, &slowest, &tail)) < 0)
         goto free_table;
-    st->simple[i] = work + (t.micro_batches - 1) * slowest + tail;
+    st->simple[i] = uniap_schedule_tpi(st->sched[i], t.micro_batches, t.deg, work, slowest, tail);
     if ((rc = solver_shape_build(&t, st->o->formulation == UNIAP_FORM_PER_LAYER, &s)) < 0)
         goto free_table;
     stage_of = malloc(sizeof(int) * t.n_layers);

@@ -211,7 +211,8 @@ int solver_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
                       double shortfall_cutoff, uniap_pair_result *out);
 
 /* Fast heuristic: best feasible plan among uniform-strategy assignments
- * with time-balanced stages. Returns 1 when one was found (tpi set), 0
+ * with contiguous stages balanced by time and, tried as well, by memory
+ * (model states + activations). Returns 1 when one was found (tpi set), 0
  * when none fits, or a negative status. */
 int solver_heuristic(const uniap_cost_table *t, const solver_shape *s, uniap_schedule sched,
                      int *stage_of, int *strategy_of, double *tpi);

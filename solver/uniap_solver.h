@@ -16,7 +16,9 @@ extern "C" {
 #endif
 
 typedef enum {
-    UNIAP_FORM_AUTO = 0,   /* aggregated where runs repeat, per-layer elsewhere */
+    UNIAP_FORM_AUTO = 0,   /* the same as UNIAP_FORM_AGGREGATED (the solver
+                              tells only PER_LAYER apart): a run of one
+                              layer is then its per-layer form anyway */
     UNIAP_FORM_PER_LAYER,  /* method.md section 3, one binary per layer/stage */
     UNIAP_FORM_AGGREGATED, /* integer counts per run, stage and strategy */
 } uniap_formulation;
@@ -24,7 +26,10 @@ typedef enum {
 typedef struct uniap_solve_options {
     uniap_schedule schedule;
     uniap_formulation formulation;
-    double time_limit;    /* seconds per MILP; <= 0: none */
+    double time_limit;    /* seconds per GLPK call, each LP relaxation and the
+                             branch and cut of a candidate alike (up to about
+                             5 calls per candidate, so a candidate may take
+                             several times this); <= 0: none */
     double incumbent_tpi; /* prune when the LP bound is strictly above; <= 0: none */
     const char *lp_dir;   /* write each MILP in CPLEX LP format here, or NULL */
     const char *log_path; /* GLPK terminal output to this file, or NULL (off) */
@@ -89,6 +94,10 @@ typedef struct uniap_search_result {
     /* nothing fits: the smallest memory shortfall found and where */
     double shortfall; /* bytes; HUGE_VAL when no candidate had a placement */
     int shortfall_cand, shortfall_stage;
+    /* candidates: pairs_solved + pairs_pruned = the candidates reached;
+     * pairs_solved counts every one not pruned, the infeasible and those
+     * stopped by the time limit (pairs_infeasible, pairs_timed_out) among
+     * them */
     int pairs_total, pairs_solved, pairs_pruned, pairs_infeasible, pairs_timed_out;
     double seconds;
     int interrupted; /* 1: stopped by uniap_search_interrupt(); best (if found)
@@ -122,7 +131,10 @@ void uniap_search_interrupt(void);
  * uniap_solve_pair (pruned against the best TPI shared after each round;
  * pruning is strict so it never changes the result), and the plan of
  * least (TPI, candidate index) chosen with MPI_MINLOC and broadcast: the
- * same plan for any number of ranks. Collective; every rank returns the
+ * same plan for any number of ranks as long as no candidate hits the time
+ * limit (a candidate stopped by the limit keeps the incumbent reached by
+ * then, which depends on the machine's speed and on the pruning TPI it was
+ * given, which depends on how the candidates were dealt). Collective; every rank returns the
  * same status, and a failure's message is the failing rank's (through
  * uniap_mpi_agree: "rank R: ..." on the others). progress: rank 0 prints
  * rounds to stderr. */

@@ -1,6 +1,6 @@
 /*
  * all_gather.c - the all-gather benchmark: bytes is the gathered output;
- * each rank contributes bytes / n (busbw factor (n-1)/n).
+ * each rank contributes bytes / n (busbw factor: UNIAP_COLL_MAP).
  */
 #include "coll.h"
 #include "prof_check.h"
@@ -35,5 +35,4 @@ static int run_nccl(const prof_group *g, const prof_coll_buf *b, int64_t bytes)
 #define RUN_NCCL NULL
 #endif
 
-const prof_coll prof_coll_all_gather = {"all_gather", UNIAP_COLL_ALLGATHER, buffers, run_mpi,
-                                        RUN_NCCL};
+const prof_coll prof_coll_all_gather = {UNIAP_COLL_ALLGATHER, buffers, run_mpi, RUN_NCCL};

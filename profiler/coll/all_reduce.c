@@ -1,6 +1,6 @@
 /*
  * all_reduce.c - the all-reduce benchmark: every rank's fp32 buffer of
- * `bytes` summed into every rank (busbw factor 2(n-1)/n).
+ * `bytes` summed into every rank (busbw factor: UNIAP_COLL_MAP).
  */
 #include "coll.h"
 #include "prof_check.h"
@@ -34,5 +34,4 @@ static int run_nccl(const prof_group *g, const prof_coll_buf *b, int64_t bytes)
 #define RUN_NCCL NULL
 #endif
 
-const prof_coll prof_coll_all_reduce = {"all_reduce", UNIAP_COLL_ALLREDUCE, buffers, run_mpi,
-                                        RUN_NCCL};
+const prof_coll prof_coll_all_reduce = {UNIAP_COLL_ALLREDUCE, buffers, run_mpi, RUN_NCCL};

@@ -1,6 +1,6 @@
 /*
  * all_to_all.c - the all-to-all benchmark: bytes is each rank's send
- * buffer, block j going to rank j (busbw factor (n-1)/n).
+ * buffer, block j going to rank j (busbw factor: UNIAP_COLL_MAP).
  */
 #include "coll.h"
 #include "prof_check.h"
@@ -43,5 +43,4 @@ static int run_nccl(const prof_group *g, const prof_coll_buf *b, int64_t bytes)
 #define RUN_NCCL NULL
 #endif
 
-const prof_coll prof_coll_all_to_all = {"all_to_all", UNIAP_COLL_ALLTOALL, buffers, run_mpi,
-                                        RUN_NCCL};
+const prof_coll prof_coll_all_to_all = {UNIAP_COLL_ALLTOALL, buffers, run_mpi, RUN_NCCL};

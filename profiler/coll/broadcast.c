@@ -1,6 +1,6 @@
 /*
  * broadcast.c - the broadcast benchmark: the first member's buffer of
- * bytes copied to every member (busbw factor 1).
+ * bytes copied to every member (busbw factor: UNIAP_COLL_MAP).
  */
 #include "coll.h"
 #include "prof_check.h"
@@ -34,5 +34,4 @@ static int run_nccl(const prof_group *g, const prof_coll_buf *b, int64_t bytes)
 #define RUN_NCCL NULL
 #endif
 
-const prof_coll prof_coll_broadcast = {"broadcast", UNIAP_COLL_BROADCAST, buffers, run_mpi,
-                                       RUN_NCCL};
+const prof_coll prof_coll_broadcast = {UNIAP_COLL_BROADCAST, buffers, run_mpi, RUN_NCCL};

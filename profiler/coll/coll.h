@@ -51,9 +51,9 @@ typedef struct prof_coll_buf {
     int64_t cap; /* bytes of each */
 } prof_coll_buf;
 
-/* One primitive. bytes is the nccl-tests size (uniap_coll_prof.bytes). */
+/* One primitive (its name and busbw factor: UNIAP_COLL_MAP, uniap_io.h).
+ * bytes is the nccl-tests size (uniap_coll_prof.bytes). */
 typedef struct prof_coll {
-    const char *name;
     uniap_coll_op op;
     /* Rounds bytes down to what the primitive can move on n ranks (whole
      * fp32 elements, divisible by n where it splits) and gives the per-rank
@@ -63,10 +63,13 @@ typedef struct prof_coll {
     int (*run_nccl)(const prof_group *g, const prof_coll_buf *b, int64_t bytes); /* or NULL */
 } prof_coll;
 
-extern const prof_coll prof_coll_all_reduce, prof_coll_all_gather, prof_coll_reduce_scatter,
-    prof_coll_all_to_all, prof_coll_broadcast, prof_coll_sendrecv;
+/* The primitives, prof_coll_<name> for each line of UNIAP_COLL_MAP (one
+ * file each: profiler/coll/<name>.c, sendrecv.c for p2p). */
+#define PROF__COLL_EXTERN(id, name, ring, flat) extern const prof_coll prof_coll_##name;
+UNIAP_COLL_MAP(PROF__COLL_EXTERN)
+#undef PROF__COLL_EXTERN
 
-/* The table, indexed by uniap_coll_op. */
+/* The table, indexed by uniap_coll_op (NULL past the end). */
 const prof_coll *prof_coll_table(uniap_coll_op op);
 
 /* Element count of bytes rounded down to a multiple of n fp32 elements. */

@@ -16,14 +16,9 @@
 
 const prof_coll *prof_coll_table(uniap_coll_op op)
 {
-    static const prof_coll *const table[UNIAP_COLL_COUNT] = {
-        [UNIAP_COLL_ALLREDUCE] = &prof_coll_all_reduce,
-        [UNIAP_COLL_ALLGATHER] = &prof_coll_all_gather,
-        [UNIAP_COLL_REDUCESCATTER] = &prof_coll_reduce_scatter,
-        [UNIAP_COLL_ALLTOALL] = &prof_coll_all_to_all,
-        [UNIAP_COLL_BROADCAST] = &prof_coll_broadcast,
-        [UNIAP_COLL_P2P] = &prof_coll_sendrecv,
-    };
+#define ENTRY(id, name, ring, flat) [UNIAP_COLL_##id] = &prof_coll_##name,
+    static const prof_coll *const table[UNIAP_COLL_COUNT] = {UNIAP_COLL_MAP(ENTRY)};
+#undef ENTRY
     return (int)op >= 0 && op < UNIAP_COLL_COUNT ? table[op] : NULL;
 }
 
@@ -264,7 +259,8 @@ int prof_coll_measure(prof_coll_ctx *ctx, const prof_coll_item *item, int warmup
     int (*run)(const prof_group *, const prof_coll_buf *, int64_t) =
         ctx->backend == PROF_BACKEND_CUDA ? c->run_nccl : c->run_mpi;
     if (!run)
-        return uniap_err(UNIAP_EINVAL, "profiler: %s has no %s implementation", c->name,
+        return uniap_err(UNIAP_EINVAL, "profiler: %s has no %s implementation",
+                         uniap_coll_name(c->op),
                          ctx->backend == PROF_BACKEND_CUDA ? "NCCL" : "MPI");
     /* every member must have its buffers before any waits in a barrier;
      * a member that failed reports its own error, the others return no row

@@ -1,7 +1,7 @@
 /*
  * reduce_scatter.c - the reduce-scatter benchmark: bytes is each rank's
- * input; rank i receives the sum of block i, bytes / n (busbw factor
- * (n-1)/n).
+ * input; rank i receives the sum of block i, bytes / n (busbw factor:
+ * UNIAP_COLL_MAP).
  */
 #include "coll.h"
 #include "prof_check.h"
@@ -36,5 +36,4 @@ static int run_nccl(const prof_group *g, const prof_coll_buf *b, int64_t bytes)
 #define RUN_NCCL NULL
 #endif
 
-const prof_coll prof_coll_reduce_scatter = {"reduce_scatter", UNIAP_COLL_REDUCESCATTER, buffers,
-                                            run_mpi, RUN_NCCL};
+const prof_coll prof_coll_reduce_scatter = {UNIAP_COLL_REDUCESCATTER, buffers, run_mpi, RUN_NCCL};

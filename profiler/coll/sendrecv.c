@@ -1,7 +1,8 @@
 /*
  * sendrecv.c - the point-to-point benchmark on a pair: the first member
- * sends a message of bytes to the second (busbw factor 1). Pairs inside a
- * node and between nodes come from the driver's groups.
+ * sends a message of bytes to the second (busbw factor: UNIAP_COLL_MAP;
+ * the op is p2p, the symbol prof_coll_p2p). Pairs inside a node and
+ * between nodes come from the driver's groups.
  */
 #include "coll.h"
 #include "prof_check.h"
@@ -44,4 +45,4 @@ static int run_nccl(const prof_group *g, const prof_coll_buf *b, int64_t bytes)
 #define RUN_NCCL NULL
 #endif
 
-const prof_coll prof_coll_sendrecv = {"p2p", UNIAP_COLL_P2P, buffers, run_mpi, RUN_NCCL};
+const prof_coll prof_coll_p2p = {UNIAP_COLL_P2P, buffers, run_mpi, RUN_NCCL};

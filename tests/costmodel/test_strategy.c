@@ -1,13 +1,18 @@
 /*
  * test_strategy.c - the strategy space: enumeration counts worked by hand,
  * names (format/parse round trip and rejected names), group placement on
- * nodes and the resharding fraction between layouts.
+ * nodes and the resharding fraction between layouts; the enumeration
+ * against the names and order the code before the dimension list produced
+ * (strategy_golden.inc: the solver sees strategies as indices, so the order
+ * is behaviour), and a toy "offload" dimension added through the list at
+ * run time, defined here alone, which names, parses and enumerates.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "cm_internal.h"
+#include "strategy_golden.inc"
 
 static int count(int n, int mb, const uniap_cost_options *o)
 {
@@ -175,11 +180,157 @@ static void test_reshard(void)
     CHECK_NEAR(cm_reshard_fraction(4, &p, &r), 0.0, 0, 1e-15);
 }
 
+/* Every (n, micro-batch, restriction) of strategy_golden.inc: the names,
+ * in order, as the code before the dimension list enumerated them. */
+static void golden_options(int r, uniap_cost_options *o)
+{
+    uniap_cost_options_default(o);
+    o->no_sp = r == 1;
+    o->no_ckpt = r == 2;
+    o->no_zero = r == 3;
+    o->no_strided = r == 4;
+    o->max_tp = r == 5 ? 2 : 0;
+}
+
+/* Calls f for each golden line with its enumeration now. */
+static void each_golden(void (*f)(const char *names, const uniap_strategy *v, int k,
+                                  const uniap_cost_options *o))
+{
+    for (int g = 0; golden_strategies[g]; g++) {
+        int n, mb, r, at = 0;
+        uniap_cost_options o;
+        uniap_strategy *v = NULL;
+        int k = 0;
+        CHECK(sscanf(golden_strategies[g], "%d %d %d:%n", &n, &mb, &r, &at) == 3 && at > 0);
+        golden_options(r, &o);
+        CHECK_EQ(cm_strategies(n, mb, &o, &v, &k), 0);
+        f(golden_strategies[g] + at, v, k, &o);
+        free(v);
+    }
+}
+
+static void same_names(const char *names, const uniap_strategy *v, int k,
+                       const uniap_cost_options *o)
+{
+    char buf[4096];
+    size_t n = 0;
+    (void)o;
+    buf[0] = 0;
+    for (int i = 0; i < k && n < sizeof buf; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, " %s", v[i].name);
+    CHECK(n < sizeof buf);
+    if (strcmp(buf, names) != 0)
+        fprintf(stderr, "enumeration changed:\n  was%s\n  now%s\n", names, buf);
+    CHECK(strcmp(buf, names) == 0);
+}
+
+/* ---- the toy dimension: host offload of the ZeRO states, dp > 1 only,
+ * left out by no_zero; written ".offload" last */
+
+static int offload_values(const uniap_strategy *s, int n, int mb, const uniap_cost_options *o,
+                          int *v, int max)
+{
+    int k = 0;
+    (void)n, (void)mb;
+    for (int x = 0; x <= (s->dp > 1 && !o->no_zero) && k < max; x++)
+        v[k++] = x;
+    return k;
+}
+
+static int offload_format(const uniap_strategy *s, int v, char *buf, size_t size)
+{
+    (void)s;
+    return snprintf(buf, size, "%s", v ? ".offload" : "");
+}
+
+static int offload_parse(uniap_strategy_scan *sc, const uniap_strategy *s, int *v)
+{
+    const char *t = uniap_strategy_scan_peek(sc);
+    (void)s;
+    *v = t && strcmp(t, "offload") == 0;
+    if (*v)
+        uniap_strategy_scan_take(sc);
+    return 0;
+}
+
+static const char *offload_check(const uniap_strategy *s, int v, char *msg, size_t size)
+{
+    (void)msg, (void)size;
+    return v && s->dp < 2 ? "offload needs dp > 1" : NULL;
+}
+
+static const uniap_strategy_dim offload = {
+    .name = "offload",
+    .usage = "[.offload]",
+    .tokens = "offload",
+    .values = offload_values,
+    .format = offload_format,
+    .parse = offload_parse,
+    .check = offload_check,
+};
+
+/* With offload: each old strategy, then its offload twin where dp > 1
+ * (and ZeRO is allowed); names round trip. */
+static void with_offload(const char *names, const uniap_strategy *v, int k,
+                         const uniap_cost_options *o)
+{
+    const uniap_strategy_dim *d = uniap_strategy_dim_get(uniap_strategy_dim_count() - 1);
+    char copy[4096], *save = NULL;
+    int i = 0, expect = 0;
+
+    snprintf(copy, sizeof copy, "%s", names);
+    for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        uniap_strategy s;
+        CHECK_EQ(uniap_strategy_parse(w, &s), 0);
+        int twins = s.dp > 1 && !o->no_zero ? 2 : 1;
+        expect += twins;
+        for (int t = 0; t < twins && i < k; t++, i++) {
+            char want[64];
+            snprintf(want, sizeof want, "%s%s", w, t ? ".offload" : "");
+            CHECK(strcmp(v[i].name, want) == 0);
+            CHECK_EQ(uniap_strategy_value(&v[i], d), t);
+            uniap_strategy back;
+            CHECK_EQ(uniap_strategy_parse(v[i].name, &back), 0);
+            CHECK(strcmp(back.name, v[i].name) == 0);
+            CHECK_EQ(back.ext[0], t);
+        }
+    }
+    CHECK_EQ(k, expect); /* the product of each dimension's values */
+}
+
+static void test_golden_and_toy(void)
+{
+    uniap_strategy s;
+    int before = uniap_strategy_dim_count();
+
+    CHECK_EQ(before, 6);
+    each_golden(same_names);
+    CHECK_EQ(uniap_strategy_dim_register(&offload), 0);
+    CHECK_EQ(uniap_strategy_dim_count(), before + 1);
+    CHECK(strcmp(uniap_strategy_dim_get(before)->name, "offload") == 0);
+    each_golden(with_offload);
+    CHECK_EQ(uniap_strategy_parse("dp4.tp2c.zero3.sp.ckpt.offload", &s), 0);
+    CHECK(s.dp == 4 && s.tp == 2 && s.flavour == UNIAP_DP_FSDP && s.sp && s.ckpt && s.ext[0] == 1);
+    CHECK_EQ(uniap_strategy_parse("dp1.tp8c.offload", &s), UNIAP_EINVAL);
+    CHECK_STR_CONTAINS(uniap_errmsg(), "offload needs dp > 1");
+    uniap_err_clear();
+    CHECK_EQ(uniap_strategy_parse("dp2.tp4c.offload.ckpt", &s), UNIAP_EINVAL);
+    CHECK_STR_CONTAINS(uniap_errmsg(), "unexpected token 'ckpt'");
+    CHECK_STR_CONTAINS(uniap_errmsg(), "then ckpt, then offload, each at most once");
+    uniap_err_clear();
+    /* the list is bounded */
+    for (int i = 1; i < UNIAP_STRATEGY_EXT; i++)
+        CHECK_EQ(uniap_strategy_dim_register(&offload), 0);
+    CHECK_EQ(uniap_strategy_dim_register(&offload), UNIAP_EINVAL);
+    uniap_err_clear();
+}
+
 int main(void)
 {
     test_counts();
     test_names();
     test_placement();
     test_reshard();
+    test_golden_and_toy(); /* last: it extends the dimension list */
     return check_report();
 }

@@ -5,9 +5,11 @@
  * placements, members, point-to-point pairs), each primitive's result
  * through the table against the values worked out by hand from the
  * senders' data, and the measurement's row (only on the group's first
- * member, size rounded as the primitive moves it, busbw by the factor).
+ * member, size rounded as the primitive moves it, busbw by the factor);
+ * the table generated from UNIAP_COLL_MAP and its busbw factors.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "coll.h"
@@ -37,6 +39,23 @@ int main(int argc, char **argv)
         CHECK_EQ(t.node_of[r], r / 2);
         CHECK_EQ(t.local_of[r], r % 2);
     }
+
+    /* the table generated from UNIAP_COLL_MAP: one entry per op, at its
+     * index; the busbw factors are nccl-tests' to the last bit */
+    for (int op = 0; op < UNIAP_COLL_COUNT; op++) {
+        const prof_coll *c = prof_coll_table((uniap_coll_op)op);
+        CHECK(c && (int)c->op == op && c->buffers && c->run_mpi);
+        for (int n = 1; n <= 4096; n++) {
+            double f = op == UNIAP_COLL_ALLREDUCE                           ? 2.0 * (n - 1) / n
+                       : op == UNIAP_COLL_BROADCAST || op == UNIAP_COLL_P2P ? 1.0
+                                                                            : (double)(n - 1) / n;
+            CHECK(uniap_busbw_factor((uniap_coll_op)op, n) == f);
+        }
+        CHECK(uniap_busbw_factor((uniap_coll_op)op, 0) == 0.0);
+    }
+    CHECK(prof_coll_table(UNIAP_COLL_COUNT) == NULL);
+    CHECK(strcmp(uniap_coll_name(UNIAP_COLL_P2P), "p2p") == 0);
+    CHECK(strcmp(uniap_coll_name(UNIAP_COLL_COUNT), "?") == 0);
 
     prof_coll_ctx ctx;
     CHECK_EQ(prof_coll_setup(MPI_COMM_WORLD, &t, PROF_BACKEND_CPU, &ctx), 0);
@@ -105,8 +124,8 @@ int main(int argc, char **argv)
                 bad += r[i] != (float)expect;
             }
             if (bad)
-                fprintf(stderr, "rank %d: %s on group %d: %d wrong elements\n", me, c->name, g,
-                        bad);
+                fprintf(stderr, "rank %d: %s on group %d: %d wrong elements\n", me,
+                        uniap_coll_name(c->op), g, bad);
             CHECK_EQ(bad, 0);
             free(s);
             free(r);

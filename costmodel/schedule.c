@@ -1,0 +1,134 @@
+/*
+ * schedule.c - the table of pipeline schedules: one descriptor per
+ * schedule (costmodel/sched_<name>.c), looked up by id and by name, and
+ * the two formulas every user of a schedule reads from its descriptor: the
+ * closed-form TPI (the evaluator, the solver's table bounds) and the
+ * micro-batches of activations a stage holds (memory everywhere). The
+ * MILP builder takes the same coefficients (uniap_schedule_terms_of), so
+ * the evaluator and the MILP objective cannot drift apart.
+ *
+ * A new schedule: its file sched_<name>.c defining
+ * `const uniap_schedule_desc uniap__sched_<name>`, one line in SCHEDULES
+ * below, and the file in costmodel/CMakeLists.txt. Nothing else names a
+ * schedule (names, options, plan files and exports all come from here).
+ * Schedules may also be added at run time (uniap_schedule_register).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "uniap_costmodel.h"
+
+/* The built-in schedules in id order (UNIAP_SCHED_GPIPE = 0,
+ * UNIAP_SCHED_1F1B = 1, then the others). */
+#define SCHEDULES(X) X(gpipe) X(1f1b)
+
+#define DECLARE(n) extern const uniap_schedule_desc uniap__sched_##n;
+SCHEDULES(DECLARE)
+#undef DECLARE
+
+#define SCHED_MAX 16 /* built-in + registered */
+#define ENTRY(n)  &uniap__sched_##n,
+static const uniap_schedule_desc *table[SCHED_MAX] = {SCHEDULES(ENTRY)};
+#undef ENTRY
+#define ONE(n) +1
+enum { N_BUILTIN = 0 SCHEDULES(ONE) };
+#undef ONE
+_Static_assert(N_BUILTIN <= SCHED_MAX, "SCHED_MAX too small");
+
+static int n_table = N_BUILTIN;
+/* NULL-terminated names in id order (uniap_schedule_names); built on use */
+static const char *names[SCHED_MAX + 1];
+static int n_names = -1;
+
+int uniap_schedule_count(void)
+{
+    return n_table;
+}
+
+const uniap_schedule_desc *uniap_schedule_get(uniap_schedule s)
+{
+    return s >= 0 && s < n_table ? table[s] : NULL;
+}
+
+const char *uniap_schedule_name(uniap_schedule s)
+{
+    const uniap_schedule_desc *d = uniap_schedule_get(s);
+    return d ? d->name : "?";
+}
+
+const char *const *uniap_schedule_names(void)
+{
+    if (n_names != n_table) {
+        for (int i = 0; i < n_table; i++)
+            names[i] = table[i]->name;
+        names[n_table] = NULL;
+        n_names = n_table;
+    }
+    return names;
+}
+
+int uniap_schedule_list(char *buf, size_t size, const char *quote)
+{
+    size_t n = 0;
+    if (size)
+        buf[0] = 0;
+    for (int i = 0; i < n_table; i++) {
+        const char *sep = i == 0 ? "" : (i + 1 == n_table ? " or " : ", ");
+        int w = snprintf(buf + n, size > n ? size - n : 0, "%s%s%s%s", sep, quote, table[i]->name,
+                         quote);
+        if (w < 0)
+            return -1;
+        n += (size_t)w;
+    }
+    return n < size ? (int)n : -1;
+}
+
+int uniap_schedule_parse(const char *name, uniap_schedule *out)
+{
+    char list[256];
+    for (int i = 0; name && i < n_table; i++)
+        if (strcmp(name, table[i]->name) == 0) {
+            *out = i;
+            return UNIAP_OK;
+        }
+    uniap_schedule_list(list, sizeof list, "");
+    return uniap_err(UNIAP_EINVAL, "schedule '%s': expected %s", name ? name : "(null)", list);
+}
+
+int uniap_schedule_register(const uniap_schedule_desc *d, uniap_schedule *id)
+{
+    if (!d || !d->name || !*d->name || !d->terms || !d->inflight)
+        return uniap_err(UNIAP_EINVAL,
+                         "schedule '%s': a descriptor needs a name, terms and "
+                         "inflight",
+                         d && d->name ? d->name : "(null)");
+    for (int i = 0; i < n_table; i++)
+        if (strcmp(d->name, table[i]->name) == 0)
+            return uniap_err(UNIAP_EINVAL, "schedule '%s': already registered", d->name);
+    if (n_table >= SCHED_MAX)
+        return uniap_err(UNIAP_EINVAL, "schedule '%s': the table holds at most %d schedules",
+                         d->name, SCHED_MAX);
+    table[n_table] = d;
+    *id = n_table++;
+    return UNIAP_OK;
+}
+
+uniap_schedule_terms uniap_schedule_terms_of(uniap_schedule s, int c, int deg)
+{
+    const uniap_schedule_desc *d = uniap_schedule_get(s);
+    uniap_schedule_terms none = {0, 0, 0};
+    return d ? d->terms(c, deg) : none;
+}
+
+double uniap_schedule_tpi(uniap_schedule s, int c, int deg, double work, double slowest,
+                          double tail)
+{
+    uniap_schedule_terms w = uniap_schedule_terms_of(s, c, deg);
+    return w.fill * work + w.steady * slowest + w.tail * tail;
+}
+
+int uniap_inflight(uniap_schedule s, int c, int deg, int i)
+{
+    const uniap_schedule_desc *d = uniap_schedule_get(s);
+    return d ? d->inflight(c, deg, i) : c;
+}

@@ -1,0 +1,264 @@
+/*
+ * strategy_dims.c - the dimensions of the strategy space, one descriptor
+ * each (uniap_strategy_dim): dp, tp, layout (consecutive or strided TP
+ * groups), the DP flavour (DDP, ZeRO-1/2/3), sequence parallelism and
+ * activation checkpointing. Each says how it is written in a name and read
+ * back, which values it may take in a stage given the dimensions before
+ * it and the options' restrictions, and the rule tying it to the others.
+ * strategy.c walks the list (uniap__strategy_dims) to format, parse and
+ * enumerate; a new dimension is a descriptor here (or in its own file), a
+ * line in that list and its field in uniap_strategy.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cm_internal.h"
+
+/* Parses "<prefix><int>" at tok, returns the number or -1; *rest: after it. */
+static int parse_degree(const char *tok, const char *prefix, const char **rest)
+{
+    size_t pl = strlen(prefix);
+    char *end;
+    long v;
+
+    if (!tok || strncmp(tok, prefix, pl) != 0 || tok[pl] < '0' || tok[pl] > '9')
+        return -1;
+    v = strtol(tok + pl, &end, 10);
+    if (v < 1 || v > 1 << 20)
+        return -1;
+    *rest = end;
+    return (int)v;
+}
+
+static int fmt(char *buf, size_t size, const char *f, int on, const char *word)
+{
+    return on ? snprintf(buf, size, f, word) : (size ? (buf[0] = 0) : 0);
+}
+
+/* An optional trailing flag token ("sp", "ckpt"): 1 when it is next. */
+static int parse_flag(uniap_strategy_scan *sc, const char *word, int *v)
+{
+    const char *t = uniap_strategy_scan_peek(sc);
+    *v = t && strcmp(t, word) == 0;
+    if (*v)
+        uniap_strategy_scan_take(sc);
+    return 0;
+}
+
+static int flag_values(int allowed, int *v, int max)
+{
+    int k = 0;
+    for (int x = 0; x <= allowed && k < max; x++)
+        v[k++] = x;
+    return k;
+}
+
+/* ---- dp: data-parallel degree, the outer loop (tp = n / dp ascending) */
+
+static int dp_values(const uniap_strategy *s, int n, int mb, const uniap_cost_options *o, int *v,
+                     int max)
+{
+    int k = 0;
+    (void)s;
+    for (int tp = 1; tp <= n && k < max; tp++) {
+        int dp = n / tp;
+        if (n % tp || mb % dp) /* local micro-batch must be whole */
+            continue;
+        if (o->max_tp > 0 && tp > o->max_tp)
+            continue;
+        v[k++] = dp;
+    }
+    return k;
+}
+
+static int dp_format(const uniap_strategy *s, int v, char *buf, size_t size)
+{
+    (void)s;
+    return snprintf(buf, size, "dp%d", v);
+}
+
+static int dp_parse(uniap_strategy_scan *sc, const uniap_strategy *s, int *v)
+{
+    const char *tok = uniap_strategy_scan_take(sc), *rest = NULL;
+    (void)s;
+    if ((*v = parse_degree(tok, "dp", &rest)) < 0 || *rest)
+        return uniap_err(UNIAP_EINVAL, "strategy '%s': bad token '%s', expected dp<D> with D >= 1",
+                         sc->name, tok ? tok : "");
+    return 0;
+}
+
+/* ---- tp: tensor-parallel degree, n / dp */
+
+static int tp_values(const uniap_strategy *s, int n, int mb, const uniap_cost_options *o, int *v,
+                     int max)
+{
+    (void)mb, (void)o;
+    if (max < 1)
+        return 0;
+    v[0] = n / s->dp;
+    return 1;
+}
+
+static int tp_format(const uniap_strategy *s, int v, char *buf, size_t size)
+{
+    (void)s;
+    return snprintf(buf, size, ".tp%d", v);
+}
+
+static int tp_parse(uniap_strategy_scan *sc, const uniap_strategy *s, int *v)
+{
+    const char *tok = uniap_strategy_scan_take(sc), *rest = NULL;
+    (void)s;
+    if ((*v = parse_degree(tok, "tp", &rest)) < 0)
+        return uniap_err(UNIAP_EINVAL, "strategy '%s': bad token '%s', expected tp<T>[c|s]",
+                         sc->name, tok ? tok : "");
+    sc->rest = rest; /* the placement letter, read by layout */
+    sc->rest_tok = tok;
+    return 0;
+}
+
+/* ---- layout: TP ranks consecutive (1, "c") or strided by dp (0, "s") */
+
+static int layout_values(const uniap_strategy *s, int n, int mb, const uniap_cost_options *o,
+                         int *v, int max)
+{
+    int k = 0;
+    (void)n, (void)mb;
+    if (max >= 1)
+        v[k++] = 1;
+    if (s->tp > 1 && s->dp > 1 && !o->no_strided && k < max)
+        v[k++] = 0;
+    return k;
+}
+
+static int layout_format(const uniap_strategy *s, int v, char *buf, size_t size)
+{
+    return fmt(buf, size, "%s", s->tp > 1, v ? "c" : "s");
+}
+
+static int layout_parse(uniap_strategy_scan *sc, const uniap_strategy *s, int *v)
+{
+    const char *r = sc->rest ? sc->rest : "";
+    (void)s;
+    *v = 1;
+    if (*r == 's' && r[1] == 0)
+        *v = 0;
+    else if (!(*r == 0 || (*r == 'c' && r[1] == 0)))
+        return uniap_err(UNIAP_EINVAL, "strategy '%s': bad token '%s', expected tp<T>c or tp<T>s",
+                         sc->name, sc->rest_tok);
+    sc->rest = NULL;
+    return 0;
+}
+
+static const char *layout_check(const uniap_strategy *s, int v, char *msg, size_t size)
+{
+    (void)msg, (void)size;
+    return !v && (s->tp < 2 || s->dp < 2) ? "a strided TP group needs tp > 1 and dp > 1" : NULL;
+}
+
+/* ---- flavour: how DP shards model states (dp > 1 only) */
+
+static const char *const flavour_token[] = {"ddp", "zero1", "zero2", "zero3"};
+
+static int flavour_values(const uniap_strategy *s, int n, int mb, const uniap_cost_options *o,
+                          int *v, int max)
+{
+    int k = 0, all = s->dp > 1 && !o->no_zero;
+    (void)n, (void)mb;
+    for (int f = 0; f < (all ? 4 : 1) && k < max; f++)
+        v[k++] = f;
+    return k;
+}
+
+static int flavour_format(const uniap_strategy *s, int v, char *buf, size_t size)
+{
+    return fmt(buf, size, ".%s", s->dp > 1, flavour_token[v]);
+}
+
+static int flavour_parse(uniap_strategy_scan *sc, const uniap_strategy *s, int *v)
+{
+    const char *t = uniap_strategy_scan_peek(sc);
+    (void)s;
+    *v = UNIAP_DP_DDP;
+    for (int i = 0; t && i < 4; i++)
+        if (strcmp(t, flavour_token[i]) == 0)
+            *v = i;
+    if (t && strcmp(t, "fsdp") == 0) /* alias of zero3 */
+        *v = UNIAP_DP_FSDP;
+    if (*v != UNIAP_DP_DDP || (t && strcmp(t, "ddp") == 0))
+        uniap_strategy_scan_take(sc);
+    return 0;
+}
+
+static const char *flavour_check(const uniap_strategy *s, int v, char *msg, size_t size)
+{
+    if (v == UNIAP_DP_DDP || s->dp >= 2)
+        return NULL;
+    snprintf(msg, size, "%s needs dp > 1", flavour_token[v]);
+    return msg;
+}
+
+/* ---- sp: Megatron sequence parallelism (tp > 1 only) */
+
+static int sp_values(const uniap_strategy *s, int n, int mb, const uniap_cost_options *o, int *v,
+                     int max)
+{
+    (void)n, (void)mb;
+    return flag_values(s->tp > 1 && !o->no_sp, v, max);
+}
+
+static int sp_format(const uniap_strategy *s, int v, char *buf, size_t size)
+{
+    (void)s;
+    return fmt(buf, size, "%s", v, ".sp");
+}
+
+static int sp_parse(uniap_strategy_scan *sc, const uniap_strategy *s, int *v)
+{
+    (void)s;
+    return parse_flag(sc, "sp", v);
+}
+
+static const char *sp_check(const uniap_strategy *s, int v, char *msg, size_t size)
+{
+    (void)msg, (void)size;
+    return v && s->tp < 2 ? "sequence parallelism needs tp > 1" : NULL;
+}
+
+/* ---- ckpt: activation checkpointing */
+
+static int ckpt_values(const uniap_strategy *s, int n, int mb, const uniap_cost_options *o, int *v,
+                       int max)
+{
+    (void)s, (void)n, (void)mb;
+    return flag_values(!o->no_ckpt, v, max);
+}
+
+static int ckpt_format(const uniap_strategy *s, int v, char *buf, size_t size)
+{
+    (void)s;
+    return fmt(buf, size, "%s", v, ".ckpt");
+}
+
+static int ckpt_parse(uniap_strategy_scan *sc, const uniap_strategy *s, int *v)
+{
+    (void)s;
+    return parse_flag(sc, "ckpt", v);
+}
+
+#define FIELD(f) offsetof(uniap_strategy, f)
+
+/* The list, in name, parsing and enumeration order. */
+const uniap_strategy_dim uniap__strategy_dims[] = {
+    {"dp", "dp<D>", NULL, FIELD(dp), dp_values, dp_format, dp_parse, NULL},
+    {"tp", ".tp<T>", NULL, FIELD(tp), tp_values, tp_format, tp_parse, NULL},
+    {"layout", "[c|s]", NULL, FIELD(tp_consecutive), layout_values, layout_format, layout_parse,
+     layout_check},
+    {"flavour", "[.flavour]", "ddp|zero1|zero2|zero3|fsdp", FIELD(flavour), flavour_values,
+     flavour_format, flavour_parse, flavour_check},
+    {"sp", "[.sp]", "sp", FIELD(sp), sp_values, sp_format, sp_parse, sp_check},
+    {"ckpt", "[.ckpt]", "ckpt", FIELD(ckpt), ckpt_values, ckpt_format, ckpt_parse, NULL},
+};
+const int uniap__strategy_n_dims = sizeof(uniap__strategy_dims) / sizeof(uniap__strategy_dims[0]);
