@@ -4,55 +4,25 @@
 #   uniap::nccl (UNIAP_HAVE_CUDA set).
 find_package(MPI REQUIRED COMPONENTS C)
 
-# --- parallel HDF5 -------------------------------------------------------
-set(HDF5_PREFER_PARALLEL TRUE)
-find_package(HDF5 REQUIRED COMPONENTS C)
-if(NOT HDF5_IS_PARALLEL)
-  message(FATAL_ERROR
-    "uniap needs a parallel (MPI) build of HDF5, but the HDF5 found at "
-    "${HDF5_INCLUDE_DIRS} is serial. On Debian: apt-get install libhdf5-openmpi-dev "
-    "(scripts/install-deps.sh does this).")
-endif()
-add_library(uniap::hdf5 INTERFACE IMPORTED)
-target_include_directories(uniap::hdf5 INTERFACE ${HDF5_INCLUDE_DIRS})
-target_link_libraries(uniap::hdf5 INTERFACE ${HDF5_C_LIBRARIES} MPI::MPI_C)
-target_compile_definitions(uniap::hdf5 INTERFACE ${HDF5_DEFINITIONS})
+# The finders below (cmake/modules/Find*.cmake) are installed with uniap's
+# package config, which finds the same dependencies again for a consumer.
+list(APPEND CMAKE_MODULE_PATH ${CMAKE_CURRENT_LIST_DIR}/modules)
+
+# --- parallel HDF5: uniap::hdf5 -------------------------------------------
+find_package(UniapHDF5 REQUIRED)
 find_program(H5DUMP_EXECUTABLE NAMES h5dump h5dump.openmpi)
 
-# --- GLPK: ships no CMake or pkg-config file ------------------------------
-find_path(GLPK_INCLUDE_DIR glpk.h)
-find_library(GLPK_LIBRARY NAMES glpk)
-if(NOT GLPK_INCLUDE_DIR OR NOT GLPK_LIBRARY)
-  message(FATAL_ERROR "GLPK not found (glpk.h, libglpk). On Debian: apt-get install libglpk-dev")
-endif()
-add_library(uniap::glpk UNKNOWN IMPORTED)
-set_target_properties(uniap::glpk PROPERTIES
-  IMPORTED_LOCATION ${GLPK_LIBRARY}
-  INTERFACE_INCLUDE_DIRECTORIES ${GLPK_INCLUDE_DIR})
+# --- GLPK (ships no CMake or pkg-config file), cJSON, OpenBLAS (cblas) ------
+find_package(GLPK REQUIRED)
+find_package(CJSON REQUIRED)
+find_package(UniapOpenBLAS REQUIRED)
 
-# --- cJSON ---------------------------------------------------------------
-find_path(CJSON_INCLUDE_DIR cjson/cJSON.h)
-find_library(CJSON_LIBRARY NAMES cjson)
-if(NOT CJSON_INCLUDE_DIR OR NOT CJSON_LIBRARY)
-  message(FATAL_ERROR "cJSON not found. On Debian: apt-get install libcjson-dev")
+# libm by name (-lm), so that exported link interfaces carry no host path.
+find_library(MATH_LIBRARY_PATH m)
+set(MATH_LIBRARY "")
+if(MATH_LIBRARY_PATH)
+  set(MATH_LIBRARY m)
 endif()
-add_library(uniap::cjson UNKNOWN IMPORTED)
-set_target_properties(uniap::cjson PROPERTIES
-  IMPORTED_LOCATION ${CJSON_LIBRARY}
-  INTERFACE_INCLUDE_DIRECTORIES ${CJSON_INCLUDE_DIR})
-
-# --- OpenBLAS (cblas) ------------------------------------------------------
-find_path(CBLAS_INCLUDE_DIR cblas.h PATH_SUFFIXES openblas x86_64-linux-gnu aarch64-linux-gnu)
-find_library(OPENBLAS_LIBRARY NAMES openblas)
-if(NOT CBLAS_INCLUDE_DIR OR NOT OPENBLAS_LIBRARY)
-  message(FATAL_ERROR "OpenBLAS not found. On Debian: apt-get install libopenblas-dev")
-endif()
-add_library(uniap::openblas UNKNOWN IMPORTED)
-set_target_properties(uniap::openblas PROPERTIES
-  IMPORTED_LOCATION ${OPENBLAS_LIBRARY}
-  INTERFACE_INCLUDE_DIRECTORIES ${CBLAS_INCLUDE_DIR})
-
-find_library(MATH_LIBRARY m)
 
 # --- CUDA, cuBLAS, NCCL (optional) ----------------------------------------
 set(UNIAP_HAVE_CUDA OFF)
@@ -65,13 +35,8 @@ if(UNIAP_WITH_CUDA)
     endif()
     enable_language(CUDA)
     find_package(CUDAToolkit REQUIRED)
-    find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS})
-    find_library(NCCL_LIBRARY nccl HINTS ${CUDAToolkit_LIBRARY_DIR})
-    if(NCCL_INCLUDE_DIR AND NCCL_LIBRARY)
-      add_library(uniap::nccl UNKNOWN IMPORTED)
-      set_target_properties(uniap::nccl PROPERTIES
-        IMPORTED_LOCATION ${NCCL_LIBRARY}
-        INTERFACE_INCLUDE_DIRECTORIES ${NCCL_INCLUDE_DIR})
+    find_package(UniapNCCL)
+    if(UniapNCCL_FOUND)
       set(UNIAP_HAVE_CUDA ON)
       message(STATUS "uniap: CUDA backend on (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, archs ${CMAKE_CUDA_ARCHITECTURES})")
     else()
@@ -99,4 +64,27 @@ function(uniap_add_mpi_test)
   set_tests_properties(${T_NAME} PROPERTIES
     ENVIRONMENT "${_env}"
     PROCESSORS ${T_NP} TIMEOUT 300)
+  set_property(TEST ${T_NAME} APPEND PROPERTY LABELS mpi)
+endfunction()
+
+# uniap_label_tests(<label>... [MPI <test>...] [GPU <test>...]): ctest
+# labels (ctest -L solver, ctest -LE slurm), called last in a tests/
+# folder's CMakeLists.txt: every test of the folder gets the labels (its
+# component, and features such as slurm or fuzz); the tests named after MPI
+# (those that start mpirun themselves) get "mpi" too, as every
+# uniap_add_mpi_test does; those after GPU, "gpu" (skipped without one).
+function(uniap_label_tests)
+  cmake_parse_arguments(L "" "" "MPI;GPU" ${ARGN})
+  get_property(_tests DIRECTORY PROPERTY TESTS)
+  if(_tests)
+    set_property(TEST ${_tests} APPEND PROPERTY LABELS ${L_UNPARSED_ARGUMENTS})
+  endif()
+  foreach(_kind IN ITEMS MPI GPU)
+    string(TOLOWER ${_kind} _label)
+    foreach(_t IN LISTS L_${_kind})
+      if(TEST ${_t})
+        set_property(TEST ${_t} APPEND PROPERTY LABELS ${_label})
+      endif()
+    endforeach()
+  endforeach()
 endfunction()

@@ -30,6 +30,8 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
+# the job scripts find their shared helper (uniap-launch.sh) here
+export UNIAP_JOBS_DIR=${UNIAP_JOBS_DIR:-$here}
 say() { echo "chain.sh: $*" >&2; }
 
 out_dir=${UNIAP_OUT_DIR:-$PWD}

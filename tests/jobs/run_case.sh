@@ -26,6 +26,10 @@
 #                  a new job on the same file resumes it to complete
 #   bad_out        a job given an existing corrupt dataset refuses it
 #                  (status 2, the reason in its log) and leaves it alone
+#   helper         the job scripts find their shared helper
+#                  (uniap-launch.sh) beside the script given to sbatch,
+#                  without UNIAP_JOBS_DIR (Slurm runs a spooled copy), and
+#                  a script copied without it fails with status 2 saying so
 #   preempt        the pre-timeout signal (--signal=B:TERM, sent here with
 #                  scancel --batch): the job writes an incomplete dataset,
 #                  requeues itself and the rerun resumes it to complete
@@ -357,6 +361,24 @@ case_bad_out() {
     grep -q "exists but is not a dataset to resume" "$d/profile-$JOB.log" || fail "the log does not say why: $(cat "$d/profile-$JOB.log")"
     [ "$(cat "$out")" = "not an HDF5 file" ] || fail "the job changed $out"
     log "ok: job $JOB refused to resume a corrupt file and left it alone"
+}
+
+case_helper() {
+    local d
+    d=$(work_dir)
+    cd "$d" || fail "cd $d"
+    mkdir -p "$d/with" "$d/without"
+    cp "$JOBS/plan.sbatch" "$JOBS/uniap-launch.sh" "$d/with/"
+    cp "$JOBS/plan.sbatch" "$d/without/"
+    unset UNIAP_JOBS_DIR
+    export UNIAP_OUT_DIR=$d UNIAP_CLUSTER=a100-40g-1x8 UNIAP_GLOBAL_BATCH=$GLOBAL_BATCH UNIAP_PROFILE=
+    submit_wait 150 --ntasks=1 --output="$d/with-%j.log" "$d/with/plan.sbatch"
+    [ "$JOB_RC" -eq 0 ] || fail "plan job from a copied jobs folder failed ($JOB_RC); log: $(tail -n 20 "$d/with-$JOB.log")"
+    [ -s "$d/plan-$JOB.json" ] || fail "no plan $d/plan-$JOB.json"
+    submit_wait 60 --ntasks=1 --output="$d/without-%j.log" "$d/without/plan.sbatch"
+    [ "$JOB_RC" -eq 2 ] || fail "plan job without uniap-launch.sh exited $JOB_RC, expected 2"
+    grep -q "cannot find uniap-launch.sh" "$d/without-$JOB.log" || fail "the log does not say why: $(cat "$d/without-$JOB.log")"
+    log "ok: the helper is found beside the submitted script; a script without it fails saying so"
 }
 
 require_slurm

@@ -1,0 +1,71 @@
+# UniapCompletion.cmake - writes the bash completion of the built uniap
+# (OUT) from the template IN, run at build time (cmake -P) by the rule in
+# UniapDocs.cmake:
+#   cmake -DUNIAP=<uniap> -DOUT=<file> -DIN=<uniap-completion.bash.in>
+#         -DCOMMANDS=plan,... -DARCHIVE_COMMANDS=list,... -P UniapCompletion.cmake
+# Each command's options come from `uniap <command> --complete` (its option
+# table: "option --NAME KIND [CHOICE...]" or "positional NAME KIND" a line,
+# cli/options_complete.c), and become bash associative-array entries keyed
+# by "<command>" or "<command> --<option>" ("archive verify --json").
+cmake_minimum_required(VERSION 3.20)
+foreach(_v IN ITEMS UNIAP OUT IN COMMANDS ARCHIVE_COMMANDS)
+  if(NOT DEFINED ${_v})
+    message(FATAL_ERROR "UniapCompletion.cmake: -D${_v}=... is required")
+  endif()
+endforeach()
+string(REPLACE "," ";" COMMANDS "${COMMANDS}")
+string(REPLACE "," ";" ARCHIVE_COMMANDS "${ARCHIVE_COMMANDS}")
+
+set(_keys "")
+foreach(_c IN LISTS COMMANDS)
+  if(_c STREQUAL "archive")
+    foreach(_s IN LISTS ARCHIVE_COMMANDS)
+      list(APPEND _keys "archive ${_s}")
+    endforeach()
+  else()
+    list(APPEND _keys "${_c}")
+  endif()
+endforeach()
+
+set(_data "")
+foreach(_k IN LISTS _keys)
+  string(REPLACE " " ";" _args "${_k}")
+  execute_process(COMMAND ${UNIAP} ${_args} --complete OUTPUT_VARIABLE _out
+    ERROR_VARIABLE _err RESULT_VARIABLE _rc TIMEOUT 60)
+  if(NOT _rc EQUAL 0 OR NOT _out MATCHES "^(option|positional) ")
+    message(FATAL_ERROR "uniap ${_k} --complete: status ${_rc}: ${_err}")
+  endif()
+  string(REPLACE "\n" ";" _lines "${_out}")
+  set(_opts "")
+  set(_pos "")
+  foreach(_line IN LISTS _lines)
+    if(_line STREQUAL "")
+      continue()
+    endif()
+    string(REPLACE " " ";" _w "${_line}")
+    list(GET _w 0 _what)
+    list(GET _w 1 _name)
+    list(GET _w 2 _kind)
+    if(_what STREQUAL "positional")
+      list(APPEND _pos ${_kind})
+      continue()
+    endif()
+    list(APPEND _opts ${_name})
+    string(APPEND _data "_uniap_kind[\"${_k} ${_name}\"]=\"${_kind}\"\n")
+    if(_kind STREQUAL "choice")
+      list(SUBLIST _w 3 -1 _choices)
+      string(JOIN " " _choices ${_choices})
+      string(APPEND _data "_uniap_choices[\"${_k} ${_name}\"]=\"${_choices}\"\n")
+    endif()
+  endforeach()
+  string(JOIN " " _opts ${_opts})
+  string(JOIN " " _pos ${_pos})
+  string(APPEND _data "_uniap_options[\"${_k}\"]=\"${_opts}\"\n")
+  string(APPEND _data "_uniap_positional[\"${_k}\"]=\"${_pos}\"\n")
+endforeach()
+
+set(UNIAP_COMPLETION_COMMANDS "${COMMANDS}")
+string(JOIN " " UNIAP_COMPLETION_COMMANDS ${COMMANDS})
+string(JOIN " " UNIAP_COMPLETION_ARCHIVE_COMMANDS ${ARCHIVE_COMMANDS})
+set(UNIAP_COMPLETION_DATA "${_data}")
+configure_file(${IN} ${OUT} @ONLY)
