@@ -5,7 +5,9 @@
  * completeness, root values; non-zero exit with the reason on any
  * failure), merge OUT IN... and export FILE --csv DIR|- (io's back ends).
  * Every string read from a file is printed with its control characters
- * escaped. Output goes to stdout from MPI rank 0 only; errors to stderr.
+ * escaped. Under MPI the ranks first agree on their command line
+ * (uniap__ranks_agree); then rank 0 alone does the work. Output goes to
+ * stdout from rank 0 only; errors to stderr.
  */
 #include <dirent.h>
 #include <limits.h>
@@ -118,7 +120,7 @@ free_names:
     for (int i = 0; i < n; i++)
         free(names[i]);
     free(names);
-    return rc < 0 ? uniap__report("uniap archive", rc) : 0;
+    return rc < 0 ? uniap__report("archive", rc) : 0;
 }
 
 static int cmd_show(int argc, char **argv)
@@ -138,7 +140,7 @@ static int cmd_show(int argc, char **argv)
     if (uniap_opts_finish(&cmd, uniap_opts_parse(&cmd, argc, argv), 1, &status))
         return status;
     rc = uniap__archive_show(file);
-    return rc < 0 ? uniap__report("uniap archive", rc) : 0;
+    return rc < 0 ? uniap__report("archive", rc) : 0;
 }
 
 static int cmd_verify(int argc, char **argv)
@@ -217,7 +219,7 @@ static int cmd_merge(int argc, char **argv)
     printf("merged %d inputs into %s\n", n, out);
     return 0;
 report:
-    return uniap__report("uniap archive", rc);
+    return uniap__report("archive", rc);
 }
 
 static int cmd_export(int argc, char **argv)
@@ -251,7 +253,7 @@ static int cmd_export(int argc, char **argv)
     if (uniap_opts_finish(&cmd, uniap_opts_parse(&cmd, argc, argv), 1, &status))
         return status;
     rc = uniap__archive_export(file, dir, table);
-    return rc < 0 ? uniap__report("uniap archive", rc) : 0;
+    return rc < 0 ? uniap__report("archive", rc) : 0;
 }
 
 int uniap_cli_archive(int argc, char **argv)
@@ -267,6 +269,10 @@ int uniap_cli_archive(int argc, char **argv)
     const char *name = argc > 1 ? argv[1] : NULL;
 
     uniap_err_clear();
+    /* the one start-up agreement of every command: the same command line */
+    int rc = uniap__ranks_agree(0, argc, argv, 0, NULL, NULL);
+    if (rc < 0)
+        return uniap__report("archive", rc);
     if (!name || strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
         if (uniap__world_rank() == 0)
             fputs(archive_usage, name ? stdout : stderr);
@@ -277,6 +283,6 @@ int uniap_cli_archive(int argc, char **argv)
     for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++)
         if (strcmp(name, sub[i].name) == 0)
             return sub[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "uniap archive: unknown command '%s'\n\n%s", name, archive_usage);
+    fprintf(stderr, "uniap archive: error: unknown command '%s'\n\n%s", name, archive_usage);
     return 2;
 }

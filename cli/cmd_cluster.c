@@ -2,15 +2,14 @@
  * cmd_cluster.c - `uniap cluster`: a cluster spec, by preset name or file;
  * `--json` prints the canonical spec, which reads back. Runs under MPI
  * (initialized by main): every rank parses and loads, the ranks agree on
- * the outcome and on their inputs, only rank 0 prints. Bad input prints
- * "uniap: <message>" and exits 2.
+ * the outcome and on their inputs, only rank 0 prints (the driver shared
+ * with `uniap model`: spec_cmd.c). Bad input prints "uniap cluster: error:
+ * <message>" and exits 2.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cmd_util.h"
-#include "options.h"
 #include "uniap_io.h"
 
 static const char cluster_description[] =
@@ -65,53 +64,33 @@ static int print_presets(void)
     return 0;
 }
 
+static int load_cluster(const char *target, void *spec, char **json)
+{
+    int rc = uniap_cluster_resolve(target, spec);
+    if (rc == 0 && uniap__world_rank() == 0)
+        print_warnings(uniap_cluster_warnings());
+    return rc == 0 ? uniap_cluster_to_json(spec, json) : rc;
+}
+
+static void print_cluster_spec(const void *spec)
+{
+    print_cluster(spec);
+}
+
 int uniap_cli_cluster(int argc, char **argv)
 {
-    const char *target = NULL;
-    char *json = NULL;
-    int as_json = 0, list = 0, rc, status, rank = uniap__world_rank();
+    static const uniap__spec_cmd sc = {
+        .cmd = {.name = "cluster",
+                .summary = "print a cluster spec",
+                .synopsis = "uniap cluster [--json] NAME|FILE\n       uniap cluster --list",
+                .description = cluster_description},
+        .json_help = "print the canonical spec as JSON (reads back as a cluster spec)",
+        .list_help = "list the presets",
+        .target_help = "cluster preset name or cluster spec JSON file",
+        .what = "cluster spec",
+        .list = print_presets,
+        .load = load_cluster,
+        .print = print_cluster_spec};
     uniap_cluster c;
-    uniap_opt opts[] = {
-        {.name = "json",
-         .kind = UNIAP_OPTK_FLAG,
-         .dest = &as_json,
-         .help = "print the canonical spec as JSON (reads back as a cluster spec)"},
-        {.name = "list", .kind = UNIAP_OPTK_FLAG, .dest = &list, .help = "list the presets"},
-        {.name = "NAME|FILE",
-         .kind = UNIAP_OPTK_INPUT,
-         .dest = &target,
-         .flags = UNIAP_OPT_POSITIONAL | UNIAP_OPT_MAYBE_FILE,
-         .help = "cluster preset name or cluster spec JSON file"},
-        {0}};
-    uniap_cmd cmd = {.name = "cluster",
-                     .summary = "print a cluster spec",
-                     .synopsis = "uniap cluster [--json] NAME|FILE\n       uniap cluster --list",
-                     .description = cluster_description,
-                     .opts = opts};
-
-    uniap_err_clear();
-    rc = uniap_opts_parse(&cmd, argc, argv);
-    if (rc == 0 && !list && !target)
-        rc = uniap_err(UNIAP_EINVAL, "expected NAME|FILE (or --list), got nothing");
-    rc = uniap__agree(rc);
-    if (uniap_opts_finish(&cmd, rc, rank == 0, &status))
-        return status;
-    if (list)
-        return rank == 0 && (rc = print_presets()) < 0 ? uniap__report("uniap", rc) : 0;
-    rc = uniap_cluster_resolve(target, &c);
-    if (rc == 0 && rank == 0)
-        print_warnings(uniap_cluster_warnings());
-    if (rc == 0)
-        rc = uniap_cluster_to_json(&c, &json);
-    rc = uniap__ranks_agree(rc, argc, argv, json, "cluster spec");
-    if (rc == 0 && rank == 0) {
-        if (as_json)
-            printf("%s\n", json);
-        else
-            print_cluster(&c);
-        if (fflush(stdout) != 0)
-            rc = uniap_err(UNIAP_EIO, "standard output: write failed");
-    }
-    free(json);
-    return rc < 0 ? uniap__report("uniap", rc) : 0;
+    return uniap__spec_command(&sc, &c, argc, argv);
 }

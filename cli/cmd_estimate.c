@@ -19,14 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands.h"
+#include "cmd_util.h"
 #include "inputs.h"
 
 #define GIB ((double)((int64_t)1 << 30))
 
 typedef struct est_args {
-    const char *model, *cluster, *profile, *plan, *dump;
-    int64_t global_batch;
+    uniap_inputs_req req; /* --model, --cluster, --profile, --global-batch */
+    const char *plan, *dump;
     int dp, tp, pp, c, flavour, sp, ckpt, strided, schedule;
     uniap_restrict_args limits;
 } est_args;
@@ -34,100 +34,45 @@ typedef struct est_args {
 static const char *const flavour_names[] = {"ddp", "zero1", "zero2", "fsdp", "zero3", NULL};
 static const int flavour_values[] = {UNIAP_DP_DDP, UNIAP_DP_ZERO1, UNIAP_DP_ZERO2, UNIAP_DP_FSDP,
                                      UNIAP_DP_FSDP};
-static const char *const sched_names[] = {"1f1b", "gpipe", NULL};
-static const int sched_values[] = {UNIAP_SCHED_1F1B, UNIAP_SCHED_GPIPE};
+
+/* The entries describing a uniform plan: a degree in [1, max], a flag. */
+#define UNIFORM_INT(nm, field, hi, text)                                                           \
+    {                                                                                              \
+        .name = nm, .kind = UNIAP_OPTK_INT, .dest = &a->field, .min = 1, .max = hi, .def = "",     \
+        .help = "uniform plan: " text                                                              \
+    }
+#define UNIFORM_FLAG(nm, field, text)                                                              \
+    {                                                                                              \
+        .name = nm, .kind = UNIAP_OPTK_FLAG, .dest = &a->field, .help = "uniform plan: " text      \
+    }
 
 /* The option table of `uniap estimate` over a (defaults set here). */
 static void est_cmd(est_args *a, uniap_opt *opts, uniap_cmd *cmd)
 {
     memset(a, 0, sizeof(*a));
     a->schedule = UNIAP_SCHED_1F1B;
+    int n = 0;
+    uniap_inputs_opts(&a->req, "estimate", "the plan's", opts, &n);
     uniap_opt t[] = {
-        {.name = "model",
-         .kind = UNIAP_OPTK_INPUT,
-         .dest = &a->model,
-         .metavar = "M",
-         .help = "zoo name (uniap model) or model spec JSON file",
-         .flags = UNIAP_OPT_REQUIRED | UNIAP_OPT_MAYBE_FILE},
-        {.name = "cluster",
-         .kind = UNIAP_OPTK_INPUT,
-         .dest = &a->cluster,
-         .metavar = "C",
-         .def = "the profile's stored cluster",
-         .flags = UNIAP_OPT_MAYBE_FILE,
-         .help = "cluster preset or cluster spec JSON file"},
-        {.name = "profile",
-         .kind = UNIAP_OPTK_INPUT,
-         .dest = &a->profile,
-         .metavar = "P.h5",
-         .def = "the analytic model of the cluster spec",
-         .help = "measured HDF5 profile"},
         {.name = "plan",
          .kind = UNIAP_OPTK_INPUT,
          .dest = &a->plan,
          .metavar = "FILE",
          .help = "plan JSON as uniap plan writes it"},
-        {.name = "global-batch",
-         .kind = UNIAP_OPTK_INT64,
-         .dest = &a->global_batch,
-         .metavar = "B",
-         .min = 1,
-         .max = (int64_t)1 << 30,
-         .def = "the plan's",
-         .help = "samples per training iteration"},
-        {.name = "dp",
-         .kind = UNIAP_OPTK_INT,
-         .dest = &a->dp,
-         .min = 1,
-         .max = 1 << 20,
-         .def = "",
-         .help = "uniform plan: data-parallel degree"},
-        {.name = "tp",
-         .kind = UNIAP_OPTK_INT,
-         .dest = &a->tp,
-         .min = 1,
-         .max = 1 << 20,
-         .def = "",
-         .help = "uniform plan: tensor-parallel degree"},
-        {.name = "pp",
-         .kind = UNIAP_OPTK_INT,
-         .dest = &a->pp,
-         .min = 1,
-         .max = 1 << 20,
-         .def = "",
-         .help = "uniform plan: pipeline stages"},
-        {.name = "micro-batches",
-         .kind = UNIAP_OPTK_INT,
-         .dest = &a->c,
-         .min = 1,
-         .max = 1 << 30,
-         .def = "",
-         .help = "uniform plan: micro-batches per iteration"},
+        UNIFORM_INT("dp", dp, 1 << 20, "data-parallel degree"),
+        UNIFORM_INT("tp", tp, 1 << 20, "tensor-parallel degree"),
+        UNIFORM_INT("pp", pp, 1 << 20, "pipeline stages"),
+        UNIFORM_INT("micro-batches", c, 1 << 30, "micro-batches per iteration"),
         {.name = "flavour",
          .kind = UNIAP_OPTK_CHOICE,
          .dest = &a->flavour,
          .choices = flavour_names,
          .values = flavour_values,
          .help = "uniform plan: data-parallel flavour"},
-        {.name = "sp",
-         .kind = UNIAP_OPTK_FLAG,
-         .dest = &a->sp,
-         .help = "uniform plan: sequence parallelism"},
-        {.name = "ckpt",
-         .kind = UNIAP_OPTK_FLAG,
-         .dest = &a->ckpt,
-         .help = "uniform plan: activation checkpointing"},
-        {.name = "strided",
-         .kind = UNIAP_OPTK_FLAG,
-         .dest = &a->strided,
-         .help = "uniform plan: strided tensor-parallel groups"},
-        {.name = "schedule",
-         .kind = UNIAP_OPTK_CHOICE,
-         .dest = &a->schedule,
-         .choices = sched_names,
-         .values = sched_values,
-         .def = "the plan's, else 1f1b",
-         .help = "pipeline schedule"},
+        UNIFORM_FLAG("sp", sp, "sequence parallelism"),
+        UNIFORM_FLAG("ckpt", ckpt, "activation checkpointing"),
+        UNIFORM_FLAG("strided", strided, "strided tensor-parallel groups"),
+        uniap_inputs_schedule_opt(&a->schedule, 0, "the plan's, else 1f1b", "pipeline schedule"),
         {.name = "dump-costs",
          .kind = UNIAP_OPTK_OUTPUT,
          .dest = &a->dump,
@@ -136,22 +81,24 @@ static void est_cmd(est_args *a, uniap_opt *opts, uniap_cmd *cmd)
          .help = "the cost tables as JSON (- : standard output); without a plan, every "
                  "(deg, c) candidate's"},
     };
-    int n = (int)(sizeof(t) / sizeof(t[0]));
-    memcpy(opts, t, sizeof(t));
+    memcpy(opts + n, t, sizeof(t));
+    n += (int)(sizeof(t) / sizeof(t[0]));
     uniap_inputs_restrict_opts(&a->limits, opts, &n);
     memset(&opts[n], 0, sizeof(opts[n]));
     memset(cmd, 0, sizeof(*cmd));
     cmd->name = "estimate";
     cmd->summary = "predict the TPI, throughput and per-stage time and memory of one given plan";
     cmd->synopsis = "uniap estimate --model M (--cluster C | --profile P.h5 | both)\n"
-                    "         (--plan plan.json | --dp D --tp T --pp P --micro-batches C "
-                    "--global-batch B) [options]";
+                    "         (--plan plan.json |\n"
+                    "          --dp D --tp T --pp P --micro-batches C --global-batch B) [options]";
     cmd->description =
         "Without --profile the analytic device model of the cluster spec is used; without\n"
         "--cluster the machine the profile measured. With --dump-costs and no plan, every\n"
         "(deg, c) candidate's cost table is written. Exit 3: the plan does not fit.";
     cmd->opts = opts;
 }
+#undef UNIFORM_INT
+#undef UNIFORM_FLAG
 
 /* Option combinations the table cannot express. */
 static int check_args(const est_args *a, const uniap_cmd *cmd)
@@ -165,7 +112,7 @@ static int check_args(const est_args *a, const uniap_cmd *cmd)
     if (!a->plan && !uniform && !a->dump)
         return uniap_err(UNIAP_EINVAL,
                          "no plan: give --plan FILE or --dp/--tp/--pp/--micro-batches");
-    if (!a->plan && !a->global_batch)
+    if (!a->plan && !a->req.global_batch)
         return uniap_err(UNIAP_EINVAL, "--global-batch is required without --plan");
     if (!uniform && (uniap_opts_given(cmd, "flavour") || a->sp || a->ckpt || a->strided))
         return uniap_err(UNIAP_EINVAL, "--flavour, --sp, --ckpt and --strided describe a "
@@ -179,11 +126,11 @@ static int read_plan(const est_args *a, const uniap_cmd *cmd, uniap_plan *p)
     int rc;
     if ((rc = uniap_plan_read_json(a->plan, p)) < 0)
         return rc;
-    if (a->global_batch && p->global_batch && a->global_batch != p->global_batch)
+    if (a->req.global_batch && p->global_batch && a->req.global_batch != p->global_batch)
         return uniap_err(UNIAP_EINVAL, "--global-batch %lld differs from the plan's %lld (%s)",
-                         (long long)a->global_batch, (long long)p->global_batch, a->plan);
-    if (a->global_batch)
-        p->global_batch = a->global_batch;
+                         (long long)a->req.global_batch, (long long)p->global_batch, a->plan);
+    if (a->req.global_batch)
+        p->global_batch = a->req.global_batch;
     if (!p->global_batch)
         return uniap_err(UNIAP_EINVAL, "%s has no global_batch: give --global-batch", a->plan);
     if (uniap_opts_given(cmd, "schedule"))
@@ -213,7 +160,7 @@ static int uniform_plan(const est_args *a, const uniap_model *m, const uniap_clu
     if ((rc = uniap_strategy_parse(s.name, &s)) < 0)
         return rc;
     memset(p, 0, sizeof(*p));
-    p->global_batch = a->global_batch;
+    p->global_batch = a->req.global_batch;
     p->deg = a->pp;
     p->micro_batches = a->c;
     p->schedule = (uniap_schedule)a->schedule;
@@ -288,7 +235,7 @@ static void print_estimate(const est_ctx *x)
     fprintf(x->rep, "model %s (%d layers), cluster %s (%d x %d %s, %.1f GiB), profile %s\n",
             m->name, m->n_layers, cl->name, cl->nodes, cl->devices_per_node, cl->device_name,
             (double)cl->device_memory / GIB,
-            x->a.profile ? x->a.profile : "analytic (from the cluster spec)");
+            x->a.req.profile ? x->a.req.profile : "analytic (from the cluster spec)");
     fprintf(x->rep,
             "plan: %d stage(s) of %d devices, %d micro-batches of %d samples (global batch "
             "%lld), schedule %s\n",
@@ -307,7 +254,8 @@ static int dump_costs(const est_ctx *x, const int *deg, const int *c, int n)
     int rc = uniap_output_open(&o, x->a.dump, 1);
     if (rc < 0)
         return rc;
-    rc = uniap_costs_write_json(o.f, x->cm, x->a.profile ? x->a.profile : "analytic", deg, c, n, 1);
+    rc = uniap_costs_write_json(o.f, x->cm, x->a.req.profile ? x->a.req.profile : "analytic", deg,
+                                c, n, 1);
     if (rc < 0) {
         uniap_output_abort(&o);
         return uniap_err(rc, "--dump-costs %s: nothing written", x->a.dump);
@@ -320,18 +268,13 @@ static int load(est_ctx *x, const uniap_cmd *cmd)
 {
     const est_args *a = &x->a;
     int rc = a->plan ? read_plan(a, cmd, &x->plan) : 0;
-    int64_t B = a->plan ? x->plan.global_batch : a->global_batch;
-    uniap_inputs_req req = {.cmd = "estimate",
-                            .model = a->model,
-                            .cluster = a->cluster,
-                            .profile = a->profile,
-                            .global_batch = B,
-                            .verbose = x->rank == 0};
+    int64_t B = a->plan ? x->plan.global_batch : a->req.global_batch;
+    uniap_inputs_req req = a->req;
+    req.global_batch = B;
+    req.verbose = x->rank == 0;
     if (rc == 0 && (rc = uniap_inputs_load(&req, &x->in)) == 0)
         x->loaded = 1;
-    if ((rc = uniap_mpi_agree(MPI_COMM_WORLD, rc)) < 0 ||
-        (rc = uniap_inputs_same_args(MPI_COMM_WORLD, "estimate", x->argc, x->argv)) < 0 ||
-        (rc = uniap_inputs_same(MPI_COMM_WORLD, &x->in)) < 0)
+    if ((rc = uniap_inputs_agree(rc, x->argc, x->argv, &x->in)) < 0)
         return rc;
     if (a->plan && x->plan.n_layers != x->in.model.n_layers)
         rc = uniap_err(UNIAP_EINVAL, "--plan %s: %d layers, model '%s' has %d", a->plan,
@@ -340,17 +283,17 @@ static int load(est_ctx *x, const uniap_cmd *cmd)
         rc = uniform_plan(a, &x->in.model, &x->in.cluster, &x->plan);
     else if (!a->plan)
         x->plan.global_batch = B; /* --dump-costs of every candidate */
-    if (rc == 0 && a->plan && a->profile && x->plan.profile_checksum[0] && x->rank == 0 &&
+    if (rc == 0 && a->plan && a->req.profile && x->plan.profile_checksum[0] && x->rank == 0 &&
         strcmp(x->in.profile_checksum, x->plan.profile_checksum) != 0)
         fprintf(stderr,
                 "uniap estimate: warning: %s was planned with a profile of checksum %s; %s has "
                 "%s\n",
-                a->plan, x->plan.profile_checksum, a->profile, x->in.profile_checksum);
+                a->plan, x->plan.profile_checksum, a->req.profile, x->in.profile_checksum);
     uniap_cost_options o;
     uniap_cost_options_default(&o);
     o.global_batch = x->plan.global_batch;
     o.schedule = x->plan.deg ? x->plan.schedule : (uniap_schedule)a->schedule;
-    o.profile_path = a->profile;
+    o.profile_path = a->req.profile;
     uniap_inputs_restrict_apply(&a->limits, &o);
     if (rc == 0)
         rc = uniap_costmodel_create(&x->in.model, &x->in.cluster, &x->in.profile, &o, &x->cm);
@@ -445,29 +388,15 @@ int uniap_cli_estimate(int argc, char **argv)
     prc = uniap_opts_parse(&cmd, argc, argv);
     if (prc == 0)
         prc = check_args(&x.a, &cmd);
-    int help = prc > 0, any_help = 0;
-    rc = uniap_mpi_agree(MPI_COMM_WORLD, prc < 0 ? prc : 0);
-    if (rc == 0 &&
-        MPI_Allreduce(&help, &any_help, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
-        rc = uniap_err(UNIAP_ELIB, "MPI_Allreduce of the --help flags failed");
-    if (rc == 0 && any_help) {
-        if ((rc = uniap_inputs_same_args(MPI_COMM_WORLD, "estimate", argc, argv)) == 0) {
-            (void)uniap_opts_finish(&cmd, prc, x.rank == 0, &status);
-            return status;
-        }
-    }
-    if (rc < 0) {
-        if (x.rank == 0)
-            uniap_opts_print_error(&cmd, stderr);
-        return uniap_exit_code(rc);
-    }
+    if (uniap_opts_finish(&cmd, uniap__agree_parse(prc, argc, argv), x.rank == 0, &status))
+        return status;
     x.rep = x.a.dump && !strcmp(x.a.dump, "-") ? stderr : stdout;
     rc = uniap_mpi_agree(MPI_COMM_WORLD, uniap_opts_check_files(&cmd, NULL, NULL, 0));
     if (rc == 0)
         rc = run(&x, &cmd);
     status = uniap_exit_code(rc);
     if (rc < 0 && x.rank == 0)
-        fprintf(stderr, "uniap estimate: %s\n", uniap_errmsg());
+        uniap__print_error(stderr, "estimate", rc);
     est_ctx_free(&x);
     return status;
 }

@@ -3,17 +3,14 @@
  * counts, by zoo name or file; `--json` prints the canonical spec, which
  * reads back (`uniap model --json M > m.json; uniap model m.json`). Runs
  * under MPI (initialized by main): every rank parses and loads, the ranks
- * agree on the outcome and on their inputs, only rank 0 prints. Bad input
- * prints "uniap: <message>" and exits 2.
+ * agree on the outcome and on their inputs, only rank 0 prints (the driver
+ * shared with `uniap cluster`: spec_cmd.c). Bad input prints "uniap model:
+ * error: <message>" and exits 2.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include <mpi.h>
-
 #include "cmd_util.h"
-#include "options.h"
 #include "uniap_io.h"
 
 static const char model_description[] =
@@ -83,53 +80,37 @@ static int print_zoo(void)
     return 0;
 }
 
+static int load_model(const char *target, void *spec, char **json)
+{
+    int rc = uniap_model_resolve(target, spec);
+    return rc == 0 ? uniap_model_to_json(spec, json) : rc;
+}
+
+static void print_model_spec(const void *spec)
+{
+    print_model_table(spec);
+}
+
+static void release_model(void *spec)
+{
+    uniap_model_free(spec);
+}
+
 int uniap_cli_model(int argc, char **argv)
 {
-    const char *target = NULL;
-    char *json = NULL;
-    int as_json = 0, list = 0, rc, status, rank = uniap__world_rank();
+    static const uniap__spec_cmd sc = {
+        .cmd = {.name = "model",
+                .summary = "print a model spec's layers and parameter count",
+                .synopsis = "uniap model [--json] NAME|FILE\n       uniap model --list",
+                .description = model_description},
+        .json_help = "print the canonical spec as JSON (reads back as a model spec)",
+        .list_help = "list the zoo models",
+        .target_help = "zoo model name or model spec JSON file",
+        .what = "model spec",
+        .list = print_zoo,
+        .load = load_model,
+        .print = print_model_spec,
+        .release = release_model};
     uniap_model m = {0};
-    uniap_opt opts[] = {
-        {.name = "json",
-         .kind = UNIAP_OPTK_FLAG,
-         .dest = &as_json,
-         .help = "print the canonical spec as JSON (reads back as a model spec)"},
-        {.name = "list", .kind = UNIAP_OPTK_FLAG, .dest = &list, .help = "list the zoo models"},
-        {.name = "NAME|FILE",
-         .kind = UNIAP_OPTK_INPUT,
-         .dest = &target,
-         .flags = UNIAP_OPT_POSITIONAL | UNIAP_OPT_MAYBE_FILE,
-         .help = "zoo model name or model spec JSON file"},
-        {0}};
-    uniap_cmd cmd = {.name = "model",
-                     .summary = "print a model spec's layers and parameter count",
-                     .synopsis = "uniap model [--json] NAME|FILE\n       uniap model --list",
-                     .description = model_description,
-                     .opts = opts};
-
-    uniap_err_clear();
-    rc = uniap_opts_parse(&cmd, argc, argv);
-    if (rc == 0 && !list && !target)
-        rc = uniap_err(UNIAP_EINVAL, "expected NAME|FILE (or --list), got nothing");
-    rc = uniap__agree(rc);
-    if (uniap_opts_finish(&cmd, rc, rank == 0, &status))
-        return status;
-    if (list)
-        return rank == 0 && (rc = print_zoo()) < 0 ? uniap__report("uniap", rc) : 0;
-    rc = uniap_model_resolve(target, &m);
-    if (rc == 0)
-        rc = uniap_model_to_json(&m, &json);
-    /* the failing rank's own message reaches rank 0; then the same inputs */
-    rc = uniap__ranks_agree(rc, argc, argv, json, "model spec");
-    if (rc == 0 && rank == 0) {
-        if (as_json)
-            printf("%s\n", json);
-        else
-            print_model_table(&m);
-        if (fflush(stdout) != 0)
-            rc = uniap_err(UNIAP_EIO, "standard output: write failed");
-    }
-    free(json);
-    uniap_model_free(&m);
-    return rc < 0 ? uniap__report("uniap", rc) : 0;
+    return uniap__spec_command(&sc, &m, argc, argv);
 }

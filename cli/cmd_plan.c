@@ -19,12 +19,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "commands.h"
+#include "cmd_util.h"
 #include "inputs.h"
 #include "plan_internal.h"
 
-static const char *const sched_names[] = {"1f1b", "gpipe", "both", NULL};
-static const int sched_values[] = {UNIAP_SCHED_1F1B, UNIAP_SCHED_GPIPE, -1};
 static const char *const form_names[] = {"auto", "per-layer", "aggregated", NULL};
 static const int form_values[] = {UNIAP_FORM_AUTO, UNIAP_FORM_PER_LAYER, UNIAP_FORM_AGGREGATED};
 
@@ -34,49 +32,19 @@ static void plan_cmd(plan_args *a, uniap_opt *opts, uniap_cmd *cmd)
     int n = 0;
     memset(a, 0, sizeof(*a));
     a->schedule = UNIAP_SCHED_1F1B;
-    a->time_limit = 5; /* seconds per MILP */
+    a->time_limit = 5; /* seconds per GLPK call */
     a->form = UNIAP_FORM_AUTO;
+    uniap_inputs_opts(&a->req, "plan", NULL, opts, &n);
+    opts[n++] = uniap_inputs_schedule_opt(&a->schedule, 1, NULL, "pipeline schedule searched");
     uniap_opt t[] = {
-        {.name = "model",
-         .kind = UNIAP_OPTK_INPUT,
-         .dest = &a->model,
-         .metavar = "M",
-         .help = "zoo name (uniap model) or model spec JSON file",
-         .flags = UNIAP_OPT_REQUIRED | UNIAP_OPT_MAYBE_FILE},
-        {.name = "cluster",
-         .kind = UNIAP_OPTK_INPUT,
-         .dest = &a->cluster,
-         .metavar = "C",
-         .def = "the profile's stored cluster",
-         .flags = UNIAP_OPT_MAYBE_FILE,
-         .help = "cluster preset or cluster spec JSON file"},
-        {.name = "profile",
-         .kind = UNIAP_OPTK_INPUT,
-         .dest = &a->profile,
-         .metavar = "P.h5",
-         .def = "the analytic model of the cluster spec",
-         .help = "measured HDF5 profile"},
-        {.name = "global-batch",
-         .kind = UNIAP_OPTK_INT64,
-         .dest = &a->global_batch,
-         .metavar = "B",
-         .min = 1,
-         .max = (int64_t)1 << 30,
-         .flags = UNIAP_OPT_REQUIRED,
-         .help = "samples per training iteration"},
-        {.name = "schedule",
-         .kind = UNIAP_OPTK_CHOICE,
-         .dest = &a->schedule,
-         .choices = sched_names,
-         .values = sched_values,
-         .help = "pipeline schedule searched"},
         {.name = "time-limit",
          .kind = UNIAP_OPTK_DOUBLE,
          .dest = &a->time_limit,
          .metavar = "S",
          .dmin = 0,
          .dmax = 1e9,
-         .help = "seconds per MILP, 0: none"},
+         .help = "seconds per GLPK call: each LP relaxation and the MILP of a candidate "
+                 "(up to about 5 calls per candidate), 0: none"},
         {.name = "formulation",
          .kind = UNIAP_OPTK_CHOICE,
          .dest = &a->form,
@@ -113,8 +81,8 @@ static void plan_cmd(plan_args *a, uniap_opt *opts, uniap_cmd *cmd)
          .metavar = "DIR",
          .help = "GLPK's log and one summary line per pair in DIR/glpk-rankN.log (created)"},
     };
-    n = (int)(sizeof(t) / sizeof(t[0]));
-    memcpy(opts, t, sizeof(t));
+    memcpy(opts + n, t, sizeof(t));
+    n += (int)(sizeof(t) / sizeof(t[0]));
     uniap_inputs_restrict_opts(&a->limits, opts, &n);
     memset(&opts[n], 0, sizeof(opts[n]));
     memset(cmd, 0, sizeof(*cmd));
@@ -184,9 +152,9 @@ static int prepare_search(plan_ctx *x)
     uniap_cost_options co;
     int rc;
     uniap_cost_options_default(&co);
-    co.global_batch = x->a.global_batch;
+    co.global_batch = x->a.req.global_batch;
     co.schedule = x->a.schedule < 0 ? UNIAP_SCHED_1F1B : (uniap_schedule)x->a.schedule;
-    co.profile_path = x->a.profile;
+    co.profile_path = x->a.req.profile;
     uniap_inputs_restrict_apply(&x->a.limits, &co);
     rc = uniap_costmodel_create(&x->in.model, &x->in.cluster, &x->in.profile, &co, &x->cm);
     if (rc == 0)
@@ -197,10 +165,10 @@ static int prepare_search(plan_ctx *x)
                        "global batch %lld: no pipeline degree dividing the %d devices%s and "
                        "micro-batch count dividing the global batch leaves every layer a "
                        "strategy%s; try another global batch or fewer restrictions",
-                       x->in.model.name, x->in.cluster.name, (long long)x->a.global_batch,
+                       x->in.model.name, x->in.cluster.name, (long long)x->a.req.global_batch,
                        uniap_cluster_devices(&x->in.cluster),
                        x->a.limits.max_pp ? " (at most --max-pp)" : "",
-                       x->a.profile ? " the profile has data for" : "");
+                       x->a.req.profile ? " the profile has data for" : "");
     if (rc == 0 && x->rank == 0 && x->a.lp_dir)
         rc = make_dir("--write-lp", x->a.lp_dir);
     if (rc == 0 && x->rank == 0 && x->a.log_dir)
@@ -210,38 +178,25 @@ static int prepare_search(plan_ctx *x)
 
 /* Parse, agree, check files, load inputs, check that the ranks agree on
  * arguments and inputs. Returns UNIAP_OPTS_HELP/MAN when the command is
- * done (help), else 0 or the error. The inputs load before the ranks
- * compare arguments so that a rank failing to load (one rank given
+ * done (help), else 0 or the error (x->parsed: 0 when the parse failed). The inputs load before the
+ * ranks compare arguments so that a rank failing to load (one rank given
  * --model nosuch) reports its own message. */
 static int setup(plan_ctx *x, uniap_cmd *cmd, int argc, char **argv)
 {
-    int prc = uniap_opts_parse(cmd, argc, argv), rc, help = prc > 0, any_help = 0;
-    if ((rc = uniap_mpi_agree(MPI_COMM_WORLD, prc < 0 ? prc : 0)) < 0)
-        return rc;
+    int rc = uniap__agree_parse(uniap_opts_parse(cmd, argc, argv), argc, argv);
+    if (rc != 0)
+        return rc; /* help, or the parse failed (on some rank) */
     x->parsed = 1;
-    if (MPI_Allreduce(&help, &any_help, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
-        return uniap_err(UNIAP_ELIB, "MPI_Allreduce of the --help flags failed");
-    if (any_help) {
-        rc = uniap_inputs_same_args(MPI_COMM_WORLD, "plan", argc, argv);
-        return rc < 0 ? rc : prc;
-    }
     x->to_stdout = (x->a.out && !strcmp(x->a.out, "-")) ||
                    (x->a.megatron && !strcmp(x->a.megatron, "-")) ||
                    (x->a.galvatron && !strcmp(x->a.galvatron, "-"));
     rc = uniap_opts_check_files(cmd, NULL, NULL, 0);
     if ((rc = uniap_mpi_agree(MPI_COMM_WORLD, rc)) < 0)
         return rc;
-    uniap_inputs_req req = {.cmd = "plan",
-                            .model = x->a.model,
-                            .cluster = x->a.cluster,
-                            .profile = x->a.profile,
-                            .global_batch = x->a.global_batch,
-                            .verbose = x->rank == 0};
-    if ((rc = uniap_inputs_load(&req, &x->in)) == 0)
+    x->a.req.verbose = x->rank == 0;
+    if ((rc = uniap_inputs_load(&x->a.req, &x->in)) == 0)
         x->loaded = 1;
-    if ((rc = uniap_mpi_agree(MPI_COMM_WORLD, rc)) < 0 ||
-        (rc = uniap_inputs_same_args(MPI_COMM_WORLD, "plan", argc, argv)) < 0 ||
-        (rc = uniap_inputs_same(MPI_COMM_WORLD, &x->in)) < 0 || (rc = prepare_search(x)) < 0)
+    if ((rc = uniap_inputs_agree(rc, argc, argv, &x->in)) < 0 || (rc = prepare_search(x)) < 0)
         return rc;
     uniap_inputs_print_warnings("plan", x->cm, x->rank == 0);
     return UNIAP_OK;
@@ -280,7 +235,7 @@ static int search(plan_ctx *x)
                 "uniap plan: %s on %s (%d devices), global batch %lld: %d pairs on %d "
                 "rank%s\n",
                 x->in.model.name, x->in.cluster.name, uniap_cluster_devices(&x->in.cluster),
-                (long long)x->a.global_batch, x->nc, x->size, x->size > 1 ? "s" : "");
+                (long long)x->a.req.global_batch, x->nc, x->size, x->size > 1 ? "s" : "");
     struct sigaction old[2];
     catch_signals(old);
     rc = uniap_search(MPI_COMM_WORLD, x->nc, x->dd, x->cs, x->sch, table_of, x->cm, &o, 1, &x->sr);
@@ -291,7 +246,8 @@ static int search(plan_ctx *x)
 static void explain_nothing_fits(const plan_ctx *x)
 {
     const uniap_search_result *sr = &x->sr;
-    fprintf(stderr, "uniap plan: no plan fits in memory for any of %d pairs.\n", sr->pairs_total);
+    fprintf(stderr, "uniap plan: error: no plan fits in memory for any of %d pairs.\n",
+            sr->pairs_total);
     if (sr->shortfall_cand >= 0 && sr->shortfall < HUGE_VAL) {
         int i = sr->shortfall_cand;
         fprintf(stderr,
@@ -360,19 +316,14 @@ int uniap_cli_plan(int argc, char **argv)
     MPI_Comm_size(MPI_COMM_WORLD, &x.size);
     plan_cmd(&x.a, opts, &cmd);
     rc = setup(&x, &cmd, argc, argv);
-    if (rc > 0) {
+    if (!x.parsed) { /* help or a parse error: nothing loaded yet */
         (void)uniap_opts_finish(&cmd, rc, x.rank == 0, &status);
         return status;
     }
     if (rc == 0 && (rc = search(&x)) == 0)
         rc = conclude(&x);
-    if (rc < 0 && rc != UNIAP_EINFEASIBLE && x.rank == 0) {
-        if (!x.parsed)
-            uniap_opts_print_error(&cmd, stderr);
-        else
-            fprintf(stderr, "uniap plan: %s: %s\n", rc == UNIAP_EINTR ? "stopped" : "error",
-                    uniap_errmsg());
-    }
+    if (rc < 0 && rc != UNIAP_EINFEASIBLE && x.rank == 0)
+        uniap__print_error(stderr, "plan", rc);
     status = uniap_exit_code(rc);
     plan_ctx_free(&x);
     return status;

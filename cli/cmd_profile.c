@@ -160,7 +160,7 @@ static void profile_table(profile_args *a, uniap_opt *opts)
                             .max_count = UNIAP_PROFILE_MAX_LIST,
                             .min = 1,
                             .max = 1 << 20,
-                            .def = "divisors of the device count",
+                            .def = "the divisors of nodes x ranks per node",
                             .help = "tensor-parallel degrees, comma list"},
                            {.name = "min-bytes",
                             .kind = UNIAP_OPTK_SIZE,
@@ -277,7 +277,7 @@ int uniap_cli_profile(int argc, char **argv)
     uniap_err_clear();
     uniap_profile_options_init(&a.o);
     profile_table(&a, opts);
-    rc = uniap__agree(parse_profile(&cmd, &a, argc, argv));
+    rc = uniap__agree_parse(parse_profile(&cmd, &a, argc, argv), argc, argv);
     if (uniap_opts_finish(&cmd, rc, rank == 0, &status))
         return status;
     /* every output checked, and the existing file judged, before any work */
@@ -292,22 +292,23 @@ int uniap_cli_profile(int argc, char **argv)
     if (rc == 0 && (rc = uniap_model_resolve(a.o.model, &m)) == 0)
         rc = uniap_model_to_json(&m, &spec);
     uniap_model_free(&m);
-    rc = uniap__ranks_agree(rc, argc, argv, spec, "model spec");
+    const char *texts[1] = {spec}, *whats[1] = {"model spec"};
+    rc = uniap__ranks_agree(rc, argc, argv, 1, texts, whats);
     free(spec);
     if (rc == 0) /* rank 0 judged the existing file */
         MPI_Bcast(&done, 1, MPI_INT, 0, MPI_COMM_WORLD);
     if (rc < 0)
-        return uniap__report("uniap profile", rc);
+        return uniap__report("profile", rc);
     if (done) {
         if (rank == 0)
             fprintf(stderr, "uniap profile: %s is already complete: nothing to resume\n", a.o.out);
         return 0;
     }
     if (!(line = uniap_join_args("uniap", argc, argv)))
-        return uniap__report("uniap profile",
+        return uniap__report("profile",
                              uniap_err(UNIAP_ENOMEM, "out of memory joining the command line"));
     a.o.command_line = line;
     rc = uniap_profile_run(&a.o);
     free(line);
-    return rc < 0 ? uniap__report("uniap profile", rc) : 0;
+    return rc < 0 ? uniap__report("profile", rc) : 0;
 }

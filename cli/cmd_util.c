@@ -1,6 +1,6 @@
 /*
- * cmd_util.c - steps shared by the profile, archive, model and cluster
- * commands (see cmd_util.h).
+ * cmd_util.c - steps shared by every command (see cmd_util.h): the rank,
+ * the one failure message style, the ranks' start-up agreement.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,49 +21,78 @@ int uniap__world_rank(void)
     return rank;
 }
 
-int uniap__report(const char *prefix, int rc)
+void uniap__print_error(FILE *f, const char *cmd, int rc)
 {
-    if (uniap__world_rank() != 0)
-        return uniap_exit_code(rc);
     /* messages quote file names and values: control characters escaped,
      * line breaks and tabs of multi-line messages kept */
-    fprintf(stderr, "%s: ", prefix);
+    fprintf(f, "uniap%s%s: %s: ", cmd && cmd[0] ? " " : "", cmd ? cmd : "",
+            rc == UNIAP_EINTR ? "stopped" : "error");
     for (const unsigned char *c = (const unsigned char *)uniap_errmsg(); *c; c++) {
         if ((*c < 0x20 && *c != '\n' && *c != '\t') || *c == 0x7f)
-            fprintf(stderr, "\\x%02x", *c);
+            fprintf(f, "\\x%02x", *c);
         else
-            fputc(*c, stderr);
+            fputc(*c, f);
     }
-    fputc('\n', stderr);
+    fputc('\n', f);
+}
+
+int uniap__report(const char *cmd, int rc)
+{
+    if (uniap__world_rank() == 0)
+        uniap__print_error(stderr, cmd, rc);
     return uniap_exit_code(rc);
 }
 
-int uniap__agree(int rc)
+static int mpi_on(void)
 {
     int init = 0, fini = 0;
     MPI_Initialized(&init);
     MPI_Finalized(&fini);
-    if (!init || fini || rc > 0)
+    return init && !fini;
+}
+
+/* uniap_mpi_agree over MPI_COMM_WORLD when MPI is on (rc itself
+ * otherwise); positive rc (help asked for) passes through unchanged. */
+static int agree(int rc)
+{
+    if (!mpi_on() || rc > 0)
         return rc;
     return uniap_mpi_agree(MPI_COMM_WORLD, rc);
 }
 
-int uniap__ranks_agree(int rc, int argc, char **argv, const char *spec, const char *what)
+int uniap__agree_parse(int rc, int argc, char **argv)
 {
-    int init = 0;
+    int help = rc > 0, any_help = 0, arc;
+    if (!mpi_on())
+        return rc;
+    if ((arc = uniap_mpi_agree(MPI_COMM_WORLD, rc < 0 ? rc : 0)) < 0)
+        return arc;
+    if (MPI_Allreduce(&help, &any_help, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return uniap_err(UNIAP_ELIB, "MPI_Allreduce of the --help flags failed");
+    if (!any_help)
+        return 0;
+    /* help on some rank: only when every rank asked for it alike */
+    arc = uniap__ranks_agree(0, argc, argv, 0, NULL, NULL);
+    return arc < 0 ? arc : rc;
+}
+
+int uniap__ranks_agree(int rc, int argc, char **argv, int n, const char *const *texts,
+                       const char *const *whats)
+{
     char *line;
 
-    MPI_Initialized(&init);
-    if (!init)
+    if (!mpi_on())
         return rc;
-    if ((rc = uniap__agree(rc)) < 0)
+    if ((rc = agree(rc)) < 0)
         return rc;
     line = uniap_join_args("uniap", argc, argv);
     rc = line ? 0 : uniap_err(UNIAP_ENOMEM, "out of memory joining the command line");
     if ((rc = uniap_mpi_agree(MPI_COMM_WORLD, rc)) == 0)
-        rc = uniap_mpi_same(MPI_COMM_WORLD, line, strlen(line), "arguments");
-    if (rc == 0 && spec)
-        rc = uniap_mpi_same(MPI_COMM_WORLD, spec, strlen(spec), what);
+        rc = uniap_mpi_same(MPI_COMM_WORLD, line, strlen(line), "command line");
+    for (int i = 0; i < n && rc == 0; i++) {
+        const char *t = texts[i] ? texts[i] : "";
+        rc = uniap_mpi_same(MPI_COMM_WORLD, t, strlen(t), whats[i]);
+    }
     free(line);
     return rc;
 }

@@ -1,13 +1,14 @@
 /*
  * inputs.c - the one input loader of the commands (see inputs.h): model,
  * cluster and profile by the same resolution rules everywhere, the
- * incomplete-profile warning, and the checks that MPI ranks agree on their
- * arguments and inputs.
+ * incomplete-profile warning, the option entries plan and estimate share,
+ * and the check that MPI ranks agree on their arguments and inputs.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_util.h"
 #include "inputs.h"
 
 int uniap_inputs_micro_batches(int64_t B, int *mbs, int max)
@@ -98,35 +99,17 @@ void uniap_inputs_free(uniap_inputs *in)
     memset(in, 0, sizeof(*in));
 }
 
-int uniap_inputs_same_args(MPI_Comm comm, const char *cmd, int argc, char **argv)
+int uniap_inputs_agree(int rc, int argc, char **argv, const uniap_inputs *in)
 {
-    char what[64];
-    char *joined = uniap_join_args("uniap", argc, argv);
-    int rc = joined ? 0 : uniap_err(UNIAP_ENOMEM, "out of memory joining the arguments");
-    if ((rc = uniap_mpi_agree(comm, rc)) < 0) {
-        free(joined);
-        return rc;
-    }
-    snprintf(what, sizeof what, "command line (uniap %s ...)", cmd);
-    rc = uniap_mpi_same(comm, joined, strlen(joined), what);
-    free(joined);
-    return rc;
-}
-
-int uniap_inputs_same(MPI_Comm comm, const uniap_inputs *in)
-{
+    static const char *const whats[3] = {"model spec (--model)", "cluster spec (--cluster)",
+                                         "profile file (--profile, by checksum)"};
     char *mj = NULL, *cj = NULL;
-    int rc = uniap_model_to_json(&in->model, &mj);
+    if (rc == 0)
+        rc = uniap_model_to_json(&in->model, &mj);
     if (rc == 0)
         rc = uniap_cluster_to_json(&in->cluster, &cj);
-    if ((rc = uniap_mpi_agree(comm, rc)) < 0)
-        goto free_json;
-    if ((rc = uniap_mpi_same(comm, mj, strlen(mj), "model spec (--model)")) < 0 ||
-        (rc = uniap_mpi_same(comm, cj, strlen(cj), "cluster spec (--cluster)")) < 0 ||
-        (rc = uniap_mpi_same(comm, in->profile_checksum, strlen(in->profile_checksum),
-                             "profile file (--profile, by checksum)")) < 0)
-        goto free_json;
-free_json:
+    const char *texts[3] = {mj, cj, rc == 0 ? in->profile_checksum : ""};
+    rc = uniap__ranks_agree(rc, argc, argv, 3, texts, whats);
     free(mj);
     free(cj);
     return rc;
@@ -140,6 +123,60 @@ void uniap_inputs_print_warnings(const char *cmd, const uniap_costmodel *cm, int
     fflush(stdout);
     fprintf(stderr, "uniap %s: cost model warnings:\n%s%s", cmd, w,
             w[strlen(w) - 1] == '\n' ? "" : "\n");
+}
+
+void uniap_inputs_opts(uniap_inputs_req *r, const char *cmd, const char *batch_def, uniap_opt *opts,
+                       int *n)
+{
+    memset(r, 0, sizeof(*r));
+    r->cmd = cmd;
+    uniap_opt t[UNIAP_INPUT_OPTS] = {
+        {.name = "model",
+         .kind = UNIAP_OPTK_INPUT,
+         .dest = &r->model,
+         .metavar = "M",
+         .help = "zoo name (uniap model) or model spec JSON file",
+         .flags = UNIAP_OPT_REQUIRED | UNIAP_OPT_MAYBE_FILE},
+        {.name = "cluster",
+         .kind = UNIAP_OPTK_INPUT,
+         .dest = &r->cluster,
+         .metavar = "C",
+         .def = "the profile's stored cluster",
+         .flags = UNIAP_OPT_MAYBE_FILE,
+         .help = "cluster preset or cluster spec JSON file"},
+        {.name = "profile",
+         .kind = UNIAP_OPTK_INPUT,
+         .dest = &r->profile,
+         .metavar = "P.h5",
+         .def = "the analytic model of the cluster spec",
+         .help = "measured HDF5 profile"},
+        {.name = "global-batch",
+         .kind = UNIAP_OPTK_INT64,
+         .dest = &r->global_batch,
+         .metavar = "B",
+         .min = 1,
+         .max = (int64_t)1 << 30,
+         .def = batch_def,
+         .flags = batch_def ? 0 : UNIAP_OPT_REQUIRED,
+         .help = "samples per training iteration"},
+    };
+    memcpy(opts + *n, t, sizeof(t));
+    *n += UNIAP_INPUT_OPTS;
+}
+
+uniap_opt uniap_inputs_schedule_opt(int *dest, int both, const char *def, const char *help)
+{
+    static const char *const names[] = {"1f1b", "gpipe", "both", NULL};
+    static const char *const names2[] = {"1f1b", "gpipe", NULL};
+    static const int values[] = {UNIAP_SCHED_1F1B, UNIAP_SCHED_GPIPE, -1};
+    uniap_opt o = {.name = "schedule",
+                   .kind = UNIAP_OPTK_CHOICE,
+                   .dest = dest,
+                   .choices = both ? names : names2,
+                   .values = values,
+                   .def = def,
+                   .help = help};
+    return o;
 }
 
 void uniap_inputs_restrict_opts(uniap_restrict_args *r, uniap_opt *opts, int *n)

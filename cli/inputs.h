@@ -8,14 +8,14 @@
  *     the cluster spec at the micro-batch sizes that divide the global
  *     batch (the 64 smallest), the same list for every command;
  * and the warnings about them (an incomplete profile) are printed once.
- * Also the check that all MPI ranks run on the same inputs.
+ * Also the option entries of these inputs (and of the search restrictions)
+ * that plan and estimate share, written once here, and the check that all
+ * MPI ranks run on the same inputs.
  */
 #ifndef UNIAP_CLI_INPUTS_H
 #define UNIAP_CLI_INPUTS_H
 
 #include <stdint.h>
-
-#include <mpi.h>
 
 #include "options.h"
 #include "uniap_costmodel.h"
@@ -55,18 +55,30 @@ void uniap_inputs_free(uniap_inputs *in);
  * Runs in O(sqrt(B)). Returns how many were stored. */
 int uniap_inputs_micro_batches(int64_t B, int *mbs, int max);
 
-/* Collective over comm: refuses (UNIAP_EINVAL on every rank, naming the
- * first rank that differs) unless every rank was started with the same
- * arguments. Call before loading anything, after the parse status agreed. */
-int uniap_inputs_same_args(MPI_Comm comm, const char *cmd, int argc, char **argv);
-/* Collective over comm: refuses unless every rank loaded the same model
- * and cluster (their canonical JSON) and profile (its checksum). Every
- * rank must call it after uniap_inputs_load succeeded on all ranks. */
-int uniap_inputs_same(MPI_Comm comm, const uniap_inputs *in);
+/* The start-up agreement of plan and estimate (uniap__ranks_agree in
+ * cmd_util.h), collective over MPI_COMM_WORLD: rc is this rank's outcome
+ * of parsing and loading (in is read only when rc == 0); the failing
+ * rank's message reaches every rank; then refuses unless every rank has
+ * the same command line, model and cluster (their canonical JSON) and
+ * profile (its checksum). Returns the same status on every rank. */
+int uniap_inputs_agree(int rc, int argc, char **argv, const uniap_inputs *in);
 
 /* Prints the cost model's warnings once (when verbose), prefixed with
  * "uniap <cmd>: warning". */
 void uniap_inputs_print_warnings(const char *cmd, const uniap_costmodel *cm, int verbose);
+
+#define UNIAP_INPUT_OPTS 4 /* entries uniap_inputs_opts appends */
+
+/* Zeroes r, sets r->cmd and appends the UNIAP_INPUT_OPTS option entries
+ * of the inputs over r at opts[*n], advancing *n: --model M (required),
+ * --cluster C, --profile P.h5, --global-batch B (required when batch_def
+ * is NULL, else optional with batch_def as its default text). */
+void uniap_inputs_opts(uniap_inputs_req *r, const char *cmd, const char *batch_def, uniap_opt *opts,
+                       int *n);
+
+/* The --schedule entry over *dest: 1f1b, gpipe and, with both, "both"
+ * (stored as -1); def: the default text (NULL: rendered from *dest). */
+uniap_opt uniap_inputs_schedule_opt(int *dest, int both, const char *def, const char *help);
 
 /* The search restrictions plan and estimate share (uniap_cost_options). */
 typedef struct uniap_restrict_args {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_util.h"
 #include "options.h"
 #include "options_internal.h"
 #include "uniap_io.h"
@@ -330,6 +331,8 @@ int uniap_opts_parse(uniap_cmd *cmd, int argc, char **argv)
             return UNIAP_OPTS_HELP;
         if (!strcmp(argv[i], "--man"))
             return UNIAP_OPTS_MAN;
+        if (!strcmp(argv[i], "--complete"))
+            return UNIAP_OPTS_COMPLETE;
     }
     for (int i = 1, dashdash = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -407,10 +410,10 @@ int uniap_opts_check_files(const uniap_cmd *cmd, const char *const *extra_output
     return 0;
 }
 
-void uniap_opts_print_error(const uniap_cmd *cmd, FILE *f)
+void uniap_opts_print_error(const uniap_cmd *cmd, int rc, FILE *f)
 {
-    fprintf(f, "uniap %s: %s\n  (uniap %s --help lists the options)\n", cmd->name, uniap_errmsg(),
-            cmd->name);
+    uniap__print_error(f, cmd->name, rc);
+    fprintf(f, "  (uniap %s --help lists the options)\n", cmd->name);
 }
 
 int uniap_opts_finish(const uniap_cmd *cmd, int rc, int print, int *exit_status)
@@ -422,10 +425,12 @@ int uniap_opts_finish(const uniap_cmd *cmd, int rc, int print, int *exit_status)
         uniap_opts_help(cmd, stdout);
     else if (rc == UNIAP_OPTS_MAN && print)
         uniap_opts_man(cmd, stdout);
+    else if (rc == UNIAP_OPTS_COMPLETE && print)
+        uniap_opts_complete(cmd, stdout);
     else if (rc < 0) {
         *exit_status = uniap_exit_code(rc);
         if (print)
-            uniap_opts_print_error(cmd, stderr);
+            uniap_opts_print_error(cmd, rc, stderr);
     }
     return 1;
 }

@@ -99,13 +99,16 @@ typedef struct uniap_cmd {
     const char *name;        /* "plan", "archive verify": shown as "uniap <name>" */
     const char *summary;     /* one line: man NAME section, top of --help */
     const char *synopsis;    /* usage line(s) after "usage: "; NULL: generated */
-    const char *description; /* paragraphs (blank-line separated), or NULL */
+    const char *description; /* paragraphs (blank-line separated; wrapped at 79
+                                columns in --help), or NULL */
     uniap_opt *opts;         /* NULL-name terminated; at most 64 entries */
 } uniap_cmd;
 
 /* Parse results beside 0 and the negative uniap_status codes. */
 #define UNIAP_OPTS_HELP 1 /* --help / -h given: print uniap_opts_help, exit 0 */
 #define UNIAP_OPTS_MAN  2 /* --man given: print uniap_opts_man, exit 0 */
+/* --complete given (hidden): print uniap_opts_complete, exit 0 */
+#define UNIAP_OPTS_COMPLETE 3
 
 /* Parses argv[1..argc-1] (argv[0] is the command's name and is skipped)
  * into the table's destinations and sets each entry's .given. --help or
@@ -137,8 +140,16 @@ void uniap_opts_help(const uniap_cmd *cmd, FILE *f);
 /* The man page (roff, section 1) from the same table: NAME, SYNOPSIS,
  * DESCRIPTION, OPTIONS (defaults shown), EXIT STATUS. */
 void uniap_opts_man(const uniap_cmd *cmd, FILE *f);
-/* Prints "uniap <name>: <uniap_errmsg()>" and a pointer to --help. */
-void uniap_opts_print_error(const uniap_cmd *cmd, FILE *f);
+/* The hidden --complete (options_complete.c): the table as words for
+ * shell completion, one line each, "option --NAME KIND [CHOICE...]" or
+ * "positional NAME KIND", KIND one of flag, file, choice, value; the
+ * built-ins --debug and --help last. Read by cmake/UniapCompletion.cmake
+ * at build time to write the bash completion. */
+void uniap_opts_complete(const uniap_cmd *cmd, FILE *f);
+/* Prints the failure rc the one way (uniap__print_error in cmd_util.h:
+ * "uniap <name>: error: <uniap_errmsg(), escaped>") and a pointer to
+ * --help. */
+void uniap_opts_print_error(const uniap_cmd *cmd, int rc, FILE *f);
 
 /* The common tail of a command's parse step, rc being what
  * uniap_opts_parse returned: for help/man prints it to stdout (when print)

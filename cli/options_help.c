@@ -113,27 +113,49 @@ static void opt_text(const uniap_opt *o, char *buf, size_t n)
         snprintf(buf + len, n - len, " (default: %s)", def);
 }
 
-/* Writes text wrapped at 79 columns, every line but the first indented. */
-static void wrap(FILE *f, const char *text, int col, int indent)
+/* Writes the len bytes of text wrapped at 79 columns (spaces and line
+ * breaks both separate words), every line but the first indented. */
+static void wrap_n(FILE *f, const char *text, size_t len, int col, int indent)
 {
-    const char *p = text;
-    while (*p) {
+    const char *p = text, *end = text + len;
+    while (p < end) {
         const char *w = p;
-        while (*w && *w != ' ')
+        while (w < end && *w != ' ' && *w != '\n')
             w++;
-        int len = (int)(w - p);
-        if (col > indent && col + 1 + len > 79) {
+        int n = (int)(w - p);
+        if (n > 0 && col > indent && col + 1 + n > 79) {
             fprintf(f, "\n%*s", indent, "");
             col = indent;
-        } else if (col > indent) {
+        } else if (n > 0 && col > indent) {
             fputc(' ', f);
             col++;
         }
-        fprintf(f, "%.*s", len, p);
-        col += len;
-        p = *w ? w + 1 : w;
+        fprintf(f, "%.*s", n, p);
+        col += n;
+        p = w < end ? w + 1 : w;
     }
     fputc('\n', f);
+}
+
+static void wrap(FILE *f, const char *text, int col, int indent)
+{
+    wrap_n(f, text, strlen(text), col, indent);
+}
+
+/* The description's paragraphs (blank-line separated), each wrapped at 79
+ * columns, a blank line between them. */
+static void wrap_paragraphs(FILE *f, const char *text)
+{
+    for (const char *p = text; *p;) {
+        const char *e = strstr(p, "\n\n");
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        wrap_n(f, p, len, 0, 0);
+        p += len;
+        while (*p == '\n')
+            p++;
+        if (*p)
+            fputc('\n', f);
+    }
 }
 
 static void synopsis(const uniap_cmd *cmd, FILE *f)
@@ -163,7 +185,7 @@ void uniap_opts_help(const uniap_cmd *cmd, FILE *f)
         wrap(f, cmd->summary, 0, 0);
     if (cmd->description) {
         fputc('\n', f);
-        fprintf(f, "%s\n", cmd->description);
+        wrap_paragraphs(f, cmd->description);
     }
     fprintf(f, "\noptions:\n");
     for (const uniap_opt *o = cmd->opts; o->name; o++) {

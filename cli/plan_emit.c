@@ -23,10 +23,10 @@ static void print_plan(FILE *f, const uniap_plan *p, const uniap_model *m,
     if (strcmp(p->status, "optimal"))
         fprintf(f, ", gap %.3g %%", 100 * p->gap);
     fprintf(f,
-            "\nTPI %.6g s, throughput %.4g samples/s; %d pairs: %d solved, %d pruned, %d "
-            "infeasible, %d hit the time limit; search %.3f s\n",
-            p->tpi, p->throughput, sr->pairs_total, sr->pairs_solved, sr->pairs_pruned,
-            sr->pairs_infeasible, sr->pairs_timed_out, p->search_seconds);
+            "\nTPI %.6g s, throughput %.4g samples/s; %d pairs: %d solved (%d infeasible, %d "
+            "at the time limit), %d pruned; search %.3f s\n",
+            p->tpi, p->throughput, sr->pairs_total, sr->pairs_solved, sr->pairs_infeasible,
+            sr->pairs_timed_out, sr->pairs_pruned, p->search_seconds);
     fprintf(f, "\n%-6s %-12s %-10s %12s %12s %12s %14s\n", "stage", "devices", "layers",
             "compute(s)", "comm(s)", "tail(s)", "memory(GiB)");
     for (int i = 0, u = 0; i < p->deg; i++) {
@@ -64,9 +64,9 @@ static int fill_plan(const plan_ctx *x, const uniap_cost_table *t, const uniap_p
     memset(p, 0, sizeof(*p));
     snprintf(p->model, sizeof p->model, "%s", x->in.model.name);
     snprintf(p->cluster, sizeof p->cluster, "%s", x->in.cluster.name);
-    snprintf(p->profile, sizeof p->profile, "%s", x->a.profile ? x->a.profile : "analytic");
+    snprintf(p->profile, sizeof p->profile, "%s", x->a.req.profile ? x->a.req.profile : "analytic");
     snprintf(p->profile_checksum, sizeof p->profile_checksum, "%s", x->in.profile_checksum);
-    p->global_batch = x->a.global_batch;
+    p->global_batch = x->a.req.global_batch;
     p->deg = t->deg;
     p->micro_batches = t->micro_batches;
     p->micro_batch = t->micro_batch;

@@ -9,8 +9,8 @@
 #include "uniap_solver.h"
 
 typedef struct plan_args {
-    const char *model, *cluster, *profile, *out, *megatron, *galvatron, *lp_dir, *log_dir;
-    int64_t global_batch;
+    uniap_inputs_req req; /* --model, --cluster, --profile, --global-batch */
+    const char *out, *megatron, *galvatron, *lp_dir, *log_dir;
     int schedule; /* uniap_schedule, or -1: both */
     int form;     /* uniap_formulation */
     double time_limit;

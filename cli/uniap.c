@@ -17,7 +17,6 @@
 #include "uniap_version.h"
 
 #include "cmd_util.h"
-#include "commands.h"
 
 #ifdef UNIAP_SANITIZE_BUILD
 /* Sanitizer builds: Open MPI leaks from plugins it has already unloaded,
@@ -79,7 +78,7 @@ int main(int argc, char **argv)
         MPI_Finalize();
         return status;
     }
-    fprintf(stderr, "uniap: unknown command '%s'\n\n", argv[1]);
+    fprintf(stderr, "uniap: error: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;
 }

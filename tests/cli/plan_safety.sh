@@ -16,6 +16,15 @@ work=$4
 rm -rf "$work"
 mkdir -p "$work"
 cd "$work" || exit 1
+# Device nodes to aim outputs at: as root (CI) private ones made with mknod
+# in the work folder (the same kind of file as /dev/full and /dev/null), so
+# that a regression replaces those and never the machine's own.
+FULL=/dev/full NULLDEV=/dev/null
+if [ "$(id -u)" = 0 ]; then
+    rm -f dev-full dev-null
+    mknod dev-full c 1 7 2>/dev/null && FULL=$PWD/dev-full
+    mknod dev-null c 1 3 2>/dev/null && NULLDEV=$PWD/dev-null
+fi
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fails=0
 fail() {
@@ -46,6 +55,13 @@ cp p.h5 p.copy
 # item 1: planned with the default options (strategies the profile lacks dropped)
 run 0 "$uniap" plan --model gpt-tiny --profile p.h5 --global-batch 16 --out plan2n.json
 [ -s plan2n.json ] || fail "2-node profile: no plan written"
+# the summary line's counts: every pair reached is solved or pruned; the
+# infeasible and the time-limited are among the solved
+line=$(grep -o '[0-9]* pairs: [0-9]* solved ([0-9]* infeasible, [0-9]* at the time limit), [0-9]* pruned' out.log)
+[ -n "$line" ] || fail "no 'N pairs: S solved (I infeasible, T at the time limit), P pruned' line"
+# counts_add_up N S I T P
+counts_add_up() { [ $# = 5 ] && [ $(($2 + $5)) = "$1" ] && [ $(($3 + $4)) -le "$2" ]; }
+counts_add_up $(echo "$line" | tr -c '0-9\n' ' ') || fail "pair counts do not add up: $line"
 
 # item 2: an output that is an input: refused, the profile intact
 run 2 "$uniap" plan --model gpt-tiny --profile p.h5 --global-batch 16 --out p.h5
@@ -69,11 +85,11 @@ cmp -s plan2n.json plan.keep || fail "estimate --dump-costs onto its --plan chan
 }
 
 # device nodes (CI runs as root): refused, still character devices
-run 2 "$uniap" plan $tiny --out /dev/full
-[ -c /dev/full ] || fail "/dev/full is no longer a character device"
-timeout 5 "$uniap" plan $tiny --out /dev/stdout >/dev/null 2>out.log
+run 2 "$uniap" plan $tiny --out "$FULL"
+[ -c "$FULL" ] || fail "$FULL is no longer a character device"
+timeout 5 "$uniap" plan $tiny --out /dev/stdout >"$NULLDEV" 2>out.log
 [ $? = 2 ] || fail "--out /dev/stdout (onto /dev/null) not refused"
-[ -c /dev/null ] || fail "/dev/null is no longer a character device"
+[ -c "$NULLDEV" ] || fail "$NULLDEV is no longer a character device"
 
 # a symlinked output is written through
 echo old >target.json

@@ -12,6 +12,15 @@
 set -u
 UNIAP=$1 EDIT=$2 MODEL=$3 W=$4
 rm -rf "$W" && mkdir -p "$W" && cd "$W" || exit 1
+# Device nodes to aim outputs at: as root (CI) private ones made with mknod
+# in the work folder (the same kind of file as /dev/full and /dev/null), so
+# that a regression replaces those and never the machine's own.
+FULL=/dev/full NULLDEV=/dev/null
+if [ "$(id -u)" = 0 ]; then
+    rm -f dev-full dev-null
+    mknod dev-full c 1 7 2>/dev/null && FULL=$PWD/dev-full
+    mknod dev-null c 1 3 2>/dev/null && NULLDEV=$PWD/dev-null
+fi
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
@@ -49,12 +58,12 @@ cmp -s "$MODEL" t.json || bad "the model spec was changed"
 
 expect_refused nofolder "--out" --model t.json --out nosuch/p.h5 $FAST
 expect_refused folder "--out" --model t.json --out "$W" $FAST
-expect_refused devfull "--out /dev/full" --model t.json --out /dev/full $FAST
+expect_refused devfull "--out $FULL" --model t.json --out "$FULL" $FAST
 # stdout a pipe: /dev/stdout leads to a FIFO, never a regular file
 "$UNIAP" profile --model t.json --out /dev/stdout $FAST 2>devstdout.err | cat >devstdout.out
 grep -qF -- "--out /dev/stdout" devstdout.err || bad "devstdout: not refused: $(cat devstdout.err)"
 [ ! -s devstdout.out ] || bad "devstdout: a profile went to the pipe"
-[ -c /dev/full ] || bad "/dev/full is no longer a device"
+[ -c "$FULL" ] || bad "$FULL is no longer a device"
 
 # an existing complete profile: kept unless --force
 "$UNIAP" profile --model t.json --out p.h5 $FAST 2>first.err || bad "first profile: $(cat first.err)"

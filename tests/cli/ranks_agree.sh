@@ -2,7 +2,8 @@
 # ranks_agree.sh - under mpirun the ranks agree on their inputs before any
 # work: one rank's own load error reaches the output (rank 0 prints it,
 # naming the rank), ranks given different arguments or different spec
-# contents are refused naming the rank, and nothing hangs. Each rank's
+# contents are refused naming the rank (also --help on one rank only, for
+# every command, and archive's command line), and nothing hangs. Each rank's
 # arguments come from a wrapper choosing by OMPI_COMM_WORLD_RANK.
 # Usage: ranks_agree.sh UNIAP MPIEXEC TINY_MODEL_JSON WORKDIR
 set -u
@@ -66,6 +67,20 @@ expect badopt "--iters"
 run cluster nonzero "cluster a100-80g-2x8" "cluster nosuch-cluster"
 expect cluster "nosuch-cluster"
 
+# --help on one rank only: refused on every rank (none goes on alone into
+# the collectives, none hangs); on every rank alike: printed once, exit 0
+SMALL="--model gpt-tiny --cluster titanxp-2x4 --global-batch 8"
+for args in "model gpt-tiny" "cluster titanxp-2x4" "profile --model $W/t.json --out $W/h.h5 $FAST" \
+    "plan $SMALL" "estimate $SMALL --dp 8 --tp 1 --pp 1 --micro-batches 1"; do
+    c=${args%% *}
+    run help1$c 2 "$c --help" "$args"
+    expect help1$c "rank 1"
+    expect help1$c "command line"
+done
+[ ! -e h.h5 ] || bad "help1profile: a profile was written"
+run helpall 0 "model --help" "model --help"
+[ "$(grep -c "^usage: " helpall.log)" -eq 1 ] || bad "helpall: help not printed once"
+
 # the same inputs everywhere still work, printed once
 run same 0 "model $W/t.json" "model $W/t.json"
 [ "$(grep -c "total parameters" same.log)" -eq 1 ] || bad "same: not printed once by rank 0"
@@ -73,6 +88,12 @@ R0="profile --model $W/t.json --out $W/p.h5 $FAST"
 R0=$R0 R1=$R0 timeout 60 "$MPIEXEC" -np 2 --oversubscribe -x R0 -x R1 ./wrap.sh >ok.log 2>&1 ||
     bad "2 ranks, same inputs: $(cat ok.log)"
 [ -s p.h5 ] || bad "2 ranks, same inputs: no profile"
+
+# archive: the same start-up agreement (then rank 0 alone does the work)
+run archivediff 2 "archive show $W/p.h5" "archive show $W/other.h5"
+expect archivediff "rank 1"
+expect archivediff "command line"
+run archivesame 0 "archive show $W/p.h5" "archive show $W/p.h5"
 
 [ $fail -eq 0 ] && echo "PASS"
 exit $fail

@@ -12,7 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "check.h"
-#include "commands.h"
+#include "cmd_util.h"
 #include "uniap_solver.h"
 
 static int run(int argc, const char **argv)

@@ -2,8 +2,9 @@
  * test_options.c - the table-driven option parser (cli/options.h):
  * both value forms, overflow and range checks, NaN and infinity, repeated
  * and unknown options, missing values, sizes, choices, lists, positional
- * arguments, and the --help / man text generated from the table with its
- * defaults.
+ * arguments, the --help / man text generated from the table with its
+ * defaults (description paragraphs wrapped at 79 columns), and the one
+ * error style with control characters escaped.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "cmd_util.h"
 #include "options.h"
 #include "uniap_io.h"
 
@@ -255,6 +257,57 @@ static void test_help(void)
     }
 }
 
+/* Description paragraphs are wrapped at 79 columns, their own line breaks
+ * joined, the blank line between paragraphs kept. */
+static void test_help_wrap(void)
+{
+    args a;
+    uniap_opt opts[16];
+    uniap_cmd cmd;
+    make_cmd(&a, opts, &cmd);
+    cmd.description = "First paragraph, long enough to need wrapping: alpha beta gamma delta "
+                      "epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho\nsigma "
+                      "tau upsilon phi chi psi omega.\n\nSecond paragraph ends here.";
+    char *h = capture(uniap_opts_help, &cmd);
+    CHECK(h != NULL);
+    if (!h)
+        return;
+    int longest = 0, len = 0;
+    for (const char *c = h; *c; c++) {
+        len = *c == '\n' ? 0 : len + 1;
+        if (len > longest)
+            longest = len;
+    }
+    CHECK(longest <= 79);
+    CHECK(strstr(h, "rho sigma") != NULL || strstr(h, "rho\nsigma") != NULL);
+    CHECK(strstr(h, "omega.\n\nSecond paragraph ends here.\n") != NULL);
+    free(h);
+}
+
+/* Errors print as "uniap <cmd>: error: <message>", control characters of
+ * the message escaped (line breaks kept), with the pointer to --help. */
+static void test_print_error(void)
+{
+    uniap_cmd cmd = {.name = "test"};
+    char *s = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&s, &n);
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    uniap_err_clear();
+    uniap_err(UNIAP_EINVAL, "bad name 'a\x1b[31mb'");
+    uniap_opts_print_error(&cmd, UNIAP_EINVAL, f);
+    uniap__print_error(f, "plan", UNIAP_EINTR);
+    fclose(f);
+    CHECK(strstr(s, "uniap test: error: bad name 'a\\x1b[31mb'\n") != NULL);
+    CHECK(strchr(s, 0x1b) == NULL);
+    CHECK(strstr(s, "(uniap test --help lists the options)") != NULL);
+    CHECK(strstr(s, "uniap plan: stopped: bad name") != NULL);
+    free(s);
+    uniap_err_clear();
+}
+
 /* uniap_opts_check_files: an output onto an input (through a hard link),
  * onto a folder, two outputs onto one file, two on standard output. */
 static void test_files(void)
@@ -317,6 +370,8 @@ int main(void)
     test_numbers();
     test_refusals();
     test_help();
+    test_help_wrap();
+    test_print_error();
     test_files();
     return check_report();
 }

@@ -16,6 +16,7 @@
 
 #include "check.h"
 #include "cm_internal.h"
+#include "cm_fixture.h"
 
 static uniap_layer runs[3];
 static uniap_model model;
@@ -46,44 +47,14 @@ static void build(void)
     runs[2].kind = UNIAP_LAYER_HEAD;
     runs[2].vocab = 50304;
     runs[2].tied = 1;
-    memset(&model, 0, sizeof(model));
-    snprintf(model.name, sizeof(model.name), "gpt-test");
-    model.param_dtype = model.act_dtype = UNIAP_DTYPE_BF16;
-    model.mixed_precision = 1;
-    model.seq_len = 512;
-    model.n_runs = 3;
-    model.runs = runs;
-    model.n_layers = 4;
-    memset(&cluster, 0, sizeof(cluster));
-    snprintf(cluster.name, sizeof(cluster.name), "a100-like-1x8");
-    cluster.nodes = 1;
-    cluster.devices_per_node = 8;
-    cluster.device_memory = 40 * GiB;
+    fx_model(&model, "gpt-test", runs, 3, 512);
+    fx_cluster(&cluster, "a100-like-1x8", 1, 8, 40 * GiB);
     cluster.peak_flops = 312e12;
     cluster.mem_bandwidth = 1.555e12;
     cluster.intra_node_bw = 300e9;
     cluster.inter_node_bw = 25e9;
     cluster.intra_node_latency = 5e-6;
     cluster.inter_node_latency = 10e-6;
-}
-
-static const uniap_layer_prof *row(const uniap_profile *p, const char *sig, int tp, int mb)
-{
-    for (int i = 0; i < p->n_layers; i++)
-        if (strcmp(p->layers[i].layer_type, sig) == 0 && p->layers[i].tp == tp &&
-            p->layers[i].micro_batch == mb)
-            return &p->layers[i];
-    return NULL;
-}
-
-static const uniap_coll_prof *coll(const uniap_profile *p, uniap_coll_op op, int g, int spans,
-                                   int64_t bytes)
-{
-    for (int i = 0; i < p->n_colls; i++)
-        if (p->colls[i].op == op && p->colls[i].group_size == g &&
-            p->colls[i].spans_nodes == spans && p->colls[i].bytes == bytes)
-            return &p->colls[i];
-    return NULL;
 }
 
 static void test_profile(const uniap_profile *p)
@@ -95,7 +66,7 @@ static void test_profile(const uniap_profile *p)
     uniap_layer_signature(&runs[1], sig, sizeof(sig));
     for (int64_t b = 1; b <= 4; b *= 2)
         for (int64_t t = 1; t <= 8; t *= 2) {
-            const uniap_layer_prof *r = row(p, sig, (int)t, (int)b);
+            const uniap_layer_prof *r = fx_layer_row(p, sig, (int)t, (int)b);
             CHECK(r != NULL);
             if (!r)
                 continue;
@@ -109,7 +80,7 @@ static void test_profile(const uniap_profile *p)
     /* forward time at tp 1, b 1: 2 m n k FLOPs per GEMM: QKV 6 h^2, QK^T
      * and AV 4 s h, projection 2 h^2, MLP 16 h^2 -> s (24 h^2 + 4 s h) /
      * peak, + (weights + 2 x activations) / bandwidth + 16 kernels x 5 us */
-    const uniap_layer_prof *r = row(p, sig, 1, 1);
+    const uniap_layer_prof *r = fx_layer_row(p, sig, 1, 1);
     if (r) {
         double flops = (double)s * (24.0 * h * h + 4.0 * s * h);
         double bytes = (double)uniap_layer_params(&runs[1]) * 2 + 2.0 * (double)r->act_bytes;
@@ -118,27 +89,18 @@ static void test_profile(const uniap_profile *p)
         CHECK_EQ(r->rank, -1);
     }
     /* tp 3 does not divide 8 devices: absent; every tp | 8 present */
-    CHECK(row(p, sig, 3, 1) == NULL);
+    CHECK(fx_layer_row(p, sig, 3, 1) == NULL);
     /* collectives: all-reduce of 8 at 1 MiB inside the node: 5 us + 2^20
      * x 2 (8 - 1) / 8 / 300e9; all-gather of 4: x 3/4; p2p: x 1 */
-    const uniap_coll_prof *c = coll(p, UNIAP_COLL_ALLREDUCE, 8, 0, 1 << 20);
+    const uniap_coll_prof *c = fx_coll_row(p, UNIAP_COLL_ALLREDUCE, 8, 0, 1 << 20);
     CHECK(c && fabs(c->time.median - (5e-6 + 1048576.0 * 1.75 / 300e9)) < 1e-15);
-    c = coll(p, UNIAP_COLL_ALLGATHER, 4, 0, 1 << 20);
+    c = fx_coll_row(p, UNIAP_COLL_ALLGATHER, 4, 0, 1 << 20);
     CHECK(c && fabs(c->time.median - (5e-6 + 1048576.0 * 0.75 / 300e9)) < 1e-15);
-    c = coll(p, UNIAP_COLL_P2P, 2, 0, GiB);
+    c = fx_coll_row(p, UNIAP_COLL_P2P, 2, 0, GiB);
     CHECK(c && fabs(c->time.median - (5e-6 + (double)GiB / 300e9)) < 1e-12);
-    CHECK(coll(p, UNIAP_COLL_ALLREDUCE, 8, 0, 4096) != NULL);
-    CHECK(coll(p, UNIAP_COLL_ALLREDUCE, 8, 1, 4096) == NULL); /* one node */
-    CHECK(coll(p, UNIAP_COLL_ALLREDUCE, 16, 0, 4096) == NULL);
-}
-
-static int find(const uniap_cost_table *t, const char *name)
-{
-    for (int k = 0; k < t->n_strategies; k++)
-        if (strcmp(t->strategies[k].name, name) == 0)
-            return k;
-    fprintf(stderr, "strategy %s not in table\n", name);
-    return 0;
+    CHECK(fx_coll_row(p, UNIAP_COLL_ALLREDUCE, 8, 0, 4096) != NULL);
+    CHECK(fx_coll_row(p, UNIAP_COLL_ALLREDUCE, 8, 1, 4096) == NULL); /* one node */
+    CHECK(fx_coll_row(p, UNIAP_COLL_ALLREDUCE, 16, 0, 4096) == NULL);
 }
 
 static void test_table(const uniap_profile *p)
@@ -158,23 +120,23 @@ static void test_table(const uniap_profile *p)
      * interpolated between the analytic rows at 1 and 4 (exact: affine) */
     CHECK(uniap_costmodel_table(cm, 1, 4, &t) == 0);
     int K = t.n_strategies, u = 1;
-    int k = find(&t, "dp2.tp4c.ddp");
+    int k = fx_strategy(&t, "dp2.tp4c.ddp");
     CHECK_NEAR(t.mem_act[u * K + k], s * 2 * h * (10 + 24.0 / 4 + 5 * a * s / (h * 4)), 1e-12, 0);
     /* sequence parallelism: s b h (34 + 5 a s / h) / t */
-    k = find(&t, "dp2.tp4c.ddp.sp");
+    k = fx_strategy(&t, "dp2.tp4c.ddp.sp");
     CHECK_NEAR(t.mem_act[u * K + k], s * 2 * h * (34 + 5 * a * s / h) / 4, 1e-12, 0);
-    k = find(&t, "dp1.tp8c.sp");
+    k = fx_strategy(&t, "dp1.tp8c.sp");
     CHECK_NEAR(t.mem_act[u * K + k], s * 4 * h * (34 + 5 * a * s / h) / 8, 1e-12, 0);
     /* checkpointing keeps the layer input, s b h x 2 bytes (/ t with SP) */
-    k = find(&t, "dp1.tp8c.sp.ckpt");
+    k = fx_strategy(&t, "dp1.tp8c.sp.ckpt");
     CHECK_NEAR(t.mem_act[u * K + k], s * 4 * h * 2 / 8, 1e-12, 0);
     /* ZeRO stages, mixed-precision Adam, 16 bytes per parameter */
-    CHECK_NEAR(t.mem_states[u * K + find(&t, "dp4.tp2c.ddp")], 16 * P / 2, 1e-12, 0);
-    CHECK_NEAR(t.mem_states[u * K + find(&t, "dp4.tp2c.zero1")], (4 * P + 12 * P / 4) / 2, 1e-12,
-               0);
-    CHECK_NEAR(t.mem_states[u * K + find(&t, "dp4.tp2c.zero2")], (2 * P + 14 * P / 4) / 2, 1e-12,
-               0);
-    CHECK_NEAR(t.mem_states[u * K + find(&t, "dp4.tp2s.zero3")], 16 * P / 4 / 2, 1e-12, 0);
+    CHECK_NEAR(t.mem_states[u * K + fx_strategy(&t, "dp4.tp2c.ddp")], 16 * P / 2, 1e-12, 0);
+    CHECK_NEAR(t.mem_states[u * K + fx_strategy(&t, "dp4.tp2c.zero1")], (4 * P + 12 * P / 4) / 2,
+               1e-12, 0);
+    CHECK_NEAR(t.mem_states[u * K + fx_strategy(&t, "dp4.tp2c.zero2")], (2 * P + 14 * P / 4) / 2,
+               1e-12, 0);
+    CHECK_NEAR(t.mem_states[u * K + fx_strategy(&t, "dp4.tp2s.zero3")], 16 * P / 4 / 2, 1e-12, 0);
     CHECK_NEAR(t.mem_budget, 40.0 * GiB - 1.5 * GiB, 0, 0); /* default reserve */
     uniap_cost_table_free(&t);
     uniap_costmodel_destroy(cm);
@@ -184,10 +146,12 @@ static void test_table(const uniap_profile *p)
     CHECK(uniap_costmodel_create(&model, &cluster, p, &o, &cm) == 0);
     if (cm && uniap_costmodel_table(cm, 1, 2, &t) == 0) { /* micro-batch 8: dp 8 */
         K = t.n_strategies;
-        CHECK_NEAR(t.mem_states[u * K + find(&t, "dp8.tp1.ddp")], 16 * P, 1e-12, 0);
-        CHECK_NEAR(t.mem_states[u * K + find(&t, "dp8.tp1.zero1")], 8 * P + 8 * P / 8, 1e-12, 0);
-        CHECK_NEAR(t.mem_states[u * K + find(&t, "dp8.tp1.zero2")], 4 * P + 12 * P / 8, 1e-12, 0);
-        CHECK_NEAR(t.mem_states[u * K + find(&t, "dp8.tp1.zero3")], 16 * P / 8, 1e-12, 0);
+        CHECK_NEAR(t.mem_states[u * K + fx_strategy(&t, "dp8.tp1.ddp")], 16 * P, 1e-12, 0);
+        CHECK_NEAR(t.mem_states[u * K + fx_strategy(&t, "dp8.tp1.zero1")], 8 * P + 8 * P / 8, 1e-12,
+                   0);
+        CHECK_NEAR(t.mem_states[u * K + fx_strategy(&t, "dp8.tp1.zero2")], 4 * P + 12 * P / 8,
+                   1e-12, 0);
+        CHECK_NEAR(t.mem_states[u * K + fx_strategy(&t, "dp8.tp1.zero3")], 16 * P / 8, 1e-12, 0);
         uniap_cost_table_free(&t);
     }
     model.mixed_precision = 1;

@@ -14,6 +14,7 @@
 
 #include "check.h"
 #include "cm_internal.h"
+#include "cm_fixture.h"
 
 static const char *root;
 
@@ -26,15 +27,6 @@ static cJSON *load(const char *path)
     cJSON *j = cJSON_Parse(text);
     free(text);
     return j;
-}
-
-static const uniap_layer_prof *row(const uniap_profile *p, const char *sig, int tp, int mb)
-{
-    for (int i = 0; i < p->n_layers; i++)
-        if (strcmp(p->layers[i].layer_type, sig) == 0 && p->layers[i].tp == tp &&
-            p->layers[i].micro_batch == mb)
-            return &p->layers[i];
-    return NULL;
 }
 
 /* The Llama-7B files of one model folder: layer forward at batch 8 and
@@ -71,7 +63,7 @@ static void check_llama(const char *sub, const char *suffix, const char *act_key
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(cj, "layertype_0_bsz8_seq2048");
     if (!f) /* the hidden<h>_head<a>_seqlen<s> files leave the seq out */
         f = cJSON_GetObjectItemCaseSensitive(cj, "layertype_0_bsz8");
-    const uniap_layer_prof *r = row(&p, sig, 1, 8);
+    const uniap_layer_prof *r = fx_layer_row(&p, sig, 1, 8);
     CHECK(f && r);
     if (f && r) {
         CHECK_NEAR(r->fwd.median / 8 * 1000, f->valuedouble, 1e-12, 0);
@@ -86,7 +78,7 @@ static void check_llama(const char *sub, const char *suffix, const char *act_key
     for (int tp = 1; tp <= 8; tp *= 2) {
         snprintf(key, sizeof(key), "%d", tp);
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(d, key);
-        r = row(&p, sig, tp, 8);
+        r = fx_layer_row(&p, sig, tp, 8);
         CHECK(v && r);
         if (v && r)
             CHECK_NEAR((double)r->act_bytes / 8 / (1 << 20), v->valuedouble, 1e-12, 0);

@@ -21,6 +21,7 @@
 
 #include "check.h"
 #include "cm_internal.h"
+#include "cm_fixture.h"
 
 #define PROFILE "prof-missing.h5"
 
@@ -38,79 +39,31 @@ static uniap_cluster cluster;
 
 static void build_model(void)
 {
-    memset(layers, 0, sizeof(layers));
-    layers[0].kind = UNIAP_LAYER_DECODER;
-    layers[0].count = 2;
-    layers[0].hidden = 64;
-    layers[0].heads = layers[0].kv_heads = 4;
-    layers[0].head_dim = 16;
-    layers[0].ffn = 256;
-    layers[0].seq = 16;
-    layers[1].kind = UNIAP_LAYER_HEAD;
-    layers[1].count = 1;
-    layers[1].hidden = 64;
-    layers[1].seq = 16;
-    layers[1].vocab = 100;
-    memset(&model, 0, sizeof(model));
-    snprintf(model.name, sizeof(model.name), "tiny");
-    model.param_dtype = model.act_dtype = UNIAP_DTYPE_BF16;
-    model.mixed_precision = 1;
-    model.seq_len = 16;
-    model.n_runs = 2;
-    model.runs = layers;
-    model.n_layers = 3;
-    memset(&cluster, 0, sizeof(cluster));
-    snprintf(cluster.name, sizeof(cluster.name), "test-2x4");
-    cluster.nodes = 2;
-    cluster.devices_per_node = 4;
-    cluster.device_memory = 16 * GiB;
+    fx_tiny_model(layers, &model);
+    fx_cluster(&cluster, "test-2x4", 2, 4, 16 * GiB);
     cluster.mem_bandwidth = 1e12;
+}
+
+static int skip_layer(int r, int tp, void *ctx)
+{
+    int lack = *(const int *)ctx;
+    return (r == 1 && (lack & LACK_HEAD)) || (r == 0 && tp == 4 && (lack & LACK_DECODER_TP4));
+}
+
+static int skip_coll(int op, int g, int s, void *ctx)
+{
+    int lack = *(const int *)ctx;
+    return ((lack & LACK_RS2_INSIDE) && op == UNIAP_COLL_REDUCESCATTER && g == 2 && !s) ||
+           ((lack & LACK_P2P_SPANNING) && op == UNIAP_COLL_P2P && s) ||
+           ((lack & LACK_STAGE_COLLS) && (op == UNIAP_COLL_P2P || op == UNIAP_COLL_ALLTOALL));
 }
 
 static void build_profile(int lack, uniap_profile *p)
 {
     uniap_profile_init(p);
     snprintf(p->provenance, sizeof(p->provenance), "measured");
-    for (int r = 0; r < 2; r++)
-        for (int tp = 1; tp <= 8; tp *= 2) {
-            if (!cm_layer_tp_ok(&layers[r], tp) || (r == 1 && (lack & LACK_HEAD)) ||
-                (r == 0 && tp == 4 && (lack & LACK_DECODER_TP4)))
-                continue;
-            for (int mb = 1; mb <= 16; mb *= 2) {
-                uniap_layer_prof row;
-                memset(&row, 0, sizeof(row));
-                uniap_layer_signature(&layers[r], row.layer_type, sizeof(row.layer_type));
-                row.tp = tp;
-                row.micro_batch = mb;
-                row.rank = -1;
-                row.fwd.median = 1e-3 * mb / tp;
-                row.bwd.median = 2e-3 * mb / tp;
-                row.act_bytes = (int64_t)mb * (4000 + 8000 / tp);
-                row.peak_bytes = 500 * mb;
-                uniap_profile_add_layer(p, &row);
-            }
-        }
-    for (int op = 0; op < UNIAP_COLL_COUNT; op++)
-        for (int g = 2; g <= 8; g *= 2)
-            for (int s = 0; s < 2; s++) {
-                if ((lack & LACK_RS2_INSIDE) && op == UNIAP_COLL_REDUCESCATTER && g == 2 && !s)
-                    continue;
-                if ((lack & LACK_P2P_SPANNING) && op == UNIAP_COLL_P2P && s)
-                    continue;
-                if ((lack & LACK_STAGE_COLLS) &&
-                    (op == UNIAP_COLL_P2P || op == UNIAP_COLL_ALLTOALL))
-                    continue;
-                for (int64_t b = 1024; b <= GiB; b *= 4) {
-                    uniap_coll_prof c;
-                    memset(&c, 0, sizeof(c));
-                    c.op = (uniap_coll_op)op;
-                    c.group_size = g;
-                    c.spans_nodes = s;
-                    c.bytes = b;
-                    c.time.median = (double)b / (s ? 1e10 : 1e11);
-                    uniap_profile_add_coll(p, &c);
-                }
-            }
+    fx_add_layer_rows(p, layers, 2, 16, skip_layer, &lack);
+    fx_add_coll_rows(p, skip_coll, &lack);
 }
 
 static uniap_costmodel *create(const uniap_profile *p, int skip)
@@ -273,15 +226,6 @@ static void test_lacking_layer(void)
     uniap_profile_free(&p);
 }
 
-static int find(const uniap_cost_table *t, const char *name)
-{
-    for (int k = 0; k < t->n_strategies; k++)
-        if (strcmp(t->strategies[k].name, name) == 0)
-            return k;
-    fprintf(stderr, "strategy %s not in table\n", name);
-    return 0;
-}
-
 static void test_lacking_collectives(void)
 {
     uniap_profile p;
@@ -295,10 +239,10 @@ static void test_lacking_collectives(void)
     CHECK(cm != NULL);
     if (cm && uniap_costmodel_table(cm, 2, 1, &t) == 0) {
         int K = t.n_strategies;
-        CHECK_EQ(t.allowed[find(&t, "dp2.tp2c.ddp")], 1);
-        CHECK_EQ(t.allowed[find(&t, "dp2.tp2c.zero1")], 0);
-        CHECK_EQ(t.allowed[2 * K + find(&t, "dp2.tp2c.zero3")], 0);
-        CHECK_EQ(t.allowed[find(&t, "dp4.tp1.zero1")], 1); /* group of 4 */
+        CHECK_EQ(t.allowed[fx_strategy(&t, "dp2.tp2c.ddp")], 1);
+        CHECK_EQ(t.allowed[fx_strategy(&t, "dp2.tp2c.zero1")], 0);
+        CHECK_EQ(t.allowed[2 * K + fx_strategy(&t, "dp2.tp2c.zero3")], 0);
+        CHECK_EQ(t.allowed[fx_strategy(&t, "dp4.tp1.zero1")], 1); /* group of 4 */
         CHECK_EQ(count_of(uniap_costmodel_warnings(cm),
                           PROFILE ": profile lacks reduce_scatter over a group of 2 inside one "
                                   "node"),

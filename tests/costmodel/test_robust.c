@@ -24,6 +24,7 @@
 
 #include "check.h"
 #include "cm_internal.h"
+#include "cm_fixture.h"
 
 #define PROFILE "robust.h5"
 
@@ -33,36 +34,12 @@ static uniap_cluster cluster;
 
 static void build_model(void)
 {
-    memset(layers, 0, sizeof(layers));
-    layers[0].kind = UNIAP_LAYER_DECODER;
-    layers[0].count = 2;
-    layers[0].hidden = 64;
-    layers[0].heads = layers[0].kv_heads = 4;
-    layers[0].head_dim = 16;
-    layers[0].ffn = 256;
-    layers[0].seq = 16;
-    layers[1].kind = UNIAP_LAYER_HEAD;
-    layers[1].count = 1;
-    layers[1].hidden = 64;
-    layers[1].seq = 16;
-    layers[1].vocab = 100;
-    memset(&model, 0, sizeof(model));
-    snprintf(model.name, sizeof(model.name), "tiny");
-    model.param_dtype = model.act_dtype = UNIAP_DTYPE_BF16;
-    model.mixed_precision = 1;
-    model.seq_len = 16;
-    model.n_runs = 2;
-    model.runs = layers;
-    model.n_layers = 3;
+    fx_tiny_model(layers, &model);
 }
 
 static void build_cluster(uniap_cluster *c)
 {
-    memset(c, 0, sizeof(*c));
-    snprintf(c->name, sizeof(c->name), "test-2x4");
-    c->nodes = 2;
-    c->devices_per_node = 4;
-    c->device_memory = 16 * GiB;
+    fx_cluster(c, "test-2x4", 2, 4, 16 * GiB);
     c->peak_flops = 312e12;
     c->mem_bandwidth = 1.5e12;
     c->intra_node_bw = 3e11;
@@ -75,37 +52,8 @@ static void build_profile(uniap_profile *p)
 {
     uniap_profile_init(p);
     snprintf(p->provenance, sizeof(p->provenance), "measured");
-    for (int r = 0; r < 2; r++)
-        for (int tp = 1; tp <= 8; tp *= 2) {
-            if (!cm_layer_tp_ok(&layers[r], tp))
-                continue;
-            for (int mb = 1; mb <= 16; mb *= 2) {
-                uniap_layer_prof row;
-                memset(&row, 0, sizeof(row));
-                uniap_layer_signature(&layers[r], row.layer_type, sizeof(row.layer_type));
-                row.tp = tp;
-                row.micro_batch = mb;
-                row.rank = -1;
-                row.fwd.median = 1e-3 * mb / tp;
-                row.bwd.median = 2e-3 * mb / tp;
-                row.act_bytes = (int64_t)mb * (4000 + 8000 / tp);
-                row.peak_bytes = 500 * mb;
-                uniap_profile_add_layer(p, &row);
-            }
-        }
-    for (int op = 0; op < UNIAP_COLL_COUNT; op++)
-        for (int g = 2; g <= 8; g *= 2)
-            for (int s = 0; s < 2; s++)
-                for (int64_t b = 1024; b <= GiB; b *= 4) {
-                    uniap_coll_prof c;
-                    memset(&c, 0, sizeof(c));
-                    c.op = (uniap_coll_op)op;
-                    c.group_size = g;
-                    c.spans_nodes = s;
-                    c.bytes = b;
-                    c.time.median = (double)b / (s ? 1e10 : 1e11);
-                    uniap_profile_add_coll(p, &c);
-                }
+    fx_add_layer_rows(p, layers, 2, 16, NULL, NULL);
+    fx_add_coll_rows(p, NULL, NULL);
 }
 
 static int create(const uniap_cluster *c, const uniap_profile *p, int64_t batch,

@@ -17,90 +17,34 @@
 
 #include "check.h"
 #include "cm_internal.h"
+#include "cm_fixture.h"
 
-#define BW0 1e11
-#define BW1 1e10
+#define BW0 FX_BW_INSIDE
+#define BW1 FX_BW_ACROSS
 
 static uniap_layer layers[2];
 static uniap_model model;
 static uniap_cluster cluster;
 static uniap_profile prof;
 
+static int skip_tp2(int r, int tp, void *ctx)
+{
+    (void)r;
+    return tp == 2 && !*(const int *)ctx;
+}
+
 static void build(int with_tp2)
 {
-    memset(layers, 0, sizeof(layers));
-    layers[0].kind = UNIAP_LAYER_DECODER;
-    layers[0].count = 2;
-    layers[0].hidden = 64;
-    layers[0].heads = 4;
-    layers[0].kv_heads = 4;
-    layers[0].head_dim = 16;
-    layers[0].ffn = 256;
-    layers[0].seq = 16;
-    layers[1].kind = UNIAP_LAYER_HEAD;
-    layers[1].count = 1;
-    layers[1].hidden = 64;
-    layers[1].seq = 16;
-    layers[1].vocab = 100;
-    memset(&model, 0, sizeof(model));
-    snprintf(model.name, sizeof(model.name), "tiny");
-    model.param_dtype = model.act_dtype = UNIAP_DTYPE_BF16;
-    model.mixed_precision = 1;
-    model.seq_len = 16;
-    model.n_runs = 2;
-    model.runs = layers;
-    model.n_layers = 3;
-    memset(&cluster, 0, sizeof(cluster));
-    snprintf(cluster.name, sizeof(cluster.name), "test-2x4");
-    cluster.nodes = 2;
-    cluster.devices_per_node = 4;
-    cluster.device_memory = 16 * GiB;
+    fx_tiny_model(layers, &model);
+    fx_cluster(&cluster, "test-2x4", 2, 4, 16 * GiB);
     cluster.mem_bandwidth = 1e12;
 
     memset(&prof, 0, sizeof(prof));
     uniap_profile_init(&prof);
     snprintf(prof.provenance, sizeof(prof.provenance), "measured");
     prof.overlap_coeff = 1.2;
-    for (int r = 0; r < 2; r++)
-        for (int tp = 1; tp <= 8; tp *= 2) {
-            if (!cm_layer_tp_ok(&layers[r], tp) || (tp == 2 && !with_tp2))
-                continue;
-            for (int mb = 1; mb <= 8; mb *= 2) {
-                uniap_layer_prof row;
-                memset(&row, 0, sizeof(row));
-                uniap_layer_signature(&layers[r], row.layer_type, sizeof(row.layer_type));
-                row.tp = tp;
-                row.micro_batch = mb;
-                row.rank = -1;
-                row.fwd.median = 1e-3 * mb / tp;
-                row.bwd.median = 2e-3 * mb / tp;
-                row.act_bytes = (int64_t)mb * (4000 + 8000 / tp);
-                row.peak_bytes = 500 * mb;
-                uniap_profile_add_layer(&prof, &row);
-            }
-        }
-    for (int op = 0; op < UNIAP_COLL_COUNT; op++)
-        for (int g = 2; g <= 8; g *= 2)
-            for (int s = 0; s < 2; s++)
-                for (int64_t b = 1024; b <= GiB; b *= 4) {
-                    uniap_coll_prof c;
-                    memset(&c, 0, sizeof(c));
-                    c.op = (uniap_coll_op)op;
-                    c.group_size = g;
-                    c.spans_nodes = s;
-                    c.bytes = b;
-                    c.time.median = (double)b / (s ? BW1 : BW0);
-                    uniap_profile_add_coll(&prof, &c);
-                }
-}
-
-static int find(const uniap_cost_table *t, const char *name)
-{
-    for (int k = 0; k < t->n_strategies; k++)
-        if (strcmp(t->strategies[k].name, name) == 0)
-            return k;
-    fprintf(stderr, "strategy %s not in table\n", name);
-    return 0;
+    fx_add_layer_rows(&prof, layers, 2, 8, skip_tp2, &with_tp2);
+    fx_add_coll_rows(&prof, NULL, NULL);
 }
 
 static void test_rows(const uniap_costmodel *cm)
@@ -119,7 +63,7 @@ static void test_rows(const uniap_costmodel *cm)
     /* dp2.tp4c (DDP): local micro-batch 4.
      * compute 1 ms x 4/4 + 2 ms x 4/4 = 3 ms; TP: 2 + 2 all-reduces of
      * 4 x 16 x 64 x 2 = 8192 B inside a node (TP ranks 0-3, 4-7). */
-    int k = find(&t, "dp2.tp4c.ddp");
+    int k = fx_strategy(&t, "dp2.tp4c.ddp");
     CHECK_NEAR(t.time[k], 3e-3 + 4 * 8192 / BW0, 1e-12, 0);
     /* tail: all-reduce of the P/4 x 2 B gradient over DP groups {r, r+4}
      * (across nodes), 0.8 exposed; optimizer P/4 x 28 B / 1e12 */
@@ -132,7 +76,7 @@ static void test_rows(const uniap_costmodel *cm)
      * all-reduce becomes all-gather + reduce-scatter of 8192 B, 2 + 2 + 2
      * (recompute) of them; FSDP: 3 all-gathers (fwd, recompute, bwd) + 1
      * reduce-scatter of P/4 x 2 B across nodes. */
-    k = find(&t, "dp2.tp4c.zero3.sp.ckpt");
+    k = fx_strategy(&t, "dp2.tp4c.zero3.sp.ckpt");
     CHECK_NEAR(t.time[k], 4e-3 + 6 * 2 * 8192 / BW0 + 4 * (P / 4 * 2) / BW1, 1e-12, 0);
     CHECK_NEAR(t.tail[k], P / 4 * 28 / 1e12 / 2, 1e-12, 0);
     CHECK_NEAR(t.mem_states[k], P / 4 * 16 / 2, 1e-12, 0);
@@ -145,12 +89,12 @@ static void test_rows(const uniap_costmodel *cm)
     /* dp8.tp1.zero1: local micro-batch 1: 3 ms; tail = 0.8 x reduce-scatter
      * (P x 2 B) + all-gather of updated params (P x 2 B), all across nodes,
      * + optimizer on 1/8; states 4P + 12P/8 */
-    k = find(&t, "dp8.tp1.zero1");
+    k = fx_strategy(&t, "dp8.tp1.zero1");
     CHECK_NEAR(t.time[k], 3e-3, 1e-12, 0);
     CHECK_NEAR(t.tail[k], 0.8 * P * 2 / BW1 + P * 2 / BW1 + P * 28 / 1e12 / 8, 1e-12, 0);
     CHECK_NEAR(t.mem_states[k], 4 * P + 12 * P / 8, 1e-12, 0);
     /* zero2: the reduce-scatter per micro-batch; states 2P + 14P/8 */
-    k = find(&t, "dp8.tp1.zero2");
+    k = fx_strategy(&t, "dp8.tp1.zero2");
     CHECK_NEAR(t.time[k], 3e-3 + P * 2 / BW1, 1e-12, 0);
     CHECK_NEAR(t.tail[k], P * 2 / BW1 + P * 28 / 1e12 / 8, 1e-12, 0);
     CHECK_NEAR(t.mem_states[k], 2 * P + 14 * P / 8, 1e-12, 0);
@@ -158,7 +102,7 @@ static void test_rows(const uniap_costmodel *cm)
     /* tp 8 does not divide the decoder's 4 heads; the head allows it: one
      * backward all-reduce of 8 x 16 x 64 x 2 = 16384 B over all 8 devices
      * (across nodes); compute 1 + 2 ms x 8/8 */
-    k = find(&t, "dp1.tp8c");
+    k = fx_strategy(&t, "dp1.tp8c");
     CHECK_EQ(t.allowed[0 * K + k], 0);
     CHECK_EQ(t.allowed[1 * K + k], 0);
     CHECK_EQ(t.allowed[2 * K + k], 1);
@@ -173,8 +117,8 @@ static void test_rows(const uniap_costmodel *cm)
      * dp8.tp1 -> dp2.tp4c: rank r holds sample r, needs its half: 3/8 of
      * 16384 = 6144 B by all-to-all over the stage (spans nodes), fwd + bwd;
      * dp2.tp4c -> dp8.tp1 needs nothing; equal layouts cost 0 */
-    int a = find(&t, "dp8.tp1.ddp"), b = find(&t, "dp2.tp4c.ddp");
-    int b2 = find(&t, "dp2.tp4c.zero2.ckpt");
+    int a = fx_strategy(&t, "dp8.tp1.ddp"), b = fx_strategy(&t, "dp2.tp4c.ddp");
+    int b2 = fx_strategy(&t, "dp2.tp4c.zero2.ckpt");
     CHECK_NEAR(t.reshard[((size_t)0 * K + a) * K + b], 2 * 6144 / BW1, 1e-12, 0);
     CHECK_NEAR(t.reshard[((size_t)0 * K + b) * K + a], 0.0, 0, 0);
     CHECK_NEAR(t.reshard[((size_t)1 * K + b) * K + b2], 0.0, 0, 0);
@@ -191,10 +135,10 @@ static void test_xstage(const uniap_costmodel *cm)
     /* into dp2.tp2c (no SP): each receiver gets 16384 / (2 x 2) = 4096 B
      * across nodes, then its TP pair all-gathers 16384 / 2 = 8192 B inside
      * the node; forward + backward */
-    int k = find(&t, "dp4.tp1.ddp"), l = find(&t, "dp2.tp2c.ddp");
+    int k = fx_strategy(&t, "dp4.tp1.ddp"), l = fx_strategy(&t, "dp2.tp2c.ddp");
     CHECK_NEAR(t.xstage[1][((size_t)0 * K + k) * K + l], 2 * (4096 / BW1 + 8192 / BW0), 1e-12, 0);
     /* into dp2.tp2c.sp: only the 4096 B piece */
-    l = find(&t, "dp2.tp2c.ddp.sp");
+    l = fx_strategy(&t, "dp2.tp2c.ddp.sp");
     CHECK_NEAR(t.xstage[1][((size_t)1 * K + k) * K + l], 2 * 4096 / BW1, 1e-12, 0);
     uniap_cost_table_free(&t);
 }

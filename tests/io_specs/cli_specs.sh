@@ -1,8 +1,8 @@
 #!/bin/sh
 # cli_specs.sh - checks `uniap model` and `uniap cluster` as a user meets
-# them: exact exit statuses (2 on bad input), "uniap: <file>: <json path>:
-# ..." on stderr with nothing on stdout, and output from rank 0 only under
-# mpiexec. Usage: cli_specs.sh <uniap> <tests/data/specs> [<mpiexec>]
+# them: exact exit statuses (2 on bad input), "uniap <command>: error:
+# <file>: <json path>: ..." on stderr with nothing on stdout, and output
+# from rank 0 only under mpiexec. Usage: cli_specs.sh <uniap> <tests/data/specs> [<mpiexec>]
 set -u
 UNIAP=$1
 SPECS=$2
@@ -39,22 +39,22 @@ expect_no_out() {
 
 bad=$SPECS/bad/heads_not_dividing.json
 run 2 "$UNIAP" model "$bad"
-expect_err "uniap: $bad: layers[1].heads: expected a divisor of hidden (1000)"
+expect_err "uniap model: error: $bad: layers[1].heads: expected a divisor of hidden (1000)"
 expect_no_out
 
 bad=$SPECS/bad/unknown_key.json
 run 2 "$UNIAP" model --json "$bad"
-expect_err "uniap: $bad: layers[1].hiden:"
+expect_err "uniap model: error: $bad: layers[1].hiden:"
 expect_no_out
 
 bad=$SPECS/bad/bad_json.json
 run 2 "$UNIAP" model "$bad"
-expect_err "uniap: $bad: line 5, column"
+expect_err "uniap model: error: $bad: line 5, column"
 expect_no_out
 
 bad=$SPECS/bad/cluster_zero_devices.json
 run 2 "$UNIAP" cluster "$bad"
-expect_err "uniap: $bad: devices_per_node: expected an integer in 1..1024, got number 0"
+expect_err "uniap cluster: error: $bad: devices_per_node: expected an integer in 1..1024, got number 0"
 expect_no_out
 
 bad=$SPECS/bad/cluster_negative_memory.json
@@ -63,7 +63,7 @@ expect_err "device_memory"
 expect_no_out
 
 run 2 "$UNIAP" model no-such-model
-expect_err "uniap: no-such-model: expected a zoo model"
+expect_err "uniap model: error: no-such-model: expected a zoo model"
 run 2 "$UNIAP" model --bogus llama-7b
 expect_err "'--bogus'"
 run 2 "$UNIAP" model

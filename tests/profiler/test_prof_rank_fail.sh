@@ -21,7 +21,7 @@ timeout 120 "$MPIEXEC" --oversubscribe --allow-run-as-root -np 1 "$UNIAP" "${ARG
 rc=$?
 [ $rc -ne 124 ] || { echo "FAIL: the sweep hung after rank 1 failed"; fail=1; }
 [ $rc -ne 0 ] || { echo "FAIL: exit 0 although rank 1 ran out of memory"; fail=1; }
-grep -q "uniap profile: rank 1: .*out of memory for two collective buffers" oom.log ||
+grep -q "uniap profile: error: rank 1: .*out of memory for two collective buffers" oom.log ||
     { echo "FAIL: rank 1's own message does not reach rank 0's output"; cat oom.log; fail=1; }
 grep -q "oom.h5 holds what was measured" oom.log || { echo "FAIL: no word of the partial profile"; cat oom.log; fail=1; }
 h5dump -a /complete oom.h5 2>/dev/null | grep -q "(0): 0" ||
