@@ -13,7 +13,7 @@ mpirun="mpirun --oversubscribe -np 2"
 
 echo "== 1/3 profiling this machine for gpt-tiny (2 ranks, CPU backend, messages up to 32 MiB) =="
 $mpirun "$uniap" profile --model gpt-tiny --out "$out/profile.h5" \
-    --max-bytes 32M --time-limit 50
+    --max-bytes 32M --time-limit 50 --force  # a rerun replaces the last run's profile
 
 echo "== 2/3 planning gpt-tiny on this machine from the measured profile =="
 $mpirun "$uniap" plan --model gpt-tiny --profile "$out/profile.h5" --global-batch 8 \
