@@ -48,25 +48,9 @@ typedef struct uniap_h5_table {
 
 extern const uniap_h5_table uniap_h5_tables[UNIAP_H5_NTABLES];
 
-/* A row of the optional /inputs table, present only in files made by
- * `uniap archive merge`: where each input's rows landed in the merged
- * tables ([*_first, *_first + n_*)), and that input's provenance. */
-typedef struct uniap_h5_input {
-    int index;
-    char file[256];
-    char created[32];
-    char tool_version[32];
-    char git_revision[48];
-    char slurm_job_id[32];
-    char provenance[32];
-    char model[64];
-    char device[64];
-    int world_size;
-    int complete;
-    int ranks_first, n_ranks;
-    int layers_first, n_layers;
-    int colls_first, n_colls;
-} uniap_h5_input;
+/* A row of the optional /inputs table: the public uniap_profile_input
+ * (uniap_io.h), under the name the schema and the readers use. */
+typedef uniap_profile_input uniap_h5_input;
 
 extern const uniap_h5_table uniap_h5_inputs_table;
 

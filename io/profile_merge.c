@@ -57,38 +57,15 @@ void uniap_profile_model_name(const uniap_profile *p, char *buf, size_t n)
 
 int uniap_profile_read_inputs(const char *path, uniap_profile_input **inputs, int *n)
 {
-    uniap_h5_input *in = NULL;
     int rc;
 
     *inputs = NULL;
     *n = 0;
-    if ((rc = uniap_h5_read_inputs(path, &in, n)) < 0 || *n == 0) {
-        free(in);
+    if ((rc = uniap_h5_read_inputs(path, inputs, n)) < 0 || *n == 0) {
+        free(*inputs);
+        *inputs = NULL;
         return rc;
     }
-    if (!(*inputs = calloc((size_t)*n, sizeof(**inputs)))) {
-        free(in);
-        *n = 0;
-        return uniap_err(UNIAP_ENOMEM, "%s: out of memory reading /inputs", path);
-    }
-    for (int i = 0; i < *n; i++) {
-        const uniap_h5_input *s = &in[i];
-        uniap_profile_input *d = &(*inputs)[i];
-        d->index = s->index;
-        snprintf(d->file, sizeof(d->file), "%s", s->file);
-        snprintf(d->created, sizeof(d->created), "%s", s->created);
-        snprintf(d->tool_version, sizeof(d->tool_version), "%s", s->tool_version);
-        snprintf(d->git_revision, sizeof(d->git_revision), "%s", s->git_revision);
-        snprintf(d->slurm_job_id, sizeof(d->slurm_job_id), "%s", s->slurm_job_id);
-        snprintf(d->provenance, sizeof(d->provenance), "%s", s->provenance);
-        snprintf(d->model, sizeof(d->model), "%s", s->model);
-        snprintf(d->device, sizeof(d->device), "%s", s->device);
-        d->world_size = s->world_size, d->complete = s->complete;
-        d->ranks_first = s->ranks_first, d->n_ranks = s->n_ranks;
-        d->layers_first = s->layers_first, d->n_layers = s->n_layers;
-        d->colls_first = s->colls_first, d->n_colls = s->n_colls;
-    }
-    free(in);
     return 0;
 }
 

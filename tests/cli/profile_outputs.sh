@@ -12,15 +12,7 @@
 set -u
 UNIAP=$1 EDIT=$2 MODEL=$3 W=$4
 rm -rf "$W" && mkdir -p "$W" && cd "$W" || exit 1
-# Device nodes to aim outputs at: as root (CI) private ones made with mknod
-# in the work folder (the same kind of file as /dev/full and /dev/null), so
-# that a regression replaces those and never the machine's own.
-FULL=/dev/full NULLDEV=/dev/null
-if [ "$(id -u)" = 0 ]; then
-    rm -f dev-full dev-null
-    mknod dev-full c 1 7 2>/dev/null && FULL=$PWD/dev-full
-    mknod dev-null c 1 3 2>/dev/null && NULLDEV=$PWD/dev-null
-fi
+. "$(dirname "$0")/devnodes.sh" # FULL, NULLDEV
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
