@@ -340,6 +340,13 @@ case_preempt() {
         [ "$(date +%s)" -lt "$end" ] || fail "node not idle within 30 s of the requeue ($(sinfo -h -N -o %T))"
         sleep 0.25
     done
+    # slurmd revokes the first run's credential when the job is requeued and
+    # refuses any credential of the same job created in the same second or
+    # earlier ("Killing non-startable batch job: Job credential revoked",
+    # seen once in CI when the forced start came 0.19 s after the requeue):
+    # start the rerun two seconds after the revocation, as Slurm's own hold
+    # on requeued jobs would.
+    sleep 2
     scontrol update JobId="$JOB" StartTime=now
     wait_completed "$JOB" 240 "$d/profile-$JOB.log"
     grep -q "(restart 1)" "$d/profile-$JOB.log" || fail "no rerun in the log"
