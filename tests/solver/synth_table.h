@@ -33,6 +33,26 @@ static inline double synth_rand(uint64_t *s)
     return (double)(*s >> 11) / 9007199254740992.0;
 }
 
+/* A random chain shape drawn from *rs: l_min + [0, l_span) layers split
+ * into runs (runs[], *n_runs, at most 6), and a pipeline degree of 1, 2 or
+ * 4 that is at most the layer count. Returns the layer count. The draws
+ * come in a fixed order, so a seed always gives the same instance. */
+static inline int synth_shape(uint64_t *rs, int l_min, int l_span, int *deg, int runs[6],
+                              int *n_runs)
+{
+    static const int degs[3] = {1, 2, 4};
+    int L = l_min + (int)(synth_rand(rs) * l_span);
+    *deg = degs[(int)(synth_rand(rs) * 3)];
+    while (*deg > L)
+        *deg /= 2;
+    *n_runs = 0;
+    for (int left = L; left > 0; (*n_runs)++) {
+        runs[*n_runs] = 1 + (int)(synth_rand(rs) * left);
+        left -= runs[*n_runs];
+    }
+    return L;
+}
+
 /* Strategies of n devices; returns the count written to out (cap 128). */
 static inline int synth_strategies(int n, uniap_strategy *out)
 {

@@ -121,15 +121,8 @@ int main(void)
     int optimal = 0, infeasible = 0, points = 0;
     for (uint64_t seed = 1; seed <= 90; seed++) {
         uint64_t rs = seed * 7919;
-        int L = 1 + (int)(synth_rand(&rs) * 6), degs[3] = {1, 2, 4};
-        int deg = degs[(int)(synth_rand(&rs) * 3)];
-        while (deg > L)
-            deg /= 2;
-        int runs[6], nr = 0;
-        for (int left = L; left > 0; nr++) {
-            runs[nr] = 1 + (int)(synth_rand(&rs) * left);
-            left -= runs[nr];
-        }
+        int deg, runs[6], nr;
+        int L = synth_shape(&rs, 1, 6, &deg, runs, &nr);
         double budget = seed % 9 == 0 ? -1 : 0.02 + 0.7 * synth_rand(&rs);
         int K = (int)pow(1.5e5 / placements(L, deg), 1.0 / L);
         synth_spec sp = {.deg = deg,

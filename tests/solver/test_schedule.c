@@ -125,15 +125,8 @@ int main(void)
 
     for (uint64_t seed = 1; seed <= 40; seed++) {
         uint64_t rs = seed * 7919 + 17;
-        int L = 2 + (int)(synth_rand(&rs) * 4), degs[3] = {1, 2, 4};
-        int deg = degs[(int)(synth_rand(&rs) * 3)];
-        while (deg > L)
-            deg /= 2;
-        int runs[6], nr = 0;
-        for (int left = L; left > 0; nr++) {
-            runs[nr] = 1 + (int)(synth_rand(&rs) * left);
-            left -= runs[nr];
-        }
+        int deg, runs[6], nr;
+        int L = synth_shape(&rs, 2, 4, &deg, runs, &nr);
         synth_spec sp = {.deg = deg,
                          .c = 1 << (int)(synth_rand(&rs) * 3),
                          .stage_devices = 4 / deg,
