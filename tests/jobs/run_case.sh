@@ -109,13 +109,10 @@ case_plan() {
     log "ok: the Slurm plan equals mpirun's"
 }
 
-case_chain() {
-    local d ids profile_job plan_job dep
-    d=$(work_dir)
-    cd "$d" || fail "cd $d"
-    export UNIAP_OUT_DIR=$d UNIAP_CLUSTER=$TINY_CLUSTER UNIAP_GLOBAL_BATCH=$GLOBAL_BATCH
-    export UNIAP_PROFILE_ARGS=$PROFILE_FAST_ARGS
-    export UNIAP_PROFILE_SBATCH_ARGS="--ntasks=4 --ntasks-per-node=4" UNIAP_PLAN_SBATCH_ARGS="--ntasks=2"
+# submit_chain: runs jobs/chain.sh with the UNIAP_* settings exported by the
+# case, sets profile_job and plan_job from what it prints, and cancels both
+# when the case exits.
+submit_chain() {
     ids=$("$JOBS/chain.sh") || fail "chain.sh failed"
     log "chain.sh printed: $ids"
     eval "$ids"
@@ -123,6 +120,16 @@ case_chain() {
         fail "chain.sh printed no job ids"
     fi
     cancel_on_exit "$profile_job" "$plan_job"
+}
+
+case_chain() {
+    local d ids profile_job plan_job dep
+    d=$(work_dir)
+    cd "$d" || fail "cd $d"
+    export UNIAP_OUT_DIR=$d UNIAP_CLUSTER=$TINY_CLUSTER UNIAP_GLOBAL_BATCH=$GLOBAL_BATCH
+    export UNIAP_PROFILE_ARGS=$PROFILE_FAST_ARGS
+    export UNIAP_PROFILE_SBATCH_ARGS="--ntasks=4 --ntasks-per-node=4" UNIAP_PLAN_SBATCH_ARGS="--ntasks=2"
+    submit_chain
     # Slurm clears the field once the dependency is satisfied.
     dep=$(job_field "$plan_job" Dependency)
     case "$dep" in
@@ -156,13 +163,7 @@ case_multinode() {
     export UNIAP_OUT_DIR=$d UNIAP_CLUSTER=$cluster UNIAP_GLOBAL_BATCH=$GLOBAL_BATCH
     export UNIAP_PROFILE_ARGS="$PROFILE_FAST_ARGS --ranks-per-node 2"
     export UNIAP_PROFILE_SBATCH_ARGS="--ntasks=4 --ntasks-per-node=4" UNIAP_PLAN_SBATCH_ARGS="--ntasks=2"
-    ids=$("$JOBS/chain.sh") || fail "chain.sh failed"
-    log "chain.sh printed: $ids"
-    eval "$ids"
-    if [ -z "${profile_job:-}" ] || [ -z "${plan_job:-}" ]; then
-        fail "chain.sh printed no job ids"
-    fi
-    cancel_on_exit "$profile_job" "$plan_job"
+    submit_chain
     wait_completed "$plan_job" 240 "$d/plan-$plan_job.log"
     f=$d/profile-$profile_job.h5
     verify_dataset "$f"
@@ -237,9 +238,7 @@ case_chain_fail() {
     log "ok: plan job $plan_job stayed pending (DependencyNeverSatisfied) and was cancelled"
 
     # 2. The default: Slurm cancels the plan job itself.
-    ids=$("$JOBS/chain.sh") || fail "chain.sh failed"
-    eval "$ids"
-    cancel_on_exit "$profile_job" "$plan_job"
+    submit_chain
     # shellcheck disable=SC2086
     s=$(wait_state "$plan_job" 60 $ENDED_STATES) || exit 1
     [ "$s" = CANCELLED ] || fail "plan job $plan_job ended $s, expected CANCELLED"
