@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "options.h"
+#include "uniap_io_mpi.h"
 
 /* The commands: argv[0] is the command's name; each returns a process exit
  * status (uniap_exit_code of the outcome). MPI is initialized by main. */

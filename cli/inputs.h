@@ -19,7 +19,7 @@
 
 #include "options.h"
 #include "uniap_costmodel.h"
-#include "uniap_io.h"
+#include "uniap_io_mpi.h"
 
 /* What to load. */
 typedef struct uniap_inputs_req {

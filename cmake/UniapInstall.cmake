@@ -3,7 +3,7 @@
 # every component:
 #   bin/uniap
 #   lib/libuniap_{io,costmodel,solver,profiler,prof_kernels[,prof_cuda]}.a
-#   include/uniap/  uniap_io.h uniap_costmodel.h uniap_solver.h
+#   include/uniap/  uniap_io.h uniap_io_mpi.h uniap_costmodel.h uniap_solver.h
 #                   uniap_profiler.h uniap_version.h (public headers only)
 #   lib/cmake/uniap/  uniapConfig.cmake (find_package(uniap): imported
 #                   targets uniap::io, uniap::costmodel, uniap::solver,

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "uniap_io.h"
+#include "uniap_io_mpi.h"
 
 #define AGREE_MSG_MAX 2048
 

@@ -46,19 +46,19 @@ static void table_csv(uniap_textbuf *b, const uniap_h5_table *t, const void *row
             if (i)
                 uniap_textbuf_printf(b, ",");
             switch (f->kind) {
-            case H5F_KIND_INT:
+            case UNIAP__COL_INT:
                 memcpy(&iv, v, sizeof(iv)), uniap_textbuf_printf(b, "%d", iv);
                 break;
-            case H5F_KIND_I64:
+            case UNIAP__COL_I64:
                 memcpy(&lv, v, sizeof(lv)), uniap_textbuf_printf(b, "%lld", (long long)lv);
                 break;
-            case H5F_KIND_DOUBLE:
+            case UNIAP__COL_DOUBLE:
                 memcpy(&dv, v, sizeof(dv)), uniap_textbuf_printf(b, "%.17g", dv);
                 break;
-            case H5F_KIND_STRING:
+            case UNIAP__COL_STRING:
                 sb_csv_str(b, v);
                 break;
-            case H5F_KIND_COLL_OP:
+            case UNIAP__COL_COLL_OP:
                 memcpy(&iv, v, sizeof(iv));
                 uniap_textbuf_printf(b, "%s", uniap_coll_name((uniap_coll_op)iv));
                 break;

@@ -11,14 +11,14 @@
 
 #include <hdf5.h>
 
-#include "uniap_io.h"
+#include "uniap_io_mpi.h"
 
 typedef enum {
-    H5F_KIND_INT = 0, /* int32 */
-    H5F_KIND_I64,     /* int64 */
-    H5F_KIND_DOUBLE,  /* IEEE binary64 */
-    H5F_KIND_STRING,  /* fixed-length, NUL-terminated, str_size bytes */
-    H5F_KIND_COLL_OP, /* enum with the names of uniap_coll_name() */
+    UNIAP__COL_INT = 0, /* int32 */
+    UNIAP__COL_I64,     /* int64 */
+    UNIAP__COL_DOUBLE,  /* IEEE binary64 */
+    UNIAP__COL_STRING,  /* fixed-length, NUL-terminated, str_size bytes */
+    UNIAP__COL_COLL_OP, /* enum with the names of uniap_coll_name() */
 } uniap_h5_kind;
 
 /* One member of a table's compound type. */
@@ -26,7 +26,7 @@ typedef struct uniap_h5_field {
     const char *name;
     uniap_h5_kind kind;
     size_t offset;    /* in the C row struct */
-    size_t str_size;  /* H5F_KIND_STRING: bytes, including the NUL */
+    size_t str_size;  /* UNIAP__COL_STRING: bytes, including the NUL */
     const char *unit; /* NULL when unitless */
 } uniap_h5_field;
 

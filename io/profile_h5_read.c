@@ -231,14 +231,14 @@ static int read_root_attrs(hid_t file, const char *path, uniap_profile *out)
 static H5T_class_t kind_class(uniap_h5_kind k)
 {
     switch (k) {
-    case H5F_KIND_INT:
-    case H5F_KIND_I64:
+    case UNIAP__COL_INT:
+    case UNIAP__COL_I64:
         return H5T_INTEGER;
-    case H5F_KIND_DOUBLE:
+    case UNIAP__COL_DOUBLE:
         return H5T_FLOAT;
-    case H5F_KIND_STRING:
+    case UNIAP__COL_STRING:
         return H5T_STRING;
-    case H5F_KIND_COLL_OP:
+    case UNIAP__COL_COLL_OP:
         return H5T_ENUM;
     }
     return H5T_NO_CLASS;
@@ -299,11 +299,11 @@ static int check_table_type(hid_t ftype, const char *path, const uniap_h5_table 
                              t->path, f->name, class_name(cls), class_name(kind_class(f->kind)));
         H5_CHECK(mt = H5Tget_member_type(ftype, (unsigned)idx), UNIAP_EFORMAT, out,
                  "%s: type of %s member %s", path, t->path, f->name);
-        if (f->kind == H5F_KIND_STRING && H5Tis_variable_str(mt) != 0)
+        if (f->kind == UNIAP__COL_STRING && H5Tis_variable_str(mt) != 0)
             rc = uniap_err(UNIAP_EFORMAT,
                            "%s: %s member '%s' is a variable-length string, expected fixed", path,
                            t->path, f->name);
-        if (f->kind == H5F_KIND_COLL_OP) {
+        if (f->kind == UNIAP__COL_COLL_OP) {
             int nm = H5Tget_nmembers(mt);
             for (int m = 0; m < nm && rc == UNIAP_OK; m++) {
                 char *name = H5Tget_member_name(mt, (unsigned)m);
@@ -392,7 +392,7 @@ static int read_table(hid_t file, const char *path, const uniap_h5_table *t, voi
     /* Strings end inside their field whatever the file held. */
     for (hsize_t r = 0; r < dims[0]; r++)
         for (int i = 0; i < t->n_fields; i++)
-            if (t->fields[i].kind == H5F_KIND_STRING)
+            if (t->fields[i].kind == UNIAP__COL_STRING)
                 ((char *)*rows)[r * t->row_size + t->fields[i].offset + t->fields[i].str_size - 1] =
                     '\0';
     *n = (int)dims[0];

@@ -27,51 +27,51 @@
 #include "h5_check.h"
 #include "profile_h5.h"
 
-#define STR(type, member)       H5F_KIND_STRING, offsetof(type, member), sizeof(((type *)0)->member)
+#define STR(type, member)       UNIAP__COL_STRING, offsetof(type, member), sizeof(((type *)0)->member)
 #define NUM(kind, type, member) kind, offsetof(type, member), 0
 
 static const uniap_h5_field rank_fields[] = {
-    {"rank", NUM(H5F_KIND_INT, uniap_rank_info, rank), NULL},
+    {"rank", NUM(UNIAP__COL_INT, uniap_rank_info, rank), NULL},
     {"host", STR(uniap_rank_info, host), NULL},
-    {"node", NUM(H5F_KIND_INT, uniap_rank_info, node), NULL},
-    {"local_rank", NUM(H5F_KIND_INT, uniap_rank_info, local_rank), NULL},
+    {"node", NUM(UNIAP__COL_INT, uniap_rank_info, node), NULL},
+    {"local_rank", NUM(UNIAP__COL_INT, uniap_rank_info, local_rank), NULL},
     {"device", STR(uniap_rank_info, device), NULL},
-    {"device_memory", NUM(H5F_KIND_I64, uniap_rank_info, device_memory), "B"},
+    {"device_memory", NUM(UNIAP__COL_I64, uniap_rank_info, device_memory), "B"},
     {"backend", STR(uniap_rank_info, backend), NULL},
     {"lib_versions", STR(uniap_rank_info, lib_versions), NULL},
 };
 
 static const uniap_h5_field layer_fields[] = {
     {"layer_type", STR(uniap_layer_prof, layer_type), NULL},
-    {"tp", NUM(H5F_KIND_INT, uniap_layer_prof, tp), NULL},
-    {"micro_batch", NUM(H5F_KIND_INT, uniap_layer_prof, micro_batch), "samples"},
-    {"rank", NUM(H5F_KIND_INT, uniap_layer_prof, rank), NULL},
-    {"fwd_median", NUM(H5F_KIND_DOUBLE, uniap_layer_prof, fwd.median), "s"},
-    {"fwd_min", NUM(H5F_KIND_DOUBLE, uniap_layer_prof, fwd.min), "s"},
-    {"fwd_max", NUM(H5F_KIND_DOUBLE, uniap_layer_prof, fwd.max), "s"},
-    {"fwd_count", NUM(H5F_KIND_INT, uniap_layer_prof, fwd.count), NULL},
-    {"bwd_median", NUM(H5F_KIND_DOUBLE, uniap_layer_prof, bwd.median), "s"},
-    {"bwd_min", NUM(H5F_KIND_DOUBLE, uniap_layer_prof, bwd.min), "s"},
-    {"bwd_max", NUM(H5F_KIND_DOUBLE, uniap_layer_prof, bwd.max), "s"},
-    {"bwd_count", NUM(H5F_KIND_INT, uniap_layer_prof, bwd.count), NULL},
-    {"act_bytes", NUM(H5F_KIND_I64, uniap_layer_prof, act_bytes), "B"},
-    {"peak_bytes", NUM(H5F_KIND_I64, uniap_layer_prof, peak_bytes), "B"},
-    {"param_bytes", NUM(H5F_KIND_I64, uniap_layer_prof, param_bytes), "B"},
+    {"tp", NUM(UNIAP__COL_INT, uniap_layer_prof, tp), NULL},
+    {"micro_batch", NUM(UNIAP__COL_INT, uniap_layer_prof, micro_batch), "samples"},
+    {"rank", NUM(UNIAP__COL_INT, uniap_layer_prof, rank), NULL},
+    {"fwd_median", NUM(UNIAP__COL_DOUBLE, uniap_layer_prof, fwd.median), "s"},
+    {"fwd_min", NUM(UNIAP__COL_DOUBLE, uniap_layer_prof, fwd.min), "s"},
+    {"fwd_max", NUM(UNIAP__COL_DOUBLE, uniap_layer_prof, fwd.max), "s"},
+    {"fwd_count", NUM(UNIAP__COL_INT, uniap_layer_prof, fwd.count), NULL},
+    {"bwd_median", NUM(UNIAP__COL_DOUBLE, uniap_layer_prof, bwd.median), "s"},
+    {"bwd_min", NUM(UNIAP__COL_DOUBLE, uniap_layer_prof, bwd.min), "s"},
+    {"bwd_max", NUM(UNIAP__COL_DOUBLE, uniap_layer_prof, bwd.max), "s"},
+    {"bwd_count", NUM(UNIAP__COL_INT, uniap_layer_prof, bwd.count), NULL},
+    {"act_bytes", NUM(UNIAP__COL_I64, uniap_layer_prof, act_bytes), "B"},
+    {"peak_bytes", NUM(UNIAP__COL_I64, uniap_layer_prof, peak_bytes), "B"},
+    {"param_bytes", NUM(UNIAP__COL_I64, uniap_layer_prof, param_bytes), "B"},
 };
 
 static const uniap_h5_field coll_fields[] = {
-    {"op", NUM(H5F_KIND_COLL_OP, uniap_coll_prof, op), NULL},
-    {"group_size", NUM(H5F_KIND_INT, uniap_coll_prof, group_size), "ranks"},
-    {"spans_nodes", NUM(H5F_KIND_INT, uniap_coll_prof, spans_nodes), NULL},
-    {"src", NUM(H5F_KIND_INT, uniap_coll_prof, src), NULL},
-    {"dst", NUM(H5F_KIND_INT, uniap_coll_prof, dst), NULL},
-    {"bytes", NUM(H5F_KIND_I64, uniap_coll_prof, bytes), "B"},
-    {"time_median", NUM(H5F_KIND_DOUBLE, uniap_coll_prof, time.median), "s"},
-    {"time_min", NUM(H5F_KIND_DOUBLE, uniap_coll_prof, time.min), "s"},
-    {"time_max", NUM(H5F_KIND_DOUBLE, uniap_coll_prof, time.max), "s"},
-    {"time_count", NUM(H5F_KIND_INT, uniap_coll_prof, time.count), NULL},
-    {"algbw", NUM(H5F_KIND_DOUBLE, uniap_coll_prof, algbw), "B/s"},
-    {"busbw", NUM(H5F_KIND_DOUBLE, uniap_coll_prof, busbw), "B/s"},
+    {"op", NUM(UNIAP__COL_COLL_OP, uniap_coll_prof, op), NULL},
+    {"group_size", NUM(UNIAP__COL_INT, uniap_coll_prof, group_size), "ranks"},
+    {"spans_nodes", NUM(UNIAP__COL_INT, uniap_coll_prof, spans_nodes), NULL},
+    {"src", NUM(UNIAP__COL_INT, uniap_coll_prof, src), NULL},
+    {"dst", NUM(UNIAP__COL_INT, uniap_coll_prof, dst), NULL},
+    {"bytes", NUM(UNIAP__COL_I64, uniap_coll_prof, bytes), "B"},
+    {"time_median", NUM(UNIAP__COL_DOUBLE, uniap_coll_prof, time.median), "s"},
+    {"time_min", NUM(UNIAP__COL_DOUBLE, uniap_coll_prof, time.min), "s"},
+    {"time_max", NUM(UNIAP__COL_DOUBLE, uniap_coll_prof, time.max), "s"},
+    {"time_count", NUM(UNIAP__COL_INT, uniap_coll_prof, time.count), NULL},
+    {"algbw", NUM(UNIAP__COL_DOUBLE, uniap_coll_prof, algbw), "B/s"},
+    {"busbw", NUM(UNIAP__COL_DOUBLE, uniap_coll_prof, busbw), "B/s"},
 };
 
 #define NFIELDS(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -99,7 +99,7 @@ const uniap_h5_table uniap_h5_tables[UNIAP_H5_NTABLES] = {
 };
 
 static const uniap_h5_field input_fields[] = {
-    {"index", NUM(H5F_KIND_INT, uniap_h5_input, index), NULL},
+    {"index", NUM(UNIAP__COL_INT, uniap_h5_input, index), NULL},
     {"file", STR(uniap_h5_input, file), NULL},
     {"created", STR(uniap_h5_input, created), NULL},
     {"tool_version", STR(uniap_h5_input, tool_version), NULL},
@@ -108,14 +108,14 @@ static const uniap_h5_field input_fields[] = {
     {"provenance", STR(uniap_h5_input, provenance), NULL},
     {"model", STR(uniap_h5_input, model), NULL},
     {"device", STR(uniap_h5_input, device), NULL},
-    {"world_size", NUM(H5F_KIND_INT, uniap_h5_input, world_size), "ranks"},
-    {"complete", NUM(H5F_KIND_INT, uniap_h5_input, complete), NULL},
-    {"ranks_first", NUM(H5F_KIND_INT, uniap_h5_input, ranks_first), "row"},
-    {"n_ranks", NUM(H5F_KIND_INT, uniap_h5_input, n_ranks), "rows"},
-    {"layers_first", NUM(H5F_KIND_INT, uniap_h5_input, layers_first), "row"},
-    {"n_layers", NUM(H5F_KIND_INT, uniap_h5_input, n_layers), "rows"},
-    {"colls_first", NUM(H5F_KIND_INT, uniap_h5_input, colls_first), "row"},
-    {"n_colls", NUM(H5F_KIND_INT, uniap_h5_input, n_colls), "rows"},
+    {"world_size", NUM(UNIAP__COL_INT, uniap_h5_input, world_size), "ranks"},
+    {"complete", NUM(UNIAP__COL_INT, uniap_h5_input, complete), NULL},
+    {"ranks_first", NUM(UNIAP__COL_INT, uniap_h5_input, ranks_first), "row"},
+    {"n_ranks", NUM(UNIAP__COL_INT, uniap_h5_input, n_ranks), "rows"},
+    {"layers_first", NUM(UNIAP__COL_INT, uniap_h5_input, layers_first), "row"},
+    {"n_layers", NUM(UNIAP__COL_INT, uniap_h5_input, n_layers), "rows"},
+    {"colls_first", NUM(UNIAP__COL_INT, uniap_h5_input, colls_first), "row"},
+    {"n_colls", NUM(UNIAP__COL_INT, uniap_h5_input, n_colls), "rows"},
 };
 
 const uniap_h5_table uniap_h5_inputs_table = {
@@ -172,9 +172,9 @@ static hid_t table_type(const uniap_h5_table *t, int file)
     _Static_assert(sizeof(uniap_coll_op) == sizeof(int), "uniap_coll_op is stored as an int");
     for (int i = 0; i < t->n_fields; i++) {
         const uniap_h5_field *f = &t->fields[i];
-        size += f->kind == H5F_KIND_STRING                                ? f->str_size
-                : (f->kind == H5F_KIND_I64 || f->kind == H5F_KIND_DOUBLE) ? 8
-                                                                          : 4;
+        size += f->kind == UNIAP__COL_STRING                                  ? f->str_size
+                : (f->kind == UNIAP__COL_I64 || f->kind == UNIAP__COL_DOUBLE) ? 8
+                                                                              : 4;
     }
     H5_CHECK(ct = H5Tcreate(H5T_COMPOUND, file ? size : t->row_size), UNIAP_ELIB, fail,
              "%s: cannot create the compound type", t->path);
@@ -182,19 +182,19 @@ static hid_t table_type(const uniap_h5_table *t, int file)
     for (int i = 0; i < t->n_fields; i++) {
         const uniap_h5_field *f = &t->fields[i];
         switch (f->kind) {
-        case H5F_KIND_INT:
+        case UNIAP__COL_INT:
             mt = H5Tcopy(file ? H5T_STD_I32LE : H5T_NATIVE_INT);
             break;
-        case H5F_KIND_I64:
+        case UNIAP__COL_I64:
             mt = H5Tcopy(file ? H5T_STD_I64LE : H5T_NATIVE_INT64);
             break;
-        case H5F_KIND_DOUBLE:
+        case UNIAP__COL_DOUBLE:
             mt = H5Tcopy(file ? H5T_IEEE_F64LE : H5T_NATIVE_DOUBLE);
             break;
-        case H5F_KIND_COLL_OP:
+        case UNIAP__COL_COLL_OP:
             mt = coll_op_type(file ? H5T_STD_I32LE : H5T_NATIVE_INT);
             break;
-        case H5F_KIND_STRING:
+        case UNIAP__COL_STRING:
             mt = H5Tcopy(H5T_C_S1);
             if (mt >= 0 &&
                 (H5Tset_size(mt, f->str_size) < 0 || H5Tset_strpad(mt, H5T_STR_NULLTERM) < 0)) {

@@ -73,11 +73,11 @@ static int check_rows(const char *path, const uniap_profile *p)
             const char *row = (const char *)rows + (size_t)r * t->row_size;
             for (int i = 0; i < t->n_fields; i++) {
                 const uniap_h5_field *f = &t->fields[i];
-                if (f->kind == H5F_KIND_STRING && !memchr(row + f->offset, '\0', f->str_size))
+                if (f->kind == UNIAP__COL_STRING && !memchr(row + f->offset, '\0', f->str_size))
                     return uniap_err(UNIAP_EINVAL,
                                      "%s: %s row %d: %s is not NUL-terminated within %zu bytes",
                                      path, t->path, r, f->name, f->str_size);
-                if (f->kind == H5F_KIND_COLL_OP) {
+                if (f->kind == UNIAP__COL_COLL_OP) {
                     int op;
                     memcpy(&op, row + f->offset, sizeof(op));
                     if (op < 0 || op >= UNIAP_COLL_COUNT)
@@ -239,9 +239,9 @@ static int pack_rows(const char *path, const uniap_h5_table *t, const void *rows
         char *dst = buf + r * packed_size;
         for (int i = 0; i < t->n_fields; i++) {
             const uniap_h5_field *f = &t->fields[i];
-            size_t n = f->kind == H5F_KIND_STRING                                ? f->str_size
-                       : (f->kind == H5F_KIND_I64 || f->kind == H5F_KIND_DOUBLE) ? 8
-                                                                                 : 4;
+            size_t n = f->kind == UNIAP__COL_STRING                                  ? f->str_size
+                       : (f->kind == UNIAP__COL_I64 || f->kind == UNIAP__COL_DOUBLE) ? 8
+                                                                                     : 4;
             memcpy(dst, src + f->offset, n);
             dst += n;
         }

@@ -10,7 +10,7 @@
 #include <signal.h>
 
 #include "coll/coll.h"
-#include "uniap_io.h"
+#include "uniap_io_mpi.h"
 
 #define PROF_MAX_LIST 32
 

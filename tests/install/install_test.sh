@@ -33,7 +33,7 @@ config=$(find "$prefix" -name uniapConfig.cmake | head -n 1)
 [ -n "$pc" ] || fail "no uniap.pc under $prefix"
 [ -n "$config" ] || fail "no uniapConfig.cmake under $prefix"
 libdir=$(dirname "$(dirname "$pc")")
-for f in bin/uniap include/uniap/uniap_io.h include/uniap/uniap_costmodel.h \
+for f in bin/uniap include/uniap/uniap_io.h include/uniap/uniap_io_mpi.h include/uniap/uniap_costmodel.h \
     include/uniap/uniap_solver.h include/uniap/uniap_profiler.h include/uniap/uniap_version.h \
     share/uniap/jobs/profile.sbatch share/uniap/jobs/profile-array.sbatch \
     share/uniap/jobs/plan.sbatch share/uniap/jobs/chain.sh share/uniap/jobs/uniap-launch.sh; do
@@ -48,7 +48,7 @@ fi
 for l in io costmodel solver profiler; do
     [ -s "$libdir/libuniap_$l.a" ] || [ -s "$libdir/libuniap_$l.so" ] || fail "libuniap_$l not installed in $libdir"
 done
-extra=$(find "$prefix/include" -type f ! -name uniap_io.h ! -name uniap_costmodel.h \
+extra=$(find "$prefix/include" -type f ! -name uniap_io.h ! -name uniap_io_mpi.h ! -name uniap_costmodel.h \
     ! -name uniap_solver.h ! -name uniap_profiler.h ! -name uniap_version.h)
 [ -z "$extra" ] || fail "private headers installed: $extra"
 [ ! -e "$prefix/share/uniap/jobs/local-slurm.sh" ] || fail "the test fixture local-slurm.sh was installed"

@@ -9,7 +9,7 @@
 #include <mpi.h>
 
 #include "check.h"
-#include "uniap_io.h"
+#include "uniap_io_mpi.h"
 
 static int rank_, size_;
 

@@ -17,7 +17,7 @@
 
 #include "check.h"
 #include "profile_ref.h"
-#include "uniap_io.h"
+#include "uniap_io_mpi.h"
 
 static int n_layers_of(int r)
 {

@@ -7,7 +7,7 @@
 #ifndef UNIAP_SOLVER_H
 #define UNIAP_SOLVER_H
 
-#include <mpi.h>
+#include "uniap_io_mpi.h"
 
 #include "uniap_costmodel.h"
 

@@ -1,7 +1,9 @@
 /*
  * uniap_io.h - the io component's interface: errors, model and cluster
  * specs (JSON), the HDF5 profile dataset (format version 1), atomic file
- * output.
+ * output. What needs MPI (agreement across ranks, the parallel profile
+ * write) is in uniap_io_mpi.h, so that this header and what includes it
+ * (the cost model) need no MPI.
  *
  * Every other component depends on this header; it depends on nothing of
  * the project's. Conventions used throughout uniap:
@@ -19,8 +21,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <mpi.h>
-
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -34,16 +34,16 @@ extern "C" {
  * fits in memory, 4 interrupted, 1 anything else. A new code is one line. */
 #define UNIAP_STATUS_MAP(X)                                                                        \
     X(OK, 0, "ok", 0)                                                                              \
-    X(EINVAL, -1, "invalid input", 2)     /* malformed spec, option, value */                      \
-    X(EIO, -2, "i/o error", 1)            /* a file could not be opened, read or written */        \
-    X(EFORMAT, -3, "bad dataset", 2)      /* foreign, corrupt or incompatible dataset */           \
-    X(ENOMEM, -4, "out of memory", 1)     /* allocation failed */                                  \
-    X(EINFEASIBLE, -5, "infeasible", 3)   /* no plan fits in memory */                             \
+    X(EINVAL, -1, "invalid input", 2)         /* malformed spec, option, value */                  \
+    X(EIO, -2, "i/o error", 1)                /* a file could not be opened, read or written */    \
+    X(EFORMAT, -3, "bad dataset", 2)          /* foreign, corrupt or incompatible dataset */       \
+    X(ENOMEM, -4, "out of memory", 1)         /* allocation failed */                              \
+    X(EINFEASIBLE, -5, "infeasible", 3)       /* no plan fits in memory */                         \
     X(EMISSING, -6, "missing measurement", 2) /* a profile lacks a needed measurement */           \
-    X(ELIB, -7, "library error", 1)       /* MPI, HDF5, GLPK, BLAS or CUDA call failed */          \
-    X(EINTR, -8, "interrupted", 4)        /* interrupted by SIGINT/SIGTERM */                      \
-    X(EINTERNAL, -9, "internal error", 1) /* an invariant failed: a bug in uniap */                \
-    X(ENOPLAN, -10, "no plan", 1)         /* the search ended without any plan (not memory) */
+    X(ELIB, -7, "library error", 1)           /* MPI, HDF5, GLPK, BLAS or CUDA call failed */      \
+    X(EINTR, -8, "interrupted", 4)            /* interrupted by SIGINT/SIGTERM */                  \
+    X(EINTERNAL, -9, "internal error", 1)     /* an invariant failed: a bug in uniap */            \
+    X(ENOPLAN, -10, "no plan", 1)             /* the search ended without any plan (not memory) */
 
 enum uniap_status {
 #define UNIAP__STATUS_ENUM(name, value, str, exit) UNIAP_##name = (value),
@@ -86,22 +86,6 @@ int uniap_exit_code(int status);
             goto label;                                                                            \
         }                                                                                          \
     } while (0)
-
-/* ------------------------------------------------------------------ */
-/* MPI agreement                                                       */
-/* ------------------------------------------------------------------ */
-
-/* Collective over comm: every rank passes its own status (0 or negative).
- * Returns the same status on every rank: 0 when all are 0, otherwise the
- * status of the lowest-numbered failing rank, whose error message is sent
- * to every rank and recorded there as "rank R: <message>" (the failing
- * rank keeps its own message), so rank 0 can print the real cause. A
- * failing MPI call returns UNIAP_ELIB on the ranks that see it. */
-int uniap_mpi_agree(MPI_Comm comm, int rc);
-/* Collective: refuses (UNIAP_EINVAL on every rank) unless every rank passed
- * the same len bytes (compared by a 64-bit FNV-1a hash and the length); the
- * message names `what` and the first rank that differs from rank 0. */
-int uniap_mpi_same(MPI_Comm comm, const void *data, size_t len, const char *what);
 
 /* ------------------------------------------------------------------ */
 /* Atomic output                                                       */
@@ -442,11 +426,6 @@ int uniap_profile_add_rank(uniap_profile *p, const uniap_rank_info *row);
 
 /* Serial write: writes path atomically (tmp + rename). */
 int uniap_profile_write(const char *path, const uniap_profile *p);
-/* Collective write over comm with parallel HDF5 (MPI-IO driver): every rank
- * passes its own rows in p (root attributes are taken from rank 0); the
- * tables are concatenated in rank order, each rank writing its hyperslab
- * with collective I/O. Atomic like the serial write. */
-int uniap_profile_write_parallel(MPI_Comm comm, const char *path, const uniap_profile *p);
 /* Reads and validates (format name, major version, groups, types,
  * Fletcher32 checksums). Errors name the file and the HDF5 object. */
 int uniap_profile_read(const char *path, uniap_profile *out);

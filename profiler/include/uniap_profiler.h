@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "uniap_io.h"
+#include "uniap_io_mpi.h"
 
 #ifdef __cplusplus
 extern "C" {
