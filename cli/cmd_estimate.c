@@ -223,8 +223,8 @@ static void print_stage(const est_ctx *x, int i)
             "reserve %.0f B (%.3f GiB), budget %.0f B (%.3f GiB)%s\n",
             b->states, b->states / GIB, b->activations, b->activations / GIB, b->inflight, b->peak,
             b->peak / GIB, ev->stage_mem[i], ev->stage_mem[i] / GIB, reserve, reserve / GIB,
-            x->t.mem_budget, x->t.mem_budget / GIB,
-            ev->stage_mem[i] > x->t.mem_budget ? "  DOES NOT FIT" : "");
+            uniap_ct_budget(&x->t, i), uniap_ct_budget(&x->t, i) / GIB,
+            ev->stage_mem[i] > uniap_ct_budget(&x->t, i) ? "  DOES NOT FIT" : "");
 }
 
 static void print_estimate(const est_ctx *x)
@@ -351,8 +351,8 @@ static int run(est_ctx *x, const uniap_cmd *cmd)
                        "the plan does not fit: stage %d needs %.0f B (%.3f GiB) per device, the "
                        "budget is %.0f B (%.3f GiB = device %.3f GiB - reserve %.3f GiB): short by "
                        "%.0f B (%.3f GiB)",
-                       i, x->ev.stage_mem[i], x->ev.stage_mem[i] / GIB, x->t.mem_budget,
-                       x->t.mem_budget / GIB, (double)x->in.cluster.device_memory / GIB,
+                       i, x->ev.stage_mem[i], x->ev.stage_mem[i] / GIB, uniap_ct_budget(&x->t, i),
+                       uniap_ct_budget(&x->t, i) / GIB, (double)x->in.cluster.device_memory / GIB,
                        reserve / GIB, x->ev.worst_excess, x->ev.worst_excess / GIB);
     }
     return rc;

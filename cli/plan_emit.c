@@ -38,7 +38,7 @@ static void print_plan(FILE *f, const uniap_plan *p, const uniap_model *m,
         snprintf(lay, sizeof lay, "%d-%d", first, u - 1);
         fprintf(f, "%-6d %-12s %-10s %12.6g %12.6g %12.6g %8.2f/%.2f\n", i, dev, lay,
                 e->stage_compute[i], i + 1 < p->deg ? e->stage_comm[i] : 0.0, e->stage_tail[i],
-                e->stage_mem[i] / gib, t->mem_budget / gib);
+                e->stage_mem[i] / gib, uniap_ct_budget(t, i) / gib);
     }
     fprintf(f, "\n%-10s %-16s %-6s %s\n", "layers", "kind", "stage", "strategy");
     for (int u = 0; u < p->n_layers;) {

@@ -46,6 +46,14 @@ static int put_table(FILE *f, const uniap_cost_table *t)
     size_t KK = (size_t)K * K;
     int *pair_of = calloc((size_t)L, sizeof(int)), *first_of = calloc((size_t)L, sizeof(int));
 
+    if (t->n_classes != 1) { /* version 1 has no device classes */
+        free(pair_of);
+        free(first_of);
+        return uniap_err(UNIAP_EINVAL,
+                         "--dump-costs: a table of %d device classes; format version 1 holds "
+                         "one class",
+                         t->n_classes);
+    }
     if (!pair_of || !first_of) {
         free(pair_of);
         free(first_of);
@@ -62,7 +70,7 @@ static int put_table(FILE *f, const uniap_cost_table *t)
     fprintf(f,
             "{\"deg\": %d, \"micro_batches\": %d, \"micro_batch\": %d, \"stage_devices\": %d, "
             "\"mem_budget\": %.17g, \"boundary_spans_nodes\": [",
-            t->deg, t->micro_batches, t->micro_batch, t->stage_devices, t->mem_budget);
+            t->deg, t->micro_batches, t->micro_batch, t->stage_devices, t->mem_budget[0]);
     for (int j = 0; j + 1 < t->deg; j++)
         fprintf(f, "%s%d", j ? ", " : "", t->boundary_spans_nodes[j]);
     fprintf(f, "],\n  \"strategies\": [");

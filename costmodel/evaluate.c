@@ -13,37 +13,49 @@
 
 int uniap_cost_table_alloc(uniap_cost_table *t, int deg, int n_strategies, int n_layers)
 {
-    size_t K = (size_t)n_strategies, L = (size_t)n_layers;
+    return uniap_cost_table_alloc_classes(t, deg, n_strategies, n_layers, 1);
+}
+
+int uniap_cost_table_alloc_classes(uniap_cost_table *t, int deg, int n_strategies, int n_layers,
+                                   int n_classes)
+{
+    size_t K = (size_t)n_strategies, L = (size_t)n_layers, Q = (size_t)n_classes;
     size_t pairs = (L > 0 ? L - 1 : 0) * K * K;
 
     memset(t, 0, sizeof(*t));
-    if (deg < 1 || n_strategies < 1 || n_layers < 1)
+    if (deg < 1 || n_strategies < 1 || n_layers < 1 || n_classes < 1)
         return uniap_err(UNIAP_EINVAL,
-                         "cost table: deg %d, %d strategies, %d layers: all must be >= 1", deg,
-                         n_strategies, n_layers);
+                         "cost table: deg %d, %d strategies, %d layers, %d device classes: all "
+                         "must be >= 1",
+                         deg, n_strategies, n_layers, n_classes);
     t->deg = deg;
     t->n_strategies = n_strategies;
     t->n_layers = n_layers;
+    t->n_classes = n_classes;
     t->strategies = calloc(K, sizeof(*t->strategies));
+    t->stage_class = calloc((size_t)deg, sizeof(int));
     t->run_of = calloc(L, sizeof(int));
-    t->allowed = malloc(L * K);
-    t->time = calloc(L * K, sizeof(double));
-    t->tail = calloc(L * K, sizeof(double));
-    t->mem_states = calloc(L * K, sizeof(double));
-    t->mem_act = calloc(L * K, sizeof(double));
-    t->mem_peak = calloc(L * K, sizeof(double));
-    t->reshard = calloc(pairs ? pairs : 1, sizeof(double));
+    t->allowed = malloc(Q * L * K);
+    t->time = calloc(Q * L * K, sizeof(double));
+    t->tail = calloc(Q * L * K, sizeof(double));
+    t->mem_states = calloc(Q * L * K, sizeof(double));
+    t->mem_act = calloc(Q * L * K, sizeof(double));
+    t->mem_peak = calloc(Q * L * K, sizeof(double));
+    t->reshard = calloc(pairs ? Q * pairs : 1, sizeof(double));
     t->xstage[0] = calloc(pairs ? pairs : 1, sizeof(double));
     t->xstage[1] = calloc(pairs ? pairs : 1, sizeof(double));
     t->boundary_spans_nodes = calloc((size_t)deg, 1);
-    if (!t->strategies || !t->run_of || !t->allowed || !t->time || !t->tail || !t->mem_states ||
-        !t->mem_act || !t->mem_peak || !t->reshard || !t->xstage[0] || !t->xstage[1] ||
-        !t->boundary_spans_nodes) {
+    t->mem_budget = calloc(Q, sizeof(double));
+    if (!t->strategies || !t->stage_class || !t->run_of || !t->allowed || !t->time || !t->tail ||
+        !t->mem_states || !t->mem_act || !t->mem_peak || !t->reshard || !t->xstage[0] ||
+        !t->xstage[1] || !t->boundary_spans_nodes || !t->mem_budget) {
         uniap_cost_table_free(t);
-        return uniap_err(UNIAP_ENOMEM, "cost table: out of memory for %d layers x %d strategies",
-                         n_layers, n_strategies);
+        return uniap_err(UNIAP_ENOMEM,
+                         "cost table: out of memory for %d layers x %d strategies x %d device "
+                         "classes",
+                         n_layers, n_strategies, n_classes);
     }
-    memset(t->allowed, 1, L * K);
+    memset(t->allowed, 1, Q * L * K);
     return UNIAP_OK;
 }
 
@@ -52,6 +64,7 @@ void uniap_cost_table_free(uniap_cost_table *t)
     if (!t)
         return;
     free(t->strategies);
+    free(t->stage_class);
     free(t->run_of);
     free(t->allowed);
     free(t->time);
@@ -63,6 +76,7 @@ void uniap_cost_table_free(uniap_cost_table *t)
     free(t->xstage[0]);
     free(t->xstage[1]);
     free(t->boundary_spans_nodes);
+    free(t->mem_budget);
     memset(t, 0, sizeof(*t));
 }
 
@@ -83,6 +97,7 @@ static int check_layout(const uniap_cost_table *t, const int *stage_of, const in
 {
     int L = t->n_layers, K = t->n_strategies;
 
+    UNIAP_CHECK(t->n_classes >= 1 && t->stage_class && t->mem_budget);
     if (stage_of[0] != 0)
         return uniap_err(UNIAP_EINVAL, "plan: layer 0 is on stage %d, expected stage 0",
                          stage_of[0]);
@@ -97,14 +112,20 @@ static int check_layout(const uniap_cost_table *t, const int *stage_of, const in
     if (stage_of[L - 1] != t->deg - 1)
         return uniap_err(UNIAP_EINVAL, "plan: last layer is on stage %d, expected %d (deg %d)",
                          stage_of[L - 1], t->deg - 1, t->deg);
+    for (int i = 0; i < t->deg; i++)
+        if (t->stage_class[i] < 0 || t->stage_class[i] >= t->n_classes)
+            return uniap_err(UNIAP_EINVAL,
+                             "cost table: stage %d has device class %d, expected 0..%d", i,
+                             t->stage_class[i], t->n_classes - 1);
     for (int u = 0; u < L; u++) {
-        int k = strategy_of[u];
+        int k = strategy_of[u], q = t->stage_class[stage_of[u]];
         if (k < 0 || k >= K)
             return uniap_err(UNIAP_EINVAL, "plan: layer %d: strategy index %d out of range 0..%d",
                              u, k, K - 1);
-        if (!t->allowed[(size_t)u * K + k])
-            return uniap_err(UNIAP_EINVAL, "plan: layer %d: strategy %s is not valid for it", u,
-                             t->strategies[k].name);
+        if (!t->allowed[uniap_ct_ix(t, q, u, k)])
+            return uniap_err(UNIAP_EINVAL, "plan: layer %d: strategy %s is not valid for it%s", u,
+                             t->strategies[k].name,
+                             t->n_classes > 1 ? " on its stage's device class" : "");
     }
     return UNIAP_OK;
 }
@@ -112,7 +133,7 @@ static int check_layout(const uniap_cost_table *t, const int *stage_of, const in
 int uniap_plan_evaluate(const uniap_cost_table *t, uniap_schedule sched, const int *stage_of,
                         const int *strategy_of, uniap_plan_eval *out)
 {
-    int L = t->n_layers, K = t->n_strategies, deg = t->deg, c = t->micro_batches;
+    int L = t->n_layers, deg = t->deg, c = t->micro_batches;
     double *act_sum = NULL, *peak_max = NULL;
     int rc;
 
@@ -137,8 +158,8 @@ int uniap_plan_evaluate(const uniap_cost_table *t, uniap_schedule sched, const i
     }
 
     for (int u = 0; u < L; u++) {
-        int i = stage_of[u], k = strategy_of[u];
-        size_t uk = (size_t)u * K + k;
+        int i = stage_of[u], k = strategy_of[u], q = t->stage_class[i];
+        size_t uk = uniap_ct_ix(t, q, u, k);
         out->stage_compute[i] += t->time[uk];
         out->stage_tail[i] += t->tail[uk];
         out->stage_mem[i] += t->mem_states[uk];
@@ -146,13 +167,14 @@ int uniap_plan_evaluate(const uniap_cost_table *t, uniap_schedule sched, const i
         if (t->mem_peak[uk] > peak_max[i])
             peak_max[i] = t->mem_peak[uk];
         if (u + 1 < L) {
-            size_t pair = uk * K + strategy_of[u + 1];
+            int l = strategy_of[u + 1];
             if (stage_of[u + 1] == i) {
-                out->stage_compute[i] += t->reshard[pair];
+                out->stage_compute[i] += t->reshard[uniap_ct_pair(t, q, u, k, l)];
             } else {
                 /* check_layout: stage_of[u + 1] = i + 1 <= deg - 1 */
                 UNIAP_CHECK_GOTO(i < deg - 1, rc, free_eval);
-                out->stage_comm[i] = t->xstage[t->boundary_spans_nodes[i] ? 1 : 0][pair];
+                out->stage_comm[i] =
+                    t->xstage[t->boundary_spans_nodes[i] ? 1 : 0][uniap_ct_xpair(t, u, k, l)];
             }
         }
     }
@@ -174,7 +196,7 @@ int uniap_plan_evaluate(const uniap_cost_table *t, uniap_schedule sched, const i
     out->feasible = 1;
     out->worst_stage = -1;
     for (int i = 0; i < deg; i++) {
-        double excess = out->stage_mem[i] - t->mem_budget;
+        double excess = out->stage_mem[i] - uniap_ct_budget(t, i);
         if (excess > 0 && excess > out->worst_excess) {
             out->feasible = 0;
             out->worst_stage = i;

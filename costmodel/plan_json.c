@@ -41,10 +41,10 @@ int cm_stage_breakdown(const uniap_cost_table *t, uniap_schedule sched, const in
         memset(&out[i], 0, sizeof(out[i]));
     for (int u = 0; u < t->n_layers; u++) {
         int i = stage_of[u];
-        size_t uk = (size_t)u * K + strategy_of[u];
         if (i < 0 || i >= t->deg || strategy_of[u] < 0 || strategy_of[u] >= K)
             return uniap_err(UNIAP_EINVAL, "plan: layer %d has stage %d / strategy %d out of range",
                              u, i, strategy_of[u]);
+        size_t uk = uniap_ct_ix(t, t->stage_class[i], u, strategy_of[u]);
         if (out[i].n_layers++ == 0)
             out[i].first_layer = u;
         out[i].last_layer = u;
@@ -94,7 +94,7 @@ static cJSON *stages_json(const uniap_plan *p, const uniap_cost_table *t,
             cJSON_AddNumberToObject(s, "memory_states", mem[i].states);
             cJSON_AddNumberToObject(s, "memory_activations", mem[i].activations);
             cJSON_AddNumberToObject(s, "memory_peak", mem[i].peak);
-            cJSON_AddNumberToObject(s, "budget", t->mem_budget);
+            cJSON_AddNumberToObject(s, "budget", uniap_ct_budget(t, i));
         }
         cJSON_AddItemToArray(arr, s);
     }
@@ -425,7 +425,8 @@ int uniap_plan_strategy_indices(const uniap_plan *p, const uniap_cost_table *t, 
                              "stages of %d devices at micro-batch %d (dp must divide the "
                              "micro-batch and dp x tp = %d)",
                              u, name, t->stage_devices, t->micro_batch, t->stage_devices);
-        if (!t->allowed[(size_t)u * t->n_strategies + out[u]])
+        int st = p->stage_of[u] >= 0 && p->stage_of[u] < t->deg ? p->stage_of[u] : 0;
+        if (!t->allowed[uniap_ct_ix(t, t->stage_class[st], u, out[u])])
             return uniap_err(UNIAP_EINVAL,
                              "plan: layer %d: strategy '%s' is not valid for it (tp must divide "
                              "its heads, key/value heads and ffn width)",

@@ -83,15 +83,22 @@ int solver_simple_bounds(const uniap_cost_table *t, uniap_schedule sched, double
         infl = fmin(infl, uniap_inflight(sched, t->micro_batches, D, i));
     for (int u = 0; u < L; u++) {
         w[u] = tl[u] = HUGE_VAL;
-        for (int k = 0; k < K; k++) {
-            size_t uk = (size_t)u * K + k;
-            /* a strategy whose layer alone overflows a device never runs */
-            if (!t->allowed[uk] ||
-                (t->mem_budget > 0 &&
-                 t->mem_states[uk] + infl * t->mem_act[uk] + t->mem_peak[uk] > t->mem_budget))
-                continue;
-            w[u] = fmin(w[u], t->time[uk]);
-            tl[u] = fmin(tl[u], t->tail[uk]);
+        /* the least over the device classes that some stage has */
+        for (int q = 0; q < t->n_classes; q++) {
+            int staged = 0;
+            for (int i = 0; i < D && !staged; i++)
+                staged = t->stage_class[i] == q;
+            double budget = t->mem_budget[q];
+            for (int k = 0; k < K && staged; k++) {
+                size_t uk = uniap_ct_ix(t, q, u, k);
+                /* a strategy whose layer alone overflows a device never runs */
+                if (!t->allowed[uk] ||
+                    (budget > 0 &&
+                     t->mem_states[uk] + infl * t->mem_act[uk] + t->mem_peak[uk] > budget))
+                    continue;
+                w[u] = fmin(w[u], t->time[uk]);
+                tl[u] = fmin(tl[u], t->tail[uk]);
+            }
         }
         if (w[u] == HUGE_VAL) {
             *work = *slowest = *tail = HUGE_VAL;
@@ -157,6 +164,11 @@ int solver_heuristic(const uniap_cost_table *t, const solver_shape *s, uniap_sch
                     w[u] = by_mem ? t->mem_states[uk] + t->mem_act[uk] : t->time[uk];
                 }
                 balance(w, L, D, st);
+                int runs = 1; /* every strategy allowed on its stage's device class */
+                for (int u = 0; u < L && runs; u++)
+                    runs = t->allowed[uniap_ct_ix(t, t->stage_class[st[u]], u, sg[u])];
+                if (!runs)
+                    continue;
                 uniap_plan_eval e;
                 if ((rc = uniap_plan_evaluate(t, sched, st, sg, &e)) < 0)
                     goto free_all;
@@ -214,7 +226,7 @@ static void brute_strategies(brute *b, int u)
         return;
     }
     for (int k = 0; k < K; k++)
-        if (t->allowed[(size_t)u * K + k]) {
+        if (t->allowed[uniap_ct_ix(t, t->stage_class[b->stage_of[u]], u, k)]) {
             b->strategy_of[u] = k;
             brute_strategies(b, u + 1);
         }

@@ -190,26 +190,25 @@ static int alloc_maps(solver_milp *m)
                : -1;
 }
 
-typedef double (*class_cost_fn)(const uniap_cost_table *t, const solver_shape *s, int span, int g,
+/* A class-level cost; where: the span of a boundary (xstage) or the device
+ * class of a stage (reshard). */
+typedef double (*class_cost_fn)(const uniap_cost_table *t, const solver_shape *s, int where, int g,
                                 int c, int d);
 
-static double rint_any(const uniap_cost_table *t, const solver_shape *s, int span, int g, int c,
-                       int d)
+static double rint_any(const uniap_cost_table *t, const solver_shape *s, int q, int g, int c, int d)
 {
-    (void)span;
-    return solver_rint(t, s, g, c, d);
+    return solver_rint(t, s, q, g, c, d);
 }
 
-static double rjunc_any(const uniap_cost_table *t, const solver_shape *s, int span, int g, int c,
+static double rjunc_any(const uniap_cost_table *t, const solver_shape *s, int q, int g, int c,
                         int d)
 {
-    (void)span;
-    return solver_rjunc(t, s, g, c, d);
+    return solver_rjunc(t, s, q, g, c, d);
 }
 
 /* The least of a class-level cost of group g over the class pairs that can
  * meet there (left: classes of g; right: of g or of g + 1); >= 0. */
-static double min_cost(const uniap_cost_table *t, const solver_shape *s, int g, int span,
+static double min_cost(const uniap_cost_table *t, const solver_shape *s, int g, int where,
                        class_cost_fn f)
 {
     int C = s->C, right = f == rint_any || f == solver_xint ? g : g + 1;
@@ -217,7 +216,7 @@ static double min_cost(const uniap_cost_table *t, const solver_shape *s, int g, 
     for (int c = 0; c < C; c++)
         for (int d = 0; d < C; d++)
             if (s->class_in[(size_t)g * C + c] && s->class_in[(size_t)right * C + d]) {
-                double v = f(t, s, span, g, c, d);
+                double v = f(t, s, where, g, c, d);
                 if (isnan(v))
                     return v; /* out of range: the row builder refuses it */
                 best = fmin(best, v);
@@ -242,7 +241,7 @@ static int build(const uniap_cost_table *t, const solver_shape *s, uniap_schedul
     m->bound_only = (flags & SOLVER_BOUND_ONLY) != 0;
     m->allow = allow;
     m->G = G, m->D = D, m->K = K, m->C = C;
-    m->mem_scale = t->mem_budget > 0 ? t->mem_budget : 1.0;
+    m->mem_scale = solver_mem_scale(t);
     /* every stage needs a layer (solver_solve_pair checks it first) */
     UNIAP_CHECK(L >= D && D >= 1 && K >= 1 && C >= 1 && C <= K);
     if (alloc_maps(m) < 0)
@@ -347,7 +346,7 @@ static int build(const uniap_cost_table *t, const solver_shape *s, uniap_schedul
         for (int i = 0; i < D; i++) {
             if (!m->pres[SEG(g, i)] || !m->pres[SEG(g + 1, i)])
                 continue;
-            if (m->bound_only && min_cost(t, s, g, 0, rjunc_any) <= 0)
+            if (m->bound_only && min_cost(t, s, g, t->stage_class[i], rjunc_any) <= 0)
                 continue; /* its lower bound is 0: no column needed */
             snprintf(nm, sizeof nm, "jn_g%d_s%d", g, i);
             int jn = m->jn[SEG(g, i)] = solver_add_col(m->lp, nm, GLP_BV, 0, 1, 0);
@@ -409,37 +408,39 @@ static int build(const uniap_cost_table *t, const solver_shape *s, uniap_schedul
     /* stage time, tail and memory */
     for (int i = 0; i < D; i++) {
         double infl = uniap_inflight(sched, t->micro_batches, D, i);
+        int q = t->stage_class[i]; /* the rows of stage i are its device class's */
         solver_row_add(r, m->p[i], 1);
         for (int g = 0; g < G; g++) {
-            size_t u = (size_t)s->start[g] * K;
+            size_t u = uniap_ct_ix(t, q, s->start[g], 0);
             if (m->bound_only) {
                 /* a segment of N layers has N - 1 internal reshards, each
                  * at least the group's cheapest; junctions at least theirs */
-                double rmin = s->len[g] >= 2 ? min_cost(t, s, g, 0, rint_any) : 0.0;
+                double rmin = s->len[g] >= 2 ? min_cost(t, s, g, q, rint_any) : 0.0;
                 for (int k = 0; k < K; k++)
                     solver_row_add(r, m->n[SEGK(g, i, k)], -(t->time[u + k] + rmin));
                 solver_row_add(r, m->pres[SEG(g, i)], rmin);
                 if (m->jn[SEG(g, i)])
-                    solver_row_add(r, m->jn[SEG(g, i)], -min_cost(t, s, g, 0, rjunc_any));
+                    solver_row_add(r, m->jn[SEG(g, i)], -min_cost(t, s, g, q, rjunc_any));
                 continue;
             }
             for (int k = 0; k < K; k++) {
                 double self =
-                    s->len[g] >= 2 ? solver_rint(t, s, g, s->class_of[k], s->class_of[k]) : 0.0;
+                    s->len[g] >= 2 ? solver_rint(t, s, q, g, s->class_of[k], s->class_of[k]) : 0.0;
                 solver_row_add(r, m->n[SEGK(g, i, k)], -(t->time[u + k] + self));
             }
             if (s->len[g] >= 2)
                 for (int c = 0; c < C; c++) {
-                    double rcc = solver_rint(t, s, g, c, c);
+                    double rcc = solver_rint(t, s, q, g, c, c);
                     solver_row_add(r, m->fc[SEGC(g, i, c)], rcc);
                     for (int d = 0; d < C; d++)
                         solver_row_add(r, m->x[SEGCC(g, i, d, c)],
-                                       -(solver_rint(t, s, g, d, c) - rcc));
+                                       -(solver_rint(t, s, q, g, d, c) - rcc));
                 }
             if (g + 1 < G)
                 for (int c = 0; c < C; c++)
                     for (int d = 0; d < C; d++)
-                        solver_row_add(r, m->tj[SEGCC(g, i, c, d)], -solver_rjunc(t, s, g, c, d));
+                        solver_row_add(r, m->tj[SEGCC(g, i, c, d)],
+                                       -solver_rjunc(t, s, q, g, c, d));
         }
         m->prow[i] = solver_row_end(m->lp, r, GLP_FX, 0, 0);
         solver_row_add(r, m->T, 1);
@@ -448,20 +449,21 @@ static int build(const uniap_cost_table *t, const solver_shape *s, uniap_schedul
         solver_row_add(r, m->tau, 1);
         for (int g = 0; g < G; g++)
             for (int k = 0; k < K; k++)
-                solver_row_add(r, m->n[SEGK(g, i, k)], -t->tail[(size_t)s->start[g] * K + k]);
+                solver_row_add(r, m->n[SEGK(g, i, k)], -t->tail[uniap_ct_ix(t, q, s->start[g], k)]);
         solver_row_end(m->lp, r, GLP_LO, 0, 0);
         for (int g = 0; g < G; g++)
             for (int k = 0; k < K; k++) {
-                size_t uk = (size_t)s->start[g] * K + k;
+                size_t uk = uniap_ct_ix(t, q, s->start[g], k);
                 solver_row_add(r, m->n[SEGK(g, i, k)],
                                (t->mem_states[uk] + infl * t->mem_act[uk]) / m->mem_scale);
             }
         solver_row_add(r, m->pk[i], 1);
         solver_row_add(r, m->xs, -1);
-        solver_row_end(m->lp, r, GLP_UP, 0, t->mem_budget / m->mem_scale - SOLVER_MEM_MARGIN);
+        solver_row_end(m->lp, r, GLP_UP, 0,
+                       uniap_ct_budget(t, i) / m->mem_scale - SOLVER_MEM_MARGIN);
         for (int g = 0; g < G; g++)
             for (int k = 0; k < K; k++) {
-                double pk = t->mem_peak[(size_t)s->start[g] * K + k] / m->mem_scale;
+                double pk = t->mem_peak[uniap_ct_ix(t, q, s->start[g], k)] / m->mem_scale;
                 if (pk <= 0 || !m->y[SEGK(g, i, k)])
                     continue;
                 solver_row_add(r, m->pk[i], 1);

@@ -201,14 +201,15 @@ int solver_milp_encode(const solver_milp *m, const int *stage_of, const int *str
         double pk = 0;
         for (int u = 0; u < L; u++)
             if (stage_of[u] == i)
-                pk = fmax(pk, t->mem_peak[(size_t)u * K + strategy_of[u]]);
+                pk = fmax(pk, t->mem_peak[uniap_ct_ix(t, t->stage_class[i], u, strategy_of[u])]);
         x[m->pk[i]] = pk / m->mem_scale;
         x[m->p[i]] = e.stage_compute[i];
         if (m->bound_only && (rc = defined_by(m, m->prow[i], m->p[i], x)) < 0)
             goto free_cnt;
         slowest = fmax(slowest, x[m->p[i]]);
         tail = fmax(tail, e.stage_tail[i]);
-        excess = fmax(excess, (e.stage_mem[i] - t->mem_budget) / m->mem_scale + SOLVER_MEM_MARGIN);
+        excess = fmax(excess,
+                      (e.stage_mem[i] - uniap_ct_budget(t, i)) / m->mem_scale + SOLVER_MEM_MARGIN);
     }
     for (int j = 0; j + 1 < D; j++) {
         x[m->o[j]] = e.stage_comm[j];

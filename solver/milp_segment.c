@@ -24,17 +24,30 @@ static int seg_cap(const solver_milp *m, int g, int i, int k)
     if (hi > s->L - s->D + i)
         hi = s->L - s->D + i;
     int cap = hi - lo + 1;
-    if (m->min_excess || t->mem_budget <= 0)
+    double budget = uniap_ct_budget(t, i);
+    if (m->min_excess || budget <= 0)
         return cap;
-    size_t uk = (size_t)s->start[g] * s->K + k;
+    size_t uk = uniap_ct_ix(t, t->stage_class[i], s->start[g], k);
     double per =
         t->mem_states[uk] + uniap_inflight(m->sched, t->micro_batches, s->D, i) * t->mem_act[uk];
-    double room = t->mem_budget * (1 - SOLVER_MEM_MARGIN) - t->mem_peak[uk];
+    double room = budget * (1 - SOLVER_MEM_MARGIN) - t->mem_peak[uk];
     if (room < 0)
         return 0;
     if (per > 0 && room / per < cap)
         cap = (int)floor(room / per);
     return cap;
+}
+
+/* Strategy k may be used in segment (g, i): usable for the group, allowed
+ * on stage i's device class, and kept by the reduced-cost fixing. */
+static int seg_strategy(const solver_milp *m, int g, int i, int k)
+{
+    const solver_shape *s = m->s;
+    const uniap_cost_table *t = m->t;
+    int D = m->D, K = m->K;
+    return s->usable[(size_t)g * K + k] &&
+           t->allowed[uniap_ct_ix(t, t->stage_class[i], s->start[g], k)] &&
+           (!m->allow || m->allow[SEGK(g, i, k)]);
 }
 
 /* Columns and rows of segment (g, i): counts, classes, internal order.
@@ -50,14 +63,14 @@ int solver_build_segment(solver_milp *m, solver_rows *r, int g, int i)
 
     memset(in, 0, (size_t)C);
     for (int k = 0; k < K; k++)
-        if (s->usable[(size_t)g * K + k] && (!m->allow || m->allow[SEGK(g, i, k)]))
+        if (seg_strategy(m, g, i, k))
             in[s->class_of[k]] = 1;
     for (int c = 0; c < C; c++)
         Cg += in[c];
     snprintf(nm, sizeof nm, "pres_g%d_s%d", g, i);
     m->pres[SEG(g, i)] = solver_add_col(lp, nm, GLP_BV, 0, 1, 0);
     for (int k = 0; k < K; k++) {
-        if (!s->usable[(size_t)g * K + k] || (m->allow && !m->allow[SEGK(g, i, k)]))
+        if (!seg_strategy(m, g, i, k))
             continue;
         int cap = seg_cap(m, g, i, k);
         if (cap <= 0)

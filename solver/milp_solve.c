@@ -186,7 +186,7 @@ static int min_shortfall(const uniap_cost_table *t, const solver_shape *s,
     out->shortfall_stage = -1;
     if (shortfall_cutoff > 0) {
         /* in units of the budget, with the margin, as the excess column */
-        double lb = 0, cut = shortfall_cutoff / (t->mem_budget > 0 ? t->mem_budget : 1.0);
+        double lb = 0, cut = shortfall_cutoff / solver_mem_scale(t);
         int st = quick_bound(t, s, o->schedule, SOLVER_MIN_EXCESS, o->time_limit, &lb);
         if (st == UNIAP_EINTR)
             return UNIAP_OK; /* interrupted: the shortfall stays unknown */

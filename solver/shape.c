@@ -11,31 +11,44 @@
 
 #include "solver_internal.h"
 
-static size_t ix(const uniap_cost_table *t, int u, int k)
-{
-    return (size_t)u * t->n_strategies + k;
-}
-
-/* Per-layer rows of u and v are equal. */
+/* Per-layer rows of u and v are equal, in every device class. */
 static int rows_equal(const uniap_cost_table *t, int u, int v)
 {
-    size_t K = t->n_strategies, a = (size_t)u * K, b = (size_t)v * K;
-    return memcmp(t->time + a, t->time + b, K * sizeof(double)) == 0 &&
-           memcmp(t->tail + a, t->tail + b, K * sizeof(double)) == 0 &&
-           memcmp(t->mem_states + a, t->mem_states + b, K * sizeof(double)) == 0 &&
-           memcmp(t->mem_act + a, t->mem_act + b, K * sizeof(double)) == 0 &&
-           memcmp(t->mem_peak + a, t->mem_peak + b, K * sizeof(double)) == 0 &&
-           memcmp(t->allowed + a, t->allowed + b, K) == 0;
+    size_t K = t->n_strategies;
+    for (int q = 0; q < t->n_classes; q++) {
+        size_t a = uniap_ct_ix(t, q, u, 0), b = uniap_ct_ix(t, q, v, 0);
+        if (memcmp(t->time + a, t->time + b, K * sizeof(double)) != 0 ||
+            memcmp(t->tail + a, t->tail + b, K * sizeof(double)) != 0 ||
+            memcmp(t->mem_states + a, t->mem_states + b, K * sizeof(double)) != 0 ||
+            memcmp(t->mem_act + a, t->mem_act + b, K * sizeof(double)) != 0 ||
+            memcmp(t->mem_peak + a, t->mem_peak + b, K * sizeof(double)) != 0 ||
+            memcmp(t->allowed + a, t->allowed + b, K) != 0)
+            return 0;
+    }
+    return 1;
 }
 
-/* Pair matrices after u and after v are equal (reshard and both xstage). */
+/* Pair matrices after u and after v are equal (reshard of every device
+ * class and both xstage). */
 static int pairs_equal(const uniap_cost_table *t, int u, int v)
 {
     size_t KK = (size_t)t->n_strategies * t->n_strategies;
     size_t bytes = KK * sizeof(double);
-    return memcmp(t->reshard + u * KK, t->reshard + v * KK, bytes) == 0 &&
-           memcmp(t->xstage[0] + u * KK, t->xstage[0] + v * KK, bytes) == 0 &&
+    for (int q = 0; q < t->n_classes; q++)
+        if (memcmp(t->reshard + uniap_ct_pair(t, q, u, 0, 0),
+                   t->reshard + uniap_ct_pair(t, q, v, 0, 0), bytes) != 0)
+            return 0;
+    return memcmp(t->xstage[0] + u * KK, t->xstage[0] + v * KK, bytes) == 0 &&
            memcmp(t->xstage[1] + u * KK, t->xstage[1] + v * KK, bytes) == 0;
+}
+
+/* The pair matrix m of same_layout after layer u: reshard of device class
+ * m (m < n_classes), then xstage inside and between nodes. */
+static const double *layout_matrix(const uniap_cost_table *t, int m, int u)
+{
+    if (m < t->n_classes)
+        return t->reshard + uniap_ct_pair(t, m, u, 0, 0);
+    return t->xstage[m - t->n_classes] + uniap_ct_xpair(t, u, 0, 0);
 }
 
 /* Strategies k and l reshard identically: equal rows and columns of every
@@ -45,14 +58,13 @@ static int pairs_equal(const uniap_cost_table *t, int u, int v)
 static int same_layout(const uniap_cost_table *t, const solver_shape *s, int k, int l)
 {
     int K = t->n_strategies;
-    const double *mats[3] = {t->reshard, t->xstage[0], t->xstage[1]};
     for (int g = 0; g < s->G; g++)
         for (int e = 0; e < 2; e++) {
             int u = e ? s->start[g] + s->len[g] - 1 : s->start[g];
             if ((e == 0 && s->len[g] < 2) || u + 1 >= t->n_layers)
                 continue;
-            for (int m = 0; m < 3; m++) {
-                const double *a = mats[m] + (size_t)u * K * K;
+            for (int m = 0; m < t->n_classes + 2; m++) {
+                const double *a = layout_matrix(t, m, u);
                 for (int j = 0; j < K; j++)
                     if (a[k * K + j] != a[l * K + j] || a[j * K + k] != a[j * K + l])
                         return 0;
@@ -61,20 +73,36 @@ static int same_layout(const uniap_cost_table *t, const solver_shape *s, int k, 
     return 1;
 }
 
-/* l dominates k for layer u: no worse in every term, and better in one or
- * equal with a smaller index (so exactly one of equal twins survives). */
+/* l dominates k for layer u: on every device class where k is allowed, l
+ * is allowed too and no worse in every term; and better in one or equal
+ * with a smaller index (so exactly one of equal twins survives). */
 static int dominates(const uniap_cost_table *t, int u, int l, int k)
 {
-    size_t a = ix(t, u, l), b = ix(t, u, k);
     const double *v[5] = {t->time, t->tail, t->mem_states, t->mem_act, t->mem_peak};
     int better = 0;
-    for (int m = 0; m < 5; m++) {
-        if (v[m][a] > v[m][b])
+    for (int q = 0; q < t->n_classes; q++) {
+        size_t a = uniap_ct_ix(t, q, u, l), b = uniap_ct_ix(t, q, u, k);
+        if (!t->allowed[b])
+            continue;
+        if (!t->allowed[a])
             return 0;
-        if (v[m][a] < v[m][b])
-            better = 1;
+        for (int m = 0; m < 5; m++) {
+            if (v[m][a] > v[m][b])
+                return 0;
+            if (v[m][a] < v[m][b])
+                better = 1;
+        }
     }
     return better || l < k;
+}
+
+/* k is allowed for layer u on some device class. */
+static int allowed_somewhere(const uniap_cost_table *t, int u, int k)
+{
+    for (int q = 0; q < t->n_classes; q++)
+        if (t->allowed[uniap_ct_ix(t, q, u, k)])
+            return 1;
+    return 0;
 }
 
 int solver_shape_build(const uniap_cost_table *t, int per_layer, solver_shape *s)
@@ -125,12 +153,11 @@ int solver_shape_build(const uniap_cost_table *t, int per_layer, solver_shape *s
     for (int g = 0; g < s->G; g++) {
         int u = s->start[g];
         for (int k = 0; k < K; k++) {
-            if (!t->allowed[ix(t, u, k)])
+            if (!allowed_somewhere(t, u, k))
                 continue;
             int dominated = 0;
             for (int l = 0; l < K && !dominated; l++)
-                dominated = l != k && t->allowed[ix(t, u, l)] && s->class_of[l] == s->class_of[k] &&
-                            dominates(t, u, l, k);
+                dominated = l != k && s->class_of[l] == s->class_of[k] && dominates(t, u, l, k);
             if (!dominated) {
                 s->usable[(size_t)g * K + k] = 1;
                 s->class_in[(size_t)g * s->C + s->class_of[k]] = 1;
@@ -155,38 +182,43 @@ void solver_shape_free(solver_shape *s)
     memset(s, 0, sizeof(*s));
 }
 
-/* The pair cost after layer u between classes c and d; NaN (which the row
+/* The pair cost after layer u between layout classes c and d: reshard of
+ * device class q (q >= 0), or xstage[span] (q < 0). NaN (which the row
  * builder refuses: the MILP fails EINTERNAL) for a place or class out of
  * range, in every build. */
-static double pair_at(const uniap_cost_table *t, const double *mat, const solver_shape *s, int u,
+static double pair_at(const uniap_cost_table *t, int q, int span, const solver_shape *s, int u,
                       int c, int d)
 {
-    int K = t->n_strategies;
-    if (!(u >= 0 && u + 1 < t->n_layers && c >= 0 && c < s->C && d >= 0 && d < s->C))
+    if (!(u >= 0 && u + 1 < t->n_layers && c >= 0 && c < s->C && d >= 0 && d < s->C &&
+          q < t->n_classes && span >= 0 && span < 2))
         return NAN;
-    return mat[((size_t)u * K + s->class_rep[c]) * K + s->class_rep[d]];
+    int k = s->class_rep[c], l = s->class_rep[d];
+    return q >= 0 ? t->reshard[uniap_ct_pair(t, q, u, k, l)]
+                  : t->xstage[span][uniap_ct_xpair(t, u, k, l)];
 }
 
-double solver_rint(const uniap_cost_table *t, const solver_shape *s, int g, int c, int d)
+double solver_rint(const uniap_cost_table *t, const solver_shape *s, int q, int g, int c, int d)
 {
-    if (s->len[g] < 2)
+    if (s->len[g] < 2 || q < 0)
         return NAN;
-    return pair_at(t, t->reshard, s, s->start[g], c, d);
+    return pair_at(t, q, 0, s, s->start[g], c, d);
 }
 
-double solver_rjunc(const uniap_cost_table *t, const solver_shape *s, int g, int c, int d)
+double solver_rjunc(const uniap_cost_table *t, const solver_shape *s, int q, int g, int c, int d)
 {
-    return pair_at(t, t->reshard, s, s->start[g] + s->len[g] - 1, c, d);
+    if (q < 0)
+        return NAN;
+    return pair_at(t, q, 0, s, s->start[g] + s->len[g] - 1, c, d);
 }
 
 double solver_xint(const uniap_cost_table *t, const solver_shape *s, int span, int g, int c, int d)
 {
     if (s->len[g] < 2)
         return NAN;
-    return pair_at(t, t->xstage[span], s, s->start[g], c, d);
+    return pair_at(t, -1, span, s, s->start[g], c, d);
 }
 
 double solver_xjunc(const uniap_cost_table *t, const solver_shape *s, int span, int g, int c, int d)
 {
-    return pair_at(t, t->xstage[span], s, s->start[g] + s->len[g] - 1, c, d);
+    return pair_at(t, -1, span, s, s->start[g] + s->len[g] - 1, c, d);
 }

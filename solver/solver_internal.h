@@ -68,11 +68,17 @@ int solver_table_check(const uniap_cost_table *t);
  * Groups: maximal runs of consecutive layers whose rows (time, tail,
  * memory, allowed) are equal and whose internal reshard / xstage matrices
  * are equal; the per-layer formulation uses one group per layer.
- * Classes: strategies whose reshard and xstage rows and columns are equal
- * for every layer (same activation layout); every resharding cost depends
- * on the classes only, so the MILP tracks transitions between classes.
- * Usable: allowed for the group and not dominated by a strategy of the same
- * class that is no worse in time, tail and each memory term. */
+ * Rows are compared in every device class of the table.
+ * Classes (layout classes; not the table's device classes): strategies
+ * whose reshard (of every device class) and xstage rows and columns are
+ * equal for every layer (same activation layout); every resharding cost
+ * depends on the classes only, so the MILP tracks transitions between
+ * classes.
+ * Usable: allowed for the group on some device class and not dominated by
+ * a strategy of the same class that, on every device class where the
+ * strategy is allowed, is allowed and no worse in time, tail and each
+ * memory term. A segment on a stage of device class q still leaves out a
+ * usable strategy not allowed on q. */
 typedef struct solver_shape {
     int L, K, D, G, C;
     int *start, *len;        /* [G] */
@@ -85,12 +91,13 @@ typedef struct solver_shape {
 int solver_shape_build(const uniap_cost_table *t, int per_layer, solver_shape *s);
 void solver_shape_free(solver_shape *s);
 
-/* Class-level cost matrices: internal reshard of group g (len >= 2),
- * reshard at the junction g -> g+1, xstage inside g / at the junction.
- * NaN for a group, place or class out of range (refused by the row
- * builder, so such a MILP is never solved). */
-double solver_rint(const uniap_cost_table *t, const solver_shape *s, int g, int c, int d);
-double solver_rjunc(const uniap_cost_table *t, const solver_shape *s, int g, int c, int d);
+/* Class-level cost matrices: internal reshard of group g (len >= 2) on a
+ * stage of device class q, reshard at the junction g -> g+1 there, xstage
+ * inside g / at the junction. NaN for a group, place, device class or
+ * layout class out of range (refused by the row builder, so such a MILP
+ * is never solved). */
+double solver_rint(const uniap_cost_table *t, const solver_shape *s, int q, int g, int c, int d);
+double solver_rjunc(const uniap_cost_table *t, const solver_shape *s, int q, int g, int c, int d);
 double solver_xint(const uniap_cost_table *t, const solver_shape *s, int span, int g, int c, int d);
 double solver_xjunc(const uniap_cost_table *t, const solver_shape *s, int span, int g, int c,
                     int d);
@@ -98,6 +105,9 @@ double solver_xjunc(const uniap_cost_table *t, const solver_shape *s, int span, 
 /* Memory rows keep this fraction of the budget free so that GLPK's
  * feasibility tolerance cannot admit a plan the evaluator rejects. */
 #define SOLVER_MEM_MARGIN 1e-6
+/* The bytes memory rows are divided by: the largest positive budget of
+ * the table's device classes (1 when none is positive). */
+double solver_mem_scale(const uniap_cost_table *t);
 
 /* Column indices of the MILP (0: no such column). */
 typedef struct solver_milp {

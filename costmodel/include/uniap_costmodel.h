@@ -8,7 +8,9 @@
  * exactly what uniap_plan_evaluate() computes, so a plan's TPI printed by
  * `uniap plan` and by `uniap estimate` agree to the last digit.
  *
- * TPI of a plan (method.md sections 2, 6), stages i = 0..deg-1:
+ * TPI of a plan (method.md sections 2, 6), stages i = 0..deg-1, each on
+ * devices of class q_i (one class on a homogeneous cluster; the per-layer
+ * terms below are the rows of q_i's block, see uniap_cost_table):
  *   p_i  = sum_{u on i} time[u][k_u] + sum_{u,u+1 on i} reshard[u][k_u][k_u+1]
  *   o_j  = xstage[spans(j)][u_j][k][l], u_j the last layer of stage j
  *   tail_i = sum_{u on i} tail[u][k_u]      (once per iteration)
@@ -16,7 +18,7 @@
  *          (GPipe, 1F1B: sum p_i + sum o_j + (c - 1) max(p, o) + max_i tail_i)
  * Memory per device of stage i:
  *   M_i = sum states[u][k] + inflight(i) sum act[u][k] + max_u peak[u][k]
- *   (GPipe: inflight(i) = c; 1F1B: min(c, deg - i)); M_i <= mem_budget.
+ *   (GPipe: inflight(i) = c; 1F1B: min(c, deg - i)); M_i <= mem_budget[q_i].
  * The coefficients and inflight() are the schedule's (its descriptor).
  */
 #ifndef UNIAP_COSTMODEL_H
@@ -181,9 +183,28 @@ int uniap_inflight(uniap_schedule s, int c, int deg, int i);
 /* ------------------------------------------------------------------ */
 
 /* Costs of one (deg, c) candidate. Layer u = 0..n_layers-1 in chain
- * order; strategy k = 0..n_strategies-1 (K). Indexing: [u*K + k] for
- * per-layer arrays, [(u*K + k)*K + l] for pair matrices. All times are
- * seconds, all memory bytes per device. */
+ * order; strategy k = 0..n_strategies-1 (K). All times are seconds, all
+ * memory bytes per device.
+ *
+ * Device classes (the contract for stages that differ). Every stage runs
+ * on devices of one class, stage_class[i]; a class is one device type
+ * with its links inside a stage (on a homogeneous cluster there is one
+ * class, 0, and every stage has it). Everything that depends on the
+ * devices a layer runs on is given per class: the per-layer arrays hold
+ * one block of L*K entries per class, class 0 first, entry (q, u, k) at
+ * uniap_ct_ix(t, q, u, k) = (q*L + u)*K + k; reshard, the resharding
+ * inside a stage, one block of (L-1)*K*K per class at
+ * uniap_ct_pair(t, q, u, k, l); each class has its own mem_budget[q]. A
+ * one-class table is therefore indexed [u*K + k] and [(u*K + k)*K + l] as
+ * before, and its plans, TPIs and memory are those of a table without
+ * classes, bit for bit. What crosses a stage boundary (xstage) depends on
+ * the link between the stages, not on a class: its two blocks are the
+ * boundary inside a node and between nodes (boundary_spans_nodes[j]);
+ * stages of different classes are on different nodes. The stage-class
+ * assignment is part of the candidate: a table is built for one (deg, c,
+ * stage_class), and the evaluator and the MILP read stage i's rows from
+ * block stage_class[i]. Memory that depends on the stage within a class
+ * (the schedule's in-flight micro-batches) comes from the schedule. */
 typedef struct uniap_cost_table {
     int deg;           /* pipeline stages */
     int micro_batches; /* c */
@@ -192,24 +213,55 @@ typedef struct uniap_cost_table {
     int n_strategies;  /* K */
     uniap_strategy *strategies;
     int n_layers;
+    int n_classes;          /* device classes (1: homogeneous) */
+    int *stage_class;       /* [deg]: the class of stage i's devices, 0..n_classes-1 */
     int *run_of;            /* [u]: model run; a run's layers have equal rows */
-    unsigned char *allowed; /* [u*K+k]: strategy valid for the layer */
-    double *time;           /* [u*K+k] per micro-batch: fwd+bwd+recompute+TP/FSDP comm */
-    double *tail;           /* [u*K+k] per iteration: exposed grad sync + optimizer */
-    double *mem_states;     /* [u*K+k] params + grads + optimizer states */
-    double *mem_act;        /* [u*K+k] activations kept per micro-batch in flight */
-    double *mem_peak;       /* [u*K+k] transient peak while the layer runs */
-    double *reshard;        /* [(u*K+k)*K+l], u < n_layers-1: u on k -> u+1 on l */
+    unsigned char *allowed; /* [(q*L+u)*K+k]: strategy valid for the layer on class q */
+    double *time;           /* [(q*L+u)*K+k] per micro-batch: fwd+bwd+recompute+TP/FSDP comm */
+    double *tail;           /* [(q*L+u)*K+k] per iteration: exposed grad sync + optimizer */
+    double *mem_states;     /* [(q*L+u)*K+k] params + grads + optimizer states */
+    double *mem_act;        /* [(q*L+u)*K+k] activations kept per micro-batch in flight */
+    double *mem_peak;       /* [(q*L+u)*K+k] transient peak while the layer runs */
+    double *reshard;        /* [((q*(L-1)+u)*K+k)*K+l], u < L-1: u on k -> u+1 on l, class q */
     double *xstage[2];      /* [(u*K+k)*K+l]: boundary after u; [0] inside a node,
                              * [1] between nodes */
     unsigned char *boundary_spans_nodes; /* [j], j < deg-1 */
-    double mem_budget;                   /* usable bytes per device (memory - reserve) */
+    double *mem_budget;                  /* [q]: usable bytes per device of class q
+                                          * (memory - reserve) */
 } uniap_cost_table;
 
-/* Allocates every array of a table for deg, K strategies and L layers,
- * zero-filled, allowed = 1. */
+/* Allocates every array of a one-class table for deg, K strategies and L
+ * layers, zero-filled, allowed = 1, every stage of class 0. */
 int uniap_cost_table_alloc(uniap_cost_table *t, int deg, int n_strategies, int n_layers);
+/* The same with n_classes device classes (blocks zero-filled, allowed = 1,
+ * stage_class all 0: the caller assigns the stages). EINVAL unless every
+ * size is >= 1; ENOMEM. */
+int uniap_cost_table_alloc_classes(uniap_cost_table *t, int deg, int n_strategies, int n_layers,
+                                   int n_classes);
 void uniap_cost_table_free(uniap_cost_table *t);
+
+/* Index of the per-layer entry (class q, layer u, strategy k). */
+static inline size_t uniap_ct_ix(const uniap_cost_table *t, int q, int u, int k)
+{
+    return ((size_t)q * (size_t)t->n_layers + (size_t)u) * (size_t)t->n_strategies + (size_t)k;
+}
+/* Index of reshard's entry (class q, after layer u, k -> l). */
+static inline size_t uniap_ct_pair(const uniap_cost_table *t, int q, int u, int k, int l)
+{
+    size_t K = (size_t)t->n_strategies;
+    return (((size_t)q * (size_t)(t->n_layers - 1) + (size_t)u) * K + (size_t)k) * K + (size_t)l;
+}
+/* Index of xstage's entry (after layer u, k -> l). */
+static inline size_t uniap_ct_xpair(const uniap_cost_table *t, int u, int k, int l)
+{
+    size_t K = (size_t)t->n_strategies;
+    return ((size_t)u * K + (size_t)k) * K + (size_t)l;
+}
+/* The usable bytes per device of stage i. */
+static inline double uniap_ct_budget(const uniap_cost_table *t, int i)
+{
+    return t->mem_budget[t->stage_class[i]];
+}
 
 /* Options for building tables. */
 typedef struct uniap_cost_options {
@@ -300,7 +352,7 @@ int uniap_profile_import_galvatron_files(const uniap_model *m, const uniap_clust
 typedef struct uniap_plan_eval {
     double tpi;        /* seconds per iteration */
     double throughput; /* samples / s */
-    int feasible;      /* every stage within mem_budget */
+    int feasible;      /* every stage within its device class's mem_budget */
     int deg;
     double *stage_compute; /* [deg] p_i */
     double *stage_comm;    /* [deg-1] o_j */

@@ -137,7 +137,7 @@ static void test_table(const uniap_profile *p)
     CHECK_NEAR(t.mem_states[u * K + fx_strategy(&t, "dp4.tp2c.zero2")], (2 * P + 14 * P / 4) / 2,
                1e-12, 0);
     CHECK_NEAR(t.mem_states[u * K + fx_strategy(&t, "dp4.tp2s.zero3")], 16 * P / 4 / 2, 1e-12, 0);
-    CHECK_NEAR(t.mem_budget, 40.0 * GiB - 1.5 * GiB, 0, 0); /* default reserve */
+    CHECK_NEAR(t.mem_budget[0], 40.0 * GiB - 1.5 * GiB, 0, 0); /* default reserve */
     uniap_cost_table_free(&t);
     uniap_costmodel_destroy(cm);
 

@@ -71,7 +71,7 @@ int main(int argc, char **argv)
     t.micro_batches = 4;
     t.micro_batch = 2;
     t.stage_devices = 2;
-    t.mem_budget = 100;
+    t.mem_budget[0] = 100;
     t.strategies[0] = p.strategy_of[1];
     t.strategies[1] = p.strategy_of[0];
     for (int i = 0; i < 6; i++) {

@@ -58,7 +58,7 @@ static void test_rows(const uniap_costmodel *cm)
     K = t.n_strategies;
     CHECK_EQ(t.micro_batch, 8);
     CHECK_EQ(t.stage_devices, 8);
-    CHECK_NEAR(t.mem_budget, 15.0 * GiB, 0, 0); /* 16 GiB - 1 GiB reserve */
+    CHECK_NEAR(t.mem_budget[0], 15.0 * GiB, 0, 0); /* 16 GiB - 1 GiB reserve */
 
     /* dp2.tp4c (DDP): local micro-batch 4.
      * compute 1 ms x 4/4 + 2 ms x 4/4 = 3 ms; TP: 2 + 2 all-reduces of

@@ -177,8 +177,58 @@ static inline int synth_table(const synth_spec *sp, uniap_cost_table *t)
     }
     light /= sp->deg;
     heavy /= sp->deg;
-    t->mem_budget =
+    t->mem_budget[0] =
         sp->budget_factor >= 0 ? light + sp->budget_factor * (heavy - light) : light * 0.5;
+    return 0;
+}
+
+/* A table of n_classes device classes from the one-class table one: class
+ * 0 is one's block, each further class the same layers on other devices.
+ * identical: every block and budget equal to one's (the same problem, told
+ * as classes). Else class q > 0 scales each strategy's time and tail by a
+ * factor in [0.5, 2) and its peak memory by one in [0.8, 1.25) (the same
+ * for every layer, so runs stay runs), reshard by one factor, disallows a
+ * strategy with probability 0.1 (never strategy 0), and has a budget of
+ * [0.6, 1.4) times one's. Stages get random classes. */
+static inline int synth_classes(const uniap_cost_table *one, int n_classes, int identical,
+                                uint64_t seed, uniap_cost_table *t)
+{
+    uint64_t rs = seed * 40503ULL + 977;
+    int K = one->n_strategies, L = one->n_layers, rc;
+    size_t n = (size_t)L * K, pairs = (size_t)(L - 1) * K * K;
+    if ((rc = uniap_cost_table_alloc_classes(t, one->deg, K, L, n_classes)) < 0)
+        return rc;
+    t->micro_batches = one->micro_batches;
+    t->micro_batch = one->micro_batch;
+    t->stage_devices = one->stage_devices;
+    memcpy(t->strategies, one->strategies, sizeof(uniap_strategy) * K);
+    memcpy(t->run_of, one->run_of, sizeof(int) * L);
+    memcpy(t->xstage[0], one->xstage[0], sizeof(double) * pairs);
+    memcpy(t->xstage[1], one->xstage[1], sizeof(double) * pairs);
+    memcpy(t->boundary_spans_nodes, one->boundary_spans_nodes, (size_t)one->deg);
+    for (int q = 0; q < n_classes; q++) {
+        double rsh = q && !identical ? 0.5 + 1.5 * synth_rand(&rs) : 1;
+        t->mem_budget[q] = one->mem_budget[0] * (q && !identical ? 0.6 + 0.8 * synth_rand(&rs) : 1);
+        for (size_t a = 0; a < pairs; a++)
+            t->reshard[q * pairs + a] = rsh * one->reshard[a];
+        for (int k = 0; k < K; k++) {
+            int diff = q && !identical;
+            double ft = diff ? 0.5 + 1.5 * synth_rand(&rs) : 1;
+            double fp = diff ? 0.8 + 0.45 * synth_rand(&rs) : 1;
+            int off = diff && k > 0 && synth_rand(&rs) < 0.1;
+            for (int u = 0; u < L; u++) {
+                size_t a = (size_t)u * K + k, b = q * n + a;
+                t->time[b] = ft * one->time[a];
+                t->tail[b] = ft * one->tail[a];
+                t->mem_states[b] = one->mem_states[a];
+                t->mem_act[b] = one->mem_act[a];
+                t->mem_peak[b] = fp * one->mem_peak[a];
+                t->allowed[b] = off ? 0 : one->allowed[a];
+            }
+        }
+    }
+    for (int i = 0; i < one->deg; i++)
+        t->stage_class[i] = (int)(synth_rand(&rs) * n_classes);
     return 0;
 }
 

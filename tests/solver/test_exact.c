@@ -10,11 +10,14 @@
  * bounds and the layout-free relaxation (its plan point, its LP and its
  * MILP optimum) never exceed it, and a candidate is pruned when the best
  * TPI of the others is just below its optimum but solved (not pruned) when
- * it equals it.
+ * it equals it. All of this again on a two-device-class variant of each
+ * table (stages on different devices, synth_classes), and the one-class
+ * table told as two identical classes gives the same plan bit for bit.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "solver_internal.h"
@@ -115,10 +118,94 @@ static int check_prune(const uniap_cost_table *t, uniap_schedule sched, double t
     return pruned;
 }
 
+typedef struct counts {
+    int optimal, infeasible, points, relaxed_below, pruned;
+} counts;
+
+/* Every check above on table t, for GPipe and 1F1B. */
+static void check_case(const uniap_cost_table *t, int seed, counts *n)
+{
+    for (int sched = 0; sched < 2; sched++) {
+        uniap_pair_result bf, pl, ag;
+        uniap_solve_options o;
+        uniap_solve_options_default(&o);
+        o.schedule = (uniap_schedule)sched;
+        CHECK_EQ(uniap_brute_force(t, o.schedule, &bf), 0);
+        o.formulation = UNIAP_FORM_PER_LAYER;
+        CHECK_EQ(uniap_solve_pair(t, &o, &pl), 0);
+        o.formulation = UNIAP_FORM_AGGREGATED;
+        CHECK_EQ(uniap_solve_pair(t, &o, &ag), 0);
+        CHECK_EQ(pl.status, bf.status);
+        CHECK_EQ(ag.status, bf.status);
+        if (bf.status == UNIAP_SOLVE_OPTIMAL && pl.status == bf.status && ag.status == bf.status) {
+            n->optimal++;
+            CHECK_NEAR(pl.tpi, bf.tpi, 1e-9, 1e-15);
+            CHECK_NEAR(ag.tpi, bf.tpi, 1e-9, 1e-15);
+            CHECK_EQ(pl.gap, 0);
+            const uniap_pair_result *rs2[2] = {&pl, &ag};
+            for (int a = 0; a < 2; a++) {
+                uniap_plan_eval e;
+                CHECK_EQ(
+                    uniap_plan_evaluate(t, o.schedule, rs2[a]->stage_of, rs2[a]->strategy_of, &e),
+                    0);
+                CHECK(e.feasible);
+                CHECK_NEAR(e.tpi, rs2[a]->tpi, 1e-12, 0);
+                uniap_plan_eval_free(&e);
+            }
+            check_point(t, o.schedule, 1, bf.stage_of, bf.strategy_of, bf.tpi);
+            check_point(t, o.schedule, 0, bf.stage_of, bf.strategy_of, bf.tpi);
+            n->points++;
+            n->relaxed_below += check_bounds(t, o.schedule, bf.stage_of, bf.strategy_of, bf.tpi);
+            n->pruned += check_prune(t, o.schedule, bf.tpi);
+        } else if (bf.status == UNIAP_SOLVE_INFEASIBLE) {
+            n->infeasible++;
+            CHECK_NEAR(pl.shortfall, bf.shortfall, 1e-6, 1.0);
+            CHECK_NEAR(ag.shortfall, bf.shortfall, 1e-6, 1.0);
+            CHECK(bf.shortfall > 0);
+        }
+        if (pl.status != bf.status || (bf.status == 0 && fabs(pl.tpi - bf.tpi) > 1e-9 * bf.tpi))
+            fprintf(stderr,
+                    "seed %d L %d deg %d K %d classes %d sched %d: brute %d %.9g, per-layer %d "
+                    "%.9g, aggregated %d %.9g\n",
+                    seed, t->n_layers, t->deg, t->n_strategies, t->n_classes, sched, bf.status,
+                    bf.tpi, pl.status, pl.tpi, ag.status, ag.tpi);
+        uniap_pair_result_free(&bf);
+        uniap_pair_result_free(&pl);
+        uniap_pair_result_free(&ag);
+    }
+}
+
+/* The one-class table told as two identical classes is the same problem:
+ * the search returns the same plan with the same TPI, bit for bit. */
+static int check_identical(const uniap_cost_table *one, int seed)
+{
+    uniap_cost_table two;
+    uniap_pair_result a, b;
+    uniap_solve_options o;
+    int same = 0;
+    CHECK_EQ(synth_classes(one, 2, 1, (uint64_t)seed, &two), 0);
+    uniap_solve_options_default(&o);
+    CHECK_EQ(uniap_solve_pair(one, &o, &a), 0);
+    CHECK_EQ(uniap_solve_pair(&two, &o, &b), 0);
+    CHECK_EQ(a.status, b.status);
+    if (a.status == UNIAP_SOLVE_OPTIMAL && b.status == a.status) {
+        CHECK(a.tpi == b.tpi);
+        CHECK(memcmp(a.stage_of, b.stage_of, sizeof(int) * one->n_layers) == 0);
+        CHECK(memcmp(a.strategy_of, b.strategy_of, sizeof(int) * one->n_layers) == 0);
+        same = 1;
+    } else if (a.status == UNIAP_SOLVE_INFEASIBLE) {
+        CHECK(a.shortfall == b.shortfall);
+    }
+    uniap_pair_result_free(&a);
+    uniap_pair_result_free(&b);
+    uniap_cost_table_free(&two);
+    return same;
+}
+
 int main(void)
 {
-    int relaxed_below = 0, pruned = 0;
-    int optimal = 0, infeasible = 0, points = 0;
+    counts one = {0}, two = {0};
+    int identical = 0;
     for (uint64_t seed = 1; seed <= 90; seed++) {
         uint64_t rs = seed * 7919;
         int deg, runs[6], nr;
@@ -134,67 +221,33 @@ int main(void)
                          .max_strategies = K > 40 ? 40 : K,
                          .budget_factor = budget,
                          .seed = seed};
-        uniap_cost_table t;
+        uniap_cost_table t, h;
         CHECK_EQ(synth_table(&sp, &t), 0);
-        for (int sched = 0; sched < 2; sched++) {
-            uniap_pair_result bf, pl, ag;
-            uniap_solve_options o;
-            uniap_solve_options_default(&o);
-            o.schedule = (uniap_schedule)sched;
-            CHECK_EQ(uniap_brute_force(&t, o.schedule, &bf), 0);
-            o.formulation = UNIAP_FORM_PER_LAYER;
-            CHECK_EQ(uniap_solve_pair(&t, &o, &pl), 0);
-            o.formulation = UNIAP_FORM_AGGREGATED;
-            CHECK_EQ(uniap_solve_pair(&t, &o, &ag), 0);
-            CHECK_EQ(pl.status, bf.status);
-            CHECK_EQ(ag.status, bf.status);
-            if (bf.status == UNIAP_SOLVE_OPTIMAL && pl.status == bf.status &&
-                ag.status == bf.status) {
-                optimal++;
-                CHECK_NEAR(pl.tpi, bf.tpi, 1e-9, 1e-15);
-                CHECK_NEAR(ag.tpi, bf.tpi, 1e-9, 1e-15);
-                CHECK_EQ(pl.gap, 0);
-                const uniap_pair_result *rs2[2] = {&pl, &ag};
-                for (int a = 0; a < 2; a++) {
-                    uniap_plan_eval e;
-                    CHECK_EQ(uniap_plan_evaluate(&t, o.schedule, rs2[a]->stage_of,
-                                                 rs2[a]->strategy_of, &e),
-                             0);
-                    CHECK(e.feasible);
-                    CHECK_NEAR(e.tpi, rs2[a]->tpi, 1e-12, 0);
-                    uniap_plan_eval_free(&e);
-                }
-                check_point(&t, o.schedule, 1, bf.stage_of, bf.strategy_of, bf.tpi);
-                check_point(&t, o.schedule, 0, bf.stage_of, bf.strategy_of, bf.tpi);
-                points++;
-                relaxed_below += check_bounds(&t, o.schedule, bf.stage_of, bf.strategy_of, bf.tpi);
-                pruned += check_prune(&t, o.schedule, bf.tpi);
-            } else if (bf.status == UNIAP_SOLVE_INFEASIBLE) {
-                infeasible++;
-                CHECK_NEAR(pl.shortfall, bf.shortfall, 1e-6, 1.0);
-                CHECK_NEAR(ag.shortfall, bf.shortfall, 1e-6, 1.0);
-                CHECK(bf.shortfall > 0);
-            }
-            if (pl.status != bf.status || (bf.status == 0 && fabs(pl.tpi - bf.tpi) > 1e-9 * bf.tpi))
-                fprintf(stderr,
-                        "seed %d L %d deg %d K %d sched %d: brute %d %.9g, per-layer %d %.9g, "
-                        "aggregated %d %.9g\n",
-                        (int)seed, L, deg, t.n_strategies, sched, bf.status, bf.tpi, pl.status,
-                        pl.tpi, ag.status, ag.tpi);
-            uniap_pair_result_free(&bf);
-            uniap_pair_result_free(&pl);
-            uniap_pair_result_free(&ag);
-        }
+        check_case(&t, (int)seed, &one);
+        /* stages on two kinds of device (issue 11 section 4) */
+        CHECK_EQ(synth_classes(&t, 2, 0, seed, &h), 0);
+        check_case(&h, (int)seed, &two);
+        identical += check_identical(&t, (int)seed);
+        uniap_cost_table_free(&h);
         uniap_cost_table_free(&t);
     }
     fprintf(stderr,
-            "%d optimal and %d infeasible cases agree with brute force; the layout-free "
-            "relaxation is below the optimum in %d; pruned just below the optimum: %d\n",
-            optimal, infeasible, relaxed_below, pruned);
-    CHECK(optimal >= 100);
-    CHECK(infeasible >= 10);
-    CHECK(points >= 100);
-    CHECK(relaxed_below >= 10); /* the bound checks above were not vacuous */
-    CHECK(pruned >= optimal / 2);
+            "one device class: %d optimal and %d infeasible cases agree with brute force; the "
+            "layout-free relaxation is below the optimum in %d; pruned just below the optimum: "
+            "%d\n",
+            one.optimal, one.infeasible, one.relaxed_below, one.pruned);
+    fprintf(stderr,
+            "two device classes: %d optimal and %d infeasible cases agree with brute force; "
+            "relaxation below in %d; pruned %d; one class told as two: %d identical plans\n",
+            two.optimal, two.infeasible, two.relaxed_below, two.pruned, identical);
+    const counts *all[2] = {&one, &two};
+    for (int v = 0; v < 2; v++) {
+        CHECK(all[v]->optimal >= 90);
+        CHECK(all[v]->infeasible >= 10);
+        CHECK(all[v]->points >= 90);
+        CHECK(all[v]->relaxed_below >= 10); /* the bound checks above were not vacuous */
+        CHECK(all[v]->pruned >= all[v]->optimal / 2);
+    }
+    CHECK(identical >= 60);
     return check_report();
 }

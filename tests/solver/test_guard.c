@@ -74,7 +74,7 @@ static int many_classes(int K, int L, int deg, int c, uint64_t seed, uniap_cost_
     double lo = HUGE_VAL, hi = 0;
     for (int k = 0; k < K; k++)
         lo = fmin(lo, mem[k] * 1.4), hi = fmax(hi, mem[k] * 1.4);
-    t->mem_budget = (lo + 0.25 * (hi - lo)) * L / deg;
+    t->mem_budget[0] = (lo + 0.25 * (hi - lo)) * L / deg;
     return 0;
 }
 
@@ -225,12 +225,30 @@ static void test_table_check(void)
     uniap_pair_result r, big;
     uniap_solve_options_default(&o);
     CHECK_EQ(synth(7, &t), 0);
-    t.mem_budget = 1e-30;
+    t.mem_budget[0] = 1e-30;
     uniap_err_clear();
     CHECK_EQ(uniap_solve_pair(&t, &o, &r), UNIAP_EINVAL);
     CHECK_STR_CONTAINS(uniap_errmsg(), "mem_budget is 1e-30");
-    t.mem_budget = NAN;
+    t.mem_budget[0] = NAN;
     CHECK_EQ(uniap_solve_pair(&t, &o, &r), UNIAP_EINVAL);
+    /* device classes: a stage of no class, a class's bad budget and entry,
+     * each named */
+    uniap_cost_table h;
+    t.mem_budget[0] = 1e9;
+    CHECK_EQ(synth_classes(&t, 2, 0, 7, &h), 0);
+    h.stage_class[h.deg - 1] = 2;
+    CHECK_EQ(uniap_solve_pair(&h, &o, &r), UNIAP_EINVAL);
+    CHECK_STR_CONTAINS(uniap_errmsg(), "has device class 2: expected 0..1");
+    h.stage_class[h.deg - 1] = 1;
+    h.mem_budget[1] = INFINITY;
+    CHECK_EQ(uniap_solve_pair(&h, &o, &r), UNIAP_EINVAL);
+    CHECK_STR_CONTAINS(uniap_errmsg(), "mem_budget of device class 1 is inf");
+    h.mem_budget[1] = 1e9;
+    h.time[uniap_ct_ix(&h, 1, 0, 0)] = NAN;
+    CHECK_EQ(uniap_solve_pair(&h, &o, &r), UNIAP_EINVAL);
+    CHECK_STR_CONTAINS(uniap_errmsg(), "time layer 0, strategy 0");
+    CHECK_STR_CONTAINS(uniap_errmsg(), ", device class 1 is nan");
+    uniap_cost_table_free(&h);
     uniap_cost_table_free(&t);
 
     /* within range, scaled by 1e-6 and 1e4: the same optimum, scaled */
