@@ -10,13 +10,9 @@
  * per-kernel overhead. Backward: twice the forward's GEMM FLOPs and bytes,
  * twice the kernels.
  *
- * Activation bytes: Korthikanti et al. 2022 (16-bit, GPT block, per layer:
- * s b h (34 + 5 a s / h), with TP t: s b h (10 + 24/t + 5 a s / (h t))),
- * generalized term by term (see act_per_token) to grouped-query attention
- * (K and V of kv_heads), SwiGLU (three ffn-wide tensors instead of two),
- * other dtypes (e bytes per element, dropout masks 1 byte) and other layer
- * kinds; for a GPT block (ffn 4h, kv_heads = heads, GELU, e = 2) it is
- * exactly the published formula.
+ * Activation bytes: Korthikanti et al. 2022, generalized per layer kind;
+ * each kind's activation bytes per token, GEMM FLOPs and kernel count are
+ * its descriptor's (layer_kinds.c, with the derivation).
  *
  * Collectives (alpha-beta): time = latency + bytes x busbw_factor(op, n) /
  * link bandwidth, the link being the intra-node or inter-node bandwidth
@@ -33,132 +29,39 @@
 
 #define KERNEL_OVERHEAD 5e-6 /* s: launch + inter-kernel gap of an eager framework */
 
-/* Per-token bytes kept for backward of one layer shard: repl (not sharded
- * by tp) and shard (divided by tp); integer bytes. The attention terms
- * name their Korthikanti et al. counterpart at e = 2 (in units of s b h). */
-static void act_per_token(const uniap_layer *l, int64_t e, int64_t *repl, int64_t *shard)
-{
-    int64_t h = l->hidden, a = l->heads, kv = l->kv_heads ? l->kv_heads : l->heads;
-    int64_t hd = l->head_dim ? l->head_dim : (a ? h / a : 0), f = l->ffn;
-    int64_t s_att = l->kind == UNIAP_LAYER_SWIN ? (int64_t)l->window * l->window : l->seq;
-    int64_t mlp = (l->activation == UNIAP_ACT_SWIGLU ? 3 : 2) * f * e; /* GELU: 16 sbh */
-
-    *repl = *shard = 0;
-    switch (l->kind) {
-    case UNIAP_LAYER_ENCODER:
-    case UNIAP_LAYER_DECODER:
-    case UNIAP_LAYER_SWIN:
-    case UNIAP_LAYER_CROSS_DECODER:
-        /* not sharded: two norm inputs (4), QKV input (2), attention
-         * dropout mask (1), MLP input (2), MLP dropout mask (1) = 10 */
-        *repl = 2 * h * e + h * e + h + h * e + h;
-        /* sharded: Q and K (4), V (2), output projection input (2): 8;
-         * softmax output, dropout mask, dropout output: 5 a s; MLP 16 */
-        *shard = (a + 2 * kv) * hd * e + a * hd * e + a * s_att * (2 * e + 1) + mlp;
-        if (l->kind == UNIAP_LAYER_CROSS_DECODER) {
-            /* cross-attention sub-block: norm input, Q input, dropout mask;
-             * Q, output projection input, scores over kv_seq encoder tokens;
-             * K and V over the encoder tokens (per decoder token: kv_seq/s) */
-            *repl += 2 * h * e + h;
-            *shard += 2 * a * hd * e + a * l->kv_seq * (2 * e + 1) +
-                      (l->seq ? 2 * kv * hd * e * l->kv_seq / l->seq : 0);
-        }
-        break;
-    case UNIAP_LAYER_EMBEDDING:
-        *repl = h; /* embedding dropout mask */
-        break;
-    case UNIAP_LAYER_HEAD:
-        *repl = 2 * h * e;     /* final norm input, projection input */
-        *shard = l->vocab * 4; /* fp32 logits for the cross-entropy */
-        break;
-    case UNIAP_LAYER_PATCH_EMBED: {
-        int64_t pix = (int64_t)l->channels * l->patch * l->patch;
-        *repl = pix * e + h; /* patch GEMM input, dropout mask */
-        break;
-    }
-    case UNIAP_LAYER_PATCH_MERGE:
-        *repl = 2 * h * e; /* norm input and merge GEMM input (per input token) */
-        break;
-    default:
-        break;
-    }
-}
-
 /* Forward GEMM FLOPs per token of the shard at tp t. */
-static double gemm_flops_per_token(const uniap_layer *l, int t)
+static double gemm_flops_per_token(const cm_layer_kind *d, const uniap_layer *l, int t)
 {
-    double h = (double)l->hidden, a = l->heads, kv = l->kv_heads ? l->kv_heads : l->heads;
-    double hd = l->head_dim ? (double)l->head_dim : (a > 0 ? h / a : 0), f = (double)l->ffn;
-    double s_att = l->kind == UNIAP_LAYER_SWIN ? (double)l->window * l->window : (double)l->seq;
-    double fl = 0.0;
-
-    switch (l->kind) {
-    case UNIAP_LAYER_CROSS_DECODER:
-        fl += 2 * h * a * hd + 2 * h * 2 * kv * hd * ((double)l->kv_seq / (double)l->seq) +
-              2 * 2 * a * hd * (double)l->kv_seq + 2 * a * hd * h;
-        /* plus a self-attention block and the MLP: */
-        __attribute__((fallthrough));
-    case UNIAP_LAYER_ENCODER:
-    case UNIAP_LAYER_DECODER:
-    case UNIAP_LAYER_SWIN:
-        fl += 2 * h * (a + 2 * kv) * hd /* QKV projections */
-              + 2 * 2 * a * hd * s_att  /* Q K^T and attention over V */
-              + 2 * a * hd * h          /* output projection */
-              + (l->activation == UNIAP_ACT_SWIGLU ? 3 : 2) * 2 * h * f; /* MLP */
-        break;
-    case UNIAP_LAYER_HEAD:
-        fl = 2 * h * (double)l->vocab;
-        break;
-    case UNIAP_LAYER_PATCH_EMBED:
-        fl = 2.0 * l->channels * l->patch * l->patch * h;
-        break;
-    case UNIAP_LAYER_PATCH_MERGE:
-        fl = 2 * h * (double)(l->out_hidden ? l->out_hidden : 2 * l->hidden);
-        break;
-    default:
-        break;
-    }
+    double fl = d->gemm_flops ? d->gemm_flops(l) : 0.0;
     return fl / t;
-}
-
-static int kernels_fwd(const uniap_layer *l)
-{
-    switch (l->kind) {
-    case UNIAP_LAYER_ENCODER:
-    case UNIAP_LAYER_DECODER:
-    case UNIAP_LAYER_SWIN:
-        return 16;
-    case UNIAP_LAYER_CROSS_DECODER:
-        return 24;
-    default:
-        return 4;
-    }
 }
 
 /* One analytic layer row at (tp, micro_batch). */
 static void layer_row(const uniap_model *m, const uniap_cluster *c, const uniap_layer *l, int tp,
                       int mb, uniap_layer_prof *row)
 {
-    int64_t e = uniap_dtype_bytes(m->act_dtype), repl, shard;
+    const cm_layer_kind *d = uniap__cm_layer_kind(l->kind);
+    int64_t e = uniap_dtype_bytes(m->act_dtype), repl = 0, shard = 0;
     double flops = m->act_dtype == UNIAP_DTYPE_FP32 && c->peak_flops_fp32 > 0 ? c->peak_flops_fp32
                                                                               : c->peak_flops;
     int64_t param_bytes = uniap_layer_params(l) / tp * uniap_dtype_bytes(m->param_dtype);
     int64_t tokens = (int64_t)mb * l->seq;
 
-    act_per_token(l, e, &repl, &shard);
+    if (d->act_per_token)
+        d->act_per_token(l, e, &repl, &shard);
     int64_t act = tokens * repl + tokens * shard / tp;
     /* transient above the kept activations: the gradient of the widest
      * intermediate of the backward (scores, the ffn-wide tensors or the
      * logits), per token of the shard */
-    int64_t s_att = l->kind == UNIAP_LAYER_SWIN ? (int64_t)l->window * l->window : l->seq;
+    int64_t s_att = uniap__cm_attn_span(l);
     int64_t widest = l->heads * s_att * e;
     if (l->ffn * e * (l->activation == UNIAP_ACT_SWIGLU ? 2 : 1) > widest)
         widest = l->ffn * e * (l->activation == UNIAP_ACT_SWIGLU ? 2 : 1);
-    if (l->kind == UNIAP_LAYER_HEAD)
-        widest = l->vocab * 4;
+    if (d->widest)
+        widest = d->widest(l, e);
     int64_t transient = tokens * (widest / tp + l->hidden * e);
 
-    double fwd_flops = gemm_flops_per_token(l, tp) * (double)tokens;
+    double fwd_flops = gemm_flops_per_token(d, l, tp) * (double)tokens;
     /* memory-bound traffic: the weights once, the kept activations written
      * and read back once more by the next kernel; backward twice that. An
      * embedding lookup instead reads only the rows it gathers and writes
@@ -166,15 +69,15 @@ static void layer_row(const uniap_model *m, const uniap_cluster *c, const uniap_
      * of the whole table shard. */
     double fwd_bytes = (double)param_bytes + 2.0 * (double)act;
     double bwd_bytes = 2.0 * fwd_bytes;
-    if (l->kind == UNIAP_LAYER_EMBEDDING) {
+    if (d->lookup) {
         double rows = (double)tokens * (double)l->hidden * (double)e;
         fwd_bytes = 2.0 * rows + (double)act;
         bwd_bytes = (double)param_bytes + 2.0 * rows;
     }
     double fwd =
-        fwd_flops / flops + fwd_bytes / c->mem_bandwidth + kernels_fwd(l) * KERNEL_OVERHEAD;
+        fwd_flops / flops + fwd_bytes / c->mem_bandwidth + d->kernels_fwd * KERNEL_OVERHEAD;
     double bwd = 2.0 * fwd_flops / flops + bwd_bytes / c->mem_bandwidth +
-                 2 * kernels_fwd(l) * KERNEL_OVERHEAD;
+                 2 * d->kernels_fwd * KERNEL_OVERHEAD;
 
     memset(row, 0, sizeof(*row));
     uniap_layer_signature(l, row->layer_type, sizeof(row->layer_type));

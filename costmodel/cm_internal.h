@@ -129,11 +129,70 @@ struct uniap_costmodel {
 /* 1 when the profile measured run r's layer type at tp. */
 int cm_run_has_tp(const uniap_costmodel *cm, int r, int tp);
 
-/* ---- layer shape helpers (shape.c) ---- */
+/* ---- layer kinds (layer_kinds.c) ---- */
+
+/* The part a kind plays in other runtimes' terms: a transformer block
+ * (Galvatron's layertype_<i>, per-layer tp_sizes_enc; Megatron's tp is the
+ * blocks'), the input edge (Galvatron's "other" layers on the first stage:
+ * embeddings), the output edge ("other" on the last stage: the head), or
+ * none of these (Galvatron's files have no figures for it). */
+typedef enum { CM_ROLE_NONE = 0, CM_ROLE_BLOCK, CM_ROLE_FIRST, CM_ROLE_LAST } cm_layer_role;
+
+/* What the cost model knows of a layer kind: one descriptor per kind in
+ * layer_kinds.c. A NULL hook means the default stated beside it; a kind
+ * without a descriptor gets every default (no tp, no collectives, no
+ * analytic figures, 4 kernels). */
+typedef struct cm_layer_kind {
+    /* 1 when tensor parallelism of degree tp > 1 can shard the layer (tp
+     * 1 always can); NULL: none can. */
+    int (*tp_ok)(const uniap_layer *l, int tp);
+    /* Elements (tokens x width) per sample of the activation the layer
+     * hands to the next one; NULL: seq * hidden. */
+    int64_t (*out_elems)(const uniap_layer *l);
+    /* Megatron TP all-reduces of b*s*h per forward and per backward. */
+    int tp_fwd, tp_bwd;
+    /* Bytes of the layer's input at bl samples of e-byte activations:
+     * what a checkpointed layer keeps; NULL: bl * seq * hidden * e. */
+    double (*input_bytes)(const uniap_layer *l, double bl, double e);
+    /* Analytic device model (analytic.c). Per-token bytes kept for
+     * backward, not sharded (*repl) and divided by tp (*shard), integer
+     * bytes at e bytes per element; NULL: 0 and 0. */
+    void (*act_per_token)(const uniap_layer *l, int64_t e, int64_t *repl, int64_t *shard);
+    /* Forward GEMM FLOPs per token of the whole layer (the shard's are
+     * this / tp); NULL: 0. */
+    double (*gemm_flops)(const uniap_layer *l);
+    /* Tokens a query attends to (the width of the attention scores);
+     * NULL: seq. */
+    int64_t (*attn_span)(const uniap_layer *l);
+    /* Per-token bytes of the widest intermediate whose gradient the
+     * backward holds, before the shard's / tp; NULL: the widest of the
+     * scores (heads * attn_span * e) and the ffn-wide tensors (ffn * e,
+     * twice for SwiGLU). */
+    int64_t (*widest)(const uniap_layer *l, int64_t e);
+    int kernels_fwd; /* kernels one forward launches (backward: twice) */
+    int lookup;      /* a table lookup: reads only the rows it gathers */
+    cm_layer_role role;
+} cm_layer_kind;
+
+/* The descriptor of kind k; never NULL (the defaults for a kind without
+ * one). */
+const cm_layer_kind *uniap__cm_layer_kind(uniap_layer_kind k);
+/* Gives kind k, registered in io at run time (tests), its descriptor d,
+ * which must outlive every use. Not thread-safe: register before building
+ * a cost model. EINVAL when k is outside 0..UNIAP_LAYER_KIND_MAX-1 or
+ * already has one. */
+int uniap__cm_layer_kind_register(uniap_layer_kind k, const cm_layer_kind *d);
+/* Tokens a query of l attends to (its kind's attn_span, else seq). */
+int64_t uniap__cm_attn_span(const uniap_layer *l);
+
+/* ---- layer shape helpers (shape.c, from the layer kinds) ---- */
 
 /* 1 if tensor parallelism of degree tp can shard the layer (tp divides
  * heads, kv_heads and ffn; out widths for patch layers). */
 int cm_layer_tp_ok(const uniap_layer *l, int tp);
+/* Bytes of the layer's input at bl samples: what a checkpointed layer
+ * keeps. */
+double cm_layer_input_bytes(const uniap_model *m, const uniap_layer *l, double bl);
 /* Tokens and width of the activation a layer hands to the next one. */
 int64_t cm_layer_out_elems(const uniap_layer *l);
 /* Bytes of the boundary activation after layer l for micro_batch samples. */

@@ -22,22 +22,6 @@
 
 #include "cm_internal.h"
 
-/* Input bytes of a layer at b_l samples: what a checkpointed layer keeps. */
-static double layer_input_bytes(const uniap_model *m, const uniap_layer *l, double bl)
-{
-    double e = uniap_dtype_bytes(m->act_dtype);
-    switch (l->kind) {
-    case UNIAP_LAYER_EMBEDDING:
-        return bl * (double)l->seq * 8.0; /* int64 token ids */
-    case UNIAP_LAYER_PATCH_EMBED:
-        return bl * l->channels * (double)l->image * (double)l->image * e;
-    case UNIAP_LAYER_CROSS_DECODER:
-        return bl * (double)(l->seq + l->kv_seq) * (double)l->hidden * e;
-    default:
-        return bl * (double)l->seq * (double)l->hidden * e;
-    }
-}
-
 typedef cm_row_terms row;
 
 /* Time of one Megatron TP all-reduce of msg bytes, or with sequence
@@ -171,7 +155,7 @@ static int memory_terms(const uniap_costmodel *cm, int r, int b, const uniap_str
     }
     double transient = pt->peak_bytes;
     if (s->ckpt) {
-        out->act = layer_input_bytes(m, l, bl) / (s->sp ? s->tp : 1);
+        out->act = cm_layer_input_bytes(m, l, bl) / (s->sp ? s->tp : 1);
         out->peak = act_full + transient;
     } else {
         out->act = act_full;

@@ -70,10 +70,8 @@ static int block_types(const uniap_model *m, int *block_of)
     if (!sig)
         return uniap_err(UNIAP_ENOMEM, "galvatron import: out of memory");
     for (int r = 0; r < m->n_runs; r++) {
-        uniap_layer_kind k = m->runs[r].kind;
         block_of[r] = -1;
-        if (k != UNIAP_LAYER_ENCODER && k != UNIAP_LAYER_DECODER &&
-            k != UNIAP_LAYER_CROSS_DECODER && k != UNIAP_LAYER_SWIN)
+        if (uniap__cm_layer_kind(m->runs[r].kind)->role != CM_ROLE_BLOCK)
             continue;
         char s[96];
         uniap_layer_signature(&m->runs[r], s, sizeof(s));
@@ -324,8 +322,8 @@ static int import_layers(const uniap_model *m, const cJSON *comp, const cJSON *m
     /* embedding (first run) and head (last run): layertype_other */
     for (int r = 0; r < m->n_runs; r++) {
         const uniap_layer *l = &m->runs[r];
-        int first = l->kind == UNIAP_LAYER_EMBEDDING || l->kind == UNIAP_LAYER_PATCH_EMBED;
-        int last = l->kind == UNIAP_LAYER_HEAD;
+        cm_layer_role role = uniap__cm_layer_kind(l->kind)->role;
+        int first = role == CM_ROLE_FIRST, last = role == CM_ROLE_LAST;
         int skipped = 0;
         if (block_of[r] >= 0)
             continue;

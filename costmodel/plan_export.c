@@ -12,12 +12,12 @@
 
 #include <cjson/cJSON.h>
 
-#include "uniap_costmodel.h"
+#include "cm_internal.h"
 
+/* 1 for a transformer block (its kind's role, layer_kinds.c). */
 static int is_block(uniap_layer_kind k)
 {
-    return k == UNIAP_LAYER_ENCODER || k == UNIAP_LAYER_DECODER || k == UNIAP_LAYER_CROSS_DECODER ||
-           k == UNIAP_LAYER_SWIN;
+    return uniap__cm_layer_kind(k)->role == CM_ROLE_BLOCK;
 }
 
 int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char **text)

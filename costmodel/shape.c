@@ -1,51 +1,25 @@
 /*
  * shape.c - facts about a layer's shape that the time and memory models
  * share: which TP degrees can shard it, how big the activation it hands on
- * is, how many Megatron TP collectives it needs, and the model-state bytes
- * per parameter under each data-parallel flavour.
+ * is, how many Megatron TP collectives it needs, what a checkpointed layer
+ * keeps (each from its kind's descriptor, layer_kinds.c, with the defaults
+ * here), and the model-state bytes per parameter under each data-parallel
+ * flavour.
  */
 #include "cm_internal.h"
 
 int cm_layer_tp_ok(const uniap_layer *l, int tp)
 {
+    const cm_layer_kind *d = uniap__cm_layer_kind(l->kind);
     if (tp == 1)
         return 1;
-    switch (l->kind) {
-    case UNIAP_LAYER_ENCODER:
-    case UNIAP_LAYER_DECODER:
-    case UNIAP_LAYER_CROSS_DECODER:
-    case UNIAP_LAYER_SWIN:
-        /* Megatron shards attention by heads (query and key/value) and the
-         * MLP by its inner width. */
-        return l->heads % tp == 0 && (l->kv_heads ? l->kv_heads : l->heads) % tp == 0 &&
-               l->ffn % tp == 0;
-    case UNIAP_LAYER_PATCH_EMBED:
-        return l->hidden % tp == 0;
-    case UNIAP_LAYER_PATCH_MERGE:
-        return (l->out_hidden ? l->out_hidden : 2 * l->hidden) % tp == 0;
-    case UNIAP_LAYER_EMBEDDING:
-    case UNIAP_LAYER_HEAD:
-        /* vocabulary-parallel; the vocabulary is padded to a multiple of
-         * tp as Megatron does, so every tp is valid */
-        return 1;
-    default:
-        return 0;
-    }
+    return d->tp_ok ? d->tp_ok(l, tp) : 0;
 }
 
 int64_t cm_layer_out_elems(const uniap_layer *l)
 {
-    switch (l->kind) {
-    case UNIAP_LAYER_PATCH_MERGE:
-        /* 2x2 patches merge into one token of out_hidden channels */
-        return (l->seq / 4) * (l->out_hidden ? l->out_hidden : 2 * l->hidden);
-    case UNIAP_LAYER_CROSS_DECODER:
-        /* the decoder stream plus the encoder output it keeps attending
-         * to: both ride along to the next stage */
-        return l->seq * l->hidden + l->kv_seq * l->hidden;
-    default:
-        return l->seq * l->hidden;
-    }
+    const cm_layer_kind *d = uniap__cm_layer_kind(l->kind);
+    return d->out_elems ? d->out_elems(l) : l->seq * l->hidden;
 }
 
 double cm_boundary_bytes(const uniap_model *m, const uniap_layer *l, double micro_batch)
@@ -55,36 +29,18 @@ double cm_boundary_bytes(const uniap_model *m, const uniap_layer *l, double micr
 
 void cm_layer_tp_allreduces(const uniap_layer *l, int *fwd, int *bwd)
 {
-    switch (l->kind) {
-    case UNIAP_LAYER_ENCODER:
-    case UNIAP_LAYER_DECODER:
-    case UNIAP_LAYER_SWIN:
-        /* attention and MLP: the row-parallel output (g) all-reduces in
-         * forward, the column-parallel input (f) all-reduces in backward */
-        *fwd = 2;
-        *bwd = 2;
-        break;
-    case UNIAP_LAYER_CROSS_DECODER:
-        *fwd = 3; /* self-attention, cross-attention, MLP */
-        *bwd = 3;
-        break;
-    case UNIAP_LAYER_EMBEDDING:
-    case UNIAP_LAYER_PATCH_EMBED:
-        *fwd = 1; /* vocabulary-parallel lookup sums partial outputs */
-        *bwd = 0;
-        break;
-    case UNIAP_LAYER_HEAD:
-        *fwd = 0; /* column-parallel head + parallel cross-entropy (its
-                   * per-token max/sum all-reduces are b*s floats: ignored) */
-        *bwd = 1; /* input gradient of the column-parallel GEMM */
-        break;
-    case UNIAP_LAYER_PATCH_MERGE:
-        *fwd = 1;
-        *bwd = 1;
-        break;
-    default:
-        *fwd = *bwd = 0;
-    }
+    const cm_layer_kind *d = uniap__cm_layer_kind(l->kind);
+    *fwd = d->tp_fwd;
+    *bwd = d->tp_bwd;
+}
+
+double cm_layer_input_bytes(const uniap_model *m, const uniap_layer *l, double bl)
+{
+    const cm_layer_kind *d = uniap__cm_layer_kind(l->kind);
+    double e = uniap_dtype_bytes(m->act_dtype);
+    if (d->input_bytes)
+        return d->input_bytes(l, bl, e);
+    return bl * (double)l->seq * (double)l->hidden * e;
 }
 
 void cm_state_bytes(const uniap_model *m, double *param, double *grad, double *opt)

@@ -1,53 +1,26 @@
 /*
- * model_format.c - the written forms of a model: which fields each layer
- * kind uses, the canonical JSON a uniap_model serializes to (it parses back
+ * model_format.c - the written forms of a model: the JSON names of the
+ * layer fields, the canonical JSON a uniap_model serializes to (it parses back
  * to an equal model; fields the parser derives are left out, so that the
  * model's seq_len is the one source of every length not stated per layer),
- * and the layer signature profiles are keyed by.
+ * and the layer signature profiles are keyed by. Which fields a kind uses
+ * is its descriptor's (layer_kinds.c).
  */
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "spec_json.h"
+#include "layer_kinds.h"
 
 const char *const spec_layer_field_names[LF_N] = {
     "count", "hidden",   "heads", "kv_heads", "head_dim", "ffn",       "activation",
     "norm",  "position", "bias",  "seq",      "kv_seq",   "vocab",     "max_positions",
     "tied",  "window",   "image", "patch",    "channels", "out_hidden"};
 
-#define B(f) (1u << (f))
-#define ATTN_FIELDS                                                                                \
-    (B(LF_COUNT) | B(LF_HIDDEN) | B(LF_HEADS) | B(LF_KV_HEADS) | B(LF_HEAD_DIM) | B(LF_FFN) |      \
-     B(LF_ACTIVATION) | B(LF_NORM) | B(LF_POSITION) | B(LF_BIAS) | B(LF_SEQ))
-
-const unsigned spec_kind_fields[UNIAP_LAYER_KIND_COUNT] = {
-    [UNIAP_LAYER_EMBEDDING] =
-        B(LF_COUNT) | B(LF_HIDDEN) | B(LF_VOCAB) | B(LF_POSITION) | B(LF_MAX_POSITIONS) | B(LF_SEQ),
-    [UNIAP_LAYER_PATCH_EMBED] = B(LF_COUNT) | B(LF_HIDDEN) | B(LF_IMAGE) | B(LF_PATCH) |
-                                B(LF_CHANNELS) | B(LF_POSITION) | B(LF_SEQ),
-    [UNIAP_LAYER_ENCODER] = ATTN_FIELDS,
-    [UNIAP_LAYER_DECODER] = ATTN_FIELDS,
-    [UNIAP_LAYER_CROSS_DECODER] = ATTN_FIELDS | B(LF_KV_SEQ),
-    [UNIAP_LAYER_SWIN] = ATTN_FIELDS | B(LF_WINDOW),
-    [UNIAP_LAYER_PATCH_MERGE] =
-        B(LF_COUNT) | B(LF_HIDDEN) | B(LF_OUT_HIDDEN) | B(LF_NORM) | B(LF_BIAS) | B(LF_SEQ),
-    [UNIAP_LAYER_HEAD] =
-        B(LF_COUNT) | B(LF_HIDDEN) | B(LF_VOCAB) | B(LF_NORM) | B(LF_BIAS) | B(LF_TIED) | B(LF_SEQ),
-};
-
 const char *const spec_activation_names[3] = {"gelu", "swiglu", "relu"};
 const char *const spec_norm_names[2] = {"layernorm", "rmsnorm"};
 const char *const spec_position_names[4] = {"none", "learned", "rotary", "relative"};
-
-const char *uniap_layer_kind_name(uniap_layer_kind k)
-{
-    static const char *const names[UNIAP_LAYER_KIND_COUNT] = {
-        "embedding",     "patch_embed", "encoder",     "decoder",
-        "cross_decoder", "swin",        "patch_merge", "head"};
-    return (k >= 0 && k < UNIAP_LAYER_KIND_COUNT) ? names[k] : "?";
-}
 
 /* Integer value of a numeric field of l. */
 static int64_t field_int(const uniap_layer *l, enum spec_layer_field f)
@@ -109,7 +82,7 @@ static int field_is_derived(const uniap_layer *l, int64_t seq_len, enum spec_lay
 {
     switch (f) {
     case LF_SEQ:
-        return l->kind == UNIAP_LAYER_PATCH_EMBED || l->seq == seq_len;
+        return uniap__layer_kind_get(l->kind)->seq_derived || l->seq == seq_len;
     case LF_KV_SEQ:
         return l->kv_seq == seq_len;
     case LF_KV_HEADS:
@@ -216,16 +189,17 @@ int uniap_layer_signature(const uniap_layer *l, char *buf, size_t n)
     } while (0)
 
     assert(buf && n > 0);
-    if (l->kind < 0 || l->kind >= UNIAP_LAYER_KIND_COUNT)
+    if (!uniap__layer_kind_get(l->kind))
         return uniap_err(UNIAP_EINVAL, "layer signature: expected a layer kind 0..%d, got %d",
-                         UNIAP_LAYER_KIND_COUNT - 1, (int)l->kind);
+                         uniap__layer_kind_count() - 1, (int)l->kind);
     EMIT("%s.h%lld", uniap_layer_kind_name(l->kind), (long long)l->hidden);
     if (spec_kind_uses(l->kind, LF_HEADS)) {
         EMIT(".a%d.kv%d", l->heads, l->kv_heads);
         if (l->heads > 0 && l->head_dim != l->hidden / l->heads)
             EMIT(".d%lld", (long long)l->head_dim);
-        EMIT(".f%lld", (long long)l->ffn);
     }
+    if (spec_kind_uses(l->kind, LF_FFN))
+        EMIT(".f%lld", (long long)l->ffn);
     if (spec_kind_uses(l->kind, LF_OUT_HIDDEN))
         EMIT(".o%lld", (long long)l->out_hidden);
     if (spec_kind_uses(l->kind, LF_VOCAB))

@@ -1,54 +1,24 @@
 /*
  * model_spec.c - the model spec: JSON text -> uniap_model, with the
- * defaults and the validation of every layer (the JSON form, the field
- * tables and the signature are in model_format.c). A spec is strict: an
+ * defaults and the validation of every layer: the fields the kinds share
+ * here, each kind's own in its descriptor (layer_kinds.c); the JSON form
+ * and the signature are in model_format.c. A spec is strict: an
  * unknown key, a key the layer kind does not use, a mistyped value or an
  * impossible shape is refused with "<file>: <json path>: expected ..., got
  * ...". Loading by zoo name or file path is uniap_model_resolve().
  */
 #include <assert.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "spec_json.h"
-
-/* Upper bounds on sizes keep every parameter count far inside int64. */
-#define MAX_COUNT      100000
-#define MAX_LAYERS     1000000
-#define MAX_HIDDEN     ((int64_t)1 << 20)
-#define MAX_HEADS      65536
-#define MAX_FFN        ((int64_t)1 << 22)
-#define MAX_TOKENS     ((int64_t)1 << 24)
-#define MAX_VOCAB      ((int64_t)1 << 24)
-#define MAX_ATTN_WIDTH ((int64_t)1 << 24) /* heads * head_dim */
-#define MAX_PARAMS     1e18               /* a model's total, far inside int64 */
+#include "layer_kinds.h"
 
 static const char *const model_keys[] = {"name",      "seq_len",         "param_dtype",
                                          "act_dtype", "mixed_precision", "layers"};
 static const char *const dtype_names[] = {"fp32", "fp16", "bf16"};
-
-/* Integer perfect square root, or -1. */
-static int64_t isqrt_exact(int64_t v)
-{
-    int64_t r = (int64_t)llround(sqrt((double)v));
-    while (r > 0 && r * r > v)
-        r--;
-    while ((r + 1) * (r + 1) <= v)
-        r++;
-    return r * r == v ? r : -1;
-}
-
-/* Reads an integer field the kind uses into *dst (an int or int64_t
- * member, by size); returns 1 present, 0 absent, <0 error. */
-static int get_field(const cJSON *jl, enum spec_layer_field f, const char *source, const char *path,
-                     int64_t min, int64_t max, int64_t *dst)
-{
-    return spec_get_int(jl, spec_layer_field_names[f], source, path, min, max, dst);
-}
 
 /* Refuses a key that is a layer field but not one this kind uses. */
 static int check_layer_keys(const cJSON *jl, uniap_layer_kind kind, const char *source,
@@ -77,12 +47,75 @@ static int check_layer_keys(const cJSON *jl, uniap_layer_kind kind, const char *
     return spec_check_keys(jl, source, path, allowed, n);
 }
 
-/* Fills l from the JSON object of layers[idx] and validates it. */
+/* Reads the attention fields (heads required, kv_heads default heads,
+ * head_dim default hidden / heads) into l and checks their shape. */
+static int parse_attention(const cJSON *jl, const char *source, const char *path, uniap_layer *l)
+{
+    int64_t v;
+    int rc_ = 0;
+
+    JSON_CHECK(spec_layer_get_int(jl, LF_HEADS, source, path, 1, MAX_HEADS, &v), fail);
+    if (!rc_)
+        return spec_missing(source, path, "heads", "a positive integer");
+    l->heads = (int)v;
+    l->kv_heads = l->heads;
+    JSON_CHECK(spec_layer_get_int(jl, LF_KV_HEADS, source, path, 1, MAX_HEADS, &v), fail);
+    if (rc_)
+        l->kv_heads = (int)v;
+    JSON_CHECK(spec_layer_get_int(jl, LF_HEAD_DIM, source, path, 1, MAX_HIDDEN, &l->head_dim),
+               fail);
+    if (!rc_) {
+        if (l->hidden % l->heads != 0)
+            return uniap_err(UNIAP_EINVAL,
+                             "%s: %s.heads: expected a divisor of hidden (%lld) or an "
+                             "explicit head_dim, got %d",
+                             source, path, (long long)l->hidden, l->heads);
+        l->head_dim = l->hidden / l->heads;
+    }
+    if (l->heads % l->kv_heads != 0)
+        return uniap_err(UNIAP_EINVAL, "%s: %s.kv_heads: expected a divisor of heads (%d), got %d",
+                         source, path, l->heads, l->kv_heads);
+    if ((int64_t)l->heads * l->head_dim > MAX_ATTN_WIDTH)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: %s.head_dim: expected heads * head_dim <= %lld, got %d * %lld",
+                         source, path, (long long)MAX_ATTN_WIDTH, l->heads, (long long)l->head_dim);
+    return UNIAP_OK;
+fail:
+    return rc_;
+}
+
+/* Reads "type" into l->kind: one of the kinds' names. */
+static int parse_kind(const cJSON *jl, const char *source, const char *path, uniap_layer *l)
+{
+    const char *names[UNIAP_LAYER_KIND_MAX];
+    char list[256], expected[300];
+    int n = uniap__layer_kind_count(), kind = 0, rc;
+    size_t o = 0;
+
+    for (int k = 0; k < n; k++)
+        names[k] = uniap__layer_kind_get((uniap_layer_kind)k)->name;
+    if ((rc = spec_get_enum(jl, "type", source, path, names, n, &kind)) < 0)
+        return rc;
+    if (rc == 0) {
+        list[0] = '\0';
+        for (int k = 0; k < n && o + 1 < sizeof(list); k++)
+            o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", k ? "|" : "", names[k]);
+        snprintf(expected, sizeof(expected), "a layer type (%s)", list);
+        return spec_missing(source, path, "type", expected);
+    }
+    l->kind = (uniap_layer_kind)kind;
+    return UNIAP_OK;
+}
+
+/* Fills l from the JSON object of layers[idx] and validates it: the shared
+ * fields its kind uses here, then the kind's own (its descriptor's parse,
+ * layer_kinds.c). */
 static int parse_layer(const cJSON *jl, int idx, const char *source, int64_t seq_len,
                        uniap_layer *l)
 {
+    const spec_layer_kind *d;
     char path[32], got[160];
-    int kind = 0, e = 0, rc_ = 0;
+    int e = 0, rc_ = 0;
     int64_t v;
 
     memset(l, 0, sizeof(*l));
@@ -90,58 +123,29 @@ static int parse_layer(const cJSON *jl, int idx, const char *source, int64_t seq
     if (!cJSON_IsObject(jl))
         return uniap_err(UNIAP_EINVAL, "%s: %s: expected a layer object, got %s", source, path,
                          spec_describe(jl, got, sizeof(got)));
-    JSON_CHECK(spec_get_enum(jl, "type", source, path,
-                             (const char *const[]){"embedding", "patch_embed", "encoder", "decoder",
-                                                   "cross_decoder", "swin", "patch_merge", "head"},
-                             UNIAP_LAYER_KIND_COUNT, &kind),
-               fail);
-    if (rc_ == 0)
-        return spec_missing(source, path, "type",
-                            "a layer type (embedding|patch_embed|encoder|decoder|cross_decoder|"
-                            "swin|patch_merge|head)");
-    l->kind = (uniap_layer_kind)kind;
+    JSON_CHECK(parse_kind(jl, source, path, l), fail);
+    d = uniap__layer_kind_get(l->kind);
     JSON_CHECK(check_layer_keys(jl, l->kind, source, path), fail);
 
-    /* count, hidden: every kind */
+    /* count, hidden, seq: every kind */
     l->count = 1;
-    JSON_CHECK(get_field(jl, LF_COUNT, source, path, 1, MAX_COUNT, &v), fail);
+    JSON_CHECK(spec_layer_get_int(jl, LF_COUNT, source, path, 1, MAX_COUNT, &v), fail);
     if (rc_)
         l->count = (int)v;
-    JSON_CHECK(get_field(jl, LF_HIDDEN, source, path, 1, MAX_HIDDEN, &l->hidden), fail);
+    JSON_CHECK(spec_layer_get_int(jl, LF_HIDDEN, source, path, 1, MAX_HIDDEN, &l->hidden), fail);
     if (!rc_)
         return spec_missing(source, path, "hidden", "a positive integer");
     l->seq = seq_len;
-    JSON_CHECK(get_field(jl, LF_SEQ, source, path, 1, MAX_TOKENS, &l->seq), fail);
+    JSON_CHECK(spec_layer_get_int(jl, LF_SEQ, source, path, 1, MAX_TOKENS, &l->seq), fail);
 
-    if (spec_kind_uses(l->kind, LF_HEADS)) { /* attention kinds */
-        JSON_CHECK(get_field(jl, LF_HEADS, source, path, 1, MAX_HEADS, &v), fail);
-        if (!rc_)
-            return spec_missing(source, path, "heads", "a positive integer");
-        l->heads = (int)v;
-        l->kv_heads = l->heads;
-        JSON_CHECK(get_field(jl, LF_KV_HEADS, source, path, 1, MAX_HEADS, &v), fail);
-        if (rc_)
-            l->kv_heads = (int)v;
-        JSON_CHECK(get_field(jl, LF_HEAD_DIM, source, path, 1, MAX_HIDDEN, &l->head_dim), fail);
-        if (!rc_) {
-            if (l->hidden % l->heads != 0)
-                return uniap_err(UNIAP_EINVAL,
-                                 "%s: %s.heads: expected a divisor of hidden (%lld) or an "
-                                 "explicit head_dim, got %d",
-                                 source, path, (long long)l->hidden, l->heads);
-            l->head_dim = l->hidden / l->heads;
-        }
-        if (l->heads % l->kv_heads != 0)
-            return uniap_err(UNIAP_EINVAL,
-                             "%s: %s.kv_heads: expected a divisor of heads (%d), got %d", source,
-                             path, l->heads, l->kv_heads);
-        if ((int64_t)l->heads * l->head_dim > MAX_ATTN_WIDTH)
-            return uniap_err(
-                UNIAP_EINVAL, "%s: %s.head_dim: expected heads * head_dim <= %lld, got %d * %lld",
-                source, path, (long long)MAX_ATTN_WIDTH, l->heads, (long long)l->head_dim);
-        JSON_CHECK(get_field(jl, LF_FFN, source, path, 1, MAX_FFN, &l->ffn), fail);
+    if (spec_kind_uses(l->kind, LF_HEADS))
+        JSON_CHECK(parse_attention(jl, source, path, l), fail);
+    if (spec_kind_uses(l->kind, LF_FFN)) {
+        JSON_CHECK(spec_layer_get_int(jl, LF_FFN, source, path, 1, MAX_FFN, &l->ffn), fail);
         if (!rc_)
             return spec_missing(source, path, "ffn", "a positive integer (FFN inner width)");
+    }
+    if (spec_kind_uses(l->kind, LF_ACTIVATION)) {
         JSON_CHECK(spec_get_enum(jl, "activation", source, path, spec_activation_names, 3, &e),
                    fail);
         l->activation = rc_ ? (uniap_activation)e : UNIAP_ACT_GELU;
@@ -151,110 +155,15 @@ static int parse_layer(const cJSON *jl, int idx, const char *source, int64_t seq
         l->norm = rc_ ? (uniap_norm)e : UNIAP_NORM_LAYERNORM;
     }
     if (spec_kind_uses(l->kind, LF_POSITION)) {
-        l->position = l->kind == UNIAP_LAYER_SWIN ? UNIAP_POS_RELATIVE : UNIAP_POS_NONE;
+        l->position = d->position;
         JSON_CHECK(spec_get_enum(jl, "position", source, path, spec_position_names, 4, &e), fail);
         if (rc_)
             l->position = (uniap_position)e;
     }
     if (spec_kind_uses(l->kind, LF_BIAS))
         JSON_CHECK(spec_get_bool(jl, "bias", source, path, &l->bias), fail);
-
-    switch (l->kind) {
-    case UNIAP_LAYER_CROSS_DECODER:
-        l->kv_seq = seq_len;
-        JSON_CHECK(get_field(jl, LF_KV_SEQ, source, path, 1, MAX_TOKENS, &l->kv_seq), fail);
-        break;
-    case UNIAP_LAYER_SWIN: {
-        int64_t side;
-        JSON_CHECK(get_field(jl, LF_WINDOW, source, path, 1, 4096, &v), fail);
-        if (!rc_)
-            return spec_missing(source, path, "window", "a positive integer (window side)");
-        l->window = (int)v;
-        side = isqrt_exact(l->seq);
-        if (side < 0)
-            return uniap_err(UNIAP_EINVAL,
-                             "%s: %s.seq: expected a square token grid (side^2 tokens), got %lld",
-                             source, path, (long long)l->seq);
-        if (side % l->window != 0)
-            return uniap_err(UNIAP_EINVAL,
-                             "%s: %s.window: expected a divisor of the token grid side %lld "
-                             "(seq %lld), got %d",
-                             source, path, (long long)side, (long long)l->seq, l->window);
-        break;
-    }
-    case UNIAP_LAYER_EMBEDDING:
-    case UNIAP_LAYER_HEAD:
-        JSON_CHECK(get_field(jl, LF_VOCAB, source, path, 1, MAX_VOCAB, &l->vocab), fail);
-        if (!rc_)
-            return spec_missing(source, path, "vocab", "a positive integer (vocabulary/classes)");
-        if (l->kind == UNIAP_LAYER_HEAD) {
-            JSON_CHECK(spec_get_bool(jl, "tied", source, path, &l->tied), fail);
-            break;
-        }
-        JSON_CHECK(get_field(jl, LF_MAX_POSITIONS, source, path, 1, MAX_TOKENS, &l->max_positions),
-                   fail);
-        if (l->position != UNIAP_POS_LEARNED && rc_)
-            return uniap_err(UNIAP_EINVAL,
-                             "%s: %s.max_positions: expected only with position \"learned\", "
-                             "got it with position \"%s\"",
-                             source, path, spec_position_names[l->position]);
-        if (l->position == UNIAP_POS_LEARNED && !rc_)
-            l->max_positions = l->seq;
-        if (l->position == UNIAP_POS_LEARNED && l->max_positions < l->seq)
-            return uniap_err(UNIAP_EINVAL,
-                             "%s: %s.max_positions: expected at least seq (%lld), got %lld", source,
-                             path, (long long)l->seq, (long long)l->max_positions);
-        break;
-    case UNIAP_LAYER_PATCH_EMBED: {
-        int64_t grid, tokens;
-        JSON_CHECK(get_field(jl, LF_IMAGE, source, path, 1, 65536, &l->image), fail);
-        if (!rc_)
-            return spec_missing(source, path, "image", "a positive integer (image side, pixels)");
-        JSON_CHECK(get_field(jl, LF_PATCH, source, path, 1, 1024, &v), fail);
-        if (!rc_)
-            return spec_missing(source, path, "patch", "a positive integer (patch side, pixels)");
-        l->patch = (int)v;
-        l->channels = 3;
-        JSON_CHECK(get_field(jl, LF_CHANNELS, source, path, 1, 1024, &v), fail);
-        if (rc_)
-            l->channels = (int)v;
-        if (l->image % l->patch != 0)
-            return uniap_err(UNIAP_EINVAL,
-                             "%s: %s.patch: expected a divisor of image (%lld), got %d", source,
-                             path, (long long)l->image, l->patch);
-        if (l->position != UNIAP_POS_NONE && l->position != UNIAP_POS_LEARNED)
-            return uniap_err(UNIAP_EINVAL,
-                             "%s: %s.position: expected none|learned for a patch_embed layer, "
-                             "got \"%s\"",
-                             source, path, spec_position_names[l->position]);
-        grid = l->image / l->patch;
-        tokens = grid * grid + (l->position == UNIAP_POS_LEARNED ? 1 : 0); /* + cls token */
-        if (tokens > MAX_TOKENS)
-            return uniap_err(UNIAP_EINVAL, "%s: %s.image: expected at most %lld patches, got %lld",
-                             source, path, (long long)MAX_TOKENS, (long long)tokens);
-        if (cJSON_GetObjectItemCaseSensitive(jl, "seq") && l->seq != tokens)
-            return uniap_err(
-                UNIAP_EINVAL, "%s: %s.seq: expected %lld ((image/patch)^2%s), got %lld", source,
-                path, (long long)tokens, l->position == UNIAP_POS_LEARNED ? " + cls token" : "",
-                (long long)l->seq);
-        l->seq = tokens;
-        break;
-    }
-    case UNIAP_LAYER_PATCH_MERGE: {
-        int64_t side = isqrt_exact(l->seq);
-        l->out_hidden = 2 * l->hidden;
-        JSON_CHECK(get_field(jl, LF_OUT_HIDDEN, source, path, 1, 2 * MAX_HIDDEN, &l->out_hidden),
-                   fail);
-        if (side < 0 || side % 2 != 0)
-            return uniap_err(UNIAP_EINVAL,
-                             "%s: %s.seq: expected a square token grid of even side (input "
-                             "tokens), got %lld",
-                             source, path, (long long)l->seq);
-        break;
-    }
-    default:
-        break;
-    }
+    if (d->parse)
+        JSON_CHECK(d->parse(jl, source, path, seq_len, l), fail);
     return UNIAP_OK;
 fail:
     return rc_;
@@ -269,7 +178,8 @@ static int check_chain(const uniap_layer *runs, int idx, const char *source)
     const uniap_layer *l = &runs[idx], *prev = idx > 0 ? &runs[idx - 1] : NULL;
 
     if (prev) {
-        int64_t width = prev->kind == UNIAP_LAYER_PATCH_MERGE ? prev->out_hidden : prev->hidden;
+        const spec_layer_kind *pd = uniap__layer_kind_get(prev->kind);
+        int64_t width = pd && pd->out_width ? pd->out_width(prev) : prev->hidden;
         if (l->hidden != width)
             return uniap_err(UNIAP_EINVAL,
                              "%s: layers[%d].hidden: expected %lld (the width layers[%d] "

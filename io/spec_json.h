@@ -2,8 +2,7 @@
  * spec_json.h - private helpers of the model and cluster spec parsers:
  * strict reading of JSON fields with cJSON, each error naming the source
  * file, the JSON path (e.g. "layers[1].heads"), what was expected and what
- * was found; and the table of which uniap_layer fields each layer kind uses
- * (shared by the parser, the serializer and the signature).
+ * was found. (The layer fields and the layer kinds: layer_kinds.h.)
  */
 #ifndef UNIAP_SPEC_JSON_H
 #define UNIAP_SPEC_JSON_H
@@ -80,44 +79,5 @@ void spec_default_name(const char *source, char *buf, size_t n);
  * memory was given as device_memory_gib = gib. */
 int spec_cluster_check_ranges(const uniap_cluster *c, const char *source, int from_gib, double gib);
 void spec_cluster_warnings_clear(void);
-
-/* ---- layer fields (model spec) --------------------------------------- */
-
-enum spec_layer_field {
-    LF_COUNT = 0,
-    LF_HIDDEN,
-    LF_HEADS,
-    LF_KV_HEADS,
-    LF_HEAD_DIM,
-    LF_FFN,
-    LF_ACTIVATION,
-    LF_NORM,
-    LF_POSITION,
-    LF_BIAS,
-    LF_SEQ,
-    LF_KV_SEQ,
-    LF_VOCAB,
-    LF_MAX_POSITIONS,
-    LF_TIED,
-    LF_WINDOW,
-    LF_IMAGE,
-    LF_PATCH,
-    LF_CHANNELS,
-    LF_OUT_HIDDEN,
-    LF_N
-};
-
-/* JSON key of each field (the uniap_layer member name). */
-extern const char *const spec_layer_field_names[LF_N];
-/* Bit mask (1u << field) of the fields each kind uses. */
-extern const unsigned spec_kind_fields[UNIAP_LAYER_KIND_COUNT];
-extern const char *const spec_activation_names[3];
-extern const char *const spec_norm_names[2];
-extern const char *const spec_position_names[4];
-
-static inline int spec_kind_uses(uniap_layer_kind k, enum spec_layer_field f)
-{
-    return (spec_kind_fields[k] >> f) & 1u;
-}
 
 #endif /* UNIAP_SPEC_JSON_H */

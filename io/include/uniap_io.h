@@ -169,7 +169,10 @@ int uniap_dtype_parse(const char *s, uniap_dtype *out);
 /* ------------------------------------------------------------------ */
 
 /* Layer kinds. A model is a chain of layers; consecutive identical layers
- * are one run ("count" in JSON). */
+ * are one run ("count" in JSON). Each kind is one descriptor per
+ * component: io/layer_kinds.c (JSON name, fields, parsing, parameters),
+ * costmodel/layer_kinds.c (costs), profiler/kernels_cpu (kernels); profiles
+ * name kinds by their signature, never by these values. */
 typedef enum {
     UNIAP_LAYER_EMBEDDING = 0, /* token (+ learned position) embedding */
     UNIAP_LAYER_PATCH_EMBED,   /* ViT/Swin patch embedding: conv as GEMM */
@@ -181,6 +184,9 @@ typedef enum {
     UNIAP_LAYER_HEAD,          /* final norm + LM/classifier head + loss */
     UNIAP_LAYER_KIND_COUNT
 } uniap_layer_kind;
+/* Most kinds a component's table holds: the built-in ones and those tests
+ * register at run time (values UNIAP_LAYER_KIND_COUNT and up). */
+#define UNIAP_LAYER_KIND_MAX 32
 
 typedef enum { UNIAP_ACT_GELU = 0, UNIAP_ACT_SWIGLU, UNIAP_ACT_RELU } uniap_activation;
 typedef enum { UNIAP_NORM_LAYERNORM = 0, UNIAP_NORM_RMSNORM } uniap_norm;

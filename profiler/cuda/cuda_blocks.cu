@@ -25,8 +25,8 @@ static blk shape(const cu_layer *C)
     const prof_shard *s = &L->sh;
     blk b;
     b.rms = L->spec.norm == UNIAP_NORM_RMSNORM;
-    b.causal = L->spec.kind == UNIAP_LAYER_DECODER || L->spec.kind == UNIAP_LAYER_CROSS_DECODER;
-    b.cross = L->spec.kind == UNIAP_LAYER_CROSS_DECODER;
+    b.causal = L->desc->causal;
+    b.cross = L->desc->cross;
     b.rotary = L->spec.position == UNIAP_POS_ROTARY;
     b.act = L->spec.activation == UNIAP_ACT_SWIGLU ? 1
             : L->spec.activation == UNIAP_ACT_RELU ? 2
@@ -34,7 +34,7 @@ static blk shape(const cu_layer *C)
     b.T = s->tokens, b.h = s->hidden, b.qw = (int64_t)s->heads * s->hd;
     b.kvw = (int64_t)s->kv_heads * s->hd, b.C = b.qw + 2 * b.kvw, b.f = s->ffn;
     b.w2 = 0;
-    if (L->spec.kind == UNIAP_LAYER_SWIN) {
+    if (L->desc->windowed) {
         int64_t side = (int64_t)llround(sqrt((double)s->seq));
         int64_t win = L->spec.window > 0 ? L->spec.window : 7;
         b.w2 = (win > side ? side : win) * (win > side ? side : win);
@@ -47,7 +47,7 @@ int uniap__cu_block_setup(cu_layer *C)
 {
     const prof_cpu_layer *L = C->cpu;
     const prof_shard *s = &L->sh;
-    if (L->spec.kind != UNIAP_LAYER_SWIN)
+    if (!L->desc->windowed)
         return 0;
     /* window partition order and the dense relative position bias */
     int64_t side = (int64_t)llround(sqrt((double)s->seq));

@@ -20,8 +20,21 @@ typedef struct cu_block_ent {
     int used;
 } cu_block_ent;
 
+struct cu_layer;
+
+/* A layer kind's CUDA kernels (the table is in cuda_layers.cu): setup
+ * (NULL: nothing to prepare) after the parameters and inputs are on the
+ * device; forward allocates C->out and what backward keeps; backward
+ * releases them. */
+typedef struct cu_kind_ops {
+    int (*setup)(struct cu_layer *C);
+    int (*fwd)(struct cu_layer *C);
+    int (*bwd)(struct cu_layer *C);
+} cu_kind_ops;
+
 typedef struct cu_layer {
     prof_cpu_layer *cpu;
+    const cu_kind_ops *ops; /* the kind's kernels */
     cublasHandle_t blas;
     cudaStream_t st;
     cu_block_ent blocks[CU_MAX_BLOCKS];
@@ -92,13 +105,20 @@ int uniap__cu_attn_bwd(cu_layer *C, const cu_attn *a, const bf16 *q, int64_t ldq
                        const bf16 *v, int64_t ldkv, const bf16 *p, const bf16 *dout, bf16 *dq,
                        bf16 *dk, bf16 *dv, float *dbias);
 
-/* The kinds (cuda_blocks.cu, cuda_edges.cu): forward allocates C->out and
- * what backward keeps; backward releases them. */
+/* The kinds' kernels (cu_kind_ops): the four attention blocks
+ * (cuda_blocks.cu) and the edge layers (cuda_edges.cu). */
 int uniap__cu_block_setup(cu_layer *C);
 int uniap__cu_block_fwd(cu_layer *C);
 int uniap__cu_block_bwd(cu_layer *C);
-int uniap__cu_edge_setup(cu_layer *C);
-int uniap__cu_edge_fwd(cu_layer *C);
-int uniap__cu_edge_bwd(cu_layer *C);
+int uniap__cu_embedding_fwd(cu_layer *C);
+int uniap__cu_embedding_bwd(cu_layer *C);
+int uniap__cu_patch_embed_setup(cu_layer *C);
+int uniap__cu_patch_embed_fwd(cu_layer *C);
+int uniap__cu_patch_embed_bwd(cu_layer *C);
+int uniap__cu_patch_merge_setup(cu_layer *C);
+int uniap__cu_patch_merge_fwd(cu_layer *C);
+int uniap__cu_patch_merge_bwd(cu_layer *C);
+int uniap__cu_head_fwd(cu_layer *C);
+int uniap__cu_head_bwd(cu_layer *C);
 
 #endif

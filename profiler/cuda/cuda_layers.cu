@@ -180,10 +180,34 @@ static int upload_bf16(cu_layer *C, const float *host, int64_t n, bf16 **dev)
     return 0;
 }
 
-static int is_block(uniap_layer_kind k)
+/* The kinds' CUDA kernels: kind, then setup (or NULL), forward, backward.
+ * A new kind: its kernels (a cuda_<kind>.cu or beside similar ones) and
+ * one line here. */
+static const cu_kind_ops cu_block = {uniap__cu_block_setup, uniap__cu_block_fwd,
+                                     uniap__cu_block_bwd};
+static const cu_kind_ops cu_embedding = {NULL, uniap__cu_embedding_fwd, uniap__cu_embedding_bwd};
+static const cu_kind_ops cu_patch_embed = {uniap__cu_patch_embed_setup, uniap__cu_patch_embed_fwd,
+                                           uniap__cu_patch_embed_bwd};
+static const cu_kind_ops cu_patch_merge = {uniap__cu_patch_merge_setup, uniap__cu_patch_merge_fwd,
+                                           uniap__cu_patch_merge_bwd};
+static const cu_kind_ops cu_head = {NULL, uniap__cu_head_fwd, uniap__cu_head_bwd};
+static const struct {
+    uniap_layer_kind kind;
+    const cu_kind_ops *ops;
+} cu_kinds[] = {
+    {UNIAP_LAYER_EMBEDDING, &cu_embedding},     {UNIAP_LAYER_PATCH_EMBED, &cu_patch_embed},
+    {UNIAP_LAYER_ENCODER, &cu_block},           {UNIAP_LAYER_DECODER, &cu_block},
+    {UNIAP_LAYER_CROSS_DECODER, &cu_block},     {UNIAP_LAYER_SWIN, &cu_block},
+    {UNIAP_LAYER_PATCH_MERGE, &cu_patch_merge}, {UNIAP_LAYER_HEAD, &cu_head},
+};
+
+/* The CUDA kernels of kind k, or NULL when it has none. */
+static const cu_kind_ops *cu_kind_of(uniap_layer_kind k)
 {
-    return k == UNIAP_LAYER_ENCODER || k == UNIAP_LAYER_DECODER || k == UNIAP_LAYER_CROSS_DECODER ||
-           k == UNIAP_LAYER_SWIN;
+    for (size_t i = 0; i < sizeof(cu_kinds) / sizeof(cu_kinds[0]); i++)
+        if (cu_kinds[i].kind == k)
+            return cu_kinds[i].ops;
+    return NULL;
 }
 
 extern "C" int prof_cuda_layer_create(prof_cpu_layer *cpu, prof_cuda_layer **out)
@@ -195,6 +219,12 @@ extern "C" int prof_cuda_layer_create(prof_cpu_layer *cpu, prof_cuda_layer **out
     if (!C)
         return uniap_err(UNIAP_ENOMEM, "profiler: CUDA layer state");
     C->cpu = cpu;
+    C->ops = cu_kind_of(cpu->spec.kind);
+    if (!C->ops) {
+        free(C);
+        return uniap_err(UNIAP_EINVAL, "profiler: layer kind %d (%s) has no CUDA kernel",
+                         (int)cpu->spec.kind, uniap_layer_kind_name(cpu->spec.kind));
+    }
     /* parameters (bf16) + fp32 gradients, inputs: must fit beside the
      * activations; refuse early when the device cannot hold even those */
     int64_t need = 6 * cpu->param_count;
@@ -221,22 +251,19 @@ extern "C" int prof_cuda_layer_create(prof_cpu_layer *cpu, prof_cuda_layer **out
         PROF_CUDA_CHECK(
             cudaMalloc((void **)&C->dx[i], (size_t)cpu->inputs[i].n * sizeof(bf16) + 4));
     }
-    if (cpu->ids) {
-        int64_t n = cpu->spec.kind == UNIAP_LAYER_HEAD || cpu->spec.kind == UNIAP_LAYER_EMBEDDING
-                        ? cpu->sh.tokens
-                        : 0;
+    if (cpu->ids) { /* the embedding's token ids, the head's labels: one per token */
+        int64_t n = cpu->sh.tokens;
         PROF_CUDA_CHECK(cudaMalloc((void **)&C->ids, (size_t)n * sizeof(int32_t) + 4));
         PROF_CUDA_CHECK(
             cudaMemcpy(C->ids, cpu->ids, (size_t)n * sizeof(int32_t), cudaMemcpyHostToDevice));
     }
-    if (cpu->spec.kind == UNIAP_LAYER_HEAD) {
+    if (cpu->desc->loss) {
         PROF_CUDA_CHECK(cudaMalloc((void **)&C->loss, sizeof(float)));
         C->dout = NULL; /* the head's dloss is the scalar cpu->dout[0] */
     } else if ((rc = upload_bf16(C, cpu->dout, cpu->n_out, &C->dout)) < 0) {
         goto fail;
     }
-    rc = is_block(cpu->spec.kind) ? uniap__cu_block_setup(C) : uniap__cu_edge_setup(C);
-    if (rc < 0)
+    if (C->ops->setup && (rc = C->ops->setup(C)) < 0)
         goto fail;
     *out = C;
     return 0;
@@ -283,12 +310,12 @@ static int zero_grads(cu_layer *C)
 
 static int fwd(cu_layer *C)
 {
-    return is_block(C->cpu->spec.kind) ? uniap__cu_block_fwd(C) : uniap__cu_edge_fwd(C);
+    return C->ops->fwd(C);
 }
 
 static int bwd(cu_layer *C)
 {
-    return is_block(C->cpu->spec.kind) ? uniap__cu_block_bwd(C) : uniap__cu_edge_bwd(C);
+    return C->ops->bwd(C);
 }
 
 extern "C" int prof_cuda_layer_run(prof_cuda_layer *C, float *out, float *dx)
@@ -299,7 +326,7 @@ extern "C" int prof_cuda_layer_run(prof_cuda_layer *C, float *out, float *dx)
     TRY(zero_grads(C));
     TRY(fwd(C));
     PROF_CUDA_CHECK(cudaMalloc((void **)&tmp, (size_t)n * sizeof(float) + 4));
-    if (L->spec.kind == UNIAP_LAYER_HEAD)
+    if (L->desc->loss)
         PROF_CUDA_CHECK(
             cudaMemcpyAsync(tmp, C->loss, sizeof(float), cudaMemcpyDeviceToDevice, C->st));
     else
@@ -307,7 +334,7 @@ extern "C" int prof_cuda_layer_run(prof_cuda_layer *C, float *out, float *dx)
     PROF_CUDA_CHECK(cudaStreamSynchronize(C->st));
     PROF_CUDA_CHECK(cudaMemcpy(out, tmp, (size_t)L->n_out * sizeof(float), cudaMemcpyDeviceToHost));
     TRY(bwd(C));
-    if (dx && L->n_inputs && L->spec.kind != UNIAP_LAYER_PATCH_EMBED) {
+    if (dx && L->n_inputs && !L->desc->no_dx) {
         uniap__cu_bf16_to_f32(C->dx[0], tmp, L->inputs[0].n, C->st);
         PROF_CUDA_CHECK(cudaStreamSynchronize(C->st));
         PROF_CUDA_CHECK(
@@ -341,7 +368,7 @@ extern "C" int prof_cuda_layer_measure(const uniap_layer *l, int64_t seq, int tp
         if ((rc = fwd(C)) < 0)
             goto free_all;
         PROF_CUDA_CHECK_GOTO(cudaEventRecord(ev[1], C->st), rc, free_all);
-        int64_t kept = C->live - base - (L->spec.kind == UNIAP_LAYER_HEAD ? 0 : 2 * L->n_out);
+        int64_t kept = C->live - base - (L->desc->loss ? 0 : 2 * L->n_out);
         if ((rc = bwd(C)) < 0)
             goto free_all;
         PROF_CUDA_CHECK_GOTO(cudaEventRecord(ev[2], C->st), rc, free_all);
@@ -352,9 +379,8 @@ extern "C" int prof_cuda_layer_measure(const uniap_layer *l, int64_t seq, int tp
             fwd_s[it] = 1e-3 * ms_f;
             bwd_s[it] = 1e-3 * ms_b;
         }
-        /* the block's input is kept by reference (bf16) */
-        mem->act_bytes =
-            kept + (is_block(l->kind) || l->kind == UNIAP_LAYER_HEAD ? 2 * L->inputs[0].n : 0);
+        /* the input is kept by reference (bf16) where backward reads it */
+        mem->act_bytes = kept + (L->desc->keep == PROF_KEEP_INPUT ? 2 * L->inputs[0].n : 0);
         mem->peak_bytes = C->peak - base - kept;
     }
     mem->param_count = L->param_count;

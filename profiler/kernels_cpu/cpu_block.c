@@ -60,8 +60,8 @@ static int block_setup(prof_cpu_layer *L)
     L->impl = B;
     /* prof_attn_fwd/_bwd index kv heads by h / (heads / kv_heads) */
     UNIAP_CHECK(s->kv_heads >= 1 && s->heads % s->kv_heads == 0);
-    B->causal = L->spec.kind == UNIAP_LAYER_DECODER || L->spec.kind == UNIAP_LAYER_CROSS_DECODER;
-    B->cross = L->spec.kind == UNIAP_LAYER_CROSS_DECODER;
+    B->causal = L->desc->causal;
+    B->cross = L->desc->cross;
     B->rotary = L->spec.position == UNIAP_POS_ROTARY;
     if (B->rotary && s->hd % 2)
         return uniap_err(UNIAP_EINVAL, "profiler: rotary needs an even head_dim, layer has %lld",
@@ -79,7 +79,7 @@ static int block_setup(prof_cpu_layer *L)
         if (!B->bqkv || !B->bo)
             return UNIAP_ENOMEM;
     }
-    if (L->spec.kind == UNIAP_LAYER_SWIN) {
+    if (L->desc->windowed) {
         int64_t side = (int64_t)llround(sqrt((double)s->seq));
         int64_t win = L->spec.window > 0 ? L->spec.window : 7;
         if (win > side)
@@ -418,4 +418,13 @@ static void block_release(prof_cpu_layer *L)
     L->impl = NULL;
 }
 
-const prof_layer_ops prof_ops_block = {block_setup, block_forward, block_backward, block_release};
+/* The four attention blocks share the kernels; the kind picks the mask,
+ * the cross-attention and the windows. */
+#define BLOCK_OPS                                                                                  \
+    .setup = block_setup, .forward = block_forward, .backward = block_backward,                    \
+    .release = block_release, .attention = 1
+const prof_layer_kind uniap__cpu_encoder = {BLOCK_OPS};
+const prof_layer_kind uniap__cpu_decoder = {BLOCK_OPS, .causal = 1};
+const prof_layer_kind uniap__cpu_cross_decoder = {BLOCK_OPS, .causal = 1, .cross = 1};
+const prof_layer_kind uniap__cpu_swin = {BLOCK_OPS, .windowed = 1};
+#undef BLOCK_OPS

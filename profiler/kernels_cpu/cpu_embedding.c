@@ -110,8 +110,11 @@ static void embedding_release(prof_cpu_layer *L)
     L->impl = NULL;
 }
 
-const prof_layer_ops prof_ops_embedding = {embedding_setup, embedding_forward, embedding_backward,
-                                           embedding_release};
+const prof_layer_kind uniap__cpu_embedding = {.setup = embedding_setup,
+                                              .forward = embedding_forward,
+                                              .backward = embedding_backward,
+                                              .release = embedding_release,
+                                              .keep = PROF_KEEP_IDS};
 
 /* --- patch_embed ---------------------------------------------------------- */
 
@@ -211,8 +214,13 @@ static void patch_embed_release(prof_cpu_layer *L)
     L->impl = NULL;
 }
 
-const prof_layer_ops prof_ops_patch_embed = {patch_embed_setup, patch_embed_forward,
-                                             patch_embed_backward, patch_embed_release};
+const prof_layer_kind uniap__cpu_patch_embed = {.setup = patch_embed_setup,
+                                                .forward = patch_embed_forward,
+                                                .backward = patch_embed_backward,
+                                                .release = patch_embed_release,
+                                                .patch_grid = 1,
+                                                .no_dx = 1,
+                                                .keep = PROF_KEEP_NONE};
 
 /* --- patch_merge ---------------------------------------------------------- */
 
@@ -330,5 +338,8 @@ static void patch_merge_release(prof_cpu_layer *L)
     L->impl = NULL;
 }
 
-const prof_layer_ops prof_ops_patch_merge = {patch_merge_setup, patch_merge_forward,
-                                             patch_merge_backward, patch_merge_release};
+const prof_layer_kind uniap__cpu_patch_merge = {.setup = patch_merge_setup,
+                                                .forward = patch_merge_forward,
+                                                .backward = patch_merge_backward,
+                                                .release = patch_merge_release,
+                                                .keep = PROF_KEEP_NONE};

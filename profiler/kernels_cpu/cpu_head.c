@@ -139,4 +139,9 @@ static void head_release(prof_cpu_layer *L)
     L->impl = NULL;
 }
 
-const prof_layer_ops prof_ops_head = {head_setup, head_forward, head_backward, head_release};
+const prof_layer_kind uniap__cpu_head = {.setup = head_setup,
+                                         .forward = head_forward,
+                                         .backward = head_backward,
+                                         .release = head_release,
+                                         .loss = 1,
+                                         .keep = PROF_KEEP_INPUT};

@@ -136,15 +136,43 @@ typedef struct prof_tensor {
 
 typedef struct prof_cpu_layer prof_cpu_layer;
 
-/* Kind-specific part of a layer: set up (register parameters, size the
- * input and output), forward (allocates what backward keeps), backward
- * (releases it), release. */
-typedef struct prof_layer_ops {
+/* What of its input a layer's backward reads from the caller's buffer (kept
+ * by reference, so counted in its activation bytes). */
+typedef enum {
+    PROF_KEEP_INPUT = 0, /* the input x itself */
+    PROF_KEEP_IDS,       /* its token ids (int32 per token) */
+    PROF_KEEP_NONE       /* nothing: backward reads its own copy */
+} prof_keep;
+
+/* A layer kind's kernels: one descriptor per kind, defined beside its
+ * kernels (cpu_block.c, cpu_embedding.c, cpu_head.c), listed in
+ * cpu_layer.c. setup registers the parameters and sizes the input and
+ * output, forward allocates what backward keeps, backward releases it,
+ * release frees the kind's state (may be NULL). The flags say what the
+ * layer object (shards, memory accounting) and the CUDA backend read of
+ * the kind. */
+typedef struct prof_layer_kind {
     int (*setup)(prof_cpu_layer *L);
     int (*forward)(prof_cpu_layer *L);
     int (*backward)(prof_cpu_layer *L);
     void (*release)(prof_cpu_layer *L);
-} prof_layer_ops;
+    int attention;  /* tp shards heads, kv_heads and ffn (prof_layer_shard checks them) */
+    int causal;     /* attention: causal mask */
+    int cross;      /* attention: + cross-attention over the encoder output (input 2) */
+    int windowed;   /* attention: within windows, with the relative position bias */
+    int patch_grid; /* its tokens are the image's patch grid, (image / patch)^2 */
+    int loss;       /* its output is the scalar mean loss (dout[0] its gradient) */
+    int no_dx;      /* its input has no gradient (an image): backward leaves it */
+    prof_keep keep; /* what backward reads of the input buffer */
+} prof_layer_kind;
+
+/* The kernels of kind k, or NULL when it has none. */
+const prof_layer_kind *uniap__prof_layer_kind(uniap_layer_kind k);
+/* Gives kind k (registered in io at run time: tests) the kernels d, which
+ * must outlive every use. Not thread-safe: register before creating
+ * layers. EINVAL when k is outside 0..UNIAP_LAYER_KIND_MAX-1, already has
+ * kernels, or d lacks setup, forward or backward. */
+int uniap__prof_layer_kind_register(uniap_layer_kind k, const prof_layer_kind *d);
 
 /* Local (shard) dimensions of a layer. */
 typedef struct prof_shard {
@@ -164,8 +192,8 @@ typedef struct prof_shard {
 struct prof_cpu_layer {
     uniap_layer spec; /* the unsharded layer, seq resolved */
     prof_shard sh;
-    const prof_layer_ops *ops;
-    prof_mem mem; /* activations and workspaces */
+    const prof_layer_kind *desc; /* the kind's kernels */
+    prof_mem mem;                /* activations and workspaces */
     int n_params;
     prof_tensor params[PROF_MAX_PARAMS];
     int64_t param_count; /* elements over params */
@@ -237,9 +265,6 @@ int prof_mlp_fwd(prof_cpu_layer *L, prof_mlp *m, const float *x, int64_t T, floa
 /* dx += d/dx of mlp given dy; frees what forward kept. */
 int prof_mlp_bwd(prof_cpu_layer *L, prof_mlp *m, const float *x, const float *dy, int64_t T,
                  float *dx);
-
-extern const prof_layer_ops prof_ops_embedding, prof_ops_patch_embed, prof_ops_block,
-    prof_ops_patch_merge, prof_ops_head;
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,8 @@
 /*
  * cpu_layer.c - the CPU layer object: shard dimensions of a uniap_layer at
  * a tensor-parallel degree and micro-batch, parameter and input
- * registration, dispatch to the kind's forward/backward, and the timed
+ * registration, the table of the kinds' kernels (their descriptors are
+ * beside the kernels) and dispatch to them, and the timed
  * measurement the profiler records (forward and backward seconds per
  * iteration, activation and peak bytes from the tracked allocator).
  */
@@ -14,9 +15,50 @@
 
 #define FSZ(n) ((int64_t)(n) * (int64_t)sizeof(float))
 
+/* The built-in kinds' kernels: kind, descriptor (defined beside the
+ * kernels). A new kind: its descriptor beside its kernels and one line
+ * here. */
+#define KINDS(X)                                                                                   \
+    X(EMBEDDING, embedding)                                                                        \
+    X(PATCH_EMBED, patch_embed)                                                                    \
+    X(ENCODER, encoder)                                                                            \
+    X(DECODER, decoder)                                                                            \
+    X(CROSS_DECODER, cross_decoder)                                                                \
+    X(SWIN, swin)                                                                                  \
+    X(PATCH_MERGE, patch_merge)                                                                    \
+    X(HEAD, head)
+
+#define DECLARE(K, n) extern const prof_layer_kind uniap__cpu_##n;
+KINDS(DECLARE)
+#undef DECLARE
+#define ENTRY(K, n) [UNIAP_LAYER_##K] = &uniap__cpu_##n,
+static const prof_layer_kind *kinds[UNIAP_LAYER_KIND_MAX] = {KINDS(ENTRY)};
+#undef ENTRY
+
+const prof_layer_kind *uniap__prof_layer_kind(uniap_layer_kind k)
+{
+    return (int)k >= 0 && (int)k < UNIAP_LAYER_KIND_MAX ? kinds[k] : NULL;
+}
+
+int uniap__prof_layer_kind_register(uniap_layer_kind k, const prof_layer_kind *d)
+{
+    if ((int)k < 0 || (int)k >= UNIAP_LAYER_KIND_MAX || !d || !d->setup || !d->forward ||
+        !d->backward)
+        return uniap_err(UNIAP_EINVAL,
+                         "profiler: layer kind %d: expected 0..%d and kernels with setup, "
+                         "forward and backward",
+                         (int)k, UNIAP_LAYER_KIND_MAX - 1);
+    if (kinds[k])
+        return uniap_err(UNIAP_EINVAL, "profiler: layer kind %d (%s): already has kernels", (int)k,
+                         uniap_layer_kind_name(k));
+    kinds[k] = d;
+    return UNIAP_OK;
+}
+
 int prof_layer_shard(const uniap_layer *l, int64_t seq, int tp, int micro_batch, prof_shard *sh)
 {
     const char *kind = uniap_layer_kind_name(l->kind);
+    const prof_layer_kind *d = uniap__prof_layer_kind(l->kind);
     memset(sh, 0, sizeof(*sh));
     if (tp < 1 || micro_batch < 1)
         return uniap_err(UNIAP_EINVAL, "profiler: %s layer: tp %d and micro_batch %d must be >= 1",
@@ -26,7 +68,7 @@ int prof_layer_shard(const uniap_layer *l, int64_t seq, int tp, int micro_batch,
     sh->tp = tp;
     sh->batch = micro_batch;
     sh->seq = l->seq > 0 ? l->seq : seq;
-    if (l->kind == UNIAP_LAYER_PATCH_EMBED && l->patch > 0)
+    if (d && d->patch_grid && l->patch > 0)
         sh->seq = (l->image / l->patch) * (l->image / l->patch);
     if (sh->seq < 1)
         return uniap_err(UNIAP_EINVAL, "profiler: %s layer: seq must be >= 1", kind);
@@ -34,9 +76,7 @@ int prof_layer_shard(const uniap_layer *l, int64_t seq, int tp, int micro_batch,
     sh->hidden = l->hidden;
     sh->kv_seq = l->kv_seq > 0 ? l->kv_seq : sh->seq;
     sh->vocab = l->vocab > 0 ? (l->vocab + tp - 1) / tp : 0;
-    int blk = l->kind == UNIAP_LAYER_ENCODER || l->kind == UNIAP_LAYER_DECODER ||
-              l->kind == UNIAP_LAYER_CROSS_DECODER || l->kind == UNIAP_LAYER_SWIN;
-    if (!blk)
+    if (!d || !d->attention)
         return 0;
     int heads = l->heads, kv = l->kv_heads > 0 ? l->kv_heads : l->heads;
     int64_t ffn = l->ffn > 0 ? l->ffn : 4 * l->hidden;
@@ -103,27 +143,6 @@ int prof_layer_input(prof_cpu_layer *L, const char *name, int64_t n)
     return 0;
 }
 
-static const prof_layer_ops *ops_of(uniap_layer_kind k)
-{
-    switch (k) {
-    case UNIAP_LAYER_EMBEDDING:
-        return &prof_ops_embedding;
-    case UNIAP_LAYER_PATCH_EMBED:
-        return &prof_ops_patch_embed;
-    case UNIAP_LAYER_ENCODER:
-    case UNIAP_LAYER_DECODER:
-    case UNIAP_LAYER_CROSS_DECODER:
-    case UNIAP_LAYER_SWIN:
-        return &prof_ops_block;
-    case UNIAP_LAYER_PATCH_MERGE:
-        return &prof_ops_patch_merge;
-    case UNIAP_LAYER_HEAD:
-        return &prof_ops_head;
-    default:
-        return NULL;
-    }
-}
-
 int prof_cpu_layer_create(const uniap_layer *l, int64_t seq, int tp, int micro_batch, uint64_t seed,
                           prof_cpu_layer **out)
 {
@@ -136,13 +155,13 @@ int prof_cpu_layer_create(const uniap_layer *l, int64_t seq, int tp, int micro_b
     if ((rc = prof_layer_shard(l, seq, tp, micro_batch, &L->sh)) < 0)
         goto fail;
     L->spec.seq = L->sh.seq;
-    L->ops = ops_of(l->kind);
-    if (!L->ops) {
+    L->desc = uniap__prof_layer_kind(l->kind);
+    if (!L->desc) {
         rc = uniap_err(UNIAP_EINVAL, "profiler: layer kind %d has no CPU kernel", (int)l->kind);
         goto fail;
     }
     prof_rng_seed(&L->rng, seed);
-    if ((rc = L->ops->setup(L)) < 0)
+    if ((rc = L->desc->setup(L)) < 0)
         goto fail;
     L->dout = prof_alloc(&L->mem, FSZ(L->n_out), 0);
     if (!L->dout) {
@@ -161,8 +180,8 @@ void prof_cpu_layer_destroy(prof_cpu_layer *L)
 {
     if (!L)
         return;
-    if (L->ops && L->ops->release)
-        L->ops->release(L);
+    if (L->desc && L->desc->release)
+        L->desc->release(L);
     for (int i = 0; i < L->n_params; i++) {
         free(L->params[i].data);
         free(L->params[i].grad);
@@ -181,13 +200,13 @@ void prof_cpu_layer_destroy(prof_cpu_layer *L)
 int prof_cpu_layer_forward(prof_cpu_layer *L)
 {
     UNIAP_CHECK(!L->out);
-    return L->ops->forward(L);
+    return L->desc->forward(L);
 }
 
 int prof_cpu_layer_backward(prof_cpu_layer *L)
 {
     UNIAP_CHECK(L->out);
-    return L->ops->backward(L);
+    return L->desc->backward(L);
 }
 
 void prof_cpu_layer_zero_grads(prof_cpu_layer *L)
@@ -217,11 +236,10 @@ static double now_s(void)
 /* Bytes of the layer's inputs that its backward reads (kept by reference). */
 static int64_t kept_input_bytes(const prof_cpu_layer *L)
 {
-    switch (L->spec.kind) {
-    case UNIAP_LAYER_EMBEDDING:
+    switch (L->desc->keep) {
+    case PROF_KEEP_IDS:
         return L->sh.tokens * (int64_t)sizeof(int32_t);
-    case UNIAP_LAYER_PATCH_EMBED:
-    case UNIAP_LAYER_PATCH_MERGE:
+    case PROF_KEEP_NONE:
         return 0; /* backward reads its own copy */
     default:
         return FSZ(L->inputs[0].n);

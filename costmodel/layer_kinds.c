@@ -1,0 +1,321 @@
+/*
+ * layer_kinds.c - the layer kinds as the cost model sees them: one
+ * descriptor per kind (cm_layer_kind, cm_internal.h) saying which TP
+ * degrees can shard it, the activation it hands on, its Megatron TP
+ * collectives, what a checkpointed layer keeps, its analytic figures
+ * (activation bytes, GEMM FLOPs, kernels) and its part in other runtimes'
+ * terms; the table in uniap_layer_kind order, and run-time registration
+ * (tests). shape.c, cost_table.c, analytic.c, import_galvatron.c and
+ * plan_export.c read kinds only through here.
+ *
+ * A new built-in kind: its descriptor here and one line in KINDS (its
+ * JSON form and parameters are io/layer_kinds.c, its kernels
+ * profiler/kernels_cpu/; docs/architecture.md §4.1).
+ *
+ * Activation bytes: Korthikanti et al. 2022 (16-bit, GPT block, per layer:
+ * s b h (34 + 5 a s / h), with TP t: s b h (10 + 24/t + 5 a s / (h t))),
+ * generalized term by term (block_act) to grouped-query attention (K and V
+ * of kv_heads), SwiGLU (three ffn-wide tensors instead of two), other
+ * dtypes (e bytes per element, dropout masks 1 byte) and other layer
+ * kinds; for a GPT block (ffn 4h, kv_heads = heads, GELU, e = 2) it is
+ * exactly the published formula.
+ */
+#include "cm_internal.h"
+
+/* ---- transformer blocks: encoder, decoder, cross_decoder, swin -------- */
+
+static int block_tp_ok(const uniap_layer *l, int tp)
+{
+    /* Megatron shards attention by heads (query and key/value) and the
+     * MLP by its inner width. */
+    return l->heads % tp == 0 && (l->kv_heads ? l->kv_heads : l->heads) % tp == 0 &&
+           l->ffn % tp == 0;
+}
+
+/* Per-token bytes kept for backward of one block shard: repl (not sharded
+ * by tp) and shard (divided by tp); integer bytes. The attention terms
+ * name their Korthikanti et al. counterpart at e = 2 (in units of s b h). */
+static void block_act(const uniap_layer *l, int64_t e, int64_t *repl, int64_t *shard)
+{
+    int64_t h = l->hidden, a = l->heads, kv = l->kv_heads ? l->kv_heads : l->heads;
+    int64_t hd = l->head_dim ? l->head_dim : (a ? h / a : 0), f = l->ffn;
+    int64_t s_att = uniap__cm_attn_span(l);
+    int64_t mlp = (l->activation == UNIAP_ACT_SWIGLU ? 3 : 2) * f * e; /* GELU: 16 sbh */
+
+    /* not sharded: two norm inputs (4), QKV input (2), attention
+     * dropout mask (1), MLP input (2), MLP dropout mask (1) = 10 */
+    *repl = 2 * h * e + h * e + h + h * e + h;
+    /* sharded: Q and K (4), V (2), output projection input (2): 8;
+     * softmax output, dropout mask, dropout output: 5 a s; MLP 16 */
+    *shard = (a + 2 * kv) * hd * e + a * hd * e + a * s_att * (2 * e + 1) + mlp;
+}
+
+/* Forward GEMM FLOPs per token of a block (self-attention + MLP). */
+static double block_flops(const uniap_layer *l)
+{
+    double h = (double)l->hidden, a = l->heads, kv = l->kv_heads ? l->kv_heads : l->heads;
+    double hd = l->head_dim ? (double)l->head_dim : (a > 0 ? h / a : 0), f = (double)l->ffn;
+    double s_att = (double)uniap__cm_attn_span(l);
+
+    return 2 * h * (a + 2 * kv) * hd /* QKV projections */
+           + 2 * 2 * a * hd * s_att  /* Q K^T and attention over V */
+           + 2 * a * hd * h          /* output projection */
+           + (l->activation == UNIAP_ACT_SWIGLU ? 3 : 2) * 2 * h * f; /* MLP */
+}
+
+static void cross_decoder_act(const uniap_layer *l, int64_t e, int64_t *repl, int64_t *shard)
+{
+    int64_t h = l->hidden, a = l->heads, kv = l->kv_heads ? l->kv_heads : l->heads;
+    int64_t hd = l->head_dim ? l->head_dim : (a ? h / a : 0);
+
+    block_act(l, e, repl, shard);
+    /* cross-attention sub-block: norm input, Q input, dropout mask;
+     * Q, output projection input, scores over kv_seq encoder tokens;
+     * K and V over the encoder tokens (per decoder token: kv_seq/s) */
+    *repl += 2 * h * e + h;
+    *shard += 2 * a * hd * e + a * l->kv_seq * (2 * e + 1) +
+              (l->seq ? 2 * kv * hd * e * l->kv_seq / l->seq : 0);
+}
+
+static double cross_decoder_flops(const uniap_layer *l)
+{
+    double h = (double)l->hidden, a = l->heads, kv = l->kv_heads ? l->kv_heads : l->heads;
+    double hd = l->head_dim ? (double)l->head_dim : (a > 0 ? h / a : 0);
+    double fl = 0.0;
+
+    fl += 2 * h * a * hd + 2 * h * 2 * kv * hd * ((double)l->kv_seq / (double)l->seq) +
+          2 * 2 * a * hd * (double)l->kv_seq + 2 * a * hd * h;
+    /* plus a self-attention block and the MLP: */
+    fl += block_flops(l);
+    return fl;
+}
+
+static int64_t cross_decoder_out_elems(const uniap_layer *l)
+{
+    /* the decoder stream plus the encoder output it keeps attending
+     * to: both ride along to the next stage */
+    return l->seq * l->hidden + l->kv_seq * l->hidden;
+}
+
+static double cross_decoder_input_bytes(const uniap_layer *l, double bl, double e)
+{
+    return bl * (double)(l->seq + l->kv_seq) * (double)l->hidden * e;
+}
+
+/* Swin attends within windows of window^2 tokens. */
+static int64_t swin_attn_span(const uniap_layer *l)
+{
+    return (int64_t)l->window * l->window;
+}
+
+/* ---- edges: embedding, patch_embed, patch_merge, head ----------------- */
+
+static int vocab_tp_ok(const uniap_layer *l, int tp)
+{
+    /* vocabulary-parallel; the vocabulary is padded to a multiple of
+     * tp as Megatron does, so every tp is valid */
+    (void)l;
+    (void)tp;
+    return 1;
+}
+
+static double embedding_input_bytes(const uniap_layer *l, double bl, double e)
+{
+    (void)e;
+    return bl * (double)l->seq * 8.0; /* int64 token ids */
+}
+
+static void embedding_act(const uniap_layer *l, int64_t e, int64_t *repl, int64_t *shard)
+{
+    (void)e;
+    *repl = l->hidden; /* embedding dropout mask */
+    *shard = 0;
+}
+
+static int patch_embed_tp_ok(const uniap_layer *l, int tp)
+{
+    return l->hidden % tp == 0;
+}
+
+static double patch_embed_input_bytes(const uniap_layer *l, double bl, double e)
+{
+    return bl * l->channels * (double)l->image * (double)l->image * e;
+}
+
+static void patch_embed_act(const uniap_layer *l, int64_t e, int64_t *repl, int64_t *shard)
+{
+    int64_t pix = (int64_t)l->channels * l->patch * l->patch;
+    *repl = pix * e + l->hidden; /* patch GEMM input, dropout mask */
+    *shard = 0;
+}
+
+static double patch_embed_flops(const uniap_layer *l)
+{
+    return 2.0 * l->channels * l->patch * l->patch * (double)l->hidden;
+}
+
+static int64_t merge_width(const uniap_layer *l)
+{
+    return l->out_hidden ? l->out_hidden : 2 * l->hidden;
+}
+
+static int patch_merge_tp_ok(const uniap_layer *l, int tp)
+{
+    return merge_width(l) % tp == 0;
+}
+
+static int64_t patch_merge_out_elems(const uniap_layer *l)
+{
+    /* 2x2 patches merge into one token of out_hidden channels */
+    return (l->seq / 4) * merge_width(l);
+}
+
+static void patch_merge_act(const uniap_layer *l, int64_t e, int64_t *repl, int64_t *shard)
+{
+    *repl = 2 * l->hidden * e; /* norm input and merge GEMM input (per input token) */
+    *shard = 0;
+}
+
+static double patch_merge_flops(const uniap_layer *l)
+{
+    return 2 * (double)l->hidden * (double)merge_width(l);
+}
+
+static void head_act(const uniap_layer *l, int64_t e, int64_t *repl, int64_t *shard)
+{
+    *repl = 2 * l->hidden * e; /* final norm input, projection input */
+    *shard = l->vocab * 4;     /* fp32 logits for the cross-entropy */
+}
+
+static double head_flops(const uniap_layer *l)
+{
+    return 2 * (double)l->hidden * (double)l->vocab;
+}
+
+static int64_t head_widest(const uniap_layer *l, int64_t e)
+{
+    (void)e;
+    return l->vocab * 4; /* the fp32 logits */
+}
+
+/* ---- the descriptors ------------------------------------------------- */
+
+static const cm_layer_kind block = {
+    .tp_ok = block_tp_ok,
+    /* attention and MLP: the row-parallel output (g) all-reduces in
+     * forward, the column-parallel input (f) all-reduces in backward */
+    .tp_fwd = 2,
+    .tp_bwd = 2,
+    .act_per_token = block_act,
+    .gemm_flops = block_flops,
+    .kernels_fwd = 16,
+    .role = CM_ROLE_BLOCK,
+};
+static const cm_layer_kind cross_decoder = {
+    .tp_ok = block_tp_ok,
+    .out_elems = cross_decoder_out_elems,
+    .tp_fwd = 3, /* self-attention, cross-attention, MLP */
+    .tp_bwd = 3,
+    .input_bytes = cross_decoder_input_bytes,
+    .act_per_token = cross_decoder_act,
+    .gemm_flops = cross_decoder_flops,
+    .kernels_fwd = 24,
+    .role = CM_ROLE_BLOCK,
+};
+static const cm_layer_kind swin = {
+    .tp_ok = block_tp_ok,
+    .tp_fwd = 2, /* as a block */
+    .tp_bwd = 2,
+    .act_per_token = block_act,
+    .gemm_flops = block_flops,
+    .attn_span = swin_attn_span,
+    .kernels_fwd = 16,
+    .role = CM_ROLE_BLOCK,
+};
+/* An embedding lookup reads only the rows it gathers and writes its output
+ * (b s h each), while its backward writes the dense gradient of the whole
+ * table shard (analytic.c). */
+static const cm_layer_kind embedding = {
+    .tp_ok = vocab_tp_ok,
+    .tp_fwd = 1, /* vocabulary-parallel lookup sums partial outputs */
+    .tp_bwd = 0,
+    .input_bytes = embedding_input_bytes,
+    .act_per_token = embedding_act,
+    .kernels_fwd = 4,
+    .lookup = 1,
+    .role = CM_ROLE_FIRST,
+};
+static const cm_layer_kind patch_embed = {
+    .tp_ok = patch_embed_tp_ok,
+    .tp_fwd = 1, /* as the embedding */
+    .tp_bwd = 0,
+    .input_bytes = patch_embed_input_bytes,
+    .act_per_token = patch_embed_act,
+    .gemm_flops = patch_embed_flops,
+    .kernels_fwd = 4,
+    .role = CM_ROLE_FIRST,
+};
+static const cm_layer_kind patch_merge = {
+    .tp_ok = patch_merge_tp_ok,
+    .out_elems = patch_merge_out_elems,
+    .tp_fwd = 1,
+    .tp_bwd = 1,
+    .act_per_token = patch_merge_act,
+    .gemm_flops = patch_merge_flops,
+    .kernels_fwd = 4,
+    .role = CM_ROLE_NONE,
+};
+static const cm_layer_kind head = {
+    .tp_ok = vocab_tp_ok,
+    .tp_fwd = 0, /* column-parallel head + parallel cross-entropy (its
+                  * per-token max/sum all-reduces are b*s floats: ignored) */
+    .tp_bwd = 1, /* input gradient of the column-parallel GEMM */
+    .act_per_token = head_act,
+    .gemm_flops = head_flops,
+    .widest = head_widest,
+    .kernels_fwd = 4,
+    .role = CM_ROLE_LAST,
+};
+/* what a kind without a descriptor gets */
+static const cm_layer_kind none = {.kernels_fwd = 4};
+
+/* The built-in kinds (encoder and decoder cost the same). */
+#define KINDS(X)                                                                                   \
+    X(EMBEDDING, embedding)                                                                        \
+    X(PATCH_EMBED, patch_embed)                                                                    \
+    X(ENCODER, block)                                                                              \
+    X(DECODER, block)                                                                              \
+    X(CROSS_DECODER, cross_decoder)                                                                \
+    X(SWIN, swin)                                                                                  \
+    X(PATCH_MERGE, patch_merge)                                                                    \
+    X(HEAD, head)
+
+#define ENTRY(K, d) [UNIAP_LAYER_##K] = &d,
+static const cm_layer_kind *table[UNIAP_LAYER_KIND_MAX] = {KINDS(ENTRY)};
+#undef ENTRY
+#define ONE(K, d) +1
+_Static_assert(0 KINDS(ONE) == UNIAP_LAYER_KIND_COUNT, "one descriptor per uniap_layer_kind");
+#undef ONE
+
+const cm_layer_kind *uniap__cm_layer_kind(uniap_layer_kind k)
+{
+    return (int)k >= 0 && (int)k < UNIAP_LAYER_KIND_MAX && table[k] ? table[k] : &none;
+}
+
+int uniap__cm_layer_kind_register(uniap_layer_kind k, const cm_layer_kind *d)
+{
+    if ((int)k < 0 || (int)k >= UNIAP_LAYER_KIND_MAX || !d)
+        return uniap_err(UNIAP_EINVAL, "cost model: layer kind %d: expected 0..%d and a descriptor",
+                         (int)k, UNIAP_LAYER_KIND_MAX - 1);
+    if (table[k])
+        return uniap_err(UNIAP_EINVAL, "cost model: layer kind %d (%s): already has a descriptor",
+                         (int)k, uniap_layer_kind_name(k));
+    table[k] = d;
+    return UNIAP_OK;
+}
+
+int64_t uniap__cm_attn_span(const uniap_layer *l)
+{
+    const cm_layer_kind *d = uniap__cm_layer_kind(l->kind);
+    return d->attn_span ? d->attn_span(l) : l->seq;
+}
