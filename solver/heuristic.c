@@ -93,8 +93,8 @@ int solver_simple_bounds(const uniap_cost_table *t, uniap_schedule sched, double
                 size_t uk = uniap_ct_ix(t, q, u, k);
                 /* a strategy whose layer alone overflows a device never runs */
                 if (!t->allowed[uk] ||
-                    (budget > 0 &&
-                     t->mem_states[uk] + infl * t->mem_act[uk] + t->mem_peak[uk] > budget))
+                    (budget > 0 && t->mem_states[uk] + infl * t->mem_act[uk] + t->mem_peak[uk] >
+                                       budget * (1 + SOLVER_MEM_SLACK)))
                     continue;
                 w[u] = fmin(w[u], t->time[uk]);
                 tl[u] = fmin(tl[u], t->tail[uk]);

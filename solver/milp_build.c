@@ -239,6 +239,7 @@ static int build(const uniap_cost_table *t, const solver_shape *s, uniap_schedul
     m->sched = sched;
     m->min_excess = min_excess;
     m->bound_only = (flags & SOLVER_BOUND_ONLY) != 0;
+    m->guarded = (flags & SOLVER_MEM_GUARDED) != 0;
     m->allow = allow;
     m->G = G, m->D = D, m->K = K, m->C = C;
     m->mem_scale = solver_mem_scale(t);
@@ -460,7 +461,7 @@ static int build(const uniap_cost_table *t, const solver_shape *s, uniap_schedul
         solver_row_add(r, m->pk[i], 1);
         solver_row_add(r, m->xs, -1);
         solver_row_end(m->lp, r, GLP_UP, 0,
-                       uniap_ct_budget(t, i) / m->mem_scale - SOLVER_MEM_MARGIN);
+                       uniap_ct_budget(t, i) / m->mem_scale - (m->guarded ? SOLVER_MEM_GUARD : 0));
         for (int g = 0; g < G; g++)
             for (int k = 0; k < K; k++) {
                 double pk = t->mem_peak[uniap_ct_ix(t, q, s->start[g], k)] / m->mem_scale;

@@ -208,8 +208,8 @@ int solver_milp_encode(const solver_milp *m, const int *stage_of, const int *str
             goto free_cnt;
         slowest = fmax(slowest, x[m->p[i]]);
         tail = fmax(tail, e.stage_tail[i]);
-        excess = fmax(excess,
-                      (e.stage_mem[i] - uniap_ct_budget(t, i)) / m->mem_scale + SOLVER_MEM_MARGIN);
+        excess = fmax(excess, (e.stage_mem[i] - uniap_ct_budget(t, i)) / m->mem_scale +
+                                  (m->guarded ? SOLVER_MEM_GUARD : 0));
     }
     for (int j = 0; j + 1 < D; j++) {
         x[m->o[j]] = e.stage_comm[j];

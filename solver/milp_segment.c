@@ -30,7 +30,9 @@ static int seg_cap(const solver_milp *m, int g, int i, int k)
     size_t uk = uniap_ct_ix(t, t->stage_class[i], s->start[g], k);
     double per =
         t->mem_states[uk] + uniap_inflight(m->sched, t->micro_batches, s->D, i) * t->mem_act[uk];
-    double room = budget * (1 - SOLVER_MEM_MARGIN) - t->mem_peak[uk];
+    /* the row's right-hand side, with the prefilters' slack */
+    double room =
+        budget * (1 - (m->guarded ? SOLVER_MEM_GUARD : 0) + SOLVER_MEM_SLACK) - t->mem_peak[uk];
     if (room < 0)
         return 0;
     if (per > 0 && room / per < cap)

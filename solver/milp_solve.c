@@ -12,7 +12,8 @@
  *      step 3 exclude from any plan as good as the incumbent, solved by
  *      GLPK's branch and cut (stage boundaries branched on first) with the
  *      incumbent injected through GLP_IHEUR (GLPK's runs: milp_run.c).
- * Every plan is read back and checked against uniap_plan_evaluate. An
+ * Every plan is read back and checked against uniap_plan_evaluate; one
+ * over the memory budget within GLPK's tolerance is repaired (milp_repair.c). An
  * infeasible candidate gets its smallest memory shortfall, only while no
  * candidate has a plan. The table is refused first when a figure is absurd
  * (table_check.c); a GLPK failure is an error, never an abort
@@ -185,14 +186,14 @@ static int min_shortfall(const uniap_cost_table *t, const solver_shape *s,
     out->shortfall = HUGE_VAL;
     out->shortfall_stage = -1;
     if (shortfall_cutoff > 0) {
-        /* in units of the budget, with the margin, as the excess column */
+        /* in units of the budget, as the excess column */
         double lb = 0, cut = shortfall_cutoff / solver_mem_scale(t);
         int st = quick_bound(t, s, o->schedule, SOLVER_MIN_EXCESS, o->time_limit, &lb);
         if (st == UNIAP_EINTR)
             return UNIAP_OK; /* interrupted: the shortfall stays unknown */
         if (st < 0)
             return st;
-        if (st == GLP_NOFEAS || (st == GLP_OPT && lb > (cut + SOLVER_MEM_MARGIN) * (1 + 1e-9)))
+        if (st == GLP_NOFEAS || (st == GLP_OPT && lb > cut * (1 + 1e-9)))
             return UNIAP_OK; /* cannot be the closest candidate */
     }
     if ((rc = solver_milp_build(t, s, o->schedule, SOLVER_MIN_EXCESS, NULL, &m)) < 0)
@@ -207,8 +208,8 @@ static int min_shortfall(const uniap_cost_table *t, const solver_shape *s,
     }
     if (st != GLP_OPT)
         goto free_milp; /* no placement at all (a layer no strategy allows) */
-    /* the excess column is in units of the budget, with the margin */
-    double cutoff = shortfall_cutoff > 0 ? shortfall_cutoff / m.mem_scale + SOLVER_MEM_MARGIN : 0;
+    /* the excess column is in units of the budget */
+    double cutoff = shortfall_cutoff > 0 ? shortfall_cutoff / m.mem_scale : 0;
     if (cutoff > 0 && glp_get_obj_val(m.lp) > cutoff * (1 + 1e-9))
         goto free_milp; /* cannot be the closest candidate */
     if ((rc = solver_branch_and_cut(&m, o, NULL, 0, cutoff, &r, &obj)) < 0)
@@ -381,20 +382,15 @@ classify:
             (rc = min_shortfall(t, &s, o, shortfall_cutoff, out)) < 0)
             goto free_milp;
     } else if (out->status == UNIAP_SOLVE_OPTIMAL || out->status == UNIAP_SOLVE_FEASIBLE) {
-        uniap_plan_eval e;
-        if ((rc = uniap_plan_evaluate(t, o->schedule, out->stage_of, out->strategy_of, &e)) < 0)
+        int fits;
+        if ((rc = solver_check_plan(t, o->schedule, obj, out, &fits)) < 0)
             goto free_milp;
-        out->tpi = e.tpi;
-        int agree = fabs(e.tpi - obj) <= 1e-6 * fmax(fabs(e.tpi), fabs(obj)) + 1e-12;
-        int feasible = e.feasible;
-        uniap_plan_eval_free(&e);
-        if (!agree || !feasible) {
-            rc = uniap_err(UNIAP_ELIB,
-                           "solver: deg %d, c %d: MILP objective %.17g but the plan evaluates to "
-                           "TPI %.17g (%s)",
-                           t->deg, t->micro_batches, obj, out->tpi,
-                           feasible ? "feasible" : "over memory");
-            goto free_milp;
+        if (!fits) { /* within GLPK's tolerance, over the budget */
+            solver_milp_free(&m);
+            if ((rc = solver_repair(t, &s, allow, o, out)) < 0)
+                goto free_milp;
+            if (out->status != UNIAP_SOLVE_OPTIMAL && out->status != UNIAP_SOLVE_FEASIBLE)
+                goto done;
         }
         out->bound = fmin(out->bound, out->tpi);
         out->gap = out->tpi > 0 ? (out->tpi - out->bound) / out->tpi : 0;

@@ -102,9 +102,24 @@ double solver_xint(const uniap_cost_table *t, const solver_shape *s, int span, i
 double solver_xjunc(const uniap_cost_table *t, const solver_shape *s, int span, int g, int c,
                     int d);
 
-/* Memory rows keep this fraction of the budget free so that GLPK's
- * feasibility tolerance cannot admit a plan the evaluator rejects. */
-#define SOLVER_MEM_MARGIN 1e-6
+/* Memory: one definition of "fits", the evaluator's (uniap_plan_evaluate:
+ * a stage's bytes <= its class's budget, compared exactly). The MILP's
+ * memory rows have the budget itself as right-hand side, so every plan
+ * that fits is a point of the MILP and every bound and pruning step is
+ * valid at the boundary. GLPK accepts a row as met within its feasibility
+ * tolerance (tol_bnd 1e-7, relative to the scaled right-hand side of
+ * about 1), so a plan it returns may overflow by up to ~2e-7 of the
+ * budget: every plan is evaluated, and one that overflows makes the
+ * candidate be solved again with SOLVER_MEM_GUARDED rows (right-hand side
+ * lowered by SOLVER_MEM_GUARD, beyond GLPK's tolerance, so each plan
+ * returned fits); the first solve's bound stays the candidate's bound, and
+ * the candidate is optimal only when the guarded plan reaches it.
+ * SOLVER_MEM_SLACK: the relative slack of the prefilters that leave out a
+ * strategy or a count before the MILP (a layer that alone overflows a
+ * device, segment capacities), so that rounding in a different summation
+ * order never leaves out a plan that fits. */
+#define SOLVER_MEM_GUARD 4e-7
+#define SOLVER_MEM_SLACK 1e-9
 /* The bytes memory rows are divided by: the largest positive budget of
  * the table's device classes (1 when none is positive). */
 double solver_mem_scale(const uniap_cost_table *t);
@@ -116,6 +131,7 @@ typedef struct solver_milp {
     const solver_shape *s;
     uniap_schedule sched;
     int min_excess;             /* 1: memory may exceed the budget by xs, minimize xs */
+    int guarded;                /* 1: memory rows end SOLVER_MEM_GUARD below the budget */
     int bound_only;             /* 1: the relaxation without layout classes (a bound) */
     const unsigned char *allow; /* [(g*D+i)*K+k] or NULL: strategies kept */
     int G, D, K, C;
@@ -154,8 +170,9 @@ typedef struct solver_milp {
  * of its size, used to prune a candidate before the full MILP is built.
  * allow (NULL: all) drops strategy k of segment (g, i) where
  * allow[(g*D+i)*K+k] is 0 (fixed to zero by a reduced-cost argument). */
-#define SOLVER_MIN_EXCESS 1u
-#define SOLVER_BOUND_ONLY 2u
+#define SOLVER_MIN_EXCESS  1u
+#define SOLVER_BOUND_ONLY  2u
+#define SOLVER_MEM_GUARDED 4u /* memory rows end SOLVER_MEM_GUARD below the budget */
 
 /* Builds the MILP into m (free it with solver_milp_free, also after a
  * failure). Every failure is an error with m freed: out of memory (the
@@ -213,6 +230,22 @@ int solver_milp_extract(const solver_milp *m, int *stage_of, int *strategy_of);
 int solver_solve_relaxation(const solver_milp *m, double time_limit, int *status);
 int solver_branch_and_cut(solver_milp *m, const uniap_solve_options *o, const double *incumbent,
                           double root_bound, double cutoff, uniap_pair_result *out, double *obj);
+
+/* milp_repair.c. solver_check_plan: the plan in out, read back from a
+ * MILP of objective obj: out->tpi set from the evaluator, *fits its verdict
+ * on memory; UNIAP_ELIB when the objective and the evaluated TPI disagree
+ * (the MILP and the evaluator must be one model). solver_repair: out holds
+ * a plan (OPTIMAL or FEASIBLE, with its bound) that overflows by less than
+ * GLPK's tolerance; the candidate is solved again without it (see the
+ * file), out ends with a plan that fits (OPTIMAL or FEASIBLE, bound and
+ * tpi set), or PRUNED, INFEASIBLE (every plan of the MILP overflowed:
+ * shortfall the least seen) or NO_SOLUTION. s and allow: the first solve's
+ * shape and strategy mask, for the guarded fallback. */
+int solver_check_plan(const uniap_cost_table *t, uniap_schedule sched, double obj,
+                      uniap_pair_result *out, int *fits);
+int solver_repair(const uniap_cost_table *t, const solver_shape *s, const unsigned char *allow,
+                  const uniap_solve_options *o, uniap_pair_result *out);
+#define SOLVER_REPAIR_ROUNDS 64
 
 /* uniap_solve_pair, and for a candidate where nothing fits, its smallest
  * shortfall is searched only while it can be at most shortfall_cutoff
