@@ -32,19 +32,33 @@ static void plan_cmd(plan_args *a, uniap_opt *opts, uniap_cmd *cmd)
     int n = 0;
     memset(a, 0, sizeof(*a));
     a->schedule = UNIAP_SCHED_1F1B;
-    a->time_limit = 5; /* seconds per GLPK call */
+    /* a limit of work, not of time, by default: the same inputs give the
+     * same plan on any machine and load (about 5 s of branch and cut on
+     * the largest growth benchmarks of a 2-core machine) */
+    a->node_limit = UNIAP_PLAN_NODE_LIMIT;
+    a->time_limit = 0;
     a->form = UNIAP_FORM_AUTO;
     uniap_inputs_opts(&a->req, "plan", NULL, opts, &n);
     opts[n++] = uniap_inputs_schedule_opt(&a->schedule, 1, NULL, "pipeline schedule searched");
     uniap_opt t[] = {
+        {.name = "node-limit",
+         .kind = UNIAP_OPTK_INT,
+         .dest = &a->node_limit,
+         .metavar = "N",
+         .min = 0,
+         .max = 1000000000,
+         .help = "branch-and-bound nodes per MILP of a candidate (up to three per "
+                 "candidate), 0: none; a limit of work, so the plan is the same on any "
+                 "machine and load"},
         {.name = "time-limit",
          .kind = UNIAP_OPTK_DOUBLE,
          .dest = &a->time_limit,
          .metavar = "S",
          .dmin = 0,
          .dmax = 1e9,
-         .help = "seconds per GLPK call: each LP relaxation and the MILP of a candidate "
-                 "(up to about 5 calls per candidate), 0: none"},
+         .help = "wall-clock seconds per GLPK call (each LP relaxation and MILP of a "
+                 "candidate), 0: none; a search it stops depends on the machine's speed "
+                 "and load"},
         {.name = "formulation",
          .kind = UNIAP_OPTK_CHOICE,
          .dest = &a->form,
@@ -224,6 +238,7 @@ static int search(plan_ctx *x)
     char log_path[4200];
     uniap_solve_options_default(&o);
     o.formulation = (uniap_formulation)x->a.form;
+    o.node_limit = x->a.node_limit;
     o.time_limit = x->a.time_limit;
     o.lp_dir = x->a.lp_dir;
     if (x->a.log_dir) {
@@ -280,10 +295,11 @@ static int conclude(plan_ctx *x)
                 explain_nothing_fits(x);
             return UNIAP_EINFEASIBLE; /* explained above */
         }
-        return uniap_err(UNIAP_ENOPLAN,
-                         "the search ended without a plan: of %d pairs %d were infeasible and "
-                         "%d hit the time limit before a first solution (raise --time-limit)",
-                         x->sr.pairs_total, x->sr.pairs_infeasible, x->sr.pairs_timed_out);
+        return uniap_err(
+            UNIAP_ENOPLAN,
+            "the search ended without a plan: of %d pairs %d were infeasible and "
+            "%d hit the node or time limit before a first solution (raise --node-limit)",
+            x->sr.pairs_total, x->sr.pairs_infeasible, x->sr.pairs_timed_out);
     }
     if (x->rank == 0)
         rc = plan_emit(x, 1);

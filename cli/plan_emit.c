@@ -24,7 +24,7 @@ static void print_plan(FILE *f, const uniap_plan *p, const uniap_model *m,
         fprintf(f, ", gap %.3g %%", 100 * p->gap);
     fprintf(f,
             "\nTPI %.6g s, throughput %.4g samples/s; %d pairs: %d solved (%d infeasible, %d "
-            "at the time limit), %d pruned; search %.3f s\n",
+            "at the search limit), %d pruned; search %.3f s\n",
             p->tpi, p->throughput, sr->pairs_total, sr->pairs_solved, sr->pairs_infeasible,
             sr->pairs_timed_out, sr->pairs_pruned, p->search_seconds);
     fprintf(f, "\n%-6s %-12s %-10s %12s %12s %12s %14s\n", "stage", "devices", "layers",

@@ -11,9 +11,10 @@
 typedef struct plan_args {
     uniap_inputs_req req; /* --model, --cluster, --profile, --global-batch */
     const char *out, *megatron, *galvatron, *lp_dir, *log_dir;
-    int schedule; /* uniap_schedule, or -1: both */
-    int form;     /* uniap_formulation */
-    double time_limit;
+    int schedule;      /* uniap_schedule, or -1: both */
+    int form;          /* uniap_formulation */
+    int node_limit;    /* branch-and-bound nodes per branch and cut */
+    double time_limit; /* wall-clock seconds per GLPK call, 0: none */
     uniap_restrict_args limits;
 } plan_args;
 

@@ -91,7 +91,9 @@ static int guarded_solve(const uniap_cost_table *t, const solver_shape *s,
     out->bound = bound;
     if ((rc = solver_solve_relaxation(&m, o->time_limit, &st)) < 0 || st != GLP_OPT)
         goto free_milp;
-    if ((rc = solver_branch_and_cut(&m, o, NULL, bound, o->incumbent_tpi, &r, &obj)) < 0)
+    rc = solver_branch_and_cut(&m, o, NULL, bound, o->incumbent_tpi, &r, &obj);
+    out->nodes += r.nodes;
+    if (rc < 0)
         goto free_milp;
     if (r.status == UNIAP_SOLVE_PRUNED)
         out->status = r.status, out->bound = fmax(bound, r.bound);
@@ -136,7 +138,10 @@ int solver_repair(const uniap_cost_table *t, const solver_shape *s, const unsign
         }
         if (st != GLP_OPT)
             break;
-        if ((rc = solver_branch_and_cut(&m, o, NULL, bound, o->incumbent_tpi, &r, &obj)) < 0)
+        r.nodes = 0;
+        rc = solver_branch_and_cut(&m, o, NULL, bound, o->incumbent_tpi, &r, &obj);
+        out->nodes += r.nodes;
+        if (rc < 0)
             goto free_milp;
         if (r.status == UNIAP_SOLVE_INFEASIBLE) {
             out->status = r.status;

@@ -14,10 +14,13 @@
 typedef struct cb_info {
     const double *incumbent; /* full column vector, or NULL */
     int injected;
-    double bound;    /* best proven bound seen */
-    double cutoff;   /* stop once the bound is strictly above this; 0: none */
-    int cut_off;     /* 1: stopped because of cutoff */
-    int interrupted; /* 1: stopped by uniap_search_interrupt() */
+    double bound;     /* best proven bound seen */
+    double cutoff;    /* stop once the bound is strictly above this; 0: none */
+    int cut_off;      /* 1: stopped because of cutoff */
+    int interrupted;  /* 1: stopped by uniap_search_interrupt() */
+    long nodes;       /* subproblems selected so far */
+    long node_limit;  /* stop after this many (<= 0: none) */
+    int out_of_nodes; /* 1: stopped by node_limit */
     glp_prob *lp;
     const int *placement; /* columns of stage boundaries (pre, lin, lat) */
     int n_placement;
@@ -32,6 +35,13 @@ static void on_tree(glp_tree *tree, void *info)
         glp_ios_terminate(tree);
         return;
     }
+    if (reason == GLP_ISELECT && cb->node_limit > 0 && ++cb->nodes > cb->node_limit) {
+        cb->out_of_nodes = 1; /* a limit of work: the same stop on any machine */
+        glp_ios_terminate(tree);
+        return;
+    }
+    if (reason == GLP_ISELECT && cb->node_limit <= 0)
+        cb->nodes++;
     if (reason == GLP_IBRANCH && cb->placement) {
         /* the most fractional stage boundary, else GLPK's choice */
         int best = 0;
@@ -115,7 +125,8 @@ int solver_branch_and_cut(solver_milp *m, const uniap_solve_options *o, const do
                           double root_bound, double cutoff, uniap_pair_result *out, double *obj)
 {
     glp_iocp io;
-    cb_info cb = {.incumbent = incumbent, .bound = root_bound, .cutoff = cutoff};
+    cb_info cb = {
+        .incumbent = incumbent, .bound = root_bound, .cutoff = cutoff, .node_limit = o->node_limit};
     solver_glpk_try tr;
     UNIAP_CHECK(m->complete && m->lp);
     glp_init_iocp(&io);
@@ -166,8 +177,10 @@ int solver_branch_and_cut(solver_milp *m, const uniap_solve_options *o, const do
     int rc = glp_intopt(m->lp, &io);
     solver_glpk_pop(&tr);
     free(placement);
-    /* an interrupt ends the search like its time limit */
-    int stopped = rc == GLP_ETMLIM || (rc == GLP_ESTOP && cb.interrupted && !cb.cut_off);
+    out->nodes += cb.nodes;
+    /* an interrupt ends the search like its node or time limit */
+    int stopped =
+        rc == GLP_ETMLIM || (rc == GLP_ESTOP && (cb.interrupted || cb.out_of_nodes) && !cb.cut_off);
     if (rc != 0 && !stopped && rc != GLP_ENOPFS && rc != GLP_ENODFS &&
         !(rc == GLP_ESTOP && cb.cut_off))
         return uniap_err(UNIAP_ELIB, "GLPK glp_intopt failed with code %d (deg %d, c %d)", rc,

@@ -92,7 +92,7 @@ static int write_lp(const solver_milp *m, const uniap_solve_options *o, const ch
  * UNIAP_SOLVE_INFEASIBLE (nothing fits). */
 static int relaxed_solve(const uniap_cost_table *t, const solver_shape *s,
                          const uniap_solve_options *o, int *stage_of, int *strategy_of, int *have,
-                         double *tpi, double *lb, int *verdict, unsigned char *allow)
+                         double *tpi, double *lb, int *verdict, unsigned char *allow, long *nodes)
 {
     solver_milp b;
     uniap_pair_result r = {0};
@@ -136,8 +136,9 @@ static int relaxed_solve(const uniap_cost_table *t, const solver_shape *s,
     }
     if (*have && (rc = solver_milp_encode(&b, stage_of, strategy_of, inc)) < 0)
         goto free_plan;
-    if ((rc = solver_branch_and_cut(&b, o, *have ? inc : NULL, *lb, o->incumbent_tpi, &r, &obj)) <
-        0)
+    rc = solver_branch_and_cut(&b, o, *have ? inc : NULL, *lb, o->incumbent_tpi, &r, &obj);
+    *nodes += r.nodes;
+    if (rc < 0)
         goto free_plan;
     if (r.status == UNIAP_SOLVE_FEASIBLE || r.status == UNIAP_SOLVE_NO_SOLUTION)
         *verdict = UNIAP_SOLVE_FEASIBLE; /* out of time: the full MILP would be too */
@@ -293,7 +294,7 @@ static __attribute__((noinline)) int solve_pair(const uniap_cost_table *t,
         goto free_shape;
     }
     if ((rc = relaxed_solve(t, &s, o, out->stage_of, out->strategy_of, &have_heur, &heur_tpi, &lb,
-                            &verdict, allow)) == UNIAP_EINTR)
+                            &verdict, allow, &out->nodes)) == UNIAP_EINTR)
         goto stop;
     if (rc < 0)
         goto free_shape;
@@ -416,10 +417,12 @@ close_log:
     if (glpk_log) {
         static const char *const names[] = {"optimal", "feasible", "infeasible", "pruned",
                                             "no solution"};
-        fprintf(
-            glpk_log, "uniap: deg %d c %d %s: %s, tpi %.9g, bound %.9g (relaxation %.9g), %.3f s\n",
-            t->deg, t->micro_batches, uniap_schedule_name(o->schedule),
-            rc < 0 ? "error" : names[out->status], out->tpi, out->bound, relaxed_lb, out->seconds);
+        fprintf(glpk_log,
+                "uniap: deg %d c %d %s: %s, tpi %.9g, bound %.9g (relaxation %.9g), %ld nodes, "
+                "%.3f s\n",
+                t->deg, t->micro_batches, uniap_schedule_name(o->schedule),
+                rc < 0 ? "error" : names[out->status], out->tpi, out->bound, relaxed_lb, out->nodes,
+                out->seconds);
         fclose(glpk_log);
     }
     glpk_log = NULL;

@@ -55,6 +55,7 @@ typedef struct search_state {
     uniap_pair_result hkeep; /* plan of hbest (heuristic plans; used if interrupted) */
     double closest, bound, incumbent;
     int counts[4]; /* solved, pruned, infeasible, timed out */
+    long nodes;    /* branch-and-bound nodes of this rank's candidates */
     int short_stage, n_layers;
     int searched; /* mine[0..searched) were handed to the solver */
     int interrupted;
@@ -229,6 +230,7 @@ static int solve_one(search_state *st, int i)
     if (rc < 0)
         return rc;
     int has_plan = r.status == UNIAP_SOLVE_OPTIMAL || r.status == UNIAP_SOLVE_FEASIBLE;
+    st->nodes += r.nodes;
     st->counts[0] += r.status != UNIAP_SOLVE_PRUNED;
     st->counts[1] += r.status == UNIAP_SOLVE_PRUNED;
     st->counts[2] += r.status == UNIAP_SOLVE_INFEASIBLE;
@@ -346,6 +348,7 @@ static int finish(search_state *st, uniap_search_result *out)
     }
     UNIAP__MPI_CHECK(MPI_Allreduce(&in, &got, 1, MPI_DOUBLE_INT, MPI_MINLOC, comm));
     UNIAP__MPI_CHECK(MPI_Allreduce(st->counts, all_counts, 4, MPI_INT, MPI_SUM, comm));
+    UNIAP__MPI_CHECK(MPI_Allreduce(&st->nodes, &out->nodes, 1, MPI_LONG, MPI_SUM, comm));
     UNIAP__MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &st->bound, 1, MPI_DOUBLE, MPI_MIN, comm));
     UNIAP__MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &st->n_layers, 1, MPI_INT, MPI_MAX, comm));
     out->pairs_total = st->n_cand;

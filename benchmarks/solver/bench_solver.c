@@ -1,10 +1,13 @@
 /*
  * bench_solver.c - measured figures of the solver (run under mpirun):
- *   bench_solver search  [time_limit]   zoo models x presets: search time,
+ * The limit is seconds per GLPK call (e.g. 5), or with a trailing n a node
+ * limit per branch and cut (e.g. 4000n: deterministic, as `uniap plan`'s
+ * default).
+ *   bench_solver search  [limit]        zoo models x presets: search time,
  *                                       pairs proven optimal, plan TPI
- *   bench_solver growth  [time_limit]   llama-70b (and 32..160-layer
+ *   bench_solver growth  [limit]        llama-70b (and 32..160-layer
  *                                       variants) on 64..4096 H100s
- *   bench_solver quality [time_limit]   joint optimum vs best uniform
+ *   bench_solver quality [limit]        joint optimum vs best uniform
  *                                       Megatron-style plan, intra-layer
  *                                       only (deg 1), inter-layer only
  * Analytic profiles from the cluster specs; prints one line per case.
@@ -21,6 +24,8 @@ typedef struct ctx {
     uniap_costmodel *cm;
     int restrict_inter; /* keep only tp 1, replicated DDP strategies */
 } ctx;
+
+static long node_limit; /* from the limit argument "<N>n" */
 
 static int table_of(void *p, int deg, int c, uniap_cost_table *out)
 {
@@ -95,6 +100,7 @@ static int search(setup *s, double tl, int deg1_only, int inter_only, uniap_sear
     uniap_solve_options o;
     uniap_solve_options_default(&o);
     o.time_limit = tl;
+    o.node_limit = node_limit;
     ctx x = {s->cm, inter_only};
     int rc = uniap_search(MPI_COMM_WORLD, n, d, c, sch, table_of, &x, &o, 0, r);
     free(d);
@@ -109,10 +115,10 @@ static void report(int rank, const char *what, const uniap_search_result *r)
         return;
     if (r->found)
         printf("%-44s pairs %3d solved %3d pruned %3d timed-out %2d  %-8s gap %6.3f%%  TPI %9.4f s"
-               "  deg %2d c %4d  search %7.3f s\n",
+               "  deg %2d c %4d  nodes %7ld  search %7.3f s\n",
                what, r->pairs_total, r->pairs_solved, r->pairs_pruned, r->pairs_timed_out,
                r->optimal ? "optimal" : "feasible", 100 * r->gap, r->best.tpi, r->best.deg,
-               r->best.micro_batches, r->seconds);
+               r->best.micro_batches, r->nodes, r->seconds);
     else
         printf("%-44s pairs %3d  nothing fits (shortfall %.2f GiB)  search %7.3f s\n", what,
                r->pairs_total, r->shortfall / 1073741824.0, r->seconds);
@@ -160,6 +166,10 @@ int main(int argc, char **argv)
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     const char *mode = argc > 1 ? argv[1] : "search";
     double tl = argc > 2 ? atof(argv[2]) : 10;
+    if (argc > 2 && strchr(argv[2], 'n')) { /* "<N>n": a node limit */
+        node_limit = atol(argv[2]);
+        tl = 0;
+    }
     int only = argc > 3 ? atoi(argv[3]) : -1; /* growth: run one case */
     static const char *models[] = {"bert-huge", "t5-large", "vit-huge", "swin-huge", "llama-7b"};
     static const char *presets[] = {"a100-40g-1x8", "titanxp-2x4", "a100-80g-2x8"};

@@ -26,23 +26,33 @@ typedef enum {
 typedef struct uniap_solve_options {
     uniap_schedule schedule;
     uniap_formulation formulation;
+    long node_limit;      /* branch-and-bound nodes per branch and cut (each
+                             candidate runs up to three: the layout-free
+                             relaxation's, the full MILP's, a repair's); a
+                             limit of work, so the same inputs give the same
+                             plan on any machine and load; <= 0: none */
     double time_limit;    /* seconds per GLPK call, each LP relaxation and the
                              branch and cut of a candidate alike (up to about
                              5 calls per candidate, so a candidate may take
-                             several times this); <= 0: none */
+                             several times this); a wall-clock stop, so a
+                             search it ends depends on the machine's speed
+                             and load; <= 0: none */
     double incumbent_tpi; /* prune when the LP bound is strictly above; <= 0: none */
     const char *lp_dir;   /* write each MILP in CPLEX LP format here, or NULL */
     const char *log_path; /* GLPK terminal output to this file, or NULL (off) */
 } uniap_solve_options;
 
+/* The node limit `uniap plan` uses unless told otherwise. */
+#define UNIAP_PLAN_NODE_LIMIT 4000
+
 void uniap_solve_options_default(uniap_solve_options *o);
 
 typedef enum {
     UNIAP_SOLVE_OPTIMAL = 0, /* proven optimal for the cost model (gap 0) */
-    UNIAP_SOLVE_FEASIBLE,    /* time limit hit with an incumbent */
+    UNIAP_SOLVE_FEASIBLE,    /* node or time limit hit with an incumbent */
     UNIAP_SOLVE_INFEASIBLE,  /* no plan fits in memory */
     UNIAP_SOLVE_PRUNED,      /* LP bound > incumbent_tpi (ties are solved) */
-    UNIAP_SOLVE_NO_SOLUTION, /* time limit hit without any plan */
+    UNIAP_SOLVE_NO_SOLUTION, /* node or time limit hit without any plan */
 } uniap_solve_status;
 
 typedef struct uniap_pair_result {
@@ -54,6 +64,7 @@ typedef struct uniap_pair_result {
     int *stage_of; /* [n_layers], malloc'd, NULL without a plan */
     int *strategy_of;
     double seconds;
+    long nodes; /* branch-and-bound nodes explored, all branch and cuts */
     /* INFEASIBLE: the smallest memory shortfall seen (bytes) and its stage */
     double shortfall;
     int shortfall_stage;
@@ -99,6 +110,9 @@ typedef struct uniap_search_result {
      * stopped by the time limit (pairs_infeasible, pairs_timed_out) among
      * them */
     int pairs_total, pairs_solved, pairs_pruned, pairs_infeasible, pairs_timed_out;
+    long nodes; /* branch-and-bound nodes, all candidates and ranks (which
+                 * candidates get pruned depends on the rank count, so this
+                 * may differ between rank counts; the plan does not) */
     double seconds;
     int interrupted; /* 1: stopped by uniap_search_interrupt(); best (if found)
                       * is the best plan so far, gap against the bound so far */

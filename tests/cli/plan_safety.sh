@@ -49,8 +49,8 @@ run 0 "$uniap" plan --model gpt-tiny --profile p.h5 --global-batch 16 --out plan
 [ -s plan2n.json ] || fail "2-node profile: no plan written"
 # the summary line's counts: every pair reached is solved or pruned; the
 # infeasible and the time-limited are among the solved
-line=$(grep -o '[0-9]* pairs: [0-9]* solved ([0-9]* infeasible, [0-9]* at the time limit), [0-9]* pruned' out.log)
-[ -n "$line" ] || fail "no 'N pairs: S solved (I infeasible, T at the time limit), P pruned' line"
+line=$(grep -o '[0-9]* pairs: [0-9]* solved ([0-9]* infeasible, [0-9]* at the search limit), [0-9]* pruned' out.log)
+[ -n "$line" ] || fail "no 'N pairs: S solved (I infeasible, T at the search limit), P pruned' line"
 # counts_add_up N S I T P
 counts_add_up() { [ $# = 5 ] && [ $(($2 + $5)) = "$1" ] && [ $(($3 + $4)) -le "$2" ]; }
 counts_add_up $(echo "$line" | tr -c '0-9\n' ' ') || fail "pair counts do not add up: $line"
@@ -175,7 +175,8 @@ expect "no plan fits in memory"
 # --help and the man page come from the option table, defaults included
 run 0 "$uniap" plan --help
 expect "--time-limit S"
-expect "(default: 5)"
+expect "--node-limit N"
+expect "(default: 4000)"
 expect "--max-tp N"
 run 0 "$uniap" plan --man
 expect ".TH UNIAP-PLAN 1"
