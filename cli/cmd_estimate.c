@@ -8,9 +8,12 @@
  * when the plan fits, 3 (with the shortfall) when it does not, 2 on bad
  * input.
  *
- * Uniform plans: every layer gets the same strategy; layers go to pp
- * stages balanced by layer count: layer u is on stage floor(u pp / L), so
- * stages are contiguous and their sizes differ by at most one.
+ * Uniform plans: every layer gets the same strategy; stages are split as
+ * Megatron-LM splits them (uniap_plan_split_stages): the transformer
+ * blocks evenly, or as --layers-per-stage gives, the embedding on the
+ * first stage and the head on the last. (Before 2026-12 the embedding and
+ * head counted as layers of an even split, which placed a published plan
+ * differently from how Megatron-LM runs it.)
  *
  * Every rank computes (the work is small and deterministic, so all ranks
  * reach the same status); only rank 0 prints and writes files.
@@ -26,7 +29,7 @@
 
 typedef struct est_args {
     uniap_inputs_req req; /* --model, --cluster, --profile, --global-batch */
-    const char *plan, *dump;
+    const char *plan, *dump, *layers_per_stage;
     int dp, tp, pp, c, flavour, sp, ckpt, strided, schedule;
     uniap_restrict_args limits;
 } est_args;
@@ -72,6 +75,14 @@ static void est_cmd(est_args *a, uniap_opt *opts, uniap_cmd *cmd)
         UNIFORM_FLAG("sp", sp, "sequence parallelism"),
         UNIFORM_FLAG("ckpt", ckpt, "activation checkpointing"),
         UNIFORM_FLAG("strided", strided, "strided tensor-parallel groups"),
+        {.name = "layers-per-stage",
+         .kind = UNIAP_OPTK_STRING,
+         .dest = &a->layers_per_stage,
+         .metavar = "A,B,...",
+         .def = "even",
+         .help = "uniform plan: transformer blocks per stage, one count per --pp stage (the "
+                 "embedding goes with the first stage, the head with the last; first and last "
+                 "may be 0), as Megatron-LM's uneven splits"},
         uniap_inputs_schedule_opt(&a->schedule, 0, "the plan's, else 1f1b", "pipeline schedule"),
         {.name = "dump-costs",
          .kind = UNIAP_OPTK_OUTPUT,
@@ -114,9 +125,11 @@ static int check_args(const est_args *a, const uniap_cmd *cmd)
                          "no plan: give --plan FILE or --dp/--tp/--pp/--micro-batches");
     if (!a->plan && !a->req.global_batch)
         return uniap_err(UNIAP_EINVAL, "--global-batch is required without --plan");
-    if (!uniform && (uniap_opts_given(cmd, "flavour") || a->sp || a->ckpt || a->strided))
-        return uniap_err(UNIAP_EINVAL, "--flavour, --sp, --ckpt and --strided describe a "
-                                       "uniform plan: give --dp/--tp/--pp/--micro-batches too");
+    if (!uniform &&
+        (uniap_opts_given(cmd, "flavour") || a->sp || a->ckpt || a->strided || a->layers_per_stage))
+        return uniap_err(UNIAP_EINVAL, "--flavour, --sp, --ckpt, --strided and --layers-per-stage "
+                                       "describe a uniform plan: give "
+                                       "--dp/--tp/--pp/--micro-batches too");
     return UNIAP_OK;
 }
 
@@ -135,6 +148,35 @@ static int read_plan(const est_args *a, const uniap_cmd *cmd, uniap_plan *p)
         return uniap_err(UNIAP_EINVAL, "%s has no global_batch: give --global-batch", a->plan);
     if (uniap_opts_given(cmd, "schedule"))
         p->schedule = (uniap_schedule)a->schedule;
+    return UNIAP_OK;
+}
+
+#define UNIAP_LPS_MAX 4096 /* stages --layers-per-stage may list */
+
+/* --layers-per-stage "a,b,c": pp counts >= 0 into blocks. */
+static int parse_layers_per_stage(const char *text, int pp, int *blocks)
+{
+    const char *p = text;
+    int n = 0;
+    if (pp > UNIAP_LPS_MAX)
+        return uniap_err(UNIAP_EINVAL, "--layers-per-stage: at most %d stages", UNIAP_LPS_MAX);
+    while (*p) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 0 || v > 1000000 || (*end && *end != ','))
+            return uniap_err(UNIAP_EINVAL,
+                             "--layers-per-stage '%s': expected comma-separated block counts "
+                             "(integers >= 0), one per stage",
+                             text);
+        if (n == pp)
+            return uniap_err(UNIAP_EINVAL, "--layers-per-stage '%s': more than --pp %d counts",
+                             text, pp);
+        blocks[n++] = (int)v;
+        p = *end ? end + 1 : end;
+    }
+    if (n != pp)
+        return uniap_err(UNIAP_EINVAL, "--layers-per-stage '%s': %d counts for --pp %d stages",
+                         text, n, pp);
     return UNIAP_OK;
 }
 
@@ -169,10 +211,17 @@ static int uniform_plan(const est_args *a, const uniap_model *m, const uniap_clu
     p->strategy_of = calloc((size_t)m->n_layers, sizeof(uniap_strategy));
     if (!p->stage_of || !p->strategy_of)
         return uniap_err(UNIAP_ENOMEM, "estimate: out of memory");
-    for (int u = 0; u < m->n_layers; u++) {
-        p->stage_of[u] = (int)((long long)u * a->pp / m->n_layers);
+    int blocks[UNIAP_LPS_MAX];
+    if (a->layers_per_stage &&
+        (rc = parse_layers_per_stage(a->layers_per_stage, a->pp, blocks)) < 0)
+        return rc;
+    /* as Megatron-LM places them: blocks evenly (or as given), the
+     * embedding on the first stage, the head on the last */
+    if ((rc = uniap_plan_split_stages(m, a->pp, a->layers_per_stage ? blocks : NULL, p->stage_of)) <
+        0)
+        return rc;
+    for (int u = 0; u < m->n_layers; u++)
         p->strategy_of[u] = s;
-    }
     snprintf(p->status, sizeof(p->status), "given");
     return UNIAP_OK;
 }

@@ -398,6 +398,17 @@ void uniap_plan_free(uniap_plan *p);
 int uniap_plan_write_json(const char *path, const uniap_plan *p, const uniap_model *m,
                           const uniap_cost_table *t, const uniap_plan_eval *eval);
 int uniap_plan_read_json(const char *path, uniap_plan *out);
+/* Stage of each layer as Megatron-LM places them on pp stages
+ * (stage_split.c): the transformer blocks split by blocks_per_stage[pp]
+ * (NULL: evenly, EINVAL naming --layers-per-stage when pp does not divide
+ * the block count), the layers before the first block (embedding) on
+ * stage 0, a layer after a block on that block's stage, the head after the
+ * last block on the last stage (which may then hold no block: first and
+ * last stages may be 0 in blocks_per_stage, middle ones not). A model
+ * without blocks is split evenly by layer count. Fills stage_of[n_layers];
+ * EINVAL naming the split when it does not add up. */
+int uniap_plan_split_stages(const uniap_model *m, int pp, const int *blocks_per_stage,
+                            int *stage_of);
 /* Maps a plan's per-layer strategies onto a table's indices (strategy_of
  * out[u]); EINVAL naming the layer whose strategy the table lacks. */
 int uniap_plan_strategy_indices(const uniap_plan *p, const uniap_cost_table *t, int *out);
