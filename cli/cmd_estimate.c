@@ -32,6 +32,7 @@ typedef struct est_args {
     const char *plan, *dump, *layers_per_stage;
     int dp, tp, pp, c, flavour, sp, ckpt, strided, schedule;
     uniap_restrict_args limits;
+    uniap_training_args training; /* --attention, --dropout, ... */
 } est_args;
 
 static const char *const flavour_names[] = {"ddp", "zero1", "zero2", "fsdp", "zero3", NULL};
@@ -95,6 +96,8 @@ static void est_cmd(est_args *a, uniap_opt *opts, uniap_cmd *cmd)
     memcpy(opts + n, t, sizeof(t));
     n += (int)(sizeof(t) / sizeof(t[0]));
     uniap_inputs_restrict_opts(&a->limits, opts, &n);
+    uniap_inputs_training_opts(&a->training, opts, &n);
+    a->req.training = &a->training;
     memset(&opts[n], 0, sizeof(opts[n]));
     memset(cmd, 0, sizeof(*cmd));
     cmd->name = "estimate";
@@ -344,6 +347,12 @@ static int load(est_ctx *x, const uniap_cmd *cmd)
     o.schedule = x->plan.deg ? x->plan.schedule : (uniap_schedule)a->schedule;
     o.profile_path = a->req.profile;
     uniap_inputs_restrict_apply(&a->limits, &o);
+    /* the tables offer the model's checkpointing granularities and every
+     * one the plan uses, so that any plan can be estimated */
+    o.ckpt_modes = uniap_training_ckpt_modes(&x->in.model.training);
+    for (int u = 0; x->plan.strategy_of && u < x->plan.n_layers; u++)
+        if ((unsigned)x->plan.strategy_of[u].ckpt < UNIAP_CKPT_COUNT)
+            o.ckpt_modes |= UNIAP_CKPT_BIT(x->plan.strategy_of[u].ckpt);
     if (rc == 0)
         rc = uniap_costmodel_create(&x->in.model, &x->in.cluster, &x->in.profile, &o, &x->cm);
     return uniap_mpi_agree(MPI_COMM_WORLD, rc);
@@ -424,7 +433,7 @@ static void est_ctx_free(est_ctx *x)
 int uniap_cli_estimate(int argc, char **argv)
 {
     est_ctx x;
-    uniap_opt opts[40];
+    uniap_opt opts[48];
     uniap_cmd cmd;
     int rc, prc, status;
 

@@ -98,6 +98,8 @@ static void plan_cmd(plan_args *a, uniap_opt *opts, uniap_cmd *cmd)
     memcpy(opts + n, t, sizeof(t));
     n += (int)(sizeof(t) / sizeof(t[0]));
     uniap_inputs_restrict_opts(&a->limits, opts, &n);
+    uniap_inputs_training_opts(&a->training, opts, &n);
+    a->req.training = &a->training;
     memset(&opts[n], 0, sizeof(opts[n]));
     memset(cmd, 0, sizeof(*cmd));
     cmd->name = "plan";
@@ -322,7 +324,7 @@ static void plan_ctx_free(plan_ctx *x)
 int uniap_cli_plan(int argc, char **argv)
 {
     plan_ctx x;
-    uniap_opt opts[32];
+    uniap_opt opts[48];
     uniap_cmd cmd;
     int rc, status;
 

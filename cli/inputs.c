@@ -66,6 +66,8 @@ int uniap_inputs_load(const uniap_inputs_req *req, uniap_inputs *in)
     memset(in, 0, sizeof(*in));
     if ((rc = uniap_model_resolve(req->model, &in->model)) < 0)
         goto fail;
+    if (req->training && (rc = uniap_inputs_training_apply(req->training, &in->model)) < 0)
+        goto fail;
     if (req->profile) {
         if ((rc = uniap_profile_read(req->profile, &in->profile)) < 0)
             goto fail;
@@ -247,4 +249,84 @@ void uniap_inputs_restrict_apply(const uniap_restrict_args *r, uniap_cost_option
     o->reserve_bytes =
         r->reserve_gib >= 0 ? (int64_t)(r->reserve_gib * (double)((int64_t)1 << 30)) : -1;
     o->overlap = r->overlap;
+}
+
+void uniap_inputs_training_opts(uniap_training_args *t, uniap_opt *opts, int *n)
+{
+    static const char *const attn[] = {"eager", "flash", NULL};
+    static const char *const onoff[] = {"off", "on", NULL};
+    static const char *const dtypes[] = {"fp32", "fp16", "bf16", NULL};
+    static const char *const optim[] = {"adam", "sgd_momentum", "sgd", NULL};
+    static const int dtype_v[] = {UNIAP_DTYPE_FP32, UNIAP_DTYPE_FP16, UNIAP_DTYPE_BF16};
+    static const int optim_v[] = {UNIAP_OPTIM_ADAM, UNIAP_OPTIM_SGD_MOMENTUM, UNIAP_OPTIM_SGD};
+    const char *model = "the model spec's";
+
+    memset(t, 0, sizeof(*t));
+    t->attention = t->dropout = t->grad_dtype = t->master_dtype = t->optimizer = -1;
+    uniap_opt o[UNIAP_TRAINING_OPTS] = {
+        {.name = "attention",
+         .kind = UNIAP_OPTK_CHOICE,
+         .dest = &t->attention,
+         .choices = attn,
+         .def = model,
+         .help = "attention kernel: eager stores the score tensor, flash only its softmax "
+                 "statistics"},
+        {.name = "dropout",
+         .kind = UNIAP_OPTK_CHOICE,
+         .dest = &t->dropout,
+         .choices = onoff,
+         .def = model,
+         .help = "dropout (its masks are kept for backward)"},
+        {.name = "checkpointing",
+         .kind = UNIAP_OPTK_STRING,
+         .dest = &t->checkpointing,
+         .metavar = "LIST",
+         .def = model,
+         .help = "checkpointing granularities the search may give a layer, a comma list of "
+                 "none, full and selective"},
+        {.name = "grad-dtype",
+         .kind = UNIAP_OPTK_CHOICE,
+         .dest = &t->grad_dtype,
+         .choices = dtypes,
+         .values = dtype_v,
+         .def = model,
+         .help = "gradient precision"},
+        {.name = "master-dtype",
+         .kind = UNIAP_OPTK_CHOICE,
+         .dest = &t->master_dtype,
+         .choices = dtypes,
+         .values = dtype_v,
+         .def = model,
+         .help = "master-weight precision under mixed precision"},
+        {.name = "optimizer",
+         .kind = UNIAP_OPTK_CHOICE,
+         .dest = &t->optimizer,
+         .choices = optim,
+         .values = optim_v,
+         .def = model,
+         .help = "optimizer: adam (two moments), sgd_momentum (one), sgd (none)"},
+    };
+    memcpy(opts + *n, o, sizeof(o));
+    *n += UNIAP_TRAINING_OPTS;
+}
+
+int uniap_inputs_training_apply(const uniap_training_args *t, uniap_model *m)
+{
+    uniap_training tr = m->training;
+    int rc;
+
+    if (t->attention >= 0)
+        tr.attention = (uniap_attention)t->attention;
+    if (t->dropout >= 0)
+        tr.no_dropout = !t->dropout;
+    if (t->checkpointing &&
+        (rc = uniap_ckpt_modes_parse(t->checkpointing, "--checkpointing", &tr.ckpt_modes)) < 0)
+        return rc;
+    if (t->grad_dtype >= 0)
+        tr.grad_dtype = 1 + t->grad_dtype;
+    if (t->master_dtype >= 0)
+        tr.master_dtype = 1 + t->master_dtype;
+    if (t->optimizer >= 0)
+        tr.optimizer = (uniap_optimizer)t->optimizer;
+    return uniap_model_set_training(m, &tr, "command line (--master-dtype)");
 }

@@ -21,14 +21,27 @@
 #include "uniap_costmodel.h"
 #include "uniap_io_mpi.h"
 
+/* Command-line overrides of the model spec's training fields
+ * (uniap_training): -1 / NULL keeps the model's. */
+typedef struct uniap_training_args {
+    int attention;             /* uniap_attention */
+    int dropout;               /* 0 off, 1 on */
+    const char *checkpointing; /* comma list of none, full, selective */
+    int grad_dtype;            /* uniap_dtype */
+    int master_dtype;          /* uniap_dtype */
+    int optimizer;             /* uniap_optimizer */
+} uniap_training_args;
+#define UNIAP_TRAINING_OPTS 6 /* entries uniap_inputs_training_opts appends */
+
 /* What to load. */
 typedef struct uniap_inputs_req {
-    const char *cmd;      /* command name for messages ("plan") */
-    const char *model;    /* required */
-    const char *cluster;  /* NULL: the profile's stored cluster_spec */
-    const char *profile;  /* NULL: the analytic profile of the cluster */
-    int64_t global_batch; /* > 0: the analytic profile's micro-batches divide it */
-    int verbose;          /* 1: print warnings and notes to stderr (rank 0) */
+    const char *cmd;                     /* command name for messages ("plan") */
+    const char *model;                   /* required */
+    const char *cluster;                 /* NULL: the profile's stored cluster_spec */
+    const char *profile;                 /* NULL: the analytic profile of the cluster */
+    int64_t global_batch;                /* > 0: the analytic profile's micro-batches divide it */
+    int verbose;                         /* 1: print warnings and notes to stderr (rank 0) */
+    const uniap_training_args *training; /* overrides applied to the model, or NULL */
 } uniap_inputs_req;
 
 /* What was loaded; owned by the struct, released by uniap_inputs_free. */
@@ -93,6 +106,14 @@ typedef struct uniap_restrict_args {
  * entries (--max-tp, --max-pp, --no-zero, --no-ckpt, --no-sp,
  * --no-strided, --reserve-gib, --overlap) at opts[*n], advancing *n. */
 void uniap_inputs_restrict_opts(uniap_restrict_args *r, uniap_opt *opts, int *n);
+/* Sets t to "the model's" and appends its UNIAP_TRAINING_OPTS entries
+ * (--attention, --dropout, --checkpointing, --grad-dtype, --master-dtype,
+ * --optimizer) at opts[*n], advancing *n. */
+void uniap_inputs_training_opts(uniap_training_args *t, uniap_opt *opts, int *n);
+/* Applies the given overrides of t to m (uniap_model_set_training: EINVAL
+ * naming the option). */
+int uniap_inputs_training_apply(const uniap_training_args *t, uniap_model *m);
+
 /* Copies the parsed restrictions into o. */
 void uniap_inputs_restrict_apply(const uniap_restrict_args *r, uniap_cost_options *o);
 

@@ -16,6 +16,7 @@ typedef struct plan_args {
     int node_limit;    /* branch-and-bound nodes per branch and cut */
     double time_limit; /* wall-clock seconds per GLPK call, 0: none */
     uniap_restrict_args limits;
+    uniap_training_args training; /* --attention, --dropout, ... */
 } plan_args;
 
 typedef struct plan_ctx {

@@ -1,14 +1,18 @@
 /*
  * analytic.c - the analytic device model: a profile dataset computed from
  * the cluster spec's datasheet figures, for hardware one cannot measure.
- * Provenance "analytic". Every figure here is affine in the micro-batch, so
- * the cost model's linear interpolation between the rows is exact.
+ * Provenance "analytic". Memory figures are affine in the micro-batch;
+ * GEMM times are too except for wave quantization (a step function of the
+ * tile count), so interpolation between rows is exact only at the rows:
+ * rows are computed at every micro-batch the cost table queries.
  *
  * Layer time (per kernel class, summed: the roofline applied per class):
- * GEMM FLOPs of the shard / peak FLOP/s (GEMMs compute-bound) + bytes the
- * memory-bound kernels move / memory bandwidth + kernels x a fixed
- * per-kernel overhead. Backward: twice the forward's GEMM FLOPs and bytes,
- * twice the kernels.
+ * the shard's GEMMs at the compute the device really reaches (peak x the
+ * achievable fraction of its BLAS x each GEMM's wave-quantization
+ * utilization; flash attention at its own fraction: gemm_eff.c) + bytes
+ * the memory-bound kernels move / memory bandwidth + kernels x a fixed
+ * per-kernel overhead. Backward: each GEMM's data and weight gradients
+ * (twice the FLOPs), twice the bytes, twice the kernels.
  *
  * Activation bytes: Korthikanti et al. 2022, generalized per layer kind;
  * each kind's activation bytes per token, GEMM FLOPs and kernel count are
@@ -29,21 +33,13 @@
 
 #define KERNEL_OVERHEAD 5e-6 /* s: launch + inter-kernel gap of an eager framework */
 
-/* Forward GEMM FLOPs per token of the shard at tp t. */
-static double gemm_flops_per_token(const cm_layer_kind *d, const uniap_layer *l, int t)
-{
-    double fl = d->gemm_flops ? d->gemm_flops(l) : 0.0;
-    return fl / t;
-}
-
 /* One analytic layer row at (tp, micro_batch). */
 static void layer_row(const uniap_model *m, const uniap_cluster *c, const uniap_layer *l, int tp,
                       int mb, uniap_layer_prof *row)
 {
     const cm_layer_kind *d = uniap__cm_layer_kind(l->kind);
     int64_t e = uniap_dtype_bytes(m->act_dtype), repl = 0, shard = 0;
-    double flops = m->act_dtype == UNIAP_DTYPE_FP32 && c->peak_flops_fp32 > 0 ? c->peak_flops_fp32
-                                                                              : c->peak_flops;
+    cm_gemm_device dev;
     int64_t param_bytes = uniap_layer_params(l) / tp * uniap_dtype_bytes(m->param_dtype);
     int64_t tokens = (int64_t)mb * l->seq;
 
@@ -54,16 +50,25 @@ static void layer_row(const uniap_model *m, const uniap_cluster *c, const uniap_
      * intermediate of the backward (scores, the ffn-wide tensors or the
      * logits), per token of the shard */
     int64_t s_att = uniap__cm_attn_span(l);
-    int64_t widest = l->heads * s_att * e;
+    /* flash attention materializes no score tensor, nor its gradient
+     * (Dao et al. 2022 s3.1: tiles in on-chip memory) */
+    int64_t widest = l->flash_attn ? 0 : l->heads * s_att * e;
     if (l->ffn * e * (l->activation == UNIAP_ACT_SWIGLU ? 2 : 1) > widest)
         widest = l->ffn * e * (l->activation == UNIAP_ACT_SWIGLU ? 2 : 1);
     if (d->widest)
         widest = d->widest(l, e);
     int64_t transient = tokens * (widest / tp + l->hidden * e);
 
-    double fwd_flops = gemm_flops_per_token(d, l, tp) * (double)tokens;
-    /* memory-bound traffic: the weights once, the kept activations written
-     * and read back once more by the next kernel; backward twice that. An
+    /* compute: each GEMM of the shard at the device's achievable
+     * fraction of peak times its wave-quantization utilization, the
+     * attention core by the layer's implementation (gemm_eff.c) */
+    double fwd_gemm, bwd_gemm;
+    uniap__cm_gemm_device(c, m->act_dtype == UNIAP_DTYPE_FP32, &dev);
+    uniap__cm_gemm_layer_seconds(&dev, l, (double)tokens, tp, l->flash_attn, &fwd_gemm, &bwd_gemm);
+    /* memory-bound (element-wise) traffic at the memory bandwidth: the
+     * weights once, the kept activations (eager attention's score tensor
+     * among them) written and read back once more by the next kernel;
+     * backward twice that. An
      * embedding lookup instead reads only the rows it gathers and writes
      * its output (b s h each), while its backward writes the dense gradient
      * of the whole table shard. */
@@ -74,10 +79,8 @@ static void layer_row(const uniap_model *m, const uniap_cluster *c, const uniap_
         fwd_bytes = 2.0 * rows + (double)act;
         bwd_bytes = (double)param_bytes + 2.0 * rows;
     }
-    double fwd =
-        fwd_flops / flops + fwd_bytes / c->mem_bandwidth + d->kernels_fwd * KERNEL_OVERHEAD;
-    double bwd = 2.0 * fwd_flops / flops + bwd_bytes / c->mem_bandwidth +
-                 2 * d->kernels_fwd * KERNEL_OVERHEAD;
+    double fwd = fwd_gemm + fwd_bytes / c->mem_bandwidth + d->kernels_fwd * KERNEL_OVERHEAD;
+    double bwd = bwd_gemm + bwd_bytes / c->mem_bandwidth + 2 * d->kernels_fwd * KERNEL_OVERHEAD;
 
     memset(row, 0, sizeof(*row));
     uniap_layer_signature(l, row->layer_type, sizeof(row->layer_type));

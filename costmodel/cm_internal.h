@@ -138,6 +138,17 @@ int cm_run_has_tp(const uniap_costmodel *cm, int r, int tp);
  * none of these (Galvatron's files have no figures for it). */
 typedef enum { CM_ROLE_NONE = 0, CM_ROLE_BLOCK, CM_ROLE_FIRST, CM_ROLE_LAST } cm_layer_role;
 
+/* One GEMM of a layer's forward (gemm_eff.c): batch independent products
+ * of an m x k by a k x n matrix, 2 m n k batch FLOPs. attn marks the
+ * attention core (scores Q K^T and scores x V), which flash attention
+ * fuses into one kernel (costed by its own efficiency) and eager attention
+ * runs as batched GEMMs. */
+typedef struct cm_gemm {
+    double m, n, k, batch;
+    int attn;
+} cm_gemm;
+#define CM_MAX_GEMMS 16
+
 /* What the cost model knows of a layer kind: one descriptor per kind in
  * layer_kinds.c. A NULL hook means the default stated beside it; a kind
  * without a descriptor gets every default (no tp, no collectives, no
@@ -169,6 +180,17 @@ typedef struct cm_layer_kind {
      * scores (heads * attn_span * e) and the ffn-wide tensors (ffn * e,
      * twice for SwiGLU). */
     int64_t (*widest)(const uniap_layer *l, int64_t e);
+    /* Per-token bytes (before / tp) of the attention scores selective
+     * checkpointing drops and recomputes, and the forward FLOPs per token
+     * of that recomputation (the attention core); NULL: 0, no selective
+     * checkpointing (the strategy frees nothing and is not offered). */
+    int64_t (*scores)(const uniap_layer *l, int64_t e);
+    double (*core_flops)(const uniap_layer *l);
+    /* The forward GEMMs of one shard at tp over `tokens` tokens (tokens =
+     * micro-batch x seq), at most CM_MAX_GEMMS, into out; returns their
+     * number. Their FLOPs sum to gemm_flops x tokens / tp. NULL: the
+     * FLOPs are costed as one large GEMM (no tile quantization). */
+    int (*gemms)(const uniap_layer *l, double tokens, int tp, cm_gemm *out);
     int kernels_fwd; /* kernels one forward launches (backward: twice) */
     int lookup;      /* a table lookup: reads only the rows it gathers */
     cm_layer_role role;
@@ -231,8 +253,16 @@ double cm_reshard_fraction(int n, const uniap_strategy *a, const uniap_strategy 
 
 /* ---- memory model terms (shape.c) ---- */
 
-/* Bytes per parameter of parameters, gradients and optimizer states. */
+/* Bytes per parameter of parameters, gradients and optimizer states
+ * (master weights + moments), by the model's precision and optimizer. */
 void cm_state_bytes(const uniap_model *m, double *param, double *grad, double *opt);
+/* Parameters of the tied word-embedding copy that layer l of m takes part
+ * in on deg stages: V h for the head (whose copy it holds) and for the
+ * first layer (the embedding, which all-reduces its gradient with the
+ * head's) when the head is tied and deg > 1; else 0. */
+double cm_tied_copy_params(const uniap_model *m, const uniap_layer *l, int deg);
+/* Bytes per parameter the optimizer step reads and writes. */
+double cm_optimizer_touched(const uniap_model *m);
 /* Model states per device of a layer with P parameters under strategy s. */
 double cm_mem_states(const uniap_model *m, double params, const uniap_strategy *s);
 
@@ -282,6 +312,41 @@ typedef struct cm_stage_memory {
 /* Fills out[0..deg-1] (same sums as uniap_plan_evaluate's memory). */
 int cm_stage_breakdown(const uniap_cost_table *t, uniap_schedule sched, const int *stage_of,
                        const int *strategy_of, cm_stage_memory *out);
+
+/* ---- GEMM efficiency of the analytic device model (gemm_eff.c) ---- */
+
+/* A device's GEMM facts, from the cluster spec with the defaults filled
+ * in: the peak of the activation dtype, the SMs (0: no wave quantization),
+ * the output tile, the achievable fraction of that peak on large GEMMs,
+ * and flash attention's forward / backward fractions. */
+typedef struct cm_gemm_device {
+    double peak;
+    int sms, tile_m, tile_n;
+    double frac, flash_fwd, flash_bwd;
+} cm_gemm_device;
+
+/* The facts of cluster c for activations of fp32 (1) or 16 bits (0):
+ * peak_flops_fp32 and gemm_efficiency_fp32 when fp32 and given (else the
+ * 16-bit figures), tile 128 x 128 when unknown, fraction 1 when unknown
+ * (the datasheet peak), flash fractions those of the GEMMs when unknown. */
+void uniap__cm_gemm_device(const uniap_cluster *c, int fp32, cm_gemm_device *out);
+/* Tile- and wave-quantization utilization of an m x n output (batch of
+ * them) on d: useful output elements over the tile area the SM waves pay
+ * for (ceil(tiles / sms) x sms tiles); a side narrower than the tile gets
+ * a tile of that side rounded up to 16; in (0, 1]; 1 when d->sms is 0 (no
+ * quantization modelled). */
+double uniap__cm_gemm_util(const cm_gemm_device *d, double m, double n, double batch);
+/* Seconds of one GEMM g on d: 2 m n k batch / (peak x frac x util). */
+double uniap__cm_gemm_seconds(const cm_gemm_device *d, const cm_gemm *g);
+/* Forward and backward seconds of the GEMMs of one layer shard (the
+ * backward: each GEMM's data gradient m x k (reduction n) and weight
+ * gradient k x n (reduction m)); the attention core by flash attention's
+ * fractions when flash is nonzero (the layer's flash_attn; backward 2.5x
+ * the forward FLOPs: its recomputation, FlashAttention-2 section 4.1),
+ * else as GEMMs. Kinds
+ * without gemms: gemm_flops x tokens / tp at peak x frac. */
+void uniap__cm_gemm_layer_seconds(const cm_gemm_device *d, const uniap_layer *l, double tokens,
+                                  int tp, int flash, double *fwd, double *bwd);
 
 /* ---- modelled collective curves (analytic.c) ---- */
 /* Appends op's curve for a group of g (spans: across nodes) from 4 KiB to

@@ -122,31 +122,38 @@ static int dp_terms(const uniap_costmodel *cm, const uniap_strategy *s, const cm
         *dp_comm = rs;
         *post = ag;
     } else {
-        *dp_comm = rs + (s->ckpt ? 3 : 2) * ag;
+        *dp_comm = rs + (s->ckpt == UNIAP_CKPT_FULL ? 3 : 2) * ag;
     }
     return UNIAP_OK;
 }
 
-/* Memory. States per cm_mem_states (Rajbhandari et al. 2020). Kept
+/* Memory. States per cm_mem_states (Rajbhandari et al. 2020), plus the
+ * last stage's copy of tied word embeddings (cm_tied_copy_params). Kept
  * activations: the profile's act_bytes at (tp, b_l); with sequence
- * parallelism every activation is sharded by tp (Korthikanti et al. 2022:
- * sbh(34 + 5as/h)/t), i.e. the tp-1 figure / tp. The profile's peak_bytes
- * is the transient above the parameters and the kept activations (the
- * profiler measures peak - base - kept). A checkpointed layer keeps its
- * input only (sharded by tp under SP) and its full activations become part
- * of the transient peak during recompute. FSDP's gathered parameters and
+ * parallelism every activation is sharded by tp (Korthikanti et al. 2022
+ * s4.2.2: sbh(34 + 5as/h)/t), i.e. the tp-1 figure / tp. The profile's
+ * peak_bytes is the transient above the parameters and the kept
+ * activations (the profiler measures peak - base - kept). A fully
+ * checkpointed layer keeps its input only (sharded by tp under SP) and its
+ * full activations become part of the transient peak during recompute. A
+ * selectively checkpointed one (Korthikanti et al. 2022 s5) keeps all but
+ * the attention scores (the kind's scores, sharded by heads over tp), which
+ * its backward rebuilds: a transient. FSDP's gathered parameters and
  * unsharded gradients are transient too. */
-static int memory_terms(const uniap_costmodel *cm, int r, int b, const uniap_strategy *s,
+static int memory_terms(const uniap_costmodel *cm, int r, int deg, int b, const uniap_strategy *s,
                         const cm_layer_point *pt, row *out)
 {
     const uniap_model *m = cm->model;
     const uniap_layer *l = &m->runs[r];
+    const cm_layer_kind *d = uniap__cm_layer_kind(l->kind);
     double P = (double)uniap_layer_params(l), pb, gb, ob, bl = (double)b / s->dp;
     cm_layer_point ref;
     int rc;
 
     cm_state_bytes(m, &pb, &gb, &ob);
     out->states = cm_mem_states(m, P, s);
+    if (l->kind == UNIAP_LAYER_HEAD)
+        out->states += cm_mem_states(m, cm_tied_copy_params(m, l, deg), s);
     double act_full = pt->act_bytes;
     if (s->sp) {
         if ((rc = cm_layer_at(cm->run_prof[r], 1, b / s->dp, cm->warnings, &ref)) < 0)
@@ -154,9 +161,14 @@ static int memory_terms(const uniap_costmodel *cm, int r, int b, const uniap_str
         act_full = ref.act_bytes / s->tp;
     }
     double transient = pt->peak_bytes;
-    if (s->ckpt) {
+    if (s->ckpt == UNIAP_CKPT_FULL) {
         out->act = cm_layer_input_bytes(m, l, bl) / (s->sp ? s->tp : 1);
         out->peak = act_full + transient;
+    } else if (s->ckpt == UNIAP_CKPT_SELECTIVE && d->scores) {
+        double e = uniap_dtype_bytes(m->act_dtype);
+        double scores = bl * (double)l->seq * (double)d->scores(l, (int64_t)e) / s->tp;
+        out->act = act_full > scores ? act_full - scores : 0.0;
+        out->peak = transient + scores;
     } else {
         out->act = act_full;
         out->peak = transient;
@@ -164,6 +176,37 @@ static int memory_terms(const uniap_costmodel *cm, int r, int b, const uniap_str
     if (s->flavour == UNIAP_DP_FSDP)
         out->peak += P / s->tp * (pb + gb) * (1.0 - 1.0 / s->dp);
     return UNIAP_OK;
+}
+
+/* Forward time a checkpointed layer repeats: all of it (full), or the
+ * attention core's share of its forward GEMM FLOPs (selective: the core,
+ * Korthikanti et al. 2022 s5; the profile times the layer as a whole). */
+static double recompute_time(const uniap_layer *l, const uniap_strategy *s, double fwd)
+{
+    const cm_layer_kind *d = uniap__cm_layer_kind(l->kind);
+    if (s->ckpt == UNIAP_CKPT_FULL)
+        return fwd;
+    if (s->ckpt != UNIAP_CKPT_SELECTIVE || !d->core_flops || !d->gemm_flops || l->flash_attn)
+        return 0.0;
+    double all = d->gemm_flops(l);
+    return all > 0 ? fwd * d->core_flops(l) / all : 0.0;
+}
+
+/* The tied embeddings' gradient all-reduce between the first and the last
+ * stage (cm_tied_copy_params), each of the dp x tp pairs its 1/tp shard: a
+ * ring all-reduce of two ranks moves each byte once each way (bus
+ * bandwidth factor 2(n-1)/n = 1), timed as one p2p transfer of the shard
+ * over the first-to-last link. */
+static int tied_sync(const uniap_costmodel *cm, int r, int deg, int n, const uniap_strategy *s,
+                     double gb, double *t)
+{
+    double V = cm_tied_copy_params(cm->model, &cm->model->runs[r], deg);
+    int spans = (int64_t)(deg - 1) * n >= cm->cluster->devices_per_node;
+
+    *t = 0.0;
+    if (V <= 0)
+        return UNIAP_OK;
+    return cm_coll_time(&cm->index, UNIAP_COLL_P2P, 2, spans, V / s->tp * gb, cm->warnings, t);
 }
 
 static int compute_row(const uniap_costmodel *cm, int r, int deg, int n, int b,
@@ -192,7 +235,7 @@ static int compute_row(const uniap_costmodel *cm, int r, int deg, int n, int b,
 
     /* compute: forward + backward of the local shard; checkpointing
      * recomputes the forward once more before the backward */
-    double compute = pt.fwd + pt.bwd + (s->ckpt ? pt.fwd : 0.0);
+    double compute = pt.fwd + pt.bwd + recompute_time(l, s, pt.fwd);
 
     /* TP: nf all-reduces in forward, nb in backward, each of the b_l x s x
      * h activation; the recomputed forward repeats its nf */
@@ -202,7 +245,7 @@ static int compute_row(const uniap_costmodel *cm, int r, int deg, int n, int b,
         double msg = bl * (double)l->seq * (double)l->hidden * e;
         if ((rc = tp_collective(cm, s, pl.tp_spans, msg, &one)) < 0)
             return rc; /* the message names the profile */
-        tp_comm = (nf + nb + (s->ckpt ? nf : 0)) * one;
+        tp_comm = (nf + nb + (s->ckpt == UNIAP_CKPT_FULL ? nf : 0)) * one;
     }
     double shard_params = P / s->tp, dp_comm, sync, post, opt_step = 0.0;
     if ((rc = dp_terms(cm, s, &pl, shard_params, pb, gb, &dp_comm, &sync, &post)) < 0)
@@ -219,8 +262,12 @@ static int compute_row(const uniap_costmodel *cm, int r, int deg, int n, int b,
      * precisions (mixed: 2 grad read + 4+4 master rw + 8+8 moments rw + 2
      * param write; fp32: 4 + 8 + 8 + 8), memory-bound at the device's
      * bandwidth, on the 1/dp shard for ZeRO flavours. */
+    double tied = 0.0;
+    if ((rc = tied_sync(cm, r, deg, n, s, gb, &tied)) < 0)
+        return rc; /* the message names the profile */
+    sync += tied;
     double exposed = sync * (1.0 - cm->overlap) + sync * cm->overlap * (cm->overlap_slow - 1.0);
-    double touched = gb + 2.0 * ob + (m->mixed_precision ? pb : 2.0 * pb);
+    double touched = cm_optimizer_touched(m);
     if (cm->cluster->mem_bandwidth > 0)
         opt_step = shard_params * touched / cm->cluster->mem_bandwidth /
                    (s->flavour == UNIAP_DP_DDP ? 1 : s->dp);
@@ -231,7 +278,7 @@ static int compute_row(const uniap_costmodel *cm, int r, int deg, int n, int b,
     out->sync_exposed = exposed;
     out->param_gather = post;
     out->optimizer = opt_step;
-    if ((rc = memory_terms(cm, r, b, s, &pt, out)) < 0)
+    if ((rc = memory_terms(cm, r, deg, b, s, &pt, out)) < 0)
         return rc;
     return check_row(cm, r, s, out);
 }

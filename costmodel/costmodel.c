@@ -157,6 +157,8 @@ int uniap_costmodel_create(const uniap_model *m, const uniap_cluster *c, const u
     cm->cluster = c;
     cm->profile = p;
     cm->opt = *o;
+    if (!cm->opt.ckpt_modes) /* the model's checkpointing granularities */
+        cm->opt.ckpt_modes = uniap_training_ckpt_modes(&m->training);
     cm->reserve = o->reserve_bytes >= 0 ? o->reserve_bytes : UNIAP_DEFAULT_RESERVE;
     cm->overlap = o->overlap >= 0 ? (o->overlap > 1 ? 1.0 : o->overlap) : UNIAP_DEFAULT_OVERLAP;
     /* The profile's overlap coefficient (Galvatron's convention) is the

@@ -32,9 +32,33 @@ static int block_tp_ok(const uniap_layer *l, int tp)
            l->ffn % tp == 0;
 }
 
+/* Per-token bytes of the attention scores of a heads over span keys kept
+ * for backward (before / tp), integer bytes at e bytes per element.
+ * Eager: Korthikanti et al. 2022, s4.1 (Table 2's attention terms, eq. 1's
+ * 5as/h at e = 2): the softmax output (e per score), with dropout its mask
+ * (1) and output (e): a span (e + dropout (1 + e)); without dropout the
+ * attention over V reads the softmax output itself (2as/h at e = 2).
+ * Flash: Dao et al. 2022 (FlashAttention) s3.1, Dao 2023 (FlashAttention-2)
+ * s3.1: no score tensor, only the softmax statistics, the fp32 logsumexp
+ * per head and query (4a), the dropout mask regenerated from the RNG
+ * state. */
+static int64_t score_bytes(const uniap_layer *l, int64_t a, int64_t span, int64_t e)
+{
+    if (l->flash_attn)
+        return 4 * a;
+    return a * span * (e + (l->no_dropout ? 0 : 1 + e));
+}
+
+/* Dropout masks: 1 byte per element of each dropout (Korthikanti et al.
+ * 2022 s4.1, the "sbh" masks); 0 without dropout. */
+static int64_t mask_bytes(const uniap_layer *l, int64_t elems)
+{
+    return l->no_dropout ? 0 : elems;
+}
+
 /* Per-token bytes kept for backward of one block shard: repl (not sharded
- * by tp) and shard (divided by tp); integer bytes. The attention terms
- * name their Korthikanti et al. counterpart at e = 2 (in units of s b h). */
+ * by tp) and shard (divided by tp); integer bytes. The terms name their
+ * Korthikanti et al. 2022 s4.1 counterpart at e = 2 (in units of s b h). */
 static void block_act(const uniap_layer *l, int64_t e, int64_t *repl, int64_t *shard)
 {
     int64_t h = l->hidden, a = l->heads, kv = l->kv_heads ? l->kv_heads : l->heads;
@@ -44,10 +68,29 @@ static void block_act(const uniap_layer *l, int64_t e, int64_t *repl, int64_t *s
 
     /* not sharded: two norm inputs (4), QKV input (2), attention
      * dropout mask (1), MLP input (2), MLP dropout mask (1) = 10 */
-    *repl = 2 * h * e + h * e + h + h * e + h;
+    *repl = 2 * h * e + h * e + mask_bytes(l, h) + h * e + mask_bytes(l, h);
     /* sharded: Q and K (4), V (2), output projection input (2): 8;
-     * softmax output, dropout mask, dropout output: 5 a s; MLP 16 */
-    *shard = (a + 2 * kv) * hd * e + a * hd * e + a * s_att * (2 * e + 1) + mlp;
+     * the scores (score_bytes: 5 a s eager with dropout); MLP 16 */
+    *shard = (a + 2 * kv) * hd * e + a * hd * e + score_bytes(l, a, s_att, e) + mlp;
+}
+
+/* Bytes per token (before / tp) selective recomputation frees: the eager
+ * score tensors (Korthikanti et al. 2022 s5: the attention core, QK^T,
+ * softmax, dropout and attention over V, is recomputed and its 5as/h term
+ * not stored); nothing with flash attention, which stores no scores (its
+ * backward already recomputes them). */
+static int64_t block_scores(const uniap_layer *l, int64_t e)
+{
+    return l->flash_attn ? 0 : score_bytes(l, l->heads, uniap__cm_attn_span(l), e);
+}
+
+/* Forward FLOPs per token of the attention core (QK^T and attention over
+ * V: 2 x 2 a d span), what selective recomputation repeats. */
+static double block_core_flops(const uniap_layer *l)
+{
+    double h = (double)l->hidden, a = l->heads;
+    double hd = l->head_dim ? (double)l->head_dim : (a > 0 ? h / a : 0);
+    return 2 * 2 * a * hd * (double)uniap__cm_attn_span(l);
 }
 
 /* Forward GEMM FLOPs per token of a block (self-attention + MLP). */
@@ -63,6 +106,28 @@ static double block_flops(const uniap_layer *l)
            + (l->activation == UNIAP_ACT_SWIGLU ? 3 : 2) * 2 * h * f; /* MLP */
 }
 
+/* The forward GEMMs of a block shard (their FLOPs are block_flops x
+ * tokens / tp): the QKV projection, the attention core per head and
+ * window of attn_span queries (Q K^T, then the scores x V), the output
+ * projection, the MLP (SwiGLU's gate and up projections as one GEMM of
+ * 2 ffn columns, as Megatron-LM fuses them). */
+static int block_gemms(const uniap_layer *l, double tokens, int tp, cm_gemm *g)
+{
+    double h = (double)l->hidden, a = l->heads, kv = l->kv_heads ? l->kv_heads : l->heads;
+    double hd = l->head_dim ? (double)l->head_dim : (a > 0 ? h / a : 0), f = (double)l->ffn;
+    double s_att = (double)uniap__cm_attn_span(l);
+    double win = s_att > 0 ? tokens / s_att * (a / tp) : 0; /* attention products */
+    int n = 0;
+
+    g[n++] = (cm_gemm){tokens, (a + 2 * kv) * hd / tp, h, 1, 0};
+    g[n++] = (cm_gemm){s_att, s_att, hd, win, 1};
+    g[n++] = (cm_gemm){s_att, hd, s_att, win, 1};
+    g[n++] = (cm_gemm){tokens, h, a * hd / tp, 1, 0};
+    g[n++] = (cm_gemm){tokens, (l->activation == UNIAP_ACT_SWIGLU ? 2 : 1) * f / tp, h, 1, 0};
+    g[n++] = (cm_gemm){tokens, h, f / tp, 1, 0};
+    return n;
+}
+
 static void cross_decoder_act(const uniap_layer *l, int64_t e, int64_t *repl, int64_t *shard)
 {
     int64_t h = l->hidden, a = l->heads, kv = l->kv_heads ? l->kv_heads : l->heads;
@@ -72,9 +137,21 @@ static void cross_decoder_act(const uniap_layer *l, int64_t e, int64_t *repl, in
     /* cross-attention sub-block: norm input, Q input, dropout mask;
      * Q, output projection input, scores over kv_seq encoder tokens;
      * K and V over the encoder tokens (per decoder token: kv_seq/s) */
-    *repl += 2 * h * e + h;
-    *shard += 2 * a * hd * e + a * l->kv_seq * (2 * e + 1) +
+    *repl += 2 * h * e + mask_bytes(l, h);
+    *shard += 2 * a * hd * e + score_bytes(l, a, l->kv_seq, e) +
               (l->seq ? 2 * kv * hd * e * l->kv_seq / l->seq : 0);
+}
+
+static int64_t cross_decoder_scores(const uniap_layer *l, int64_t e)
+{
+    return l->flash_attn ? 0 : block_scores(l, e) + score_bytes(l, l->heads, l->kv_seq, e);
+}
+
+static double cross_decoder_core_flops(const uniap_layer *l)
+{
+    double h = (double)l->hidden, a = l->heads;
+    double hd = l->head_dim ? (double)l->head_dim : (a > 0 ? h / a : 0);
+    return block_core_flops(l) + 2 * 2 * a * hd * (double)l->kv_seq;
 }
 
 static double cross_decoder_flops(const uniap_layer *l)
@@ -128,7 +205,7 @@ static double embedding_input_bytes(const uniap_layer *l, double bl, double e)
 static void embedding_act(const uniap_layer *l, int64_t e, int64_t *repl, int64_t *shard)
 {
     (void)e;
-    *repl = l->hidden; /* embedding dropout mask */
+    *repl = mask_bytes(l, l->hidden); /* embedding dropout mask */
     *shard = 0;
 }
 
@@ -145,13 +222,20 @@ static double patch_embed_input_bytes(const uniap_layer *l, double bl, double e)
 static void patch_embed_act(const uniap_layer *l, int64_t e, int64_t *repl, int64_t *shard)
 {
     int64_t pix = (int64_t)l->channels * l->patch * l->patch;
-    *repl = pix * e + l->hidden; /* patch GEMM input, dropout mask */
+    *repl = pix * e + mask_bytes(l, l->hidden); /* patch GEMM input, dropout mask */
     *shard = 0;
 }
 
 static double patch_embed_flops(const uniap_layer *l)
 {
     return 2.0 * l->channels * l->patch * l->patch * (double)l->hidden;
+}
+
+static int patch_embed_gemms(const uniap_layer *l, double tokens, int tp, cm_gemm *g)
+{
+    g[0] = (cm_gemm){tokens, (double)l->hidden / tp,
+                     (double)l->channels * l->patch * (double)l->patch, 1, 0};
+    return 1;
 }
 
 static int64_t merge_width(const uniap_layer *l)
@@ -192,6 +276,13 @@ static double head_flops(const uniap_layer *l)
     return 2 * (double)l->hidden * (double)l->vocab;
 }
 
+/* the column-parallel projection onto the vocabulary shard */
+static int head_gemms(const uniap_layer *l, double tokens, int tp, cm_gemm *g)
+{
+    g[0] = (cm_gemm){tokens, (double)l->vocab / tp, (double)l->hidden, 1, 0};
+    return 1;
+}
+
 static int64_t head_widest(const uniap_layer *l, int64_t e)
 {
     (void)e;
@@ -208,6 +299,9 @@ static const cm_layer_kind block = {
     .tp_bwd = 2,
     .act_per_token = block_act,
     .gemm_flops = block_flops,
+    .gemms = block_gemms,
+    .scores = block_scores,
+    .core_flops = block_core_flops,
     .kernels_fwd = 16,
     .role = CM_ROLE_BLOCK,
 };
@@ -219,6 +313,8 @@ static const cm_layer_kind cross_decoder = {
     .input_bytes = cross_decoder_input_bytes,
     .act_per_token = cross_decoder_act,
     .gemm_flops = cross_decoder_flops,
+    .scores = cross_decoder_scores,
+    .core_flops = cross_decoder_core_flops,
     .kernels_fwd = 24,
     .role = CM_ROLE_BLOCK,
 };
@@ -228,6 +324,9 @@ static const cm_layer_kind swin = {
     .tp_bwd = 2,
     .act_per_token = block_act,
     .gemm_flops = block_flops,
+    .gemms = block_gemms,
+    .scores = block_scores,
+    .core_flops = block_core_flops,
     .attn_span = swin_attn_span,
     .kernels_fwd = 16,
     .role = CM_ROLE_BLOCK,
@@ -252,6 +351,7 @@ static const cm_layer_kind patch_embed = {
     .input_bytes = patch_embed_input_bytes,
     .act_per_token = patch_embed_act,
     .gemm_flops = patch_embed_flops,
+    .gemms = patch_embed_gemms,
     .kernels_fwd = 4,
     .role = CM_ROLE_FIRST,
 };
@@ -272,6 +372,7 @@ static const cm_layer_kind head = {
     .tp_bwd = 1, /* input gradient of the column-parallel GEMM */
     .act_per_token = head_act,
     .gemm_flops = head_flops,
+    .gemms = head_gemms,
     .widest = head_widest,
     .kernels_fwd = 4,
     .role = CM_ROLE_LAST,

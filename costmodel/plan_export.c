@@ -31,6 +31,7 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
             break;
         }
     int tp = s0->tp, dp = s0->dp, sp_all = 1, sp_any = 0, ck_all = 1, ck_any = 0;
+    int sel_all = 1, sel_any = 0;
     int zero12 = 0, fsdp = 0, ddp = 0, mixed_tp = 0, strided = 0;
     int *per_stage = calloc((size_t)p->deg, sizeof(int)),
         *ck_stage = calloc((size_t)p->deg, sizeof(int));
@@ -51,9 +52,12 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
         ddp |= s->flavour == UNIAP_DP_DDP && s->dp > 1;
         if (m && u < m->n_layers && is_block(m->runs[uniap_model_run_of(m, u)].kind)) {
             per_stage[p->stage_of[u]]++;
-            ck_stage[p->stage_of[u]] += s->ckpt;
-            ck_all &= s->ckpt;
-            ck_any |= s->ckpt;
+            int full = s->ckpt == UNIAP_CKPT_FULL, sel = s->ckpt == UNIAP_CKPT_SELECTIVE;
+            ck_stage[p->stage_of[u]] += full;
+            ck_all &= full;
+            ck_any |= full;
+            sel_all &= sel;
+            sel_any |= sel;
         }
     }
     int uniform_layers = 1, uniform_ck = 1;
@@ -68,7 +72,9 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
                          tp, p->deg, mb > 0 ? mb : 1, (long long)p->global_batch);
     if (sp_all && tp > 1)
         uniap_textbuf_printf(&b, " --sequence-parallel");
-    if (ck_all)
+    if (sel_all && sel_any)
+        uniap_textbuf_printf(&b, " --recompute-granularity selective");
+    else if (ck_all)
         uniap_textbuf_printf(&b, " --recompute-granularity full --recompute-method uniform "
                                  "--recompute-num-layers 1");
     else if (ck_any && uniform_ck)
@@ -80,8 +86,8 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
         uniap_textbuf_printf(&b, " --use-distributed-optimizer");
     uniap_textbuf_printf(&b, "\n");
     int expressible = !mixed_tp && !strided && (sp_all || !sp_any) && uniform_layers &&
-                      (ck_all || !ck_any || uniform_ck) && !fsdp && !(zero12 && ddp) && sched &&
-                      !sched->megatron_gap;
+                      (ck_all || !ck_any || uniform_ck) && (sel_all || !sel_any) && !fsdp &&
+                      !(zero12 && ddp) && sched && !sched->megatron_gap;
     uniap_textbuf_printf(&b, "# %s in Megatron-LM\n",
                          expressible ? "the plan is expressible" : "NOT fully expressible");
     if (mixed_tp)
@@ -98,6 +104,8 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
                 "where the version has them)\n");
     if (ck_any && !ck_all && !uniform_ck)
         uniap_textbuf_printf(&b, "# - checkpointed layer counts differ between stages\n");
+    if (sel_any && !sel_all)
+        uniap_textbuf_printf(&b, "# - selective recomputation on some layers only\n");
     if (fsdp)
         uniap_textbuf_printf(&b, "# - fully sharded (ZeRO-3/FSDP) layers\n");
     if (zero12 && ddp)
@@ -143,7 +151,8 @@ int uniap_plan_export_galvatron(const uniap_plan *p, const uniap_model *m, char 
         uniap_textbuf_printf(&lists[1], "%s%d", sep, s->tp_consecutive || s->tp == 1 ? 1 : 0);
         uniap_textbuf_printf(&lists[2], "%s%d", sep, s->flavour == UNIAP_DP_FSDP ? 1 : 0);
         uniap_textbuf_printf(&lists[3], "%s%d", sep, s->sp);
-        uniap_textbuf_printf(&lists[4], "%s%d", sep, s->ckpt);
+        /* Galvatron's checkpoint is full recomputation (selective: 0) */
+        uniap_textbuf_printf(&lists[4], "%s%d", sep, s->ckpt == UNIAP_CKPT_FULL);
         first = 0;
     }
     for (int i = 0; i < p->deg; i++)

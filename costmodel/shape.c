@@ -43,20 +43,51 @@ double cm_layer_input_bytes(const uniap_model *m, const uniap_layer *l, double b
     return bl * (double)l->seq * (double)l->hidden * e;
 }
 
+/* Bytes per parameter of the master weights and the optimizer state
+ * (moments). Master: mixed precision keeps an fp32 copy (Micikevicius et al.
+ * 2018, "Mixed Precision Training" s3.1), or the model's master_dtype; fp32
+ * training updates the parameters themselves. Moments in fp32: Adam
+ * (Kingma and Ba 2015, Algorithm 1: m and v) 8; SGD with momentum (one
+ * velocity buffer, PyTorch torch.optim.SGD) 4; plain SGD 0. */
+static void optimizer_bytes(const uniap_model *m, double *master, double *moments)
+{
+    const uniap_training *t = &m->training;
+    *master = 0.0;
+    if (m->mixed_precision)
+        *master = t->master_dtype > 0 ? uniap_dtype_bytes((uniap_dtype)(t->master_dtype - 1)) : 4;
+    *moments = t->optimizer == UNIAP_OPTIM_ADAM           ? 8.0
+               : t->optimizer == UNIAP_OPTIM_SGD_MOMENTUM ? 4.0
+                                                          : 0.0;
+}
+
 void cm_state_bytes(const uniap_model *m, double *param, double *grad, double *opt)
 {
-    if (m->mixed_precision) {
-        /* Rajbhandari et al. 2020 (ZeRO): 16-bit parameters (2) and
-         * gradients (2), fp32 master weights, momentum and variance (12) */
-        *param = uniap_dtype_bytes(m->param_dtype);
-        *grad = uniap_dtype_bytes(m->param_dtype);
-        *opt = 12.0;
-    } else {
-        /* fp32 Adam: parameters 4, gradients 4, momentum + variance 8 */
-        *param = 4.0;
-        *grad = 4.0;
-        *opt = 8.0;
-    }
+    double master, moments;
+
+    /* Rajbhandari et al. 2020 (ZeRO) s3.1: mixed-precision Adam holds
+     * 16-bit parameters (2) and gradients (2) and K = 12 bytes of optimizer
+     * states (fp32 master, momentum, variance); fp32 Adam 4 + 4 + 8. The
+     * gradients are the parameters' dtype unless grad_dtype says otherwise
+     * (e.g. Megatron-LM's fp32 main_grad accumulation: 4). */
+    *param = m->mixed_precision ? uniap_dtype_bytes(m->param_dtype) : 4.0;
+    *grad = m->training.grad_dtype > 0
+                ? uniap_dtype_bytes((uniap_dtype)(m->training.grad_dtype - 1))
+                : *param;
+    optimizer_bytes(m, &master, &moments);
+    *opt = master + moments;
+}
+
+double cm_optimizer_touched(const uniap_model *m)
+{
+    double pb, gb, ob, master, moments;
+
+    /* one memory-bound pass of the update: the gradient read, the master
+     * copy and the moments read and written, the 16-bit parameters written
+     * from the master (no master: the parameters read and written). Mixed
+     * Adam: 2 + 2 x 12 + 2 = 28; fp32 Adam: 4 + 2 x 8 + 2 x 4 = 28. */
+    cm_state_bytes(m, &pb, &gb, &ob);
+    optimizer_bytes(m, &master, &moments);
+    return gb + 2.0 * ob + (master > 0 ? pb : 2.0 * pb);
 }
 
 double cm_mem_states(const uniap_model *m, double params, const uniap_strategy *s)
@@ -78,4 +109,22 @@ double cm_mem_states(const uniap_model *m, double params, const uniap_strategy *
     /* unreachable: compute_row checks the flavour (UNIAP_CHECK); should a
      * caller pass another, the unsharded states are the safe side */
     return shard * (pb + gb + ob);
+}
+
+double cm_tied_copy_params(const uniap_model *m, const uniap_layer *l, int deg)
+{
+    const uniap_layer *last = &m->runs[m->n_runs - 1];
+
+    /* Megatron-LM (Shoeybi et al. 2019; Narayanan et al. 2021 s4): with
+     * tied input and output embeddings and pp > 1, the last stage holds its
+     * own copy of the word embeddings (with its gradients and optimizer
+     * states, updated in step), and the first and last stages all-reduce
+     * the embedding gradient every iteration (_allreduce_word_embedding_
+     * grads). The first layer is on stage 0 and the last on stage deg - 1,
+     * so deg > 1 separates them. */
+    if (deg < 2 || last->kind != UNIAP_LAYER_HEAD || !last->tied || m->runs[0].vocab < 1)
+        return 0.0;
+    if (l != last && l != &m->runs[0])
+        return 0.0;
+    return (double)last->vocab * (double)last->hidden;
 }

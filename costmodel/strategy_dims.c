@@ -227,25 +227,46 @@ static const char *sp_check(const uniap_strategy *s, int v, char *msg, size_t si
     return v && s->tp < 2 ? "sequence parallelism needs tp > 1" : NULL;
 }
 
-/* ---- ckpt: activation checkpointing */
+/* ---- ckpt: activation checkpointing, by granularity: none (0), full (1,
+ * ".ckpt": the layer's input kept, the forward recomputed), selective (2,
+ * ".selckpt": the attention core recomputed, Korthikanti et al. 2022 s5);
+ * the granularities the options allow (ckpt_modes, from the model's
+ * "checkpointing"), in that order */
+
+static const char *const ckpt_token[] = {"", "ckpt", "selckpt"};
 
 static int ckpt_values(const uniap_strategy *s, int n, int mb, const uniap_cost_options *o, int *v,
                        int max)
 {
+    unsigned modes = o->ckpt_modes ? o->ckpt_modes : UNIAP_CKPT_DEFAULT;
+    int k = 0;
     (void)s, (void)n, (void)mb;
-    return flag_values(!o->no_ckpt, v, max);
+    if (o->no_ckpt)
+        modes = UNIAP_CKPT_BIT(UNIAP_CKPT_NONE);
+    for (int g = 0; g < UNIAP_CKPT_COUNT && k < max; g++)
+        if (modes & UNIAP_CKPT_BIT(g))
+            v[k++] = g;
+    return k;
 }
 
 static int ckpt_format(const uniap_strategy *s, int v, char *buf, size_t size)
 {
     (void)s;
-    return fmt(buf, size, "%s", v, ".ckpt");
+    return v > 0 && v < UNIAP_CKPT_COUNT ? snprintf(buf, size, ".%s", ckpt_token[v])
+                                         : fmt(buf, size, "%s", 0, "");
 }
 
 static int ckpt_parse(uniap_strategy_scan *sc, const uniap_strategy *s, int *v)
 {
+    const char *t = uniap_strategy_scan_peek(sc);
     (void)s;
-    return parse_flag(sc, "ckpt", v);
+    *v = UNIAP_CKPT_NONE;
+    for (int g = 1; t && g < UNIAP_CKPT_COUNT; g++)
+        if (strcmp(t, ckpt_token[g]) == 0)
+            *v = g;
+    if (*v != UNIAP_CKPT_NONE)
+        uniap_strategy_scan_take(sc);
+    return 0;
 }
 
 #define FIELD(f) offsetof(uniap_strategy, f)
@@ -259,6 +280,7 @@ const uniap_strategy_dim uniap__strategy_dims[] = {
     {"flavour", "[.flavour]", "ddp|zero1|zero2|zero3|fsdp", FIELD(flavour), flavour_values,
      flavour_format, flavour_parse, flavour_check},
     {"sp", "[.sp]", "sp", FIELD(sp), sp_values, sp_format, sp_parse, sp_check},
-    {"ckpt", "[.ckpt]", "ckpt", FIELD(ckpt), ckpt_values, ckpt_format, ckpt_parse, NULL},
+    {"ckpt", "[.ckpt|.selckpt]", "ckpt|selckpt", FIELD(ckpt), ckpt_values, ckpt_format, ckpt_parse,
+     NULL},
 };
 const int uniap__strategy_n_dims = sizeof(uniap__strategy_dims) / sizeof(uniap__strategy_dims[0]);

@@ -125,12 +125,63 @@ static int check_memory(const uniap_cluster *c, const char *source, int from_gib
                      source, (long long)MEM_MIN, (long long)MEM_MAX, (long long)m, hint);
 }
 
+/* The GEMM-efficiency facts (costmodel/gemm_eff.c): SM count and tile
+ * sides are counts of real hardware, the efficiencies fractions of a
+ * peak; 0 means unknown. */
+static int check_gemm_facts(const uniap_cluster *c, const char *source)
+{
+    static const struct {
+        const char *key;
+        size_t offset;
+        const char *what;
+    } fractions[] = {
+        {"gemm_efficiency", offsetof(uniap_cluster, gemm_efficiency),
+         "the fraction of peak_flops a large GEMM reaches"},
+        {"gemm_efficiency_fp32", offsetof(uniap_cluster, gemm_efficiency_fp32),
+         "the fraction of peak_flops_fp32 a large GEMM reaches"},
+        {"flash_fwd_efficiency", offsetof(uniap_cluster, flash_fwd_efficiency),
+         "the fraction of peak_flops a flash-attention forward reaches"},
+        {"flash_bwd_efficiency", offsetof(uniap_cluster, flash_bwd_efficiency),
+         "the fraction of peak_flops a flash-attention backward reaches"},
+    };
+    const struct {
+        const char *key;
+        int v;
+    } tiles[] = {{"gemm_tile_m", c->gemm_tile_m}, {"gemm_tile_n", c->gemm_tile_n}};
+
+    if (c->sm_count < 0 || c->sm_count > 1024)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: sm_count: expected 1..1024 streaming multiprocessors per device (or "
+                         "0 = unknown), got %d",
+                         source, c->sm_count);
+    for (size_t i = 0; i < 2; i++)
+        if (tiles[i].v && (tiles[i].v < 8 || tiles[i].v > 1024 || tiles[i].v % 8))
+            return uniap_err(UNIAP_EINVAL,
+                             "%s: %s: expected a GEMM tile side of 8..1024 elements in multiples "
+                             "of 8 (e.g. 128; or 0 = unknown), got %d",
+                             source, tiles[i].key, tiles[i].v);
+    for (size_t i = 0; i < sizeof(fractions) / sizeof(fractions[0]); i++) {
+        double v = *(const double *)((const char *)c + fractions[i].offset);
+        char hint[96] = "";
+        if (v == 0 || (v > 0 && v <= 1))
+            continue;
+        if (v > 1 && v <= 100)
+            snprintf(hint, sizeof(hint), " (%g looks like a percentage: write %g)", v, v / 100);
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: %s: expected %s, a fraction in (0, 1] (or 0 = unknown), got %g%s",
+                         source, fractions[i].key, fractions[i].what, v, hint);
+    }
+    return UNIAP_OK;
+}
+
 int spec_cluster_check_ranges(const uniap_cluster *c, const char *source, int from_gib, double gib)
 {
     char hint[160];
     int rc;
 
     if ((rc = check_memory(c, source, from_gib, gib)) < 0)
+        return rc;
+    if ((rc = check_gemm_facts(c, source)) < 0)
         return rc;
     for (size_t i = 0; i < N_RANGES; i++) {
         double v = *(const double *)((const char *)c + ranges[i].offset);

@@ -29,7 +29,14 @@ static const char *const cluster_keys[] = {"name",
                                            "intra_node_bw",
                                            "inter_node_bw",
                                            "intra_node_latency",
-                                           "inter_node_latency"};
+                                           "inter_node_latency",
+                                           "sm_count",
+                                           "gemm_tile_m",
+                                           "gemm_tile_n",
+                                           "gemm_efficiency",
+                                           "gemm_efficiency_fp32",
+                                           "flash_fwd_efficiency",
+                                           "flash_bwd_efficiency"};
 #define N_CLUSTER_KEYS (int)(sizeof(cluster_keys) / sizeof(cluster_keys[0]))
 
 /* Optional rates: 0 means unknown. Type and finiteness are checked here,
@@ -47,6 +54,28 @@ static const struct {
     {"inter_node_latency", offsetof(uniap_cluster, inter_node_latency)},
 };
 #define N_RATE_FIELDS (sizeof(rate_fields) / sizeof(rate_fields[0]))
+
+/* The GEMM-efficiency facts (optional, 0 = unknown; ranges checked by
+ * spec_cluster_check_ranges): integers, then fractions. */
+static const struct {
+    const char *key;
+    size_t offset;
+} count_fields[] = {
+    {"sm_count", offsetof(uniap_cluster, sm_count)},
+    {"gemm_tile_m", offsetof(uniap_cluster, gemm_tile_m)},
+    {"gemm_tile_n", offsetof(uniap_cluster, gemm_tile_n)},
+};
+static const struct {
+    const char *key;
+    size_t offset;
+} fraction_fields[] = {
+    {"gemm_efficiency", offsetof(uniap_cluster, gemm_efficiency)},
+    {"gemm_efficiency_fp32", offsetof(uniap_cluster, gemm_efficiency_fp32)},
+    {"flash_fwd_efficiency", offsetof(uniap_cluster, flash_fwd_efficiency)},
+    {"flash_bwd_efficiency", offsetof(uniap_cluster, flash_bwd_efficiency)},
+};
+#define N_COUNT_FIELDS    (sizeof(count_fields) / sizeof(count_fields[0]))
+#define N_FRACTION_FIELDS (sizeof(fraction_fields) / sizeof(fraction_fields[0]))
 
 int uniap_cluster_parse(const char *json, const char *source, uniap_cluster *out)
 {
@@ -110,6 +139,17 @@ int uniap_cluster_parse(const char *json, const char *source, uniap_cluster *out
         JSON_CHECK(spec_get_number(root, rate_fields[i].key, source, "", -DBL_MAX, DBL_MAX, dst),
                    free_root);
     }
+    for (size_t i = 0; i < N_COUNT_FIELDS; i++) {
+        int64_t n = 0;
+        JSON_CHECK(spec_get_int(root, count_fields[i].key, source, "", 0, 1 << 20, &n), free_root);
+        *(int *)((char *)&c + count_fields[i].offset) = (int)n;
+    }
+    for (size_t i = 0; i < N_FRACTION_FIELDS; i++) {
+        double *dst = (double *)((char *)&c + fraction_fields[i].offset);
+        JSON_CHECK(
+            spec_get_number(root, fraction_fields[i].key, source, "", -DBL_MAX, DBL_MAX, dst),
+            free_root);
+    }
     JSON_CHECK(spec_cluster_check_ranges(&c, source, have_gib, gib), free_root);
     cJSON_Delete(root);
     *out = c;
@@ -158,6 +198,18 @@ int uniap_cluster_to_json(const uniap_cluster *c, char **json)
         const double *v = (const double *)((const char *)c + rate_fields[i].offset);
         ok = add_number(root, rate_fields[i].key, spec_json_double(*v));
     }
+    /* the GEMM-efficiency facts only when known (older specs read back
+     * unchanged) */
+    for (size_t i = 0; ok && i < N_COUNT_FIELDS; i++) {
+        int v = *(const int *)((const char *)c + count_fields[i].offset);
+        if (v)
+            ok = add_number(root, count_fields[i].key, spec_json_int(v));
+    }
+    for (size_t i = 0; ok && i < N_FRACTION_FIELDS; i++) {
+        double v = *(const double *)((const char *)c + fraction_fields[i].offset);
+        if (v != 0)
+            ok = add_number(root, fraction_fields[i].key, spec_json_double(v));
+    }
     if (ok)
         *json = cJSON_Print(root);
     cJSON_Delete(root);
@@ -192,6 +244,24 @@ int uniap_cluster_to_json(const uniap_cluster *c, char **json)
  *   [LAT]  Latencies are not datasheet figures: order-of-magnitude alpha
  *          terms for small messages (NVLink 5 us, PCIe 10 us, InfiniBand
  *          10 us, shared IB 20 us), replaced by measurements once profiled.
+ *   [SM]   Streaming multiprocessors: A100 108 (NVIDIA A100 Tensor Core
+ *          GPU Architecture whitepaper), H100 SXM5 132 (NVIDIA H100 Tensor
+ *          Core GPU Architecture whitepaper), TITAN Xp 30 (GP102: 3840
+ *          CUDA cores / 128 per SM). GEMM tiles: 128 x 128 (the default,
+ *          CUTLASS's threadblock tile for sm80/sm90 tensor-op GEMMs).
+ *   [GEMM] Achievable fraction of the datasheet peak on large GEMMs,
+ *          from public cuBLAS measurements: A100 FP16 matmul 230 of 312
+ *          TFLOPS = 0.74 (and TF32 116 of 156 = 0.74), transformers-
+ *          benchmarks micro_bench (github.com/mli/transformers-benchmarks);
+ *          H100 SXM5 BF16 780 of 989.4 TFLOPS = 0.79, H. He, "H100 peak
+ *          matmul FLOPS" (gist.github.com/Chillee/2ec89696db8b7ed1c24461159e325405,
+ *          4224x8192x2048, autotuned: an upper figure). No public GP102
+ *          figure was found: TITAN Xp keeps its datasheet peak.
+ *   [FA2]  Flash attention: FlashAttention-2 (Dao 2023, arXiv 2307.08691)
+ *          reaches up to 73 % of the A100's peak in forward and 63 % in
+ *          backward (its section 4.1; "50-73 %" in the abstract); on H100
+ *          FlashAttention-2 reaches about 35 % (FlashAttention-3, Shah et
+ *          al. 2024, arXiv 2407.08608, section 1).
  * Memory sizes are the nominal GiB of each board (40, 80, 12 GiB).
  */
 static const struct {
@@ -207,7 +277,11 @@ static const struct {
                      " \"intra_node_bw\": 300e9,"       /* [A100] NVLink */
                      " \"inter_node_bw\": 25e9,"        /* [DGXA] HDR IB */
                      " \"intra_node_latency\": 5e-6,"   /* [LAT] */
-                     " \"inter_node_latency\": 10e-6}"},
+                     " \"inter_node_latency\": 10e-6,"
+                     " \"sm_count\": 108,"              /* [SM] */
+                     " \"gemm_efficiency\": 0.74,"      /* [GEMM] */
+                     " \"flash_fwd_efficiency\": 0.73," /* [FA2] */
+                     " \"flash_bwd_efficiency\": 0.63}"},
     {"a100-80g-2x8", "{\"name\": \"a100-80g-2x8\", \"nodes\": 2, \"devices_per_node\": 8,"
                      " \"device_name\": \"A100-SXM4-80GB\","
                      " \"device_memory\": 85899345920," /* 80 GiB [A100] */
@@ -217,7 +291,11 @@ static const struct {
                      " \"intra_node_bw\": 300e9,"       /* [A100] NVLink */
                      " \"inter_node_bw\": 25e9,"        /* [DGXA] HDR IB */
                      " \"intra_node_latency\": 5e-6,"   /* [LAT] */
-                     " \"inter_node_latency\": 10e-6}"},
+                     " \"inter_node_latency\": 10e-6,"
+                     " \"sm_count\": 108,"              /* [SM] */
+                     " \"gemm_efficiency\": 0.74,"      /* [GEMM] */
+                     " \"flash_fwd_efficiency\": 0.73," /* [FA2] */
+                     " \"flash_bwd_efficiency\": 0.63}"},
     {"titanxp-2x4", "{\"name\": \"titanxp-2x4\", \"nodes\": 2, \"devices_per_node\": 4,"
                     " \"device_name\": \"TITAN Xp\","
                     " \"device_memory\": 12884901888," /* 12 GiB [TXP] */
@@ -227,7 +305,8 @@ static const struct {
                     " \"intra_node_bw\": 15.75e9,"     /* [PCIE] */
                     " \"inter_node_bw\": 3.125e9,"     /* [ENVB] */
                     " \"intra_node_latency\": 10e-6,"  /* [LAT] */
-                    " \"inter_node_latency\": 20e-6}"},
+                    " \"inter_node_latency\": 20e-6,"
+                    " \"sm_count\": 30}"},
     {"h100-80g-4x8", "{\"name\": \"h100-80g-4x8\", \"nodes\": 4, \"devices_per_node\": 8,"
                      " \"device_name\": \"H100-SXM5-80GB\","
                      " \"device_memory\": 85899345920," /* 80 GiB [H100] */
@@ -237,7 +316,11 @@ static const struct {
                      " \"intra_node_bw\": 450e9,"       /* [H100] NVLink 4 */
                      " \"inter_node_bw\": 50e9,"        /* [DGXH] NDR IB */
                      " \"intra_node_latency\": 5e-6,"   /* [LAT] */
-                     " \"inter_node_latency\": 10e-6}"},
+                     " \"inter_node_latency\": 10e-6,"
+                     " \"sm_count\": 132,"              /* [SM] */
+                     " \"gemm_efficiency\": 0.79,"      /* [GEMM] */
+                     " \"flash_fwd_efficiency\": 0.35," /* [FA2] */
+                     " \"flash_bwd_efficiency\": 0.35}"},
     {"h100-80g-16x8", "{\"name\": \"h100-80g-16x8\", \"nodes\": 16, \"devices_per_node\": 8,"
                       " \"device_name\": \"H100-SXM5-80GB\","
                       " \"device_memory\": 85899345920," /* 80 GiB [H100] */
@@ -247,7 +330,11 @@ static const struct {
                       " \"intra_node_bw\": 450e9,"       /* [H100] NVLink 4 */
                       " \"inter_node_bw\": 50e9,"        /* [DGXH] NDR IB */
                       " \"intra_node_latency\": 5e-6,"   /* [LAT] */
-                      " \"inter_node_latency\": 10e-6}"},
+                      " \"inter_node_latency\": 10e-6,"
+                      " \"sm_count\": 132,"              /* [SM] */
+                      " \"gemm_efficiency\": 0.79,"      /* [GEMM] */
+                      " \"flash_fwd_efficiency\": 0.35," /* [FA2] */
+                      " \"flash_bwd_efficiency\": 0.35}"},
 };
 #define N_PRESETS (sizeof(presets) / sizeof(presets[0]))
 

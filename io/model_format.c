@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "layer_kinds.h"
+#include "training_json.h"
 
 const char *const spec_layer_field_names[LF_N] = {
     "count", "hidden",   "heads", "kv_heads", "head_dim", "ffn",       "activation",
@@ -153,7 +154,7 @@ int uniap_model_to_json(const uniap_model *m, char **json)
         !cJSON_AddStringToObject(root, "param_dtype", uniap_dtype_name(m->param_dtype)) ||
         !cJSON_AddStringToObject(root, "act_dtype", uniap_dtype_name(m->act_dtype)) ||
         !cJSON_AddBoolToObject(root, "mixed_precision", m->mixed_precision != 0) ||
-        !(arr = cJSON_AddArrayToObject(root, "layers"))) {
+        spec_training_to_json(m, root) < 0 || !(arr = cJSON_AddArrayToObject(root, "layers"))) {
         rc = uniap_err(UNIAP_ENOMEM, "model JSON: out of memory");
         goto free_root;
     }
@@ -223,6 +224,10 @@ int uniap_layer_signature(const uniap_layer *l, char *buf, size_t n)
         EMIT(".bias");
     if (spec_kind_uses(l->kind, LF_TIED) && l->tied)
         EMIT(".tied");
+    if (spec_kind_uses(l->kind, LF_HEADS) && l->flash_attn)
+        EMIT(".flash"); /* no score tensor kept */
+    if (l->no_dropout)
+        EMIT(".nodrop");
 #undef EMIT
     if (o >= n)
         return uniap_err(UNIAP_EINVAL, "layer signature: expected at most %zu characters, got %zu",

@@ -15,9 +15,10 @@
 #include <sys/stat.h>
 
 #include "layer_kinds.h"
+#include "training_json.h"
 
-static const char *const model_keys[] = {"name",      "seq_len",         "param_dtype",
-                                         "act_dtype", "mixed_precision", "layers"};
+static const char *const model_keys[] = {
+    "name", "seq_len", "param_dtype", "act_dtype", "mixed_precision", "layers", SPEC_TRAINING_KEYS};
 static const char *const dtype_names[] = {"fp32", "fp16", "bf16"};
 
 /* Refuses a key that is a layer field but not one this kind uses. */
@@ -211,7 +212,7 @@ int uniap_model_parse(const char *json, const char *source, uniap_model *out)
     if (!source)
         source = "(model spec)";
     JSON_CHECK(spec_parse_text(json, source, &root), fail);
-    JSON_CHECK(spec_check_keys(root, source, "", model_keys, 6), free_root);
+    JSON_CHECK(spec_check_keys(root, source, "", model_keys, 6 + SPEC_TRAINING_N_KEYS), free_root);
 
     spec_default_name(source, m.name, sizeof(m.name));
     JSON_CHECK(spec_get_string(root, "name", source, "", m.name, sizeof(m.name)), free_root);
@@ -265,6 +266,7 @@ int uniap_model_parse(const char *json, const char *source, uniap_model *out)
         idx++;
     }
     m.n_layers = (int)total;
+    JSON_CHECK(spec_parse_training(root, source, &m), free_runs);
     cJSON_Delete(root);
     *out = m;
     return UNIAP_OK;

@@ -52,7 +52,8 @@ typedef struct uniap_strategy {
     int tp_consecutive;          /* layout: 1: TP ranks adjacent; 0: strided by dp */
     int flavour;                 /* a uniap_dp_flavour; DDP when dp == 1 */
     int sp;                      /* Megatron sequence parallelism (tp > 1 only) */
-    int ckpt;                    /* activation checkpointing */
+    int ckpt;                    /* activation checkpointing: UNIAP_CKPT_NONE, _FULL,
+                                  * _SELECTIVE (uniap_io.h) */
     int ext[UNIAP_STRATEGY_EXT]; /* dimensions registered at run time (0: off) */
     char name[48];               /* e.g. "dp4.tp2c.zero3.sp.ckpt" */
 } uniap_strategy;
@@ -271,6 +272,10 @@ typedef struct uniap_cost_options {
     double overlap;                          /* fraction of grad sync hidden behind backward;
                                               * <0: from profile, else default */
     int no_sp, no_ckpt, no_zero, no_strided; /* shrink the strategy space */
+    unsigned ckpt_modes;                     /* checkpointing granularities offered
+                                              * (UNIAP_CKPT_BIT); 0: the model's
+                                              * "checkpointing" (uniap_costmodel_create
+                                              * fills it in) */
     int max_tp;                              /* 0: no limit */
     int max_pp;                              /* pipeline degree limit; 0: none */
     int skip_unprofiled_tp;                  /* 1 (the default): data the profile lacks (a

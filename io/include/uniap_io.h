@@ -222,7 +222,46 @@ typedef struct uniap_layer {
     int patch;             /* PATCH_EMBED: patch side in pixels */
     int channels;          /* PATCH_EMBED: input channels */
     int64_t out_hidden;    /* PATCH_MERGE: output width (usually 2 h) */
+    /* Copied from the model's training fields (uniap_model_set_training),
+     * never written per layer in JSON; in the signature when set, so that
+     * profiles key them apart. 0: today's eager attention with dropout. */
+    int flash_attn; /* attention kernel keeps no score tensor (flash) */
+    int no_dropout; /* no dropout masks */
 } uniap_layer;
+
+/* How the model is trained: what its memory and optimizer step depend on
+ * beyond the shapes (model spec fields "attention", "dropout",
+ * "checkpointing", "grad_dtype", "master_dtype", "optimizer"; command-line
+ * overrides in plan and estimate). */
+typedef enum { UNIAP_ATTN_EAGER = 0, UNIAP_ATTN_FLASH } uniap_attention;
+typedef enum {
+    UNIAP_OPTIM_ADAM = 0,     /* Adam/AdamW: two fp32 moments per parameter */
+    UNIAP_OPTIM_SGD_MOMENTUM, /* SGD with momentum: one fp32 buffer */
+    UNIAP_OPTIM_SGD,          /* plain SGD: no state */
+} uniap_optimizer;
+/* Checkpointing granularities (the values of a strategy's ckpt). */
+enum {
+    UNIAP_CKPT_NONE = 0,      /* every activation kept */
+    UNIAP_CKPT_FULL = 1,      /* the layer's input kept, forward recomputed */
+    UNIAP_CKPT_SELECTIVE = 2, /* the attention core recomputed (Korthikanti et al. 2022 s5) */
+    UNIAP_CKPT_COUNT
+};
+/* Bit of granularity g in uniap_training.ckpt_modes. */
+#define UNIAP_CKPT_BIT(g)  (1u << (g))
+#define UNIAP_CKPT_DEFAULT (UNIAP_CKPT_BIT(UNIAP_CKPT_NONE) | UNIAP_CKPT_BIT(UNIAP_CKPT_FULL))
+
+typedef struct uniap_training {
+    /* Every field 0 is the default (today's behaviour), so that a model
+     * built in code with memset is trained as before. */
+    uniap_attention attention; /* eager */
+    int no_dropout;            /* 0: dropout on */
+    unsigned ckpt_modes;       /* granularities the search may give a layer (UNIAP_CKPT_BIT);
+                                * 0: UNIAP_CKPT_DEFAULT */
+    int grad_dtype;            /* 1 + uniap_dtype of the gradients; 0: the parameters' */
+    int master_dtype;          /* 1 + uniap_dtype of the master weights (mixed precision
+                                * only); 0: fp32 when mixed, none otherwise */
+    uniap_optimizer optimizer; /* Adam */
+} uniap_training;
 
 typedef struct uniap_model {
     char name[64];
@@ -233,7 +272,31 @@ typedef struct uniap_model {
     int n_runs;
     uniap_layer *runs;
     int n_layers; /* sum of runs[i].count */
+    uniap_training training;
 } uniap_model;
+
+/* The defaults (all 0, today's behaviour): eager attention, dropout,
+ * none|full checkpointing, gradients and master weights as the precision
+ * implies, Adam. */
+void uniap_training_default(uniap_training *t);
+/* t's checkpointing granularities (the default for 0). */
+unsigned uniap_training_ckpt_modes(const uniap_training *t);
+/* Sets m's training fields to t (and the per-layer copies flash_attn,
+ * no_dropout), after checking them: EINVAL naming `what` (a file or
+ * "--option") and the field when a value is out of range, ckpt_modes is
+ * empty, or master_dtype is set without mixed precision. */
+int uniap_model_set_training(uniap_model *m, const uniap_training *t, const char *what);
+/* Names: "eager"/"flash", "adam"/"sgd_momentum"/"sgd", "none"/"full"/
+ * "selective" (NULL out of range), and parsing them back (-1 unknown). */
+const char *uniap_attention_name(int a);
+const char *uniap_optimizer_name(int o);
+const char *uniap_ckpt_name(int g);
+int uniap_attention_parse(const char *s);
+int uniap_optimizer_parse(const char *s);
+int uniap_ckpt_parse(const char *s);
+/* Parses a comma list of granularities ("none,selective") into a
+ * ckpt_modes mask; EINVAL naming what and the bad word. */
+int uniap_ckpt_modes_parse(const char *list, const char *what, unsigned *out);
 
 /* Parses a model spec from JSON text. `source` names the file in errors.
  * On error *out is left zeroed and the message names source and JSON path. */
@@ -283,6 +346,21 @@ typedef struct uniap_cluster {
     double inter_node_bw;      /* bytes/s per device, one direction, between nodes */
     double intra_node_latency; /* seconds per message */
     double inter_node_latency;
+    /* Optional GEMM-efficiency facts of the analytic device model
+     * (costmodel/gemm_eff.c); 0 means unknown. sm_count: streaming
+     * multiprocessors (the GEMM tiles of one wave); gemm_tile_m/n: the
+     * output tile one SM computes (unknown: 128 x 128); gemm_efficiency:
+     * fraction of peak_flops a large GEMM of the vendor's BLAS reaches
+     * (unknown: 1, the datasheet peak), gemm_efficiency_fp32: the same of
+     * peak_flops_fp32; flash_fwd/bwd_efficiency: fraction of peak_flops
+     * a flash-attention forward / backward reaches (unknown: the GEMM
+     * fraction). */
+    int sm_count;
+    int gemm_tile_m, gemm_tile_n;
+    double gemm_efficiency;
+    double gemm_efficiency_fp32;
+    double flash_fwd_efficiency;
+    double flash_bwd_efficiency;
 } uniap_cluster;
 
 /* Parses a cluster spec. Figures no device has are refused (EINVAL naming
@@ -291,7 +369,9 @@ typedef struct uniap_cluster {
  * unknown), got 312 (312 looks like TFLOP/s: write 312e12)"): device memory
  * 64 MiB..16 TiB, FLOP/s 1e9..1e17, bandwidths 1e4..1e14 B/s (low enough
  * for any measured link), latencies 0..1 s; nodes 1..100000,
- * devices_per_node 1..1024. */
+ * devices_per_node 1..1024; sm_count 1..1024, GEMM tiles 8..1024 in
+ * multiples of 8, efficiencies fractions in (0, 1] (a percentage is
+ * refused with the fraction it means). */
 int uniap_cluster_parse(const char *json, const char *source, uniap_cluster *out);
 /* Warnings of this thread's last uniap_cluster_parse (load, preset,
  * resolve): figures accepted but unusual for a training device, one per
