@@ -430,6 +430,7 @@ static int fill_pairs(const uniap_costmodel *cm, uniap_cost_table *t, int b)
     for (size_t uk = 0; uk < (size_t)L * K; uk++)
         usable[uk % K] |= t->allowed[uk];
     reshard_fractions(t, t->stage_devices, frac, cls);
+    int p = 0; /* the next pair matrices */
     for (int r = 0; r < m->n_runs; r++) {
         int first = -1, last = -1;
         for (int u = 0; u < L - 1; u++)
@@ -443,12 +444,17 @@ static int fill_pairs(const uniap_costmodel *cm, uniap_cost_table *t, int b)
         double B = cm_boundary_bytes(m, &m->runs[r], b);
         if ((rc = run_blocks(cm, t, r, B, frac, cls, usable, blk)) < 0)
             goto free_blocks;
-        for (int u = first; u <= last; u++) {
-            memcpy(t->reshard + (size_t)u * KK, blk[0], KK * sizeof(double));
-            memcpy(t->xstage[0] + (size_t)u * KK, blk[1], KK * sizeof(double));
-            memcpy(t->xstage[1] + (size_t)u * KK, blk[2], KK * sizeof(double));
-        }
+        /* the run's matrices, once: every boundary after one of its layers
+         * points to them */
+        UNIAP_CHECK_GOTO(p < t->n_pairs, rc, free_blocks);
+        memcpy(t->reshard + (size_t)p * KK, blk[0], KK * sizeof(double));
+        memcpy(t->xstage[0] + (size_t)p * KK, blk[1], KK * sizeof(double));
+        memcpy(t->xstage[1] + (size_t)p * KK, blk[2], KK * sizeof(double));
+        for (int u = first; u <= last; u++)
+            t->pair_of[u] = p;
+        p++;
     }
+    UNIAP_CHECK_GOTO(p == t->n_pairs || (L == 1 && p == 0), rc, free_blocks);
 free_blocks:
     free(frac);
     free(cls);
@@ -464,7 +470,7 @@ free_blocks:
 static int check_table(const uniap_cost_table *t)
 {
     size_t LK = (size_t)t->n_layers * t->n_strategies;
-    size_t pairs = (size_t)(t->n_layers - 1) * t->n_strategies * t->n_strategies;
+    size_t pairs = (t->n_layers > 1 ? (size_t)t->n_pairs : 0) * t->n_strategies * t->n_strategies;
     const double *per_layer[] = {t->time, t->tail, t->mem_states, t->mem_act, t->mem_peak};
     const double *per_pair[] = {t->reshard, t->xstage[0], t->xstage[1]};
 
@@ -549,7 +555,12 @@ int uniap_costmodel_table(const uniap_costmodel *cm, int deg, int c, uniap_cost_
                        n, b, n, b);
         goto free_strat;
     }
-    if ((rc = uniap_cost_table_alloc(out, deg, K, m->n_layers)) < 0)
+    /* one set of pair matrices per run with a boundary after it: they
+     * depend on the sending layer's activation only (fill_pairs) */
+    int n_pairs = 0;
+    for (int r = 0, u0 = 0; r < m->n_runs; u0 += m->runs[r].count, r++)
+        n_pairs += u0 < m->n_layers - 1;
+    if ((rc = uniap_cost_table_alloc_pairs(out, deg, K, m->n_layers, 1, n_pairs ? n_pairs : 1)) < 0)
         goto free_strat;
     memcpy(out->strategies, strat, (size_t)K * sizeof(*strat));
     out->micro_batches = c;

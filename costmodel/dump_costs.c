@@ -34,10 +34,13 @@ static void put_array(FILE *f, const char *key, const double *v, size_t n, int l
 
 static int pairs_equal(const uniap_cost_table *t, int u, int v)
 {
-    size_t KK = (size_t)t->n_strategies * t->n_strategies;
-    return memcmp(t->reshard + u * KK, t->reshard + v * KK, KK * sizeof(double)) == 0 &&
-           memcmp(t->xstage[0] + u * KK, t->xstage[0] + v * KK, KK * sizeof(double)) == 0 &&
-           memcmp(t->xstage[1] + u * KK, t->xstage[1] + v * KK, KK * sizeof(double)) == 0;
+    size_t KK = (size_t)t->n_strategies * t->n_strategies, bytes = KK * sizeof(double);
+    size_t a = uniap_ct_xpair(t, u, 0, 0), b = uniap_ct_xpair(t, v, 0, 0);
+    return t->pair_of[u] == t->pair_of[v] ||
+           (memcmp(t->reshard + uniap_ct_pair(t, 0, u, 0, 0),
+                   t->reshard + uniap_ct_pair(t, 0, v, 0, 0), bytes) == 0 &&
+            memcmp(t->xstage[0] + a, t->xstage[0] + b, bytes) == 0 &&
+            memcmp(t->xstage[1] + a, t->xstage[1] + b, bytes) == 0);
 }
 
 static int put_table(FILE *f, const uniap_cost_table *t)
@@ -94,9 +97,9 @@ static int put_table(FILE *f, const uniap_cost_table *t)
     }
     fprintf(f, "  ],\n  \"pair_matrices\": [\n");
     for (int i = 0; i < np; i++) {
-        size_t o = (size_t)first_of[i] * KK;
+        size_t o = uniap_ct_xpair(t, first_of[i], 0, 0);
         fprintf(f, "   {");
-        put_array(f, "reshard", t->reshard + o, KK, 0);
+        put_array(f, "reshard", t->reshard + uniap_ct_pair(t, 0, first_of[i], 0, 0), KK, 0);
         put_array(f, "xstage_intra", t->xstage[0] + o, KK, 0);
         put_array(f, "xstage_inter", t->xstage[1] + o, KK, 1);
         fprintf(f, "}%s\n", i + 1 < np ? "," : "");

@@ -19,22 +19,35 @@ int uniap_cost_table_alloc(uniap_cost_table *t, int deg, int n_strategies, int n
 int uniap_cost_table_alloc_classes(uniap_cost_table *t, int deg, int n_strategies, int n_layers,
                                    int n_classes)
 {
+    int rc = uniap_cost_table_alloc_pairs(t, deg, n_strategies, n_layers, n_classes,
+                                          n_layers > 1 ? n_layers - 1 : 1);
+    for (int u = 0; rc == 0 && u + 1 < n_layers; u++)
+        t->pair_of[u] = u; /* dense: one set of matrices per boundary */
+    return rc;
+}
+
+int uniap_cost_table_alloc_pairs(uniap_cost_table *t, int deg, int n_strategies, int n_layers,
+                                 int n_classes, int n_pairs)
+{
     size_t K = (size_t)n_strategies, L = (size_t)n_layers, Q = (size_t)n_classes;
-    size_t pairs = (L > 0 ? L - 1 : 0) * K * K;
 
     memset(t, 0, sizeof(*t));
-    if (deg < 1 || n_strategies < 1 || n_layers < 1 || n_classes < 1)
+    if (deg < 1 || n_strategies < 1 || n_layers < 1 || n_classes < 1 || n_pairs < 1 ||
+        n_pairs > (n_layers > 1 ? n_layers - 1 : 1))
         return uniap_err(UNIAP_EINVAL,
-                         "cost table: deg %d, %d strategies, %d layers, %d device classes: all "
-                         "must be >= 1",
-                         deg, n_strategies, n_layers, n_classes);
+                         "cost table: deg %d, %d strategies, %d layers, %d device classes, %d "
+                         "pair matrices: all must be >= 1, the matrices at most one per boundary",
+                         deg, n_strategies, n_layers, n_classes, n_pairs);
+    size_t pairs = (L > 1 ? (size_t)n_pairs : 0) * K * K;
     t->deg = deg;
     t->n_strategies = n_strategies;
     t->n_layers = n_layers;
     t->n_classes = n_classes;
+    t->n_pairs = n_pairs;
     t->strategies = calloc(K, sizeof(*t->strategies));
     t->stage_class = calloc((size_t)deg, sizeof(int));
     t->run_of = calloc(L, sizeof(int));
+    t->pair_of = calloc(L, sizeof(int));
     t->allowed = malloc(Q * L * K);
     t->time = calloc(Q * L * K, sizeof(double));
     t->tail = calloc(Q * L * K, sizeof(double));
@@ -46,8 +59,8 @@ int uniap_cost_table_alloc_classes(uniap_cost_table *t, int deg, int n_strategie
     t->xstage[1] = calloc(pairs ? pairs : 1, sizeof(double));
     t->boundary_spans_nodes = calloc((size_t)deg, 1);
     t->mem_budget = calloc(Q, sizeof(double));
-    if (!t->strategies || !t->stage_class || !t->run_of || !t->allowed || !t->time || !t->tail ||
-        !t->mem_states || !t->mem_act || !t->mem_peak || !t->reshard || !t->xstage[0] ||
+    if (!t->strategies || !t->stage_class || !t->run_of || !t->pair_of || !t->allowed || !t->time ||
+        !t->tail || !t->mem_states || !t->mem_act || !t->mem_peak || !t->reshard || !t->xstage[0] ||
         !t->xstage[1] || !t->boundary_spans_nodes || !t->mem_budget) {
         uniap_cost_table_free(t);
         return uniap_err(UNIAP_ENOMEM,
@@ -66,6 +79,7 @@ void uniap_cost_table_free(uniap_cost_table *t)
     free(t->strategies);
     free(t->stage_class);
     free(t->run_of);
+    free(t->pair_of);
     free(t->allowed);
     free(t->time);
     free(t->tail);
@@ -97,7 +111,9 @@ static int check_layout(const uniap_cost_table *t, const int *stage_of, const in
 {
     int L = t->n_layers, K = t->n_strategies;
 
-    UNIAP_CHECK(t->n_classes >= 1 && t->stage_class && t->mem_budget);
+    UNIAP_CHECK(t->n_classes >= 1 && t->stage_class && t->mem_budget && t->pair_of);
+    for (int u = 0; u + 1 < L; u++) /* indexes the pair matrices: checked in every build */
+        UNIAP_CHECK(t->pair_of[u] >= 0 && t->pair_of[u] < t->n_pairs);
     if (stage_of[0] != 0)
         return uniap_err(UNIAP_EINVAL, "plan: layer 0 is on stage %d, expected stage 0",
                          stage_of[0]);

@@ -50,7 +50,7 @@ static void add_layer(const uniap_costmodel *cm, const uniap_plan *p, const unia
     b->optimizer += one.optimizer;
     if (u < last)
         b->reshard +=
-            t->reshard[((size_t)u * t->n_strategies + idx[u]) * t->n_strategies + idx[u + 1]];
+            t->reshard[uniap_ct_pair(t, t->stage_class[p->stage_of[u]], u, idx[u], idx[u + 1])];
 }
 
 int uniap_plan_breakdown(const uniap_costmodel *cm, const uniap_plan *p, const uniap_cost_table *t,

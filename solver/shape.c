@@ -34,12 +34,15 @@ static int pairs_equal(const uniap_cost_table *t, int u, int v)
 {
     size_t KK = (size_t)t->n_strategies * t->n_strategies;
     size_t bytes = KK * sizeof(double);
+    if (t->pair_of[u] == t->pair_of[v])
+        return 1; /* the same matrices */
     for (int q = 0; q < t->n_classes; q++)
         if (memcmp(t->reshard + uniap_ct_pair(t, q, u, 0, 0),
                    t->reshard + uniap_ct_pair(t, q, v, 0, 0), bytes) != 0)
             return 0;
-    return memcmp(t->xstage[0] + u * KK, t->xstage[0] + v * KK, bytes) == 0 &&
-           memcmp(t->xstage[1] + u * KK, t->xstage[1] + v * KK, bytes) == 0;
+    size_t a = uniap_ct_xpair(t, u, 0, 0), b = uniap_ct_xpair(t, v, 0, 0);
+    return memcmp(t->xstage[0] + a, t->xstage[0] + b, bytes) == 0 &&
+           memcmp(t->xstage[1] + a, t->xstage[1] + b, bytes) == 0;
 }
 
 /* The pair matrix m of same_layout after layer u: reshard of device class

@@ -26,15 +26,21 @@ static long first_bad(const double *v, size_t n, const unsigned char *allowed, d
 static int refuse(const uniap_cost_table *t, const char *field, long at, int pair, double v,
                   int seconds)
 {
-    long K = t->n_strategies, L = t->n_layers;
+    long K = t->n_strategies, L = t->n_layers, P = t->n_pairs;
     long u = pair ? at / (K * K) : at / K, k = pair ? at / K % K : at % K, q = 0;
     const char *name = t->strategies ? t->strategies[k].name : "";
     char where[200], cls[48] = "";
     if (pair != 2 && t->n_classes > 1) { /* the class block the entry is in */
-        q = u / (pair ? L - 1 : L);
-        u -= q * (pair ? L - 1 : L);
+        q = u / (pair ? P : L);
+        u -= q * (pair ? P : L);
         snprintf(cls, sizeof cls, ", device class %ld", q);
     }
+    if (pair) /* u is a pair matrix: name the first boundary using it */
+        for (long v = 0; v + 1 < L; v++)
+            if (t->pair_of[v] == u) {
+                u = v;
+                break;
+            }
     if (pair)
         snprintf(where, sizeof where, "after layer %ld, strategy %ld -> %ld%s", u, k,
                  (long)(at % K), cls);
@@ -66,8 +72,21 @@ int solver_table_check(const uniap_cost_table *t)
                              "cost table of deg %d, c %d: stage %d has device class %d: expected "
                              "0..%d",
                              t->deg, t->micro_batches, i, t->stage_class[i], t->n_classes - 1);
+    if (!t->pair_of || t->n_pairs < 1 || t->n_pairs > (t->n_layers > 1 ? t->n_layers - 1 : 1))
+        return uniap_err(UNIAP_EINVAL,
+                         "cost table of deg %d, c %d: %d pair matrices for %d layers: expected "
+                         "1..%d",
+                         t->deg, t->micro_batches, t->n_pairs, t->n_layers,
+                         t->n_layers > 1 ? t->n_layers - 1 : 1);
+    for (int u = 0; u + 1 < t->n_layers; u++)
+        if (t->pair_of[u] < 0 || t->pair_of[u] >= t->n_pairs)
+            return uniap_err(UNIAP_EINVAL,
+                             "cost table of deg %d, c %d: the boundary after layer %d uses pair "
+                             "matrices %d: expected 0..%d",
+                             t->deg, t->micro_batches, u, t->pair_of[u], t->n_pairs - 1);
     size_t K = (size_t)t->n_strategies, Q = (size_t)t->n_classes;
-    size_t n = Q * (size_t)t->n_layers * K, pairs = (size_t)(t->n_layers - 1) * K * K;
+    size_t n = Q * (size_t)t->n_layers * K;
+    size_t pairs = (t->n_layers > 1 ? (size_t)t->n_pairs : 0) * K * K;
     const struct {
         const char *name;
         const double *v;

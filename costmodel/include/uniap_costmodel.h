@@ -194,18 +194,21 @@ int uniap_inflight(uniap_schedule s, int c, int deg, int i);
  * devices a layer runs on is given per class: the per-layer arrays hold
  * one block of L*K entries per class, class 0 first, entry (q, u, k) at
  * uniap_ct_ix(t, q, u, k) = (q*L + u)*K + k; reshard, the resharding
- * inside a stage, one block of (L-1)*K*K per class at
+ * inside a stage, one block of n_pairs*K*K per class at
  * uniap_ct_pair(t, q, u, k, l); each class has its own mem_budget[q]. A
- * one-class table is therefore indexed [u*K + k] and [(u*K + k)*K + l] as
- * before, and its plans, TPIs and memory are those of a table without
- * classes, bit for bit. What crosses a stage boundary (xstage) depends on
- * the link between the stages, not on a class: its two blocks are the
- * boundary inside a node and between nodes (boundary_spans_nodes[j]);
- * stages of different classes are on different nodes. The stage-class
- * assignment is part of the candidate: a table is built for one (deg, c,
- * stage_class), and the evaluator and the MILP read stage i's rows from
- * block stage_class[i]. Memory that depends on the stage within a class
- * (the schedule's in-flight micro-batches) comes from the schedule. */
+ * one-class table is therefore indexed [u*K + k] as before, and its plans,
+ * TPIs and memory are those of a table without classes, bit for bit.
+ *
+ * Pair matrices are shared: the matrices after layer u are number
+ * pair_of[u] of n_pairs (the cost model gives each run of identical layers
+ * one; a dense table, as uniap_cost_table_alloc makes, has n_pairs = L-1
+ * and pair_of[u] = u, so its entry after u is [(u*K + k)*K + l]). What crosses a stage boundary
+ * (xstage) depends on the link between the stages, not on a class: its two blocks are the boundary
+ * inside a node and between nodes (boundary_spans_nodes[j]); stages of different classes are on
+ * different nodes. The stage-class assignment is part of the candidate: a table is built for one
+ * (deg, c, stage_class), and the evaluator and the MILP read stage i's rows from block
+ * stage_class[i]. Memory that depends on the stage within a class (the schedule's in-flight
+ * micro-batches) comes from the schedule. */
 typedef struct uniap_cost_table {
     int deg;           /* pipeline stages */
     int micro_batches; /* c */
@@ -223,9 +226,12 @@ typedef struct uniap_cost_table {
     double *mem_states;     /* [(q*L+u)*K+k] params + grads + optimizer states */
     double *mem_act;        /* [(q*L+u)*K+k] activations kept per micro-batch in flight */
     double *mem_peak;       /* [(q*L+u)*K+k] transient peak while the layer runs */
-    double *reshard;        /* [((q*(L-1)+u)*K+k)*K+l], u < L-1: u on k -> u+1 on l, class q */
-    double *xstage[2];      /* [(u*K+k)*K+l]: boundary after u; [0] inside a node,
-                             * [1] between nodes */
+    int n_pairs;            /* distinct pair matrices (1..L-1; 1 when L = 1) */
+    int *pair_of;           /* [u], u < L-1: the pair matrices after layer u */
+    double *reshard;        /* [((q*n_pairs+p)*K+k)*K+l], p = pair_of[u]: u on k -> u+1 on l,
+                             * inside a stage of class q */
+    double *xstage[2];      /* [(p*K+k)*K+l], p = pair_of[u]: boundary after u; [0] inside a
+                             * node, [1] between nodes */
     unsigned char *boundary_spans_nodes; /* [j], j < deg-1 */
     double *mem_budget;                  /* [q]: usable bytes per device of class q
                                           * (memory - reserve) */
@@ -239,6 +245,10 @@ int uniap_cost_table_alloc(uniap_cost_table *t, int deg, int n_strategies, int n
  * size is >= 1; ENOMEM. */
 int uniap_cost_table_alloc_classes(uniap_cost_table *t, int deg, int n_strategies, int n_layers,
                                    int n_classes);
+/* The same with n_pairs shared pair matrices (1..max(1, L-1)); pair_of is
+ * left all 0: the caller maps every boundary to its matrices. */
+int uniap_cost_table_alloc_pairs(uniap_cost_table *t, int deg, int n_strategies, int n_layers,
+                                 int n_classes, int n_pairs);
 void uniap_cost_table_free(uniap_cost_table *t);
 
 /* Index of the per-layer entry (class q, layer u, strategy k). */
@@ -250,13 +260,14 @@ static inline size_t uniap_ct_ix(const uniap_cost_table *t, int q, int u, int k)
 static inline size_t uniap_ct_pair(const uniap_cost_table *t, int q, int u, int k, int l)
 {
     size_t K = (size_t)t->n_strategies;
-    return (((size_t)q * (size_t)(t->n_layers - 1) + (size_t)u) * K + (size_t)k) * K + (size_t)l;
+    return (((size_t)q * (size_t)t->n_pairs + (size_t)t->pair_of[u]) * K + (size_t)k) * K +
+           (size_t)l;
 }
 /* Index of xstage's entry (after layer u, k -> l). */
 static inline size_t uniap_ct_xpair(const uniap_cost_table *t, int u, int k, int l)
 {
     size_t K = (size_t)t->n_strategies;
-    return ((size_t)u * K + (size_t)k) * K + (size_t)l;
+    return ((size_t)t->pair_of[u] * K + (size_t)k) * K + (size_t)l;
 }
 /* The usable bytes per device of stage i. */
 static inline double uniap_ct_budget(const uniap_cost_table *t, int i)

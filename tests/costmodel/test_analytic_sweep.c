@@ -25,7 +25,7 @@
 static int sound(const uniap_cost_table *t)
 {
     size_t LK = (size_t)t->n_layers * t->n_strategies;
-    size_t pairs = (size_t)(t->n_layers - 1) * t->n_strategies * t->n_strategies;
+    size_t pairs = (t->n_layers > 1 ? (size_t)t->n_pairs : 0) * t->n_strategies * t->n_strategies;
     for (size_t i = 0; i < LK; i++)
         if (!(isfinite(t->time[i]) && t->time[i] >= 0 && isfinite(t->tail[i]) && t->tail[i] >= 0 &&
               isfinite(t->mem_states[i]) && t->mem_states[i] >= 0 && isfinite(t->mem_act[i]) &&

@@ -71,7 +71,7 @@ static int create(const uniap_cluster *c, const uniap_profile *p, int64_t batch,
 static int table_sound(const uniap_cost_table *t)
 {
     size_t LK = (size_t)t->n_layers * t->n_strategies;
-    size_t pairs = (size_t)(t->n_layers - 1) * t->n_strategies * t->n_strategies;
+    size_t pairs = (t->n_layers > 1 ? (size_t)t->n_pairs : 0) * t->n_strategies * t->n_strategies;
     for (size_t i = 0; i < LK; i++) {
         const double v[] = {t->time[i], t->tail[i], t->mem_states[i], t->mem_act[i],
                             t->mem_peak[i]};

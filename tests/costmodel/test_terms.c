@@ -119,9 +119,9 @@ static void test_rows(const uniap_costmodel *cm)
      * dp2.tp4c -> dp8.tp1 needs nothing; equal layouts cost 0 */
     int a = fx_strategy(&t, "dp8.tp1.ddp"), b = fx_strategy(&t, "dp2.tp4c.ddp");
     int b2 = fx_strategy(&t, "dp2.tp4c.zero2.ckpt");
-    CHECK_NEAR(t.reshard[((size_t)0 * K + a) * K + b], 2 * 6144 / BW1, 1e-12, 0);
-    CHECK_NEAR(t.reshard[((size_t)0 * K + b) * K + a], 0.0, 0, 0);
-    CHECK_NEAR(t.reshard[((size_t)1 * K + b) * K + b2], 0.0, 0, 0);
+    CHECK_NEAR(t.reshard[uniap_ct_pair(&t, 0, 0, a, b)], 2 * 6144 / BW1, 1e-12, 0);
+    CHECK_NEAR(t.reshard[uniap_ct_pair(&t, 0, 0, b, a)], 0.0, 0, 0);
+    CHECK_NEAR(t.reshard[uniap_ct_pair(&t, 0, 1, b, b2)], 0.0, 0, 0);
     uniap_cost_table_free(&t);
 }
 
@@ -130,16 +130,15 @@ static void test_xstage(const uniap_costmodel *cm)
     uniap_cost_table t;
     /* deg 2, c 2: stages of 4 devices = one node each: the boundary spans */
     CHECK(uniap_costmodel_table(cm, 2, 2, &t) == 0);
-    int K = t.n_strategies;
     CHECK_EQ(t.boundary_spans_nodes[0], 1);
     /* into dp2.tp2c (no SP): each receiver gets 16384 / (2 x 2) = 4096 B
      * across nodes, then its TP pair all-gathers 16384 / 2 = 8192 B inside
      * the node; forward + backward */
     int k = fx_strategy(&t, "dp4.tp1.ddp"), l = fx_strategy(&t, "dp2.tp2c.ddp");
-    CHECK_NEAR(t.xstage[1][((size_t)0 * K + k) * K + l], 2 * (4096 / BW1 + 8192 / BW0), 1e-12, 0);
+    CHECK_NEAR(t.xstage[1][uniap_ct_xpair(&t, 0, k, l)], 2 * (4096 / BW1 + 8192 / BW0), 1e-12, 0);
     /* into dp2.tp2c.sp: only the 4096 B piece */
     l = fx_strategy(&t, "dp2.tp2c.ddp.sp");
-    CHECK_NEAR(t.xstage[1][((size_t)1 * K + k) * K + l], 2 * 4096 / BW1, 1e-12, 0);
+    CHECK_NEAR(t.xstage[1][uniap_ct_xpair(&t, 1, k, l)], 2 * 4096 / BW1, 1e-12, 0);
     uniap_cost_table_free(&t);
 }
 
