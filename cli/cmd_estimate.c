@@ -29,7 +29,7 @@
 
 typedef struct est_args {
     uniap_inputs_req req; /* --model, --cluster, --profile, --global-batch */
-    const char *plan, *dump, *layers_per_stage;
+    const char *plan, *dump, *layers_per_stage, *megatron;
     int dp, tp, pp, c, flavour, sp, ckpt, strided, schedule;
     uniap_restrict_args limits;
     uniap_training_args training; /* --attention, --dropout, ... */
@@ -63,6 +63,12 @@ static void est_cmd(est_args *a, uniap_opt *opts, uniap_cmd *cmd)
          .dest = &a->plan,
          .metavar = "FILE",
          .help = "plan JSON as uniap plan writes it"},
+        {.name = "megatron-args",
+         .kind = UNIAP_OPTK_INPUT,
+         .dest = &a->megatron,
+         .metavar = "FILE",
+         .help = "a Megatron-LM command line (as uniap plan --megatron-args writes it, or your "
+                 "own): the plan Megatron-LM runs with those arguments"},
         UNIFORM_INT("dp", dp, 1 << 20, "data-parallel degree"),
         UNIFORM_INT("tp", tp, 1 << 20, "tensor-parallel degree"),
         UNIFORM_INT("pp", pp, 1 << 20, "pipeline stages"),
@@ -118,15 +124,19 @@ static void est_cmd(est_args *a, uniap_opt *opts, uniap_cmd *cmd)
 static int check_args(const est_args *a, const uniap_cmd *cmd)
 {
     int uniform = a->dp || a->tp || a->pp || a->c;
-    if (a->plan && uniform)
-        return uniap_err(UNIAP_EINVAL, "give either --plan or --dp/--tp/--pp/--micro-batches");
+    if (!!a->plan + !!uniform + !!a->megatron > 1)
+        return uniap_err(UNIAP_EINVAL, "give one of --plan, --megatron-args or "
+                                       "--dp/--tp/--pp/--micro-batches");
+    if (a->megatron && a->req.global_batch)
+        return uniap_err(UNIAP_EINVAL,
+                         "--global-batch: --megatron-args gives it (--global-batch-size)");
     if (uniform && !(a->dp && a->tp && a->pp && a->c))
         return uniap_err(UNIAP_EINVAL, "a uniform plan needs all of --dp, --tp, --pp and "
                                        "--micro-batches");
-    if (!a->plan && !uniform && !a->dump)
+    if (!a->plan && !uniform && !a->dump && !a->megatron)
         return uniap_err(UNIAP_EINVAL,
                          "no plan: give --plan FILE or --dp/--tp/--pp/--micro-batches");
-    if (!a->plan && !a->req.global_batch)
+    if (!a->plan && !a->megatron && !a->req.global_batch)
         return uniap_err(UNIAP_EINVAL, "--global-batch is required without --plan");
     if (!uniform &&
         (uniap_opts_given(cmd, "flavour") || a->sp || a->ckpt || a->strided || a->layers_per_stage))
@@ -315,26 +325,55 @@ static int dump_costs(const est_ctx *x, const int *deg, const int *c, int n)
     return uniap_output_commit(&o);
 }
 
-/* The plan (file or uniform), the inputs, the cost model. Collective. */
+/* --megatron-args FILE: its text in *text (malloc'd) and its
+ * --global-batch-size in *B, which the inputs need before the plan. */
+static int read_megatron(const char *path, char **text, int64_t *B)
+{
+    size_t len;
+    int rc = uniap_read_file(path, text, &len);
+    if (rc < 0)
+        return rc;
+    const char *g = strstr(*text, "--global-batch-size ");
+    long long b = 0;
+    if (!g || sscanf(g + 20, "%lld", &b) != 1 || b < 1)
+        return uniap_err(UNIAP_EINVAL, "--megatron-args %s: no --global-batch-size N", path);
+    *B = b;
+    return UNIAP_OK;
+}
+
+/* The plan (file, Megatron-LM arguments or uniform), the inputs, the cost
+ * model. Collective. */
 static int load(est_ctx *x, const uniap_cmd *cmd)
 {
     const est_args *a = &x->a;
-    int rc = a->plan ? read_plan(a, cmd, &x->plan) : 0;
-    int64_t B = a->plan ? x->plan.global_batch : a->req.global_batch;
+    char *mg = NULL;
+    int64_t B = 0;
+    int rc = a->plan       ? read_plan(a, cmd, &x->plan)
+             : a->megatron ? read_megatron(a->megatron, &mg, &B)
+                           : 0;
+    if (!a->megatron)
+        B = a->plan ? x->plan.global_batch : a->req.global_batch;
     uniap_inputs_req req = a->req;
     req.global_batch = B;
     req.verbose = x->rank == 0;
     if (rc == 0 && (rc = uniap_inputs_load(&req, &x->in)) == 0)
         x->loaded = 1;
-    if ((rc = uniap_inputs_agree(rc, x->argc, x->argv, &x->in)) < 0)
+    if ((rc = uniap_inputs_agree(rc, x->argc, x->argv, &x->in)) < 0) {
+        free(mg);
         return rc;
+    }
     if (a->plan && x->plan.n_layers != x->in.model.n_layers)
         rc = uniap_err(UNIAP_EINVAL, "--plan %s: %d layers, model '%s' has %d", a->plan,
                        x->plan.n_layers, x->in.model.name, x->in.model.n_layers);
     else if (!a->plan && a->dp)
         rc = uniform_plan(a, &x->in.model, &x->in.cluster, &x->plan);
-    else if (!a->plan)
+    else if (a->megatron) {
+        char what[4200];
+        snprintf(what, sizeof what, "--megatron-args %s", a->megatron);
+        rc = uniap_plan_import_megatron(mg, what, &x->in.model, &x->in.cluster, &x->plan);
+    } else if (!a->plan)
         x->plan.global_batch = B; /* --dump-costs of every candidate */
+    free(mg);
     if (rc == 0 && a->plan && a->req.profile && x->plan.profile_checksum[0] && x->rank == 0 &&
         strcmp(x->in.profile_checksum, x->plan.profile_checksum) != 0)
         fprintf(stderr,

@@ -129,6 +129,14 @@ struct uniap_costmodel {
 /* 1 when the profile measured run r's layer type at tp. */
 int cm_run_has_tp(const uniap_costmodel *cm, int r, int tp);
 
+/* ---- Megatron-LM arguments (megatron_args.c) ---- */
+
+/* Appends Megatron-LM's model arguments for m to b (" --num-layers ..."),
+ * and to gaps a "# - ..." line for each thing Megatron-LM cannot build
+ * (blocks of different shapes, a ReLU MLP) and "# note: ..." lines.
+ * Returns 0 when m has no transformer block, else 1. */
+int uniap__megatron_model_args(const uniap_model *m, uniap_textbuf *b, uniap_textbuf *gaps);
+
 /* ---- layer kinds (layer_kinds.c) ---- */
 
 /* The part a kind plays in other runtimes' terms: a transformer block

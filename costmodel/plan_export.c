@@ -60,11 +60,16 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
             sel_any |= sel;
         }
     }
-    int uniform_layers = 1, uniform_ck = 1;
+    int uniform_layers = 1, uniform_ck = 1, mid_equal = 1;
     for (int i = 1; i < p->deg; i++) {
         uniform_layers &= per_stage[i] == per_stage[0];
         uniform_ck &= ck_stage[i] == ck_stage[0];
     }
+    /* Megatron-LM's uneven split: the first and the last stage may differ
+     * (--decoder-first/last-pipeline-num-layers), the others share the
+     * rest evenly */
+    for (int i = 2; i + 1 < p->deg; i++)
+        mid_equal &= per_stage[i] == per_stage[1];
     int mb = dp > 0 ? p->micro_batch / dp : p->micro_batch;
     uniap_textbuf_printf(&b,
                          "--tensor-model-parallel-size %d --pipeline-model-parallel-size %d "
@@ -84,10 +89,21 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
                              ck_stage[0]);
     if (zero12)
         uniap_textbuf_printf(&b, " --use-distributed-optimizer");
+    if (m && !uniform_layers && mid_equal && p->deg > 1) {
+        int mid = p->deg > 2 ? per_stage[1] : -1;
+        if (per_stage[0] != mid)
+            uniap_textbuf_printf(&b, " --decoder-first-pipeline-num-layers %d", per_stage[0]);
+        if (per_stage[p->deg - 1] != mid)
+            uniap_textbuf_printf(&b, " --decoder-last-pipeline-num-layers %d",
+                                 per_stage[p->deg - 1]);
+    }
+    uniap_textbuf gaps = {0};
+    int model_ok = m ? uniap__megatron_model_args(m, &b, &gaps) : 1;
     uniap_textbuf_printf(&b, "\n");
-    int expressible = !mixed_tp && !strided && (sp_all || !sp_any) && uniform_layers &&
-                      (ck_all || !ck_any || uniform_ck) && (sel_all || !sel_any) && !fsdp &&
-                      !(zero12 && ddp) && sched && !sched->megatron_gap;
+    int expressible =
+        !mixed_tp && !strided && (sp_all || !sp_any) && (uniform_layers || mid_equal) && model_ok &&
+        !gaps.oom && (!gaps.s || !strstr(gaps.s, "# - ")) && (ck_all || !ck_any || uniform_ck) &&
+        (sel_all || !sel_any) && !fsdp && !(zero12 && ddp) && sched && !sched->megatron_gap;
     uniap_textbuf_printf(&b, "# %s in Megatron-LM\n",
                          expressible ? "the plan is expressible" : "NOT fully expressible");
     if (mixed_tp)
@@ -98,10 +114,12 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
                              "# - strided TP groups (Megatron places TP ranks consecutively)\n");
     if (sp_any && !sp_all)
         uniap_textbuf_printf(&b, "# - sequence parallelism on some layers only\n");
-    if (!uniform_layers)
-        uniap_textbuf_printf(
-            &b, "# - unequal layers per stage (use --decoder-first/last-pipeline-num-layers "
-                "where the version has them)\n");
+    if (!uniform_layers && !mid_equal)
+        uniap_textbuf_printf(&b, "# - the middle stages hold unequal numbers of blocks "
+                                 "(Megatron-LM: only the first and the last may differ)\n");
+    if (gaps.s)
+        uniap_textbuf_printf(&b, "%s", gaps.s);
+    free(gaps.s);
     if (ck_any && !ck_all && !uniform_ck)
         uniap_textbuf_printf(&b, "# - checkpointed layer counts differ between stages\n");
     if (sel_any && !sel_all)

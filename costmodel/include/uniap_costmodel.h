@@ -437,6 +437,18 @@ int uniap_plan_strategy_indices(const uniap_plan *p, const uniap_cost_table *t, 
  * may be NULL (no layer kinds known). *text is malloc'd, ends in a
  * newline; nothing is written anywhere. */
 int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char **text);
+/* Reads a Megatron-LM command line (its first line that is not a "#"
+ * comment: what uniap_plan_export_megatron writes, or a user's own) into
+ * the plan Megatron-LM would run on cluster c: tp, pp, micro-batch and
+ * global batch, sequence parallelism, recompute (selective; full, uniform
+ * with 1 layer or block with N per stage), the distributed optimizer as
+ * ZeRO-1, the split of --decoder-first/last-pipeline-num-layers (the
+ * embedding with the first stage, the head with the last), 1F1B. Model
+ * arguments given must match m (EINVAL naming the flag, what the model
+ * has). An argument it does not read is EINVAL naming it. what names the
+ * source in messages. *out is the caller's (uniap_plan_free). */
+int uniap_plan_import_megatron(const char *text, const char *what, const uniap_model *m,
+                               const uniap_cluster *c, uniap_plan *out);
 int uniap_plan_export_galvatron(const uniap_plan *p, const uniap_model *m, char **text);
 
 /* One stage of a plan by term (plan_breakdown.c): what `uniap estimate`

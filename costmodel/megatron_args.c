@@ -1,0 +1,365 @@
+/*
+ * megatron_args.c - Megatron-LM's command line as a plan's other form: the
+ * model arguments the export appends (what a user would otherwise write by
+ * hand: --num-layers, --hidden-size, ..., --swiglu, --normalization, --bf16,
+ * --use-flash-attn), the stage split's --decoder-first/last-pipeline-num-
+ * layers, and the reader that turns such a command line back into a uniap
+ * plan (uniap_plan_import_megatron), so that `uniap estimate --megatron-args`
+ * prices exactly what Megatron-LM would run and an export round-trips.
+ *
+ * Flag names were checked against Megatron-LM's parser at commit
+ * d98e8a64ddf34856e74b24714e3bedb2f5a39553 (2026-08-22;
+ * megatron/training/arguments.py, and the dataclass fields that
+ * megatron/training/argument_utils.py turns into --dashed-names:
+ * TransformerConfig, ModelParallelConfig, TrainingConfig); the list is in
+ * tests/runtimes/megatron_flags.txt.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cm_internal.h"
+
+/* The model's transformer blocks: their count, the first block's shape in
+ * *blk, and 1 when every block has that shape (Megatron-LM builds one). */
+static int model_blocks(const uniap_model *m, const uniap_layer **blk, int *same)
+{
+    int n = 0;
+    *blk = NULL;
+    *same = 1;
+    for (int r = 0; r < m->n_runs; r++) {
+        const uniap_layer *l = &m->runs[r];
+        if (uniap__cm_layer_kind(l->kind)->role != CM_ROLE_BLOCK)
+            continue;
+        if (!*blk)
+            *blk = l;
+        else
+            *same &= l->kind == (*blk)->kind && l->hidden == (*blk)->hidden &&
+                     l->heads == (*blk)->heads && l->kv_heads == (*blk)->kv_heads &&
+                     l->ffn == (*blk)->ffn && l->activation == (*blk)->activation &&
+                     l->norm == (*blk)->norm && l->bias == (*blk)->bias;
+        n += l->count;
+    }
+    return n;
+}
+
+int uniap__megatron_model_args(const uniap_model *m, uniap_textbuf *b, uniap_textbuf *gaps)
+{
+    const uniap_layer *blk, *first = &m->runs[0], *last = &m->runs[m->n_runs - 1];
+    int same, B = model_blocks(m, &blk, &same);
+    if (!blk) {
+        uniap_textbuf_printf(gaps, "# - the model has no transformer blocks\n");
+        return 0;
+    }
+    if (!same)
+        uniap_textbuf_printf(gaps, "# - transformer blocks of different shapes (Megatron-LM "
+                                   "builds one block shape)\n");
+    uniap_textbuf_printf(b,
+                         " --num-layers %d --hidden-size %lld --num-attention-heads %d "
+                         "--ffn-hidden-size %lld --seq-length %lld",
+                         B, (long long)blk->hidden, blk->heads, (long long)blk->ffn,
+                         (long long)blk->seq);
+    int kv = blk->kv_heads ? blk->kv_heads : blk->heads;
+    if (kv != blk->heads)
+        uniap_textbuf_printf(b, " --group-query-attention --num-query-groups %d", kv);
+    int64_t maxpos = first->kind == UNIAP_LAYER_EMBEDDING && first->max_positions > 0
+                         ? first->max_positions
+                         : blk->seq;
+    uniap_textbuf_printf(b, " --max-position-embeddings %lld", (long long)maxpos);
+    static const char *const pos[] = {"none", "learned_absolute", "rope", "relative"};
+    uniap_position p = blk->position != UNIAP_POS_NONE ? blk->position : first->position;
+    uniap_textbuf_printf(b, " --position-embedding-type %s", pos[p]);
+    if (blk->activation == UNIAP_ACT_SWIGLU)
+        uniap_textbuf_printf(b, " --swiglu");
+    else if (blk->activation == UNIAP_ACT_RELU)
+        uniap_textbuf_printf(gaps, "# - ReLU MLP (Megatron-LM's MLP is GeLU or SwiGLU)\n");
+    uniap_textbuf_printf(b, " --normalization %s",
+                         blk->norm == UNIAP_NORM_RMSNORM ? "RMSNorm" : "LayerNorm");
+    if (!blk->bias)
+        uniap_textbuf_printf(b, " --disable-bias-linear");
+    if (last->kind == UNIAP_LAYER_HEAD && !last->tied)
+        uniap_textbuf_printf(b, " --untie-embeddings-and-output-weights");
+    if (m->param_dtype == UNIAP_DTYPE_BF16)
+        uniap_textbuf_printf(b, " --bf16");
+    else if (m->param_dtype == UNIAP_DTYPE_FP16)
+        uniap_textbuf_printf(b, " --fp16");
+    if (blk->flash_attn)
+        uniap_textbuf_printf(b, " --use-flash-attn");
+    if (blk->no_dropout)
+        uniap_textbuf_printf(b, " --attention-dropout 0.0 --hidden-dropout 0.0");
+    if (last->kind == UNIAP_LAYER_HEAD && last->vocab > 0)
+        uniap_textbuf_printf(gaps,
+                             "# note: the vocabulary is %lld (Megatron-LM takes it from the "
+                             "tokenizer: --tokenizer-type NullTokenizer --vocab-size %lld "
+                             "for synthetic data)\n",
+                             (long long)last->vocab, (long long)last->vocab);
+    return 1;
+}
+
+/* ---- reading a command line back ---- */
+
+typedef struct mg_args {
+    long tp, pp, mbs, gbs, first, last, rc_layers;
+    int sp, distopt, swiglu, gqa, nobias, untie, bf16, fp16, flash, rc_sel, rc_full, rc_block;
+    long layers, hidden, heads, ffn, seq, groups, maxpos;
+    double attn_drop, hidden_drop;
+    const char *norm, *pos;
+} mg_args;
+
+typedef struct mg_flag {
+    const char *name;
+    char kind;    /* 'f' flag, 'i' integer, 'd' number, 's' word */
+    size_t field; /* offset in mg_args */
+} mg_flag;
+
+#define MGI(n, f)                                                                                  \
+    {                                                                                              \
+        n, 'i', offsetof(mg_args, f)                                                               \
+    }
+#define MGF(n, f)                                                                                  \
+    {                                                                                              \
+        n, 'f', offsetof(mg_args, f)                                                               \
+    }
+static const mg_flag mg_flags[] = {
+    MGI("tensor-model-parallel-size", tp),
+    MGI("pipeline-model-parallel-size", pp),
+    MGI("micro-batch-size", mbs),
+    MGI("global-batch-size", gbs),
+    MGI("decoder-first-pipeline-num-layers", first),
+    MGI("decoder-last-pipeline-num-layers", last),
+    MGI("recompute-num-layers", rc_layers),
+    MGI("num-layers", layers),
+    MGI("hidden-size", hidden),
+    MGI("num-attention-heads", heads),
+    MGI("ffn-hidden-size", ffn),
+    MGI("seq-length", seq),
+    MGI("num-query-groups", groups),
+    MGI("max-position-embeddings", maxpos),
+    MGF("sequence-parallel", sp),
+    MGF("use-distributed-optimizer", distopt),
+    MGF("swiglu", swiglu),
+    MGF("group-query-attention", gqa),
+    MGF("disable-bias-linear", nobias),
+    MGF("untie-embeddings-and-output-weights", untie),
+    MGF("bf16", bf16),
+    MGF("fp16", fp16),
+    MGF("use-flash-attn", flash),
+    {"attention-dropout", 'd', offsetof(mg_args, attn_drop)},
+    {"hidden-dropout", 'd', offsetof(mg_args, hidden_drop)},
+    {"normalization", 's', offsetof(mg_args, norm)},
+    {"position-embedding-type", 's', offsetof(mg_args, pos)},
+    {"recompute-granularity", 's', 0}, /* read by hand */
+    {"recompute-method", 's', 0},
+};
+
+/* Reads one flag (tok[*i] without its "--") and its value. */
+static int read_flag(char **tok, int n, int *i, mg_args *a, const char *what)
+{
+    const char *name = tok[*i] + 2;
+    for (size_t f = 0; f < sizeof mg_flags / sizeof mg_flags[0]; f++) {
+        const mg_flag *d = &mg_flags[f];
+        if (strcmp(name, d->name) != 0)
+            continue;
+        char *field = (char *)a + d->field;
+        if (d->kind == 'f') {
+            *(int *)field = 1;
+            return UNIAP_OK;
+        }
+        if (*i + 1 >= n)
+            return uniap_err(UNIAP_EINVAL, "%s: --%s needs a value", what, name);
+        const char *v = tok[++*i];
+        char *end;
+        if (d->kind == 'i') {
+            long x = strtol(v, &end, 10);
+            if (*end || x < 0 || x > (1L << 40))
+                return uniap_err(UNIAP_EINVAL, "%s: --%s %s: expected an integer >= 0", what, name,
+                                 v);
+            *(long *)field = x;
+        } else if (d->kind == 'd') {
+            double x = strtod(v, &end);
+            if (*end || !(x >= 0 && x <= 1))
+                return uniap_err(UNIAP_EINVAL, "%s: --%s %s: expected a probability in [0, 1]",
+                                 what, name, v);
+            *(double *)field = x;
+        } else if (!strcmp(name, "recompute-granularity")) {
+            if (!strcmp(v, "full"))
+                a->rc_full = 1;
+            else if (!strcmp(v, "selective"))
+                a->rc_sel = 1;
+            else
+                return uniap_err(UNIAP_EINVAL,
+                                 "%s: --recompute-granularity %s: expected full or selective", what,
+                                 v);
+        } else if (!strcmp(name, "recompute-method")) {
+            if (!strcmp(v, "block"))
+                a->rc_block = 1;
+            else if (strcmp(v, "uniform"))
+                return uniap_err(UNIAP_EINVAL,
+                                 "%s: --recompute-method %s: expected uniform or block", what, v);
+        } else {
+            *(const char **)field = v;
+        }
+        return UNIAP_OK;
+    }
+    return uniap_err(UNIAP_EINVAL,
+                     "%s: --%s is not a Megatron-LM argument uniap reads (parallelism, batch, "
+                     "recompute and model-shape arguments are)",
+                     what, name);
+}
+
+/* The model arguments given must be the model's: EINVAL naming the first
+ * that is not. */
+static int check_model(const mg_args *a, const uniap_model *m, const char *what)
+{
+    const uniap_layer *blk;
+    int same, B = model_blocks(m, &blk, &same);
+    if (!blk)
+        return uniap_err(UNIAP_EINVAL, "%s: model '%s' has no transformer blocks", what, m->name);
+    struct {
+        const char *flag;
+        long given, want;
+    } c[] = {
+        {"num-layers", a->layers, B},
+        {"hidden-size", a->hidden, (long)blk->hidden},
+        {"num-attention-heads", a->heads, blk->heads},
+        {"ffn-hidden-size", a->ffn, (long)blk->ffn},
+        {"seq-length", a->seq, (long)blk->seq},
+        {"num-query-groups", a->groups, blk->kv_heads ? blk->kv_heads : blk->heads},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+        if (c[i].given && c[i].given != c[i].want)
+            return uniap_err(UNIAP_EINVAL, "%s: --%s %ld, but model '%s' has %ld", what, c[i].flag,
+                             c[i].given, m->name, c[i].want);
+    /* the switches are checked both ways only when the command line states
+     * the model (a --num-layers or --hidden-size); alone, only what is set */
+    int stated = a->layers || a->hidden;
+    if ((stated || a->swiglu) && a->swiglu != (blk->activation == UNIAP_ACT_SWIGLU))
+        return uniap_err(UNIAP_EINVAL, "%s: %s, but model '%s' has a %s MLP", what,
+                         a->swiglu ? "--swiglu" : "no --swiglu", m->name,
+                         blk->activation == UNIAP_ACT_SWIGLU ? "SwiGLU" : "non-SwiGLU");
+    if ((stated || a->flash) && a->flash != blk->flash_attn)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: %s, but the model is set to %s attention (--attention on the "
+                         "command line, or the spec's \"attention\")",
+                         what, a->flash ? "--use-flash-attn" : "no --use-flash-attn",
+                         blk->flash_attn ? "flash" : "eager");
+    return UNIAP_OK;
+}
+
+/* Blocks per stage from --decoder-first/last-pipeline-num-layers (0: not
+ * given), the rest evenly, as Megatron-LM divides them. */
+static int stage_blocks(const mg_args *a, int B, int pp, int *blocks, const char *what)
+{
+    int has_first = a->first > 0, has_last = a->last > 0 && pp > 1;
+    long rest = B - (has_first ? a->first : 0) - (has_last ? a->last : 0);
+    int mid = pp - has_first - has_last;
+    if (rest < 0 || (mid > 0 && rest % mid) || (mid == 0 && rest))
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: %d blocks on %d stages with --decoder-first-pipeline-num-layers "
+                         "%ld and --decoder-last-pipeline-num-layers %ld: the other stages "
+                         "cannot split the rest evenly",
+                         what, B, pp, a->first, a->last);
+    for (int i = 0; i < pp; i++)
+        blocks[i] = (int)(mid > 0 ? rest / mid : 0);
+    if (has_first)
+        blocks[0] = (int)a->first;
+    if (has_last)
+        blocks[pp - 1] = (int)a->last;
+    return UNIAP_OK;
+}
+
+int uniap_plan_import_megatron(const char *text, const char *what, const uniap_model *m,
+                               const uniap_cluster *c, uniap_plan *out)
+{
+    mg_args a = {.tp = 1, .pp = 1};
+    char *buf = NULL, *tok[512];
+    int n = 0, rc = UNIAP_OK, *blocks = NULL;
+
+    memset(out, 0, sizeof(*out));
+    if (!(buf = malloc(strlen(text) + 1)))
+        return uniap_err(UNIAP_ENOMEM, "%s: out of memory", what);
+    strcpy(buf, text);
+    /* the first line that is not a comment holds the arguments */
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+        while (*line == ' ' || *line == '\t')
+            line++;
+        if (*line == '#' || !*line)
+            continue;
+        for (char *save = NULL, *t = strtok_r(line, " \t\r", &save); t && n < 512;
+             t = strtok_r(NULL, " \t\r", &save))
+            tok[n++] = t;
+        break;
+    }
+    for (int i = 0; i < n && rc == 0; i++)
+        rc = strncmp(tok[i], "--", 2)
+                 ? uniap_err(UNIAP_EINVAL, "%s: '%s': expected --flag [value] arguments", what,
+                             tok[i])
+                 : read_flag(tok, n, &i, &a, what);
+    if (rc < 0 || (rc = check_model(&a, m, what)) < 0)
+        goto free_buf;
+    int N = uniap_cluster_devices(c);
+    if (a.tp < 1 || a.pp < 1 || N % (a.tp * a.pp))
+        rc = uniap_err(UNIAP_EINVAL, "%s: tp %ld x pp %ld does not divide the %d devices of '%s'",
+                       what, a.tp, a.pp, N, c->name);
+    long dp = rc < 0 ? 1 : N / (a.tp * a.pp);
+    if (rc == 0 && (a.mbs < 1 || a.gbs < 1 || a.gbs % (a.mbs * dp)))
+        rc = uniap_err(UNIAP_EINVAL,
+                       "%s: --global-batch-size %ld is not a multiple of --micro-batch-size %ld "
+                       "x data-parallel size %ld",
+                       what, a.gbs, a.mbs, dp);
+    if (rc == 0 && a.rc_full && !a.rc_block && a.rc_layers > 1)
+        rc = uniap_err(UNIAP_EINVAL,
+                       "%s: --recompute-method uniform with --recompute-num-layers %ld: uniap "
+                       "checkpoints layer by layer (1), or the first N of each stage (block)",
+                       what, a.rc_layers);
+    if (rc < 0)
+        goto free_buf;
+    const uniap_layer *blk;
+    int same, B = model_blocks(m, &blk, &same);
+    if (!(blocks = malloc(sizeof(int) * (size_t)a.pp)) ||
+        !(out->stage_of = calloc((size_t)m->n_layers, sizeof(int))) ||
+        !(out->strategy_of = calloc((size_t)m->n_layers, sizeof(uniap_strategy)))) {
+        rc = uniap_err(UNIAP_ENOMEM, "%s: out of memory", what);
+        goto free_buf;
+    }
+    if ((rc = stage_blocks(&a, B, (int)a.pp, blocks, what)) < 0 ||
+        (rc = uniap_plan_split_stages(m, (int)a.pp, blocks, out->stage_of)) < 0)
+        goto free_buf;
+    snprintf(out->model, sizeof out->model, "%s", m->name);
+    snprintf(out->cluster, sizeof out->cluster, "%s", c->name);
+    snprintf(out->status, sizeof out->status, "given");
+    out->global_batch = a.gbs;
+    out->deg = (int)a.pp;
+    out->micro_batches = (int)(a.gbs / (a.mbs * dp));
+    out->micro_batch = (int)(a.mbs * dp);
+    out->schedule = UNIAP_SCHED_1F1B;
+    out->n_layers = m->n_layers;
+    int seen_stage = -1, in_stage = 0;
+    for (int u = 0; u < m->n_layers; u++) {
+        uniap_strategy *s = &out->strategy_of[u];
+        int is_blk =
+            uniap__cm_layer_kind(m->runs[uniap_model_run_of(m, u)].kind)->role == CM_ROLE_BLOCK;
+        if (out->stage_of[u] != seen_stage)
+            seen_stage = out->stage_of[u], in_stage = 0;
+        s->dp = (int)dp;
+        s->tp = (int)a.tp;
+        s->tp_consecutive = 1; /* Megatron-LM's TP ranks are adjacent */
+        s->flavour = dp > 1 && a.distopt ? UNIAP_DP_ZERO1 : UNIAP_DP_DDP;
+        s->sp = a.sp && a.tp > 1;
+        if (is_blk && a.rc_sel)
+            s->ckpt = UNIAP_CKPT_SELECTIVE;
+        else if (is_blk && a.rc_full)
+            s->ckpt = !a.rc_block || in_stage < a.rc_layers ? UNIAP_CKPT_FULL : 0;
+        in_stage += is_blk;
+        uniap_strategy_format(s);
+        if ((rc = uniap_strategy_parse(s->name, s)) < 0)
+            goto free_buf;
+    }
+free_buf:
+    free(buf);
+    free(blocks);
+    if (rc < 0)
+        uniap_plan_free(out);
+    return rc;
+}

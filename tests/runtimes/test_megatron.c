@@ -1,0 +1,199 @@
+/*
+ * test_megatron.c - Megatron-LM arguments as a plan's other form (issue 14
+ * item 3, the round trip): plans read from Megatron-LM command lines
+ * (uniap_plan_import_megatron) are exported (uniap_plan_export_megatron)
+ * and read back to the same plan, layer by layer, and the same TPI and
+ * memory under the cost model; every flag written is one of Megatron-LM's
+ * (megatron_flags.txt, checked against its parser); what does not match
+ * the model or cannot be read is refused by name.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "uniap_costmodel.h"
+
+static char flags[64][64];
+static int n_flags;
+
+static void load_flags(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[256];
+    CHECK(f != NULL);
+    while (f && fgets(line, sizeof line, f))
+        if (line[0] == '-' && n_flags < 64)
+            sscanf(line, "%63s", flags[n_flags++]);
+    if (f)
+        fclose(f);
+    CHECK(n_flags >= 30);
+}
+
+/* Every --flag of the export's first line is in the list. */
+static void check_flags(const char *text)
+{
+    char buf[4096], *save = NULL;
+    snprintf(buf, sizeof buf, "%s", text);
+    char *nl = strchr(buf, '\n');
+    if (nl)
+        *nl = '\0';
+    for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+        if (strncmp(t, "--", 2))
+            continue;
+        int known = 0;
+        for (int i = 0; i < n_flags && !known; i++)
+            known = !strcmp(t, flags[i]);
+        if (!known)
+            fprintf(stderr, "not a Megatron-LM flag of the list: %s\n", t);
+        CHECK(known);
+    }
+}
+
+/* TPI and largest stage memory of plan p under cm. */
+static void price(const uniap_costmodel *cm, const uniap_plan *p, double *tpi, double *mem)
+{
+    uniap_cost_table t;
+    uniap_plan_eval e;
+    int idx[256];
+    CHECK_EQ(uniap_costmodel_table(cm, p->deg, p->micro_batches, &t), 0);
+    CHECK_EQ(uniap_plan_strategy_indices(p, &t, idx), 0);
+    CHECK_EQ(uniap_plan_evaluate(&t, p->schedule, p->stage_of, idx, &e), 0);
+    *tpi = e.tpi;
+    *mem = 0;
+    for (int i = 0; i < e.deg; i++)
+        *mem = e.stage_mem[i] > *mem ? e.stage_mem[i] : *mem;
+    uniap_plan_eval_free(&e);
+    uniap_cost_table_free(&t);
+}
+
+/* args -> plan -> export -> plan: the same plan, TPI and memory; returns
+ * the export (malloc'd). */
+static char *round_trip(const uniap_model *m, const uniap_cluster *c, const char *args,
+                        const char *expect_in_export)
+{
+    uniap_plan a, b;
+    char *text = NULL;
+    if (uniap_plan_import_megatron(args, "case", m, c, &a) != 0) {
+        fprintf(stderr, "%s\n", uniap_errmsg());
+        CHECK(0);
+        return NULL;
+    }
+    CHECK_EQ(uniap_plan_export_megatron(&a, m, &text), 0);
+    if (!text)
+        return NULL;
+    check_flags(text);
+    CHECK_STR_CONTAINS(text, "# the plan is expressible in Megatron-LM");
+    if (expect_in_export)
+        CHECK_STR_CONTAINS(text, expect_in_export);
+    CHECK_EQ(uniap_plan_import_megatron(text, "export", m, c, &b), 0);
+    CHECK_EQ(a.deg, b.deg);
+    CHECK_EQ(a.micro_batches, b.micro_batches);
+    CHECK_EQ(a.micro_batch, b.micro_batch);
+    CHECK_EQ(a.global_batch, b.global_batch);
+    for (int u = 0; u < m->n_layers; u++) {
+        CHECK_EQ(a.stage_of[u], b.stage_of[u]);
+        CHECK(strcmp(a.strategy_of[u].name, b.strategy_of[u].name) == 0);
+    }
+    uniap_cost_options o;
+    uniap_costmodel *cm;
+    uniap_profile p;
+    int mbs[] = {1, 2, 4, 8, 16};
+    uniap_profile_init(&p);
+    CHECK_EQ(uniap_profile_analytic(m, c, mbs, 5, &p), 0);
+    uniap_cost_options_default(&o);
+    o.global_batch = a.global_batch;
+    o.ckpt_modes = uniap_training_ckpt_modes(&m->training); /* and the plan's, as estimate */
+    for (int u = 0; u < m->n_layers; u++)
+        o.ckpt_modes |= UNIAP_CKPT_BIT(a.strategy_of[u].ckpt);
+    CHECK_EQ(uniap_costmodel_create(m, c, &p, &o, &cm), 0);
+    double ta, ma, tb, mb;
+    price(cm, &a, &ta, &ma);
+    price(cm, &b, &tb, &mb);
+    CHECK(ta == tb && ma == mb);
+    CHECK(ta > 0);
+    uniap_costmodel_destroy(cm);
+    uniap_profile_free(&p);
+    uniap_plan_free(&a);
+    uniap_plan_free(&b);
+    return text;
+}
+
+static void refused(const uniap_model *m, const uniap_cluster *c, const char *args, const char *msg)
+{
+    uniap_plan p;
+    uniap_err_clear();
+    CHECK_EQ(uniap_plan_import_megatron(args, "case", m, c, &p), UNIAP_EINVAL);
+    CHECK_STR_CONTAINS(uniap_errmsg(), msg);
+    uniap_err_clear();
+}
+
+int main(int argc, char **argv)
+{
+    uniap_model m = {0};
+    uniap_cluster c = {0};
+    CHECK(argc == 2);
+    load_flags(argv[1]);
+    CHECK_EQ(uniap_model_resolve("llama-7b", &m), 0);
+    CHECK_EQ(uniap_cluster_resolve("a100-80g-2x8", &c), 0);
+
+    /* the model arguments come out as Megatron-LM wants them for Llama-7B */
+    free(round_trip(&m, &c,
+                    "--tensor-model-parallel-size 2 --pipeline-model-parallel-size 4 "
+                    "--micro-batch-size 4 --global-batch-size 64 --sequence-parallel "
+                    "--recompute-granularity full --recompute-method uniform "
+                    "--recompute-num-layers 1 --use-distributed-optimizer",
+                    "--num-layers 32 --hidden-size 4096 --num-attention-heads 32 "
+                    "--ffn-hidden-size 11008 --seq-length 2048"));
+    /* an uneven split: 7 + 9 + 9 + 7 blocks */
+    char *t = round_trip(&m, &c,
+                         "--tensor-model-parallel-size 2 --pipeline-model-parallel-size 4 "
+                         "--micro-batch-size 1 --global-batch-size 32 "
+                         "--decoder-first-pipeline-num-layers 7 "
+                         "--decoder-last-pipeline-num-layers 7",
+                         "--decoder-first-pipeline-num-layers 7 "
+                         "--decoder-last-pipeline-num-layers 7");
+    if (t) {
+        CHECK_STR_CONTAINS(t, "--swiglu");
+        CHECK_STR_CONTAINS(t, "--normalization RMSNorm");
+        CHECK_STR_CONTAINS(t, "--position-embedding-type rope");
+        CHECK_STR_CONTAINS(t, "--bf16");
+    }
+    free(t);
+    /* recompute of the first 3 blocks of each stage; selective; 2 stages
+     * with an uneven first */
+    free(round_trip(&m, &c,
+                    "--tensor-model-parallel-size 1 --pipeline-model-parallel-size 4 "
+                    "--micro-batch-size 2 --global-batch-size 64 --recompute-granularity full "
+                    "--recompute-method block --recompute-num-layers 3",
+                    "--recompute-method block --recompute-num-layers 3"));
+    free(
+        round_trip(&m, &c,
+                   "--tensor-model-parallel-size 4 --pipeline-model-parallel-size 2 "
+                   "--micro-batch-size 2 --global-batch-size 32 --sequence-parallel "
+                   "--recompute-granularity selective --decoder-first-pipeline-num-layers 12",
+                   "--decoder-first-pipeline-num-layers 12 --decoder-last-pipeline-num-layers 20"));
+
+    /* refused by name */
+    refused(&m, &c,
+            "--tensor-model-parallel-size 2 --global-batch-size 64 --micro-batch-size 1 "
+            "--hidden-size 4000",
+            "--hidden-size 4000, but model 'llama-7b' has 4096");
+    refused(&m, &c, "--micro-batch-size 1 --global-batch-size 64 --foo 3",
+            "--foo is not a Megatron-LM argument uniap reads");
+    refused(&m, &c, "--tensor-model-parallel-size 2 --micro-batch-size 3 --global-batch-size 64",
+            "--global-batch-size 64 is not a multiple of --micro-batch-size 3 x data-parallel "
+            "size 8");
+    refused(&m, &c,
+            "--micro-batch-size 1 --global-batch-size 64 --recompute-granularity full "
+            "--recompute-num-layers 2",
+            "--recompute-num-layers 2: uniap checkpoints layer by layer");
+    refused(&m, &c,
+            "--pipeline-model-parallel-size 4 --micro-batch-size 1 --global-batch-size 64 "
+            "--decoder-first-pipeline-num-layers 6",
+            "cannot split the rest evenly");
+    refused(&m, &c, "--micro-batch-size 1 --global-batch-size 64 --use-flash-attn",
+            "--use-flash-attn, but the model is set to eager attention");
+    uniap_model_free(&m);
+    return check_report();
+}
