@@ -231,6 +231,14 @@ int uniap_cluster_to_json(const uniap_cluster *c, char **json)
  *          3.35 TB/s, NVLink 900 GB/s total = 450 GB/s each direction.
  *   [DGXH] NVIDIA DGX H100 datasheet: 8 x 400 Gb/s NDR (ConnectX-7), one
  *          per GPU = 50 GB/s each direction.
+ *   [H200] NVIDIA H200 Tensor Core GPU datasheet (H200 SXM): 141 GB HBM3e
+ *          at 4.8 TB/s; BF16/FP16 tensor 1,979 TFLOPS with sparsity = 989.4
+ *          dense, FP32 67 TFLOPS (the H100 SXM's figures: the same GH100
+ *          chip, 132 SMs); NVLink 900 GB/s total = 450 GB/s each direction.
+ *          Memory as the datasheet's 141 GB (141e9 bytes; nvidia-smi on an
+ *          H200 SXM reports 143771 MiB, of which the driver keeps some).
+ *   [DGXH2] NVIDIA DGX H200 datasheet: 8 x 400 Gb/s NDR (ConnectX-7), one
+ *          per GPU = 50 GB/s each direction, as DGX H100.
  *   [TXP]  NVIDIA TITAN Xp: 3840 CUDA cores at 1582 MHz boost = 12.15 FP32
  *          TFLOPS; 12 GB GDDR5X at 547.7 GB/s. GP102 runs FP16 arithmetic
  *          at 1/64 rate with no tensor cores, so models train there in
@@ -253,7 +261,8 @@ int uniap_cluster_to_json(const uniap_cluster *c, char **json)
  *          from public cuBLAS measurements: A100 FP16 matmul 230 of 312
  *          TFLOPS = 0.74 (and TF32 116 of 156 = 0.74), transformers-
  *          benchmarks micro_bench (github.com/mli/transformers-benchmarks);
- *          H100 SXM5 BF16 780 of 989.4 TFLOPS = 0.79, H. He, "H100 peak
+ *          H100 SXM5 BF16 780 of 989.4 TFLOPS = 0.79 (taken for the H200
+ *          too: the same chip; large GEMMs are compute-bound), H. He, "H100 peak
  *          matmul FLOPS" (gist.github.com/Chillee/2ec89696db8b7ed1c24461159e325405,
  *          4224x8192x2048, autotuned: an upper figure). No public GP102
  *          figure was found: TITAN Xp keeps its datasheet peak.
@@ -262,7 +271,8 @@ int uniap_cluster_to_json(const uniap_cluster *c, char **json)
  *          backward (its section 4.1; "50-73 %" in the abstract); on H100
  *          FlashAttention-2 reaches about 35 % (FlashAttention-3, Shah et
  *          al. 2024, arXiv 2407.08608, section 1).
- * Memory sizes are the nominal GiB of each board (40, 80, 12 GiB).
+ * Memory sizes are the nominal GiB of each board (40, 80, 12 GiB); the
+ * H200's is its datasheet's 141 GB (decimal: 131.3 GiB).
  */
 static const struct {
     const char *name;
@@ -335,11 +345,26 @@ static const struct {
                       " \"gemm_efficiency\": 0.79,"      /* [GEMM] */
                       " \"flash_fwd_efficiency\": 0.35," /* [FA2] */
                       " \"flash_bwd_efficiency\": 0.35}"},
+    {"h200-141g-4x8", "{\"name\": \"h200-141g-4x8\", \"nodes\": 4, \"devices_per_node\": 8,"
+                      " \"device_name\": \"H200-SXM-141GB\","
+                      " \"device_memory\": 141000000000," /* 141 GB [H200] */
+                      " \"peak_flops\": 989.4e12,"        /* [H200] BF16 dense */
+                      " \"peak_flops_fp32\": 67e12,"      /* [H200] */
+                      " \"mem_bandwidth\": 4.8e12,"       /* [H200] HBM3e */
+                      " \"intra_node_bw\": 450e9,"        /* [H200] NVLink 4 */
+                      " \"inter_node_bw\": 50e9,"         /* [DGXH2] NDR IB */
+                      " \"intra_node_latency\": 5e-6,"    /* [LAT] */
+                      " \"inter_node_latency\": 10e-6,"
+                      " \"sm_count\": 132,"              /* [SM], as H100 SXM5 */
+                      " \"gemm_efficiency\": 0.79,"      /* [GEMM], as H100 */
+                      " \"flash_fwd_efficiency\": 0.35," /* [FA2], as H100 */
+                      " \"flash_bwd_efficiency\": 0.35}"},
 };
 #define N_PRESETS (sizeof(presets) / sizeof(presets[0]))
 
-static const char *const preset_names[] = {"a100-40g-1x8", "a100-80g-2x8",  "titanxp-2x4",
-                                           "h100-80g-4x8", "h100-80g-16x8", NULL};
+static const char *const preset_names[] = {
+    "a100-40g-1x8",  "a100-80g-2x8",  "titanxp-2x4", "h100-80g-4x8",
+    "h100-80g-16x8", "h200-141g-4x8", NULL};
 _Static_assert(sizeof(preset_names) / sizeof(preset_names[0]) == N_PRESETS + 1,
                "one name per preset");
 

@@ -91,7 +91,7 @@ done
 run 0 "$UNIAP" model llama-7b
 expect_out "total parameters: 6738415616 (6.74 B)"
 run 0 "$UNIAP" cluster --list
-for c in a100-40g-1x8 a100-80g-2x8 titanxp-2x4 h100-80g-4x8 h100-80g-16x8; do
+for c in a100-40g-1x8 a100-80g-2x8 titanxp-2x4 h100-80g-4x8 h100-80g-16x8 h200-141g-4x8; do
     expect_out "$c"
 done
 run 0 "$UNIAP" cluster --json "$SPECS/good/cluster_small.json"

@@ -117,13 +117,18 @@ static void check_zoo_and_presets(void)
         check_cluster_roundtrip(&c, pre[i]);
         CHECK_EQ(uniap_cluster_resolve(pre[i], &c), 0);
     }
-    CHECK_EQ(n, 5);
+    CHECK_EQ(n, 6);
     {
         uniap_cluster c;
         CHECK_EQ(uniap_cluster_preset("h100-80g-16x8", &c), 0);
         CHECK_EQ(uniap_cluster_devices(&c), 128);
         CHECK_EQ(uniap_cluster_preset("titanxp-2x4", &c), 0);
         CHECK_EQ(uniap_cluster_devices(&c), 8);
+        /* H200 SXM [io/cluster_spec.c]: the H100's chip, more and faster HBM */
+        CHECK_EQ(uniap_cluster_preset("h200-141g-4x8", &c), 0);
+        CHECK_EQ(uniap_cluster_devices(&c), 32);
+        CHECK_EQ(c.device_memory, 141000000000LL);
+        CHECK(c.mem_bandwidth == 4.8e12 && c.peak_flops == 989.4e12);
     }
 }
 
