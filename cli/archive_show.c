@@ -223,6 +223,11 @@ int uniap__archive_show(const char *path)
     printf("model spec    %s (%zu bytes stored)\n", esc(dash(model)),
            p.model_json ? strlen(p.model_json) : 0);
     printf("cluster spec  %zu bytes stored\n", p.cluster_json ? strlen(p.cluster_json) : 0);
+    for (char *l = p.notes, *nl; l && *l; l = nl ? nl + 1 : l + strlen(l)) {
+        if ((nl = strchr(l, '\n')))
+            *nl = '\0'; /* our copy: one note a line */
+        printf("note          %s\n", esc(l));
+    }
     printf("/ranks        %d rows  devices %s  backends %s\n", p.n_ranks, esc(dash(dev)),
            esc(dash(be)));
     if ((rc = show_layers(&p)) == 0 && (rc = show_colls(&p)) == 0)

@@ -26,5 +26,8 @@ int uniap__archive_verify_one(const char *path);
  * table into dir/<table>.csv or, for dir "-", to standard output. Every
  * output is checked before the dataset is read. */
 int uniap__archive_export(const char *path, const char *dir, int table);
+/* `uniap archive import` (cmd_import.c): argv[0] is "import"; the exit
+ * status. */
+int uniap__archive_import(int argc, char **argv);
 
 #endif

@@ -3,7 +3,8 @@
  * datasets. list DIR (a catalogue, corrupt files listed as such), show
  * FILE (a summary of what is inside), verify FILE... (schema, checksums,
  * completeness, root values; non-zero exit with the reason on any
- * failure), merge OUT IN... and export FILE --csv DIR|- (io's back ends).
+ * failure), merge OUT IN... and export FILE --csv DIR|- (io's back ends),
+ * import --from TOOL SRC ... (cmd_import.c).
  * Every string read from a file is printed with its control characters
  * escaped. Under MPI the ranks first agree on their command line
  * (uniap__ranks_agree); then rank 0 alone does the work. Output goes to
@@ -37,6 +38,9 @@ static const char archive_usage[] =
     "                            inputs of different devices unless --force (default: off)\n"
     "  export FILE --csv DIR     the tables as CSV files in DIR (created when missing);\n"
     "                            --csv - --table T writes one table to standard output\n"
+    "  import --from TOOL SRC --model M --cluster C --out P.h5\n"
+    "                            a peer's published profile (galvatron, amp, sailor) as a\n"
+    "                            dataset, provenance imported:TOOL, its assumptions as notes\n"
     "\n"
     "Exit status: 0 ok, 2 bad input or a corrupt/foreign/incomplete dataset, 1 other errors.\n";
 
@@ -261,11 +265,8 @@ int uniap_cli_archive(int argc, char **argv)
     static const struct {
         const char *name;
         int (*run)(int, char **);
-    } sub[] = {{"list", cmd_list},
-               {"show", cmd_show},
-               {"verify", cmd_verify},
-               {"merge", cmd_merge},
-               {"export", cmd_export}};
+    } sub[] = {{"list", cmd_list},   {"show", cmd_show},     {"verify", cmd_verify},
+               {"merge", cmd_merge}, {"export", cmd_export}, {"import", uniap__archive_import}};
     const char *name = argc > 1 ? argv[1] : NULL;
 
     uniap_err_clear();

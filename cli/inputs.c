@@ -231,8 +231,9 @@ void uniap_inputs_restrict_opts(uniap_restrict_args *r, uniap_opt *opts, int *n)
          .metavar = "F",
          .dmin = 0,
          .dmax = 1,
-         .def = "0",
-         .help = "fraction of the gradient sync hidden behind the backward pass, 0 to 1"},
+         .def = "modelled, max(0, comm - compute) per phase",
+         .help = "force the fraction of every DP collective hidden behind compute, 0 to 1 "
+                 "(0: fully exposed)"},
     };
     memcpy(opts + *n, t, sizeof(t));
     *n += UNIAP_RESTRICT_OPTS;

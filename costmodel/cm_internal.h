@@ -22,11 +22,12 @@
  * band without claiming more precision than the estimate has. */
 #define UNIAP_DEFAULT_RESERVE (GiB + GiB / 2)
 
-/* Fraction of the gradient synchronization hidden behind the last
- * micro-batch's backward when neither the options nor the profile say:
- * 0, i.e. fully exposed. This makes the tail an upper bound; users who
- * measured their framework's overlap pass it with --overlap. */
-#define UNIAP_DEFAULT_OVERLAP 0.0
+/* cm->overlap when the options force no fraction: the overlap is
+ * modelled per strategy and phase (overlap.c: exposed = max(0, comm -
+ * overlappable compute)). --overlap F forces the hidden fraction F of
+ * every overlappable term instead (--overlap 0: fully exposed, the upper
+ * bound that was the default before). */
+#define UNIAP_DEFAULT_OVERLAP (-1.0)
 
 /* Most devices a cluster may have for the cost model (sizes of the
  * placement loops and strategy arrays stay in int range below it). */
@@ -116,7 +117,7 @@ struct uniap_costmodel {
     const uniap_profile *profile;
     uniap_cost_options opt;
     int64_t reserve;
-    double overlap;                  /* fraction of grad sync hidden behind backward */
+    double overlap;                  /* forced hidden fraction; < 0: modelled (overlap.c) */
     double overlap_slow;             /* compute slowdown while overlapped (>= 1) */
     char (*run_sig)[96];             /* [run] signature */
     const cm_layer_index **run_prof; /* [run] */
@@ -282,11 +283,37 @@ typedef struct cm_row_terms {
     double time, tail, states, act, peak; /* the table's values */
     double compute;                       /* fwd + bwd (+ recompute) of the shard */
     double tp_comm;                       /* TP all-reduces (SP: all-gather + reduce-scatter) */
-    double dp_comm;      /* per micro-batch: ZeRO-2/FSDP reduce-scatter, FSDP gathers */
+    double dp_comm;      /* per micro-batch, exposed: ZeRO-2/FSDP reduce-scatter, FSDP gathers */
+    double dp_hidden;    /* per micro-batch: time the overlap saves (comm - exposed) */
     double sync_exposed; /* tail: exposed gradient all-reduce/reduce-scatter */
+    double sync_hidden;  /* tail: time the sync's overlap saves (sync - exposed) */
     double param_gather; /* tail: ZeRO-1/2 all-gather of updated parameters */
     double optimizer;    /* tail: optimizer step */
 } cm_row_terms;
+
+/* ---- data-parallel communication and its overlap (overlap.c) ---- */
+
+/* Raw times of a row's data-parallel collectives by phase: per
+ * micro-batch during forward (FSDP's gather) and during backward (ZeRO-2's
+ * and FSDP's reduce-scatter, FSDP's gathers for backward and recompute);
+ * once per iteration the gradient sync during the last backward (DDP
+ * all-reduce, ZeRO-1 reduce-scatter) and the exposed gather of updated
+ * shards after the optimizer step (ZeRO-1/2). */
+typedef struct cm_dp_comm {
+    double fwd, bwd, sync, post;
+} cm_dp_comm;
+
+/* The collectives of strategy s (placed as pl) for a layer shard of
+ * shard_params parameters at pb / gb bytes per parameter and gradient;
+ * all 0 when dp is 1. 0 or the status of cm_coll_time (EMISSING naming
+ * the curve). */
+int uniap__cm_dp_terms(const uniap_costmodel *cm, const uniap_strategy *s, const cm_placement *pl,
+                       double shard_params, double pb, double gb, cm_dp_comm *out);
+/* Exposed time of comm seconds of communication run beside compute
+ * seconds of computation: max(0, comm - compute) plus (slow - 1) of the
+ * hidden part; with a forced fraction (cm->overlap >= 0) comm (1 - ov) +
+ * comm ov (slow - 1) whatever the compute. 0 when comm <= 0. */
+double uniap__cm_exposed(const uniap_costmodel *cm, double comm, double compute);
 
 /* What the profile must hold for a table (data_needs.c). With
  * skip_unprofiled_tp, a table disallows the strategies lacking data and

@@ -88,45 +88,6 @@ static int check_row(const uniap_costmodel *cm, int r, const uniap_strategy *s, 
     return UNIAP_OK;
 }
 
-/* Data-parallel terms of strategy s (dp > 1): per micro-batch (ZeRO-2
- * and FSDP), and in the tail the gradient sync and the parameter gather.
- * ZeRO-2 and FSDP keep only a 1/dp shard of the gradients, so the
- * gradients are reduce-scattered after every micro-batch's backward (they
- * cannot accumulate unsharded); FSDP also all-gathers the parameter shard
- * before forward and before backward (and once more for a checkpointed
- * layer's recompute). Once per iteration: DDP all-reduces the accumulated
- * gradients, ZeRO-1 reduce-scatters them (then all-gathers the updated
- * parameter shards); ZeRO-2 only all-gathers the updated shards. */
-static int dp_terms(const uniap_costmodel *cm, const uniap_strategy *s, const cm_placement *pl,
-                    double shard_params, double pb, double gb, double *dp_comm, double *sync,
-                    double *post)
-{
-    double rs = 0.0, ag = 0.0;
-    int rc;
-
-    *dp_comm = *sync = *post = 0.0;
-    if (s->dp <= 1)
-        return UNIAP_OK;
-    if (s->flavour == UNIAP_DP_DDP)
-        return cm_coll_time(&cm->index, UNIAP_COLL_ALLREDUCE, s->dp, pl->dp_spans,
-                            shard_params * gb, cm->warnings, sync);
-    if ((rc = cm_coll_time(&cm->index, UNIAP_COLL_REDUCESCATTER, s->dp, pl->dp_spans,
-                           shard_params * gb, cm->warnings, &rs)) < 0 ||
-        (rc = cm_coll_time(&cm->index, UNIAP_COLL_ALLGATHER, s->dp, pl->dp_spans, shard_params * pb,
-                           cm->warnings, &ag)) < 0)
-        return rc;
-    if (s->flavour == UNIAP_DP_ZERO1) {
-        *sync = rs;
-        *post = ag;
-    } else if (s->flavour == UNIAP_DP_ZERO2) {
-        *dp_comm = rs;
-        *post = ag;
-    } else {
-        *dp_comm = rs + (s->ckpt == UNIAP_CKPT_FULL ? 3 : 2) * ag;
-    }
-    return UNIAP_OK;
-}
-
 /* Memory. States per cm_mem_states (Rajbhandari et al. 2020), plus the
  * last stage's copy of tied word embeddings (cm_tied_copy_params). Kept
  * activations: the profile's act_bytes at (tp, b_l); with sequence
@@ -247,26 +208,36 @@ static int compute_row(const uniap_costmodel *cm, int r, int deg, int n, int b,
             return rc; /* the message names the profile */
         tp_comm = (nf + nb + (s->ckpt == UNIAP_CKPT_FULL ? nf : 0)) * one;
     }
-    double shard_params = P / s->tp, dp_comm, sync, post, opt_step = 0.0;
-    if ((rc = dp_terms(cm, s, &pl, shard_params, pb, gb, &dp_comm, &sync, &post)) < 0)
+    /* DP: the phases' collectives (overlap.c: which runs beside which
+     * compute), exposed per phase as max(0, comm - that phase's compute):
+     * forward gathers beside the forward, backward gathers and
+     * reduce-scatters beside the backward and its recompute */
+    double shard_params = P / s->tp, opt_step = 0.0, bwd_phase = compute - pt.fwd;
+    cm_dp_comm dp;
+    if ((rc = uniap__cm_dp_terms(cm, s, &pl, shard_params, pb, gb, &dp)) < 0)
         return rc; /* the message names the profile */
+    double dp_comm =
+        uniap__cm_exposed(cm, dp.fwd, pt.fwd) + uniap__cm_exposed(cm, dp.bwd, bwd_phase);
     out->time = compute + tp_comm + dp_comm;
     out->compute = compute;
     out->tp_comm = tp_comm;
     out->dp_comm = dp_comm;
+    out->dp_hidden = dp.fwd + dp.bwd - dp_comm;
 
-    /* Tail, once per iteration: the gradient reduction overlaps the last
-     * backward by the overlap fraction, the hidden part slowing compute by
-     * the profile's overlap coefficient; the parameter gather; then the
-     * optimizer step: Adam touches 28 bytes per parameter in both
-     * precisions (mixed: 2 grad read + 4+4 master rw + 8+8 moments rw + 2
-     * param write; fp32: 4 + 8 + 8 + 8), memory-bound at the device's
-     * bandwidth, on the 1/dp shard for ZeRO flavours. */
+    /* Tail, once per iteration: the gradient sync (DDP all-reduce, ZeRO-1
+     * reduce-scatter) runs in buckets beside the last micro-batch's
+     * backward (overlap.c), exposed as max(0, sync - backward phase); the
+     * tied embeddings' all-reduce (after the pipeline flush, Megatron's
+     * finalize_model_grads) and the gather of the updated shards after the
+     * optimizer step are exposed; then the optimizer step: Adam touches
+     * 28 bytes per parameter in both precisions (mixed: 2 grad read + 4+4
+     * master rw + 8+8 moments rw + 2 param write; fp32: 4 + 8 + 8 + 8),
+     * memory-bound at the device's bandwidth, on the 1/dp shard for ZeRO
+     * flavours. */
     double tied = 0.0;
     if ((rc = tied_sync(cm, r, deg, n, s, gb, &tied)) < 0)
         return rc; /* the message names the profile */
-    sync += tied;
-    double exposed = sync * (1.0 - cm->overlap) + sync * cm->overlap * (cm->overlap_slow - 1.0);
+    double post = dp.post, exposed = uniap__cm_exposed(cm, dp.sync, bwd_phase) + tied;
     double touched = cm_optimizer_touched(m);
     if (cm->cluster->mem_bandwidth > 0)
         opt_step = shard_params * touched / cm->cluster->mem_bandwidth /
@@ -276,6 +247,7 @@ static int compute_row(const uniap_costmodel *cm, int r, int deg, int n, int b,
                 cm->cluster->name);
     out->tail = exposed + post + opt_step;
     out->sync_exposed = exposed;
+    out->sync_hidden = dp.sync + tied - exposed;
     out->param_gather = post;
     out->optimizer = opt_step;
     if ((rc = memory_terms(cm, r, deg, b, s, &pt, out)) < 0)

@@ -160,10 +160,11 @@ int uniap_costmodel_create(const uniap_model *m, const uniap_cluster *c, const u
     if (!cm->opt.ckpt_modes) /* the model's checkpointing granularities */
         cm->opt.ckpt_modes = uniap_training_ckpt_modes(&m->training);
     cm->reserve = o->reserve_bytes >= 0 ? o->reserve_bytes : UNIAP_DEFAULT_RESERVE;
+    /* a forced fraction, else the modelled overlap (overlap.c) */
     cm->overlap = o->overlap >= 0 ? (o->overlap > 1 ? 1.0 : o->overlap) : UNIAP_DEFAULT_OVERLAP;
     /* The profile's overlap coefficient (Galvatron's convention) is the
      * slowdown of compute that runs while communication is overlapped;
-     * the hidden part of the gradient sync costs (coeff - 1) of itself. */
+     * the hidden part of any overlapped comm costs (coeff - 1) of itself. */
     cm->overlap_slow = p->overlap_coeff > 1.0 ? p->overlap_coeff : 1.0;
     cm->warnings = calloc(1, sizeof(*cm->warnings));
     cm->run_sig = calloc((size_t)m->n_runs, sizeof(*cm->run_sig));

@@ -30,6 +30,7 @@
 
 #include "cm_internal.h"
 #include "galvatron_internal.h"
+#include "import_internal.h"
 
 void cm_galv_note(cm_warnings *w, const char *fmt, ...)
 {
@@ -478,3 +479,49 @@ int uniap_profile_import_galvatron(const uniap_model *m, const uniap_cluster *c,
     snprintf(mem, sizeof(mem), "%s/memory_profiling_bf16_%s.json", model_config_dir, suffix);
     return uniap_profile_import_galvatron_files(m, c, comp, mem, hardware_dir, out, NULL);
 }
+
+/* The Galvatron entry of the importer table (import.c): SRC is a model's
+ * configs folder; the hardware folder is found above it, at
+ * <...>/galvatron/profile_hardware/hardware_configs. */
+static int galv_run(const uniap_model *m, const uniap_cluster *c, const char *src,
+                    uniap_profile *out, cm_warnings *w)
+{
+    char suffix[192], comp[1024], mem[1024], hw[1100], *notes = NULL;
+    size_t n = strlen(src);
+    int rc, found = 0;
+
+    for (int up = 0; up < 5 && !found; up++) {
+        while (n > 0 && src[n - 1] == '/')
+            n--;
+        while (n > 0 && src[n - 1] != '/')
+            n--;
+        snprintf(hw, sizeof(hw), "%.*sprofile_hardware/hardware_configs", (int)n, src);
+        DIR *d = opendir(hw);
+        found = d != NULL;
+        if (d)
+            closedir(d);
+    }
+    if (!found)
+        return uniap_err(UNIAP_EMISSING,
+                         "%s: no galvatron/profile_hardware/hardware_configs folder above it "
+                         "(Galvatron's published layout)",
+                         src);
+    if ((rc = pick_suffix(m, src, suffix, sizeof(suffix))) < 0)
+        return rc;
+    snprintf(comp, sizeof(comp), "%s/computation_profiling_bf16_%s.json", src, suffix);
+    snprintf(mem, sizeof(mem), "%s/memory_profiling_bf16_%s.json", src, suffix);
+    if ((rc = uniap_profile_import_galvatron_files(m, c, comp, mem, hw, out, &notes)) < 0)
+        return rc;
+    cm_warn(w, "read %s, %s and %s", comp, mem, hw);
+    for (char *l = notes, *nl; l && *l; l = nl ? nl + 1 : l + strlen(l)) {
+        if ((nl = strchr(l, '\n')))
+            *nl = '\0';
+        cm_warn(w, "%s", l);
+    }
+    free(notes);
+    return UNIAP_OK;
+}
+
+const cm_importer cm_import_galvatron = {
+    "galvatron", "a Galvatron models/<model>/configs folder (hardware_configs found above it)",
+    galv_run};

@@ -40,6 +40,7 @@ void uniap_profile_free(uniap_profile *p)
     free(p->command_line);
     free(p->model_json);
     free(p->cluster_json);
+    free(p->notes);
     free(p->ranks);
     free(p->layers);
     free(p->colls);

@@ -81,6 +81,8 @@ typedef struct uniap_h5_root_attr {
     uniap_h5_attr_kind kind;
     size_t offset; /* in uniap_profile: int, double, char[size] or char * */
     size_t size;   /* H5A_KIND_STR_FIXED: the array's size */
+    int optional;  /* H5A_KIND_STR_DYN since a minor version: absent = NULL, not written
+                      when NULL */
 } uniap_h5_root_attr;
 
 extern const uniap_h5_root_attr uniap_h5_root_attrs[];

@@ -190,6 +190,8 @@ static int read_root_attrs(hid_t file, const char *path, uniap_profile *out)
         if (has < 0)
             return uniap_h5_fail(__FILE__, __LINE__, UNIAP_EFORMAT,
                                  "%s: cannot look up root attribute %s", path, a->name);
+        if (has == 0 && a->optional)
+            continue; /* a newer minor version's attribute: NULL (zeroed) */
         if (has == 0)
             return uniap_err(UNIAP_EFORMAT, "%s: root attribute %s is missing", path, a->name);
         switch (a->kind) {

@@ -127,21 +127,22 @@ const uniap_h5_table uniap_h5_inputs_table = {
 
 const uniap_h5_root_attr uniap_h5_root_attrs[] = {
     {"created", H5A_KIND_STR_FIXED, offsetof(uniap_profile, created),
-     sizeof(((uniap_profile *)0)->created)},
+     sizeof(((uniap_profile *)0)->created), 0},
     {"tool_version", H5A_KIND_STR_FIXED, offsetof(uniap_profile, tool_version),
-     sizeof(((uniap_profile *)0)->tool_version)},
+     sizeof(((uniap_profile *)0)->tool_version), 0},
     {"git_revision", H5A_KIND_STR_FIXED, offsetof(uniap_profile, git_revision),
-     sizeof(((uniap_profile *)0)->git_revision)},
-    {"command_line", H5A_KIND_STR_DYN, offsetof(uniap_profile, command_line), 0},
-    {"world_size", H5A_KIND_INT, offsetof(uniap_profile, world_size), 0},
+     sizeof(((uniap_profile *)0)->git_revision), 0},
+    {"command_line", H5A_KIND_STR_DYN, offsetof(uniap_profile, command_line), 0, 0},
+    {"world_size", H5A_KIND_INT, offsetof(uniap_profile, world_size), 0, 0},
     {"slurm_job_id", H5A_KIND_STR_FIXED, offsetof(uniap_profile, slurm_job_id),
-     sizeof(((uniap_profile *)0)->slurm_job_id)},
+     sizeof(((uniap_profile *)0)->slurm_job_id), 0},
     {"provenance", H5A_KIND_STR_FIXED, offsetof(uniap_profile, provenance),
-     sizeof(((uniap_profile *)0)->provenance)},
-    {"complete", H5A_KIND_INT, offsetof(uniap_profile, complete), 0},
-    {"overlap_coefficient", H5A_KIND_DOUBLE, offsetof(uniap_profile, overlap_coeff), 0},
-    {"model_spec", H5A_KIND_STR_DYN, offsetof(uniap_profile, model_json), 0},
-    {"cluster_spec", H5A_KIND_STR_DYN, offsetof(uniap_profile, cluster_json), 0},
+     sizeof(((uniap_profile *)0)->provenance), 0},
+    {"complete", H5A_KIND_INT, offsetof(uniap_profile, complete), 0, 0},
+    {"overlap_coefficient", H5A_KIND_DOUBLE, offsetof(uniap_profile, overlap_coeff), 0, 0},
+    {"model_spec", H5A_KIND_STR_DYN, offsetof(uniap_profile, model_json), 0, 0},
+    {"cluster_spec", H5A_KIND_STR_DYN, offsetof(uniap_profile, cluster_json), 0, 0},
+    {"notes", H5A_KIND_STR_DYN, offsetof(uniap_profile, notes), 0, 1}, /* 1.1 */
 };
 const int uniap_h5_n_root_attrs = NFIELDS(uniap_h5_root_attrs);
 

@@ -164,7 +164,7 @@ static int write_root_attrs(hid_t file, const char *path, const uniap_profile *p
         case H5A_KIND_STR_DYN: {
             const char *s;
             memcpy(&s, field, sizeof(s));
-            rc = write_str_attr(file, path, "/", a->name, s);
+            rc = s || !a->optional ? write_str_attr(file, path, "/", a->name, s) : 0;
             break;
         }
         }
@@ -422,12 +422,13 @@ static int bcast_root(MPI_Comm comm, const uniap_profile *p, uniap_profile *root
 
     *root = *p;
     MPI_Bcast(root, (int)sizeof(*root), MPI_BYTE, 0, comm);
-    root->command_line = root->model_json = root->cluster_json = NULL;
+    root->command_line = root->model_json = root->cluster_json = root->notes = NULL;
     root->ranks = NULL, root->layers = NULL, root->colls = NULL;
     root->n_ranks = root->n_layers = root->n_colls = 0;
     if ((rc = bcast_str(comm, p->command_line, &root->command_line)) < 0 ||
         (rc = bcast_str(comm, p->model_json, &root->model_json)) < 0 ||
-        (rc = bcast_str(comm, p->cluster_json, &root->cluster_json)) < 0)
+        (rc = bcast_str(comm, p->cluster_json, &root->cluster_json)) < 0 ||
+        (rc = bcast_str(comm, p->notes, &root->notes)) < 0)
         uniap_profile_free(root);
     return rc;
 }

@@ -280,8 +280,9 @@ typedef struct uniap_cost_options {
     int64_t global_batch;
     uniap_schedule schedule;
     int64_t reserve_bytes;                   /* framework reserve per device; <0: default */
-    double overlap;                          /* fraction of grad sync hidden behind backward;
-                                              * <0: from profile, else default */
+    double overlap;                          /* >= 0: forced fraction of every DP
+                                              * collective hidden behind compute;
+                                              * < 0: modelled per strategy and phase */
     int no_sp, no_ckpt, no_zero, no_strided; /* shrink the strategy space */
     unsigned ckpt_modes;                     /* checkpointing granularities offered
                                               * (UNIAP_CKPT_BIT); 0: the model's
@@ -360,6 +361,18 @@ int uniap_profile_import_galvatron_files(const uniap_model *m, const uniap_clust
                                          const char *computation_json, const char *memory_json,
                                          const char *hardware_dir, uniap_profile *out,
                                          char **notes);
+/* Importers of peers' published profiles (costmodel/import.c, one file
+ * each): uniap_profile_import reads tool's files at src (a file or folder
+ * in the tool's own layout, uniap_importer_src_help(tool)) for model m on
+ * cluster c into out: provenance "imported:<tool>", rank -1 rows with m's
+ * signatures, the specs, and out->notes (one line per assumption the
+ * import made: what the files lack and what fills it). EINVAL for an
+ * unknown tool or a model the files cannot describe, EIO/EFORMAT naming
+ * the file and field of bad input; out is empty on failure. */
+const char *const *uniap_importer_names(void); /* NULL-terminated: "galvatron", "amp", ... */
+const char *uniap_importer_src_help(const char *tool); /* NULL: unknown tool */
+int uniap_profile_import(const char *tool, const char *src, const uniap_model *m,
+                         const uniap_cluster *c, uniap_profile *out);
 
 /* ------------------------------------------------------------------ */
 /* Plans                                                               */

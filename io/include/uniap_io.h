@@ -381,7 +381,7 @@ const char *uniap_cluster_warnings(void);
 int uniap_cluster_load(const char *path, uniap_cluster *out);
 int uniap_cluster_to_json(const uniap_cluster *c, char **json);
 /* Bundled presets: "a100-40g-1x8", "a100-80g-2x8", "titanxp-2x4",
- * "h100-80g-4x8", "h100-80g-16x8". */
+ * "h100-80g-4x8", "h100-80g-16x8", "h200-141g-4x8". */
 const char *const *uniap_cluster_presets(void);
 int uniap_cluster_preset(const char *name, uniap_cluster *out);
 int uniap_cluster_resolve(const char *name_or_path, uniap_cluster *out);
@@ -396,7 +396,7 @@ static inline int uniap_cluster_devices(const uniap_cluster *c)
 
 #define UNIAP_PROFILE_FORMAT        "uniap-profile"
 #define UNIAP_PROFILE_VERSION_MAJOR 1
-#define UNIAP_PROFILE_VERSION_MINOR 0
+#define UNIAP_PROFILE_VERSION_MINOR 1 /* 1.1: optional root attribute notes */
 
 /* Summary of repeated timings, seconds. */
 typedef struct uniap_stat {
@@ -490,6 +490,8 @@ typedef struct uniap_profile {
     char *model_json;      /* stored spec (malloc'd or NULL) */
     char *cluster_json;
     double overlap_coeff; /* compute slowdown when overlapped with comm; 0 unknown */
+    char *notes;          /* 1.1, optional: assumptions of an import, one a line (malloc'd or
+                             NULL; not written when NULL, absent in 1.0 files) */
     /* Tables */
     int n_ranks;
     uniap_rank_info *ranks;

@@ -55,8 +55,9 @@ done
 # SIGTERM to every rank during a search of several seconds, as Slurm's
 # scancel --signal=TERM delivers it (jobs/plan.sbatch). (Open MPI 4.1's
 # mpirun passes its own SIGTERM on only after odls_base_sigkill_timeout.)
+# (--overlap 0: the fully exposed DP costs keep this search long enough)
 "$mpiexec" --oversubscribe -np 2 "$uniap" plan --model llama-70b --cluster h100-80g-16x8 \
-    --global-batch 512 --node-limit 0 --time-limit 0 --out int.json >out.log 2>&1 &
+    --global-batch 512 --node-limit 0 --time-limit 0 --overlap 0 --out int.json >out.log 2>&1 &
 pid=$!
 sleep 4
 kill -0 $pid 2>/dev/null || fail "the search ended within 4 s: pick a longer one"

@@ -141,9 +141,9 @@ static void test_newer_major(void)
 {
     const char *p = good_file("major2.h5");
     set_int_attr(p, "format_version_major", 2);
-    expect_fail(p, UNIAP_EFORMAT, "version 2.0", "1.x");
+    expect_fail(p, UNIAP_EFORMAT, "version 2.", "1.x");
     set_int_attr(p, "format_version_major", 0);
-    expect_fail(p, UNIAP_EFORMAT, "version 0.0", NULL);
+    expect_fail(p, UNIAP_EFORMAT, "version 0.", NULL);
 }
 
 static void test_newer_minor(void)
