@@ -44,21 +44,7 @@ void cm_galv_note(cm_warnings *w, const char *fmt, ...)
 
 int cm_galv_load_json(const char *path, cJSON **out)
 {
-    char *text = NULL;
-    size_t len;
-    int rc;
-
-    *out = NULL;
-    if ((rc = uniap_read_file(path, &text, &len)) < 0)
-        return rc;
-    *out = cJSON_Parse(text);
-    free(text);
-    if (!*out || !cJSON_IsObject(*out)) {
-        cJSON_Delete(*out);
-        *out = NULL;
-        return uniap_err(UNIAP_EFORMAT, "%s: not a JSON object (Galvatron profile expected)", path);
-    }
-    return UNIAP_OK;
+    return cm_import_json(path, "Galvatron profile", out);
 }
 
 /* Distinct block signatures of the model in chain order; block_of[r] = i

@@ -32,6 +32,19 @@ plan_tpi() {
     python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); print(repr(p["tpi"]), p["status"])' "$1"
 }
 
+# searched_beats CASE M_ARGS PLAN_JSON FITTING_LOG: the searched plan fits by
+# `uniap estimate`, is optimal, and is at least as fast as the fitting one
+searched_beats() {
+    "$uniap" estimate $2 --plan "$3" >"$3.log" 2>&1 ||
+        { cat "$3.log"; fail "$1: the searched plan does not fit by uniap estimate"; }
+    set -- "$1" "$3" "$4" $(plan_tpi "$3")
+    python3 -c 'import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); sys.exit(0 if a <= b + 5.01e-7 else 1)' \
+        "$4" "$(estimate_tpi "$3")" ||
+        fail "$1: searched TPI $4 ($5), the plan that fits: $(estimate_tpi "$3")"
+    [ "$5" = optimal ] || fail "$1: status $5, expected optimal"
+    echo "$1: searched $4 s ($5), the plan that fits by 4096 B $(estimate_tpi "$3") s"
+}
+
 # --- 1
 m1="--model $data/mix-gpt.json --cluster $data/c-1x4-edge.json --global-batch 16"
 "$mpiexec" --oversubscribe -np 2 "$uniap" plan $m1 --schedule both --time-limit 0 \
@@ -50,14 +63,7 @@ PY
     { cat "$work/better.log"; fail "case 1: the better plan of the issue does not fit"; }
 grep -q 'total 6966652928 B.*budget 6966657024 B' "$work/better.log" ||
     { cat "$work/better.log"; fail "case 1: the better plan is not the issue's (6,966,652,928 B of 6,966,657,024 B)"; }
-"$uniap" estimate $m1 --plan "$work/p1.json" >"$work/p1e.log" 2>&1 ||
-    { cat "$work/p1e.log"; fail "case 1: the searched plan does not fit by uniap estimate"; }
-set -- $(plan_tpi "$work/p1.json")
-python3 -c 'import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); sys.exit(0 if a <= b + 5.01e-7 else 1)' \
-    "$1" "$(estimate_tpi "$work/better.log")" ||
-    fail "case 1: searched TPI $1 ($2), the plan that fits: $(estimate_tpi "$work/better.log")"
-[ "$2" = optimal ] || fail "case 1: status $2, expected optimal"
-echo "case 1: searched $1 s ($2), the fitting plan of the issue $(estimate_tpi "$work/better.log") s"
+searched_beats "case 1" "$m1" "$work/p1.json" "$work/better.log"
 
 # --- 2
 m2="--model $data/llama-edge.json --cluster $data/c-2x4-tight.json --global-batch 32 --schedule gpipe"
@@ -72,11 +78,4 @@ if min(room) != 4096:
 PY
 "$mpiexec" --oversubscribe -np 2 "$uniap" plan $m2 --time-limit 0 --out "$work/p2.json" \
     >"$work/p2.log" 2>&1 || { cat "$work/p2.log"; fail "case 2: uniap plan"; }
-"$uniap" estimate $m2 --plan "$work/p2.json" >"$work/p2e.log" 2>&1 ||
-    { cat "$work/p2e.log"; fail "case 2: the searched plan does not fit by uniap estimate"; }
-set -- $(plan_tpi "$work/p2.json")
-python3 -c 'import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); sys.exit(0 if a <= b + 5.01e-7 else 1)' \
-    "$1" "$(estimate_tpi "$work/uniform.log")" ||
-    fail "case 2: searched TPI $1, the uniform plan that fits by 4096 B: $(estimate_tpi "$work/uniform.log")"
-[ "$2" = optimal ] || fail "case 2: status $2, expected optimal"
-echo "case 2: searched $1 s ($2), the uniform plan fitting by 4096 B $(estimate_tpi "$work/uniform.log") s"
+searched_beats "case 2" "$m2" "$work/p2.json" "$work/uniform.log"
