@@ -137,8 +137,9 @@ static void compare_tables(const uniap_costmodel *full, const uniap_costmodel *c
                           a.mem_peak[uk] == b.mem_peak[uk]);
                 }
             }
-        size_t pairs = (size_t)(L - 1) * K * K;
-        if (K == b.n_strategies)
+        size_t pairs = (L > 1 ? (size_t)a.n_pairs : 0) * K * K; /* shared per run */
+        CHECK_EQ(a.n_pairs, b.n_pairs);
+        if (K == b.n_strategies && a.n_pairs == b.n_pairs)
             CHECK(memcmp(a.reshard, b.reshard, pairs * sizeof(double)) == 0);
         uniap_cost_table_free(&a);
         uniap_cost_table_free(&b);
