@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,32 @@ static int show_colls(const uniap_profile *p)
     return 0;
 }
 
+/* /gemm (format 1.2): rows, shapes and the best achieved rate per dtype. */
+static void show_gemm(const uniap_profile *p)
+{
+    static const char *const dtypes[] = {"fp32", "fp16", "bf16"};
+    if (!p->n_gemm)
+        return;
+    printf("/gemm         %d rows\n", p->n_gemm);
+    for (int d = 0; d < 3; d++) {
+        int rows = 0;
+        double best = 0, lo = INFINITY, hi = 0;
+        for (int j = 0; j < p->n_gemm; j++) {
+            const uniap_gemm_prof *g = &p->gemm[j];
+            if (strcmp(g->dtype, dtypes[d]) != 0)
+                continue;
+            double mnk = (double)g->m * (double)g->n * (double)g->k;
+            rows++;
+            best = g->flops > best ? g->flops : best;
+            lo = mnk < lo ? mnk : lo;
+            hi = mnk > hi ? mnk : hi;
+        }
+        if (rows)
+            printf("  %-15s %5d rows  m n k %.3g..%.3g  best %.4g TFLOP/s\n", dtypes[d], rows, lo,
+                   hi, best / 1e12);
+    }
+}
+
 static void show_inputs(const uniap_profile_input *in, int n_in)
 {
     if (!n_in)
@@ -220,6 +247,8 @@ int uniap__archive_show(const char *path)
     printf("world size    %d   slurm job %s   provenance %s   complete %s\n", p.world_size,
            esc(dash(p.slurm_job_id)), esc(dash(p.provenance)), p.complete ? "yes" : "NO");
     printf("overlap       %g\n", p.overlap_coeff);
+    if (p.tp_comm_in_layers)
+        printf("tp comm       included in the layer times at tp > 1 (none added)\n");
     printf("model spec    %s (%zu bytes stored)\n", esc(dash(model)),
            p.model_json ? strlen(p.model_json) : 0);
     printf("cluster spec  %zu bytes stored\n", p.cluster_json ? strlen(p.cluster_json) : 0);
@@ -230,8 +259,10 @@ int uniap__archive_show(const char *path)
     }
     printf("/ranks        %d rows  devices %s  backends %s\n", p.n_ranks, esc(dash(dev)),
            esc(dash(be)));
-    if ((rc = show_layers(&p)) == 0 && (rc = show_colls(&p)) == 0)
+    if ((rc = show_layers(&p)) == 0 && (rc = show_colls(&p)) == 0) {
+        show_gemm(&p);
         show_inputs(in, n_in);
+    }
     free(in);
 free_profile:
     uniap_profile_free(&p);
@@ -261,8 +292,9 @@ int uniap__archive_verify_one(const char *path)
         else
             printf("FAIL  %s: %s\n", esc(path), esc(msg));
     } else {
-        printf("OK    %s  (%d ranks, %d layer rows, %d collective rows; checksums verified)\n",
-               esc(path), p.n_ranks, p.n_layers, p.n_colls);
+        printf("OK    %s  (%d ranks, %d layer rows, %d collective rows, %d GEMM rows; checksums "
+               "verified)\n",
+               esc(path), p.n_ranks, p.n_layers, p.n_colls, p.n_gemm);
     }
     uniap_profile_free(&p);
     return rc;

@@ -39,8 +39,9 @@ static const char archive_usage[] =
     "  export FILE --csv DIR     the tables as CSV files in DIR (created when missing);\n"
     "                            --csv - --table T writes one table to standard output\n"
     "  import --from TOOL SRC --model M --cluster C --out P.h5\n"
-    "                            a peer's published profile (galvatron, amp, sailor) as a\n"
-    "                            dataset, provenance imported:TOOL, its assumptions as notes\n"
+    "                            a peer's published profile (galvatron, amp, sailor, metis,\n"
+    "                            mist) as a dataset, provenance imported:TOOL, its\n"
+    "                            assumptions as notes\n"
     "\n"
     "Exit status: 0 ok, 2 bad input or a corrupt/foreign/incomplete dataset, 1 other errors.\n";
 

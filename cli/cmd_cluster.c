@@ -18,7 +18,10 @@ static const char cluster_description[] =
     "device_memory (bytes) or device_memory_gib (all required but name); optional, 0 = unknown: "
     "peak_flops (16-bit dense FLOP/s), peak_flops_fp32, mem_bandwidth, intra_node_bw, "
     "inter_node_bw (bytes/s per device, one direction), intra_node_latency, inter_node_latency "
-    "(s).";
+    "(s), intra_node_busbw, inter_node_busbw (the bus bandwidth NCCL collectives achieve on those "
+    "links at large messages, nccl-tests busbw in bytes/s; 0: the link rate), sm_count, "
+    "gemm_tile_m, gemm_tile_n, gemm_efficiency, gemm_efficiency_fp32, flash_fwd_efficiency, "
+    "flash_bwd_efficiency (the analytic device model's GEMM facts).";
 
 static void print_cluster(const uniap_cluster *c)
 {
@@ -33,6 +36,8 @@ static void print_cluster(const uniap_cluster *c)
            c->intra_node_bw / 1e9, c->intra_node_latency * 1e6);
     printf("  between nodes        %.2f GB/s per device each way, latency %.1f us\n",
            c->inter_node_bw / 1e9, c->inter_node_latency * 1e6);
+    printf("  collectives achieve  %.2f GB/s busbw inside a node, %.2f between nodes\n",
+           c->intra_node_busbw / 1e9, c->inter_node_busbw / 1e9);
     printf("  (0 means unknown: measure with `uniap profile`)\n");
 }
 

@@ -1,10 +1,11 @@
 /*
  * cmd_import.c - `uniap archive import --from TOOL SRC --model M --cluster
- * C --out P.h5`: a peer's published profile (Galvatron, AMP, Sailor; the
- * importer table of costmodel/import.c) as a uniap dataset, provenance
- * "imported:<tool>", with the import's notes (every assumption it made)
- * stored in the dataset and printed. The output is written only when the
- * whole import succeeded (uniap_profile_write: a temporary renamed).
+ * C --out P.h5`: a peer's published profile (Galvatron, AMP, Sailor,
+ * Metis, Mist; the importer table of costmodel/import.c) as a uniap
+ * dataset, provenance "imported:<tool>", with the import's notes (every
+ * assumption it made) stored in the dataset and printed. The output is
+ * written only when the whole import succeeded (uniap_profile_write: a
+ * temporary renamed).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +47,10 @@ int uniap__archive_import(int argc, char **argv)
                          .flags = UNIAP_OPT_POSITIONAL | UNIAP_OPT_REQUIRED,
                          .help = "galvatron: a models/<model>/configs folder; amp: the "
                                  "known_cost folder or one <model>_<G4|P3>_<mp>.json; sailor: "
-                                 "a profiles/<model>/<gpu> folder or its profile.json"},
+                                 "a profiles/<model>/<gpu> folder or its profile.json; metis: "
+                                 "the folder of DeviceType.<gpu>_tp<t>_bs<b>.json or one of "
+                                 "them; mist: a node_database/cache_<gpu> folder or the "
+                                 "node_database folder"},
                         {.name = "model",
                          .kind = UNIAP_OPTK_INPUT,
                          .dest = &model,
@@ -69,8 +73,10 @@ int uniap__archive_import(int argc, char **argv)
                         {0}};
     uniap_cmd cmd = {.name = "archive import",
                      .summary = "a peer's published profile as a uniap dataset",
-                     .description = "Reads Galvatron's, AMP's or Sailor's published profiling "
-                                    "files for the model on the cluster; what they lack comes "
+                     .description = "Reads Galvatron's, AMP's, Sailor's or Metis's published "
+                                    "profiling files, or Mist's per-operator latency cache "
+                                    "(summed into layers), for the model on the cluster; what "
+                                    "they lack comes "
                                     "from the analytic model, each such assumption a note "
                                     "stored in the dataset (root attribute notes) and printed. "
                                     "Nothing is written on error.",

@@ -1,8 +1,9 @@
 /*
- * cmd_profile.c - `uniap profile`: the options, the checks made before any
- * measurement (every output writable and not an input, an existing profile
- * never replaced by accident, the ranks agreeing on their inputs), and the
- * hand-over to the profiler (uniap_profile_run). Run under mpirun or srun;
+ * cmd_profile.c - `uniap profile`: the options (layers, GEMM sweep,
+ * collectives), the checks made before any measurement (every output
+ * writable and not an input, an existing profile never replaced by
+ * accident, the ranks agreeing on their inputs), and the hand-over to the
+ * profiler (uniap_profile_run). Run under mpirun or srun;
  * every rank parses the same command line; a rank's own error reaches rank
  * 0, which reports it once (exit 2 on bad input).
  */
@@ -19,9 +20,10 @@
 
 static const char profile_description[] =
     "Measures, on every rank, the forward and backward of each distinct layer of model M at "
-    "each tensor-parallel degree and micro-batch size, and the collectives (all_reduce, "
-    "all_gather, reduce_scatter, all_to_all, broadcast, p2p) over every group size and "
-    "placement; writes one HDF5 profile dataset.\n\n"
+    "each tensor-parallel degree and micro-batch size, a sweep of GEMM shapes (the /gemm "
+    "table, which calibrates the analytic device model's GEMM efficiency), and the "
+    "collectives (all_reduce, all_gather, reduce_scatter, all_to_all, broadcast, p2p) over "
+    "every group size and placement; writes one HDF5 profile dataset.\n\n"
     "Sizes take K, M, G suffixes (powers of 1024). The profile is written as it is measured "
     "(marked incomplete until the end), so an interrupted or crashed run leaves what it "
     "measured; --resume continues it. SIGTERM or SIGINT finishes the item in progress, writes "
@@ -106,10 +108,11 @@ static int check_existing(const char *out, const char *resume, int force, int *d
 typedef struct profile_args {
     uniap_profile_options o;
     const char *colls;
+    const char *gemm_shapes;
     int force;
 } profile_args;
 
-#define N_PROFILE_OPTS 18
+#define N_PROFILE_OPTS 20
 
 static void profile_table(profile_args *a, uniap_opt *opts)
 {
@@ -236,6 +239,19 @@ static void profile_table(profile_args *a, uniap_opt *opts)
                             .metavar = "L",
                             .def = "all",
                             .help = "which collectives, comma list of the names above"},
+                           {.name = "gemm-shapes",
+                            .kind = UNIAP_OPTK_STRING,
+                            .dest = &a->gemm_shapes,
+                            .metavar = "L",
+                            .def = "cpu: 128..768 squares and 3 transformer GEMMs; cuda: "
+                                   "512..8192 squares and 4 Llama-7B GEMMs",
+                            .help = "GEMM sweep shapes, comma list of MxNxK (or S: SxSxS), in "
+                                    "the run's dtype (cpu: fp32), timed like the layers "
+                                    "(--layer-warmup, --layer-iters)"},
+                           {.name = "skip-gemm",
+                            .kind = UNIAP_OPTK_FLAG,
+                            .dest = &a->o.skip_gemm,
+                            .help = "no GEMM sweep (no /gemm table)"},
                            {0}};
     _Static_assert(sizeof(t) == sizeof(uniap_opt) * (N_PROFILE_OPTS + 1), "N_PROFILE_OPTS");
     memcpy(opts, t, sizeof(t));
@@ -248,6 +264,10 @@ static int parse_profile(uniap_cmd *cmd, profile_args *a, int argc, char **argv)
     if (rc != 0)
         return rc;
     if (a->colls && (rc = parse_collectives(a->colls, a->o.want_coll)) < 0)
+        return rc;
+    if (a->gemm_shapes && a->o.skip_gemm)
+        return uniap_err(UNIAP_EINVAL, "--gemm-shapes with --skip-gemm: give one of them");
+    if (a->gemm_shapes && (rc = uniap_profile_parse_gemm_shapes(a->gemm_shapes, &a->o)) < 0)
         return rc;
     if (!a->o.out)
         a->o.out = a->o.resume;

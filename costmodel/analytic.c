@@ -19,8 +19,9 @@
  * its descriptor's (layer_kinds.c, with the derivation).
  *
  * Collectives (alpha-beta): time = latency + bytes x busbw_factor(op, n) /
- * link bandwidth, the link being the intra-node or inter-node bandwidth
- * per device by placement, for every op, every group size that divides the
+ * bus bandwidth, the bandwidth NCCL achieves on the intra-node or
+ * inter-node link by placement (the cluster's *_busbw, nccl-tests figures;
+ * unknown: the link rate *_bw), for every op, every group size that divides the
  * world size (the groups a stage can form), both placements where they
  * exist, 4 KiB to 1 GiB doubling.
  */
@@ -102,7 +103,11 @@ static void layer_row(const uniap_model *m, const uniap_cluster *c, const uniap_
 static int add_placement(const uniap_cluster *c, int spans, uniap_profile *out)
 {
     int N = uniap_cluster_devices(c), rc;
-    double bw = spans ? c->inter_node_bw : c->intra_node_bw;
+    /* the bus bandwidth collectives achieve on the link (nccl-tests
+     * figures of the cluster spec: io/cluster_spec.c [BUSBW]), else the
+     * link rate */
+    double busbw = spans ? c->inter_node_busbw : c->intra_node_busbw;
+    double bw = busbw > 0 ? busbw : spans ? c->inter_node_bw : c->intra_node_bw;
     double lat = spans ? c->inter_node_latency : c->intra_node_latency;
 
     if (!(bw > 0))

@@ -121,6 +121,9 @@ struct uniap_costmodel {
     double overlap_slow;             /* compute slowdown while overlapped (>= 1) */
     char (*run_sig)[96];             /* [run] signature */
     const cm_layer_index **run_prof; /* [run] */
+    const cm_layer_index **pos_prof; /* [layer]: its own rows ("<signature>@<layer>", profile
+                                        format 1.2) or NULL: the run's */
+    int has_pos_prof;                /* some layer has its own rows */
     cm_profile_index index;
     cm_warnings *warnings; /* mutable through const cm */
     char *profile_path;    /* copy of opt.profile_path (opt points here) */
@@ -129,6 +132,10 @@ struct uniap_costmodel {
 
 /* 1 when the profile measured run r's layer type at tp. */
 int cm_run_has_tp(const uniap_costmodel *cm, int r, int tp);
+/* The rows layer u (of run r) is costed from at tp: its per-position rows
+ * when the profile has them at tp, else the run's signature (u < 0: the
+ * run's). Never NULL after uniap_costmodel_create. */
+const cm_layer_index *cm_layer_prof(const uniap_costmodel *cm, int r, int u, int tp);
 
 /* ---- Megatron-LM arguments (megatron_args.c) ---- */
 
@@ -328,9 +335,13 @@ int cm_strategy_has_data(const uniap_costmodel *cm, int deg, int r, const uniap_
  * stage boundaries, the all-to-all of resharding on a stage. */
 int cm_pair_has_data(const uniap_costmodel *cm, int deg, int n);
 
-/* The row of run r under strategy s in the (deg, c) table. */
+/* The row of run r under strategy s in the (deg, c) table (the run's
+ * signature rows); cm_layer_row_breakdown: of layer u (its per-position
+ * rows where the profile has them). */
 int cm_row_breakdown(const uniap_costmodel *cm, int deg, int c, int r, const uniap_strategy *s,
                      cm_row_terms *out);
+int cm_layer_row_breakdown(const uniap_costmodel *cm, int deg, int c, int u,
+                           const uniap_strategy *s, cm_row_terms *out);
 
 /* ---- plans (plan_json.c) ---- */
 

@@ -101,8 +101,8 @@ static int check_row(const uniap_costmodel *cm, int r, const uniap_strategy *s, 
  * the attention scores (the kind's scores, sharded by heads over tp), which
  * its backward rebuilds: a transient. FSDP's gathered parameters and
  * unsharded gradients are transient too. */
-static int memory_terms(const uniap_costmodel *cm, int r, int deg, int b, const uniap_strategy *s,
-                        const cm_layer_point *pt, row *out)
+static int memory_terms(const uniap_costmodel *cm, int r, int u, int deg, int b,
+                        const uniap_strategy *s, const cm_layer_point *pt, row *out)
 {
     const uniap_model *m = cm->model;
     const uniap_layer *l = &m->runs[r];
@@ -117,7 +117,7 @@ static int memory_terms(const uniap_costmodel *cm, int r, int deg, int b, const 
         out->states += cm_mem_states(m, cm_tied_copy_params(m, l, deg), s);
     double act_full = pt->act_bytes;
     if (s->sp) {
-        if ((rc = cm_layer_at(cm->run_prof[r], 1, b / s->dp, cm->warnings, &ref)) < 0)
+        if ((rc = cm_layer_at(cm_layer_prof(cm, r, u, 1), 1, b / s->dp, cm->warnings, &ref)) < 0)
             return rc; /* the message names the profile */
         act_full = ref.act_bytes / s->tp;
     }
@@ -170,7 +170,9 @@ static int tied_sync(const uniap_costmodel *cm, int r, int deg, int n, const uni
     return cm_coll_time(&cm->index, UNIAP_COLL_P2P, 2, spans, V / s->tp * gb, cm->warnings, t);
 }
 
-static int compute_row(const uniap_costmodel *cm, int r, int deg, int n, int b,
+/* The row of run r (layer u of it: its per-position rows where the
+ * profile has them; u < 0: the run's signature rows) under s. */
+static int compute_row(const uniap_costmodel *cm, int r, int u, int deg, int n, int b,
                        const uniap_strategy *s, row *out)
 {
     const uniap_model *m = cm->model;
@@ -191,7 +193,7 @@ static int compute_row(const uniap_costmodel *cm, int r, int deg, int n, int b,
         return UNIAP_OK; /* allowed = 0, warned */
     out->allowed = 1;
     cm_state_bytes(m, &pb, &gb, &ob);
-    if ((rc = cm_layer_at(cm->run_prof[r], s->tp, b / s->dp, cm->warnings, &pt)) < 0)
+    if ((rc = cm_layer_at(cm_layer_prof(cm, r, u, s->tp), s->tp, b / s->dp, cm->warnings, &pt)) < 0)
         return rc; /* the message names the profile */
 
     /* compute: forward + backward of the local shard; checkpointing
@@ -199,10 +201,13 @@ static int compute_row(const uniap_costmodel *cm, int r, int deg, int n, int b,
     double compute = pt.fwd + pt.bwd + recompute_time(l, s, pt.fwd);
 
     /* TP: nf all-reduces in forward, nb in backward, each of the b_l x s x
-     * h activation; the recomputed forward repeats its nf */
+     * h activation; the recomputed forward repeats its nf. None when the
+     * profile's layer times already contain them (profile format 1.2
+     * layer_times_include_tp_comm: AMP times its tp > 1 layers with the
+     * all-reduces inside, and its recompute repeats the measured forward) */
     double tp_comm = 0.0, one = 0.0;
     cm_layer_tp_allreduces(l, &nf, &nb);
-    if (s->tp > 1 && nf + nb > 0) {
+    if (s->tp > 1 && nf + nb > 0 && !cm->profile->tp_comm_in_layers) {
         double msg = bl * (double)l->seq * (double)l->hidden * e;
         if ((rc = tp_collective(cm, s, pl.tp_spans, msg, &one)) < 0)
             return rc; /* the message names the profile */
@@ -250,7 +255,7 @@ static int compute_row(const uniap_costmodel *cm, int r, int deg, int n, int b,
     out->sync_hidden = dp.sync + tied - exposed;
     out->param_gather = post;
     out->optimizer = opt_step;
-    if ((rc = memory_terms(cm, r, deg, b, s, &pt, out)) < 0)
+    if ((rc = memory_terms(cm, r, u, deg, b, s, &pt, out)) < 0)
         return rc;
     return check_row(cm, r, s, out);
 }
@@ -261,7 +266,17 @@ int cm_row_breakdown(const uniap_costmodel *cm, int deg, int c, int r, const uni
     int N = uniap_cluster_devices(cm->cluster);
     UNIAP_CHECK(deg >= 1 && N % deg == 0 && c >= 1 && cm->opt.global_batch % c == 0 && r >= 0 &&
                 r < cm->model->n_runs);
-    return compute_row(cm, r, deg, N / deg, (int)(cm->opt.global_batch / c), s, out);
+    return compute_row(cm, r, -1, deg, N / deg, (int)(cm->opt.global_batch / c), s, out);
+}
+
+int cm_layer_row_breakdown(const uniap_costmodel *cm, int deg, int c, int u,
+                           const uniap_strategy *s, cm_row_terms *out)
+{
+    int N = uniap_cluster_devices(cm->cluster);
+    UNIAP_CHECK(deg >= 1 && N % deg == 0 && c >= 1 && cm->opt.global_batch % c == 0 && u >= 0 &&
+                u < cm->model->n_layers);
+    return compute_row(cm, uniap_model_run_of(cm->model, u), u, deg, N / deg,
+                       (int)(cm->opt.global_batch / c), s, out);
 }
 
 /* Cross-stage transfer after a layer whose boundary activation is B bytes
@@ -455,43 +470,66 @@ static int check_table(const uniap_cost_table *t)
     return UNIAP_OK;
 }
 
+/* The K rows of run r (layer u of it; u < 0: the run's signature; u0 its
+ * first layer) in table t at micro-batch b; EMISSING when the layer has
+ * strategies but the profile has data for none. */
+static int strategy_rows(const uniap_costmodel *cm, const uniap_cost_table *t, int r, int u0, int u,
+                         int b, row *rows)
+{
+    const uniap_model *m = cm->model;
+    int any = 0, shape = 0, rc;
+
+    for (int k = 0; k < t->n_strategies; k++) {
+        if ((rc = compute_row(cm, r, u, t->deg, t->stage_devices, b, &t->strategies[k], &rows[k])) <
+            0)
+            return rc;
+        any |= rows[k].allowed;
+        shape |= cm_layer_tp_ok(&m->runs[r], t->strategies[k].tp);
+    }
+    if (!any && shape) /* every strategy it has lacks data */
+        return uniap_err(UNIAP_EMISSING,
+                         "%s: layer %d (type '%s') has no strategy the profile has data for on %d "
+                         "stages of %d devices at micro-batch %d:\n%s",
+                         cm->label, u >= 0 ? u : u0, cm->run_sig[r], t->deg, t->stage_devices, b,
+                         uniap_costmodel_warnings(cm));
+    return UNIAP_OK;
+}
+
+static void store_rows(uniap_cost_table *t, int u, int r, const row *rows)
+{
+    int K = t->n_strategies;
+    t->run_of[u] = r;
+    for (int k = 0; k < K; k++) {
+        size_t uk = (size_t)u * K + k;
+        t->allowed[uk] = rows[k].allowed;
+        t->time[uk] = rows[k].time;
+        t->tail[uk] = rows[k].tail;
+        t->mem_states[uk] = rows[k].states;
+        t->mem_act[uk] = rows[k].act;
+        t->mem_peak[uk] = rows[k].peak;
+    }
+}
+
 /* The per-layer rows of table t (strategies, deg, stage devices set) at
- * micro-batch b: computed once per run, copied to the run's layers. */
+ * micro-batch b: computed once per run and copied to its layers, or per
+ * layer for a run some of whose layers have per-position rows. */
 static int fill_rows(const uniap_costmodel *cm, uniap_cost_table *t, int b)
 {
     const uniap_model *m = cm->model;
-    int K = t->n_strategies, deg = t->deg, n = t->stage_devices, rc = UNIAP_OK;
-    row *rows = malloc((size_t)K * sizeof(*rows));
+    row *rows = malloc((size_t)t->n_strategies * sizeof(*rows));
+    int rc = UNIAP_OK;
 
     if (!rows)
         return uniap_err(UNIAP_ENOMEM, "cost table: out of memory");
     for (int r = 0, u0 = 0; r < m->n_runs; u0 += m->runs[r].count, r++) {
-        int any = 0, shape = 0;
-        UNIAP_CHECK_GOTO(u0 + m->runs[r].count <= t->n_layers, rc, free_rows);
-        for (int k = 0; k < K; k++) {
-            if ((rc = compute_row(cm, r, deg, n, b, &t->strategies[k], &rows[k])) < 0)
+        int count = m->runs[r].count, own = 0;
+        UNIAP_CHECK_GOTO(u0 + count <= t->n_layers, rc, free_rows);
+        for (int u = u0; cm->has_pos_prof && u < u0 + count; u++)
+            own |= cm->pos_prof[u] != NULL;
+        for (int u = u0; u < u0 + count; u++) {
+            if ((u == u0 || own) && (rc = strategy_rows(cm, t, r, u0, own ? u : -1, b, rows)) < 0)
                 goto free_rows;
-            any |= rows[k].allowed;
-            shape |= cm_layer_tp_ok(&m->runs[r], t->strategies[k].tp);
-        }
-        if (!any && shape) { /* every strategy it has lacks data */
-            rc = uniap_err(UNIAP_EMISSING,
-                           "%s: layer %d (type '%s') has no strategy the profile has data for "
-                           "on %d stages of %d devices at micro-batch %d:\n%s",
-                           cm->label, u0, cm->run_sig[r], deg, n, b, uniap_costmodel_warnings(cm));
-            goto free_rows;
-        }
-        for (int u = u0; u < u0 + m->runs[r].count; u++) {
-            t->run_of[u] = r;
-            for (int k = 0; k < K; k++) {
-                size_t uk = (size_t)u * K + k;
-                t->allowed[uk] = rows[k].allowed;
-                t->time[uk] = rows[k].time;
-                t->tail[uk] = rows[k].tail;
-                t->mem_states[uk] = rows[k].states;
-                t->mem_act[uk] = rows[k].act;
-                t->mem_peak[uk] = rows[k].peak;
-            }
+            store_rows(t, u, r, rows);
         }
     }
 free_rows:

@@ -113,6 +113,13 @@ static int check_runs(uniap_costmodel *cm)
                              "the reference every strategy of it needs: profile it at tp 1 "
                              "(uniap profile --tp 1)",
                              cm->label, cm->run_sig[r], first_layer(m, r), m->name);
+        /* per-position rows (profile format 1.2): "<signature>@<layer>" */
+        for (int u = first_layer(m, r); u < first_layer(m, r) + m->runs[r].count; u++) {
+            char key[112];
+            snprintf(key, sizeof(key), "%s@%d", cm->run_sig[r], u);
+            cm->pos_prof[u] = cm_index_layer(&cm->index, key);
+            cm->has_pos_prof |= cm->pos_prof[u] != NULL;
+        }
     }
     return UNIAP_OK;
 }
@@ -169,7 +176,8 @@ int uniap_costmodel_create(const uniap_model *m, const uniap_cluster *c, const u
     cm->warnings = calloc(1, sizeof(*cm->warnings));
     cm->run_sig = calloc((size_t)m->n_runs, sizeof(*cm->run_sig));
     cm->run_prof = calloc((size_t)m->n_runs, sizeof(*cm->run_prof));
-    if (!cm->warnings || !cm->run_sig || !cm->run_prof) {
+    cm->pos_prof = calloc((size_t)m->n_layers, sizeof(*cm->pos_prof));
+    if (!cm->warnings || !cm->run_sig || !cm->run_prof || !cm->pos_prof) {
         rc = uniap_err(UNIAP_ENOMEM, "cost model: out of memory");
         goto free_cm;
     }
@@ -198,6 +206,7 @@ void uniap_costmodel_destroy(uniap_costmodel *cm)
     free(cm->warnings);
     free(cm->run_sig);
     free(cm->run_prof);
+    free(cm->pos_prof);
     free(cm->profile_path);
     free(cm);
 }
@@ -207,13 +216,25 @@ const char *uniap_costmodel_warnings(const uniap_costmodel *cm)
     return cm && cm->warnings && cm->warnings->text ? cm->warnings->text : "";
 }
 
-int cm_run_has_tp(const uniap_costmodel *cm, int r, int tp)
+/* 1 when li has a non-empty curve at tp. */
+static int has_tp(const cm_layer_index *li, int tp)
 {
-    const cm_layer_index *li = cm->run_prof[r];
     for (int i = 0; li && i < li->n_curves; i++)
         if (li->curves[i].tp == tp && li->curves[i].n > 0)
             return 1;
     return 0;
+}
+
+const cm_layer_index *cm_layer_prof(const uniap_costmodel *cm, int r, int u, int tp)
+{
+    if (u >= 0 && cm->has_pos_prof && u < cm->model->n_layers && has_tp(cm->pos_prof[u], tp))
+        return cm->pos_prof[u];
+    return cm->run_prof[r];
+}
+
+int cm_run_has_tp(const uniap_costmodel *cm, int r, int tp)
+{
+    return has_tp(cm->run_prof[r], tp);
 }
 
 /* Whether (deg, c) is a candidate: deg within the layers and max_pp, and

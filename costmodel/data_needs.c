@@ -46,7 +46,8 @@ int cm_strategy_has_data(const uniap_costmodel *cm, int deg, int r, const uniap_
         return 0;
     }
     cm_layer_tp_allreduces(l, &nf, &nb);
-    if (s->tp > 1 && nf + nb > 0 && l->seq > 0 && l->hidden > 0) {
+    if (s->tp > 1 && nf + nb > 0 && l->seq > 0 && l->hidden > 0 &&
+        !cm->profile->tp_comm_in_layers) { /* else inside the layer times */
         if (s->sp)
             ok &= have(cm, UNIAP_COLL_ALLGATHER, s->tp, pl->tp_spans, what) &
                   have(cm, UNIAP_COLL_REDUCESCATTER, s->tp, pl->tp_spans, what);

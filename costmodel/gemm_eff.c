@@ -22,9 +22,15 @@
  * forward's FLOPs (the recomputed scores; FlashAttention-2 section 4.1
  * counts them so).
  *
+ * When a measured profile holds a GEMM sweep (/gemm, format 1.2), the
+ * achievable fraction comes from the device's own measurements instead
+ * (uniap_cluster_calibrate_gemm, at the end of this file).
+ *
  * Nothing here is fitted to end-to-end training throughput.
  */
 #include <math.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "cm_internal.h"
 
@@ -105,4 +111,147 @@ void uniap__cm_gemm_layer_seconds(const cm_gemm_device *d, const uniap_layer *l,
         *fwd += uniap__cm_gemm_seconds(d, &g[i]);
         *bwd += uniap__cm_gemm_seconds(d, &dgrad) + uniap__cm_gemm_seconds(d, &wgrad);
     }
+}
+
+/* ---- calibration from a profile's measured GEMMs (/gemm, format 1.2) ----
+ *
+ * Rule. The model times a GEMM as 2 m n k / (peak x frac x util(m, n));
+ * a /gemm row (profiler/prof_gemm.c: the profiler's own cuBLAS or OpenBLAS
+ * sweep on the device) gives 2 m n k / t directly. For the largest
+ * measured GEMM (the most m n k; of equal ones the higher fraction), the
+ * kind of GEMM the spec's public figure describes ([GEMM] in
+ * io/cluster_spec.c: large cuBLAS matmuls), frac = achieved / (peak x
+ * util): the model then reproduces that GEMM's measured time exactly, and
+ * the tile and wave loss it already predicts (util) is not counted a
+ * second time inside frac. achieved is the slowest rank's (the least
+ * FLOP/s among the rows of that shape), as the cost model reads several
+ * ranks' layer rows (method.md §6.2). frac is capped at 1 (a GEMM faster
+ * than peak x util means the quantization overstated its loss; the field
+ * stays a fraction of peak). No further shape dependence is fitted: the
+ * sweep's smaller shapes are slower than the model for reasons it does not
+ * have (launch latency, memory-bound reductions), and worst_ratio reports
+ * by how much, so that a reader can judge the single fraction.
+ */
+static int is_half(const char *dtype)
+{
+    return strcmp(dtype, "bf16") == 0 || strcmp(dtype, "fp16") == 0;
+}
+
+static int same_shape(const uniap_gemm_prof *a, const uniap_gemm_prof *b)
+{
+    return a->m == b->m && a->n == b->n && a->k == b->k && strcmp(a->dtype, b->dtype) == 0;
+}
+
+/* The least FLOP/s among the rows of row i's shape and dtype. */
+static double slowest(const uniap_profile *p, int i)
+{
+    double f = p->gemm[i].flops;
+    for (int j = 0; j < p->n_gemm; j++)
+        if (same_shape(&p->gemm[j], &p->gemm[i]) && p->gemm[j].flops < f)
+            f = p->gemm[j].flops;
+    return f;
+}
+
+/* The fit of one class (half: 16-bit rows, else fp32) against f->peak
+ * (set by the caller; 0: counts the rows only). */
+static int fit_class(const uniap_profile *p, const uniap_cluster *c, int half, uniap_gemm_fit *f)
+{
+    cm_gemm_device d;
+    double best = -1.0, best_mnk = 0.0;
+
+    uniap__cm_gemm_device(c, !half, &d);
+    for (int i = 0; i < p->n_gemm; i++) {
+        const uniap_gemm_prof *g = &p->gemm[i];
+        if (is_half(g->dtype) != half)
+            continue;
+        f->rows++;
+        if (!(f->peak > 0))
+            continue;
+        if (g->flops > f->peak)
+            return uniap_err(UNIAP_EINVAL,
+                             "cluster '%s': /gemm row %d (%lldx%lldx%lld %s, rank %d) reached %g "
+                             "FLOP/s, above its %s peak %g: the peak is wrong or the profile is "
+                             "of another device",
+                             c->name, i, (long long)g->m, (long long)g->n, (long long)g->k,
+                             g->dtype, g->rank, g->flops, half ? "16-bit" : "fp32", f->peak);
+        double mnk = (double)g->m * (double)g->n * (double)g->k;
+        double util = uniap__cm_gemm_util(&d, (double)g->m, (double)g->n, 1.0);
+        double frac = slowest(p, i) / (f->peak * util);
+        if (mnk > best_mnk || (mnk == best_mnk && frac > best)) {
+            best_mnk = mnk, best = frac;
+            f->m = g->m, f->n = g->n, f->k = g->k;
+            snprintf(f->dtype, sizeof(f->dtype), "%s", g->dtype);
+            f->achieved = slowest(p, i);
+            f->util = util;
+        }
+    }
+    if (best < 0)
+        return UNIAP_OK;
+    f->frac = best < 1.0 ? best : 1.0;
+    /* how far the calibrated model is from every measured row */
+    for (int i = 0; i < p->n_gemm; i++) {
+        const uniap_gemm_prof *g = &p->gemm[i];
+        if (is_half(g->dtype) != half)
+            continue;
+        double flops = 2.0 * (double)g->m * (double)g->n * (double)g->k;
+        double model =
+            flops / (f->peak * f->frac * uniap__cm_gemm_util(&d, (double)g->m, (double)g->n, 1.0));
+        if (g->time.median / model > f->worst_ratio) {
+            f->worst_ratio = g->time.median / model;
+            f->worst_m = g->m, f->worst_n = g->n, f->worst_k = g->k;
+        }
+    }
+    return UNIAP_OK;
+}
+
+int uniap_gemm_calibrate(const uniap_profile *p, const uniap_cluster *c,
+                         uniap_gemm_calibration *out)
+{
+    uniap_gemm_fit *h = &out->half, *s = &out->fp32;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (!p || p->n_gemm < 1)
+        return uniap_err(UNIAP_EMISSING,
+                         "the profile has no /gemm rows to calibrate the GEMM efficiency with "
+                         "(format 1.2: measured by uniap profile without --skip-gemm)");
+    h->field = "gemm_efficiency";
+    h->peak = c->peak_flops;
+    h->spec_frac = c->gemm_efficiency;
+    /* fp32 at its own peak when known, else as the model runs it: at
+     * peak_flops x gemm_efficiency (uniap__cm_gemm_device) */
+    s->field = c->peak_flops_fp32 > 0 ? "gemm_efficiency_fp32" : "gemm_efficiency";
+    s->peak = c->peak_flops_fp32 > 0 ? c->peak_flops_fp32 : c->peak_flops;
+    s->spec_frac = c->peak_flops_fp32 > 0 ? c->gemm_efficiency_fp32 : c->gemm_efficiency;
+    if ((rc = fit_class(p, c, 1, h)) < 0 || (rc = fit_class(p, c, 0, s)) < 0)
+        return rc;
+    h->applied = h->rows > 0 && h->peak > 0;
+    /* fp32 rows share gemm_efficiency with the 16-bit ones without an fp32
+     * peak: the 16-bit rows describe it */
+    s->applied = s->rows > 0 && s->peak > 0 && (c->peak_flops_fp32 > 0 || h->rows == 0);
+    if (!h->applied && !s->applied)
+        return uniap_err(UNIAP_EINVAL,
+                         "cluster '%s' has no %s: the profile's /gemm rows (%d of 16-bit, %d of "
+                         "fp32) give FLOP/s, and a fraction of peak needs the peak",
+                         c->name, h->rows ? "peak_flops" : "peak_flops_fp32 or peak_flops", h->rows,
+                         s->rows);
+    return UNIAP_OK;
+}
+
+int uniap_cluster_calibrate_gemm(uniap_cluster *c, const uniap_profile *p,
+                                 uniap_gemm_calibration *out)
+{
+    uniap_gemm_calibration cal;
+    int rc = uniap_gemm_calibrate(p, c, &cal);
+    if (rc < 0)
+        return rc;
+    if (cal.half.applied)
+        c->gemm_efficiency = cal.half.frac;
+    if (cal.fp32.applied && c->peak_flops_fp32 > 0)
+        c->gemm_efficiency_fp32 = cal.fp32.frac;
+    else if (cal.fp32.applied)
+        c->gemm_efficiency = cal.fp32.frac;
+    if (out)
+        *out = cal;
+    return UNIAP_OK;
 }

@@ -11,8 +11,8 @@
 
 #include "import_internal.h"
 
-static const cm_importer *const importers[] = {&cm_import_galvatron, &cm_import_amp,
-                                               &cm_import_sailor};
+static const cm_importer *const importers[] = {
+    &cm_import_galvatron, &cm_import_amp, &cm_import_sailor, &cm_import_metis, &cm_import_mist};
 #define N_IMPORTERS ((int)(sizeof(importers) / sizeof(importers[0])))
 
 const char *const *uniap_importer_names(void)
@@ -46,6 +46,35 @@ int cm_import_json(const char *path, const char *what, cJSON **out)
         cJSON_Delete(*out);
         *out = NULL;
         return uniap_err(UNIAP_EFORMAT, "%s: not a JSON object (%s expected)", path, what);
+    }
+    return UNIAP_OK;
+}
+
+int cm_import_positions(uniap_profile *p, const cm_import_layout *lo, const char *tool, int tp,
+                        int mb, cm_import_pos_fn at, void *ctx)
+{
+    int n = p->n_layers, rc;
+    for (int i = 0; i < n; i++) {
+        if (p->layers[i].tp != tp || (mb >= 1 && p->layers[i].micro_batch != mb) ||
+            strcmp(p->layers[i].layer_type, lo->block_sig) != 0)
+            continue;
+        for (int b = 0; b < lo->n_blocks; b++) {
+            uniap_layer_prof row = p->layers[i];
+            double fwd, bwd;
+            int w = snprintf(row.layer_type, sizeof(row.layer_type), "%s@%d", lo->block_sig,
+                             lo->first_block + b);
+            if (w < 0 || (size_t)w >= sizeof(row.layer_type))
+                return uniap_err(UNIAP_EINVAL,
+                                 "%s import: layer type '%s@%d' is longer than the %zu "
+                                 "characters a profile row holds",
+                                 tool, lo->block_sig, lo->first_block + b,
+                                 sizeof(row.layer_type) - 1);
+            at(ctx, &p->layers[i], b, &fwd, &bwd);
+            row.fwd.median = row.fwd.min = row.fwd.max = fwd;
+            row.bwd.median = row.bwd.min = row.bwd.max = bwd;
+            if ((rc = uniap_profile_add_layer(p, &row)) < 0)
+                return rc;
+        }
     }
     return UNIAP_OK;
 }

@@ -20,14 +20,17 @@
 
 #include "import_internal.h"
 
-#define AMP_PRE  2  /* entries before the blocks */
-#define AMP_POST 4  /* entries after them */
-#define AMP_MAXT 16 /* tp degrees tried: 1, 2, 4, 8, 16 */
+#define AMP_PRE  2    /* entries before the blocks */
+#define AMP_POST 4    /* entries after them */
+#define AMP_MAXT 16   /* tp degrees tried: 1, 2, 4, 8, 16 */
+#define AMP_MAXB 1024 /* blocks a file may describe */
 
-/* AMP's forward seconds at one mp: embedding, block mean, head. */
+/* AMP's forward seconds at one mp: embedding, block mean, head, and each
+ * block's own (pos[i]: the model's i-th block). */
 typedef struct amp_tp {
     int tp;
     double emb, blk, head, blk_min, blk_max;
+    double pos[AMP_MAXB];
 } amp_tp;
 
 typedef struct amp_set {
@@ -94,6 +97,11 @@ static int amp_read(const char *path, int n_blocks, amp_tp *t)
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(js, "values");
     int n = cJSON_IsArray(v) ? cJSON_GetArraySize(v) : -1, i = 0;
     const cJSON *e;
+    if (n_blocks > AMP_MAXB) {
+        rc = uniap_err(UNIAP_EINVAL, "%s: the model has %d blocks, at most %d supported", path,
+                       n_blocks, AMP_MAXB);
+        goto done;
+    }
     if (n != AMP_PRE + n_blocks + AMP_POST) {
         rc = uniap_err(UNIAP_EFORMAT,
                        "%s: field 'values': expected an array of %d forward times (%d before the "
@@ -117,6 +125,7 @@ static int amp_read(const char *path, int n_blocks, amp_tp *t)
             t->emb += x;
         else if (i < AMP_PRE + n_blocks) {
             t->blk += x / n_blocks;
+            t->pos[i - AMP_PRE] = x;
             t->blk_min = fmin(t->blk_min, x);
             t->blk_max = fmax(t->blk_max, x);
         } else
@@ -166,14 +175,49 @@ static void amp_scale(uniap_profile *p, const char *sig, int tp, double amp_fwd)
     }
 }
 
+/* A block's own time at t's tp (cm_import_positions): the signature row
+ * (already scaled to AMP's mean) scaled to that block's AMP entry,
+ * backward 2 x forward. */
+static void amp_position(void *ctx, const uniap_layer_prof *row, int b, double *fwd, double *bwd)
+{
+    const amp_tp *t = ctx;
+    *fwd = t->blk > 0 ? row->fwd.median * t->pos[b] / t->blk : 0.0;
+    *bwd = 2 * *fwd;
+}
+
+/* Backward at tp > 1. AMP's forward there holds compute and the layer's
+ * two tensor-parallel all-reduces (Megatron's g operators, Shoeybi et al.
+ * 2019 s3); its backward holds twice the compute and the two all-reduces
+ * of the f operators, the same bytes (ibid.), not twice both. The compute
+ * share is the tp 1 time of the same row divided by tp (AMP's own tp 1
+ * measurement, the GEMMs split evenly), at most the forward; the rest is
+ * the all-reduces: bwd = 2 compute + (fwd - compute). */
+static void amp_tp_backward(uniap_profile *p)
+{
+    for (int i = 0; i < p->n_layers; i++) {
+        uniap_layer_prof *r = &p->layers[i];
+        if (r->tp <= 1)
+            continue;
+        for (int j = 0; j < p->n_layers; j++) {
+            const uniap_layer_prof *one = &p->layers[j];
+            if (one->tp != 1 || one->micro_batch != r->micro_batch ||
+                strcmp(one->layer_type, r->layer_type) != 0)
+                continue;
+            double f = r->fwd.median, compute = fmin(f, one->fwd.median / r->tp);
+            r->bwd.median = r->bwd.min = r->bwd.max = 2 * compute + (f - compute);
+            break;
+        }
+    }
+}
+
 static void amp_notes(const amp_set *s, const cm_import_layout *lo, cm_warnings *w)
 {
     for (int i = 0; i < s->n; i++) {
         const amp_tp *t = &s->t[i];
         cm_warn(w,
-                "tp %d: AMP's %d block entries differ by up to %.1f%% (%.3f..%.3f ms); the "
-                "profile keys layer rows by signature, so their mean %.3f ms stands for every "
-                "position",
+                "tp %d: AMP's %d block entries differ by up to %.1f%% (%.3f..%.3f ms, mean "
+                "%.3f ms): each is kept as the rows of its position (layer type "
+                "'<signature>@<layer>'), the mean as the signature's",
                 t->tp, lo->n_blocks, 100 * (t->blk_max / t->blk_min - 1), 1e3 * t->blk_min,
                 1e3 * t->blk_max, 1e3 * t->blk);
     }
@@ -181,11 +225,14 @@ static void amp_notes(const amp_set *s, const cm_import_layout *lo, cm_warnings 
             "AMP's layout assumed: %d entries before the blocks summed into the embedding, %d "
             "after them into the head",
             AMP_PRE, AMP_POST);
-    cm_warn(w, "backward = 2 x forward (AMP's own assumption: its files hold forward times only)");
+    cm_warn(w, "backward = 2 x forward at tp 1 (AMP's own assumption: its files hold forward times "
+               "only); at tp > 1, 2 x the compute share (the tp 1 time / tp) + the rest of the "
+               "forward once (the backward's all-reduces move the forward's bytes)");
     cm_warn(w, "AMP measured micro-batch 1 only: other micro-batches scale it by the analytic "
                "model's ratio t(b) / t(1)");
-    cm_warn(w, "AMP's tp > 1 times include the tensor-parallel all-reduces; uniap adds its own "
-               "TP communication on top (format 1.1 has no mark for it)");
+    cm_warn(w, "AMP's tp > 1 times include the tensor-parallel all-reduces (its profiler times "
+               "the Megatron layer with them): marked layer_times_include_tp_comm, so uniap "
+               "adds no TP communication of its own");
 }
 
 static int amp_run(const uniap_model *m, const uniap_cluster *c, const char *src,
@@ -218,6 +265,8 @@ static int amp_run(const uniap_model *m, const uniap_cluster *c, const char *src
             if ((rc = cm_import_sig_at(m, u, sig, sizeof(sig))) == 0)
                 amp_scale(out, sig, t->tp, t->emb / lo.first_block);
         amp_scale(out, lo.block_sig, t->tp, t->blk);
+        if ((rc = cm_import_positions(out, &lo, "amp", t->tp, 0, amp_position, (void *)t)) < 0)
+            return rc;
         int after = lo.n_layers - lo.first_block - lo.n_blocks;
         for (int u = lo.first_block + lo.n_blocks; u < lo.n_layers; u++)
             if ((rc = cm_import_sig_at(m, u, sig, sizeof(sig))) == 0)
@@ -228,7 +277,9 @@ static int amp_run(const uniap_model *m, const uniap_cluster *c, const char *src
         snprintf(tps + strlen(tps), sizeof(tps) - strlen(tps), "%s%d", i ? "," : "", s.t[i].tp);
     cm_warn(w, "read %s/%s_%s_<mp>.json for mp %s; rows of other tp degrees omitted", s.dir,
             s.prefix, s.machine, tps);
+    amp_tp_backward(out);
     amp_notes(&s, &lo, w);
+    out->tp_comm_in_layers = 1;
     return UNIAP_OK;
 }
 

@@ -20,7 +20,8 @@ typedef struct cm_importer {
                cm_warnings *w);
 } cm_importer;
 
-extern const cm_importer cm_import_amp, cm_import_sailor, cm_import_galvatron;
+extern const cm_importer cm_import_amp, cm_import_sailor, cm_import_galvatron, cm_import_metis,
+    cm_import_mist;
 
 /* Parses a JSON file into *out (an object); EIO naming the path when it
  * cannot be read, EFORMAT "<path>: not JSON (<tool> ... expected)". */
@@ -42,6 +43,16 @@ int cm_import_base(const uniap_model *m, const uniap_cluster *c, const int *mbs,
 
 /* Drops the layer rows for which keep(row, ctx) is 0. */
 void cm_import_filter(uniap_profile *p, int (*keep)(const uniap_layer_prof *, void *), void *ctx);
+
+/* Per-position rows (profile format 1.2: layer type "<signature>@<layer>")
+ * of every block: for each row of the block signature at tp and micro-batch
+ * mb (mb < 1: every micro-batch), one copy per block b (model layer
+ * first_block + b) whose times at(ctx, signature row, b, &fwd, &bwd) sets.
+ * EINVAL naming tool when a name does not fit a row. */
+typedef void (*cm_import_pos_fn)(void *ctx, const uniap_layer_prof *row, int block, double *fwd,
+                                 double *bwd);
+int cm_import_positions(uniap_profile *p, const cm_import_layout *lo, const char *tool, int tp,
+                        int mb, cm_import_pos_fn at, void *ctx);
 
 /* Signature of the model layer at index u (n_layers numbering). */
 int cm_import_sig_at(const uniap_model *m, int u, char *buf, size_t n);

@@ -19,10 +19,12 @@
 
 #define SAILOR_MAX_MBS 16
 
-/* One (mbs, tp) entry: embedding, block mean, head, block spread. */
+/* One (mbs, tp) entry: embedding, block mean, head, block spread, and
+ * each block's own fwd/bwd (pos[2 b], pos[2 b + 1]; malloc'd). */
 typedef struct sailor_pt {
     int mbs, tp;
     double emb[2], blk[2], head[2], spread;
+    double *pos;
 } sailor_pt;
 
 typedef struct sailor_set {
@@ -43,6 +45,9 @@ static int sailor_layers(const char *path, const cJSON *lay, int n_blocks, sailo
 {
     int n = cJSON_GetArraySize(lay);
     double bmin = INFINITY, bmax = 0;
+
+    if (n_blocks < 1 || !(pt->pos = calloc(2 * (size_t)n_blocks, sizeof(double))))
+        return uniap_err(UNIAP_ENOMEM, "%s: out of memory", path);
 
     if (!cJSON_IsObject(lay) || n != n_blocks + 2)
         return uniap_err(UNIAP_EFORMAT,
@@ -66,6 +71,8 @@ static int sailor_layers(const char *path, const cJSON *lay, int n_blocks, sailo
         d[0] += wgt * f->valuedouble;
         d[1] += wgt * b->valuedouble;
         if (i > 0 && i < n - 1) {
+            pt->pos[2 * (i - 1)] = f->valuedouble;
+            pt->pos[2 * (i - 1) + 1] = b->valuedouble;
             bmin = fmin(bmin, f->valuedouble + b->valuedouble);
             bmax = fmax(bmax, f->valuedouble + b->valuedouble);
         }
@@ -90,11 +97,14 @@ static int sailor_read(const char *path, int n_blocks, sailor_set *s)
                            path, mb->string, tp->string);
             goto done;
         }
-        if ((rc = sailor_layers(path, tp, n_blocks, &pt)) < 0)
+        if ((rc = sailor_layers(path, tp, n_blocks, &pt)) < 0) {
+            free(pt.pos);
             goto done;
+        }
         if (s->n == s->cap) {
             sailor_pt *g = realloc(s->pt, sizeof(*g) * (size_t)(s->cap = s->cap ? 2 * s->cap : 16));
             if (!g) {
+                free(pt.pos);
                 rc = uniap_err(UNIAP_ENOMEM, "%s: out of memory", path);
                 goto done;
             }
@@ -136,6 +146,15 @@ static void sailor_set_rows(uniap_profile *p, const char *sig, const sailor_pt *
     }
 }
 
+/* A block's own fwd and bwd at pt's point (cm_import_positions). */
+static void sailor_position(void *ctx, const uniap_layer_prof *row, int b, double *fwd, double *bwd)
+{
+    const sailor_pt *pt = ctx;
+    (void)row;
+    *fwd = pt->pos[2 * b];
+    *bwd = pt->pos[2 * b + 1];
+}
+
 static int sailor_run(const uniap_model *m, const uniap_cluster *c, const char *src,
                       uniap_profile *out, cm_warnings *w)
 {
@@ -175,16 +194,26 @@ static int sailor_run(const uniap_model *m, const uniap_cluster *c, const char *
             else
                 sailor_set_rows(out, sig, &s.pt[i], s.pt[i].blk, 1.0);
         }
+    for (int i = 0; i < s.n; i++)
+        if ((rc = cm_import_positions(out, &lo, "sailor", s.pt[i].tp, s.pt[i].mbs, sailor_position,
+                                      &s.pt[i])) < 0)
+            goto done;
+    /* Sailor times the Megatron layer with its tensor-parallel all-reduces */
+    out->tp_comm_in_layers = 1;
     cm_warn(w,
             "%s: %d (micro-batch, tp) points read; Sailor's block entries differ by up to %.1f%% "
-            "(fwd + bwd); the profile keys layer rows by signature, so their mean stands for "
-            "every position",
+            "(fwd + bwd): each block is kept as the rows of its position (layer type "
+            "'<signature>@<layer>'), their mean as the signature's",
             path, s.n, 100 * spread);
+    cm_warn(w, "Sailor's tp > 1 times include the layer's tensor-parallel all-reduces (its "
+               "profiler times the Megatron layer): marked layer_times_include_tp_comm");
     cm_warn(w, "Sailor's layer 0 is the embedding (shared by the model's layers before the "
                "blocks), its last the head (shared by those after them)");
     cm_warn(w, "Sailor's update_s (the optimizer step) is not imported: uniap costs the step "
                "itself");
 done:
+    for (int i = 0; i < s.n; i++)
+        free(s.pt[i].pos);
     free(s.pt);
     return rc;
 }

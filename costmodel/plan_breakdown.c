@@ -25,7 +25,7 @@ int uniap_plan_check_profile(const uniap_costmodel *cm, const uniap_plan *p)
         cm_layer_point pt;
         if (s->dp < 1 || !cm_layer_tp_ok(&m->runs[r], s->tp) || mb % s->dp != 0)
             continue; /* reported by uniap_plan_strategy_indices */
-        int rc = cm_layer_at(cm->run_prof[r], s->tp, mb / s->dp, NULL, &pt);
+        int rc = cm_layer_at(cm_layer_prof(cm, r, u, s->tp), s->tp, mb / s->dp, NULL, &pt);
         if (rc < 0)
             return uniap_err(rc, "layer %d (strategy %s)", u, s->name);
     }
@@ -37,8 +37,7 @@ static void add_layer(const uniap_costmodel *cm, const uniap_plan *p, const unia
                       const int *idx, int u, int last, uniap_stage_breakdown *b)
 {
     cm_row_terms one;
-    if (cm_row_breakdown(cm, t->deg, t->micro_batches, t->run_of[u], &p->strategy_of[u], &one) <
-        0) {
+    if (cm_layer_row_breakdown(cm, t->deg, t->micro_batches, u, &p->strategy_of[u], &one) < 0) {
         uniap_err_clear(); /* the table built: cannot fail here */
         return;
     }

@@ -32,6 +32,10 @@ static const struct {
     {"inter_node_bw", offsetof(uniap_cluster, inter_node_bw), RU_BYTES_PER_S, 1e4, 1e14, 1e8, 1e13},
     {"intra_node_latency", offsetof(uniap_cluster, intra_node_latency), RU_SECONDS, 0, 1, 0, 1e-2},
     {"inter_node_latency", offsetof(uniap_cluster, inter_node_latency), RU_SECONDS, 0, 1, 0, 1e-2},
+    {"intra_node_busbw", offsetof(uniap_cluster, intra_node_busbw), RU_BYTES_PER_S, 1e4, 1e14, 1e8,
+     1e13},
+    {"inter_node_busbw", offsetof(uniap_cluster, inter_node_busbw), RU_BYTES_PER_S, 1e4, 1e14, 1e8,
+     1e13},
 };
 #define N_RANGES (sizeof(ranges) / sizeof(ranges[0]))
 

@@ -30,6 +30,8 @@ static const char *const cluster_keys[] = {"name",
                                            "inter_node_bw",
                                            "intra_node_latency",
                                            "inter_node_latency",
+                                           "intra_node_busbw",
+                                           "inter_node_busbw",
                                            "sm_count",
                                            "gemm_tile_m",
                                            "gemm_tile_n",
@@ -52,6 +54,8 @@ static const struct {
     {"inter_node_bw", offsetof(uniap_cluster, inter_node_bw)},
     {"intra_node_latency", offsetof(uniap_cluster, intra_node_latency)},
     {"inter_node_latency", offsetof(uniap_cluster, inter_node_latency)},
+    {"intra_node_busbw", offsetof(uniap_cluster, intra_node_busbw)},
+    {"inter_node_busbw", offsetof(uniap_cluster, inter_node_busbw)},
 };
 #define N_RATE_FIELDS (sizeof(rate_fields) / sizeof(rate_fields[0]))
 
@@ -266,6 +270,23 @@ int uniap_cluster_to_json(const uniap_cluster *c, char **json)
  *          matmul FLOPS" (gist.github.com/Chillee/2ec89696db8b7ed1c24461159e325405,
  *          4224x8192x2048, autotuned: an upper figure). No public GP102
  *          figure was found: TITAN Xp keeps its datasheet peak.
+ *   [BUSBW] Bus bandwidth NCCL collectives achieve (nccl-tests busbw at
+ *          large messages), not the link rate. NVLink 4 (H100, H200): 370
+ *          GB/s of the 450 line rate, the NCCL maintainers' figure for every
+ *          collective without NVLink SHARP (~20 % protocol overhead;
+ *          github.com/NVIDIA/nccl-tests/issues/212; all-reduce with NVLS
+ *          reaches ~480 busbw there, not modelled: the lower figure holds
+ *          for all-gather, reduce-scatter and p2p too). NVLink 3 (A100
+ *          SXM4): 220 GB/s, an 8 x A100-SXM4-80GB all_reduce_perf
+ *          (github.com/NVIDIA/nccl-tests/issues/228; ~200 GB/s in issue
+ *          149 on an HPE 8 x A100). Across nodes (HDR IB, one 200 Gb/s NIC
+ *          per GPU): 20.8 GB/s, Galvatron's measured all-reduce of 8 GPUs
+ *          one per node pair on 2 A100 nodes (shared datasets,
+ *          PKU-DAIR_Hetu-Galvatron hardware_configs/
+ *          allreduce_bandwidth_2nodes_8gpus_per_node.json,
+ *          allreduce_size_8_consec_0), 0.83 of the 25 GB/s line rate; NDR
+ *          (400 Gb/s): the same 0.83 of 50 GB/s = 41.6 GB/s (no public
+ *          NDR figure of one NIC per GPU was found: an assumption).
  *   [FA2]  Flash attention: FlashAttention-2 (Dao 2023, arXiv 2307.08691)
  *          reaches up to 73 % of the A100's peak in forward and 63 % in
  *          backward (its section 4.1; "50-73 %" in the abstract); on H100
@@ -286,6 +307,8 @@ static const struct {
                      " \"mem_bandwidth\": 1555e9,"      /* [A100] HBM2 40GB */
                      " \"intra_node_bw\": 300e9,"       /* [A100] NVLink */
                      " \"inter_node_bw\": 25e9,"        /* [DGXA] HDR IB */
+                     " \"intra_node_busbw\": 220e9,"    /* [BUSBW] */
+                     " \"inter_node_busbw\": 20.8e9,"   /* [BUSBW] */
                      " \"intra_node_latency\": 5e-6,"   /* [LAT] */
                      " \"inter_node_latency\": 10e-6,"
                      " \"sm_count\": 108,"              /* [SM] */
@@ -300,6 +323,8 @@ static const struct {
                      " \"mem_bandwidth\": 2039e9,"      /* [A100] HBM2e 80GB */
                      " \"intra_node_bw\": 300e9,"       /* [A100] NVLink */
                      " \"inter_node_bw\": 25e9,"        /* [DGXA] HDR IB */
+                     " \"intra_node_busbw\": 220e9,"    /* [BUSBW] */
+                     " \"inter_node_busbw\": 20.8e9,"   /* [BUSBW] */
                      " \"intra_node_latency\": 5e-6,"   /* [LAT] */
                      " \"inter_node_latency\": 10e-6,"
                      " \"sm_count\": 108,"              /* [SM] */
@@ -325,6 +350,8 @@ static const struct {
                      " \"mem_bandwidth\": 3.35e12,"     /* [H100] HBM3 */
                      " \"intra_node_bw\": 450e9,"       /* [H100] NVLink 4 */
                      " \"inter_node_bw\": 50e9,"        /* [DGXH] NDR IB */
+                     " \"intra_node_busbw\": 370e9,"    /* [BUSBW] */
+                     " \"inter_node_busbw\": 41.6e9,"   /* [BUSBW] */
                      " \"intra_node_latency\": 5e-6,"   /* [LAT] */
                      " \"inter_node_latency\": 10e-6,"
                      " \"sm_count\": 132,"              /* [SM] */
@@ -339,6 +366,8 @@ static const struct {
                       " \"mem_bandwidth\": 3.35e12,"     /* [H100] HBM3 */
                       " \"intra_node_bw\": 450e9,"       /* [H100] NVLink 4 */
                       " \"inter_node_bw\": 50e9,"        /* [DGXH] NDR IB */
+                      " \"intra_node_busbw\": 370e9,"    /* [BUSBW] */
+                      " \"inter_node_busbw\": 41.6e9,"   /* [BUSBW] */
                       " \"intra_node_latency\": 5e-6,"   /* [LAT] */
                       " \"inter_node_latency\": 10e-6,"
                       " \"sm_count\": 132,"              /* [SM] */
@@ -353,6 +382,8 @@ static const struct {
                       " \"mem_bandwidth\": 4.8e12,"       /* [H200] HBM3e */
                       " \"intra_node_bw\": 450e9,"        /* [H200] NVLink 4 */
                       " \"inter_node_bw\": 50e9,"         /* [DGXH2] NDR IB */
+                      " \"intra_node_busbw\": 370e9,"     /* [BUSBW] */
+                      " \"inter_node_busbw\": 41.6e9,"    /* [BUSBW] */
                       " \"intra_node_latency\": 5e-6,"    /* [LAT] */
                       " \"inter_node_latency\": 10e-6,"
                       " \"sm_count\": 132,"              /* [SM], as H100 SXM5 */

@@ -44,6 +44,7 @@ void uniap_profile_free(uniap_profile *p)
     free(p->ranks);
     free(p->layers);
     free(p->colls);
+    free(p->gemm);
     memset(p, 0, sizeof(*p));
 }
 
@@ -92,5 +93,14 @@ int uniap_profile_add_rank(uniap_profile *p, const uniap_rank_info *row)
     if (rc < 0)
         return rc;
     p->ranks[p->n_ranks++] = *row;
+    return UNIAP_OK;
+}
+
+int uniap_profile_add_gemm(uniap_profile *p, const uniap_gemm_prof *row)
+{
+    int rc = grow((void **)&p->gemm, p->n_gemm, sizeof(*row), "/gemm");
+    if (rc < 0)
+        return rc;
+    p->gemm[p->n_gemm++] = *row;
     return UNIAP_OK;
 }

@@ -11,6 +11,7 @@
  * Fields whose values do not feed a plan (min/max timings, byte counts,
  * peer ranks of a point-to-point row) are not restricted: the 1.0 golden
  * file stores edge-case bit patterns there, which every 1.x reader reads.
+ * The /gemm table (1.2) had no such past: all of its fields are checked.
  */
 #include <math.h>
 #include <stddef.h>
@@ -50,6 +51,10 @@ static int check_root(const char *path, const uniap_profile *p)
     if (p->complete != 0 && p->complete != 1)
         return uniap_err(UNIAP_EFORMAT, "%s: root attribute complete is %d, expected 0 or 1", path,
                          p->complete);
+    if (p->tp_comm_in_layers != 0 && p->tp_comm_in_layers != 1)
+        return uniap_err(UNIAP_EFORMAT,
+                         "%s: root attribute layer_times_include_tp_comm is %d, expected 0 or 1",
+                         path, p->tp_comm_in_layers);
     if (!isfinite(p->overlap_coeff) || p->overlap_coeff < 0)
         return uniap_err(UNIAP_EFORMAT,
                          "%s: root attribute overlap_coefficient is %g, expected a finite number "
@@ -146,12 +151,62 @@ static int check_colls(const char *path, const uniap_profile *p)
     return UNIAP_OK;
 }
 
+/* /gemm (1.2) is new, so its rows are held to what a measurement is:
+ * every dimension >= 1, a known dtype, median, min and max finite and > 0
+ * in order, at least one timed pass, and flops = 2 m n k / time_median
+ * (to 1e-9 relative: the writer's own division, any rounding of it). */
+static int check_gemm_row(const char *path, const uniap_profile *p, int i)
+{
+    const uniap_gemm_prof *g = &p->gemm[i];
+    uniap_dtype dt;
+
+    if (g->rank < -1 || g->rank >= p->world_size)
+        return uniap_err(UNIAP_EFORMAT,
+                         "%s: /gemm row %d: rank %d, expected -1 (summary) or 0..%d (world_size "
+                         "%d)",
+                         path, i, g->rank, p->world_size - 1, p->world_size);
+    if (first_unprintable(g->dtype) >= 0 || uniap_dtype_parse(g->dtype, &dt) < 0 ||
+        strcmp(uniap_dtype_name(dt), g->dtype) != 0)
+        return uniap_err(UNIAP_EFORMAT, "%s: /gemm row %d: dtype '%s', expected fp32, bf16 or fp16",
+                         path, i, first_unprintable(g->dtype) >= 0 ? "?" : g->dtype);
+    if (g->m < 1 || g->n < 1 || g->k < 1)
+        return uniap_err(UNIAP_EFORMAT,
+                         "%s: /gemm row %d: m %lld, n %lld, k %lld, expected every dimension >= 1",
+                         path, i, (long long)g->m, (long long)g->n, (long long)g->k);
+    if (!isfinite(g->time.median) || !(g->time.median > 0) || !isfinite(g->time.min) ||
+        !(g->time.min > 0) || !isfinite(g->time.max) || g->time.min > g->time.median ||
+        g->time.median > g->time.max)
+        return uniap_err(UNIAP_EFORMAT,
+                         "%s: /gemm row %d: time_min %g s, time_median %g s, time_max %g s, "
+                         "expected finite times > 0 with min <= median <= max",
+                         path, i, g->time.min, g->time.median, g->time.max);
+    if (g->time.count < 1)
+        return uniap_err(UNIAP_EFORMAT, "%s: /gemm row %d: time_count %d, expected >= 1", path, i,
+                         g->time.count);
+    double want = 2.0 * (double)g->m * (double)g->n * (double)g->k / g->time.median;
+    if (!isfinite(g->flops) || !(fabs(g->flops - want) <= 1e-9 * want))
+        return uniap_err(UNIAP_EFORMAT,
+                         "%s: /gemm row %d: flops %g FLOP/s, expected 2 m n k / time_median = %g",
+                         path, i, g->flops, want);
+    return UNIAP_OK;
+}
+
+static int check_gemm(const char *path, const uniap_profile *p)
+{
+    int rc;
+    for (int i = 0; i < p->n_gemm; i++)
+        if ((rc = check_gemm_row(path, p, i)) < 0)
+            return rc;
+    return UNIAP_OK;
+}
+
 int uniap_h5_check_values(const char *path, const uniap_profile *p)
 {
     int rc;
 
     if ((rc = check_root(path, p)) < 0 || (rc = check_ranks(path, p)) < 0 ||
-        (rc = check_layers(path, p)) < 0 || (rc = check_colls(path, p)) < 0)
+        (rc = check_layers(path, p)) < 0 || (rc = check_colls(path, p)) < 0 ||
+        (rc = check_gemm(path, p)) < 0)
         return rc;
     return UNIAP_OK;
 }

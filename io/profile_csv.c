@@ -3,8 +3,9 @@
  * dataset's tables as CSV files for people who plot them elsewhere. One
  * file per table with the HDF5 member names as the header, doubles with 17
  * significant digits (they parse back to the same bits), collective ops by
- * name; root.csv holds the root attributes and each table's units. One
- * table's text alone (uniap_profile_table_csv) is what `--csv -` prints.
+ * name; root.csv holds the root attributes and each table's units; gemm.csv
+ * (1.2) only for files with a /gemm table. One table's text alone
+ * (uniap_profile_table_csv) is what `--csv -` prints.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -97,6 +98,8 @@ static void root_csv(uniap_textbuf *b, const uniap_profile *p)
         uniap_textbuf_printf(b, "\n");
     }
     for (int id = 0; id < UNIAP_H5_NTABLES; id++) {
+        if (id == UNIAP_H5_GEMM && p->n_gemm == 0)
+            continue; /* optional (1.2): listed when the file has it */
         uniap_h5_units(&uniap_h5_tables[id], units, sizeof(units));
         uniap_textbuf_printf(b, "units:%s,%s\n", uniap_h5_tables[id].path, units);
     }
@@ -144,6 +147,11 @@ int uniap_profile_export_csv(const char *path, const char *dir)
     table_csv(&b, &uniap_h5_tables[UNIAP_H5_COLLS], p.colls, p.n_colls);
     if ((rc = write_csv(dir, "collectives.csv", &b)) < 0)
         goto free_buf;
+    if (p.n_gemm > 0) {
+        table_csv(&b, &uniap_h5_tables[UNIAP_H5_GEMM], p.gemm, p.n_gemm);
+        if ((rc = write_csv(dir, "gemm.csv", &b)) < 0)
+            goto free_buf;
+    }
     if (inputs) {
         table_csv(&b, &uniap_h5_inputs_table, inputs, n_inputs);
         rc = write_csv(dir, "inputs.csv", &b);
@@ -159,19 +167,19 @@ free_profile:
 
 int uniap_profile_table_csv(const char *path, const char *table, char **csv)
 {
-    static const char *const names[] = {"root", "ranks", "layers", "collectives", "inputs"};
+    static const char *const names[] = {"root", "ranks", "layers", "collectives", "inputs", "gemm"};
     uniap_profile p;
     uniap_h5_input *inputs = NULL;
     int n_inputs = 0, id = -1, rc;
     uniap_textbuf b = {0};
 
     *csv = NULL;
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
         if (table && strcmp(table, names[i]) == 0)
             id = i;
     if (id < 0)
         return uniap_err(UNIAP_EINVAL,
-                         "table '%s': expected root, ranks, layers, collectives or inputs",
+                         "table '%s': expected root, ranks, layers, collectives, inputs or gemm",
                          table ? table : "");
     if ((rc = uniap_profile_read(path, &p)) < 0)
         return rc;
@@ -185,11 +193,13 @@ int uniap_profile_table_csv(const char *path, const char *table, char **csv)
         table_csv(&b, &uniap_h5_tables[UNIAP_H5_LAYERS], p.layers, p.n_layers);
     else if (id == 3)
         table_csv(&b, &uniap_h5_tables[UNIAP_H5_COLLS], p.colls, p.n_colls);
+    else if (id == 5 && p.n_gemm > 0)
+        table_csv(&b, &uniap_h5_tables[UNIAP_H5_GEMM], p.gemm, p.n_gemm);
     else if (inputs)
         table_csv(&b, &uniap_h5_inputs_table, inputs, n_inputs);
     if (b.oom)
         rc = uniap_err(UNIAP_ENOMEM, "%s: out of memory writing the %s table as CSV", path, table);
-    else if (id != 4 || inputs)
+    else if ((id != 4 || inputs) && (id != 5 || p.n_gemm > 0))
         *csv = b.s, b.s = NULL;
     free(b.s);
     free(inputs);

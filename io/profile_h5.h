@@ -34,6 +34,7 @@ typedef enum {
     UNIAP_H5_RANKS = 0,
     UNIAP_H5_LAYERS,
     UNIAP_H5_COLLS,
+    UNIAP_H5_GEMM, /* 1.2, optional */
     UNIAP_H5_NTABLES
 } uniap_h5_table_id;
 
@@ -44,6 +45,10 @@ typedef struct uniap_h5_table {
     size_t row_size; /* sizeof the C row struct */
     int n_fields;
     const uniap_h5_field *fields;
+    int since_minor;    /* 0: in every 1.x file; N > 0: added in 1.N, optional: absent =
+                           no rows, and written only when it has rows */
+    int first_optional; /* fields [first_optional, n_fields) were added by a minor version
+                           and may be absent (read as 0); n_fields when none */
 } uniap_h5_table;
 
 extern const uniap_h5_table uniap_h5_tables[UNIAP_H5_NTABLES];
@@ -66,6 +71,9 @@ int uniap_h5_read_inputs(const char *path, uniap_h5_input **inputs, int *n);
  * negative on failure (message recorded). */
 hid_t uniap_h5_mem_type(const uniap_h5_table *t);
 hid_t uniap_h5_file_type(const uniap_h5_table *t);
+/* The in-memory type of only those members of t that the on-disk type
+ * ftype has (optional members of a newer minor version may be absent). */
+hid_t uniap_h5_mem_type_of(const uniap_h5_table *t, hid_t ftype);
 /* The table's `units` attribute text, "fwd_median=s;...;busbw=B/s". */
 void uniap_h5_units(const uniap_h5_table *t, char *buf, size_t n);
 
@@ -81,8 +89,8 @@ typedef struct uniap_h5_root_attr {
     uniap_h5_attr_kind kind;
     size_t offset; /* in uniap_profile: int, double, char[size] or char * */
     size_t size;   /* H5A_KIND_STR_FIXED: the array's size */
-    int optional;  /* H5A_KIND_STR_DYN since a minor version: absent = NULL, not written
-                      when NULL */
+    int optional;  /* since a minor version: absent = zero (NULL); an optional
+                      H5A_KIND_STR_DYN is not written when NULL */
 } uniap_h5_root_attr;
 
 extern const uniap_h5_root_attr uniap_h5_root_attrs[];

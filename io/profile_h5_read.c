@@ -4,7 +4,8 @@
  *
  * The reader trusts nothing in the file: it checks the format name, the
  * major version (newer majors are refused, newer minors read), that every
- * root attribute and table is present with the expected class, that each
+ * root attribute and table is present with the expected class (the ones a
+ * minor version added may be absent: /gemm, since 1.2), that each
  * table's members exist with the expected classes (matched by name, so a
  * newer minor version may add members), that each table carries its
  * Fletcher32 filter, and that row counts are plausible for the bytes
@@ -293,6 +294,8 @@ static int check_table_type(hid_t ftype, const char *path, const uniap_h5_table 
         H5T_class_t cls;
         hid_t mt;
 
+        if (idx < 0 && i >= t->first_optional)
+            continue; /* added by a newer minor version: reads as 0 */
         if (idx < 0)
             return uniap_err(UNIAP_EFORMAT, "%s: %s has no member '%s'", path, t->path, f->name);
         cls = H5Tget_member_class(ftype, (unsigned)idx);
@@ -341,6 +344,8 @@ static int read_table(hid_t file, const char *path, const uniap_h5_table *t, voi
     *n = 0;
     H5_CHECK(exists = H5Lexists(file, t->path, H5P_DEFAULT), UNIAP_EFORMAT, fail,
              "%s: cannot look up the table %s", path, t->path);
+    if (!exists && t->since_minor > 0)
+        return UNIAP_OK; /* a newer minor version's table: no rows */
     if (!exists)
         return uniap_err(UNIAP_EFORMAT, "%s: the table %s is missing", path, t->path);
     H5_CHECK(dset = H5Dopen2(file, t->path, H5P_DEFAULT), UNIAP_EFORMAT, fail,
@@ -384,7 +389,8 @@ static int read_table(hid_t file, const char *path, const uniap_h5_table *t, voi
                        (unsigned long long)dims[0], t->path);
         goto close_dcpl;
     }
-    H5_CHECK(mtype = uniap_h5_mem_type(t), UNIAP_ELIB, free_rows, "%s: type of %s", path, t->path);
+    H5_CHECK(mtype = uniap_h5_mem_type_of(t, ftype), UNIAP_ELIB, free_rows, "%s: type of %s", path,
+             t->path);
     rc = H5Dread(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, *rows) < 0
              ? uniap_h5_fail(__FILE__, __LINE__, UNIAP_EFORMAT, "%s: cannot read %s", path, t->path)
              : UNIAP_OK;
@@ -448,6 +454,8 @@ int uniap_profile_read(const char *path, uniap_profile *out)
                          &out->n_layers)) < 0 ||
         (rc = read_table(file, path, &uniap_h5_tables[UNIAP_H5_COLLS], (void **)&out->colls,
                          &out->n_colls)) < 0 ||
+        (rc = read_table(file, path, &uniap_h5_tables[UNIAP_H5_GEMM], (void **)&out->gemm,
+                         &out->n_gemm)) < 0 ||
         (rc = uniap_h5_check_values(path, out)) < 0)
         goto close_file;
 

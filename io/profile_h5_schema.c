@@ -13,11 +13,15 @@
  *   /collectives  one row per (op, group_size, placement, src, dst, bytes)
  *   /inputs       optional, only in merged files: one row per input file
  *                 (its provenance and where its rows are in the tables)
+ *   /gemm         since 1.2, optional: one row per (rank, dtype, m, n, k)
+ *                 of the profiler's GEMM sweep (seconds, achieved FLOP/s)
  * Each table is a 1-D chunked, extendible dataset of a packed little-endian
  * compound type with fixed-length strings, Fletcher32-checksummed, with
  * `units` and `description` attributes. Minor versions may add members
- * (readers match members by name and ignore unknown ones) and attributes;
- * a major version change means readers must refuse the file.
+ * (readers match members by name and ignore unknown ones), attributes and
+ * tables; what 1.N adds (since_minor, first_optional) is optional to the
+ * reader (an absent member reads as 0, an absent table as no rows); a
+ * major version change means readers must refuse the file.
  */
 #include <assert.h>
 #include <stdarg.h>
@@ -74,6 +78,19 @@ static const uniap_h5_field coll_fields[] = {
     {"busbw", NUM(UNIAP__COL_DOUBLE, uniap_coll_prof, busbw), "B/s"},
 };
 
+static const uniap_h5_field gemm_fields[] = {
+    {"rank", NUM(UNIAP__COL_INT, uniap_gemm_prof, rank), NULL},
+    {"dtype", STR(uniap_gemm_prof, dtype), NULL},
+    {"m", NUM(UNIAP__COL_I64, uniap_gemm_prof, m), NULL},
+    {"n", NUM(UNIAP__COL_I64, uniap_gemm_prof, n), NULL},
+    {"k", NUM(UNIAP__COL_I64, uniap_gemm_prof, k), NULL},
+    {"time_median", NUM(UNIAP__COL_DOUBLE, uniap_gemm_prof, time.median), "s"},
+    {"time_min", NUM(UNIAP__COL_DOUBLE, uniap_gemm_prof, time.min), "s"},
+    {"time_max", NUM(UNIAP__COL_DOUBLE, uniap_gemm_prof, time.max), "s"},
+    {"time_count", NUM(UNIAP__COL_INT, uniap_gemm_prof, time.count), NULL},
+    {"flops", NUM(UNIAP__COL_DOUBLE, uniap_gemm_prof, flops), "FLOP/s"},
+};
+
 #define NFIELDS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 const uniap_h5_table uniap_h5_tables[UNIAP_H5_NTABLES] = {
@@ -81,21 +98,31 @@ const uniap_h5_table uniap_h5_tables[UNIAP_H5_NTABLES] = {
                         "One row per MPI rank of the profiling run: host name, node index, "
                         "local rank, device name and memory, backend (cpu or cuda), library "
                         "versions.",
-                        sizeof(uniap_rank_info), NFIELDS(rank_fields), rank_fields},
+                        sizeof(uniap_rank_info), NFIELDS(rank_fields), rank_fields, 0,
+                        NFIELDS(rank_fields)},
     [UNIAP_H5_LAYERS] = {"/layers",
                          "Layer kernel timings: one row per layer signature (the unsharded "
                          "layer's shape), tensor-parallel degree tp and micro-batch size on one "
                          "rank (rank -1: median over ranks). Forward and backward seconds as "
                          "median/min/max over count repetitions; activation bytes kept for "
                          "backward, transient peak bytes and parameter bytes of the shard.",
-                         sizeof(uniap_layer_prof), NFIELDS(layer_fields), layer_fields},
+                         sizeof(uniap_layer_prof), NFIELDS(layer_fields), layer_fields, 0,
+                         NFIELDS(layer_fields)},
     [UNIAP_H5_COLLS] = {"/collectives",
                         "Communication timings: one row per collective op, group size, "
                         "placement (spans_nodes 0: one node, 1: across nodes), p2p src/dst world "
                         "ranks (-1 otherwise) and message size in nccl-tests convention; seconds "
                         "of the slowest rank as median/min/max over count iterations; algbw = "
                         "bytes / time_median, busbw = algbw * nccl-tests bus factor.",
-                        sizeof(uniap_coll_prof), NFIELDS(coll_fields), coll_fields},
+                        sizeof(uniap_coll_prof), NFIELDS(coll_fields), coll_fields, 0,
+                        NFIELDS(coll_fields)},
+    [UNIAP_H5_GEMM] = {"/gemm",
+                       "GEMM sweep (format 1.2, optional): one row per rank, dtype and shape of "
+                       "a row-major C[m x n] = A[m x k] B[k x n] (no transposes, inputs and "
+                       "output in dtype, fp32 accumulation); seconds per GEMM as "
+                       "median/min/max over count timed passes; flops = 2 m n k / time_median.",
+                       sizeof(uniap_gemm_prof), NFIELDS(gemm_fields), gemm_fields, 2,
+                       NFIELDS(gemm_fields)},
 };
 
 static const uniap_h5_field input_fields[] = {
@@ -116,14 +143,23 @@ static const uniap_h5_field input_fields[] = {
     {"n_layers", NUM(UNIAP__COL_INT, uniap_h5_input, n_layers), "rows"},
     {"colls_first", NUM(UNIAP__COL_INT, uniap_h5_input, colls_first), "row"},
     {"n_colls", NUM(UNIAP__COL_INT, uniap_h5_input, n_colls), "rows"},
+    /* 1.2 (optional): where the input's /gemm rows are */
+    {"gemm_first", NUM(UNIAP__COL_INT, uniap_h5_input, gemm_first), "row"},
+    {"n_gemm", NUM(UNIAP__COL_INT, uniap_h5_input, n_gemm), "rows"},
 };
 
+#define INPUT_FIELDS_1_0 (NFIELDS(input_fields) - 2) /* the members of every 1.x merge */
+
 const uniap_h5_table uniap_h5_inputs_table = {
-    "/inputs",
-    "Provenance of a merged dataset (uniap archive merge): one row per input file with its "
-    "root attributes, and the rows [*_first, *_first + n_*) its /ranks, /layers and "
-    "/collectives rows occupy in this file.",
-    sizeof(uniap_h5_input), NFIELDS(input_fields), input_fields};
+    .path = "/inputs",
+    .description =
+        "Provenance of a merged dataset (uniap archive merge): one row per input file with its "
+        "root attributes, and the rows [*_first, *_first + n_*) its /ranks, /layers, "
+        "/collectives and (1.2) /gemm rows occupy in this file.",
+    .row_size = sizeof(uniap_h5_input),
+    .n_fields = NFIELDS(input_fields),
+    .fields = input_fields,
+    .first_optional = INPUT_FIELDS_1_0};
 
 const uniap_h5_root_attr uniap_h5_root_attrs[] = {
     {"created", H5A_KIND_STR_FIXED, offsetof(uniap_profile, created),
@@ -143,6 +179,8 @@ const uniap_h5_root_attr uniap_h5_root_attrs[] = {
     {"model_spec", H5A_KIND_STR_DYN, offsetof(uniap_profile, model_json), 0, 0},
     {"cluster_spec", H5A_KIND_STR_DYN, offsetof(uniap_profile, cluster_json), 0, 0},
     {"notes", H5A_KIND_STR_DYN, offsetof(uniap_profile, notes), 0, 1}, /* 1.1 */
+    {"layer_times_include_tp_comm", H5A_KIND_INT, offsetof(uniap_profile, tp_comm_in_layers), 0,
+     1}, /* 1.2 */
 };
 const int uniap_h5_n_root_attrs = NFIELDS(uniap_h5_root_attrs);
 
@@ -163,8 +201,9 @@ static hid_t coll_op_type(hid_t base)
 }
 
 /* Builds the compound type; file = 1 packs members in field order with
- * little-endian types, file = 0 follows the C struct. */
-static hid_t table_type(const uniap_h5_table *t, int file)
+ * little-endian types, file = 0 follows the C struct. only (>= 0, memory
+ * types only): leaves out the members that on-disk type lacks. */
+static hid_t table_type(const uniap_h5_table *t, int file, hid_t only)
 {
     size_t size = 0, off;
     hid_t ct = -1, mt = -1;
@@ -182,6 +221,8 @@ static hid_t table_type(const uniap_h5_table *t, int file)
     off = 0;
     for (int i = 0; i < t->n_fields; i++) {
         const uniap_h5_field *f = &t->fields[i];
+        if (only >= 0 && H5Tget_member_index(only, f->name) < 0)
+            continue;
         switch (f->kind) {
         case UNIAP__COL_INT:
             mt = H5Tcopy(file ? H5T_STD_I32LE : H5T_NATIVE_INT);
@@ -224,12 +265,17 @@ fail:
 
 hid_t uniap_h5_mem_type(const uniap_h5_table *t)
 {
-    return table_type(t, 0);
+    return table_type(t, 0, -1);
+}
+
+hid_t uniap_h5_mem_type_of(const uniap_h5_table *t, hid_t ftype)
+{
+    return table_type(t, 0, ftype);
 }
 
 hid_t uniap_h5_file_type(const uniap_h5_table *t)
 {
-    return table_type(t, 1);
+    return table_type(t, 1, -1);
 }
 
 void uniap_h5_units(const uniap_h5_table *t, char *buf, size_t n)

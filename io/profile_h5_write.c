@@ -50,6 +50,9 @@ static void table_rows(const uniap_profile *p, uniap_h5_table_id id, const void 
     case UNIAP_H5_LAYERS:
         *rows = p->layers, *n = p->n_layers;
         break;
+    case UNIAP_H5_GEMM:
+        *rows = p->gemm, *n = p->n_gemm;
+        break;
     default:
         *rows = p->colls, *n = p->n_colls;
         break;
@@ -352,6 +355,8 @@ int uniap_h5_write_serial(const char *path, const uniap_profile *p, const uniap_
         int n;
 
         table_rows(p, (uniap_h5_table_id)id, &rows, &n);
+        if (n == 0 && uniap_h5_tables[id].since_minor > 0)
+            continue; /* an optional table is written only when it has rows */
         if ((rc = create_table(file, path, &uniap_h5_tables[id], (hsize_t)n, &dset)) < 0)
             goto close_file;
         if (n > 0)
@@ -423,8 +428,8 @@ static int bcast_root(MPI_Comm comm, const uniap_profile *p, uniap_profile *root
     *root = *p;
     MPI_Bcast(root, (int)sizeof(*root), MPI_BYTE, 0, comm);
     root->command_line = root->model_json = root->cluster_json = root->notes = NULL;
-    root->ranks = NULL, root->layers = NULL, root->colls = NULL;
-    root->n_ranks = root->n_layers = root->n_colls = 0;
+    root->ranks = NULL, root->layers = NULL, root->colls = NULL, root->gemm = NULL;
+    root->n_ranks = root->n_layers = root->n_colls = root->n_gemm = 0;
     if ((rc = bcast_str(comm, p->command_line, &root->command_line)) < 0 ||
         (rc = bcast_str(comm, p->model_json, &root->model_json)) < 0 ||
         (rc = bcast_str(comm, p->cluster_json, &root->cluster_json)) < 0 ||
@@ -511,6 +516,8 @@ agree_create:
         int n;
 
         table_rows(p, (uniap_h5_table_id)id, &rows, &n);
+        if (total[id] == 0 && uniap_h5_tables[id].since_minor > 0)
+            continue; /* the same verdict on every rank: total is global */
         rc = create_table(file, path, &uniap_h5_tables[id], (hsize_t)total[id], &dset);
         if ((rc = uniap_mpi_agree(comm, rc)) < 0) {
             if (dset >= 0)

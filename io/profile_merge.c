@@ -4,7 +4,7 @@
  * tables are concatenated in input order; the optional /inputs table keeps
  * every input's provenance (file, creation time, tool and git revision,
  * Slurm job, model, devices, completeness) and the row ranges its rows
- * occupy, so each merged row can be traced back. Inputs must share the
+ * occupy (/gemm's too, since 1.2), so each merged row can be traced back. Inputs must share the
  * format's major version (the reader refuses any other) and the device
  * names, unless forced. uniap_profile_read_inputs is the public reader of
  * that /inputs table (for `uniap archive show`).
@@ -84,6 +84,8 @@ static int append_rows(uniap_profile *dst, const uniap_profile *src)
         rc = uniap_profile_add_layer(dst, &src->layers[i]);
     for (int i = 0; i < src->n_colls && rc == UNIAP_OK; i++)
         rc = uniap_profile_add_coll(dst, &src->colls[i]);
+    for (int i = 0; i < src->n_gemm && rc == UNIAP_OK; i++)
+        rc = uniap_profile_add_gemm(dst, &src->gemm[i]);
     return rc;
 }
 
@@ -113,6 +115,7 @@ static int add_inputs(const char *file, const uniap_profile *in, const uniap_pro
             r.ranks_first += merged->n_ranks;
             r.layers_first += merged->n_layers;
             r.colls_first += merged->n_colls;
+            r.gemm_first += merged->n_gemm; /* 0 + offset in a merge older than 1.2 */
             (*rows)[(*n)++] = r;
         }
         free(sub);
@@ -134,6 +137,7 @@ static int add_inputs(const char *file, const uniap_profile *in, const uniap_pro
     r.ranks_first = merged->n_ranks, r.n_ranks = in->n_ranks;
     r.layers_first = merged->n_layers, r.n_layers = in->n_layers;
     r.colls_first = merged->n_colls, r.n_colls = in->n_colls;
+    r.gemm_first = merged->n_gemm, r.n_gemm = in->n_gemm;
     (*rows)[(*n)++] = r;
     return UNIAP_OK;
 }
@@ -166,6 +170,13 @@ int uniap_profile_merge(const char *out, char *const *ins, int n, int force,
                            "merge: %s was measured on '%s' but %s on '%s'; use --force to merge "
                            "profiles of different devices",
                            ins[i], dev, ins[0], dev0);
+        } else if (in.tp_comm_in_layers != first.tp_comm_in_layers) {
+            /* one flag holds for all rows of a file: rows that include the
+             * TP collectives cannot sit beside rows that do not */
+            rc = uniap_err(UNIAP_EINVAL,
+                           "merge: %s has layer_times_include_tp_comm = %d but %s has %d: their "
+                           "layer rows at tp > 1 mean different things and cannot be merged",
+                           ins[i], in.tp_comm_in_layers, ins[0], first.tp_comm_in_layers);
         } else if ((rc = add_inputs(ins[i], &in, &merged, &rows, &n_rows)) == UNIAP_OK) {
             rc = append_rows(&merged, &in);
         }
@@ -187,6 +198,7 @@ int uniap_profile_merge(const char *out, char *const *ins, int n, int force,
     if (same_cluster && first.cluster_json)
         merged.cluster_json = strdup(first.cluster_json);
     merged.overlap_coeff = same_overlap ? first.overlap_coeff : 0.0;
+    merged.tp_comm_in_layers = first.tp_comm_in_layers; /* all inputs agree (checked above) */
     merged.command_line = command_line ? strdup(command_line) : NULL;
     rc = uniap_h5_write_serial(out, &merged, rows, n_rows);
 

@@ -1,8 +1,8 @@
 /*
  * prof_driver.h - the measurement driver behind `uniap profile` (private
- * to profiler/): options, the sweep of items (layer measurements, then
- * collective measurements), resume, and what each rank reports about
- * itself.
+ * to profiler/): options, the sweep of items (layer measurements, the GEMM
+ * sweep, then collective measurements), resume, and what each rank
+ * reports about itself.
  */
 #ifndef UNIAP_PROF_DRIVER_H
 #define UNIAP_PROF_DRIVER_H
@@ -13,6 +13,11 @@
 #include "uniap_io_mpi.h"
 
 #define PROF_MAX_LIST 32
+
+/* One GEMM shape of the sweep: row-major C[m x n] = A[m x k] B[k x n]. */
+typedef struct prof_gemm_shape {
+    int64_t m, n, k;
+} prof_gemm_shape;
 
 typedef struct prof_options {
     const char *model;
@@ -26,18 +31,25 @@ typedef struct prof_options {
     int layer_warmup, layer_iters; /* layer kernels */
     double time_limit;             /* seconds, <= 0: none */
     prof_backend backend;
-    int skip_layers, skip_collectives;
+    int skip_layers, skip_collectives, skip_gemm;
+    int n_gemm; /* 0: the backend's default shapes (prof_gemm.c) */
+    prof_gemm_shape gemm[PROF_MAX_LIST];
     int want_coll[UNIAP_COLL_COUNT]; /* collectives to measure */
     char *command_line;              /* malloc'd */
 } prof_options;
 
-/* One unit of the sweep: a layer shape at (tp, micro-batch) measured on
- * every rank, or a collective item measured on its group. */
+typedef enum { PROF_ITEM_COLL = 0, PROF_ITEM_LAYER, PROF_ITEM_GEMM } prof_item_kind;
+
+/* One unit of the sweep: a layer shape at (tp, micro-batch) or a GEMM
+ * shape, measured on every rank, or a collective item measured on its
+ * group. */
 typedef struct prof_item {
-    int is_layer;
+    prof_item_kind kind;
     int run;      /* model run of the layer */
     char sig[96]; /* uniap_layer_signature of the run */
     int tp, mb;
+    prof_gemm_shape gemm;   /* GEMM items */
+    uniap_dtype gemm_dtype; /* GEMM items: the run's compute dtype */
     prof_coll_item coll;
     int64_t coll_bytes; /* bytes the primitive moves (rounded) */
     int done;           /* measured before (--resume) */
@@ -59,6 +71,12 @@ typedef struct prof_layer_msg {
     uniap_layer_prof row;
 } prof_layer_msg;
 
+/* A GEMM row on its way to rank 0 (have 0: this rank has none). */
+typedef struct prof_gemm_msg {
+    int have;
+    uniap_gemm_prof row;
+} prof_gemm_msg;
+
 /* The profile being written while the sweep runs (prof_output.c): rank 0
  * holds every rank's rows and root attributes in p and rewrites path as a
  * whole, atomically, every few seconds; the other ranks hold nothing. */
@@ -66,7 +84,8 @@ typedef struct prof_output {
     uniap_profile p; /* rank 0: the dataset so far; others: empty */
     const char *path;
     const prof_topology *topo;
-    prof_layer_msg *gather; /* rank 0: one per rank */
+    prof_layer_msg *gather;     /* rank 0: one per rank */
+    prof_gemm_msg *gather_gemm; /* rank 0: one per rank */
     double last_flush, write_s;
     int dirty;       /* rows since the last snapshot */
     int n_snapshots; /* written so far */
@@ -83,6 +102,8 @@ int prof_output_open(prof_output *o, MPI_Comm world, const prof_topology *t, con
 int prof_output_start(prof_output *o, MPI_Comm world);
 /* Collective: every rank's row of a layer item (have 0: none) to rank 0. */
 int prof_output_layer(prof_output *o, MPI_Comm world, const uniap_layer_prof *row, int have);
+/* Collective: every rank's row of a GEMM item (have 0: none) to rank 0. */
+int prof_output_gemm(prof_output *o, MPI_Comm world, const uniap_gemm_prof *row, int have);
 /* The row of a collective item from the group's first member, leader (the
  * only rank whose have may be 1), to rank 0. Called by every rank; only
  * the leader and rank 0 communicate. */
@@ -94,8 +115,8 @@ int prof_output_maybe_flush(prof_output *o);
 int prof_output_finish(prof_output *o, MPI_Comm world, int complete);
 void prof_output_free(prof_output *o);
 /* Rank 0, for --resume: marks the items the profile o->resume holds as
- * done and carries its layer and collective rows into p. Refuses a profile
- * of another model or world size. */
+ * done and carries its layer, GEMM and collective rows into p. Refuses a
+ * profile of another model or world size. */
 int prof_resume_from(const prof_options *o, const prof_coll_ctx *ctx, const char *model_json,
                      int world, prof_item *items, int n_items, uniap_profile *p);
 
@@ -107,6 +128,19 @@ int prof_run(const prof_options *o);
  * backend is cuda) into row. */
 int prof_measure_layer(const prof_options *o, const uniap_model *m, const prof_item *it, int rank,
                        uniap_layer_prof *row);
+
+/* The GEMM sweep (prof_gemm.c). Fills o->gemm with the backend's default
+ * shapes when none were given (CPU: small ones, a fraction of a second;
+ * CUDA: 512 to 8192 and transformer shapes). */
+void prof_gemm_default_shapes(prof_options *o);
+/* The dtype GEMM items of model m run in on o's backend: fp32 on the CPU
+ * (the CPU kernels compute in fp32), the activation dtype on CUDA. */
+uniap_dtype prof_gemm_dtype(const prof_options *o, const uniap_model *m);
+/* "gemm MxNxK dtype" */
+void prof_gemm_label(const prof_item *it, char *buf, size_t n);
+/* Measures one GEMM item on this rank into row (warm-up, then median of
+ * the timed passes; o->layer_warmup and o->layer_iters). */
+int prof_measure_gemm(const prof_options *o, const prof_item *it, int rank, uniap_gemm_prof *row);
 
 /* This rank's row of the ranks table. */
 int prof_rank_info(const prof_topology *t, prof_backend b, uniap_rank_info *ri);

@@ -13,7 +13,7 @@
  * name holds the last snapshot, checksummed and valid, which `--resume`
  * continues; at most the items measured since that snapshot are lost. The
  * rows are small (a few hundred bytes per rank and item), so gathering them
- * costs one MPI_Gather per layer item and one message per collective item,
+ * costs one MPI_Gather per layer or GEMM item and one message per collective item,
  * and rank 0's memory grows with the whole table (about 40 MB for 4096
  * ranks x 45 layer items). A snapshot is written when PROF_FLUSH_FACTOR
  * times the last write's duration has passed since the previous one (at
@@ -65,7 +65,8 @@ int prof_output_open(prof_output *o, MPI_Comm world, const prof_topology *t, con
     if (me == 0) {
         o->p.ranks = calloc((size_t)size, sizeof(*o->p.ranks));
         o->gather = calloc((size_t)size, sizeof(*o->gather));
-        if (!o->p.ranks || !o->gather)
+        o->gather_gemm = calloc((size_t)size, sizeof(*o->gather_gemm));
+        if (!o->p.ranks || !o->gather || !o->gather_gemm)
             rc = uniap_err(UNIAP_ENOMEM, "profiler: ranks table and row buffer of %d ranks", size);
     }
     if ((rc = prof_agree(world, rc)) < 0)
@@ -99,6 +100,25 @@ int prof_output_layer(prof_output *o, MPI_Comm world, const uniap_layer_prof *ro
                               MPI_BYTE, 0, world));
     for (int r = 0; me == 0 && r < size && rc == 0; r++)
         if (o->gather[r].have && (rc = uniap_profile_add_layer(&o->p, &o->gather[r].row)) == 0)
+            o->dirty = 1;
+    return rc;
+}
+
+int prof_output_gemm(prof_output *o, MPI_Comm world, const uniap_gemm_prof *row, int have)
+{
+    int me, size, rc = 0;
+    prof_gemm_msg mine;
+    MPI_Comm_rank(world, &me);
+    MPI_Comm_size(world, &size);
+    memset(&mine, 0, sizeof(mine));
+    mine.have = have;
+    if (have)
+        mine.row = *row;
+    PROF_MPI_CHECK(MPI_Gather(&mine, (int)sizeof(mine), MPI_BYTE, o->gather_gemm, (int)sizeof(mine),
+                              MPI_BYTE, 0, world));
+    for (int r = 0; me == 0 && r < size && rc == 0; r++)
+        if (o->gather_gemm[r].have &&
+            (rc = uniap_profile_add_gemm(&o->p, &o->gather_gemm[r].row)) == 0)
             o->dirty = 1;
     return rc;
 }
@@ -149,7 +169,9 @@ int prof_output_finish(prof_output *o, MPI_Comm world, int complete)
 void prof_output_free(prof_output *o)
 {
     free(o->gather);
+    free(o->gather_gemm);
     o->gather = NULL;
+    o->gather_gemm = NULL;
     uniap_profile_free(&o->p);
 }
 
@@ -201,10 +223,15 @@ int prof_resume_from(const prof_options *o, const prof_coll_ctx *ctx, const char
     }
     for (int i = 0; i < n_items; i++) {
         prof_item *it = &items[i];
-        if (it->is_layer) {
+        if (it->kind == PROF_ITEM_LAYER) {
             for (int k = 0; k < old.n_layers && !it->done; k++)
                 it->done = strcmp(old.layers[k].layer_type, it->sig) == 0 &&
                            old.layers[k].tp == it->tp && old.layers[k].micro_batch == it->mb;
+        } else if (it->kind == PROF_ITEM_GEMM) {
+            for (int k = 0; k < old.n_gemm && !it->done; k++)
+                it->done = strcmp(old.gemm[k].dtype, uniap_dtype_name(it->gemm_dtype)) == 0 &&
+                           old.gemm[k].m == it->gemm.m && old.gemm[k].n == it->gemm.n &&
+                           old.gemm[k].k == it->gemm.k;
         } else {
             const prof_group *g = &ctx->groups[it->coll.group];
             for (int k = 0; k < old.n_colls && !it->done; k++) {
@@ -219,6 +246,8 @@ int prof_resume_from(const prof_options *o, const prof_coll_ctx *ctx, const char
         rc = uniap_profile_add_layer(p, &old.layers[k]);
     for (int k = 0; k < old.n_colls && rc == 0; k++)
         rc = uniap_profile_add_coll(p, &old.colls[k]);
+    for (int k = 0; k < old.n_gemm && rc == 0; k++)
+        rc = uniap_profile_add_gemm(p, &old.gemm[k]);
 free_old:
     uniap_profile_free(&old);
     return rc;

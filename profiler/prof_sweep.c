@@ -1,8 +1,9 @@
 /*
  * prof_sweep.c - the measurement driver: builds the sweep (every distinct
- * layer shape of the model at each tp and micro-batch size, then every
- * collective item), drops what a --resume file already holds, runs the
- * rest with progress on stderr from rank 0, stops early on SIGTERM/SIGINT
+ * layer shape of the model at each tp and micro-batch size, then the GEMM
+ * shapes (prof_gemm.c), then every collective item), drops what a
+ * --resume file already holds, runs the rest with progress on stderr from
+ * rank 0, stops early on SIGTERM/SIGINT
  * or skips what would overrun --time-limit, and writes every rank's rows
  * into one profile dataset.
  *
@@ -78,8 +79,12 @@ static void human_seconds(double s, char *buf, size_t n)
 
 static void item_label(const prof_coll_ctx *ctx, const prof_item *it, char *buf, size_t n)
 {
-    if (it->is_layer) {
+    if (it->kind == PROF_ITEM_LAYER) {
         snprintf(buf, n, "layer %s tp %d micro-batch %d", it->sig, it->tp, it->mb);
+        return;
+    }
+    if (it->kind == PROF_ITEM_GEMM) {
+        prof_gemm_label(it, buf, n);
         return;
     }
     const prof_group *g = &ctx->groups[it->coll.group];
@@ -108,7 +113,8 @@ static int push_item(prof_item **v, int *n, int *cap, const prof_item *it)
     return 0;
 }
 
-/* Layer items (micro-batch ascending outermost), then collective items. */
+/* Layer items (micro-batch ascending outermost), GEMM items, then
+ * collective items. */
 static int build_items(const prof_options *o, const uniap_model *m, const prof_coll_ctx *ctx,
                        prof_item **items, int *n_items)
 {
@@ -132,7 +138,7 @@ static int build_items(const prof_options *o, const uniap_model *m, const prof_c
                     continue;
                 }
                 memset(&it, 0, sizeof(it));
-                it.is_layer = 1;
+                it.kind = PROF_ITEM_LAYER;
                 it.run = r;
                 snprintf(it.sig, sizeof(it.sig), "%s", sig);
                 it.tp = o->tp[t];
@@ -141,6 +147,14 @@ static int build_items(const prof_options *o, const uniap_model *m, const prof_c
                     goto fail;
             }
         }
+    for (int g = 0; !o->skip_gemm && g < o->n_gemm; g++) {
+        memset(&it, 0, sizeof(it));
+        it.kind = PROF_ITEM_GEMM;
+        it.gemm = o->gemm[g];
+        it.gemm_dtype = prof_gemm_dtype(o, m);
+        if ((rc = push_item(&v, &n, &cap, &it)) < 0)
+            goto fail;
+    }
     if (!o->skip_collectives && ctx->n_groups > 0) {
         prof_coll_item *ci = NULL;
         int nc = 0;
@@ -176,14 +190,21 @@ static double estimate(const prof_item *items, const double *cost, int i)
     int64_t best_size = 0;
     for (int k = 0; k < i; k++) {
         const prof_item *d = &items[k];
-        if (cost[k] <= 0 || d->is_layer != it->is_layer)
+        if (cost[k] <= 0 || d->kind != it->kind)
             continue;
-        if (it->is_layer && d->run == it->run) {
+        if (it->kind == PROF_ITEM_GEMM) {
+            /* by FLOPs, from the largest GEMM measured so far */
+            double f = (double)d->gemm.m * d->gemm.n * d->gemm.k;
+            if (f > (double)best_size) {
+                best = cost[k] * (double)it->gemm.m * it->gemm.n * it->gemm.k / f;
+                best_size = (int64_t)f;
+            }
+        } else if (it->kind == PROF_ITEM_LAYER && d->run == it->run) {
             double e = cost[k] * (double)it->mb / d->mb * (double)d->tp / it->tp;
             if (d->mb * 1000 + (d->tp == it->tp) > best_size)
                 best = e, best_size = d->mb * 1000 + (d->tp == it->tp);
-        } else if (!it->is_layer && d->coll.op == it->coll.op && d->coll.group == it->coll.group &&
-                   d->coll_bytes > best_size) {
+        } else if (it->kind == PROF_ITEM_COLL && d->coll.op == it->coll.op &&
+                   d->coll.group == it->coll.group && d->coll_bytes > best_size) {
             best = cost[k] * (double)it->coll_bytes / (double)d->coll_bytes;
             best_size = d->coll_bytes;
         }
@@ -202,7 +223,7 @@ static void report_left_out(const prof_coll_ctx *ctx, const prof_item *items, in
     fprintf(stderr, "uniap profile: %s: left out %d item%s:\n", why, left, left == 1 ? "" : "s");
     for (int i = 0; i < n; i++) {
         char label[256];
-        if (items[i].done || !items[i].is_layer)
+        if (items[i].done || items[i].kind == PROF_ITEM_COLL)
             continue;
         item_label(ctx, &items[i], label, sizeof(label));
         fprintf(stderr, "  %s\n", label);
@@ -211,7 +232,7 @@ static void report_left_out(const prof_coll_ctx *ctx, const prof_item *items, in
         int cnt = 0;
         int64_t lo = 0, hi = 0;
         for (int i = 0; i < n; i++) {
-            if (items[i].done || items[i].is_layer || (int)items[i].coll.op != op)
+            if (items[i].done || items[i].kind != PROF_ITEM_COLL || (int)items[i].coll.op != op)
                 continue;
             if (!cnt || items[i].coll_bytes < lo)
                 lo = items[i].coll_bytes;
@@ -235,11 +256,15 @@ static int measure_item(const prof_options *o, MPI_Comm world, const uniap_model
                         prof_coll_ctx *ctx, const prof_item *it, prof_output *out)
 {
     uniap_layer_prof lrow;
+    uniap_gemm_prof grow;
     uniap_coll_prof crow;
     int me, have = 0, rc, arrived = 0;
     MPI_Comm_rank(world, &me);
-    if (it->is_layer) {
+    if (it->kind == PROF_ITEM_LAYER) {
         rc = prof_measure_layer(o, m, it, me, &lrow);
+        have = rc == 0;
+    } else if (it->kind == PROF_ITEM_GEMM) {
+        rc = prof_measure_gemm(o, it, me, &grow);
         have = rc == 0;
     } else {
         rc = prof_coll_measure(ctx, &it->coll, o->warmup, o->iters, &crow, &have);
@@ -248,10 +273,12 @@ static int measure_item(const prof_options *o, MPI_Comm world, const uniap_model
     /* the rows of the ranks that measured reach rank 0 even when another
      * failed; every rank waits for the slowest by sleeping, not spinning */
     int orc = prof_allreduce_lazy(&arrived, 1, MPI_INT, MPI_MAX, world);
-    if (orc == 0)
-        orc = it->is_layer ? prof_output_layer(out, world, &lrow, have)
-                           : prof_output_coll(out, world, ctx->groups[it->coll.group].members[0],
-                                              &crow, have);
+    if (orc == 0 && it->kind == PROF_ITEM_LAYER)
+        orc = prof_output_layer(out, world, &lrow, have);
+    else if (orc == 0 && it->kind == PROF_ITEM_GEMM)
+        orc = prof_output_gemm(out, world, &grow, have);
+    else if (orc == 0)
+        orc = prof_output_coll(out, world, ctx->groups[it->coll.group].members[0], &crow, have);
     if (orc == 0 && me == 0)
         orc = prof_output_maybe_flush(out);
     return uniap_mpi_agree(world, rc < 0 ? rc : orc);
@@ -290,9 +317,10 @@ static int run_items(const prof_options *o, MPI_Comm world, const uniap_model *m
             continue;
         }
         double now = prof_now();
-        /* every layer item, the first collective, then at most once a second */
-        int first_coll = !it->is_layer && (i == 0 || items[i - 1].is_layer);
-        if (me == 0 && (it->is_layer || first_coll || now - last_print >= 1.0)) {
+        /* every layer and GEMM item, the first collective, then at most once a second */
+        int coll = it->kind == PROF_ITEM_COLL;
+        int first_coll = coll && (i == 0 || items[i - 1].kind != PROF_ITEM_COLL);
+        if (me == 0 && (!coll || first_coll || now - last_print >= 1.0)) {
             char label[256], left[32] = "?";
             double per = done_now ? (now - t_start) / done_now : 0.0, rest = 0.0;
             for (int k = i; k < n_items; k++)
@@ -358,8 +386,10 @@ static int same_items(const run_state *s)
     uniap_textbuf_printf(&t, "%s|%d", s->model_json ? s->model_json : "", s->n_items);
     for (int i = 0; i < s->n_items; i++) {
         const prof_item *it = &s->items[i];
-        uniap_textbuf_printf(&t, "|%d %s %d %d %d %d %lld", it->is_layer, it->sig, it->tp, it->mb,
-                             (int)it->coll.op, it->coll.group, (long long)it->coll_bytes);
+        uniap_textbuf_printf(&t, "|%d %s %d %d %d %d %lld %lldx%lldx%lld %d", (int)it->kind,
+                             it->sig, it->tp, it->mb, (int)it->coll.op, it->coll.group,
+                             (long long)it->coll_bytes, (long long)it->gemm.m,
+                             (long long)it->gemm.n, (long long)it->gemm.k, (int)it->gemm_dtype);
     }
     if (t.oom)
         rc = uniap_err(UNIAP_ENOMEM, "profiler: comparing the sweep across ranks");
@@ -383,6 +413,8 @@ static int setup(run_state *s)
             0)
         return rc;
     default_lists(&s->o, &s->topo);
+    if (!s->o.skip_gemm)
+        prof_gemm_default_shapes(&s->o);
     if (s->o.backend == PROF_BACKEND_CPU) {
         /* the machine's cores shared among the ranks on it */
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -467,9 +499,9 @@ static int finish(run_state *s, int rc, int interrupted, int trimmed)
         uniap_err(rc, "%s", cause);
         if (frc == 0 && s->me == 0)
             fprintf(stderr,
-                    "uniap profile: %s holds what was measured (%d layer rows, %d collective "
-                    "rows), marked incomplete: finish it with --resume %s\n",
-                    s->o.out, p->n_layers, p->n_colls, s->o.out);
+                    "uniap profile: %s holds what was measured (%d layer rows, %d GEMM rows, %d "
+                    "collective rows), marked incomplete: finish it with --resume %s\n",
+                    s->o.out, p->n_layers, p->n_gemm, p->n_colls, s->o.out);
         return rc;
     }
     if ((rc = prof_output_finish(&s->out, s->world, complete)) < 0)
@@ -480,8 +512,9 @@ static int finish(run_state *s, int rc, int interrupted, int trimmed)
         else if (trimmed)
             report_left_out(&s->ctx, s->items, s->n_items, "time limit");
         fprintf(stderr,
-                "uniap profile: wrote %s: %d layer rows, %d collective rows, %d ranks (%s)\n",
-                s->o.out, p->n_layers, p->n_colls, s->size,
+                "uniap profile: wrote %s: %d layer rows, %d GEMM rows, %d collective rows, %d "
+                "ranks (%s)\n",
+                s->o.out, p->n_layers, p->n_gemm, p->n_colls, s->size,
                 complete ? "complete" : "incomplete: finish it with --resume");
     }
     if (interrupted)

@@ -13,8 +13,9 @@
  * regret (measured time of the predicted best against the measured best),
  * beside AMP's own predictions.
  *
- * Usage: bench_fidelity_amp [AMP_DIR [MODEL.json CLUSTER.json]]
- * (defaults: the shared dataset and benchmarks/fidelity/specs/).
+ * fid_amp (fid.h) fills the report; bench_fidelity_amp [AMP_DIR
+ * [SPECS_DIR]] prints the detailed view (defaults: the shared dataset and
+ * benchmarks/fidelity/specs/).
  */
 #include <math.h>
 #include <stdio.h>
@@ -23,10 +24,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "fid.h"
 #include "uniap_costmodel.h"
 
-#define DEFAULT_AMP  UNIAP_SHARED_DATASETS_DIR "/DachengLi1_AMP_converted"
-#define SPECS        UNIAP_FIDELITY_SPECS_DIR
 #define MAX_TRIALS   256
 #define MAX_STAGES   32
 #define GLOBAL_BATCH 32
@@ -133,112 +133,91 @@ done:
     return tpi;
 }
 
-/* Ranks of v[0..n) (1-based, ties averaged). */
-static void ranks(const double *v, int n, double *r)
+/* Prints one source's row of the detailed view. */
+static void report(FILE *f, const fid_series *x)
 {
-    for (int i = 0; i < n; i++) {
-        int less = 0, eq = 0;
-        for (int j = 0; j < n; j++)
-            less += v[j] < v[i], eq += v[j] == v[i];
-        r[i] = less + (eq + 1) / 2.0;
-    }
+    fid_stats st;
+    if (fid_stats_compute(x->pred, x->meas, x->n, x->configs, &st) < 0)
+        return;
+    fprintf(f, "| %-27s | %3d | %6.1f %% | %6.1f %% | %+7.1f %% | %6.3f | %6.3f | %5.1f %% |\n",
+            x->source, st.n, 100 * st.mean_abs, 100 * st.median_abs, 100 * st.signed_mean,
+            st.spearman, st.kendall, 100 * st.regret);
 }
 
-static int cmp_dbl(const void *a, const void *b)
+/* The detailed view's line of trial i. */
+static void print_trial(FILE *f, int i, const trial *x)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    char part[256] = "";
+    for (int k = 0; k <= x->pp; k++)
+        snprintf(part + strlen(part), sizeof(part) - strlen(part), "%s%d", k ? "," : "",
+                 x->part[k]);
+    fprintf(f, "%-3d %-40s %3d %3d %3d %3d %8.3f %8.3f %8.3f %8.3f\n", i, part, x->mbs, x->mp,
+            x->dp, x->pp, x->meas, x->amp_pred, x->pred[0], x->pred[1]);
 }
 
-/* Prints one source's row: pred[i] against meas[i]. */
-static void report(const char *name, const double *pred, const double *meas, int n)
+int fid_amp(const char *amp, const char *specs, FILE *detail, fid_report *r)
 {
-    double err[MAX_TRIALS], rp[MAX_TRIALS], rm[MAX_TRIALS], sum = 0, signed_sum = 0;
-    double sxy = 0, sxx = 0, syy = 0, conc = 0, disc = 0, tx = 0, ty = 0, best = INFINITY;
-    int ib = 0, im = 0;
-
-    for (int i = 0; i < n; i++) {
-        err[i] = fabs(pred[i] / meas[i] - 1);
-        sum += err[i];
-        signed_sum += pred[i] / meas[i] - 1;
-        if (pred[i] < pred[ib])
-            ib = i;
-        if (meas[i] < meas[im])
-            im = i;
-    }
-    best = meas[im];
-    ranks(pred, n, rp);
-    ranks(meas, n, rm);
-    for (int i = 0; i < n; i++) {
-        sxy += (rp[i] - (n + 1) / 2.0) * (rm[i] - (n + 1) / 2.0);
-        sxx += pow(rp[i] - (n + 1) / 2.0, 2);
-        syy += pow(rm[i] - (n + 1) / 2.0, 2);
-        for (int j = i + 1; j < n; j++) {
-            double a = pred[i] - pred[j], b = meas[i] - meas[j];
-            if (a * b > 0)
-                conc++;
-            else if (a * b < 0)
-                disc++;
-            else if (a == 0 && b != 0)
-                tx++;
-            else if (b == 0 && a != 0)
-                ty++;
-        }
-    }
-    qsort(err, (size_t)n, sizeof(double), cmp_dbl);
-    double med = n % 2 ? err[n / 2] : (err[n / 2 - 1] + err[n / 2]) / 2;
-    printf("| %-26s | %3d | %6.1f %% | %6.1f %% | %+7.1f %% | %6.3f | %6.3f | %5.1f %% |\n", name,
-           n, 100 * sum / n, 100 * med, 100 * signed_sum / n, sxy / sqrt(sxx * syy),
-           (conc - disc) / sqrt((conc + disc + tx) * (conc + disc + ty)),
-           100 * (meas[ib] / best - 1));
-}
-
-int main(int argc, char **argv)
-{
-    const char *amp = argc > 1 ? argv[1] : DEFAULT_AMP;
-    const char *mpath = argc > 3 ? argv[2] : SPECS "/gpt2-350m-amp.json";
-    const char *cpath = argc > 3 ? argv[3] : SPECS "/t4-g4dn-16.json";
     static trial t[MAX_TRIALS];
     static const int mbs[] = {1, 2, 4, 8, 16, 32};
-    char path[1024];
+    char path[1024], mpath[1024], cpath[1024];
     uniap_model m;
     uniap_cluster c;
     uniap_profile prof[2];
-    int n = 0, ok = 0;
+    fid_series *sr[3];
+    int n = 0, ok = 0, rc;
 
+    memset(prof, 0, sizeof(prof));
     snprintf(path, sizeof(path), "%s/results/homogeneous_trials.json", amp);
-    if (uniap_model_load(mpath, &m) < 0 || uniap_cluster_load(cpath, &c) < 0 ||
-        read_trials(path, t, &n) < 0 || uniap_profile_import("amp", amp, &m, &c, &prof[0]) < 0 ||
-        uniap_profile_analytic(&m, &c, mbs, 6, &prof[1]) < 0) {
-        fprintf(stderr, "bench_fidelity_amp: %s\n", uniap_errmsg());
-        return 1;
+    snprintf(mpath, sizeof(mpath), "%s/gpt2-350m-amp.json", specs);
+    snprintf(cpath, sizeof(cpath), "%s/t4-g4dn-16.json", specs);
+    if ((rc = uniap_model_load(mpath, &m)) < 0)
+        return rc;
+    if ((rc = uniap_cluster_load(cpath, &c)) < 0 || (rc = read_trials(path, t, &n)) < 0 ||
+        (rc = uniap_profile_import("amp", amp, &m, &c, &prof[0])) < 0 ||
+        (rc = uniap_profile_analytic(&m, &c, mbs, 6, &prof[1])) < 0)
+        goto free_model;
+    if (n == 0) {
+        rc = uniap_err(UNIAP_EFORMAT, "%s: rows: no trial with a measured real_iter_s", path);
+        goto free_model;
     }
-    printf("%-3s %-40s %3s %3s %3s %3s %8s %8s %8s %8s\n", "#", "partition", "mbs", "mp", "dp",
-           "pp", "meas s", "AMP s", "import s", "analyt s");
-    double meas[MAX_TRIALS], p0[MAX_TRIALS], p1[MAX_TRIALS], pa[MAX_TRIALS];
-    for (int i = 0; i < n; i++) {
-        char part[256] = "";
-        for (int k = 0; k <= t[i].pp; k++)
-            snprintf(part + strlen(part), sizeof(part) - strlen(part), "%s%d", k ? "," : "",
-                     t[i].part[k]);
+    if (!(sr[0] = fid_series_new(r, "AMP's own model", "TPI", 1)) ||
+        !(sr[1] = fid_series_new(r, "uniap, imported AMP profile", "TPI", 1)) ||
+        !(sr[2] = fid_series_new(r, "uniap, analytic T4", "TPI", 1))) {
+        rc = UNIAP_ENOMEM;
+        goto free_model;
+    }
+    if (detail)
+        fprintf(detail, "%-3s %-40s %3s %3s %3s %3s %8s %8s %8s %8s\n", "#", "partition", "mbs",
+                "mp", "dp", "pp", "meas s", "AMP s", "import s", "analyt s");
+    for (int i = 0; i < n && rc == 0; i++) {
         for (int s = 0; s < 2; s++)
             t[i].pred[s] = evaluate(&m, &c, &prof[s], &t[i]);
-        printf("%-3d %-40s %3d %3d %3d %3d %8.3f %8.3f %8.3f %8.3f\n", i, part, t[i].mbs, t[i].mp,
-               t[i].dp, t[i].pp, t[i].meas, t[i].amp_pred, t[i].pred[0], t[i].pred[1]);
+        if (detail)
+            print_trial(detail, i, &t[i]);
         if (isnan(t[i].pred[0]) || isnan(t[i].pred[1]))
             continue;
-        meas[ok] = t[i].meas, pa[ok] = t[i].amp_pred;
-        p0[ok] = t[i].pred[0], p1[ok++] = t[i].pred[1];
+        int g = t[i].mp * t[i].dp * t[i].pp;
+        ok++;
+        if ((rc = fid_series_add(sr[0], t[i].amp_pred, t[i].meas, g)) < 0 ||
+            (rc = fid_series_add(sr[1], t[i].pred[0], t[i].meas, g)) < 0)
+            break;
+        rc = fid_series_add(sr[2], t[i].pred[1], t[i].meas, g);
     }
-    printf("\n| source                     |   n |      MRE |   median |  signed  | Spearman "
-           "| Kendall | regret |\n|---|---|---|---|---|---|---|---|\n");
-    report("AMP's own model", pa, meas, ok);
-    report("uniap, imported AMP profile", p0, meas, ok);
-    report("uniap, analytic T4", p1, meas, ok);
-    printf("\n%d measured trials, %d evaluated (a trial uniap cannot build is listed on stderr)\n",
-           n, ok);
+    if (rc == 0 && ok == 0)
+        rc = uniap_err(UNIAP_EINVAL, "%s: uniap could build none of the %d trials", path, n);
+    if (rc == 0 && detail) {
+        fprintf(detail, "\n| source                      |   n |      MRE |   median |   signed | "
+                        "Spearman | Kendall | regret |\n|---|---|---|---|---|---|---|---|\n");
+        for (int s = 0; s < 3; s++)
+            report(detail, sr[s]);
+        fprintf(detail,
+                "\n%d measured trials, %d evaluated (a trial uniap cannot build is listed on "
+                "stderr)\n",
+                n, ok);
+    }
+free_model:
     for (int s = 0; s < 2; s++)
         uniap_profile_free(&prof[s]);
     uniap_model_free(&m);
-    return 0;
+    return rc;
 }

@@ -1,6 +1,6 @@
 /*
  * mist_memory.c - fidelity of the memory model (and, printed, the time)
- * against Mist's tuned plans measured on NVIDIA L4 (issue 12 item 1).
+ * against Mist's tuned plans measured on NVIDIA L4 (issue 12 items 1, 6).
  *
  * For every plan folder <root>/<family>/ with an expected_summary.json,
  * each measured plan <name>.yaml (Mist's full configuration: model,
@@ -12,11 +12,17 @@
  * plan's per-layer strategies; uniap_plan_evaluate gives per-stage memory
  * and the TPI, printed beside Mist's measured peak allocated memory and
  * iteration time. A stage with CPU offloading (uniap models none) is
- * printed but left out of the summary, with the reason.
+ * printed but left out of the summary, with the reason. The time is
+ * evaluated twice: on the datasheet L4 alone (before), and with the L4's
+ * achievable GEMM and flash-attention fractions and SM count taken from
+ * Mist's own kernel measurements on L4 (mist_kernels.c; after). Memory
+ * does not depend on them.
  *
- * Usage: bench_mist_memory [ROOT]   (default: the shared dataset's
- * benchmark/mist/tuned_configs/l4-24gb). Reads only data: the YAML is
- * read line by line for the keys below, nothing else of Mist is used.
+ * fid_mist (fid.h) fills the report; bench_mist_memory [ROOT [KERNELS]]
+ * prints the detailed view (defaults: the shared dataset's
+ * benchmark/mist/tuned_configs/l4-24gb and mist/node_database/
+ * cache_NVIDIA_L4). Reads only data: the YAML is read line by line for the
+ * keys below, nothing else of Mist is used.
  */
 #include <math.h>
 #include <stdio.h>
@@ -25,11 +31,12 @@
 
 #include <cjson/cJSON.h>
 
+#include "fid.h"
 #include "uniap_costmodel.h"
 
-#define DEFAULT_ROOT UNIAP_SHARED_DATASETS_DIR "/Dazz993_Mist/benchmark/mist/tuned_configs/l4-24gb"
-#define MAX_STAGES   32
-#define MIB          1048576.0
+#define MAX_STAGES 32
+#define MIB        1048576.0
+#define L4_SMS     58
 
 /* What the benchmark reads of one Mist plan. */
 typedef struct mist_plan {
@@ -148,8 +155,10 @@ static int build_model(const mist_plan *p, const char *name, uniap_model *m)
  * GDDR6 at 300 GB/s, 121 TFLOP/s dense FP16 tensor, 30.3 TFLOP/s FP32,
  * PCIe Gen4 x16 (32 GB/s per direction), no NVLink; the device memory the
  * runtime reports (Mist's memory_capacity, GiB); between nodes 100 Gb/s
- * shared by the node's GPUs (a cloud g2 instance's network). */
-static void build_cluster(const mist_plan *p, uniap_cluster *c)
+ * shared by the node's GPUs (a cloud g2 instance's network). With facts:
+ * the L4's 58 SMs (NVIDIA Ada GPU architecture whitepaper: AD104 in the
+ * L4 configuration) and the fractions derived from Mist's kernels. */
+static void build_cluster(const mist_plan *p, const fid_l4_facts *facts, uniap_cluster *c)
 {
     memset(c, 0, sizeof(*c));
     snprintf(c->name, sizeof(c->name), "l4-%ldx%ld", p->nodes, p->gpus);
@@ -164,6 +173,12 @@ static void build_cluster(const mist_plan *p, uniap_cluster *c)
     c->inter_node_bw = 12.5e9 / (double)p->gpus;
     c->intra_node_latency = 10e-6;
     c->inter_node_latency = 30e-6;
+    if (facts) {
+        c->sm_count = L4_SMS;
+        c->gemm_efficiency = facts->gemm;
+        c->flash_fwd_efficiency = facts->flash_fwd;
+        c->flash_bwd_efficiency = facts->flash_bwd;
+    }
 }
 
 /* Parses "[18506 MB, 13406 MB]" into v; returns the count. */
@@ -180,11 +195,6 @@ static int parse_mb_list(const char *s, double *v, int max)
     }
     return n;
 }
-
-typedef struct summary {
-    int n_mem, n_oom, n_time, n_excluded;
-    double sum_abs_mem, max_abs_mem, sum_abs_time;
-} summary;
 
 /* The strategy of stage i's layers (ckpt: full recompute). */
 static void stage_strategy(const mist_plan *p, int i, int ckpt, uniap_strategy *s)
@@ -210,9 +220,42 @@ static int find_strategy(const uniap_cost_table *t, const uniap_strategy *s)
     return -1;
 }
 
-/* Evaluates one plan and prints its rows. */
-static int run_plan(const char *family, const char *name, const mist_plan *p, const cJSON *measured,
-                    summary *sum)
+/* What one evaluation of a plan gives. */
+typedef struct mist_eval {
+    double mem[MAX_STAGES], budget, tpi;
+} mist_eval;
+
+/* Per-layer stages and strategies of plan p in t: the embedding on stage
+ * 0, the blocks by layer_partitions (the first ckpt[i] of stage i fully
+ * recomputed), the head on the last stage, the edges with their stage's
+ * strategy (Mist's pre_post_strategy). */
+static int place_layers(const mist_plan *p, const char *name, const uniap_cost_table *t, int L,
+                        int *stage_of, int *strat_of)
+{
+    int deg = p->n_parts;
+    uniap_strategy s;
+    for (int i = 0, u = 1; i < deg; i++)
+        for (int j = 0; j < p->parts[i] && u < L - 1; j++, u++) {
+            stage_strategy(p, i, j < p->ckpt[i], &s);
+            stage_of[u] = i;
+            strat_of[u] = find_strategy(t, &s);
+        }
+    stage_strategy(p, 0, 0, &s);
+    stage_of[0] = 0;
+    strat_of[0] = find_strategy(t, &s);
+    stage_strategy(p, deg - 1, 0, &s);
+    stage_of[L - 1] = deg - 1;
+    strat_of[L - 1] = find_strategy(t, &s);
+    for (int u = 0; u < L; u++)
+        if (strat_of[u] < 0)
+            return uniap_err(UNIAP_EINVAL, "%s: layer %d: the plan's strategy is not in the table",
+                             name, u);
+    return UNIAP_OK;
+}
+
+/* Evaluates plan p on the L4 cluster (facts: NULL for the datasheet). */
+static int eval_plan(const mist_plan *p, const char *name, const fid_l4_facts *facts,
+                     mist_eval *out)
 {
     uniap_model m;
     uniap_cluster c;
@@ -221,96 +264,39 @@ static int run_plan(const char *family, const char *name, const mist_plan *p, co
     uniap_cost_table t;
     uniap_plan_eval ev;
     uniap_cost_options o;
-    int mbs[64], deg = p->n_parts, rc, *stage_of = NULL, *strat_of = NULL;
-    double meas[MAX_STAGES];
-    const cJSON *jm =
-        cJSON_GetObjectItemCaseSensitive(measured, "exec_stage_peak_allocated_memories");
-    const cJSON *jt = cJSON_GetObjectItemCaseSensitive(measured, "exec_total_cost");
-    int n_meas = parse_mb_list(cJSON_IsString(jm) ? jm->valuestring : NULL, meas, MAX_STAGES);
-    double tmeas = cJSON_IsString(jt) ? atof(jt->valuestring) : 0;
+    int mbs[64], n = 0, rc, *stage_of = NULL, *strat_of = NULL;
 
     memset(&t, 0, sizeof(t));
     memset(&ev, 0, sizeof(ev));
     memset(&prof, 0, sizeof(prof));
-    build_cluster(p, &c);
+    build_cluster(p, facts, &c);
     if ((rc = build_model(p, name, &m)) < 0)
         return rc;
-    int n = 0;
     for (long d = 1; d <= p->batch && n < 64; d++)
         if (p->batch % d == 0)
             mbs[n++] = (int)d;
     if ((rc = uniap_profile_analytic(&m, &c, mbs, n, &prof)) < 0)
-        goto done;
+        goto free_all;
     uniap_cost_options_default(&o);
     o.global_batch = p->batch;
     o.schedule = UNIAP_SCHED_1F1B;
     if ((rc = uniap_costmodel_create(&m, &c, &prof, &o, &cm)) < 0 ||
-        (rc = uniap_costmodel_table(cm, deg, p->gas, &t)) < 0)
-        goto done;
+        (rc = uniap_costmodel_table(cm, p->n_parts, p->gas, &t)) < 0)
+        goto free_all;
     stage_of = calloc((size_t)m.n_layers, sizeof(int));
     strat_of = calloc((size_t)m.n_layers, sizeof(int));
     if (!stage_of || !strat_of) {
-        rc = UNIAP_ENOMEM;
-        goto done;
+        rc = uniap_err(UNIAP_ENOMEM, "%s: out of memory", name);
+        goto free_all;
     }
-    /* embedding on stage 0, the blocks by layer_partitions (the first
-     * ckpt[i] of stage i fully recomputed), the head on the last stage,
-     * the edges with their stage's strategy (Mist's pre_post_strategy) */
-    for (int i = 0, u = 1; i < deg; i++)
-        for (int j = 0; j < p->parts[i]; j++, u++) {
-            uniap_strategy s;
-            stage_strategy(p, i, j < p->ckpt[i], &s);
-            stage_of[u] = i;
-            strat_of[u] = find_strategy(&t, &s);
-        }
-    uniap_strategy e0, e1;
-    stage_strategy(p, 0, 0, &e0);
-    stage_strategy(p, deg - 1, 0, &e1);
-    strat_of[0] = find_strategy(&t, &e0);
-    stage_of[m.n_layers - 1] = deg - 1;
-    strat_of[m.n_layers - 1] = find_strategy(&t, &e1);
-    for (int u = 0; u < m.n_layers; u++)
-        if (strat_of[u] < 0) {
-            rc = uniap_err(UNIAP_EINVAL, "%s: layer %d: the plan's strategy is not in the table",
-                           name, u);
-            goto done;
-        }
-    if ((rc = uniap_plan_evaluate(&t, UNIAP_SCHED_1F1B, stage_of, strat_of, &ev)) < 0)
-        goto done;
-    double budget = t.mem_budget[0];
-    for (int i = 0; i < deg; i++) {
-        double pred = ev.stage_mem[i] / MIB, err = i < n_meas ? pred / meas[i] - 1 : NAN;
-        int off = 0;
-        for (int q = 6; q < 10; q++)
-            off |= p->strat[i][q] > 0;
-        printf("%-6s %-40s %2d %9.0f %9.0f %+7.1f%% %4s", family, name, i,
-               i < n_meas ? meas[i] : NAN, pred, 100 * err,
-               ev.stage_mem[i] > budget ? "OOM" : "fits");
-        if (off) {
-            printf("  excluded: offloads %.3g of optimizer states, %.3g of activations to CPU "
-                   "(uniap models no offloading)\n",
-                   p->strat[i][8], p->strat[i][9]);
-            sum->n_excluded++;
-            continue;
-        }
-        printf("\n");
-        if (i < n_meas) {
-            sum->n_mem++;
-            sum->sum_abs_mem += fabs(err);
-            if (fabs(err) > sum->max_abs_mem)
-                sum->max_abs_mem = fabs(err);
-            sum->n_oom += ev.stage_mem[i] > budget;
-        }
-    }
-    printf("%-6s %-40s time measured %.3f s, predicted %.3f s (%+.1f%%)\n", family, name, tmeas,
-           ev.tpi, tmeas > 0 ? 100 * (ev.tpi / tmeas - 1) : NAN);
-    if (tmeas > 0) {
-        sum->n_time++;
-        sum->sum_abs_time += fabs(ev.tpi / tmeas - 1);
-    }
-done:
-    if (rc < 0)
-        fprintf(stderr, "%s/%s: %s\n", family, name, uniap_errmsg());
+    if ((rc = place_layers(p, name, &t, m.n_layers, stage_of, strat_of)) < 0 ||
+        (rc = uniap_plan_evaluate(&t, UNIAP_SCHED_1F1B, stage_of, strat_of, &ev)) < 0)
+        goto free_all;
+    for (int i = 0; i < p->n_parts; i++)
+        out->mem[i] = ev.stage_mem[i];
+    out->budget = t.mem_budget[0];
+    out->tpi = ev.tpi;
+free_all:
     free(stage_of);
     free(strat_of);
     uniap_plan_eval_free(&ev);
@@ -321,47 +307,162 @@ done:
     return rc;
 }
 
-static int run_family(const char *root, const char *family, summary *sum)
+/* The report's series: stage memory, time before and after. */
+typedef struct mist_series {
+    fid_series *mem, *time[2];
+    int n_excluded, n_oom;
+} mist_series;
+
+/* Evaluates one plan, prints its rows and adds its points. */
+static int run_plan(const char *family, const char *name, const mist_plan *p, const cJSON *measured,
+                    const fid_l4_facts *facts, mist_series *ms, FILE *f)
+{
+    mist_eval ev[2];
+    double meas[MAX_STAGES];
+    const cJSON *jm =
+        cJSON_GetObjectItemCaseSensitive(measured, "exec_stage_peak_allocated_memories");
+    const cJSON *jt = cJSON_GetObjectItemCaseSensitive(measured, "exec_total_cost");
+    int n_meas = parse_mb_list(cJSON_IsString(jm) ? jm->valuestring : NULL, meas, MAX_STAGES);
+    double tmeas = cJSON_IsString(jt) ? atof(jt->valuestring) : 0;
+    int rc, gpus = (int)(p->nodes * p->gpus);
+
+    if (n_meas != p->n_parts || !(tmeas > 0))
+        return uniap_err(UNIAP_EFORMAT,
+                         "expected_summary.json: %s/%s: exec_stage_peak_allocated_memories (%d "
+                         "stages) and exec_total_cost (s) expected",
+                         family, name, p->n_parts);
+    if ((rc = eval_plan(p, name, NULL, &ev[0])) < 0 || (rc = eval_plan(p, name, facts, &ev[1])) < 0)
+        return rc;
+    for (int i = 0; i < p->n_parts; i++) {
+        double pred = ev[1].mem[i] / MIB, err = pred / meas[i] - 1;
+        int off = 0;
+        for (int q = 6; q < 10; q++)
+            off |= p->strat[i][q] > 0;
+        if (f)
+            fprintf(f, "%-6s %-40s %2d %9.0f %9.0f %+7.1f%% %4s", family, name, i, meas[i], pred,
+                    100 * err, ev[1].mem[i] > ev[1].budget ? "OOM" : "fits");
+        if (off) {
+            if (f)
+                fprintf(f,
+                        "  excluded: offloads %.3g of optimizer states, %.3g of activations to "
+                        "CPU (uniap models no offloading)\n",
+                        p->strat[i][8], p->strat[i][9]);
+            ms->n_excluded++;
+            continue;
+        }
+        if (f)
+            fprintf(f, "\n");
+        ms->n_oom += ev[1].mem[i] > ev[1].budget;
+        if ((rc = fid_series_add(ms->mem, pred, meas[i], gpus)) < 0)
+            return rc;
+    }
+    if (f)
+        fprintf(f,
+                "%-6s %-40s time measured %.3f s, predicted %.3f s (%+.1f%%) datasheet, "
+                "%.3f s (%+.1f%%) kernel facts\n",
+                family, name, tmeas, ev[0].tpi, 100 * (ev[0].tpi / tmeas - 1), ev[1].tpi,
+                100 * (ev[1].tpi / tmeas - 1));
+    if ((rc = fid_series_add(ms->time[0], ev[0].tpi, tmeas, gpus)) < 0)
+        return rc;
+    return fid_series_add(ms->time[1], ev[1].tpi, tmeas, gpus);
+}
+
+static int run_family(const char *root, const char *family, const fid_l4_facts *facts,
+                      mist_series *ms, FILE *f)
 {
     char path[1024], *text = NULL;
     cJSON *js, *it;
     mist_plan p;
+    int rc;
 
     snprintf(path, sizeof(path), "%s/%s/expected_summary.json", root, family);
-    if (uniap_read_file(path, &text, NULL) < 0 || !(js = cJSON_Parse(text))) {
-        fprintf(stderr, "%s: cannot read\n", path);
+    if ((rc = uniap_read_file(path, &text, NULL)) < 0)
+        return rc;
+    if (!(js = cJSON_Parse(text))) {
         free(text);
-        return -1;
+        return uniap_err(UNIAP_EFORMAT, "%s: not JSON", path);
     }
     cJSON_ArrayForEach(it, js)
     {
         snprintf(path, sizeof(path), "%s/%s/%s.yaml", root, family, it->string);
         if (read_yaml(path, &p) < 0) {
-            fprintf(stderr, "%s: cannot read the plan\n", path);
-            continue;
+            rc = uniap_err(UNIAP_EFORMAT,
+                           "%s: cannot read the plan (layer_partitions, stage_strategies, "
+                           "hidden_size expected)",
+                           path);
+            break;
         }
-        uniap_err_clear();
-        run_plan(family, it->string, &p, it, sum);
+        if ((rc = run_plan(family, it->string, &p, it, facts, ms, f)) < 0)
+            break;
     }
     cJSON_Delete(js);
     free(text);
-    return 0;
+    return rc;
 }
 
-int main(int argc, char **argv)
+/* Prints the L4 facts derived from Mist's kernel measurements. */
+static void print_facts(FILE *f, const char *kernels, const fid_l4_facts *k)
 {
-    const char *root = argc > 1 ? argv[1] : DEFAULT_ROOT;
-    summary sum = {0};
+    fprintf(f,
+            "L4 facts from Mist's kernel measurements (%s):\n"
+            "  GEMM: %d linear-layer entries, median %.3f of the 121 TFLOP/s peak as measured, "
+            "%.3f after the model's wave quantization (58 SMs, 128 x 128 tiles): "
+            "gemm_efficiency %.3f\n"
+            "  flash attention: %d entries, flash_fwd_efficiency %.3f, flash_bwd_efficiency "
+            "%.3f (the model's FLOP count: full s^2 scores, backward 2.5x forward)\n"
+            "  eager attention bmm/baddbmm: %d entries, median %.3f of peak; the score tensor's "
+            "bytes at 300 GB/s take %.2f of their forward time (memory-bound: priced as "
+            "element-wise bytes; not used for a fraction)\n\n",
+            kernels, k->n_gemm, k->gemm_raw, k->gemm, k->gemm, k->n_flash, k->flash_fwd,
+            k->flash_bwd, k->n_bmm, k->bmm_raw, k->bmm_mem_share);
+}
 
-    printf("%-6s %-40s %2s %9s %9s %8s %4s\n", "family", "plan", "st", "meas MiB", "pred MiB",
-           "error", "call");
-    run_family(root, "gpt", &sum);
-    run_family(root, "llama", &sum);
-    printf("\nsummary: %d stages compared (%d excluded: CPU offloading), memory mean |error| "
-           "%.1f%%, max %.1f%%, %d called out of memory; iteration time mean |error| %.1f%% "
-           "over %d plans\n",
-           sum.n_mem, sum.n_excluded, sum.n_mem ? 100 * sum.sum_abs_mem / sum.n_mem : 0.0,
-           100 * sum.max_abs_mem, sum.n_oom, sum.n_time ? 100 * sum.sum_abs_time / sum.n_time : 0.0,
-           sum.n_time);
-    return 0;
+int fid_mist(const char *root, const char *kernels, FILE *f, fid_report *r)
+{
+    mist_series ms = {0};
+    fid_l4_facts facts;
+    uniap_cluster l4;
+    mist_plan one = {.nodes = 1, .gpus = 1, .mem_gib = 22.49};
+    int rc;
+
+    build_cluster(&one, NULL, &l4);
+    l4.sm_count = L4_SMS;
+    if ((rc = fid_l4_kernel_facts(kernels, &l4, &facts)) < 0)
+        return rc;
+    if (!(ms.mem = fid_series_new(r, "Mist, L4 kernel facts", "stage memory", 0)) ||
+        !(ms.time[0] = fid_series_new(r, "Mist, datasheet L4", "TPI", 0)) ||
+        !(ms.time[1] = fid_series_new(r, "Mist, L4 kernel facts", "TPI", 0)))
+        return UNIAP_ENOMEM;
+    fid_note(r,
+             "Mist L4 facts from its kernel measurements: gemm_efficiency %.3f (median of %d "
+             "linear GEMMs' fwd/bwd, %.3f of peak before wave quantization), "
+             "flash_fwd_efficiency %.3f, flash_bwd_efficiency %.3f (%d entries), sm_count %d",
+             facts.gemm, facts.n_gemm, facts.gemm_raw, facts.flash_fwd, facts.flash_bwd,
+             facts.n_flash, L4_SMS);
+    if (f) {
+        print_facts(f, kernels, &facts);
+        fprintf(f, "%-6s %-40s %2s %9s %9s %8s %4s\n", "family", "plan", "st", "meas MiB",
+                "pred MiB", "error", "call");
+    }
+    if ((rc = run_family(root, "gpt", &facts, &ms, f)) < 0 ||
+        (rc = run_family(root, "llama", &facts, &ms, f)) < 0)
+        return rc;
+    if (f) {
+        fid_stats m, t[2];
+        if ((rc = fid_stats_compute(ms.mem->pred, ms.mem->meas, ms.mem->n, 0, &m)) < 0 ||
+            (rc = fid_stats_compute(ms.time[0]->pred, ms.time[0]->meas, ms.time[0]->n, 0, &t[0])) <
+                0 ||
+            (rc = fid_stats_compute(ms.time[1]->pred, ms.time[1]->meas, ms.time[1]->n, 0, &t[1])) <
+                0)
+            return rc;
+        fprintf(f,
+                "\nsummary: %d stages compared (%d excluded: CPU offloading), memory mean "
+                "|error| %.1f%%, max %.1f%%, %d called out of memory; iteration time over %d "
+                "plans: mean |error| %.1f%% (signed %+.1f%%) datasheet, %.1f%% (signed %+.1f%%) "
+                "kernel facts\n",
+                m.n, ms.n_excluded, 100 * m.mean_abs, 100 * m.max_abs, ms.n_oom, t[0].n,
+                100 * t[0].mean_abs, 100 * t[0].signed_mean, 100 * t[1].mean_abs,
+                100 * t[1].signed_mean);
+    }
+    return UNIAP_OK;
 }

@@ -7,8 +7,10 @@
  * of forward and backward, at the datasheet peak (before: no GEMM
  * efficiency facts) and with the GEMM efficiency model (after).
  *
- * Usage: bench_fidelity_sailor [SAILOR_DIR]   (default: the shared
- * datasets' eth-easl_sailor/sailor). Data only is read from there.
+ * fid_sailor (fid.h) fills the report (per GPU type, the layer's
+ * fwd + bwd with the GEMM efficiency model); bench_fidelity_sailor
+ * [SAILOR_DIR] prints the detailed view (default: the shared datasets'
+ * eth-easl_sailor/sailor). Data only is read from there.
  *
  * What the comparison assumes (each stated in benchmarks/README.md):
  *  - Sailor's runs are fp32 (its profiler's "profiled-data-fp32"; its
@@ -37,6 +39,7 @@
 #include <cjson/cJSON.h>
 
 #include "cm_internal.h"
+#include "fid.h"
 
 #define MAX_PTS 4096
 
@@ -134,32 +137,17 @@ static double sailor_bw(const cJSON *bws, const char *gpu, int tp, double msg)
     return bw > cap ? cap : bw;
 }
 
+/* One measured (micro-batch, tp) point of a GPU: measured and predicted
+ * [before/after] forward and backward seconds. */
 typedef struct {
-    double rel[2][2][MAX_PTS]; /* [before/after][fwd/bwd] signed relative errors */
+    double mf, mb, pf[2], pb[2];
+    int tp;
+} point;
+
+typedef struct {
+    point p[MAX_PTS];
     int n;
-    double rel1[2][2][MAX_PTS]; /* tp = 1 only */
-    int n1;
-} errs;
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static void stats(const double *v, int n, double *med, double *mean, double *bias)
-{
-    double a[MAX_PTS], s = 0, sb = 0;
-    for (int i = 0; i < n; i++) {
-        a[i] = fabs(v[i]);
-        s += a[i];
-        sb += v[i];
-    }
-    qsort(a, (size_t)n, sizeof(double), cmp);
-    *med = n ? (n % 2 ? a[n / 2] : 0.5 * (a[n / 2 - 1] + a[n / 2])) : NAN;
-    *mean = n ? s / n : NAN;
-    *bias = n ? sb / n : NAN;
-}
+} points;
 
 static int no_tf32(const model_shape *ms, const gpu_facts *g)
 {
@@ -260,115 +248,138 @@ static int predict(const model_shape *ms, const gpu_facts *g, int facts, const c
     return rc;
 }
 
-static void add_file(const char *dir, const model_shape *ms, const gpu_facts *g, const cJSON *bws,
-                     errs *e)
+/* The statistics of quantity q (0 fwd, 1 bwd, 2 fwd + bwd) of variant v
+ * (0 before, 1 after) over the points of e[0..n) (tp 1 only when tp1). */
+static int point_stats(const point *e, int n, int v, int q, int tp1, fid_stats *st)
+{
+    double pr[MAX_PTS], me[MAX_PTS];
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        if (tp1 && e[i].tp != 1)
+            continue;
+        pr[k] = q == 0 ? e[i].pf[v] : q == 1 ? e[i].pb[v] : e[i].pf[v] + e[i].pb[v];
+        me[k++] = q == 0 ? e[i].mf : q == 1 ? e[i].mb : e[i].mf + e[i].mb;
+    }
+    return fid_stats_compute(pr, me, k, 0, st);
+}
+
+/* Adds the points of one profile file to e; 0 points when the file is
+ * absent (not every model ran on every GPU type). */
+static int add_file(const char *dir, const model_shape *ms, const gpu_facts *g, const cJSON *bws,
+                    points *e, FILE *detail)
 {
     char path[1024];
     snprintf(path, sizeof(path), "%s/Planner/sailor_planner/profiles/%s/%s/profile.json", dir,
              ms->name, g->name);
     char *text = slurp(path);
     if (!text)
-        return;
+        return 0;
     cJSON *root = cJSON_Parse(text);
     free(text);
-    int derived = 1, any = 0;
+    if (!root)
+        return uniap_err(UNIAP_EFORMAT, "%s: not JSON", path);
+    int derived = 1, first = e->n;
     const cJSON *mbs, *tps;
-    errs local = {0};
     cJSON_ArrayForEach(mbs, root)
     {
         cJSON_ArrayForEach(tps, mbs)
         {
             int mb = atoi(mbs->string), tp = atoi(tps->string);
-            double mf, mbk, pf[2], pb[2];
-            if (ms->heads % tp || !measured(tps, &mf, &mbk, &derived))
+            point x = {.tp = tp};
+            if (tp < 1 || ms->heads % tp || !measured(tps, &x.mf, &x.mb, &derived) ||
+                e->n >= MAX_PTS)
                 continue;
-            if (predict(ms, g, 0, bws, tp, mb, &pf[0], &pb[0]) < 0 ||
-                predict(ms, g, 1, bws, tp, mb, &pf[1], &pb[1]) < 0 || local.n >= MAX_PTS)
+            if (predict(ms, g, 0, bws, tp, mb, &x.pf[0], &x.pb[0]) < 0 ||
+                predict(ms, g, 1, bws, tp, mb, &x.pf[1], &x.pb[1]) < 0) {
+                uniap_err_clear();
                 continue;
-            for (int v = 0; v < 2; v++) {
-                local.rel[v][0][local.n] = (pf[v] - mf) / mf;
-                local.rel[v][1][local.n] = (pb[v] - mbk) / mbk;
-                if (tp == 1) {
-                    local.rel1[v][0][local.n1] = local.rel[v][0][local.n];
-                    local.rel1[v][1][local.n1] = local.rel[v][1][local.n];
-                }
             }
-            local.n++;
-            local.n1 += tp == 1;
-            any = 1;
+            e->p[e->n++] = x;
         }
     }
     cJSON_Delete(root);
-    if (!any)
-        return;
-    (void)derived;
-    {
-        double md[2], mn, bs;
-        stats(local.rel[0][0], local.n, &md[0], &mn, &bs);
-        stats(local.rel[1][0], local.n, &md[1], &mn, &bs);
-        printf("  %-12s on %-9s: %3d points, fwd median |err| before %5.1f %%, after %5.1f %%\n",
-               ms->name, g->name, local.n, 100 * md[0], 100 * md[1]);
-    }
-    for (int i = 0; i < local.n; i++)
-        for (int v = 0; v < 2; v++)
-            for (int d = 0; d < 2; d++)
-                e->rel[v][d][e->n + i] = local.rel[v][d][i];
-    for (int i = 0; i < local.n1; i++)
-        for (int v = 0; v < 2; v++)
-            for (int d = 0; d < 2; d++)
-                e->rel1[v][d][e->n1 + i] = local.rel1[v][d][i];
-    e->n += local.n;
-    e->n1 += local.n1;
+    fid_stats st[2];
+    if (detail && e->n > first && point_stats(e->p + first, e->n - first, 0, 0, 0, &st[0]) == 0 &&
+        point_stats(e->p + first, e->n - first, 1, 0, 0, &st[1]) == 0)
+        fprintf(detail,
+                "  %-12s on %-9s: %3d points, fwd median |err| before %5.1f %%, after %5.1f %%\n",
+                ms->name, g->name, e->n - first, 100 * st[0].median_abs, 100 * st[1].median_abs);
+    return e->n - first;
 }
 
-static void row(const char *label, double (*rel)[2][MAX_PTS], int n)
+/* The detailed view's row of e (all points, or tp 1 only). */
+static void row(FILE *f, const char *label, const points *e, int tp1)
 {
-    printf("| %-12s | %4d |", label, n);
+    int k = 0;
+    for (int i = 0; i < e->n; i++)
+        k += !tp1 || e->p[i].tp == 1;
+    fprintf(f, "| %-12s | %4d |", label, k);
     for (int v = 0; v < 2; v++)
         for (int d = 0; d < 2; d++) {
-            double md, mn, bs;
-            stats(rel[v][d], n, &md, &mn, &bs);
-            printf(" %5.1f / %5.1f / %+6.1f |", 100 * md, 100 * mn, 100 * bs);
+            fid_stats st;
+            if (k && point_stats(e->p, e->n, v, d, tp1, &st) == 0)
+                fid_print_cell(f, &st);
+            else
+                fprintf(f, " - |");
         }
-    printf("\n");
+    fprintf(f, "\n");
 }
 
-int main(int argc, char **argv)
+static void print_table(FILE *f, const points *e)
 {
-    char dflt[1024], path[1200];
-    const char *dir = argc > 1 ? argv[1] : NULL;
-    if (!dir) {
-        snprintf(dflt, sizeof(dflt), "%s/eth-easl_sailor/sailor", UNIAP_SHARED_DATASETS_DIR);
-        dir = dflt;
-    }
-    snprintf(path, sizeof(path), "%s/providers/intra_node_bandwidths.json", dir);
-    char *bwtext = slurp(path);
-    if (!bwtext) {
-        fprintf(stderr, "%s: cannot read (give the Sailor dataset folder)\n", path);
-        return 2;
-    }
-    cJSON *bws = cJSON_Parse(bwtext);
-    free(bwtext);
-    static errs e[N_GPUS];
-    for (int gi = 0; gi < N_GPUS; gi++)
-        for (int mi = 0; mi < N_MODELS; mi++) {
-            add_file(dir, &MODELS[mi], &GPUS[gi], bws, &e[gi]);
-        }
-    printf("\nRelative error of uniap's analytic layer time against Sailor's measured\n"
-           "(|err| median / mean / signed bias, %%; before: datasheet peak; after: GEMM "
-           "efficiency)\n\n");
-    printf("| GPU, tp      |    n | fwd before            | bwd before            "
-           "| fwd after             | bwd after             |\n");
-    printf("|---|---|---|---|---|---|\n");
+    fprintf(f, "\nRelative error of uniap's analytic layer time against Sailor's measured\n"
+               "(|err| median / mean / signed bias, %%; before: datasheet peak; after: GEMM "
+               "efficiency)\n\n");
+    fprintf(f, "| GPU, tp      |    n | fwd before            | bwd before            "
+               "| fwd after             | bwd after             |\n");
+    fprintf(f, "|---|---|---|---|---|---|\n");
     for (int gi = 0; gi < N_GPUS; gi++) {
         char lab[32];
         if (!e[gi].n)
             continue;
         snprintf(lab, sizeof(lab), "%s all", GPUS[gi].name);
-        row(lab, e[gi].rel, e[gi].n);
+        row(f, lab, &e[gi], 0);
         snprintf(lab, sizeof(lab), "%s tp1", GPUS[gi].name);
-        row(lab, e[gi].rel1, e[gi].n1);
+        row(f, lab, &e[gi], 1);
     }
+}
+
+int fid_sailor(const char *dir, FILE *detail, fid_report *r)
+{
+    char path[1200];
+    int rc = 0, total = 0;
+    snprintf(path, sizeof(path), "%s/providers/intra_node_bandwidths.json", dir);
+    char *bwtext = slurp(path);
+    if (!bwtext)
+        return uniap_err(UNIAP_EIO, "%s: cannot read (the Sailor dataset folder is expected)",
+                         path);
+    cJSON *bws = cJSON_Parse(bwtext);
+    free(bwtext);
+    if (!bws)
+        return uniap_err(UNIAP_EFORMAT, "%s: not JSON", path);
+    points *e = calloc(N_GPUS, sizeof(points));
+    if (!e) {
+        cJSON_Delete(bws);
+        return uniap_err(UNIAP_ENOMEM, "fid_sailor: out of memory");
+    }
+    for (int gi = 0; gi < N_GPUS && rc >= 0; gi++)
+        for (int mi = 0; mi < N_MODELS && rc >= 0; mi++)
+            total += rc = add_file(dir, &MODELS[mi], &GPUS[gi], bws, &e[gi], detail);
+    if (rc >= 0 && total == 0)
+        rc = uniap_err(UNIAP_EIO, "%s/Planner/sailor_planner/profiles: no profile.json found", dir);
+    for (int gi = 0; gi < N_GPUS && rc >= 0; gi++) {
+        char name[64];
+        snprintf(name, sizeof(name), "Sailor %s", GPUS[gi].name);
+        fid_series *s = e[gi].n ? fid_series_new(r, name, "layer fwd+bwd", 0) : NULL;
+        if (e[gi].n && !s)
+            rc = UNIAP_ENOMEM;
+        for (int i = 0; s && i < e[gi].n && rc >= 0; i++)
+            rc = fid_series_add(s, e[gi].p[i].pf[1] + e[gi].p[i].pb[1],
+                                e[gi].p[i].mf + e[gi].p[i].mb, 0);
+    }
+    if (rc >= 0 && detail)
+        print_table(detail, e);
+    free(e);
     cJSON_Delete(bws);
-    return 0;
+    return rc < 0 ? rc : 0;
 }

@@ -347,6 +347,44 @@ int uniap_costmodel_table(const uniap_costmodel *cm, int deg, int c, uniap_cost_
  * collectives), provenance "analytic". */
 int uniap_profile_analytic(const uniap_model *m, const uniap_cluster *c, const int *micro_batches,
                            int n_micro_batches, uniap_profile *out);
+
+/* GEMM calibration of the analytic device model from a measured profile's
+ * /gemm rows (costmodel/gemm_eff.c): per dtype class (16-bit: bf16 and
+ * fp16 rows; fp32) the fraction of the cluster's peak the largest measured
+ * GEMM reached on its slowest rank, over the wave-quantization utilization
+ * the model predicts for that shape. */
+typedef struct uniap_gemm_fit {
+    int rows;           /* /gemm rows of this class; 0: nothing below is set */
+    int applied;        /* 1: uniap_cluster_calibrate_gemm replaced the fraction */
+    const char *field;  /* the cluster field it stands for ("gemm_efficiency", ...) */
+    int64_t m, n, k;    /* the largest GEMM (most m n k; ties: the higher fraction) */
+    char dtype[8];      /* its dtype */
+    double achieved;    /* its slowest rank's FLOP/s (2 m n k / median seconds) */
+    double peak;        /* the cluster peak it is divided by (0: none known) */
+    double util;        /* the model's tile/wave utilization of its m x n output */
+    double frac;        /* min(1, achieved / (peak x util)) */
+    double spec_frac;   /* the cluster's own figure before (0: unknown) */
+    double worst_ratio; /* max over the class's rows of measured / calibrated-model seconds */
+    int64_t worst_m, worst_n, worst_k; /* the shape of that row */
+} uniap_gemm_fit;
+typedef struct uniap_gemm_calibration {
+    uniap_gemm_fit half, fp32;
+} uniap_gemm_calibration;
+/* Derives out from p's /gemm rows and c's peaks, sm_count and tiles. A
+ * class is applicable when its peak is known: 16-bit rows need
+ * peak_flops; fp32 rows need peak_flops_fp32, or peak_flops when there
+ * are no 16-bit rows (the model then runs fp32 at peak_flops x
+ * gemm_efficiency). EMISSING when p has no /gemm rows; EINVAL naming the
+ * cluster and field when no class is applicable, or when a row's FLOP/s
+ * exceed the peak (the peak, or the profile's device, is wrong). */
+int uniap_gemm_calibrate(const uniap_profile *p, const uniap_cluster *c,
+                         uniap_gemm_calibration *out);
+/* The same, then sets c's gemm_efficiency (and gemm_efficiency_fp32) to
+ * the applicable fractions, in place of the spec's public figures; the
+ * analytic model built from c afterwards (uniap_profile_analytic) uses
+ * them. out may be NULL. On error c is unchanged. */
+int uniap_cluster_calibrate_gemm(uniap_cluster *c, const uniap_profile *p,
+                                 uniap_gemm_calibration *out);
 /* Galvatron importer: reads computation/memory/hardware JSON files found
  * in a Galvatron model config folder and hardware folder and writes them
  * as a profile dataset, provenance "imported:galvatron". */

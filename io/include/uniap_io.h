@@ -317,6 +317,37 @@ const char *const *uniap_zoo_models(void);
 int uniap_zoo_model(const char *name, uniap_model *out);
 int uniap_model_resolve(const char *name_or_path, uniap_model *out);
 
+/* Hugging Face model configs (io/hf_config.c). uniap_model_load and
+ * uniap_model_resolve read them too: a JSON file with `architectures` or
+ * `model_type` and no `layers`, or a folder holding config.json. The
+ * architectures read: Llama, Mistral, Qwen2 (...ForCausalLM), GPT-2,
+ * GPT-NeoX, BERT (masked-LM pretraining), T5 (conditional generation);
+ * others, and mixture-of-experts models, are refused by name. */
+#define UNIAP_HF_SEQ_CAP 8192 /* default training length: the config's longest, capped here */
+typedef struct uniap_hf_info {
+    char architecture[64];     /* the config's architectures[0] */
+    int64_t unmodelled_params; /* parameters of the checkpoint uniap's layers do not hold */
+    char notes[1024];          /* what is not modelled, one line each */
+} uniap_hf_info;
+/* 1 when json looks like a Hugging Face config (see above). */
+int uniap_hf_is_config(const char *json);
+/* Reads a config's text (source names it in errors) into *out, trained at
+ * seq_len tokens (<= 0: the default above); info (may be NULL) gets what
+ * the model leaves out. EINVAL naming the file and field for what uniap
+ * cannot model; *out zeroed on error. The caller frees *out. */
+int uniap_model_from_hf(const char *json, const char *source, int64_t seq_len, uniap_model *out,
+                        uniap_hf_info *info);
+/* The model trained at seq_len tokens per sample: the layers without a
+ * length of their own follow it; EINVAL naming what (the option) when the
+ * model cannot (learned positions shorter). m is replaced on success. */
+int uniap_model_set_seq_len(uniap_model *m, int64_t seq_len, const char *what);
+/* uniap_model_resolve at seq_len tokens (<= 0: the spec's own): a Hugging
+ * Face config is read at that length, any other spec set to it. */
+int uniap_model_resolve_seq(const char *name_or_path, int64_t seq_len, uniap_model *out);
+/* The notes of the last Hugging Face config read by uniap_model_load ("" if
+ * none or the last load was no HF config); valid until the next load. */
+const uniap_hf_info *uniap_model_hf_info(void);
+
 /* Parameters of one layer of a run (not times count), unsharded. */
 int64_t uniap_layer_params(const uniap_layer *l);
 int64_t uniap_model_params(const uniap_model *m);
@@ -346,6 +377,12 @@ typedef struct uniap_cluster {
     double inter_node_bw;      /* bytes/s per device, one direction, between nodes */
     double intra_node_latency; /* seconds per message */
     double inter_node_latency;
+    /* Optional: the bus bandwidth NCCL collectives achieve on those links
+     * at large messages (nccl-tests busbw, bytes/s); the analytic
+     * collectives run at it in place of the link rate; 0: unknown (the
+     * link rate). */
+    double intra_node_busbw;
+    double inter_node_busbw;
     /* Optional GEMM-efficiency facts of the analytic device model
      * (costmodel/gemm_eff.c); 0 means unknown. sm_count: streaming
      * multiprocessors (the GEMM tiles of one wave); gemm_tile_m/n: the
@@ -396,7 +433,9 @@ static inline int uniap_cluster_devices(const uniap_cluster *c)
 
 #define UNIAP_PROFILE_FORMAT        "uniap-profile"
 #define UNIAP_PROFILE_VERSION_MAJOR 1
-#define UNIAP_PROFILE_VERSION_MINOR 1 /* 1.1: optional root attribute notes */
+/* 1.1: optional root attribute notes; 1.2: optional root attribute
+ * layer_times_include_tp_comm, per-position layer rows (signature@index) */
+#define UNIAP_PROFILE_VERSION_MINOR 2
 
 /* Summary of repeated timings, seconds. */
 typedef struct uniap_stat {
@@ -464,6 +503,17 @@ typedef struct uniap_coll_prof {
     double busbw;    /* bytes/s */
 } uniap_coll_prof;
 
+/* One GEMM of the profiler's sweep (table /gemm, 1.2, optional): row-major
+ * C[m x n] = A[m x k] B[k x n], no transposes, inputs and output in dtype,
+ * fp32 accumulation, on one rank (-1: a summary row). */
+typedef struct uniap_gemm_prof {
+    int rank;
+    char dtype[8]; /* uniap_dtype_name(): "fp32", "bf16", "fp16" */
+    int64_t m, n, k;
+    uniap_stat time; /* seconds per GEMM over the timed passes */
+    double flops;    /* achieved FLOP/s: 2 m n k / time.median */
+} uniap_gemm_prof;
+
 typedef struct uniap_rank_info {
     int rank;
     char host[64];
@@ -489,9 +539,12 @@ typedef struct uniap_profile {
     int complete;          /* 0: interrupted, --resume may finish it */
     char *model_json;      /* stored spec (malloc'd or NULL) */
     char *cluster_json;
-    double overlap_coeff; /* compute slowdown when overlapped with comm; 0 unknown */
-    char *notes;          /* 1.1, optional: assumptions of an import, one a line (malloc'd or
-                             NULL; not written when NULL, absent in 1.0 files) */
+    double overlap_coeff;  /* compute slowdown when overlapped with comm; 0 unknown */
+    char *notes;           /* 1.1, optional: assumptions of an import, one a line (malloc'd or
+                              NULL; not written when NULL, absent in 1.0 files) */
+    int tp_comm_in_layers; /* 1.2, optional (absent: 0): 1 when the layer rows at tp > 1
+                              already contain the tensor-parallel collectives (AMP's
+                              measurements do), so the cost model adds none */
     /* Tables */
     int n_ranks;
     uniap_rank_info *ranks;
@@ -499,6 +552,8 @@ typedef struct uniap_profile {
     uniap_layer_prof *layers;
     int n_colls;
     uniap_coll_prof *colls;
+    int n_gemm; /* 1.2, optional table /gemm: 0 rows when absent */
+    uniap_gemm_prof *gemm;
 } uniap_profile;
 
 /* Zeroes p and fills created/tool_version/git_revision/version with the
@@ -511,6 +566,7 @@ void uniap_profile_free(uniap_profile *p);
 int uniap_profile_add_layer(uniap_profile *p, const uniap_layer_prof *row);
 int uniap_profile_add_coll(uniap_profile *p, const uniap_coll_prof *row);
 int uniap_profile_add_rank(uniap_profile *p, const uniap_rank_info *row);
+int uniap_profile_add_gemm(uniap_profile *p, const uniap_gemm_prof *row);
 
 /* Serial write: writes path atomically (tmp + rename). */
 int uniap_profile_write(const char *path, const uniap_profile *p);
@@ -542,19 +598,22 @@ typedef struct uniap_profile_input {
     int ranks_first, n_ranks;
     int layers_first, n_layers;
     int colls_first, n_colls;
+    int gemm_first, n_gemm; /* 1.2, optional members: 0 in older merges */
 } uniap_profile_input;
 
 /* Reads /inputs of a valid profile into a malloc'd array the caller frees
  * (*n = 0 and *inputs = NULL when the file has none). */
 int uniap_profile_read_inputs(const char *path, uniap_profile_input **inputs, int *n);
 /* Writes DIR/root.csv, ranks.csv, layers.csv, collectives.csv (and
- * inputs.csv for merged files) from the profile at path; DIR is created
- * when missing. Each file is written atomically. */
+ * inputs.csv for merged files, gemm.csv for files with a /gemm table)
+ * from the profile at path; DIR is created when missing. Each file is
+ * written atomically. */
 int uniap_profile_export_csv(const char *path, const char *dir);
 /* One table of the profile at path as CSV text (malloc'd into *csv, the
- * caller frees): table is "root", "ranks", "layers", "collectives" or
- * "inputs" (the same text as that file of the export). *csv is NULL (and 0
- * returned) for "inputs" of a file that is not a merge. */
+ * caller frees): table is "root", "ranks", "layers", "collectives",
+ * "inputs" or "gemm" (the same text as that file of the export). *csv is
+ * NULL (and 0 returned) for "inputs" of a file that is not a merge and for
+ * "gemm" of a file without /gemm. */
 int uniap_profile_table_csv(const char *path, const char *table, char **csv);
 /* Merges the profiles ins[0..n) into out: tables concatenated in input
  * order, an /inputs row per input (inputs that are merges themselves

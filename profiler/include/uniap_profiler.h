@@ -1,7 +1,7 @@
 /*
  * uniap_profiler.h - the profiler's interface: run under mpirun or srun, it
- * measures layer kernels and collectives on every rank and writes one HDF5
- * profile dataset (io's format). The `uniap profile` command (cli/) fills a
+ * measures layer kernels, a GEMM sweep and collectives on every rank and
+ * writes one HDF5 profile dataset (io's format). The `uniap profile` command (cli/) fills a
  * uniap_profile_options and calls uniap_profile_run.
  */
 #ifndef UNIAP_PROFILER_H
@@ -15,8 +15,10 @@
 extern "C" {
 #endif
 
-/* Longest --micro-batches / --tp list. */
+/* Longest --micro-batches / --tp / --gemm-shapes list. */
 #define UNIAP_PROFILE_MAX_LIST 32
+/* Largest GEMM dimension of --gemm-shapes. */
+#define UNIAP_PROFILE_MAX_GEMM_DIM 65536
 
 typedef enum { UNIAP_PROFILE_BACKEND_CPU = 0, UNIAP_PROFILE_BACKEND_CUDA } uniap_profile_backend;
 
@@ -35,13 +37,22 @@ typedef struct uniap_profile_options {
     double time_limit;                    /* seconds; <= 0: none */
     uniap_profile_backend backend;
     int skip_layers, skip_collectives;
-    int want_coll[UNIAP_COLL_COUNT]; /* 1: measure this collective */
-    const char *command_line;        /* stored in the profile; may be NULL */
+    int skip_gemm;                           /* no GEMM sweep (no /gemm table) */
+    int n_gemm;                              /* GEMM shapes; 0: the backend's default */
+    int64_t gemm[UNIAP_PROFILE_MAX_LIST][3]; /* m, n, k of each, 1..UNIAP_PROFILE_MAX_GEMM_DIM */
+    int want_coll[UNIAP_COLL_COUNT];         /* 1: measure this collective */
+    const char *command_line;                /* stored in the profile; may be NULL */
 } uniap_profile_options;
 
 /* The defaults: 4K..256M bytes, warmup 5, iters 20, layer warmup 1, layer
- * iters 5, cpu backend, every collective, no time limit. */
+ * iters 5, cpu backend, every collective, the backend's GEMM shapes, no
+ * time limit. */
 void uniap_profile_options_init(uniap_profile_options *o);
+/* Parses a --gemm-shapes list into o->gemm / o->n_gemm: comma-separated
+ * MxNxK (or S for SxSxS), each dimension 1..UNIAP_PROFILE_MAX_GEMM_DIM, at
+ * most UNIAP_PROFILE_MAX_LIST shapes, none twice. EINVAL naming the option
+ * and the bad shape; o is unchanged then. */
+int uniap_profile_parse_gemm_shapes(const char *list, uniap_profile_options *o);
 
 /* 1 when this build has the CUDA backend. */
 int uniap_profiler_have_cuda(void);

@@ -172,6 +172,17 @@ int main(void)
     CHECK(uniap_profile_analytic(&model, &cluster, ends, 2, &p) == 0);
     test_table(&p);
     uniap_profile_free(&p);
+    /* the achieved bus bandwidth (nccl-tests busbw) replaces the link rate
+     * inside the node: all-reduce of 8 at 1 MiB = 5 us + 2^20 x 1.75 /
+     * 220e9; the 300e9 link rate no longer appears */
+    cluster.intra_node_busbw = 220e9;
+    CHECK(uniap_profile_analytic(&model, &cluster, mbs, 3, &p) == 0);
+    const uniap_coll_prof *c = fx_coll_row(&p, UNIAP_COLL_ALLREDUCE, 8, 0, 1 << 20);
+    CHECK(c && fabs(c->time.median - (5e-6 + 1048576.0 * 1.75 / 220e9)) < 1e-15);
+    c = fx_coll_row(&p, UNIAP_COLL_P2P, 2, 0, GiB);
+    CHECK(c && fabs(c->time.median - (5e-6 + (double)GiB / 220e9)) < 1e-12);
+    uniap_profile_free(&p);
+    cluster.intra_node_busbw = 0;
     /* no datasheet figures: EMISSING naming the field */
     cluster.mem_bandwidth = 0;
     CHECK_EQ(uniap_profile_analytic(&model, &cluster, mbs, 3, &p), UNIAP_EMISSING);

@@ -3,7 +3,8 @@
  * (costmodel/import*.c) on the real dataset files: AMP's known_cost on T4,
  * Sailor's OPT-350M on A100-40, Galvatron's Llama-7B; the figures land in
  * the rows they belong to, provenance and notes are set and survive a
- * write/read round trip (format 1.1 notes), and bad input is refused
+ * write/read round trip (format 1.1 notes, 1.2 per-position rows and the
+ * TP-communication mark), and bad input is refused
  * naming the file and field with nothing returned.
  * Usage: test_cost_import DATASETS_DIR SPECS_DIR WORKDIR
  */
@@ -59,15 +60,44 @@ static void test_amp(const char *data, const char *specs, const char *work)
     }
     CHECK(row(&p, "decoder.", 4, 8) != NULL);
     CHECK(row(&p, "decoder.", 8, 1) == NULL); /* AMP has no mp 8 */
+    /* per-position rows (format 1.2): values[2] = 4.904 ms is the first
+     * block (model layer 1), values[20] = 5.828 ms the 19th (layer 19) */
+    const uniap_layer_prof *d1 = NULL, *d19 = NULL;
+    for (int i = 0; i < p.n_layers; i++) {
+        const uniap_layer_prof *r = &p.layers[i];
+        const char *at = strchr(r->layer_type, '@');
+        if (r->tp == 1 && r->micro_batch == 1 && at && strcmp(at, "@1") == 0)
+            d1 = r;
+        if (r->tp == 1 && r->micro_batch == 1 && at && strcmp(at, "@19") == 0)
+            d19 = r;
+    }
+    CHECK(d1 && d19);
+    if (d1 && d19 && d) {
+        CHECK_NEAR(d1->fwd.median, 4.904e-3, 1e-3, 0);
+        CHECK_NEAR(d19->fwd.median, 5.828e-3, 1e-3, 0);
+        CHECK_NEAR(d19->bwd.median, 2 * d19->fwd.median, 1e-12, 0);
+        CHECK(strncmp(d1->layer_type, d->layer_type, strlen(d->layer_type)) == 0);
+    }
+    CHECK_EQ(p.tp_comm_in_layers, 1); /* AMP's mp > 1 times hold the all-reduces */
+    /* tp 2 backward: gpt2_G4_2.json's blocks average f = 5.962 ms; the
+     * compute share is the tp 1 mean 5.470 / 2 = 2.735 ms, so bwd = 2 x
+     * 2.735 + (5.962 - 2.735) = 8.697 ms (not 2 x 5.962) */
+    const uniap_layer_prof *d2 = row(&p, "decoder.", 2, 1);
+    CHECK(d2 != NULL);
+    if (d2) {
+        CHECK_NEAR(d2->fwd.median, 5.962e-3, 1e-3, 0);
+        CHECK_NEAR(d2->bwd.median, 8.697e-3, 1e-3, 0);
+    }
     CHECK(p.notes != NULL);
     CHECK_STR_CONTAINS(p.notes, "differ by up to 19.0%");
     CHECK_STR_CONTAINS(p.notes, "backward = 2 x forward");
     snprintf(path, sizeof(path), "%s/amp.h5", work);
     CHECK(uniap_profile_write(path, &p) == 0);
     CHECK(uniap_profile_read(path, &back) == 0);
-    CHECK_EQ(back.version_minor, 1);
+    CHECK_EQ(back.version_minor, UNIAP_PROFILE_VERSION_MINOR);
     CHECK(back.notes && p.notes && strcmp(back.notes, p.notes) == 0);
     CHECK_EQ(back.n_layers, p.n_layers);
+    CHECK_EQ(back.tp_comm_in_layers, 1);
     uniap_profile_free(&back);
     uniap_profile_free(&p);
 
@@ -127,6 +157,24 @@ static void test_sailor(const char *data, const char *work)
         CHECK_NEAR(d->bwd.median, (0.003388 + 23 * 0.003398) / 24, 1e-9, 0);
         CHECK_NEAR(h->fwd.median, 0.002604, 1e-9, 0);
     }
+    /* per-position rows: block 1 (model layer 1) keeps its own
+     * [0.001853, 0.003388], block 2 (layer 2) 0.001908 */
+    const uniap_layer_prof *p1 = NULL, *p2 = NULL;
+    for (int i = 0; i < p.n_layers; i++) {
+        const uniap_layer_prof *r = &p.layers[i];
+        const char *at = strchr(r->layer_type, '@');
+        if (r->tp == 2 && r->micro_batch == 1 && at && strcmp(at, "@1") == 0)
+            p1 = r;
+        if (r->tp == 2 && r->micro_batch == 1 && at && strcmp(at, "@2") == 0)
+            p2 = r;
+    }
+    CHECK(p1 && p2);
+    if (p1 && p2) {
+        CHECK_NEAR(p1->fwd.median, 0.001853, 1e-9, 0);
+        CHECK_NEAR(p1->bwd.median, 0.003388, 1e-9, 0);
+        CHECK_NEAR(p2->fwd.median, 0.001908, 1e-9, 0);
+    }
+    CHECK_EQ(p.tp_comm_in_layers, 1);
     CHECK(p.notes && strstr(p.notes, "update_s"));
     uniap_profile_free(&p);
     snprintf(path, sizeof(path), "%s/sailor_bad.json", work);

@@ -166,6 +166,8 @@ static void check_cluster_ranges(void)
         {", \"intra_node_bw\": 300", "c.json: intra_node_bw:", "300 looks like GB/s: write 300e9"},
         {", \"inter_node_bw\": 200", "inter_node_bw:", "if it is Gbit/s, 25e9"},
         {", \"inter_node_bw\": -25e9", "inter_node_bw:", "got -2.5e+10"},
+        {", \"intra_node_busbw\": 220", "c.json: intra_node_busbw:", "220 looks like GB/s"},
+        {", \"inter_node_busbw\": \"20e9\"", "inter_node_busbw:", "expected a number"},
         {", \"intra_node_latency\": -1e-6", "c.json: intra_node_latency:", "0..1 s"},
         {", \"inter_node_latency\": 10", "inter_node_latency:", "10 looks like microseconds"},
         {", \"inter_node_latency\": 1e999", "inter_node_latency:", "expected a finite number"},
