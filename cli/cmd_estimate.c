@@ -303,7 +303,12 @@ static void print_estimate(const est_ctx *x)
             "%lld), schedule %s\n",
             t->deg, t->stage_devices, t->micro_batches, t->micro_batch,
             (long long)x->plan.global_batch, uniap_schedule_name(x->plan.schedule));
-    fprintf(x->rep, "TPI %.6f s, throughput %.4f samples/s\n", x->ev.tpi, x->ev.throughput);
+    fprintf(x->rep, "TPI %.6f s, throughput %.4f samples/s", x->ev.tpi, x->ev.throughput);
+    double mfu = uniap_mfu(m, cl, x->plan.global_batch, x->ev.tpi);
+    if (mfu > 0) /* model FLOPs 6N + attention per token (costmodel/mfu.c) */
+        fprintf(x->rep, ", MFU %.1f %% (%.4g model PFLOP per iteration)", 100 * mfu,
+                uniap_model_flops(m, x->plan.global_batch) / 1e15);
+    fprintf(x->rep, "\n");
     for (int i = 0; i < t->deg; i++)
         print_stage(x, i);
     fflush(x->rep);

@@ -15,8 +15,12 @@
 
 static const char model_description[] =
     "Prints a model spec's layers, one row per run of identical layers, and its parameter "
-    "count. NAME is a bundled zoo model (see --list), FILE a model spec (JSON). --json prints "
-    "the canonical spec, which `uniap model` and every other command read back.\n\n"
+    "count. NAME is a bundled zoo model (see --list), FILE a model spec (JSON) or a Hugging Face "
+    "config.json (or the folder holding one: Llama, Mistral, Qwen2, GPT-2, GPT-NeoX, BERT, T5; "
+    "trained at the config's longest sequence capped at 8192 tokens, and within a sliding "
+    "window), which every command reads the same way; what the config holds and uniap does not "
+    "model is listed with its parameter count. --json prints the canonical spec, which `uniap "
+    "model` and every other command read back.\n\n"
     "Model spec (JSON; unknown keys are errors): name, seq_len (required), param_dtype "
     "fp32|fp16|bf16 (bf16), act_dtype (= param_dtype), mixed_precision (true), layers: [ {type, "
     "count (1), ...} ]; type embedding|patch_embed|encoder|decoder|cross_decoder|swin|"
@@ -61,6 +65,19 @@ static void print_model_table(const uniap_model *m)
     }
     uniap__human_count(total, h, sizeof(h));
     printf("\ntotal parameters: %lld (%s)\n", (long long)total, h);
+    const uniap_hf_info *hf = uniap_model_hf_info();
+    if (!hf->architecture[0])
+        return;
+    uniap__human_count(total + hf->unmodelled_params, h, sizeof(h));
+    printf("Hugging Face %s: %lld parameters not modelled, the checkpoint's %lld (%s)\n",
+           hf->architecture, (long long)hf->unmodelled_params,
+           (long long)(total + hf->unmodelled_params), h);
+    for (const char *l = hf->notes; *l;) {
+        const char *nl = strchr(l, '\n');
+        int n = nl ? (int)(nl - l) : (int)strlen(l);
+        printf("  note: %.*s\n", n, l);
+        l += n + (nl ? 1 : 0);
+    }
 }
 
 static int print_zoo(void)

@@ -60,11 +60,37 @@ static int load_analytic(const uniap_inputs_req *req, uniap_inputs *in)
     return uniap_profile_analytic(&in->model, &in->cluster, mbs, n, &in->profile);
 }
 
+/* The profile's own GEMM sweep (/gemm, format 1.2) calibrates the
+ * cluster's analytic device model (costmodel/gemm_eff.c), in place of the
+ * spec's public figures; a profile it cannot calibrate (no peak known)
+ * keeps them, with a warning. */
+static void calibrate(const uniap_inputs_req *req, uniap_inputs *in)
+{
+    uniap_gemm_calibration cal;
+    if (uniap_cluster_calibrate_gemm(&in->cluster, &in->profile, &cal) < 0) {
+        if (req->verbose)
+            fprintf(stderr, "uniap %s: warning: %s: GEMM sweep not used: %s\n", req->cmd,
+                    req->profile, uniap_errmsg());
+        uniap_err_clear();
+        return;
+    }
+    for (int i = 0; req->verbose && i < 2; i++) {
+        const uniap_gemm_fit *f = i ? &cal.fp32 : &cal.half;
+        if (f->applied)
+            fprintf(stderr,
+                    "uniap %s: %s calibrated from %s's GEMM sweep: %.3f (spec %.3g; %lldx%lldx%lld "
+                    "%s at %.4g TFLOP/s)\n",
+                    req->cmd, f->field, req->profile, f->frac, f->spec_frac, (long long)f->m,
+                    (long long)f->n, (long long)f->k, f->dtype, f->achieved / 1e12);
+    }
+}
+
 int uniap_inputs_load(const uniap_inputs_req *req, uniap_inputs *in)
 {
     int rc;
     memset(in, 0, sizeof(*in));
-    if ((rc = uniap_model_resolve(req->model, &in->model)) < 0)
+    if ((rc = uniap_model_resolve_seq(req->model, req->training ? req->training->seq_len : 0,
+                                      &in->model)) < 0)
         goto fail;
     if (req->training && (rc = uniap_inputs_training_apply(req->training, &in->model)) < 0)
         goto fail;
@@ -88,6 +114,8 @@ int uniap_inputs_load(const uniap_inputs_req *req, uniap_inputs *in)
                 cw[strlen(cw) - 1] == '\n' ? "" : "\n");
     if (!req->profile && (rc = load_analytic(req, in)) < 0)
         goto fail;
+    if (req->profile && in->profile.n_gemm > 0)
+        calibrate(req, in);
     return UNIAP_OK;
 fail:
     uniap_inputs_free(in);
@@ -306,6 +334,14 @@ void uniap_inputs_training_opts(uniap_training_args *t, uniap_opt *opts, int *n)
          .values = optim_v,
          .def = model,
          .help = "optimizer: adam (two moments), sgd_momentum (one), sgd (none)"},
+        {.name = "seq-len",
+         .kind = UNIAP_OPTK_INT64,
+         .dest = &t->seq_len,
+         .metavar = "N",
+         .min = 1,
+         .max = 1LL << 24,
+         .def = "the model spec's (a Hugging Face config: its longest sequence, at most 8192)",
+         .help = "tokens per sample the model is trained at"},
     };
     memcpy(opts + *n, o, sizeof(o));
     *n += UNIAP_TRAINING_OPTS;

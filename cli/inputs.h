@@ -30,8 +30,9 @@ typedef struct uniap_training_args {
     int grad_dtype;            /* uniap_dtype */
     int master_dtype;          /* uniap_dtype */
     int optimizer;             /* uniap_optimizer */
+    int64_t seq_len;           /* tokens per sample; 0: the model's */
 } uniap_training_args;
-#define UNIAP_TRAINING_OPTS 6 /* entries uniap_inputs_training_opts appends */
+#define UNIAP_TRAINING_OPTS 7 /* entries uniap_inputs_training_opts appends */
 
 /* What to load. */
 typedef struct uniap_inputs_req {
@@ -108,7 +109,7 @@ typedef struct uniap_restrict_args {
 void uniap_inputs_restrict_opts(uniap_restrict_args *r, uniap_opt *opts, int *n);
 /* Sets t to "the model's" and appends its UNIAP_TRAINING_OPTS entries
  * (--attention, --dropout, --checkpointing, --grad-dtype, --master-dtype,
- * --optimizer) at opts[*n], advancing *n. */
+ * --optimizer, --seq-len) at opts[*n], advancing *n. */
 void uniap_inputs_training_opts(uniap_training_args *t, uniap_opt *opts, int *n);
 /* Applies the given overrides of t to m (uniap_model_set_training: EINVAL
  * naming the option). */

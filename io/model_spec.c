@@ -279,15 +279,31 @@ fail:
     return rc_;
 }
 
+static uniap_hf_info last_hf;
+
+const uniap_hf_info *uniap_model_hf_info(void)
+{
+    return &last_hf;
+}
+
 int uniap_model_load(const char *path, uniap_model *out)
 {
-    char *text = NULL;
+    char *text = NULL, cfg[4096];
+    struct stat st;
     int rc;
 
     memset(out, 0, sizeof(*out));
+    memset(&last_hf, 0, sizeof(last_hf));
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) { /* a Hugging Face model folder */
+        snprintf(cfg, sizeof(cfg), "%s/config.json", path);
+        path = cfg;
+    }
     if ((rc = uniap_read_file(path, &text, NULL)) < 0)
         return rc;
-    rc = uniap_model_parse(text, path, out);
+    if (uniap_hf_is_config(text))
+        rc = uniap_model_from_hf(text, path, 0, out, &last_hf);
+    else
+        rc = uniap_model_parse(text, path, out);
     free(text);
     return rc;
 }
@@ -335,4 +351,72 @@ int uniap_model_run_of(const uniap_model *m, int u)
             return r;
     }
     return -1;
+}
+
+int uniap_model_set_seq_len(uniap_model *m, int64_t seq_len, const char *what)
+{
+    char *json = NULL, *text = NULL;
+    cJSON *root = NULL;
+    uniap_model next;
+    int rc;
+
+    if (seq_len < 1 || seq_len > SPEC_INT_MAX)
+        return uniap_err(UNIAP_EINVAL, "%s: expected a training length >= 1 token, got %lld", what,
+                         (long long)seq_len);
+    /* through the canonical spec: the layers that take the model's length
+     * (those that state none of their own) follow it, and the parser
+     * checks the result (learned positions cover it) */
+    if ((rc = uniap_model_to_json(m, &json)) < 0)
+        return rc;
+    root = cJSON_Parse(json);
+    cJSON *v = root ? cJSON_GetObjectItemCaseSensitive(root, "seq_len") : NULL;
+    if (!v || !cJSON_IsNumber(v)) {
+        rc = uniap_err(UNIAP_EINTERNAL, "%s: the canonical model spec has no seq_len", what);
+        goto free_json;
+    }
+    cJSON_SetNumberValue(v, (double)seq_len);
+    if (!(text = cJSON_PrintUnformatted(root))) {
+        rc = uniap_err(UNIAP_ENOMEM, "%s: out of memory", what);
+        goto free_json;
+    }
+    if ((rc = uniap_model_parse(text, what, &next)) == 0) {
+        uniap_model_free(m);
+        *m = next;
+    }
+    free(text);
+free_json:
+    cJSON_Delete(root);
+    free(json);
+    return rc;
+}
+
+int uniap_model_resolve_seq(const char *name_or_path, int64_t seq_len, uniap_model *out)
+{
+    char cfg[4096], *text = NULL;
+    struct stat st;
+    int rc;
+
+    if (seq_len <= 0)
+        return uniap_model_resolve(name_or_path, out);
+    memset(out, 0, sizeof(*out));
+    /* a Hugging Face config is read at that length (its own limits: a
+     * sliding window, learned positions) */
+    if (stat(name_or_path, &st) == 0) {
+        snprintf(cfg, sizeof(cfg), S_ISDIR(st.st_mode) ? "%s/config.json" : "%s", name_or_path);
+        if ((rc = uniap_read_file(cfg, &text, NULL)) < 0)
+            return rc;
+        int hf = uniap_hf_is_config(text);
+        if (hf) {
+            memset(&last_hf, 0, sizeof(last_hf));
+            rc = uniap_model_from_hf(text, cfg, seq_len, out, &last_hf);
+        }
+        free(text);
+        if (hf)
+            return rc;
+    }
+    if ((rc = uniap_model_resolve(name_or_path, out)) < 0)
+        return rc;
+    if ((rc = uniap_model_set_seq_len(out, seq_len, "--seq-len")) < 0)
+        uniap_model_free(out);
+    return rc;
 }

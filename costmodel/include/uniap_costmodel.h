@@ -436,6 +436,14 @@ int uniap_plan_evaluate(const uniap_cost_table *t, uniap_schedule sched, const i
                         const int *strategy_of, uniap_plan_eval *out);
 void uniap_plan_eval_free(uniap_plan_eval *e);
 
+/* Model FLOPs of one training iteration of global_batch samples (mfu.c):
+ * 3 x the forward GEMM FLOPs of every layer (6N + attention; no
+ * recomputation, no element-wise work). uniap_mfu: those over devices x
+ * peak (the cluster's 16-bit peak, fp32 for fp32 models) x tpi seconds;
+ * 0 when the cluster has no peak or tpi <= 0. */
+double uniap_model_flops(const uniap_model *m, int64_t global_batch);
+double uniap_mfu(const uniap_model *m, const uniap_cluster *c, int64_t global_batch, double tpi);
+
 /* A chosen plan, as `uniap plan` writes it and `uniap estimate` reads it.
  * The JSON form (costmodel/plan_json.c) adds the per-stage breakdown. */
 typedef struct uniap_plan {
