@@ -18,18 +18,20 @@
  * Every rank computes (the work is small and deterministic, so all ranks
  * reach the same status); only rank 0 prints and writes files.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd_util.h"
 #include "inputs.h"
+#include "plan_svg.h"
 
 #define GIB ((double)((int64_t)1 << 30))
 
 typedef struct est_args {
     uniap_inputs_req req; /* --model, --cluster, --profile, --global-batch */
-    const char *plan, *dump, *layers_per_stage, *megatron;
+    const char *plan, *dump, *layers_per_stage, *megatron, *svg, *html;
     int dp, tp, pp, c, flavour, sp, ckpt, strided, schedule;
     uniap_restrict_args limits;
     uniap_training_args training; /* --attention, --dropout, ... */
@@ -91,6 +93,20 @@ static void est_cmd(est_args *a, uniap_opt *opts, uniap_cmd *cmd)
                  "embedding goes with the first stage, the head with the last; first and last "
                  "may be 0), as Megatron-LM's uneven splits"},
         uniap_inputs_schedule_opt(&a->schedule, 0, "the plan's, else 1f1b", "pipeline schedule"),
+        {.name = "svg",
+         .kind = UNIAP_OPTK_OUTPUT,
+         .dest = &a->svg,
+         .metavar = "FILE",
+         .flags = UNIAP_OPT_STDOUT,
+         .help = "the plan as a picture (SVG): the pipeline timeline of one iteration, memory "
+                 "per stage against the device, layers to stages by strategy (- : standard "
+                 "output)"},
+        {.name = "html",
+         .kind = UNIAP_OPTK_OUTPUT,
+         .dest = &a->html,
+         .metavar = "FILE",
+         .flags = UNIAP_OPT_STDOUT,
+         .help = "the same picture inline in an HTML page"},
         {.name = "dump-costs",
          .kind = UNIAP_OPTK_OUTPUT,
          .dest = &a->dump,
@@ -314,6 +330,75 @@ static void print_estimate(const est_ctx *x)
     fflush(x->rep);
 }
 
+/* Rank 0: the picture (plan_svg.c) into --svg and --html, atomically,
+ * both or neither. Forward: the stages' forward phase; backward: the rest
+ * of the stage's time per micro-batch. */
+static int write_pictures(const est_ctx *x)
+{
+    const uniap_cost_table *t = &x->t;
+    int D = t->deg, L = x->plan.n_layers, rc = UNIAP_OK;
+    double *v = calloc((size_t)D * 3, sizeof(double));
+    double *st = calloc((size_t)D * 3, sizeof(double));
+    const char **names = calloc((size_t)L + 1, sizeof(*names));
+    char *text[2] = {NULL, NULL};
+    const char *path[2] = {x->a.svg, x->a.html};
+    uniap_output o[2];
+    int opened = 0;
+
+    if (!v || !st || !names) {
+        rc = uniap_err(UNIAP_ENOMEM, "estimate: out of memory");
+        goto free_all;
+    }
+    for (int i = 0; i < D; i++) {
+        v[i] = x->sb[i].forward;                             /* fwd */
+        v[D + i] = fmax(0.0, x->ev.stage_compute[i] - v[i]); /* bwd */
+        st[i] = x->sb[i].states, st[D + i] = x->sb[i].activations, st[2 * D + i] = x->sb[i].peak;
+    }
+    for (int u = 0; u < L; u++)
+        names[u] = x->plan.strategy_of[u].name;
+    uniap__svg_plan s = {.sched = x->plan.schedule,
+                         .schedule = uniap_schedule_name(x->plan.schedule),
+                         .deg = D,
+                         .c = t->micro_batches,
+                         .n_layers = L,
+                         .tpi = x->ev.tpi,
+                         .device_memory = (double)x->in.cluster.device_memory,
+                         .budget = uniap_ct_budget(t, 0),
+                         .fwd = v,
+                         .bwd = v + D,
+                         .comm = x->ev.stage_comm,
+                         .tail = x->ev.stage_tail,
+                         .states = st,
+                         .activations = st + D,
+                         .peak = st + 2 * D,
+                         .stage_of = x->plan.stage_of,
+                         .strategy = names,
+                         .last_end = v + 2 * D};
+    for (int k = 0; k < 2 && rc == 0; k++)
+        if (path[k] && (rc = uniap__plan_svg(&s, k, &text[k])) < 0)
+            rc = uniap_err(rc, "--%s %s: nothing written", k ? "html" : "svg", path[k]);
+    for (int k = 0; k < 2 && rc == 0; k++)
+        if (path[k] && (rc = uniap_output_open(&o[k], path[k], 1)) == 0) {
+            opened |= 1 << k;
+            if (fputs(text[k], o[k].f) < 0)
+                rc = uniap_err(UNIAP_EIO, "--%s %s: cannot write", k ? "html" : "svg", path[k]);
+        }
+    for (int k = 0; k < 2; k++)
+        if (opened & (1 << k)) {
+            if (rc == 0)
+                rc = uniap_output_commit(&o[k]);
+            else
+                uniap_output_abort(&o[k]);
+        }
+free_all:
+    free(text[0]);
+    free(text[1]);
+    free(v);
+    free(st);
+    free(names);
+    return rc;
+}
+
 /* Rank 0: the cost tables of n candidates into --dump-costs, atomically. */
 static int dump_costs(const est_ctx *x, const int *deg, const int *c, int n)
 {
@@ -446,6 +531,11 @@ static int run(est_ctx *x, const uniap_cmd *cmd)
         print_estimate(x);
         uniap_inputs_print_warnings("estimate", x->cm, 1);
     }
+    if (x->a.svg || x->a.html) { /* rank 0 draws; every rank learns the outcome */
+        rc = x->rank == 0 ? write_pictures(x) : 0;
+        if ((rc = uniap_mpi_agree(MPI_COMM_WORLD, rc)) < 0)
+            return rc;
+    }
     if (!x->ev.feasible) {
         int i = x->ev.worst_stage;
         double reserve = (double)uniap_costmodel_reserve(x->cm);
@@ -492,7 +582,10 @@ int uniap_cli_estimate(int argc, char **argv)
         prc = check_args(&x.a, &cmd);
     if (uniap_opts_finish(&cmd, uniap__agree_parse(prc, argc, argv), x.rank == 0, &status))
         return status;
-    x.rep = x.a.dump && !strcmp(x.a.dump, "-") ? stderr : stdout;
+    /* the report moves to stderr when an output is standard output */
+    int to_stdout = (x.a.dump && !strcmp(x.a.dump, "-")) || (x.a.svg && !strcmp(x.a.svg, "-")) ||
+                    (x.a.html && !strcmp(x.a.html, "-"));
+    x.rep = to_stdout ? stderr : stdout;
     rc = uniap_mpi_agree(MPI_COMM_WORLD, uniap_opts_check_files(&cmd, NULL, NULL, 0));
     if (rc == 0)
         rc = run(&x, &cmd);

@@ -289,6 +289,7 @@ typedef struct cm_row_terms {
     unsigned char allowed;
     double time, tail, states, act, peak; /* the table's values */
     double compute;                       /* fwd + bwd (+ recompute) of the shard */
+    double forward; /* the forward phase of time: fwd + its TP collectives + its exposed DP */
     double tp_comm;                       /* TP all-reduces (SP: all-gather + reduce-scatter) */
     double dp_comm;      /* per micro-batch, exposed: ZeRO-2/FSDP reduce-scatter, FSDP gathers */
     double dp_hidden;    /* per micro-batch: time the overlap saves (comm - exposed) */

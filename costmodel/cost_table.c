@@ -224,6 +224,9 @@ static int compute_row(const uniap_costmodel *cm, int r, int u, int deg, int n, 
     double dp_comm =
         uniap__cm_exposed(cm, dp.fwd, pt.fwd) + uniap__cm_exposed(cm, dp.bwd, bwd_phase);
     out->time = compute + tp_comm + dp_comm;
+    /* the forward phase alone (pictures: uniap show): the layer's forward,
+     * its nf TP collectives and the exposed gathers beside it */
+    out->forward = pt.fwd + (tp_comm > 0 ? nf * one : 0.0) + uniap__cm_exposed(cm, dp.fwd, pt.fwd);
     out->compute = compute;
     out->tp_comm = tp_comm;
     out->dp_comm = dp_comm;

@@ -42,6 +42,7 @@ static void add_layer(const uniap_costmodel *cm, const uniap_plan *p, const unia
         return;
     }
     b->compute += one.compute;
+    b->forward += one.forward;
     b->tp_comm += one.tp_comm;
     b->dp_comm += one.dp_comm;
     b->sync_exposed += one.sync_exposed;

@@ -19,6 +19,22 @@ static int inflight(int c, int deg, int i)
     return c < k ? c : k;
 }
 
+/* deg - i - 1 warm-up forwards (at most c), then one forward and one
+ * backward alternately, then the remaining backwards (Narayanan et al.
+ * 2021, section 2.2) */
+static void order(int c, int deg, int i, int *ops)
+{
+    int warm = deg - i - 1 < c ? deg - i - 1 : c, f = 0, b = 0, n = 0;
+    while (f < warm)
+        ops[n++] = ++f;
+    while (f < c) {
+        ops[n++] = ++f;
+        ops[n++] = -(++b);
+    }
+    while (b < c)
+        ops[n++] = -(++b);
+}
+
 const uniap_schedule_desc uniap__sched_1f1b = {
     .name = "1f1b",
     .help = "1F1B (PipeDream-Flush): one forward, one backward; stage i holds min(c, deg - i)",
@@ -26,4 +42,5 @@ const uniap_schedule_desc uniap__sched_1f1b = {
     .inflight = inflight,
     .galvatron = "pipedream_flush",
     .megatron_gap = NULL,
+    .order = order,
 };

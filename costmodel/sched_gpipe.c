@@ -19,6 +19,16 @@ static int inflight(int c, int deg, int i)
     return c;
 }
 
+/* every forward, then every backward */
+static void order(int c, int deg, int i, int *ops)
+{
+    (void)deg, (void)i;
+    for (int m = 0; m < c; m++) {
+        ops[m] = m + 1;
+        ops[c + m] = -(m + 1);
+    }
+}
+
 const uniap_schedule_desc uniap__sched_gpipe = {
     .name = "gpipe",
     .help = "GPipe: all forwards, then all backwards; every stage holds c micro-batches",
@@ -26,4 +36,5 @@ const uniap_schedule_desc uniap__sched_gpipe = {
     .inflight = inflight,
     .galvatron = "gpipe",
     .megatron_gap = "GPipe schedule (Megatron runs 1F1B)",
+    .order = order,
 };

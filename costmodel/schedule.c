@@ -14,6 +14,7 @@
  * Schedules may also be added at run time (uniap_schedule_register).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "uniap_costmodel.h"
@@ -131,4 +132,83 @@ int uniap_inflight(uniap_schedule s, int c, int deg, int i)
 {
     const uniap_schedule_desc *d = uniap_schedule_get(s);
     return d ? d->inflight(c, deg, i) : c;
+}
+
+/* ---- the timeline of one iteration (pictures) ---------------------------- */
+
+int uniap_schedule_timeline(uniap_schedule s, int deg, int c, const double *fwd, const double *bwd,
+                            const double *comm, uniap_timeline_op **ops, double *end)
+{
+    const uniap_schedule_desc *d = uniap_schedule_get(s);
+    size_t n = (size_t)2 * c;
+    int *order = NULL, *next = NULL, rc = UNIAP_OK;
+    double *clock = NULL, *fend = NULL, *bend = NULL;
+
+    *ops = NULL;
+    *end = 0.0;
+    if (!d || !d->order || deg < 1 || c < 1)
+        return uniap_err(UNIAP_EINVAL, "timeline: schedule '%s' has no operation order",
+                         uniap_schedule_name(s));
+    order = malloc(sizeof(int) * n * deg);
+    next = calloc((size_t)deg, sizeof(int));
+    clock = calloc((size_t)deg, sizeof(double));
+    fend = malloc(sizeof(double) * (size_t)deg * c); /* end of F(i, m), < 0 not yet run */
+    bend = malloc(sizeof(double) * (size_t)deg * c);
+    *ops = malloc(sizeof(**ops) * n * deg);
+    if (!order || !next || !clock || !fend || !bend || !*ops) {
+        rc = uniap_err(UNIAP_ENOMEM, "timeline: out of memory");
+        goto free_all;
+    }
+    for (size_t k = 0; k < (size_t)deg * c; k++)
+        fend[k] = bend[k] = -1.0;
+    for (int i = 0; i < deg; i++)
+        d->order(c, deg, i, order + n * i);
+    /* run, stage by stage, every operation whose input is there, until all
+     * have run; a pass that runs nothing would be a deadlock (an order no
+     * pipeline can run) */
+    for (size_t done = 0; done < n * deg;) {
+        size_t before = done;
+        for (int i = 0; i < deg; i++) {
+            while ((size_t)next[i] < n) {
+                int op = order[n * i + next[i]], m = (op > 0 ? op : -op) - 1;
+                double ready;
+                if (op > 0)
+                    ready = i == 0 ? 0.0
+                                   : (fend[(size_t)(i - 1) * c + m] < 0
+                                          ? -1.0
+                                          : fend[(size_t)(i - 1) * c + m] + comm[i - 1]);
+                else
+                    ready = i == deg - 1 ? fend[(size_t)i * c + m]
+                                         : (bend[(size_t)(i + 1) * c + m] < 0
+                                                ? -1.0
+                                                : bend[(size_t)(i + 1) * c + m] + comm[i]);
+                if (ready < 0)
+                    break; /* its input is not there yet */
+                uniap_timeline_op *o = &(*ops)[n * i + next[i]];
+                o->stage = i, o->micro_batch = m, o->backward = op < 0;
+                o->start = ready > clock[i] ? ready : clock[i];
+                o->end = o->start + (op > 0 ? fwd[i] : bwd[i]);
+                clock[i] = o->end;
+                (op > 0 ? fend : bend)[(size_t)i * c + m] = o->end;
+                *end = o->end > *end ? o->end : *end;
+                next[i]++, done++;
+            }
+        }
+        if (done == before) {
+            rc = uniap_err(UNIAP_EINTERNAL, "timeline: schedule '%s' deadlocks on %d stages",
+                           d->name, deg);
+            goto free_all;
+        }
+    }
+free_all:
+    if (rc < 0) {
+        free(*ops);
+        *ops = NULL;
+    }
+    free(order);
+    free(next);
+    free(clock);
+    free(fend);
+    free(bend);
+    return rc;
 }

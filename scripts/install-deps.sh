@@ -10,7 +10,7 @@ PKGS="cmake make gcc pkg-config git
       libglpk-dev glpk-utils
       libcjson-dev libopenblas-dev
       clang libclang-rt-14-dev
-      iproute2 python3
+      iproute2 python3 librsvg2-bin libxml2-utils
       slurm-wlm slurmctld slurmd slurm-client munge"
 
 missing=""

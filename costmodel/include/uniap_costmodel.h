@@ -149,6 +149,10 @@ typedef struct uniap_schedule_desc {
     int (*inflight)(int c, int deg, int i);
     const char *galvatron;    /* Galvatron's pipeline_type, or NULL: not expressible */
     const char *megatron_gap; /* NULL: Megatron-LM runs it; else why not (an export note) */
+    /* Stage i's 2c operations in the order it runs them: m + 1 is the
+     * forward of micro-batch m, -(m + 1) its backward (pictures:
+     * uniap_schedule_timeline). NULL: the schedule draws no timeline. */
+    void (*order)(int c, int deg, int i, int *ops);
 } uniap_schedule_desc;
 
 /* The descriptor of s, NULL when s is no schedule of the table. */
@@ -165,6 +169,21 @@ const char *const *uniap_schedule_names(void);
 /* The names as "a, b or c", each between quote (e.g. "" or "\""), into
  * buf; the length, or -1 when it does not fit. */
 int uniap_schedule_list(char *buf, size_t size, const char *quote);
+/* One operation of a pipeline timeline (uniap_schedule_timeline). */
+typedef struct uniap_timeline_op {
+    int stage, micro_batch, backward; /* backward 0: the forward */
+    double start, end;                /* seconds from the iteration's start */
+} uniap_timeline_op;
+/* The timeline of one iteration of schedule s over deg stages and c
+ * micro-batches: stage i's forward takes fwd[i], its backward bwd[i], the
+ * transfer after stage j comm[j] (j < deg - 1, each way); an operation
+ * starts when its stage is free and its input is there (the forward of the
+ * stage before plus its transfer; the backward of the stage after, or on
+ * the last stage its own forward). ops (malloc'd, 2 deg c entries, the
+ * caller frees) in stage order, each stage's in run order; *end: the last
+ * operation's end. EINVAL when s has no order. */
+int uniap_schedule_timeline(uniap_schedule s, int deg, int c, const double *fwd, const double *bwd,
+                            const double *comm, uniap_timeline_op **ops, double *end);
 /* Adds a schedule after the built-in ones (d is kept by reference and must
  * outlive every use; not thread-safe: register before any search). EINVAL
  * on a descriptor without name, terms or inflight, a name already taken,
@@ -516,6 +535,8 @@ int uniap_plan_export_galvatron(const uniap_plan *p, const uniap_model *m, char 
 typedef struct uniap_stage_breakdown {
     int first_layer, last_layer;
     double compute, tp_comm, dp_comm, reshard;    /* per micro-batch, s */
+    double forward; /* per micro-batch: the forward phase of compute + comm (the rest is the
+                       backward's, with recompute), s */
     double sync_exposed, param_gather, optimizer; /* the tail, s */
     double states, activations, peak;             /* bytes per device */
     int inflight;                                 /* micro-batches of activations held */
