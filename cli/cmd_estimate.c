@@ -31,7 +31,7 @@
 
 typedef struct est_args {
     uniap_inputs_req req; /* --model, --cluster, --profile, --global-batch */
-    const char *plan, *dump, *layers_per_stage, *megatron, *svg, *html;
+    const char *plan, *dump, *layers_per_stage, *megatron, *svg, *html, *out;
     int dp, tp, pp, c, flavour, sp, ckpt, strided, schedule;
     uniap_restrict_args limits;
     uniap_training_args training; /* --attention, --dropout, ... */
@@ -93,6 +93,13 @@ static void est_cmd(est_args *a, uniap_opt *opts, uniap_cmd *cmd)
                  "embedding goes with the first stage, the head with the last; first and last "
                  "may be 0), as Megatron-LM's uneven splits"},
         uniap_inputs_schedule_opt(&a->schedule, 0, "the plan's, else 1f1b", "pipeline schedule"),
+        {.name = "out",
+         .kind = UNIAP_OPTK_OUTPUT,
+         .dest = &a->out,
+         .metavar = "FILE",
+         .flags = UNIAP_OPT_STDOUT,
+         .help = "the estimated plan as plan JSON (as uniap plan writes it: uniap compare, "
+                 "show and estimate --plan read it; - : standard output)"},
         {.name = "svg",
          .kind = UNIAP_OPTK_OUTPUT,
          .dest = &a->svg,
@@ -330,6 +337,23 @@ static void print_estimate(const est_ctx *x)
     fflush(x->rep);
 }
 
+/* Rank 0: the estimated plan as plan JSON into --out (atomically), named
+ * as uniap plan names its plans. */
+static int write_plan(est_ctx *x)
+{
+    uniap_plan *p = &x->plan;
+    snprintf(p->model, sizeof p->model, "%s", x->in.model.name);
+    snprintf(p->cluster, sizeof p->cluster, "%s", x->in.cluster.name);
+    snprintf(p->profile, sizeof p->profile, "%s", x->a.req.profile ? x->a.req.profile : "analytic");
+    snprintf(p->profile_checksum, sizeof p->profile_checksum, "%s", x->in.profile_checksum);
+    snprintf(p->status, sizeof p->status, "%s", "estimated");
+    p->micro_batch = x->t.micro_batch;
+    p->tpi = x->ev.tpi;
+    p->throughput = x->ev.throughput;
+    int rc = uniap_plan_write_json(x->a.out, p, &x->in.model, &x->t, &x->ev);
+    return rc < 0 ? uniap_err(rc, "--out %s: nothing written", x->a.out) : rc;
+}
+
 /* Rank 0: the picture (plan_svg.c) into --svg and --html, atomically,
  * both or neither. Forward: the stages' forward phase; backward: the rest
  * of the stage's time per micro-batch. */
@@ -531,6 +555,11 @@ static int run(est_ctx *x, const uniap_cmd *cmd)
         print_estimate(x);
         uniap_inputs_print_warnings("estimate", x->cm, 1);
     }
+    if (x->a.out) {
+        rc = x->rank == 0 ? write_plan(x) : 0;
+        if ((rc = uniap_mpi_agree(MPI_COMM_WORLD, rc)) < 0)
+            return rc;
+    }
     if (x->a.svg || x->a.html) { /* rank 0 draws; every rank learns the outcome */
         rc = x->rank == 0 ? write_pictures(x) : 0;
         if ((rc = uniap_mpi_agree(MPI_COMM_WORLD, rc)) < 0)
@@ -584,7 +613,7 @@ int uniap_cli_estimate(int argc, char **argv)
         return status;
     /* the report moves to stderr when an output is standard output */
     int to_stdout = (x.a.dump && !strcmp(x.a.dump, "-")) || (x.a.svg && !strcmp(x.a.svg, "-")) ||
-                    (x.a.html && !strcmp(x.a.html, "-"));
+                    (x.a.html && !strcmp(x.a.html, "-")) || (x.a.out && !strcmp(x.a.out, "-"));
     x.rep = to_stdout ? stderr : stdout;
     rc = uniap_mpi_agree(MPI_COMM_WORLD, uniap_opts_check_files(&cmd, NULL, NULL, 0));
     if (rc == 0)

@@ -24,6 +24,7 @@ int uniap_cli_archive(int argc, char **argv);
 int uniap_cli_model(int argc, char **argv);
 int uniap_cli_cluster(int argc, char **argv);
 int uniap_cli_show(int argc, char **argv);
+int uniap_cli_compare(int argc, char **argv);
 
 /* This process's rank in MPI_COMM_WORLD (0 when MPI is not initialized). */
 int uniap__world_rank(void);

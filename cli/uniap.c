@@ -41,6 +41,7 @@ static const struct subcommand subcommands[] = {
     {"plan", uniap_cli_plan,
      "search the fastest parallel plan (MILP per (deg, c), over MPI ranks)"},
     {"estimate", uniap_cli_estimate, "predict TPI, throughput and memory of one given plan"},
+    {"compare", uniap_cli_compare, "plans side by side under one cost model"},
     {"show", uniap_cli_show, "draw a plan: pipeline timeline, memory per stage, layers to stages"},
     {"archive", uniap_cli_archive, "list, show, verify, merge and export profile datasets"},
     {"model", uniap_cli_model, "print a model spec's layers and parameter count"},

@@ -3,7 +3,7 @@
 # cmake/UniapCompletion.cmake), so that both come from the option tables
 # that parse; installed to share/man/man1 and
 # share/bash-completion/completions. Included by UniapInstall.cmake.
-set(UNIAP_DOC_COMMANDS plan estimate show profile archive model cluster)
+set(UNIAP_DOC_COMMANDS plan estimate show compare profile archive model cluster)
 set(UNIAP_DOC_ARCHIVE_COMMANDS list show verify merge export)
 set(_man ${PROJECT_BINARY_DIR}/man)
 set(_pages ${_man}/uniap.1)
