@@ -499,7 +499,8 @@ static int load(est_ctx *x, const uniap_cmd *cmd)
     o.global_batch = x->plan.global_batch;
     o.schedule = x->plan.deg ? x->plan.schedule : (uniap_schedule)a->schedule;
     o.profile_path = a->req.profile;
-    uniap_inputs_restrict_apply(&a->limits, &o);
+    if (rc == 0)
+        rc = uniap_inputs_restrict_apply(&a->limits, &o);
     /* the tables offer the model's checkpointing granularities and every
      * one the plan uses, so that any plan can be estimated */
     o.ckpt_modes = uniap_training_ckpt_modes(&x->in.model.training);

@@ -245,6 +245,29 @@ void uniap_inputs_restrict_opts(uniap_restrict_args *r, uniap_opt *opts, int *n)
          .kind = UNIAP_OPTK_FLAG,
          .dest = &r->no_strided,
          .help = "tensor-parallel groups on consecutive devices only"},
+        {.name = "min-pp",
+         .kind = UNIAP_OPTK_INT,
+         .dest = &r->min_pp,
+         .min = 1,
+         .max = 1 << 20,
+         .def = "1",
+         .help = "smallest pipeline degree considered"},
+        {.name = "flavours",
+         .kind = UNIAP_OPTK_STRING,
+         .dest = &r->flavours,
+         .metavar = "LIST",
+         .def = "ddp,zero1,zero2,fsdp",
+         .help = "data-parallel flavours the search may give a layer with dp > 1, a comma list "
+                 "of ddp, zero1, zero2 and fsdp (zero3)"},
+        {.name = "memory-headroom",
+         .kind = UNIAP_OPTK_DOUBLE,
+         .dest = &r->memory_headroom,
+         .metavar = "F",
+         .dmin = 0,
+         .dmax = 0.9,
+         .def = "0",
+         .help = "fraction of the budget (device memory less the reserve) plans leave free, "
+                 "against fragmentation and what the model does not count"},
         {.name = "reserve-gib",
          .kind = UNIAP_OPTK_DOUBLE,
          .dest = &r->reserve_gib,
@@ -267,10 +290,30 @@ void uniap_inputs_restrict_opts(uniap_restrict_args *r, uniap_opt *opts, int *n)
     *n += UNIAP_RESTRICT_OPTS;
 }
 
-void uniap_inputs_restrict_apply(const uniap_restrict_args *r, uniap_cost_options *o)
+int uniap_inputs_restrict_apply(const uniap_restrict_args *r, uniap_cost_options *o)
 {
+    static const char *const names[] = {"ddp", "zero1", "zero2", "fsdp"};
     o->max_tp = r->max_tp;
     o->max_pp = r->max_pp;
+    o->min_pp = r->min_pp;
+    o->memory_headroom = r->memory_headroom;
+    o->flavours = 0;
+    for (const char *p = r->flavours; p && *p;) {
+        size_t len = strcspn(p, ",");
+        int f = -1;
+        for (int k = 0; k < 4; k++)
+            if (strlen(names[k]) == len && strncmp(p, names[k], len) == 0)
+                f = k;
+        if (len == 5 && strncmp(p, "zero3", 5) == 0)
+            f = UNIAP_DP_FSDP;
+        if (f < 0)
+            return uniap_err(UNIAP_EINVAL,
+                             "--flavours '%s': '%.*s' is no DP flavour (ddp, zero1, zero2, fsdp "
+                             "or zero3 expected, comma-separated)",
+                             r->flavours, (int)len, p);
+        o->flavours |= 1u << f;
+        p += len + (p[len] == ',');
+    }
     o->no_zero = r->no_zero;
     o->no_ckpt = r->no_ckpt;
     o->no_sp = r->no_sp;
@@ -278,6 +321,7 @@ void uniap_inputs_restrict_apply(const uniap_restrict_args *r, uniap_cost_option
     o->reserve_bytes =
         r->reserve_gib >= 0 ? (int64_t)(r->reserve_gib * (double)((int64_t)1 << 30)) : -1;
     o->overlap = r->overlap;
+    return UNIAP_OK;
 }
 
 void uniap_inputs_training_opts(uniap_training_args *t, uniap_opt *opts, int *n)
@@ -292,6 +336,7 @@ void uniap_inputs_training_opts(uniap_training_args *t, uniap_opt *opts, int *n)
 
     memset(t, 0, sizeof(*t));
     t->attention = t->dropout = t->grad_dtype = t->master_dtype = t->optimizer = -1;
+    t->precision = -1;
     uniap_opt o[UNIAP_TRAINING_OPTS] = {
         {.name = "attention",
          .kind = UNIAP_OPTK_CHOICE,
@@ -334,6 +379,14 @@ void uniap_inputs_training_opts(uniap_training_args *t, uniap_opt *opts, int *n)
          .values = optim_v,
          .def = model,
          .help = "optimizer: adam (two moments), sgd_momentum (one), sgd (none)"},
+        {.name = "precision",
+         .kind = UNIAP_OPTK_CHOICE,
+         .dest = &t->precision,
+         .choices = dtypes,
+         .values = dtype_v,
+         .def = model,
+         .help = "parameter and activation precision: bf16 and fp16 train in mixed precision "
+                 "(fp32 master weights), fp32 without (FP8 is not modelled)"},
         {.name = "seq-len",
          .kind = UNIAP_OPTK_INT64,
          .dest = &t->seq_len,
@@ -365,5 +418,11 @@ int uniap_inputs_training_apply(const uniap_training_args *t, uniap_model *m)
         tr.master_dtype = 1 + t->master_dtype;
     if (t->optimizer >= 0)
         tr.optimizer = (uniap_optimizer)t->optimizer;
+    if (t->precision >= 0) { /* --precision: both dtypes, mixed unless fp32 */
+        m->param_dtype = m->act_dtype = (uniap_dtype)t->precision;
+        m->mixed_precision = t->precision != UNIAP_DTYPE_FP32;
+        if (!m->mixed_precision)
+            tr.master_dtype = 0;
+    }
     return uniap_model_set_training(m, &tr, "command line (--master-dtype)");
 }

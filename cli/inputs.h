@@ -31,8 +31,9 @@ typedef struct uniap_training_args {
     int master_dtype;          /* uniap_dtype */
     int optimizer;             /* uniap_optimizer */
     int64_t seq_len;           /* tokens per sample; 0: the model's */
+    int precision;             /* uniap_dtype of parameters and activations; -1: the model's */
 } uniap_training_args;
-#define UNIAP_TRAINING_OPTS 7 /* entries uniap_inputs_training_opts appends */
+#define UNIAP_TRAINING_OPTS 8 /* entries uniap_inputs_training_opts appends */
 
 /* What to load. */
 typedef struct uniap_inputs_req {
@@ -96,16 +97,19 @@ uniap_opt uniap_inputs_schedule_opt(int *dest, int both, const char *def, const 
 
 /* The search restrictions plan and estimate share (uniap_cost_options). */
 typedef struct uniap_restrict_args {
-    int max_tp, max_pp;                      /* 0: no limit */
+    int max_tp, max_pp, min_pp;              /* 0: no limit */
+    const char *flavours;                    /* comma list of ddp, zero1, zero2, fsdp; NULL all */
+    double memory_headroom;                  /* fraction of the budget kept free */
     int no_zero, no_ckpt, no_sp, no_strided; /* flags */
     double reserve_gib;                      /* < 0: the cost model's default */
     double overlap;                          /* < 0: from the profile, else default */
 } uniap_restrict_args;
-#define UNIAP_RESTRICT_OPTS 8 /* entries uniap_inputs_restrict_opts appends */
+#define UNIAP_RESTRICT_OPTS 11 /* entries uniap_inputs_restrict_opts appends */
 
 /* Sets r to the defaults and appends its UNIAP_RESTRICT_OPTS option
  * entries (--max-tp, --max-pp, --no-zero, --no-ckpt, --no-sp,
- * --no-strided, --reserve-gib, --overlap) at opts[*n], advancing *n. */
+ * --no-strided, --reserve-gib, --overlap, --min-pp, --flavours,
+ * --memory-headroom) at opts[*n], advancing *n. */
 void uniap_inputs_restrict_opts(uniap_restrict_args *r, uniap_opt *opts, int *n);
 /* Sets t to "the model's" and appends its UNIAP_TRAINING_OPTS entries
  * (--attention, --dropout, --checkpointing, --grad-dtype, --master-dtype,
@@ -115,7 +119,8 @@ void uniap_inputs_training_opts(uniap_training_args *t, uniap_opt *opts, int *n)
  * naming the option). */
 int uniap_inputs_training_apply(const uniap_training_args *t, uniap_model *m);
 
-/* Copies the parsed restrictions into o. */
-void uniap_inputs_restrict_apply(const uniap_restrict_args *r, uniap_cost_options *o);
+/* Copies the parsed restrictions into o; EINVAL naming --flavours and the
+ * word it does not know. */
+int uniap_inputs_restrict_apply(const uniap_restrict_args *r, uniap_cost_options *o);
 
 #endif /* UNIAP_CLI_INPUTS_H */

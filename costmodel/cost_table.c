@@ -579,7 +579,10 @@ int uniap_costmodel_table(const uniap_costmodel *cm, int deg, int c, uniap_cost_
     out->micro_batches = c;
     out->micro_batch = b;
     out->stage_devices = n;
-    out->mem_budget[0] = (double)cm->cluster->device_memory - (double)cm->reserve;
+    /* device memory less the framework reserve, less the headroom the user
+     * keeps (--memory-headroom: a fraction of what is left) */
+    out->mem_budget[0] = ((double)cm->cluster->device_memory - (double)cm->reserve) *
+                         (1.0 - cm->opt.memory_headroom);
     for (int j = 0; j + 1 < deg; j++)
         out->boundary_spans_nodes[j] = (unsigned char)cm_boundary_spans(cm->cluster, j, n);
 

@@ -153,6 +153,12 @@ int uniap_costmodel_create(const uniap_model *m, const uniap_cluster *c, const u
     if (o->global_batch > (int64_t)1 << 30)
         return uniap_err(UNIAP_EINVAL, "cost model: global batch %lld is too large (at most %lld)",
                          (long long)o->global_batch, (long long)1 << 30);
+    if (!(o->memory_headroom >= 0 && o->memory_headroom <= 0.9) || o->min_pp < 0 ||
+        o->flavours >= (1u << (UNIAP_DP_FSDP + 1)))
+        return uniap_err(UNIAP_EINVAL,
+                         "cost model: memory headroom %g (0..0.9 expected), min_pp %d (>= 0), "
+                         "flavour mask %#x (DDP, ZeRO-1, ZeRO-2, FSDP bits)",
+                         o->memory_headroom, o->min_pp, o->flavours);
     if (!isfinite(p->overlap_coeff) || p->overlap_coeff < 0)
         return uniap_err(UNIAP_EINVAL,
                          "cost model: profile overlap_coeff = %g, expected a finite number >= 0",
@@ -252,7 +258,8 @@ static int pair_viable(const uniap_costmodel *cm, int deg, int c, int data, unsi
     uniap_strategy *s;
 
     *viable = 0;
-    if (deg > m->n_layers || (cm->opt.max_pp > 0 && deg > cm->opt.max_pp))
+    if (deg > m->n_layers || (cm->opt.max_pp > 0 && deg > cm->opt.max_pp) ||
+        (cm->opt.min_pp > 0 && deg < cm->opt.min_pp))
         return UNIAP_OK;
     if (data && !cm_pair_has_data(cm, deg, n))
         return UNIAP_OK;

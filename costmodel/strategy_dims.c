@@ -168,7 +168,8 @@ static int flavour_values(const uniap_strategy *s, int n, int mb, const uniap_co
     int k = 0, all = s->dp > 1 && !o->no_zero;
     (void)n, (void)mb;
     for (int f = 0; f < (all ? 4 : 1) && k < max; f++)
-        v[k++] = f;
+        if (!all || !o->flavours || (o->flavours & (1u << f))) /* --flavours */
+            v[k++] = f;
     return k;
 }
 

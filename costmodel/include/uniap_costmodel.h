@@ -309,6 +309,11 @@ typedef struct uniap_cost_options {
                                               * fills it in) */
     int max_tp;                              /* 0: no limit */
     int max_pp;                              /* pipeline degree limit; 0: none */
+    int min_pp;                              /* smallest pipeline degree; 0: none */
+    double memory_headroom;                  /* fraction of device memory - reserve left
+                                              * unused by plans (0..0.9); 0: none */
+    unsigned flavours;                       /* DP flavours offered at dp > 1, bit
+                                              * (1 << UNIAP_DP_*); 0: all */
     int skip_unprofiled_tp;                  /* 1 (the default): data the profile lacks (a
                                               * layer type at a tp degree, a collective at a
                                               * group size or placement) disallows the
