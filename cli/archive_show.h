@@ -30,4 +30,11 @@ int uniap__archive_export(const char *path, const char *dir, int table);
  * status. */
 int uniap__archive_import(int argc, char **argv);
 
+/* archive_json.c: one dataset as a JSON object (verify: an incomplete
+ * dataset is not ok; *status: the read's outcome, 0 or < 0), and the document {"format":
+ * "uniap-archive", "version": 1, "command", "datasets"} printed on stdout (takes datasets). */
+#include <cjson/cJSON.h>
+cJSON *uniap__archive_json_dataset(const char *path, int verify, int *status);
+int uniap__archive_json_print(const char *command, cJSON *datasets);
+
 #endif

@@ -89,16 +89,26 @@ static int list_names(const char *dir, char ***names, int *n)
     return rc;
 }
 
+/* --format text|json of list, show and verify (json: archive_json.c) */
+static const char *const format_names[] = {"text", "json", NULL};
+#define FORMAT_OPT(var)                                                                            \
+    {                                                                                              \
+        .name = "format", .kind = UNIAP_OPTK_CHOICE, .dest = var, .choices = format_names,         \
+        .help = "text (tables) or json: one JSON document on stdout (format uniap-archive, "       \
+                "version 1)"                                                                       \
+    }
+
 static int cmd_list(int argc, char **argv)
 {
     const char *dir = NULL;
     char **names = NULL, path[PATH_MAX];
-    int n = 0, corrupt = 0, rc, status;
+    int n = 0, corrupt = 0, rc, status, json = 0;
     uniap_opt opts[] = {{.name = "DIR",
                          .kind = UNIAP_OPTK_STRING,
                          .dest = &dir,
                          .flags = UNIAP_OPT_POSITIONAL | UNIAP_OPT_REQUIRED,
                          .help = "folder of profile datasets"},
+                        FORMAT_OPT(&json),
                         {0}};
     uniap_cmd cmd = {.name = "archive list",
                      .summary = "catalogue of the profile datasets (*.h5, *.hdf5) in a folder",
@@ -111,6 +121,20 @@ static int cmd_list(int argc, char **argv)
         return status;
     if ((rc = list_names(dir, &names, &n)) < 0)
         goto free_names;
+    if (json) {
+        cJSON *arr = cJSON_CreateArray();
+        for (int i = 0; arr && i < n && rc == 0; i++) {
+            if (snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= (int)sizeof(path))
+                rc = uniap_err(UNIAP_EINVAL, "%s/%s: path too long", dir, names[i]);
+            else
+                cJSON_AddItemToArray(arr, uniap__archive_json_dataset(path, 0, &(int){0}));
+        }
+        if (rc == 0)
+            rc = uniap__archive_json_print("list", arr);
+        else
+            cJSON_Delete(arr);
+        goto free_names;
+    }
     uniap__archive_list_header();
     for (int i = 0; i < n; i++) {
         if (snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= (int)sizeof(path)) {
@@ -131,12 +155,13 @@ free_names:
 static int cmd_show(int argc, char **argv)
 {
     const char *file = NULL;
-    int rc, status;
+    int rc, status, json = 0;
     uniap_opt opts[] = {{.name = "FILE",
                          .kind = UNIAP_OPTK_INPUT,
                          .dest = &file,
                          .flags = UNIAP_OPT_POSITIONAL | UNIAP_OPT_REQUIRED,
                          .help = "profile dataset"},
+                        FORMAT_OPT(&json),
                         {0}};
     uniap_cmd cmd = {.name = "archive show",
                      .summary = "what a profile dataset holds, summarised",
@@ -144,14 +169,30 @@ static int cmd_show(int argc, char **argv)
 
     if (uniap_opts_finish(&cmd, uniap_opts_parse(&cmd, argc, argv), 1, &status))
         return status;
-    rc = uniap__archive_show(file);
+    if (json) { /* the dataset, or why it cannot be read (exit as the text form) */
+        int st;
+        cJSON *arr = cJSON_CreateArray(), *d = uniap__archive_json_dataset(file, 0, &st);
+        char *why = st == 0 || !d ? NULL : strdup(cJSON_GetObjectItem(d, "error")->valuestring);
+        if (arr && d)
+            cJSON_AddItemToArray(arr, d);
+        else
+            cJSON_Delete(d);
+        if (st == 0) {
+            rc = uniap__archive_json_print("show", arr);
+        } else { /* unreadable: the message on stderr, as the text form */
+            cJSON_Delete(arr);
+            rc = uniap_err(st, "%s", why ? why : "out of memory");
+        }
+        free(why);
+    } else
+        rc = uniap__archive_show(file);
     return rc < 0 ? uniap__report("archive", rc) : 0;
 }
 
 static int cmd_verify(int argc, char **argv)
 {
     const char *files[MAX_FILES];
-    int n = 0, worst = 0, status;
+    int n = 0, worst = 0, status, json = 0;
     uniap_opt opts[] = {{.name = "FILE",
                          .kind = UNIAP_OPTK_INPUT,
                          .dest = files,
@@ -159,6 +200,7 @@ static int cmd_verify(int argc, char **argv)
                          .count = &n,
                          .max_count = MAX_FILES,
                          .help = "profile datasets"},
+                        FORMAT_OPT(&json),
                         {0}};
     uniap_cmd cmd = {.name = "archive verify",
                      .summary = "check the schema, checksums and completeness of datasets",
@@ -167,6 +209,18 @@ static int cmd_verify(int argc, char **argv)
 
     if (uniap_opts_finish(&cmd, uniap_opts_parse(&cmd, argc, argv), 1, &status))
         return status;
+    if (json) { /* every file's verdict; the exit status as the text form's */
+        cJSON *arr = cJSON_CreateArray();
+        for (int i = 0; arr && i < n; i++) {
+            int st;
+            cJSON *d = uniap__archive_json_dataset(files[i], 1, &st);
+            if (st < 0 && worst == 0)
+                worst = st;
+            cJSON_AddItemToArray(arr, d);
+        }
+        int rc = uniap__archive_json_print("verify", arr);
+        return rc < 0 ? uniap__report("archive", rc) : uniap_exit_code(worst);
+    }
     for (int i = 0; i < n; i++) {
         int rc = uniap__archive_verify_one(files[i]);
         if (rc < 0 && worst == 0)

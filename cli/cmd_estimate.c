@@ -32,7 +32,7 @@
 typedef struct est_args {
     uniap_inputs_req req; /* --model, --cluster, --profile, --global-batch */
     const char *plan, *dump, *layers_per_stage, *megatron, *svg, *html, *out;
-    int dp, tp, pp, c, flavour, sp, ckpt, strided, schedule;
+    int dp, tp, pp, c, flavour, sp, ckpt, strided, schedule, format;
     uniap_restrict_args limits;
     uniap_training_args training; /* --attention, --dropout, ... */
 } est_args;
@@ -100,6 +100,12 @@ static void est_cmd(est_args *a, uniap_opt *opts, uniap_cmd *cmd)
          .flags = UNIAP_OPT_STDOUT,
          .help = "the estimated plan as plan JSON (as uniap plan writes it: uniap compare, "
                  "show and estimate --plan read it; - : standard output)"},
+        {.name = "format",
+         .kind = UNIAP_OPTK_CHOICE,
+         .dest = &a->format,
+         .choices = (const char *const[]){"text", "json", NULL},
+         .help = "text (the report) or json: the estimated plan as plan JSON on stdout (as --out "
+                 "-), the report on stderr"},
         {.name = "svg",
          .kind = UNIAP_OPTK_OUTPUT,
          .dest = &a->svg,
@@ -612,6 +618,8 @@ int uniap_cli_estimate(int argc, char **argv)
         prc = check_args(&x.a, &cmd);
     if (uniap_opts_finish(&cmd, uniap__agree_parse(prc, argc, argv), x.rank == 0, &status))
         return status;
+    if (x.a.format == 1 && !x.a.out)
+        x.a.out = "-"; /* --format json: the plan JSON on stdout */
     /* the report moves to stderr when an output is standard output */
     int to_stdout = (x.a.dump && !strcmp(x.a.dump, "-")) || (x.a.svg && !strcmp(x.a.svg, "-")) ||
                     (x.a.html && !strcmp(x.a.html, "-")) || (x.a.out && !strcmp(x.a.out, "-"));

@@ -14,9 +14,15 @@ int uniap__spec_command(const uniap__spec_cmd *sc, void *spec, int argc, char **
 {
     const char *target = NULL, *texts[1];
     char *json = NULL;
-    int as_json = 0, list = 0, rc, status, rank = uniap__world_rank();
+    static const char *const formats[] = {"text", "json", NULL};
+    int as_json = 0, format = 0, list = 0, rc, status, rank = uniap__world_rank();
     uniap_opt opts[] = {
         {.name = "json", .kind = UNIAP_OPTK_FLAG, .dest = &as_json, .help = sc->json_help},
+        {.name = "format",
+         .kind = UNIAP_OPTK_CHOICE,
+         .dest = &format,
+         .choices = formats,
+         .help = "text (a table) or json (as --json)"},
         {.name = "list", .kind = UNIAP_OPTK_FLAG, .dest = &list, .help = sc->list_help},
         {.name = "NAME|FILE",
          .kind = UNIAP_OPTK_INPUT,
@@ -34,6 +40,7 @@ int uniap__spec_command(const uniap__spec_cmd *sc, void *spec, int argc, char **
     rc = uniap__agree_parse(rc, argc, argv);
     if (uniap_opts_finish(&cmd, rc, rank == 0, &status))
         return status;
+    as_json |= format == 1;
     if (list)
         return rank == 0 && (rc = sc->list()) < 0 ? uniap__report(cmd.name, rc) : 0;
     rc = sc->load(target, spec, &json);
