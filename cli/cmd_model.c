@@ -16,7 +16,8 @@
 static const char model_description[] =
     "Prints a model spec's layers, one row per run of identical layers, and its parameter "
     "count. NAME is a bundled zoo model (see --list), FILE a model spec (JSON) or a Hugging Face "
-    "config.json (or the folder holding one: Llama, Mistral, Qwen2, GPT-2, GPT-NeoX, BERT, T5; "
+    "config.json (or the folder holding one: Llama, Mistral, Qwen2, GPT-2, GPT-NeoX, BERT, T5, "
+    "ViT; "
     "trained at the config's longest sequence capped at 8192 tokens, and within a sliding "
     "window), which every command reads the same way; what the config holds and uniap does not "
     "model is listed with its parameter count. --json prints the canonical spec, which `uniap "

@@ -330,6 +330,57 @@ static int build_t5(hf_ctx *x)
     return 0;
 }
 
+/* ViT: patch embedding with the class token and learned positions,
+ * encoders, the final LayerNorm with the classifier (ViTForImageClassification:
+ * num_labels from id2label) or the pooler (ViTModel: an h x h dense layer,
+ * the same parameters as a head of h classes). The length is the image's
+ * patches + the class token. */
+static int build_vit(hf_ctx *x)
+{
+    int64_t h, L, a, f, img, patch, ch = 3, classes;
+    const char *act;
+    int qkv_bias = 1, rc;
+
+    if ((rc = need_int(x, "hidden_size", &h)) < 0 || (rc = need_int(x, "num_hidden_layers", &L)) ||
+        (rc = need_int(x, "num_attention_heads", &a)) ||
+        (rc = need_int(x, "intermediate_size", &f)) || (rc = need_int(x, "image_size", &img)) ||
+        (rc = need_int(x, "patch_size", &patch)) || (rc = get_int(x, "num_channels", 1, &ch)) < 0 ||
+        (rc = activation(x, "hidden_act", "gelu", 0, &act)) < 0 ||
+        (rc = get_bool(x, "qkv_bias", 1, &qkv_bias)) < 0)
+        return rc;
+    if (!qkv_bias)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: qkv_bias false with biased MLPs: uniap's layers carry biases on "
+                         "every linear layer or on none",
+                         x->source);
+    int64_t seq = (img / patch) * (img / patch) + 1;
+    if (x->seq_given && x->seq_len != seq)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: image_size %lld / patch_size %lld: %lld tokens, not the %lld asked "
+                         "for (a ViT's length is its image's patches + the class token)",
+                         x->source, (long long)img, (long long)patch, (long long)seq,
+                         (long long)x->seq_len);
+    x->seq_len = seq;
+    const cJSON *labels = cJSON_GetObjectItemCaseSensitive(x->cfg, "id2label");
+    int classifier = strcmp(x->arch, "ViTForImageClassification") == 0;
+    classes = classifier ? (cJSON_IsObject(labels) ? cJSON_GetArraySize(labels) : 2) : h;
+    if (!classifier)
+        note(x, 0, "the pooler (dense h x h + tanh) costed as a head of %lld classes",
+             (long long)h);
+    uniap_textbuf_printf(&x->out,
+                         "{\"type\": \"patch_embed\", \"hidden\": %lld, \"image\": %lld, "
+                         "\"patch\": %lld, \"channels\": %lld, \"position\": \"learned\"},"
+                         "{\"type\": \"encoder\", \"count\": %lld, \"hidden\": %lld, \"heads\": "
+                         "%lld, \"ffn\": %lld, \"activation\": \"%s\", \"norm\": \"layernorm\", "
+                         "\"bias\": true},"
+                         "{\"type\": \"head\", \"hidden\": %lld, \"vocab\": %lld, \"norm\": "
+                         "\"layernorm\", \"bias\": true}",
+                         (long long)h, (long long)img, (long long)patch, (long long)ch,
+                         (long long)L, (long long)h, (long long)a, (long long)f, act, (long long)h,
+                         (long long)classes);
+    return 0;
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 typedef struct hf_arch {
@@ -346,6 +397,7 @@ static const hf_arch ARCHS[] = {
     {{"GPTNeoXForCausalLM"}, "max_position_embeddings", build_neox},
     {{"BertForMaskedLM", "BertModel", "BertForPreTraining"}, "max_position_embeddings", build_bert},
     {{"T5ForConditionalGeneration", "T5Model"}, "n_positions", build_t5},
+    {{"ViTForImageClassification", "ViTModel"}, "", build_vit},
 };
 #define N_ARCHS (sizeof(ARCHS) / sizeof(ARCHS[0]))
 
@@ -407,6 +459,11 @@ static int training_length(hf_ctx *x, const hf_arch *a, int64_t seq_len)
     int rc = a->pos_key[0] ? get_int(x, a->pos_key, 1, &P) : 0;
     if (rc < 0)
         return rc;
+    if (!a->pos_key[0]) { /* the builder derives the length (ViT: its patches) */
+        x->seq_given = seq_len > 0;
+        x->seq_len = seq_len;
+        return 0;
+    }
     if (seq_len > 0 && P > 0 && seq_len > P && a->build != build_llama && a->build != build_neox)
         return uniap_err(UNIAP_EINVAL,
                          "%s: %s: %lld positions, fewer than the training length %lld asked for "

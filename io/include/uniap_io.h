@@ -321,7 +321,7 @@ int uniap_model_resolve(const char *name_or_path, uniap_model *out);
  * uniap_model_resolve read them too: a JSON file with `architectures` or
  * `model_type` and no `layers`, or a folder holding config.json. The
  * architectures read: Llama, Mistral, Qwen2 (...ForCausalLM), GPT-2,
- * GPT-NeoX, BERT (masked-LM pretraining), T5 (conditional generation);
+ * GPT-NeoX, BERT (masked-LM pretraining), T5 (conditional generation), ViT;
  * others, and mixture-of-experts models, are refused by name. */
 #define UNIAP_HF_SEQ_CAP 8192 /* default training length: the config's longest, capped here */
 typedef struct uniap_hf_info {

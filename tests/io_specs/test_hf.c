@@ -41,6 +41,8 @@ static void test_published_counts(void)
         {"mistral-7b", 7241732096LL, 0},
         {"gpt2", 124439808LL, 0},
         {"gpt-neox-20b", 20554567680LL, 0},
+        {"vit-base-patch16-224", 86567656LL, 0},       /* ViTForImageClassification */
+        {"vit-base-patch16-224-in21k", 86389248LL, 0}, /* ViTModel, its pooler a head */
         /* Qwen2-7B: q/k/v biases, 28 x (3584 + 2 x 512) */
         {"qwen2-7b", 7615616512LL, 28 * (3584 + 2 * 512)},
         /* t5-large: 2 x 32 buckets x 16 heads + the encoder's final norm */
@@ -100,6 +102,13 @@ static void test_shapes(void)
     CHECK_EQ(load("mistral-7b", &m), 0);
     CHECK_EQ((long long)m.seq_len, 4096);
     CHECK_STR_CONTAINS(uniap_model_hf_info()->notes, "sliding window");
+    uniap_model_free(&m);
+
+    /* ViT: (224 / 16)^2 patches + the class token */
+    CHECK_EQ(load("vit-base-patch16-224", &m), 0);
+    CHECK_EQ((long long)m.seq_len, 197);
+    CHECK_EQ(m.runs[0].kind, UNIAP_LAYER_PATCH_EMBED);
+    CHECK_EQ((long long)m.runs[2].vocab, 1000);
     uniap_model_free(&m);
 
     /* GPT-NeoX-20B is float16 */
