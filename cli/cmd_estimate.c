@@ -25,6 +25,7 @@
 
 #include "cmd_util.h"
 #include "inputs.h"
+#include "plan_exports.h"
 #include "plan_svg.h"
 
 #define GIB ((double)((int64_t)1 << 30))
@@ -35,6 +36,7 @@ typedef struct est_args {
     int dp, tp, pp, c, flavour, sp, ckpt, strided, schedule, format;
     uniap_restrict_args limits;
     uniap_training_args training; /* --attention, --dropout, ... */
+    uniap_from_args from;         /* --from-deepspeed, --from-torchtitan, --from-galvatron */
 } est_args;
 
 static const char *const flavour_names[] = {"ddp", "zero1", "zero2", "fsdp", "zero3", NULL};
@@ -132,6 +134,7 @@ static void est_cmd(est_args *a, uniap_opt *opts, uniap_cmd *cmd)
     n += (int)(sizeof(t) / sizeof(t[0]));
     uniap_inputs_restrict_opts(&a->limits, opts, &n);
     uniap_inputs_training_opts(&a->training, opts, &n);
+    uniap_from_opts(&a->from, opts, &n);
     a->req.training = &a->training;
     memset(&opts[n], 0, sizeof(opts[n]));
     memset(cmd, 0, sizeof(*cmd));
@@ -152,9 +155,12 @@ static void est_cmd(est_args *a, uniap_opt *opts, uniap_cmd *cmd)
 /* Option combinations the table cannot express. */
 static int check_args(const est_args *a, const uniap_cmd *cmd)
 {
-    int uniform = a->dp || a->tp || a->pp || a->c;
-    if (!!a->plan + !!uniform + !!a->megatron > 1)
-        return uniap_err(UNIAP_EINVAL, "give one of --plan, --megatron-args or "
+    int uniform = a->dp || a->tp || a->pp || a->c, from = uniap_from_given(&a->from);
+    if (from < 0)
+        return from;
+    if (!!a->plan + !!uniform + !!a->megatron + from > 1)
+        return uniap_err(UNIAP_EINVAL, "give one of --plan, --megatron-args, --from-deepspeed, "
+                                       "--from-torchtitan, --from-galvatron or "
                                        "--dp/--tp/--pp/--micro-batches");
     if (a->megatron && a->req.global_batch)
         return uniap_err(UNIAP_EINVAL,
@@ -162,6 +168,8 @@ static int check_args(const est_args *a, const uniap_cmd *cmd)
     if (uniform && !(a->dp && a->tp && a->pp && a->c))
         return uniap_err(UNIAP_EINVAL, "a uniform plan needs all of --dp, --tp, --pp and "
                                        "--micro-batches");
+    if (from)
+        return UNIAP_OK; /* the files give the plan and its global batch */
     if (!a->plan && !uniform && !a->dump && !a->megatron)
         return uniap_err(UNIAP_EINVAL,
                          "no plan: give --plan FILE or --dp/--tp/--pp/--micro-batches");
@@ -468,10 +476,14 @@ static int load(est_ctx *x, const uniap_cmd *cmd)
     const est_args *a = &x->a;
     char *mg = NULL;
     int64_t B = 0;
+    uniap_from_texts ft;
+    int from = uniap_from_given(&a->from) > 0;
+    memset(&ft, 0, sizeof(ft));
     int rc = a->plan       ? read_plan(a, cmd, &x->plan)
              : a->megatron ? read_megatron(a->megatron, &mg, &B)
+             : from        ? uniap_from_read(&a->from, a->req.global_batch, &ft, &B)
                            : 0;
-    if (!a->megatron)
+    if (!a->megatron && !from)
         B = a->plan ? x->plan.global_batch : a->req.global_batch;
     uniap_inputs_req req = a->req;
     req.global_batch = B;
@@ -480,6 +492,7 @@ static int load(est_ctx *x, const uniap_cmd *cmd)
         x->loaded = 1;
     if ((rc = uniap_inputs_agree(rc, x->argc, x->argv, &x->in)) < 0) {
         free(mg);
+        uniap_from_free(&ft);
         return rc;
     }
     if (a->plan && x->plan.n_layers != x->in.model.n_layers)
@@ -487,6 +500,8 @@ static int load(est_ctx *x, const uniap_cmd *cmd)
                        x->plan.n_layers, x->in.model.name, x->in.model.n_layers);
     else if (!a->plan && a->dp)
         rc = uniform_plan(a, &x->in.model, &x->in.cluster, &x->plan);
+    else if (from) /* the runtime's own files (plan_exports.c) */
+        rc = uniap_from_import(&ft, a->req.global_batch, &x->in.model, &x->in.cluster, &x->plan);
     else if (a->megatron) {
         char what[4200];
         snprintf(what, sizeof what, "--megatron-args %s", a->megatron);
@@ -494,6 +509,7 @@ static int load(est_ctx *x, const uniap_cmd *cmd)
     } else if (!a->plan)
         x->plan.global_batch = B; /* --dump-costs of every candidate */
     free(mg);
+    uniap_from_free(&ft);
     if (rc == 0 && a->plan && a->req.profile && x->plan.profile_checksum[0] && x->rank == 0 &&
         strcmp(x->in.profile_checksum, x->plan.profile_checksum) != 0)
         fprintf(stderr,

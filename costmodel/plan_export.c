@@ -1,16 +1,13 @@
 /*
- * plan_export.c - a plan in other runtimes' terms (beside the plan format,
- * plan_json.c): Megatron-LM command-line
- * arguments (when the plan is expressible there, with a list of what it
- * cannot express) and Galvatron's strategy JSON (galvatron_config_*.json:
- * pp_deg, per-transformer-layer tp_sizes_enc, tp_consecutive_flags,
- * dp_types_enc, use_sp, checkpoint, pp_division, ...).
+ * plan_export.c - a plan in Megatron-LM's terms (beside the plan format,
+ * plan_json.c): command-line arguments (when the plan is expressible
+ * there, with a list of what it cannot express). The other runtimes'
+ * exports are one file each: export_deepspeed.c, export_torchtitan.c,
+ * export_galvatron.c (Galvatron's strategy JSON and launch overrides).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <cjson/cJSON.h>
 
 #include "cm_internal.h"
 
@@ -139,77 +136,4 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
     }
     *text = b.s;
     return UNIAP_OK;
-}
-
-int uniap_plan_export_galvatron(const uniap_plan *p, const uniap_model *m, char **text)
-{
-    uniap_textbuf lists[5] = {{0}};
-    uniap_textbuf div = {0};
-    const uniap_schedule_desc *sched = uniap_schedule_get(p->schedule);
-    int *per_stage = calloc((size_t)p->deg, sizeof(int));
-    int first = 1, zero12 = 0, vtp = 1, vsp = 0, embed_sdp = 0;
-    cJSON *root = NULL;
-    int rc = UNIAP_OK;
-
-    if (!per_stage)
-        return uniap_err(UNIAP_ENOMEM, "galvatron export: out of memory");
-    for (int u = 0; u < p->n_layers; u++) {
-        const uniap_strategy *s = &p->strategy_of[u];
-        zero12 |= s->flavour == UNIAP_DP_ZERO1 || s->flavour == UNIAP_DP_ZERO2;
-        if (!m || u >= m->n_layers || !is_block(m->runs[uniap_model_run_of(m, u)].kind)) {
-            /* embedding / head: Galvatron's vocabulary parallelism */
-            vtp = s->tp > vtp ? s->tp : vtp;
-            vsp |= s->sp;
-            embed_sdp |= s->flavour == UNIAP_DP_FSDP;
-            continue;
-        }
-        per_stage[p->stage_of[u]]++;
-        const char *sep = first ? "" : ",";
-        uniap_textbuf_printf(&lists[0], "%s%d", sep, s->tp);
-        uniap_textbuf_printf(&lists[1], "%s%d", sep, s->tp_consecutive || s->tp == 1 ? 1 : 0);
-        uniap_textbuf_printf(&lists[2], "%s%d", sep, s->flavour == UNIAP_DP_FSDP ? 1 : 0);
-        uniap_textbuf_printf(&lists[3], "%s%d", sep, s->sp);
-        /* Galvatron's checkpoint is full recomputation (selective: 0) */
-        uniap_textbuf_printf(&lists[4], "%s%d", sep, s->ckpt == UNIAP_CKPT_FULL);
-        first = 0;
-    }
-    for (int i = 0; i < p->deg; i++)
-        uniap_textbuf_printf(&div, "%s%d", i ? "," : "", per_stage[i]);
-    root = cJSON_CreateObject();
-    if (!root || first || div.oom) {
-        rc = first ? uniap_err(UNIAP_EINVAL, "galvatron export: the model has no transformer "
-                                             "layers to describe")
-                   : uniap_err(UNIAP_ENOMEM, "galvatron export: out of memory");
-        goto free_all;
-    }
-    static const char *keys[5] = {"tp_sizes_enc", "tp_consecutive_flags", "dp_types_enc", "use_sp",
-                                  "checkpoint"};
-    cJSON_AddNumberToObject(root, "pp_deg", p->deg);
-    for (int a = 0; a < 5; a++)
-        cJSON_AddStringToObject(root, keys[a], lists[a].s ? lists[a].s : "");
-    cJSON_AddNumberToObject(root, "global_bsz", (double)p->global_batch);
-    cJSON_AddNumberToObject(root, "chunks", p->micro_batches);
-    cJSON_AddStringToObject(root, "pp_division", div.s);
-    cJSON_AddStringToObject(root, "pipeline_type",
-                            sched && sched->galvatron ? sched->galvatron
-                                                      : uniap_schedule_name(p->schedule));
-    cJSON_AddStringToObject(root, "default_dp_type", zero12 ? "zero2" : "ddp");
-    cJSON_AddNumberToObject(root, "vtp", vtp);
-    cJSON_AddNumberToObject(root, "vsp", vsp);
-    cJSON_AddNumberToObject(root, "embed_sdp", embed_sdp);
-    char *json = cJSON_Print(root);
-    if (!json || !(*text = malloc(strlen(json) + 2))) {
-        rc = uniap_err(UNIAP_ENOMEM, "galvatron export: out of memory");
-    } else {
-        strcpy(*text, json);
-        strcat(*text, "\n"); /* a file ends in a newline */
-    }
-    free(json);
-free_all:
-    cJSON_Delete(root);
-    for (int a = 0; a < 5; a++)
-        free(lists[a].s);
-    free(div.s);
-    free(per_stage);
-    return rc;
 }

@@ -514,11 +514,11 @@ int uniap_plan_strategy_indices(const uniap_plan *p, const uniap_cost_table *t, 
 
 /* Plan exports (plan_export.c): the plan as Megatron-LM arguments (first
  * line; then "# ..." lines saying whether the plan is expressible and what
- * Megatron-LM cannot express), and as Galvatron's galvatron_config JSON
- * (transformer layers in the per-layer lists; embedding and head as
- * vtp/vsp/embed_sdp; EINVAL when the model has no transformer layer). m
- * may be NULL (no layer kinds known). *text is malloc'd, ends in a
- * newline; nothing is written anywhere. */
+ * Megatron-LM cannot express; m may be NULL: no layer kinds known), and as
+ * Galvatron's galvatron_config JSON (export_galvatron.c: transformer layers
+ * in the per-layer lists, embedding and head as vtp/vocab_sdp; EINVAL
+ * naming the layer for what Galvatron cannot run, below). *text is
+ * malloc'd, ends in a newline; nothing is written anywhere. */
 int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char **text);
 /* Reads a Megatron-LM command line (its first line that is not a "#"
  * comment: what uniap_plan_export_megatron writes, or a user's own) into
@@ -533,6 +533,56 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
 int uniap_plan_import_megatron(const char *text, const char *what, const uniap_model *m,
                                const uniap_cluster *c, uniap_plan *out);
 int uniap_plan_export_galvatron(const uniap_plan *p, const uniap_model *m, char **text);
+
+/* Exports to the other runtimes and their readers (export_deepspeed.c,
+ * export_torchtitan.c, export_galvatron.c; import_*_plan.c). Each writer
+ * fills every field the plan sets from the plan and the model m (never
+ * NULL), or refuses: EINVAL naming the layer or stage and what the
+ * runtime cannot run, nothing allocated. Texts are malloc'd, the
+ * caller's, newline-terminated; nothing is written anywhere. Each reader
+ * turns such files (or a user's own, with the runtime's defaults for what
+ * they leave out) into the plan the runtime runs for m on cluster c, in
+ * *out (the caller's, uniap_plan_free; empty on failure): EINVAL naming
+ * the file (the *what strings) and the key or flag of anything it cannot
+ * read, a model argument that is not m's, or sources that disagree.
+ *
+ * DeepSpeed (edaa722) through Megatron-DeepSpeed (4efb479): *config the
+ * DeepSpeed config JSON (batch sizes, gradient accumulation, ZeRO stage,
+ * bf16/fp16, activation checkpointing), *args the pretrain_gpt.py command
+ * line (first line; "#" notes after it) naming config_path (NULL:
+ * "ds_config.json") in --deepspeed_config. One strategy for every layer;
+ * ZeRO-2/3 only without pipeline; the split of partition_method
+ * 'type:transformer'; 1F1B. */
+int uniap_plan_export_deepspeed(const uniap_plan *p, const uniap_model *m, const char *config_path,
+                                char **config, char **args);
+int uniap_plan_import_deepspeed(const char *config, const char *config_what, const char *args,
+                                const char *args_what, const uniap_model *m,
+                                const uniap_cluster *c, uniap_plan *out);
+/* torchtitan v0.2.2 (73a0e69, the last release reading TOML): the job
+ * config TOML ([model], [training], [parallelism], [activation_checkpoint]).
+ * One tp with sequence parallelism, FSDP2 or lone DDP, full or no
+ * recomputation, a llama3-shaped model. */
+int uniap_plan_export_torchtitan(const uniap_plan *p, const uniap_model *m, char **toml);
+int uniap_plan_import_torchtitan(const char *toml, const char *what, const uniap_model *m,
+                                 const uniap_cluster *c, uniap_plan *out);
+/* Galvatron (cea12ff): *json its strategy JSON, *overrides (when not NULL)
+ * the train_dist.yaml Hydra overrides the JSON cannot hold (naming
+ * config_path, NULL: "galvatron_config.json"), train.sequence_parallel
+ * among them. uniap_plan_export_galvatron is the JSON alone: it refuses a
+ * plan with TP but no sequence parallelism (Galvatron's default is on).
+ * The reader takes overrides NULL as none given (Galvatron's defaults). */
+int uniap_plan_export_galvatron_launch(const uniap_plan *p, const uniap_model *m,
+                                       const char *config_path, char **json, char **overrides);
+int uniap_plan_import_galvatron(const char *json, const char *json_what, const char *overrides,
+                                const char *overrides_what, const uniap_model *m,
+                                const uniap_cluster *c, uniap_plan *out);
+/* The global batch a runtime file states, before the model and cluster are
+ * known (what `uniap estimate` needs first): format "deepspeed-args"
+ * (--global-batch-size), "deepspeed-config" (train_batch_size),
+ * "torchtitan" ([training] global_batch_size), "galvatron" (global_bsz);
+ * 0 when the file states none or cannot be read (the reader then says
+ * why). EINVAL for an unknown format. */
+int uniap_runtime_file_batch(const char *format, const char *text, int64_t *global_batch);
 
 /* One stage of a plan by term (plan_breakdown.c): what `uniap estimate`
  * prints. Times per micro-batch unless "tail" (per iteration); memory in

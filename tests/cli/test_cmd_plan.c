@@ -35,9 +35,8 @@ int main(int argc, char **argv)
                         "16",          "--time-limit",
                         "2",           "--out",
                         out,           "--megatron-args",
-                        meg,           "--galvatron-config",
-                        galv};
-    CHECK_EQ(run(15, ok), 0);
+                        meg};
+    CHECK_EQ(run(13, ok), 0);
     uniap_plan p;
     CHECK_EQ(uniap_plan_read_json(out, &p), 0);
     CHECK_EQ(p.global_batch, 16);
@@ -77,17 +76,19 @@ int main(int argc, char **argv)
     snprintf(want, sizeof want, "--tensor-model-parallel-size %d ", p.strategy_of[1].tp);
     CHECK_STR_CONTAINS(text, want);
     free(text);
-    CHECK_EQ(uniap_read_file(galv, &text, &len), 0);
-    cJSON *g = cJSON_Parse(text);
-    CHECK(g != NULL);
-    CHECK_EQ(cJSON_GetObjectItem(g, "pp_deg")->valueint, p.deg);
-    CHECK_EQ(cJSON_GetObjectItem(g, "chunks")->valueint, p.micro_batches);
-    int blocks = 0;
-    for (const char *s = cJSON_GetObjectItem(g, "tp_sizes_enc")->valuestring; *s; s++)
-        blocks += *s == ',';
-    CHECK_EQ(blocks + 1, m.n_layers - 2); /* embedding and head are vtp */
-    cJSON_Delete(g);
-    free(text);
+    /* the unrestricted optimum mixes DP flavours layer by layer (ZeRO-2 on
+     * the embedding, DDP on block 1), which Galvatron cannot run: the
+     * export is refused (exit 2) and no output of the command is written
+     * (tests/runtimes covers the Galvatron writer and reader themselves) */
+    char out2[256];
+    snprintf(out2, sizeof out2, "%s/plan2.json", dir);
+    const char *galv_run[] = {"plan",        "--model",        "bert-huge", "--cluster",
+                              "titanxp-2x4", "--global-batch", "16",        "--time-limit",
+                              "2",           "--out",          out2,        "--galvatron-config",
+                              galv};
+    CHECK_EQ(run(13, galv_run), 2);
+    CHECK(access(galv, F_OK) != 0);
+    CHECK(access(out2, F_OK) != 0);
 
     /* nothing fits: exit 3, no plan file */
     char none[256];

@@ -1,0 +1,94 @@
+/*
+ * export_internal.h - private to the runtime exports and their readers
+ * (export_util.c, export_deepspeed.c, import_deepspeed_plan.c,
+ * export_torchtitan.c, import_torchtitan_plan.c, plan_export.c's Galvatron
+ * part, import_galvatron_plan.c): a plan read as one runtime's global
+ * settings, the plan a reader builds back from them, and the small
+ * scanners the readers share.
+ */
+#ifndef UNIAP_EXPORT_INTERNAL_H
+#define UNIAP_EXPORT_INTERNAL_H
+
+#include "cm_internal.h"
+
+/* The model as runtimes build it: embedding layer(s), transformer blocks,
+ * head layer(s), in that order (export_util.c). */
+typedef struct ex_model {
+    int first_block, last_block; /* layer indices of the first and last block */
+    int n_blocks;
+    const uniap_layer *blk; /* the first block's shape */
+    int same;               /* 1: every block has blk's shape */
+} ex_model;
+
+/* A plan as one global setting for every layer (what DeepSpeed and
+ * torchtitan run): the values every layer shares, and the split. */
+typedef struct ex_plan {
+    ex_model mdl;
+    int pp, tp, dp, flavour, sp, consecutive;
+    int ckpt;    /* the blocks' UNIAP_CKPT_* when all alike, else -1 */
+    int mb;      /* samples per micro-batch on one data-parallel rank */
+    int *blocks; /* [pp] transformer blocks per stage (malloc'd) */
+} ex_plan;
+
+/* 1 for a transformer block (its kind's role). */
+int uniap__ex_is_block(const uniap_model *m, int u);
+/* The layout of m: EINVAL naming rt and the first layer out of place
+ * (before the first block: embeddings only; after the last: heads only;
+ * in between: blocks only), or no block at all. */
+int uniap__ex_model(const uniap_model *m, const char *rt, ex_model *out);
+/* Reads p as one setting (free x->blocks): EINVAL naming rt, the layer,
+ * its stage and what differs when a layer's tp, dp, flavour, sp or TP
+ * placement is not the first block's, an embedding or head recomputes,
+ * or the split is not the embedding-with-the-first-stage, head-with-the-
+ * last one (uniap_plan_split_stages); the blocks may differ in ckpt (-1). */
+int uniap__ex_plan(const uniap_plan *p, const uniap_model *m, const char *rt, ex_plan *x);
+
+/* The settings a reader found, to build the plan from. */
+typedef struct ex_build {
+    int pp, tp, flavour, sp;
+    int ckpt;          /* the blocks' recomputation (UNIAP_CKPT_*) */
+    const int *blocks; /* [pp] per stage, or NULL: even (EINVAL when pp does not divide) */
+    int64_t global_batch;
+    int micro_batches;
+    uniap_schedule schedule;
+} ex_build;
+
+/* The plan m runs on c with settings b: dp = devices / (tp pp), TP ranks
+ * adjacent, DDP when dp is 1, ckpt on the blocks only. *out is the
+ * caller's (uniap_plan_free); what names the source in messages. */
+int uniap__ex_build(const ex_build *b, const uniap_model *m, const uniap_cluster *c,
+                    const char *what, uniap_plan *out);
+/* Allocates out's per-layer arrays for m on c and fills its header
+ * (model, cluster, status "given", n_layers). */
+int uniap__ex_plan_alloc(const uniap_model *m, const uniap_cluster *c, const char *what,
+                         uniap_plan *out);
+/* Sets s to the strategy of those values, formatted and checked by
+ * parsing its name back. */
+int uniap__ex_strategy(uniap_strategy *s, int dp, int tp, int consecutive, int flavour, int sp,
+                       int ckpt);
+
+/* Devices of c divided by tp x pp (EINVAL naming what when they do not
+ * divide). */
+int uniap__ex_dp(const uniap_cluster *c, int tp, int pp, const char *what, int *dp);
+
+/* Splits a command line (its first line that is not a "#" comment) into
+ * tokens in *tok (pointers into *buf, malloc'd; at most max). */
+int uniap__ex_tokens(const char *text, const char *what, char **buf, char **tok, int max, int *n);
+/* A whole decimal integer in [lo, hi] from s, or EINVAL naming what and
+ * key. */
+int uniap__ex_int(const char *s, long lo, long hi, const char *what, const char *key, long *out);
+
+/* Transformer blocks per stage, blocks[pp], of DeepSpeed's
+ * PipelineModule partition_method 'type:transformer' over m's layers (one
+ * weight per block; export_deepspeed.c): EINVAL naming what when it leaves
+ * a stage empty or places an embedding or head away from its neighbouring
+ * block's stage. */
+int uniap__ds_type_split(const uniap_model *m, int pp, int *blocks, const char *what);
+
+/* torchtitan (export_torchtitan.c): 0 when its llama3 builds m (layout
+ * x), else EINVAL naming what and the property; the [training] dtype and
+ * mixed_precision_param strings of m. */
+int uniap__tt_model_check(const uniap_model *m, const ex_model *x, const char *what);
+void uniap__tt_dtypes(const uniap_model *m, const char **dtype, const char **mp);
+
+#endif /* UNIAP_EXPORT_INTERNAL_H */

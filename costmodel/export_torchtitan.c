@@ -1,0 +1,229 @@
+/*
+ * export_torchtitan.c - a plan as torchtitan's TOML job config (the
+ * --job.config_file of torchtitan v0.2.2, 73a0e69, the last release that
+ * reads TOML: torchtitan/config/job_config.py; TOML went at 9810191,
+ * 2026-02-23): [parallelism] degrees, the pipeline schedule, micro-batch
+ * and split (module_fqns_per_model_part), [training] batch sizes, seq_len
+ * and precision, [activation_checkpoint] mode, [model] llama3 and the
+ * TransformerModelArgs of the model's shape. What torchtitan cannot run is
+ * refused, naming the layer or setting (at v0.2.2):
+ *   - one tp for every layer (embedding and output sharded on the same
+ *     mesh), TP ranks adjacent (innermost in the device mesh), and TP
+ *     always with sequence parallelism (SequenceParallel on the norms,
+ *     models/llama3/infra/parallelize.py apply_tp);
+ *   - data parallelism as FSDP2 (data_parallel_shard_degree; uniap's FSDP
+ *     gathers in forward and again in backward: fsdp_reshard_after_forward
+ *     "always") or DDP (data_parallel_replicate_degree) with no other
+ *     parallelism ("DDP has not supported > 1D parallelism"); no ZeRO-1/2;
+ *   - mixed precision runs through FSDP or AMP: a bf16-compute model with
+ *     fp32 masters and TP or PP needs FSDP (distributed/utils.py
+ *     maybe_enable_amp);
+ *   - activation checkpointing "full" (every block) or "none";
+ *     "selective" is a per-op policy, not uniap's selective;
+ *   - the llama3 model: RMSNorm, SwiGLU, RoPE, no biases, an untied
+ *     output, SDPA (flash) attention, no dropout; fp16 is no dtype there.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export_internal.h"
+
+/* 0 when torchtitan's llama3 builds m's blocks, else EINVAL naming what. */
+int uniap__tt_model_check(const uniap_model *m, const ex_model *x, const char *what)
+{
+    const uniap_layer *k = x->blk, *last = &m->runs[m->n_runs - 1];
+    const char *no = !x->same                            ? "blocks of different shapes"
+                     : k->kind != UNIAP_LAYER_DECODER    ? "blocks that are not causal decoders"
+                     : k->activation != UNIAP_ACT_SWIGLU ? "an MLP that is not SwiGLU"
+                     : k->norm != UNIAP_NORM_RMSNORM     ? "LayerNorm (llama3: RMSNorm)"
+                     : k->position != UNIAP_POS_ROTARY   ? "positions that are not rotary"
+                     : k->bias                           ? "linear biases"
+                     : last->kind != UNIAP_LAYER_HEAD    ? "no head layer"
+                     : last->tied                        ? "an output tied to the embedding"
+                     : m->runs[0].kind != UNIAP_LAYER_EMBEDDING ? "no token embedding"
+                     : m->param_dtype == UNIAP_DTYPE_FP16       ? "fp16 parameters (torchtitan: "
+                                                                  "bfloat16 or float32)"
+                     : !k->flash_attn ? "eager attention (torchtitan runs SDPA: plan with "
+                                        "--attention flash)"
+                     : !k->no_dropout ? "dropout (torchtitan's llama3 has none: plan with "
+                                        "--dropout off)"
+                                      : NULL;
+    if (no)
+        return uniap_err(UNIAP_EINVAL, "%s: model '%s' has %s; torchtitan's llama3 cannot build it",
+                         what, m->name, no);
+    if (m->n_layers != x->n_blocks + 2)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: model '%s': torchtitan's llama3 is one embedding, the "
+                         "blocks and one output",
+                         what, m->name);
+    return UNIAP_OK;
+}
+
+/* torchtitan's precision fields for m: dtype, mixed_precision_param. */
+void uniap__tt_dtypes(const uniap_model *m, const char **dtype, const char **mp)
+{
+    int bf16 = m->param_dtype == UNIAP_DTYPE_BF16;
+    *dtype = bf16 && !m->mixed_precision ? "bfloat16" : "float32";
+    *mp = bf16 ? "bfloat16" : "float32";
+}
+
+/* The [model] section: llama3, and the shape to register as its flavor. */
+static void model_section(const uniap_model *m, const ex_model *x, uniap_textbuf *b)
+{
+    const uniap_layer *k = x->blk;
+    long long h0 = (long long)(2.0 * (4.0 * (double)k->hidden) / 3.0), ffn = k->ffn, mo = 0;
+    for (long long c = 1024; c >= 1 && !mo; c /= 2)
+        if ((h0 + c - 1) / c * c == ffn)
+            mo = c; /* FeedForward: multiple_of x ceil(int(8 dim / 3) / multiple_of) */
+    uniap_textbuf_printf(b, "[model]\nname = \"llama3\"\nflavor = \"%s\"\n", m->name);
+    uniap_textbuf_printf(b,
+                         "# register the flavor in torchtitan/models/llama3/__init__.py "
+                         "llama3_args:\n#   \"%s\": TransformerModelArgs(dim=%lld, n_layers=%d, "
+                         "n_heads=%d, n_kv_heads=%d, vocab_size=%lld, ",
+                         m->name, (long long)k->hidden, x->n_blocks, k->heads,
+                         k->kv_heads ? k->kv_heads : k->heads, (long long)m->runs[0].vocab);
+    if (mo)
+        uniap_textbuf_printf(b, "multiple_of=%lld),\n", mo);
+    else if (ffn >= h0)
+        uniap_textbuf_printf(b, "multiple_of=%lld),\n", ffn);
+    else
+        uniap_textbuf_printf(b, "multiple_of=%lld, ffn_dim_multiplier=%.17g),\n", ffn,
+                             (double)ffn / (double)h0);
+    uniap_textbuf_printf(b, "# and set hf_assets_path (the tokenizer) to yours\n\n");
+}
+
+/* module_fqns_per_model_part: each stage's llama3 module names. */
+static void split_list(const uniap_plan *p, const uniap_model *m, const ex_model *x,
+                       uniap_textbuf *b)
+{
+    uniap_textbuf_printf(b, "module_fqns_per_model_part = [");
+    for (int i = 0; i < p->deg; i++) {
+        int first = 1;
+        uniap_textbuf_printf(b, "%s\n    [", i ? "," : "");
+        for (int u = 0; u < m->n_layers; u++) {
+            if (p->stage_of[u] != i)
+                continue;
+            if (u < x->first_block)
+                uniap_textbuf_printf(b, "%s\"tok_embeddings\"", first ? "" : ", ");
+            else if (u > x->last_block)
+                uniap_textbuf_printf(b, "%s\"norm\", \"output\"", first ? "" : ", ");
+            else
+                uniap_textbuf_printf(b, "%s\"layers.%d\"", first ? "" : ", ", u - x->first_block);
+            first = 0;
+        }
+        uniap_textbuf_printf(b, "]");
+    }
+    uniap_textbuf_printf(b, "\n]\n");
+}
+
+/* What torchtitan cannot run of x: EINVAL. */
+static int refuse(const uniap_plan *p, const uniap_model *m, const ex_plan *x)
+{
+    const char *sched = uniap_schedule_name(p->schedule);
+    if (strcmp(sched, "1f1b") && strcmp(sched, "gpipe"))
+        return uniap_err(UNIAP_EINVAL,
+                         "torchtitan export: pipeline schedule %s: uniap writes 1F1B and GPipe "
+                         "(torch.distributed.pipelining)",
+                         sched);
+    if (x->pp == 1 && p->schedule != UNIAP_SCHED_1F1B)
+        return uniap_err(UNIAP_EINVAL,
+                         "torchtitan export: schedule %s on one stage: without PP torchtitan "
+                         "accumulates gradients one micro-batch at a time (1f1b's memory)",
+                         sched);
+    if (x->ckpt < 0 || x->ckpt == UNIAP_CKPT_SELECTIVE)
+        for (int u = x->mdl.first_block; u <= x->mdl.last_block; u++)
+            if (x->ckpt == UNIAP_CKPT_SELECTIVE ||
+                p->strategy_of[u].ckpt != p->strategy_of[x->mdl.first_block].ckpt)
+                return uniap_err(UNIAP_EINVAL,
+                                 "torchtitan export: block %d (layer %d, stage %d) uses %s%s: "
+                                 "torchtitan's activation checkpointing is \"full\" on every "
+                                 "block or \"none\"",
+                                 u - x->mdl.first_block, u, p->stage_of[u], p->strategy_of[u].name,
+                                 x->ckpt < 0 ? ", another block not" : "");
+    if (!x->consecutive)
+        return uniap_err(UNIAP_EINVAL,
+                         "torchtitan export: strided TP groups (%s): torchtitan's TP "
+                         "mesh dimension is innermost (adjacent ranks)",
+                         p->strategy_of[0].name);
+    if (x->tp > 1 && !x->sp)
+        return uniap_err(UNIAP_EINVAL,
+                         "torchtitan export: tp %d without sequence parallelism (%s): torchtitan "
+                         "v0.2.2 always shards the norms' sequence with TP",
+                         x->tp, p->strategy_of[0].name);
+    if (x->dp > 1 && (x->flavour == UNIAP_DP_ZERO1 || x->flavour == UNIAP_DP_ZERO2))
+        return uniap_err(UNIAP_EINVAL,
+                         "torchtitan export: ZeRO-%d (%s): torchtitan shards with FSDP2 "
+                         "(ZeRO-3) or replicates (DDP)",
+                         x->flavour == UNIAP_DP_ZERO1 ? 1 : 2, p->strategy_of[0].name);
+    if (x->dp > 1 && x->flavour == UNIAP_DP_DDP && (x->tp > 1 || x->pp > 1))
+        return uniap_err(UNIAP_EINVAL,
+                         "torchtitan export: DDP with tp %d and pp %d: torchtitan's DDP runs "
+                         "alone (\"DDP has not supported > 1D parallelism\"); shard with FSDP",
+                         x->tp, x->pp);
+    if ((x->dp == 1 || x->flavour != UNIAP_DP_FSDP) && (x->tp > 1 || x->pp > 1) &&
+        m->param_dtype == UNIAP_DTYPE_BF16 && m->mixed_precision)
+        return uniap_err(UNIAP_EINVAL,
+                         "torchtitan export: mixed precision with tp %d, pp %d and no FSDP: "
+                         "torchtitan then trains in float32 (maybe_enable_amp)",
+                         x->tp, x->pp);
+    return UNIAP_OK;
+}
+
+int uniap_plan_export_torchtitan(const uniap_plan *p, const uniap_model *m, char **toml)
+{
+    ex_plan x;
+    uniap_textbuf b = {0};
+    const char *dtype, *mp;
+    int rc;
+    *toml = NULL;
+    if ((rc = uniap__ex_plan(p, m, "torchtitan", &x)) < 0)
+        return rc;
+    if ((rc = uniap__tt_model_check(m, &x.mdl, "torchtitan export")) < 0 ||
+        (rc = refuse(p, m, &x)) < 0)
+        goto free_x;
+    int shard = x.flavour == UNIAP_DP_FSDP ? x.dp : 1, repl = shard > 1 ? 1 : x.dp;
+    uniap_textbuf_printf(&b,
+                         "# torchtitan job config (--job.config_file) of a uniap plan: model %s, "
+                         "cluster %s, %d devices (NGPU)\n# torchtitan v0.2.2 (73a0e69), "
+                         "torchtitan/config/job_config.py\n\n",
+                         m->name, p->cluster, x.dp * x.tp * x.pp);
+    model_section(m, &x.mdl, &b);
+    uniap__tt_dtypes(m, &dtype, &mp);
+    /* PP: one local batch of c micro-batches; no PP: c accumulation steps */
+    uniap_textbuf_printf(&b,
+                         "[training]\nlocal_batch_size = %lld\nglobal_batch_size = %lld\n"
+                         "seq_len = %lld\ndtype = \"%s\"\nmixed_precision_param = \"%s\"\n\n",
+                         x.pp > 1 ? (long long)(p->global_batch / x.dp) : (long long)x.mb,
+                         (long long)p->global_batch, (long long)x.mdl.blk->seq, dtype, mp);
+    uniap_textbuf_printf(&b,
+                         "[parallelism]\ndata_parallel_replicate_degree = %d\n"
+                         "data_parallel_shard_degree = %d\n",
+                         repl, shard);
+    if (shard > 1)
+        uniap_textbuf_printf(&b, "fsdp_reshard_after_forward = \"always\"\n");
+    uniap_textbuf_printf(&b,
+                         "tensor_parallel_degree = %d\npipeline_parallel_degree = %d\n"
+                         "context_parallel_degree = 1\n",
+                         x.tp, x.pp);
+    if (x.pp > 1) {
+        uniap_textbuf_printf(&b,
+                             "pipeline_parallel_schedule = \"%s\"\n"
+                             "pipeline_parallel_microbatch_size = %d\n",
+                             p->schedule == UNIAP_SCHED_GPIPE ? "GPipe" : "1F1B", x.mb);
+        split_list(p, m, &x.mdl, &b);
+    }
+    uniap_textbuf_printf(&b, "\n[activation_checkpoint]\nmode = \"%s\"\n",
+                         x.ckpt == UNIAP_CKPT_FULL ? "full" : "none");
+    if (b.oom) {
+        rc = uniap_err(UNIAP_ENOMEM, "torchtitan export: out of memory");
+        goto free_x;
+    }
+    *toml = b.s;
+    b.s = NULL;
+free_x:
+    free(b.s);
+    free(x.blocks);
+    return rc;
+}

@@ -1,0 +1,311 @@
+/*
+ * export_util.c - what the runtime exports and readers share
+ * (export_internal.h): the model's layout as runtimes build it (embedding,
+ * transformer blocks, head), a plan read as one global setting (DeepSpeed
+ * and torchtitan run one strategy for every layer), the plan a reader
+ * builds back from a runtime's settings, small scanners, and the global
+ * batch a runtime's file states (uniap_runtime_file_batch).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "export_internal.h"
+#include "toml_lite.h"
+
+int uniap__ex_is_block(const uniap_model *m, int u)
+{
+    return uniap__cm_layer_kind(m->runs[uniap_model_run_of(m, u)].kind)->role == CM_ROLE_BLOCK;
+}
+
+static cm_layer_role role_of(const uniap_model *m, int u)
+{
+    return uniap__cm_layer_kind(m->runs[uniap_model_run_of(m, u)].kind)->role;
+}
+
+int uniap__ex_model(const uniap_model *m, const char *rt, ex_model *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->first_block = out->last_block = -1;
+    out->same = 1;
+    for (int u = 0; u < m->n_layers; u++) {
+        if (!uniap__ex_is_block(m, u))
+            continue;
+        const uniap_layer *l = &m->runs[uniap_model_run_of(m, u)];
+        if (out->first_block < 0) {
+            out->first_block = u;
+            out->blk = l;
+        }
+        out->last_block = u;
+        out->n_blocks++;
+        const uniap_layer *b = out->blk;
+        out->same &= l->kind == b->kind && l->hidden == b->hidden && l->heads == b->heads &&
+                     l->kv_heads == b->kv_heads && l->ffn == b->ffn &&
+                     l->activation == b->activation && l->norm == b->norm && l->bias == b->bias &&
+                     l->seq == b->seq;
+    }
+    if (out->first_block < 0)
+        return uniap_err(UNIAP_EINVAL, "%s export: model '%s' has no transformer blocks", rt,
+                         m->name);
+    for (int u = 0; u < m->n_layers; u++) {
+        cm_layer_role r = role_of(m, u);
+        int ok = u < out->first_block  ? r == CM_ROLE_FIRST
+                 : u > out->last_block ? r == CM_ROLE_LAST
+                                       : r == CM_ROLE_BLOCK;
+        if (!ok)
+            return uniap_err(UNIAP_EINVAL,
+                             "%s export: layer %d (%s) of model '%s': %s builds an embedding, "
+                             "transformer blocks and a head, in that order",
+                             rt, u, uniap_layer_kind_name(m->runs[uniap_model_run_of(m, u)].kind),
+                             m->name, rt);
+    }
+    return UNIAP_OK;
+}
+
+/* The first dimension in which layer strategy s differs from the blocks'
+ * common one r, or NULL. */
+static const char *differs(const uniap_strategy *s, const uniap_strategy *r)
+{
+    if (s->tp != r->tp)
+        return "tensor-parallel degree";
+    if (s->dp != r->dp)
+        return "data-parallel degree";
+    if (s->dp > 1 && s->flavour != r->flavour)
+        return "data-parallel flavour (ZeRO stage)";
+    if (s->tp > 1 && s->sp != r->sp)
+        return "sequence parallelism";
+    if (s->tp > 1 && s->dp > 1 && s->tp_consecutive != r->tp_consecutive)
+        return "TP placement";
+    return NULL;
+}
+
+/* The split of x->blocks must be p's, layer by layer. */
+static int check_split(const uniap_plan *p, const uniap_model *m, const char *rt, ex_plan *x)
+{
+    int *want = malloc(sizeof(int) * (size_t)m->n_layers), rc;
+    if (!want)
+        return uniap_err(UNIAP_ENOMEM, "%s export: out of memory", rt);
+    rc = uniap_plan_split_stages(m, p->deg, x->blocks, want);
+    for (int u = 0; rc == 0 && u < m->n_layers; u++)
+        if (want[u] != p->stage_of[u])
+            rc = uniap_err(UNIAP_EINVAL,
+                           "%s export: layer %d (%s) is on stage %d; %s places it on stage %d "
+                           "(the layers before the first block on the first stage, those after "
+                           "the last block on the last)",
+                           rt, u, uniap__ex_is_block(m, u) ? "a block" : "not a block",
+                           p->stage_of[u], rt, want[u]);
+    free(want);
+    return rc;
+}
+
+int uniap__ex_plan(const uniap_plan *p, const uniap_model *m, const char *rt, ex_plan *x)
+{
+    int rc;
+    memset(x, 0, sizeof(*x));
+    if (p->n_layers != m->n_layers || p->deg < 1 || !p->stage_of || !p->strategy_of)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s export: the plan has %d layers on %d stages, model '%s' "
+                         "%d layers",
+                         rt, p->n_layers, p->deg, m->name, m->n_layers);
+    if ((rc = uniap__ex_model(m, rt, &x->mdl)) < 0)
+        return rc;
+    const uniap_strategy *r = &p->strategy_of[x->mdl.first_block];
+    x->pp = p->deg;
+    x->tp = r->tp;
+    x->dp = r->dp;
+    x->flavour = r->dp > 1 ? r->flavour : UNIAP_DP_DDP;
+    x->sp = r->tp > 1 && r->sp;
+    x->consecutive = r->tp_consecutive || r->tp == 1 || r->dp == 1;
+    x->ckpt = r->ckpt;
+    for (int u = 0; u < m->n_layers; u++) {
+        const uniap_strategy *s = &p->strategy_of[u];
+        const char *d = differs(s, r);
+        if (d)
+            return uniap_err(UNIAP_EINVAL,
+                             "%s export: layer %d (stage %d) uses %s, the first block (layer %d) "
+                             "%s: %s runs one %s for every layer",
+                             rt, u, p->stage_of[u], s->name, x->mdl.first_block, r->name, rt, d);
+        if (!uniap__ex_is_block(m, u) && s->ckpt != UNIAP_CKPT_NONE)
+            return uniap_err(UNIAP_EINVAL,
+                             "%s export: layer %d (stage %d, not a transformer block) uses %s: %s "
+                             "recomputes transformer blocks only",
+                             rt, u, p->stage_of[u], s->name, rt);
+        if (uniap__ex_is_block(m, u) && s->ckpt != x->ckpt)
+            x->ckpt = -1;
+    }
+    if (x->dp < 1 || p->micro_batch % x->dp)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s export: a micro-batch of %d samples does not divide over %d "
+                         "data-parallel ranks",
+                         rt, p->micro_batch, x->dp);
+    x->mb = p->micro_batch / x->dp;
+    if (!(x->blocks = calloc((size_t)p->deg, sizeof(int))))
+        return uniap_err(UNIAP_ENOMEM, "%s export: out of memory", rt);
+    for (int u = 0; u < m->n_layers; u++) {
+        if (p->stage_of[u] < 0 || p->stage_of[u] >= p->deg)
+            rc = uniap_err(UNIAP_EINVAL, "%s export: layer %d on stage %d of %d", rt, u,
+                           p->stage_of[u], p->deg);
+        else if (uniap__ex_is_block(m, u))
+            x->blocks[p->stage_of[u]]++;
+    }
+    if (rc == 0)
+        rc = check_split(p, m, rt, x);
+    if (rc < 0) {
+        free(x->blocks);
+        x->blocks = NULL;
+    }
+    return rc;
+}
+
+int uniap__ex_strategy(uniap_strategy *s, int dp, int tp, int consecutive, int flavour, int sp,
+                       int ckpt)
+{
+    memset(s, 0, sizeof(*s));
+    s->dp = dp;
+    s->tp = tp;
+    s->tp_consecutive = consecutive || tp == 1 || dp == 1;
+    s->flavour = dp > 1 ? flavour : UNIAP_DP_DDP;
+    s->sp = sp && tp > 1;
+    s->ckpt = ckpt;
+    uniap_strategy_format(s);
+    return uniap_strategy_parse(s->name, s);
+}
+
+int uniap__ex_plan_alloc(const uniap_model *m, const uniap_cluster *c, const char *what,
+                         uniap_plan *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!(out->stage_of = calloc((size_t)m->n_layers, sizeof(int))) ||
+        !(out->strategy_of = calloc((size_t)m->n_layers, sizeof(uniap_strategy)))) {
+        uniap_plan_free(out);
+        return uniap_err(UNIAP_ENOMEM, "%s: out of memory", what);
+    }
+    snprintf(out->model, sizeof out->model, "%s", m->name);
+    snprintf(out->cluster, sizeof out->cluster, "%s", c->name);
+    snprintf(out->status, sizeof out->status, "given");
+    out->n_layers = m->n_layers;
+    return UNIAP_OK;
+}
+
+int uniap__ex_dp(const uniap_cluster *c, int tp, int pp, const char *what, int *dp)
+{
+    int N = uniap_cluster_devices(c);
+    if (tp < 1 || pp < 1 || N % (tp * pp))
+        return uniap_err(UNIAP_EINVAL, "%s: tp %d x pp %d does not divide the %d devices of '%s'",
+                         what, tp, pp, N, c->name);
+    *dp = N / (tp * pp);
+    return UNIAP_OK;
+}
+
+int uniap__ex_build(const ex_build *b, const uniap_model *m, const uniap_cluster *c,
+                    const char *what, uniap_plan *out)
+{
+    int dp = 1, rc;
+    if ((rc = uniap__ex_dp(c, b->tp, b->pp, what, &dp)) < 0)
+        return rc;
+    if (b->micro_batches < 1 || b->global_batch % ((int64_t)b->micro_batches * dp))
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: a global batch of %lld is not %d micro-batches over %d "
+                         "data-parallel ranks",
+                         what, (long long)b->global_batch, b->micro_batches, dp);
+    if ((rc = uniap__ex_plan_alloc(m, c, what, out)) < 0)
+        return rc;
+    if ((rc = uniap_plan_split_stages(m, b->pp, b->blocks, out->stage_of)) < 0)
+        goto fail;
+    out->global_batch = b->global_batch;
+    out->deg = b->pp;
+    out->micro_batches = b->micro_batches;
+    out->micro_batch = (int)(b->global_batch / b->micro_batches);
+    out->schedule = b->schedule;
+    for (int u = 0; u < m->n_layers && rc == 0; u++)
+        rc = uniap__ex_strategy(&out->strategy_of[u], dp, b->tp, 1, b->flavour, b->sp,
+                                uniap__ex_is_block(m, u) ? b->ckpt : UNIAP_CKPT_NONE);
+    if (rc == 0)
+        return UNIAP_OK;
+fail:
+    uniap_plan_free(out);
+    return rc;
+}
+
+int uniap__ex_tokens(const char *text, const char *what, char **buf, char **tok, int max, int *n)
+{
+    *n = 0;
+    if (!(*buf = malloc(strlen(text) + 1)))
+        return uniap_err(UNIAP_ENOMEM, "%s: out of memory", what);
+    strcpy(*buf, text);
+    for (char *save = NULL, *line = strtok_r(*buf, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        while (*line == ' ' || *line == '\t')
+            line++;
+        if (*line == '#' || !*line || *line == '\r')
+            continue;
+        for (char *s2 = NULL, *t = strtok_r(line, " \t\r", &s2); t;
+             t = strtok_r(NULL, " \t\r", &s2)) {
+            if (*n == max)
+                return uniap_err(UNIAP_EINVAL, "%s: more than %d arguments", what, max);
+            tok[(*n)++] = t;
+        }
+        break;
+    }
+    return UNIAP_OK;
+}
+
+int uniap__ex_int(const char *s, long lo, long hi, const char *what, const char *key, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = s ? strtol(s, &end, 10) : 0;
+    if (!s || !*s || *end || errno || v < lo || v > hi)
+        return uniap_err(UNIAP_EINVAL, "%s: %s %s: expected an integer in [%ld, %ld]", what, key,
+                         s ? s : "(missing)", lo, hi);
+    *out = v;
+    return UNIAP_OK;
+}
+
+/* The global batch a file states: the first integer after key (a flag, or
+ * a JSON key via cJSON). */
+static int stated_flag(const char *text, const char *flag, int64_t *B)
+{
+    char *buf = NULL, *tok[512];
+    int n = 0, rc = uniap__ex_tokens(text, "", &buf, tok, 512, &n);
+    for (int i = 0; rc == 0 && i + 1 < n; i++)
+        if (!strcmp(tok[i], flag))
+            *B = strtoll(tok[i + 1], NULL, 10);
+    free(buf);
+    return rc;
+}
+
+int uniap_runtime_file_batch(const char *format, const char *text, int64_t *global_batch)
+{
+    *global_batch = 0;
+    if (!strcmp(format, "deepspeed-args"))
+        return stated_flag(text, "--global-batch-size", global_batch);
+    if (!strcmp(format, "deepspeed-config") || !strcmp(format, "galvatron")) {
+        cJSON *r = cJSON_Parse(text);
+        const cJSON *j = cJSON_GetObjectItemCaseSensitive(r, format[0] == 'd' ? "train_batch_size"
+                                                                              : "global_bsz");
+        if (cJSON_IsNumber(j) && j->valuedouble >= 1)
+            *global_batch = (int64_t)j->valuedouble;
+        cJSON_Delete(r);
+        return UNIAP_OK;
+    }
+    if (!strcmp(format, "torchtitan")) {
+        toml_doc d;
+        if (uniap__toml_parse(text, "", &d) < 0) {
+            uniap_err_clear(); /* the reader names the error */
+            return UNIAP_OK;
+        }
+        const toml_entry *e = uniap__toml_get(&d, "training", "global_batch_size");
+        if (e && e->v.type == TOML_INT && e->v.i >= 1)
+            *global_batch = e->v.i;
+        uniap__toml_free(&d);
+        return UNIAP_OK;
+    }
+    return uniap_err(UNIAP_EINVAL,
+                     "runtime file format '%s': expected deepspeed-args, "
+                     "deepspeed-config, torchtitan or galvatron",
+                     format);
+}

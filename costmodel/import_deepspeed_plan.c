@@ -1,0 +1,426 @@
+/*
+ * import_deepspeed_plan.c - the plan DeepSpeed runs, read from a
+ * Megatron-DeepSpeed command line and its DeepSpeed config JSON (what
+ * uniap_plan_export_deepspeed writes, or a user's own): tp, pp, dp = the
+ * rest of the devices, the ZeRO stage (zero_optimization.stage; with the
+ * pipeline engine bf16 stage 0 runs BF16_Optimizer, ZeRO-1's sharding),
+ * micro-batches = gradient_accumulation_steps, recompute (full of every
+ * block, or selective), --sequence-parallel, the split of partition_method
+ * 'type:transformer', 1F1B. Both files must agree (batch sizes, ZeRO
+ * stage, precision); model arguments given must be the model's; anything
+ * uniap does not read is refused by name.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "export_internal.h"
+
+typedef struct ds_args {
+    long tp, pp, mbs, gbs, zero, rc_layers, ck_layers;
+    long layers, hidden, ffn, heads, kv, seq, maxpos;
+    int nopipe, sp, ck_act, ds_ck, deepspeed, swiglu, rope, nopos, nobias, untie, bf16, fp16, flash;
+    int rc_full, rc_sel, rc_uniform, rc_block, has_zero;
+    double attn_drop, hidden_drop;
+    const char *norm, *config;
+} ds_args;
+
+typedef struct ds_flag {
+    const char *name;
+    char kind; /* 'f' flag, 'i' integer, 'd' probability, 's' word */
+    size_t field;
+} ds_flag;
+
+#define DSI(n, f)                                                                                  \
+    {                                                                                              \
+        n, 'i', offsetof(ds_args, f)                                                               \
+    }
+#define DSF(n, f)                                                                                  \
+    {                                                                                              \
+        n, 'f', offsetof(ds_args, f)                                                               \
+    }
+static const ds_flag ds_flags[] = {
+    DSI("tensor-model-parallel-size", tp),
+    DSI("pipeline-model-parallel-size", pp),
+    DSI("micro-batch-size", mbs),
+    DSI("global-batch-size", gbs),
+    DSI("zero-stage", zero),
+    DSI("recompute-num-layers", rc_layers),
+    DSI("checkpoint-num-layers", ck_layers),
+    DSI("num-layers", layers),
+    DSI("hidden-size", hidden),
+    DSI("ffn-hidden-size", ffn),
+    DSI("num-attention-heads", heads),
+    DSI("num-key-value-heads", kv),
+    DSI("seq-length", seq),
+    DSI("max-position-embeddings", maxpos),
+    DSF("no-pipeline-parallel", nopipe),
+    DSF("sequence-parallel", sp),
+    DSF("checkpoint-activations", ck_act),
+    DSF("deepspeed-activation-checkpointing", ds_ck),
+    DSF("deepspeed", deepspeed),
+    DSF("swiglu", swiglu),
+    DSF("use-rotary-position-embeddings", rope),
+    DSF("no-position-embedding", nopos),
+    DSF("disable-bias-linear", nobias),
+    DSF("untie-embeddings-and-output-weights", untie),
+    DSF("bf16", bf16),
+    DSF("fp16", fp16),
+    DSF("use-flash-attn-v2", flash),
+    {"attention-dropout", 'd', offsetof(ds_args, attn_drop)},
+    {"hidden-dropout", 'd', offsetof(ds_args, hidden_drop)},
+    {"normalization", 's', offsetof(ds_args, norm)},
+    {"deepspeed_config", 's', offsetof(ds_args, config)},
+    {"recompute-granularity", 'g', 0},
+    {"recompute-method", 'm', 0},
+};
+#undef DSI
+#undef DSF
+
+/* One flag tok[*i] and its value. */
+static int read_flag(char **tok, int n, int *i, ds_args *a, const char *what)
+{
+    const char *name = tok[*i] + 2;
+    for (size_t f = 0; f < sizeof ds_flags / sizeof ds_flags[0]; f++) {
+        const ds_flag *d = &ds_flags[f];
+        if (strcmp(name, d->name) != 0)
+            continue;
+        char *field = (char *)a + d->field;
+        if (d->kind == 'f') {
+            *(int *)field = 1;
+            return UNIAP_OK;
+        }
+        if (*i + 1 >= n)
+            return uniap_err(UNIAP_EINVAL, "%s: --%s needs a value", what, name);
+        const char *v = tok[++*i];
+        char key[64];
+        snprintf(key, sizeof key, "--%s", name);
+        if (d->kind == 'i') {
+            a->has_zero |= !strcmp(name, "zero-stage");
+            return uniap__ex_int(v, 0, 1L << 40, what, key, (long *)field);
+        }
+        if (d->kind == 'd') {
+            char *end;
+            double x = strtod(v, &end);
+            if (*end || !(x >= 0 && x <= 1))
+                return uniap_err(UNIAP_EINVAL, "%s: --%s %s: expected a probability in [0, 1]",
+                                 what, name, v);
+            *(double *)field = x;
+        } else if (d->kind == 'g') {
+            a->rc_full = !strcmp(v, "full");
+            a->rc_sel = !strcmp(v, "selective");
+            if (!a->rc_full && !a->rc_sel)
+                return uniap_err(UNIAP_EINVAL,
+                                 "%s: --recompute-granularity %s: expected full or selective", what,
+                                 v);
+        } else if (d->kind == 'm') {
+            a->rc_uniform = !strcmp(v, "uniform");
+            a->rc_block = !strcmp(v, "block");
+            if (!a->rc_uniform && !a->rc_block)
+                return uniap_err(UNIAP_EINVAL,
+                                 "%s: --recompute-method %s: expected uniform or block", what, v);
+        } else {
+            *(const char **)field = v;
+        }
+        return UNIAP_OK;
+    }
+    return uniap_err(UNIAP_EINVAL,
+                     "%s: --%s is not a Megatron-DeepSpeed argument uniap reads (parallelism, "
+                     "batch, ZeRO, recompute and model-shape arguments are)",
+                     what, name);
+}
+
+/* Model arguments given must be m's. */
+static int check_model(const ds_args *a, const uniap_model *m, const char *what)
+{
+    ex_model x;
+    int rc = uniap__ex_model(m, "deepspeed", &x);
+    if (rc < 0)
+        return rc;
+    const uniap_layer *b = x.blk;
+    struct {
+        const char *flag;
+        long given, want;
+    } c[] = {
+        {"num-layers", a->layers, x.n_blocks},
+        {"hidden-size", a->hidden, (long)b->hidden},
+        {"ffn-hidden-size", a->ffn, (long)b->ffn},
+        {"num-attention-heads", a->heads, b->heads},
+        {"num-key-value-heads", a->kv, b->kv_heads ? b->kv_heads : b->heads},
+        {"seq-length", a->seq, (long)b->seq},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+        if (c[i].given && c[i].given != c[i].want)
+            return uniap_err(UNIAP_EINVAL, "%s: --%s %ld, but model '%s' has %ld", what, c[i].flag,
+                             c[i].given, m->name, c[i].want);
+    int stated = a->layers || a->hidden;
+    if ((stated || a->swiglu) && a->swiglu != (b->activation == UNIAP_ACT_SWIGLU))
+        return uniap_err(UNIAP_EINVAL, "%s: %s, but model '%s' has a %s MLP", what,
+                         a->swiglu ? "--swiglu" : "no --swiglu", m->name,
+                         b->activation == UNIAP_ACT_SWIGLU ? "SwiGLU" : "non-SwiGLU");
+    if ((stated || a->flash) && a->flash != b->flash_attn)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: %s, but the model is set to %s attention (--attention, or the "
+                         "spec's \"attention\")",
+                         what, a->flash ? "--use-flash-attn-v2" : "no --use-flash-attn-v2",
+                         b->flash_attn ? "flash" : "eager");
+    int want16 = m->param_dtype == UNIAP_DTYPE_BF16   ? 1
+                 : m->param_dtype == UNIAP_DTYPE_FP16 ? 2
+                                                      : 0;
+    int got16 = a->bf16 ? 1 : a->fp16 ? 2 : 0;
+    if ((stated || got16) && got16 != want16)
+        return uniap_err(UNIAP_EINVAL, "%s: %s, but model '%s' has %s parameters", what,
+                         got16 == 1   ? "--bf16"
+                         : got16 == 2 ? "--fp16"
+                                      : "neither --bf16 nor --fp16",
+                         m->name, uniap_dtype_name(m->param_dtype));
+    return UNIAP_OK;
+}
+
+/* cfg's integer at key (a number with no fraction), *v kept when absent. */
+static int cfg_int(const cJSON *o, const char *key, const char *what, long *v, int *given)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (given)
+        *given = j != NULL;
+    if (!j)
+        return UNIAP_OK;
+    if (!cJSON_IsNumber(j) || j->valuedouble != (double)(long)j->valuedouble || j->valuedouble < 0)
+        return uniap_err(UNIAP_EINVAL, "%s: \"%s\": expected an integer >= 0", what, key);
+    *v = (long)j->valuedouble;
+    return UNIAP_OK;
+}
+
+/* What the DeepSpeed config says. */
+typedef struct ds_cfg {
+    long tbs, mbs, gas, stage, interval;
+    int has_tbs, has_mbs, has_gas, has_stage, bf16, fp16, partition, grad_dtype;
+} ds_cfg;
+
+/* Reads the config's keys (the others are refused by name). */
+static int read_config(const char *text, const char *what, ds_cfg *g)
+{
+    static const char *const ignored[] = {"steps_per_print",
+                                          "wall_clock_breakdown",
+                                          "gradient_clipping",
+                                          "optimizer",
+                                          "scheduler",
+                                          "prescale_gradients",
+                                          "zero_allow_untested_optimizer"};
+    cJSON *r = cJSON_Parse(text);
+    int rc = UNIAP_OK;
+    memset(g, 0, sizeof(*g));
+    if (!cJSON_IsObject(r)) {
+        cJSON_Delete(r);
+        return uniap_err(UNIAP_EINVAL, "%s: not a JSON object (a DeepSpeed config)", what);
+    }
+    for (const cJSON *k = r->child; k && rc == 0; k = k->next) {
+        const char *n = k->string;
+        int known = 0;
+        for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++)
+            known |= !strcmp(n, ignored[i]);
+        if (!strcmp(n, "train_batch_size"))
+            rc = cfg_int(r, n, what, &g->tbs, &g->has_tbs);
+        else if (!strcmp(n, "train_micro_batch_size_per_gpu"))
+            rc = cfg_int(r, n, what, &g->mbs, &g->has_mbs);
+        else if (!strcmp(n, "gradient_accumulation_steps"))
+            rc = cfg_int(r, n, what, &g->gas, &g->has_gas);
+        else if (!strcmp(n, "zero_optimization")) {
+            for (const cJSON *z = k->child; z && rc == 0; z = z->next)
+                if (strcmp(z->string, "stage"))
+                    rc = uniap_err(UNIAP_EINVAL,
+                                   "%s: \"zero_optimization.%s\" is not a key uniap reads "
+                                   "(stage is)",
+                                   what, z->string);
+            if (rc == 0)
+                rc = cfg_int(k, "stage", what, &g->stage, &g->has_stage);
+            if (rc == 0 && g->stage > 3)
+                rc = uniap_err(UNIAP_EINVAL, "%s: \"zero_optimization.stage\" %ld: 0 to 3", what,
+                               g->stage);
+        } else if (!strcmp(n, "bf16") || !strcmp(n, "fp16")) {
+            const cJSON *e = cJSON_GetObjectItemCaseSensitive(k, "enabled");
+            if (!cJSON_IsBool(e))
+                rc = uniap_err(UNIAP_EINVAL, "%s: \"%s.enabled\": expected true or false", what, n);
+            else
+                *(n[0] == 'b' ? &g->bf16 : &g->fp16) = cJSON_IsTrue(e);
+        } else if (!strcmp(n, "data_types")) {
+            const cJSON *e = cJSON_GetObjectItemCaseSensitive(k, "grad_accum_dtype");
+            uniap_dtype t;
+            if (!cJSON_IsString(e) || uniap_dtype_parse(e->valuestring, &t) < 0)
+                rc = uniap_err(UNIAP_EINVAL,
+                               "%s: \"data_types.grad_accum_dtype\": expected fp32, fp16 or bf16",
+                               what);
+            else
+                g->grad_dtype = 1 + (int)t;
+        } else if (!strcmp(n, "activation_checkpointing")) {
+            const cJSON *e = cJSON_GetObjectItemCaseSensitive(k, "partition_activations");
+            const cJSON *cpu = cJSON_GetObjectItemCaseSensitive(k, "cpu_checkpointing");
+            g->partition = cJSON_IsTrue(e) || cJSON_IsTrue(cpu);
+        } else if (!strcmp(n, "pipeline"))
+            rc = cfg_int(k, "activation_checkpoint_interval", what, &g->interval, NULL);
+        else if (!known)
+            rc = uniap_err(UNIAP_EINVAL, "%s: \"%s\" is not a DeepSpeed config key uniap reads",
+                           what, n);
+    }
+    if (rc == 0 && g->partition)
+        rc = uniap_err(UNIAP_EINVAL,
+                       "%s: \"activation_checkpointing\": partition_activations or "
+                       "cpu_checkpointing: uniap keeps each checkpointed input whole on the device",
+                       what);
+    cJSON_Delete(r);
+    return rc;
+}
+
+/* The two sources agree: batch sizes, ZeRO stage, precision, interval. */
+static int agree(const ds_args *a, const ds_cfg *g, long dp, const char *cw, const char *aw,
+                 const uniap_model *m)
+{
+    if (g->has_tbs && a->gbs && g->tbs != a->gbs)
+        return uniap_err(UNIAP_EINVAL, "%s: \"train_batch_size\" %ld, %s --global-batch-size %ld",
+                         cw, g->tbs, aw, a->gbs);
+    if (g->has_mbs && a->mbs && g->mbs != a->mbs)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: \"train_micro_batch_size_per_gpu\" %ld, %s --micro-batch-size %ld",
+                         cw, g->mbs, aw, a->mbs);
+    long gbs = a->gbs ? a->gbs : g->tbs, mbs = a->mbs ? a->mbs : g->mbs;
+    if (gbs < 1 || mbs < 1 || gbs % (mbs * dp))
+        return uniap_err(
+            UNIAP_EINVAL,
+            "%s: global batch %ld is not a multiple of micro-batch %ld x data-parallel "
+            "size %ld",
+            aw, gbs, mbs, dp);
+    if (g->has_gas && g->gas != gbs / (mbs * dp))
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: \"gradient_accumulation_steps\" %ld, but %ld / (%ld x %ld) is %ld",
+                         cw, g->gas, gbs, mbs, dp, gbs / (mbs * dp));
+    if (a->has_zero && g->has_stage && a->zero != g->stage)
+        return uniap_err(UNIAP_EINVAL, "%s: \"zero_optimization.stage\" %ld, %s --zero-stage %ld",
+                         cw, g->stage, aw, a->zero);
+    if (g->bf16 != (m->param_dtype == UNIAP_DTYPE_BF16) ||
+        g->fp16 != (m->param_dtype == UNIAP_DTYPE_FP16))
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: \"bf16\"/\"fp16\" enabled: %s/%s, but model '%s' has %s "
+                         "parameters",
+                         cw, g->bf16 ? "true" : "false", g->fp16 ? "true" : "false", m->name,
+                         uniap_dtype_name(m->param_dtype));
+    int want = m->training.grad_dtype && m->training.grad_dtype - 1 != (int)m->param_dtype
+                   ? m->training.grad_dtype
+                   : 0;
+    if ((g->grad_dtype && g->grad_dtype - 1 == (int)m->param_dtype ? 0 : g->grad_dtype) != want)
+        return uniap_err(
+            UNIAP_EINVAL,
+            "%s: \"data_types.grad_accum_dtype\" %s, but the model's gradients are %s", cw,
+            g->grad_dtype ? uniap_dtype_name((uniap_dtype)(g->grad_dtype - 1)) : "unset",
+            uniap_dtype_name(want ? (uniap_dtype)(want - 1) : m->param_dtype));
+    return UNIAP_OK;
+}
+
+/* The blocks' recomputation from the arguments and the interval. */
+static int recompute(const ds_args *a, const ds_cfg *g, const char *cw, const char *aw, int *ckpt)
+{
+    int full = (a->rc_full && a->rc_uniform) || a->ck_act || g->interval > 0;
+    if (a->rc_full && a->rc_block)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: --recompute-method block: DeepSpeed's pipeline "
+                         "checkpoints every N-th layer (uniform) only",
+                         aw);
+    if (a->rc_full && !a->rc_uniform)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: --recompute-granularity full needs "
+                         "--recompute-method uniform",
+                         aw);
+    if ((a->rc_full && a->rc_layers > 1) || (a->ck_act && a->ck_layers > 1) || g->interval > 1)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s / %s: checkpointing %ld layers at once: uniap checkpoints layer by "
+                         "layer (1)",
+                         aw, cw,
+                         g->interval > 1    ? g->interval
+                         : a->rc_layers > 1 ? a->rc_layers
+                                            : a->ck_layers);
+    if (full && a->rc_sel)
+        return uniap_err(UNIAP_EINVAL, "%s: full and selective recomputation at once", aw);
+    *ckpt = full ? UNIAP_CKPT_FULL : a->rc_sel ? UNIAP_CKPT_SELECTIVE : UNIAP_CKPT_NONE;
+    return UNIAP_OK;
+}
+
+/* The plan of the read arguments a and config g. */
+static int build(const ds_args *a, const ds_cfg *g, const char *cw, const char *aw,
+                 const uniap_model *m, const uniap_cluster *c, uniap_plan *out)
+{
+    int dp = 1, rc, ckpt = UNIAP_CKPT_NONE, *blocks = NULL;
+    if ((rc = uniap__ex_dp(c, (int)a->tp, (int)a->pp, aw, &dp)) < 0 ||
+        (rc = agree(a, g, dp, cw, aw, m)) < 0 || (rc = recompute(a, g, cw, aw, &ckpt)) < 0)
+        return rc;
+    int pipe = !a->nopipe, stage = g->has_stage ? (int)g->stage : 0;
+    if (a->nopipe && a->pp > 1)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: --no-pipeline-parallel with "
+                         "--pipeline-model-parallel-size %ld",
+                         aw, a->pp);
+    if (pipe && stage >= 2)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: \"zero_optimization.stage\" %d under DeepSpeed's pipeline engine "
+                         "(%s has no --no-pipeline-parallel): it runs ZeRO stage 1 at most",
+                         cw, stage, aw);
+    if (pipe && stage == 0 && dp > 1 && m->param_dtype == UNIAP_DTYPE_BF16)
+        stage = 1; /* BF16_Optimizer shards the optimizer states over dp */
+    if (a->pp > 1) {
+        if (!(blocks = malloc(sizeof(int) * (size_t)a->pp)))
+            return uniap_err(UNIAP_ENOMEM, "%s: out of memory", aw);
+        if ((rc = uniap__ds_type_split(m, (int)a->pp, blocks, aw)) < 0) {
+            free(blocks);
+            return rc;
+        }
+    }
+    long gbs = a->gbs ? a->gbs : g->tbs, mbs = a->mbs ? a->mbs : g->mbs;
+    ex_build b = {.pp = (int)a->pp,
+                  .tp = (int)a->tp,
+                  .flavour = stage,
+                  .sp = a->sp,
+                  .ckpt = ckpt,
+                  .blocks = blocks,
+                  .global_batch = gbs,
+                  .micro_batches = (int)(gbs / (mbs * dp)),
+                  .schedule = UNIAP_SCHED_1F1B};
+    rc = uniap__ex_build(&b, m, c, aw, out);
+    free(blocks);
+    return rc;
+}
+
+int uniap_plan_import_deepspeed(const char *config, const char *config_what, const char *args,
+                                const char *args_what, const uniap_model *m, const uniap_cluster *c,
+                                uniap_plan *out)
+{
+    ds_args a = {.tp = 1, .pp = 1};
+    ds_cfg g;
+    char *buf = NULL, *tok[512];
+    int n = 0, rc;
+    memset(out, 0, sizeof(*out));
+    if ((rc = uniap__ex_tokens(args, args_what, &buf, tok, 512, &n)) < 0)
+        goto free_buf;
+    for (int i = 0; i < n && rc == 0; i++)
+        rc = strncmp(tok[i], "--", 2)
+                 ? uniap_err(UNIAP_EINVAL, "%s: '%s': expected --flag [value] arguments", args_what,
+                             tok[i])
+                 : read_flag(tok, n, &i, &a, args_what);
+    if (rc == 0 && !a.deepspeed)
+        rc = uniap_err(UNIAP_EINVAL,
+                       "%s: no --deepspeed: Megatron-DeepSpeed would run without "
+                       "DeepSpeed",
+                       args_what);
+    if (rc == 0 && (a.norm && strcmp(a.norm, "layernorm") && strcmp(a.norm, "rmsnorm")))
+        rc = uniap_err(UNIAP_EINVAL, "%s: --normalization %s: expected layernorm or rmsnorm",
+                       args_what, a.norm);
+    if (rc == 0)
+        rc = check_model(&a, m, args_what);
+    if (rc == 0)
+        rc = read_config(config, config_what, &g);
+    if (rc == 0)
+        rc = build(&a, &g, config_what, args_what, m, c, out);
+free_buf:
+    free(buf);
+    return rc;
+}

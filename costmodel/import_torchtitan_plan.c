@@ -1,0 +1,351 @@
+/*
+ * import_torchtitan_plan.c - the plan torchtitan v0.2.2 runs with a TOML
+ * job config (what uniap_plan_export_torchtitan writes, or a user's own),
+ * with torchtitan's defaults for what the file leaves out
+ * (torchtitan/config/job_config.py at 73a0e69): [parallelism] degrees
+ * (data_parallel_shard_degree -1: the devices left), the schedule, the
+ * micro-batch and module_fqns_per_model_part; [training] batch sizes,
+ * seq_len and precision; [activation_checkpoint] mode (default
+ * "selective", which uniap does not model: refused). Every [parallelism]
+ * key must be one uniap reads; other tables are training details, not
+ * read. Errors name the file, the table and the key.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "export_internal.h"
+#include "toml_lite.h"
+
+typedef struct tt_cfg {
+    long repl, shard, tp, pp, cp, ep, etp, mbs, local, global, seq;
+    const char *sched, *reshard, *dtype, *mp, *ac, *model;
+    const toml_value *fqns;
+    int ac_given; /* [activation_checkpoint] mode is in the file */
+} tt_cfg;
+
+/* An integer of table.key into *v (kept when absent). */
+static int get_int(const toml_doc *d, const char *t, const char *k, const char *what, long *v)
+{
+    const toml_entry *e = uniap__toml_get(d, t, k);
+    if (e && e->v.type != TOML_INT)
+        return uniap_err(UNIAP_EINVAL, "%s: line %d: [%s] %s: expected an integer", what, e->line,
+                         t, k);
+    if (e)
+        *v = e->v.i;
+    return UNIAP_OK;
+}
+
+/* A string of table.key into *v (kept when absent). */
+static int get_str(const toml_doc *d, const char *t, const char *k, const char *what,
+                   const char **v)
+{
+    const toml_entry *e = uniap__toml_get(d, t, k);
+    if (e && e->v.type != TOML_STR)
+        return uniap_err(UNIAP_EINVAL, "%s: line %d: [%s] %s: expected a string", what, e->line, t,
+                         k);
+    if (e)
+        *v = e->v.s;
+    return UNIAP_OK;
+}
+
+/* The keys of [parallelism] uniap reads (the rest would change the plan
+ * in ways it does not model, or are unknown). */
+static int check_parallelism_keys(const toml_doc *d, const char *what)
+{
+    static const char *const known[] = {
+        "data_parallel_replicate_degree",    "data_parallel_shard_degree",
+        "fsdp_reshard_after_forward",        "tensor_parallel_degree",
+        "pipeline_parallel_degree",          "pipeline_parallel_schedule",
+        "pipeline_parallel_microbatch_size", "module_fqns_per_model_part",
+        "context_parallel_degree",           "expert_parallel_degree",
+        "expert_tensor_parallel_degree",     "disable_loss_parallel",
+        "enable_async_tensor_parallel"};
+    for (int i = 0; i < d->n; i++) {
+        if (strcmp(d->k[i].table, "parallelism"))
+            continue;
+        int ok = 0;
+        for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
+            ok |= !strcmp(d->k[i].key, known[k]);
+        if (!ok)
+            return uniap_err(UNIAP_EINVAL, "%s: line %d: [parallelism] %s is not a key uniap reads",
+                             what, d->k[i].line, d->k[i].key);
+    }
+    const toml_entry *e = uniap__toml_get(d, "training", "enable_cpu_offload");
+    if (e && (e->v.type != TOML_BOOL || e->v.i))
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: line %d: [training] enable_cpu_offload: uniap keeps "
+                         "every state on the device",
+                         what, e->line);
+    return UNIAP_OK;
+}
+
+static int read_cfg(const toml_doc *d, const char *what, tt_cfg *g)
+{
+    int rc = check_parallelism_keys(d, what);
+    const char *P = "parallelism", *T = "training";
+    /* torchtitan's defaults (job_config.py) */
+    *g = (tt_cfg){.repl = 1,
+                  .shard = -1,
+                  .tp = 1,
+                  .pp = 1,
+                  .cp = 1,
+                  .ep = 1,
+                  .etp = 1,
+                  .mbs = 1,
+                  .local = 8,
+                  .global = -1,
+                  .seq = 2048,
+                  .sched = "1F1B",
+                  .reshard = "default",
+                  .dtype = "float32",
+                  .mp = "bfloat16",
+                  .ac = "selective",
+                  .model = NULL};
+    if (rc == 0)
+        rc = get_int(d, P, "data_parallel_replicate_degree", what, &g->repl);
+    if (rc == 0)
+        rc = get_int(d, P, "data_parallel_shard_degree", what, &g->shard);
+    if (rc == 0)
+        rc = get_int(d, P, "tensor_parallel_degree", what, &g->tp);
+    if (rc == 0)
+        rc = get_int(d, P, "pipeline_parallel_degree", what, &g->pp);
+    if (rc == 0)
+        rc = get_int(d, P, "context_parallel_degree", what, &g->cp);
+    if (rc == 0)
+        rc = get_int(d, P, "expert_parallel_degree", what, &g->ep);
+    if (rc == 0)
+        rc = get_int(d, P, "expert_tensor_parallel_degree", what, &g->etp);
+    if (rc == 0)
+        rc = get_int(d, P, "pipeline_parallel_microbatch_size", what, &g->mbs);
+    if (rc == 0)
+        rc = get_str(d, P, "pipeline_parallel_schedule", what, &g->sched);
+    if (rc == 0)
+        rc = get_str(d, P, "fsdp_reshard_after_forward", what, &g->reshard);
+    if (rc == 0)
+        rc = get_int(d, T, "local_batch_size", what, &g->local);
+    if (rc == 0)
+        rc = get_int(d, T, "global_batch_size", what, &g->global);
+    if (rc == 0)
+        rc = get_int(d, T, "seq_len", what, &g->seq);
+    if (rc == 0)
+        rc = get_str(d, T, "dtype", what, &g->dtype);
+    if (rc == 0)
+        rc = get_str(d, T, "mixed_precision_param", what, &g->mp);
+    if (rc == 0)
+        rc = get_str(d, "activation_checkpoint", "mode", what, &g->ac);
+    g->ac_given = uniap__toml_get(d, "activation_checkpoint", "mode") != NULL;
+    if (rc == 0)
+        rc = get_str(d, "model", "name", what, &g->model);
+    const toml_entry *f = uniap__toml_get(d, P, "module_fqns_per_model_part");
+    g->fqns = f ? &f->v : NULL;
+    if (rc == 0 && f && f->v.type != TOML_ARR)
+        rc = uniap_err(UNIAP_EINVAL,
+                       "%s: line %d: [parallelism] module_fqns_per_model_part: "
+                       "expected a list of lists of module names",
+                       what, f->line);
+    return rc;
+}
+
+/* The layer index of a llama3 module name, or -1. */
+static int layer_of(const char *name, const ex_model *x, int L)
+{
+    if (!strcmp(name, "tok_embeddings"))
+        return 0;
+    if (!strcmp(name, "norm") || !strcmp(name, "output"))
+        return L - 1;
+    if (!strncmp(name, "layers.", 7)) {
+        char *end;
+        long b = strtol(name + 7, &end, 10);
+        if (!*end && name[7] && b >= 0 && b < x->n_blocks)
+            return x->first_block + (int)b;
+    }
+    return -1;
+}
+
+/* Blocks per stage from module_fqns_per_model_part: every module once, in
+ * order, each stage holding some. */
+static int read_split(const toml_value *f, const ex_model *x, int L, int pp, const char *what,
+                      int *blocks)
+{
+    const char *key = "[parallelism] module_fqns_per_model_part";
+    int next = 0, seen_norm = 0, seen_out = 0;
+    if (!f)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: pipeline_parallel_degree %d without %s: uniap reads the split "
+                         "from that list",
+                         what, pp, key);
+    if (f->n != pp)
+        return uniap_err(UNIAP_EINVAL, "%s: %s has %d parts for pipeline_parallel_degree %d", what,
+                         key, f->n, pp);
+    for (int i = 0; i < pp; i++) {
+        const toml_value *s = &f->a[i];
+        blocks[i] = 0;
+        if (s->type != TOML_ARR || s->n == 0)
+            return uniap_err(UNIAP_EINVAL,
+                             "%s: %s: part %d: expected a non-empty list of module "
+                             "names",
+                             what, key, i);
+        for (int j = 0; j < s->n; j++) {
+            const char *nm = s->a[j].type == TOML_STR ? s->a[j].s : "";
+            int u = layer_of(nm, x, L);
+            int want = !strcmp(nm, "output") ? (seen_norm && !seen_out) : u == next;
+            if (u < 0 || !want || (!strcmp(nm, "norm") && seen_norm))
+                return uniap_err(UNIAP_EINVAL,
+                                 "%s: %s: part %d: '%s' is not the next llama3 module (%s "
+                                 "expected)",
+                                 what, key, i, nm,
+                                 seen_norm && !seen_out ? "output"
+                                 : next == 0            ? "tok_embeddings"
+                                 : next == L - 1        ? "norm"
+                                                        : "the next layers.N");
+            seen_norm |= !strcmp(nm, "norm");
+            seen_out |= !strcmp(nm, "output");
+            if (strcmp(nm, "output"))
+                next = u + 1;
+            blocks[i] += u >= x->first_block && u <= x->last_block;
+        }
+    }
+    if (!seen_out)
+        return uniap_err(UNIAP_EINVAL, "%s: %s ends before 'norm' and 'output'", what, key);
+    return UNIAP_OK;
+}
+
+/* Degrees, data parallelism, precision and recomputation of g. */
+static int settings(const tt_cfg *g, const uniap_model *m, const uniap_cluster *c, const char *what,
+                    ex_build *b, long *dp)
+{
+    int N = uniap_cluster_devices(c);
+    if (g->cp != 1 || g->ep != 1 || g->etp != 1)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: [parallelism] context/expert parallel degree %ld/%ld/%ld: uniap "
+                         "models none (1)",
+                         what, g->cp, g->ep, g->etp);
+    long shard = g->shard;
+    if (g->repl < 1 || g->tp < 1 || g->pp < 1 || (shard < 1 && shard != -1))
+        return uniap_err(UNIAP_EINVAL, "%s: [parallelism] degrees must be >= 1 (shard: -1)", what);
+    if (shard == -1)
+        shard = N % (g->repl * g->tp * g->pp) ? 0 : N / (g->repl * g->tp * g->pp);
+    if (shard < 1 || g->repl * shard * g->tp * g->pp != N)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: [parallelism] replicate %ld x shard %ld x tp %ld x pp %ld is not "
+                         "the %d devices of '%s'",
+                         what, g->repl, g->shard, g->tp, g->pp, N, c->name);
+    if (g->repl > 1 && shard > 1)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: [parallelism] replicate %ld and shard %ld: HSDP is not a "
+                         "uniap data-parallel flavour",
+                         what, g->repl, shard);
+    if (g->repl > 1 && (g->tp > 1 || g->pp > 1))
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: [parallelism] data_parallel_replicate_degree %ld with "
+                         "tp or pp: torchtitan's DDP runs alone",
+                         what, g->repl);
+    if (shard > 1 && strcmp(g->reshard, "always") &&
+        !(g->pp == 1 && !strcmp(g->reshard, "default")))
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: [parallelism] fsdp_reshard_after_forward \"%s\"%s: uniap's FSDP "
+                         "gathers the parameters again for backward (\"always\")",
+                         what, g->reshard, g->pp > 1 ? " with PP" : "");
+    const char *dt, *mp;
+    uniap__tt_dtypes(m, &dt, &mp);
+    if (strcmp(g->dtype, dt) || strcmp(g->mp, mp))
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: [training] dtype \"%s\", mixed_precision_param \"%s\": model '%s' "
+                         "trains as \"%s\", \"%s\"",
+                         what, g->dtype, g->mp, m->name, dt, mp);
+    if (shard == 1 && (g->tp > 1 || g->pp > 1) && m->param_dtype == UNIAP_DTYPE_BF16 &&
+        m->mixed_precision)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: mixed precision with tp or pp and no FSDP: torchtitan "
+                         "then trains in float32",
+                         what);
+    if (strcmp(g->ac, "full") && strcmp(g->ac, "none"))
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: [activation_checkpoint] mode \"%s\"%s: uniap reads \"full\" or "
+                         "\"none\"",
+                         what, g->ac,
+                         g->ac_given ? "" : " (torchtitan's default, the file sets none)");
+    *dp = g->repl * shard;
+    b->pp = (int)g->pp;
+    b->tp = (int)g->tp;
+    b->flavour = shard > 1 ? UNIAP_DP_FSDP : UNIAP_DP_DDP;
+    b->sp = g->tp > 1; /* torchtitan v0.2.2: TP always with sequence parallelism */
+    b->ckpt = !strcmp(g->ac, "full") ? UNIAP_CKPT_FULL : UNIAP_CKPT_NONE;
+    b->schedule = UNIAP_SCHED_1F1B;
+    if (g->pp > 1 && !strcasecmp(g->sched, "gpipe"))
+        b->schedule = UNIAP_SCHED_GPIPE;
+    else if (g->pp > 1 && strcasecmp(g->sched, "1f1b"))
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: [parallelism] pipeline_parallel_schedule \"%s\": uniap reads 1F1B "
+                         "and GPipe",
+                         what, g->sched);
+    return UNIAP_OK;
+}
+
+/* Batch sizes: PP runs one local batch of local / micro-batch-size
+ * micro-batches; without PP, global / (local dp) accumulation steps. */
+static int batches(const tt_cfg *g, long dp, const char *what, ex_build *b)
+{
+    long global = g->global < 0 ? g->local * dp : g->global;
+    if (g->local < 1 || g->mbs < 1 || global % (g->local * dp))
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: [training] global_batch_size %ld is not a multiple of "
+                         "local_batch_size %ld x data-parallel degree %ld",
+                         what, global, g->local, dp);
+    long steps = global / (g->local * dp);
+    if (g->pp > 1 && (steps != 1 || g->local % g->mbs))
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: [training] local_batch_size %ld with "
+                         "pipeline_parallel_microbatch_size %ld and %ld accumulation steps: "
+                         "uniap reads one pipeline pass per step of whole micro-batches",
+                         what, g->local, g->mbs, steps);
+    b->global_batch = global;
+    b->micro_batches = (int)(g->pp > 1 ? g->local / g->mbs : steps);
+    return UNIAP_OK;
+}
+
+int uniap_plan_import_torchtitan(const char *toml, const char *what, const uniap_model *m,
+                                 const uniap_cluster *c, uniap_plan *out)
+{
+    toml_doc d;
+    tt_cfg g;
+    ex_model x;
+    ex_build b;
+    long dp = 1;
+    int *blocks = NULL, rc;
+    memset(out, 0, sizeof(*out));
+    memset(&b, 0, sizeof(b));
+    if ((rc = uniap__toml_parse(toml, what, &d)) < 0)
+        return rc;
+    if ((rc = read_cfg(&d, what, &g)) < 0 || (rc = uniap__ex_model(m, "torchtitan", &x)) < 0 ||
+        (rc = uniap__tt_model_check(m, &x, what)) < 0)
+        goto free_doc;
+    if (g.model && strcmp(g.model, "llama3")) {
+        rc = uniap_err(UNIAP_EINVAL, "%s: [model] name \"%s\": uniap reads llama3 models", what,
+                       g.model);
+        goto free_doc;
+    }
+    if (g.seq != x.blk->seq) {
+        rc = uniap_err(UNIAP_EINVAL, "%s: [training] seq_len %ld, but model '%s' has %lld", what,
+                       g.seq, m->name, (long long)x.blk->seq);
+        goto free_doc;
+    }
+    if ((rc = settings(&g, m, c, what, &b, &dp)) < 0 || (rc = batches(&g, dp, what, &b)) < 0)
+        goto free_doc;
+    if (g.pp > 1) {
+        if (!(blocks = malloc(sizeof(int) * (size_t)g.pp))) {
+            rc = uniap_err(UNIAP_ENOMEM, "%s: out of memory", what);
+            goto free_doc;
+        }
+        if ((rc = read_split(g.fqns, &x, m->n_layers, (int)g.pp, what, blocks)) < 0)
+            goto free_doc;
+        b.blocks = blocks;
+    }
+    rc = uniap__ex_build(&b, m, c, what, out);
+free_doc:
+    free(blocks);
+    uniap__toml_free(&d);
+    return rc;
+}

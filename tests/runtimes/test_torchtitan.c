@@ -1,0 +1,270 @@
+/*
+ * test_torchtitan.c - torchtitan's TOML job config as a plan's other form
+ * (issue 14 items 2-3): plans torchtitan v0.2.2 can run are exported
+ * (uniap_plan_export_torchtitan), read back (uniap_plan_import_torchtitan)
+ * to the same plan, layer by layer, and cost the same TPI and per-stage
+ * memory (==); the TOML is parsed independently by Python's tomllib (when
+ * python3 has it) and every table.key is a JobConfig field of the listed
+ * type and values (torchtitan_keys.txt, with its commit); what torchtitan
+ * cannot run is refused by name, and so is bad input to the reader.
+ */
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "rt_common.h"
+
+static char keys[64][96], ktype[64][16], kvals[64][96];
+static int n_keys = -1;
+
+/* The fourth word of each key line (the Literal values or "-"). */
+static void load_values(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[512], k[16], n[96], t[16];
+    int i = 0;
+    while (f && fgets(line, sizeof line, f) && i < 64)
+        if (line[0] != '#' && sscanf(line, "%15s %95s %15s %95s", k, n, t, kvals[i]) == 4 &&
+            !strcmp(k, "key"))
+            i++;
+    if (f)
+        fclose(f);
+}
+
+/* One leaf of the tomllib JSON: a listed key, its type and value. */
+static void check_leaf(const char *path, const cJSON *v)
+{
+    int i = rt_find(keys, n_keys, path);
+    const char *t = i < 0 ? "?" : ktype[i];
+    int ok = i >= 0;
+    if (ok && !strcmp(t, "int"))
+        ok = cJSON_IsNumber(v) && v->valuedouble == (double)(long)v->valuedouble;
+    else if (ok && !strcmp(t, "str")) {
+        ok = cJSON_IsString(v);
+        if (ok && strcmp(kvals[i], "-")) { /* a Literal: one of its values */
+            char w[100];
+            snprintf(w, sizeof w, ",%s,", v->valuestring);
+            char all[100];
+            snprintf(all, sizeof all, ",%s,", kvals[i]);
+            ok = strstr(all, w) != NULL;
+        }
+    } else if (ok && !strcmp(t, "strlistlist")) {
+        ok = cJSON_IsArray(v);
+        for (const cJSON *a = v ? v->child : NULL; a && ok; a = a->next) {
+            ok = cJSON_IsArray(a);
+            for (const cJSON *s = a->child; s && ok; s = s->next)
+                ok = cJSON_IsString(s);
+        }
+    }
+    if (!ok)
+        fprintf(stderr, "TOML key %s: not a listed torchtitan field of type %s\n", path, t);
+    CHECK(ok);
+}
+
+/* Python's tomllib reads the TOML; every table.key is listed. */
+static void check_toml(const char *toml)
+{
+    char path[] = "/tmp/uniap_tt_XXXXXX", cmd[512], out[16384];
+    int fd = mkstemp(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fputs(toml, f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd,
+             "python3 -c 'import json,sys,tomllib; print(json.dumps(tomllib.load("
+             "open(sys.argv[1],\"rb\"))))' %s 2>/dev/null",
+             path);
+    FILE *p = popen(cmd, "r");
+    size_t n = p ? fread(out, 1, sizeof out - 1, p) : 0;
+    int st = p ? pclose(p) : -1;
+    unlink(path);
+    out[n] = '\0';
+    if (st != 0) {
+        static int said;
+        if (!said++)
+            printf("SKIP: python3 with tomllib not found: the TOML is not parsed independently\n");
+        return;
+    }
+    cJSON *j = cJSON_Parse(out);
+    CHECK(j != NULL);
+    for (const cJSON *t = j ? j->child : NULL; t; t = t->next) {
+        CHECK(cJSON_IsObject(t)); /* every key sits in a table */
+        for (const cJSON *k = t->child; k; k = k->next) {
+            char key[160];
+            snprintf(key, sizeof key, "%s.%s", t->string, k->string);
+            if (n_keys >= 0)
+                check_leaf(key, k);
+        }
+    }
+    cJSON_Delete(j);
+}
+
+/* p -> TOML -> plan: the same plan and price; returns the TOML. */
+static char *round_trip(const uniap_model *m, const uniap_cluster *cl, const uniap_plan *p)
+{
+    char *toml = NULL;
+    uniap_plan b;
+    if (uniap_plan_export_torchtitan(p, m, &toml) != 0) {
+        fprintf(stderr, "export: %s\n", uniap_errmsg());
+        CHECK(0);
+        return NULL;
+    }
+    check_toml(toml);
+    if (uniap_plan_import_torchtitan(toml, "job.toml", m, cl, &b) != 0) {
+        fprintf(stderr, "import: %s\n%s", uniap_errmsg(), toml);
+        CHECK(0);
+    } else {
+        rt_same_plan(p, &b);
+        rt_same_price(m, cl, p, &b);
+        uniap_plan_free(&b);
+    }
+    return toml;
+}
+
+static void refused(const uniap_model *m, const uniap_plan *p, const char *msg)
+{
+    char *toml = (char *)1;
+    uniap_err_clear();
+    CHECK_EQ(uniap_plan_export_torchtitan(p, m, &toml), UNIAP_EINVAL);
+    CHECK(toml == NULL);
+    CHECK_STR_CONTAINS(uniap_errmsg(), msg);
+}
+
+static void read_refused(const uniap_model *m, const uniap_cluster *cl, const char *toml,
+                         const char *msg)
+{
+    uniap_plan b;
+    uniap_err_clear();
+    CHECK_EQ(uniap_plan_import_torchtitan(toml, "job.toml", m, cl, &b), UNIAP_EINVAL);
+    CHECK_STR_CONTAINS(uniap_errmsg(), msg);
+}
+
+static void refusals(const uniap_model *m, const uniap_cluster *cl)
+{
+    uniap_plan p;
+    const struct {
+        int pp;
+        const char *blk, *edge, *msg;
+        uniap_schedule s;
+    } no[] = {
+        {2, "dp4.tp2c.zero1.sp", "dp4.tp2c.zero1.sp", "ZeRO-1 (dp4.tp2c.zero1.sp)", 1},
+        {1, "dp8.tp2c.zero2.sp", "dp8.tp2c.zero2.sp", "ZeRO-2", 1},
+        {2, "dp4.tp2c.zero3", "dp4.tp2c.zero3", "tp 2 without sequence parallelism", 1},
+        {1, "dp8.tp2c.sp", "dp8.tp2c.sp", "DDP with tp 2 and pp 1", 1},
+        {2, "dp2.tp4s.zero3.sp", "dp2.tp4s.zero3.sp", "strided TP groups", 1},
+        {2, "dp4.tp2c.zero3.sp.selckpt", "dp4.tp2c.zero3.sp", "\"full\" on every block", 1},
+        {1, "dp16.tp1.ddp", "dp16.tp1.ddp", "schedule gpipe on one stage", 0},
+        {2, "dp1.tp8c.sp", "dp1.tp8c.sp", "mixed precision with tp 8, pp 2 and no FSDP", 1},
+    };
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+        CHECK_EQ(rt_plan(m, cl, no[i].pp, NULL, no[i].blk, no[i].edge, 64, 4, no[i].s, &p), 0);
+        refused(m, &p, no[i].msg);
+        uniap_plan_free(&p);
+    }
+    CHECK_EQ(rt_plan(m, cl, 2, NULL, "dp4.tp2c.zero3.sp", "dp4.tp2c.zero3.sp", 64, 4, 1, &p), 0);
+    uniap_strategy_parse("dp4.tp2c.zero3.sp.ckpt", &p.strategy_of[7]);
+    refused(m, &p, "block 6 (layer 7, stage 0) uses dp4.tp2c.zero3.sp.ckpt, another block not");
+    uniap_plan_free(&p);
+    /* a model torchtitan's llama3 cannot build */
+    uniap_model g;
+    CHECK_EQ(uniap_model_resolve("gpt3-175b", &g), 0);
+    CHECK_EQ(rt_plan(&g, cl, 1, NULL, "dp2.tp8c.zero3.sp", "dp2.tp8c.zero3.sp", 64, 4, 1, &p), 0);
+    refused(&g, &p, "model 'gpt3-175b' has an MLP that is not SwiGLU");
+    uniap_plan_free(&p);
+    uniap_model_free(&g);
+}
+
+/* The reader: torchtitan's defaults, and what uniap does not read. */
+static void reader_cases(const uniap_model *m, const uniap_cluster *cl)
+{
+    /* the reader: torchtitan's defaults, and what uniap does not read */
+    const char *base = "[parallelism]\ntensor_parallel_degree = 2\n[training]\n"
+                       "local_batch_size = 2\nseq_len = 2048\n";
+    char buf[1024];
+    read_refused(m, cl, base, "[activation_checkpoint] mode \"selective\" (torchtitan's default");
+    snprintf(buf, sizeof buf, "%s[activation_checkpoint]\nmode = \"none\"\n", base);
+    uniap_plan b;
+    CHECK_EQ(uniap_plan_import_torchtitan(buf, "job.toml", m, cl, &b), 0); /* shard -1: 8 */
+    CHECK(strcmp(b.strategy_of[1].name, "dp8.tp2c.zero3.sp") == 0);
+    CHECK_EQ(b.global_batch, 16);
+    uniap_plan_free(&b);
+    read_refused(m, cl, "[parallelism]\nfoo = 1\n", "line 2: [parallelism] foo is not a key");
+    read_refused(m, cl, "[parallelism]\ndata_parallel_replicate_degree = 2\n",
+                 "replicate 2 and shard 8: HSDP");
+    read_refused(m, cl, "[training]\nseq_len = 4096\n", "seq_len 4096, but model 'llama-7b'");
+    read_refused(m, cl, "[parallelism]\ntensor_parallel_degree = \"2\"\n",
+                 "line 2: [parallelism] tensor_parallel_degree: expected an integer");
+    read_refused(
+        m, cl,
+        "[parallelism]\npipeline_parallel_degree = 2\nfsdp_reshard_after_forward = \"always\"\n"
+        "module_fqns_per_model_part = "
+        "[[\"tok_embeddings\", \"layers.1\"], [\"layers.0\"]]\n[activation_checkpoint]\n"
+        "mode = \"none\"\n",
+        "part 0: 'layers.1' is not the next llama3 module");
+    read_refused(m, cl, "[parallelism\n", "line 1: expected ']'");
+}
+
+int main(int argc, char **argv)
+{
+    uniap_model m;
+    uniap_cluster cl;
+    uniap_plan p;
+    CHECK(argc == 2);
+    n_keys = rt_load_list(argv[1], "key", keys, ktype, 64);
+    load_values(argv[1]);
+    if (n_keys < 0)
+        printf("SKIP: %s absent: TOML keys not checked\n", argv[1]);
+    else
+        CHECK(n_keys >= 15);
+    CHECK_EQ(uniap_model_resolve("llama-7b", &m), 0);
+    CHECK_EQ(uniap_cluster_resolve("a100-80g-2x8", &cl), 0);
+    uniap_training tr = m.training;
+    tr.attention = UNIAP_ATTN_FLASH;
+    tr.no_dropout = 1;
+    CHECK_EQ(uniap_model_set_training(&m, &tr, "test"), 0);
+
+    /* pp 4, an uneven split, tp 2 with sp, FSDP over 2, every block
+     * recomputed, 1F1B */
+    int split[4] = {7, 9, 9, 7};
+    CHECK_EQ(
+        rt_plan(&m, &cl, 4, split, "dp2.tp2c.zero3.sp.ckpt", "dp2.tp2c.zero3.sp", 64, 8, 1, &p), 0);
+    char *t = round_trip(&m, &cl, &p);
+    if (t) {
+        CHECK_STR_CONTAINS(t,
+                           "data_parallel_shard_degree = 2\nfsdp_reshard_after_forward = "
+                           "\"always\"\ntensor_parallel_degree = 2\npipeline_parallel_degree = 4");
+        CHECK_STR_CONTAINS(t, "local_batch_size = 32\nglobal_batch_size = 64\nseq_len = 2048");
+        CHECK_STR_CONTAINS(t, "pipeline_parallel_microbatch_size = 4");
+        CHECK_STR_CONTAINS(t, "\"layers.6\"],\n    [\"layers.7\", ");
+        CHECK_STR_CONTAINS(t, "\"layers.24\"],\n    [\"layers.25\", ");
+        CHECK_STR_CONTAINS(t, "mode = \"full\"");
+        CHECK_STR_CONTAINS(t, "multiple_of=256"); /* 256 ceil(int(8 x 4096 / 3) / 256) = 11008 */
+    }
+    free(t);
+    uniap_plan_free(&p);
+    /* GPipe, the first stage only the embedding */
+    int first0[2] = {0, 32};
+    CHECK_EQ(rt_plan(&m, &cl, 2, first0, "dp2.tp4c.zero3.sp", "dp2.tp4c.zero3.sp", 32, 4, 0, &p),
+             0);
+    t = round_trip(&m, &cl, &p);
+    if (t)
+        CHECK_STR_CONTAINS(t, "module_fqns_per_model_part = [\n    [\"tok_embeddings\"],\n    "
+                              "[\"layers.0\"");
+    free(t);
+    uniap_plan_free(&p);
+    /* no PP: DDP alone with 4 accumulation steps; FSDP with tp */
+    CHECK_EQ(rt_plan(&m, &cl, 1, NULL, "dp16.tp1.ddp", "dp16.tp1.ddp", 64, 4, 1, &p), 0);
+    free(round_trip(&m, &cl, &p));
+    uniap_plan_free(&p);
+    CHECK_EQ(rt_plan(&m, &cl, 1, NULL, "dp8.tp2c.zero3.sp.ckpt", "dp8.tp2c.zero3.sp", 64, 2, 1, &p),
+             0);
+    free(round_trip(&m, &cl, &p));
+    uniap_plan_free(&p);
+    refusals(&m, &cl);
+
+    reader_cases(&m, &cl);
+    uniap_model_free(&m);
+    return check_report();
+}
