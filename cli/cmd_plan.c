@@ -25,6 +25,34 @@
 
 static const char *const form_names[] = {"auto", "per-layer", "aggregated", NULL};
 static const int form_values[] = {UNIAP_FORM_AUTO, UNIAP_FORM_PER_LAYER, UNIAP_FORM_AGGREGATED};
+static char runtime_help[1024]; /* the --runtime help: the runtimes' own lines */
+
+/* --runtime (its help from the runtimes' own lines) and --compare-any,
+ * appended to opts. */
+static void runtime_opts(plan_args *a, uniap_opt *opts, int *n)
+{
+    int w = snprintf(runtime_help, sizeof runtime_help,
+                     "search only the plans this training runtime can execute (the proven "
+                     "optimum among them)");
+    for (int r = 0; uniap_runtime_names()[r] && w >= 0 && (size_t)w < sizeof runtime_help; r++)
+        w += snprintf(runtime_help + w, sizeof runtime_help - (size_t)w, "%s %s: %s", r ? ";" : ".",
+                      uniap_runtime_names()[r], uniap_runtime_help(r));
+    uniap_opt t[] = {
+        {.name = "runtime",
+         .kind = UNIAP_OPTK_CHOICE,
+         .dest = &a->runtime,
+         .choices = uniap_runtime_names(),
+         .def = "any",
+         .help = runtime_help},
+        {.name = "compare-any",
+         .kind = UNIAP_OPTK_FLAG,
+         .dest = &a->compare_any,
+         .help = "with --runtime: also search every plan (--runtime any) and print both "
+                 "TPIs and their ratio (the cost of the runtime's restrictions)"},
+    };
+    memcpy(opts + *n, t, sizeof(t));
+    *n += (int)(sizeof(t) / sizeof(t[0]));
+}
 
 /* The option table of `uniap plan` over a (defaults set here). */
 static void plan_cmd(plan_args *a, uniap_opt *opts, uniap_cmd *cmd)
@@ -97,6 +125,7 @@ static void plan_cmd(plan_args *a, uniap_opt *opts, uniap_cmd *cmd)
     };
     memcpy(opts + n, t, sizeof(t));
     n += (int)(sizeof(t) / sizeof(t[0]));
+    runtime_opts(a, opts, &n);
     uniap_inputs_restrict_opts(&a->limits, opts, &n);
     uniap_inputs_training_opts(&a->training, opts, &n);
     a->req.training = &a->training;
@@ -148,7 +177,44 @@ static void restore_signals(const struct sigaction old[2])
 
 static int table_of(void *ctx, int deg, int c, uniap_cost_table *out)
 {
-    return uniap_costmodel_table(ctx, deg, c, out);
+    return uniap_costmodel_table(((const plan_ctx *)ctx)->cm, deg, c, out);
+}
+
+/* The runtime's plans of a candidate's table (--runtime). */
+static int space_of(void *ctx, const uniap_cost_table *t, uniap_space *out)
+{
+    const plan_ctx *x = ctx;
+    return uniap_runtime_space(x->a.runtime, x->role, x->params, x->model_flags, t, out);
+}
+
+/* --runtime: the runtime builds the model and runs the schedule asked for
+ * (--schedule both: it runs one of them at least); the layers' roles. */
+static int prepare_runtime(plan_ctx *x)
+{
+    uniap_runtime r = x->a.runtime;
+    const char *name = uniap_runtime_name(r);
+    int rc, L = x->in.model.n_layers;
+    if (x->a.compare_any && r == UNIAP_RUNTIME_ANY)
+        return uniap_err(UNIAP_EINVAL, "--compare-any: compares the plan of a --runtime "
+                                       "(megatron, deepspeed, torchtitan, galvatron) with "
+                                       "--runtime any; give one");
+    if (r == UNIAP_RUNTIME_ANY)
+        return UNIAP_OK;
+    if ((rc = uniap_runtime_model_check(r, &x->in.model)) < 0)
+        return uniap_err(rc, "--runtime %s", name);
+    if (x->a.schedule >= 0 && !uniap_runtime_schedule_ok(r, x->a.schedule))
+        return uniap_err(UNIAP_EINVAL, "--runtime %s --schedule %s: %s does not run that schedule",
+                         name, uniap_schedule_name(x->a.schedule), name);
+    if (x->a.schedule < 0 && !uniap_runtime_schedule_ok(r, UNIAP_SCHED_1F1B) &&
+        !uniap_runtime_schedule_ok(r, UNIAP_SCHED_GPIPE))
+        return uniap_err(UNIAP_EINVAL, "--runtime %s: runs neither 1f1b nor gpipe", name);
+    x->role = malloc(sizeof(int) * (size_t)(L > 0 ? L : 1));
+    x->params = malloc(sizeof(double) * (size_t)(L > 0 ? L : 1));
+    if (!x->role || !x->params)
+        return uniap_err(UNIAP_ENOMEM, "out of memory for %d layers", L);
+    uniap_runtime_roles(&x->in.model, x->role, x->params);
+    x->model_flags = uniap_runtime_model_flags(&x->in.model);
+    return UNIAP_OK;
 }
 
 static int make_dir(const char *opt, const char *dir)
@@ -171,7 +237,8 @@ static int prepare_search(plan_ctx *x)
     co.global_batch = x->a.req.global_batch;
     co.schedule = x->a.schedule < 0 ? UNIAP_SCHED_1F1B : (uniap_schedule)x->a.schedule;
     co.profile_path = x->a.req.profile;
-    uniap_inputs_restrict_apply(&x->a.limits, &co);
+    if ((rc = uniap_inputs_restrict_apply(&x->a.limits, &co)) < 0)
+        return rc;
     rc = uniap_costmodel_create(&x->in.model, &x->in.cluster, &x->in.profile, &co, &x->cm);
     if (rc == 0)
         rc = uniap_costmodel_candidates(x->cm, &x->deg, &x->cc, &x->n);
@@ -185,6 +252,8 @@ static int prepare_search(plan_ctx *x)
                        uniap_cluster_devices(&x->in.cluster),
                        x->a.limits.max_pp ? " (at most --max-pp)" : "",
                        x->a.req.profile ? " the profile has data for" : "");
+    if (rc == 0)
+        rc = prepare_runtime(x);
     if (rc == 0 && x->rank == 0 && x->a.lp_dir)
         rc = make_dir("--write-lp", x->a.lp_dir);
     if (rc == 0 && x->rank == 0 && x->a.log_dir)
@@ -230,12 +299,17 @@ static int search(plan_ctx *x)
         rc = uniap_err(UNIAP_ENOMEM, "out of memory for %d candidates", x->nc);
     if ((rc = uniap_mpi_agree(MPI_COMM_WORLD, rc)) < 0)
         return rc;
+    int kept = 0; /* --schedule both: the schedules the runtime runs */
     for (int i = 0; i < x->n; i++)
         for (int s = 0; s < ns; s++) {
-            x->dd[i * ns + s] = x->deg[i];
-            x->cs[i * ns + s] = x->cc[i];
-            x->sch[i * ns + s] = ns == 2 ? (uniap_schedule)(1 - s) : (uniap_schedule)x->a.schedule;
+            uniap_schedule sc = ns == 2 ? (uniap_schedule)(1 - s) : (uniap_schedule)x->a.schedule;
+            if (!uniap_runtime_schedule_ok(x->a.runtime, sc))
+                continue;
+            x->dd[kept] = x->deg[i];
+            x->cs[kept] = x->cc[i];
+            x->sch[kept++] = sc;
         }
+    x->nc = kept;
     uniap_solve_options o;
     char log_path[4200];
     uniap_solve_options_default(&o);
@@ -249,13 +323,48 @@ static int search(plan_ctx *x)
     }
     if (x->rank == 0)
         fprintf(stderr,
-                "uniap plan: %s on %s (%d devices), global batch %lld: %d pairs on %d "
-                "rank%s\n",
+                "uniap plan: %s on %s (%d devices), global batch %lld, runtime %s: %d pairs on "
+                "%d rank%s\n",
                 x->in.model.name, x->in.cluster.name, uniap_cluster_devices(&x->in.cluster),
-                (long long)x->a.req.global_batch, x->nc, x->size, x->size > 1 ? "s" : "");
+                (long long)x->a.req.global_batch, uniap_runtime_name(x->a.runtime), x->nc, x->size,
+                x->size > 1 ? "s" : "");
+    if (x->a.runtime != UNIAP_RUNTIME_ANY) {
+        o.space = space_of;
+        o.space_ctx = x;
+    }
     struct sigaction old[2];
     catch_signals(old);
-    rc = uniap_search(MPI_COMM_WORLD, x->nc, x->dd, x->cs, x->sch, table_of, x->cm, &o, 1, &x->sr);
+    rc = uniap_search(MPI_COMM_WORLD, x->nc, x->dd, x->cs, x->sch, table_of, x, &o, 1, &x->sr);
+    if (rc == 0 && x->a.compare_any && !x->sr.interrupted) {
+        /* every plan, for comparison: the candidates of every schedule asked for */
+        int n_any = 0;
+        for (int i = 0; i < x->n; i++)
+            for (int s = 0; s < ns; s++) {
+                x->dd[n_any] = x->deg[i];
+                x->cs[n_any] = x->cc[i];
+                x->sch[n_any++] = ns == 2 ? (uniap_schedule)(1 - s) : (uniap_schedule)x->a.schedule;
+            }
+        if (x->rank == 0)
+            fprintf(stderr, "uniap plan: --compare-any: every plan (runtime any), %d pairs\n",
+                    n_any);
+        o.space = NULL;
+        o.space_ctx = NULL;
+        rc = uniap_search(MPI_COMM_WORLD, n_any, x->dd, x->cs, x->sch, table_of, x, &o, 1,
+                          &x->sr_any);
+        x->have_any = rc == 0 && !x->sr_any.interrupted;
+        /* the runtime's candidates again, for the plan's report */
+        kept = 0;
+        for (int i = 0; i < x->n; i++)
+            for (int s = 0; s < ns; s++) {
+                uniap_schedule sc =
+                    ns == 2 ? (uniap_schedule)(1 - s) : (uniap_schedule)x->a.schedule;
+                if (!uniap_runtime_schedule_ok(x->a.runtime, sc))
+                    continue;
+                x->dd[kept] = x->deg[i];
+                x->cs[kept] = x->cc[i];
+                x->sch[kept++] = sc;
+            }
+    }
     restore_signals(old);
     return rc;
 }
@@ -263,8 +372,14 @@ static int search(plan_ctx *x)
 static void explain_nothing_fits(const plan_ctx *x)
 {
     const uniap_search_result *sr = &x->sr;
-    fprintf(stderr, "uniap plan: error: no plan fits in memory for any of %d pairs.\n",
-            sr->pairs_total);
+    if (x->a.runtime != UNIAP_RUNTIME_ANY)
+        fprintf(stderr,
+                "uniap plan: error: no plan that %s can run fits in memory for any of %d "
+                "pairs.\n",
+                uniap_runtime_name(x->a.runtime), sr->pairs_total);
+    else
+        fprintf(stderr, "uniap plan: error: no plan fits in memory for any of %d pairs.\n",
+                sr->pairs_total);
     if (sr->shortfall_cand >= 0 && sr->shortfall < HUGE_VAL) {
         int i = sr->shortfall_cand;
         fprintf(stderr,
@@ -311,6 +426,9 @@ static int conclude(plan_ctx *x)
 static void plan_ctx_free(plan_ctx *x)
 {
     uniap_search_result_free(&x->sr);
+    uniap_search_result_free(&x->sr_any);
+    free(x->role);
+    free(x->params);
     free(x->dd);
     free(x->cs);
     free(x->sch);

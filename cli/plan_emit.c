@@ -56,6 +56,35 @@ static void print_plan(FILE *f, const uniap_plan *p, const uniap_model *m,
     }
 }
 
+/* The runtime searched and, with --compare-any, the unrestricted plan's
+ * TPI beside it: what the runtime's restrictions cost. */
+static void print_runtime(FILE *f, const plan_ctx *x, const uniap_plan *p)
+{
+    const uniap_search_result *a = &x->sr_any;
+    if (x->a.runtime == UNIAP_RUNTIME_ANY)
+        return;
+    fprintf(f, "\nruntime %s: the fastest plan %s can run (TPI %.6g s, search %.3f s)\n",
+            p->runtime, p->runtime, p->tpi, x->sr.seconds);
+    if (!x->a.compare_any)
+        return;
+    if (!x->have_any || !a->found) {
+        fprintf(f, "runtime any: %s\n",
+                x->have_any ? "no plan fits" : "not searched (interrupted or failed)");
+        return;
+    }
+    char st[64] = "optimal";
+    if (!a->optimal)
+        snprintf(st, sizeof st, "feasible, gap %.3g %%: not proven least", 100 * a->gap);
+    fprintf(f,
+            "runtime any: TPI %.6g s (deg %d, %d micro-batches, %s), search %.3f s\n"
+            "%s / any = %.4f: the runtime's restrictions cost %.2f %% of the TPI%s\n",
+            a->best.tpi, a->best.deg, a->best.micro_batches, st, a->seconds, p->runtime,
+            p->tpi / a->best.tpi, 100 * (p->tpi / a->best.tpi - 1),
+            p->tpi < a->best.tpi ? " (below 1: the unrestricted search stopped at its node "
+                                   "limit before this plan, which it also has)"
+                                 : "");
+}
+
 /* The plan struct of the search's best (strategy_of malloc'd). */
 static int fill_plan(const plan_ctx *x, const uniap_cost_table *t, const uniap_plan_eval *e,
                      uniap_plan *p)
@@ -89,6 +118,8 @@ static int fill_plan(const plan_ctx *x, const uniap_cost_table *t, const uniap_p
     p->pairs_total = sr->pairs_total;
     p->pairs_solved = sr->pairs_solved;
     p->pairs_pruned = sr->pairs_pruned;
+    snprintf(p->runtime, sizeof p->runtime, "%s", uniap_runtime_name(x->a.runtime));
+    p->any_tpi = x->have_any && x->sr_any.found ? x->sr_any.best.tpi : 0;
     return UNIAP_OK;
 }
 
@@ -200,6 +231,7 @@ int plan_emit(const plan_ctx *x, int write)
                 "the bound so far); nothing is written\n",
                 100 * sr->gap);
     print_plan(rep, &p, &x->in.model, &t, &e, sr);
+    print_runtime(rep, x, &p);
     fflush(rep);
     if (write)
         rc = emit_outputs(x, &p, &t, &e, rep);

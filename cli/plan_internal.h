@@ -14,6 +14,8 @@ typedef struct plan_args {
     int schedule;      /* uniap_schedule, or -1: both */
     int form;          /* uniap_formulation */
     int node_limit;    /* branch-and-bound nodes per branch and cut */
+    int runtime;       /* uniap_runtime: the plans searched (--runtime) */
+    int compare_any;   /* --compare-any: also search every plan (--runtime any) */
     double time_limit; /* wall-clock seconds per GLPK call, 0: none */
     uniap_restrict_args limits;
     uniap_training_args training; /* --attention, --dropout, ... */
@@ -31,6 +33,11 @@ typedef struct plan_ctx {
     int nc, *dd, *cs; /* with schedules: what was searched */
     uniap_schedule *sch;
     uniap_search_result sr;
+    int *role; /* [layers] roles and parameter counts for the runtime's space */
+    double *params;
+    unsigned model_flags; /* uniap_runtime_model_flags of the model */
+    int have_any;         /* sr_any holds the unrestricted search (--compare-any) */
+    uniap_search_result sr_any;
 } plan_ctx;
 
 /* Rank 0: prints the plan found (marked interrupted, with its gap, when

@@ -6,7 +6,9 @@
  *
  * Format ("format": "uniap-plan", "version": 1):
  *   model, cluster, profile, profile_checksum, global_batch, deg,
- *   micro_batches, micro_batch, schedule (a uniap_schedule_name), tpi,
+ *   micro_batches, micro_batch, schedule (a uniap_schedule_name), runtime
+ *   (a uniap_runtime_name: the plans searched; absent: "any"), tpi,
+ *   unrestricted_tpi (optional: --compare-any's unrestricted optimum),
  *   throughput, status, gap, search_seconds,
  *   pairs {total, solved, pruned},
  *   layers [{layer, kind, stage, strategy}],
@@ -123,7 +125,10 @@ int uniap_plan_write_json(const char *path, const uniap_plan *p, const uniap_mod
     cJSON_AddNumberToObject(root, "micro_batches", p->micro_batches);
     cJSON_AddNumberToObject(root, "micro_batch", p->micro_batch);
     cJSON_AddStringToObject(root, "schedule", uniap_schedule_name(p->schedule));
+    cJSON_AddStringToObject(root, "runtime", p->runtime[0] ? p->runtime : "any");
     cJSON_AddNumberToObject(root, "tpi", p->tpi);
+    if (p->any_tpi > 0) /* --compare-any: the unrestricted optimum beside it */
+        cJSON_AddNumberToObject(root, "unrestricted_tpi", p->any_tpi);
     cJSON_AddNumberToObject(root, "throughput", p->throughput);
     cJSON_AddStringToObject(root, "status", p->status);
     cJSON_AddNumberToObject(root, "gap", p->gap);
@@ -296,6 +301,22 @@ static int read_header(const cJSON *root, const char *path, uniap_plan *out)
                          cJSON_IsString(v) ? v->valuestring : "a non-string value",
                          cJSON_IsString(v) ? "\"" : "");
     }
+    /* the runtime searched (runtime.c); plans without the field: "any" */
+    snprintf(out->runtime, sizeof out->runtime, "any");
+    uniap_runtime rt;
+    if ((rc = get_str(root, path, "runtime", out->runtime, sizeof(out->runtime))) < 0)
+        return rc;
+    if (uniap_runtime_parse(out->runtime, &rt) < 0) {
+        char names[160] = "";
+        uniap_err_clear();
+        for (int i = 0; uniap_runtime_names()[i]; i++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s\"%s\"", i ? ", " : "",
+                     uniap_runtime_names()[i]);
+        return uniap_err(UNIAP_EINVAL, "%s: runtime: expected one of %s, got \"%s\"", path, names,
+                         out->runtime);
+    }
+    if ((rc = get_num(root, path, "unrestricted_tpi", &out->any_tpi)) < 0)
+        return rc;
     if ((rc = get_num(root, path, "tpi", &out->tpi)) < 0 ||
         (rc = get_num(root, path, "throughput", &out->throughput)) < 0 ||
         (rc = get_num(root, path, "gap", &out->gap)) < 0 ||

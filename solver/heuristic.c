@@ -115,11 +115,71 @@ int solver_simple_bounds(const uniap_cost_table *t, uniap_schedule sched, double
     return UNIAP_OK;
 }
 
+/* Under rules with tied layers: each tied layer takes the fastest usable
+ * strategy of the first tied layer's key (when it has one). */
+static void tie_fix(const uniap_cost_table *t, const solver_shape *s, const int *grp, int *sg)
+{
+    const solver_rules *ru = s->rules;
+    int L = t->n_layers, K = t->n_strategies, key = -1;
+    for (int u = 0; u < L; u++) {
+        if (ru->tie[u] < 0)
+            continue;
+        if (key < 0) {
+            key = ru->key[sg[u]];
+            continue;
+        }
+        int best = -1;
+        for (int k = 0; k < K; k++)
+            if (s->usable[(size_t)grp[u] * K + k] && ru->key[k] == key &&
+                (best < 0 || t->time[(size_t)u * K + k] < t->time[(size_t)u * K + best]))
+                best = k;
+        if (best >= 0 && ru->key[sg[u]] != key)
+            sg[u] = best;
+    }
+}
+
+/* The best feasible plan of strategies sg over the splits of weights w
+ * (the rules' splits when they have any, else the balanced one); found
+ * and the best kept in stage_of, strategy_of, *tpi. */
+static int try_splits(const uniap_cost_table *t, const solver_shape *s, uniap_schedule sched,
+                      const double *w, const int *sg, int *st, int max_splits, int *found,
+                      int *stage_of, int *strategy_of, double *tpi)
+{
+    int L = t->n_layers, D = t->deg, rc = 0;
+    int ns = s->rules ? solver_rules_splits(s->rules, w, L, D, st, max_splits) : 0;
+    if (ns == 0) {
+        balance(w, L, D, st);
+        ns = 1;
+    }
+    for (int a = 0; a < ns; a++) {
+        const int *sa = st + (size_t)a * L;
+        int runs = 1; /* every strategy allowed on its stage's device class */
+        for (int u = 0; u < L && runs; u++)
+            runs = t->allowed[uniap_ct_ix(t, t->stage_class[sa[u]], u, sg[u])];
+        if (!runs || (s->rules && !solver_rules_check(s->rules, sa, sg)))
+            continue;
+        uniap_plan_eval e;
+        if ((rc = uniap_plan_evaluate(t, sched, sa, sg, &e)) < 0)
+            return rc;
+        if (e.feasible && (!*found || e.tpi < *tpi)) {
+            *found = 1;
+            *tpi = e.tpi;
+            memcpy(stage_of, sa, sizeof(int) * L);
+            memcpy(strategy_of, sg, sizeof(int) * L);
+        }
+        uniap_plan_eval_free(&e);
+    }
+    return 0;
+}
+
+#define SOLVER_HEUR_SPLITS 64 /* splits tried per assignment under rules */
+
 int solver_heuristic(const uniap_cost_table *t, const solver_shape *s, uniap_schedule sched,
                      int *stage_of, int *strategy_of, double *tpi)
 {
-    int L = t->n_layers, K = t->n_strategies, D = t->deg, found = 0;
-    int *st = malloc(sizeof(int) * L), *sg = malloc(sizeof(int) * L),
+    int L = t->n_layers, K = t->n_strategies, found = 0;
+    int max_splits = s->rules ? SOLVER_HEUR_SPLITS : 1;
+    int *st = malloc(sizeof(int) * L * max_splits), *sg = malloc(sizeof(int) * L),
         *grp = malloc(sizeof(int) * L);
     double *w = malloc(sizeof(double) * L);
     int rc = 0;
@@ -158,27 +218,16 @@ int solver_heuristic(const uniap_cost_table *t, const solver_shape *s, uniap_sch
                     goto next;
                 sg[u] = best;
             }
+            if (s->rules && s->rules->has_tie)
+                tie_fix(t, s, grp, sg);
             for (int by_mem = 0; by_mem < 2; by_mem++) {
                 for (int u = 0; u < L; u++) {
                     size_t uk = (size_t)u * K + sg[u];
                     w[u] = by_mem ? t->mem_states[uk] + t->mem_act[uk] : t->time[uk];
                 }
-                balance(w, L, D, st);
-                int runs = 1; /* every strategy allowed on its stage's device class */
-                for (int u = 0; u < L && runs; u++)
-                    runs = t->allowed[uniap_ct_ix(t, t->stage_class[st[u]], u, sg[u])];
-                if (!runs)
-                    continue;
-                uniap_plan_eval e;
-                if ((rc = uniap_plan_evaluate(t, sched, st, sg, &e)) < 0)
+                if ((rc = try_splits(t, s, sched, w, sg, st, max_splits, &found, stage_of,
+                                     strategy_of, tpi)) < 0)
                     goto free_all;
-                if (e.feasible && (!found || e.tpi < *tpi)) {
-                    found = 1;
-                    *tpi = e.tpi;
-                    memcpy(stage_of, st, sizeof(int) * L);
-                    memcpy(strategy_of, sg, sizeof(int) * L);
-                }
-                uniap_plan_eval_free(&e);
             }
         next:;
         }

@@ -134,6 +134,7 @@ void solver_milp_free(solver_milp *m)
     if (m->lp && m->glp_gen == solver_glpk_generation())
         glp_delete_prob(m->lp);
     free(m->seg_in);
+    free(m->wck);
     int **arrs[] = {&m->n,   &m->y,   &m->pres, &m->fc, &m->ec,  &m->uc,   &m->qc,
                     &m->x,   &m->phi, &m->jn,   &m->tj, &m->pre, &m->lin,  &m->lat,
                     &m->tbi, &m->tba, &m->p,    &m->o,  &m->pk,  &m->prow, &m->orow};
@@ -341,6 +342,9 @@ static int build(const uniap_cost_table *t, const solver_shape *s, uniap_schedul
                 solver_row_add(r, m->n[SEGK(g, i, k)], 1);
         solver_row_end(m->lp, r, GLP_LO, 1, 0);
     }
+    /* a runtime's stage rules (milp_rules.c) */
+    if ((rc = solver_build_rules(m, r)) < 0)
+        goto fail;
 
     /* junctions inside a stage */
     for (int g = 0; g + 1 < G; g++)

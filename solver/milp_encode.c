@@ -221,6 +221,7 @@ int solver_milp_encode(const solver_milp *m, const int *stage_of, const int *str
     x[m->tau] = tail;
     if (m->xs)
         x[m->xs] = excess;
+    solver_rules_encode(m, stage_of, strategy_of, x);
     rc = UNIAP_OK;
 free_cnt:
     free(cnt);
@@ -391,6 +392,7 @@ int solver_milp_extract(const solver_milp *m, int *stage_of, int *strategy_of)
                            pos[g] - s->start[g], s->len[g], g);
             goto free_all;
         }
+    solver_rules_order(s, stage_of, strategy_of); /* a runtime's marked-first order */
 free_all:
     free(cnt);
     free(nk);

@@ -238,6 +238,7 @@ int uniap_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
 /* solver_solve_pair without the table check and the outer GLPK guard
  * (not inlined: its locals stay out of the frame that calls setjmp). */
 static __attribute__((noinline)) int solve_pair(const uniap_cost_table *t,
+                                                const solver_rules *rules,
                                                 const uniap_solve_options *o,
                                                 double shortfall_cutoff, uniap_pair_result *out)
 {
@@ -280,7 +281,7 @@ static __attribute__((noinline)) int solve_pair(const uniap_cost_table *t,
         out->bound = simple;
         goto done;
     }
-    if ((rc = solver_shape_build(t, o->formulation == UNIAP_FORM_PER_LAYER, &s)) < 0)
+    if ((rc = solver_shape_build_rules(t, o->formulation == UNIAP_FORM_PER_LAYER, rules, &s)) < 0)
         goto close_log;
     if ((rc = have_heur =
              solver_heuristic(t, &s, o->schedule, out->stage_of, out->strategy_of, &heur_tpi)) < 0)
@@ -393,6 +394,10 @@ classify:
             if (out->status != UNIAP_SOLVE_OPTIMAL && out->status != UNIAP_SOLVE_FEASIBLE)
                 goto done;
         }
+        /* a runtime's rules hold (the MILP's rows and the space's check
+         * are one definition) */
+        UNIAP_CHECK_GOTO(!rules || solver_rules_check(rules, out->stage_of, out->strategy_of), rc,
+                         free_milp);
         out->bound = fmin(out->bound, out->tpi);
         out->gap = out->tpi > 0 ? (out->tpi - out->bound) / out->tpi : 0;
         if (out->status == UNIAP_SOLVE_OPTIMAL)
@@ -434,6 +439,13 @@ close_log:
 int solver_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
                       double shortfall_cutoff, uniap_pair_result *out)
 {
+    return solver_solve_pair_rules(t, NULL, o, shortfall_cutoff, out);
+}
+
+int solver_solve_pair_rules(const uniap_cost_table *t, const solver_rules *rules,
+                            const uniap_solve_options *o, double shortfall_cutoff,
+                            uniap_pair_result *out)
+{
     solver_glpk_try tr;
     int rc;
 
@@ -453,7 +465,7 @@ int solver_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
         uniap_pair_result_free(out);
         return rc;
     }
-    rc = solve_pair(t, o, shortfall_cutoff, out);
+    rc = solve_pair(t, rules, o, shortfall_cutoff, out);
     solver_glpk_pop(&tr);
     return rc;
 }

@@ -115,7 +115,8 @@ static int heuristic_of(search_state *st, int i)
     if ((rc = solver_simple_bounds(&t, st->sched[i], &work, &slowest, &tail)) < 0)
         goto free_table;
     st->simple[i] = uniap_schedule_tpi(st->sched[i], t.micro_batches, t.deg, work, slowest, tail);
-    if ((rc = solver_shape_build(&t, st->o->formulation == UNIAP_FORM_PER_LAYER, &s)) < 0)
+    int per_layer = st->o->formulation == UNIAP_FORM_PER_LAYER;
+    if (!st->o->space && (rc = solver_shape_build(&t, per_layer, &s)) < 0)
         goto free_table;
     stage_of = malloc(sizeof(int) * t.n_layers);
     strategy_of = malloc(sizeof(int) * t.n_layers);
@@ -123,8 +124,19 @@ static int heuristic_of(search_state *st, int i)
         rc = uniap_err(UNIAP_ENOMEM, "search: out of memory for a plan of %d layers", t.n_layers);
         goto free_plan;
     }
-    if ((rc = solver_heuristic(&t, &s, st->sched[i], stage_of, strategy_of, &h)) < 0)
+    if (st->o->space) { /* a runtime's plans: the best heuristic plan of its variants */
+        uniap_space sp = {0};
+        double simple = HUGE_VAL;
+        if ((rc = st->o->space(st->o->space_ctx, &t, &sp)) == 0)
+            rc = solver_space_heuristic(&t, &sp, st->sched[i], per_layer, stage_of, strategy_of, &h,
+                                        &simple);
+        uniap_space_free(&sp);
+        if (rc < 0)
+            goto free_plan;
+        st->simple[i] = fmax(st->simple[i], simple); /* both bound the runtime's plans */
+    } else if ((rc = solver_heuristic(&t, &s, st->sched[i], stage_of, strategy_of, &h)) < 0) {
         goto free_plan;
+    }
     if (rc == 1) {
         st->heur[i] = h;
         if (h < st->hbest.v || (h == st->hbest.v && i < st->hbest.i)) {
@@ -225,7 +237,15 @@ static int solve_one(search_state *st, int i)
     if (rc < 0)
         return rc;
     st->n_layers = t.n_layers;
-    rc = solver_solve_pair(&t, &oi, st->closest < DBL_MAX ? st->closest : 0, &r);
+    double closest = st->closest < DBL_MAX ? st->closest : 0;
+    if (st->o->space) { /* a runtime's plans only */
+        uniap_space sp = {0};
+        if ((rc = st->o->space(st->o->space_ctx, &t, &sp)) == 0)
+            rc = solver_solve_space(&t, &sp, &oi, closest, &r);
+        uniap_space_free(&sp);
+    } else {
+        rc = solver_solve_pair(&t, &oi, closest, &r);
+    }
     uniap_cost_table_free(&t);
     if (rc < 0)
         return rc;

@@ -78,11 +78,15 @@ static int same_layout(const uniap_cost_table *t, const solver_shape *s, int k, 
 
 /* l dominates k for layer u: on every device class where k is allowed, l
  * is allowed too and no worse in every term; and better in one or equal
- * with a smaller index (so exactly one of equal twins survives). */
-static int dominates(const uniap_cost_table *t, int u, int l, int k)
+ * with a smaller index (so exactly one of equal twins survives). Under
+ * rules, only when the rules cannot tell them apart on u. */
+static int dominates(const uniap_cost_table *t, const solver_rules *ru, int u, int l, int k)
 {
     const double *v[5] = {t->time, t->tail, t->mem_states, t->mem_act, t->mem_peak};
     int better = 0;
+    if (ru && ((ru->equal_marked && ru->marked[l] != ru->marked[k]) ||
+               (ru->tie[u] >= 0 && ru->key[l] != ru->key[k])))
+        return 0;
     for (int q = 0; q < t->n_classes; q++) {
         size_t a = uniap_ct_ix(t, q, u, l), b = uniap_ct_ix(t, q, u, k);
         if (!t->allowed[b])
@@ -108,11 +112,48 @@ static int allowed_somewhere(const uniap_cost_table *t, int u, int k)
     return 0;
 }
 
+/* Under rules, layer u cannot join the group of u - 1: the counted
+ * layers begin or end there, or one of the two is tied. */
+static int rules_break(const solver_rules *ru, int u)
+{
+    return ru && (ru->counted[u] != ru->counted[u - 1] || ru->tie[u] >= 0 || ru->tie[u - 1] >= 0);
+}
+
+/* equal_marked orders a segment's marked strategies first, which costs
+ * nothing only inside one layout class: each counted group's usable
+ * strategies must be of one class. */
+static int rules_classes_ok(const solver_shape *s, const solver_rules *ru)
+{
+    if (!ru || !ru->equal_marked)
+        return UNIAP_OK;
+    for (int g = 0; g < s->G; g++) {
+        int c = -1;
+        for (int k = 0; k < s->K && ru->counted[s->start[g]]; k++)
+            if (s->usable[(size_t)g * s->K + k]) {
+                if (c >= 0 && s->class_of[k] != c)
+                    return uniap_err(UNIAP_EINVAL,
+                                     "solver: runtime %s, %s: the recompute rule needs one "
+                                     "layout class per group of blocks (layers %d..%d have two)",
+                                     ru->sp->runtime, ru->sp->v[ru->v].label, s->start[g],
+                                     s->start[g] + s->len[g] - 1);
+                c = s->class_of[k];
+            }
+    }
+    return UNIAP_OK;
+}
+
 int solver_shape_build(const uniap_cost_table *t, int per_layer, solver_shape *s)
 {
-    int L = t->n_layers, K = t->n_strategies;
+    return solver_shape_build_rules(t, per_layer, NULL, s);
+}
+
+int solver_shape_build_rules(const uniap_cost_table *t, int per_layer, const solver_rules *ru,
+                             solver_shape *s)
+{
+    int L = t->n_layers, K = t->n_strategies, rc;
 
     memset(s, 0, sizeof(*s));
+    s->rules = ru;
     s->L = L;
     s->K = K;
     s->D = t->deg;
@@ -126,7 +167,7 @@ int solver_shape_build(const uniap_cost_table *t, int per_layer, solver_shape *s
     /* groups */
     for (int u = 0; u < L; u++) {
         int g = s->G - 1;
-        int joins = !per_layer && u > 0 && rows_equal(t, u - 1, u) &&
+        int joins = !per_layer && u > 0 && !rules_break(ru, u) && rows_equal(t, u - 1, u) &&
                     (s->len[g] < 2 || pairs_equal(t, u - 2, u - 1));
         if (joins) {
             s->len[g]++;
@@ -160,12 +201,16 @@ int solver_shape_build(const uniap_cost_table *t, int per_layer, solver_shape *s
                 continue;
             int dominated = 0;
             for (int l = 0; l < K && !dominated; l++)
-                dominated = l != k && s->class_of[l] == s->class_of[k] && dominates(t, u, l, k);
+                dominated = l != k && s->class_of[l] == s->class_of[k] && dominates(t, ru, u, l, k);
             if (!dominated) {
                 s->usable[(size_t)g * K + k] = 1;
                 s->class_in[(size_t)g * s->C + s->class_of[k]] = 1;
             }
         }
+    }
+    if ((rc = rules_classes_ok(s, ru)) < 0) {
+        solver_shape_free(s);
+        return rc;
     }
     return UNIAP_OK;
 

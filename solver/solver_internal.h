@@ -79,7 +79,28 @@ int solver_table_check(const uniap_cost_table *t);
  * strategy is allowed, is allowed and no worse in time, tail and each
  * memory term. A segment on a stage of device class q still leaves out a
  * usable strategy not allowed on q. */
+/* A runtime's rules for one variant of its space (uniap_space), on the
+ * variant's compact table: the strategies the variant allows somewhere,
+ * map[k] the space's index of strategy k (space_solve.c). The MILP writes
+ * them as rows (milp_rules.c, method.md section 10); the shape keeps the
+ * groups and the dominance they need. */
+typedef struct solver_rules {
+    const uniap_space *sp;          /* the space, in the full table's indices */
+    int v;                          /* the variant */
+    const uniap_cost_table *orig;   /* the full table (for uniap_space_check) */
+    const int *map;                 /* [K] strategy of the compact table -> of orig */
+    const unsigned char *counted;   /* [L] transformer blocks */
+    unsigned char *marked;          /* [K] full recomputation */
+    int *key;                       /* [K] tie key */
+    const int *tie;                 /* [L] 0: tied layer, -1: not */
+    const int *lo, *hi;             /* [L] stage range of each layer, or NULL */
+    int equal_middle, equal_marked; /* the variant's rules */
+    int min_counted;                /* every stage holds this many counted layers at least */
+    int has_tie;                    /* some layer is tied (two at least) */
+} solver_rules;
+
 typedef struct solver_shape {
+    const solver_rules *rules; /* NULL: every plan of the table */
     int L, K, D, G, C;
     int *start, *len;        /* [G] */
     int *class_of;           /* [K] */
@@ -89,6 +110,15 @@ typedef struct solver_shape {
 } solver_shape;
 
 int solver_shape_build(const uniap_cost_table *t, int per_layer, solver_shape *s);
+/* The same under rules (NULL: as above): groups also break where the
+ * counted layers begin or end and around each tied layer; a strategy
+ * dominates another only when the rules cannot tell them apart (both or
+ * neither marked, the same tie key on a tied layer). EINVAL when
+ * equal_marked meets a counted group whose usable strategies are of more
+ * than one layout class (the marked-first order would then change the
+ * cost; no runtime descriptor makes such a variant). */
+int solver_shape_build_rules(const uniap_cost_table *t, int per_layer, const solver_rules *rules,
+                             solver_shape *s);
 void solver_shape_free(solver_shape *s);
 
 /* Class-level cost matrices: internal reshard of group g (len >= 2) on a
@@ -148,6 +178,8 @@ typedef struct solver_milp {
     int *p, *o, *pk;  /* [D], [D-1], [D] */
     int *prow, *orow; /* [D], [D-1]: the rows defining p_i and o_j */
     int T, tau, xs;
+    int mid, nck;          /* rules: blocks per middle stage, recomputed blocks per stage */
+    int *wck;              /* [g*D+i] rules: an unrecomputed block in groups <= g on stage i */
     double mem_scale;      /* memory rows are divided by this */
     unsigned char *seg_in; /* [C] scratch of solver_build_segment */
     unsigned long glp_gen; /* solver_glpk_generation() when lp was made */
@@ -252,6 +284,38 @@ int solver_repair(const uniap_cost_table *t, const solver_shape *s, const unsign
  * bytes (<= 0: no cutoff); above it, shortfall is HUGE_VAL. */
 int solver_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
                       double shortfall_cutoff, uniap_pair_result *out);
+
+/* milp_rules.c: the rows of s->rules (stage ranges as bounds of the
+ * prefixes, equal middle stages, equal recomputed counts with the
+ * marked-first order, tied layers' keys); returns r->rc. Encoding a plan's
+ * rule columns; ordering each segment's marked strategies first inside
+ * runs of one layout class (cost-neutral: layers of a group with one class
+ * have equal costs and pair costs); checking a plan (compact indices)
+ * against the rules, through uniap_space_check (1: it holds). */
+int solver_build_rules(solver_milp *m, solver_rows *r);
+void solver_rules_encode(const solver_milp *m, const int *stage_of, const int *strategy_of,
+                         double *x);
+void solver_rules_order(const solver_shape *s, const int *stage_of, int *strategy_of);
+int solver_rules_check(const solver_rules *r, const int *stage_of, const int *strategy_of);
+/* Stage splits the rules allow for the heuristic, from layer weights w:
+ * up to max splits into st[max][L]; returns how many (0: none found). */
+int solver_rules_splits(const solver_rules *r, const double *w, int L, int D, int *st, int max);
+
+/* uniap_solve_pair under rules (NULL: none) on a variant's compact table. */
+int solver_solve_pair_rules(const uniap_cost_table *t, const solver_rules *rules,
+                            const uniap_solve_options *o, double shortfall_cutoff,
+                            uniap_pair_result *out);
+/* space_solve.c: the variants of space sp on table t (the full table),
+ * solved in turn against one incumbent (uniap_solve_space, and
+ * shortfall_cutoff as solver_solve_pair's); and the heuristic over the
+ * variants: the least heuristic TPI (*tpi, 1 returned when a plan was
+ * found, in t's indices) and the least table bound (*simple). */
+int solver_solve_space(const uniap_cost_table *t, const uniap_space *sp,
+                       const uniap_solve_options *o, double shortfall_cutoff,
+                       uniap_pair_result *out);
+int solver_space_heuristic(const uniap_cost_table *t, const uniap_space *sp, uniap_schedule sched,
+                           int per_layer, int *stage_of, int *strategy_of, double *tpi,
+                           double *simple);
 
 /* Fast heuristic: best feasible plan among uniform-strategy assignments
  * with contiguous stages balanced by time and, tried as well, by memory

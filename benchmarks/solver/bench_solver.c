@@ -10,6 +10,11 @@
  *   bench_solver quality [limit]        joint optimum vs best uniform
  *                                       Megatron-style plan, intra-layer
  *                                       only (deg 1), inter-layer only
+ *   bench_solver runtimes [limit] [case] the optimum inside each training
+ *                                       runtime's plans (--runtime) beside
+ *                                       the unrestricted one: Llama-70B on
+ *                                       4 x 8 and 16 x 8 H100, GPT-3 175B
+ *                                       on 16 x 8 A100-80GB (bench_runtimes.c)
  * Analytic profiles from the cluster specs; prints one line per case.
  */
 #include <float.h>
@@ -24,6 +29,8 @@ typedef struct ctx {
     uniap_costmodel *cm;
     int restrict_inter; /* keep only tp 1, replicated DDP strategies */
 } ctx;
+
+int bench_runtimes(int rank, long node_limit, double time_limit, int only);
 
 static long node_limit; /* from the limit argument "<N>n" */
 
@@ -218,6 +225,8 @@ int main(int argc, char **argv)
                 }
                 free_setup(&s);
             }
+    } else if (!strcmp(mode, "runtimes")) {
+        bench_runtimes(rank, node_limit, tl, only);
     } else if (!strcmp(mode, "growth")) {
         /* (layers, GPUs, global batch): llama-70b's 80 layers at every
          * scale, then batch and depth at 4096 GPUs */

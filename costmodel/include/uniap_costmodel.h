@@ -489,6 +489,10 @@ typedef struct uniap_plan {
     double gap;      /* relative MIP gap, 0 when optimal */
     double search_seconds;
     int pairs_total, pairs_solved, pairs_pruned;
+    char runtime[16]; /* the training runtime the plan was searched for ("any": every
+                       * plan of the cost model; "" read as "any"); runtime.c */
+    double any_tpi;   /* the unrestricted optimum's TPI beside it (--compare-any); 0: not
+                       * computed */
 } uniap_plan;
 
 void uniap_plan_free(uniap_plan *p);
@@ -556,8 +560,8 @@ int uniap_plan_export_galvatron(const uniap_plan *p, const uniap_model *m, char 
 int uniap_plan_export_deepspeed(const uniap_plan *p, const uniap_model *m, const char *config_path,
                                 char **config, char **args);
 int uniap_plan_import_deepspeed(const char *config, const char *config_what, const char *args,
-                                const char *args_what, const uniap_model *m,
-                                const uniap_cluster *c, uniap_plan *out);
+                                const char *args_what, const uniap_model *m, const uniap_cluster *c,
+                                uniap_plan *out);
 /* torchtitan v0.2.2 (73a0e69, the last release reading TOML): the job
  * config TOML ([model], [training], [parallelism], [activation_checkpoint]).
  * One tp with sequence parallelism, FSDP2 or lone DDP, full or no
@@ -589,7 +593,7 @@ int uniap_runtime_file_batch(const char *format, const char *text, int64_t *glob
  * bytes per device. */
 typedef struct uniap_stage_breakdown {
     int first_layer, last_layer;
-    double compute, tp_comm, dp_comm, reshard;    /* per micro-batch, s */
+    double compute, tp_comm, dp_comm, reshard; /* per micro-batch, s */
     double forward; /* per micro-batch: the forward phase of compute + comm (the rest is the
                        backward's, with recompute), s */
     double sync_exposed, param_gather, optimizer; /* the tail, s */
@@ -610,6 +614,100 @@ int64_t uniap_costmodel_reserve(const uniap_costmodel *cm);
  * lines on stderr when verbose. */
 int uniap_costs_write_json(FILE *f, const uniap_costmodel *cm, const char *profile_name,
                            const int *deg, const int *c, int n, int verbose);
+
+/* ------------------------------------------------------------------ */
+/* Training runtimes (runtime.c, one runtime_<name>.c per runtime)     */
+/* ------------------------------------------------------------------ */
+
+/* What a training runtime can execute, as a restriction of the plan space
+ * (method.md section 10). A runtime is an index into the table of
+ * descriptors (runtime.c): 0 is "any" (every plan of the cost model, no
+ * restriction), then megatron, deepspeed, torchtitan, galvatron. */
+typedef int uniap_runtime;
+enum { UNIAP_RUNTIME_ANY = 0 };
+
+/* The part a layer plays in a runtime's model (from its kind): a
+ * transformer block, the input edge (embedding), the output edge (head),
+ * or none of these. */
+enum { UNIAP_RT_OTHER = 0, UNIAP_RT_BLOCK, UNIAP_RT_FIRST, UNIAP_RT_LAST };
+
+/* One combination of a runtime's global settings (Megatron-LM: tp,
+ * --sequence-parallel, --use-distributed-optimizer, the recompute
+ * granularity) with the strategies each layer may use under it and the
+ * stage rules it brings. A plan is in the variant when every layer u uses
+ * a strategy k with allowed[u*K+k] and the rules hold:
+ *   equal_middle  the counted layers (space.counted) on stages 1..deg-2
+ *                 are equally many (Megatron-LM's even split with
+ *                 --decoder-first/last-pipeline-num-layers);
+ *   equal_marked  every stage holds the same number N of counted layers
+ *                 with a marked strategy (space.marked: full recompute),
+ *                 and they are the stage's first N counted layers
+ *                 (Megatron-LM's --recompute-method block);
+ *   min_counted   every stage holds that many counted layers at least
+ *                 (Galvatron's pp_division counts transformer layers);
+ *   stage_lo/hi   layer u is on a stage in [stage_lo[u], stage_hi[u]]
+ *                 (DeepSpeed's partition methods fix the split);
+ *   the tied layers (space.tie[u] >= 0) all use strategies of one key
+ *                 (Galvatron's vocab_tp and vocab_sdp: the embedding and
+ *                 the head share them). */
+typedef struct uniap_space_variant {
+    char label[64];           /* the settings, e.g. "tp4 sp zero1 recompute-block" */
+    unsigned char *allowed;   /* [u*K+k] */
+    int equal_middle;         /* 1: the rule holds */
+    int equal_marked;         /* 1: the rule holds */
+    int min_counted;          /* every stage holds at least this many counted layers */
+    int *stage_lo, *stage_hi; /* [u], or NULL: any stage */
+} uniap_space_variant;
+
+/* A runtime's plans of one cost table: the union of its variants (none:
+ * nothing the table offers is expressible there). Owned arrays (free with
+ * uniap_space_free). */
+typedef struct uniap_space {
+    char runtime[16];
+    int n_layers, n_strategies; /* L and K of the table it was made for */
+    unsigned char *counted;     /* [u]: layer u is a transformer block */
+    unsigned char *marked;      /* [k]: strategy k recomputes the whole layer */
+    int *tie;                   /* [u]: 0 for a tied layer, -1 otherwise */
+    int *key;                   /* [k]: what tied layers must share (tp and FSDP or not) */
+    int n_variants;
+    uniap_space_variant *v;
+} uniap_space;
+
+/* The runtimes' names in id order, NULL-terminated ("any", "megatron",
+ * ...); the id of a name (EINVAL naming it and the accepted names); the
+ * name and one help line of an id ("?" / NULL out of range). */
+const char *const *uniap_runtime_names(void);
+int uniap_runtime_parse(const char *name, uniap_runtime *out);
+const char *uniap_runtime_name(uniap_runtime r);
+const char *uniap_runtime_help(uniap_runtime r);
+/* 1 when runtime r runs pipeline schedule s (Megatron-LM: 1F1B only). */
+int uniap_runtime_schedule_ok(uniap_runtime r, uniap_schedule s);
+/* 0 when r can build model m, else EINVAL naming the model and what r
+ * lacks for it (Megatron-LM: blocks of one shape, GeLU or SwiGLU MLPs). */
+int uniap_runtime_model_check(uniap_runtime r, const uniap_model *m);
+/* Each layer's role (UNIAP_RT_*) and parameter count, role[L] and
+ * params[L] for the L = m->n_layers layers of m. */
+void uniap_runtime_roles(const uniap_model *m, int *role, double *params);
+/* What of the model's training settings the runtimes' rules read
+ * (DeepSpeed's bf16 pipeline optimizer, torchtitan's mixed precision):
+ * bits of UNIAP_RT_BF16 (bf16 parameters), UNIAP_RT_MIXED (fp32 master
+ * weights), UNIAP_RT_WIDE_GRADS (gradients wider than 16-bit
+ * parameters). */
+enum { UNIAP_RT_BF16 = 1, UNIAP_RT_MIXED = 2, UNIAP_RT_WIDE_GRADS = 4 };
+unsigned uniap_runtime_model_flags(const uniap_model *m);
+/* The space of runtime r on table t, whose layers have the given roles,
+ * parameter counts and model flags (the runtime "any": one variant of
+ * every allowed strategy, no rule): *out is the caller's
+ * (uniap_space_free, also after a failure). EINVAL for an unknown
+ * runtime; ENOMEM. */
+int uniap_runtime_space(uniap_runtime r, const int *role, const double *params, unsigned flags,
+                        const uniap_cost_table *t, uniap_space *out);
+void uniap_space_free(uniap_space *s);
+/* 1 when the plan (stage_of, strategy_of: indices of t, the table s was
+ * made for) is in variant v of s, else 0 with why (when given) saying
+ * which rule it breaks. */
+int uniap_space_check(const uniap_space *s, int v, const uniap_cost_table *t, const int *stage_of,
+                      const int *strategy_of, char *why, size_t n);
 
 #ifdef __cplusplus
 }

@@ -23,6 +23,11 @@ typedef enum {
     UNIAP_FORM_AGGREGATED, /* integer counts per run, stage and strategy */
 } uniap_formulation;
 
+/* The plans a runtime can run of one candidate's table (a runtime's
+ * space, uniap_runtime_space): fills *out for table t; ctx is the
+ * caller's. */
+typedef int (*uniap_space_fn)(void *ctx, const uniap_cost_table *t, uniap_space *out);
+
 typedef struct uniap_solve_options {
     uniap_schedule schedule;
     uniap_formulation formulation;
@@ -40,6 +45,11 @@ typedef struct uniap_solve_options {
     double incumbent_tpi; /* prune when the LP bound is strictly above; <= 0: none */
     const char *lp_dir;   /* write each MILP in CPLEX LP format here, or NULL */
     const char *log_path; /* GLPK terminal output to this file, or NULL (off) */
+    /* The search only: each candidate's plans restricted to what space
+     * gives for its table (a runtime, method.md section 10); NULL: every
+     * plan of the table (the runtime "any", the default). */
+    uniap_space_fn space;
+    void *space_ctx;
 } uniap_solve_options;
 
 /* The node limit `uniap plan` uses unless told otherwise. */
@@ -81,6 +91,15 @@ void uniap_pair_result_free(uniap_pair_result *r);
  * bound proven so far. */
 int uniap_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
                      uniap_pair_result *out);
+
+/* uniap_solve_pair over the plans of space sp (made for t): the least TPI
+ * over its variants, each solved exactly against the best of the others
+ * (pruned strictly, ties to the lower variant); the plan is in t's
+ * indices and in a variant of sp. bound is the least over the variants;
+ * OPTIMAL only when the best variant is and no other could be better.
+ * INFEASIBLE when no variant has a plan that fits (or sp has none). */
+int uniap_solve_space(const uniap_cost_table *t, const uniap_space *sp,
+                      const uniap_solve_options *o, uniap_pair_result *out);
 
 /* Exhaustive reference: enumerates every placement and strategy
  * assignment (small instances only). Used by tests to prove exactness. */

@@ -1,0 +1,189 @@
+/*
+ * runtime_deepspeed.c - what DeepSpeed runs (deepspeed/runtime at edaa722,
+ * the local mirror):
+ *   the ZeRO stage is one setting for the whole model: 0 (DDP), 1, 2 or 3
+ *     (FSDP); the pipeline engine refuses ZeRO-2 and ZeRO-3 ("ZeRO-2 and
+ *     ZeRO-3 are incompatible with pipeline parallelism",
+ *     runtime/pipe/engine.py), so with pp > 1 only stages 0 and 1;
+ *   tensor parallelism is one degree for every layer, TP ranks adjacent,
+ *     and sequence parallelism one flag (Megatron-DeepSpeed's mpu,
+ *     --sequence-parallel);
+ *   bf16 with pp > 1 runs ZeRO stage 0 through BF16_Optimizer, which shards
+ *     the fp32 optimizer states over the data-parallel ranks (ZeRO-1's
+ *     memory, runtime/bf16_optimizer.py): no DDP there; without ZeRO the
+ *     gradients accumulate in the parameters' type: no DDP with wider
+ *     gradients of 16-bit parameters;
+ *   activation checkpointing by the pipeline's
+ *     activation_checkpoint_interval 1: every transformer block, not the
+ *     embedding (_is_checkpointable), or none;
+ *   the pipeline split is fixed by PipelineModule's partition_method;
+ *     Megatron-DeepSpeed's GPTModelPipe uses "type:transformer":
+ *     partition_balanced of 1 per transformer block (runtime/utils.py,
+ *     ported below), the embedding and head on their neighbouring
+ *     blocks' stages ("uniform" and "parameters" are written as settings
+ *     too, not enumerated: uniap's export launches GPTModelPipe);
+ *   its TrainSchedule is 1F1B; the model is GPTModelPipe's: causal decoder
+ *     blocks of one shape, GeLU or SwiGLU (as uniap's DeepSpeed export
+ *     checks it, export_deepspeed.c).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export_internal.h"
+#include "runtime_internal.h"
+
+static int deepspeed_settings(const cm_rt_offer *o, cm_rt_setting *out, int max)
+{
+    static const int flavour_of_stage[4] = {UNIAP_DP_DDP, UNIAP_DP_ZERO1, UNIAP_DP_ZERO2,
+                                            UNIAP_DP_FSDP};
+    int n = 0, full = (o->ckpt & UNIAP_CKPT_BIT(UNIAP_CKPT_FULL)) != 0;
+    int split = o->deg > 1 ? CM_RT_SPLIT_TYPE : CM_RT_SPLIT_ANY;
+    /* no DDP: BF16_Optimizer with a pipeline, or wide gradient accumulation */
+    int no_ddp = (o->deg > 1 && (o->model & UNIAP_RT_BF16)) || (o->model & UNIAP_RT_WIDE_GRADS);
+    for (int a = 0; a < o->n_tp; a++) {
+        int tp = o->tp[a], dp = uniap__rt_dp_of(o, tp);
+        int stages = dp == 1 ? 1 : o->deg > 1 ? 2 : 4;
+        for (int sp = 0; sp <= (tp > 1 && o->has_sp); sp++)
+            for (int z = dp > 1 && no_ddp; z < stages; z++)
+                for (int ck = 0; ck <= full && n < max; ck++)
+                    out[n++] = (cm_rt_setting){.tp = tp,
+                                               .sp = sp,
+                                               .flavours = CM_FLAVOUR_BIT(flavour_of_stage[z]),
+                                               .ckpt = ck ? CM_RT_CKPT_FULL : CM_RT_CKPT_NONE,
+                                               .split = split};
+    }
+    return n;
+}
+
+static int deepspeed_layer_ok(const cm_rt_setting *v, int role, const uniap_strategy *s)
+{
+    (void)v;
+    (void)role;
+    return s->tp_consecutive || s->tp == 1 || s->dp == 1;
+}
+
+static int deepspeed_schedule_ok(const uniap_schedule_desc *d)
+{
+    return !strcmp(d->name, "1f1b");
+}
+
+/* DeepSpeed's partition_uniform(num_items, num_parts): parts[num_parts +
+ * 1], the first `residual` parts one item longer. */
+static void partition_uniform(int items, int parts_n, int *parts)
+{
+    if (items <= parts_n) {
+        for (int p = 0; p <= parts_n; p++)
+            parts[p] = p < items ? p : items;
+        return;
+    }
+    int chunk = items / parts_n, residual = items - chunk * parts_n;
+    for (int p = 0; p <= parts_n; p++)
+        parts[p] = p * chunk + (p < residual ? p : residual);
+}
+
+/* DeepSpeed's partition_balanced(weights, num_parts): the linear partition
+ * problem by dynamic programming, least (max - min) part, ties to the
+ * later cut (its ">=" comparison), as runtime/utils.py writes it. */
+static int partition_balanced(const double *w, int n, int m, int *parts)
+{
+    if (n <= m) {
+        partition_uniform(n, m, parts);
+        return 1;
+    }
+    size_t W = (size_t)m + 1, cells = ((size_t)n + 1) * W;
+    double *mx = malloc(sizeof(double) * cells), *mn = malloc(sizeof(double) * cells),
+           *cost = malloc(sizeof(double) * cells), *pre = malloc(sizeof(double) * (n + 1));
+    int *pos = calloc(cells, sizeof(int));
+    if (!mx || !mn || !cost || !pre || !pos) {
+        free(mx), free(mn), free(cost), free(pre), free(pos);
+        return -1;
+    }
+    for (size_t a = 0; a < cells; a++)
+        mx[a] = mn[a] = cost[a] = INFINITY;
+    pre[0] = 0;
+    for (int i = 0; i < n; i++)
+        pre[i + 1] = pre[i] + w[i];
+    mx[0] = cost[0] = 0;
+    for (int i = 1; i <= n; i++)
+        for (int j = 1; j <= (i < m ? i : m); j++)
+            for (int k = 0; k < i; k++) {
+                double part = pre[i] - pre[k];
+                double hi = fmax(mx[k * W + j - 1], part), lo = fmin(mn[k * W + j - 1], part);
+                if (cost[i * W + j] >= hi - lo) {
+                    cost[i * W + j] = hi - lo;
+                    mx[i * W + j] = hi;
+                    mn[i * W + j] = lo;
+                    pos[i * W + j] = k;
+                }
+            }
+    parts[m] = n;
+    for (int i = m; i >= 1; i--)
+        parts[i - 1] = pos[(size_t)parts[i] * W + i];
+    free(mx), free(mn), free(cost), free(pre), free(pos);
+    return 1;
+}
+
+/* The split a setting fixes; the type split also puts the embedding and
+ * the head on their neighbouring blocks' stages, as GPTModelPipe does
+ * (else the setting is left out, as uniap's export refuses it). */
+static int deepspeed_stages(const cm_rt_setting *v, int L, int D, const int *role,
+                            const double *params, int *stage_of)
+{
+    int *parts = malloc(sizeof(int) * (D + 1)), ok = 1, first = -1, last = -1;
+    double *w = malloc(sizeof(double) * L);
+    if (!parts || !w) {
+        free(parts), free(w);
+        return 0; /* (out of memory: the variant is left out) */
+    }
+    for (int u = 0; u < L; u++)
+        w[u] = v->split == CM_RT_SPLIT_PARAMS ? params[u] : role[u] == UNIAP_RT_BLOCK;
+    if (v->split == CM_RT_SPLIT_UNIFORM)
+        partition_uniform(L, D, parts);
+    else if (v->split == CM_RT_SPLIT_PARAMS || v->split == CM_RT_SPLIT_TYPE)
+        ok = partition_balanced(w, L, D, parts) > 0;
+    else
+        ok = 0;
+    for (int i = 0; i < D && ok; i++) {
+        ok = parts[i + 1] > parts[i]; /* uniap's stages are never empty */
+        for (int u = parts[i]; u < parts[i + 1] && ok; u++)
+            stage_of[u] = i;
+    }
+    for (int u = 0; u < L && ok; u++)
+        if (role[u] == UNIAP_RT_BLOCK)
+            last = u, first = first < 0 ? u : first;
+    for (int u = 0; u < L && ok && v->split == CM_RT_SPLIT_TYPE && first >= 0; u++)
+        if ((u < first && stage_of[u] != stage_of[first]) ||
+            (u > last && stage_of[u] != stage_of[last]))
+            ok = 0;
+    free(parts);
+    free(w);
+    return ok;
+}
+
+/* GPTModelPipe's model: causal decoder blocks of one shape, GeLU or
+ * SwiGLU (the conditions of uniap's DeepSpeed export). */
+static int deepspeed_model_check(const uniap_model *m)
+{
+    ex_model x;
+    int rc = uniap__ex_model(m, "runtime deepspeed", &x);
+    if (rc < 0)
+        return rc;
+    if (!x.same || x.blk->kind != UNIAP_LAYER_DECODER || x.blk->activation == UNIAP_ACT_RELU)
+        return uniap_err(UNIAP_EINVAL,
+                         "runtime deepspeed: model %s: Megatron-DeepSpeed's GPTModelPipe builds "
+                         "causal decoder blocks of one shape with a GeLU or SwiGLU MLP",
+                         m->name);
+    return UNIAP_OK;
+}
+
+const cm_runtime uniap__rt_deepspeed = {
+    .name = "deepspeed",
+    .help = "Megatron-DeepSpeed, one ZeRO stage (2 and 3 without pipeline), one tp and sp "
+            "flag, every block or none recomputed, the type:transformer split, 1F1B",
+    .settings = deepspeed_settings,
+    .layer_ok = deepspeed_layer_ok,
+    .schedule_ok = deepspeed_schedule_ok,
+    .model_check = deepspeed_model_check,
+    .stages = deepspeed_stages,
+};

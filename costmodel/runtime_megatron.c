@@ -1,0 +1,95 @@
+/*
+ * runtime_megatron.c - what Megatron-LM runs (megatron/training/arguments.py
+ * and megatron/core/transformer/transformer_config.py at d98e8a6, the
+ * mirror the export's flags were checked against):
+ *   --tensor-model-parallel-size: one tp for every layer, embedding and
+ *     output layer included (vocabulary-parallel), TP ranks adjacent (the
+ *     tp-cp-ep-dp-pp rank order puts tp innermost);
+ *   --sequence-parallel: one flag for every layer (only with tp > 1);
+ *   --use-distributed-optimizer: ZeRO-1 on every layer, or DDP (its
+ *     gradient buffer keeps the whole gradient between micro-batches, so
+ *     it is not ZeRO-2; Megatron-FSDP, --use-megatron-fsdp, is not
+ *     written by uniap's export and not searched);
+ *   --recompute-granularity selective (every block's attention core),
+ *     full with --recompute-method uniform --recompute-num-layers 1
+ *     (every block), or full with block N (the first N blocks of each
+ *     stage: megatron/core/recompute.py); the embedding and the output
+ *     layer are never recomputed. uniap searches block N as the same N on
+ *     every stage, as its export writes it (Megatron-LM itself takes
+ *     min(N, blocks) on a shorter stage);
+ *   the pipeline split: blocks evenly, the first and the last stage set by
+ *     --decoder-first/last-pipeline-num-layers, the embedding on the first
+ *     stage and the output layer on the last (--pipeline-model-parallel-
+ *     layout would allow any split; uniap's export does not write it);
+ *   the 1F1B schedule (interleaving is not in uniap's schedules).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime_internal.h"
+
+static int megatron_settings(const cm_rt_offer *o, cm_rt_setting *out, int max)
+{
+    int n = 0, modes[3], n_modes = 0;
+    modes[n_modes++] =
+        o->ckpt & UNIAP_CKPT_BIT(UNIAP_CKPT_FULL) ? CM_RT_CKPT_BLOCK : CM_RT_CKPT_NONE;
+    if (o->ckpt & UNIAP_CKPT_BIT(UNIAP_CKPT_FULL))
+        modes[n_modes++] = CM_RT_CKPT_FULL;
+    if (o->ckpt & UNIAP_CKPT_BIT(UNIAP_CKPT_SELECTIVE))
+        modes[n_modes++] = CM_RT_CKPT_SELECTIVE;
+    for (int a = 0; a < o->n_tp; a++) {
+        int tp = o->tp[a], dp = uniap__rt_dp_of(o, tp);
+        for (int sp = 0; sp <= (tp > 1 && o->has_sp); sp++)
+            for (int z = 0; z <= (dp > 1); z++)
+                for (int m = 0; m < n_modes && n < max; m++)
+                    out[n++] = (cm_rt_setting){
+                        .tp = tp,
+                        .sp = sp,
+                        .flavours = CM_FLAVOUR_BIT(z ? UNIAP_DP_ZERO1 : UNIAP_DP_DDP),
+                        .ckpt = modes[m],
+                        .split = CM_RT_SPLIT_MIDDLE_EQUAL};
+    }
+    return n;
+}
+
+static int megatron_layer_ok(const cm_rt_setting *v, int role, const uniap_strategy *s)
+{
+    (void)v;
+    (void)role;
+    return s->tp_consecutive || s->tp == 1 || s->dp == 1;
+}
+
+static int megatron_schedule_ok(const uniap_schedule_desc *d)
+{
+    return d->megatron_gap == NULL;
+}
+
+/* The model arguments' gaps (megatron_args.c, as the export reports them). */
+static int megatron_model_check(const uniap_model *m)
+{
+    uniap_textbuf b = {0}, gaps = {0};
+    int rc = UNIAP_OK;
+    uniap__megatron_model_args(m, &b, &gaps);
+    if (b.oom || gaps.oom) {
+        rc = uniap_err(UNIAP_ENOMEM, "runtime megatron: out of memory");
+    } else if (gaps.s && strstr(gaps.s, "# - ")) {
+        const char *g = strstr(gaps.s, "# - ") + 4;
+        size_t len = strcspn(g, "\n");
+        rc =
+            uniap_err(UNIAP_EINVAL, "runtime megatron: model %s: Megatron-LM cannot build it: %.*s",
+                      m->name, (int)len, g);
+    }
+    free(b.s);
+    free(gaps.s);
+    return rc;
+}
+
+const cm_runtime uniap__rt_megatron = {
+    .name = "megatron",
+    .help = "Megatron-LM, one tp and sp flag, DDP or the distributed optimizer, "
+            "selective/full/block recompute, even splits with first/last stage counts, 1F1B",
+    .settings = megatron_settings,
+    .layer_ok = megatron_layer_ok,
+    .schedule_ok = megatron_schedule_ok,
+    .model_check = megatron_model_check,
+};

@@ -1,0 +1,72 @@
+/*
+ * runtime_torchtitan.c - what torchtitan runs, as uniap's torchtitan
+ * export writes it (torchtitan v0.2.2, 73a0e69, the last release reading
+ * TOML job configs: export_torchtitan.c; the newer mirror b5bcd76 agrees
+ * on what follows but makes sequence parallelism a flag):
+ *   parallelism.tensor_parallel_degree: one tp for every layer (the
+ *     embedding and the output projection are sharded on the same mesh),
+ *     innermost in the device mesh (TP ranks adjacent), always with
+ *     sequence parallelism (SequenceParallel on the norms,
+ *     models/llama3/infra/parallelize.py apply_tp);
+ *   data parallelism: data_parallel_shard_degree (FSDP2, ZeRO-3) for the
+ *     whole model, or data_parallel_replicate_degree (DDP) with no other
+ *     parallelism ("DDP has not supported > 1D parallelism"); a bf16 model
+ *     with fp32 masters and TP or PP needs FSDP (maybe_enable_amp); HSDP
+ *     is no uniap flavour;
+ *   activation checkpointing "full" (every transformer block) or "none"
+ *     ("selective" is a per-op policy, not uniap's selective);
+ *   the pipeline split: any (module_fqns_per_model_part); schedules from
+ *     torch.distributed.pipelining, GPipe and 1F1B among them;
+ *   the llama3 model (RMSNorm, SwiGLU, RoPE, no biases, an untied output:
+ *     the export's model check).
+ */
+#include "export_internal.h"
+#include "runtime_internal.h"
+
+static int torchtitan_settings(const cm_rt_offer *o, cm_rt_setting *out, int max)
+{
+    int n = 0, full = (o->ckpt & UNIAP_CKPT_BIT(UNIAP_CKPT_FULL)) != 0;
+    int amp = (o->model & UNIAP_RT_BF16) && (o->model & UNIAP_RT_MIXED);
+    for (int a = 0; a < o->n_tp; a++) {
+        int tp = o->tp[a], dp = uniap__rt_dp_of(o, tp), multi = tp > 1 || o->deg > 1;
+        if (tp > 1 && !o->has_sp)
+            continue; /* TP always shards the norms' sequence */
+        for (int z = 0; z <= (dp > 1); z++) {
+            int fsdp = z == 1;
+            if ((dp > 1 && !fsdp && multi) || (!fsdp && multi && amp))
+                continue; /* DDP runs alone; mixed precision with TP or PP needs FSDP */
+            for (int ck = 0; ck <= full && n < max; ck++)
+                out[n++] =
+                    (cm_rt_setting){.tp = tp,
+                                    .sp = tp > 1,
+                                    .flavours = CM_FLAVOUR_BIT(fsdp ? UNIAP_DP_FSDP : UNIAP_DP_DDP),
+                                    .ckpt = ck ? CM_RT_CKPT_FULL : CM_RT_CKPT_NONE,
+                                    .split = CM_RT_SPLIT_ANY};
+        }
+    }
+    return n;
+}
+
+static int torchtitan_layer_ok(const cm_rt_setting *v, int role, const uniap_strategy *s)
+{
+    (void)v;
+    (void)role;
+    return s->tp_consecutive || s->tp == 1 || s->dp == 1;
+}
+
+/* torchtitan's llama3 (the export's check). */
+static int torchtitan_model_check(const uniap_model *m)
+{
+    ex_model x;
+    int rc = uniap__ex_model(m, "runtime torchtitan", &x);
+    return rc < 0 ? rc : uniap__tt_model_check(m, &x, "runtime torchtitan");
+}
+
+const cm_runtime uniap__rt_torchtitan = {
+    .name = "torchtitan",
+    .help = "one tp (always with sp), FSDP2 for the whole model (DDP alone), full "
+            "checkpointing of every block or none, any split, the llama3 model",
+    .settings = torchtitan_settings,
+    .layer_ok = torchtitan_layer_ok,
+    .model_check = torchtitan_model_check,
+};
