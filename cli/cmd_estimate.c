@@ -39,6 +39,8 @@ typedef struct est_args {
     uniap_from_args from;         /* --from-deepspeed, --from-torchtitan, --from-galvatron */
 } est_args;
 
+/* --format (file scope: the option table outlives est_cmd) */
+static const char *const format_names[] = {"text", "json", NULL};
 static const char *const flavour_names[] = {"ddp", "zero1", "zero2", "fsdp", "zero3", NULL};
 static const int flavour_values[] = {UNIAP_DP_DDP, UNIAP_DP_ZERO1, UNIAP_DP_ZERO2, UNIAP_DP_FSDP,
                                      UNIAP_DP_FSDP};
@@ -105,7 +107,7 @@ static void est_cmd(est_args *a, uniap_opt *opts, uniap_cmd *cmd)
         {.name = "format",
          .kind = UNIAP_OPTK_CHOICE,
          .dest = &a->format,
-         .choices = (const char *const[]){"text", "json", NULL},
+         .choices = format_names,
          .help = "text (the report) or json: the estimated plan as plan JSON on stdout (as --out "
                  "-), the report on stderr"},
         {.name = "svg",
