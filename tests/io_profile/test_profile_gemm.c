@@ -231,7 +231,8 @@ static void strip_inputs_gemm(const char *path)
         hid_t st = H5Tcopy(H5T_C_S1), as = H5Screate(H5S_SCALAR);
         H5Tset_size(st, 8);
         hid_t at = H5Acreate2(d, a ? "description" : "units", st, as, H5P_DEFAULT, H5P_DEFAULT);
-        CHECK(at >= 0 && H5Awrite(at, st, "v1.1") >= 0);
+        static const char text[8] = "v1.1"; /* the type's 8 bytes, NUL-padded */
+        CHECK(at >= 0 && H5Awrite(at, st, text) >= 0);
         H5Aclose(at), H5Sclose(as), H5Tclose(st);
     }
     free(buf);
