@@ -2,9 +2,10 @@
  * export_internal.h - private to the runtime exports and their readers
  * (export_util.c, export_deepspeed.c, import_deepspeed_plan.c,
  * export_torchtitan.c, import_torchtitan_plan.c, plan_export.c's Galvatron
- * part, import_galvatron_plan.c): a plan read as one runtime's global
- * settings, the plan a reader builds back from them, and the small
- * scanners the readers share.
+ * part, import_galvatron_plan.c, megatron_args.c's reader): a plan read as
+ * one runtime's global settings, the plan a reader builds back from them,
+ * and the small scanners and the command-line flag reader the readers
+ * share.
  */
 #ifndef UNIAP_EXPORT_INTERNAL_H
 #define UNIAP_EXPORT_INTERNAL_H
@@ -77,6 +78,54 @@ int uniap__ex_tokens(const char *text, const char *what, char **buf, char **tok,
 /* A whole decimal integer in [lo, hi] from s, or EINVAL naming what and
  * key. */
 int uniap__ex_int(const char *s, long lo, long hi, const char *what, const char *key, long *out);
+
+/* How uniap__ex_read_args reads one command-line flag's value. */
+typedef enum ex_flag_kind {
+    EX_FLAG_SWITCH, /* no value: the int at field becomes 1 */
+    EX_FLAG_INT,    /* a whole number in [0, 2^40]: the long at field */
+    EX_FLAG_PROB,   /* a number in [0, 1] (a dropout): the double at field */
+    EX_FLAG_WORD,   /* any word: the const char * at field points at it */
+    EX_FLAG_CHOICE, /* one of choices: the int at field becomes its index + 1 */
+} ex_flag_kind;
+
+/* One flag a reader knows: name without its "--", and where its value
+ * goes (offsetof in the reader's struct of arguments). */
+typedef struct ex_flag {
+    const char *name;
+    ex_flag_kind kind;
+    size_t field;
+    const char *const *choices; /* EX_FLAG_CHOICE: the words, NULL-terminated */
+} ex_flag;
+
+/* A runtime's flag table, and how its refusals name the runtime and what
+ * it reads ("--x is not a <runtime> argument uniap reads (<reads>
+ * arguments are)"). */
+typedef struct ex_flags {
+    const ex_flag *flag;
+    size_t n;
+    const char *runtime; /* "Megatron-LM" */
+    const char *reads;   /* "parallelism, batch, recompute and model-shape" */
+} ex_flags;
+
+/* Megatron's --recompute-granularity and --recompute-method words
+ * (EX_FLAG_CHOICE: the value read is EX_RC_* here, 0 when not given). */
+extern const char *const uniap__ex_rc_granularity[], *const uniap__ex_rc_method[];
+enum { EX_RC_FULL = 1, EX_RC_SELECTIVE = 2 };
+enum { EX_RC_UNIFORM = 1, EX_RC_BLOCK = 2 };
+/* The two table entries of those flags, into the int fields gran and
+ * method of the struct type. */
+#define EX_RC_FLAGS(type, gran, method)                                                            \
+    {"recompute-granularity", EX_FLAG_CHOICE, offsetof(type, gran), uniap__ex_rc_granularity},     \
+    {                                                                                              \
+        "recompute-method", EX_FLAG_CHOICE, offsetof(type, method), uniap__ex_rc_method            \
+    }
+
+/* Reads tok[0..n) as "--flag [value]" arguments of table t into the
+ * caller's struct at args (a later value of a flag replaces an earlier
+ * one, as argparse does); words point into tok (the caller's). EINVAL
+ * naming what, the flag and what was expected: a token that is not a
+ * --flag, a flag not in t, a missing or ill-formed value. */
+int uniap__ex_read_args(const ex_flags *t, char **tok, int n, void *args, const char *what);
 
 /* Transformer blocks per stage, blocks[pp], of DeepSpeed's
  * PipelineModule partition_method 'type:transformer' over m's layers (one

@@ -3,8 +3,10 @@
  * (export_internal.h): the model's layout as runtimes build it (embedding,
  * transformer blocks, head), a plan read as one global setting (DeepSpeed
  * and torchtitan run one strategy for every layer), the plan a reader
- * builds back from a runtime's settings, small scanners, and the global
- * batch a runtime's file states (uniap_runtime_file_batch).
+ * builds back from a runtime's settings, small scanners, the table-driven
+ * reader of a command line's flags (Megatron-LM's and Megatron-
+ * DeepSpeed's), and the global batch a runtime's file states
+ * (uniap_runtime_file_batch).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -262,6 +264,71 @@ int uniap__ex_int(const char *s, long lo, long hi, const char *what, const char 
         return uniap_err(UNIAP_EINVAL, "%s: %s %s: expected an integer in [%ld, %ld]", what, key,
                          s ? s : "(missing)", lo, hi);
     *out = v;
+    return UNIAP_OK;
+}
+
+const char *const uniap__ex_rc_granularity[] = {"full", "selective", NULL};
+const char *const uniap__ex_rc_method[] = {"uniform", "block", NULL};
+
+/* The value v of flag d into args; key is "--<name>". */
+static int flag_value(const ex_flag *d, const char *v, const char *key, void *args,
+                      const char *what)
+{
+    char *field = (char *)args + d->field, *end;
+    if (d->kind == EX_FLAG_INT)
+        return uniap__ex_int(v, 0, 1L << 40, what, key, (long *)field);
+    if (d->kind == EX_FLAG_PROB) {
+        double x = strtod(v, &end);
+        if (*end || !(x >= 0 && x <= 1))
+            return uniap_err(UNIAP_EINVAL, "%s: %s %s: expected a probability in [0, 1]", what, key,
+                             v);
+        *(double *)field = x;
+    } else if (d->kind == EX_FLAG_CHOICE) {
+        int k = 0;
+        while (d->choices[k] && strcmp(v, d->choices[k]))
+            k++;
+        if (!d->choices[k]) {
+            char list[128] = "";
+            for (int c = 0; d->choices[c]; c++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+                         c == 0              ? ""
+                         : d->choices[c + 1] ? ", "
+                                             : " or ",
+                         d->choices[c]);
+            return uniap_err(UNIAP_EINVAL, "%s: %s %s: expected %s", what, key, v, list);
+        }
+        *(int *)field = k + 1;
+    } else {
+        *(const char **)field = v;
+    }
+    return UNIAP_OK;
+}
+
+int uniap__ex_read_args(const ex_flags *t, char **tok, int n, void *args, const char *what)
+{
+    for (int i = 0; i < n; i++) {
+        if (strncmp(tok[i], "--", 2) != 0)
+            return uniap_err(UNIAP_EINVAL, "%s: '%s': expected --flag [value] arguments", what,
+                             tok[i]);
+        const ex_flag *d = NULL;
+        for (size_t f = 0; f < t->n && !d; f++)
+            if (!strcmp(tok[i] + 2, t->flag[f].name))
+                d = &t->flag[f];
+        if (!d)
+            return uniap_err(UNIAP_EINVAL,
+                             "%s: %s is not a %s argument uniap reads (%s arguments are)", what,
+                             tok[i], t->runtime, t->reads);
+        if (d->kind == EX_FLAG_SWITCH) {
+            *(int *)((char *)args + d->field) = 1;
+            continue;
+        }
+        if (i + 1 >= n)
+            return uniap_err(UNIAP_EINVAL, "%s: %s needs a value", what, tok[i]);
+        int rc = flag_value(d, tok[i + 1], tok[i], args, what);
+        if (rc < 0)
+            return rc;
+        i++;
+    }
     return UNIAP_OK;
 }
 

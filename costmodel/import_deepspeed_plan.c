@@ -20,29 +20,23 @@
 #include "export_internal.h"
 
 typedef struct ds_args {
-    long tp, pp, mbs, gbs, zero, rc_layers, ck_layers;
+    long tp, pp, mbs, gbs, zero, rc_layers, ck_layers; /* zero: -1 when not given */
     long layers, hidden, ffn, heads, kv, seq, maxpos;
     int nopipe, sp, ck_act, ds_ck, deepspeed, swiglu, rope, nopos, nobias, untie, bf16, fp16, flash;
-    int rc_full, rc_sel, rc_uniform, rc_block, has_zero;
+    int rc_gran, rc_method; /* EX_RC_*, 0: not given */
     double attn_drop, hidden_drop;
     const char *norm, *config;
 } ds_args;
 
-typedef struct ds_flag {
-    const char *name;
-    char kind; /* 'f' flag, 'i' integer, 'd' probability, 's' word */
-    size_t field;
-} ds_flag;
-
 #define DSI(n, f)                                                                                  \
     {                                                                                              \
-        n, 'i', offsetof(ds_args, f)                                                               \
+        n, EX_FLAG_INT, offsetof(ds_args, f), NULL                                                 \
     }
 #define DSF(n, f)                                                                                  \
     {                                                                                              \
-        n, 'f', offsetof(ds_args, f)                                                               \
+        n, EX_FLAG_SWITCH, offsetof(ds_args, f), NULL                                              \
     }
-static const ds_flag ds_flags[] = {
+static const ex_flag ds_flags[] = {
     DSI("tensor-model-parallel-size", tp),
     DSI("pipeline-model-parallel-size", pp),
     DSI("micro-batch-size", mbs),
@@ -70,68 +64,17 @@ static const ds_flag ds_flags[] = {
     DSF("bf16", bf16),
     DSF("fp16", fp16),
     DSF("use-flash-attn-v2", flash),
-    {"attention-dropout", 'd', offsetof(ds_args, attn_drop)},
-    {"hidden-dropout", 'd', offsetof(ds_args, hidden_drop)},
-    {"normalization", 's', offsetof(ds_args, norm)},
-    {"deepspeed_config", 's', offsetof(ds_args, config)},
-    {"recompute-granularity", 'g', 0},
-    {"recompute-method", 'm', 0},
+    {"attention-dropout", EX_FLAG_PROB, offsetof(ds_args, attn_drop), NULL},
+    {"hidden-dropout", EX_FLAG_PROB, offsetof(ds_args, hidden_drop), NULL},
+    {"normalization", EX_FLAG_WORD, offsetof(ds_args, norm), NULL},
+    {"deepspeed_config", EX_FLAG_WORD, offsetof(ds_args, config), NULL},
+    EX_RC_FLAGS(ds_args, rc_gran, rc_method),
 };
 #undef DSI
 #undef DSF
-
-/* One flag tok[*i] and its value. */
-static int read_flag(char **tok, int n, int *i, ds_args *a, const char *what)
-{
-    const char *name = tok[*i] + 2;
-    for (size_t f = 0; f < sizeof ds_flags / sizeof ds_flags[0]; f++) {
-        const ds_flag *d = &ds_flags[f];
-        if (strcmp(name, d->name) != 0)
-            continue;
-        char *field = (char *)a + d->field;
-        if (d->kind == 'f') {
-            *(int *)field = 1;
-            return UNIAP_OK;
-        }
-        if (*i + 1 >= n)
-            return uniap_err(UNIAP_EINVAL, "%s: --%s needs a value", what, name);
-        const char *v = tok[++*i];
-        char key[64];
-        snprintf(key, sizeof key, "--%s", name);
-        if (d->kind == 'i') {
-            a->has_zero |= !strcmp(name, "zero-stage");
-            return uniap__ex_int(v, 0, 1L << 40, what, key, (long *)field);
-        }
-        if (d->kind == 'd') {
-            char *end;
-            double x = strtod(v, &end);
-            if (*end || !(x >= 0 && x <= 1))
-                return uniap_err(UNIAP_EINVAL, "%s: --%s %s: expected a probability in [0, 1]",
-                                 what, name, v);
-            *(double *)field = x;
-        } else if (d->kind == 'g') {
-            a->rc_full = !strcmp(v, "full");
-            a->rc_sel = !strcmp(v, "selective");
-            if (!a->rc_full && !a->rc_sel)
-                return uniap_err(UNIAP_EINVAL,
-                                 "%s: --recompute-granularity %s: expected full or selective", what,
-                                 v);
-        } else if (d->kind == 'm') {
-            a->rc_uniform = !strcmp(v, "uniform");
-            a->rc_block = !strcmp(v, "block");
-            if (!a->rc_uniform && !a->rc_block)
-                return uniap_err(UNIAP_EINVAL,
-                                 "%s: --recompute-method %s: expected uniform or block", what, v);
-        } else {
-            *(const char **)field = v;
-        }
-        return UNIAP_OK;
-    }
-    return uniap_err(UNIAP_EINVAL,
-                     "%s: --%s is not a Megatron-DeepSpeed argument uniap reads (parallelism, "
-                     "batch, ZeRO, recompute and model-shape arguments are)",
-                     what, name);
-}
+static const ex_flags ds_table = {ds_flags, sizeof ds_flags / sizeof ds_flags[0],
+                                  "Megatron-DeepSpeed",
+                                  "parallelism, batch, ZeRO, recompute and model-shape"};
 
 /* Model arguments given must be m's. */
 static int check_model(const ds_args *a, const uniap_model *m, const char *what)
@@ -296,7 +239,7 @@ static int agree(const ds_args *a, const ds_cfg *g, long dp, const char *cw, con
         return uniap_err(UNIAP_EINVAL,
                          "%s: \"gradient_accumulation_steps\" %ld, but %ld / (%ld x %ld) is %ld",
                          cw, g->gas, gbs, mbs, dp, gbs / (mbs * dp));
-    if (a->has_zero && g->has_stage && a->zero != g->stage)
+    if (a->zero >= 0 && g->has_stage && a->zero != g->stage)
         return uniap_err(UNIAP_EINVAL, "%s: \"zero_optimization.stage\" %ld, %s --zero-stage %ld",
                          cw, g->stage, aw, a->zero);
     if (g->bf16 != (m->param_dtype == UNIAP_DTYPE_BF16) ||
@@ -321,18 +264,19 @@ static int agree(const ds_args *a, const ds_cfg *g, long dp, const char *cw, con
 /* The blocks' recomputation from the arguments and the interval. */
 static int recompute(const ds_args *a, const ds_cfg *g, const char *cw, const char *aw, int *ckpt)
 {
-    int full = (a->rc_full && a->rc_uniform) || a->ck_act || g->interval > 0;
-    if (a->rc_full && a->rc_block)
+    int rc_full = a->rc_gran == EX_RC_FULL, rc_sel = a->rc_gran == EX_RC_SELECTIVE;
+    int full = (rc_full && a->rc_method == EX_RC_UNIFORM) || a->ck_act || g->interval > 0;
+    if (rc_full && a->rc_method == EX_RC_BLOCK)
         return uniap_err(UNIAP_EINVAL,
                          "%s: --recompute-method block: DeepSpeed's pipeline "
                          "checkpoints every N-th layer (uniform) only",
                          aw);
-    if (a->rc_full && !a->rc_uniform)
+    if (rc_full && a->rc_method != EX_RC_UNIFORM)
         return uniap_err(UNIAP_EINVAL,
                          "%s: --recompute-granularity full needs "
                          "--recompute-method uniform",
                          aw);
-    if ((a->rc_full && a->rc_layers > 1) || (a->ck_act && a->ck_layers > 1) || g->interval > 1)
+    if ((rc_full && a->rc_layers > 1) || (a->ck_act && a->ck_layers > 1) || g->interval > 1)
         return uniap_err(UNIAP_EINVAL,
                          "%s / %s: checkpointing %ld layers at once: uniap checkpoints layer by "
                          "layer (1)",
@@ -340,9 +284,9 @@ static int recompute(const ds_args *a, const ds_cfg *g, const char *cw, const ch
                          g->interval > 1    ? g->interval
                          : a->rc_layers > 1 ? a->rc_layers
                                             : a->ck_layers);
-    if (full && a->rc_sel)
+    if (full && rc_sel)
         return uniap_err(UNIAP_EINVAL, "%s: full and selective recomputation at once", aw);
-    *ckpt = full ? UNIAP_CKPT_FULL : a->rc_sel ? UNIAP_CKPT_SELECTIVE : UNIAP_CKPT_NONE;
+    *ckpt = full ? UNIAP_CKPT_FULL : rc_sel ? UNIAP_CKPT_SELECTIVE : UNIAP_CKPT_NONE;
     return UNIAP_OK;
 }
 
@@ -394,18 +338,14 @@ int uniap_plan_import_deepspeed(const char *config, const char *config_what, con
                                 const char *args_what, const uniap_model *m, const uniap_cluster *c,
                                 uniap_plan *out)
 {
-    ds_args a = {.tp = 1, .pp = 1};
+    ds_args a = {.tp = 1, .pp = 1, .zero = -1};
     ds_cfg g;
     char *buf = NULL, *tok[512];
     int n = 0, rc;
     memset(out, 0, sizeof(*out));
     if ((rc = uniap__ex_tokens(args, args_what, &buf, tok, 512, &n)) < 0)
         goto free_buf;
-    for (int i = 0; i < n && rc == 0; i++)
-        rc = strncmp(tok[i], "--", 2)
-                 ? uniap_err(UNIAP_EINVAL, "%s: '%s': expected --flag [value] arguments", args_what,
-                             tok[i])
-                 : read_flag(tok, n, &i, &a, args_what);
+    rc = uniap__ex_read_args(&ds_table, tok, n, &a, args_what);
     if (rc == 0 && !a.deepspeed)
         rc = uniap_err(UNIAP_EINVAL,
                        "%s: no --deepspeed: Megatron-DeepSpeed would run without "

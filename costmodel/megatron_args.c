@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cm_internal.h"
+#include "export_internal.h"
 
 /* The model's transformer blocks: their count, the first block's shape in
  * *blk, and 1 when every block has that shape (Megatron-LM builds one). */
@@ -101,27 +101,22 @@ int uniap__megatron_model_args(const uniap_model *m, uniap_textbuf *b, uniap_tex
 
 typedef struct mg_args {
     long tp, pp, mbs, gbs, first, last, rc_layers;
-    int sp, distopt, swiglu, gqa, nobias, untie, bf16, fp16, flash, rc_sel, rc_full, rc_block;
+    int sp, distopt, swiglu, gqa, nobias, untie, bf16, fp16, flash;
+    int rc_gran, rc_method; /* EX_RC_*, 0: not given */
     long layers, hidden, heads, ffn, seq, groups, maxpos;
     double attn_drop, hidden_drop;
     const char *norm, *pos;
 } mg_args;
 
-typedef struct mg_flag {
-    const char *name;
-    char kind;    /* 'f' flag, 'i' integer, 'd' number, 's' word */
-    size_t field; /* offset in mg_args */
-} mg_flag;
-
 #define MGI(n, f)                                                                                  \
     {                                                                                              \
-        n, 'i', offsetof(mg_args, f)                                                               \
+        n, EX_FLAG_INT, offsetof(mg_args, f), NULL                                                 \
     }
 #define MGF(n, f)                                                                                  \
     {                                                                                              \
-        n, 'f', offsetof(mg_args, f)                                                               \
+        n, EX_FLAG_SWITCH, offsetof(mg_args, f), NULL                                              \
     }
-static const mg_flag mg_flags[] = {
+static const ex_flag mg_flags[] = {
     MGI("tensor-model-parallel-size", tp),
     MGI("pipeline-model-parallel-size", pp),
     MGI("micro-batch-size", mbs),
@@ -145,68 +140,16 @@ static const mg_flag mg_flags[] = {
     MGF("bf16", bf16),
     MGF("fp16", fp16),
     MGF("use-flash-attn", flash),
-    {"attention-dropout", 'd', offsetof(mg_args, attn_drop)},
-    {"hidden-dropout", 'd', offsetof(mg_args, hidden_drop)},
-    {"normalization", 's', offsetof(mg_args, norm)},
-    {"position-embedding-type", 's', offsetof(mg_args, pos)},
-    {"recompute-granularity", 's', 0}, /* read by hand */
-    {"recompute-method", 's', 0},
+    {"attention-dropout", EX_FLAG_PROB, offsetof(mg_args, attn_drop), NULL},
+    {"hidden-dropout", EX_FLAG_PROB, offsetof(mg_args, hidden_drop), NULL},
+    {"normalization", EX_FLAG_WORD, offsetof(mg_args, norm), NULL},
+    {"position-embedding-type", EX_FLAG_WORD, offsetof(mg_args, pos), NULL},
+    EX_RC_FLAGS(mg_args, rc_gran, rc_method),
 };
-
-/* Reads one flag (tok[*i] without its "--") and its value. */
-static int read_flag(char **tok, int n, int *i, mg_args *a, const char *what)
-{
-    const char *name = tok[*i] + 2;
-    for (size_t f = 0; f < sizeof mg_flags / sizeof mg_flags[0]; f++) {
-        const mg_flag *d = &mg_flags[f];
-        if (strcmp(name, d->name) != 0)
-            continue;
-        char *field = (char *)a + d->field;
-        if (d->kind == 'f') {
-            *(int *)field = 1;
-            return UNIAP_OK;
-        }
-        if (*i + 1 >= n)
-            return uniap_err(UNIAP_EINVAL, "%s: --%s needs a value", what, name);
-        const char *v = tok[++*i];
-        char *end;
-        if (d->kind == 'i') {
-            long x = strtol(v, &end, 10);
-            if (*end || x < 0 || x > (1L << 40))
-                return uniap_err(UNIAP_EINVAL, "%s: --%s %s: expected an integer >= 0", what, name,
-                                 v);
-            *(long *)field = x;
-        } else if (d->kind == 'd') {
-            double x = strtod(v, &end);
-            if (*end || !(x >= 0 && x <= 1))
-                return uniap_err(UNIAP_EINVAL, "%s: --%s %s: expected a probability in [0, 1]",
-                                 what, name, v);
-            *(double *)field = x;
-        } else if (!strcmp(name, "recompute-granularity")) {
-            if (!strcmp(v, "full"))
-                a->rc_full = 1;
-            else if (!strcmp(v, "selective"))
-                a->rc_sel = 1;
-            else
-                return uniap_err(UNIAP_EINVAL,
-                                 "%s: --recompute-granularity %s: expected full or selective", what,
-                                 v);
-        } else if (!strcmp(name, "recompute-method")) {
-            if (!strcmp(v, "block"))
-                a->rc_block = 1;
-            else if (strcmp(v, "uniform"))
-                return uniap_err(UNIAP_EINVAL,
-                                 "%s: --recompute-method %s: expected uniform or block", what, v);
-        } else {
-            *(const char **)field = v;
-        }
-        return UNIAP_OK;
-    }
-    return uniap_err(UNIAP_EINVAL,
-                     "%s: --%s is not a Megatron-LM argument uniap reads (parallelism, batch, "
-                     "recompute and model-shape arguments are)",
-                     what, name);
-}
+#undef MGI
+#undef MGF
+static const ex_flags mg_table = {mg_flags, sizeof mg_flags / sizeof mg_flags[0], "Megatron-LM",
+                                  "parallelism, batch, recompute and model-shape"};
 
 /* The model arguments given must be the model's: EINVAL naming the first
  * that is not. */
@@ -291,12 +234,8 @@ int uniap_plan_import_megatron(const char *text, const char *what, const uniap_m
             tok[n++] = t;
         break;
     }
-    for (int i = 0; i < n && rc == 0; i++)
-        rc = strncmp(tok[i], "--", 2)
-                 ? uniap_err(UNIAP_EINVAL, "%s: '%s': expected --flag [value] arguments", what,
-                             tok[i])
-                 : read_flag(tok, n, &i, &a, what);
-    if (rc < 0 || (rc = check_model(&a, m, what)) < 0)
+    if ((rc = uniap__ex_read_args(&mg_table, tok, n, &a, what)) < 0 ||
+        (rc = check_model(&a, m, what)) < 0)
         goto free_buf;
     int N = uniap_cluster_devices(c);
     if (a.tp < 1 || a.pp < 1 || N % (a.tp * a.pp))
@@ -308,7 +247,8 @@ int uniap_plan_import_megatron(const char *text, const char *what, const uniap_m
                        "%s: --global-batch-size %ld is not a multiple of --micro-batch-size %ld "
                        "x data-parallel size %ld",
                        what, a.gbs, a.mbs, dp);
-    if (rc == 0 && a.rc_full && !a.rc_block && a.rc_layers > 1)
+    int rc_full = a.rc_gran == EX_RC_FULL, rc_block = a.rc_method == EX_RC_BLOCK;
+    if (rc == 0 && rc_full && !rc_block && a.rc_layers > 1)
         rc = uniap_err(UNIAP_EINVAL,
                        "%s: --recompute-method uniform with --recompute-num-layers %ld: uniap "
                        "checkpoints layer by layer (1), or the first N of each stage (block)",
@@ -347,10 +287,10 @@ int uniap_plan_import_megatron(const char *text, const char *what, const uniap_m
         s->tp_consecutive = 1; /* Megatron-LM's TP ranks are adjacent */
         s->flavour = dp > 1 && a.distopt ? UNIAP_DP_ZERO1 : UNIAP_DP_DDP;
         s->sp = a.sp && a.tp > 1;
-        if (is_blk && a.rc_sel)
+        if (is_blk && a.rc_gran == EX_RC_SELECTIVE)
             s->ckpt = UNIAP_CKPT_SELECTIVE;
-        else if (is_blk && a.rc_full)
-            s->ckpt = !a.rc_block || in_stage < a.rc_layers ? UNIAP_CKPT_FULL : 0;
+        else if (is_blk && rc_full)
+            s->ckpt = !rc_block || in_stage < a.rc_layers ? UNIAP_CKPT_FULL : 0;
         in_stage += is_blk;
         uniap_strategy_format(s);
         if ((rc = uniap_strategy_parse(s->name, s)) < 0)
