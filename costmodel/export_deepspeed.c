@@ -133,7 +133,7 @@ free_all:
 /* The model as Megatron-DeepSpeed's GPT arguments (its megatron/arguments.py). */
 static int model_args(const uniap_model *m, const ex_model *x, uniap_textbuf *b)
 {
-    const uniap_layer *k = x->blk, *first = &m->runs[0], *last = &m->runs[m->n_runs - 1];
+    const uniap_layer *k = x->blk, *first = &m->runs[0];
     if (!x->same)
         return uniap_err(UNIAP_EINVAL,
                          "deepspeed export: model '%s' has transformer blocks of "
@@ -164,18 +164,7 @@ static int model_args(const uniap_model *m, const ex_model *x, uniap_textbuf *b)
         uniap_textbuf_printf(b, " --use-rotary-position-embeddings --no-position-embedding");
     else if (pos != UNIAP_POS_LEARNED)
         uniap_textbuf_printf(b, " --no-position-embedding");
-    if (!k->bias)
-        uniap_textbuf_printf(b, " --disable-bias-linear");
-    if (last->kind == UNIAP_LAYER_HEAD && !last->tied)
-        uniap_textbuf_printf(b, " --untie-embeddings-and-output-weights");
-    if (m->param_dtype == UNIAP_DTYPE_BF16)
-        uniap_textbuf_printf(b, " --bf16");
-    else if (m->param_dtype == UNIAP_DTYPE_FP16)
-        uniap_textbuf_printf(b, " --fp16");
-    if (k->flash_attn)
-        uniap_textbuf_printf(b, " --use-flash-attn-v2");
-    if (k->no_dropout)
-        uniap_textbuf_printf(b, " --attention-dropout 0.0 --hidden-dropout 0.0");
+    uniap__ex_megatron_switches(m, k, "--use-flash-attn-v2", b);
     return UNIAP_OK;
 }
 

@@ -79,6 +79,15 @@ int uniap__ex_tokens(const char *text, const char *what, char **buf, char **tok,
  * key. */
 int uniap__ex_int(const char *s, long lo, long hi, const char *what, const char *key, long *out);
 
+/* Appends to b the model arguments Megatron-LM and Megatron-DeepSpeed
+ * spell alike, in their order: --disable-bias-linear (blk has no bias),
+ * --untie-embeddings-and-output-weights (m's head is not tied), --bf16 or
+ * --fp16 (m's parameters), flash_flag when blk uses flash attention
+ * ("--use-flash-attn", "--use-flash-attn-v2"), zero dropouts when blk has
+ * none. blk is m's transformer block; nothing is kept. */
+void uniap__ex_megatron_switches(const uniap_model *m, const uniap_layer *blk,
+                                 const char *flash_flag, uniap_textbuf *b);
+
 /* How uniap__ex_read_args reads one command-line flag's value. */
 typedef enum ex_flag_kind {
     EX_FLAG_SWITCH, /* no value: the int at field becomes 1 */

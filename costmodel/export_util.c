@@ -4,8 +4,8 @@
  * transformer blocks, head), a plan read as one global setting (DeepSpeed
  * and torchtitan run one strategy for every layer), the plan a reader
  * builds back from a runtime's settings, small scanners, the table-driven
- * reader of a command line's flags (Megatron-LM's and Megatron-
- * DeepSpeed's), and the global batch a runtime's file states
+ * reader of a command line's flags and the model arguments written alike
+ * (Megatron-LM's and Megatron-DeepSpeed's), and the global batch a runtime's file states
  * (uniap_runtime_file_batch).
  */
 #include <errno.h>
@@ -265,6 +265,24 @@ int uniap__ex_int(const char *s, long lo, long hi, const char *what, const char 
                          s ? s : "(missing)", lo, hi);
     *out = v;
     return UNIAP_OK;
+}
+
+void uniap__ex_megatron_switches(const uniap_model *m, const uniap_layer *blk,
+                                 const char *flash_flag, uniap_textbuf *b)
+{
+    const uniap_layer *last = &m->runs[m->n_runs - 1];
+    if (!blk->bias)
+        uniap_textbuf_printf(b, " --disable-bias-linear");
+    if (last->kind == UNIAP_LAYER_HEAD && !last->tied)
+        uniap_textbuf_printf(b, " --untie-embeddings-and-output-weights");
+    if (m->param_dtype == UNIAP_DTYPE_BF16)
+        uniap_textbuf_printf(b, " --bf16");
+    else if (m->param_dtype == UNIAP_DTYPE_FP16)
+        uniap_textbuf_printf(b, " --fp16");
+    if (blk->flash_attn)
+        uniap_textbuf_printf(b, " %s", flash_flag);
+    if (blk->no_dropout)
+        uniap_textbuf_printf(b, " --attention-dropout 0.0 --hidden-dropout 0.0");
 }
 
 const char *const uniap__ex_rc_granularity[] = {"full", "selective", NULL};

@@ -76,18 +76,7 @@ int uniap__megatron_model_args(const uniap_model *m, uniap_textbuf *b, uniap_tex
         uniap_textbuf_printf(gaps, "# - ReLU MLP (Megatron-LM's MLP is GeLU or SwiGLU)\n");
     uniap_textbuf_printf(b, " --normalization %s",
                          blk->norm == UNIAP_NORM_RMSNORM ? "RMSNorm" : "LayerNorm");
-    if (!blk->bias)
-        uniap_textbuf_printf(b, " --disable-bias-linear");
-    if (last->kind == UNIAP_LAYER_HEAD && !last->tied)
-        uniap_textbuf_printf(b, " --untie-embeddings-and-output-weights");
-    if (m->param_dtype == UNIAP_DTYPE_BF16)
-        uniap_textbuf_printf(b, " --bf16");
-    else if (m->param_dtype == UNIAP_DTYPE_FP16)
-        uniap_textbuf_printf(b, " --fp16");
-    if (blk->flash_attn)
-        uniap_textbuf_printf(b, " --use-flash-attn");
-    if (blk->no_dropout)
-        uniap_textbuf_printf(b, " --attention-dropout 0.0 --hidden-dropout 0.0");
+    uniap__ex_megatron_switches(m, blk, "--use-flash-attn", b);
     if (last->kind == UNIAP_LAYER_HEAD && last->vocab > 0)
         uniap_textbuf_printf(gaps,
                              "# note: the vocabulary is %lld (Megatron-LM takes it from the "
