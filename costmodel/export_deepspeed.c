@@ -16,7 +16,8 @@
  *   - strided TP groups (Megatron's mpu places TP ranks adjacent);
  *   - a split other than GPTModelPipe's partition_method='type:transformer'
  *     (megatron/model/gpt_model.py): DeepSpeed's partition_balanced of one
- *     weight per transformer block (runtime/utils.py), ported below;
+ *     weight per transformer block (runtime/utils.py), ported below (and
+ *     shared with runtime_deepspeed.c's enumeration);
  *   - a schedule other than 1F1B (DeepSpeed's TrainSchedule; with pp 1
  *     gradient accumulation holds one micro-batch, as 1F1B).
  * Checked against DeepSpeed edaa722 and Megatron-DeepSpeed 4efb479 (the
@@ -31,8 +32,7 @@
 
 #include "export_internal.h"
 
-/* DeepSpeed's partition_uniform(num_items, num_parts) into parts[m+1]. */
-static void partition_uniform(int n, int m, int *parts)
+void uniap__ds_partition_uniform(int n, int m, int *parts)
 {
     if (n <= m) {
         for (int p = 0; p <= m; p++)
@@ -44,13 +44,11 @@ static void partition_uniform(int n, int m, int *parts)
         parts[p] = p * chunk + (p < residual ? p : residual);
 }
 
-/* DeepSpeed's partition_balanced(weights, num_parts): the linear partition
- * by dynamic programming, least (max - min) part, ties to the later cut
- * (its ">="), dp_min[0][0] left at infinity as there. */
-static int partition_balanced(const double *w, int n, int m, int *parts)
+/* As runtime/utils.py writes it, dp_min[0][0] left at infinity there too. */
+int uniap__ds_partition_balanced(const double *w, int n, int m, int *parts)
 {
     if (n <= m) {
-        partition_uniform(n, m, parts);
+        uniap__ds_partition_uniform(n, m, parts);
         return UNIAP_OK;
     }
     size_t W = (size_t)m + 1, cells = ((size_t)n + 1) * W;
@@ -99,7 +97,7 @@ int uniap__ds_type_split(const uniap_model *m, int pp, int *blocks, const char *
     }
     for (int u = 0; u < L; u++)
         w[u] = uniap__ex_is_block(m, u);
-    if ((rc = partition_balanced(w, L, pp, parts)) < 0)
+    if ((rc = uniap__ds_partition_balanced(w, L, pp, parts)) < 0)
         goto free_all;
     for (int i = 0; i < pp; i++) {
         blocks[i] = 0;

@@ -136,6 +136,17 @@ enum { EX_RC_UNIFORM = 1, EX_RC_BLOCK = 2 };
  * --flag, a flag not in t, a missing or ill-formed value. */
 int uniap__ex_read_args(const ex_flags *t, char **tok, int n, void *args, const char *what);
 
+/* DeepSpeed's partition_uniform(num_items, num_parts) (runtime/utils.py):
+ * the cuts parts[m + 1] of n items into m parts, the first n % m parts
+ * one item longer; with n <= m, one item a part and the rest empty. */
+void uniap__ds_partition_uniform(int n, int m, int *parts);
+/* DeepSpeed's partition_balanced(weights, num_parts): the cuts parts[m +
+ * 1] of the n weights w into m contiguous parts with the least (max -
+ * min) part weight, by its dynamic programme, ties to the later cut (its
+ * ">="); n <= m: partition_uniform. 0, or ENOMEM. Both in
+ * export_deepspeed.c, for its export and reader and for
+ * runtime_deepspeed.c's enumeration. */
+int uniap__ds_partition_balanced(const double *w, int n, int m, int *parts);
 /* Transformer blocks per stage, blocks[pp], of DeepSpeed's
  * PipelineModule partition_method 'type:transformer' over m's layers (one
  * weight per block; export_deepspeed.c): EINVAL naming what when it leaves

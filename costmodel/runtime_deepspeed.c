@@ -19,14 +19,14 @@
  *   the pipeline split is fixed by PipelineModule's partition_method;
  *     Megatron-DeepSpeed's GPTModelPipe uses "type:transformer":
  *     partition_balanced of 1 per transformer block (runtime/utils.py,
- *     ported below), the embedding and head on their neighbouring
- *     blocks' stages ("uniform" and "parameters" are written as settings
- *     too, not enumerated: uniap's export launches GPTModelPipe);
+ *     ported in export_deepspeed.c), the embedding and head on their
+ *     neighbouring blocks' stages ("uniform" and "parameters" are written
+ *     as settings too, not enumerated: uniap's export launches
+ *     GPTModelPipe);
  *   its TrainSchedule is 1F1B; the model is GPTModelPipe's: causal decoder
  *     blocks of one shape, GeLU or SwiGLU (as uniap's DeepSpeed export
  *     checks it, export_deepspeed.c).
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,62 +68,6 @@ static int deepspeed_schedule_ok(const uniap_schedule_desc *d)
     return !strcmp(d->name, "1f1b");
 }
 
-/* DeepSpeed's partition_uniform(num_items, num_parts): parts[num_parts +
- * 1], the first `residual` parts one item longer. */
-static void partition_uniform(int items, int parts_n, int *parts)
-{
-    if (items <= parts_n) {
-        for (int p = 0; p <= parts_n; p++)
-            parts[p] = p < items ? p : items;
-        return;
-    }
-    int chunk = items / parts_n, residual = items - chunk * parts_n;
-    for (int p = 0; p <= parts_n; p++)
-        parts[p] = p * chunk + (p < residual ? p : residual);
-}
-
-/* DeepSpeed's partition_balanced(weights, num_parts): the linear partition
- * problem by dynamic programming, least (max - min) part, ties to the
- * later cut (its ">=" comparison), as runtime/utils.py writes it. */
-static int partition_balanced(const double *w, int n, int m, int *parts)
-{
-    if (n <= m) {
-        partition_uniform(n, m, parts);
-        return 1;
-    }
-    size_t W = (size_t)m + 1, cells = ((size_t)n + 1) * W;
-    double *mx = malloc(sizeof(double) * cells), *mn = malloc(sizeof(double) * cells),
-           *cost = malloc(sizeof(double) * cells), *pre = malloc(sizeof(double) * (n + 1));
-    int *pos = calloc(cells, sizeof(int));
-    if (!mx || !mn || !cost || !pre || !pos) {
-        free(mx), free(mn), free(cost), free(pre), free(pos);
-        return -1;
-    }
-    for (size_t a = 0; a < cells; a++)
-        mx[a] = mn[a] = cost[a] = INFINITY;
-    pre[0] = 0;
-    for (int i = 0; i < n; i++)
-        pre[i + 1] = pre[i] + w[i];
-    mx[0] = cost[0] = 0;
-    for (int i = 1; i <= n; i++)
-        for (int j = 1; j <= (i < m ? i : m); j++)
-            for (int k = 0; k < i; k++) {
-                double part = pre[i] - pre[k];
-                double hi = fmax(mx[k * W + j - 1], part), lo = fmin(mn[k * W + j - 1], part);
-                if (cost[i * W + j] >= hi - lo) {
-                    cost[i * W + j] = hi - lo;
-                    mx[i * W + j] = hi;
-                    mn[i * W + j] = lo;
-                    pos[i * W + j] = k;
-                }
-            }
-    parts[m] = n;
-    for (int i = m; i >= 1; i--)
-        parts[i - 1] = pos[(size_t)parts[i] * W + i];
-    free(mx), free(mn), free(cost), free(pre), free(pos);
-    return 1;
-}
-
 /* The split a setting fixes; the type split also puts the embedding and
  * the head on their neighbouring blocks' stages, as GPTModelPipe does
  * (else the setting is left out, as uniap's export refuses it). */
@@ -139,10 +83,12 @@ static int deepspeed_stages(const cm_rt_setting *v, int L, int D, const int *rol
     for (int u = 0; u < L; u++)
         w[u] = v->split == CM_RT_SPLIT_PARAMS ? params[u] : role[u] == UNIAP_RT_BLOCK;
     if (v->split == CM_RT_SPLIT_UNIFORM)
-        partition_uniform(L, D, parts);
-    else if (v->split == CM_RT_SPLIT_PARAMS || v->split == CM_RT_SPLIT_TYPE)
-        ok = partition_balanced(w, L, D, parts) > 0;
-    else
+        uniap__ds_partition_uniform(L, D, parts);
+    else if (v->split == CM_RT_SPLIT_PARAMS || v->split == CM_RT_SPLIT_TYPE) {
+        ok = uniap__ds_partition_balanced(w, L, D, parts) == UNIAP_OK;
+        if (!ok)
+            uniap_err_clear(); /* out of memory: the variant is left out, unsaid */
+    } else
         ok = 0;
     for (int i = 0; i < D && ok; i++) {
         ok = parts[i + 1] > parts[i]; /* uniap's stages are never empty */
