@@ -22,6 +22,7 @@
  * The final snapshot (complete = 1) is the same format as any other. Also
  * --resume: what an earlier, interrupted profile holds.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,41 +87,58 @@ int prof_output_start(prof_output *o, MPI_Comm world)
     return prof_agree(world, me == 0 ? write_snapshot(o) : 0);
 }
 
-int prof_output_layer(prof_output *o, MPI_Comm world, const uniap_layer_prof *row, int have)
+/* Collective: gathers each rank's message (msg_size bytes at mine, each
+ * beginning with its int have: prof_layer_msg, prof_gemm_msg) into rank
+ * 0's all[world size]; rank 0 then adds the row of every message that has
+ * one with add (o->dirty when added). Returns 0, add's first failure, or
+ * the MPI failure. */
+static int gather_rows(prof_output *o, MPI_Comm world, const void *mine, size_t msg_size, void *all,
+                       int (*add)(uniap_profile *p, const void *msg))
 {
     int me, size, rc = 0;
-    prof_layer_msg mine;
     MPI_Comm_rank(world, &me);
     MPI_Comm_size(world, &size);
-    memset(&mine, 0, sizeof(mine));
+    PROF_MPI_CHECK(
+        MPI_Gather(mine, (int)msg_size, MPI_BYTE, all, (int)msg_size, MPI_BYTE, 0, world));
+    for (int r = 0; me == 0 && r < size && rc == 0; r++) {
+        const void *msg = (const char *)all + (size_t)r * msg_size;
+        if (*(const int *)msg && (rc = add(&o->p, msg)) == 0)
+            o->dirty = 1;
+    }
+    return rc;
+}
+
+_Static_assert(offsetof(prof_layer_msg, have) == 0 && offsetof(prof_gemm_msg, have) == 0,
+               "gather_rows reads a message's have at its start");
+
+static int add_layer(uniap_profile *p, const void *msg)
+{
+    return uniap_profile_add_layer(p, &((const prof_layer_msg *)msg)->row);
+}
+
+static int add_gemm(uniap_profile *p, const void *msg)
+{
+    return uniap_profile_add_gemm(p, &((const prof_gemm_msg *)msg)->row);
+}
+
+int prof_output_layer(prof_output *o, MPI_Comm world, const uniap_layer_prof *row, int have)
+{
+    prof_layer_msg mine;
+    memset(&mine, 0, sizeof(mine)); /* padding too: the bytes travel */
     mine.have = have;
     if (have)
         mine.row = *row;
-    PROF_MPI_CHECK(MPI_Gather(&mine, (int)sizeof(mine), MPI_BYTE, o->gather, (int)sizeof(mine),
-                              MPI_BYTE, 0, world));
-    for (int r = 0; me == 0 && r < size && rc == 0; r++)
-        if (o->gather[r].have && (rc = uniap_profile_add_layer(&o->p, &o->gather[r].row)) == 0)
-            o->dirty = 1;
-    return rc;
+    return gather_rows(o, world, &mine, sizeof(mine), o->gather, add_layer);
 }
 
 int prof_output_gemm(prof_output *o, MPI_Comm world, const uniap_gemm_prof *row, int have)
 {
-    int me, size, rc = 0;
     prof_gemm_msg mine;
-    MPI_Comm_rank(world, &me);
-    MPI_Comm_size(world, &size);
     memset(&mine, 0, sizeof(mine));
     mine.have = have;
     if (have)
         mine.row = *row;
-    PROF_MPI_CHECK(MPI_Gather(&mine, (int)sizeof(mine), MPI_BYTE, o->gather_gemm, (int)sizeof(mine),
-                              MPI_BYTE, 0, world));
-    for (int r = 0; me == 0 && r < size && rc == 0; r++)
-        if (o->gather_gemm[r].have &&
-            (rc = uniap_profile_add_gemm(&o->p, &o->gather_gemm[r].row)) == 0)
-            o->dirty = 1;
-    return rc;
+    return gather_rows(o, world, &mine, sizeof(mine), o->gather_gemm, add_gemm);
 }
 
 int prof_output_coll(prof_output *o, MPI_Comm world, int leader, const uniap_coll_prof *row,
