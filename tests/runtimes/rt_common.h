@@ -1,9 +1,12 @@
 /*
- * rt_common.h - what the runtime round-trip tests share (test_deepspeed.c,
- * test_torchtitan.c, test_galvatron.c): plans made by hand, the two plans'
- * equality layer by layer, and their prices under the analytic cost model
- * (uniap_plan_evaluate's TPI and every stage's memory, compared with ==),
- * and the reading of a runtime's key/flag list. Header-only, static.
+ * rt_common.h - what the runtime round-trip tests share (test_megatron.c,
+ * test_deepspeed.c, test_torchtitan.c, test_galvatron.c,
+ * test_plan_exports.c): the model and cluster they run on, plans made by
+ * hand, an export's and a read-back's outcome checked (the two plans'
+ * equality layer by layer, and their prices under the analytic cost
+ * model: uniap_plan_evaluate's TPI and every stage's memory, compared
+ * with ==), a table of plans an export must refuse, and the reading of a
+ * runtime's key/flag list. Header-only, static.
  */
 #ifndef UNIAP_TESTS_RT_COMMON_H
 #define UNIAP_TESTS_RT_COMMON_H
@@ -14,6 +17,22 @@
 
 #include "check.h"
 #include "uniap_costmodel.h"
+
+/* Resolves the built-in model and cluster by name into *m, *cl (the
+ * caller frees m); flash: flash attention and no dropout, as the exports'
+ * model switches are checked with. */
+static inline void rt_setup(const char *model, const char *cluster, int flash, uniap_model *m,
+                            uniap_cluster *cl)
+{
+    CHECK_EQ(uniap_model_resolve(model, m), 0);
+    CHECK_EQ(uniap_cluster_resolve(cluster, cl), 0);
+    if (!flash)
+        return;
+    uniap_training tr = m->training;
+    tr.attention = UNIAP_ATTN_FLASH;
+    tr.no_dropout = 1;
+    CHECK_EQ(uniap_model_set_training(m, &tr, "test"), 0);
+}
 
 /* A plan of m on c by hand: pp stages split as uniap_plan_split_stages
  * does (blocks per stage, NULL: even), every block on strategy blk, the
@@ -113,6 +132,60 @@ static inline void rt_same_price(const uniap_model *m, const uniap_cluster *cl, 
     CHECK(ta == tb);
     for (int i = 0; i < a->deg && i < 64; i++)
         CHECK(ma[i] == mb[i] && ma[i] > 0);
+}
+
+/* 1 when an export returned 0 (rc); else the message, a failed check and
+ * 0. */
+static inline int rt_exported(int rc)
+{
+    if (rc == 0)
+        return 1;
+    fprintf(stderr, "export: %s\n", uniap_errmsg());
+    CHECK(0);
+    return 0;
+}
+
+/* The read-back of p's export returned rc into *b: with 0, b is p
+ * (rt_same_plan) at p's price (rt_same_price) and is freed; else the
+ * message and the exported texts (more may be NULL) and a failed check. */
+static inline void rt_read_back(int rc, const uniap_model *m, const uniap_cluster *cl,
+                                const uniap_plan *p, uniap_plan *b, const char *text,
+                                const char *more)
+{
+    if (rc != 0) {
+        fprintf(stderr, "import: %s\n%s%s", uniap_errmsg(), text, more ? more : "");
+        CHECK(0);
+        return;
+    }
+    rt_same_plan(p, b);
+    rt_same_price(m, cl, p, b);
+    uniap_plan_free(b);
+}
+
+/* A plan a runtime's export must refuse (rt_plan's pp, split, blk, edge
+ * and schedule; global batch 64 in 4 micro-batches), and what its message
+ * says. */
+typedef struct rt_refusal {
+    int pp;
+    const int *split;
+    const char *blk, *edge, *msg;
+    uniap_schedule sched;
+} rt_refusal;
+
+/* Makes each plan of no[n] and hands it to refused(m, plan, msg), the
+ * test's check of its runtime's refusal. */
+static inline void
+rt_refusals(const uniap_model *m, const uniap_cluster *cl, const rt_refusal *no, size_t n,
+            void (*refused)(const uniap_model *m, const uniap_plan *p, const char *msg))
+{
+    uniap_plan p;
+    for (size_t i = 0; i < n; i++) {
+        CHECK_EQ(
+            rt_plan(m, cl, no[i].pp, no[i].split, no[i].blk, no[i].edge, 64, 4, no[i].sched, &p),
+            0);
+        refused(m, &p, no[i].msg);
+        uniap_plan_free(&p);
+    }
 }
 
 /* The lines of a list file whose first word is kind: their second and

@@ -75,11 +75,8 @@ static char *round_trip(const uniap_model *m, const uniap_cluster *cl, const uni
 {
     char *cfg = NULL, *args = NULL;
     uniap_plan b;
-    if (uniap_plan_export_deepspeed(p, m, "ds.json", &cfg, &args) != 0) {
-        fprintf(stderr, "export: %s\n", uniap_errmsg());
-        CHECK(0);
+    if (!rt_exported(uniap_plan_export_deepspeed(p, m, "ds.json", &cfg, &args)))
         return NULL;
-    }
     cJSON *j = cJSON_Parse(cfg);
     CHECK(j != NULL);
     if (j && n_keys >= 0)
@@ -88,14 +85,8 @@ static char *round_trip(const uniap_model *m, const uniap_cluster *cl, const uni
     if (n_flags >= 0)
         check_args(args);
     CHECK_STR_CONTAINS(args, "--deepspeed --deepspeed_config ds.json");
-    if (uniap_plan_import_deepspeed(cfg, "ds.json", args, "args.txt", m, cl, &b) != 0) {
-        fprintf(stderr, "import: %s\n%s%s", uniap_errmsg(), cfg, args);
-        CHECK(0);
-    } else {
-        rt_same_plan(p, &b);
-        rt_same_price(m, cl, p, &b);
-        uniap_plan_free(&b);
-    }
+    rt_read_back(uniap_plan_import_deepspeed(cfg, "ds.json", args, "args.txt", m, cl, &b), m, cl, p,
+                 &b, cfg, args);
     free(cfg);
     return args;
 }
@@ -189,24 +180,16 @@ static void plan_refusals(const uniap_model *m, const uniap_cluster *cl)
 {
     uniap_plan p;
     /* refused by name */
-    const struct {
-        int pp;
-        const char *blk, *edge, *msg;
-        uniap_schedule s;
-    } no[] = {
-        {2, "dp4.tp2c.zero2", "dp4.tp2c.zero2", "ZeRO stage 2 on 2 pipeline stages", 1},
-        {2, "dp4.tp2c.zero3", "dp4.tp2c.zero3", "ZeRO stage 3 on 2 pipeline stages", 1},
-        {2, "dp4.tp2c", "dp4.tp2c", "bf16 DDP on 2 pipeline stages", 1},
-        {2, "dp2.tp4s.zero1", "dp2.tp4s.zero1", "strided TP groups", 1},
-        {2, "dp4.tp2c.zero1", "dp4.tp2c.zero1", "DeepSpeed's TrainSchedule is 1F1B", 0},
-        {1, "dp8.tp2c.zero1", "dp4.tp4c.zero1", "layer 0 (stage 0) uses dp4.tp4c.zero1", 1},
-        {1, "dp8.tp2c.zero1", "dp8.tp2c.zero1.ckpt", "recomputes transformer blocks only", 1},
+    const rt_refusal no[] = {
+        {2, NULL, "dp4.tp2c.zero2", "dp4.tp2c.zero2", "ZeRO stage 2 on 2 pipeline stages", 1},
+        {2, NULL, "dp4.tp2c.zero3", "dp4.tp2c.zero3", "ZeRO stage 3 on 2 pipeline stages", 1},
+        {2, NULL, "dp4.tp2c", "dp4.tp2c", "bf16 DDP on 2 pipeline stages", 1},
+        {2, NULL, "dp2.tp4s.zero1", "dp2.tp4s.zero1", "strided TP groups", 1},
+        {2, NULL, "dp4.tp2c.zero1", "dp4.tp2c.zero1", "DeepSpeed's TrainSchedule is 1F1B", 0},
+        {1, NULL, "dp8.tp2c.zero1", "dp4.tp4c.zero1", "layer 0 (stage 0) uses dp4.tp4c.zero1", 1},
+        {1, NULL, "dp8.tp2c.zero1", "dp8.tp2c.zero1.ckpt", "recomputes transformer blocks only", 1},
     };
-    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
-        CHECK_EQ(rt_plan(m, cl, no[i].pp, NULL, no[i].blk, no[i].edge, 64, 4, no[i].s, &p), 0);
-        refused(m, &p, no[i].msg);
-        uniap_plan_free(&p);
-    }
+    rt_refusals(m, cl, no, sizeof no / sizeof no[0], refused);
     CHECK_EQ(rt_plan(m, cl, 1, NULL, "dp8.tp2c.zero1", "dp8.tp2c.zero1", 64, 4, 1, &p), 0);
     uniap_strategy_parse("dp8.tp2c.zero1.ckpt", &p.strategy_of[5]);
     refused(m, &p,
@@ -259,12 +242,7 @@ int main(int argc, char **argv)
         printf("SKIP: %s absent: config keys and flags not checked\n", argv[1]);
     else
         CHECK(n_keys >= 10 && n_flags >= 30);
-    CHECK_EQ(uniap_model_resolve("llama-7b", &m), 0);
-    CHECK_EQ(uniap_cluster_resolve("a100-80g-2x8", &cl), 0);
-    uniap_training tr = m.training;
-    tr.attention = UNIAP_ATTN_FLASH;
-    tr.no_dropout = 1;
-    CHECK_EQ(uniap_model_set_training(&m, &tr, "test"), 0);
+    rt_setup("llama-7b", "a100-80g-2x8", 1, &m, &cl);
 
     round_trips(&m, &cl);
     uneven(&cl);

@@ -57,22 +57,13 @@ static void round_trip(const uniap_model *m, const uniap_cluster *cl, const unia
     uniap_plan b;
     int rc = with_overrides ? uniap_plan_export_galvatron_launch(p, m, "/cfg/g.json", &json, &over)
                             : uniap_plan_export_galvatron(p, m, &json);
-    if (rc != 0) {
-        fprintf(stderr, "export: %s\n", uniap_errmsg());
-        CHECK(0);
+    if (!rt_exported(rc))
         return;
-    }
     check_keys(json, over);
     if (expect)
         CHECK_STR_CONTAINS(json, expect);
-    if (uniap_plan_import_galvatron(json, "g.json", over, "overrides", m, cl, &b) != 0) {
-        fprintf(stderr, "import: %s\n%s%s", uniap_errmsg(), json, over ? over : "");
-        CHECK(0);
-    } else {
-        rt_same_plan(p, &b);
-        rt_same_price(m, cl, p, &b);
-        uniap_plan_free(&b);
-    }
+    rt_read_back(uniap_plan_import_galvatron(json, "g.json", over, "overrides", m, cl, &b), m, cl,
+                 p, &b, json, over);
     free(json);
     free(over);
 }
@@ -173,22 +164,14 @@ static void plan_refusals(const uniap_model *m, const uniap_cluster *cl)
 {
     uniap_plan p;
     /* what Galvatron cannot run */
-    const struct {
-        int pp;
-        const int *split;
-        const char *blk, *edge, *msg;
-    } no[] = {
-        {2, NULL, "dp4.tp2c.zero1.sp", "dp4.tp2c.zero1.sp", "Galvatron has no ZeRO-1"},
-        {2, NULL, "dp4.tp2c.zero2.sp.selckpt", "dp4.tp2c.zero2.sp", "whole transformer layers"},
+    const rt_refusal no[] = {
+        {2, NULL, "dp4.tp2c.zero1.sp", "dp4.tp2c.zero1.sp", "Galvatron has no ZeRO-1", 1},
+        {2, NULL, "dp4.tp2c.zero2.sp.selckpt", "dp4.tp2c.zero2.sp", "whole transformer layers", 1},
         {2, first0, "dp4.tp2c.zero2.sp", "dp4.tp2c.zero2.sp",
-         "layer 0 (embedding) is on stage 0, its neighbouring transformer layer 1 on stage 1"},
-        {2, NULL, "dp4.tp2c.zero2.sp", "dp2.tp4s.zero2.sp", "vocabulary TP ranks are adjacent"},
+         "layer 0 (embedding) is on stage 0, its neighbouring transformer layer 1 on stage 1", 1},
+        {2, NULL, "dp4.tp2c.zero2.sp", "dp2.tp4s.zero2.sp", "vocabulary TP ranks are adjacent", 1},
     };
-    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
-        CHECK_EQ(rt_plan(m, cl, no[i].pp, no[i].split, no[i].blk, no[i].edge, 64, 4, 1, &p), 0);
-        refused(m, &p, no[i].msg);
-        uniap_plan_free(&p);
-    }
+    rt_refusals(m, cl, no, sizeof no / sizeof no[0], refused);
     CHECK_EQ(rt_plan(m, cl, 2, NULL, "dp4.tp2c.zero2.sp", "dp4.tp2c.zero2.sp", 64, 4, 1, &p), 0);
     uniap_strategy_parse("dp4.tp2c.sp", &p.strategy_of[9]);
     refused(m, &p,
@@ -269,8 +252,7 @@ int main(int argc, char **argv)
         printf("SKIP: %s absent: keys not checked\n", argv[1]);
     else
         CHECK(n_json >= 14 && n_over >= 9);
-    CHECK_EQ(uniap_model_resolve("llama-7b", &m), 0);
-    CHECK_EQ(uniap_cluster_resolve("a100-80g-2x8", &cl), 0);
+    rt_setup("llama-7b", "a100-80g-2x8", 0, &m, &cl);
 
     per_layer(&m, &cl);
     plan_refusals(&m, &cl);

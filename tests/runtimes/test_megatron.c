@@ -3,16 +3,12 @@
  * item 3, the round trip): plans read from Megatron-LM command lines
  * (uniap_plan_import_megatron) are exported (uniap_plan_export_megatron)
  * and read back to the same plan, layer by layer, and the same TPI and
- * memory under the cost model; every flag written is one of Megatron-LM's
- * (megatron_flags.txt, checked against its parser); what does not match
- * the model or cannot be read is refused by name.
+ * per-stage memory under the analytic cost model (rt_common.h); every
+ * flag written is one of Megatron-LM's (megatron_flags.txt, checked
+ * against its parser); what does not match the model or cannot be read
+ * is refused by name.
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "check.h"
-#include "uniap_costmodel.h"
+#include "rt_common.h"
 
 static char flags[64][64];
 static int n_flags;
@@ -50,23 +46,6 @@ static void check_flags(const char *text)
     }
 }
 
-/* TPI and largest stage memory of plan p under cm. */
-static void price(const uniap_costmodel *cm, const uniap_plan *p, double *tpi, double *mem)
-{
-    uniap_cost_table t;
-    uniap_plan_eval e;
-    int idx[256];
-    CHECK_EQ(uniap_costmodel_table(cm, p->deg, p->micro_batches, &t), 0);
-    CHECK_EQ(uniap_plan_strategy_indices(p, &t, idx), 0);
-    CHECK_EQ(uniap_plan_evaluate(&t, p->schedule, p->stage_of, idx, &e), 0);
-    *tpi = e.tpi;
-    *mem = 0;
-    for (int i = 0; i < e.deg; i++)
-        *mem = e.stage_mem[i] > *mem ? e.stage_mem[i] : *mem;
-    uniap_plan_eval_free(&e);
-    uniap_cost_table_free(&t);
-}
-
 /* args -> plan -> export -> plan: the same plan, TPI and memory; returns
  * the export (malloc'd). */
 static char *round_trip(const uniap_model *m, const uniap_cluster *c, const char *args,
@@ -79,43 +58,16 @@ static char *round_trip(const uniap_model *m, const uniap_cluster *c, const char
         CHECK(0);
         return NULL;
     }
-    CHECK_EQ(uniap_plan_export_megatron(&a, m, &text), 0);
-    if (!text)
+    if (!rt_exported(uniap_plan_export_megatron(&a, m, &text)) || !text) {
+        uniap_plan_free(&a);
         return NULL;
+    }
     check_flags(text);
     CHECK_STR_CONTAINS(text, "# the plan is expressible in Megatron-LM");
     if (expect_in_export)
         CHECK_STR_CONTAINS(text, expect_in_export);
-    CHECK_EQ(uniap_plan_import_megatron(text, "export", m, c, &b), 0);
-    CHECK_EQ(a.deg, b.deg);
-    CHECK_EQ(a.micro_batches, b.micro_batches);
-    CHECK_EQ(a.micro_batch, b.micro_batch);
-    CHECK_EQ(a.global_batch, b.global_batch);
-    for (int u = 0; u < m->n_layers; u++) {
-        CHECK_EQ(a.stage_of[u], b.stage_of[u]);
-        CHECK(strcmp(a.strategy_of[u].name, b.strategy_of[u].name) == 0);
-    }
-    uniap_cost_options o;
-    uniap_costmodel *cm;
-    uniap_profile p;
-    int mbs[] = {1, 2, 4, 8, 16};
-    uniap_profile_init(&p);
-    CHECK_EQ(uniap_profile_analytic(m, c, mbs, 5, &p), 0);
-    uniap_cost_options_default(&o);
-    o.global_batch = a.global_batch;
-    o.ckpt_modes = uniap_training_ckpt_modes(&m->training); /* and the plan's, as estimate */
-    for (int u = 0; u < m->n_layers; u++)
-        o.ckpt_modes |= UNIAP_CKPT_BIT(a.strategy_of[u].ckpt);
-    CHECK_EQ(uniap_costmodel_create(m, c, &p, &o, &cm), 0);
-    double ta, ma, tb, mb;
-    price(cm, &a, &ta, &ma);
-    price(cm, &b, &tb, &mb);
-    CHECK(ta == tb && ma == mb);
-    CHECK(ta > 0);
-    uniap_costmodel_destroy(cm);
-    uniap_profile_free(&p);
+    rt_read_back(uniap_plan_import_megatron(text, "export", m, c, &b), m, c, &a, &b, text, NULL);
     uniap_plan_free(&a);
-    uniap_plan_free(&b);
     return text;
 }
 
@@ -134,8 +86,7 @@ int main(int argc, char **argv)
     uniap_cluster c = {0};
     CHECK(argc == 2);
     load_flags(argv[1]);
-    CHECK_EQ(uniap_model_resolve("llama-7b", &m), 0);
-    CHECK_EQ(uniap_cluster_resolve("a100-80g-2x8", &c), 0);
+    rt_setup("llama-7b", "a100-80g-2x8", 0, &m, &c);
 
     /* the model arguments come out as Megatron-LM wants them for Llama-7B */
     free(round_trip(&m, &c,

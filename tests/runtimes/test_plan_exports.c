@@ -118,12 +118,7 @@ int main(void)
     CHECK(!strcmp(opts[0].name, "deepspeed-config") && opts[0].dest == &ea.deepspeed_config);
     CHECK(!strcmp(opts[4].name, "from-deepspeed") && opts[4].kind == UNIAP_OPTK_INPUT);
 
-    CHECK_EQ(uniap_model_resolve("llama-7b", &m), 0);
-    CHECK_EQ(uniap_cluster_resolve("a100-80g-2x8", &cl), 0);
-    uniap_training tr = m.training;
-    tr.attention = UNIAP_ATTN_FLASH;
-    tr.no_dropout = 1;
-    CHECK_EQ(uniap_model_set_training(&m, &tr, "test"), 0);
+    rt_setup("llama-7b", "a100-80g-2x8", 1, &m, &cl);
     CHECK_EQ(rt_plan(&m, &cl, 2, NULL, "dp4.tp2c.zero3.sp", "dp4.tp2c.zero3.sp", 64, 8, 1, &p), 0);
 
     /* combinations */

@@ -106,20 +106,11 @@ static char *round_trip(const uniap_model *m, const uniap_cluster *cl, const uni
 {
     char *toml = NULL;
     uniap_plan b;
-    if (uniap_plan_export_torchtitan(p, m, &toml) != 0) {
-        fprintf(stderr, "export: %s\n", uniap_errmsg());
-        CHECK(0);
+    if (!rt_exported(uniap_plan_export_torchtitan(p, m, &toml)))
         return NULL;
-    }
     check_toml(toml);
-    if (uniap_plan_import_torchtitan(toml, "job.toml", m, cl, &b) != 0) {
-        fprintf(stderr, "import: %s\n%s", uniap_errmsg(), toml);
-        CHECK(0);
-    } else {
-        rt_same_plan(p, &b);
-        rt_same_price(m, cl, p, &b);
-        uniap_plan_free(&b);
-    }
+    rt_read_back(uniap_plan_import_torchtitan(toml, "job.toml", m, cl, &b), m, cl, p, &b, toml,
+                 NULL);
     return toml;
 }
 
@@ -144,25 +135,17 @@ static void read_refused(const uniap_model *m, const uniap_cluster *cl, const ch
 static void refusals(const uniap_model *m, const uniap_cluster *cl)
 {
     uniap_plan p;
-    const struct {
-        int pp;
-        const char *blk, *edge, *msg;
-        uniap_schedule s;
-    } no[] = {
-        {2, "dp4.tp2c.zero1.sp", "dp4.tp2c.zero1.sp", "ZeRO-1 (dp4.tp2c.zero1.sp)", 1},
-        {1, "dp8.tp2c.zero2.sp", "dp8.tp2c.zero2.sp", "ZeRO-2", 1},
-        {2, "dp4.tp2c.zero3", "dp4.tp2c.zero3", "tp 2 without sequence parallelism", 1},
-        {1, "dp8.tp2c.sp", "dp8.tp2c.sp", "DDP with tp 2 and pp 1", 1},
-        {2, "dp2.tp4s.zero3.sp", "dp2.tp4s.zero3.sp", "strided TP groups", 1},
-        {2, "dp4.tp2c.zero3.sp.selckpt", "dp4.tp2c.zero3.sp", "\"full\" on every block", 1},
-        {1, "dp16.tp1.ddp", "dp16.tp1.ddp", "schedule gpipe on one stage", 0},
-        {2, "dp1.tp8c.sp", "dp1.tp8c.sp", "mixed precision with tp 8, pp 2 and no FSDP", 1},
+    const rt_refusal no[] = {
+        {2, NULL, "dp4.tp2c.zero1.sp", "dp4.tp2c.zero1.sp", "ZeRO-1 (dp4.tp2c.zero1.sp)", 1},
+        {1, NULL, "dp8.tp2c.zero2.sp", "dp8.tp2c.zero2.sp", "ZeRO-2", 1},
+        {2, NULL, "dp4.tp2c.zero3", "dp4.tp2c.zero3", "tp 2 without sequence parallelism", 1},
+        {1, NULL, "dp8.tp2c.sp", "dp8.tp2c.sp", "DDP with tp 2 and pp 1", 1},
+        {2, NULL, "dp2.tp4s.zero3.sp", "dp2.tp4s.zero3.sp", "strided TP groups", 1},
+        {2, NULL, "dp4.tp2c.zero3.sp.selckpt", "dp4.tp2c.zero3.sp", "\"full\" on every block", 1},
+        {1, NULL, "dp16.tp1.ddp", "dp16.tp1.ddp", "schedule gpipe on one stage", 0},
+        {2, NULL, "dp1.tp8c.sp", "dp1.tp8c.sp", "mixed precision with tp 8, pp 2 and no FSDP", 1},
     };
-    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
-        CHECK_EQ(rt_plan(m, cl, no[i].pp, NULL, no[i].blk, no[i].edge, 64, 4, no[i].s, &p), 0);
-        refused(m, &p, no[i].msg);
-        uniap_plan_free(&p);
-    }
+    rt_refusals(m, cl, no, sizeof no / sizeof no[0], refused);
     CHECK_EQ(rt_plan(m, cl, 2, NULL, "dp4.tp2c.zero3.sp", "dp4.tp2c.zero3.sp", 64, 4, 1, &p), 0);
     uniap_strategy_parse("dp4.tp2c.zero3.sp.ckpt", &p.strategy_of[7]);
     refused(m, &p, "block 6 (layer 7, stage 0) uses dp4.tp2c.zero3.sp.ckpt, another block not");
@@ -218,12 +201,7 @@ int main(int argc, char **argv)
         printf("SKIP: %s absent: TOML keys not checked\n", argv[1]);
     else
         CHECK(n_keys >= 15);
-    CHECK_EQ(uniap_model_resolve("llama-7b", &m), 0);
-    CHECK_EQ(uniap_cluster_resolve("a100-80g-2x8", &cl), 0);
-    uniap_training tr = m.training;
-    tr.attention = UNIAP_ATTN_FLASH;
-    tr.no_dropout = 1;
-    CHECK_EQ(uniap_model_set_training(&m, &tr, "test"), 0);
+    rt_setup("llama-7b", "a100-80g-2x8", 1, &m, &cl);
 
     /* pp 4, an uneven split, tp 2 with sp, FSDP over 2, every block
      * recomputed, 1F1B */
