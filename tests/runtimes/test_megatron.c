@@ -145,6 +145,28 @@ int main(int argc, char **argv)
             "cannot split the rest evenly");
     refused(&m, &c, "--micro-batch-size 1 --global-batch-size 64 --use-flash-attn",
             "--use-flash-attn, but the model is set to eager attention");
+    /* the flag reader's own refusals (export_util.c's uniap__ex_read_args) */
+    refused(&m, &c, "--micro-batch-size 1 --global-batch-size 64 --recompute-granularity half",
+            "case: --recompute-granularity half: expected full or selective");
+    refused(&m, &c, "--micro-batch-size 1 --global-batch-size 64 --hidden-dropout 1.5",
+            "case: --hidden-dropout 1.5: expected a probability in [0, 1]");
+    refused(&m, &c, "--global-batch-size 64 --micro-batch-size",
+            "case: --micro-batch-size needs a value");
+    refused(&m, &c, "--global-batch-size 64 micro-batch-size 1",
+            "case: 'micro-batch-size': expected --flag [value] arguments");
+    /* a flag given twice: the last value, as argparse takes it (full
+     * recompute of every block: 32 .ckpt layers) */
+    uniap_plan p;
+    CHECK_EQ(uniap_plan_import_megatron("--micro-batch-size 1 --global-batch-size 64 "
+                                        "--recompute-granularity selective "
+                                        "--recompute-granularity full",
+                                        "case", &m, &c, &p),
+             0);
+    int full = 0;
+    for (int u = 0; u < p.n_layers; u++)
+        full += p.strategy_of[u].ckpt == UNIAP_CKPT_FULL;
+    CHECK_EQ(full, 32);
+    uniap_plan_free(&p);
     uniap_model_free(&m);
     return check_report();
 }
