@@ -366,6 +366,9 @@ static int write_plan(est_ctx *x)
     p->micro_batch = x->t.micro_batch;
     p->tpi = x->ev.tpi;
     p->throughput = x->ev.throughput;
+    p->mfu = uniap_mfu(&x->in.model, &x->in.cluster, p->global_batch, x->ev.tpi);
+    free(p->search); /* a plan's search record is not this estimate's */
+    p->search = NULL;
     int rc = uniap_plan_write_json(x->a.out, p, &x->in.model, &x->t, &x->ev);
     return rc < 0 ? uniap_err(rc, "--out %s: nothing written", x->a.out) : rc;
 }
@@ -621,7 +624,7 @@ static void est_ctx_free(est_ctx *x)
 int uniap_cli_estimate(int argc, char **argv)
 {
     est_ctx x;
-    uniap_opt opts[48];
+    uniap_opt opts[64];
     uniap_cmd cmd;
     int rc, prc, status;
 
@@ -632,6 +635,8 @@ int uniap_cli_estimate(int argc, char **argv)
     x.argc = argc;
     x.argv = argv;
     prc = uniap_opts_parse(&cmd, argc, argv);
+    if (prc == 0)
+        prc = uniap_inputs_batch_from_tokens(&x.a.req, 0);
     if (prc == 0)
         prc = check_args(&x.a, &cmd);
     if (uniap_opts_finish(&cmd, uniap__agree_parse(prc, argc, argv), x.rank == 0, &status))

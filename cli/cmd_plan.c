@@ -25,6 +25,7 @@
 
 static const char *const form_names[] = {"auto", "per-layer", "aggregated", NULL};
 static const int form_values[] = {UNIAP_FORM_AUTO, UNIAP_FORM_PER_LAYER, UNIAP_FORM_AGGREGATED};
+static const char *const format_names[] = {"text", "json", NULL};
 static char runtime_help[1024]; /* the --runtime help: the runtimes' own lines */
 
 /* --runtime (its help from the runtimes' own lines) and --compare-any,
@@ -111,20 +112,43 @@ static void plan_cmd(plan_args *a, uniap_opt *opts, uniap_cmd *cmd)
          .metavar = "FILE",
          .flags = UNIAP_OPT_STDOUT,
          .help = "the plan as a Galvatron strategy JSON (- : standard output)"},
+        {.name = "from",
+         .kind = UNIAP_OPTK_INPUT,
+         .dest = &a->from,
+         .metavar = "PLAN.json",
+         .flags = UNIAP_OPT_NO_RECORD,
+         .help = "rerun the search a plan file records (its \"search\" object: every option "
+                 "it was searched with); options given here replace the recorded ones"},
+        {.name = "format",
+         .kind = UNIAP_OPTK_CHOICE,
+         .dest = &a->format,
+         .choices = format_names,
+         .flags = UNIAP_OPT_NO_RECORD,
+         .help = "json: the plan JSON (the --out schema) on standard output, the table on "
+                 "standard error"},
+        {.name = "quiet",
+         .kind = UNIAP_OPTK_FLAG,
+         .dest = &a->quiet,
+         .flags = UNIAP_OPT_NO_RECORD,
+         .help = "nothing on standard error but errors and input warnings: no progress, notes or "
+                 "cost model warnings"},
         {.name = "write-lp",
          .kind = UNIAP_OPTK_STRING,
          .dest = &a->lp_dir,
          .metavar = "DIR",
+         .flags = UNIAP_OPT_NO_RECORD,
          .help = "each pair's MILP and its layout-free relaxation (*_bound.lp) in CPLEX LP "
                  "format, into folder DIR (created)"},
         {.name = "log-dir",
          .kind = UNIAP_OPTK_STRING,
          .dest = &a->log_dir,
          .metavar = "DIR",
+         .flags = UNIAP_OPT_NO_RECORD,
          .help = "GLPK's log and one summary line per pair in DIR/glpk-rankN.log (created)"},
     };
     memcpy(opts + n, t, sizeof(t));
     n += (int)(sizeof(t) / sizeof(t[0]));
+    uniap_exports_opts(&a->ex, opts, &n);
     runtime_opts(a, opts, &n);
     uniap_inputs_restrict_opts(&a->limits, opts, &n);
     uniap_inputs_training_opts(&a->training, opts, &n);
@@ -143,7 +167,12 @@ static void plan_cmd(plan_args *a, uniap_opt *opts, uniap_cmd *cmd)
         "before the search; all are written at the end, or none. At most one output may be\n"
         "- (standard output); the plan table then goes to standard error. SIGINT/SIGTERM\n"
         "stop the search: the best plan so far is printed, marked interrupted, nothing is\n"
-        "written, exit 4. Exit 3: no plan fits in memory; 1: no plan for another reason.";
+        "written, exit 4. Exit 3: no plan fits in memory; 1: no plan for another reason.\n"
+        "\n"
+        "Progress goes to standard error: on a terminal one line rewritten in place, else a\n"
+        "line per tenth of the pairs (pairs done, solved, pruned, best TPI, proven gap).\n"
+        "The plan JSON records every option searched with (\"search\"): uniap plan --from\n"
+        "plan.json reruns that search, and fails if the recorded profile has changed.";
     cmd->opts = opts;
 }
 
@@ -261,6 +290,79 @@ static int prepare_search(plan_ctx *x)
     return uniap_mpi_agree(MPI_COMM_WORLD, rc);
 }
 
+/* The value of --from in argv (before parsing: the record it names
+ * completes the command line), or NULL. */
+static const char *from_arg(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+        if (!strncmp(argv[i], "--from=", 7))
+            return argv[i] + 7;
+        if (!strcmp(argv[i], "--from") && i + 1 < argc)
+            return argv[i + 1];
+    }
+    return NULL;
+}
+
+/* Parses the command line, completed by the search --from records. */
+static int parse(plan_ctx *x, uniap_cmd *cmd, int argc, char **argv)
+{
+    const char *from = from_arg(argc, argv);
+    int rc;
+    if (from) {
+        if ((rc = uniap_plan_read_json(from, &x->from_plan)) < 0)
+            return uniap_err(rc, "--from %s", from);
+        if (!x->from_plan.search)
+            return uniap_err(UNIAP_EINVAL,
+                             "--from %s: the plan records no search (\"search\": written by "
+                             "uniap plan of this version, not by estimate or by hand)",
+                             from);
+        uniap_opts_relax_required(cmd, x->from_plan.search);
+    }
+    if ((rc = uniap_opts_parse(cmd, argc, argv)) != 0)
+        return rc;
+    int profile_given = uniap_opts_given(cmd, "profile");
+    /* the batch given here replaces the recorded one, in samples or tokens */
+    uniap_opt *gb = uniap_opts_find(cmd, "global-batch"),
+              *gt = uniap_opts_find(cmd, "global-batch-tokens");
+    if (gb->given || gt->given)
+        gb->given = gt->given = 1;
+    if (x->a.from &&
+        (rc = uniap_opts_replay(cmd, x->from_plan.search, x->a.from, &x->replayed)) < 0)
+        return rc;
+    x->profile_replayed = x->a.from && !profile_given && x->a.req.profile;
+    if ((rc = uniap_opts_record(cmd, &x->search_json)) < 0) /* as given: tokens or samples */
+        return rc;
+    return uniap_inputs_batch_from_tokens(&x->a.req, 1);
+}
+
+/* Which output is standard output (at most one: --format json is one). */
+static int outputs_check(plan_ctx *x)
+{
+    const char *const std[] = {x->a.out, x->a.megatron, x->a.galvatron};
+    int n = uniap_exports_stdout(&x->a.ex);
+    for (int i = 0; i < 3; i++)
+        n += std[i] && !strcmp(std[i], "-");
+    x->json_stdout = x->a.format == 1 && !(x->a.out && !strcmp(x->a.out, "-"));
+    if (x->json_stdout && n > 0)
+        return uniap_err(UNIAP_EINVAL, "--format json writes the plan JSON on standard output: "
+                                       "no other output can be - too");
+    x->to_stdout = n > 0 || x->json_stdout;
+    x->a.ex.galvatron_config = x->a.galvatron;
+    return uniap_exports_check(&x->a.ex);
+}
+
+/* --from without --profile: the profile must be the one searched. */
+static int profile_unchanged(const plan_ctx *x)
+{
+    const char *want = x->from_plan.profile_checksum;
+    if (!x->profile_replayed || !want[0] || !strcmp(want, x->in.profile_checksum))
+        return UNIAP_OK;
+    return uniap_err(UNIAP_EINVAL,
+                     "--from %s: the profile %s has changed since the plan was searched "
+                     "(checksum %s, now %s); give --profile %s to search it anew",
+                     x->a.from, x->a.req.profile, want, x->in.profile_checksum, x->a.req.profile);
+}
+
 /* Parse, agree, check files, load inputs, check that the ranks agree on
  * arguments and inputs. Returns UNIAP_OPTS_HELP/MAN when the command is
  * done (help), else 0 or the error (x->parsed: 0 when the parse failed). The inputs load before the
@@ -268,22 +370,24 @@ static int prepare_search(plan_ctx *x)
  * --model nosuch) reports its own message. */
 static int setup(plan_ctx *x, uniap_cmd *cmd, int argc, char **argv)
 {
-    int rc = uniap__agree_parse(uniap_opts_parse(cmd, argc, argv), argc, argv);
+    int rc = uniap__agree_parse(parse(x, cmd, argc, argv), argc, argv);
     if (rc != 0)
         return rc; /* help, or the parse failed (on some rank) */
     x->parsed = 1;
-    x->to_stdout = (x->a.out && !strcmp(x->a.out, "-")) ||
-                   (x->a.megatron && !strcmp(x->a.megatron, "-")) ||
-                   (x->a.galvatron && !strcmp(x->a.galvatron, "-"));
-    rc = uniap_opts_check_files(cmd, NULL, NULL, 0);
+    rc = outputs_check(x);
+    if (rc == 0)
+        rc = uniap_opts_check_files(cmd, NULL, NULL, 0);
     if ((rc = uniap_mpi_agree(MPI_COMM_WORLD, rc)) < 0)
         return rc;
     x->a.req.verbose = x->rank == 0;
+    x->a.req.quiet = x->a.quiet;
     if ((rc = uniap_inputs_load(&x->a.req, &x->in)) == 0)
         x->loaded = 1;
+    if (rc == 0)
+        rc = profile_unchanged(x);
     if ((rc = uniap_inputs_agree(rc, argc, argv, &x->in)) < 0 || (rc = prepare_search(x)) < 0)
         return rc;
-    uniap_inputs_print_warnings("plan", x->cm, x->rank == 0);
+    uniap_inputs_print_warnings("plan", x->cm, x->rank == 0 && !x->a.quiet);
     return UNIAP_OK;
 }
 
@@ -321,7 +425,7 @@ static int search(plan_ctx *x)
         snprintf(log_path, sizeof log_path, "%s/glpk-rank%d.log", x->a.log_dir, x->rank);
         o.log_path = log_path;
     }
-    if (x->rank == 0)
+    if (x->rank == 0 && !x->a.quiet)
         fprintf(stderr,
                 "uniap plan: %s on %s (%d devices), global batch %lld, runtime %s: %d pairs on "
                 "%d rank%s\n",
@@ -334,7 +438,8 @@ static int search(plan_ctx *x)
     }
     struct sigaction old[2];
     catch_signals(old);
-    rc = uniap_search(MPI_COMM_WORLD, x->nc, x->dd, x->cs, x->sch, table_of, x, &o, 1, &x->sr);
+    rc = uniap_search(MPI_COMM_WORLD, x->nc, x->dd, x->cs, x->sch, table_of, x, &o, !x->a.quiet,
+                      &x->sr);
     if (rc == 0 && x->a.compare_any && !x->sr.interrupted) {
         /* every plan, for comparison: the candidates of every schedule asked for */
         int n_any = 0;
@@ -344,12 +449,12 @@ static int search(plan_ctx *x)
                 x->cs[n_any] = x->cc[i];
                 x->sch[n_any++] = ns == 2 ? (uniap_schedule)(1 - s) : (uniap_schedule)x->a.schedule;
             }
-        if (x->rank == 0)
+        if (x->rank == 0 && !x->a.quiet)
             fprintf(stderr, "uniap plan: --compare-any: every plan (runtime any), %d pairs\n",
                     n_any);
         o.space = NULL;
         o.space_ctx = NULL;
-        rc = uniap_search(MPI_COMM_WORLD, n_any, x->dd, x->cs, x->sch, table_of, x, &o, 1,
+        rc = uniap_search(MPI_COMM_WORLD, n_any, x->dd, x->cs, x->sch, table_of, x, &o, !x->a.quiet,
                           &x->sr_any);
         x->have_any = rc == 0 && !x->sr_any.interrupted;
         /* the runtime's candidates again, for the plan's report */
@@ -429,6 +534,9 @@ static void plan_ctx_free(plan_ctx *x)
     uniap_search_result_free(&x->sr_any);
     free(x->role);
     free(x->params);
+    free(x->search_json);
+    uniap_plan_free(&x->from_plan);
+    uniap_opts_replay_free(x->replayed);
     free(x->dd);
     free(x->cs);
     free(x->sch);
@@ -442,7 +550,7 @@ static void plan_ctx_free(plan_ctx *x)
 int uniap_cli_plan(int argc, char **argv)
 {
     plan_ctx x;
-    uniap_opt opts[48];
+    uniap_opt opts[64];
     uniap_cmd cmd;
     int rc, status;
 

@@ -52,7 +52,7 @@ static int load_analytic(const uniap_inputs_req *req, uniap_inputs *in)
                                        "(no --profile given)");
     n = uniap_inputs_micro_batches(req->global_batch, mbs, 64);
     in->analytic = 1;
-    if (req->verbose)
+    if (req->verbose && !req->quiet)
         fprintf(stderr,
                 "uniap %s: no --profile given: using the analytic device model from the "
                 "cluster spec's datasheet figures\n",
@@ -74,7 +74,7 @@ static void calibrate(const uniap_inputs_req *req, uniap_inputs *in)
         uniap_err_clear();
         return;
     }
-    for (int i = 0; req->verbose && i < 2; i++) {
+    for (int i = 0; req->verbose && !req->quiet && i < 2; i++) {
         const uniap_gemm_fit *f = i ? &cal.fp32 : &cal.half;
         if (f->applied)
             fprintf(stderr,
@@ -155,6 +155,30 @@ void uniap_inputs_print_warnings(const char *cmd, const uniap_costmodel *cm, int
             w[strlen(w) - 1] == '\n' ? "" : "\n");
 }
 
+int uniap_inputs_batch_from_tokens(uniap_inputs_req *r, int required)
+{
+    uniap_model m;
+    int rc;
+    if (!r->global_batch_tokens)
+        return required && !r->global_batch
+                   ? uniap_err(UNIAP_EINVAL, "--global-batch B or --global-batch-tokens T is "
+                                             "required")
+                   : UNIAP_OK;
+    if (r->global_batch)
+        return uniap_err(UNIAP_EINVAL, "--global-batch and --global-batch-tokens: give one");
+    if ((rc = uniap_model_resolve_seq(r->model, r->training ? r->training->seq_len : 0, &m)) < 0)
+        return rc;
+    int64_t seq = m.seq_len, T = r->global_batch_tokens;
+    uniap_model_free(&m);
+    if (seq < 1 || T % seq)
+        return uniap_err(UNIAP_EINVAL,
+                         "--global-batch-tokens %lld: not a multiple of the sequence length %lld "
+                         "(%.6g samples); give a multiple, or --global-batch",
+                         (long long)T, (long long)seq, seq > 0 ? (double)T / (double)seq : 0.0);
+    r->global_batch = T / seq;
+    return UNIAP_OK;
+}
+
 void uniap_inputs_opts(uniap_inputs_req *r, const char *cmd, const char *batch_def, uniap_opt *opts,
                        int *n)
 {
@@ -187,8 +211,17 @@ void uniap_inputs_opts(uniap_inputs_req *r, const char *cmd, const char *batch_d
          .min = 1,
          .max = (int64_t)1 << 30,
          .def = batch_def,
-         .flags = batch_def ? 0 : UNIAP_OPT_REQUIRED,
-         .help = "samples per training iteration"},
+         .help = batch_def ? "samples per training iteration"
+                           : "samples per training iteration (this or --global-batch-tokens is "
+                             "required)"},
+        {.name = "global-batch-tokens",
+         .kind = UNIAP_OPTK_INT64,
+         .dest = &r->global_batch_tokens,
+         .metavar = "T",
+         .min = 1,
+         .max = (int64_t)1 << 50,
+         .help = "the global batch in tokens, as LLM recipes state it (e.g. 4194304 = 4M): "
+                 "T / the sequence length samples, which must divide T"},
     };
     memcpy(opts + *n, t, sizeof(t));
     *n += UNIAP_INPUT_OPTS;

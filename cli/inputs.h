@@ -42,7 +42,9 @@ typedef struct uniap_inputs_req {
     const char *cluster;                 /* NULL: the profile's stored cluster_spec */
     const char *profile;                 /* NULL: the analytic profile of the cluster */
     int64_t global_batch;                /* > 0: the analytic profile's micro-batches divide it */
+    int64_t global_batch_tokens;         /* --global-batch-tokens, 0: not given */
     int verbose;                         /* 1: print warnings and notes to stderr (rank 0) */
+    int quiet;                           /* with verbose: the warnings only, no notes */
     const uniap_training_args *training; /* overrides applied to the model, or NULL */
 } uniap_inputs_req;
 
@@ -82,14 +84,22 @@ int uniap_inputs_agree(int rc, int argc, char **argv, const uniap_inputs *in);
  * "uniap <cmd>: warning". */
 void uniap_inputs_print_warnings(const char *cmd, const uniap_costmodel *cm, int verbose);
 
-#define UNIAP_INPUT_OPTS 4 /* entries uniap_inputs_opts appends */
+#define UNIAP_INPUT_OPTS 5 /* entries uniap_inputs_opts appends */
 
 /* Zeroes r, sets r->cmd and appends the UNIAP_INPUT_OPTS option entries
  * of the inputs over r at opts[*n], advancing *n: --model M (required),
- * --cluster C, --profile P.h5, --global-batch B (required when batch_def
- * is NULL, else optional with batch_def as its default text). */
+ * --cluster C, --profile P.h5, --global-batch B (batch_def: its default
+ * text; NULL: it, or --global-batch-tokens, is required, checked by
+ * uniap_inputs_batch_from_tokens) and --global-batch-tokens T. */
 void uniap_inputs_opts(uniap_inputs_req *r, const char *cmd, const char *batch_def, uniap_opt *opts,
                        int *n);
+
+/* After parsing: --global-batch-tokens T into r->global_batch = T / the
+ * model's sequence length (after --seq-len; the model is resolved and
+ * released here). EINVAL naming the options when both are given, when T
+ * is no multiple of the sequence length, or (required: batch_def was
+ * NULL) when neither is given. */
+int uniap_inputs_batch_from_tokens(uniap_inputs_req *r, int required);
 
 /* The --schedule entry over *dest: 1f1b, gpipe and, with both, "both"
  * (stored as -1); def: the default text (NULL: rendered from *dest). */

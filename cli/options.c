@@ -180,7 +180,7 @@ static int parse_list_value(const uniap_opt *o, const char *v)
 }
 
 /* Stores value v of option o (already known to take a value). */
-static int store_value(const uniap_opt *o, const char *v)
+int uniap__opt_store(const uniap_opt *o, const char *v)
 {
     int64_t x;
     int rc;
@@ -265,7 +265,7 @@ static int parse_option(uniap_cmd *cmd, int argc, char **argv, int *i)
         return uniap_err(UNIAP_EINVAL, "--%s: missing value (expected %s)%s%s", name,
                          uniap__opt_metavar(o), *i + 1 < argc ? "; got the option " : "",
                          *i + 1 < argc ? argv[*i + 1] : "");
-    return store_value(o, v);
+    return uniap__opt_store(o, v);
 }
 
 /* The next positional entry after *next (table order), or NULL. */

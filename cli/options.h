@@ -73,6 +73,8 @@ enum {
     UNIAP_OPT_GT_MIN = 1 << 5,     /* DOUBLE: value must be > dmin, not >= */
     UNIAP_OPT_MAYBE_FILE = 1 << 6, /* INPUT: a name (zoo, preset) or a file; only
                                       checked against outputs if the file exists */
+    UNIAP_OPT_NO_RECORD = 1 << 7,  /* left out of uniap_opts_record (how a command
+                                      reports, not what it computes) */
 };
 
 /* One table entry; a table ends with an entry whose .name is NULL. */
@@ -159,5 +161,24 @@ void uniap_opts_print_error(const uniap_cmd *cmd, int rc, FILE *f);
  * (rank == 0); when ranks may see different errors, agree on rc first
  * (uniap_mpi_agree) so rank 0 prints the failing rank's message. */
 int uniap_opts_finish(const uniap_cmd *cmd, int rc, int print, int *exit_status);
+
+/* ---- a command's options recorded and replayed (options_record.c) ---- */
+
+/* The options' values after parsing (given or default) as one JSON object
+ * text {"name": "value", ...} (flags true/false, unset strings null, input
+ * files as absolute paths) in *json (malloc'd, the caller frees); outputs,
+ * positional, hidden and UNIAP_OPT_NO_RECORD entries are left out. */
+int uniap_opts_record(const uniap_cmd *cmd, char **json);
+/* Before parsing a command line that a record completes: drops
+ * UNIAP_OPT_REQUIRED from the entries json holds. */
+void uniap_opts_relax_required(uniap_cmd *cmd, const char *json);
+/* After parsing: stores every value of the record json (source names it in
+ * messages) whose option the command line did not give, through the
+ * option's own parser, and marks it given; then checks the required
+ * options. EINVAL naming source and the key for an unknown key or a bad
+ * value. *keep (uniap_opts_replay_free, after the last use of the
+ * options) holds the strings the destinations point into. */
+int uniap_opts_replay(uniap_cmd *cmd, const char *json, const char *source, void **keep);
+void uniap_opts_replay_free(void *keep);
 
 #endif /* UNIAP_CLI_OPTIONS_H */

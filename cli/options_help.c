@@ -49,13 +49,9 @@ static void size_text(int64_t b, char *buf, size_t n)
     snprintf(buf, n, "%" PRId64, b);
 }
 
-void uniap__opt_default(const uniap_opt *o, char *buf, size_t n)
+void uniap__opt_value(const uniap_opt *o, int exact, char *buf, size_t n)
 {
     buf[0] = 0;
-    if (o->def) {
-        snprintf(buf, n, "%s", o->def);
-        return;
-    }
     if (!o->dest)
         return;
     switch (o->kind) {
@@ -72,10 +68,13 @@ void uniap__opt_default(const uniap_opt *o, char *buf, size_t n)
         snprintf(buf, n, "%" PRId64, *(const int64_t *)o->dest);
         break;
     case UNIAP_OPTK_SIZE:
-        size_text(*(const int64_t *)o->dest, buf, n);
+        if (exact)
+            snprintf(buf, n, "%" PRId64, *(const int64_t *)o->dest);
+        else
+            size_text(*(const int64_t *)o->dest, buf, n);
         break;
     case UNIAP_OPTK_DOUBLE:
-        snprintf(buf, n, "%g", *(const double *)o->dest);
+        snprintf(buf, n, exact ? "%.17g" : "%g", *(const double *)o->dest);
         break;
     case UNIAP_OPTK_CHOICE:
         for (int i = 0; o->choices && o->choices[i]; i++)
@@ -94,6 +93,14 @@ void uniap__opt_default(const uniap_opt *o, char *buf, size_t n)
     case UNIAP_OPTK_FLAG:
         break;
     }
+}
+
+void uniap__opt_default(const uniap_opt *o, char *buf, size_t n)
+{
+    if (o->def)
+        snprintf(buf, n, "%s", o->def);
+    else
+        uniap__opt_value(o, 0, buf, n);
 }
 
 /* The option's help sentence with its choices, "(required)" and default. */

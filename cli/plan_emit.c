@@ -22,11 +22,14 @@ static void print_plan(FILE *f, const uniap_plan *p, const uniap_model *m,
             p->micro_batch, uniap_schedule_name(p->schedule), p->status);
     if (strcmp(p->status, "optimal"))
         fprintf(f, ", gap %.3g %%", 100 * p->gap);
+    fprintf(f, "\nTPI %.6g s, throughput %.4g samples/s", p->tpi, p->throughput);
+    if (p->mfu > 0) /* model FLOPs 6N + attention per token over devices x peak (mfu.c) */
+        fprintf(f, ", MFU %.1f %%", 100 * p->mfu);
     fprintf(f,
-            "\nTPI %.6g s, throughput %.4g samples/s; %d pairs: %d solved (%d infeasible, %d "
-            "at the search limit), %d pruned; search %.3f s\n",
-            p->tpi, p->throughput, sr->pairs_total, sr->pairs_solved, sr->pairs_infeasible,
-            sr->pairs_timed_out, sr->pairs_pruned, p->search_seconds);
+            "; %d pairs: %d solved (%d infeasible, %d at the search limit), %d pruned; search "
+            "%.3f s\n",
+            sr->pairs_total, sr->pairs_solved, sr->pairs_infeasible, sr->pairs_timed_out,
+            sr->pairs_pruned, p->search_seconds);
     fprintf(f, "\n%-6s %-12s %-10s %12s %12s %12s %14s\n", "stage", "devices", "layers",
             "compute(s)", "comm(s)", "tail(s)", "memory(GiB)");
     for (int i = 0, u = 0; i < p->deg; i++) {
@@ -120,16 +123,20 @@ static int fill_plan(const plan_ctx *x, const uniap_cost_table *t, const uniap_p
     p->pairs_pruned = sr->pairs_pruned;
     snprintf(p->runtime, sizeof p->runtime, "%s", uniap_runtime_name(x->a.runtime));
     p->any_tpi = x->have_any && x->sr_any.found ? x->sr_any.best.tpi : 0;
+    p->mfu = uniap_mfu(&x->in.model, &x->in.cluster, p->global_batch, e->tpi);
+    p->search = x->search_json; /* borrowed: not freed with the plan */
     return UNIAP_OK;
 }
 
 /* One output being produced. */
 typedef struct out_file {
-    const char *opt, *path;
-    char *text;     /* the export's text; NULL for the plan JSON */
+    const char *opt, *path, *what;
+    char *text;     /* the export's text (owned); NULL for the plan JSON */
     uniap_output o; /* open (or reserved) temporary */
     int open;
 } out_file;
+
+#define OUT_MAX (4 + UNIAP_EXPORTS_MAX) /* --out, --format json, Megatron-LM, Galvatron */
 
 /* Opens every output, writes it, and commits all, or aborts all. */
 static int write_outputs(out_file *of, int n, const uniap_plan *p, const plan_ctx *x,
@@ -137,21 +144,27 @@ static int write_outputs(out_file *of, int n, const uniap_plan *p, const plan_ct
 {
     int rc = 0, i;
     for (i = 0; i < n && rc == 0; i++) {
+        if (!strcmp(of[i].path, "-"))
+            continue; /* standard output: after every file is ready */
         if (of[i].text) {
             rc = uniap_output_open(&of[i].o, of[i].path, 1);
             of[i].open = rc == 0;
             if (rc == 0 && fputs(of[i].text, of[i].o.f) == EOF)
                 rc = uniap_err(UNIAP_EIO, "%s %s: write failed", of[i].opt, of[i].path);
-        } else if (strcmp(of[i].path, "-") != 0) {
+        } else {
             rc = uniap_output_reserve(&of[i].o, of[i].path);
             of[i].open = rc == 0;
             if (rc == 0)
                 rc = uniap_plan_write_json(of[i].o.tmp, p, &x->in.model, t, e);
         }
     }
-    for (i = 0; i < n && rc == 0; i++) /* the plan JSON on stdout: last */
-        if (!of[i].text && strcmp(of[i].path, "-") == 0)
-            rc = uniap_plan_write_json("-", p, &x->in.model, t, e);
+    for (i = 0; i < n && rc == 0; i++) /* the one output on stdout: last */
+        if (!strcmp(of[i].path, "-")) {
+            if (of[i].text && (fputs(of[i].text, stdout) == EOF || fflush(stdout) == EOF))
+                rc = uniap_err(UNIAP_EIO, "%s -: write to standard output failed", of[i].opt);
+            else if (!of[i].text)
+                rc = uniap_plan_write_json("-", p, &x->in.model, t, e);
+        }
     for (i = 0; i < n && rc == 0; i++) {
         if (!of[i].open)
             continue;
@@ -164,37 +177,57 @@ static int write_outputs(out_file *of, int n, const uniap_plan *p, const plan_ct
     return rc;
 }
 
+/* The texts of the given outputs in of[0..*n-1]: the plan JSON (made when
+ * written), Megatron-LM arguments, Galvatron config (from the exports'
+ * launch pair when --galvatron-args is given), DeepSpeed and torchtitan. */
+static int make_texts(const plan_ctx *x, const uniap_plan *p, out_file *of, int *n)
+{
+    uniap_export_text ex[UNIAP_EXPORTS_MAX];
+    int rc = 0, k = 0;
+    *n = 0;
+    if (x->a.out)
+        of[(*n)++] = (out_file){.opt = "--out", .path = x->a.out, .what = "plan"};
+    if (x->json_stdout)
+        of[(*n)++] = (out_file){.opt = "--format json", .path = "-", .what = "plan"};
+    if (x->a.megatron) {
+        of[*n] = (out_file){
+            .opt = "--megatron-args", .path = x->a.megatron, .what = "Megatron-LM arguments"};
+        rc = uniap_plan_export_megatron(p, &x->in.model, &of[(*n)++].text);
+    }
+    if (rc == 0 && x->a.galvatron && !x->a.ex.galvatron_args) {
+        of[*n] = (out_file){
+            .opt = "--galvatron-config", .path = x->a.galvatron, .what = "Galvatron config"};
+        rc = uniap_plan_export_galvatron(p, &x->in.model, &of[(*n)++].text);
+        if (rc < 0)
+            uniap_err(rc, "--galvatron-config %s: nothing written", x->a.galvatron);
+    }
+    if (rc == 0 && (rc = uniap_exports_make(&x->a.ex, p, &x->in.model, ex, &k)) == 0)
+        for (int i = 0; i < k; i++) {
+            of[(*n)++] = (out_file){
+                .opt = ex[i].opt, .path = ex[i].path, .what = ex[i].what, .text = ex[i].text};
+            ex[i].text = NULL; /* owned by of now */
+        }
+    return rc;
+}
+
 /* Makes the texts of the given outputs, then writes them all. */
 static int emit_outputs(const plan_ctx *x, const uniap_plan *p, const uniap_cost_table *t,
                         const uniap_plan_eval *e, FILE *rep)
 {
-    out_file of[3];
-    int n = 0, rc = 0;
+    out_file of[OUT_MAX];
+    int n = 0, rc;
     memset(of, 0, sizeof(of));
-    if (x->a.out)
-        of[n++] = (out_file){.opt = "--out", .path = x->a.out};
-    if (x->a.megatron) {
-        of[n] = (out_file){.opt = "--megatron-args", .path = x->a.megatron};
-        rc = uniap_plan_export_megatron(p, &x->in.model, &of[n++].text);
-    }
-    if (rc == 0 && x->a.galvatron) {
-        of[n] = (out_file){.opt = "--galvatron-config", .path = x->a.galvatron};
-        rc = uniap_plan_export_galvatron(p, &x->in.model, &of[n++].text);
-        if (rc < 0)
-            uniap_err(rc, "--galvatron-config %s: nothing written", x->a.galvatron);
-    }
+    rc = make_texts(x, p, of, &n);
+    UNIAP_CHECK(n <= OUT_MAX);
     if (rc == 0)
         rc = write_outputs(of, n, p, x, t, e);
-    if (rc == 0) {
+    if (rc == 0 && !x->a.quiet) {
         for (int i = 0; i < n; i++)
             if (strcmp(of[i].path, "-") != 0)
-                fprintf(rep, "%s written to %s\n",
-                        of[i].text
-                            ? (of[i].opt[2] == 'm' ? "Megatron-LM arguments" : "Galvatron config")
-                            : "plan",
-                        of[i].path);
-        if (x->a.megatron && strcmp(x->a.megatron, "-") != 0)
-            fprintf(rep, "\nMegatron-LM: %s", of[1 - !x->a.out].text);
+                fprintf(rep, "%s written to %s\n", of[i].what, of[i].path);
+        for (int i = 0; i < n; i++)
+            if (!strcmp(of[i].opt, "--megatron-args") && strcmp(of[i].path, "-") != 0)
+                fprintf(rep, "\nMegatron-LM: %s", of[i].text);
     }
     for (int i = 0; i < n; i++)
         free(of[i].text);
@@ -230,9 +263,11 @@ int plan_emit(const plan_ctx *x, int write)
                 "interrupted: the best plan found before the signal (gap %.3g %% against "
                 "the bound so far); nothing is written\n",
                 100 * sr->gap);
-    print_plan(rep, &p, &x->in.model, &t, &e, sr);
-    print_runtime(rep, x, &p);
-    fflush(rep);
+    if (!(x->a.quiet && x->to_stdout)) { /* --quiet: nothing on stderr but warnings */
+        print_plan(rep, &p, &x->in.model, &t, &e, sr);
+        print_runtime(rep, x, &p);
+        fflush(rep);
+    }
     if (write)
         rc = emit_outputs(x, &p, &t, &e, rep);
 free_all:

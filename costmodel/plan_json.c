@@ -10,11 +10,14 @@
  *   (a uniap_runtime_name: the plans searched; absent: "any"), tpi,
  *   unrestricted_tpi (optional: --compare-any's unrestricted optimum),
  *   throughput, status, gap, search_seconds,
+ *   mfu (optional: model FLOPs utilization, mfu.c),
  *   pairs {total, solved, pruned},
  *   layers [{layer, kind, stage, strategy}],
  *   stages [{stage, first_layer, last_layer, compute, comm, tail, memory,
  *            memory_states, memory_activations, memory_peak, budget}]
- *   (stages only when an evaluation is given).
+ *   (stages only when an evaluation is given),
+ *   search (optional: the options `uniap plan` searched with, option name
+ *           to value as text, cli/options_record.c; `uniap plan --from`).
  */
 #include <limits.h>
 #include <math.h>
@@ -32,6 +35,7 @@ void uniap_plan_free(uniap_plan *p)
         return;
     free(p->stage_of);
     free(p->strategy_of);
+    free(p->search);
     memset(p, 0, sizeof(*p));
 }
 
@@ -130,6 +134,8 @@ int uniap_plan_write_json(const char *path, const uniap_plan *p, const uniap_mod
     if (p->any_tpi > 0) /* --compare-any: the unrestricted optimum beside it */
         cJSON_AddNumberToObject(root, "unrestricted_tpi", p->any_tpi);
     cJSON_AddNumberToObject(root, "throughput", p->throughput);
+    if (p->mfu > 0) /* model FLOPs utilization (mfu.c) */
+        cJSON_AddNumberToObject(root, "mfu", p->mfu);
     cJSON_AddStringToObject(root, "status", p->status);
     cJSON_AddNumberToObject(root, "gap", p->gap);
     cJSON_AddNumberToObject(root, "search_seconds", p->search_seconds);
@@ -152,6 +158,15 @@ int uniap_plan_write_json(const char *path, const uniap_plan *p, const uniap_mod
     }
     if (eval)
         cJSON_AddItemToObject(root, "stages", stages_json(p, t, eval));
+    if (p->search) { /* the options searched with: `uniap plan --from` reruns it */
+        cJSON *so = cJSON_Parse(p->search);
+        if (!cJSON_IsObject(so)) {
+            cJSON_Delete(so);
+            cJSON_Delete(root);
+            return uniap_err(UNIAP_EINTERNAL, "plan %s: the search record is no JSON object", path);
+        }
+        cJSON_AddItemToObject(root, "search", so);
+    }
     text = cJSON_Print(root);
     cJSON_Delete(root);
     if (!text)
@@ -374,6 +389,22 @@ static int read_layer(const cJSON *l, const char *path, int u, uniap_plan *out)
     return UNIAP_OK;
 }
 
+/* The optional "search" object (the options searched with), kept as text;
+ * and the optional "mfu". */
+static int read_search(const cJSON *root, const char *path, uniap_plan *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "search");
+    int rc = get_num(root, path, "mfu", &out->mfu);
+    if (rc < 0 || !v)
+        return rc < 0 ? rc : UNIAP_OK;
+    if (!cJSON_IsObject(v))
+        return uniap_err(UNIAP_EINVAL, "%s: search: expected an object (the options searched)",
+                         path);
+    if (!(out->search = cJSON_PrintUnformatted(v)))
+        return uniap_err(UNIAP_ENOMEM, "%s: out of memory", path);
+    return UNIAP_OK;
+}
+
 int uniap_plan_read_json(const char *path, uniap_plan *out)
 {
     char *text = NULL;
@@ -391,7 +422,7 @@ int uniap_plan_read_json(const char *path, uniap_plan *out)
         rc = uniap_err(UNIAP_EINVAL, "%s: not a JSON object (a uniap plan file expected)", path);
         goto free_root;
     }
-    if ((rc = read_header(root, path, out)) < 0)
+    if ((rc = read_header(root, path, out)) < 0 || (rc = read_search(root, path, out)) < 0)
         goto free_root;
     layers = cJSON_GetObjectItemCaseSensitive(root, "layers");
     if (!cJSON_IsArray(layers) || cJSON_GetArraySize(layers) < 1) {

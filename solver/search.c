@@ -271,11 +271,33 @@ static int solve_one(search_state *st, int i)
     return UNIAP_OK;
 }
 
+/* Progress after a round (pr NULL: none): the pairs done, solved and
+ * pruned summed over the ranks, and the least lower bound of every pair
+ * (solved: its bound; not yet solved: its table bound). Collective. */
+static int show_progress(search_state *st, solver_progress *pr, double best, int last)
+{
+    if (!pr)
+        return UNIAP_OK;
+    int in[3] = {st->searched, st->counts[0], st->counts[1]}, sum[3];
+    double lb = st->bound, all_lb;
+    for (int a = st->searched; a < st->n_mine; a++)
+        lb = fmin(lb, st->simple[st->mine[a]]);
+    UNIAP__MPI_CHECK(MPI_Reduce(in, sum, 3, MPI_INT, MPI_SUM, 0, st->comm));
+    UNIAP__MPI_CHECK(MPI_Reduce(&lb, &all_lb, 1, MPI_DOUBLE, MPI_MIN, 0, st->comm));
+    if (st->rank == 0) {
+        solver_progress_counts k = {sum[0], sum[1], sum[2], best, all_lb};
+        solver_progress_show(pr, &k, last);
+    }
+    return UNIAP_OK;
+}
+
 /* The rounds: each rank solves its next candidate (none once interrupted),
  * then all agree on status, best TPI, smallest shortfall and whether any
  * rank was interrupted (a rank alone signalled stops everyone here). */
 static int run_rounds(search_state *st, int progress)
 {
+    solver_progress prog, *pr = progress ? &prog : NULL;
+    solver_progress_init(&prog, st->n_cand, progress && st->rank == 0);
     for (int round = 0; round < st->rounds; round++) {
         int rc = UNIAP_OK;
         if (round < st->n_mine && !solver_interrupted()) {
@@ -289,16 +311,8 @@ static int run_rounds(search_state *st, int progress)
         st->incumbent = fmin(st->incumbent, all[0]);
         st->closest = all[1];
         st->interrupted = all[2] < 0;
-        if (progress) {
-            int sum = 0, local = st->searched;
-            UNIAP__MPI_CHECK(MPI_Reduce(&local, &sum, 1, MPI_INT, MPI_SUM, 0, st->comm));
-            if (st->rank == 0 && all[0] < DBL_MAX)
-                fprintf(stderr, "uniap plan: %d of %d pairs done, best TPI so far %.6g s\n", sum,
-                        st->n_cand, all[0]);
-            else if (st->rank == 0)
-                fprintf(stderr, "uniap plan: %d of %d pairs done, no feasible plan yet\n", sum,
-                        st->n_cand);
-        }
+        if ((rc = show_progress(st, pr, all[0], round + 1 == st->rounds || st->interrupted)) < 0)
+            return rc;
         if (st->interrupted)
             break;
     }

@@ -333,4 +333,19 @@ int solver_heuristic(const uniap_cost_table *t, const solver_shape *s, uniap_sch
 int solver_simple_bounds(const uniap_cost_table *t, uniap_schedule sched, double *work,
                          double *slowest, double *tail);
 
+/* Progress of a search on rank 0's stderr (progress.c). */
+typedef struct solver_progress {
+    int mode; /* 0 none, 1 a line per tenth of the pairs, 2 one line rewritten (a terminal) */
+    int n_cand, tenth, drawn;
+} solver_progress;
+typedef struct solver_progress_counts {
+    int done, solved, pruned;
+    double best;  /* best TPI so far, DBL_MAX: none */
+    double bound; /* least lower bound over every pair */
+} solver_progress_counts;
+/* enabled 0: shows nothing. */
+void solver_progress_init(solver_progress *p, int n_cand, int enabled);
+/* Shows k (last: the final line, ended by a newline on a terminal). */
+void solver_progress_show(solver_progress *p, const solver_progress_counts *k, int last);
+
 #endif

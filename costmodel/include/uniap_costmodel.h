@@ -493,6 +493,9 @@ typedef struct uniap_plan {
                        * plan of the cost model; "" read as "any"); runtime.c */
     double any_tpi;   /* the unrestricted optimum's TPI beside it (--compare-any); 0: not
                        * computed */
+    double mfu;       /* model FLOPs utilization (uniap_mfu); 0: not computed */
+    char *search;     /* the options searched with, a JSON object text (malloc'd, freed by
+                       * uniap_plan_free; NULL: none) */
 } uniap_plan;
 
 void uniap_plan_free(uniap_plan *p);
