@@ -106,7 +106,9 @@ typedef struct attn_ref {
 static mat attention(const attn_ref *a, mat q, int64_t qoff, mat kv, int64_t koff, int64_t voff)
 {
     mat o = mk(q.r, (int64_t)a->heads * a->hd);
-    double *s = calloc((size_t)kv.r, sizeof(double));
+    /* kv.r >= 1 always; the bound tells GCC the size is in range */
+    size_t nkv = kv.r > 0 && kv.r < (int64_t)1 << 40 ? (size_t)kv.r : 1;
+    double *s = calloc(nkv, sizeof(double));
     for (int hh = 0; hh < a->heads; hh++) {
         int g = hh / (a->heads / a->kv_heads);
         for (int64_t i = 0; i < q.r; i++) {
