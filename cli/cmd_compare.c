@@ -165,36 +165,19 @@ static void print_verdict(const cmp_plan *x, int n)
 
 int uniap_cli_compare(int argc, char **argv)
 {
-    const char *plans[MAX_PLANS], *model = NULL, *cluster = NULL, *profile = NULL;
+    const char *plans[MAX_PLANS];
     int n = 0, status, rc;
-    uniap_opt opts[] = {{.name = "PLAN",
-                         .kind = UNIAP_OPTK_INPUT,
-                         .dest = plans,
-                         .count = &n,
-                         .max_count = MAX_PLANS,
-                         .flags = UNIAP_OPT_POSITIONAL | UNIAP_OPT_REQUIRED | UNIAP_OPT_MANY,
-                         .help = "plan JSON files (uniap plan, or uniap estimate of your own)"},
-                        {.name = "model",
-                         .kind = UNIAP_OPTK_INPUT,
-                         .dest = &model,
-                         .metavar = "M",
-                         .def = "the first plan's",
-                         .flags = UNIAP_OPT_MAYBE_FILE,
-                         .help = "zoo name or model spec file"},
-                        {.name = "cluster",
-                         .kind = UNIAP_OPTK_INPUT,
-                         .dest = &cluster,
-                         .metavar = "C",
-                         .def = "the first plan's",
-                         .flags = UNIAP_OPT_MAYBE_FILE,
-                         .help = "cluster preset or cluster spec file"},
-                        {.name = "profile",
-                         .kind = UNIAP_OPTK_INPUT,
-                         .dest = &profile,
-                         .metavar = "P.h5",
-                         .def = "the first plan's (analytic: none)",
-                         .help = "profile dataset"},
-                        {0}};
+    uniap__plan_inputs pi;
+    uniap_opt opts[2 + UNIAP__PLAN_INPUT_OPTS] = {
+        {.name = "PLAN",
+         .kind = UNIAP_OPTK_INPUT,
+         .dest = plans,
+         .count = &n,
+         .max_count = MAX_PLANS,
+         .flags = UNIAP_OPT_POSITIONAL | UNIAP_OPT_REQUIRED | UNIAP_OPT_MANY,
+         .help = "plan JSON files (uniap plan, or uniap estimate of your own)"}};
+    int n_opts = 1;
+    uniap__plan_inputs_opts(&pi, "the first plan's", opts, &n_opts);
     uniap_cmd cmd = {.name = "compare",
                      .summary = "plans side by side under one cost model",
                      .synopsis = "uniap compare A.json B.json [C.json ...] [--model M] "
@@ -221,16 +204,14 @@ int uniap_cli_compare(int argc, char **argv)
     }
     if (rc == 0) {
         uniap_inputs_req req = {.cmd = "compare",
-                                .model = model ? model : x[0].p.model,
-                                .cluster = cluster ? cluster : x[0].p.cluster,
                                 .global_batch = x[0].p.global_batch,
                                 .verbose = uniap__world_rank() == 0};
-        if (profile || (x[0].p.profile[0] && strcmp(x[0].p.profile, "analytic") != 0))
-            req.profile = profile ? profile : x[0].p.profile;
+        uniap__plan_inputs_pick(&pi, x[0].p.model, x[0].p.cluster, x[0].p.profile, &req.model,
+                                &req.cluster, &req.profile);
         loaded = (rc = uniap_inputs_load(&req, &in)) == 0;
     }
     for (int k = 0; k < n && rc == 0; k++)
-        rc = evaluate(&x[k], &in, profile);
+        rc = evaluate(&x[k], &in, pi.profile);
     rc = uniap_mpi_agree(MPI_COMM_WORLD, rc);
     if (rc == 0 && uniap__world_rank() == 0) {
         print_summary(x, n, &in);

@@ -15,46 +15,28 @@
 
 int uniap_cli_show(int argc, char **argv)
 {
-    const char *plan = NULL, *svg = NULL, *html = NULL, *model = NULL, *cluster = NULL,
-               *profile = NULL;
-    uniap_opt opts[] = {{.name = "PLAN",
-                         .kind = UNIAP_OPTK_INPUT,
-                         .dest = &plan,
-                         .flags = UNIAP_OPT_POSITIONAL | UNIAP_OPT_REQUIRED,
-                         .help = "plan JSON as uniap plan writes it"},
-                        {.name = "svg",
-                         .kind = UNIAP_OPTK_OUTPUT,
-                         .dest = &svg,
-                         .metavar = "FILE",
-                         .flags = UNIAP_OPT_STDOUT,
-                         .help = "the picture as SVG (- : standard output)"},
-                        {.name = "html",
-                         .kind = UNIAP_OPTK_OUTPUT,
-                         .dest = &html,
-                         .metavar = "FILE",
-                         .flags = UNIAP_OPT_STDOUT,
-                         .help = "the picture inline in an HTML page"},
-                        {.name = "model",
-                         .kind = UNIAP_OPTK_INPUT,
-                         .dest = &model,
-                         .metavar = "M",
-                         .def = "the plan's",
-                         .flags = UNIAP_OPT_MAYBE_FILE,
-                         .help = "zoo name or model spec file"},
-                        {.name = "cluster",
-                         .kind = UNIAP_OPTK_INPUT,
-                         .dest = &cluster,
-                         .metavar = "C",
-                         .def = "the plan's",
-                         .flags = UNIAP_OPT_MAYBE_FILE,
-                         .help = "cluster preset or cluster spec file"},
-                        {.name = "profile",
-                         .kind = UNIAP_OPTK_INPUT,
-                         .dest = &profile,
-                         .metavar = "P.h5",
-                         .def = "the plan's (analytic: none)",
-                         .help = "profile dataset"},
-                        {0}};
+    const char *plan = NULL, *svg = NULL, *html = NULL;
+    uniap__plan_inputs pi;
+    uniap_opt opts[4 + UNIAP__PLAN_INPUT_OPTS] = {
+        {.name = "PLAN",
+         .kind = UNIAP_OPTK_INPUT,
+         .dest = &plan,
+         .flags = UNIAP_OPT_POSITIONAL | UNIAP_OPT_REQUIRED,
+         .help = "plan JSON as uniap plan writes it"},
+        {.name = "svg",
+         .kind = UNIAP_OPTK_OUTPUT,
+         .dest = &svg,
+         .metavar = "FILE",
+         .flags = UNIAP_OPT_STDOUT,
+         .help = "the picture as SVG (- : standard output)"},
+        {.name = "html",
+         .kind = UNIAP_OPTK_OUTPUT,
+         .dest = &html,
+         .metavar = "FILE",
+         .flags = UNIAP_OPT_STDOUT,
+         .help = "the picture inline in an HTML page"}};
+    int n_opts = 3;
+    uniap__plan_inputs_opts(&pi, "the plan's", opts, &n_opts);
     uniap_cmd cmd = {
         .name = "show",
         .summary = "draw a plan: pipeline timeline, memory per stage, layers to stages",
@@ -87,10 +69,12 @@ int uniap_cli_show(int argc, char **argv)
     int ac = 0;
     av[ac++] = "estimate";
     av[ac++] = "--plan", av[ac++] = plan;
-    av[ac++] = "--model", av[ac++] = model ? model : p.model;
-    av[ac++] = "--cluster", av[ac++] = cluster ? cluster : p.cluster;
-    if (profile || (p.profile[0] && strcmp(p.profile, "analytic") != 0))
-        av[ac++] = "--profile", av[ac++] = profile ? profile : p.profile;
+    const char *model, *cluster, *profile;
+    uniap__plan_inputs_pick(&pi, p.model, p.cluster, p.profile, &model, &cluster, &profile);
+    av[ac++] = "--model", av[ac++] = model;
+    av[ac++] = "--cluster", av[ac++] = cluster;
+    if (profile)
+        av[ac++] = "--profile", av[ac++] = profile;
     if (svg)
         av[ac++] = "--svg", av[ac++] = svg;
     if (html)

@@ -1,6 +1,7 @@
 /*
  * cmd_util.c - steps shared by every command (see cmd_util.h): the rank,
- * the one failure message style, the ranks' start-up agreement.
+ * the one failure message style, the ranks' start-up agreement, the
+ * inputs of the commands that read plan files.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,4 +138,44 @@ const char *uniap__escape(const char *s, char *buf, size_t n)
     }
     buf[used] = '\0';
     return buf;
+}
+
+void uniap__plan_inputs_opts(uniap__plan_inputs *a, const char *whose, uniap_opt *opts, int *n)
+{
+    memset(a, 0, sizeof(*a));
+    const uniap_opt t[UNIAP__PLAN_INPUT_OPTS] = {
+        {.name = "model",
+         .kind = UNIAP_OPTK_INPUT,
+         .dest = &a->model,
+         .metavar = "M",
+         .def = whose,
+         .flags = UNIAP_OPT_MAYBE_FILE,
+         .help = "zoo name or model spec file"},
+        {.name = "cluster",
+         .kind = UNIAP_OPTK_INPUT,
+         .dest = &a->cluster,
+         .metavar = "C",
+         .def = whose,
+         .flags = UNIAP_OPT_MAYBE_FILE,
+         .help = "cluster preset or cluster spec file"},
+        {.name = "profile",
+         .kind = UNIAP_OPTK_INPUT,
+         .dest = &a->profile,
+         .metavar = "P.h5",
+         .def = whose,
+         .help = "profile dataset (none when the plan's is analytic: the analytic device model)"},
+    };
+    for (int i = 0; i < UNIAP__PLAN_INPUT_OPTS; i++)
+        opts[(*n)++] = t[i];
+}
+
+void uniap__plan_inputs_pick(const uniap__plan_inputs *a, const char *plan_model,
+                             const char *plan_cluster, const char *plan_profile, const char **model,
+                             const char **cluster, const char **profile)
+{
+    *model = a->model ? a->model : plan_model;
+    *cluster = a->cluster ? a->cluster : plan_cluster;
+    *profile = a->profile                                                 ? a->profile
+               : plan_profile[0] && strcmp(plan_profile, "analytic") != 0 ? plan_profile
+                                                                          : NULL;
 }

@@ -81,6 +81,25 @@ typedef struct uniap__spec_cmd {
  * the caller's storage of the loaded spec. Returns the exit status. */
 int uniap__spec_command(const uniap__spec_cmd *sc, void *spec, int argc, char **argv);
 
+/* --model, --cluster and --profile of a command that reads plan files
+ * (show, compare): each defaults to what the plan file names. */
+typedef struct uniap__plan_inputs {
+    const char *model, *cluster, *profile; /* NULL: the plan's */
+} uniap__plan_inputs;
+#define UNIAP__PLAN_INPUT_OPTS 3 /* entries uniap__plan_inputs_opts appends */
+
+/* Zeroes a and appends its three option entries at opts[*n], advancing *n;
+ * whose ("the plan's", "the first plan's": static storage, kept by
+ * reference) is their default text. */
+void uniap__plan_inputs_opts(uniap__plan_inputs *a, const char *whose, uniap_opt *opts, int *n);
+
+/* The model, cluster and profile to evaluate plan p with: those given in a,
+ * else p's; the profile NULL when neither names one (p's "analytic" or
+ * none: the analytic device model). The strings are a's or p's (borrowed). */
+void uniap__plan_inputs_pick(const uniap__plan_inputs *a, const char *plan_model,
+                             const char *plan_cluster, const char *plan_profile, const char **model,
+                             const char **cluster, const char **profile);
+
 /* "6.74 B", "632.0 M", "12.3 K", "553". */
 void uniap__human_count(int64_t n, char *buf, size_t len);
 
