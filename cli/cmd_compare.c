@@ -210,6 +210,10 @@ int uniap_cli_compare(int argc, char **argv)
                                 &req.cluster, &req.profile);
         loaded = (rc = uniap_inputs_load(&req, &in)) == 0;
     }
+    /* every plan's micro-batch size in the analytic profile, before any
+     * cost model is made over it */
+    for (int k = 0; k < n && rc == 0; k++)
+        rc = uniap_inputs_analytic_cover(&in, x[k].p.global_batch, x[k].p.micro_batches);
     for (int k = 0; k < n && rc == 0; k++)
         rc = evaluate(&x[k], &in, pi.profile);
     rc = uniap_mpi_agree(MPI_COMM_WORLD, rc);

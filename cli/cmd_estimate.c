@@ -515,6 +515,8 @@ static int load(est_ctx *x, const uniap_cmd *cmd)
         x->plan.global_batch = B; /* --dump-costs of every candidate */
     free(mg);
     uniap_from_free(&ft);
+    if (rc == 0 && x->plan.micro_batches > 0)
+        rc = uniap_inputs_analytic_cover(&x->in, x->plan.global_batch, x->plan.micro_batches);
     if (rc == 0 && a->plan && a->req.profile && x->plan.profile_checksum[0] && x->rank == 0 &&
         strcmp(x->in.profile_checksum, x->plan.profile_checksum) != 0)
         fprintf(stderr,

@@ -88,6 +88,18 @@ static void plan_cmd(plan_args *a, uniap_opt *opts, uniap_cmd *cmd)
          .help = "wall-clock seconds per GLPK call (each LP relaxation and MILP of a "
                  "candidate), 0: none; a search it stops depends on the machine's speed "
                  "and load"},
+        {.name = "micro-batches",
+         .kind = UNIAP_OPTK_INT_LIST,
+         .dest = a->mb_counts,
+         .count = &a->n_mb_counts,
+         .max_count = UNIAP_MAX_MB_COUNTS,
+         .metavar = "C,...",
+         .min = 1,
+         .max = 1 << 30,
+         .def = "every divisor of the global batch",
+         .help = "the micro-batch counts searched; with --runtime galvatron or any also "
+                 "counts that do not divide the global batch, split as torch.chunk does "
+                 "(ceil(B / C) samples each, the last fewer; priced as C of ceil(B / C))"},
         {.name = "formulation",
          .kind = UNIAP_OPTK_CHOICE,
          .dest = &a->form,
@@ -266,6 +278,18 @@ static int prepare_search(plan_ctx *x)
     co.global_batch = x->a.req.global_batch;
     co.schedule = x->a.schedule < 0 ? UNIAP_SCHED_1F1B : (uniap_schedule)x->a.schedule;
     co.profile_path = x->a.req.profile;
+    if (x->a.n_mb_counts > 0) {
+        co.micro_batch_counts = x->a.mb_counts;
+        co.n_micro_batch_counts = x->a.n_mb_counts;
+    }
+    for (int i = 0; i < x->a.n_mb_counts; i++)
+        if (uniap_micro_batch_size(co.global_batch, x->a.mb_counts[i]) > 0 &&
+            !uniap_runtime_micro_batches_ok(x->a.runtime, co.global_batch, x->a.mb_counts[i]))
+            return uniap_err(UNIAP_EINVAL,
+                             "--micro-batches %d: --runtime %s runs only micro-batch counts "
+                             "that divide the global batch (%lld)",
+                             x->a.mb_counts[i], uniap_runtime_name(x->a.runtime),
+                             (long long)co.global_batch);
     if ((rc = uniap_inputs_restrict_apply(&x->a.limits, &co)) < 0)
         return rc;
     rc = uniap_costmodel_create(&x->in.model, &x->in.cluster, &x->in.profile, &co, &x->cm);
@@ -381,6 +405,8 @@ static int setup(plan_ctx *x, uniap_cmd *cmd, int argc, char **argv)
         return rc;
     x->a.req.verbose = x->rank == 0;
     x->a.req.quiet = x->a.quiet;
+    x->a.req.micro_batch_counts = x->a.mb_counts;
+    x->a.req.n_micro_batch_counts = x->a.n_mb_counts;
     if ((rc = uniap_inputs_load(&x->a.req, &x->in)) == 0)
         x->loaded = 1;
     if (rc == 0)

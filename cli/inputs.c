@@ -44,13 +44,59 @@ static int load_cluster(const uniap_inputs_req *req, uniap_inputs *in)
     return uniap_cluster_parse(in->profile.cluster_json, req->profile, &in->cluster);
 }
 
+/* Adds x to the n distinct sizes mbs (capacity cap) when absent. */
+static void add_size(int *mbs, int *n, int cap, int x)
+{
+    for (int k = 0; k < *n; k++)
+        if (mbs[k] == x)
+            return;
+    if (*n < cap)
+        mbs[(*n)++] = x;
+}
+
+/* Adds the sizes c micro-batches of B need: m = uniap_micro_batch_size(B,
+ * c) and its divisors (m / dp on each data-parallel rank). */
+static void add_count(int *mbs, int *n, int cap, int64_t B, int c)
+{
+    int m = (int)uniap_micro_batch_size(B, c);
+    for (int d = 1; m > 0 && d <= m; d++)
+        if (m % d == 0)
+            add_size(mbs, n, cap, m / d);
+}
+
+#define ANALYTIC_SIZES (64 + 4 * UNIAP_MAX_MB_COUNTS)
+
+int uniap_inputs_analytic_cover(uniap_inputs *in, int64_t B, int c)
+{
+    int m = (int)uniap_micro_batch_size(B, c), mbs[ANALYTIC_SIZES], n = 0, had = 0;
+    if (!in->analytic || m < 1)
+        return UNIAP_OK;
+    /* the sizes it has, and those of c micro-batches it lacks */
+    for (int j = 0; j < in->profile.n_layers; j++)
+        add_size(mbs, &n, ANALYTIC_SIZES, in->profile.layers[j].micro_batch);
+    had = n;
+    add_count(mbs, &n, ANALYTIC_SIZES, B, c);
+    if (n == had)
+        return UNIAP_OK;
+    uniap_profile p;
+    int rc = uniap_profile_analytic(&in->model, &in->cluster, mbs, n, &p);
+    if (rc < 0)
+        return rc;
+    uniap_profile_free(&in->profile);
+    in->profile = p;
+    return UNIAP_OK;
+}
+
 static int load_analytic(const uniap_inputs_req *req, uniap_inputs *in)
 {
-    int mbs[64], n;
+    int mbs[ANALYTIC_SIZES], n;
     if (req->global_batch < 1)
         return uniap_err(UNIAP_EINVAL, "--global-batch is required for the analytic profile "
                                        "(no --profile given)");
+    /* the divisors of B (at most 64), and what the counts asked for need */
     n = uniap_inputs_micro_batches(req->global_batch, mbs, 64);
+    for (int i = 0; i < req->n_micro_batch_counts; i++)
+        add_count(mbs, &n, ANALYTIC_SIZES, req->global_batch, req->micro_batch_counts[i]);
     in->analytic = 1;
     if (req->verbose && !req->quiet)
         fprintf(stderr,

@@ -35,6 +35,8 @@ typedef struct uniap_training_args {
 } uniap_training_args;
 #define UNIAP_TRAINING_OPTS 8 /* entries uniap_inputs_training_opts appends */
 
+#define UNIAP_MAX_MB_COUNTS 64 /* --micro-batches: counts at most */
+
 /* What to load. */
 typedef struct uniap_inputs_req {
     const char *cmd;                     /* command name for messages ("plan") */
@@ -46,6 +48,9 @@ typedef struct uniap_inputs_req {
     int verbose;                         /* 1: print warnings and notes to stderr (rank 0) */
     int quiet;                           /* with verbose: the warnings only, no notes */
     const uniap_training_args *training; /* overrides applied to the model, or NULL */
+    const int *micro_batch_counts;       /* the counts searched (--micro-batches), or NULL: the
+                                          * analytic profile adds their sizes (ceil(B / c)) */
+    int n_micro_batch_counts;
 } uniap_inputs_req;
 
 /* What was loaded; owned by the struct, released by uniap_inputs_free. */
@@ -66,6 +71,13 @@ typedef struct uniap_inputs {
  * analytic device model is used. */
 int uniap_inputs_load(const uniap_inputs_req *req, uniap_inputs *in);
 void uniap_inputs_free(uniap_inputs *in);
+/* With the analytic profile: rebuilds it with the micro-batch size of c
+ * micro-batches of B (uniap_micro_batch_size) when it lacks that size (a
+ * count that does not divide B, known only once a plan is read), so that
+ * the plan is priced at its size rather than interpolated (the sizes it
+ * has are kept). Invalidates cost models made over in->profile before.
+ * 0 otherwise, or for a measured profile; on error in is unchanged. */
+int uniap_inputs_analytic_cover(uniap_inputs *in, int64_t B, int c);
 
 /* The analytic profile's micro-batch sizes for global batch B: the
  * divisors of B in increasing order, at most max of them (the smallest).

@@ -21,6 +21,8 @@ typedef struct plan_args {
     int runtime;       /* uniap_runtime: the plans searched (--runtime) */
     int compare_any;   /* --compare-any: also search every plan (--runtime any) */
     double time_limit; /* wall-clock seconds per GLPK call, 0: none */
+    /* --micro-batches: the counts searched (none: every divisor of B) */
+    int mb_counts[UNIAP_MAX_MB_COUNTS], n_mb_counts;
     uniap_restrict_args limits;
     uniap_training_args training; /* --attention, --dropout, ... */
     uniap_exports_args ex;        /* --deepspeed-*, --torchtitan-toml, --galvatron-args */

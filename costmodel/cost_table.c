@@ -267,19 +267,20 @@ int cm_row_breakdown(const uniap_costmodel *cm, int deg, int c, int r, const uni
                      cm_row_terms *out)
 {
     int N = uniap_cluster_devices(cm->cluster);
-    UNIAP_CHECK(deg >= 1 && N % deg == 0 && c >= 1 && cm->opt.global_batch % c == 0 && r >= 0 &&
-                r < cm->model->n_runs);
-    return compute_row(cm, r, -1, deg, N / deg, (int)(cm->opt.global_batch / c), s, out);
+    UNIAP_CHECK(deg >= 1 && N % deg == 0 && uniap_micro_batch_size(cm->opt.global_batch, c) > 0 &&
+                r >= 0 && r < cm->model->n_runs);
+    return compute_row(cm, r, -1, deg, N / deg,
+                       (int)uniap_micro_batch_size(cm->opt.global_batch, c), s, out);
 }
 
 int cm_layer_row_breakdown(const uniap_costmodel *cm, int deg, int c, int u,
                            const uniap_strategy *s, cm_row_terms *out)
 {
     int N = uniap_cluster_devices(cm->cluster);
-    UNIAP_CHECK(deg >= 1 && N % deg == 0 && c >= 1 && cm->opt.global_batch % c == 0 && u >= 0 &&
-                u < cm->model->n_layers);
+    UNIAP_CHECK(deg >= 1 && N % deg == 0 && uniap_micro_batch_size(cm->opt.global_batch, c) > 0 &&
+                u >= 0 && u < cm->model->n_layers);
     return compute_row(cm, uniap_model_run_of(cm->model, u), u, deg, N / deg,
-                       (int)(cm->opt.global_batch / c), s, out);
+                       (int)uniap_micro_batch_size(cm->opt.global_batch, c), s, out);
 }
 
 /* Cross-stage transfer after a layer whose boundary activation is B bytes
@@ -553,11 +554,12 @@ int uniap_costmodel_table(const uniap_costmodel *cm, int deg, int c, uniap_cost_
                          "cost table: pipeline degree %d must divide the %d devices and not "
                          "exceed the %d layers",
                          deg, N, m->n_layers);
-    if (c < 1 || B % c != 0)
+    if (uniap_micro_batch_size(B, c) == 0)
         return uniap_err(UNIAP_EINVAL,
-                         "cost table: %d micro-batches must divide the global batch %lld", c,
-                         (long long)B);
-    int n = N / deg, b = (int)(B / c);
+                         "cost table: the global batch %lld does not split into %d micro-batches "
+                         "(a divisor, or a count torch.chunk makes)",
+                         (long long)B, c);
+    int n = N / deg, b = (int)uniap_micro_batch_size(B, c);
     if ((rc = cm_strategies(n, b, &cm->opt, &strat, &K)) < 0)
         return rc;
     filter_strategies(m, strat, &K);
@@ -578,6 +580,7 @@ int uniap_costmodel_table(const uniap_costmodel *cm, int deg, int c, uniap_cost_
     memcpy(out->strategies, strat, (size_t)K * sizeof(*strat));
     out->micro_batches = c;
     out->micro_batch = b;
+    out->global_batch = B;
     out->stage_devices = n;
     /* device memory less the framework reserve, less the headroom the user
      * keeps (--memory-headroom: a fraction of what is left) */

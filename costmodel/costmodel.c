@@ -254,7 +254,7 @@ static int pair_viable(const uniap_costmodel *cm, int deg, int c, int data, unsi
 {
     const uniap_model *m = cm->model;
     int n = uniap_cluster_devices(cm->cluster) / deg, K, rc;
-    int mb = (int)(cm->opt.global_batch / c), ok = 1;
+    int mb = (int)uniap_micro_batch_size(cm->opt.global_batch, c), ok = 1;
     uniap_strategy *s;
 
     *viable = 0;
@@ -292,6 +292,14 @@ static int pair_viable(const uniap_costmodel *cm, int deg, int c, int data, unsi
     free(s);
     *viable = ok;
     return UNIAP_OK;
+}
+
+int64_t uniap_micro_batch_size(int64_t B, int c)
+{
+    if (B < 1 || c < 1 || c > B)
+        return 0;
+    int64_t m = (B + c - 1) / c; /* torch.chunk: ceil(B / c) per chunk */
+    return (B + m - 1) / m == c ? m : 0;
 }
 
 /* The divisors of x >= 1 in increasing order (malloc'd). */
@@ -352,6 +360,42 @@ static int no_candidate_left(const uniap_costmodel *cm, const unsigned char *run
                      cm->label, m->name, cm->cluster->name, uniap_costmodel_warnings(cm));
 }
 
+/* The micro-batch counts searched: o->micro_batch_counts (checked, in the
+ * order given) or the divisors of the global batch. */
+static int micro_batch_counts(const uniap_costmodel *cm, int64_t **out, int *n)
+{
+    const uniap_cost_options *o = &cm->opt;
+    if (!o->micro_batch_counts)
+        return divisors(o->global_batch, out, n);
+    if (o->n_micro_batch_counts < 1)
+        return uniap_err(UNIAP_EINVAL, "cost model: an empty list of micro-batch counts");
+    for (int i = 0; i < o->n_micro_batch_counts; i++) {
+        int c = o->micro_batch_counts[i];
+        int64_t B = o->global_batch, m = c >= 1 ? (B + c - 1) / c : 0;
+        if (c < 1 || c > B)
+            return uniap_err(UNIAP_EINVAL,
+                             "micro-batch count %d: expected 1 to the global batch (%lld)", c,
+                             (long long)B);
+        for (int j = 0; j < i; j++)
+            if (o->micro_batch_counts[j] == c)
+                return uniap_err(UNIAP_EINVAL, "micro-batch count %d: given twice", c);
+        if (uniap_micro_batch_size(B, c) == 0)
+            return uniap_err(UNIAP_EINVAL,
+                             "micro-batch count %d: the global batch of %lld samples does not "
+                             "split into %d (as torch.chunk splits it: ceil(%lld / %d) = %lld "
+                             "samples each make %lld micro-batches of %lld)",
+                             c, (long long)B, c, (long long)B, c, (long long)m,
+                             (long long)((B + m - 1) / m), (long long)m);
+    }
+    *out = malloc((size_t)o->n_micro_batch_counts * sizeof(**out));
+    if (!*out)
+        return uniap_err(UNIAP_ENOMEM, "cost model: out of memory");
+    for (int i = 0; i < o->n_micro_batch_counts; i++)
+        (*out)[i] = o->micro_batch_counts[i];
+    *n = o->n_micro_batch_counts;
+    return UNIAP_OK;
+}
+
 int uniap_costmodel_candidates(const uniap_costmodel *cm, int **deg, int **c, int *n)
 {
     int N = uniap_cluster_devices(cm->cluster), nd = 0, nc = 0, k = 0, shape_only = 0, rc;
@@ -363,7 +407,7 @@ int uniap_costmodel_candidates(const uniap_costmodel *cm, int **deg, int **c, in
     *n = 0;
     if (!run_ok)
         return uniap_err(UNIAP_ENOMEM, "cost model: out of memory");
-    if ((rc = divisors(N, &degs, &nd)) < 0 || (rc = divisors(cm->opt.global_batch, &cs, &nc)) < 0)
+    if ((rc = divisors(N, &degs, &nd)) < 0 || (rc = micro_batch_counts(cm, &cs, &nc)) < 0)
         goto free_all;
     *deg = malloc((size_t)nd * nc * sizeof(int));
     *c = malloc((size_t)nd * nc * sizeof(int));

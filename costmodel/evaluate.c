@@ -207,7 +207,10 @@ int uniap_plan_evaluate(const uniap_cost_table *t, uniap_schedule sched, const i
         slowest = fmax(slowest, out->stage_comm[j]);
     }
     out->tpi = uniap_schedule_tpi(sched, c, deg, sum, slowest, tail);
-    out->throughput = out->tpi > 0 ? (double)t->micro_batch * c / out->tpi : 0.0;
+    /* samples per second: the global batch (c micro-batches of micro_batch
+     * when the table does not say) */
+    double samples = t->global_batch > 0 ? (double)t->global_batch : (double)t->micro_batch * c;
+    out->throughput = out->tpi > 0 ? samples / out->tpi : 0.0;
 
     out->feasible = 1;
     out->worst_stage = -1;

@@ -31,6 +31,10 @@ typedef struct ex_plan {
     int *blocks; /* [pp] transformer blocks per stage (malloc'd) */
 } ex_plan;
 
+/* 0 when p's micro-batch count divides its global batch (what Megatron-LM,
+ * DeepSpeed and torchtitan run), else EINVAL naming runtime rt. */
+int uniap__ex_even_micro_batches(const uniap_plan *p, const char *rt);
+
 /* 1 for a transformer block (its kind's role). */
 int uniap__ex_is_block(const uniap_model *m, int u);
 /* The layout of m: EINVAL naming rt and the first layer out of place

@@ -103,6 +103,17 @@ static int check_split(const uniap_plan *p, const uniap_model *m, const char *rt
     return rc;
 }
 
+int uniap__ex_even_micro_batches(const uniap_plan *p, const char *rt)
+{
+    if (p->micro_batches >= 1 && p->global_batch % p->micro_batches == 0)
+        return UNIAP_OK;
+    return uniap_err(UNIAP_EINVAL,
+                     "%s export: %d micro-batches do not divide the global batch of %lld "
+                     "samples: %s runs global batch = micro-batches x micro-batch size x dp "
+                     "(a torch.chunk split like this one runs in Galvatron)",
+                     rt, p->micro_batches, (long long)p->global_batch, rt);
+}
+
 int uniap__ex_plan(const uniap_plan *p, const uniap_model *m, const char *rt, ex_plan *x)
 {
     int rc;
@@ -138,6 +149,8 @@ int uniap__ex_plan(const uniap_plan *p, const uniap_model *m, const char *rt, ex
         if (uniap__ex_is_block(m, u) && s->ckpt != x->ckpt)
             x->ckpt = -1;
     }
+    if ((rc = uniap__ex_even_micro_batches(p, rt)) < 0)
+        return rc;
     if (x->dp < 1 || p->micro_batch % x->dp)
         return uniap_err(UNIAP_EINVAL,
                          "%s export: a micro-batch of %d samples does not divide over %d "

@@ -293,19 +293,33 @@ static int build(const gv_in *g, const ex_model *x, const uniap_model *m, const 
     free(div);
     if (rc < 0)
         return rc;
+    /* Galvatron's pipeline splits the batch with torch.chunk: chunks that
+     * do not divide global_bsz are ceil(global_bsz / chunks) samples each,
+     * the last smaller (its Swin-Huge config: 1024 in 41 chunks, 40 of 25
+     * and one of 24); a count torch.chunk cannot make is refused */
+    int64_t mb = uniap_micro_batch_size(g->gbs, (int)g->chunks);
+    if (mb == 0) {
+        int64_t m1 = (g->gbs + g->chunks - 1) / g->chunks;
+        uniap_plan_free(out);
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: \"chunks\": %ld: torch.chunk splits global_bsz %ld into %lld chunks "
+                         "of %lld, not %ld (give \"chunks\": %lld)",
+                         what, g->chunks, g->gbs, (long long)((g->gbs + m1 - 1) / m1),
+                         (long long)m1, g->chunks, (long long)((g->gbs + m1 - 1) / m1));
+    }
     out->global_batch = g->gbs;
     out->deg = (int)g->pp;
     out->micro_batches = (int)g->chunks;
-    out->micro_batch = (int)(g->gbs / g->chunks);
+    out->micro_batch = (int)mb;
     out->schedule = sched;
     for (int u = 0; u < m->n_layers && rc == 0; u++) {
         int b = u - x->first_block, blk = b >= 0 && u <= x->last_block;
         int tp = blk ? g->tp[b] : (int)g->vtp, sdp = blk ? g->sdp[b] : vsdp;
-        if (N % (g->pp * tp) || (g->gbs % g->chunks) || (g->gbs / g->chunks) % (N / (g->pp * tp)))
+        if (N % (g->pp * tp) || mb % (N / (g->pp * tp)))
             rc = uniap_err(UNIAP_EINVAL,
                            "%s: layer %d: tp %d x pp %ld does not divide the %d devices, or a "
-                           "micro-batch of %ld samples its data-parallel ranks",
-                           what, u, tp, g->pp, N, g->chunks ? g->gbs / g->chunks : 0);
+                           "micro-batch of %lld samples its data-parallel ranks",
+                           what, u, tp, g->pp, N, (long long)mb);
         else
             rc = uniap__ex_strategy(&out->strategy_of[u], N / ((int)g->pp * tp), tp,
                                     blk ? g->consec[b] : 1, sdp ? UNIAP_DP_FSDP : dflt, g->seq_par,

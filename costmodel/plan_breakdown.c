@@ -18,7 +18,7 @@ int64_t uniap_costmodel_reserve(const uniap_costmodel *cm)
 int uniap_plan_check_profile(const uniap_costmodel *cm, const uniap_plan *p)
 {
     const uniap_model *m = cm->model;
-    int mb = p->micro_batches > 0 ? (int)(p->global_batch / p->micro_batches) : 0;
+    int mb = (int)uniap_micro_batch_size(p->global_batch, p->micro_batches);
     for (int u = 0; u < p->n_layers && u < m->n_layers; u++) {
         int r = uniap_model_run_of(m, u);
         const uniap_strategy *s = &p->strategy_of[u];

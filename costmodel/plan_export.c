@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cm_internal.h"
+#include "export_internal.h"
 
 /* 1 for a transformer block (its kind's role, layer_kinds.c). */
 static int is_block(uniap_layer_kind k)
@@ -33,10 +34,11 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
     int *per_stage = calloc((size_t)p->deg, sizeof(int)),
         *ck_stage = calloc((size_t)p->deg, sizeof(int));
 
-    if (!per_stage || !ck_stage) {
+    if (!per_stage || !ck_stage || uniap__ex_even_micro_batches(p, "megatron") < 0) {
         free(per_stage);
         free(ck_stage);
-        return uniap_err(UNIAP_ENOMEM, "megatron export: out of memory");
+        return per_stage && ck_stage ? UNIAP_EINVAL
+                                     : uniap_err(UNIAP_ENOMEM, "megatron export: out of memory");
     }
     for (int u = 0; u < p->n_layers; u++) {
         const uniap_strategy *s = &p->strategy_of[u];

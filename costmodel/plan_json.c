@@ -286,19 +286,25 @@ static int read_header(const cJSON *root, const char *path, uniap_plan *out)
     if ((rc = get_int(root, path, "", "micro_batches", 1, 1, 1 << 30, &x)) < 0)
         return rc;
     out->micro_batches = (int)x;
-    if (out->global_batch && out->global_batch % out->micro_batches != 0)
+    int64_t size = uniap_micro_batch_size(out->global_batch, out->micro_batches);
+    if (out->global_batch && size == 0)
         return uniap_err(UNIAP_EINVAL,
-                         "%s: micro_batches: expected a divisor of global_batch (%lld), got %d",
+                         "%s: micro_batches: expected a divisor of global_batch (%lld) or a count "
+                         "torch.chunk splits it into (ceil(global_batch / micro_batches) each), "
+                         "got %d",
                          path, (long long)out->global_batch, out->micro_batches);
-    x = out->global_batch / out->micro_batches;
+    x = size;
     if ((rc = get_int(root, path, "", "micro_batch", 0, 1, INT_MAX, &x)) < 0)
         return rc;
-    if (rc && out->global_batch && x * out->micro_batches != out->global_batch)
+    if (rc && out->global_batch && x != size)
         return uniap_err(UNIAP_EINVAL,
-                         "%s: micro_batch: expected global_batch / micro_batches = %lld / %d = "
-                         "%lld, got %lld",
-                         path, (long long)out->global_batch, out->micro_batches,
-                         (long long)(out->global_batch / out->micro_batches), x);
+                         "%s: micro_batch: expected %lld for global_batch %lld in %d "
+                         "micro-batches (%s), got %lld",
+                         path, (long long)size, (long long)out->global_batch, out->micro_batches,
+                         out->global_batch % out->micro_batches
+                             ? "ceil(global_batch / micro_batches)"
+                             : "global_batch / micro_batches",
+                         x);
     if (x > INT_MAX)
         return uniap_err(UNIAP_EINVAL,
                          "%s: global_batch: expected at most %d samples per "

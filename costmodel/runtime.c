@@ -59,6 +59,14 @@ const char *uniap_runtime_help(uniap_runtime r)
     return rt_get(r) ? rt_get(r)->help : NULL;
 }
 
+int uniap_runtime_micro_batches_ok(uniap_runtime r, int64_t B, int c)
+{
+    const cm_runtime *rt = rt_get(r);
+    if (!rt || uniap_micro_batch_size(B, c) == 0)
+        return 0;
+    return B % c == 0 || rt->uneven_micro_batches;
+}
+
 int uniap_runtime_schedule_ok(uniap_runtime r, uniap_schedule s)
 {
     const cm_runtime *rt = rt_get(r);
@@ -302,7 +310,10 @@ int uniap_runtime_space(uniap_runtime r, const int *role, const double *params, 
         out->marked[k] = s->ckpt == UNIAP_CKPT_FULL;
         out->key[k] = 2 * s->tp + (s->dp > 1 && s->flavour == UNIAP_DP_FSDP);
     }
-    int n_set = rt->settings(&o, set, CM_RT_MAX_SETTINGS);
+    /* a count that does not divide the global batch: no plan of a runtime
+     * that runs only even micro-batches (the space is empty) */
+    int uneven = t->global_batch > 0 && t->global_batch % t->micro_batches != 0;
+    int n_set = uneven && !rt->uneven_micro_batches ? 0 : rt->settings(&o, set, CM_RT_MAX_SETTINGS);
     if (!(out->v = calloc((size_t)(n_set > 0 ? n_set : 1), sizeof(*out->v)))) {
         rc = uniap_err(UNIAP_ENOMEM, "runtime %s: out of memory for %d variants", rt->name, n_set);
         goto free_set;

@@ -22,4 +22,5 @@ const cm_runtime uniap__rt_any = {
     .name = "any",
     .help = "every plan of the cost model (no runtime's restriction)",
     .settings = any_settings,
+    .uneven_micro_batches = 1,
 };

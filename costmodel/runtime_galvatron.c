@@ -64,6 +64,7 @@ const cm_runtime uniap__rt_galvatron = {
     .settings = galvatron_settings,
     .layer_ok = galvatron_layer_ok,
     .tie_edges = 1,
+    .uneven_micro_batches = 1, /* its pipeline chunks the batch with torch.chunk */
     .min_counted = 1,
     .schedule_ok = galvatron_schedule_ok,
     .model_check = galvatron_model_check,

@@ -62,8 +62,11 @@ typedef struct cm_runtime {
     /* 1 when a layer of role r (UNIAP_RT_*) may use s under setting v,
      * beyond the shared rules of runtime.c; NULL: no further rule. */
     int (*layer_ok)(const cm_rt_setting *v, int role, const uniap_strategy *s);
-    int tie_edges;   /* 1: the edge layers (first and last roles) share tp and FSDP-or-not */
-    int min_counted; /* with pp > 1, every stage holds this many blocks at least */
+    int tie_edges; /* 1: the edge layers (first and last roles) share tp and FSDP-or-not */
+    int uneven_micro_batches; /* 1: runs a micro-batch count that does not divide the global
+                               * batch, split as torch.chunk does (Galvatron's chunks);
+                               * 0: global batch = micro-batches x micro-batch size */
+    int min_counted;          /* with pp > 1, every stage holds this many blocks at least */
     /* 1 when the runtime runs schedule d; NULL: every schedule. */
     int (*schedule_ok)(const uniap_schedule_desc *d);
     /* 0, or EINVAL naming what the runtime cannot build of m; NULL: any. */

@@ -51,6 +51,7 @@ static void copy_rows(const uniap_cost_table *t, const uniap_space_variant *sv, 
     int P = t->n_pairs;
     c->micro_batches = t->micro_batches;
     c->micro_batch = t->micro_batch;
+    c->global_batch = t->global_batch;
     c->stage_devices = t->stage_devices;
     memcpy(c->stage_class, t->stage_class, sizeof(int) * (size_t)t->deg);
     memcpy(c->run_of, t->run_of, sizeof(int) * (size_t)L);

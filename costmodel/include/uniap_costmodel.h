@@ -231,7 +231,9 @@ int uniap_inflight(uniap_schedule s, int c, int deg, int i);
 typedef struct uniap_cost_table {
     int deg;           /* pipeline stages */
     int micro_batches; /* c */
-    int micro_batch;   /* samples per micro-batch: global batch / c */
+    int micro_batch;   /* samples per micro-batch: uniap_micro_batch_size(B, c) */
+    /* samples per iteration B, for the throughput; 0: micro_batch x c */
+    int64_t global_batch;
     int stage_devices; /* n = devices / deg */
     int n_strategies;  /* K */
     uniap_strategy *strategies;
@@ -294,6 +296,17 @@ static inline double uniap_ct_budget(const uniap_cost_table *t, int i)
     return t->mem_budget[t->stage_class[i]];
 }
 
+/* Samples per micro-batch when a global batch of B samples is split into c
+ * micro-batches: B / c when c divides B; otherwise as torch.chunk splits a
+ * batch (Galvatron's "chunks"): ceil(B / c) each and the last one smaller,
+ * which is c micro-batches only for some c (1024 into 41: 40 of 25 and one
+ * of 24; into 39 it makes 38 of 27, not 39). 0 when the split does not give
+ * exactly c micro-batches (c < 1, c > B, or such a c). A micro-batch count
+ * that does not divide B is priced as c micro-batches of ceil(B / c) (time
+ * and memory): an upper bound, over by the last micro-batch's missing
+ * c ceil(B / c) - B samples of one steady-state micro-batch. */
+int64_t uniap_micro_batch_size(int64_t B, int c);
+
 /* Options for building tables. */
 typedef struct uniap_cost_options {
     int64_t global_batch;
@@ -323,6 +336,11 @@ typedef struct uniap_cost_options {
                                               * with no strategy in any candidate fails
                                               * EMISSING. 0: the first table needing missing
                                               * data fails EMISSING */
+    const int *micro_batch_counts;           /* the micro-batch counts c searched (kept by
+                                              * reference), each one uniap_micro_batch_size
+                                              * splits the global batch into; NULL: every
+                                              * divisor of the global batch */
+    int n_micro_batch_counts;                /* entries of micro_batch_counts */
     const char *profile_path;                /* file the profile was read from, named in
                                               * messages (copied); NULL: an in-memory
                                               * profile, named by its provenance */
@@ -683,6 +701,10 @@ const char *const *uniap_runtime_names(void);
 int uniap_runtime_parse(const char *name, uniap_runtime *out);
 const char *uniap_runtime_name(uniap_runtime r);
 const char *uniap_runtime_help(uniap_runtime r);
+/* 1 when runtime r runs c micro-batches of a global batch of B samples:
+ * c divides B, or r splits batches as torch.chunk does (Galvatron, and
+ * "any") and uniap_micro_batch_size(B, c) > 0. */
+int uniap_runtime_micro_batches_ok(uniap_runtime r, int64_t B, int c);
 /* 1 when runtime r runs pipeline schedule s (Megatron-LM: 1F1B only). */
 int uniap_runtime_schedule_ok(uniap_runtime r, uniap_schedule s);
 /* 0 when r can build model m, else EINVAL naming the model and what r

@@ -166,9 +166,16 @@ int main(int argc, char **argv)
         {"version_str", "\"version\": \"1\",", NULL, "version: expected 1"},
         {"format", "\"format\": \"uniap-costs\",", NULL, "format: expected \"uniap-plan\""},
         {"mb_inconsistent", "\"micro_batch\": 3,", NULL,
-         "micro_batch: expected global_batch / micro_batches = 8 / 4 = 2, got 3"},
-        {"gb_indivisible", "\"micro_batch\": 2, \"global_batch\": 10,", NULL,
-         "micro_batches: expected a divisor of global_batch (10)"},
+         "micro_batch: expected 2 for global_batch 8 in 4 micro-batches (global_batch / "
+         "micro_batches), got 3"},
+        /* 6 in 4 micro-batches: torch.chunk makes 3 of 2 (PyTorch's own
+         * example), so 4 is no count of 6 */
+        {"gb_indivisible", "\"micro_batch\": 2, \"global_batch\": 6,", NULL,
+         "micro_batches: expected a divisor of global_batch (6) or a count"},
+        /* 10 in 4: 3, 3, 3 and 1, each priced at 3 */
+        {"gb_chunked", "\"micro_batch\": 2, \"global_batch\": 10,", NULL,
+         "micro_batch: expected 3 for global_batch 10 in 4 micro-batches "
+         "(ceil(global_batch / micro_batches)), got 2"},
         {"gb_zero", "\"global_batch\": 0,", NULL, "global_batch: expected an integer in 1.."},
         {"mbs_huge", "\"micro_batches\": 1e300,", NULL, "micro_batches: expected an integer"},
         {"tpi_inf", "\"tpi\": 1e999,", NULL, "tpi: expected a finite number"},
