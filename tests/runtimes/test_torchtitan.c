@@ -48,6 +48,14 @@ static void check_leaf(const char *path, const cJSON *v)
             snprintf(all, sizeof all, ",%s,", kvals[i]);
             ok = strstr(all, w) != NULL;
         }
+    } else if (ok && !strcmp(t, "strlist")) {
+        ok = cJSON_IsArray(v);
+        for (const cJSON *s = v ? v->child : NULL; s && ok; s = s->next) {
+            char w[100], all[100];
+            snprintf(w, sizeof w, ",%s,", cJSON_IsString(s) ? s->valuestring : "");
+            snprintf(all, sizeof all, ",%s,", kvals[i]);
+            ok = cJSON_IsString(s) && (!strcmp(kvals[i], "-") || strstr(all, w) != NULL);
+        }
     } else if (ok && !strcmp(t, "strlistlist")) {
         ok = cJSON_IsArray(v);
         for (const cJSON *a = v ? v->child : NULL; a && ok; a = a->next) {
@@ -59,6 +67,20 @@ static void check_leaf(const char *path, const cJSON *v)
     if (!ok)
         fprintf(stderr, "TOML key %s: not a listed torchtitan field of type %s\n", path, t);
     CHECK(ok);
+}
+
+/* The leaves under table t (named path): nested tables ([a.b.c]) by
+ * their dotted path. */
+static void check_table(const char *path, const cJSON *t)
+{
+    for (const cJSON *k = t->child; k; k = k->next) {
+        char key[160];
+        snprintf(key, sizeof key, "%s.%s", path, k->string);
+        if (cJSON_IsObject(k))
+            check_table(key, k);
+        else if (n_keys >= 0)
+            check_leaf(key, k);
+    }
 }
 
 /* Python's tomllib reads the TOML; every table.key is listed. */
@@ -91,12 +113,8 @@ static void check_toml(const char *toml)
     CHECK(j != NULL);
     for (const cJSON *t = j ? j->child : NULL; t; t = t->next) {
         CHECK(cJSON_IsObject(t)); /* every key sits in a table */
-        for (const cJSON *k = t->child; k; k = k->next) {
-            char key[160];
-            snprintf(key, sizeof key, "%s.%s", t->string, k->string);
-            if (n_keys >= 0)
-                check_leaf(key, k);
-        }
+        if (cJSON_IsObject(t))
+            check_table(t->string, t);
     }
     cJSON_Delete(j);
 }
