@@ -41,6 +41,12 @@ check "the plan JSON records --precision fp8" test "$(json fp8.json 'd["search"]
 check "plan --from fp8.json exits 0" test $? -eq 0
 check "... to the same TPI" test "$(json from.json 'd["tpi"]')" = "$t8"
 
+# the plan's TPI is the evaluator's: estimate --plan prices it the same
+"$U" estimate $M --precision fp8 --plan fp8.json --out est8.json >est8.log 2>&1
+check "estimate --plan fp8.json --precision fp8: the plan's TPI" python3 -c "
+import json; a, b = json.load(open('fp8.json')), json.load(open('est8.json'))
+assert abs(a['tpi'] - b['tpi']) <= 1e-12 * a['tpi'], (a['tpi'], b['tpi'])"
+
 E="--model llama-7b --cluster h100-80g-4x8 --global-batch 32 --pp 4 --dp 1 --tp 8 --micro-batches 8"
 "$U" estimate $E >e16.txt 2>&1
 "$U" estimate $E --precision fp8 >e8.txt 2>&1
