@@ -16,11 +16,13 @@ static const char cluster_description[] =
     "Prints a cluster spec. NAME is a bundled preset (see --list), FILE a cluster spec (JSON).\n\n"
     "Cluster spec (JSON; unknown keys are errors): name, nodes, devices_per_node, device_name, "
     "device_memory (bytes) or device_memory_gib (all required but name); optional, 0 = unknown: "
-    "peak_flops (16-bit dense FLOP/s), peak_flops_fp32, mem_bandwidth, intra_node_bw, "
+    "peak_flops (16-bit dense FLOP/s), peak_flops_fp32, peak_flops_fp8 (dense FP8 FLOP/s, "
+    "at least peak_flops; only devices with FP8 tensor cores), mem_bandwidth, intra_node_bw, "
     "inter_node_bw (bytes/s per device, one direction), intra_node_latency, inter_node_latency "
     "(s), intra_node_busbw, inter_node_busbw (the bus bandwidth NCCL collectives achieve on those "
     "links at large messages, nccl-tests busbw in bytes/s; 0: the link rate), sm_count, "
-    "gemm_tile_m, gemm_tile_n, gemm_efficiency, gemm_efficiency_fp32, flash_fwd_efficiency, "
+    "gemm_tile_m, gemm_tile_n, gemm_efficiency, gemm_efficiency_fp32, gemm_efficiency_fp8, "
+    "flash_fwd_efficiency, "
     "flash_bwd_efficiency (the analytic device model's GEMM facts).";
 
 static void print_cluster(const uniap_cluster *c)
@@ -31,6 +33,10 @@ static void print_cluster(const uniap_cluster *c)
            (double)c->device_memory / (1024.0 * 1024 * 1024));
     printf("  peak 16-bit          %.1f TFLOP/s\n", c->peak_flops / 1e12);
     printf("  peak fp32            %.1f TFLOP/s\n", c->peak_flops_fp32 / 1e12);
+    if (c->peak_flops_fp8 > 0)
+        printf("  peak fp8             %.1f TFLOP/s\n", c->peak_flops_fp8 / 1e12);
+    else
+        printf("  peak fp8             none (no FP8 tensor cores: --precision fp8 refused)\n");
     printf("  memory bandwidth     %.1f GB/s\n", c->mem_bandwidth / 1e9);
     printf("  inside a node        %.2f GB/s per device each way, latency %.1f us\n",
            c->intra_node_bw / 1e9, c->intra_node_latency * 1e6);

@@ -411,6 +411,9 @@ void uniap_inputs_training_opts(uniap_training_args *t, uniap_opt *opts, int *n)
     static const char *const optim[] = {"adam", "sgd_momentum", "sgd", NULL};
     static const int dtype_v[] = {UNIAP_DTYPE_FP32, UNIAP_DTYPE_FP16, UNIAP_DTYPE_BF16};
     static const int optim_v[] = {UNIAP_OPTIM_ADAM, UNIAP_OPTIM_SGD_MOMENTUM, UNIAP_OPTIM_SGD};
+    static const char *const precisions[] = {"fp32", "fp16", "bf16", "fp8", NULL};
+    static const int precision_v[] = {UNIAP_DTYPE_FP32, UNIAP_DTYPE_FP16, UNIAP_DTYPE_BF16,
+                                      UNIAP_INPUTS_PRECISION_FP8};
     const char *model = "the model spec's";
 
     memset(t, 0, sizeof(*t));
@@ -461,11 +464,14 @@ void uniap_inputs_training_opts(uniap_training_args *t, uniap_opt *opts, int *n)
         {.name = "precision",
          .kind = UNIAP_OPTK_CHOICE,
          .dest = &t->precision,
-         .choices = dtypes,
-         .values = dtype_v,
+         .choices = precisions,
+         .values = precision_v,
          .def = model,
          .help = "parameter and activation precision: bf16 and fp16 train in mixed precision "
-                 "(fp32 master weights), fp32 without (FP8 is not modelled)"},
+                 "(fp32 master weights), fp32 without; fp8 is bf16 mixed precision with the "
+                 "transformer blocks' Linear GEMMs in FP8 (Transformer Engine's hybrid recipe, "
+                 "Megatron-LM --fp8-format hybrid), on devices with an FP8 peak (H100, H200) "
+                 "and the analytic device model"},
         {.name = "seq-len",
          .kind = UNIAP_OPTK_INT64,
          .dest = &t->seq_len,
@@ -498,10 +504,12 @@ int uniap_inputs_training_apply(const uniap_training_args *t, uniap_model *m)
     if (t->optimizer >= 0)
         tr.optimizer = (uniap_optimizer)t->optimizer;
     if (t->precision >= 0) { /* --precision: both dtypes, mixed unless fp32 */
-        m->param_dtype = m->act_dtype = (uniap_dtype)t->precision;
+        int fp8 = t->precision == UNIAP_INPUTS_PRECISION_FP8;
+        m->param_dtype = m->act_dtype = fp8 ? UNIAP_DTYPE_BF16 : (uniap_dtype)t->precision;
         m->mixed_precision = t->precision != UNIAP_DTYPE_FP32;
         if (!m->mixed_precision)
             tr.master_dtype = 0;
+        tr.fp8 = fp8;
     }
     return uniap_model_set_training(m, &tr, "command line (--master-dtype)");
 }

@@ -31,9 +31,11 @@ typedef struct uniap_training_args {
     int master_dtype;          /* uniap_dtype */
     int optimizer;             /* uniap_optimizer */
     int64_t seq_len;           /* tokens per sample; 0: the model's */
-    int precision;             /* uniap_dtype of parameters and activations; -1: the model's */
+    int precision;             /* uniap_dtype of parameters and activations, or
+                                * UNIAP_INPUTS_PRECISION_FP8 (bf16 + FP8 GEMMs); -1: the model's */
 } uniap_training_args;
-#define UNIAP_TRAINING_OPTS 8 /* entries uniap_inputs_training_opts appends */
+#define UNIAP_INPUTS_PRECISION_FP8 (UNIAP_DTYPE_BF16 + 1) /* --precision fp8 */
+#define UNIAP_TRAINING_OPTS        8 /* entries uniap_inputs_training_opts appends */
 
 #define UNIAP_MAX_MB_COUNTS 64 /* --micro-batches: counts at most */
 

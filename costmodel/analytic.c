@@ -12,7 +12,9 @@
  * utilization; flash attention at its own fraction: gemm_eff.c) + bytes
  * the memory-bound kernels move / memory bandwidth + kernels x a fixed
  * per-kernel overhead. Backward: each GEMM's data and weight gradients
- * (twice the FLOPs), twice the bytes, twice the kernels.
+ * (twice the FLOPs), twice the bytes, twice the kernels. FP8 training
+ * (l->fp8): the Linear GEMMs at the FP8 rate, plus the bytes of their FP8
+ * casts (gemm_eff.c).
  *
  * Activation bytes: Korthikanti et al. 2022, generalized per layer kind;
  * each kind's activation bytes per token, GEMM FLOPs and kernel count are
@@ -63,8 +65,11 @@ static void layer_row(const uniap_model *m, const uniap_cluster *c, const uniap_
     /* compute: each GEMM of the shard at the device's achievable
      * fraction of peak times its wave-quantization utilization, the
      * attention core by the layer's implementation (gemm_eff.c) */
-    double fwd_gemm, bwd_gemm;
-    uniap__cm_gemm_device(c, m->act_dtype == UNIAP_DTYPE_FP32, &dev);
+    double fwd_gemm, bwd_gemm, cast_fwd, cast_bwd;
+    if (l->fp8) /* the Linear GEMMs at the FP8 rate (gemm_eff.c) */
+        uniap__cm_gemm_device_fp8(c, &dev);
+    else
+        uniap__cm_gemm_device(c, m->act_dtype == UNIAP_DTYPE_FP32, &dev);
     uniap__cm_gemm_layer_seconds(&dev, l, (double)tokens, tp, l->flash_attn, &fwd_gemm, &bwd_gemm);
     /* memory-bound (element-wise) traffic at the memory bandwidth: the
      * weights once, the kept activations (eager attention's score tensor
@@ -80,6 +85,10 @@ static void layer_row(const uniap_model *m, const uniap_cluster *c, const uniap_
         fwd_bytes = 2.0 * rows + (double)act;
         bwd_bytes = (double)param_bytes + 2.0 * rows;
     }
+    /* FP8: the casts of the Linear inputs and output gradients */
+    uniap__cm_fp8_cast_bytes(l, (double)tokens, tp, &cast_fwd, &cast_bwd);
+    fwd_bytes += cast_fwd;
+    bwd_bytes += cast_bwd;
     double fwd = fwd_gemm + fwd_bytes / c->mem_bandwidth + d->kernels_fwd * KERNEL_OVERHEAD;
     double bwd = bwd_gemm + bwd_bytes / c->mem_bandwidth + 2 * d->kernels_fwd * KERNEL_OVERHEAD;
 
@@ -194,6 +203,8 @@ int uniap_profile_analytic(const uniap_model *m, const uniap_cluster *c, const i
                        c->name, c->peak_flops > 0 ? "mem_bandwidth" : "peak_flops");
         goto free_profile;
     }
+    if ((rc = uniap__cm_fp8_check(m, c, "analytic device model")) < 0)
+        goto free_profile;
     if (n_micro_batches < 1) {
         rc = uniap_err(UNIAP_EINVAL, "analytic profile: no micro-batch sizes given");
         goto free_profile;

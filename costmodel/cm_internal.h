@@ -281,6 +281,9 @@ double cm_tied_copy_params(const uniap_model *m, const uniap_layer *l, int deg);
 double cm_optimizer_touched(const uniap_model *m);
 /* Model states per device of a layer with P parameters under strategy s. */
 double cm_mem_states(const uniap_model *m, double params, const uniap_strategy *s);
+/* Bytes per device of the FP8 weight copies of layer l under s (0 unless
+ * l->fp8): 2 per Linear weight element of the shard (shape.c). */
+double cm_fp8_weight_bytes(const uniap_layer *l, const uniap_strategy *s);
 
 /* ---- table rows (cost_table.c) ---- */
 
@@ -289,8 +292,8 @@ typedef struct cm_row_terms {
     unsigned char allowed;
     double time, tail, states, act, peak; /* the table's values */
     double compute;                       /* fwd + bwd (+ recompute) of the shard */
-    double forward; /* the forward phase of time: fwd + its TP collectives + its exposed DP */
-    double tp_comm;                       /* TP all-reduces (SP: all-gather + reduce-scatter) */
+    double forward;      /* the forward phase of time: fwd + its TP collectives + its exposed DP */
+    double tp_comm;      /* TP all-reduces (SP: all-gather + reduce-scatter) */
     double dp_comm;      /* per micro-batch, exposed: ZeRO-2/FSDP reduce-scatter, FSDP gathers */
     double dp_hidden;    /* per micro-batch: time the overlap saves (comm - exposed) */
     double sync_exposed; /* tail: exposed gradient all-reduce/reduce-scatter */
@@ -370,6 +373,10 @@ typedef struct cm_gemm_device {
     double peak;
     int sms, tile_m, tile_n;
     double frac, flash_fwd, flash_bwd;
+    /* The Linear GEMMs' (attn 0) peak and fraction when they run at
+     * another rate than the attention core (FP8: uniap__cm_gemm_device_fp8);
+     * lin_peak 0: peak and frac, as every GEMM. */
+    double lin_peak, lin_frac;
 } cm_gemm_device;
 
 /* The facts of cluster c for activations of fp32 (1) or 16 bits (0):
@@ -377,13 +384,37 @@ typedef struct cm_gemm_device {
  * 16-bit figures), tile 128 x 128 when unknown, fraction 1 when unknown
  * (the datasheet peak), flash fractions those of the GEMMs when unknown. */
 void uniap__cm_gemm_device(const uniap_cluster *c, int fp32, cm_gemm_device *out);
+/* The facts of c for a layer whose Linear GEMMs run in FP8 (Transformer
+ * Engine): the 16-bit device of uniap__cm_gemm_device for the attention
+ * core, lin_peak = peak_flops_fp8 and lin_frac = gemm_efficiency_fp8
+ * (unknown: the 16-bit gemm_efficiency, else 1) for the Linear GEMMs.
+ * The caller has checked peak_flops_fp8 > 0 (uniap__cm_fp8_check). */
+void uniap__cm_gemm_device_fp8(const uniap_cluster *c, cm_gemm_device *out);
+/* 0 when model m can be priced on cluster c: no layer trains in FP8, or
+ * c has an FP8 peak; else EINVAL naming the cluster, its device and the
+ * field (what: the caller, for the message). */
+int uniap__cm_fp8_check(const uniap_model *m, const uniap_cluster *c, const char *what);
+/* Elements of the Linear weights (the non-attention GEMMs' k x n) of one
+ * shard of l at tp: what Transformer Engine keeps FP8 copies of. */
+double uniap__cm_linear_weights(const uniap_layer *l, int tp);
+/* Bytes the FP8 casts of one layer shard move over tokens tokens, forward
+ * and backward (0 unless l->fp8): Transformer Engine casts each Linear
+ * input to FP8 with its transpose in one kernel (fp8_cast_transpose_fused,
+ * transformer_engine/pytorch/module/linear.py): read 2 B, write 1 + 1 B per
+ * element of the m x k input; backward the same of each m x n output
+ * gradient. An upper figure where TE fuses the cast into the norm or the
+ * activation before it. The FP8 weight casts run once per iteration
+ * (is_first_microbatch), not counted per micro-batch. */
+void uniap__cm_fp8_cast_bytes(const uniap_layer *l, double tokens, int tp, double *fwd,
+                              double *bwd);
 /* Tile- and wave-quantization utilization of an m x n output (batch of
  * them) on d: useful output elements over the tile area the SM waves pay
  * for (ceil(tiles / sms) x sms tiles); a side narrower than the tile gets
  * a tile of that side rounded up to 16; in (0, 1]; 1 when d->sms is 0 (no
  * quantization modelled). */
 double uniap__cm_gemm_util(const cm_gemm_device *d, double m, double n, double batch);
-/* Seconds of one GEMM g on d: 2 m n k batch / (peak x frac x util). */
+/* Seconds of one GEMM g on d: 2 m n k batch / (peak x frac x util), a
+ * Linear GEMM (attn 0) at lin_peak x lin_frac when lin_peak is set. */
 double uniap__cm_gemm_seconds(const cm_gemm_device *d, const cm_gemm *g);
 /* Forward and backward seconds of the GEMMs of one layer shard (the
  * backward: each GEMM's data gradient m x k (reduction n) and weight

@@ -89,7 +89,8 @@ static int check_row(const uniap_costmodel *cm, int r, const uniap_strategy *s, 
 }
 
 /* Memory. States per cm_mem_states (Rajbhandari et al. 2020), plus the
- * last stage's copy of tied word embeddings (cm_tied_copy_params). Kept
+ * last stage's copy of tied word embeddings (cm_tied_copy_params) and FP8
+ * training's weight copies (cm_fp8_weight_bytes). Kept
  * activations: the profile's act_bytes at (tp, b_l); with sequence
  * parallelism every activation is sharded by tp (Korthikanti et al. 2022
  * s4.2.2: sbh(34 + 5as/h)/t), i.e. the tp-1 figure / tp. The profile's
@@ -115,6 +116,7 @@ static int memory_terms(const uniap_costmodel *cm, int r, int u, int deg, int b,
     out->states = cm_mem_states(m, P, s);
     if (l->kind == UNIAP_LAYER_HEAD)
         out->states += cm_mem_states(m, cm_tied_copy_params(m, l, deg), s);
+    out->states += cm_fp8_weight_bytes(l, s); /* Transformer Engine's FP8 copies */
     double act_full = pt->act_bytes;
     if (s->sp) {
         if ((rc = cm_layer_at(cm_layer_prof(cm, r, u, 1), 1, b / s->dp, cm->warnings, &ref)) < 0)

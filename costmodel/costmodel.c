@@ -36,6 +36,7 @@ static int check_cluster(const uniap_cluster *c)
     } f[] = {
         {"peak_flops", c->peak_flops},
         {"peak_flops_fp32", c->peak_flops_fp32},
+        {"peak_flops_fp8", c->peak_flops_fp8},
         {"mem_bandwidth", c->mem_bandwidth},
         {"intra_node_bw", c->intra_node_bw},
         {"inter_node_bw", c->inter_node_bw},
@@ -60,6 +61,26 @@ static int check_cluster(const uniap_cluster *c)
                          "cost model: cluster '%s': device_memory = %lld, expected >= 0", c->name,
                          (long long)c->device_memory);
     return UNIAP_OK;
+}
+
+/* FP8 training is priced by the analytic device model only. A measured
+ * profile (uniap profile, or an importer's) timed its layers with 16-bit
+ * kernels: uniap's CPU and CUDA kernels have no FP8 path. Scaling its GEMM
+ * part by the analytic FP8/BF16 ratio would need that part apart from the
+ * attention core and the element-wise kernels, which a layer row does not
+ * hold (one forward and one backward time); so it is refused, naming the
+ * way out, rather than priced as bf16 or by a guessed split. */
+static int check_fp8_profile(const uniap_model *m, const uniap_profile *p,
+                             const uniap_cost_options *o)
+{
+    if (!m->training.fp8 || !strcmp(p->provenance, "analytic"))
+        return UNIAP_OK;
+    return uniap_err(UNIAP_EINVAL,
+                     "cost model: --precision fp8 with the measured profile %s (provenance "
+                     "'%s'): its layer kernels ran in 16 bits and it holds no FP8 GEMM times; "
+                     "plan FP8 with the analytic device model (no --profile, the cluster's "
+                     "peak_flops_fp8), or without fp8 on this profile",
+                     o->profile_path ? o->profile_path : "given", p->provenance);
 }
 
 /* What messages call the profile: its file, else its provenance. */
@@ -147,6 +168,8 @@ int uniap_costmodel_create(const uniap_model *m, const uniap_cluster *c, const u
         return rc;
     if (!p)
         return uniap_err(UNIAP_EINVAL, "cost model: no profile given");
+    if ((rc = uniap__cm_fp8_check(m, c, "cost model")) < 0 || (rc = check_fp8_profile(m, p, o)) < 0)
+        return rc;
     if (o->global_batch < 1)
         return uniap_err(UNIAP_EINVAL, "cost model: global batch %lld, expected >= 1",
                          (long long)o->global_batch);

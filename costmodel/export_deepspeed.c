@@ -266,7 +266,8 @@ int uniap_plan_export_deepspeed(const uniap_plan *p, const uniap_model *m, const
     uniap_textbuf b = {0};
     int rc;
     *config = *args = NULL;
-    if ((rc = uniap__ex_plan(p, m, "deepspeed", &x)) < 0)
+    if ((rc = uniap__ex_no_fp8(m, "deepspeed export")) < 0 ||
+        (rc = uniap__ex_plan(p, m, "deepspeed", &x)) < 0)
         return rc;
     if ((rc = refuse(p, m, &x)) < 0)
         goto free_x;

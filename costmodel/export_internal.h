@@ -41,6 +41,13 @@ int uniap__ex_is_block(const uniap_model *m, int u);
  * (before the first block: embeddings only; after the last: heads only;
  * in between: blocks only), or no block at all. */
 int uniap__ex_model(const uniap_model *m, const char *rt, ex_model *out);
+/* 0 unless m trains in FP8 (uniap_training.fp8); then EINVAL naming what
+ * (a runtime, an export or an importer) and that uniap writes and reads no
+ * FP8 setting for it: DeepSpeed and Galvatron (the runtimes uniap exports
+ * FP8 to are Megatron-LM and torchtitan). */
+int uniap__ex_no_fp8(const uniap_model *m, const char *what);
+/* torchtitan's float8 model converter (v0.2.2 73a0e69; "float8" before). */
+#define UNIAP_TT_FLOAT8 "quantize.linear.float8"
 /* Reads p as one setting (free x->blocks): EINVAL naming rt, the layer,
  * its stage and what differs when a layer's tp, dp, flavour, sp or TP
  * placement is not the first block's, an embedding or head recomputes,

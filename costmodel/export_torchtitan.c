@@ -21,7 +21,14 @@
  *   - activation checkpointing "full" (every block) or "none";
  *     "selective" is a per-op policy, not uniap's selective;
  *   - the llama3 model: RMSNorm, SwiGLU, RoPE, no biases, an untied
- *     output, SDPA (flash) attention, no dropout; fp16 is no dtype there.
+ *     output, SDPA (flash) attention, no dropout; fp16 is no dtype there;
+ *   - FP8 (--precision fp8): [model] converters = ["quantize.linear.float8"]
+ *     (the name torchtitan/components/quantization/float8.py registers at
+ *     73a0e69; "float8" before) with [quantize.linear.float8] filter_fqns
+ *     = ["output"]: the blocks' Linear layers in FP8, the output layer in
+ *     bf16, as uniap prices it (its default filter is empty). torchao's
+ *     tensorwise float8 recasts the weights each pass where Transformer
+ *     Engine, whose memory uniap models, caches FP8 copies: a note says so.
  */
 #include <math.h>
 #include <stdio.h>
@@ -78,6 +85,8 @@ static void model_section(const uniap_model *m, const ex_model *x, uniap_textbuf
         if ((h0 + c - 1) / c * c == ffn)
             mo = c; /* FeedForward: multiple_of x ceil(int(8 dim / 3) / multiple_of) */
     uniap_textbuf_printf(b, "[model]\nname = \"llama3\"\nflavor = \"%s\"\n", m->name);
+    if (m->training.fp8) /* torchao's Float8Linear in place of nn.Linear */
+        uniap_textbuf_printf(b, "converters = [\"%s\"]\n", UNIAP_TT_FLOAT8);
     uniap_textbuf_printf(b,
                          "# register the flavor in torchtitan/models/llama3/__init__.py "
                          "llama3_args:\n#   \"%s\": TransformerModelArgs(dim=%lld, n_layers=%d, "
@@ -216,6 +225,11 @@ int uniap_plan_export_torchtitan(const uniap_plan *p, const uniap_model *m, char
     }
     uniap_textbuf_printf(&b, "\n[activation_checkpoint]\nmode = \"%s\"\n",
                          x.ckpt == UNIAP_CKPT_FULL ? "full" : "none");
+    if (m->training.fp8)
+        uniap_textbuf_printf(&b, "\n[quantize.linear.float8]\nfilter_fqns = [\"output\"]\n"
+                                 "# uniap prices memory as Transformer Engine keeps it (FP8 weight "
+                                 "copies, FP8 Linear inputs\n# saved for backward); torchao's "
+                                 "tensorwise float8 keeps bf16 inputs and no weight copies\n");
     if (b.oom) {
         rc = uniap_err(UNIAP_ENOMEM, "torchtitan export: out of memory");
         goto free_x;

@@ -28,6 +28,17 @@ static cm_layer_role role_of(const uniap_model *m, int u)
     return uniap__cm_layer_kind(m->runs[uniap_model_run_of(m, u)].kind)->role;
 }
 
+int uniap__ex_no_fp8(const uniap_model *m, const char *what)
+{
+    if (!m->training.fp8)
+        return UNIAP_OK;
+    return uniap_err(UNIAP_EINVAL,
+                     "%s: model '%s' trains in FP8 (--precision fp8): uniap writes and reads no "
+                     "FP8 setting for this runtime; FP8 plans run on megatron (--fp8-format "
+                     "hybrid) or torchtitan (the float8 converter), or plan with --precision bf16",
+                     what, m->name);
+}
+
 int uniap__ex_model(const uniap_model *m, const char *rt, ex_model *out)
 {
     memset(out, 0, sizeof(*out));

@@ -51,6 +51,7 @@ void uniap__cm_gemm_device(const uniap_cluster *c, int fp32, cm_gemm_device *out
      * bits only); with fp32 activations or unknown: the GEMMs' */
     out->flash_fwd = !use32 && c->flash_fwd_efficiency > 0 ? c->flash_fwd_efficiency : out->frac;
     out->flash_bwd = !use32 && c->flash_bwd_efficiency > 0 ? c->flash_bwd_efficiency : out->frac;
+    out->lin_peak = out->lin_frac = 0.0; /* every GEMM at peak x frac */
 }
 
 /* The tile side for an output side of dim elements: the configured side,
@@ -74,12 +75,79 @@ double uniap__cm_gemm_util(const cm_gemm_device *d, double m, double n, double b
     return m * n * batch / (waves * d->sms * tm * tn);
 }
 
+/* FLOP/s a GEMM reaches before quantization: the Linear GEMMs at their
+ * own rate where set (FP8), the rest at the 16-bit (or fp32) one. */
+static double rate_of(const cm_gemm_device *d, int attn)
+{
+    return !attn && d->lin_peak > 0 ? d->lin_peak * d->lin_frac : d->peak * d->frac;
+}
+
 double uniap__cm_gemm_seconds(const cm_gemm_device *d, const cm_gemm *g)
 {
     double flops = 2.0 * g->m * g->n * g->k * g->batch;
     if (!(flops > 0))
         return 0.0;
-    return flops / (d->peak * d->frac * uniap__cm_gemm_util(d, g->m, g->n, g->batch));
+    return flops / (rate_of(d, g->attn) * uniap__cm_gemm_util(d, g->m, g->n, g->batch));
+}
+
+/* ---- FP8 (Transformer Engine, Megatron-LM --fp8-format hybrid) ----
+ *
+ * What runs in FP8: the Linear layers' GEMMs only, forward (E4M3) and
+ * both backward GEMMs (data and weight gradients, E5M2 gradients):
+ * Transformer Engine's Linear / LayerNormLinear / LayerNormMLP call
+ * fp8_gemm under fp8_autocast, while its DotProductAttention (the
+ * attention core, flash or not), the norms and the element-wise kernels
+ * stay in 16 bits (TE user guide, "Using FP8 with Transformer Engine":
+ * FP8 is applied to the GEMMs). In this model that is exactly the split
+ * the cost descriptors already make: cm_gemm.attn 0 (QKV, output
+ * projection, MLP) at the FP8 rate, attn 1 (Q K^T, scores x V, or the
+ * fused flash kernel) and the memory-bound bytes at the 16-bit figures.
+ * Wave quantization is the same: the tile counts of the output do not
+ * change with the input type (an assumption: FP8 kernels may pick other
+ * tiles). Rates: [FP8] in io/cluster_spec.c. */
+void uniap__cm_gemm_device_fp8(const uniap_cluster *c, cm_gemm_device *out)
+{
+    uniap__cm_gemm_device(c, 0, out);
+    out->lin_peak = c->peak_flops_fp8;
+    out->lin_frac = c->gemm_efficiency_fp8 > 0 ? c->gemm_efficiency_fp8 : out->frac;
+}
+
+int uniap__cm_fp8_check(const uniap_model *m, const uniap_cluster *c, const char *what)
+{
+    if (!m->training.fp8 || c->peak_flops_fp8 > 0)
+        return UNIAP_OK;
+    return uniap_err(UNIAP_EINVAL,
+                     "%s: model '%s' trains in FP8 (--precision fp8), but cluster '%s' (%s) has "
+                     "no peak_flops_fp8: FP8 GEMMs need FP8 tensor cores (H100, H200); give the "
+                     "device's dense FP8 FLOP/s in the cluster spec, or plan with --precision "
+                     "bf16",
+                     what, m->name, c->name, c->device_name);
+}
+
+double uniap__cm_linear_weights(const uniap_layer *l, int tp)
+{
+    const cm_layer_kind *kd = uniap__cm_layer_kind(l->kind);
+    cm_gemm g[CM_MAX_GEMMS];
+    double w = 0.0;
+    int n = kd->gemms ? kd->gemms(l, 1.0, tp, g) : 0;
+    for (int i = 0; i < n && i < CM_MAX_GEMMS; i++)
+        if (!g[i].attn)
+            w += g[i].k * g[i].n * g[i].batch;
+    return w;
+}
+
+void uniap__cm_fp8_cast_bytes(const uniap_layer *l, double tokens, int tp, double *fwd, double *bwd)
+{
+    const cm_layer_kind *kd = uniap__cm_layer_kind(l->kind);
+    cm_gemm g[CM_MAX_GEMMS];
+    int n = l->fp8 && kd->gemms ? kd->gemms(l, tokens, tp, g) : 0;
+    *fwd = *bwd = 0.0;
+    for (int i = 0; i < n && i < CM_MAX_GEMMS; i++) {
+        if (g[i].attn)
+            continue;
+        *fwd += 4.0 * g[i].m * g[i].k * g[i].batch; /* input: 2 read + 1 + 1 written */
+        *bwd += 4.0 * g[i].m * g[i].n * g[i].batch; /* output gradient, the same */
+    }
 }
 
 void uniap__cm_gemm_layer_seconds(const cm_gemm_device *d, const uniap_layer *l, double tokens,
@@ -92,6 +160,9 @@ void uniap__cm_gemm_layer_seconds(const cm_gemm_device *d, const uniap_layer *l,
     *fwd = *bwd = 0.0;
     if (!kd->gemms) {
         double fl = (kd->gemm_flops ? kd->gemm_flops(l) : 0.0) / tp * tokens;
+        /* no GEMM list, no split of the Linear GEMMs from the attention
+         * core: all at the 16-bit rate (FP8 speeds nothing up here; the
+         * kinds FP8 applies to with a list: blocks, swin) */
         *fwd = fl / (d->peak * d->frac);
         *bwd = 2.0 * *fwd; /* data and weight gradients */
         return;

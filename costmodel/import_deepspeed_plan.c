@@ -343,6 +343,8 @@ int uniap_plan_import_deepspeed(const char *config, const char *config_what, con
     char *buf = NULL, *tok[512];
     int n = 0, rc;
     memset(out, 0, sizeof(*out));
+    if ((rc = uniap__ex_no_fp8(m, args_what)) < 0)
+        return rc;
     if ((rc = uniap__ex_tokens(args, args_what, &buf, tok, 512, &n)) < 0)
         goto free_buf;
     rc = uniap__ex_read_args(&ds_table, tok, n, &a, args_what);

@@ -340,7 +340,8 @@ int uniap_plan_import_galvatron(const char *json, const char *json_what, const c
     g.seq_par = 1; /* train.sequence_parallel's default (args_schema.py) */
     g.ov_vsdp = -1;
     g.vtp = 1;
-    if ((rc = uniap__ex_model(m, "galvatron", &x)) < 0 ||
+    if ((rc = uniap__ex_no_fp8(m, json_what)) < 0 ||
+        (rc = uniap__ex_model(m, "galvatron", &x)) < 0 ||
         (rc = read_json(json, json_what, x.n_blocks, &g)) < 0 ||
         (overrides && (rc = read_overrides(overrides, overrides_what, m, &x, &g)) < 0) ||
         (rc = build(&g, &x, m, c, json_what, out)) < 0)

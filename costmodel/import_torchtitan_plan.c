@@ -6,7 +6,9 @@
  * (data_parallel_shard_degree -1: the devices left), the schedule, the
  * micro-batch and module_fqns_per_model_part; [training] batch sizes,
  * seq_len and precision; [activation_checkpoint] mode (default
- * "selective", which uniap does not model: refused). Every [parallelism]
+ * "selective", which uniap does not model: refused); [model] converters
+ * (float8 only, with [quantize.linear.float8] filter_fqns = ["output"]:
+ * FP8 in the blocks, as --precision fp8 prices it). Every [parallelism]
  * key must be one uniap reads; other tables are training details, not
  * read. Errors name the file, the table and the key.
  */
@@ -23,6 +25,7 @@ typedef struct tt_cfg {
     const char *sched, *reshard, *dtype, *mp, *ac, *model;
     const toml_value *fqns;
     int ac_given; /* [activation_checkpoint] mode is in the file */
+    int fp8;      /* [model] converters holds the float8 converter */
 } tt_cfg;
 
 /* An integer of table.key into *v (kept when absent). */
@@ -78,6 +81,35 @@ static int check_parallelism_keys(const toml_doc *d, const char *what)
                          "%s: line %d: [training] enable_cpu_offload: uniap keeps "
                          "every state on the device",
                          what, e->line);
+    return UNIAP_OK;
+}
+
+/* [model] converters: none, or the float8 converter alone with the
+ * output layer filtered out (what uniap's FP8 prices); into g->fp8. */
+static int read_converters(const toml_doc *d, const char *what, tt_cfg *g)
+{
+    const toml_entry *e = uniap__toml_get(d, "model", "converters");
+    g->fp8 = 0;
+    for (int i = 0; e && i < (e->v.type == TOML_ARR ? e->v.n : 1); i++) {
+        const toml_value *v = e->v.type == TOML_ARR ? &e->v.a[i] : &e->v;
+        const char *s = v->type == TOML_STR ? v->s : "";
+        if (strcmp(s, UNIAP_TT_FLOAT8) && strcmp(s, "float8"))
+            return uniap_err(UNIAP_EINVAL,
+                             "%s: line %d: [model] converters: '%s': uniap models the float8 "
+                             "converter only (\"%s\")",
+                             what, e->line, s, UNIAP_TT_FLOAT8);
+        g->fp8 = 1;
+    }
+    if (!g->fp8)
+        return UNIAP_OK;
+    const toml_entry *f = uniap__toml_get(d, UNIAP_TT_FLOAT8, "filter_fqns");
+    if (!f || f->v.type != TOML_ARR || f->v.n != 1 || f->v.a[0].type != TOML_STR ||
+        strcmp(f->v.a[0].s, "output"))
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: [%s] filter_fqns: expected [\"output\"] with the float8 "
+                         "converter (uniap prices the blocks' Linear layers in FP8 and the "
+                         "output layer in bf16)",
+                         what, UNIAP_TT_FLOAT8);
     return UNIAP_OK;
 }
 
@@ -138,6 +170,8 @@ static int read_cfg(const toml_doc *d, const char *what, tt_cfg *g)
     g->ac_given = uniap__toml_get(d, "activation_checkpoint", "mode") != NULL;
     if (rc == 0)
         rc = get_str(d, "model", "name", what, &g->model);
+    if (rc == 0)
+        rc = read_converters(d, what, g);
     const toml_entry *f = uniap__toml_get(d, P, "module_fqns_per_model_part");
     g->fqns = f ? &f->v : NULL;
     if (rc == 0 && f && f->v.type != TOML_ARR)
@@ -255,6 +289,12 @@ static int settings(const tt_cfg *g, const uniap_model *m, const uniap_cluster *
                          "%s: [training] dtype \"%s\", mixed_precision_param \"%s\": model '%s' "
                          "trains as \"%s\", \"%s\"",
                          what, g->dtype, g->mp, m->name, dt, mp);
+    if (g->fp8 != (m->training.fp8 != 0))
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: [model] converters %s the float8 converter, but model '%s' is "
+                         "priced %s FP8: estimate with --precision %s",
+                         what, g->fp8 ? "holds" : "lacks", m->name,
+                         m->training.fp8 ? "with" : "without", g->fp8 ? "fp8" : "bf16");
     if (shard == 1 && (g->tp > 1 || g->pp > 1) && m->param_dtype == UNIAP_DTYPE_BF16 &&
         m->mixed_precision)
         return uniap_err(UNIAP_EINVAL,

@@ -64,14 +64,24 @@ static void block_act(const uniap_layer *l, int64_t e, int64_t *repl, int64_t *s
     int64_t h = l->hidden, a = l->heads, kv = l->kv_heads ? l->kv_heads : l->heads;
     int64_t hd = l->head_dim ? l->head_dim : (a ? h / a : 0), f = l->ffn;
     int64_t s_att = uniap__cm_attn_span(l);
-    int64_t mlp = (l->activation == UNIAP_ACT_SWIGLU ? 3 : 2) * f * e; /* GELU: 16 sbh */
+    /* the inputs of the Linear layers (QKV, output projection, MLP input,
+     * the second MLP GEMM's input): FP8 training keeps their FP8 cast, 1
+     * byte, for the weight-gradient GEMM (Transformer Engine's Linear,
+     * LayerNormLinear and LayerNormMLP save the Float8Tensor of the GEMM
+     * input, not the 16-bit tensor: transformer_engine/pytorch/module/,
+     * TE 1.x); everything else stays at e */
+    int64_t q = l->fp8 ? 1 : e;
+    /* MLP: the first GEMM's outputs the activation's backward reads (GELU
+     * one, SwiGLU two ffn-wide tensors) at e, the second's input at q;
+     * GELU at e = 2: 16 sbh */
+    int64_t mlp = (l->activation == UNIAP_ACT_SWIGLU ? 2 : 1) * f * e + f * q;
 
     /* not sharded: two norm inputs (4), QKV input (2), attention
      * dropout mask (1), MLP input (2), MLP dropout mask (1) = 10 */
-    *repl = 2 * h * e + h * e + mask_bytes(l, h) + h * e + mask_bytes(l, h);
+    *repl = 2 * h * e + h * q + mask_bytes(l, h) + h * q + mask_bytes(l, h);
     /* sharded: Q and K (4), V (2), output projection input (2): 8;
      * the scores (score_bytes: 5 a s eager with dropout); MLP 16 */
-    *shard = (a + 2 * kv) * hd * e + a * hd * e + score_bytes(l, a, s_att, e) + mlp;
+    *shard = (a + 2 * kv) * hd * e + a * hd * q + score_bytes(l, a, s_att, e) + mlp;
 }
 
 /* Bytes per token (before / tp) selective recomputation frees: the eager
@@ -133,12 +143,14 @@ static void cross_decoder_act(const uniap_layer *l, int64_t e, int64_t *repl, in
     int64_t h = l->hidden, a = l->heads, kv = l->kv_heads ? l->kv_heads : l->heads;
     int64_t hd = l->head_dim ? l->head_dim : (a ? h / a : 0);
 
+    int64_t q = l->fp8 ? 1 : e; /* a Linear input in FP8 training (block_act) */
+
     block_act(l, e, repl, shard);
     /* cross-attention sub-block: norm input, Q input, dropout mask;
      * Q, output projection input, scores over kv_seq encoder tokens;
      * K and V over the encoder tokens (per decoder token: kv_seq/s) */
-    *repl += 2 * h * e + mask_bytes(l, h);
-    *shard += 2 * a * hd * e + score_bytes(l, a, l->kv_seq, e) +
+    *repl += h * e + h * q + mask_bytes(l, h);
+    *shard += a * hd * e + a * hd * q + score_bytes(l, a, l->kv_seq, e) +
               (l->seq ? 2 * kv * hd * e * l->kv_seq / l->seq : 0);
 }
 

@@ -2,7 +2,7 @@
  * megatron_args.c - Megatron-LM's command line as a plan's other form: the
  * model arguments the export appends (what a user would otherwise write by
  * hand: --num-layers, --hidden-size, ..., --swiglu, --normalization, --bf16,
- * --use-flash-attn), the stage split's --decoder-first/last-pipeline-num-
+ * --use-flash-attn, --fp8-format), the stage split's --decoder-first/last-pipeline-num-
  * layers, and the reader that turns such a command line back into a uniap
  * plan (uniap_plan_import_megatron), so that `uniap estimate --megatron-args`
  * prices exactly what Megatron-LM would run and an export round-trips.
@@ -77,6 +77,14 @@ int uniap__megatron_model_args(const uniap_model *m, uniap_textbuf *b, uniap_tex
     uniap_textbuf_printf(b, " --normalization %s",
                          blk->norm == UNIAP_NORM_RMSNORM ? "RMSNorm" : "LayerNorm");
     uniap__ex_megatron_switches(m, blk, "--use-flash-attn", b);
+    /* FP8: Transformer Engine's hybrid recipe (E4M3 forward, E5M2
+     * gradients) with its DelayedScaling defaults, amax history 1024 and
+     * the max of it (transformer_engine/common/recipe.py; NeMo's Llama
+     * recipes set the same); Megatron-LM's own defaults are 1 and
+     * most_recent, so both are written */
+    if (m->training.fp8)
+        uniap_textbuf_printf(b, " --fp8-format hybrid --fp8-amax-history-len 1024 "
+                                "--fp8-amax-compute-algo max");
     if (last->kind == UNIAP_LAYER_HEAD && last->vocab > 0)
         uniap_textbuf_printf(gaps,
                              "# note: the vocabulary is %lld (Megatron-LM takes it from the "
@@ -92,6 +100,9 @@ typedef struct mg_args {
     long tp, pp, mbs, gbs, first, last, rc_layers;
     int sp, distopt, swiglu, gqa, nobias, untie, bf16, fp16, flash;
     int rc_gran, rc_method; /* EX_RC_*, 0: not given */
+    int fp8;                /* --fp8-format: 1 e4m3, 2 hybrid; 0: not given */
+    long amax_len;          /* --fp8-amax-history-len */
+    const char *amax_algo;  /* --fp8-amax-compute-algo */
     long layers, hidden, heads, ffn, seq, groups, maxpos;
     double attn_drop, hidden_drop;
     const char *norm, *pos;
@@ -105,6 +116,9 @@ typedef struct mg_args {
     {                                                                                              \
         n, EX_FLAG_SWITCH, offsetof(mg_args, f), NULL                                              \
     }
+/* Megatron-LM's --fp8-format choices; both cost the same here (the GEMMs
+ * at the FP8 rate: E4M3 or E5M2 gradients run at one tensor-core rate) */
+static const char *const fp8_formats[] = {"e4m3", "hybrid", NULL};
 static const ex_flag mg_flags[] = {
     MGI("tensor-model-parallel-size", tp),
     MGI("pipeline-model-parallel-size", pp),
@@ -133,6 +147,9 @@ static const ex_flag mg_flags[] = {
     {"hidden-dropout", EX_FLAG_PROB, offsetof(mg_args, hidden_drop), NULL},
     {"normalization", EX_FLAG_WORD, offsetof(mg_args, norm), NULL},
     {"position-embedding-type", EX_FLAG_WORD, offsetof(mg_args, pos), NULL},
+    {"fp8-format", EX_FLAG_CHOICE, offsetof(mg_args, fp8), fp8_formats},
+    MGI("fp8-amax-history-len", amax_len),
+    {"fp8-amax-compute-algo", EX_FLAG_WORD, offsetof(mg_args, amax_algo), NULL},
     EX_RC_FLAGS(mg_args, rc_gran, rc_method),
 };
 #undef MGI
@@ -176,6 +193,20 @@ static int check_model(const mg_args *a, const uniap_model *m, const char *what)
                          "command line, or the spec's \"attention\")",
                          what, a->flash ? "--use-flash-attn" : "no --use-flash-attn",
                          blk->flash_attn ? "flash" : "eager");
+    if (a->fp8 && !m->training.fp8)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: --fp8-format %s, but model '%s' is priced without FP8: estimate with "
+                         "--precision fp8",
+                         what, fp8_formats[a->fp8 - 1], m->name);
+    if (stated && !a->fp8 && m->training.fp8)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: no --fp8-format, but model '%s' trains in FP8 (--precision fp8): "
+                         "add --fp8-format hybrid, or estimate with --precision bf16",
+                         what, m->name);
+    if (a->amax_algo && strcmp(a->amax_algo, "max") && strcmp(a->amax_algo, "most_recent"))
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: --fp8-amax-compute-algo %s: expected max or most_recent", what,
+                         a->amax_algo);
     return UNIAP_OK;
 }
 

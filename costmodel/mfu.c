@@ -8,7 +8,13 @@
  * al. 2022, appendix B; for GPT it is Narayanan et al. 2021's
  * 72 B s l h^2 (1 + s/(6h) + V/(12 l h)) per iteration). Recomputation is
  * not counted (that would be hardware FLOPs utilization), nor the
- * element-wise work.
+ * element-wise work. The peak is the 16-bit one (fp32 models: the fp32
+ * one), for FP8 training too (--precision fp8), as FP8 runs are usually
+ * reported (torchtitan's MFU takes the device's BF16 peak whatever its
+ * converters: get_peak_flops, torchtitan/tools/utils.py at 73a0e69, H100
+ * SXM 989e12): the same model FLOPs over the same devices, so that bf16 and fp8
+ * plans compare directly; against the FP8 peak (twice it on H100, H200)
+ * an FP8 plan's MFU is half the figure.
  */
 #include "cm_internal.h"
 

@@ -50,11 +50,12 @@ static int galvatron_schedule_ok(const uniap_schedule_desc *d)
     return d->galvatron != NULL;
 }
 
-/* Embeddings, blocks, heads (the export's layout check). */
+/* Embeddings, blocks, heads (the export's layout check); no FP8. */
 static int galvatron_model_check(const uniap_model *m)
 {
     ex_model x;
-    return uniap__ex_model(m, "runtime galvatron", &x);
+    int rc = uniap__ex_model(m, "runtime galvatron", &x);
+    return rc < 0 ? rc : uniap__ex_no_fp8(m, "runtime galvatron");
 }
 
 const cm_runtime uniap__rt_galvatron = {

@@ -128,3 +128,21 @@ double cm_tied_copy_params(const uniap_model *m, const uniap_layer *l, int deg)
         return 0.0;
     return (double)last->vocab * (double)last->hidden;
 }
+
+double cm_fp8_weight_bytes(const uniap_layer *l, const uniap_strategy *s)
+{
+    /* Transformer Engine on Hopper keeps, per Linear module in FP8, the
+     * FP8 cast of its weight and of the weight's transpose (the forward
+     * and the data-gradient GEMM operands: _Linear.forward's weight_fp8
+     * and weight_t_fp8, transformer_engine/pytorch/module/linear.py, TE
+     * 1.x), 1 byte each per weight element of the TP shard, cached across
+     * the micro-batches of an iteration (is_first_microbatch) and held as
+     * module buffers: 2 B per Linear parameter beside the 16-bit ones.
+     * Under FSDP they are made from the gathered shard and counted / dp
+     * like the parameters (torchtitan's float8 all-gather keeps them
+     * sharded). Biases and norm weights stay 16-bit. */
+    if (!l->fp8)
+        return 0.0;
+    double b = 2.0 * uniap__cm_linear_weights(l, s->tp);
+    return s->flavour == UNIAP_DP_FSDP ? b / s->dp : b;
+}

@@ -27,6 +27,7 @@ static const struct {
 } ranges[] = {
     {"peak_flops", offsetof(uniap_cluster, peak_flops), RU_FLOPS, 1e9, 1e17, 1e10, 1e16},
     {"peak_flops_fp32", offsetof(uniap_cluster, peak_flops_fp32), RU_FLOPS, 1e9, 1e17, 1e10, 1e16},
+    {"peak_flops_fp8", offsetof(uniap_cluster, peak_flops_fp8), RU_FLOPS, 1e9, 1e17, 1e10, 1e16},
     {"mem_bandwidth", offsetof(uniap_cluster, mem_bandwidth), RU_BYTES_PER_S, 1e4, 1e14, 1e8, 1e13},
     {"intra_node_bw", offsetof(uniap_cluster, intra_node_bw), RU_BYTES_PER_S, 1e4, 1e14, 1e8, 1e13},
     {"inter_node_bw", offsetof(uniap_cluster, inter_node_bw), RU_BYTES_PER_S, 1e4, 1e14, 1e8, 1e13},
@@ -143,6 +144,8 @@ static int check_gemm_facts(const uniap_cluster *c, const char *source)
          "the fraction of peak_flops a large GEMM reaches"},
         {"gemm_efficiency_fp32", offsetof(uniap_cluster, gemm_efficiency_fp32),
          "the fraction of peak_flops_fp32 a large GEMM reaches"},
+        {"gemm_efficiency_fp8", offsetof(uniap_cluster, gemm_efficiency_fp8),
+         "the fraction of peak_flops_fp8 a large FP8 GEMM reaches"},
         {"flash_fwd_efficiency", offsetof(uniap_cluster, flash_fwd_efficiency),
          "the fraction of peak_flops a flash-attention forward reaches"},
         {"flash_bwd_efficiency", offsetof(uniap_cluster, flash_bwd_efficiency),
@@ -178,6 +181,26 @@ static int check_gemm_facts(const uniap_cluster *c, const char *source)
     return UNIAP_OK;
 }
 
+/* FP8 tensor cores run at twice the 16-bit rate where they exist (H100
+ * datasheet: 1,979 vs 989.4 TFLOPS dense), never slower: an FP8 peak
+ * below the 16-bit one is a slip (the two swapped, or the sparse 16-bit
+ * figure); an FP8 efficiency with no FP8 peak describes nothing. */
+static int check_fp8(const uniap_cluster *c, const char *source)
+{
+    if (c->peak_flops_fp8 > 0 && c->peak_flops > 0 && c->peak_flops_fp8 < c->peak_flops)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: peak_flops_fp8: expected at least peak_flops (%g FLOP/s: FP8 "
+                         "tensor cores run at twice the 16-bit rate, e.g. H100 SXM 1978.9e12 vs "
+                         "989.4e12 dense), got %g",
+                         source, c->peak_flops, c->peak_flops_fp8);
+    if (c->gemm_efficiency_fp8 > 0 && !(c->peak_flops_fp8 > 0))
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: gemm_efficiency_fp8: given without peak_flops_fp8 (the FP8 peak it "
+                         "is a fraction of)",
+                         source);
+    return UNIAP_OK;
+}
+
 int spec_cluster_check_ranges(const uniap_cluster *c, const char *source, int from_gib, double gib)
 {
     char hint[160];
@@ -206,5 +229,5 @@ int spec_cluster_check_ranges(const uniap_cluster *c, const char *source, int fr
                  v < ranges[i].wlo ? "unusually low" : "unusually high", hint);
         }
     }
-    return UNIAP_OK;
+    return check_fp8(c, source);
 }

@@ -25,6 +25,7 @@ static const char *const cluster_keys[] = {"name",
                                            "device_memory_gib",
                                            "peak_flops",
                                            "peak_flops_fp32",
+                                           "peak_flops_fp8",
                                            "mem_bandwidth",
                                            "intra_node_bw",
                                            "inter_node_bw",
@@ -37,6 +38,7 @@ static const char *const cluster_keys[] = {"name",
                                            "gemm_tile_n",
                                            "gemm_efficiency",
                                            "gemm_efficiency_fp32",
+                                           "gemm_efficiency_fp8",
                                            "flash_fwd_efficiency",
                                            "flash_bwd_efficiency"};
 #define N_CLUSTER_KEYS (int)(sizeof(cluster_keys) / sizeof(cluster_keys[0]))
@@ -58,6 +60,15 @@ static const struct {
     {"inter_node_busbw", offsetof(uniap_cluster, inter_node_busbw)},
 };
 #define N_RATE_FIELDS (sizeof(rate_fields) / sizeof(rate_fields[0]))
+/* Optional rates written only when known (specs without them, and the
+ * cluster_spec of older profiles, dump unchanged). */
+static const struct {
+    const char *key;
+    size_t offset;
+} optional_rates[] = {
+    {"peak_flops_fp8", offsetof(uniap_cluster, peak_flops_fp8)},
+};
+#define N_OPTIONAL_RATES (sizeof(optional_rates) / sizeof(optional_rates[0]))
 
 /* The GEMM-efficiency facts (optional, 0 = unknown; ranges checked by
  * spec_cluster_check_ranges): integers, then fractions. */
@@ -75,6 +86,7 @@ static const struct {
 } fraction_fields[] = {
     {"gemm_efficiency", offsetof(uniap_cluster, gemm_efficiency)},
     {"gemm_efficiency_fp32", offsetof(uniap_cluster, gemm_efficiency_fp32)},
+    {"gemm_efficiency_fp8", offsetof(uniap_cluster, gemm_efficiency_fp8)},
     {"flash_fwd_efficiency", offsetof(uniap_cluster, flash_fwd_efficiency)},
     {"flash_bwd_efficiency", offsetof(uniap_cluster, flash_bwd_efficiency)},
 };
@@ -143,6 +155,11 @@ int uniap_cluster_parse(const char *json, const char *source, uniap_cluster *out
         JSON_CHECK(spec_get_number(root, rate_fields[i].key, source, "", -DBL_MAX, DBL_MAX, dst),
                    free_root);
     }
+    for (size_t i = 0; i < N_OPTIONAL_RATES; i++) {
+        double *dst = (double *)((char *)&c + optional_rates[i].offset);
+        JSON_CHECK(spec_get_number(root, optional_rates[i].key, source, "", -DBL_MAX, DBL_MAX, dst),
+                   free_root);
+    }
     for (size_t i = 0; i < N_COUNT_FIELDS; i++) {
         int64_t n = 0;
         JSON_CHECK(spec_get_int(root, count_fields[i].key, source, "", 0, 1 << 20, &n), free_root);
@@ -201,6 +218,11 @@ int uniap_cluster_to_json(const uniap_cluster *c, char **json)
     for (size_t i = 0; ok && i < N_RATE_FIELDS; i++) {
         const double *v = (const double *)((const char *)c + rate_fields[i].offset);
         ok = add_number(root, rate_fields[i].key, spec_json_double(*v));
+    }
+    for (size_t i = 0; ok && i < N_OPTIONAL_RATES; i++) {
+        double v = *(const double *)((const char *)c + optional_rates[i].offset);
+        if (v != 0)
+            ok = add_number(root, optional_rates[i].key, spec_json_double(v));
     }
     /* the GEMM-efficiency facts only when known (older specs read back
      * unchanged) */
@@ -287,6 +309,20 @@ int uniap_cluster_to_json(const uniap_cluster *c, char **json)
  *          allreduce_size_8_consec_0), 0.83 of the 25 GB/s line rate; NDR
  *          (400 Gb/s): the same 0.83 of 50 GB/s = 41.6 GB/s (no public
  *          NDR figure of one NIC per GPU was found: an assumption).
+ *   [FP8]  FP8 tensor cores (Hopper): H100 SXM5 FP8 3,958 TFLOPS with
+ *          sparsity = 1,978.9 dense, twice the BF16 rate ([H100] datasheet;
+ *          132 SMs x 1.83 GHz x 8192 dense FP8 FLOP/clk/SM, the BF16
+ *          4096 doubled); H200 SXM the same chip and figure ([H200]). A100
+ *          and V100 have no FP8 tensor cores: no peak_flops_fp8.
+ *          gemm_efficiency_fp8 0.75: large FP8 (E4M3) cuBLASLt GEMMs on an
+ *          H100 SXM 80GB through torch._scaled_mm reach 1,351-1,520 TFLOPS
+ *          on Llama-sized shapes (8320..23216 x 5376..28672, 0.68-0.77 of
+ *          1,978.9; github.com/sgl-project/sglang pull 34318), and FP8
+ *          GEMMs run 1.88-2.09x the BF16 ones of the same shapes on one
+ *          H100 (8192^3, 65536x8192x7168, 65536x3584x8192: 1083-1141 vs
+ *          546-585 TFLOPS, github.com/pytorch/FBGEMM pull 2546), i.e.
+ *          0.74-0.83 of the FP8 peak from the BF16 0.79 of [GEMM]; 0.75
+ *          lies in both ranges (an assumption between them, not a fit).
  *   [FA2]  Flash attention: FlashAttention-2 (Dao 2023, arXiv 2307.08691)
  *          reaches up to 73 % of the A100's peak in forward and 63 % in
  *          backward (its section 4.1; "50-73 %" in the abstract); on H100
@@ -356,6 +392,8 @@ static const struct {
                      " \"inter_node_latency\": 10e-6,"
                      " \"sm_count\": 132,"              /* [SM] */
                      " \"gemm_efficiency\": 0.79,"      /* [GEMM] */
+                     " \"peak_flops_fp8\": 1978.9e12,"  /* [FP8] dense */
+                     " \"gemm_efficiency_fp8\": 0.75,"  /* [FP8] */
                      " \"flash_fwd_efficiency\": 0.35," /* [FA2] */
                      " \"flash_bwd_efficiency\": 0.35}"},
     {"h100-80g-16x8", "{\"name\": \"h100-80g-16x8\", \"nodes\": 16, \"devices_per_node\": 8,"
@@ -372,6 +410,8 @@ static const struct {
                       " \"inter_node_latency\": 10e-6,"
                       " \"sm_count\": 132,"              /* [SM] */
                       " \"gemm_efficiency\": 0.79,"      /* [GEMM] */
+                      " \"peak_flops_fp8\": 1978.9e12,"  /* [FP8] dense */
+                      " \"gemm_efficiency_fp8\": 0.75,"  /* [FP8] */
                       " \"flash_fwd_efficiency\": 0.35," /* [FA2] */
                       " \"flash_bwd_efficiency\": 0.35}"},
     {"h200-141g-4x8", "{\"name\": \"h200-141g-4x8\", \"nodes\": 4, \"devices_per_node\": 8,"
@@ -388,6 +428,8 @@ static const struct {
                       " \"inter_node_latency\": 10e-6,"
                       " \"sm_count\": 132,"              /* [SM], as H100 SXM5 */
                       " \"gemm_efficiency\": 0.79,"      /* [GEMM], as H100 */
+                      " \"peak_flops_fp8\": 1978.9e12,"  /* [FP8], as H100 */
+                      " \"gemm_efficiency_fp8\": 0.75,"  /* [FP8], as H100 */
                       " \"flash_fwd_efficiency\": 0.35," /* [FA2], as H100 */
                       " \"flash_bwd_efficiency\": 0.35}"},
 };

@@ -228,6 +228,8 @@ int uniap_layer_signature(const uniap_layer *l, char *buf, size_t n)
         EMIT(".flash"); /* no score tensor kept */
     if (l->no_dropout)
         EMIT(".nodrop");
+    if (l->fp8)
+        EMIT(".fp8"); /* Linear GEMMs in FP8: rows of their own */
 #undef EMIT
     if (o >= n)
         return uniap_err(UNIAP_EINVAL, "layer signature: expected at most %zu characters, got %zu",

@@ -2,7 +2,8 @@
  * training.c - how a model is trained, as the memory model needs it: the
  * attention implementation (eager: the score tensor stored; flash: O(s)
  * softmax statistics), dropout, the checkpointing granularities the search
- * may use, the gradient and master-weight precision and the optimizer. The
+ * may use, the gradient and master-weight precision, the optimizer and FP8
+ * GEMMs (Transformer Engine's hybrid recipe). The
  * model spec's fields (parsed and written here for model_spec.c and
  * model_format.c), their names, the defaults (today's behaviour) and the
  * one setter the command-line overrides go through.
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "layer_kinds.h"
 #include "spec_json.h"
 #include "training_json.h"
 
@@ -18,6 +20,9 @@ static const char *const attention_names[] = {"eager", "flash"};
 static const char *const optimizer_names[] = {"adam", "sgd_momentum", "sgd"};
 static const char *const ckpt_names[] = {"none", "full", "selective"};
 static const char *const dtype_names[] = {"fp32", "fp16", "bf16"};
+/* "fp8": Megatron-LM's --fp8-format values; e4m3 (E4M3 in backward too)
+ * costs as hybrid, so only hybrid is written */
+static const char *const fp8_names[] = {"none", "hybrid"};
 
 void uniap_training_default(uniap_training *t)
 {
@@ -113,10 +118,26 @@ int uniap_model_set_training(uniap_model *m, const uniap_training *t, const char
                          "%s: master_dtype: expected only with mixed_precision (fp32 training "
                          "updates the parameters themselves)",
                          what);
+    if ((unsigned)t->fp8 > 1)
+        return uniap_err(UNIAP_EINVAL, "%s: fp8: expected \"none\" or \"hybrid\"", what);
+    if (t->fp8 && (!m->mixed_precision || m->param_dtype == UNIAP_DTYPE_FP32 ||
+                   m->act_dtype == UNIAP_DTYPE_FP32))
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: fp8: expected only with mixed precision at bf16 or fp16 (Transformer "
+                         "Engine keeps 16-bit parameters and activations and fp32 master weights "
+                         "around its FP8 GEMMs), got %s parameters%s",
+                         what, uniap_dtype_name(m->param_dtype),
+                         m->mixed_precision ? "" : " without mixed precision");
     m->training = *t;
     for (int r = 0; r < m->n_runs; r++) {
         m->runs[r].flash_attn = t->attention == UNIAP_ATTN_FLASH;
         m->runs[r].no_dropout = t->no_dropout != 0;
+        /* FP8 in the attention blocks' Linear layers only: Megatron-LM
+         * builds those from Transformer Engine modules (fp8_autocast
+         * around the decoder), while its embedding and output layer are
+         * plain 16-bit layers, as TE's FP8 primer advises for the first
+         * and last layers */
+        m->runs[r].fp8 = t->fp8 && spec_kind_uses(m->runs[r].kind, LF_HEADS);
     }
     return UNIAP_OK;
 }
@@ -178,6 +199,9 @@ int spec_parse_training(const cJSON *root, const char *source, uniap_model *m)
     JSON_CHECK(spec_get_enum(root, "optimizer", source, "", optimizer_names, 3, &e), fail);
     if (rc_)
         t.optimizer = (uniap_optimizer)e;
+    JSON_CHECK(spec_get_enum(root, "fp8", source, "", fp8_names, 2, &e), fail);
+    if (rc_)
+        t.fp8 = e;
     return uniap_model_set_training(m, &t, source);
 fail:
     return rc_;
@@ -210,5 +234,7 @@ int spec_training_to_json(const uniap_model *m, cJSON *root)
             cJSON_AddStringToObject(root, "master_dtype", dtype_names[t->master_dtype - 1]) != NULL;
     if (t->optimizer != d.optimizer)
         ok &= cJSON_AddStringToObject(root, "optimizer", optimizer_names[t->optimizer]) != NULL;
+    if (t->fp8)
+        ok &= cJSON_AddStringToObject(root, "fp8", fp8_names[1]) != NULL;
     return ok ? UNIAP_OK : uniap_err(UNIAP_ENOMEM, "model JSON: out of memory");
 }

@@ -11,8 +11,8 @@
 
 /* The keys, for the root's key check. */
 #define SPEC_TRAINING_KEYS                                                                         \
-    "attention", "dropout", "checkpointing", "grad_dtype", "master_dtype", "optimizer"
-#define SPEC_TRAINING_N_KEYS 6
+    "attention", "dropout", "checkpointing", "grad_dtype", "master_dtype", "optimizer", "fp8"
+#define SPEC_TRAINING_N_KEYS 7
 
 /* Reads the training fields of root (absent: the defaults) into m, whose
  * mixed_precision and layers are already parsed; EINVAL naming source and

@@ -227,11 +227,12 @@ typedef struct uniap_layer {
      * profiles key them apart. 0: today's eager attention with dropout. */
     int flash_attn; /* attention kernel keeps no score tensor (flash) */
     int no_dropout; /* no dropout masks */
+    int fp8;        /* attention blocks only: Linear GEMMs in FP8 (uniap_training.fp8) */
 } uniap_layer;
 
 /* How the model is trained: what its memory and optimizer step depend on
  * beyond the shapes (model spec fields "attention", "dropout",
- * "checkpointing", "grad_dtype", "master_dtype", "optimizer"; command-line
+ * "checkpointing", "grad_dtype", "master_dtype", "optimizer", "fp8"; command-line
  * overrides in plan and estimate). */
 typedef enum { UNIAP_ATTN_EAGER = 0, UNIAP_ATTN_FLASH } uniap_attention;
 typedef enum {
@@ -261,6 +262,13 @@ typedef struct uniap_training {
     int master_dtype;          /* 1 + uniap_dtype of the master weights (mixed precision
                                 * only); 0: fp32 when mixed, none otherwise */
     uniap_optimizer optimizer; /* Adam */
+    /* 1: FP8 training as Transformer Engine runs it (Megatron-LM
+     * --fp8-format hybrid: E4M3 forward, E5M2 gradients): the Linear
+     * GEMMs of the transformer blocks in FP8, everything else (attention
+     * core, norms, element-wise, embedding, head) and the model states at
+     * the model's 16-bit dtype; needs mixed precision with bf16 or fp16
+     * parameters. 0: no FP8. */
+    int fp8;
 } uniap_training;
 
 typedef struct uniap_model {
@@ -284,7 +292,8 @@ unsigned uniap_training_ckpt_modes(const uniap_training *t);
 /* Sets m's training fields to t (and the per-layer copies flash_attn,
  * no_dropout), after checking them: EINVAL naming `what` (a file or
  * "--option") and the field when a value is out of range, ckpt_modes is
- * empty, or master_dtype is set without mixed precision. */
+ * empty, master_dtype is set without mixed precision, or fp8 is set
+ * without mixed precision at 16 bits. */
 int uniap_model_set_training(uniap_model *m, const uniap_training *t, const char *what);
 /* Names: "eager"/"flash", "adam"/"sgd_momentum"/"sgd", "none"/"full"/
  * "selective" (NULL out of range), and parsing them back (-1 unknown). */
@@ -372,6 +381,7 @@ typedef struct uniap_cluster {
      * 0 means unknown. */
     double peak_flops; /* dense FLOP/s at the model's 16-bit dtype */
     double peak_flops_fp32;
+    double peak_flops_fp8;     /* dense FP8 tensor-core FLOP/s (H100, H200); 0: no FP8 */
     double mem_bandwidth;      /* device memory bytes/s */
     double intra_node_bw;      /* bytes/s per device, one direction, inside a node */
     double inter_node_bw;      /* bytes/s per device, one direction, between nodes */
@@ -396,6 +406,7 @@ typedef struct uniap_cluster {
     int gemm_tile_m, gemm_tile_n;
     double gemm_efficiency;
     double gemm_efficiency_fp32;
+    double gemm_efficiency_fp8; /* fraction of peak_flops_fp8 large FP8 GEMMs reach */
     double flash_fwd_efficiency;
     double flash_bwd_efficiency;
 } uniap_cluster;

@@ -29,9 +29,9 @@ check "... no ZeRO-2 or FSDP layer" sh -c "! grep -q 'zero2\|zero3' '$W/plan.jso
 rc=$?
 check "--flavours zero9 refused (exit 2)" test $rc -eq 2
 check "... naming the word" grep -q "'zero9' is no DP flavour" "$W/fl.err"
-"$UNIAP" estimate $E --precision fp8 >/dev/null 2>"$W/p8.err"
+"$UNIAP" estimate $E --precision fp4 >/dev/null 2>"$W/p4.err"
 rc=$?
-check "--precision fp8 refused (exit 2) naming the choices" sh -c "test $rc -eq 2 && grep -q 'expected one of fp32, fp16, bf16' '$W/p8.err'"
+check "--precision fp4 refused (exit 2) naming the choices" sh -c "test $rc -eq 2 && grep -q 'expected one of fp32, fp16, bf16, fp8' '$W/p4.err'"
 "$UNIAP" estimate $E --memory-headroom 0.95 >/dev/null 2>"$W/hr.err"
 rc=$?
 check "--memory-headroom 0.95 refused (exit 2)" test $rc -eq 2

@@ -18,7 +18,7 @@
 
 static cm_gemm_device a100(void)
 {
-    cm_gemm_device d = {312e12, 108, 128, 128, 0.74, 0.73, 0.63};
+    cm_gemm_device d = {312e12, 108, 128, 128, 0.74, 0.73, 0.63, 0, 0};
     return d;
 }
 

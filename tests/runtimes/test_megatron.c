@@ -80,6 +80,35 @@ static void refused(const uniap_model *m, const uniap_cluster *c, const char *ar
     uniap_err_clear();
 }
 
+/* FP8 (--precision fp8) on H100s: the export writes --fp8-format hybrid
+ * with Transformer Engine's amax recipe (flags of the list) and reads back
+ * to the same plan and price; the reader holds the command line to the
+ * model's precision both ways (m16, c16: the bf16 model on A100s). */
+static void fp8_cases(const uniap_model *m16, const uniap_cluster *c16)
+{
+    uniap_model m;
+    uniap_cluster h;
+    const char *base = "--micro-batch-size 1 --global-batch-size 64";
+    char args[256];
+    rt_setup("llama-7b", "h100-80g-4x8", 0, &m, &h);
+    uniap_training tr = m.training;
+    tr.fp8 = 1;
+    CHECK_EQ(uniap_model_set_training(&m, &tr, "test"), 0);
+    free(round_trip(&m, &h,
+                    "--tensor-model-parallel-size 2 --pipeline-model-parallel-size 4 "
+                    "--micro-batch-size 4 --global-batch-size 64 --fp8-format hybrid",
+                    "--fp8-format hybrid --fp8-amax-history-len 1024 --fp8-amax-compute-algo max"));
+    snprintf(args, sizeof args, "%s --fp8-format hybrid", base);
+    refused(m16, c16, args, "--fp8-format hybrid, but model 'llama-7b' is priced without FP8");
+    snprintf(args, sizeof args, "%s --num-layers 32 --swiglu", base);
+    refused(&m, &h, args, "no --fp8-format, but model 'llama-7b' trains in FP8");
+    snprintf(args, sizeof args, "%s --fp8-format e5m2", base);
+    refused(&m, &h, args, "--fp8-format e5m2: expected e4m3 or hybrid");
+    snprintf(args, sizeof args, "%s --fp8-format e4m3 --fp8-amax-compute-algo mean", base);
+    refused(&m, &h, args, "--fp8-amax-compute-algo mean: expected max or most_recent");
+    uniap_model_free(&m);
+}
+
 int main(int argc, char **argv)
 {
     uniap_model m = {0};
@@ -167,6 +196,7 @@ int main(int argc, char **argv)
         full += p.strategy_of[u].ckpt == UNIAP_CKPT_FULL;
     CHECK_EQ(full, 32);
     uniap_plan_free(&p);
+    fp8_cases(&m, &c);
     uniap_model_free(&m);
     return check_report();
 }

@@ -48,6 +48,14 @@ static void check_leaf(const char *path, const cJSON *v)
             snprintf(all, sizeof all, ",%s,", kvals[i]);
             ok = strstr(all, w) != NULL;
         }
+    } else if (ok && !strcmp(t, "strlist")) {
+        ok = cJSON_IsArray(v);
+        for (const cJSON *s = v ? v->child : NULL; s && ok; s = s->next) {
+            char w[100], all[100];
+            snprintf(w, sizeof w, ",%s,", cJSON_IsString(s) ? s->valuestring : "");
+            snprintf(all, sizeof all, ",%s,", kvals[i]);
+            ok = cJSON_IsString(s) && (!strcmp(kvals[i], "-") || strstr(all, w) != NULL);
+        }
     } else if (ok && !strcmp(t, "strlistlist")) {
         ok = cJSON_IsArray(v);
         for (const cJSON *a = v ? v->child : NULL; a && ok; a = a->next) {
@@ -59,6 +67,20 @@ static void check_leaf(const char *path, const cJSON *v)
     if (!ok)
         fprintf(stderr, "TOML key %s: not a listed torchtitan field of type %s\n", path, t);
     CHECK(ok);
+}
+
+/* The leaves under table t (named path): nested tables ([a.b.c]) by
+ * their dotted path. */
+static void check_table(const char *path, const cJSON *t)
+{
+    for (const cJSON *k = t->child; k; k = k->next) {
+        char key[160];
+        snprintf(key, sizeof key, "%s.%s", path, k->string);
+        if (cJSON_IsObject(k))
+            check_table(key, k);
+        else if (n_keys >= 0)
+            check_leaf(key, k);
+    }
 }
 
 /* Python's tomllib reads the TOML; every table.key is listed. */
@@ -91,12 +113,8 @@ static void check_toml(const char *toml)
     CHECK(j != NULL);
     for (const cJSON *t = j ? j->child : NULL; t; t = t->next) {
         CHECK(cJSON_IsObject(t)); /* every key sits in a table */
-        for (const cJSON *k = t->child; k; k = k->next) {
-            char key[160];
-            snprintf(key, sizeof key, "%s.%s", t->string, k->string);
-            if (n_keys >= 0)
-                check_leaf(key, k);
-        }
+        if (cJSON_IsObject(t))
+            check_table(t->string, t);
     }
     cJSON_Delete(j);
 }
@@ -189,6 +207,44 @@ static void reader_cases(const uniap_model *m, const uniap_cluster *cl)
     read_refused(m, cl, "[parallelism\n", "line 1: expected ']'");
 }
 
+/* FP8 on H100s: the float8 converter and its filter (keys of the list,
+ * read by tomllib), read back to the same plan and price; the reader holds
+ * the file to the model's precision both ways and to the filter uniap
+ * prices (m16: the bf16 model). */
+static void fp8_cases(const uniap_model *m16)
+{
+    uniap_model m;
+    uniap_cluster h;
+    uniap_plan p;
+    rt_setup("llama-7b", "h100-80g-4x8", 1, &m, &h);
+    uniap_training tr = m.training;
+    tr.fp8 = 1;
+    CHECK_EQ(uniap_model_set_training(&m, &tr, "test"), 0);
+    CHECK_EQ(rt_plan(&m, &h, 1, NULL, "dp16.tp2c.zero3.sp", "dp16.tp2c.zero3.sp", 64, 2, 1, &p), 0);
+    char *t = round_trip(&m, &h, &p);
+    if (t) {
+        CHECK_STR_CONTAINS(t, "converters = [\"quantize.linear.float8\"]");
+        CHECK_STR_CONTAINS(t, "[quantize.linear.float8]\nfilter_fqns = [\"output\"]");
+        read_refused(m16, &h, t,
+                     "converters holds the float8 converter, but model "
+                     "'llama-7b' is priced without FP8");
+    }
+    free(t);
+    uniap_plan_free(&p);
+    const char *base = "[parallelism]\ntensor_parallel_degree = 2\n[training]\n"
+                       "local_batch_size = 2\nseq_len = 2048\n[activation_checkpoint]\n"
+                       "mode = \"none\"\n";
+    char buf[1024];
+    read_refused(&m, &h, base,
+                 "converters lacks the float8 converter, but model 'llama-7b' "
+                 "is priced with FP8");
+    snprintf(buf, sizeof buf, "%s[model]\nconverters = [\"float8\"]\n", base);
+    read_refused(&m, &h, buf, "filter_fqns: expected [\"output\"]");
+    snprintf(buf, sizeof buf, "%s[model]\nconverters = [\"quantize.linear.mx\"]\n", base);
+    read_refused(&m, &h, buf, "'quantize.linear.mx': uniap models the float8 converter only");
+    uniap_model_free(&m);
+}
+
 int main(int argc, char **argv)
 {
     uniap_model m;
@@ -243,6 +299,7 @@ int main(int argc, char **argv)
     refusals(&m, &cl);
 
     reader_cases(&m, &cl);
+    fp8_cases(&m);
     uniap_model_free(&m);
     return check_report();
 }
