@@ -168,7 +168,9 @@ int uniap_cli_compare(int argc, char **argv)
     const char *plans[MAX_PLANS];
     int n = 0, status, rc;
     uniap__plan_inputs pi;
-    uniap_opt opts[2 + UNIAP__PLAN_INPUT_OPTS] = {
+    uniap_training_args training;
+    void *replayed = NULL;
+    uniap_opt opts[2 + UNIAP__PLAN_INPUT_OPTS + UNIAP_TRAINING_OPTS] = {
         {.name = "PLAN",
          .kind = UNIAP_OPTK_INPUT,
          .dest = plans,
@@ -178,13 +180,15 @@ int uniap_cli_compare(int argc, char **argv)
          .help = "plan JSON files (uniap plan, or uniap estimate of your own)"}};
     int n_opts = 1;
     uniap__plan_inputs_opts(&pi, "the first plan's", opts, &n_opts);
+    uniap_inputs_training_opts(&training, opts, &n_opts);
     uniap_cmd cmd = {.name = "compare",
                      .summary = "plans side by side under one cost model",
                      .synopsis = "uniap compare A.json B.json [C.json ...] [--model M] "
                                  "[--cluster C] [--profile P.h5]",
                      .description =
                          "Evaluates every plan again under the same cost model (the first "
-                         "plan's model, cluster and profile unless given) and prints their TPI, "
+                         "plan's model, cluster, profile and training settings unless given) and "
+                         "prints their TPI, "
                          "throughput, MFU and fullest stage, each stage's time and memory, the "
                          "layers whose stage or strategy differ from the first plan's, and how "
                          "much faster each is than the first (by throughput).",
@@ -202,10 +206,15 @@ int uniap_cli_compare(int argc, char **argv)
         x[k].path = plans[k];
         rc = uniap_plan_read_json(plans[k], &x[k].p);
     }
+    /* the first plan's training settings, where not given */
+    if (rc == 0 && x[0].p.search)
+        rc = uniap_opts_replay_keys(&cmd, x[0].p.search, plans[0], uniap__plan_training_keys,
+                                    &replayed);
     if (rc == 0) {
         uniap_inputs_req req = {.cmd = "compare",
                                 .global_batch = x[0].p.global_batch,
-                                .verbose = uniap__world_rank() == 0};
+                                .verbose = uniap__world_rank() == 0,
+                                .training = &training};
         uniap__plan_inputs_pick(&pi, x[0].p.model, x[0].p.cluster, x[0].p.profile, &req.model,
                                 &req.cluster, &req.profile);
         loaded = (rc = uniap_inputs_load(&req, &in)) == 0;
@@ -227,5 +236,6 @@ int uniap_cli_compare(int argc, char **argv)
         cmp_free(&x[k]);
     if (loaded)
         uniap_inputs_free(&in);
+    uniap_opts_replay_free(replayed);
     return rc < 0 ? uniap__report("compare", rc) : 0;
 }

@@ -186,10 +186,13 @@ static int check_args(const est_args *a, const uniap_cmd *cmd)
 }
 
 /* The plan file, checked against the options (before the inputs load). */
-static int read_plan(const est_args *a, const uniap_cmd *cmd, uniap_plan *p)
+static int read_plan(const est_args *a, uniap_cmd *cmd, uniap_plan *p, void **keep)
 {
     int rc;
     if ((rc = uniap_plan_read_json(a->plan, p)) < 0)
+        return rc;
+    if (p->search &&
+        (rc = uniap_opts_replay_keys(cmd, p->search, a->plan, uniap__plan_training_keys, keep)) < 0)
         return rc;
     if (a->req.global_batch && p->global_batch && a->req.global_batch != p->global_batch)
         return uniap_err(UNIAP_EINVAL, "--global-batch %lld differs from the plan's %lld (%s)",
@@ -292,6 +295,7 @@ typedef struct est_ctx {
     uniap_plan_eval ev;
     int *idx, *cdeg, *cc, ncand;
     uniap_stage_breakdown *sb;
+    void *replayed; /* the plan's recorded settings the options point into */
 } est_ctx;
 
 static void print_stage(const est_ctx *x, int i)
@@ -476,7 +480,7 @@ static int read_megatron(const char *path, char **text, int64_t *B)
 
 /* The plan (file, Megatron-LM arguments or uniform), the inputs, the cost
  * model. Collective. */
-static int load(est_ctx *x, const uniap_cmd *cmd)
+static int load(est_ctx *x, uniap_cmd *cmd)
 {
     const est_args *a = &x->a;
     char *mg = NULL;
@@ -484,7 +488,7 @@ static int load(est_ctx *x, const uniap_cmd *cmd)
     uniap_from_texts ft;
     int from = uniap_from_given(&a->from) > 0;
     memset(&ft, 0, sizeof(ft));
-    int rc = a->plan       ? read_plan(a, cmd, &x->plan)
+    int rc = a->plan       ? read_plan(a, cmd, &x->plan, &x->replayed)
              : a->megatron ? read_megatron(a->megatron, &mg, &B)
              : from        ? uniap_from_read(&a->from, a->req.global_batch, &ft, &B)
                            : 0;
@@ -561,7 +565,7 @@ static int evaluate(est_ctx *x)
 }
 
 /* Everything after the parse; returns a status (the same on every rank). */
-static int run(est_ctx *x, const uniap_cmd *cmd)
+static int run(est_ctx *x, uniap_cmd *cmd)
 {
     int rc, d, c;
     if ((rc = load(x, cmd)) < 0)
@@ -621,6 +625,7 @@ static void est_ctx_free(est_ctx *x)
     uniap_plan_free(&x->plan);
     if (x->loaded)
         uniap_inputs_free(&x->in);
+    uniap_opts_replay_free(x->replayed);
 }
 
 int uniap_cli_estimate(int argc, char **argv)

@@ -140,6 +140,10 @@ const char *uniap__escape(const char *s, char *buf, size_t n)
     return buf;
 }
 
+const char *const uniap__plan_training_keys[] = {"attention",  "dropout",      "checkpointing",
+                                                 "grad-dtype", "master-dtype", "optimizer",
+                                                 "precision",  "seq-len",      NULL};
+
 void uniap__plan_inputs_opts(uniap__plan_inputs *a, const char *whose, uniap_opt *opts, int *n)
 {
     memset(a, 0, sizeof(*a));

@@ -100,6 +100,12 @@ void uniap__plan_inputs_pick(const uniap__plan_inputs *a, const char *plan_model
                              const char *plan_cluster, const char *plan_profile, const char **model,
                              const char **cluster, const char **profile);
 
+/* The training settings a plan file records in its "search" object
+ * (NULL-terminated option names), which estimate and compare take from the
+ * plan unless given (uniap_opts_replay_keys): a plan is priced as it was
+ * searched (its precision, sequence length, attention, ...). */
+extern const char *const uniap__plan_training_keys[];
+
 /* "6.74 B", "632.0 M", "12.3 K", "553". */
 void uniap__human_count(int64_t n, char *buf, size_t len);
 

@@ -179,6 +179,11 @@ void uniap_opts_relax_required(uniap_cmd *cmd, const char *json);
  * value. *keep (uniap_opts_replay_free, after the last use of the
  * options) holds the strings the destinations point into. */
 int uniap_opts_replay(uniap_cmd *cmd, const char *json, const char *source, void **keep);
+/* The same for the keys listed (NULL-terminated) only: the record's other
+ * keys are skipped, and no required option is checked. For a command that
+ * takes some of a plan's settings (estimate: the training settings). */
+int uniap_opts_replay_keys(uniap_cmd *cmd, const char *json, const char *source,
+                           const char *const *keys, void **keep);
 void uniap_opts_replay_free(void *keep);
 
 #endif /* UNIAP_CLI_OPTIONS_H */

@@ -100,7 +100,19 @@ static int replay_one(uniap_opt *o, const cJSON *v, const char *source)
     return UNIAP_OK;
 }
 
-int uniap_opts_replay(uniap_cmd *cmd, const char *json, const char *source, void **keep)
+static int in_list(const char *name, const char *const *keys)
+{
+    for (; *keys; keys++)
+        if (!strcmp(name, *keys))
+            return 1;
+    return 0;
+}
+
+/* The replay of both entry points: keys NULL, every key of json (one that
+ * is no recorded option refused) and then the required check; else only
+ * the keys listed (the others skipped). */
+static int replay(uniap_cmd *cmd, const char *json, const char *source, const char *const *keys,
+                  void **keep)
 {
     cJSON *obj = cJSON_Parse(json);
     int rc = UNIAP_OK;
@@ -110,6 +122,8 @@ int uniap_opts_replay(uniap_cmd *cmd, const char *json, const char *source, void
         return uniap_err(UNIAP_EINVAL, "%s: search: expected a JSON object of options", source);
     }
     for (const cJSON *v = obj->child; v && rc == 0; v = v->next) {
+        if (keys && !in_list(v->string, keys))
+            continue;
         uniap_opt *o = uniap_opts_find(cmd, v->string);
         if (!o || !recorded(o))
             rc = uniap_err(UNIAP_EINVAL,
@@ -119,7 +133,7 @@ int uniap_opts_replay(uniap_cmd *cmd, const char *json, const char *source, void
         else if (!o->given)
             rc = replay_one(o, v, source);
     }
-    for (uniap_opt *o = cmd->opts; rc == 0 && o->name; o++)
+    for (uniap_opt *o = cmd->opts; rc == 0 && !keys && o->name; o++)
         if ((o->flags & UNIAP_OPT_REQUIRED) && !o->given)
             rc = uniap_err(UNIAP_EINVAL, "--%s is required (neither given nor in %s)", o->name,
                            source);
@@ -129,6 +143,17 @@ int uniap_opts_replay(uniap_cmd *cmd, const char *json, const char *source, void
     }
     *keep = obj; /* string values are kept by reference */
     return UNIAP_OK;
+}
+
+int uniap_opts_replay(uniap_cmd *cmd, const char *json, const char *source, void **keep)
+{
+    return replay(cmd, json, source, NULL, keep);
+}
+
+int uniap_opts_replay_keys(uniap_cmd *cmd, const char *json, const char *source,
+                           const char *const *keys, void **keep)
+{
+    return replay(cmd, json, source, keys, keep);
 }
 
 void uniap_opts_replay_free(void *keep)

@@ -12,8 +12,9 @@
 #     FP8), more model-state bytes (the FP8 weight copies);
 #   - on A100s: refused (exit 2) naming the cluster, the device and the
 #     field;
-#   - the plan JSON records it (search.precision "fp8") and plan --from
-#     reruns it to the same TPI;
+#   - the plan JSON records it (search.precision "fp8"), plan --from
+#     reruns it to the same TPI, and estimate --plan and compare price the
+#     plan in the precision it records unless told otherwise;
 #   - the Megatron-LM export writes --fp8-format hybrid with the amax
 #     recipe and reads back (estimate --megatron-args --precision fp8) to
 #     the plan's TPI; read back without --precision fp8 it is refused;
@@ -46,6 +47,19 @@ check "... to the same TPI" test "$(json from.json 'd["tpi"]')" = "$t8"
 check "estimate --plan fp8.json --precision fp8: the plan's TPI" python3 -c "
 import json; a, b = json.load(open('fp8.json')), json.load(open('est8.json'))
 assert abs(a['tpi'] - b['tpi']) <= 1e-12 * a['tpi'], (a['tpi'], b['tpi'])"
+
+# a plan is priced as it was searched: estimate --plan and compare take the
+# (first) plan's recorded precision unless given
+"$U" estimate $M --plan fp8.json --out est8r.json >est8r.log 2>&1
+check "estimate --plan fp8.json (no --precision): the plan's TPI" python3 -c "
+import json; a, b = json.load(open('fp8.json')), json.load(open('est8r.json'))
+assert abs(a['tpi'] - b['tpi']) <= 1e-12 * a['tpi'], (a['tpi'], b['tpi'])"
+"$U" compare fp8.json bf16.json >cmp8.txt 2>&1
+check "compare fp8.json bf16.json: A priced in fp8 ($t8 s)" \
+    grep -q "^A .* $(printf %.6f "$t8") " cmp8.txt
+"$U" compare bf16.json fp8.json >cmp16.txt 2>&1
+check "compare bf16.json fp8.json: A priced in bf16 ($t16 s)" \
+    grep -q "^A .* $(printf %.6f "$t16") " cmp16.txt
 
 E="--model llama-7b --cluster h100-80g-4x8 --global-batch 32 --pp 4 --dp 1 --tp 8 --micro-batches 8"
 "$U" estimate $E >e16.txt 2>&1
