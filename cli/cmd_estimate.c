@@ -319,7 +319,7 @@ static void print_stage(const est_ctx *x, int i)
             "%.6f + optimizer %.6f\n",
             ev->stage_tail[i], b->sync_exposed, b->param_gather, b->optimizer);
     fprintf(f,
-            "  memory per device: states %.0f B (%.3f GiB), activations %.0f B (%.3f GiB, %d "
+            "  memory per device: states %.0f B (%.3f GiB), activations %.0f B (%.3f GiB, %g "
             "micro-batch(es) in flight), peak %.0f B (%.3f GiB), total %.0f B (%.3f GiB); "
             "reserve %.0f B (%.3f GiB), budget %.0f B (%.3f GiB)%s\n",
             b->states, b->states / GIB, b->activations, b->activations / GIB, b->inflight, b->peak,

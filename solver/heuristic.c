@@ -156,7 +156,8 @@ static int try_splits(const uniap_cost_table *t, const solver_shape *s, uniap_sc
         int runs = 1; /* every strategy allowed on its stage's device class */
         for (int u = 0; u < L && runs; u++)
             runs = t->allowed[uniap_ct_ix(t, t->stage_class[sa[u]], u, sg[u])];
-        if (!runs || (s->rules && !solver_rules_check(s->rules, sa, sg)))
+        if (!runs || (s->rules && !solver_rules_check(s->rules, sa, sg)) ||
+            !uniap_schedule_plan_ok(sched, t->micro_batches, D, sa, L, NULL, 0))
             continue;
         uniap_plan_eval e;
         if ((rc = uniap_plan_evaluate(t, sched, sa, sg, &e)) < 0)
@@ -287,7 +288,9 @@ static void brute_stages(brute *b, int u)
     const uniap_cost_table *t = b->t;
     int L = t->n_layers, D = t->deg;
     if (u == L) {
-        if (b->stage_of[L - 1] == D - 1)
+        /* the placements the schedule runs (a layer per virtual stage) */
+        if (b->stage_of[L - 1] == D - 1 &&
+            uniap_schedule_plan_ok(b->sched, t->micro_batches, D, b->stage_of, L, NULL, 0))
             brute_strategies(b, 0);
         return;
     }
