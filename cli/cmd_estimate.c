@@ -96,7 +96,7 @@ static void est_cmd(est_args *a, uniap_opt *opts, uniap_cmd *cmd)
          .help = "uniform plan: transformer blocks per stage, one count per --pp stage (the "
                  "embedding goes with the first stage, the head with the last; first and last "
                  "may be 0), as Megatron-LM's uneven splits"},
-        uniap_inputs_schedule_opt(&a->schedule, 0, "the plan's, else 1f1b", "pipeline schedule"),
+        uniap_inputs_schedule_opt(&a->schedule, "the plan's, else 1f1b", "pipeline schedule"),
         {.name = "out",
          .kind = UNIAP_OPTK_OUTPUT,
          .dest = &a->out,

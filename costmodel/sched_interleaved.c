@@ -27,16 +27,20 @@
  * v = 1 these are 1F1B's terms.
  *
  * In-flight activations as Megatron-LM's schedule holds them
- * (megatron/core/pipeline_parallel/schedules.py,
- * forward_backward_pipelining_with_interleaving): rank i runs
+ * (megatron/core/pipeline_parallel/schedules.py at d98e8a6,
+ * get_pp_rank_microbatches for forward_backward_pipelining_with_
+ * interleaving, microbatch_group_size_per_vp_stage at its default deg):
+ * rank i runs
  *   warm-up = (deg - i - 1) * 2 + (v - 1) * deg
- * chunk forwards, capped at the c v chunk forwards of the iteration (all
- * of them when c == deg), then one forward before each backward, so it
- * holds warm-up + 1 chunks at most (c v at most); a chunk holds 1/v of the
+ * chunk forwards, capped at the c v chunk forwards of the iteration, then
+ * one forward before each backward (max_outstanding_backprops = warm-up +
+ * 1), so it holds min(warm-up + 1, c v) chunks; a chunk holds 1/v of the
  * stage's activations per micro-batch: inflight = min(warm-up + 1, c v) / v.
  *
  * Validity: Megatron-LM interleaves only when c is a multiple of deg
- * (check), and each chunk needs a layer: a stage holds >= v layers
+ * (schedules.py: the remainder of c by the group size deg must be 0 or at
+ * least deg) (check; and on 2 stages or more: on one, interleaving is 1F1B's TPI
+ * and memory, a tie that only confuses), and each chunk needs a layer: a stage holds >= v layers
  * (virtual_stages; the evaluator refuses other plans, the MILP has the row).
  * No timeline: the operation order (uniap_schedule_timeline) has no chunk
  * in its operations, so .order is NULL (pictures draw no timeline).
@@ -60,7 +64,7 @@ static uniap_schedule_terms terms_v(int c, int deg, int v)
 static double inflight_v(int c, int deg, int i, int v)
 {
     long total = (long)c * v;
-    long warm = c == deg ? total : (long)(deg - i - 1) * 2 + (long)(v - 1) * deg;
+    long warm = (long)(deg - i - 1) * 2 + (long)(v - 1) * deg;
     if (warm > total)
         warm = total;
     long held = warm + 1 < total ? warm + 1 : total;
@@ -69,9 +73,11 @@ static double inflight_v(int c, int deg, int i, int v)
 
 static int check(int c, int deg, char *why, size_t n)
 {
-    if (deg >= 1 && c >= 1 && c % deg == 0)
+    if (deg >= 2 && c >= 1 && c % deg == 0)
         return 1;
-    if (why)
+    if (why && deg < 2)
+        snprintf(why, n, "%d stage(s): interleaving needs a pipeline of 2 stages or more", deg);
+    else if (why)
         snprintf(why, n,
                  "%d micro-batches on %d stages: interleaving needs a multiple of the stages "
                  "(Megatron-LM)",
