@@ -248,10 +248,18 @@ static int prepare_runtime(plan_ctx *x)
     int runs = 0;
     for (int s = 0; s < x->a.n_sched; s++)
         runs += uniap_runtime_schedule_ok(r, x->a.sched[s]);
+    int interleaved = 0;
+    for (int s = 0; s < x->a.n_sched; s++)
+        interleaved |= uniap_schedule_virtual_stages(x->a.sched[s]) > 1;
     if (!runs)
-        return uniap_err(UNIAP_EINVAL, "--runtime %s --schedule %s: %s does not run %s", name,
+        return uniap_err(UNIAP_EINVAL, "--runtime %s --schedule %s: %s does not run %s%s", name,
                          x->a.schedule, name,
-                         x->a.n_sched == 1 ? "that schedule" : "any of these schedules");
+                         x->a.n_sched == 1 ? "that schedule" : "any of these schedules",
+                         interleaved ? " (no runtime's search interleaves: search --runtime "
+                                       "any; --megatron then writes "
+                                       "--num-layers-per-virtual-pipeline-stage for a plan "
+                                       "with equal stages)"
+                                     : "");
     x->role = malloc(sizeof(int) * (size_t)(L > 0 ? L : 1));
     x->params = malloc(sizeof(double) * (size_t)(L > 0 ? L : 1));
     if (!x->role || !x->params)

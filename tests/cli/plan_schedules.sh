@@ -7,7 +7,8 @@
 # plan --from reruns it to the same schedule; "all" searches more pairs
 # than "both" and finds a TPI no worse than 1f1b's; bad lists, a plan file
 # whose virtual_stages contradicts its schedule, and runtimes that do not
-# interleave (DeepSpeed, Galvatron) are refused naming the option.
+# interleave (no runtime's search does) are refused naming the option and
+# why; under --runtime megatron, "all" searches what Megatron-LM runs.
 # Usage: plan_schedules.sh UNIAP WORKDIR
 set -u
 UNIAP=$1 W=$2
@@ -70,5 +71,15 @@ check "a plan file with virtual_stages 3 for interleaved2 refused" sh -c \
 rc=$?
 check "estimate: interleaved2 with 6 micro-batches on 4 stages refused" sh -c \
     "test $rc -ne 0 && grep -q 'interleaving needs a multiple of the stages' '$W/c6.err'"
+"$UNIAP" plan $P --runtime deepspeed --schedule interleaved2 --out "$W/ds.json" >/dev/null 2>"$W/ds.err"
+rc=$?
+check "--runtime deepspeed --schedule interleaved2 refused (exit 2) saying why" sh -c \
+    "test $rc -eq 2 && grep -q 'deepspeed does not run that schedule (no runtime.s search interleaves' '$W/ds.err'"
+"$UNIAP" plan $P --runtime megatron --schedule all --out "$W/mg.json" >/dev/null 2>"$W/mg.err"
+check "--runtime megatron --schedule all: the schedules megatron runs (1f1b)" python3 -c "
+import json, sys
+p = json.load(open(sys.argv[1]))
+assert p['schedule'] == '1f1b' and p['virtual_stages'] == 1, p['schedule']
+" "$W/mg.json"
 [ $fail -eq 0 ] || tail -n 5 "$W"/*.err
 exit $fail
