@@ -256,7 +256,7 @@ static int prepare_runtime(plan_ctx *x)
                          x->a.schedule, name,
                          x->a.n_sched == 1 ? "that schedule" : "any of these schedules",
                          interleaved ? " (no runtime's search interleaves: search --runtime "
-                                       "any; --megatron then writes "
+                                       "any; --megatron-args then writes "
                                        "--num-layers-per-virtual-pipeline-stage for a plan "
                                        "with equal stages)"
                                      : "");
