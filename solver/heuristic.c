@@ -44,24 +44,26 @@ static void minmax_bracket(const double *w, int L, int D, double start, double t
     *above = hi;
 }
 
-/* Splits weights w[0..L) into exactly D contiguous non-empty stages with
- * the smallest largest stage sum (the bracket's upper end, then stages
- * split further until there are D). */
-static void balance(const double *w, int L, int D, int *stage_of)
+/* Splits weights w[0..L) into exactly D contiguous stages of at least
+ * minl layers each (L >= D minl) with the smallest largest stage sum (the
+ * bracket's upper end, then stages split further until there are D). */
+static void balance(const double *w, int L, int D, int minl, int *stage_of)
 {
     double lo, hi;
     minmax_bracket(w, L, D, 0, 0, &lo, &hi);
     double acc = 0;
-    int st = 0;
+    int st = 0, held = 0;
     for (int u = 0; u < L; u++) {
         /* cut when over the bound, or when the layers left are just
-         * enough for the stages left */
-        int must = L - u <= D - 1 - st;
-        if (u > 0 && st < D - 1 && ((acc + w[u] > hi && acc > 0) || must)) {
+         * enough for the stages left; a stage keeps minl layers */
+        int must = L - u <= (D - 1 - st) * minl;
+        if (u > 0 && st < D - 1 && held >= minl && ((acc + w[u] > hi && acc > 0) || must)) {
             st++;
             acc = 0;
+            held = 0;
         }
         acc += w[u];
+        held++;
         stage_of[u] = st;
     }
 }
@@ -148,7 +150,7 @@ static int try_splits(const uniap_cost_table *t, const solver_shape *s, uniap_sc
     int L = t->n_layers, D = t->deg, rc = 0;
     int ns = s->rules ? solver_rules_splits(s->rules, w, L, D, st, max_splits) : 0;
     if (ns == 0) {
-        balance(w, L, D, st);
+        balance(w, L, D, uniap_schedule_virtual_stages(sched), st);
         ns = 1;
     }
     for (int a = 0; a < ns; a++) {
