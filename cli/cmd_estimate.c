@@ -96,7 +96,7 @@ static void est_cmd(est_args *a, uniap_opt *opts, uniap_cmd *cmd)
          .help = "uniform plan: transformer blocks per stage, one count per --pp stage (the "
                  "embedding goes with the first stage, the head with the last; first and last "
                  "may be 0), as Megatron-LM's uneven splits"},
-        uniap_inputs_schedule_opt(&a->schedule, 0, "the plan's, else 1f1b", "pipeline schedule"),
+        uniap_inputs_schedule_opt(&a->schedule, "the plan's, else 1f1b", "pipeline schedule"),
         {.name = "out",
          .kind = UNIAP_OPTK_OUTPUT,
          .dest = &a->out,
@@ -323,7 +323,7 @@ static void print_stage(const est_ctx *x, int i)
             "%.6f + optimizer %.6f\n",
             ev->stage_tail[i], b->sync_exposed, b->param_gather, b->optimizer);
     fprintf(f,
-            "  memory per device: states %.0f B (%.3f GiB), activations %.0f B (%.3f GiB, %d "
+            "  memory per device: states %.0f B (%.3f GiB), activations %.0f B (%.3f GiB, %g "
             "micro-batch(es) in flight), peak %.0f B (%.3f GiB), total %.0f B (%.3f GiB); "
             "reserve %.0f B (%.3f GiB), budget %.0f B (%.3f GiB)%s\n",
             b->states, b->states / GIB, b->activations, b->activations / GIB, b->inflight, b->peak,

@@ -60,7 +60,7 @@ static void plan_cmd(plan_args *a, uniap_opt *opts, uniap_cmd *cmd)
 {
     int n = 0;
     memset(a, 0, sizeof(*a));
-    a->schedule = UNIAP_SCHED_1F1B;
+    a->schedule = "1f1b";
     /* a limit of work, not of time, by default: the same inputs give the
      * same plan on any machine and load (about 5 s of branch and cut on
      * the largest growth benchmarks of a 2-core machine) */
@@ -68,7 +68,9 @@ static void plan_cmd(plan_args *a, uniap_opt *opts, uniap_cmd *cmd)
     a->time_limit = 0;
     a->form = UNIAP_FORM_AUTO;
     uniap_inputs_opts(&a->req, "plan", NULL, opts, &n);
-    opts[n++] = uniap_inputs_schedule_opt(&a->schedule, 1, NULL, "pipeline schedule searched");
+    opts[n++] = uniap_inputs_schedules_opt(&a->schedule, NULL,
+                                           "pipeline schedules searched: a comma list of "
+                                           "schedule names, both (1f1b,gpipe) or all");
     uniap_opt t[] = {
         {.name = "node-limit",
          .kind = UNIAP_OPTK_INT,
@@ -228,8 +230,8 @@ static int space_of(void *ctx, const uniap_cost_table *t, uniap_space *out)
     return uniap_runtime_space(x->a.runtime, x->role, x->params, x->model_flags, t, out);
 }
 
-/* --runtime: the runtime builds the model and runs the schedule asked for
- * (--schedule both: it runs one of them at least); the layers' roles. */
+/* --runtime: the runtime builds the model and runs a schedule asked for
+ * (of a list: one of them at least); the layers' roles. */
 static int prepare_runtime(plan_ctx *x)
 {
     uniap_runtime r = x->a.runtime;
@@ -243,12 +245,21 @@ static int prepare_runtime(plan_ctx *x)
         return UNIAP_OK;
     if ((rc = uniap_runtime_model_check(r, &x->in.model)) < 0)
         return uniap_err(rc, "--runtime %s", name);
-    if (x->a.schedule >= 0 && !uniap_runtime_schedule_ok(r, x->a.schedule))
-        return uniap_err(UNIAP_EINVAL, "--runtime %s --schedule %s: %s does not run that schedule",
-                         name, uniap_schedule_name(x->a.schedule), name);
-    if (x->a.schedule < 0 && !uniap_runtime_schedule_ok(r, UNIAP_SCHED_1F1B) &&
-        !uniap_runtime_schedule_ok(r, UNIAP_SCHED_GPIPE))
-        return uniap_err(UNIAP_EINVAL, "--runtime %s: runs neither 1f1b nor gpipe", name);
+    int runs = 0;
+    for (int s = 0; s < x->a.n_sched; s++)
+        runs += uniap_runtime_schedule_ok(r, x->a.sched[s]);
+    int interleaved = 0;
+    for (int s = 0; s < x->a.n_sched; s++)
+        interleaved |= uniap_schedule_virtual_stages(x->a.sched[s]) > 1;
+    if (!runs)
+        return uniap_err(UNIAP_EINVAL, "--runtime %s --schedule %s: %s does not run %s%s", name,
+                         x->a.schedule, name,
+                         x->a.n_sched == 1 ? "that schedule" : "any of these schedules",
+                         interleaved ? " (no runtime's search interleaves: search --runtime "
+                                       "any; --megatron-args then writes "
+                                       "--num-layers-per-virtual-pipeline-stage for a plan "
+                                       "with equal stages)"
+                                     : "");
     x->role = malloc(sizeof(int) * (size_t)(L > 0 ? L : 1));
     x->params = malloc(sizeof(double) * (size_t)(L > 0 ? L : 1));
     if (!x->role || !x->params)
@@ -276,7 +287,7 @@ static int prepare_search(plan_ctx *x)
     int rc;
     uniap_cost_options_default(&co);
     co.global_batch = x->a.req.global_batch;
-    co.schedule = x->a.schedule < 0 ? UNIAP_SCHED_1F1B : (uniap_schedule)x->a.schedule;
+    co.schedule = x->a.sched[0];
     co.profile_path = x->a.req.profile;
     if (x->a.n_mb_counts > 0) {
         co.micro_batch_counts = x->a.mb_counts;
@@ -356,6 +367,9 @@ static int parse(plan_ctx *x, uniap_cmd *cmd, int argc, char **argv)
     x->profile_replayed = x->a.from && !profile_given && x->a.req.profile;
     if ((rc = uniap_opts_record(cmd, &x->search_json)) < 0) /* as given: tokens or samples */
         return rc;
+    if ((rc = uniap_inputs_schedules(x->a.schedule, x->a.sched)) < 0)
+        return rc;
+    x->a.n_sched = rc;
     return uniap_inputs_batch_from_tokens(&x->a.req, 1);
 }
 
@@ -417,11 +431,30 @@ static int setup(plan_ctx *x, uniap_cmd *cmd, int argc, char **argv)
     return UNIAP_OK;
 }
 
+/* The candidates (deg, c, schedule) into dd, cs, sch: every pair with
+ * every schedule asked for that runs it (uniap_schedule_runs: interleaving
+ * needs c a multiple of deg) and, with runtime, that the runtime runs. */
+static int candidates(plan_ctx *x, int runtime)
+{
+    int kept = 0;
+    for (int i = 0; i < x->n; i++)
+        for (int s = 0; s < x->a.n_sched; s++) {
+            uniap_schedule sc = x->a.sched[s];
+            if (!uniap_schedule_runs(sc, x->cc[i], x->deg[i]) ||
+                (runtime && !uniap_runtime_schedule_ok(x->a.runtime, sc)))
+                continue;
+            x->dd[kept] = x->deg[i];
+            x->cs[kept] = x->cc[i];
+            x->sch[kept++] = sc;
+        }
+    return kept;
+}
+
 /* The candidate list with schedules, and the search itself. */
 static int search(plan_ctx *x)
 {
-    int ns = x->a.schedule < 0 ? 2 : 1, rc = 0;
-    x->nc = x->n * ns;
+    int rc = 0;
+    x->nc = x->n * x->a.n_sched;
     x->dd = malloc(sizeof(int) * x->nc);
     x->cs = malloc(sizeof(int) * x->nc);
     x->sch = malloc(sizeof(uniap_schedule) * x->nc);
@@ -429,17 +462,7 @@ static int search(plan_ctx *x)
         rc = uniap_err(UNIAP_ENOMEM, "out of memory for %d candidates", x->nc);
     if ((rc = uniap_mpi_agree(MPI_COMM_WORLD, rc)) < 0)
         return rc;
-    int kept = 0; /* --schedule both: the schedules the runtime runs */
-    for (int i = 0; i < x->n; i++)
-        for (int s = 0; s < ns; s++) {
-            uniap_schedule sc = ns == 2 ? (uniap_schedule)(1 - s) : (uniap_schedule)x->a.schedule;
-            if (!uniap_runtime_schedule_ok(x->a.runtime, sc))
-                continue;
-            x->dd[kept] = x->deg[i];
-            x->cs[kept] = x->cc[i];
-            x->sch[kept++] = sc;
-        }
-    x->nc = kept;
+    x->nc = candidates(x, 1);
     uniap_solve_options o;
     char log_path[4200];
     uniap_solve_options_default(&o);
@@ -468,13 +491,7 @@ static int search(plan_ctx *x)
                       &x->sr);
     if (rc == 0 && x->a.compare_any && !x->sr.interrupted) {
         /* every plan, for comparison: the candidates of every schedule asked for */
-        int n_any = 0;
-        for (int i = 0; i < x->n; i++)
-            for (int s = 0; s < ns; s++) {
-                x->dd[n_any] = x->deg[i];
-                x->cs[n_any] = x->cc[i];
-                x->sch[n_any++] = ns == 2 ? (uniap_schedule)(1 - s) : (uniap_schedule)x->a.schedule;
-            }
+        int n_any = candidates(x, 0);
         if (x->rank == 0 && !x->a.quiet)
             fprintf(stderr, "uniap plan: --compare-any: every plan (runtime any), %d pairs\n",
                     n_any);
@@ -484,17 +501,7 @@ static int search(plan_ctx *x)
                           &x->sr_any);
         x->have_any = rc == 0 && !x->sr_any.interrupted;
         /* the runtime's candidates again, for the plan's report */
-        kept = 0;
-        for (int i = 0; i < x->n; i++)
-            for (int s = 0; s < ns; s++) {
-                uniap_schedule sc =
-                    ns == 2 ? (uniap_schedule)(1 - s) : (uniap_schedule)x->a.schedule;
-                if (!uniap_runtime_schedule_ok(x->a.runtime, sc))
-                    continue;
-                x->dd[kept] = x->deg[i];
-                x->cs[kept] = x->cc[i];
-                x->sch[kept++] = sc;
-            }
+        candidates(x, 1);
     }
     restore_signals(old);
     return rc;
@@ -519,7 +526,8 @@ static void explain_nothing_fits(const plan_ctx *x)
                 sr->shortfall / (1024.0 * 1024 * 1024));
     }
     fprintf(stderr, "  what would help: more devices (or devices with more memory), a smaller "
-                    "global batch (smaller micro-batches), the 1f1b schedule, or allowing "
+                    "global batch (smaller micro-batches), the 1f1b schedule (interleaving holds "
+                    "more activations), or allowing "
                     "activation checkpointing and ZeRO sharding if they were disabled.\n");
 }
 

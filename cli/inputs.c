@@ -273,19 +273,71 @@ void uniap_inputs_opts(uniap_inputs_req *r, const char *cmd, const char *batch_d
     *n += UNIAP_INPUT_OPTS;
 }
 
-uniap_opt uniap_inputs_schedule_opt(int *dest, int both, const char *def, const char *help)
+uniap_opt uniap_inputs_schedule_opt(int *dest, const char *def, const char *help)
 {
-    static const char *const names[] = {"1f1b", "gpipe", "both", NULL};
-    static const char *const names2[] = {"1f1b", "gpipe", NULL};
-    static const int values[] = {UNIAP_SCHED_1F1B, UNIAP_SCHED_GPIPE, -1};
+    /* the table's names; a choice stores its index, the schedule's id */
     uniap_opt o = {.name = "schedule",
                    .kind = UNIAP_OPTK_CHOICE,
                    .dest = dest,
-                   .choices = both ? names : names2,
-                   .values = values,
+                   .choices = uniap_schedule_names(),
                    .def = def,
                    .help = help};
     return o;
+}
+
+uniap_opt uniap_inputs_schedules_opt(const char **dest, const char *def, const char *help)
+{
+    uniap_opt o = {.name = "schedule",
+                   .kind = UNIAP_OPTK_STRING,
+                   .dest = dest,
+                   .metavar = "S[,S...]",
+                   .def = def,
+                   .help = help};
+    return o;
+}
+
+/* Appends s to out[0..*n) unless it is there. */
+static void add_schedule(uniap_schedule s, uniap_schedule *out, int *n)
+{
+    for (int i = 0; i < *n; i++)
+        if (out[i] == s)
+            return;
+    if (*n < UNIAP_INPUTS_SCHED_MAX)
+        out[(*n)++] = s;
+}
+
+int uniap_inputs_schedules(const char *arg, uniap_schedule *out)
+{
+    char word[64], names[512];
+    int n = 0;
+    const char *p = arg ? arg : "";
+    do {
+        size_t len = strcspn(p, ",");
+        uniap_schedule s;
+        if (len == 0 || len >= sizeof word)
+            goto bad_word;
+        memcpy(word, p, len);
+        word[len] = 0;
+        if (!strcmp(word, "both")) {
+            add_schedule(UNIAP_SCHED_1F1B, out, &n);
+            add_schedule(UNIAP_SCHED_GPIPE, out, &n);
+        } else if (!strcmp(word, "all")) {
+            for (s = 0; s < uniap_schedule_count(); s++)
+                add_schedule(s, out, &n);
+        } else if (uniap_schedule_parse(word, &s) == 0) {
+            add_schedule(s, out, &n);
+        } else {
+            uniap_err_clear();
+            goto bad_word;
+        }
+        p += len;
+    } while (*p++ == ',');
+    return n;
+bad_word:
+    uniap_schedule_list(names, sizeof names, "");
+    return uniap_err(UNIAP_EINVAL,
+                     "--schedule %s: expected a comma list of %s, or both (1f1b,gpipe) or all",
+                     arg ? arg : "", names);
 }
 
 void uniap_inputs_restrict_opts(uniap_restrict_args *r, uniap_opt *opts, int *n)

@@ -115,9 +115,19 @@ void uniap_inputs_opts(uniap_inputs_req *r, const char *cmd, const char *batch_d
  * NULL) when neither is given. */
 int uniap_inputs_batch_from_tokens(uniap_inputs_req *r, int required);
 
-/* The --schedule entry over *dest: 1f1b, gpipe and, with both, "both"
- * (stored as -1); def: the default text (NULL: rendered from *dest). */
-uniap_opt uniap_inputs_schedule_opt(int *dest, int both, const char *def, const char *help);
+/* The --schedule entry over *dest: one schedule of the table (its id);
+ * def: the default text (NULL: rendered from *dest). */
+uniap_opt uniap_inputs_schedule_opt(int *dest, const char *def, const char *help);
+/* The --schedule entry of a search over *dest (the text as given, read by
+ * uniap_inputs_schedules); def: the default text. */
+uniap_opt uniap_inputs_schedules_opt(const char **dest, const char *def, const char *help);
+/* The most schedules a search takes (the table's size). */
+#define UNIAP_INPUTS_SCHED_MAX 16
+/* The schedules --schedule arg asks for, into out[0..UNIAP_INPUTS_SCHED_MAX):
+ * a comma list of schedule names, "both" (1f1b, gpipe) or "all" (every
+ * schedule of the table), in the order given, each once. The count, or
+ * EINVAL naming the option, the word and the names expected. */
+int uniap_inputs_schedules(const char *arg, uniap_schedule *out);
 
 /* The search restrictions plan and estimate share (uniap_cost_options). */
 typedef struct uniap_restrict_args {

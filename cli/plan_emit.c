@@ -18,8 +18,11 @@ static void print_plan(FILE *f, const uniap_plan *p, const uniap_model *m,
                        const uniap_search_result *sr)
 {
     const double gib = 1024.0 * 1024 * 1024;
-    fprintf(f, "plan: deg %d, %d micro-batches of %d, schedule %s: %s", p->deg, p->micro_batches,
-            p->micro_batch, uniap_schedule_name(p->schedule), p->status);
+    fprintf(f, "plan: deg %d, %d micro-batches of %d, schedule %s", p->deg, p->micro_batches,
+            p->micro_batch, uniap_schedule_name(p->schedule));
+    if (uniap_schedule_virtual_stages(p->schedule) > 1)
+        fprintf(f, " (%d virtual stages per device)", uniap_schedule_virtual_stages(p->schedule));
+    fprintf(f, ": %s", p->status);
     if (strcmp(p->status, "optimal"))
         fprintf(f, ", gap %.3g %%", 100 * p->gap);
     fprintf(f, "\nTPI %.6g s, throughput %.4g samples/s", p->tpi, p->throughput);

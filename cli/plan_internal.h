@@ -12,10 +12,12 @@
 typedef struct plan_args {
     uniap_inputs_req req; /* --model, --cluster, --profile, --global-batch */
     const char *out, *megatron, *galvatron, *lp_dir, *log_dir;
-    const char *from;  /* --from plan.json: the search it records, rerun */
-    int quiet;         /* --quiet: no progress or notes on stderr */
-    int format;        /* --format: 0 text, 1 json (the plan JSON on stdout) */
-    int schedule;      /* uniap_schedule, or -1: both */
+    const char *from;     /* --from plan.json: the search it records, rerun */
+    int quiet;            /* --quiet: no progress or notes on stderr */
+    int format;           /* --format: 0 text, 1 json (the plan JSON on stdout) */
+    const char *schedule; /* --schedule as given: names, "both" or "all" */
+    uniap_schedule sched[UNIAP_INPUTS_SCHED_MAX]; /* the schedules it names */
+    int n_sched;
     int form;          /* uniap_formulation */
     int node_limit;    /* branch-and-bound nodes per branch and cut */
     int runtime;       /* uniap_runtime: the plans searched (--runtime) */

@@ -352,7 +352,7 @@ int cm_layer_row_breakdown(const uniap_costmodel *cm, int deg, int c, int u,
 /* Memory of one stage by term, per device. */
 typedef struct cm_stage_memory {
     int first_layer, last_layer, n_layers;
-    int inflight;               /* micro-batches of activations held */
+    double inflight;            /* micro-batches of activations held */
     double states;              /* params + grads + optimizer states */
     double act_per_micro_batch; /* sum of kept activations of one */
     double activations;         /* inflight x act_per_micro_batch */

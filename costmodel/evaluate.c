@@ -159,6 +159,9 @@ int uniap_plan_evaluate(const uniap_cost_table *t, uniap_schedule sched, const i
                          sched, uniap_schedule_count() - 1);
     if ((rc = check_layout(t, stage_of, strategy_of)) < 0)
         return rc;
+    char why[160];
+    if (!uniap_schedule_plan_ok(sched, c, deg, stage_of, L, why, sizeof why))
+        return uniap_err(UNIAP_EINVAL, "plan: schedule %s: %s", uniap_schedule_name(sched), why);
 
     out->deg = deg;
     out->stage_compute = calloc((size_t)deg, sizeof(double));
@@ -195,7 +198,7 @@ int uniap_plan_evaluate(const uniap_cost_table *t, uniap_schedule sched, const i
         }
     }
 
-    double sum = 0.0, slowest = 0.0, tail = 0.0;
+    double sum = 0.0, slowest = 0.0, tail = 0.0, comm = 0.0, slowest_comm = 0.0;
     for (int i = 0; i < deg; i++) {
         sum += out->stage_compute[i];
         slowest = fmax(slowest, out->stage_compute[i]);
@@ -203,10 +206,10 @@ int uniap_plan_evaluate(const uniap_cost_table *t, uniap_schedule sched, const i
         out->stage_mem[i] += uniap_inflight(sched, c, deg, i) * act_sum[i] + peak_max[i];
     }
     for (int j = 0; j < deg - 1; j++) {
-        sum += out->stage_comm[j];
-        slowest = fmax(slowest, out->stage_comm[j]);
+        comm += out->stage_comm[j];
+        slowest_comm = fmax(slowest_comm, out->stage_comm[j]);
     }
-    out->tpi = uniap_schedule_tpi(sched, c, deg, sum, slowest, tail);
+    out->tpi = uniap_schedule_tpi_xfer(sched, c, deg, sum, comm, slowest, slowest_comm, tail);
     /* samples per second: the global batch (c micro-batches of micro_batch
      * when the table does not say) */
     double samples = t->global_batch > 0 ? (double)t->global_batch : (double)t->micro_batch * c;

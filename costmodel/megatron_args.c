@@ -97,7 +97,7 @@ int uniap__megatron_model_args(const uniap_model *m, uniap_textbuf *b, uniap_tex
 /* ---- reading a command line back ---- */
 
 typedef struct mg_args {
-    long tp, pp, mbs, gbs, first, last, rc_layers;
+    long tp, pp, mbs, gbs, first, last, rc_layers, vpp_layers;
     int sp, distopt, swiglu, gqa, nobias, untie, bf16, fp16, flash;
     int rc_gran, rc_method; /* EX_RC_*, 0: not given */
     int fp8;                /* --fp8-format: 1 e4m3, 2 hybrid; 0: not given */
@@ -127,6 +127,7 @@ static const ex_flag mg_flags[] = {
     MGI("decoder-first-pipeline-num-layers", first),
     MGI("decoder-last-pipeline-num-layers", last),
     MGI("recompute-num-layers", rc_layers),
+    MGI("num-layers-per-virtual-pipeline-stage", vpp_layers),
     MGI("num-layers", layers),
     MGI("hidden-size", hidden),
     MGI("num-attention-heads", heads),
@@ -232,6 +233,48 @@ static int stage_blocks(const mg_args *a, int B, int pp, int *blocks, const char
     return UNIAP_OK;
 }
 
+/* The schedule: 1F1B, or with --num-layers-per-virtual-pipeline-stage N
+ * the interleaved schedule of blocks / N chunks per stage (the table's
+ * schedule of that many virtual stages): every stage the same blocks, a
+ * multiple of N, and the micro-batches a multiple of the stages
+ * (Megatron-LM's rules, arguments.py and schedules.py at d98e8a6). */
+static int read_schedule(const mg_args *a, const int *blocks, uniap_plan *out, const char *what)
+{
+    out->schedule = UNIAP_SCHED_1F1B;
+    if (!a->vpp_layers)
+        return UNIAP_OK;
+    for (int i = 0; i < a->pp; i++)
+        if (a->first > 0 || a->last > 0 || blocks[i] != blocks[0] || blocks[i] % a->vpp_layers)
+            return uniap_err(UNIAP_EINVAL,
+                             "%s: --num-layers-per-virtual-pipeline-stage %ld: every stage must "
+                             "hold the same blocks, a multiple of it (stage %d holds %d; no "
+                             "--decoder-first/last-pipeline-num-layers)",
+                             what, a->vpp_layers, i, blocks[i]);
+    int v = blocks[0] / (int)a->vpp_layers;
+    if (v == 1)
+        return UNIAP_OK; /* one chunk per stage: no interleaving */
+    for (uniap_schedule s = 0; s < uniap_schedule_count(); s++)
+        if (uniap_schedule_virtual_stages(s) == v && uniap_schedule_get(s)->megatron_gap == NULL) {
+            out->schedule = s;
+            if (!uniap_schedule_runs(s, out->micro_batches, out->deg))
+                return uniap_err(UNIAP_EINVAL,
+                                 "%s: --num-layers-per-virtual-pipeline-stage %ld: %d "
+                                 "micro-batches on %d stages: interleaving needs a multiple of "
+                                 "the stages (2 stages or more)",
+                                 what, a->vpp_layers, out->micro_batches, out->deg);
+            return UNIAP_OK;
+        }
+    char have[128] = "";
+    for (uniap_schedule s = 0; s < uniap_schedule_count(); s++)
+        if (uniap_schedule_virtual_stages(s) > 1)
+            snprintf(have + strlen(have), sizeof have - strlen(have), "%s%d", have[0] ? ", " : "",
+                     uniap_schedule_virtual_stages(s));
+    return uniap_err(UNIAP_EINVAL,
+                     "%s: --num-layers-per-virtual-pipeline-stage %ld: %d chunks per stage; "
+                     "uniap's schedules interleave %s",
+                     what, a->vpp_layers, v, have[0] ? have : "none");
+}
+
 int uniap_plan_import_megatron(const char *text, const char *what, const uniap_model *m,
                                const uniap_cluster *c, uniap_plan *out)
 {
@@ -293,7 +336,8 @@ int uniap_plan_import_megatron(const char *text, const char *what, const uniap_m
     out->deg = (int)a.pp;
     out->micro_batches = (int)(a.gbs / (a.mbs * dp));
     out->micro_batch = (int)(a.mbs * dp);
-    out->schedule = UNIAP_SCHED_1F1B;
+    if ((rc = read_schedule(&a, blocks, out, what)) < 0)
+        goto free_buf;
     out->n_layers = m->n_layers;
     int seen_stage = -1, in_stage = 0;
     for (int u = 0; u < m->n_layers; u++) {

@@ -18,6 +18,24 @@ static int is_block(uniap_layer_kind k)
     return uniap__cm_layer_kind(k)->role == CM_ROLE_BLOCK;
 }
 
+/* Megatron-LM's interleaving (megatron/training/arguments.py at d98e8a6):
+ * --num-layers-per-virtual-pipeline-stage N takes the same blocks on every
+ * stage (no --decoder-first/last-pipeline-num-layers), a multiple of N,
+ * each stage's v chunks of N. When p interleaves (v > 1) and its stages
+ * (per_stage blocks, uniform: all equal) allow it, writes the flag to b.
+ * 1 when the plan's interleaving is expressible (or there is none). */
+static int vpp_arg(const uniap_plan *p, const uniap_model *m, const int *per_stage, int uniform,
+                   uniap_textbuf *b)
+{
+    int v = uniap_schedule_virtual_stages(p->schedule);
+    if (v <= 1)
+        return 1;
+    if (!m || !uniform || per_stage[0] < v || per_stage[0] % v)
+        return 0;
+    uniap_textbuf_printf(b, " --num-layers-per-virtual-pipeline-stage %d", per_stage[0] / v);
+    return 1;
+}
+
 int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char **text)
 {
     uniap_textbuf b = {0};
@@ -96,13 +114,15 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
             uniap_textbuf_printf(&b, " --decoder-last-pipeline-num-layers %d",
                                  per_stage[p->deg - 1]);
     }
+    int vpp_ok = vpp_arg(p, m, per_stage, uniform_layers, &b);
     uniap_textbuf gaps = {0};
     int model_ok = m ? uniap__megatron_model_args(m, &b, &gaps) : 1;
     uniap_textbuf_printf(&b, "\n");
-    int expressible =
-        !mixed_tp && !strided && (sp_all || !sp_any) && (uniform_layers || mid_equal) && model_ok &&
-        !gaps.oom && (!gaps.s || !strstr(gaps.s, "# - ")) && (ck_all || !ck_any || uniform_ck) &&
-        (sel_all || !sel_any) && !fsdp && !(zero12 && ddp) && sched && !sched->megatron_gap;
+    int expressible = !mixed_tp && !strided && (sp_all || !sp_any) &&
+                      (uniform_layers || mid_equal) && model_ok && !gaps.oom &&
+                      (!gaps.s || !strstr(gaps.s, "# - ")) && (ck_all || !ck_any || uniform_ck) &&
+                      (sel_all || !sel_any) && !fsdp && !(zero12 && ddp) && sched &&
+                      !sched->megatron_gap && vpp_ok;
     uniap_textbuf_printf(&b, "# %s in Megatron-LM\n",
                          expressible ? "the plan is expressible" : "NOT fully expressible");
     if (mixed_tp)
@@ -127,6 +147,14 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
         uniap_textbuf_printf(&b, "# - fully sharded (ZeRO-3/FSDP) layers\n");
     if (zero12 && ddp)
         uniap_textbuf_printf(&b, "# - ZeRO on some layers, replicated DDP on others\n");
+    if (!vpp_ok)
+        uniap_textbuf_printf(&b,
+                             "# - %s interleaves %d model chunks per stage: Megatron-LM "
+                             "(--num-layers-per-virtual-pipeline-stage) needs the same number of "
+                             "blocks on every stage, a multiple of %d\n",
+                             uniap_schedule_name(p->schedule),
+                             uniap_schedule_virtual_stages(p->schedule),
+                             uniap_schedule_virtual_stages(p->schedule));
     if (!sched || sched->megatron_gap)
         uniap_textbuf_printf(&b, "# - %s\n",
                              sched ? sched->megatron_gap : "an unknown pipeline schedule");

@@ -6,7 +6,8 @@
  *
  * Format ("format": "uniap-plan", "version": 1):
  *   model, cluster, profile, profile_checksum, global_batch, deg,
- *   micro_batches, micro_batch, schedule (a uniap_schedule_name), runtime
+ *   micro_batches, micro_batch, schedule (a uniap_schedule_name),
+ *   virtual_stages (optional: the schedule's, 1 without interleaving), runtime
  *   (a uniap_runtime_name: the plans searched; absent: "any"), tpi,
  *   unrestricted_tpi (optional: --compare-any's unrestricted optimum),
  *   throughput, status, gap, search_seconds,
@@ -129,6 +130,8 @@ int uniap_plan_write_json(const char *path, const uniap_plan *p, const uniap_mod
     cJSON_AddNumberToObject(root, "micro_batches", p->micro_batches);
     cJSON_AddNumberToObject(root, "micro_batch", p->micro_batch);
     cJSON_AddStringToObject(root, "schedule", uniap_schedule_name(p->schedule));
+    /* model chunks per device (1: no interleaving); read back as a check */
+    cJSON_AddNumberToObject(root, "virtual_stages", uniap_schedule_virtual_stages(p->schedule));
     cJSON_AddStringToObject(root, "runtime", p->runtime[0] ? p->runtime : "any");
     cJSON_AddNumberToObject(root, "tpi", p->tpi);
     if (p->any_tpi > 0) /* --compare-any: the unrestricted optimum beside it */
@@ -322,6 +325,12 @@ static int read_header(const cJSON *root, const char *path, uniap_plan *out)
                          cJSON_IsString(v) ? v->valuestring : "a non-string value",
                          cJSON_IsString(v) ? "\"" : "");
     }
+    v = cJSON_GetObjectItemCaseSensitive(root, "virtual_stages");
+    if (v && (!cJSON_IsNumber(v) || v->valuedouble != uniap_schedule_virtual_stages(out->schedule)))
+        return uniap_err(
+            UNIAP_EINVAL, "%s: virtual_stages: expected %d (schedule \"%s\"), got %s%g", path,
+            uniap_schedule_virtual_stages(out->schedule), uniap_schedule_name(out->schedule),
+            cJSON_IsNumber(v) ? "" : "a non-number ", cJSON_IsNumber(v) ? v->valuedouble : 0.0);
     /* the runtime searched (runtime.c); plans without the field: "any" */
     snprintf(out->runtime, sizeof out->runtime, "any");
     uniap_runtime rt;

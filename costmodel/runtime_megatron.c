@@ -21,7 +21,13 @@
  *     --decoder-first/last-pipeline-num-layers, the embedding on the first
  *     stage and the output layer on the last (--pipeline-model-parallel-
  *     layout would allow any split; uniap's export does not write it);
- *   the 1F1B schedule (interleaving is not in uniap's schedules).
+ *   the 1F1B schedule. Megatron-LM also interleaves
+ *     (--num-layers-per-virtual-pipeline-stage N: the same blocks on
+ *     every stage, a multiple of N, no first/last stage counts;
+ *     arguments.py), and the export writes it for a plan that has such
+ *     stages (plan_export.c), but this runtime's search does not restrict
+ *     the split to equal chunks (its space knows no schedule), so it does
+ *     not search interleaved schedules (schedule_ok).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +67,7 @@ static int megatron_layer_ok(const cm_rt_setting *v, int role, const uniap_strat
 
 static int megatron_schedule_ok(const uniap_schedule_desc *d)
 {
-    return d->megatron_gap == NULL;
+    return d->megatron_gap == NULL && d->virtual_stages <= 1;
 }
 
 /* The model arguments' gaps (megatron_args.c, as the export reports them). */

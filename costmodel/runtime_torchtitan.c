@@ -16,7 +16,9 @@
  *   activation checkpointing "full" (every transformer block) or "none"
  *     ("selective" is a per-op policy, not uniap's selective);
  *   the pipeline split: any (module_fqns_per_model_part); schedules from
- *     torch.distributed.pipelining, GPipe and 1F1B among them;
+ *     torch.distributed.pipelining, GPipe and 1F1B among them (its
+ *     Interleaved1F1B needs pp v model parts in module_fqns_per_model_part,
+ *     which the export does not write: no interleaved schedule);
  *   the llama3 model (RMSNorm, SwiGLU, RoPE, no biases, an untied output:
  *     the export's model check).
  */
@@ -54,6 +56,12 @@ static int torchtitan_layer_ok(const cm_rt_setting *v, int role, const uniap_str
     return s->tp_consecutive || s->tp == 1 || s->dp == 1;
 }
 
+/* One stage per rank (the export writes deg model parts). */
+static int torchtitan_schedule_ok(const uniap_schedule_desc *d)
+{
+    return d->virtual_stages <= 1;
+}
+
 /* torchtitan's llama3 (the export's check). */
 static int torchtitan_model_check(const uniap_model *m)
 {
@@ -68,5 +76,6 @@ const cm_runtime uniap__rt_torchtitan = {
             "checkpointing of every block or none, any split, the llama3 model",
     .settings = torchtitan_settings,
     .layer_ok = torchtitan_layer_ok,
+    .schedule_ok = torchtitan_schedule_ok,
     .model_check = torchtitan_model_check,
 };

@@ -9,11 +9,12 @@
 static uniap_schedule_terms terms(int c, int deg)
 {
     (void)deg;
-    uniap_schedule_terms w = {.fill = 1.0, .steady = c - 1, .tail = 1.0};
+    uniap_schedule_terms w = {
+        .fill = 1.0, .steady = c - 1, .tail = 1.0, .comm = 1.0, .comm_max = 1.0};
     return w;
 }
 
-static int inflight(int c, int deg, int i)
+static double inflight(int c, int deg, int i)
 {
     (void)deg, (void)i;
     return c;

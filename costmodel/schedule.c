@@ -21,7 +21,7 @@
 
 /* The built-in schedules in id order (UNIAP_SCHED_GPIPE = 0,
  * UNIAP_SCHED_1F1B = 1, then the others). */
-#define SCHEDULES(X) X(gpipe) X(1f1b)
+#define SCHEDULES(X) X(gpipe) X(1f1b) X(interleaved2) X(interleaved3) X(interleaved4)
 
 #define DECLARE(n) extern const uniap_schedule_desc uniap__sched_##n;
 SCHEDULES(DECLARE)
@@ -98,10 +98,10 @@ int uniap_schedule_parse(const char *name, uniap_schedule *out)
 
 int uniap_schedule_register(const uniap_schedule_desc *d, uniap_schedule *id)
 {
-    if (!d || !d->name || !*d->name || !d->terms || !d->inflight)
+    if (!d || !d->name || !*d->name || !d->terms || !d->inflight || d->virtual_stages < 0)
         return uniap_err(UNIAP_EINVAL,
-                         "schedule '%s': a descriptor needs a name, terms and "
-                         "inflight",
+                         "schedule '%s': a descriptor needs a name, terms, inflight and "
+                         "virtual_stages >= 0",
                          d && d->name ? d->name : "(null)");
     for (int i = 0; i < n_table; i++)
         if (strcmp(d->name, table[i]->name) == 0)
@@ -117,7 +117,7 @@ int uniap_schedule_register(const uniap_schedule_desc *d, uniap_schedule *id)
 uniap_schedule_terms uniap_schedule_terms_of(uniap_schedule s, int c, int deg)
 {
     const uniap_schedule_desc *d = uniap_schedule_get(s);
-    uniap_schedule_terms none = {0, 0, 0};
+    uniap_schedule_terms none = {0, 0, 0, 0, 0};
     return d ? d->terms(c, deg) : none;
 }
 
@@ -128,10 +128,61 @@ double uniap_schedule_tpi(uniap_schedule s, int c, int deg, double work, double 
     return w.fill * work + w.steady * slowest + w.tail * tail;
 }
 
-int uniap_inflight(uniap_schedule s, int c, int deg, int i)
+double uniap_schedule_tpi_xfer(uniap_schedule s, int c, int deg, double work, double comm,
+                               double slowest, double slowest_comm, double tail)
+{
+    uniap_schedule_terms w = uniap_schedule_terms_of(s, c, deg);
+    double top = slowest > w.comm_max * slowest_comm ? slowest : w.comm_max * slowest_comm;
+    return w.fill * work + w.comm * comm + w.steady * top + w.tail * tail;
+}
+
+double uniap_inflight(uniap_schedule s, int c, int deg, int i)
 {
     const uniap_schedule_desc *d = uniap_schedule_get(s);
     return d ? d->inflight(c, deg, i) : c;
+}
+
+int uniap_schedule_virtual_stages(uniap_schedule s)
+{
+    const uniap_schedule_desc *d = uniap_schedule_get(s);
+    return d && d->virtual_stages > 1 ? d->virtual_stages : 1;
+}
+
+int uniap_schedule_runs(uniap_schedule s, int c, int deg)
+{
+    const uniap_schedule_desc *d = uniap_schedule_get(s);
+    return d && (!d->check || d->check(c, deg, NULL, 0));
+}
+
+int uniap_schedule_plan_ok(uniap_schedule s, int c, int deg, const int *stage_of, int L, char *why,
+                           size_t n)
+{
+    const uniap_schedule_desc *d = uniap_schedule_get(s);
+    int v = uniap_schedule_virtual_stages(s), u = 0;
+    if (why && n)
+        why[0] = 0;
+    if (!d) {
+        if (why)
+            snprintf(why, n, "schedule %d is not in the schedule table", s);
+        return 0;
+    }
+    if (d->check && !d->check(c, deg, why, n))
+        return 0;
+    /* stage_of is contiguous and ordered (the evaluator checks it first) */
+    for (int i = 0; i < deg && v > 1; i++) {
+        int held = 0;
+        for (; u < L && stage_of[u] == i; u++)
+            held++;
+        if (held < v) {
+            if (why)
+                snprintf(why, n,
+                         "stage %d holds %d layer(s), expected at least %d (one per virtual "
+                         "stage of %s)",
+                         i, held, v, d->name);
+            return 0;
+        }
+    }
+    return 1;
 }
 
 /* ---- the timeline of one iteration (pictures) ---------------------------- */

@@ -44,24 +44,26 @@ static void minmax_bracket(const double *w, int L, int D, double start, double t
     *above = hi;
 }
 
-/* Splits weights w[0..L) into exactly D contiguous non-empty stages with
- * the smallest largest stage sum (the bracket's upper end, then stages
- * split further until there are D). */
-static void balance(const double *w, int L, int D, int *stage_of)
+/* Splits weights w[0..L) into exactly D contiguous stages of at least
+ * minl layers each (L >= D minl) with the smallest largest stage sum (the
+ * bracket's upper end, then stages split further until there are D). */
+static void balance(const double *w, int L, int D, int minl, int *stage_of)
 {
     double lo, hi;
     minmax_bracket(w, L, D, 0, 0, &lo, &hi);
     double acc = 0;
-    int st = 0;
+    int st = 0, held = 0;
     for (int u = 0; u < L; u++) {
         /* cut when over the bound, or when the layers left are just
-         * enough for the stages left */
-        int must = L - u <= D - 1 - st;
-        if (u > 0 && st < D - 1 && ((acc + w[u] > hi && acc > 0) || must)) {
+         * enough for the stages left; a stage keeps minl layers */
+        int must = L - u <= (D - 1 - st) * minl;
+        if (u > 0 && st < D - 1 && held >= minl && ((acc + w[u] > hi && acc > 0) || must)) {
             st++;
             acc = 0;
+            held = 0;
         }
         acc += w[u];
+        held++;
         stage_of[u] = st;
     }
 }
@@ -148,7 +150,7 @@ static int try_splits(const uniap_cost_table *t, const solver_shape *s, uniap_sc
     int L = t->n_layers, D = t->deg, rc = 0;
     int ns = s->rules ? solver_rules_splits(s->rules, w, L, D, st, max_splits) : 0;
     if (ns == 0) {
-        balance(w, L, D, st);
+        balance(w, L, D, uniap_schedule_virtual_stages(sched), st);
         ns = 1;
     }
     for (int a = 0; a < ns; a++) {
@@ -156,7 +158,8 @@ static int try_splits(const uniap_cost_table *t, const solver_shape *s, uniap_sc
         int runs = 1; /* every strategy allowed on its stage's device class */
         for (int u = 0; u < L && runs; u++)
             runs = t->allowed[uniap_ct_ix(t, t->stage_class[sa[u]], u, sg[u])];
-        if (!runs || (s->rules && !solver_rules_check(s->rules, sa, sg)))
+        if (!runs || (s->rules && !solver_rules_check(s->rules, sa, sg)) ||
+            !uniap_schedule_plan_ok(sched, t->micro_batches, D, sa, L, NULL, 0))
             continue;
         uniap_plan_eval e;
         if ((rc = uniap_plan_evaluate(t, sched, sa, sg, &e)) < 0)
@@ -287,7 +290,9 @@ static void brute_stages(brute *b, int u)
     const uniap_cost_table *t = b->t;
     int L = t->n_layers, D = t->deg;
     if (u == L) {
-        if (b->stage_of[L - 1] == D - 1)
+        /* the placements the schedule runs (a layer per virtual stage) */
+        if (b->stage_of[L - 1] == D - 1 &&
+            uniap_schedule_plan_ok(b->sched, t->micro_batches, D, b->stage_of, L, NULL, 0))
             brute_strategies(b, 0);
         return;
     }

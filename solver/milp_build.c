@@ -24,12 +24,14 @@
  * Junction g -> g+1 inside stage i (jn) and each boundary location carry
  * a transport block between ec of the left segment and fc of the right
  * one (method.md section 3), so the cross-stage o_j and junction reshards
- * are exact. Epigraphs: T >= p_i, o_j; tau >= tail_i; pk_i >= peak of
- * every used strategy. Objective: the schedule's TPI terms (fill (sum p +
- * sum o) + steady T + tail tau, uniap_schedule_terms_of), memory rows with
- * its inflight(i). Memory rows are scaled by the budget. Cuts: T and
- * tau start at the simple bounds (solver_simple_bounds), which the LP's
- * fractional stage split would otherwise undercut.
+ * are exact. Epigraphs: T >= p_i, comm_max o_j; tau >= tail_i; pk_i >=
+ * peak of every used strategy. Objective: the schedule's TPI terms (fill
+ * sum p + comm sum o + steady T + tail tau, uniap_schedule_terms_of),
+ * memory rows with its inflight(i), every stage at least the schedule's
+ * virtual stages of layers (uniap_schedule_virtual_stages). Memory rows
+ * are scaled by the budget. Cuts: T and tau start at the simple bounds
+ * (solver_simple_bounds), which the LP's fractional stage split would
+ * otherwise undercut.
  * The layout-free relaxation (SOLVER_BOUND_ONLY) keeps counts, placement,
  * time, tail and memory, and drops every layout class: each reshard and
  * transfer is charged the least it can cost where it happens.
@@ -264,7 +266,7 @@ static int build(const uniap_cost_table *t, const solver_shape *s, uniap_schedul
     }
     for (int j = 0; j + 1 < D; j++) {
         snprintf(nm, sizeof nm, "o_b%d", j);
-        m->o[j] = solver_add_col(m->lp, nm, GLP_CV, 0, 1e301, min_excess ? 0 : w.fill);
+        m->o[j] = solver_add_col(m->lp, nm, GLP_CV, 0, 1e301, min_excess ? 0 : w.comm);
     }
     /* the slowest stage and the tail are at least their simple bounds (a
      * valid cut that the LP's fractional stage split would miss) */
@@ -322,7 +324,8 @@ static int build(const uniap_cost_table *t, const solver_shape *s, uniap_schedul
             }
         }
     }
-    /* segment sizes follow the prefixes; every stage is non-empty */
+    /* segment sizes follow the prefixes; every stage holds a layer per
+     * virtual stage of the schedule (1: non-empty) */
     for (int g = 0; g < G; g++)
         for (int i = 0; i < D; i++) {
             for (int k = 0; k < K; k++)
@@ -340,7 +343,7 @@ static int build(const uniap_cost_table *t, const solver_shape *s, uniap_schedul
         for (int g = 0; g < G; g++)
             for (int k = 0; k < K; k++)
                 solver_row_add(r, m->n[SEGK(g, i, k)], 1);
-        solver_row_end(m->lp, r, GLP_LO, 1, 0);
+        solver_row_end(m->lp, r, GLP_LO, uniap_schedule_virtual_stages(sched), 0);
     }
     /* a runtime's stage rules (milp_rules.c) */
     if ((rc = solver_build_rules(m, r)) < 0)
@@ -406,7 +409,7 @@ static int build(const uniap_cost_table *t, const solver_shape *s, uniap_schedul
         }
         m->orow[j] = solver_row_end(m->lp, r, GLP_FX, 0, 0);
         solver_row_add(r, m->T, 1);
-        solver_row_add(r, m->o[j], -1);
+        solver_row_add(r, m->o[j], -w.comm_max); /* boundary j crossed comm_max times */
         solver_row_end(m->lp, r, GLP_LO, 0, 0);
     }
 

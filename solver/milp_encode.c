@@ -215,7 +215,8 @@ int solver_milp_encode(const solver_milp *m, const int *stage_of, const int *str
         x[m->o[j]] = e.stage_comm[j];
         if (m->bound_only && (rc = defined_by(m, m->orow[j], m->o[j], x)) < 0)
             goto free_cnt;
-        slowest = fmax(slowest, x[m->o[j]]);
+        slowest = fmax(slowest, uniap_schedule_terms_of(m->sched, t->micro_batches, D).comm_max *
+                                    x[m->o[j]]);
     }
     x[m->T] = slowest;
     x[m->tau] = tail;

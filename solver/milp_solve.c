@@ -260,7 +260,11 @@ static __attribute__((noinline)) int solve_pair(const uniap_cost_table *t,
         uniap_pair_result_free(out);
         return uniap_err(UNIAP_ENOMEM, "solver: out of memory for a plan of %d layers", L);
     }
-    if (L < t->deg) {
+    /* every stage needs a layer per virtual stage; a schedule that does not
+     * run (c, deg) has no plan there */
+    if (L < t->deg * uniap_schedule_virtual_stages(o->schedule) ||
+        (uniap_schedule_get(o->schedule) &&
+         !uniap_schedule_runs(o->schedule, t->micro_batches, t->deg))) {
         out->status = UNIAP_SOLVE_INFEASIBLE;
         out->shortfall = HUGE_VAL;
         uniap_pair_result_free(out);

@@ -14,11 +14,13 @@
  *   p_i  = sum_{u on i} time[u][k_u] + sum_{u,u+1 on i} reshard[u][k_u][k_u+1]
  *   o_j  = xstage[spans(j)][u_j][k][l], u_j the last layer of stage j
  *   tail_i = sum_{u on i} tail[u][k_u]      (once per iteration)
- *   TPI  = fill (sum p_i + sum o_j) + steady max(p, o) + tail max_i tail_i
+ *   TPI  = fill sum p_i + comm sum o_j + steady max(p, comm_max o)
+ *          + tail max_i tail_i
  *          (GPipe, 1F1B: sum p_i + sum o_j + (c - 1) max(p, o) + max_i tail_i)
  * Memory per device of stage i:
  *   M_i = sum states[u][k] + inflight(i) sum act[u][k] + max_u peak[u][k]
- *   (GPipe: inflight(i) = c; 1F1B: min(c, deg - i)); M_i <= mem_budget[q_i].
+ *   (GPipe: inflight(i) = c; 1F1B: min(c, deg - i); interleaved: see
+ *   sched_interleaved.c); M_i <= mem_budget[q_i].
  * The coefficients and inflight() are the schedule's (its descriptor).
  */
 #ifndef UNIAP_COSTMODEL_H
@@ -130,29 +132,41 @@ enum { UNIAP_SCHED_GPIPE = 0, UNIAP_SCHED_1F1B = 1, UNIAP_SCHED_DEFAULT = UNIAP_
 
 /* The TPI of a schedule in closed form, for c micro-batches on deg stages
  * (the p_i, o_j and tail_i of the formulas at the top of this file):
- *   TPI = fill (sum_i p_i + sum_j o_j) + steady max(p, o) + tail max_i tail_i
- * GPipe and 1F1B: fill 1, steady c - 1, tail 1. The evaluator computes it,
- * the MILP minimizes fill (sum p + sum o) + steady T + tail tau, and the
- * solver's table bound is it at the bound's terms: every coefficient must
- * be finite and >= 0. */
+ *   TPI = fill sum_i p_i + comm sum_j o_j
+ *       + steady max(max_i p_i, comm_max max_j o_j) + tail max_i tail_i
+ * GPipe and 1F1B: fill 1, comm 1, comm_max 1, steady c - 1, tail 1. The
+ * evaluator computes it, the MILP minimizes fill sum p + comm sum o +
+ * steady T + tail tau with T >= p_i and T >= comm_max o_j, and the
+ * solver's table bound is it without transfers (o = 0): every coefficient
+ * must be finite and >= 0 (comm_max >= 1: a transfer is crossed at least
+ * once per micro-batch). */
 typedef struct uniap_schedule_terms {
-    double fill;   /* one micro-batch through every stage (fill and drain) */
-    double steady; /* the slowest stage, repeated */
-    double tail;   /* the slowest stage's once-per-iteration work */
+    double fill;     /* one micro-batch through every stage (fill and drain) */
+    double steady;   /* the slowest stage, repeated */
+    double tail;     /* the slowest stage's once-per-iteration work */
+    double comm;     /* the stage-to-stage transfers in the fill and drain */
+    double comm_max; /* crossings of one boundary per micro-batch (in the max) */
 } uniap_schedule_terms;
 
 typedef struct uniap_schedule_desc {
     const char *name; /* in plan files, options and messages: "1f1b" */
     const char *help; /* one line for --help */
     uniap_schedule_terms (*terms)(int c, int deg);
-    /* micro-batches of activations stage i (0..deg-1) holds, 1..c */
-    int (*inflight)(int c, int deg, int i);
+    /* micro-batches of activations stage i (0..deg-1) holds, in (0, c]:
+     * fractional where the stage holds model chunks of 1/v of its layers */
+    double (*inflight)(int c, int deg, int i);
     const char *galvatron;    /* Galvatron's pipeline_type, or NULL: not expressible */
     const char *megatron_gap; /* NULL: Megatron-LM runs it; else why not (an export note) */
     /* Stage i's 2c operations in the order it runs them: m + 1 is the
      * forward of micro-batch m, -(m + 1) its backward (pictures:
      * uniap_schedule_timeline). NULL: the schedule draws no timeline. */
     void (*order)(int c, int deg, int i, int *ops);
+    /* Virtual pipeline stages (model chunks) per device: 0 or 1 for a
+     * plain schedule; v > 1: every stage holds at least v layers. */
+    int virtual_stages;
+    /* NULL: every (c, deg) runs. Else 1 when c micro-batches on deg
+     * stages run, 0 with why not (a phrase) in why[n] (why may be NULL). */
+    int (*check)(int c, int deg, char *why, size_t n);
 } uniap_schedule_desc;
 
 /* The descriptor of s, NULL when s is no schedule of the table. */
@@ -195,8 +209,24 @@ uniap_schedule_terms uniap_schedule_terms_of(uniap_schedule s, int c, int deg);
 /* TPI = fill work + steady slowest + tail tail, with s's coefficients. */
 double uniap_schedule_tpi(uniap_schedule s, int c, int deg, double work, double slowest,
                           double tail);
-/* Activations of stage i in flight under s (c when s is no schedule). */
-int uniap_inflight(uniap_schedule s, int c, int deg, int i);
+/* The evaluator's TPI: work = sum p_i, comm = sum o_j, slowest = max p_i,
+ * slowest_comm = max o_j (before comm_max), tail = max tail_i. */
+double uniap_schedule_tpi_xfer(uniap_schedule s, int c, int deg, double work, double comm,
+                               double slowest, double slowest_comm, double tail);
+/* Micro-batches of activations stage i holds in flight under s (c when s
+ * is no schedule); fractional for interleaved schedules. */
+double uniap_inflight(uniap_schedule s, int c, int deg, int i);
+/* s's virtual stages per device (1 for plain schedules and non-schedules). */
+int uniap_schedule_virtual_stages(uniap_schedule s);
+/* 1 when s runs c micro-batches on deg stages (its descriptor's check),
+ * else 0; records no error. */
+int uniap_schedule_runs(uniap_schedule s, int c, int deg);
+/* 1 when the placement stage_of[0..L) (stages 0..deg-1) suits s with c
+ * micro-batches: s runs (c, deg) and every stage holds at least s's
+ * virtual stages of layers; else 0, why not (a phrase) in why[n] (why may
+ * be NULL). Records no error. */
+int uniap_schedule_plan_ok(uniap_schedule s, int c, int deg, const int *stage_of, int L, char *why,
+                           size_t n);
 
 /* ------------------------------------------------------------------ */
 /* Cost tables                                                         */
@@ -619,7 +649,7 @@ typedef struct uniap_stage_breakdown {
                        backward's, with recompute), s */
     double sync_exposed, param_gather, optimizer; /* the tail, s */
     double states, activations, peak;             /* bytes per device */
-    int inflight;                                 /* micro-batches of activations held */
+    double inflight; /* micro-batches of activations held (fractional: interleaved) */
 } uniap_stage_breakdown;
 /* Fills out[0..t->deg-1] for plan p, whose layer u uses strategy idx[u]
  * of t (the table cm built for p's deg and micro_batches). */

@@ -181,7 +181,8 @@ int main(int argc, char **argv)
         {"tpi_inf", "\"tpi\": 1e999,", NULL, "tpi: expected a finite number"},
         {"gap_negative", "\"gap\": -0.5,", NULL, "gap: expected a finite number >= 0"},
         {"model_number", "\"model\": 7,", NULL, "model: expected a string"},
-        {"schedule", "\"schedule\": \"zigzag\",", NULL, "schedule: expected \"gpipe\" or \"1f1b\""},
+        {"schedule", "\"schedule\": \"zigzag\",", NULL,
+         "schedule: expected \"gpipe\", \"1f1b\", \"interleaved2\""},
         {"pairs", "\"pairs\": {\"total\": -1},", NULL, "pairs.total: expected an integer in 0.."},
         {"dup_layer", NULL,
          "{\"layer\": 0, \"stage\": 0, \"strategy\": \"dp2.tp1\"}, {\"layer\": 0, \"stage\": 0, "

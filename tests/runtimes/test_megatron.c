@@ -109,6 +109,69 @@ static void fp8_cases(const uniap_model *m16, const uniap_cluster *c16)
     uniap_model_free(&m);
 }
 
+/* The schedule an import reads. */
+static void imported_schedule(const uniap_model *m, const uniap_cluster *c, const char *args,
+                              const char *want)
+{
+    uniap_plan p;
+    CHECK_EQ(uniap_plan_import_megatron(args, "case", m, c, &p), 0);
+    CHECK_STR_CONTAINS(uniap_schedule_name(p.schedule), want);
+    uniap_plan_free(&p);
+}
+
+/* Interleaving (--num-layers-per-virtual-pipeline-stage N): Llama-7B's 32
+ * blocks on 4 stages are 8 per stage, N = 4 -> 2 chunks (interleaved2),
+ * N = 2 -> 4 chunks, N = 8 -> 1 chunk (plain 1F1B); the round trip keeps
+ * the schedule and the TPI; what Megatron-LM cannot interleave is refused
+ * on reading, and noted on export. */
+static void interleaving(const uniap_model *m, const uniap_cluster *c)
+{
+    const char *base = "--tensor-model-parallel-size 2 --pipeline-model-parallel-size 4 "
+                       "--micro-batch-size 1 --global-batch-size 32 "; /* dp 2, c 16 */
+    char args[512];
+    const struct {
+        int n;
+        const char *sched;
+    } ok[] = {{4, "interleaved2"}, {2, "interleaved4"}, {8, "1f1b"}};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        char want[96];
+        snprintf(args, sizeof args, "%s--num-layers-per-virtual-pipeline-stage %d", base, ok[i].n);
+        snprintf(want, sizeof want, "--num-layers-per-virtual-pipeline-stage %d", ok[i].n);
+        imported_schedule(m, c, args, ok[i].sched);
+        free(round_trip(m, c, args, ok[i].n == 8 ? NULL : want));
+    }
+    snprintf(args, sizeof args, "%s--num-layers-per-virtual-pipeline-stage 3", base);
+    refused(m, c, args, "every stage must hold the same blocks, a multiple of it (stage 0 holds 8");
+    snprintf(args, sizeof args,
+             "%s--num-layers-per-virtual-pipeline-stage 2 --decoder-first-pipeline-num-layers 5 "
+             "--decoder-last-pipeline-num-layers 9",
+             base);
+    refused(m, c, args, "no --decoder-first/last-pipeline-num-layers");
+    snprintf(args, sizeof args, "%s--num-layers-per-virtual-pipeline-stage 1", base);
+    refused(m, c, args, "8 chunks per stage; uniap's schedules interleave 2, 3, 4");
+    refused(m, c,
+            "--tensor-model-parallel-size 2 --pipeline-model-parallel-size 4 "
+            "--micro-batch-size 1 --global-batch-size 12 --num-layers-per-virtual-pipeline-stage 4",
+            "6 micro-batches on 4 stages: interleaving needs a multiple of the stages");
+    /* an uneven split cannot interleave in Megatron-LM: exported with a note */
+    uniap_plan p;
+    char *text = NULL;
+    snprintf(args, sizeof args,
+             "%s--decoder-first-pipeline-num-layers 6 --decoder-last-pipeline-num-layers 6", base);
+    CHECK_EQ(uniap_plan_import_megatron(args, "case", m, c, &p), 0);
+    CHECK_EQ(uniap_schedule_parse("interleaved2", &p.schedule), 0);
+    CHECK_EQ(uniap_plan_export_megatron(&p, m, &text), 0);
+    if (text) {
+        CHECK_STR_CONTAINS(text, "# NOT fully expressible in Megatron-LM");
+        CHECK_STR_CONTAINS(text, "# - interleaved2 interleaves 2 model chunks per stage: "
+                                 "Megatron-LM (--num-layers-per-virtual-pipeline-stage) needs the "
+                                 "same number of blocks on every stage, a multiple of 2");
+        CHECK(!strstr(text, "--num-layers-per-virtual-pipeline-stage 3"));
+    }
+    free(text);
+    uniap_plan_free(&p);
+}
+
 int main(int argc, char **argv)
 {
     uniap_model m = {0};
@@ -153,6 +216,8 @@ int main(int argc, char **argv)
                    "--micro-batch-size 2 --global-batch-size 32 --sequence-parallel "
                    "--recompute-granularity selective --decoder-first-pipeline-num-layers 12",
                    "--decoder-first-pipeline-num-layers 12 --decoder-last-pipeline-num-layers 20"));
+
+    interleaving(&m, &c);
 
     /* refused by name */
     refused(&m, &c,

@@ -164,6 +164,12 @@ static void refusals(const uniap_model *m, const uniap_cluster *cl)
         {2, NULL, "dp1.tp8c.sp", "dp1.tp8c.sp", "mixed precision with tp 8, pp 2 and no FSDP", 1},
     };
     rt_refusals(m, cl, no, sizeof no / sizeof no[0], refused);
+    /* interleaving (Interleaved1F1B needs pp v model parts: not written) */
+    uniap_schedule v2 = -1;
+    CHECK_EQ(uniap_schedule_parse("interleaved2", &v2), 0);
+    CHECK_EQ(rt_plan(m, cl, 2, NULL, "dp4.tp2c.zero3.sp", "dp4.tp2c.zero3.sp", 64, 4, v2, &p), 0);
+    refused(m, &p, "pipeline schedule interleaved2: uniap writes 1F1B and GPipe");
+    uniap_plan_free(&p);
     CHECK_EQ(rt_plan(m, cl, 2, NULL, "dp4.tp2c.zero3.sp", "dp4.tp2c.zero3.sp", 64, 4, 1, &p), 0);
     uniap_strategy_parse("dp4.tp2c.zero3.sp.ckpt", &p.strategy_of[7]);
     refused(m, &p, "block 6 (layer 7, stage 0) uses dp4.tp2c.zero3.sp.ckpt, another block not");

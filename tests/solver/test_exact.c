@@ -2,8 +2,11 @@
  * test_exact.c - the MILP is exact for the cost model: on small random
  * structured tables (up to 6 layers, 4 devices so deg in {1, 2, 4}, random
  * subsets of the whole strategy space, budgets that bind, some infeasible)
- * both formulations reach the optimum of exhaustive enumeration for GPipe
- * and 1F1B; infeasible candidates report the same smallest shortfall; every
+ * both formulations reach the optimum of exhaustive enumeration for every
+ * schedule of the table (GPipe, 1F1B, interleaved 1F1B with 2, 3 and 4
+ * virtual stages: (deg, c) pairs an interleaved schedule does not run, and
+ * too few layers for its virtual stages, are infeasible for all three, and
+ * counted apart); infeasible candidates report the same smallest shortfall; every
  * plan returned evaluates to the TPI reported; and the brute-force optimum,
  * written as a MILP point, is feasible with objective equal to its TPI.
  * The pruning steps are checked against the same optimum: the simple
@@ -62,7 +65,8 @@ static int check_bounds(const uniap_cost_table *t, uniap_schedule sched, const i
 {
     double work, slowest, tail;
     CHECK_EQ(solver_simple_bounds(t, sched, &work, &slowest, &tail), 0);
-    CHECK(work + (t->micro_batches - 1) * slowest + tail <= tpi * (1 + 1e-12));
+    CHECK(uniap_schedule_tpi(sched, t->micro_batches, t->deg, work, slowest, tail) <=
+          tpi * (1 + 1e-12));
 
     solver_shape s;
     solver_milp m;
@@ -120,12 +124,41 @@ static int check_prune(const uniap_cost_table *t, uniap_schedule sched, double t
 
 typedef struct counts {
     int optimal, infeasible, points, relaxed_below, pruned;
+    int virtual_optimal; /* optimal cases of schedules with virtual stages, deg > 1 */
+    int not_run;         /* (deg, c, layers) a schedule does not run */
 } counts;
 
-/* Every check above on table t, for GPipe and 1F1B. */
+/* An interleaved schedule on a (deg, c) it does not run, or with fewer
+ * layers than deg v: brute force and both formulations find no plan. */
+static int check_not_run(const uniap_cost_table *t, uniap_schedule sched)
+{
+    int v = uniap_schedule_virtual_stages(sched);
+    if (uniap_schedule_runs(sched, t->micro_batches, t->deg) && t->n_layers >= t->deg * v)
+        return 0;
+    uniap_pair_result bf, r;
+    uniap_solve_options o;
+    uniap_solve_options_default(&o);
+    o.schedule = sched;
+    CHECK_EQ(uniap_brute_force(t, sched, &bf), 0);
+    CHECK_EQ(bf.status, UNIAP_SOLVE_INFEASIBLE);
+    for (int f = 0; f < 2; f++) {
+        o.formulation = f ? UNIAP_FORM_AGGREGATED : UNIAP_FORM_PER_LAYER;
+        CHECK_EQ(uniap_solve_pair(t, &o, &r), 0);
+        CHECK_EQ(r.status, UNIAP_SOLVE_INFEASIBLE);
+        uniap_pair_result_free(&r);
+    }
+    uniap_pair_result_free(&bf);
+    return 1;
+}
+
+/* Every check above on table t, for every schedule of the table. */
 static void check_case(const uniap_cost_table *t, int seed, counts *n)
 {
-    for (int sched = 0; sched < 2; sched++) {
+    for (int sched = 0; sched < uniap_schedule_count(); sched++) {
+        if (check_not_run(t, sched)) {
+            n->not_run++;
+            continue;
+        }
         uniap_pair_result bf, pl, ag;
         uniap_solve_options o;
         uniap_solve_options_default(&o);
@@ -139,6 +172,7 @@ static void check_case(const uniap_cost_table *t, int seed, counts *n)
         CHECK_EQ(ag.status, bf.status);
         if (bf.status == UNIAP_SOLVE_OPTIMAL && pl.status == bf.status && ag.status == bf.status) {
             n->optimal++;
+            n->virtual_optimal += uniap_schedule_virtual_stages(sched) > 1 && t->deg > 1;
             CHECK_NEAR(pl.tpi, bf.tpi, 1e-9, 1e-15);
             CHECK_NEAR(ag.tpi, bf.tpi, 1e-9, 1e-15);
             CHECK_EQ(pl.gap, 0);
@@ -234,8 +268,9 @@ int main(void)
     fprintf(stderr,
             "one device class: %d optimal and %d infeasible cases agree with brute force; the "
             "layout-free relaxation is below the optimum in %d; pruned just below the optimum: "
-            "%d\n",
-            one.optimal, one.infeasible, one.relaxed_below, one.pruned);
+            "%d; interleaved: %d optimal, %d (deg, c, layers) not run\n",
+            one.optimal, one.infeasible, one.relaxed_below, one.pruned, one.virtual_optimal,
+            one.not_run);
     fprintf(stderr,
             "two device classes: %d optimal and %d infeasible cases agree with brute force; "
             "relaxation below in %d; pruned %d; one class told as two: %d identical plans\n",
@@ -247,6 +282,8 @@ int main(void)
         CHECK(all[v]->points >= 90);
         CHECK(all[v]->relaxed_below >= 10); /* the bound checks above were not vacuous */
         CHECK(all[v]->pruned >= all[v]->optimal / 2);
+        CHECK(all[v]->virtual_optimal >= 10); /* interleaving was searched, not only refused */
+        CHECK(all[v]->not_run >= 30);
     }
     CHECK(identical >= 60);
     return check_report();

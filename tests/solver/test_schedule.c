@@ -23,11 +23,12 @@
 
 static uniap_schedule_terms toy_terms(int c, int deg)
 {
-    uniap_schedule_terms w = {.fill = 0.5, .steady = c - 0.5 + 0.25 * deg, .tail = 1.5};
+    uniap_schedule_terms w = {
+        .fill = 0.5, .steady = c - 0.5 + 0.25 * deg, .tail = 1.5, .comm = 0.5, .comm_max = 1};
     return w;
 }
 
-static int toy_inflight(int c, int deg, int i)
+static double toy_inflight(int c, int deg, int i)
 {
     (void)deg;
     return c < i + 1 ? c : i + 1;
@@ -58,9 +59,11 @@ static void test_table(uniap_schedule id, int n_builtin)
     const char *const *names = uniap_schedule_names();
     CHECK(names[id] && strcmp(names[id], "toy") == 0 && names[id + 1] == NULL);
     CHECK(uniap_schedule_list(list, sizeof list, "") > 0);
-    CHECK_STR_CONTAINS(list, "gpipe, 1f1b or toy");
+    CHECK_STR_CONTAINS(list, "gpipe, 1f1b, ");
+    CHECK_STR_CONTAINS(list, " or toy");
     CHECK_EQ(uniap_schedule_parse("zigzag", &got), UNIAP_EINVAL);
-    CHECK_STR_CONTAINS(uniap_errmsg(), "expected gpipe, 1f1b or toy");
+    CHECK_STR_CONTAINS(uniap_errmsg(), "expected gpipe, 1f1b, ");
+    CHECK_STR_CONTAINS(uniap_errmsg(), " or toy");
     uniap_err_clear();
     CHECK_EQ(uniap_schedule_register(&toy, &dup), UNIAP_EINVAL);
     CHECK_STR_CONTAINS(uniap_errmsg(), "already registered");

@@ -1,0 +1,85 @@
+#!/bin/sh
+# plan_schedules.sh - `uniap plan --schedule` takes a comma list, "both"
+# (1f1b,gpipe) and "all" (every schedule of the table, interleaved 1F1B
+# with 2, 3 and 4 virtual stages among them): the plan names its schedule
+# and "virtual_stages"; an interleaved plan has c a multiple of deg and at
+# least v layers per stage, reads back (estimate --plan) to its TPI, and
+# plan --from reruns it to the same schedule; "all" searches more pairs
+# than "both" and finds a TPI no worse than 1f1b's; bad lists, a plan file
+# whose virtual_stages contradicts its schedule, and runtimes that do not
+# interleave (no runtime's search does) are refused naming the option and
+# why; under --runtime megatron, "all" searches what Megatron-LM runs.
+# Usage: plan_schedules.sh UNIAP WORKDIR
+set -u
+UNIAP=$1 W=$2
+rm -rf "$W" && mkdir -p "$W" || exit 1
+fail=0
+check() { d=$1; shift; if "$@"; then echo "ok   $d"; else echo "FAIL $d"; fail=1; fi; }
+m="--model llama-7b --cluster h100-80g-4x8"
+P="$m --global-batch 32 --min-pp 2"
+"$UNIAP" plan $P --schedule interleaved2 --out "$W/v2.json" >"$W/v2.txt" 2>"$W/v2.err"
+check "plan --schedule interleaved2 exits 0" test $? -eq 0
+check "... the text names the virtual stages" grep -q "schedule interleaved2 (2 virtual stages per device)" "$W/v2.txt"
+python3 - "$W/v2.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+assert p["schedule"] == "interleaved2" and p["virtual_stages"] == 2, (p["schedule"], p["virtual_stages"])
+assert p["deg"] >= 2 and p["micro_batches"] % p["deg"] == 0, (p["deg"], p["micro_batches"])
+held = [0] * p["deg"]
+for l in p["layers"]:
+    held[l["stage"]] += 1
+assert min(held) >= 2, held
+PY
+check "... v 2, c a multiple of deg, >= 2 layers per stage" test $? -eq 0
+"$UNIAP" estimate $m --plan "$W/v2.json" >"$W/v2.est" 2>&1
+check "estimate --plan reads it back" test $? -eq 0
+want=$(python3 -c "import json,sys; print('%.6g' % json.load(open(sys.argv[1]))['tpi'])" "$W/v2.json")
+check "... to its TPI $want s" grep -q "^TPI $want s" "$W/v2.est"
+"$UNIAP" plan --from "$W/v2.json" --out "$W/v2b.json" >"$W/v2b.txt" 2>&1
+check "plan --from reruns it" test $? -eq 0
+check "... same schedule, virtual_stages and TPI" python3 -c "
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+assert all(a[k] == b[k] for k in ('schedule', 'virtual_stages', 'tpi', 'deg', 'micro_batches'))
+" "$W/v2.json" "$W/v2b.json"
+"$UNIAP" plan $P --schedule all --out "$W/all.json" >"$W/all.txt" 2>"$W/all.err"
+check "plan --schedule all exits 0" test $? -eq 0
+"$UNIAP" plan $P --schedule both --out "$W/both.json" >"$W/both.txt" 2>"$W/both.err"
+"$UNIAP" plan $P --schedule 1f1b,gpipe --out "$W/list.json" >"$W/list.txt" 2>"$W/list.err"
+check "all: more pairs than both, a TPI no worse; 1f1b,gpipe is both" python3 -c "
+import json, sys
+a, b, l = (json.load(open(f)) for f in sys.argv[1:])
+assert a['pairs']['total'] > b['pairs']['total'], (a['pairs'], b['pairs'])
+assert a['tpi'] <= b['tpi'] * (1 + 1e-12), (a['tpi'], b['tpi'])
+assert l['tpi'] == b['tpi'] and l['pairs'] == b['pairs'], (l['pairs'], b['pairs'])
+v = a['virtual_stages']
+assert v == (int(a['schedule'][11:]) if a['schedule'].startswith('interleaved') else 1), a['schedule']
+" "$W/all.json" "$W/both.json" "$W/list.json"
+for bad in zigzag "1f1b,,gpipe" "1f1b,"; do
+    "$UNIAP" plan $P --schedule "$bad" --out "$W/bad.json" >/dev/null 2>"$W/bad.err"
+    rc=$?
+    check "--schedule '$bad' refused (exit 2) naming the names" sh -c \
+        "test $rc -eq 2 && grep -q -- '--schedule $bad: expected a comma list of gpipe, 1f1b, interleaved2' '$W/bad.err'"
+done
+sed 's/"virtual_stages":[^,]*,/"virtual_stages": 3,/' "$W/v2.json" >"$W/v3bad.json"
+"$UNIAP" estimate $m --plan "$W/v3bad.json" >/dev/null 2>"$W/v3bad.err"
+rc=$?
+check "a plan file with virtual_stages 3 for interleaved2 refused" sh -c \
+    "test $rc -eq 2 && grep -q 'virtual_stages: expected 2 (schedule \"interleaved2\"), got 3' '$W/v3bad.err'"
+"$UNIAP" estimate $m --global-batch 24 --pp 4 --dp 1 --tp 8 --micro-batches 6 \
+    --schedule interleaved2 >/dev/null 2>"$W/c6.err"
+rc=$?
+check "estimate: interleaved2 with 6 micro-batches on 4 stages refused" sh -c \
+    "test $rc -ne 0 && grep -q 'interleaving needs a multiple of the stages' '$W/c6.err'"
+"$UNIAP" plan $P --runtime deepspeed --schedule interleaved2 --out "$W/ds.json" >/dev/null 2>"$W/ds.err"
+rc=$?
+check "--runtime deepspeed --schedule interleaved2 refused (exit 2) saying why" sh -c \
+    "test $rc -eq 2 && grep -q 'deepspeed does not run that schedule (no runtime.s search interleaves' '$W/ds.err'"
+"$UNIAP" plan $P --runtime megatron --schedule all --out "$W/mg.json" >/dev/null 2>"$W/mg.err"
+check "--runtime megatron --schedule all: the schedules megatron runs (1f1b)" python3 -c "
+import json, sys
+p = json.load(open(sys.argv[1]))
+assert p['schedule'] == '1f1b' and p['virtual_stages'] == 1, p['schedule']
+" "$W/mg.json"
+[ $fail -eq 0 ] || tail -n 5 "$W"/*.err
+exit $fail
