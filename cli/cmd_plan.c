@@ -224,10 +224,10 @@ static int table_of(void *ctx, int deg, int c, uniap_cost_table *out)
 }
 
 /* The runtime's plans of a candidate's table (--runtime). */
-static int space_of(void *ctx, const uniap_cost_table *t, uniap_space *out)
+static int space_of(void *ctx, const uniap_cost_table *t, uniap_schedule sched, uniap_space *out)
 {
     const plan_ctx *x = ctx;
-    return uniap_runtime_space(x->a.runtime, x->role, x->params, x->model_flags, t, out);
+    return uniap_runtime_space(x->a.runtime, x->role, x->params, x->model_flags, sched, t, out);
 }
 
 /* --runtime: the runtime builds the model and runs a schedule asked for
@@ -255,10 +255,8 @@ static int prepare_runtime(plan_ctx *x)
         return uniap_err(UNIAP_EINVAL, "--runtime %s --schedule %s: %s does not run %s%s", name,
                          x->a.schedule, name,
                          x->a.n_sched == 1 ? "that schedule" : "any of these schedules",
-                         interleaved ? " (no runtime's search interleaves: search --runtime "
-                                       "any; --megatron-args then writes "
-                                       "--num-layers-per-virtual-pipeline-stage for a plan "
-                                       "with equal stages)"
+                         interleaved ? " (of the runtimes, Megatron-LM interleaves: "
+                                       "--runtime megatron, or --runtime any)"
                                      : "");
     x->role = malloc(sizeof(int) * (size_t)(L > 0 ? L : 1));
     x->params = malloc(sizeof(double) * (size_t)(L > 0 ? L : 1));

@@ -272,7 +272,7 @@ drop:
 }
 
 int uniap_runtime_space(uniap_runtime r, const int *role, const double *params, unsigned flags,
-                        const uniap_cost_table *t, uniap_space *out)
+                        uniap_schedule sched, const uniap_cost_table *t, uniap_space *out)
 {
     const cm_runtime *rt = rt_get(r);
     int L = t->n_layers, K = t->n_strategies, rc = UNIAP_OK, edges = 0;
@@ -287,6 +287,7 @@ int uniap_runtime_space(uniap_runtime r, const int *role, const double *params, 
     out->n_strategies = K;
     offer_of(t, &o);
     o.model = flags;
+    o.virtual_stages = uniap_schedule_virtual_stages(sched);
     set = malloc(sizeof(*set) * CM_RT_MAX_SETTINGS);
     out->counted = calloc((size_t)L, 1);
     out->marked = calloc((size_t)K, 1);

@@ -30,6 +30,9 @@ enum {
     CM_RT_SPLIT_UNIFORM,      /* DeepSpeed partition_method "uniform" (layer counts) */
     CM_RT_SPLIT_PARAMS,       /* DeepSpeed "parameters" (balanced parameter counts) */
     CM_RT_SPLIT_TYPE,         /* DeepSpeed "type:<block>" (balanced block counts) */
+    CM_RT_SPLIT_EQUAL,        /* the same blocks on every stage, a multiple of chunks; the
+                               * layers before the first block on stage 0, those after the
+                               * last on the last (Megatron-LM interleaving) */
 };
 
 /* One combination of a runtime's global settings. */
@@ -39,15 +42,18 @@ typedef struct cm_rt_setting {
     unsigned flavours; /* DP flavours a layer with dp > 1 may use: bit (1 << flavour) */
     int ckpt;          /* CM_RT_CKPT_* */
     int split;         /* CM_RT_SPLIT_* */
+    int chunks;        /* model chunks per stage (interleaving): with CM_RT_SPLIT_EQUAL, each
+                        * stage's blocks a multiple of it; 0 or 1: none */
 } cm_rt_setting;
 
 /* What a cost table offers, for a descriptor's enumeration. */
 typedef struct cm_rt_offer {
-    int deg, n;       /* stages, devices per stage */
-    int n_tp, tp[32]; /* the distinct tp of the table's strategies, ascending */
-    int has_sp;       /* some strategy has sequence parallelism */
-    unsigned ckpt;    /* UNIAP_CKPT_BIT of the recomputation values offered */
-    unsigned model;   /* the model's UNIAP_RT_BF16, _MIXED, _WIDE_GRADS */
+    int deg, n;         /* stages, devices per stage */
+    int n_tp, tp[32];   /* the distinct tp of the table's strategies, ascending */
+    int has_sp;         /* some strategy has sequence parallelism */
+    unsigned ckpt;      /* UNIAP_CKPT_BIT of the recomputation values offered */
+    unsigned model;     /* the model's UNIAP_RT_BF16, _MIXED, _WIDE_GRADS */
+    int virtual_stages; /* the candidate's schedule's model chunks per stage (1: none) */
 } cm_rt_offer;
 
 #define CM_RT_MAX_SETTINGS 512

@@ -21,13 +21,13 @@
  *     --decoder-first/last-pipeline-num-layers, the embedding on the first
  *     stage and the output layer on the last (--pipeline-model-parallel-
  *     layout would allow any split; uniap's export does not write it);
- *   the 1F1B schedule. Megatron-LM also interleaves
- *     (--num-layers-per-virtual-pipeline-stage N: the same blocks on
- *     every stage, a multiple of N, no first/last stage counts;
- *     arguments.py), and the export writes it for a plan that has such
- *     stages (plan_export.c), but this runtime's search does not restrict
- *     the split to equal chunks (its space knows no schedule), so it does
- *     not search interleaved schedules (schedule_ok).
+ *   1F1B, or interleaved 1F1B (--num-layers-per-virtual-pipeline-stage
+ *     N: the same blocks on every stage, a multiple of the v chunks per
+ *     stage, no first/last stage counts; arguments.py): under an
+ *     interleaved schedule the split is fixed to equal stages
+ *     (CM_RT_SPLIT_EQUAL, megatron_stages) and recompute is none, full on
+ *     every block or selective (--recompute-method block counts blocks
+ *     per model chunk there, which uniap's per-stage count is not).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,9 +36,12 @@
 
 static int megatron_settings(const cm_rt_offer *o, cm_rt_setting *out, int max)
 {
-    int n = 0, modes[3], n_modes = 0;
-    modes[n_modes++] =
-        o->ckpt & UNIAP_CKPT_BIT(UNIAP_CKPT_FULL) ? CM_RT_CKPT_BLOCK : CM_RT_CKPT_NONE;
+    int n = 0, modes[4], n_modes = 0, v = o->virtual_stages > 1 ? o->virtual_stages : 0;
+    if (v) /* interleaved: no block recompute (counted per chunk in Megatron-LM) */
+        modes[n_modes++] = CM_RT_CKPT_NONE;
+    else
+        modes[n_modes++] =
+            o->ckpt & UNIAP_CKPT_BIT(UNIAP_CKPT_FULL) ? CM_RT_CKPT_BLOCK : CM_RT_CKPT_NONE;
     if (o->ckpt & UNIAP_CKPT_BIT(UNIAP_CKPT_FULL))
         modes[n_modes++] = CM_RT_CKPT_FULL;
     if (o->ckpt & UNIAP_CKPT_BIT(UNIAP_CKPT_SELECTIVE))
@@ -53,7 +56,8 @@ static int megatron_settings(const cm_rt_offer *o, cm_rt_setting *out, int max)
                         .sp = sp,
                         .flavours = CM_FLAVOUR_BIT(z ? UNIAP_DP_ZERO1 : UNIAP_DP_DDP),
                         .ckpt = modes[m],
-                        .split = CM_RT_SPLIT_MIDDLE_EQUAL};
+                        .split = v ? CM_RT_SPLIT_EQUAL : CM_RT_SPLIT_MIDDLE_EQUAL,
+                        .chunks = v};
     }
     return n;
 }
@@ -67,7 +71,28 @@ static int megatron_layer_ok(const cm_rt_setting *v, int role, const uniap_strat
 
 static int megatron_schedule_ok(const uniap_schedule_desc *d)
 {
-    return d->megatron_gap == NULL && d->virtual_stages <= 1;
+    return d->megatron_gap == NULL;
+}
+
+/* CM_RT_SPLIT_EQUAL (interleaving): B blocks on D stages, B / D each, a
+ * multiple of the chunks; the layers before the first block on stage 0,
+ * those after the last on stage D - 1. 0 when B is no multiple of D x
+ * chunks (Megatron-LM refuses: arguments.py). */
+static int megatron_stages(const cm_rt_setting *v, int L, int D, const int *role,
+                           const double *params, int *stage_of)
+{
+    (void)params;
+    int B = 0, k = v->chunks > 1 ? v->chunks : 1;
+    for (int u = 0; u < L; u++)
+        B += role[u] == UNIAP_RT_BLOCK;
+    if (v->split != CM_RT_SPLIT_EQUAL || B < D * k || B % (D * k))
+        return 0;
+    for (int u = 0, b = 0; u < L; u++) {
+        int blk = role[u] == UNIAP_RT_BLOCK;
+        stage_of[u] = blk ? b / (B / D) : b == 0 ? 0 : D - 1;
+        b += blk;
+    }
+    return 1;
 }
 
 /* The model arguments' gaps (megatron_args.c, as the export reports them). */
@@ -93,9 +118,11 @@ static int megatron_model_check(const uniap_model *m)
 const cm_runtime uniap__rt_megatron = {
     .name = "megatron",
     .help = "Megatron-LM, one tp and sp flag, DDP or the distributed optimizer, "
-            "selective/full/block recompute, even splits with first/last stage counts, 1F1B",
+            "selective/full/block recompute, even splits with first/last stage counts, 1F1B or "
+            "interleaved 1F1B (equal stages)",
     .settings = megatron_settings,
     .layer_ok = megatron_layer_ok,
     .schedule_ok = megatron_schedule_ok,
     .model_check = megatron_model_check,
+    .stages = megatron_stages,
 };

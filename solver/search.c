@@ -127,7 +127,7 @@ static int heuristic_of(search_state *st, int i)
     if (st->o->space) { /* a runtime's plans: the best heuristic plan of its variants */
         uniap_space sp = {0};
         double simple = HUGE_VAL;
-        if ((rc = st->o->space(st->o->space_ctx, &t, &sp)) == 0)
+        if ((rc = st->o->space(st->o->space_ctx, &t, st->sched[i], &sp)) == 0)
             rc = solver_space_heuristic(&t, &sp, st->sched[i], per_layer, stage_of, strategy_of, &h,
                                         &simple);
         uniap_space_free(&sp);
@@ -240,7 +240,7 @@ static int solve_one(search_state *st, int i)
     double closest = st->closest < DBL_MAX ? st->closest : 0;
     if (st->o->space) { /* a runtime's plans only */
         uniap_space sp = {0};
-        if ((rc = st->o->space(st->o->space_ctx, &t, &sp)) == 0)
+        if ((rc = st->o->space(st->o->space_ctx, &t, st->sched[i], &sp)) == 0)
             rc = solver_solve_space(&t, &sp, &oi, closest, &r);
         uniap_space_free(&sp);
     } else {

@@ -40,10 +40,10 @@ static int rt_table(void *p, int deg, int c, uniap_cost_table *out)
     return uniap_costmodel_table(((rt_ctx *)p)->cm, deg, c, out);
 }
 
-static int rt_space(void *p, const uniap_cost_table *t, uniap_space *out)
+static int rt_space(void *p, const uniap_cost_table *t, uniap_schedule sched, uniap_space *out)
 {
     const rt_ctx *x = p;
-    return uniap_runtime_space(x->rt, x->role, x->params, x->flags, t, out);
+    return uniap_runtime_space(x->rt, x->role, x->params, x->flags, sched, t, out);
 }
 
 /* 1 when uniap's export of runtime rt writes plan p of model m (Megatron-
@@ -84,7 +84,7 @@ static void verdict(rt_ctx *x, const uniap_model *m, const uniap_search_result *
         snprintf(out, n, "table failed");
         return;
     }
-    if (uniap_runtime_space(x->rt, x->role, x->params, x->flags, &t, &sp) == 0)
+    if (uniap_runtime_space(x->rt, x->role, x->params, x->flags, r->schedule, &t, &sp) == 0)
         for (int v = 0; v < sp.n_variants && !in; v++)
             in = uniap_space_check(&sp, v, &t, r->best.stage_of, r->best.strategy_of, NULL, 0);
     if (uniap_plan_evaluate(&t, UNIAP_SCHED_1F1B, r->best.stage_of, r->best.strategy_of, &e) == 0) {

@@ -750,13 +750,15 @@ void uniap_runtime_roles(const uniap_model *m, int *role, double *params);
  * parameters). */
 enum { UNIAP_RT_BF16 = 1, UNIAP_RT_MIXED = 2, UNIAP_RT_WIDE_GRADS = 4 };
 unsigned uniap_runtime_model_flags(const uniap_model *m);
-/* The space of runtime r on table t, whose layers have the given roles,
- * parameter counts and model flags (the runtime "any": one variant of
- * every allowed strategy, no rule): *out is the caller's
+/* The space of runtime r on table t searched under schedule sched, whose
+ * layers have the given roles, parameter counts and model flags (the
+ * runtime "any": one variant of every allowed strategy, no rule; an
+ * interleaved schedule may restrict the split, as Megatron-LM's equal
+ * chunks): *out is the caller's
  * (uniap_space_free, also after a failure). EINVAL for an unknown
  * runtime; ENOMEM. */
 int uniap_runtime_space(uniap_runtime r, const int *role, const double *params, unsigned flags,
-                        const uniap_cost_table *t, uniap_space *out);
+                        uniap_schedule sched, const uniap_cost_table *t, uniap_space *out);
 void uniap_space_free(uniap_space *s);
 /* 1 when the plan (stage_of, strategy_of: indices of t, the table s was
  * made for) is in variant v of s, else 0 with why (when given) saying

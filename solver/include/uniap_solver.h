@@ -24,9 +24,10 @@ typedef enum {
 } uniap_formulation;
 
 /* The plans a runtime can run of one candidate's table (a runtime's
- * space, uniap_runtime_space): fills *out for table t; ctx is the
- * caller's. */
-typedef int (*uniap_space_fn)(void *ctx, const uniap_cost_table *t, uniap_space *out);
+ * space, uniap_runtime_space): fills *out for table t searched under
+ * schedule sched; ctx is the caller's. */
+typedef int (*uniap_space_fn)(void *ctx, const uniap_cost_table *t, uniap_schedule sched,
+                              uniap_space *out);
 
 typedef struct uniap_solve_options {
     uniap_schedule schedule;

@@ -7,8 +7,10 @@
 # plan --from reruns it to the same schedule; "all" searches more pairs
 # than "both" and finds a TPI no worse than 1f1b's; bad lists, a plan file
 # whose virtual_stages contradicts its schedule, and runtimes that do not
-# interleave (no runtime's search does) are refused naming the option and
-# why; under --runtime megatron, "all" searches what Megatron-LM runs.
+# interleave are refused naming the option and why; --runtime megatron
+# --schedule interleaved2 finds a plan of equal stages, a multiple of 2
+# blocks each, written as --num-layers-per-virtual-pipeline-stage and read
+# back (estimate --megatron-args) to its TPI.
 # Usage: plan_schedules.sh UNIAP WORKDIR
 set -u
 UNIAP=$1 W=$2
@@ -74,12 +76,29 @@ check "estimate: interleaved2 with 6 micro-batches on 4 stages refused" sh -c \
 "$UNIAP" plan $P --runtime deepspeed --schedule interleaved2 --out "$W/ds.json" >/dev/null 2>"$W/ds.err"
 rc=$?
 check "--runtime deepspeed --schedule interleaved2 refused (exit 2) saying why" sh -c \
-    "test $rc -eq 2 && grep -q 'deepspeed does not run that schedule (no runtime.s search interleaves' '$W/ds.err'"
-"$UNIAP" plan $P --runtime megatron --schedule all --out "$W/mg.json" >/dev/null 2>"$W/mg.err"
-check "--runtime megatron --schedule all: the schedules megatron runs (1f1b)" python3 -c "
+    "test $rc -eq 2 && grep -q 'deepspeed does not run that schedule (of the runtimes, Megatron-LM interleaves' '$W/ds.err'"
+"$UNIAP" plan $P --runtime megatron --schedule interleaved2 --out "$W/mg.json" \
+    --megatron-args "$W/mg.txt" >/dev/null 2>"$W/mg.err"
+check "--runtime megatron --schedule interleaved2 exits 0" test $? -eq 0
+check "... equal stages of a multiple of 2 blocks (llama-7b: 32 blocks)" python3 -c "
 import json, sys
 p = json.load(open(sys.argv[1]))
-assert p['schedule'] == '1f1b' and p['virtual_stages'] == 1, p['schedule']
+assert p['schedule'] == 'interleaved2' and p['virtual_stages'] == 2, p['schedule']
+blocks = [0] * p['deg']
+for l in p['layers'][1:-1]:
+    blocks[l['stage']] += 1
+assert len(set(blocks)) == 1 and blocks[0] % 2 == 0, blocks
+assert p['layers'][0]['stage'] == 0 and p['layers'][-1]['stage'] == p['deg'] - 1
 " "$W/mg.json"
+n=$(python3 -c "import json,sys; p=json.load(open(sys.argv[1])); print(32 // p['deg'] // 2)" "$W/mg.json")
+check "... written as --num-layers-per-virtual-pipeline-stage $n" \
+    grep -qE -- "--num-layers-per-virtual-pipeline-stage $n( |$)" "$W/mg.txt"
+"$UNIAP" estimate $m --megatron-args "$W/mg.txt" --out "$W/mg_back.json" >/dev/null 2>"$W/mg_back.err"
+check "... read back to the plan's TPI and schedule" python3 -c "
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert b['schedule'] == 'interleaved2', b['schedule']
+assert abs(a['tpi'] - b['tpi']) <= 1e-12 * a['tpi'], (a['tpi'], b['tpi'])
+" "$W/mg.json" "$W/mg_back.json"
 [ $fail -eq 0 ] || tail -n 5 "$W"/*.err
 exit $fail

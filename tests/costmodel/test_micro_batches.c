@@ -132,9 +132,11 @@ static void test_price(fixture *f)
         CHECK_EQ(uniap_runtime_micro_batches_ok(r, 30, 4), runs[i]);
         CHECK_EQ(uniap_runtime_micro_batches_ok(r, 30, 5), 1); /* divides */
         CHECK_EQ(uniap_runtime_micro_batches_ok(r, 30, 7), 0); /* 5 each: 6 */
-        CHECK_EQ(uniap_runtime_space(r, role, params, uniap_runtime_model_flags(&f->m), &a, &sa),
+        CHECK_EQ(uniap_runtime_space(r, role, params, uniap_runtime_model_flags(&f->m),
+                                     UNIAP_SCHED_1F1B, &a, &sa),
                  0);
-        CHECK_EQ(uniap_runtime_space(r, role, params, uniap_runtime_model_flags(&f->m), &b, &sb),
+        CHECK_EQ(uniap_runtime_space(r, role, params, uniap_runtime_model_flags(&f->m),
+                                     UNIAP_SCHED_1F1B, &b, &sb),
                  0);
         if (runs[i])
             CHECK_EQ(sa.n_variants, sb.n_variants);

@@ -89,6 +89,10 @@ static int blocks_all(const inst *x, const int *sg, int v)
     return 1;
 }
 
+/* The model chunks per stage of the schedule being checked (interleaved
+ * 1F1B: v > 1), for megatron_ok. */
+static int interleave_v = 1;
+
 static int megatron_ok(const inst *x, const int *st, const int *sg, int n, int full)
 {
     if (!uniform_ok(x, sg, n, UNIAP_DP_ZERO1, 0, 0))
@@ -101,6 +105,16 @@ static int megatron_ok(const inst *x, const int *st, const int *sg, int n, int f
             cnt[st[u]]++;
             nfull[st[u]] += S(x, sg, u)->ckpt == UNIAP_CKPT_FULL;
         }
+    if (interleave_v > 1) {
+        /* --num-layers-per-virtual-pipeline-stage: the same blocks on every
+         * stage, a multiple of the chunks (arguments.py); recompute
+         * uniform: none, full or selective on every block */
+        for (int i = 0; i < D; i++)
+            if (cnt[i] != cnt[0] || cnt[i] % interleave_v)
+                return 0;
+        return blocks_all(x, sg, UNIAP_CKPT_NONE) || blocks_all(x, sg, UNIAP_CKPT_FULL) ||
+               blocks_all(x, sg, UNIAP_CKPT_SELECTIVE);
+    }
     for (int i = 2; i + 1 < D; i++)
         if (cnt[i] != cnt[1])
             return 0; /* --decoder-first/last-pipeline-num-layers: the middle is even */
@@ -354,13 +368,14 @@ static void check_one(const inst *x, int r, uniap_schedule sched, int per_layer,
     uniap_solve_options o;
     uniap_pair_result res;
     brute b = {.x = x, .ok = rules[r], .sched = sched};
+    interleave_v = uniap_schedule_virtual_stages(sched);
     if (r == RT_ANY) { /* every plan: the unrestricted optimum is the reference */
         b.found = 1;
         b.best = any_tpi;
     } else {
         brute_strategies(&b, 0);
     }
-    CHECK_EQ(uniap_runtime_space(r, x->role, x->params, x->flags, &x->t, &sp), 0);
+    CHECK_EQ(uniap_runtime_space(r, x->role, x->params, x->flags, sched, &x->t, &sp), 0);
     uniap_solve_options_default(&o);
     o.schedule = sched;
     o.formulation = per_layer ? UNIAP_FORM_PER_LAYER : UNIAP_FORM_AUTO;
@@ -421,7 +436,8 @@ static void check_deepspeed_splits(void)
     inst x;
     make_inst(5, 6, 4, 0, &x);
     uniap_space sp;
-    CHECK_EQ(uniap_runtime_space(RT_DEEPSPEED, x.role, x.params, 0, &x.t, &sp), 0);
+    CHECK_EQ(uniap_runtime_space(RT_DEEPSPEED, x.role, x.params, 0, UNIAP_SCHED_1F1B, &x.t, &sp),
+             0);
     CHECK(sp.n_variants > 0);
     for (int v = 0; v < sp.n_variants; v++) {
         CHECK(sp.v[v].stage_lo && sp.v[v].stage_hi);
@@ -465,10 +481,33 @@ static void check_block_rule(tally *ty)
     }
 }
 
+/* Megatron-LM's interleaved 1F1B (v = 2) on instances of 2 or 4 stages
+ * whose micro-batch count allows it: against the unrestricted optimum
+ * under the same schedule; 4 blocks on 4 stages cannot interleave, so the
+ * space and brute force both find nothing there. */
+static void interleaved_case(const inst *x, int seed, tally *ty, int *n)
+{
+    uniap_schedule il;
+    uniap_solve_options o;
+    uniap_pair_result any;
+    CHECK_EQ(uniap_schedule_parse("interleaved2", &il), 0);
+    if (x->D < 2 || !uniap_schedule_runs(il, x->t.micro_batches, x->D))
+        return;
+    uniap_solve_options_default(&o);
+    o.schedule = il;
+    CHECK_EQ(uniap_solve_pair(&x->t, &o, &any), 0);
+    if (any.status == UNIAP_SOLVE_OPTIMAL) {
+        check_one(x, RT_MEGATRON, il, seed % 2, any.tpi, ty);
+        (*n)++;
+    }
+    uniap_pair_result_free(&any);
+}
+
 int main(void)
 {
     tally ty[5] = {{0}};
-    int per_layer_done = 0;
+    tally til = {0}; /* megatron under interleaved2 */
+    int per_layer_done = 0, n_interleaved = 0;
     check_deepspeed_splits();
     for (int seed = 1; seed <= 240; seed++) {
         static const int degs[3] = {1, 2, 4};
@@ -494,6 +533,7 @@ int main(void)
         tally dummy = {0};
         check_one(&x, RT_ANY, sched, 0, any_tpi, &dummy);
         CHECK_EQ(dummy.restricted_slower, 0);
+        interleaved_case(&x, seed, &til, &n_interleaved);
         for (int r = RT_MEGATRON; r <= RT_GALVATRON; r++) {
             if ((r == RT_MEGATRON || r == RT_DEEPSPEED) && sched != UNIAP_SCHED_1F1B)
                 continue; /* they run 1F1B only (the command refuses the others) */
@@ -517,6 +557,9 @@ int main(void)
                ty[r].restricted_slower, ty[r].infeasible);
     printf("megatron plans with block recompute (0 < N < blocks): %d; per-layer runs: %d\n",
            ty[RT_MEGATRON].block_rule, per_layer_done);
+    printf("megatron interleaved2: %d cases, %d optimal (%d slower than any), %d infeasible\n",
+           n_interleaved, til.optimal, til.restricted_slower, til.infeasible);
+    CHECK(til.optimal >= 3 && til.infeasible >= 1);
     /* enough cases of each kind for the comparison to mean something */
     CHECK(ty[RT_MEGATRON].optimal >= 15 && ty[RT_MEGATRON].restricted_slower >= 5);
     CHECK(ty[RT_GALVATRON].optimal >= 20 && ty[RT_GALVATRON].restricted_slower >= 3);
