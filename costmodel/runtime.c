@@ -169,8 +169,9 @@ static void label_of(const cm_rt_setting *v, char *buf, size_t n)
                                      "recompute-full",
                                      "recompute-selective",
                                      "recompute-block"};
-    static const char *const sp[] = {"split-any", "split-middle-equal", "split-uniform",
-                                     "split-parameters", "split-type"};
+    static const char *const sp[] = {"split-any",        "split-middle-equal", "split-uniform",
+                                     "split-parameters", "split-type",         "split-equal"};
+    _Static_assert(sizeof sp / sizeof sp[0] == CM_RT_SPLIT_EQUAL + 1, "a name per split");
     int w = v->tp ? snprintf(buf, n, "tp%d", v->tp) : snprintf(buf, n, "tp-per-layer");
     if (v->sp >= 0 && w >= 0 && (size_t)w < n)
         w += snprintf(buf + w, n - (size_t)w, v->sp ? " sp" : " no-sp");
@@ -180,7 +181,8 @@ static void label_of(const cm_rt_setting *v, char *buf, size_t n)
     if (v->ckpt && w >= 0 && (size_t)w < n)
         w += snprintf(buf + w, n - (size_t)w, " %s", ck[v->ckpt]);
     if (v->split && w >= 0 && (size_t)w < n)
-        snprintf(buf + w, n - (size_t)w, " %s", sp[v->split]);
+        snprintf(buf + w, n - (size_t)w, " %s",
+                 v->split > 0 && v->split <= CM_RT_SPLIT_EQUAL ? sp[v->split] : "split-?");
 }
 
 void uniap_space_free(uniap_space *s)
