@@ -222,7 +222,8 @@ int uniap_cli_compare(int argc, char **argv)
     /* every plan's micro-batch size in the analytic profile, before any
      * cost model is made over it */
     for (int k = 0; k < n && rc == 0; k++)
-        rc = uniap_inputs_analytic_cover(&in, x[k].p.global_batch, x[k].p.micro_batches);
+        rc = uniap_inputs_analytic_cover(&in, x[k].p.global_batch, x[k].p.micro_batches,
+                                         x[k].p.search);
     for (int k = 0; k < n && rc == 0; k++)
         rc = evaluate(&x[k], &in, pi.profile);
     rc = uniap_mpi_agree(MPI_COMM_WORLD, rc);

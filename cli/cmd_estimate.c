@@ -520,7 +520,8 @@ static int load(est_ctx *x, uniap_cmd *cmd)
     free(mg);
     uniap_from_free(&ft);
     if (rc == 0 && x->plan.micro_batches > 0)
-        rc = uniap_inputs_analytic_cover(&x->in, x->plan.global_batch, x->plan.micro_batches);
+        rc = uniap_inputs_analytic_cover(&x->in, x->plan.global_batch, x->plan.micro_batches,
+                                         x->plan.search);
     if (rc == 0 && a->plan && a->req.profile && x->plan.profile_checksum[0] && x->rank == 0 &&
         strcmp(x->in.profile_checksum, x->plan.profile_checksum) != 0)
         fprintf(stderr,

@@ -66,10 +66,28 @@ static void add_count(int *mbs, int *n, int cap, int64_t B, int c)
 
 #define ANALYTIC_SIZES (64 + 4 * UNIAP_MAX_MB_COUNTS)
 
-int uniap_inputs_analytic_cover(uniap_inputs *in, int64_t B, int c)
+/* 1 when a plan's search record (the unformatted JSON of uniap_opts_record)
+ * lists count c in "micro-batches" (plan --micro-batches C,...). */
+static int searched_count(const char *search, int c)
+{
+    static const char key[] = "\"micro-batches\":\"";
+    const char *s = search ? strstr(search, key) : NULL;
+    for (s = s ? s + sizeof key - 1 : NULL; s && *s >= '0' && *s <= '9';) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (v == c)
+            return 1;
+        s = *end == ',' ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+int uniap_inputs_analytic_cover(uniap_inputs *in, int64_t B, int c, const char *search)
 {
     int m = (int)uniap_micro_batch_size(B, c), mbs[ANALYTIC_SIZES], n = 0, had = 0;
-    if (!in->analytic || m < 1)
+    /* the sizes plan's analytic profile held: the divisors of B, and those
+     * of the counts it was given (a count not dividing B is always one) */
+    if (!in->analytic || m < 1 || (B % c == 0 && !searched_count(search, c)))
         return UNIAP_OK;
     /* the sizes it has, and those of c micro-batches it lacks */
     for (int j = 0; j < in->profile.n_layers; j++)

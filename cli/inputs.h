@@ -73,13 +73,15 @@ typedef struct uniap_inputs {
  * analytic device model is used. */
 int uniap_inputs_load(const uniap_inputs_req *req, uniap_inputs *in);
 void uniap_inputs_free(uniap_inputs *in);
-/* With the analytic profile: rebuilds it with the micro-batch size of c
- * micro-batches of B (uniap_micro_batch_size) when it lacks that size (a
- * count that does not divide B, known only once a plan is read), so that
- * the plan is priced at its size rather than interpolated (the sizes it
- * has are kept). Invalidates cost models made over in->profile before.
- * 0 otherwise, or for a measured profile; on error in is unchanged. */
-int uniap_inputs_analytic_cover(uniap_inputs *in, int64_t B, int c);
+/* With the analytic profile: rebuilds it with the sizes c micro-batches of
+ * B need (uniap_micro_batch_size and its divisors) when it lacks them and
+ * `uniap plan` had them too: c does not divide B, or the plan's search
+ * record (search, NULL: none) lists c in --micro-batches. A plan is thus
+ * priced on the profile it was searched on (the same TPI), not
+ * interpolated. The sizes it has are kept. Invalidates cost models made
+ * over in->profile before. 0 otherwise, or for a measured profile; on
+ * error in is unchanged. */
+int uniap_inputs_analytic_cover(uniap_inputs *in, int64_t B, int c, const char *search);
 
 /* The analytic profile's micro-batch sizes for global batch B: the
  * divisors of B in increasing order, at most max of them (the smallest).

@@ -65,5 +65,18 @@ check "... nothing written" test ! -e "$W/x.json" -a ! -e "$W/x.txt"
 rc=$?
 check "plan --micro-batches 39 of 256 refused (exit 2)" test $rc -eq 2
 check "... saying it makes 37" grep -q "make 37 micro-batches of 7" "$W/p39.err"
+# estimate prices a plan on the analytic profile plan searched on: 10080
+# has 72 divisors, more than the 64 sizes of that profile, so c = 1 (a
+# micro-batch of 10080) is interpolated unless --micro-batches names it;
+# either way estimate --plan gives the plan's TPI to the bit
+T="--model gpt-tiny --cluster a100-40g-1x8"
+for mb in "" "--micro-batches 1,2,3"; do
+    "$UNIAP" plan $T --global-batch 10080 $mb --quiet --out "$W/t.json" >/dev/null 2>&1
+    "$UNIAP" estimate $T --plan "$W/t.json" --out "$W/te.json" >/dev/null 2>"$W/te.err"
+    a=$(sed -n 's/^\s*"tpi":\s*\([0-9.e+-]*\),/\1/p' "$W/t.json")
+    b=$(sed -n 's/^\s*"tpi":\s*\([0-9.e+-]*\),/\1/p' "$W/te.json")
+    check "B 10080 ${mb:-(every divisor)}: estimate --plan at the plan's TPI ($a s, $b s)" \
+        test -n "$a" -a "$a" = "$b"
+done
 [ $fail -eq 0 ] || tail -n 5 "$W"/*.err
 exit $fail
