@@ -39,6 +39,9 @@ typedef struct cm_rt_setting {
     unsigned flavours; /* DP flavours a layer with dp > 1 may use: bit (1 << flavour) */
     int ckpt;          /* CM_RT_CKPT_* */
     int split;         /* CM_RT_SPLIT_* */
+    int cp;            /* every layer's context-parallel degree; 0: cp 1 for a runtime
+                        * (a setting with ckpt CM_RT_CKPT_ANY: each layer its own) */
+    int cp_a2a;        /* with cp > 1: every layer's variant (0 ring, 1 Ulysses) */
 } cm_rt_setting;
 
 /* What a cost table offers, for a descriptor's enumeration. */
@@ -46,11 +49,13 @@ typedef struct cm_rt_offer {
     int deg, n;       /* stages, devices per stage */
     int n_tp, tp[32]; /* the distinct tp of the table's strategies, ascending */
     int has_sp;       /* some strategy has sequence parallelism */
+    int n_cp, cp[32]; /* the distinct context-parallel degrees, ascending */
+    int has_a2a;      /* some strategy has Ulysses context parallelism */
     unsigned ckpt;    /* UNIAP_CKPT_BIT of the recomputation values offered */
     unsigned model;   /* the model's UNIAP_RT_BF16, _MIXED, _WIDE_GRADS */
 } cm_rt_offer;
 
-#define CM_RT_MAX_SETTINGS 512
+#define CM_RT_MAX_SETTINGS 2048
 #define CM_FLAVOUR_BIT(f)  (1u << (f))
 
 typedef struct cm_runtime {

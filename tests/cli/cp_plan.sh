@@ -13,6 +13,9 @@
 #    is found, it uses cp > 1 (--max-cp defaults to 131072 / 4096 = 32),
 #    and it beats the best plan without cp (--no-cp).
 #  - estimate --cp / --ulysses and the bad-name message.
+#  - exports: Megatron-LM --context-parallel-size/--cp-comm-type read back
+#    by estimate to the plan's TPI; torchtitan context_parallel_degree read
+#    back likewise; DeepSpeed and Galvatron refuse a cp plan.
 # Usage: cp_plan.sh UNIAP WORKDIR
 set -eu
 uniap=$1
@@ -54,4 +57,38 @@ rc=0
 $uniap estimate $long --dp 4 --cp 4 --tp 1 --pp 1 --micro-batches 8 >"$work/bad.log" 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || { cat "$work/bad.log"; echo "FAIL: exit $rc, expected 2"; exit 1; }
 grep -q -- "--cp 4" "$work/bad.log" || { cat "$work/bad.log"; exit 1; }
+
+# Megatron-LM: one cp for every layer, written and read back
+$uniap plan $long --runtime megatron --quiet --out "$work/mg.json" --megatron-args "$work/mg.txt" \
+    >"$work/mg.log" 2>&1 || { cat "$work/mg.log"; exit 1; }
+cp=$(strategies "$work/mg.json" | sed -n 's/.*\.cp\([0-9]*\).*/\1/p' | sort -u)
+[ -n "$cp" ] && [ "$(echo "$cp" | wc -l)" -eq 1 ] || { echo "FAIL: megatron cp '$cp'"; exit 1; }
+grep -q -- "--context-parallel-size $cp --cp-comm-type" "$work/mg.txt" || { cat "$work/mg.txt"; exit 1; }
+grep -q "the plan is expressible" "$work/mg.txt" || { cat "$work/mg.txt"; exit 1; }
+$uniap estimate --model llama-7b --cluster h100-80g-4x8 --seq-len 131072 --attention flash \
+    --megatron-args "$work/mg.txt" >"$work/mg_est.log" 2>&1 || { cat "$work/mg_est.log"; exit 1; }
+a=$(tpi "$work/mg.json"); b=$(sed -n 's/^TPI \([0-9.]*\) s.*/\1/p' "$work/mg_est.log")
+awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; exit !(d < 1e-4 * a && -d < 1e-4 * a) }' ||
+    { echo "FAIL: megatron args read back to TPI $b, plan $a"; exit 1; }
+
+# torchtitan: ring attention only, FSDP over dp x cp
+$uniap plan $long --dropout off --runtime torchtitan --quiet --out "$work/tt.json" \
+    --torchtitan-toml "$work/tt.toml" >"$work/tt.log" 2>&1 || { cat "$work/tt.log"; exit 1; }
+cp=$(strategies "$work/tt.json" | sed -n 's/.*\.cp\([0-9]*\)[.].*/\1/p' | sort -u)
+grep -q "^context_parallel_degree = ${cp:-1}\$" "$work/tt.toml" || { cat "$work/tt.toml"; exit 1; }
+$uniap estimate --model llama-7b --cluster h100-80g-4x8 --seq-len 131072 --attention flash \
+    --dropout off --from-torchtitan "$work/tt.toml" >"$work/tt_est.log" 2>&1 ||
+    { cat "$work/tt_est.log"; exit 1; }
+a=$(tpi "$work/tt.json"); b=$(sed -n 's/^TPI \([0-9.]*\) s.*/\1/p' "$work/tt_est.log")
+awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; exit !(d < 1e-4 * a && -d < 1e-4 * a) }' ||
+    { echo "FAIL: torchtitan toml read back to TPI $b, plan $a"; exit 1; }
+
+# DeepSpeed and Galvatron exports refuse a cp plan (their runtimes search cp 1)
+rc=0
+$uniap plan $long --quiet --deepspeed-config "$work/ds.json" --deepspeed-args "$work/ds.txt" \
+    >"$work/ds.log" 2>&1 || rc=$?
+[ "$rc" -ne 0 ] && grep -q "context.parallel" "$work/ds.log" || { cat "$work/ds.log"; exit 1; }
+rc=0
+$uniap plan $long --quiet --galvatron-config "$work/gv.json" >"$work/gv.log" 2>&1 || rc=$?
+[ "$rc" -ne 0 ] && grep -q "context.parallel" "$work/gv.log" || { cat "$work/gv.log"; exit 1; }
 echo "ok"
