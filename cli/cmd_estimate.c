@@ -33,7 +33,7 @@
 typedef struct est_args {
     uniap_inputs_req req; /* --model, --cluster, --profile, --global-batch */
     const char *plan, *dump, *layers_per_stage, *megatron, *svg, *html, *out;
-    int dp, tp, pp, c, flavour, sp, ckpt, strided, schedule, format;
+    int dp, cp, tp, pp, c, flavour, sp, ckpt, strided, ulysses, schedule, format;
     uniap_restrict_args limits;
     uniap_training_args training; /* --attention, --dropout, ... */
     uniap_from_args from;         /* --from-deepspeed, --from-torchtitan, --from-galvatron */
@@ -76,6 +76,8 @@ static void est_cmd(est_args *a, uniap_opt *opts, uniap_cmd *cmd)
          .help = "a Megatron-LM command line (as uniap plan --megatron-args writes it, or your "
                  "own): the plan Megatron-LM runs with those arguments"},
         UNIFORM_INT("dp", dp, 1 << 20, "data-parallel degree"),
+        UNIFORM_INT("cp", cp, 1 << 20,
+                    "context-parallel degree (default 1; ring attention, or --ulysses)"),
         UNIFORM_INT("tp", tp, 1 << 20, "tensor-parallel degree"),
         UNIFORM_INT("pp", pp, 1 << 20, "pipeline stages"),
         UNIFORM_INT("micro-batches", c, 1 << 30, "micro-batches per iteration"),
@@ -88,6 +90,7 @@ static void est_cmd(est_args *a, uniap_opt *opts, uniap_cmd *cmd)
         UNIFORM_FLAG("sp", sp, "sequence parallelism"),
         UNIFORM_FLAG("ckpt", ckpt, "activation checkpointing"),
         UNIFORM_FLAG("strided", strided, "strided tensor-parallel groups"),
+        UNIFORM_FLAG("ulysses", ulysses, "context parallelism by DeepSpeed-Ulysses all-to-alls"),
         {.name = "layers-per-stage",
          .kind = UNIAP_OPTK_STRING,
          .dest = &a->layers_per_stage,
@@ -157,7 +160,7 @@ static void est_cmd(est_args *a, uniap_opt *opts, uniap_cmd *cmd)
 /* Option combinations the table cannot express. */
 static int check_args(const est_args *a, const uniap_cmd *cmd)
 {
-    int uniform = a->dp || a->tp || a->pp || a->c, from = uniap_from_given(&a->from);
+    int uniform = a->dp || a->cp || a->tp || a->pp || a->c, from = uniap_from_given(&a->from);
     if (from < 0)
         return from;
     if (!!a->plan + !!uniform + !!a->megatron + from > 1)
@@ -239,14 +242,18 @@ static int parse_layers_per_stage(const char *text, int pp, int *blocks)
 static int uniform_plan(const est_args *a, const uniap_model *m, const uniap_cluster *cl,
                         uniap_plan *p)
 {
-    int rc, N = uniap_cluster_devices(cl);
+    int rc, N = uniap_cluster_devices(cl), cp = a->cp > 1 ? a->cp : 1;
     uniap_strategy s;
-    if ((long long)a->dp * a->tp * a->pp != N)
+    if ((long long)a->dp * cp * a->tp * a->pp != N)
         return uniap_err(UNIAP_EINVAL,
-                         "--dp %d x --tp %d x --pp %d = %lld, but cluster '%s' has %d devices",
-                         a->dp, a->tp, a->pp, (long long)a->dp * a->tp * a->pp, cl->name, N);
+                         "--dp %d x --cp %d x --tp %d x --pp %d = %lld, but cluster '%s' has %d "
+                         "devices",
+                         a->dp, cp, a->tp, a->pp, (long long)a->dp * cp * a->tp * a->pp, cl->name,
+                         N);
     memset(&s, 0, sizeof(s));
     s.dp = a->dp;
+    s.cp = cp;
+    s.cp_a2a = a->ulysses;
     s.tp = a->tp;
     s.tp_consecutive = !a->strided;
     s.flavour = a->dp > 1 ? (uniap_dp_flavour)a->flavour : UNIAP_DP_DDP;
@@ -314,9 +321,9 @@ static void print_stage(const est_ctx *x, int i)
         u = v;
     }
     fprintf(f,
-            "\n  time per micro-batch: %.6f s = compute %.6f + TP comm %.6f + DP comm %.6f + "
-            "resharding %.6f; to next stage %.6f s\n",
-            ev->stage_compute[i], b->compute, b->tp_comm, b->dp_comm, b->reshard,
+            "\n  time per micro-batch: %.6f s = compute %.6f + TP comm %.6f + CP comm %.6f + DP "
+            "comm %.6f + resharding %.6f; to next stage %.6f s\n",
+            ev->stage_compute[i], b->compute, b->tp_comm, b->cp_comm, b->dp_comm, b->reshard,
             i + 1 < x->t.deg ? ev->stage_comm[i] : 0.0);
     fprintf(f,
             "  tail per iteration: %.6f s = gradient sync (exposed) %.6f + parameter gather "
@@ -541,6 +548,10 @@ static int load(est_ctx *x, uniap_cmd *cmd)
     for (int u = 0; x->plan.strategy_of && u < x->plan.n_layers; u++)
         if ((unsigned)x->plan.strategy_of[u].ckpt < UNIAP_CKPT_COUNT)
             o.ckpt_modes |= UNIAP_CKPT_BIT(x->plan.strategy_of[u].ckpt);
+    /* and every context-parallel degree the plan uses */
+    for (int u = 0; x->plan.strategy_of && u < x->plan.n_layers; u++)
+        if (uniap_strategy_cp(&x->plan.strategy_of[u]) > o.max_cp && !a->limits.no_cp)
+            o.max_cp = uniap_strategy_cp(&x->plan.strategy_of[u]);
     if (rc == 0)
         rc = uniap_costmodel_create(&x->in.model, &x->in.cluster, &x->in.profile, &o, &x->cm);
     return uniap_mpi_agree(MPI_COMM_WORLD, rc);

@@ -378,6 +378,22 @@ void uniap_inputs_restrict_opts(uniap_restrict_args *r, uniap_opt *opts, int *n)
          .max = 1 << 20,
          .def = "no limit",
          .help = "largest pipeline degree (number of stages) considered"},
+        {.name = "max-cp",
+         .kind = UNIAP_OPTK_INT,
+         .dest = &r->max_cp,
+         .min = 1,
+         .max = 1 << 20,
+         .def = "the longest sequence / 4096 (no cp below 8192 tokens)",
+         .help = "largest context-parallel degree considered (the sequence split over cp "
+                 "ranks: ring attention as Megatron-LM's CP, or DeepSpeed-Ulysses)"},
+        {.name = "no-cp",
+         .kind = UNIAP_OPTK_FLAG,
+         .dest = &r->no_cp,
+         .help = "no context parallelism (cp 1 only)"},
+        {.name = "no-ulysses",
+         .kind = UNIAP_OPTK_FLAG,
+         .dest = &r->no_ulysses,
+         .help = "context parallelism by ring attention only (no DeepSpeed-Ulysses all-to-all)"},
         {.name = "no-zero",
          .kind = UNIAP_OPTK_FLAG,
          .dest = &r->no_zero,
@@ -443,6 +459,8 @@ int uniap_inputs_restrict_apply(const uniap_restrict_args *r, uniap_cost_options
 {
     static const char *const names[] = {"ddp", "zero1", "zero2", "fsdp"};
     o->max_tp = r->max_tp;
+    o->max_cp = r->no_cp ? 1 : r->max_cp;
+    o->no_ulysses = r->no_ulysses;
     o->max_pp = r->max_pp;
     o->min_pp = r->min_pp;
     o->memory_headroom = r->memory_headroom;

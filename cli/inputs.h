@@ -134,16 +134,18 @@ int uniap_inputs_schedules(const char *arg, uniap_schedule *out);
 /* The search restrictions plan and estimate share (uniap_cost_options). */
 typedef struct uniap_restrict_args {
     int max_tp, max_pp, min_pp;              /* 0: no limit */
+    int max_cp;                              /* 0: auto (seq / 4096) */
+    int no_cp, no_ulysses;                   /* flags: cp 1 only; ring attention only */
     const char *flavours;                    /* comma list of ddp, zero1, zero2, fsdp; NULL all */
     double memory_headroom;                  /* fraction of the budget kept free */
     int no_zero, no_ckpt, no_sp, no_strided; /* flags */
     double reserve_gib;                      /* < 0: the cost model's default */
     double overlap;                          /* < 0: from the profile, else default */
 } uniap_restrict_args;
-#define UNIAP_RESTRICT_OPTS 11 /* entries uniap_inputs_restrict_opts appends */
+#define UNIAP_RESTRICT_OPTS 14 /* entries uniap_inputs_restrict_opts appends */
 
 /* Sets r to the defaults and appends its UNIAP_RESTRICT_OPTS option
- * entries (--max-tp, --max-pp, --no-zero, --no-ckpt, --no-sp,
+ * entries (--max-tp, --max-cp, --no-cp, --no-ulysses, --max-pp, --no-zero, --no-ckpt, --no-sp,
  * --no-strided, --reserve-gib, --overlap, --min-pp, --flavours,
  * --memory-headroom) at opts[*n], advancing *n. */
 void uniap_inputs_restrict_opts(uniap_restrict_args *r, uniap_opt *opts, int *n);

@@ -207,6 +207,12 @@ typedef struct cm_layer_kind {
      * number. Their FLOPs sum to gemm_flops x tokens / tp. NULL: the
      * FLOPs are costed as one large GEMM (no tile quantization). */
     int (*gemms)(const uniap_layer *l, double tokens, int tp, cm_gemm *out);
+    /* 1 when the layer's attention is self-attention over its whole
+     * sequence, which context parallelism splits (ring attention or
+     * Ulysses: cp_comm.c); a kind with an attention core (core_flops) and
+     * 0 here (windowed, cross-attention) takes no cp > 1. Kinds without an
+     * attention core split the sequence trivially (tokens / cp). */
+    int cp_attn;
     int kernels_fwd; /* kernels one forward launches (backward: twice) */
     int lookup;      /* a table lookup: reads only the rows it gathers */
     cm_layer_role role;
@@ -250,6 +256,7 @@ int cm_strategies(int n, int micro_batch, const uniap_cost_options *o, uniap_str
  * some TP group / DP group of strategy s spans nodes. */
 int cm_tp_spans(const uniap_cluster *c, int stage_first, const uniap_strategy *s);
 int cm_dp_spans(const uniap_cluster *c, int stage_first, const uniap_strategy *s);
+int cm_cp_spans(const uniap_cluster *c, int stage_first, const uniap_strategy *s);
 int cm_stage_spans(const uniap_cluster *c, int stage_first, int n);
 /* Whether the boundary between stage j and j + 1 (n devices each) crosses
  * a node boundary (device r of stage j sends to device r of stage j + 1). */
@@ -258,7 +265,7 @@ int cm_boundary_spans(const uniap_cluster *c, int j, int n);
 /* Whether some TP group / DP group of s, or some stage, spans nodes on
  * any of the deg stages of n devices (a table row holds for every stage). */
 typedef struct cm_placement {
-    int tp_spans, dp_spans, stage_spans;
+    int tp_spans, dp_spans, cp_spans, stage_spans; /* dp: the dp x cp gradient group */
 } cm_placement;
 void cm_place(const uniap_cluster *c, int deg, int n, const uniap_strategy *s, cm_placement *pl);
 
@@ -266,6 +273,30 @@ void cm_place(const uniap_cluster *c, int deg, int n, const uniap_strategy *s, c
  * stage receiving the most must fetch when the layout changes from a to b
  * on the same n devices. 0 when the layouts hold the same slices. */
 double cm_reshard_fraction(int n, const uniap_strategy *a, const uniap_strategy *b);
+
+/* ---- context parallelism (cp_comm.c) ---- */
+
+/* 1 when l can run under s's context parallelism: cp 1 always; a layer
+ * with attention needs cp_attn, seq divisible by 2 cp (Megatron-LM's
+ * zigzag: 2 cp chunks) and for Ulysses heads and kv heads divisible by
+ * cp x tp; any other layer seq divisible by cp. */
+int cm_layer_cp_ok(const uniap_layer *l, const uniap_strategy *s);
+/* The figures of one of cp ranks of a layer at tp with local micro-batch
+ * bl (each sample seq / cp tokens): the profile's at micro-batch bl / cp,
+ * interpolated where that is no whole number (cp_comm.c). As cm_layer_at
+ * (out->micro_batch = bl). */
+int cm_cp_layer_at(const cm_layer_index *li, int tp, int bl, int cp, cm_warnings *w,
+                   cm_layer_point *out);
+/* The context-parallel exchange of one micro-batch of layer l under s,
+ * given the rank's forward and backward times (already / cp) and
+ * whether the forward is recomputed: exposed seconds of the forward
+ * phase (*fwd) and of the backward phase with the recompute (*bwd), the
+ * whole comm before overlap (*total). 0 for cp 1 and for layers without
+ * attention. EMISSING (naming the profile) when the profile lacks the
+ * p2p or all-to-all curve. */
+int cm_cp_comm(const uniap_costmodel *cm, const uniap_layer *l, const uniap_strategy *s,
+               const cm_placement *pl, double bl, double fwd, double bwd, int recompute,
+               double *fwd_exposed, double *bwd_exposed, double *total);
 
 /* ---- memory model terms (shape.c) ---- */
 
@@ -294,6 +325,8 @@ typedef struct cm_row_terms {
     double compute;                       /* fwd + bwd (+ recompute) of the shard */
     double forward;      /* the forward phase of time: fwd + its TP collectives + its exposed DP */
     double tp_comm;      /* TP all-reduces (SP: all-gather + reduce-scatter) */
+    double cp_comm;      /* CP exchange, exposed: ring KV transfers or Ulysses all-to-alls */
+    double cp_hidden;    /* CP exchange the attention hides (ring attention) */
     double dp_comm;      /* per micro-batch, exposed: ZeRO-2/FSDP reduce-scatter, FSDP gathers */
     double dp_hidden;    /* per micro-batch: time the overlap saves (comm - exposed) */
     double sync_exposed; /* tail: exposed gradient all-reduce/reduce-scatter */

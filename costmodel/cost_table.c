@@ -8,8 +8,10 @@
  * run's layers; the pair matrices once per run (they depend only on the
  * sending layer's boundary activation) and copied likewise.
  *
- * Notation: b = micro-batch (global batch / c), dp/tp of the strategy,
- * b_l = b / dp the local micro-batch, e = activation dtype bytes, P the
+ * Notation: b = micro-batch (global batch / c), dp/cp/tp of the strategy,
+ * b_l = b / dp the local micro-batch (of seq / cp tokens per sample under
+ * context parallelism: the profile's figures at (tp, b_l / cp),
+ * cm_cp_layer_at), e = activation dtype bytes, P the
  * layer's parameters (unsharded). The groups' placement comes from the rank
  * layout of strategy.c; a table row holds for every stage, so a group is
  * costed as spanning nodes when it does so on any stage (identical on all
@@ -119,17 +121,19 @@ static int memory_terms(const uniap_costmodel *cm, int r, int u, int deg, int b,
     out->states += cm_fp8_weight_bytes(l, s); /* Transformer Engine's FP8 copies */
     double act_full = pt->act_bytes;
     if (s->sp) {
-        if ((rc = cm_layer_at(cm_layer_prof(cm, r, u, 1), 1, b / s->dp, cm->warnings, &ref)) < 0)
+        if ((rc = cm_cp_layer_at(cm_layer_prof(cm, r, u, 1), 1, b / s->dp, uniap_strategy_cp(s),
+                                 cm->warnings, &ref)) < 0)
             return rc; /* the message names the profile */
         act_full = ref.act_bytes / s->tp;
     }
     double transient = pt->peak_bytes;
     if (s->ckpt == UNIAP_CKPT_FULL) {
-        out->act = cm_layer_input_bytes(m, l, bl) / (s->sp ? s->tp : 1);
+        out->act = cm_layer_input_bytes(m, l, bl) / (s->sp ? s->tp : 1) / uniap_strategy_cp(s);
         out->peak = act_full + transient;
     } else if (s->ckpt == UNIAP_CKPT_SELECTIVE && d->scores) {
         double e = uniap_dtype_bytes(m->act_dtype);
-        double scores = bl * (double)l->seq * (double)d->scores(l, (int64_t)e) / s->tp;
+        double scores =
+            bl * (double)l->seq * (double)d->scores(l, (int64_t)e) / s->tp / uniap_strategy_cp(s);
         out->act = act_full > scores ? act_full - scores : 0.0;
         out->peak = transient + scores;
     } else {
@@ -137,7 +141,7 @@ static int memory_terms(const uniap_costmodel *cm, int r, int u, int deg, int b,
         out->peak = transient;
     }
     if (s->flavour == UNIAP_DP_FSDP)
-        out->peak += P / s->tp * (pb + gb) * (1.0 - 1.0 / s->dp);
+        out->peak += P / s->tp * (pb + gb) * (1.0 - 1.0 / uniap_strategy_dpcp(s));
     return UNIAP_OK;
 }
 
@@ -186,16 +190,17 @@ static int compute_row(const uniap_costmodel *cm, int r, int u, int deg, int n, 
     int rc, nf, nb;
 
     memset(out, 0, sizeof(*out));
-    UNIAP_CHECK(s->dp >= 1 && s->tp >= 1 && s->dp * s->tp == n && b % s->dp == 0 &&
+    UNIAP_CHECK(s->dp >= 1 && s->tp >= 1 && uniap_strategy_dpcp(s) * s->tp == n && b % s->dp == 0 &&
                 (unsigned)s->flavour <= UNIAP_DP_FSDP);
-    if (!cm_layer_tp_ok(l, s->tp))
+    if (!cm_layer_tp_ok(l, s->tp) || !cm_layer_cp_ok(l, s))
         return UNIAP_OK; /* allowed = 0 */
     cm_place(cm->cluster, deg, n, s, &pl);
     if (cm->opt.skip_unprofiled_tp && !cm_strategy_has_data(cm, deg, r, s, &pl))
         return UNIAP_OK; /* allowed = 0, warned */
     out->allowed = 1;
     cm_state_bytes(m, &pb, &gb, &ob);
-    if ((rc = cm_layer_at(cm_layer_prof(cm, r, u, s->tp), s->tp, b / s->dp, cm->warnings, &pt)) < 0)
+    if ((rc = cm_cp_layer_at(cm_layer_prof(cm, r, u, s->tp), s->tp, b / s->dp, uniap_strategy_cp(s),
+                             cm->warnings, &pt)) < 0)
         return rc; /* the message names the profile */
 
     /* compute: forward + backward of the local shard; checkpointing
@@ -210,7 +215,7 @@ static int compute_row(const uniap_costmodel *cm, int r, int u, int deg, int n, 
     double tp_comm = 0.0, one = 0.0;
     cm_layer_tp_allreduces(l, &nf, &nb);
     if (s->tp > 1 && nf + nb > 0 && !cm->profile->tp_comm_in_layers) {
-        double msg = bl * (double)l->seq * (double)l->hidden * e;
+        double msg = bl * (double)l->seq / uniap_strategy_cp(s) * (double)l->hidden * e;
         if ((rc = tp_collective(cm, s, pl.tp_spans, msg, &one)) < 0)
             return rc; /* the message names the profile */
         tp_comm = (nf + nb + (s->ckpt == UNIAP_CKPT_FULL ? nf : 0)) * one;
@@ -225,12 +230,21 @@ static int compute_row(const uniap_costmodel *cm, int r, int u, int deg, int n, 
         return rc; /* the message names the profile */
     double dp_comm =
         uniap__cm_exposed(cm, dp.fwd, pt.fwd) + uniap__cm_exposed(cm, dp.bwd, bwd_phase);
-    out->time = compute + tp_comm + dp_comm;
+    /* CP: the attention's KV ring or all-to-alls (cp_comm.c), exposed */
+    double cp_fwd = 0.0, cp_bwd = 0.0, cp_all = 0.0;
+    if ((rc = cm_cp_comm(cm, l, s, &pl, bl, pt.fwd, pt.bwd, recompute_time(l, s, pt.fwd) > 0,
+                         &cp_fwd, &cp_bwd, &cp_all)) < 0)
+        return rc; /* the message names the profile */
+    out->time = compute + tp_comm + dp_comm + cp_fwd + cp_bwd;
     /* the forward phase alone (pictures: uniap show): the layer's forward,
-     * its nf TP collectives and the exposed gathers beside it */
-    out->forward = pt.fwd + (tp_comm > 0 ? nf * one : 0.0) + uniap__cm_exposed(cm, dp.fwd, pt.fwd);
+     * its nf TP collectives, its exposed CP exchange and the exposed
+     * gathers beside it */
+    out->forward =
+        pt.fwd + (tp_comm > 0 ? nf * one : 0.0) + cp_fwd + uniap__cm_exposed(cm, dp.fwd, pt.fwd);
     out->compute = compute;
     out->tp_comm = tp_comm;
+    out->cp_comm = cp_fwd + cp_bwd;
+    out->cp_hidden = cp_all - out->cp_comm;
     out->dp_comm = dp_comm;
     out->dp_hidden = dp.fwd + dp.bwd - dp_comm;
 
@@ -251,7 +265,7 @@ static int compute_row(const uniap_costmodel *cm, int r, int u, int deg, int n, 
     double touched = cm_optimizer_touched(m);
     if (cm->cluster->mem_bandwidth > 0)
         opt_step = shard_params * touched / cm->cluster->mem_bandwidth /
-                   (s->flavour == UNIAP_DP_DDP ? 1 : s->dp);
+                   (s->flavour == UNIAP_DP_DDP ? 1 : uniap_strategy_dpcp(s));
     else if (P > 0)
         cm_warn(cm->warnings, "cluster '%s' has no mem_bandwidth: optimizer step taken as 0",
                 cm->cluster->name);
@@ -298,13 +312,13 @@ static int xstage_time(const uniap_costmodel *cm, int deg, int n, double B, cons
     cm_placement pl;
     int rc;
 
-    if ((rc = cm_coll_time(&cm->index, UNIAP_COLL_P2P, 2, spans, B / ((double)s->dp * s->tp),
-                           cm->warnings, &p2p)) < 0)
+    if ((rc = cm_coll_time(&cm->index, UNIAP_COLL_P2P, 2, spans, B / ((double)n), cm->warnings,
+                           &p2p)) < 0)
         return rc;
     if (!s->sp && s->tp > 1) {
         cm_place(cm->cluster, deg, n, s, &pl);
-        if ((rc = cm_coll_time(&cm->index, UNIAP_COLL_ALLGATHER, s->tp, pl.tp_spans, B / s->dp,
-                               cm->warnings, &ag)) < 0)
+        if ((rc = cm_coll_time(&cm->index, UNIAP_COLL_ALLGATHER, s->tp, pl.tp_spans,
+                               B / uniap_strategy_dpcp(s), cm->warnings, &ag)) < 0)
             return rc;
     }
     *out = 2.0 * (p2p + ag);
@@ -338,6 +352,7 @@ static void reshard_fractions(const uniap_cost_table *t, int n, double *frac, in
         for (int k2 = 0; k2 < k && cls[k] == k; k2++) {
             const uniap_strategy *a2 = &t->strategies[k2];
             if (a2->dp == a->dp && a2->tp == a->tp && a2->sp == a->sp &&
+                uniap_strategy_cp(a2) == uniap_strategy_cp(a) &&
                 a2->tp_consecutive == a->tp_consecutive)
                 cls[k] = cls[k2];
         }

@@ -26,6 +26,22 @@ void uniap_cost_options_default(uniap_cost_options *o)
     o->profile_path = NULL;
 }
 
+/* The context-parallel degrees searched by default: up to the longest
+ * sequence / 4096, so that each rank keeps chunks of >= 4096 tokens (no
+ * cp below 8192 tokens). Below that, a ring step's attention (~ (s/cp)^2
+ * FLOPs) no longer hides its KV transfer (~ s/cp bytes) on NVLink-class
+ * links (Liu et al. 2023 s3.1: the block must exceed FLOPs / bandwidth),
+ * and the search space stays today's for short sequences; --max-cp
+ * searches any degree. */
+static int auto_max_cp(const uniap_model *m)
+{
+    int64_t seq = 0;
+    for (int r = 0; r < m->n_runs; r++)
+        if (m->runs[r].seq > seq)
+            seq = m->runs[r].seq;
+    return seq / 4096 > 1 ? (int)(seq / 4096 < (1 << 20) ? seq / 4096 : 1 << 20) : 1;
+}
+
 /* The cluster's figures divide and multiply costs: each must be a finite
  * number >= 0 (0: not given). */
 static int check_cluster(const uniap_cluster *c)
@@ -195,6 +211,8 @@ int uniap_costmodel_create(const uniap_model *m, const uniap_cluster *c, const u
     cm->opt = *o;
     if (!cm->opt.ckpt_modes) /* the model's checkpointing granularities */
         cm->opt.ckpt_modes = uniap_training_ckpt_modes(&m->training);
+    if (cm->opt.max_cp <= 0) /* auto: the sequence split in chunks of >= 4096 tokens */
+        cm->opt.max_cp = auto_max_cp(m);
     cm->reserve = o->reserve_bytes >= 0 ? o->reserve_bytes : UNIAP_DEFAULT_RESERVE;
     /* a forced fraction, else the modelled overlap (overlap.c) */
     cm->overlap = o->overlap >= 0 ? (o->overlap > 1 ? 1.0 : o->overlap) : UNIAP_DEFAULT_OVERLAP;

@@ -1,7 +1,7 @@
 /*
  * data_needs.c - what a cost table needs from the profile: per strategy,
- * its layer type at its tp degree and the collectives of its tensor- and
- * data-parallel groups (as placed on the cluster); per pipeline degree,
+ * its layer type at its tp degree and the collectives of its tensor-,
+ * context- and data-parallel groups (as placed on the cluster); per pipeline degree,
  * the stage boundaries' p2p and the stages' all-to-all. The table builder
  * (cost_table.c) disallows a strategy lacking data, the candidates leave
  * out a pipeline degree lacking stage-level data, each missing item being
@@ -54,13 +54,17 @@ int cm_strategy_has_data(const uniap_costmodel *cm, int deg, int r, const uniap_
         else
             ok &= have(cm, UNIAP_COLL_ALLREDUCE, s->tp, pl->tp_spans, what);
     }
-    if (s->dp > 1 && uniap_layer_params(l) > 0) {
+    int g = uniap_strategy_dpcp(s), cp = uniap_strategy_cp(s);
+    if (g > 1 && uniap_layer_params(l) > 0) {
         if (s->flavour == UNIAP_DP_DDP)
-            ok &= have(cm, UNIAP_COLL_ALLREDUCE, s->dp, pl->dp_spans, what);
+            ok &= have(cm, UNIAP_COLL_ALLREDUCE, g, pl->dp_spans, what);
         else
-            ok &= have(cm, UNIAP_COLL_REDUCESCATTER, s->dp, pl->dp_spans, what) &
-                  have(cm, UNIAP_COLL_ALLGATHER, s->dp, pl->dp_spans, what);
+            ok &= have(cm, UNIAP_COLL_REDUCESCATTER, g, pl->dp_spans, what) &
+                  have(cm, UNIAP_COLL_ALLGATHER, g, pl->dp_spans, what);
     }
+    if (cp > 1 && uniap__cm_layer_kind(l->kind)->cp_attn) /* cp_comm.c */
+        ok &= have(cm, s->cp_a2a ? UNIAP_COLL_ALLTOALL : UNIAP_COLL_P2P, s->cp_a2a ? cp : 2,
+                   pl->cp_spans, what);
     if (deg > 1 && !s->sp && s->tp > 1) /* gathering a stage's input */
         ok &= have(cm, UNIAP_COLL_ALLGATHER, s->tp, pl->tp_spans, what);
     return ok;

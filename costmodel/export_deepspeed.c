@@ -269,6 +269,14 @@ int uniap_plan_export_deepspeed(const uniap_plan *p, const uniap_model *m, const
     if ((rc = uniap__ex_no_fp8(m, "deepspeed export")) < 0 ||
         (rc = uniap__ex_plan(p, m, "deepspeed", &x)) < 0)
         return rc;
+    if (x.cp > 1) {
+        free(x.blocks);
+        return uniap_err(UNIAP_EINVAL,
+                         "deepspeed export: the plan uses context parallelism (cp %d): "
+                         "Megatron-DeepSpeed's pretrain_gpt.py is not given it by this export "
+                         "(plan with --no-cp or --runtime deepspeed)",
+                         x.cp);
+    }
     if ((rc = refuse(p, m, &x)) < 0)
         goto free_x;
     uniap_textbuf_printf(&b,

@@ -50,6 +50,11 @@ static int gv_layers(const uniap_plan *p, const uniap_model *m, gv_plan *g)
     for (int u = 0; u < m->n_layers; u++) {
         const uniap_strategy *s = &p->strategy_of[u];
         int blk = uniap__ex_is_block(m, u), fsdp = s->dp > 1 && s->flavour == UNIAP_DP_FSDP;
+        if (uniap_strategy_cp(s) > 1) /* its Ulysses (use_ulysses) is not mapped yet */
+            return uniap_err(UNIAP_EINVAL,
+                             "galvatron export: layer %d uses %s: context parallelism is not "
+                             "exported to Galvatron (plan with --no-cp or --runtime galvatron)",
+                             u, s->name);
         if (s->tp & (s->tp - 1))
             return uniap_err(UNIAP_EINVAL,
                              "galvatron export: layer %d uses %s: Galvatron's tp "

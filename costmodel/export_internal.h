@@ -26,9 +26,10 @@ typedef struct ex_model {
 typedef struct ex_plan {
     ex_model mdl;
     int pp, tp, dp, flavour, sp, consecutive;
-    int ckpt;    /* the blocks' UNIAP_CKPT_* when all alike, else -1 */
-    int mb;      /* samples per micro-batch on one data-parallel rank */
-    int *blocks; /* [pp] transformer blocks per stage (malloc'd) */
+    int cp, cp_a2a; /* every layer's context-parallel degree and variant (1 ring) */
+    int ckpt;       /* the blocks' UNIAP_CKPT_* when all alike, else -1 */
+    int mb;         /* samples per micro-batch on one data-parallel rank */
+    int *blocks;    /* [pp] transformer blocks per stage (malloc'd) */
 } ex_plan;
 
 /* 0 when p's micro-batch count divides its global batch (what Megatron-LM,
@@ -58,6 +59,7 @@ int uniap__ex_plan(const uniap_plan *p, const uniap_model *m, const char *rt, ex
 /* The settings a reader found, to build the plan from. */
 typedef struct ex_build {
     int pp, tp, flavour, sp;
+    int cp;            /* context-parallel degree, ring attention (0 or 1: none) */
     int ckpt;          /* the blocks' recomputation (UNIAP_CKPT_*) */
     const int *blocks; /* [pp] per stage, or NULL: even (EINVAL when pp does not divide) */
     int64_t global_batch;

@@ -192,12 +192,27 @@ int uniap_plan_export_torchtitan(const uniap_plan *p, const uniap_model *m, char
     if ((rc = uniap__tt_model_check(m, &x.mdl, "torchtitan export")) < 0 ||
         (rc = refuse(p, m, &x)) < 0)
         goto free_x;
+    if (x.cp > 1 && x.flavour != UNIAP_DP_FSDP) {
+        rc = uniap_err(UNIAP_EINVAL,
+                       "torchtitan export: context parallelism (cp %d) with %s: torchtitan "
+                       "shards over dp x cp (FSDP) whenever cp > 1",
+                       x.cp, x.flavour == UNIAP_DP_DDP ? "DDP" : "ZeRO-1/2");
+        goto free_x;
+    }
+    if (x.cp_a2a) { /* torchtitan's CP is PyTorch's ring attention */
+        rc = uniap_err(UNIAP_EINVAL,
+                       "torchtitan export: the plan uses Ulysses context parallelism (cp %du): "
+                       "torchtitan's context_parallel_degree runs ring attention only "
+                       "(plan with --no-ulysses or --runtime torchtitan)",
+                       x.cp);
+        goto free_x;
+    }
     int shard = x.flavour == UNIAP_DP_FSDP ? x.dp : 1, repl = shard > 1 ? 1 : x.dp;
     uniap_textbuf_printf(&b,
                          "# torchtitan job config (--job.config_file) of a uniap plan: model %s, "
                          "cluster %s, %d devices (NGPU)\n# torchtitan v0.2.2 (73a0e69), "
                          "torchtitan/config/job_config.py\n\n",
-                         m->name, p->cluster, x.dp * x.tp * x.pp);
+                         m->name, p->cluster, x.dp * x.cp * x.tp * x.pp);
     model_section(m, &x.mdl, &b);
     uniap__tt_dtypes(m, &dtype, &mp);
     /* PP: one local batch of c micro-batches; no PP: c accumulation steps */
@@ -210,12 +225,12 @@ int uniap_plan_export_torchtitan(const uniap_plan *p, const uniap_model *m, char
                          "[parallelism]\ndata_parallel_replicate_degree = %d\n"
                          "data_parallel_shard_degree = %d\n",
                          repl, shard);
-    if (shard > 1)
+    if (shard > 1 || (x.cp > 1 && x.flavour == UNIAP_DP_FSDP))
         uniap_textbuf_printf(&b, "fsdp_reshard_after_forward = \"always\"\n");
     uniap_textbuf_printf(&b,
                          "tensor_parallel_degree = %d\npipeline_parallel_degree = %d\n"
-                         "context_parallel_degree = 1\n",
-                         x.tp, x.pp);
+                         "context_parallel_degree = %d\n",
+                         x.tp, x.pp, x.cp);
     if (x.pp > 1) {
         uniap_textbuf_printf(&b,
                              "pipeline_parallel_schedule = \"%s\"\n"

@@ -86,6 +86,9 @@ static const char *differs(const uniap_strategy *s, const uniap_strategy *r)
         return "tensor-parallel degree";
     if (s->dp != r->dp)
         return "data-parallel degree";
+    if (uniap_strategy_cp(s) != uniap_strategy_cp(r) ||
+        (uniap_strategy_cp(s) > 1 && s->cp_a2a != r->cp_a2a))
+        return "context-parallel degree and variant";
     if (s->dp > 1 && s->flavour != r->flavour)
         return "data-parallel flavour (ZeRO stage)";
     if (s->tp > 1 && s->sp != r->sp)
@@ -140,7 +143,9 @@ int uniap__ex_plan(const uniap_plan *p, const uniap_model *m, const char *rt, ex
     x->pp = p->deg;
     x->tp = r->tp;
     x->dp = r->dp;
-    x->flavour = r->dp > 1 ? r->flavour : UNIAP_DP_DDP;
+    x->cp = uniap_strategy_cp(r);
+    x->cp_a2a = x->cp > 1 && r->cp_a2a;
+    x->flavour = uniap_strategy_dpcp(r) > 1 ? r->flavour : UNIAP_DP_DDP;
     x->sp = r->tp > 1 && r->sp;
     x->consecutive = r->tp_consecutive || r->tp == 1 || r->dp == 1;
     x->ckpt = r->ckpt;
@@ -230,7 +235,8 @@ int uniap__ex_build(const ex_build *b, const uniap_model *m, const uniap_cluster
                     const char *what, uniap_plan *out)
 {
     int dp = 1, rc;
-    if ((rc = uniap__ex_dp(c, b->tp, b->pp, what, &dp)) < 0)
+    int cp = b->cp > 1 ? b->cp : 1;
+    if ((rc = uniap__ex_dp(c, b->tp * cp, b->pp, what, &dp)) < 0)
         return rc;
     if (b->micro_batches < 1 || b->global_batch % ((int64_t)b->micro_batches * dp))
         return uniap_err(UNIAP_EINVAL,
@@ -246,9 +252,17 @@ int uniap__ex_build(const ex_build *b, const uniap_model *m, const uniap_cluster
     out->micro_batches = b->micro_batches;
     out->micro_batch = (int)(b->global_batch / b->micro_batches);
     out->schedule = b->schedule;
-    for (int u = 0; u < m->n_layers && rc == 0; u++)
-        rc = uniap__ex_strategy(&out->strategy_of[u], dp, b->tp, 1, b->flavour, b->sp,
+    for (int u = 0; u < m->n_layers && rc == 0; u++) {
+        uniap_strategy *s = &out->strategy_of[u];
+        rc = uniap__ex_strategy(s, dp, b->tp, 1, b->flavour, b->sp,
                                 uniap__ex_is_block(m, u) ? b->ckpt : UNIAP_CKPT_NONE);
+        if (rc == 0 && cp > 1) { /* ring attention: the runtimes that read it back */
+            s->cp = cp;
+            s->flavour = b->flavour; /* dp x cp > 1 even where dp is 1 */
+            uniap_strategy_format(s);
+            rc = uniap_strategy_parse(s->name, s);
+        }
+    }
     if (rc == 0)
         return UNIAP_OK;
 fail:

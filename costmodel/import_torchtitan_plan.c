@@ -251,21 +251,28 @@ static int settings(const tt_cfg *g, const uniap_model *m, const uniap_cluster *
                     ex_build *b, long *dp)
 {
     int N = uniap_cluster_devices(c);
-    if (g->cp != 1 || g->ep != 1 || g->etp != 1)
+    if (g->cp < 1 || g->ep != 1 || g->etp != 1)
         return uniap_err(UNIAP_EINVAL,
                          "%s: [parallelism] context/expert parallel degree %ld/%ld/%ld: uniap "
-                         "models none (1)",
+                         "models context parallelism >= 1 and no expert parallelism (1)",
                          what, g->cp, g->ep, g->etp);
     long shard = g->shard;
     if (g->repl < 1 || g->tp < 1 || g->pp < 1 || (shard < 1 && shard != -1))
         return uniap_err(UNIAP_EINVAL, "%s: [parallelism] degrees must be >= 1 (shard: -1)", what);
+    long rest = g->repl * g->cp * g->tp * g->pp;
     if (shard == -1)
-        shard = N % (g->repl * g->tp * g->pp) ? 0 : N / (g->repl * g->tp * g->pp);
-    if (shard < 1 || g->repl * shard * g->tp * g->pp != N)
+        shard = N % rest ? 0 : N / rest;
+    if (shard < 1 || rest * shard != N)
         return uniap_err(UNIAP_EINVAL,
-                         "%s: [parallelism] replicate %ld x shard %ld x tp %ld x pp %ld is not "
-                         "the %d devices of '%s'",
-                         what, g->repl, g->shard, g->tp, g->pp, N, c->name);
+                         "%s: [parallelism] replicate %ld x shard %ld x cp %ld x tp %ld x pp %ld "
+                         "is not the %d devices of '%s'",
+                         what, g->repl, g->shard, g->cp, g->tp, g->pp, N, c->name);
+    if (g->cp > 1 && g->repl > 1)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: [parallelism] context_parallel_degree %ld with "
+                         "data_parallel_replicate_degree %ld: torchtitan shards over dp x cp "
+                         "(FSDP), uniap reads no HSDP",
+                         what, g->cp, g->repl);
     if (g->repl > 1 && shard > 1)
         return uniap_err(UNIAP_EINVAL,
                          "%s: [parallelism] replicate %ld and shard %ld: HSDP is not a "
@@ -310,7 +317,9 @@ static int settings(const tt_cfg *g, const uniap_model *m, const uniap_cluster *
     *dp = g->repl * shard;
     b->pp = (int)g->pp;
     b->tp = (int)g->tp;
-    b->flavour = shard > 1 ? UNIAP_DP_FSDP : UNIAP_DP_DDP;
+    /* torchtitan's FSDP runs over the dp_shard x cp mesh */
+    b->flavour = shard * g->cp > 1 ? UNIAP_DP_FSDP : UNIAP_DP_DDP;
+    b->cp = (int)g->cp;
     b->sp = g->tp > 1; /* torchtitan v0.2.2: TP always with sequence parallelism */
     b->ckpt = !strcmp(g->ac, "full") ? UNIAP_CKPT_FULL : UNIAP_CKPT_NONE;
     b->schedule = UNIAP_SCHED_1F1B;

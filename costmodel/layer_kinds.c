@@ -314,6 +314,7 @@ static const cm_layer_kind block = {
     .gemms = block_gemms,
     .scores = block_scores,
     .core_flops = block_core_flops,
+    .cp_attn = 1,
     .kernels_fwd = 16,
     .role = CM_ROLE_BLOCK,
 };

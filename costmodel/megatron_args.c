@@ -97,7 +97,8 @@ int uniap__megatron_model_args(const uniap_model *m, uniap_textbuf *b, uniap_tex
 /* ---- reading a command line back ---- */
 
 typedef struct mg_args {
-    long tp, pp, mbs, gbs, first, last, rc_layers, vpp_layers;
+    long tp, pp, cp, mbs, gbs, first, last, rc_layers, vpp_layers;
+    int cp_comm; /* index + 1 in cp_comm_types, 0: not given (p2p) */
     int sp, distopt, swiglu, gqa, nobias, untie, bf16, fp16, flash;
     int rc_gran, rc_method; /* EX_RC_*, 0: not given */
     int fp8;                /* --fp8-format: 1 e4m3, 2 hybrid; 0: not given */
@@ -119,8 +120,13 @@ typedef struct mg_args {
 /* Megatron-LM's --fp8-format choices; both cost the same here (the GEMMs
  * at the FP8 rate: E4M3 or E5M2 gradients run at one tensor-core rate) */
 static const char *const fp8_formats[] = {"e4m3", "hybrid", NULL};
+/* --cp-comm-type: Megatron-LM's ring (p2p) and Ulysses-style (a2a) modes;
+ * all_gather and a2a+p2p are not searched (refused as unknown words) */
+static const char *const cp_comm_types[] = {"p2p", "a2a", NULL};
 static const ex_flag mg_flags[] = {
     MGI("tensor-model-parallel-size", tp),
+    MGI("context-parallel-size", cp),
+    {"cp-comm-type", EX_FLAG_CHOICE, offsetof(mg_args, cp_comm), cp_comm_types},
     MGI("pipeline-model-parallel-size", pp),
     MGI("micro-batch-size", mbs),
     MGI("global-batch-size", gbs),
@@ -278,7 +284,7 @@ static int read_schedule(const mg_args *a, const int *blocks, uniap_plan *out, c
 int uniap_plan_import_megatron(const char *text, const char *what, const uniap_model *m,
                                const uniap_cluster *c, uniap_plan *out)
 {
-    mg_args a = {.tp = 1, .pp = 1};
+    mg_args a = {.tp = 1, .pp = 1, .cp = 1};
     char *buf = NULL, *tok[512];
     int n = 0, rc = UNIAP_OK, *blocks = NULL;
 
@@ -301,10 +307,11 @@ int uniap_plan_import_megatron(const char *text, const char *what, const uniap_m
         (rc = check_model(&a, m, what)) < 0)
         goto free_buf;
     int N = uniap_cluster_devices(c);
-    if (a.tp < 1 || a.pp < 1 || N % (a.tp * a.pp))
-        rc = uniap_err(UNIAP_EINVAL, "%s: tp %ld x pp %ld does not divide the %d devices of '%s'",
-                       what, a.tp, a.pp, N, c->name);
-    long dp = rc < 0 ? 1 : N / (a.tp * a.pp);
+    if (a.tp < 1 || a.pp < 1 || a.cp < 1 || N % (a.tp * a.cp * a.pp))
+        rc = uniap_err(UNIAP_EINVAL,
+                       "%s: tp %ld x cp %ld x pp %ld does not divide the %d devices of '%s'", what,
+                       a.tp, a.cp, a.pp, N, c->name);
+    long dp = rc < 0 ? 1 : N / (a.tp * a.cp * a.pp);
     if (rc == 0 && (a.mbs < 1 || a.gbs < 1 || a.gbs % (a.mbs * dp)))
         rc = uniap_err(UNIAP_EINVAL,
                        "%s: --global-batch-size %ld is not a multiple of --micro-batch-size %ld "
@@ -347,9 +354,11 @@ int uniap_plan_import_megatron(const char *text, const char *what, const uniap_m
         if (out->stage_of[u] != seen_stage)
             seen_stage = out->stage_of[u], in_stage = 0;
         s->dp = (int)dp;
+        s->cp = (int)a.cp;
+        s->cp_a2a = a.cp > 1 && a.cp_comm == 2;
         s->tp = (int)a.tp;
         s->tp_consecutive = 1; /* Megatron-LM's TP ranks are adjacent */
-        s->flavour = dp > 1 && a.distopt ? UNIAP_DP_ZERO1 : UNIAP_DP_DDP;
+        s->flavour = dp * a.cp > 1 && a.distopt ? UNIAP_DP_ZERO1 : UNIAP_DP_DDP;
         s->sp = a.sp && a.tp > 1;
         if (is_blk && a.rc_gran == EX_RC_SELECTIVE)
             s->ckpt = UNIAP_CKPT_SELECTIVE;

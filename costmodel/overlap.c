@@ -63,15 +63,17 @@ int uniap__cm_dp_terms(const uniap_costmodel *cm, const uniap_strategy *s, const
     double rs = 0.0, ag = 0.0;
     int rc;
 
+    int g = uniap_strategy_dpcp(s); /* the gradient group: dp x cp (weights replicated over cp) */
+
     *out = (cm_dp_comm){0};
-    if (s->dp <= 1)
+    if (g <= 1)
         return UNIAP_OK;
     if (s->flavour == UNIAP_DP_DDP)
-        return cm_coll_time(&cm->index, UNIAP_COLL_ALLREDUCE, s->dp, pl->dp_spans,
-                            shard_params * gb, cm->warnings, &out->sync);
-    if ((rc = cm_coll_time(&cm->index, UNIAP_COLL_REDUCESCATTER, s->dp, pl->dp_spans,
-                           shard_params * gb, cm->warnings, &rs)) < 0 ||
-        (rc = cm_coll_time(&cm->index, UNIAP_COLL_ALLGATHER, s->dp, pl->dp_spans, shard_params * pb,
+        return cm_coll_time(&cm->index, UNIAP_COLL_ALLREDUCE, g, pl->dp_spans, shard_params * gb,
+                            cm->warnings, &out->sync);
+    if ((rc = cm_coll_time(&cm->index, UNIAP_COLL_REDUCESCATTER, g, pl->dp_spans, shard_params * gb,
+                           cm->warnings, &rs)) < 0 ||
+        (rc = cm_coll_time(&cm->index, UNIAP_COLL_ALLGATHER, g, pl->dp_spans, shard_params * pb,
                            cm->warnings, &ag)) < 0)
         return rc;
     if (s->flavour == UNIAP_DP_ZERO1) {

@@ -47,6 +47,7 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
             break;
         }
     int tp = s0->tp, dp = s0->dp, sp_all = 1, sp_any = 0, ck_all = 1, ck_any = 0;
+    int cp = uniap_strategy_cp(s0), cp_a2a = cp > 1 && s0->cp_a2a, mixed_cp = 0;
     int sel_all = 1, sel_any = 0;
     int zero12 = 0, fsdp = 0, ddp = 0, mixed_tp = 0, strided = 0;
     int *per_stage = calloc((size_t)p->deg, sizeof(int)),
@@ -61,12 +62,13 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
     for (int u = 0; u < p->n_layers; u++) {
         const uniap_strategy *s = &p->strategy_of[u];
         mixed_tp |= s->tp != tp;
+        mixed_cp |= uniap_strategy_cp(s) != cp || (cp > 1 && s->cp_a2a != cp_a2a);
         strided |= s->tp > 1 && s->dp > 1 && !s->tp_consecutive;
         sp_all &= s->sp || s->tp == 1;
         sp_any |= s->sp;
         zero12 |= s->flavour == UNIAP_DP_ZERO1 || s->flavour == UNIAP_DP_ZERO2;
         fsdp |= s->flavour == UNIAP_DP_FSDP;
-        ddp |= s->flavour == UNIAP_DP_DDP && s->dp > 1;
+        ddp |= s->flavour == UNIAP_DP_DDP && uniap_strategy_dpcp(s) > 1;
         if (m && u < m->n_layers && is_block(m->runs[uniap_model_run_of(m, u)].kind)) {
             per_stage[p->stage_of[u]]++;
             int full = s->ckpt == UNIAP_CKPT_FULL, sel = s->ckpt == UNIAP_CKPT_SELECTIVE;
@@ -94,6 +96,11 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
                          tp, p->deg, mb > 0 ? mb : 1, (long long)p->global_batch);
     if (sp_all && tp > 1)
         uniap_textbuf_printf(&b, " --sequence-parallel");
+    /* one cp group for every layer; p2p: ring attention, a2a: heads
+     * scattered over the cp ranks (megatron/training/arguments.py) */
+    if (cp > 1)
+        uniap_textbuf_printf(&b, " --context-parallel-size %d --cp-comm-type %s", cp,
+                             cp_a2a ? "a2a" : "p2p");
     if (sel_all && sel_any)
         uniap_textbuf_printf(&b, " --recompute-granularity selective");
     else if (ck_all)
@@ -118,7 +125,7 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
     uniap_textbuf gaps = {0};
     int model_ok = m ? uniap__megatron_model_args(m, &b, &gaps) : 1;
     uniap_textbuf_printf(&b, "\n");
-    int expressible = !mixed_tp && !strided && (sp_all || !sp_any) &&
+    int expressible = !mixed_tp && !mixed_cp && !strided && (sp_all || !sp_any) &&
                       (uniform_layers || mid_equal) && model_ok && !gaps.oom &&
                       (!gaps.s || !strstr(gaps.s, "# - ")) && (ck_all || !ck_any || uniform_ck) &&
                       (sel_all || !sel_any) && !fsdp && !(zero12 && ddp) && sched &&
@@ -128,6 +135,9 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
     if (mixed_tp)
         uniap_textbuf_printf(
             &b, "# - tensor-parallel degree differs between layers (Megatron: one tp)\n");
+    if (mixed_cp)
+        uniap_textbuf_printf(&b, "# - context-parallel degree or comm type differs between "
+                                 "layers (Megatron: one cp)\n");
     if (strided)
         uniap_textbuf_printf(&b,
                              "# - strided TP groups (Megatron places TP ranks consecutively)\n");

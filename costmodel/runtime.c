@@ -124,6 +124,15 @@ static void offer_of(const uniap_cost_table *t, cm_rt_offer *o)
         }
         o->has_sp |= s->sp;
         o->ckpt |= UNIAP_CKPT_BIT(s->ckpt);
+        int cp = uniap_strategy_cp(s);
+        for (a = 0; a < o->n_cp && o->cp[a] < cp; a++)
+            ;
+        if ((a == o->n_cp || o->cp[a] != cp) && o->n_cp < 32) {
+            memmove(o->cp + a + 1, o->cp + a, sizeof(int) * (size_t)(o->n_cp - a));
+            o->cp[a] = cp;
+            o->n_cp++;
+        }
+        o->has_a2a |= cp > 1 && s->cp_a2a;
     }
 }
 
@@ -134,7 +143,13 @@ static int layer_allowed(const cm_runtime *rt, const cm_rt_setting *v, int role,
 {
     int blk = role == UNIAP_RT_BLOCK, ck = s->ckpt, ok;
     if ((v->tp && s->tp != v->tp) || (v->sp >= 0 && s->tp > 1 && s->sp != v->sp) ||
-        (s->dp > 1 && !(v->flavours & CM_FLAVOUR_BIT(s->flavour))))
+        (uniap_strategy_dpcp(s) > 1 && !(v->flavours & CM_FLAVOUR_BIT(s->flavour))))
+        return 0;
+    /* context parallelism: one degree and variant for every layer, as the
+     * runtimes that have it run it (a process-group setting); none in the
+     * others */
+    if (v->ckpt != CM_RT_CKPT_ANY &&
+        (uniap_strategy_cp(s) != (v->cp > 1 ? v->cp : 1) || (v->cp > 1 && s->cp_a2a != v->cp_a2a)))
         return 0;
     for (int e = 0; e < UNIAP_STRATEGY_EXT && v->ckpt != CM_RT_CKPT_ANY; e++)
         if (s->ext[e])
@@ -180,6 +195,8 @@ static void label_of(const cm_rt_setting *v, char *buf, size_t n)
             w += snprintf(buf + w, n - (size_t)w, " %s", fl[f]);
     if (v->ckpt && w >= 0 && (size_t)w < n)
         w += snprintf(buf + w, n - (size_t)w, " %s", ck[v->ckpt]);
+    if (v->cp > 1 && w >= 0 && (size_t)w < n)
+        w += snprintf(buf + w, n - (size_t)w, " cp%d%s", v->cp, v->cp_a2a ? "-a2a" : "");
     if (v->split && w >= 0 && (size_t)w < n)
         snprintf(buf + w, n - (size_t)w, " %s",
                  v->split > 0 && v->split <= CM_RT_SPLIT_EQUAL ? sp[v->split] : "split-?");

@@ -44,6 +44,9 @@ typedef struct cm_rt_setting {
     int split;         /* CM_RT_SPLIT_* */
     int chunks;        /* model chunks per stage (interleaving): with CM_RT_SPLIT_EQUAL, each
                         * stage's blocks a multiple of it; 0 or 1: none */
+    int cp;            /* every layer's context-parallel degree; 0: cp 1 for a runtime
+                        * (a setting with ckpt CM_RT_CKPT_ANY: each layer its own) */
+    int cp_a2a;        /* with cp > 1: every layer's variant (0 ring, 1 Ulysses) */
 } cm_rt_setting;
 
 /* What a cost table offers, for a descriptor's enumeration. */
@@ -51,12 +54,14 @@ typedef struct cm_rt_offer {
     int deg, n;         /* stages, devices per stage */
     int n_tp, tp[32];   /* the distinct tp of the table's strategies, ascending */
     int has_sp;         /* some strategy has sequence parallelism */
+    int n_cp, cp[32];   /* the distinct context-parallel degrees, ascending */
+    int has_a2a;        /* some strategy has Ulysses context parallelism */
     unsigned ckpt;      /* UNIAP_CKPT_BIT of the recomputation values offered */
     unsigned model;     /* the model's UNIAP_RT_BF16, _MIXED, _WIDE_GRADS */
     int virtual_stages; /* the candidate's schedule's model chunks per stage (1: none) */
 } cm_rt_offer;
 
-#define CM_RT_MAX_SETTINGS 512
+#define CM_RT_MAX_SETTINGS 2048
 #define CM_FLAVOUR_BIT(f)  (1u << (f))
 
 typedef struct cm_runtime {

@@ -2,6 +2,10 @@
  * runtime_megatron.c - what Megatron-LM runs (megatron/training/arguments.py
  * and megatron/core/transformer/transformer_config.py at d98e8a6, the
  * mirror the export's flags were checked against):
+ *   --context-parallel-size with --cp-comm-type p2p (ring attention) or
+ *     a2a (Ulysses-style head scatter, TransformerEngine): one cp and one
+ *     comm type for every layer (the cp process group; the distributed
+ *     optimizer shards over dp x cp);
  *   --tensor-model-parallel-size: one tp for every layer, embedding and
  *     output layer included (vocabulary-parallel), TP ranks adjacent (the
  *     tp-cp-ep-dp-pp rank order puts tp innermost);
@@ -46,19 +50,26 @@ static int megatron_settings(const cm_rt_offer *o, cm_rt_setting *out, int max)
         modes[n_modes++] = CM_RT_CKPT_FULL;
     if (o->ckpt & UNIAP_CKPT_BIT(UNIAP_CKPT_SELECTIVE))
         modes[n_modes++] = CM_RT_CKPT_SELECTIVE;
-    for (int a = 0; a < o->n_tp; a++) {
-        int tp = o->tp[a], dp = uniap__rt_dp_of(o, tp);
-        for (int sp = 0; sp <= (tp > 1 && o->has_sp); sp++)
-            for (int z = 0; z <= (dp > 1); z++)
-                for (int m = 0; m < n_modes && n < max; m++)
-                    out[n++] = (cm_rt_setting){
-                        .tp = tp,
-                        .sp = sp,
-                        .flavours = CM_FLAVOUR_BIT(z ? UNIAP_DP_ZERO1 : UNIAP_DP_DDP),
-                        .ckpt = modes[m],
-                        .split = v ? CM_RT_SPLIT_EQUAL : CM_RT_SPLIT_MIDDLE_EQUAL,
-                        .chunks = v};
-    }
+    for (int a = 0; a < o->n_tp; a++)
+        for (int c = 0; c < o->n_cp; c++) {
+            int tp = o->tp[a], cp = o->cp[c];
+            if (o->n % (tp * cp))
+                continue;
+            int g = tp > 0 ? o->n / tp : o->n; /* the gradient group dp x cp */
+            for (int a2a = 0; a2a <= (cp > 1 && o->has_a2a); a2a++)
+                for (int sp = 0; sp <= (tp > 1 && o->has_sp); sp++)
+                    for (int z = 0; z <= (g > 1); z++)
+                        for (int m = 0; m < n_modes && n < max; m++)
+                            out[n++] = (cm_rt_setting){
+                                .tp = tp,
+                                .sp = sp,
+                                .flavours = CM_FLAVOUR_BIT(z ? UNIAP_DP_ZERO1 : UNIAP_DP_DDP),
+                                .ckpt = modes[m],
+                                .split = v ? CM_RT_SPLIT_EQUAL : CM_RT_SPLIT_MIDDLE_EQUAL,
+                                .chunks = v,
+                                .cp = cp,
+                                .cp_a2a = a2a};
+        }
     return n;
 }
 
@@ -117,7 +128,7 @@ static int megatron_model_check(const uniap_model *m)
 
 const cm_runtime uniap__rt_megatron = {
     .name = "megatron",
-    .help = "Megatron-LM, one tp and sp flag, DDP or the distributed optimizer, "
+    .help = "Megatron-LM, one tp, cp and sp flag, DDP or the distributed optimizer, "
             "selective/full/block recompute, even splits with first/last stage counts, 1F1B or "
             "interleaved 1F1B (equal stages)",
     .settings = megatron_settings,

@@ -29,12 +29,19 @@ static int torchtitan_settings(const cm_rt_offer *o, cm_rt_setting *out, int max
 {
     int n = 0, full = (o->ckpt & UNIAP_CKPT_BIT(UNIAP_CKPT_FULL)) != 0;
     int amp = (o->model & UNIAP_RT_BF16) && (o->model & UNIAP_RT_MIXED);
-    for (int a = 0; a < o->n_tp; a++) {
-        int tp = o->tp[a], dp = uniap__rt_dp_of(o, tp), multi = tp > 1 || o->deg > 1;
+    for (int a = 0; a < o->n_tp * o->n_cp; a++) {
+        /* [parallelism] context_parallel_degree: one cp, PyTorch's ring
+         * attention (torch.distributed.tensor.experimental.context_parallel) */
+        int tp = o->tp[a / o->n_cp], cp = o->cp[a % o->n_cp];
+        int dp = uniap__rt_dp_of(o, tp), multi = tp > 1 || o->deg > 1;
+        if (o->n % (tp * cp))
+            continue;
         if (tp > 1 && !o->has_sp)
             continue; /* TP always shards the norms' sequence */
         for (int z = 0; z <= (dp > 1); z++) {
             int fsdp = z == 1;
+            if (cp > 1 && !fsdp)
+                continue; /* FSDP over the dp_shard x cp mesh, whatever dp is */
             if ((dp > 1 && !fsdp && multi) || (!fsdp && multi && amp))
                 continue; /* DDP runs alone; mixed precision with TP or PP needs FSDP */
             for (int ck = 0; ck <= full && n < max; ck++)
@@ -43,7 +50,8 @@ static int torchtitan_settings(const cm_rt_offer *o, cm_rt_setting *out, int max
                                     .sp = tp > 1,
                                     .flavours = CM_FLAVOUR_BIT(fsdp ? UNIAP_DP_FSDP : UNIAP_DP_DDP),
                                     .ckpt = ck ? CM_RT_CKPT_FULL : CM_RT_CKPT_NONE,
-                                    .split = CM_RT_SPLIT_ANY};
+                                    .split = CM_RT_SPLIT_ANY,
+                                    .cp = cp};
         }
     }
     return n;

@@ -93,18 +93,19 @@ double cm_optimizer_touched(const uniap_model *m)
 double cm_mem_states(const uniap_model *m, double params, const uniap_strategy *s)
 {
     double pb, gb, ob;
-    double shard = params / s->tp; /* every state is sharded by tp */
+    double shard = params / s->tp;     /* every state is sharded by tp */
+    double g = uniap_strategy_dpcp(s); /* ZeRO shards over dp x cp (uniap_strategy_dpcp) */
 
     cm_state_bytes(m, &pb, &gb, &ob);
     switch (s->flavour) {
     case UNIAP_DP_DDP:
         return shard * (pb + gb + ob);
-    case UNIAP_DP_ZERO1: /* optimizer states sharded over dp */
-        return shard * (pb + gb) + shard * ob / s->dp;
+    case UNIAP_DP_ZERO1: /* optimizer states sharded over dp x cp */
+        return shard * (pb + gb) + shard * ob / g;
     case UNIAP_DP_ZERO2: /* + gradients */
-        return shard * pb + shard * (gb + ob) / s->dp;
+        return shard * pb + shard * (gb + ob) / g;
     case UNIAP_DP_FSDP: /* + parameters */
-        return shard * (pb + gb + ob) / s->dp;
+        return shard * (pb + gb + ob) / g;
     }
     /* unreachable: compute_row checks the flavour (UNIAP_CHECK); should a
      * caller pass another, the unsharded states are the safe side */

@@ -6,16 +6,19 @@
  * enumeration walk the list of dimensions (strategy_dims.c; more may be
  * registered at run time, uniap_strategy_dim_register).
  *
- * Names: "dp<D>.tp<T><c|s>[.ddp|.zero1|.zero2|.zero3][.sp][.ckpt]", e.g.
- * "dp4.tp2c.zero3.sp.ckpt". tp 1 has no placement letter ("dp8.tp1.ddp");
+ * Names: "dp<D>[.cp<C>[u]].tp<T><c|s>[.ddp|.zero1|.zero2|.zero3][.sp][.ckpt]",
+ * e.g. "dp4.tp2c.zero3.sp.ckpt", "dp2.cp4.tp4c.zero1.sp" (cp 1 is not
+ * written; "u": Ulysses, else ring attention). tp 1 has no placement letter ("dp8.tp1.ddp");
  * the flavour is written only when dp > 1 (dp 1 is always DDP). "fsdp" is
  * accepted as an alias of "zero3" when parsing.
  *
- * Rank layout inside a stage of n devices (first device f): with a
- * consecutive TP group, stage rank r = dp_index * tp + tp_index (TP ranks
- * adjacent, DP groups strided by tp); strided: r = tp_index * dp + dp_index
- * (DP ranks adjacent, TP groups strided by dp). Device = f + r; node =
- * device / devices_per_node.
+ * Rank layout inside a stage of n devices (first device f): the data- and
+ * context-parallel index q = dp_index * cp + cp_index (cp inside dp, as
+ * Megatron-LM orders its groups tp-cp-dp); with a consecutive TP group,
+ * stage rank r = q * tp + tp_index (TP ranks adjacent, CP ranks strided by
+ * tp, DP by cp x tp); strided: r = tp_index * dp * cp + q (DP x CP ranks
+ * adjacent, TP groups strided by dp x cp). Device = f + r; node = device /
+ * devices_per_node.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -215,33 +218,47 @@ int cm_strategies(int n, int micro_batch, const uniap_cost_options *o, uniap_str
     return UNIAP_OK;
 }
 
-/* Device (within the stage) of TP index t and DP index d. */
-static int stage_rank(const uniap_strategy *s, int d, int t)
+/* Device (within the stage) of TP index t and DP x CP index q. */
+static int stage_rank(const uniap_strategy *s, int q, int t)
 {
-    return s->tp_consecutive ? d * s->tp + t : t * s->dp + d;
+    return s->tp_consecutive ? q * s->tp + t : t * uniap_strategy_dpcp(s) + q;
 }
 
 int cm_tp_spans(const uniap_cluster *c, int stage_first, const uniap_strategy *s)
 {
     int g = c->devices_per_node;
-    for (int d = 0; d < s->dp; d++) {
-        int node0 = (stage_first + stage_rank(s, d, 0)) / g;
+    for (int q = 0; q < uniap_strategy_dpcp(s); q++) {
+        int node0 = (stage_first + stage_rank(s, q, 0)) / g;
         for (int t = 1; t < s->tp; t++)
-            if ((stage_first + stage_rank(s, d, t)) / g != node0)
+            if ((stage_first + stage_rank(s, q, t)) / g != node0)
                 return 1;
     }
     return 0;
 }
 
+/* The gradient group: all dp x cp ranks of one TP index. */
 int cm_dp_spans(const uniap_cluster *c, int stage_first, const uniap_strategy *s)
 {
     int g = c->devices_per_node;
     for (int t = 0; t < s->tp; t++) {
         int node0 = (stage_first + stage_rank(s, 0, t)) / g;
-        for (int d = 1; d < s->dp; d++)
-            if ((stage_first + stage_rank(s, d, t)) / g != node0)
+        for (int q = 1; q < uniap_strategy_dpcp(s); q++)
+            if ((stage_first + stage_rank(s, q, t)) / g != node0)
                 return 1;
     }
+    return 0;
+}
+
+int cm_cp_spans(const uniap_cluster *c, int stage_first, const uniap_strategy *s)
+{
+    int g = c->devices_per_node, cp = uniap_strategy_cp(s);
+    for (int d = 0; d < s->dp; d++)
+        for (int t = 0; t < s->tp; t++) {
+            int node0 = (stage_first + stage_rank(s, d * cp, t)) / g;
+            for (int k = 1; k < cp; k++)
+                if ((stage_first + stage_rank(s, d * cp + k, t)) / g != node0)
+                    return 1;
+        }
     return 0;
 }
 
@@ -265,6 +282,7 @@ void cm_place(const uniap_cluster *c, int deg, int n, const uniap_strategy *s, c
     for (int j = 0; j < deg; j++) {
         pl->tp_spans |= cm_tp_spans(c, j * n, s);
         pl->dp_spans |= cm_dp_spans(c, j * n, s);
+        pl->cp_spans |= cm_cp_spans(c, j * n, s);
         pl->stage_spans |= cm_stage_spans(c, j * n, n);
     }
 }
@@ -278,22 +296,19 @@ static long overlap(long a0, long a1, long b0, long b1)
 
 /* The slice of the boundary activation (batch x sequence, in units of
  * 1/n of each) that stage rank r holds under strategy s: batch slice of
- * its DP index; sequence slice of its TP index with SP, else all of it. */
+ * its DP index; sequence slice of its CP index (the zigzag chunk pair
+ * taken as one slice), within it of its TP index with SP. */
 static void slice_of(int n, const uniap_strategy *s, int r, long bat[2], long seq[2])
 {
-    int d = s->tp_consecutive ? r / s->tp : r % s->dp;
-    int t = s->tp_consecutive ? r % s->tp : r / s->dp;
-    long bw = n / s->dp, sw = n / s->tp;
+    int cp = uniap_strategy_cp(s), dc = uniap_strategy_dpcp(s);
+    int q = s->tp_consecutive ? r / s->tp : r % dc;
+    int t = s->tp_consecutive ? r % s->tp : r / dc;
+    long bw = n / s->dp, cw = n / cp, sw = cw / s->tp;
 
-    bat[0] = d * bw;
+    bat[0] = (q / cp) * bw;
     bat[1] = bat[0] + bw;
-    if (s->sp) {
-        seq[0] = t * sw;
-        seq[1] = seq[0] + sw;
-    } else {
-        seq[0] = 0;
-        seq[1] = n;
-    }
+    seq[0] = (q % cp) * cw + (s->sp ? t * sw : 0);
+    seq[1] = seq[0] + (s->sp ? sw : cw);
 }
 
 double cm_reshard_fraction(int n, const uniap_strategy *a, const uniap_strategy *b)
@@ -301,6 +316,7 @@ double cm_reshard_fraction(int n, const uniap_strategy *a, const uniap_strategy 
     long worst = 0;
 
     if (a->dp == b->dp && a->tp == b->tp && a->sp == b->sp &&
+        uniap_strategy_cp(a) == uniap_strategy_cp(b) &&
         (a->tp_consecutive == b->tp_consecutive || a->tp == 1 || a->dp == 1))
         return 0.0;
     for (int r = 0; r < n; r++) {

@@ -1,13 +1,12 @@
 /*
  * strategy_dims.c - the dimensions of the strategy space, one descriptor
  * each (uniap_strategy_dim): dp, tp, layout (consecutive or strided TP
- * groups), the DP flavour (DDP, ZeRO-1/2/3), sequence parallelism and
- * activation checkpointing. Each says how it is written in a name and read
- * back, which values it may take in a stage given the dimensions before
- * it and the options' restrictions, and the rule tying it to the others.
- * strategy.c walks the list (uniap__strategy_dims) to format, parse and
- * enumerate; a new dimension is a descriptor here (or in its own file), a
- * line in that list and its field in uniap_strategy.
+ * groups), context parallelism (degree and variant), the DP flavour (DDP, ZeRO-1/2/3), sequence
+ * parallelism and activation checkpointing. Each says how it is written in a name and read back,
+ * which values it may take in a stage given the dimensions before it and the options' restrictions,
+ * and the rule tying it to the others. strategy.c walks the list (uniap__strategy_dims) to format,
+ * parse and enumerate; a new dimension is a descriptor here (or in its own file), a line in that
+ * list and its field in uniap_strategy.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -55,18 +54,35 @@ static int flag_values(int allowed, int *v, int max)
     return k;
 }
 
-/* ---- dp: data-parallel degree, the outer loop (tp = n / dp ascending) */
+/* ---- dp: data-parallel degree, the outer loop (cp x tp = n / dp
+ * ascending) */
+
+/* The largest cp the options allow (max_cp 0, not resolved by the cost
+ * model: 1, no context parallelism). */
+static int cp_limit(const uniap_cost_options *o)
+{
+    return o->max_cp > 1 ? o->max_cp : 1;
+}
+
+/* 1 when q = cp x tp splits into a cp <= max_cp and a tp <= max_tp. */
+static int cp_tp_split(int q, const uniap_cost_options *o)
+{
+    for (int cp = 1; cp <= q && cp <= cp_limit(o); cp++)
+        if (q % cp == 0 && (o->max_tp <= 0 || q / cp <= o->max_tp))
+            return 1;
+    return 0;
+}
 
 static int dp_values(const uniap_strategy *s, int n, int mb, const uniap_cost_options *o, int *v,
                      int max)
 {
     int k = 0;
     (void)s;
-    for (int tp = 1; tp <= n && k < max; tp++) {
-        int dp = n / tp;
-        if (n % tp || mb % dp) /* local micro-batch must be whole */
+    for (int q = 1; q <= n && k < max; q++) {
+        int dp = n / q;
+        if (n % q || mb % dp) /* local micro-batch must be whole */
             continue;
-        if (o->max_tp > 0 && tp > o->max_tp)
+        if (!cp_tp_split(q, o))
             continue;
         v[k++] = dp;
     }
@@ -89,7 +105,80 @@ static int dp_parse(uniap_strategy_scan *sc, const uniap_strategy *s, int *v)
     return 0;
 }
 
-/* ---- tp: tensor-parallel degree, n / dp */
+/* ---- cp: context-parallel degree (the sequence split over cp ranks),
+ * ascending over the divisors of n / dp that the limits allow; written
+ * ".cp<C>" when cp > 1, its variant letter after it */
+
+static int cp_values(const uniap_strategy *s, int n, int mb, const uniap_cost_options *o, int *v,
+                     int max)
+{
+    int q = n / s->dp, k = 0;
+    (void)mb;
+    for (int cp = 1; cp <= q && cp <= cp_limit(o) && k < max; cp++)
+        if (q % cp == 0 && (o->max_tp <= 0 || q / cp <= o->max_tp))
+            v[k++] = cp;
+    return k;
+}
+
+static int cp_format(const uniap_strategy *s, int v, char *buf, size_t size)
+{
+    (void)s;
+    return v > 1 ? snprintf(buf, size, ".cp%d", v) : fmt(buf, size, "%s", 0, "");
+}
+
+static int cp_parse(uniap_strategy_scan *sc, const uniap_strategy *s, int *v)
+{
+    const char *t = uniap_strategy_scan_peek(sc), *rest = NULL;
+    (void)s;
+    *v = 1;
+    sc->rest = NULL;
+    if (!t || strncmp(t, "cp", 2) != 0)
+        return 0;
+    uniap_strategy_scan_take(sc);
+    if ((*v = parse_degree(t, "cp", &rest)) < 0)
+        return uniap_err(UNIAP_EINVAL, "strategy '%s': bad token '%s', expected cp<C>[u]", sc->name,
+                         t);
+    sc->rest = rest; /* the variant letter, read by cp_variant */
+    sc->rest_tok = t;
+    return 0;
+}
+
+/* ---- cp_variant: ring attention (0, no letter; Megatron-LM's CP) or
+ * DeepSpeed-Ulysses all-to-all (1, "u"), offered when cp > 1 */
+
+static int cpv_values(const uniap_strategy *s, int n, int mb, const uniap_cost_options *o, int *v,
+                      int max)
+{
+    (void)n, (void)mb;
+    return flag_values(uniap_strategy_cp(s) > 1 && !o->no_ulysses, v, max);
+}
+
+static int cpv_format(const uniap_strategy *s, int v, char *buf, size_t size)
+{
+    return fmt(buf, size, "%s", uniap_strategy_cp(s) > 1 && v, "u");
+}
+
+static int cpv_parse(uniap_strategy_scan *sc, const uniap_strategy *s, int *v)
+{
+    const char *r = sc->rest ? sc->rest : "";
+    (void)s;
+    *v = *r == 'u';
+    if (!(*r == 0 || (*r == 'u' && r[1] == 0)))
+        return uniap_err(UNIAP_EINVAL,
+                         "strategy '%s': bad token '%s', expected cp<C> (ring attention) or "
+                         "cp<C>u (Ulysses)",
+                         sc->name, sc->rest_tok);
+    sc->rest = NULL;
+    return 0;
+}
+
+static const char *cpv_check(const uniap_strategy *s, int v, char *msg, size_t size)
+{
+    (void)msg, (void)size;
+    return v && uniap_strategy_cp(s) < 2 ? "Ulysses context parallelism needs cp > 1" : NULL;
+}
+
+/* ---- tp: tensor-parallel degree, n / (dp x cp) */
 
 static int tp_values(const uniap_strategy *s, int n, int mb, const uniap_cost_options *o, int *v,
                      int max)
@@ -97,7 +186,7 @@ static int tp_values(const uniap_strategy *s, int n, int mb, const uniap_cost_op
     (void)mb, (void)o;
     if (max < 1)
         return 0;
-    v[0] = n / s->dp;
+    v[0] = n / uniap_strategy_dpcp(s);
     return 1;
 }
 
@@ -275,6 +364,8 @@ static int ckpt_parse(uniap_strategy_scan *sc, const uniap_strategy *s, int *v)
 /* The list, in name, parsing and enumeration order. */
 const uniap_strategy_dim uniap__strategy_dims[] = {
     {"dp", "dp<D>", NULL, FIELD(dp), dp_values, dp_format, dp_parse, NULL},
+    {"cp", "[.cp<C>", NULL, FIELD(cp), cp_values, cp_format, cp_parse, NULL},
+    {"cp_variant", "[u]]", NULL, FIELD(cp_a2a), cpv_values, cpv_format, cpv_parse, cpv_check},
     {"tp", ".tp<T>", NULL, FIELD(tp), tp_values, tp_format, tp_parse, NULL},
     {"layout", "[c|s]", NULL, FIELD(tp_consecutive), layout_values, layout_format, layout_parse,
      layout_check},

@@ -51,14 +51,34 @@ typedef enum {
 typedef struct uniap_strategy {
     int dp;
     int tp;
-    int tp_consecutive;          /* layout: 1: TP ranks adjacent; 0: strided by dp */
+    int cp;                      /* context-parallel degree (the sequence split over cp
+                                  * ranks; 0 or 1: none); dp x cp x tp = stage devices */
+    int cp_a2a;                  /* cp's variant: 0 ring attention (Megatron-LM's CP,
+                                  * cp_comm_type p2p), 1 all-to-all head redistribution
+                                  * (DeepSpeed-Ulysses; Megatron's a2a) */
+    int tp_consecutive;          /* layout: 1: TP ranks adjacent; 0: strided by dp x cp */
     int flavour;                 /* a uniap_dp_flavour; DDP when dp == 1 */
     int sp;                      /* Megatron sequence parallelism (tp > 1 only) */
     int ckpt;                    /* activation checkpointing: UNIAP_CKPT_NONE, _FULL,
                                   * _SELECTIVE (uniap_io.h) */
     int ext[UNIAP_STRATEGY_EXT]; /* dimensions registered at run time (0: off) */
-    char name[48];               /* e.g. "dp4.tp2c.zero3.sp.ckpt" */
+    char name[48];               /* e.g. "dp4.tp2c.zero3.sp.ckpt", "dp2.cp2u.tp2c.zero1" */
 } uniap_strategy;
+
+/* The context-parallel degree of s (1 when s->cp is 0 or 1), and the size of
+ * its gradient group dp x cp: the weights are replicated over the cp ranks,
+ * so gradients are reduced and ZeRO shards the states over dp x cp
+ * (Megatron-LM's distributed optimizer shards over the data-parallel group
+ * with context parallelism, get_data_parallel_group(with_context_parallel=
+ * True)). */
+static inline int uniap_strategy_cp(const uniap_strategy *s)
+{
+    return s->cp > 1 ? s->cp : 1;
+}
+static inline int uniap_strategy_dpcp(const uniap_strategy *s)
+{
+    return s->dp * uniap_strategy_cp(s);
+}
 
 /* Formats s->name from the fields; parses a name back (EINVAL on a bad
  * name, the message naming the bad token). Both walk the dimension list. */
@@ -351,6 +371,11 @@ typedef struct uniap_cost_options {
                                               * "checkpointing" (uniap_costmodel_create
                                               * fills it in) */
     int max_tp;                              /* 0: no limit */
+    int max_cp;                              /* context-parallel degree limit; 0: auto
+                                              * (uniap_costmodel_create: the longest
+                                              * sequence / 4096, so no cp below 8192
+                                              * tokens); 1: no cp */
+    int no_ulysses;                          /* cp by ring attention only */
     int max_pp;                              /* pipeline degree limit; 0: none */
     int min_pp;                              /* smallest pipeline degree; 0: none */
     double memory_headroom;                  /* fraction of device memory - reserve left
@@ -645,6 +670,7 @@ int uniap_runtime_file_batch(const char *format, const char *text, int64_t *glob
 typedef struct uniap_stage_breakdown {
     int first_layer, last_layer;
     double compute, tp_comm, dp_comm, reshard; /* per micro-batch, s */
+    double cp_comm; /* per micro-batch, s: the context-parallel exchange left exposed */
     double forward; /* per micro-batch: the forward phase of compute + comm (the rest is the
                        backward's, with recompute), s */
     double sync_exposed, param_gather, optimizer; /* the tail, s */

@@ -117,6 +117,20 @@ static inline void fx_add_coll_rows(uniap_profile *p, int (*skip)(int op, int g,
             }
 }
 
+/* p initialised as a "measured" profile (overlap coefficient 1) with the
+ * easy layer rows of runs[0..n_runs) up to micro-batch max_mb and every
+ * collective row. */
+static inline void fx_easy_profile(uniap_profile *p, const uniap_layer *runs, int n_runs,
+                                   int max_mb)
+{
+    memset(p, 0, sizeof(*p));
+    uniap_profile_init(p);
+    snprintf(p->provenance, sizeof(p->provenance), "measured");
+    p->overlap_coeff = 1.0;
+    fx_add_layer_rows(p, runs, n_runs, max_mb, NULL, NULL);
+    fx_add_coll_rows(p, NULL, NULL);
+}
+
 /* The profile's layer row of signature sig at tp and micro-batch mb, or
  * NULL. */
 static inline const uniap_layer_prof *fx_layer_row(const uniap_profile *p, const char *sig, int tp,

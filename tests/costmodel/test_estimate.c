@@ -71,16 +71,18 @@ static void test_states(void)
     CHECK_STR_CONTAINS(out, "dp2.tp4c.ddp.sp.ckpt x34");
     CHECK_NEAR(field("states "), 16 * P_LLAMA / 4, 0, 0.5);
     CHECK_NEAR(field("reserve "), 1610612736.0, 0, 0.5);
-    /* the time breakdown adds up: stage time = compute + TP + DP + reshard */
-    double parts[5];
+    /* the time breakdown adds up: stage time = compute + TP + CP + DP +
+     * reshard (no CP here: cp 1) */
+    double parts[6];
     const char *tp = strstr(out, "time per micro-batch: ");
     CHECK(tp && sscanf(tp,
-                       "time per micro-batch: %lf s = compute %lf + TP comm %lf + DP comm %lf "
-                       "+ resharding %lf",
-                       &parts[0], &parts[1], &parts[2], &parts[3], &parts[4]) == 5);
+                       "time per micro-batch: %lf s = compute %lf + TP comm %lf + CP comm %lf + "
+                       "DP comm %lf + resharding %lf",
+                       &parts[0], &parts[1], &parts[2], &parts[3], &parts[4], &parts[5]) == 6);
     if (tp) {
-        CHECK_NEAR(parts[0], parts[1] + parts[2] + parts[3] + parts[4], 0, 4e-6);
+        CHECK_NEAR(parts[0], parts[1] + parts[2] + parts[3] + parts[4] + parts[5], 0, 4e-6);
         CHECK(parts[2] > 0); /* tp 4 all-reduces */
+        CHECK_NEAR(parts[3], 0.0, 0, 0);
     }
     /* ZeRO-1: 4 P / 4 + 12 P / (4 x 2) = 2.5 P = 16846039040 B */
     rc = run(EST "--global-batch 16 --dp 2 --tp 4 --pp 1 --micro-batches 8 --sp --ckpt "
@@ -196,8 +198,9 @@ static void test_bad(void)
     CHECK_STR_CONTAINS(out, "sequence parallelism needs tp > 1");
     rc = run(EST "--global-batch 16 --dp 3 --tp 1 --pp 1 --micro-batches 8", uniap);
     CHECK_EQ(rc, 2);
-    CHECK_STR_CONTAINS(out, "--dp 3 x --tp 1 x --pp 1 = 3, but cluster 'a100-40g-1x8' has 8 "
-                            "devices");
+    CHECK_STR_CONTAINS(out,
+                       "--dp 3 x --cp 1 x --tp 1 x --pp 1 = 3, but cluster 'a100-40g-1x8' has 8 "
+                       "devices");
     rc = run(EST "--global-batch 12 --dp 8 --tp 1 --pp 1 --micro-batches 3", uniap);
     CHECK_EQ(rc, 2); /* micro-batch 4 cannot split over dp 8 */
     CHECK_STR_CONTAINS(out, "dp8.tp1");
