@@ -372,6 +372,14 @@ int cm_strategy_has_data(const uniap_costmodel *cm, int deg, int r, const uniap_
  * stage boundaries, the all-to-all of resharding on a stage. */
 int cm_pair_has_data(const uniap_costmodel *cm, int deg, int n);
 
+/* A figure of a table entry: finite, >= 0 and within max, else EINVAL
+ * naming the entry (and unit) and the inputs that produce it. */
+int cm_check_figure(const uniap_costmodel *cm, double v, double max, const char *entry,
+                    const char *unit);
+/* The pair matrices of t (cost_pairs.c): reshard and xstage per run with
+ * a boundary after it, at micro-batch b; t's strategies and runs set. */
+int cm_fill_pairs(const uniap_costmodel *cm, uniap_cost_table *t, int b);
+
 /* The row of run r under strategy s in the (deg, c) table (the run's
  * signature rows); cm_layer_row_breakdown: of layer u (its per-position
  * rows where the profile has them). */

@@ -5,8 +5,8 @@
  * array is fixed by evaluate.c and uniap_costmodel.h).
  *
  * Rows are computed once per run of identical layers and copied to the
- * run's layers; the pair matrices once per run (they depend only on the
- * sending layer's boundary activation) and copied likewise.
+ * run's layers; the pair matrices (cost_pairs.c) once per run (they depend
+ * only on the sending layer's boundary activation) and copied likewise.
  *
  * Notation: b = micro-batch (global batch / c), dp/cp/tp of the strategy,
  * b_l = b / dp the local micro-batch (of seq / cp tokens per sample under
@@ -48,8 +48,8 @@ static int tp_collective(const uniap_costmodel *cm, const uniap_strategy *s, int
 
 /* A figure of a table entry: finite, >= 0 and within max, else EINVAL
  * naming the entry and the inputs that produce it. */
-static int check_figure(const uniap_costmodel *cm, double v, double max, const char *entry,
-                        const char *unit)
+int cm_check_figure(const uniap_costmodel *cm, double v, double max, const char *entry,
+                    const char *unit)
 {
     const uniap_cluster *c = cm->cluster;
     if (isfinite(v) && v >= 0 && v <= max)
@@ -84,7 +84,7 @@ static int check_row(const uniap_costmodel *cm, int r, const uniap_strategy *s, 
 
     for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
         snprintf(e, sizeof(e), "layer type '%s' under %s: %s", cm->run_sig[r], s->name, f[i].name);
-        if ((rc = check_figure(cm, f[i].v, f[i].max, e, f[i].unit)) < 0)
+        if ((rc = cm_check_figure(cm, f[i].v, f[i].max, e, f[i].unit)) < 0)
             return rc;
     }
     return UNIAP_OK;
@@ -299,32 +299,6 @@ int cm_layer_row_breakdown(const uniap_costmodel *cm, int deg, int c, int u,
                        (int)uniap_micro_batch_size(cm->opt.global_batch, c), s, out);
 }
 
-/* Cross-stage transfer after a layer whose boundary activation is B bytes
- * per micro-batch, into receiver layout s: each receiving device gets a
- * distinct 1/(dp tp) piece point-to-point (senders hold every piece, so
- * the send side splits evenly), then without SP the TP group all-gathers
- * the full b_l x s x h it needs (Megatron's scatter-gather). Forward
- * activation plus backward gradient: twice. */
-static int xstage_time(const uniap_costmodel *cm, int deg, int n, double B, const uniap_strategy *s,
-                       int spans, double *out)
-{
-    double p2p = 0.0, ag = 0.0;
-    cm_placement pl;
-    int rc;
-
-    if ((rc = cm_coll_time(&cm->index, UNIAP_COLL_P2P, 2, spans, B / ((double)n), cm->warnings,
-                           &p2p)) < 0)
-        return rc;
-    if (!s->sp && s->tp > 1) {
-        cm_place(cm->cluster, deg, n, s, &pl);
-        if ((rc = cm_coll_time(&cm->index, UNIAP_COLL_ALLGATHER, s->tp, pl.tp_spans,
-                               B / uniap_strategy_dpcp(s), cm->warnings, &ag)) < 0)
-            return rc;
-    }
-    *out = 2.0 * (p2p + ag);
-    return UNIAP_OK;
-}
-
 /* Keeps the strategies that some run allows. */
 static void filter_strategies(const uniap_model *m, uniap_strategy *v, int *count)
 {
@@ -337,139 +311,6 @@ static void filter_strategies(const uniap_model *m, uniap_strategy *v, int *coun
             v[k++] = v[i];
     }
     *count = k;
-}
-
-/* Reshard fractions frac[k*K + l] of the table's strategies, computed
- * once per pair of distinct layouts (dp, tp, placement, sp): flavour and
- * checkpointing do not move activations. */
-static void reshard_fractions(const uniap_cost_table *t, int n, double *frac, int *cls)
-{
-    int K = t->n_strategies;
-
-    for (int k = 0; k < K; k++) {
-        const uniap_strategy *a = &t->strategies[k];
-        cls[k] = k;
-        for (int k2 = 0; k2 < k && cls[k] == k; k2++) {
-            const uniap_strategy *a2 = &t->strategies[k2];
-            if (a2->dp == a->dp && a2->tp == a->tp && a2->sp == a->sp &&
-                uniap_strategy_cp(a2) == uniap_strategy_cp(a) &&
-                a2->tp_consecutive == a->tp_consecutive)
-                cls[k] = cls[k2];
-        }
-    }
-    for (int k = 0; k < K; k++)
-        for (int l = 0; l < K; l++)
-            if (cls[k] == k && cls[l] == l)
-                frac[(size_t)k * K + l] =
-                    cm_reshard_fraction(n, &t->strategies[k], &t->strategies[l]);
-    for (int k = 0; k < K; k++)
-        for (int l = 0; l < K; l++)
-            frac[(size_t)k * K + l] = frac[(size_t)cls[k] * K + cls[l]];
-}
-
-/* The pair blocks of run r (boundary activation B bytes): blk[0] the
- * resharding on a stage, an all-to-all over the stage's n devices in which
- * each device fetches what it lacks (frac x B), forward activation plus
- * backward gradient; blk[1 + s] the cross-stage transfer into each
- * receiver strategy (s: the boundary spans nodes), for receivers some
- * layer allows (usable[l]). */
-static int run_blocks(const uniap_costmodel *cm, const uniap_cost_table *t, int r, double B,
-                      const double *frac, const int *cls, const unsigned char *usable,
-                      double *blk[3])
-{
-    int K = t->n_strategies, deg = t->deg, n = t->stage_devices, rc;
-    int need[2] = {0, 0}, stage_spans = 0;
-    char e[160];
-
-    for (int j = 0; j + 1 < deg; j++)
-        need[t->boundary_spans_nodes[j] ? 1 : 0] = 1;
-    for (int j = 0; j < deg; j++)
-        stage_spans |= cm_stage_spans(cm->cluster, j * n, n);
-    for (size_t kl = 0; kl < (size_t)K * K; kl++) {
-        double a2a = 0.0;
-        size_t k = kl / K, l = kl % K, rep = (size_t)cls[k] * K + cls[l];
-        if (rep < kl) { /* the same layouts as an earlier pair: the same cost */
-            blk[0][kl] = blk[0][rep];
-            continue;
-        }
-        if (frac[kl] > 0 && (rc = cm_coll_time(&cm->index, UNIAP_COLL_ALLTOALL, n, stage_spans,
-                                               frac[kl] * B, cm->warnings, &a2a)) < 0)
-            return rc; /* the message names the profile */
-        blk[0][kl] = 2.0 * a2a;
-        if (!(isfinite(blk[0][kl]) && blk[0][kl] >= 0 && blk[0][kl] <= CM_MAX_SECONDS)) {
-            snprintf(e, sizeof(e), "layer type '%s': resharding from %s to %s", cm->run_sig[r],
-                     t->strategies[kl / K].name, t->strategies[kl % K].name);
-            return check_figure(cm, blk[0][kl], CM_MAX_SECONDS, e, "s");
-        }
-    }
-    for (int s = 0; s < 2; s++) {
-        for (int l = 0; l < K; l++) {
-            double x = 0.0;
-            if (need[s] && usable[l] &&
-                (rc = xstage_time(cm, deg, n, B, &t->strategies[l], s, &x)) < 0)
-                return rc; /* the message names the profile */
-            if (!(isfinite(x) && x >= 0 && x <= CM_MAX_SECONDS)) {
-                snprintf(e, sizeof(e), "layer type '%s': cross-stage transfer into %s",
-                         cm->run_sig[r], t->strategies[l].name);
-                return check_figure(cm, x, CM_MAX_SECONDS, e, "s");
-            }
-            for (int k = 0; k < K; k++)
-                blk[1 + s][(size_t)k * K + l] = x;
-        }
-    }
-    return UNIAP_OK;
-}
-
-static int fill_pairs(const uniap_costmodel *cm, uniap_cost_table *t, int b)
-{
-    const uniap_model *m = cm->model;
-    int K = t->n_strategies, L = t->n_layers, rc = UNIAP_OK;
-    size_t KK = (size_t)K * K;
-    double *frac = malloc(KK * sizeof(double)), *blk[3] = {NULL, NULL, NULL};
-    int *cls = malloc((size_t)K * sizeof(int));
-    unsigned char *usable = calloc((size_t)K, 1);
-
-    for (int i = 0; i < 3; i++)
-        blk[i] = malloc(KK * sizeof(double));
-    if (!frac || !cls || !usable || !blk[0] || !blk[1] || !blk[2]) {
-        rc = uniap_err(UNIAP_ENOMEM, "cost table: out of memory for %d x %d pairs", K, K);
-        goto free_blocks;
-    }
-    for (size_t uk = 0; uk < (size_t)L * K; uk++)
-        usable[uk % K] |= t->allowed[uk];
-    reshard_fractions(t, t->stage_devices, frac, cls);
-    int p = 0; /* the next pair matrices */
-    for (int r = 0; r < m->n_runs; r++) {
-        int first = -1, last = -1;
-        for (int u = 0; u < L - 1; u++)
-            if (t->run_of[u] == r) {
-                if (first < 0)
-                    first = u;
-                last = u;
-            }
-        if (first < 0)
-            continue; /* only the model's last layer: no boundary after it */
-        double B = cm_boundary_bytes(m, &m->runs[r], b);
-        if ((rc = run_blocks(cm, t, r, B, frac, cls, usable, blk)) < 0)
-            goto free_blocks;
-        /* the run's matrices, once: every boundary after one of its layers
-         * points to them */
-        UNIAP_CHECK_GOTO(p < t->n_pairs, rc, free_blocks);
-        memcpy(t->reshard + (size_t)p * KK, blk[0], KK * sizeof(double));
-        memcpy(t->xstage[0] + (size_t)p * KK, blk[1], KK * sizeof(double));
-        memcpy(t->xstage[1] + (size_t)p * KK, blk[2], KK * sizeof(double));
-        for (int u = first; u <= last; u++)
-            t->pair_of[u] = p;
-        p++;
-    }
-    UNIAP_CHECK_GOTO(p == t->n_pairs || (L == 1 && p == 0), rc, free_blocks);
-free_blocks:
-    free(frac);
-    free(cls);
-    free(usable);
-    for (int i = 0; i < 3; i++)
-        free(blk[i]);
-    return rc;
 }
 
 /* Every entry of a finished table is a finite cost >= 0: what reaches the
@@ -588,7 +429,7 @@ int uniap_costmodel_table(const uniap_costmodel *cm, int deg, int c, uniap_cost_
         goto free_strat;
     }
     /* one set of pair matrices per run with a boundary after it: they
-     * depend on the sending layer's activation only (fill_pairs) */
+     * depend on the sending layer's activation only (cm_fill_pairs, cost_pairs.c) */
     int n_pairs = 0;
     for (int r = 0, u0 = 0; r < m->n_runs; u0 += m->runs[r].count, r++)
         n_pairs += u0 < m->n_layers - 1;
@@ -606,7 +447,7 @@ int uniap_costmodel_table(const uniap_costmodel *cm, int deg, int c, uniap_cost_
     for (int j = 0; j + 1 < deg; j++)
         out->boundary_spans_nodes[j] = (unsigned char)cm_boundary_spans(cm->cluster, j, n);
 
-    if ((rc = fill_rows(cm, out, b)) < 0 || (rc = fill_pairs(cm, out, b)) < 0 ||
+    if ((rc = fill_rows(cm, out, b)) < 0 || (rc = cm_fill_pairs(cm, out, b)) < 0 ||
         (rc = check_table(out)) < 0)
         goto free_table;
     rc = UNIAP_OK;
