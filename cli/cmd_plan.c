@@ -245,12 +245,11 @@ static int prepare_runtime(plan_ctx *x)
         return UNIAP_OK;
     if ((rc = uniap_runtime_model_check(r, &x->in.model)) < 0)
         return uniap_err(rc, "--runtime %s", name);
-    int runs = 0;
-    for (int s = 0; s < x->a.n_sched; s++)
+    int runs = 0, interleaved = 0;
+    for (int s = 0; s < x->a.n_sched; s++) {
         runs += uniap_runtime_schedule_ok(r, x->a.sched[s]);
-    int interleaved = 0;
-    for (int s = 0; s < x->a.n_sched; s++)
         interleaved |= uniap_schedule_virtual_stages(x->a.sched[s]) > 1;
+    }
     if (!runs)
         return uniap_err(UNIAP_EINVAL, "--runtime %s --schedule %s: %s does not run %s%s", name,
                          x->a.schedule, name,

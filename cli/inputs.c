@@ -44,14 +44,15 @@ static int load_cluster(const uniap_inputs_req *req, uniap_inputs *in)
     return uniap_cluster_parse(in->profile.cluster_json, req->profile, &in->cluster);
 }
 
-/* Adds x to the n distinct sizes mbs (capacity cap) when absent. */
-static void add_size(int *mbs, int *n, int cap, int x)
+/* Adds x to the n distinct values v (capacity cap) when absent: the
+ * analytic profile's sizes, the schedules a search takes. */
+static void add_size(int *v, int *n, int cap, int x)
 {
     for (int k = 0; k < *n; k++)
-        if (mbs[k] == x)
+        if (v[k] == x)
             return;
     if (*n < cap)
-        mbs[(*n)++] = x;
+        v[(*n)++] = x;
 }
 
 /* Adds the sizes c micro-batches of B need: m = uniap_micro_batch_size(B,
@@ -66,18 +67,18 @@ static void add_count(int *mbs, int *n, int cap, int64_t B, int c)
 
 #define ANALYTIC_SIZES (64 + 4 * UNIAP_MAX_MB_COUNTS)
 
-/* 1 when a plan's search record (the unformatted JSON of uniap_opts_record)
- * lists count c in "micro-batches" (plan --micro-batches C,...). */
+/* 1 when a plan's search record (uniap_opts_record) lists count c in
+ * "micro-batches" (plan --micro-batches C,...: a comma list). */
 static int searched_count(const char *search, int c)
 {
-    static const char key[] = "\"micro-batches\":\"";
-    const char *s = search ? strstr(search, key) : NULL;
-    for (s = s ? s + sizeof key - 1 : NULL; s && *s >= '0' && *s <= '9';) {
+    char list[16 * UNIAP_MAX_MB_COUNTS];
+    if (!uniap_opts_record_value(search, "micro-batches", list, sizeof list))
+        return 0;
+    for (const char *s = list; *s >= '0' && *s <= '9';) {
         char *end;
-        long v = strtol(s, &end, 10);
-        if (v == c)
+        if (strtol(s, &end, 10) == c)
             return 1;
-        s = *end == ',' ? end + 1 : NULL;
+        s = *end == ',' ? end + 1 : end;
     }
     return 0;
 }
@@ -314,16 +315,6 @@ uniap_opt uniap_inputs_schedules_opt(const char **dest, const char *def, const c
     return o;
 }
 
-/* Appends s to out[0..*n) unless it is there. */
-static void add_schedule(uniap_schedule s, uniap_schedule *out, int *n)
-{
-    for (int i = 0; i < *n; i++)
-        if (out[i] == s)
-            return;
-    if (*n < UNIAP_INPUTS_SCHED_MAX)
-        out[(*n)++] = s;
-}
-
 int uniap_inputs_schedules(const char *arg, uniap_schedule *out)
 {
     char word[64], names[512];
@@ -337,13 +328,13 @@ int uniap_inputs_schedules(const char *arg, uniap_schedule *out)
         memcpy(word, p, len);
         word[len] = 0;
         if (!strcmp(word, "both")) {
-            add_schedule(UNIAP_SCHED_1F1B, out, &n);
-            add_schedule(UNIAP_SCHED_GPIPE, out, &n);
+            add_size(out, &n, UNIAP_INPUTS_SCHED_MAX, UNIAP_SCHED_1F1B);
+            add_size(out, &n, UNIAP_INPUTS_SCHED_MAX, UNIAP_SCHED_GPIPE);
         } else if (!strcmp(word, "all")) {
             for (s = 0; s < uniap_schedule_count(); s++)
-                add_schedule(s, out, &n);
+                add_size(out, &n, UNIAP_INPUTS_SCHED_MAX, s);
         } else if (uniap_schedule_parse(word, &s) == 0) {
-            add_schedule(s, out, &n);
+            add_size(out, &n, UNIAP_INPUTS_SCHED_MAX, s);
         } else {
             uniap_err_clear();
             goto bad_word;

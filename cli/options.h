@@ -185,5 +185,9 @@ int uniap_opts_replay(uniap_cmd *cmd, const char *json, const char *source, void
 int uniap_opts_replay_keys(uniap_cmd *cmd, const char *json, const char *source,
                            const char *const *keys, void **keep);
 void uniap_opts_replay_free(void *keep);
+/* The text a record (uniap_opts_record's JSON; NULL: none) holds for the
+ * option name, into buf of n bytes: 1, or 0 with buf "" when the record
+ * has no such string or it does not fit. */
+int uniap_opts_record_value(const char *json, const char *name, char *buf, size_t n);
 
 #endif /* UNIAP_CLI_OPTIONS_H */

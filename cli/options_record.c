@@ -156,6 +156,17 @@ int uniap_opts_replay_keys(uniap_cmd *cmd, const char *json, const char *source,
     return replay(cmd, json, source, keys, keep);
 }
 
+int uniap_opts_record_value(const char *json, const char *name, char *buf, size_t n)
+{
+    cJSON *obj = json ? cJSON_Parse(json) : NULL;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    int found = cJSON_IsString(v) && strlen(v->valuestring) < n;
+    if (n)
+        snprintf(buf, n, "%s", found ? v->valuestring : "");
+    cJSON_Delete(obj);
+    return found;
+}
+
 void uniap_opts_replay_free(void *keep)
 {
     cJSON_Delete(keep);

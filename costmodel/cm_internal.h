@@ -372,6 +372,12 @@ int cm_strategy_has_data(const uniap_costmodel *cm, int deg, int r, const uniap_
  * stage boundaries, the all-to-all of resharding on a stage. */
 int cm_pair_has_data(const uniap_costmodel *cm, int deg, int n);
 
+/* How torch.chunk splits B samples asked for c chunks: *size = ceil(B /
+ * c) each (the last fewer), and the count of chunks that makes (not c for
+ * every c: 1024 into 39 makes 38 of 27); 0 and *size 0 for B or c < 1.
+ * uniap_micro_batch_size is *size where the count is c. */
+int64_t cm_chunk_split(int64_t B, int c, int64_t *size);
+
 /* A figure of a table entry: finite, >= 0 and within max, else EINVAL
  * naming the entry (and unit) and the inputs that produce it. */
 int cm_check_figure(const uniap_costmodel *cm, double v, double max, const char *entry,

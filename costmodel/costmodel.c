@@ -335,12 +335,16 @@ static int pair_viable(const uniap_costmodel *cm, int deg, int c, int data, unsi
     return UNIAP_OK;
 }
 
+int64_t cm_chunk_split(int64_t B, int c, int64_t *size)
+{
+    *size = B >= 1 && c >= 1 ? (B + c - 1) / c : 0; /* torch.chunk: ceil(B / c) per chunk */
+    return *size ? (B + *size - 1) / *size : 0;
+}
+
 int64_t uniap_micro_batch_size(int64_t B, int c)
 {
-    if (B < 1 || c < 1 || c > B)
-        return 0;
-    int64_t m = (B + c - 1) / c; /* torch.chunk: ceil(B / c) per chunk */
-    return (B + m - 1) / m == c ? m : 0;
+    int64_t m;
+    return c <= B && cm_chunk_split(B, c, &m) == c ? m : 0;
 }
 
 /* The divisors of x >= 1 in increasing order (malloc'd). */
@@ -412,7 +416,7 @@ static int micro_batch_counts(const uniap_costmodel *cm, int64_t **out, int *n)
         return uniap_err(UNIAP_EINVAL, "cost model: an empty list of micro-batch counts");
     for (int i = 0; i < o->n_micro_batch_counts; i++) {
         int c = o->micro_batch_counts[i];
-        int64_t B = o->global_batch, m = c >= 1 ? (B + c - 1) / c : 0;
+        int64_t B = o->global_batch, m, made = cm_chunk_split(B, c, &m);
         if (c < 1 || c > B)
             return uniap_err(UNIAP_EINVAL,
                              "micro-batch count %d: expected 1 to the global batch (%lld)", c,
@@ -425,8 +429,8 @@ static int micro_batch_counts(const uniap_costmodel *cm, int64_t **out, int *n)
                              "micro-batch count %d: the global batch of %lld samples does not "
                              "split into %d (as torch.chunk splits it: ceil(%lld / %d) = %lld "
                              "samples each make %lld micro-batches of %lld)",
-                             c, (long long)B, c, (long long)B, c, (long long)m,
-                             (long long)((B + m - 1) / m), (long long)m);
+                             c, (long long)B, c, (long long)B, c, (long long)m, (long long)made,
+                             (long long)m);
     }
     *out = malloc((size_t)o->n_micro_batch_counts * sizeof(**out));
     if (!*out)

@@ -299,13 +299,13 @@ static int build(const gv_in *g, const ex_model *x, const uniap_model *m, const 
      * and one of 24); a count torch.chunk cannot make is refused */
     int64_t mb = uniap_micro_batch_size(g->gbs, (int)g->chunks);
     if (mb == 0) {
-        int64_t m1 = (g->gbs + g->chunks - 1) / g->chunks;
+        int64_t m1, made = cm_chunk_split(g->gbs, (int)g->chunks, &m1);
         uniap_plan_free(out);
         return uniap_err(UNIAP_EINVAL,
                          "%s: \"chunks\": %ld: torch.chunk splits global_bsz %ld into %lld chunks "
                          "of %lld, not %ld (give \"chunks\": %lld)",
-                         what, g->chunks, g->gbs, (long long)((g->gbs + m1 - 1) / m1),
-                         (long long)m1, g->chunks, (long long)((g->gbs + m1 - 1) / m1));
+                         what, g->chunks, g->gbs, (long long)made, (long long)m1, g->chunks,
+                         (long long)made);
     }
     out->global_batch = g->gbs;
     out->deg = (int)g->pp;

@@ -41,6 +41,9 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
     uniap_textbuf b = {0};
     const uniap_strategy *s0 = &p->strategy_of[0];
     const uniap_schedule_desc *sched = uniap_schedule_get(p->schedule);
+    int rc = uniap__ex_even_micro_batches(p, "megatron");
+    if (rc < 0)
+        return rc;
     for (int u = 0; m && u < p->n_layers && u < m->n_layers; u++)
         if (is_block(m->runs[uniap_model_run_of(m, u)].kind)) {
             s0 = &p->strategy_of[u]; /* Megatron's tp is the transformer blocks' */
@@ -53,11 +56,10 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
     int *per_stage = calloc((size_t)p->deg, sizeof(int)),
         *ck_stage = calloc((size_t)p->deg, sizeof(int));
 
-    if (!per_stage || !ck_stage || uniap__ex_even_micro_batches(p, "megatron") < 0) {
+    if (!per_stage || !ck_stage) {
         free(per_stage);
         free(ck_stage);
-        return per_stage && ck_stage ? UNIAP_EINVAL
-                                     : uniap_err(UNIAP_ENOMEM, "megatron export: out of memory");
+        return uniap_err(UNIAP_ENOMEM, "megatron export: out of memory");
     }
     for (int u = 0; u < p->n_layers; u++) {
         const uniap_strategy *s = &p->strategy_of[u];

@@ -107,6 +107,19 @@ unsigned uniap_runtime_model_flags(const uniap_model *m)
 /* ---- building a space ---- */
 
 /* What t offers (distinct tp ascending, sp, recomputation values). */
+/* Inserts x into the ascending distinct v[0..*n) (capacity 32). */
+static void insert_sorted(int *v, int *n, int x)
+{
+    int a = 0;
+    while (a < *n && v[a] < x)
+        a++;
+    if ((a == *n || v[a] != x) && *n < 32) {
+        memmove(v + a + 1, v + a, sizeof(int) * (size_t)(*n - a));
+        v[a] = x;
+        (*n)++;
+    }
+}
+
 static void offer_of(const uniap_cost_table *t, cm_rt_offer *o)
 {
     memset(o, 0, sizeof(*o));
@@ -114,24 +127,11 @@ static void offer_of(const uniap_cost_table *t, cm_rt_offer *o)
     o->n = t->stage_devices;
     for (int k = 0; k < t->n_strategies; k++) {
         const uniap_strategy *s = &t->strategies[k];
-        int a = 0;
-        while (a < o->n_tp && o->tp[a] < s->tp)
-            a++;
-        if ((a == o->n_tp || o->tp[a] != s->tp) && o->n_tp < 32) {
-            memmove(o->tp + a + 1, o->tp + a, sizeof(int) * (size_t)(o->n_tp - a));
-            o->tp[a] = s->tp;
-            o->n_tp++;
-        }
+        int cp = uniap_strategy_cp(s);
+        insert_sorted(o->tp, &o->n_tp, s->tp);
+        insert_sorted(o->cp, &o->n_cp, cp);
         o->has_sp |= s->sp;
         o->ckpt |= UNIAP_CKPT_BIT(s->ckpt);
-        int cp = uniap_strategy_cp(s);
-        for (a = 0; a < o->n_cp && o->cp[a] < cp; a++)
-            ;
-        if ((a == o->n_cp || o->cp[a] != cp) && o->n_cp < 32) {
-            memmove(o->cp + a + 1, o->cp + a, sizeof(int) * (size_t)(o->n_cp - a));
-            o->cp[a] = cp;
-            o->n_cp++;
-        }
         o->has_a2a |= cp > 1 && s->cp_a2a;
     }
 }
@@ -332,8 +332,9 @@ int uniap_runtime_space(uniap_runtime r, const int *role, const double *params, 
     }
     /* a count that does not divide the global batch: no plan of a runtime
      * that runs only even micro-batches (the space is empty) */
-    int uneven = t->global_batch > 0 && t->global_batch % t->micro_batches != 0;
-    int n_set = uneven && !rt->uneven_micro_batches ? 0 : rt->settings(&o, set, CM_RT_MAX_SETTINGS);
+    int runs = t->global_batch <= 0 ||
+               uniap_runtime_micro_batches_ok(r, t->global_batch, t->micro_batches);
+    int n_set = runs ? rt->settings(&o, set, CM_RT_MAX_SETTINGS) : 0;
     if (!(out->v = calloc((size_t)(n_set > 0 ? n_set : 1), sizeof(*out->v)))) {
         rc = uniap_err(UNIAP_ENOMEM, "runtime %s: out of memory for %d variants", rt->name, n_set);
         goto free_set;
