@@ -245,18 +245,28 @@ static int prepare_runtime(plan_ctx *x)
         return UNIAP_OK;
     if ((rc = uniap_runtime_model_check(r, &x->in.model)) < 0)
         return uniap_err(rc, "--runtime %s", name);
-    int runs = 0, interleaved = 0;
-    for (int s = 0; s < x->a.n_sched; s++) {
+    int runs = 0;
+    for (int s = 0; s < x->a.n_sched; s++)
         runs += uniap_runtime_schedule_ok(r, x->a.sched[s]);
-        interleaved |= uniap_schedule_virtual_stages(x->a.sched[s]) > 1;
+    if (!runs) {
+        /* the runtimes that run one of these schedules (the descriptors say) */
+        char who[160] = "";
+        const char *const *names = uniap_runtime_names();
+        for (int k = 0; names[k]; k++) {
+            uniap_runtime o;
+            int ok = 0;
+            if (uniap_runtime_parse(names[k], &o) < 0 || o == UNIAP_RUNTIME_ANY)
+                continue;
+            for (int s = 0; s < x->a.n_sched; s++)
+                ok |= uniap_runtime_schedule_ok(o, x->a.sched[s]);
+            if (ok)
+                snprintf(who + strlen(who), sizeof who - strlen(who), "--runtime %s, ", names[k]);
+        }
+        return uniap_err(UNIAP_EINVAL,
+                         "--runtime %s --schedule %s: %s does not run %s (%sor --runtime any)",
+                         name, x->a.schedule, name,
+                         x->a.n_sched == 1 ? "that schedule" : "any of these schedules", who);
     }
-    if (!runs)
-        return uniap_err(UNIAP_EINVAL, "--runtime %s --schedule %s: %s does not run %s%s", name,
-                         x->a.schedule, name,
-                         x->a.n_sched == 1 ? "that schedule" : "any of these schedules",
-                         interleaved ? " (of the runtimes, Megatron-LM interleaves: "
-                                       "--runtime megatron, or --runtime any)"
-                                     : "");
     x->role = malloc(sizeof(int) * (size_t)(L > 0 ? L : 1));
     x->params = malloc(sizeof(double) * (size_t)(L > 0 ? L : 1));
     if (!x->role || !x->params)

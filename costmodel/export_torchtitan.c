@@ -18,6 +18,9 @@
  *   - mixed precision runs through FSDP or AMP: a bf16-compute model with
  *     fp32 masters and TP or PP needs FSDP (distributed/utils.py
  *     maybe_enable_amp);
+ *   - the schedules GPipe, 1F1B and Interleaved1F1B (v model parts per
+ *     rank, written in model order, part k on rank k mod pp: each stage's
+ *     blocks a multiple of v);
  *   - activation checkpointing "full" (every block) or "none";
  *     "selective" is a per-op policy, not uniap's selective;
  *   - the llama3 model: RMSNorm, SwiGLU, RoPE, no biases, an untied
@@ -103,39 +106,67 @@ static void model_section(const uniap_model *m, const ex_model *x, uniap_textbuf
     uniap_textbuf_printf(b, "# and set hf_assets_path (the tokenizer) to yours\n\n");
 }
 
-/* module_fqns_per_model_part: each stage's llama3 module names. */
-static void split_list(const uniap_plan *p, const uniap_model *m, const ex_model *x,
+/* module_fqns_per_model_part: the llama3 module names of each of the deg v
+ * model parts in model order (v model chunks per stage under an
+ * interleaved schedule, else 1). Part k runs on rank k mod deg
+ * (torchtitan's "loop" style), so it takes n_i / v blocks of stage
+ * i = k mod deg, n_i the blocks of stage i (a multiple of v: refuse); the
+ * embedding opens part 0, the final norm and output close the last. */
+static void split_list(const uniap_plan *p, const uniap_model *m, const ex_model *x, int v,
                        uniap_textbuf *b)
 {
+    int next = x->first_block, parts = p->deg * v;
     uniap_textbuf_printf(b, "module_fqns_per_model_part = [");
-    for (int i = 0; i < p->deg; i++) {
-        int first = 1;
-        uniap_textbuf_printf(b, "%s\n    [", i ? "," : "");
-        for (int u = 0; u < m->n_layers; u++) {
-            if (p->stage_of[u] != i)
-                continue;
-            if (u < x->first_block)
+    for (int k = 0; k < parts; k++) {
+        int i = k % p->deg, n = 0, first = 1;
+        for (int u = x->first_block; u <= x->last_block; u++)
+            n += p->stage_of[u] == i;
+        uniap_textbuf_printf(b, "%s\n    [", k ? "," : "");
+        if (k == 0)
+            for (int u = 0; u < x->first_block; u++, first = 0)
                 uniap_textbuf_printf(b, "%s\"tok_embeddings\"", first ? "" : ", ");
-            else if (u > x->last_block)
+        for (int j = 0; j < n / v; j++, next++, first = 0)
+            uniap_textbuf_printf(b, "%s\"layers.%d\"", first ? "" : ", ", next - x->first_block);
+        if (k == parts - 1)
+            for (int u = x->last_block + 1; u < m->n_layers; u++, first = 0)
                 uniap_textbuf_printf(b, "%s\"norm\", \"output\"", first ? "" : ", ");
-            else
-                uniap_textbuf_printf(b, "%s\"layers.%d\"", first ? "" : ", ", u - x->first_block);
-            first = 0;
-        }
         uniap_textbuf_printf(b, "]");
     }
     uniap_textbuf_printf(b, "\n]\n");
+}
+
+/* An interleaved plan's stages each hold a multiple of its v chunks of
+ * blocks (the parts are whole blocks); EINVAL naming the first that does
+ * not. */
+static int chunks_whole(const uniap_plan *p, const ex_model *x, int v)
+{
+    for (int i = 0; i < p->deg && v > 1; i++) {
+        int n = 0;
+        for (int u = x->first_block; u <= x->last_block; u++)
+            n += p->stage_of[u] == i;
+        if (n % v || n == 0)
+            return uniap_err(UNIAP_EINVAL,
+                             "torchtitan export: schedule %s: stage %d holds %d blocks, not a "
+                             "positive multiple of its %d model chunks (Interleaved1F1B parts "
+                             "are whole blocks; plan with --runtime torchtitan)",
+                             uniap_schedule_name(p->schedule), i, n, v);
+    }
+    return UNIAP_OK;
 }
 
 /* What torchtitan cannot run of x: EINVAL. */
 static int refuse(const uniap_plan *p, const uniap_model *m, const ex_plan *x)
 {
     const char *sched = uniap_schedule_name(p->schedule);
-    if (strcmp(sched, "1f1b") && strcmp(sched, "gpipe"))
+    int v = uniap_schedule_virtual_stages(p->schedule);
+    if (strcmp(sched, "1f1b") && strcmp(sched, "gpipe") && v <= 1)
         return uniap_err(UNIAP_EINVAL,
-                         "torchtitan export: pipeline schedule %s: uniap writes 1F1B and GPipe "
-                         "(torch.distributed.pipelining)",
+                         "torchtitan export: pipeline schedule %s: uniap writes 1F1B, GPipe and "
+                         "Interleaved1F1B (torch.distributed.pipelining)",
                          sched);
+    int rc = v > 1 ? chunks_whole(p, &x->mdl, v) : UNIAP_OK;
+    if (rc < 0)
+        return rc;
     if (x->pp == 1 && p->schedule != UNIAP_SCHED_1F1B)
         return uniap_err(UNIAP_EINVAL,
                          "torchtitan export: schedule %s on one stage: without PP torchtitan "
@@ -232,11 +263,15 @@ int uniap_plan_export_torchtitan(const uniap_plan *p, const uniap_model *m, char
                          "context_parallel_degree = %d\n",
                          x.tp, x.pp, x.cp);
     if (x.pp > 1) {
+        int v = uniap_schedule_virtual_stages(p->schedule);
         uniap_textbuf_printf(&b,
                              "pipeline_parallel_schedule = \"%s\"\n"
                              "pipeline_parallel_microbatch_size = %d\n",
-                             p->schedule == UNIAP_SCHED_GPIPE ? "GPipe" : "1F1B", x.mb);
-        split_list(p, m, &x.mdl, &b);
+                             v > 1                              ? "Interleaved1F1B"
+                             : p->schedule == UNIAP_SCHED_GPIPE ? "GPipe"
+                                                                : "1F1B",
+                             x.mb);
+        split_list(p, m, &x.mdl, v > 1 ? v : 1, &b);
     }
     uniap_textbuf_printf(&b, "\n[activation_checkpoint]\nmode = \"%s\"\n",
                          x.ckpt == UNIAP_CKPT_FULL ? "full" : "none");

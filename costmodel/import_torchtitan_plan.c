@@ -199,9 +199,11 @@ static int layer_of(const char *name, const ex_model *x, int L)
 }
 
 /* Blocks per stage from module_fqns_per_model_part: every module once, in
- * order, each stage holding some. */
-static int read_split(const toml_value *f, const ex_model *x, int L, int pp, const char *what,
-                      int *blocks)
+ * order, each part holding some; pp v parts (v model chunks per rank,
+ * part k on rank k mod pp: torchtitan's "loop" style) when interleaved
+ * (v > 1), else pp. */
+static int read_split(const toml_value *f, const ex_model *x, int L, int pp, int v,
+                      const char *what, int *blocks)
 {
     const char *key = "[parallelism] module_fqns_per_model_part";
     int next = 0, seen_norm = 0, seen_out = 0;
@@ -210,12 +212,14 @@ static int read_split(const toml_value *f, const ex_model *x, int L, int pp, con
                          "%s: pipeline_parallel_degree %d without %s: uniap reads the split "
                          "from that list",
                          what, pp, key);
-    if (f->n != pp)
-        return uniap_err(UNIAP_EINVAL, "%s: %s has %d parts for pipeline_parallel_degree %d", what,
-                         key, f->n, pp);
-    for (int i = 0; i < pp; i++) {
-        const toml_value *s = &f->a[i];
+    if (f->n != pp * v)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: %s has %d parts for pipeline_parallel_degree %d%s (%d expected)",
+                         what, key, f->n, pp, v > 1 ? " and its model chunks" : "", pp * v);
+    for (int i = 0; i < pp; i++)
         blocks[i] = 0;
+    for (int i = 0; i < pp * v; i++) {
+        const toml_value *s = &f->a[i];
         if (s->type != TOML_ARR || s->n == 0)
             return uniap_err(UNIAP_EINVAL,
                              "%s: %s: part %d: expected a non-empty list of module "
@@ -238,11 +242,32 @@ static int read_split(const toml_value *f, const ex_model *x, int L, int pp, con
             seen_out |= !strcmp(nm, "output");
             if (strcmp(nm, "output"))
                 next = u + 1;
-            blocks[i] += u >= x->first_block && u <= x->last_block;
+            blocks[i % pp] += u >= x->first_block && u <= x->last_block;
         }
     }
     if (!seen_out)
         return uniap_err(UNIAP_EINVAL, "%s: %s ends before 'norm' and 'output'", what, key);
+    return UNIAP_OK;
+}
+
+/* Interleaved1F1B: v = the model parts per rank of module_fqns_per_model_part
+ * (read_split checks the list itself), uniap's "interleaved<v>". */
+static int interleaved(const tt_cfg *g, const char *what, ex_build *b)
+{
+    char name[32];
+    int parts = g->fqns && g->fqns->type == TOML_ARR ? g->fqns->n : 0;
+    long v = parts % g->pp ? 0 : parts / g->pp;
+    snprintf(name, sizeof name, "interleaved%ld", v);
+    uniap_schedule s;
+    if (v < 2 || uniap_schedule_parse(name, &s) < 0 || uniap_schedule_virtual_stages(s) != v) {
+        uniap_err_clear();
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: [parallelism] pipeline_parallel_schedule \"Interleaved1F1B\" with "
+                         "%d parts in module_fqns_per_model_part on pipeline_parallel_degree %ld: "
+                         "uniap reads 2, 3 or 4 model parts per rank",
+                         what, parts, g->pp);
+    }
+    b->schedule = s;
     return UNIAP_OK;
 }
 
@@ -325,10 +350,12 @@ static int settings(const tt_cfg *g, const uniap_model *m, const uniap_cluster *
     b->schedule = UNIAP_SCHED_1F1B;
     if (g->pp > 1 && !strcasecmp(g->sched, "gpipe"))
         b->schedule = UNIAP_SCHED_GPIPE;
+    else if (g->pp > 1 && !strcasecmp(g->sched, "interleaved1f1b"))
+        return interleaved(g, what, b);
     else if (g->pp > 1 && strcasecmp(g->sched, "1f1b"))
         return uniap_err(UNIAP_EINVAL,
-                         "%s: [parallelism] pipeline_parallel_schedule \"%s\": uniap reads 1F1B "
-                         "and GPipe",
+                         "%s: [parallelism] pipeline_parallel_schedule \"%s\": uniap reads "
+                         "1F1B, GPipe and Interleaved1F1B",
                          what, g->sched);
     return UNIAP_OK;
 }
@@ -388,7 +415,8 @@ int uniap_plan_import_torchtitan(const char *toml, const char *what, const uniap
             rc = uniap_err(UNIAP_ENOMEM, "%s: out of memory", what);
             goto free_doc;
         }
-        if ((rc = read_split(g.fqns, &x, m->n_layers, (int)g.pp, what, blocks)) < 0)
+        int v = uniap_schedule_virtual_stages(b.schedule);
+        if ((rc = read_split(g.fqns, &x, m->n_layers, (int)g.pp, v > 1 ? v : 1, what, blocks)) < 0)
             goto free_doc;
         b.blocks = blocks;
     }

@@ -241,6 +241,25 @@ static int duplicate(const uniap_space *s, int a)
 /* Fills variant out->v[out->n_variants] from setting v; keeps it (count
  * grows) unless some layer is left without a strategy, its split is not
  * possible, or it repeats an earlier one. */
+/* CM_RT_SPLIT_EQUAL (interleaving): B blocks on D stages, B / D each, a
+ * multiple of the chunks; the layers before the first block on stage 0,
+ * those after the last on stage D - 1. 0 when B is no multiple of D x
+ * chunks (Megatron-LM refuses: arguments.py; torchtitan runs it, export_torchtitan.c). */
+static int equal_stages(const cm_rt_setting *v, int L, int D, const int *role, int *stage_of)
+{
+    int B = 0, k = v->chunks > 1 ? v->chunks : 1;
+    for (int u = 0; u < L; u++)
+        B += role[u] == UNIAP_RT_BLOCK;
+    if (v->split != CM_RT_SPLIT_EQUAL || B < D * k || B % (D * k))
+        return 0;
+    for (int u = 0, b = 0; u < L; u++) {
+        int blk = role[u] == UNIAP_RT_BLOCK;
+        stage_of[u] = blk ? b / (B / D) : b == 0 ? 0 : D - 1;
+        b += blk;
+    }
+    return 1;
+}
+
 static int add_variant(const cm_runtime *rt, const cm_rt_setting *v, const int *role,
                        const double *params, const uniap_cost_table *t, uniap_space *out)
 {
@@ -265,14 +284,15 @@ static int add_variant(const cm_runtime *rt, const cm_rt_setting *v, const int *
     x->equal_middle = v->split == CM_RT_SPLIT_MIDDLE_EQUAL && t->deg >= 4;
     x->equal_marked = v->ckpt == CM_RT_CKPT_BLOCK;
     x->min_counted = t->deg > 1 ? rt->min_counted : 0;
-    if (rt->stages && v->split >= CM_RT_SPLIT_UNIFORM) {
+    if ((rt->stages && v->split >= CM_RT_SPLIT_UNIFORM) || v->split == CM_RT_SPLIT_EQUAL) {
         x->stage_lo = malloc(sizeof(int) * (size_t)L);
         x->stage_hi = malloc(sizeof(int) * (size_t)L);
         if (!x->stage_lo || !x->stage_hi) {
             free(x->allowed), free(x->stage_lo), free(x->stage_hi);
             return uniap_err(UNIAP_ENOMEM, "runtime %s: out of memory for a split", rt->name);
         }
-        if (!rt->stages(v, L, t->deg, role, params, x->stage_lo))
+        if (v->split == CM_RT_SPLIT_EQUAL ? !equal_stages(v, L, t->deg, role, x->stage_lo)
+                                          : !rt->stages(v, L, t->deg, role, params, x->stage_lo))
             goto drop;
         memcpy(x->stage_hi, x->stage_lo, sizeof(int) * (size_t)L);
     }

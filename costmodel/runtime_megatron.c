@@ -29,7 +29,7 @@
  *     N: the same blocks on every stage, a multiple of the v chunks per
  *     stage, no first/last stage counts; arguments.py): under an
  *     interleaved schedule the split is fixed to equal stages
- *     (CM_RT_SPLIT_EQUAL, megatron_stages) and recompute is none, full on
+ *     (CM_RT_SPLIT_EQUAL, runtime.c) and recompute is none, full on
  *     every block or selective (--recompute-method block counts blocks
  *     per model chunk there, which uniap's per-stage count is not).
  */
@@ -85,27 +85,6 @@ static int megatron_schedule_ok(const uniap_schedule_desc *d)
     return d->megatron_gap == NULL;
 }
 
-/* CM_RT_SPLIT_EQUAL (interleaving): B blocks on D stages, B / D each, a
- * multiple of the chunks; the layers before the first block on stage 0,
- * those after the last on stage D - 1. 0 when B is no multiple of D x
- * chunks (Megatron-LM refuses: arguments.py). */
-static int megatron_stages(const cm_rt_setting *v, int L, int D, const int *role,
-                           const double *params, int *stage_of)
-{
-    (void)params;
-    int B = 0, k = v->chunks > 1 ? v->chunks : 1;
-    for (int u = 0; u < L; u++)
-        B += role[u] == UNIAP_RT_BLOCK;
-    if (v->split != CM_RT_SPLIT_EQUAL || B < D * k || B % (D * k))
-        return 0;
-    for (int u = 0, b = 0; u < L; u++) {
-        int blk = role[u] == UNIAP_RT_BLOCK;
-        stage_of[u] = blk ? b / (B / D) : b == 0 ? 0 : D - 1;
-        b += blk;
-    }
-    return 1;
-}
-
 /* The model arguments' gaps (megatron_args.c, as the export reports them). */
 static int megatron_model_check(const uniap_model *m)
 {
@@ -135,5 +114,4 @@ const cm_runtime uniap__rt_megatron = {
     .layer_ok = megatron_layer_ok,
     .schedule_ok = megatron_schedule_ok,
     .model_check = megatron_model_check,
-    .stages = megatron_stages,
 };

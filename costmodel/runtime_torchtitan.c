@@ -16,12 +16,21 @@
  *   activation checkpointing "full" (every transformer block) or "none"
  *     ("selective" is a per-op policy, not uniap's selective);
  *   the pipeline split: any (module_fqns_per_model_part); schedules from
- *     torch.distributed.pipelining, GPipe and 1F1B among them (its
- *     Interleaved1F1B needs pp v model parts in module_fqns_per_model_part,
- *     which the export does not write: no interleaved schedule);
+ *     torch.distributed.pipelining: GPipe, 1F1B and Interleaved1F1B, whose
+ *     pp v model parts the export writes in model order, part k on rank
+ *     k mod pp (torchtitan's "loop" stage style, pipeline_parallel.py
+ *     pipeline_module_split); uniap prices chunks of equal work, so under
+ *     interleaving the split is equal stages of a multiple of v blocks
+ *     (CM_RT_SPLIT_EQUAL: chunks of equal block counts). PyTorch's
+ *     ScheduleInterleaved1F1B warms up (v - 1) pp + 2 (pp - 1 - rank) chunk
+ *     forwards when c is a multiple of pp (_get_warmup_ops,
+ *     microbatches_per_round = pp), Megatron-LM's count, which the
+ *     interleaved schedules' in-flight term is (sched_interleaved.c);
  *   the llama3 model (RMSNorm, SwiGLU, RoPE, no biases, an untied output:
  *     the export's model check).
  */
+#include <string.h>
+
 #include "export_internal.h"
 #include "runtime_internal.h"
 
@@ -29,6 +38,7 @@ static int torchtitan_settings(const cm_rt_offer *o, cm_rt_setting *out, int max
 {
     int n = 0, full = (o->ckpt & UNIAP_CKPT_BIT(UNIAP_CKPT_FULL)) != 0;
     int amp = (o->model & UNIAP_RT_BF16) && (o->model & UNIAP_RT_MIXED);
+    int v = o->virtual_stages > 1 ? o->virtual_stages : 0;
     for (int a = 0; a < o->n_tp * o->n_cp; a++) {
         /* [parallelism] context_parallel_degree: one cp, PyTorch's ring
          * attention (torch.distributed.tensor.experimental.context_parallel) */
@@ -50,7 +60,8 @@ static int torchtitan_settings(const cm_rt_offer *o, cm_rt_setting *out, int max
                                     .sp = tp > 1,
                                     .flavours = CM_FLAVOUR_BIT(fsdp ? UNIAP_DP_FSDP : UNIAP_DP_DDP),
                                     .ckpt = ck ? CM_RT_CKPT_FULL : CM_RT_CKPT_NONE,
-                                    .split = CM_RT_SPLIT_ANY,
+                                    .split = v ? CM_RT_SPLIT_EQUAL : CM_RT_SPLIT_ANY,
+                                    .chunks = v,
                                     .cp = cp};
         }
     }
@@ -64,10 +75,11 @@ static int torchtitan_layer_ok(const cm_rt_setting *v, int role, const uniap_str
     return s->tp_consecutive || s->tp == 1 || s->dp == 1;
 }
 
-/* One stage per rank (the export writes deg model parts). */
+/* GPipe, 1F1B and the interleaved schedules (torchtitan's GPipe, 1F1B and
+ * Interleaved1F1B; the export writes deg v model parts). */
 static int torchtitan_schedule_ok(const uniap_schedule_desc *d)
 {
-    return d->virtual_stages <= 1;
+    return d->virtual_stages > 1 || !strcmp(d->name, "1f1b") || !strcmp(d->name, "gpipe");
 }
 
 /* torchtitan's llama3 (the export's check). */
@@ -81,7 +93,8 @@ static int torchtitan_model_check(const uniap_model *m)
 const cm_runtime uniap__rt_torchtitan = {
     .name = "torchtitan",
     .help = "one tp (always with sp), FSDP2 for the whole model (DDP alone), full "
-            "checkpointing of every block or none, any split, the llama3 model",
+            "checkpointing of every block or none, any split (equal stages when "
+            "interleaved), GPipe, 1F1B or Interleaved1F1B, the llama3 model",
     .settings = torchtitan_settings,
     .layer_ok = torchtitan_layer_ok,
     .schedule_ok = torchtitan_schedule_ok,

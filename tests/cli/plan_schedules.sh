@@ -10,7 +10,10 @@
 # interleave are refused naming the option and why; --runtime megatron
 # --schedule interleaved2 finds a plan of equal stages, a multiple of 2
 # blocks each, written as --num-layers-per-virtual-pipeline-stage and read
-# back (estimate --megatron-args) to its TPI.
+# back (estimate --megatron-args) to its TPI; --runtime torchtitan
+# --schedule interleaved2 writes Interleaved1F1B over 2 deg model parts of
+# equal blocks in model order, read back (estimate --torchtitan-toml) to
+# its TPI.
 # Usage: plan_schedules.sh UNIAP WORKDIR
 set -u
 UNIAP=$1 W=$2
@@ -76,7 +79,7 @@ check "estimate: interleaved2 with 6 micro-batches on 4 stages refused" sh -c \
 "$UNIAP" plan $P --runtime deepspeed --schedule interleaved2 --out "$W/ds.json" >/dev/null 2>"$W/ds.err"
 rc=$?
 check "--runtime deepspeed --schedule interleaved2 refused (exit 2) saying why" sh -c \
-    "test $rc -eq 2 && grep -q 'deepspeed does not run that schedule (of the runtimes, Megatron-LM interleaves' '$W/ds.err'"
+    "test $rc -eq 2 && grep -q 'deepspeed does not run that schedule (--runtime megatron, --runtime torchtitan, or --runtime any)' '$W/ds.err'"
 "$UNIAP" plan $P --runtime megatron --schedule interleaved2 --out "$W/mg.json" \
     --megatron-args "$W/mg.txt" >/dev/null 2>"$W/mg.err"
 check "--runtime megatron --schedule interleaved2 exits 0" test $? -eq 0
@@ -100,5 +103,29 @@ a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 assert b['schedule'] == 'interleaved2', b['schedule']
 assert abs(a['tpi'] - b['tpi']) <= 1e-12 * a['tpi'], (a['tpi'], b['tpi'])
 " "$W/mg.json" "$W/mg_back.json"
+# torchtitan's Interleaved1F1B: pp v model parts, read back to the plan
+"$UNIAP" plan $P --attention flash --dropout off --runtime torchtitan --schedule interleaved2 --out "$W/tt.json" \
+    --torchtitan-toml "$W/tt.toml" >/dev/null 2>"$W/tt.err"
+check "--runtime torchtitan --schedule interleaved2 exits 0" test $? -eq 0
+check "... Interleaved1F1B over 2 deg parts of equal blocks" python3 -c "
+import json, sys, re
+p = json.load(open(sys.argv[1])); t = open(sys.argv[2]).read()
+assert p['schedule'] == 'interleaved2', p['schedule']
+assert 'pipeline_parallel_schedule = \"Interleaved1F1B\"' in t
+lst = t[t.index('module_fqns_per_model_part'):]
+lst = lst[:lst.index('\n]')]
+parts = [re.findall(r'layers\.(\d+)', q) for q in lst.split('\n    [')[1:]]
+assert len(parts) == 2 * p['deg'], (len(parts), p['deg'])
+n = [len(q) for q in parts]
+assert len(set(n)) == 1 and n[0] * len(parts) == 32, n
+assert [int(x) for q in parts for x in q] == list(range(32))
+" "$W/tt.json" "$W/tt.toml"
+"$UNIAP" estimate $m --attention flash --dropout off --from-torchtitan "$W/tt.toml" --out "$W/tt_back.json" >/dev/null 2>"$W/tt_back.err"
+check "... read back to the plan's TPI and schedule" python3 -c "
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert b['schedule'] == 'interleaved2', b['schedule']
+assert abs(a['tpi'] - b['tpi']) <= 1e-12 * a['tpi'], (a['tpi'], b['tpi'])
+" "$W/tt.json" "$W/tt_back.json"
 [ $fail -eq 0 ] || tail -n 5 "$W"/*.err
 exit $fail

@@ -164,11 +164,12 @@ static void refusals(const uniap_model *m, const uniap_cluster *cl)
         {2, NULL, "dp1.tp8c.sp", "dp1.tp8c.sp", "mixed precision with tp 8, pp 2 and no FSDP", 1},
     };
     rt_refusals(m, cl, no, sizeof no / sizeof no[0], refused);
-    /* interleaving (Interleaved1F1B needs pp v model parts: not written) */
+    /* interleaving: each stage's blocks must split into v whole parts */
     uniap_schedule v2 = -1;
     CHECK_EQ(uniap_schedule_parse("interleaved2", &v2), 0);
-    CHECK_EQ(rt_plan(m, cl, 2, NULL, "dp4.tp2c.zero3.sp", "dp4.tp2c.zero3.sp", 64, 4, v2, &p), 0);
-    refused(m, &p, "pipeline schedule interleaved2: uniap writes 1F1B and GPipe");
+    int odd[2] = {15, 17};
+    CHECK_EQ(rt_plan(m, cl, 2, odd, "dp4.tp2c.zero3.sp", "dp4.tp2c.zero3.sp", 64, 4, v2, &p), 0);
+    refused(m, &p, "stage 0 holds 15 blocks, not a positive multiple of its 2 model chunks");
     uniap_plan_free(&p);
     CHECK_EQ(rt_plan(m, cl, 2, NULL, "dp4.tp2c.zero3.sp", "dp4.tp2c.zero3.sp", 64, 4, 1, &p), 0);
     uniap_strategy_parse("dp4.tp2c.zero3.sp.ckpt", &p.strategy_of[7]);
@@ -181,6 +182,79 @@ static void refusals(const uniap_model *m, const uniap_cluster *cl)
     refused(&g, &p, "model 'gpt3-175b' has an MLP that is not SwiGLU");
     uniap_plan_free(&p);
     uniap_model_free(&g);
+}
+
+/* Interleaved1F1B: pp v model parts in model order, part k on rank
+ * k mod pp (torchtitan's "loop" style), read back to the same stages and
+ * schedule. Hand-worked for llama-7b's 32 blocks: pp 2, v 2, stages of 16
+ * blocks: 4 parts of 8, part 0 (rank 0) layers 0-7 after the embedding,
+ * part 1 (rank 1) 8-15, part 2 (rank 0) 16-23, part 3 (rank 1) 24-31 and
+ * the norm and output; stages of 12 and 20 blocks: parts of 6, 10, 6, 10,
+ * i.e. 0-5, 6-15, 16-21, 22-31; pp 2, v 4: 8 parts of 4. */
+static void read_refused(const uniap_model *m, const uniap_cluster *cl, const char *toml,
+                         const char *msg);
+
+static void interleaved_cases(const uniap_model *m, const uniap_cluster *cl)
+{
+    uniap_schedule v2 = -1, v4 = -1;
+    uniap_plan p;
+    CHECK_EQ(uniap_schedule_parse("interleaved2", &v2), 0);
+    CHECK_EQ(uniap_schedule_parse("interleaved4", &v4), 0);
+    CHECK_EQ(rt_plan(m, cl, 2, NULL, "dp4.tp2c.zero3.sp", "dp4.tp2c.zero3.sp", 64, 4, v2, &p), 0);
+    char *t = round_trip(m, cl, &p);
+    if (t) {
+        CHECK_STR_CONTAINS(t, "pipeline_parallel_schedule = \"Interleaved1F1B\"");
+        CHECK_STR_CONTAINS(t, "[\n    [\"tok_embeddings\", \"layers.0\", ");
+        CHECK_STR_CONTAINS(t, "\"layers.7\"],\n    [\"layers.8\", ");
+        CHECK_STR_CONTAINS(t, "\"layers.15\"],\n    [\"layers.16\", ");
+        CHECK_STR_CONTAINS(t, "\"layers.23\"],\n    [\"layers.24\", ");
+        CHECK_STR_CONTAINS(t, "\"layers.31\", \"norm\", \"output\"]\n]\n");
+        /* the same 4 parts under plain 1F1B: one part per rank expected */
+        char *q = strstr(t, "\"Interleaved1F1B\""), buf[4096];
+        CHECK(q != NULL && strlen(t) < sizeof buf);
+        if (q && strlen(t) < sizeof buf) {
+            snprintf(buf, sizeof buf, "%.*s\"1F1B\"%s", (int)(q - t), t, q + 17);
+            read_refused(m, cl, buf, "has 4 parts for pipeline_parallel_degree 2 (2 expected)");
+        }
+    }
+    free(t);
+    uniap_plan_free(&p);
+    /* Interleaved1F1B over one part per rank: no model chunks */
+    CHECK_EQ(rt_plan(m, cl, 2, NULL, "dp4.tp2c.zero3.sp", "dp4.tp2c.zero3.sp", 64, 4, 1, &p), 0);
+    uniap_plan_export_torchtitan(&p, m, &t);
+    char *q = t ? strstr(t, "\"1F1B\"") : NULL, buf[4096];
+    CHECK(q != NULL && strlen(t) < sizeof buf);
+    if (q && strlen(t) < sizeof buf) {
+        snprintf(buf, sizeof buf, "%.*s\"Interleaved1F1B\"%s", (int)(q - t), t, q + 6);
+        read_refused(m, cl, buf,
+                     "\"Interleaved1F1B\" with 2 parts in module_fqns_per_model_part on "
+                     "pipeline_parallel_degree 2: uniap reads 2, 3 or 4 model parts per rank");
+    }
+    free(t);
+    uniap_plan_free(&p);
+    int uneven[2] = {12, 20};
+    CHECK_EQ(rt_plan(m, cl, 2, uneven, "dp4.tp2c.zero3.sp", "dp4.tp2c.zero3.sp", 64, 4, v2, &p), 0);
+    t = round_trip(m, cl, &p);
+    if (t) {
+        CHECK_STR_CONTAINS(t, "\"layers.5\"],\n    [\"layers.6\", ");
+        CHECK_STR_CONTAINS(t, "\"layers.15\"],\n    [\"layers.16\", ");
+        CHECK_STR_CONTAINS(t, "\"layers.21\"],\n    [\"layers.22\", ");
+    }
+    free(t);
+    uniap_plan_free(&p);
+    CHECK_EQ(rt_plan(m, cl, 2, NULL, "dp4.tp2c.zero3.sp", "dp4.tp2c.zero3.sp", 64, 4, v4, &p), 0);
+    t = round_trip(m, cl, &p);
+    if (t) {
+        CHECK_STR_CONTAINS(t, "\"layers.3\"],\n    [\"layers.4\", ");
+        CHECK_STR_CONTAINS(t, "\"layers.27\"],\n    [\"layers.28\", ");
+        int parts = 0; /* the list's brackets up to its closing "\n]" */
+        const char *q = strstr(t, "module_fqns_per_model_part");
+        for (; q && *q && strncmp(q, "\n]", 2); q++)
+            parts += *q == '[';
+        CHECK_EQ(parts, 1 + 8);
+    }
+    free(t);
+    uniap_plan_free(&p);
 }
 
 /* The reader: torchtitan's defaults, and what uniap does not read. */
@@ -294,6 +368,7 @@ int main(int argc, char **argv)
                               "[\"layers.0\"");
     free(t);
     uniap_plan_free(&p);
+    interleaved_cases(&m, &cl);
     /* no PP: DDP alone with 4 accumulation steps; FSDP with tp */
     CHECK_EQ(rt_plan(&m, &cl, 1, NULL, "dp16.tp1.ddp", "dp16.tp1.ddp", 64, 4, 1, &p), 0);
     free(round_trip(&m, &cl, &p));

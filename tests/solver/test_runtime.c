@@ -90,8 +90,20 @@ static int blocks_all(const inst *x, const int *sg, int v)
 }
 
 /* The model chunks per stage of the schedule being checked (interleaved
- * 1F1B: v > 1), for megatron_ok. */
+ * 1F1B: v > 1), for megatron_ok and torchtitan_ok. */
 static int interleave_v = 1;
+
+/* Interleaved: the same blocks on every stage, a multiple of the chunks. */
+static int equal_chunks(const inst *x, const int *st)
+{
+    int cnt[10] = {0};
+    for (int u = 0; u < x->L; u++)
+        cnt[st[u]] += x->role[u] == UNIAP_RT_BLOCK;
+    for (int i = 0; i < x->D; i++)
+        if (cnt[i] != cnt[0] || cnt[i] % interleave_v)
+            return 0;
+    return 1;
+}
 
 static int megatron_ok(const inst *x, const int *st, const int *sg, int n, int full)
 {
@@ -109,9 +121,8 @@ static int megatron_ok(const inst *x, const int *st, const int *sg, int n, int f
         /* --num-layers-per-virtual-pipeline-stage: the same blocks on every
          * stage, a multiple of the chunks (arguments.py); recompute
          * uniform: none, full or selective on every block */
-        for (int i = 0; i < D; i++)
-            if (cnt[i] != cnt[0] || cnt[i] % interleave_v)
-                return 0;
+        if (!equal_chunks(x, st))
+            return 0;
         return blocks_all(x, sg, UNIAP_CKPT_NONE) || blocks_all(x, sg, UNIAP_CKPT_FULL) ||
                blocks_all(x, sg, UNIAP_CKPT_SELECTIVE);
     }
@@ -177,7 +188,8 @@ static int torchtitan_ok(const inst *x, const int *st, const int *sg, int n, int
 {
     const uniap_strategy *a = S(x, sg, 0);
     int multi = a->tp > 1 || x->D > 1, amp = x->flags == (UNIAP_RT_BF16 | UNIAP_RT_MIXED);
-    (void)st;
+    if (full && interleave_v > 1 && !equal_chunks(x, st))
+        return 0; /* Interleaved1F1B as the export writes it: equal chunks of blocks */
     if (!uniform_ok(x, sg, n, UNIAP_DP_FSDP, 1, 0) || (a->tp > 1 && !a->sp))
         return 0; /* TP always with sequence parallelism */
     if (multi && (a->dp == 1 || a->flavour != UNIAP_DP_FSDP) && (a->dp > 1 || amp))
@@ -481,10 +493,11 @@ static void check_block_rule(tally *ty)
     }
 }
 
-/* Megatron-LM's interleaved 1F1B (v = 2) on instances of 2 or 4 stages
- * whose micro-batch count allows it: against the unrestricted optimum
- * under the same schedule; 4 blocks on 4 stages cannot interleave, so the
- * space and brute force both find nothing there. */
+/* Megatron-LM's and torchtitan's interleaved 1F1B (v = 2) on instances
+ * of 2 or 4 stages whose micro-batch count allows it: against the
+ * unrestricted optimum under the same schedule; 4 blocks on 4 stages
+ * cannot interleave, so the space and brute force both find nothing
+ * there. ty[0] megatron, ty[1] torchtitan. */
 static void interleaved_case(const inst *x, int seed, tally *ty, int *n)
 {
     uniap_schedule il;
@@ -497,7 +510,8 @@ static void interleaved_case(const inst *x, int seed, tally *ty, int *n)
     o.schedule = il;
     CHECK_EQ(uniap_solve_pair(&x->t, &o, &any), 0);
     if (any.status == UNIAP_SOLVE_OPTIMAL) {
-        check_one(x, RT_MEGATRON, il, seed % 2, any.tpi, ty);
+        check_one(x, RT_MEGATRON, il, seed % 2, any.tpi, &ty[0]);
+        check_one(x, RT_TORCHTITAN, il, seed % 2, any.tpi, &ty[1]);
         (*n)++;
     }
     uniap_pair_result_free(&any);
@@ -506,7 +520,7 @@ static void interleaved_case(const inst *x, int seed, tally *ty, int *n)
 int main(void)
 {
     tally ty[5] = {{0}};
-    tally til = {0}; /* megatron under interleaved2 */
+    tally til[2] = {{0}}; /* megatron, torchtitan under interleaved2 */
     int per_layer_done = 0, n_interleaved = 0;
     check_deepspeed_splits();
     for (int seed = 1; seed <= 240; seed++) {
@@ -533,7 +547,7 @@ int main(void)
         tally dummy = {0};
         check_one(&x, RT_ANY, sched, 0, any_tpi, &dummy);
         CHECK_EQ(dummy.restricted_slower, 0);
-        interleaved_case(&x, seed, &til, &n_interleaved);
+        interleaved_case(&x, seed, til, &n_interleaved);
         for (int r = RT_MEGATRON; r <= RT_GALVATRON; r++) {
             if ((r == RT_MEGATRON || r == RT_DEEPSPEED) && sched != UNIAP_SCHED_1F1B)
                 continue; /* they run 1F1B only (the command refuses the others) */
@@ -557,9 +571,12 @@ int main(void)
                ty[r].restricted_slower, ty[r].infeasible);
     printf("megatron plans with block recompute (0 < N < blocks): %d; per-layer runs: %d\n",
            ty[RT_MEGATRON].block_rule, per_layer_done);
-    printf("megatron interleaved2: %d cases, %d optimal (%d slower than any), %d infeasible\n",
-           n_interleaved, til.optimal, til.restricted_slower, til.infeasible);
-    CHECK(til.optimal >= 3 && til.infeasible >= 1);
+    for (int r = 0; r < 2; r++) {
+        printf("%s interleaved2: %d cases, %d optimal (%d slower than any), %d infeasible\n",
+               r ? "torchtitan" : "megatron", n_interleaved, til[r].optimal,
+               til[r].restricted_slower, til[r].infeasible);
+        CHECK(til[r].optimal >= 3 && til[r].infeasible >= 1);
+    }
     /* enough cases of each kind for the comparison to mean something */
     CHECK(ty[RT_MEGATRON].optimal >= 15 && ty[RT_MEGATRON].restricted_slower >= 5);
     CHECK(ty[RT_GALVATRON].optimal >= 20 && ty[RT_GALVATRON].restricted_slower >= 3);
