@@ -146,9 +146,9 @@ static int layer_allowed(const cm_runtime *rt, const cm_rt_setting *v, int role,
         (uniap_strategy_dpcp(s) > 1 && !(v->flavours & CM_FLAVOUR_BIT(s->flavour))))
         return 0;
     /* context parallelism: one degree and variant for every layer, as the
-     * runtimes that have it run it (a process-group setting); none in the
-     * others */
-    if (v->ckpt != CM_RT_CKPT_ANY &&
+     * runtimes that have it run it (a process-group setting), or each
+     * layer its own (CM_RT_CP_PER_LAYER: Galvatron); none in the others */
+    if (v->ckpt != CM_RT_CKPT_ANY && v->cp != CM_RT_CP_PER_LAYER &&
         (uniap_strategy_cp(s) != (v->cp > 1 ? v->cp : 1) || (v->cp > 1 && s->cp_a2a != v->cp_a2a)))
         return 0;
     for (int e = 0; e < UNIAP_STRATEGY_EXT && v->ckpt != CM_RT_CKPT_ANY; e++)
@@ -310,6 +310,26 @@ drop:
     return UNIAP_OK;
 }
 
+/* Position of v in the sorted list a[n] (offer_of's tp and cp lists). */
+static int index_of(const int *a, int n, int v)
+{
+    for (int i = 0; i < n; i++)
+        if (a[i] == v)
+            return i;
+    return n;
+}
+
+/* The tie key of s under offer o: its tp, FSDP-or-not and cp degree and
+ * variant (what tied edges share: Galvatron's vtp, vocab_sdp, vcp and
+ * vsp), as the positions of its tp and cp in o's lists (at most 32 each). */
+static int tie_key(const cm_rt_offer *o, const uniap_strategy *s)
+{
+    int cp = uniap_strategy_cp(s), a2a = cp > 1 && s->cp_a2a,
+        fsdp = uniap_strategy_dpcp(s) > 1 && s->flavour == UNIAP_DP_FSDP;
+    return ((index_of(o->tp, o->n_tp, s->tp) * 2 + fsdp) * 2 + a2a) * 64 +
+           index_of(o->cp, o->n_cp, cp);
+}
+
 int uniap_runtime_space(uniap_runtime r, const int *role, const double *params, unsigned flags,
                         uniap_schedule sched, const uniap_cost_table *t, uniap_space *out)
 {
@@ -348,7 +368,7 @@ int uniap_runtime_space(uniap_runtime r, const int *role, const double *params, 
     for (int k = 0; k < K; k++) {
         const uniap_strategy *s = &t->strategies[k];
         out->marked[k] = s->ckpt == UNIAP_CKPT_FULL;
-        out->key[k] = 2 * s->tp + (s->dp > 1 && s->flavour == UNIAP_DP_FSDP);
+        out->key[k] = tie_key(&o, s);
     }
     /* a count that does not divide the global batch: no plan of a runtime
      * that runs only even micro-batches (the space is empty) */

@@ -45,7 +45,8 @@ typedef struct cm_rt_setting {
     int chunks;        /* model chunks per stage (interleaving): with CM_RT_SPLIT_EQUAL, each
                         * stage's blocks a multiple of it; 0 or 1: none */
     int cp;            /* every layer's context-parallel degree; 0: cp 1 for a runtime
-                        * (a setting with ckpt CM_RT_CKPT_ANY: each layer its own) */
+                        * (a setting with ckpt CM_RT_CKPT_ANY: each layer its own);
+                        * CM_RT_CP_PER_LAYER: each layer its own degree and variant */
     int cp_a2a;        /* with cp > 1: every layer's variant (0 ring, 1 Ulysses) */
 } cm_rt_setting;
 
@@ -62,7 +63,9 @@ typedef struct cm_rt_offer {
 } cm_rt_offer;
 
 #define CM_RT_MAX_SETTINGS 2048
-#define CM_FLAVOUR_BIT(f)  (1u << (f))
+#define CM_RT_CP_PER_LAYER                                                                         \
+    (-1) /* cm_rt_setting.cp: per-layer cp (Galvatron's cp_sizes_enc, use_sp) */
+#define CM_FLAVOUR_BIT(f) (1u << (f))
 
 typedef struct cm_runtime {
     const char *name; /* "megatron": the --runtime value */
@@ -73,7 +76,8 @@ typedef struct cm_runtime {
     /* 1 when a layer of role r (UNIAP_RT_*) may use s under setting v,
      * beyond the shared rules of runtime.c; NULL: no further rule. */
     int (*layer_ok)(const cm_rt_setting *v, int role, const uniap_strategy *s);
-    int tie_edges; /* 1: the edge layers (first and last roles) share tp and FSDP-or-not */
+    int tie_edges; /* 1: the edge layers (first and last roles) share tp, FSDP-or-not and the
+                    * cp degree and variant */
     int uneven_micro_batches; /* 1: runs a micro-batch count that does not divide the global
                                * batch, split as torch.chunk does (Galvatron's chunks);
                                * 0: global batch = micro-batches x micro-batch size */

@@ -33,7 +33,11 @@
  * Every plan returned is in a variant of the space, passes the reference
  * rules, evaluates to the TPI reported, is at least the unrestricted
  * optimum, and (megatron) is what uniap's Megatron-LM export calls
- * expressible. The space of "any" gives the unrestricted optimum.
+ * expressible. Some strategies are relabelled context-parallel (cp 2,
+ * ring or Ulysses): megatron runs one cp and variant for every layer,
+ * torchtitan one ring cp with FSDP, deepspeed none, galvatron each
+ * layer its own (Ulysses only with tp 1) with one for both edges. The space of "any" gives the
+ * unrestricted optimum.
  */
 #include <math.h>
 #include <stdio.h>
@@ -70,8 +74,9 @@ static int uniform_ok(const inst *x, const int *sg, int n, int zmax, int fsdp_on
         if (s->tp != a->tp || (s->tp > 1 && s->sp != a->sp) || (no_sp && s->sp) ||
             (s->tp > 1 && s->dp > 1 && !s->tp_consecutive))
             return 0;
-        if (s->dp > 1 && (s->flavour != a->flavour || (int)s->flavour > zmax ||
-                          (fsdp_only && s->flavour != UNIAP_DP_DDP && s->flavour != UNIAP_DP_FSDP)))
+        if (uniap_strategy_dpcp(s) > 1 &&
+            (s->flavour != a->flavour || (int)s->flavour > zmax ||
+             (fsdp_only && s->flavour != UNIAP_DP_DDP && s->flavour != UNIAP_DP_FSDP)))
             return 0;
         if (x->role[u] != UNIAP_RT_BLOCK && s->ckpt != UNIAP_CKPT_NONE)
             return 0;
@@ -87,6 +92,20 @@ static int blocks_all(const inst *x, const int *sg, int v)
         if (x->role[u] == UNIAP_RT_BLOCK && S(x, sg, u)->ckpt != v)
             return 0;
     return 1;
+}
+
+/* Context parallelism as one process-group setting: every layer of the
+ * first n the cp degree and variant of layer 0; a2a_ok 0: ring only. */
+static int cp_uniform(const inst *x, const int *sg, int n, int a2a_ok)
+{
+    const uniap_strategy *a = S(x, sg, 0);
+    int cp = uniap_strategy_cp(a);
+    for (int u = 0; u < n; u++) {
+        const uniap_strategy *s = S(x, sg, u);
+        if (uniap_strategy_cp(s) != cp || (cp > 1 && s->cp_a2a != a->cp_a2a))
+            return 0;
+    }
+    return cp == 1 || a2a_ok || !a->cp_a2a;
 }
 
 /* The model chunks per stage of the schedule being checked (interleaved
@@ -107,7 +126,8 @@ static int equal_chunks(const inst *x, const int *st)
 
 static int megatron_ok(const inst *x, const int *st, const int *sg, int n, int full)
 {
-    if (!uniform_ok(x, sg, n, UNIAP_DP_ZERO1, 0, 0))
+    /* --context-parallel-size and --cp-comm-type p2p or a2a: one for all */
+    if (!uniform_ok(x, sg, n, UNIAP_DP_ZERO1, 0, 0) || !cp_uniform(x, sg, n, 1))
         return 0;
     if (!full)
         return 1;
@@ -161,21 +181,30 @@ static int galvatron_ok(const inst *x, const int *st, const int *sg, int n, int 
     for (int u = 0; u < n; u++) {
         const uniap_strategy *s = S(x, sg, u);
         int blk = x->role[u] == UNIAP_RT_BLOCK;
+        int cp = uniap_strategy_cp(s);
         if ((s->tp & (s->tp - 1)) || s->ckpt == UNIAP_CKPT_SELECTIVE ||
             (!blk && s->ckpt != UNIAP_CKPT_NONE))
             return 0;
+        if (cp > 1 && s->cp_a2a && (s->tp > 1 || (cp & (cp - 1))))
+            return 0; /* use_sp: Ulysses over tp_sizes_enc ranks, tp 1 */
         if (s->tp > 1) {
             if (sp >= 0 && s->sp != sp)
                 return 0;
             sp = s->sp;
         }
-        if (s->dp > 1 && s->flavour != UNIAP_DP_FSDP) {
+        if (uniap_strategy_dpcp(s) > 1 && s->flavour != UNIAP_DP_FSDP) {
             if (s->flavour == UNIAP_DP_ZERO1 || (fl >= 0 && (int)s->flavour != fl))
                 return 0;
             fl = s->flavour;
         }
         if (!blk) { /* vocab_tp, vocab_sdp: one value for both edges */
-            int key = 2 * s->tp + (s->dp > 1 && s->flavour == UNIAP_DP_FSDP);
+            /* vtp, vocab_sdp, vcp and vsp: one value for both edges */
+            int cp = uniap_strategy_cp(s);
+            int key =
+                ((2 * s->tp + (uniap_strategy_dpcp(s) > 1 && s->flavour == UNIAP_DP_FSDP)) * 2 +
+                 (cp > 1 && s->cp_a2a)) *
+                    64 +
+                cp;
             if ((edge >= 0 && key != edge) || (s->tp > 1 && s->dp > 1 && !s->tp_consecutive))
                 return 0;
             edge = key;
@@ -190,9 +219,14 @@ static int torchtitan_ok(const inst *x, const int *st, const int *sg, int n, int
     int multi = a->tp > 1 || x->D > 1, amp = x->flags == (UNIAP_RT_BF16 | UNIAP_RT_MIXED);
     if (full && interleave_v > 1 && !equal_chunks(x, st))
         return 0; /* Interleaved1F1B as the export writes it: equal chunks of blocks */
+    /* context_parallel_degree: one, PyTorch's ring attention, FSDP over
+     * dp_shard x cp */
+    if (!cp_uniform(x, sg, n, 0) || (uniap_strategy_cp(a) > 1 && a->flavour != UNIAP_DP_FSDP))
+        return 0;
     if (!uniform_ok(x, sg, n, UNIAP_DP_FSDP, 1, 0) || (a->tp > 1 && !a->sp))
         return 0; /* TP always with sequence parallelism */
-    if (multi && (a->dp == 1 || a->flavour != UNIAP_DP_FSDP) && (a->dp > 1 || amp))
+    int g = uniap_strategy_dpcp(a);
+    if (multi && (g == 1 || a->flavour != UNIAP_DP_FSDP) && (g > 1 || amp))
         return 0; /* DDP alone; mixed precision with TP or PP through FSDP */
     return !full || blocks_all(x, sg, UNIAP_CKPT_NONE) || blocks_all(x, sg, UNIAP_CKPT_FULL);
 }
@@ -220,9 +254,10 @@ static int deepspeed_ok(const inst *x, const int *st, const int *sg, int n, int 
 {
     int zmax = x->D > 1 ? UNIAP_DP_ZERO1 : UNIAP_DP_FSDP;
     const uniap_strategy *a = S(x, sg, 0);
-    if (!uniform_ok(x, sg, n, zmax, 0, 0))
-        return 0;
-    if (a->dp > 1 && a->flavour == UNIAP_DP_DDP && x->D > 1 && (x->flags & UNIAP_RT_BF16))
+    if (!uniform_ok(x, sg, n, zmax, 0, 0) || !cp_uniform(x, sg, n, 0) || uniap_strategy_cp(a) > 1)
+        return 0; /* no context parallelism (Megatron-DeepSpeed's GPTModelPipe) */
+    if (uniap_strategy_dpcp(a) > 1 && a->flavour == UNIAP_DP_DDP && x->D > 1 &&
+        (x->flags & UNIAP_RT_BF16))
         return 0; /* bf16 pipelines run BF16_Optimizer: ZeRO-1's memory */
     if (!full)
         return 1;
@@ -324,9 +359,32 @@ static void make_inst(uint64_t seed, int L, int D, int K, inst *x)
     x->L = L;
     x->D = D;
     x->flags = synth_rand(&rs) < 0.5 ? UNIAP_RT_BF16 | UNIAP_RT_MIXED : 0;
-    for (int k = 0; k < x->t.n_strategies; k++)
-        if (x->t.strategies[k].ckpt && synth_rand(&rs) < 0.3)
-            x->t.strategies[k].ckpt = UNIAP_CKPT_SELECTIVE;
+    /* context parallelism, ring or Ulysses, drawn per strategy up to its
+     * recomputation (a recomputed strategy and its plain twin share a
+     * layout class in the synthetic table, so they share the cp label) */
+    int n = x->t.n_strategies, draw[128];
+    for (int k = 0; k < n && k < 128; k++) {
+        uniap_strategy *q = &x->t.strategies[k];
+        draw[k] = q->dp % 2 == 0 && synth_rand(&rs) < 0.3 ? 1 + (synth_rand(&rs) < 0.5) : 0;
+        for (int l = 0; l < k; l++) {
+            const uniap_strategy *o = &x->t.strategies[l];
+            if (o->tp == q->tp && o->dp * uniap_strategy_cp(o) == q->dp &&
+                o->tp_consecutive == q->tp_consecutive && o->flavour == q->flavour &&
+                o->sp == q->sp)
+                draw[k] = draw[l];
+        }
+        if (q->dp == 2 && q->tp > 1 && !q->tp_consecutive)
+            draw[k] = 0; /* strided TP needs dp > 1 (the layout dimension's values) */
+    }
+    for (int k = 0; k < n && k < 128; k++) {
+        uniap_strategy *q = &x->t.strategies[k];
+        if (q->ckpt && synth_rand(&rs) < 0.3)
+            q->ckpt = UNIAP_CKPT_SELECTIVE;
+        if (draw[k]) {
+            q->dp /= 2, q->cp = 2, q->cp_a2a = draw[k] == 2;
+            uniap_strategy_format(q);
+        }
+    }
     static const double w[6] = {5, 3, 3, 3, 3, 6};
     for (int u = 0; u < L; u++) {
         x->role[u] = u == 0 ? UNIAP_RT_FIRST : u == L - 1 ? UNIAP_RT_LAST : UNIAP_RT_BLOCK;
@@ -370,6 +428,7 @@ static void check_megatron_export(const inst *x, const uniap_pair_result *r)
 
 typedef struct tally {
     int optimal, infeasible, restricted_slower, block_rule;
+    int cp_plans, cp_mixed; /* plans with cp > 1 somewhere; with cp > 1 on some layers only */
 } tally;
 
 /* One instance under runtime r: space solve = brute force. */
@@ -436,6 +495,11 @@ static void check_one(const inst *x, int r, uniap_schedule sched, int per_layer,
             }
         ty->block_rule += full > 0 && full < blk && !sel;
     }
+    int with_cp = 0;
+    for (int u = 0; u < x->L; u++)
+        with_cp += uniap_strategy_cp(S(x, res.strategy_of, u)) > 1;
+    ty->cp_plans += with_cp > 0;
+    ty->cp_mixed += with_cp > 0 && with_cp < x->L;
 done:
     uniap_pair_result_free(&res);
     uniap_space_free(&sp);
@@ -567,8 +631,10 @@ int main(void)
     CHECK(blk.block_rule >= 10 && blk.restricted_slower >= 10);
     static const char *names[] = {"any", "megatron", "deepspeed", "torchtitan", "galvatron"};
     for (int r = RT_MEGATRON; r <= RT_GALVATRON; r++)
-        printf("%-10s %2d optimal (%2d slower than any), %2d infeasible\n", names[r], ty[r].optimal,
-               ty[r].restricted_slower, ty[r].infeasible);
+        printf("%-10s %2d optimal (%2d slower than any), %2d infeasible; cp in %d plans, on some "
+               "layers only in %d\n",
+               names[r], ty[r].optimal, ty[r].restricted_slower, ty[r].infeasible, ty[r].cp_plans,
+               ty[r].cp_mixed);
     printf("megatron plans with block recompute (0 < N < blocks): %d; per-layer runs: %d\n",
            ty[RT_MEGATRON].block_rule, per_layer_done);
     for (int r = 0; r < 2; r++) {
@@ -581,5 +647,9 @@ int main(void)
     CHECK(ty[RT_MEGATRON].optimal >= 15 && ty[RT_MEGATRON].restricted_slower >= 5);
     CHECK(ty[RT_GALVATRON].optimal >= 20 && ty[RT_GALVATRON].restricted_slower >= 3);
     CHECK(ty[RT_TORCHTITAN].optimal >= 20 && ty[RT_DEEPSPEED].optimal >= 8);
+    /* context parallelism searched: per layer in Galvatron, one for all in
+     * Megatron-LM, none in DeepSpeed */
+    CHECK(ty[RT_GALVATRON].cp_mixed >= 3 && ty[RT_MEGATRON].cp_plans >= 3);
+    CHECK(ty[RT_MEGATRON].cp_mixed == 0 && ty[RT_DEEPSPEED].cp_plans == 0);
     return check_report();
 }
