@@ -12,11 +12,17 @@
  *   - default_dp_type "ddp" or "zero2" (SHARD_GRAD_OP) for every layer
  *     that is not sdp: ZeRO-1 is refused, and so is DDP on some layers with
  *     ZeRO-2 on others;
- *   - use_sp / vsp are DeepSpeed-Ulysses (the layer's tp group becomes a
- *     sequence all-to-all group), not uniap's sp: always 0. Megatron-style
- *     sequence parallelism is train.sequence_parallel, one flag for every
- *     layer with tp > 1 (default true); a plan with TP but no sp needs it
- *     false, which only the overrides say;
+ *   - context parallelism per layer: ring cp (uniap's cp<n>) as
+ *     cp_sizes_enc, Galvatron's zigzag ring flash attention; Ulysses
+ *     (uniap's cp<n>u, tp 1) as use_sp 1 with tp_sizes_enc n, the layer's
+ *     tp group becoming its sequence all-to-all group (hp_config_whole_
+ *     model); Ulysses with TP is refused (gen_comm_groups asserts it away).
+ *     The vocabulary layers' vtp/vsp/vcp alike, with use_ulysses true when
+ *     vsp is (Galvatron then loads the batch over the vocabulary's sp
+ *     group, utils.py). Megatron-style sequence parallelism is
+ *     train.sequence_parallel, one flag for every layer with tp > 1
+ *     (default true); a plan with TP but no sp needs it false, which only
+ *     the overrides say;
  *   - the embedding and the head: one vtp and one vocab_sdp for both
  *     (hp_config_whole_model), TP ranks adjacent, no recomputation, each on
  *     the stage of its neighbouring transformer layer (so no stage without
@@ -36,7 +42,9 @@
 typedef struct gv_plan {
     ex_model mdl;
     int sp;         /* train.sequence_parallel; -1: no layer with tp > 1 */
-    int vtp, vsdp;  /* the embedding's and head's tp and sdp */
+    int vtp, vsdp;  /* the embedding's and head's tp_sizes_enc value and sdp */
+    int vsp, vcp;   /* ... their Ulysses flag and ring cp */
+    int ring_cp;    /* some layer has ring cp (cp_sizes_enc and vcp written) */
     int default_dp; /* UNIAP_DP_DDP or UNIAP_DP_ZERO2 */
     int *blocks;    /* [deg] transformer layers per stage (malloc'd) */
     const char *pipeline_type;
@@ -49,28 +57,32 @@ static int gv_layers(const uniap_plan *p, const uniap_model *m, gv_plan *g)
     g->sp = -1;
     for (int u = 0; u < m->n_layers; u++) {
         const uniap_strategy *s = &p->strategy_of[u];
-        int blk = uniap__ex_is_block(m, u), fsdp = s->dp > 1 && s->flavour == UNIAP_DP_FSDP;
-        if (uniap_strategy_cp(s) > 1) /* its Ulysses (use_ulysses) is not mapped yet */
+        int blk = uniap__ex_is_block(m, u), g_dp = uniap_strategy_dpcp(s);
+        int fsdp = g_dp > 1 && s->flavour == UNIAP_DP_FSDP, cp = uniap_strategy_cp(s);
+        int a2a = cp > 1 && s->cp_a2a;
+        if (a2a && (s->tp > 1 || (cp & (cp - 1))))
             return uniap_err(UNIAP_EINVAL,
-                             "galvatron export: layer %d uses %s: context parallelism is not "
-                             "exported to Galvatron (plan with --no-cp or --runtime galvatron)",
+                             "galvatron export: layer %d uses %s: Galvatron's Ulysses (use_sp) "
+                             "runs over tp_sizes_enc ranks (a power of 2) in place of TP, never "
+                             "with it",
                              u, s->name);
+        g->ring_cp |= cp > 1 && !a2a;
         if (s->tp & (s->tp - 1))
             return uniap_err(UNIAP_EINVAL,
                              "galvatron export: layer %d uses %s: Galvatron's tp "
                              "degrees are powers of 2",
                              u, s->name);
-        if (s->dp > 1 && s->flavour == UNIAP_DP_ZERO1)
+        if (g_dp > 1 && s->flavour == UNIAP_DP_ZERO1)
             return uniap_err(UNIAP_EINVAL,
                              "galvatron export: layer %d uses %s: Galvatron has no "
                              "ZeRO-1 (default_dp_type ddp, zero2 or zero3)",
                              u, s->name);
-        if (s->dp > 1 && !fsdp && dflt >= 0 && s->flavour != dflt)
+        if (g_dp > 1 && !fsdp && dflt >= 0 && s->flavour != dflt)
             return uniap_err(UNIAP_EINVAL,
                              "galvatron export: layer %d uses %s, layer %d %s: Galvatron runs one "
                              "default_dp_type (ddp or zero2) on every layer that is not sdp",
                              u, s->name, dflt_u, p->strategy_of[dflt_u].name);
-        if (s->dp > 1 && !fsdp && dflt < 0)
+        if (g_dp > 1 && !fsdp && dflt < 0)
             dflt = s->flavour, dflt_u = u;
         if (s->tp > 1 && g->sp >= 0 && s->sp != g->sp)
             return uniap_err(UNIAP_EINVAL,
@@ -92,13 +104,14 @@ static int gv_layers(const uniap_plan *p, const uniap_model *m, gv_plan *g)
                              "galvatron export: layer %d uses %s: Galvatron's "
                              "vocabulary TP ranks are adjacent",
                              u, s->name);
-        if (edge >= 0 && (s->tp != g->vtp || fsdp != g->vsdp))
+        int vtp = a2a ? cp : s->tp, vcp = a2a ? 1 : cp;
+        if (edge >= 0 && (vtp != g->vtp || fsdp != g->vsdp || a2a != g->vsp || vcp != g->vcp))
             return uniap_err(UNIAP_EINVAL,
                              "galvatron export: layer %d uses %s, layer %d %s: the embedding and "
-                             "the head share one vtp and one vocab_sdp",
+                             "the head share one vtp, vsp, vcp and vocab_sdp",
                              u, s->name, edge, p->strategy_of[edge].name);
         if (edge < 0)
-            edge = u, g->vtp = s->tp, g->vsdp = fsdp;
+            edge = u, g->vtp = vtp, g->vsdp = fsdp, g->vsp = a2a, g->vcp = vcp;
     }
     g->default_dp = dflt < 0 ? UNIAP_DP_DDP : dflt;
     return UNIAP_OK;
@@ -111,7 +124,7 @@ static int gv_read(const uniap_plan *p, const uniap_model *m, gv_plan *g)
     const uniap_schedule_desc *sd = uniap_schedule_get(p->schedule);
     int rc;
     memset(g, 0, sizeof(*g));
-    g->vtp = 1;
+    g->vtp = g->vcp = 1;
     if (p->n_layers != m->n_layers || p->deg < 1)
         return uniap_err(UNIAP_EINVAL, "galvatron export: the plan has %d layers, model '%s' %d",
                          p->n_layers, m->name, m->n_layers);
@@ -153,28 +166,32 @@ static int gv_read(const uniap_plan *p, const uniap_model *m, gv_plan *g)
 /* The JSON of g. */
 static char *gv_json(const uniap_plan *p, const uniap_model *m, const gv_plan *g)
 {
-    uniap_textbuf l[5] = {{0}}, div = {0};
-    static const char *const keys[5] = {"tp_sizes_enc", "tp_consecutive_flags", "dp_types_enc",
-                                        "use_sp", "checkpoint"};
+    uniap_textbuf l[6] = {{0}}, div = {0};
+    static const char *const keys[6] = {"tp_sizes_enc", "tp_consecutive_flags", "dp_types_enc",
+                                        "use_sp",       "checkpoint",           "cp_sizes_enc"};
+    int n_keys = g->ring_cp ? 6 : 5;
     char *json = NULL, *out = NULL;
     for (int u = g->mdl.first_block; u <= g->mdl.last_block; u++) {
         const uniap_strategy *s = &p->strategy_of[u];
         const char *sep = u > g->mdl.first_block ? "," : "";
-        uniap_textbuf_printf(&l[0], "%s%d", sep, s->tp);
+        int cp = uniap_strategy_cp(s), a2a = cp > 1 && s->cp_a2a;
+        uniap_textbuf_printf(&l[0], "%s%d", sep, a2a ? cp : s->tp); /* Ulysses: its sp size */
         uniap_textbuf_printf(&l[1], "%s%d", sep, s->tp_consecutive || s->tp == 1 || s->dp == 1);
-        uniap_textbuf_printf(&l[2], "%s%d", sep, s->dp > 1 && s->flavour == UNIAP_DP_FSDP);
-        uniap_textbuf_printf(&l[3], "%s0", sep); /* Ulysses: not uniap's sp */
+        uniap_textbuf_printf(&l[2], "%s%d", sep,
+                             uniap_strategy_dpcp(s) > 1 && s->flavour == UNIAP_DP_FSDP);
+        uniap_textbuf_printf(&l[3], "%s%d", sep, a2a);
         uniap_textbuf_printf(&l[4], "%s%d", sep, s->ckpt == UNIAP_CKPT_FULL);
+        uniap_textbuf_printf(&l[5], "%s%d", sep, a2a ? 1 : cp);
     }
     for (int i = 0; i < p->deg; i++)
         uniap_textbuf_printf(&div, "%s%d", i ? "," : "", g->blocks[i]);
     cJSON *r = cJSON_CreateObject();
     int oom = !r || div.oom;
-    for (int a = 0; a < 5; a++)
+    for (int a = 0; a < 6; a++)
         oom |= l[a].oom;
     if (!oom) {
         cJSON_AddNumberToObject(r, "pp_deg", p->deg);
-        for (int a = 0; a < 5; a++)
+        for (int a = 0; a < n_keys; a++)
             cJSON_AddStringToObject(r, keys[a], l[a].s);
         cJSON_AddNumberToObject(r, "global_bsz", (double)p->global_batch);
         cJSON_AddNumberToObject(r, "chunks", p->micro_batches);
@@ -183,7 +200,9 @@ static char *gv_json(const uniap_plan *p, const uniap_model *m, const gv_plan *g
         cJSON_AddStringToObject(r, "default_dp_type",
                                 g->default_dp == UNIAP_DP_ZERO2 ? "zero2" : "ddp");
         cJSON_AddNumberToObject(r, "vtp", g->vtp);
-        cJSON_AddNumberToObject(r, "vsp", 0);
+        cJSON_AddNumberToObject(r, "vsp", g->vsp);
+        if (g->ring_cp)
+            cJSON_AddNumberToObject(r, "vcp", g->vcp);
         cJSON_AddNumberToObject(r, "vocab_sdp", g->vsdp);
         cJSON_AddNumberToObject(r, "embed_sdp", g->vsdp);
         json = cJSON_Print(r);
@@ -192,7 +211,7 @@ static char *gv_json(const uniap_plan *p, const uniap_model *m, const gv_plan *g
         strcat(strcpy(out, json), "\n");
     free(json);
     cJSON_Delete(r);
-    for (int a = 0; a < 5; a++)
+    for (int a = 0; a < 6; a++)
         free(l[a].s);
     free(div.s);
     (void)m;
@@ -210,13 +229,14 @@ static char *gv_overrides(const uniap_model *m, const gv_plan *g, const char *co
                                                           : "fp32";
     uniap_textbuf_printf(&b,
                          "runtime.parallel.galvatron_config_path=%s "
-                         "runtime.parallel.mixed_precision=%s runtime.parallel.use_ulysses=false "
+                         "runtime.parallel.mixed_precision=%s runtime.parallel.use_ulysses=%s "
                          "runtime.train.sequence_parallel=%s runtime.train.global_batch_size=%lld "
                          "runtime.train.chunks=%d runtime.train.seq_length=%lld "
                          "runtime.train.use_flash_attn=%s",
                          config_path ? config_path : "galvatron_config.json", mp,
-                         g->sp == 0 ? "false" : "true", (long long)p->global_batch,
-                         p->micro_batches, (long long)k->seq, k->flash_attn ? "true" : "false");
+                         g->vsp ? "true" : "false", g->sp == 0 ? "false" : "true",
+                         (long long)p->global_batch, p->micro_batches, (long long)k->seq,
+                         k->flash_attn ? "true" : "false");
     if (k->no_dropout)
         uniap_textbuf_printf(&b, " runtime.model.dropout_prob=0.0");
     uniap_textbuf_printf(&b, "\n# Hydra overrides of Galvatron's train_dist.yaml (PKU-DAIR/"

@@ -8,8 +8,11 @@
  * neighbouring layer's stage; pp_division (absent: Galvatron's even split,
  * the rest on the last stage); train.sequence_parallel (Megatron-style,
  * default true) as every tp > 1 layer's sp; pipeline_type as the schedule.
- * Ulysses (use_sp, vsp), context and expert parallelism are refused, and
- * so is any key uniap does not read. Errors name the file and key.
+ * Context parallelism: cp_sizes_enc and vcp (zigzag ring: uniap's
+ * cp<n>), use_sp and vsp (Ulysses over the tp_sizes_enc / vtp ranks with
+ * tp 1: uniap's cp<n>u); both on one layer, and expert parallelism, are
+ * refused, and so is any key uniap does not read. Errors name the file and
+ * key.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +24,13 @@
 
 /* Galvatron's settings as read. */
 typedef struct gv_in {
-    long pp, gbs, chunks, vtp, vsp, vsdp, esdp;
-    int has_vsdp, has_esdp, n;        /* n: transformer layers in the lists */
-    int *tp, *consec, *sdp, *ck, *sp; /* [n] */
-    int *div;                         /* [pp] */
-    char ptype[32], dflt[32];         /* "" when absent */
-    int seq_par;                      /* train.sequence_parallel */
-    int ov_vsdp;                      /* runtime.parallel.vocab_sdp, -1: not given */
+    long pp, gbs, chunks, vtp, vsp, vsdp, esdp, vcp;
+    int has_vsdp, has_esdp, n;             /* n: transformer layers in the lists */
+    int *tp, *consec, *sdp, *ck, *sp, *cp; /* [n] */
+    int *div;                              /* [pp] */
+    char ptype[32], dflt[32];              /* "" when absent */
+    int seq_par;                           /* train.sequence_parallel */
+    int ov_vsdp;                           /* runtime.parallel.vocab_sdp, -1: not given */
 } gv_in;
 
 /* A comma-separated list of n integers in [lo, hi] at key (into *out,
@@ -143,14 +146,14 @@ static int read_json(const char *text, const char *what, int n, gv_in *g)
         (rc = int_list(r, "checkpoint", n, 0, 1, 0, what, &g->ck)) < 0 ||
         (rc = int_list(r, "use_sp", n, 0, 1, 0, what, &g->sp)) < 0)
         goto done;
-    static const char *const ones_keys[] = {"cp_sizes_enc", "ep_sizes_enc", "tp_of_ep_sizes_enc"};
-    for (size_t i = 0; i < 3 && rc == 0; i++) {
+    static const char *const ones_keys[] = {"ep_sizes_enc", "tp_of_ep_sizes_enc"};
+    for (size_t i = 0; i < 2 && rc == 0; i++) {
         free(ones);
         ones = NULL;
         rc = int_list(r, ones_keys[i], n, 1, 1, 1, what, &ones);
     }
-    long vcp = 1;
-    if (rc < 0 || (rc = json_int(r, "vcp", 1, 1, what, &vcp, NULL)) < 0)
+    if (rc < 0 || (rc = int_list(r, "cp_sizes_enc", n, 1, 1 << 20, 1, what, &g->cp)) < 0 ||
+        (rc = json_int(r, "vcp", 1, 1 << 20, what, &g->vcp, NULL)) < 0)
         goto done;
     const cJSON *pt = cJSON_GetObjectItemCaseSensitive(r, "pipeline_type"),
                 *dt = cJSON_GetObjectItemCaseSensitive(r, "default_dp_type");
@@ -162,12 +165,12 @@ static int read_json(const char *text, const char *what, int n, gv_in *g)
     snprintf(g->ptype, sizeof g->ptype, "%s", pt ? pt->valuestring : "");
     snprintf(g->dflt, sizeof g->dflt, "%s", dt ? dt->valuestring : "");
     for (int i = 0; i < n; i++)
-        if (g->sp[i]) {
+        if (g->sp[i] && g->cp[i] > 1) {
             rc = uniap_err(UNIAP_EINVAL,
-                           "%s: \"use_sp\": transformer layer %d runs DeepSpeed-Ulysses, which "
-                           "uniap does not model (uniap's sp is Megatron-style: "
-                           "train.sequence_parallel)",
-                           what, i);
+                           "%s: \"use_sp\" and \"cp_sizes_enc\": transformer layer %d runs "
+                           "Ulysses over %d ranks and ring attention over %d: uniap's context "
+                           "parallelism is one or the other",
+                           what, i, g->tp[i], g->cp[i]);
             goto done;
         }
     if (cJSON_GetObjectItemCaseSensitive(r, "pp_division"))
@@ -180,7 +183,8 @@ done:
 
 static void gv_free(gv_in *g)
 {
-    free(g->tp), free(g->consec), free(g->sdp), free(g->ck), free(g->sp), free(g->div);
+    free(g->tp), free(g->consec), free(g->sdp), free(g->ck), free(g->sp), free(g->cp);
+    free(g->div);
 }
 
 /* The overrides (runtime.section.key=value tokens), checked against m. */
@@ -207,11 +211,8 @@ static int read_overrides(const char *text, const char *what, const uniap_model 
         if (!strcmp(k, "runtime.train.sequence_parallel") && (t || f))
             g->seq_par = t;
         else if (!strcmp(k, "runtime.parallel.use_ulysses") && (t || f)) {
-            if (t)
-                rc = uniap_err(UNIAP_EINVAL,
-                               "%s: %s=true: Ulysses is not uniap's sequence "
-                               "parallelism",
-                               what, k);
+            /* in JSON mode only the group the batch is loaded over (the
+             * vocabulary's sp group when true): no cost */
         } else if (!strcmp(k, "runtime.parallel.mixed_precision")) {
             if (strcmp(v, mp))
                 rc = uniap_err(UNIAP_EINVAL, "%s: %s=%s, but model '%s' is %s", what, k, v, m->name,
@@ -244,6 +245,21 @@ static int read_overrides(const char *text, const char *what, const uniap_model 
     return rc;
 }
 
+/* A layer's strategy: dp x cp x tp, cp > 1 ring or (a2a) Ulysses, the
+ * DP flavour over dp x cp (Galvatron's sdp group is dp x sp x cp). */
+static int gv_strategy(uniap_strategy *s, int dp, int tp, int cp, int a2a, int consec, int flavour,
+                       int sp, int ckpt)
+{
+    int rc = uniap__ex_strategy(s, dp, tp, consec, flavour, sp, ckpt);
+    if (rc < 0 || cp <= 1)
+        return rc;
+    s->cp = cp;
+    s->cp_a2a = a2a;
+    s->flavour = flavour; /* dp x cp > 1 even where dp is 1 */
+    uniap_strategy_format(s);
+    return uniap_strategy_parse(s->name, s);
+}
+
 /* The plan of g. */
 static int build(const gv_in *g, const ex_model *x, const uniap_model *m, const uniap_cluster *c,
                  const char *what, uniap_plan *out)
@@ -265,11 +281,12 @@ static int build(const gv_in *g, const ex_model *x, const uniap_model *m, const 
                          sched < 0 ? "pipeline_type" : "default_dp_type",
                          sched < 0 ? (g->ptype[0] ? g->ptype : "gpipe") : dt,
                          sched < 0 ? "gpipe or pipedream_flush" : "ddp, zero2 or zero3");
-    if (g->vsp)
+    if (g->vsp && g->vcp > 1)
         return uniap_err(UNIAP_EINVAL,
-                         "%s: \"vsp\" 1: the vocabulary's Ulysses sequence "
-                         "parallelism is not uniap's sp",
-                         what);
+                         "%s: \"vsp\" 1 and \"vcp\" %ld: the vocabulary runs Ulysses over %ld "
+                         "ranks and ring attention over %ld: uniap's context parallelism is one "
+                         "or the other",
+                         what, g->vcp, g->vtp, g->vcp);
     vsdp = g->has_vsdp ? (int)g->vsdp : g->ov_vsdp >= 0 ? g->ov_vsdp : 0;
     if (g->has_esdp && g->esdp != vsdp)
         return uniap_err(UNIAP_EINVAL,
@@ -314,16 +331,18 @@ static int build(const gv_in *g, const ex_model *x, const uniap_model *m, const 
     out->schedule = sched;
     for (int u = 0; u < m->n_layers && rc == 0; u++) {
         int b = u - x->first_block, blk = b >= 0 && u <= x->last_block;
-        int tp = blk ? g->tp[b] : (int)g->vtp, sdp = blk ? g->sdp[b] : vsdp;
-        if (N % (g->pp * tp) || mb % (N / (g->pp * tp)))
+        int tpv = blk ? g->tp[b] : (int)g->vtp, sdp = blk ? g->sdp[b] : vsdp;
+        int a2a = blk ? g->sp[b] : (int)g->vsp; /* Ulysses over the tp_sizes_enc ranks */
+        int tp = a2a ? 1 : tpv, cp = a2a ? tpv : blk ? g->cp[b] : (int)g->vcp;
+        if (N % (g->pp * tp * cp) || mb % (N / (g->pp * tp * cp)))
             rc = uniap_err(UNIAP_EINVAL,
-                           "%s: layer %d: tp %d x pp %ld does not divide the %d devices, or a "
-                           "micro-batch of %lld samples its data-parallel ranks",
-                           what, u, tp, g->pp, N, (long long)mb);
+                           "%s: layer %d: tp %d x cp %d x pp %ld does not divide the %d devices, "
+                           "or a micro-batch of %lld samples its data-parallel ranks",
+                           what, u, tp, cp, g->pp, N, (long long)mb);
         else
-            rc = uniap__ex_strategy(&out->strategy_of[u], N / ((int)g->pp * tp), tp,
-                                    blk ? g->consec[b] : 1, sdp ? UNIAP_DP_FSDP : dflt, g->seq_par,
-                                    blk && g->ck[b] ? UNIAP_CKPT_FULL : 0);
+            rc = gv_strategy(&out->strategy_of[u], N / ((int)g->pp * tp * cp), tp, cp, a2a,
+                             blk ? g->consec[b] : 1, sdp ? UNIAP_DP_FSDP : dflt, g->seq_par,
+                             blk && g->ck[b] ? UNIAP_CKPT_FULL : 0);
     }
     return rc;
 }
@@ -339,7 +358,7 @@ int uniap_plan_import_galvatron(const char *json, const char *json_what, const c
     memset(&g, 0, sizeof(g));
     g.seq_par = 1; /* train.sequence_parallel's default (args_schema.py) */
     g.ov_vsdp = -1;
-    g.vtp = 1;
+    g.vtp = g.vcp = 1;
     if ((rc = uniap__ex_no_fp8(m, json_what)) < 0 ||
         (rc = uniap__ex_model(m, "galvatron", &x)) < 0 ||
         (rc = read_json(json, json_what, x.n_blocks, &g)) < 0 ||

@@ -15,7 +15,8 @@
 #  - estimate --cp / --ulysses and the bad-name message.
 #  - exports: Megatron-LM --context-parallel-size/--cp-comm-type read back
 #    by estimate to the plan's TPI; torchtitan context_parallel_degree read
-#    back likewise; DeepSpeed and Galvatron refuse a cp plan.
+#    back likewise; DeepSpeed refuses a cp plan; --runtime galvatron finds
+#    a cp plan (cp_sizes_enc / use_sp) read back to its TPI.
 # Usage: cp_plan.sh UNIAP WORKDIR
 set -eu
 uniap=$1
@@ -83,12 +84,27 @@ a=$(tpi "$work/tt.json"); b=$(sed -n 's/^TPI \([0-9.]*\) s.*/\1/p' "$work/tt_est
 awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; exit !(d < 1e-4 * a && -d < 1e-4 * a) }' ||
     { echo "FAIL: torchtitan toml read back to TPI $b, plan $a"; exit 1; }
 
-# DeepSpeed and Galvatron exports refuse a cp plan (their runtimes search cp 1)
+# DeepSpeed's export refuses a cp plan (its runtime searches cp 1)
 rc=0
 $uniap plan $long --quiet --deepspeed-config "$work/ds.json" --deepspeed-args "$work/ds.txt" \
     >"$work/ds.log" 2>&1 || rc=$?
 [ "$rc" -ne 0 ] && grep -q "context.parallel" "$work/ds.log" || { cat "$work/ds.log"; exit 1; }
-rc=0
-$uniap plan $long --quiet --galvatron-config "$work/gv.json" >"$work/gv.log" 2>&1 || rc=$?
-[ "$rc" -ne 0 ] && grep -q "context.parallel" "$work/gv.log" || { cat "$work/gv.log"; exit 1; }
+# Galvatron searches cp per layer (cp_sizes_enc ring, use_sp Ulysses with
+# tp 1): at 131072 tokens its plan has cp, and the files read back to its TPI
+$uniap plan $long --quiet --runtime galvatron --galvatron-config "$work/gv.json" \
+    --galvatron-args "$work/gv.args" --out "$work/gv_plan.json" >"$work/gv.log" 2>&1 ||
+    { cat "$work/gv.log"; exit 1; }
+python3 - "$work/gv.json" <<'PY' || exit 1
+import json, sys
+g = json.load(open(sys.argv[1]))
+ring = [int(v) for v in g.get("cp_sizes_enc", "1").split(",")]
+uly = [int(v) for v in g["use_sp"].split(",")]
+assert max(ring) > 1 or max(uly) > 0 or g.get("vcp", 1) > 1 or g["vsp"], g
+PY
+$uniap estimate --model llama-7b --cluster h100-80g-4x8 --seq-len 131072 --attention flash \
+    --from-galvatron "$work/gv.json" --from-galvatron-args "$work/gv.args" >"$work/gv_est.log" 2>&1 ||
+    { cat "$work/gv_est.log"; exit 1; }
+a=$(tpi "$work/gv_plan.json"); b=$(sed -n 's/^TPI \([0-9.]*\) s.*/\1/p' "$work/gv_est.log")
+awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; exit !(d < 1e-4 * a && -d < 1e-4 * a) }' ||
+    { echo "FAIL: Galvatron files read back to TPI $b, plan $a"; exit 1; }
 echo "ok"

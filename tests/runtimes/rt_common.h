@@ -98,6 +98,9 @@ static inline double rt_price(const uniap_model *m, const uniap_cluster *cl, con
     uniap_cost_options_default(&o);
     o.global_batch = p->global_batch;
     o.schedule = p->schedule;
+    for (int u = 0; u < p->n_layers; u++) /* the plan's cp degrees in the table */
+        if (uniap_strategy_cp(&p->strategy_of[u]) > o.max_cp)
+            o.max_cp = uniap_strategy_cp(&p->strategy_of[u]);
     o.ckpt_modes = UNIAP_CKPT_BIT(UNIAP_CKPT_NONE) | UNIAP_CKPT_BIT(UNIAP_CKPT_FULL) |
                    UNIAP_CKPT_BIT(UNIAP_CKPT_SELECTIVE);
     CHECK_EQ(uniap_costmodel_create(m, cl, &prof, &o, &cm), 0);

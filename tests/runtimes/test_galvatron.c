@@ -115,10 +115,26 @@ static void shared_configs(const uniap_model *m, const uniap_cluster *cl)
     if (uniap_read_file(path, &text, &len) == 0) {
         uniap_cluster c8;
         CHECK_EQ(uniap_cluster_resolve("a100-40g-1x8", &c8), 0);
+        /* the search wrote embed_sdp 1, which Galvatron's runtime reads as
+         * vocab_sdp: refused alone, read with the override that says it */
         uniap_err_clear();
         CHECK_EQ(uniap_plan_import_galvatron(text, path, NULL, NULL, m, &c8, &b), UNIAP_EINVAL);
-        CHECK_STR_CONTAINS(uniap_errmsg(), "\"vsp\" 1: the vocabulary's Ulysses sequence "
-                                           "parallelism is not uniap's sp");
+        CHECK_STR_CONTAINS(uniap_errmsg(), "\"embed_sdp\" 1, but Galvatron's runtime reads");
+        /* pp 1 on 8 devices; every layer sdp (dp_types_enc 1: ZeRO-3) at
+         * tp 1: dp8; layers 0-19 checkpointed; global 16 in 1 chunk; the
+         * vocabulary vtp 2 with vsp 1: Ulysses over 2 ranks with tp 1,
+         * dp 8 / 2 = 4, sdp (vocab_sdp 1) */
+        CHECK_EQ(uniap_plan_import_galvatron(text, path, "runtime.parallel.vocab_sdp=1", "over", m,
+                                             &c8, &b),
+                 0);
+        CHECK(strcmp(b.strategy_of[0].name, "dp4.cp2u.tp1.zero3") == 0);
+        CHECK(strcmp(b.strategy_of[33].name, "dp4.cp2u.tp1.zero3") == 0);
+        CHECK(strcmp(b.strategy_of[1].name, "dp8.tp1.zero3.ckpt") == 0);
+        CHECK(strcmp(b.strategy_of[21].name, "dp8.tp1.zero3") == 0);
+        CHECK_EQ(b.micro_batches, 1);
+        CHECK_EQ(b.micro_batch, 16);
+        round_trip(m, &c8, &b, 1, "\"vsp\":\t1");
+        uniap_plan_free(&b);
         free(text);
     }
 }
@@ -150,6 +166,28 @@ static void per_layer(const uniap_model *m, const uniap_cluster *cl)
         CHECK_STR_CONTAINS(json, "\"pipeline_type\":\t\"pipedream_flush\"");
     }
     free(json);
+    uniap_plan_free(&p);
+    /* context parallelism per layer: ring cp 2 with tp 2 on blocks 3-5,
+     * Ulysses cp 4 (tp 1) on 6-8, the vocabulary Ulysses cp 2 */
+    CHECK_EQ(rt_plan(m, cl, 2, NULL, "dp4.tp2c.zero2.sp", "dp4.cp2u.tp1.zero3", 64, 8, 1, &p), 0);
+    for (int u = 3; u < 6; u++)
+        CHECK_EQ(uniap_strategy_parse("dp2.cp2.tp2c.zero2.sp", &p.strategy_of[u]), 0);
+    for (int u = 6; u < 9; u++)
+        CHECK_EQ(uniap_strategy_parse("dp2.cp4u.tp1.zero3", &p.strategy_of[u]), 0);
+    round_trip(m, cl, &p, 1, "\"cp_sizes_enc\":\t\"1,1,2,2,2,1,1,1,1");
+    json = NULL;
+    if (uniap_plan_export_galvatron(&p, m, &json) == 0) {
+        CHECK_STR_CONTAINS(json, "\"tp_sizes_enc\":\t\"2,2,2,2,2,4,4,4,2");
+        CHECK_STR_CONTAINS(json, "\"use_sp\":\t\"0,0,0,0,0,1,1,1,0");
+        CHECK_STR_CONTAINS(json, "\"vtp\":\t2,\n\t\"vsp\":\t1,\n\t\"vcp\":\t1");
+    }
+    free(json);
+    /* Ulysses with TP; the edges disagreeing on Ulysses */
+    CHECK_EQ(uniap_strategy_parse("dp2.cp2u.tp2c.zero2", &p.strategy_of[4]), 0);
+    refused(m, &p, "layer 4 uses dp2.cp2u.tp2c.zero2: Galvatron's Ulysses (use_sp)");
+    CHECK_EQ(uniap_strategy_parse("dp2.cp2.tp2c.zero2.sp", &p.strategy_of[4]), 0);
+    CHECK_EQ(uniap_strategy_parse("dp4.cp2.tp1.zero3", &p.strategy_of[33]), 0);
+    refused(m, &p, "the embedding and the head share one vtp, vsp, vcp and vocab_sdp");
     uniap_plan_free(&p);
     /* TP without sp: only with the overrides (sequence_parallel=false);
      * GPipe; DDP */
@@ -212,8 +250,29 @@ static void reader_cases(const uniap_model *m, const uniap_cluster *cl)
     snprintf(extra, sizeof extra, ", \"use_sp\": \"%s\"", sp1);
     snprintf(buf, sizeof buf, g, tp, ones, zeros, extra);
     uniap_err_clear();
+    /* ... is uniap's Ulysses cp over the layer's tp ranks, with tp 1:
+     * 16 devices / cp 2 = dp 8 */
+    CHECK_EQ(uniap_plan_import_galvatron(buf, "g.json", NULL, NULL, m, cl, &b), 0);
+    CHECK(strcmp(b.strategy_of[2].name, "dp8.cp2u.tp1.ddp") == 0);
+    CHECK(strcmp(b.strategy_of[3].name, "dp8.tp2c.ddp.sp") == 0);
+    uniap_plan_free(&b);
+    /* ring cp on layer 2 (cp_sizes_enc): tp 2 x cp 2, dp 4; with Ulysses
+     * on the same layer: refused */
+    char cp1[256], extra2[600];
+    snprintf(cp1, sizeof cp1, "%s", ones);
+    cp1[4] = '2';
+    snprintf(extra2, sizeof extra2, ", \"cp_sizes_enc\": \"%s\"", cp1);
+    snprintf(buf, sizeof buf, g, tp, ones, zeros, extra2);
+    CHECK_EQ(uniap_plan_import_galvatron(buf, "g.json", NULL, NULL, m, cl, &b), 0);
+    CHECK(strcmp(b.strategy_of[3].name, "dp4.cp2.tp2c.ddp.sp") == 0);
+    uniap_plan_free(&b);
+    cp1[4] = '1', cp1[2] = '2';
+    snprintf(extra2, sizeof extra2, ", \"cp_sizes_enc\": \"%s\", \"use_sp\": \"%s\"", cp1, sp1);
+    snprintf(buf, sizeof buf, g, tp, ones, zeros, extra2);
+    uniap_err_clear();
     CHECK_EQ(uniap_plan_import_galvatron(buf, "g.json", NULL, NULL, m, cl, &b), UNIAP_EINVAL);
-    CHECK_STR_CONTAINS(uniap_errmsg(), "transformer layer 1 runs DeepSpeed-Ulysses");
+    CHECK_STR_CONTAINS(uniap_errmsg(), "transformer layer 1 runs Ulysses over 2 ranks and ring "
+                                       "attention over 2");
     /* Galvatron's search writes embed_sdp, its runtime reads vocab_sdp */
     snprintf(buf, sizeof buf, g, tp, ones, zeros, ", \"embed_sdp\": 1");
     uniap_err_clear();
