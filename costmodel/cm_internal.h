@@ -125,9 +125,11 @@ struct uniap_costmodel {
                                         format 1.2) or NULL: the run's */
     int has_pos_prof;                /* some layer has its own rows */
     cm_profile_index index;
-    cm_warnings *warnings; /* mutable through const cm */
-    char *profile_path;    /* copy of opt.profile_path (opt points here) */
-    char label[320];       /* the profile in messages: its file, else "<provenance> profile" */
+    cm_warnings *warnings;            /* mutable through const cm */
+    struct cm_frac_cache *frac_cache; /* reshard fractions by layouts, mutable through const
+                                       * cm (cost_pairs.c) */
+    char *profile_path;               /* copy of opt.profile_path (opt points here) */
+    char label[320]; /* the profile in messages: its file, else "<provenance> profile" */
 };
 
 /* 1 when the profile measured run r's layer type at tp. */
@@ -136,6 +138,11 @@ int cm_run_has_tp(const uniap_costmodel *cm, int r, int tp);
  * when the profile has them at tp, else the run's signature (u < 0: the
  * run's). Never NULL after uniap_costmodel_create. */
 const cm_layer_index *cm_layer_prof(const uniap_costmodel *cm, int r, int u, int tp);
+
+/* A cost model's reshard-fraction cache, empty (NULL: out of memory), and
+ * its release (NULL is fine) (cost_pairs.c). */
+struct cm_frac_cache *cm_frac_cache_new(void);
+void cm_frac_cache_free(struct cm_frac_cache *c);
 
 /* ---- Megatron-LM arguments (megatron_args.c) ---- */
 

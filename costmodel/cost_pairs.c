@@ -7,6 +7,7 @@
  * sending layer's boundary activation, so one set serves the run.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,12 +40,102 @@ static int xstage_time(const uniap_costmodel *cm, int deg, int n, double B, cons
     return UNIAP_OK;
 }
 
-/* Reshard fractions frac[k*K + l] of the table's strategies, computed
- * once per pair of distinct layouts (dp, tp, placement, sp): flavour and
- * checkpointing do not move activations. */
-static void reshard_fractions(const uniap_cost_table *t, int n, double *frac, int *cls)
+/* The reshard fractions a cost model has computed, by (n, layout of the
+ * sending strategy, layout of the receiving one): every table of the same
+ * stage size meets the same layouts again (the micro-batch counts only
+ * drop some), and at thousands of devices one fraction is a pass over
+ * every rank (cm_reshard_fraction). Open addressing, grown at half load;
+ * a pure function's values, so what is cached changes no result. */
+#define FRAC_KEY 11
+typedef struct frac_entry {
+    int key[FRAC_KEY], set;
+    double v;
+} frac_entry;
+struct cm_frac_cache {
+    size_t cap, used;
+    frac_entry *e;
+};
+
+struct cm_frac_cache *cm_frac_cache_new(void)
 {
-    int K = t->n_strategies;
+    return calloc(1, sizeof(struct cm_frac_cache));
+}
+
+void cm_frac_cache_free(struct cm_frac_cache *c)
+{
+    if (c)
+        free(c->e);
+    free(c);
+}
+
+static void layout_key(const uniap_strategy *s, int *k)
+{
+    k[0] = s->dp, k[1] = s->tp, k[2] = s->sp, k[3] = uniap_strategy_cp(s);
+    k[4] = s->tp_consecutive;
+}
+
+static size_t key_hash(const int *k)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a over the key's ints */
+    for (int i = 0; i < FRAC_KEY; i++)
+        h = (h ^ (uint32_t)k[i]) * 1099511628211ULL;
+    return (size_t)h;
+}
+
+/* The slot of key k in c (its entry, or the empty slot it goes in). */
+static frac_entry *frac_slot(struct cm_frac_cache *c, const int *k)
+{
+    size_t i = key_hash(k) & (c->cap - 1);
+    while (c->e[i].set && memcmp(c->e[i].key, k, sizeof(int) * FRAC_KEY))
+        i = (i + 1) & (c->cap - 1);
+    return &c->e[i];
+}
+
+/* Doubles c (or makes its first 1024 slots); UNIAP_ENOMEM. */
+static int frac_grow(struct cm_frac_cache *c)
+{
+    size_t cap = c->cap ? 2 * c->cap : 1024;
+    frac_entry *old = c->e, *e = calloc(cap, sizeof(*e));
+    if (!e)
+        return uniap_err(UNIAP_ENOMEM, "cost table: out of memory for the reshard cache");
+    size_t was = c->cap;
+    c->e = e, c->cap = cap;
+    for (size_t i = 0; i < was; i++)
+        if (old[i].set)
+            *frac_slot(c, old[i].key) = old[i];
+    free(old);
+    return UNIAP_OK;
+}
+
+/* cm_reshard_fraction(n, a, b) through cm's cache. */
+static int cached_fraction(const uniap_costmodel *cm, int n, const uniap_strategy *a,
+                           const uniap_strategy *b, double *out)
+{
+    struct cm_frac_cache *c = cm->frac_cache; /* mutable through const cm */
+    int k[FRAC_KEY], rc;
+    if (2 * (c->used + 1) > c->cap && (rc = frac_grow(c)) < 0)
+        return rc;
+    k[0] = n;
+    layout_key(a, k + 1);
+    layout_key(b, k + 6);
+    frac_entry *e = frac_slot(c, k);
+    if (!e->set) {
+        memcpy(e->key, k, sizeof k);
+        e->v = cm_reshard_fraction(n, a, b);
+        e->set = 1;
+        c->used++;
+    }
+    *out = e->v;
+    return UNIAP_OK;
+}
+
+/* Reshard fractions frac[k*K + l] of the table's strategies, computed
+ * once per pair of distinct layouts (dp, tp, placement, sp, cp): flavour
+ * and checkpointing do not move activations. */
+static int reshard_fractions(const uniap_costmodel *cm, const uniap_cost_table *t, int n,
+                             double *frac, int *cls)
+{
+    int K = t->n_strategies, rc;
 
     for (int k = 0; k < K; k++) {
         const uniap_strategy *a = &t->strategies[k];
@@ -59,12 +150,14 @@ static void reshard_fractions(const uniap_cost_table *t, int n, double *frac, in
     }
     for (int k = 0; k < K; k++)
         for (int l = 0; l < K; l++)
-            if (cls[k] == k && cls[l] == l)
-                frac[(size_t)k * K + l] =
-                    cm_reshard_fraction(n, &t->strategies[k], &t->strategies[l]);
+            if (cls[k] == k && cls[l] == l &&
+                (rc = cached_fraction(cm, n, &t->strategies[k], &t->strategies[l],
+                                      &frac[(size_t)k * K + l])) < 0)
+                return rc;
     for (int k = 0; k < K; k++)
         for (int l = 0; l < K; l++)
             frac[(size_t)k * K + l] = frac[(size_t)cls[k] * K + cls[l]];
+    return UNIAP_OK;
 }
 
 /* The pair blocks of run r (boundary activation B bytes): blk[0] the
@@ -137,7 +230,8 @@ int cm_fill_pairs(const uniap_costmodel *cm, uniap_cost_table *t, int b)
     }
     for (size_t uk = 0; uk < (size_t)L * K; uk++)
         usable[uk % K] |= t->allowed[uk];
-    reshard_fractions(t, t->stage_devices, frac, cls);
+    if ((rc = reshard_fractions(cm, t, t->stage_devices, frac, cls)) < 0)
+        goto free_blocks;
     int p = 0; /* the next pair matrices */
     for (int r = 0; r < m->n_runs; r++) {
         int first = -1, last = -1;

@@ -224,7 +224,8 @@ int uniap_costmodel_create(const uniap_model *m, const uniap_cluster *c, const u
     cm->run_sig = calloc((size_t)m->n_runs, sizeof(*cm->run_sig));
     cm->run_prof = calloc((size_t)m->n_runs, sizeof(*cm->run_prof));
     cm->pos_prof = calloc((size_t)m->n_layers, sizeof(*cm->pos_prof));
-    if (!cm->warnings || !cm->run_sig || !cm->run_prof || !cm->pos_prof) {
+    cm->frac_cache = cm_frac_cache_new();
+    if (!cm->warnings || !cm->run_sig || !cm->run_prof || !cm->pos_prof || !cm->frac_cache) {
         rc = uniap_err(UNIAP_ENOMEM, "cost model: out of memory");
         goto free_cm;
     }
@@ -251,6 +252,7 @@ void uniap_costmodel_destroy(uniap_costmodel *cm)
     cm_index_free(&cm->index);
     cm_warnings_free(cm->warnings);
     free(cm->warnings);
+    cm_frac_cache_free(cm->frac_cache);
     free(cm->run_sig);
     free(cm->run_prof);
     free(cm->pos_prof);

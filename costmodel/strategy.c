@@ -224,10 +224,23 @@ static int stage_rank(const uniap_strategy *s, int q, int t)
     return s->tp_consecutive ? q * s->tp + t : t * uniap_strategy_dpcp(s) + q;
 }
 
+/* The span tests below look at each group of a family only up to the
+ * node size g: shifting a group's index by g (a DP x CP index q, a TP
+ * index t, a data-parallel index d, a stage j or a rank r) moves every
+ * rank of it by a multiple of g, so each onto the same node offset and the
+ * group spans nodes exactly when the unshifted one does (stage_rank:
+ * q + g adds g tp or g; t + g adds g or g dp cp). Hence min(count, g)
+ * groups decide, whatever the cluster's size: O(g^2) per test instead of
+ * O(devices). */
+static int upto(int count, int g)
+{
+    return count < g ? count : g;
+}
+
 int cm_tp_spans(const uniap_cluster *c, int stage_first, const uniap_strategy *s)
 {
     int g = c->devices_per_node;
-    for (int q = 0; q < uniap_strategy_dpcp(s); q++) {
+    for (int q = 0; q < upto(uniap_strategy_dpcp(s), g); q++) {
         int node0 = (stage_first + stage_rank(s, q, 0)) / g;
         for (int t = 1; t < s->tp; t++)
             if ((stage_first + stage_rank(s, q, t)) / g != node0)
@@ -240,7 +253,7 @@ int cm_tp_spans(const uniap_cluster *c, int stage_first, const uniap_strategy *s
 int cm_dp_spans(const uniap_cluster *c, int stage_first, const uniap_strategy *s)
 {
     int g = c->devices_per_node;
-    for (int t = 0; t < s->tp; t++) {
+    for (int t = 0; t < upto(s->tp, g); t++) {
         int node0 = (stage_first + stage_rank(s, 0, t)) / g;
         for (int q = 1; q < uniap_strategy_dpcp(s); q++)
             if ((stage_first + stage_rank(s, q, t)) / g != node0)
@@ -252,8 +265,8 @@ int cm_dp_spans(const uniap_cluster *c, int stage_first, const uniap_strategy *s
 int cm_cp_spans(const uniap_cluster *c, int stage_first, const uniap_strategy *s)
 {
     int g = c->devices_per_node, cp = uniap_strategy_cp(s);
-    for (int d = 0; d < s->dp; d++)
-        for (int t = 0; t < s->tp; t++) {
+    for (int d = 0; d < upto(s->dp, g); d++)
+        for (int t = 0; t < upto(s->tp, g); t++) {
             int node0 = (stage_first + stage_rank(s, d * cp, t)) / g;
             for (int k = 1; k < cp; k++)
                 if ((stage_first + stage_rank(s, d * cp + k, t)) / g != node0)
@@ -270,7 +283,7 @@ int cm_stage_spans(const uniap_cluster *c, int stage_first, int n)
 int cm_boundary_spans(const uniap_cluster *c, int j, int n)
 {
     int g = c->devices_per_node;
-    for (int r = 0; r < n; r++)
+    for (int r = 0; r < upto(n, g); r++)
         if ((j * n + r) / g != ((j + 1) * n + r) / g)
             return 1;
     return 0;
@@ -279,7 +292,7 @@ int cm_boundary_spans(const uniap_cluster *c, int j, int n)
 void cm_place(const uniap_cluster *c, int deg, int n, const uniap_strategy *s, cm_placement *pl)
 {
     memset(pl, 0, sizeof(*pl));
-    for (int j = 0; j < deg; j++) {
+    for (int j = 0; j < upto(deg, c->devices_per_node); j++) { /* stage j + g: j n + g n */
         pl->tp_spans |= cm_tp_spans(c, j * n, s);
         pl->dp_spans |= cm_dp_spans(c, j * n, s);
         pl->cp_spans |= cm_cp_spans(c, j * n, s);

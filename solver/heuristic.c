@@ -177,49 +177,62 @@ static int try_splits(const uniap_cost_table *t, const solver_shape *s, uniap_sc
 
 #define SOLVER_HEUR_SPLITS 64 /* splits tried per assignment under rules */
 
+/* fb[u] (fallback 0) and fb[L + u] (1): layer u's fastest and its
+ * smallest (states + activations) usable strategy, the first of equals;
+ * -1 when none is usable. */
+static void fallbacks(const uniap_cost_table *t, const solver_shape *s, const int *grp, int *fb)
+{
+    int L = t->n_layers, K = t->n_strategies;
+    for (int fallback = 0; fallback < 2; fallback++)
+        for (int u = 0; u < L; u++) {
+            const unsigned char *ok = s->usable + (size_t)grp[u] * K;
+            size_t row = (size_t)u * K;
+            int best = -1;
+            double bv = 0;
+            for (int k = 0; k < K; k++) {
+                if (!ok[k])
+                    continue;
+                double a =
+                    fallback ? t->mem_states[row + k] + t->mem_act[row + k] : t->time[row + k];
+                if (best < 0 || a < bv)
+                    best = k, bv = a;
+            }
+            fb[fallback * L + u] = best;
+        }
+}
+
 int solver_heuristic(const uniap_cost_table *t, const solver_shape *s, uniap_schedule sched,
                      int *stage_of, int *strategy_of, double *tpi)
 {
-    int L = t->n_layers, K = t->n_strategies, found = 0;
+    int L = t->n_layers, K = t->n_strategies, found = 0, nowhere_done = 0;
     int max_splits = s->rules ? SOLVER_HEUR_SPLITS : 1;
     int *st = malloc(sizeof(int) * L * max_splits), *sg = malloc(sizeof(int) * L),
-        *grp = malloc(sizeof(int) * L);
+        *grp = malloc(sizeof(int) * L), *fb = malloc(sizeof(int) * 2 * L);
     double *w = malloc(sizeof(double) * L);
     int rc = 0;
 
-    if (!st || !sg || !w || !grp) {
+    if (!st || !sg || !w || !grp || !fb) {
         rc = uniap_err(UNIAP_ENOMEM, "solver: out of memory in the heuristic");
         goto free_all;
     }
     for (int g = 0; g < s->G; g++)
         for (int u = s->start[g]; u < s->start[g] + s->len[g]; u++)
             grp[u] = g;
-    for (int base = 0; base < K; base++)
+    fallbacks(t, s, grp, fb);
+    for (int base = 0; base < K; base++) {
+        /* a base no layer may use gives the fallback plans themselves: they
+         * are tried once (a repeat could only tie, and ties keep the first) */
+        int somewhere = 0;
+        for (int g = 0; g < s->G && !somewhere; g++)
+            somewhere = s->usable[(size_t)g * K + base];
+        if (!somewhere && nowhere_done++)
+            continue;
         for (int fallback = 0; fallback < 2; fallback++) {
             /* base where usable, else the fastest (0) or smallest (1) */
             for (int u = 0; u < L; u++) {
-                const unsigned char *ok = s->usable + (size_t)grp[u] * K;
-                size_t row = (size_t)u * K;
-                int best = -1;
-                if (ok[base]) {
-                    sg[u] = base;
-                    continue;
-                }
-                for (int k = 0; k < K; k++) {
-                    if (!ok[k])
-                        continue;
-                    double a =
-                        fallback ? t->mem_states[row + k] + t->mem_act[row + k] : t->time[row + k];
-                    double b = best < 0
-                                   ? 0
-                                   : (fallback ? t->mem_states[row + best] + t->mem_act[row + best]
-                                               : t->time[row + best]);
-                    if (best < 0 || a < b)
-                        best = k;
-                }
-                if (best < 0)
+                sg[u] = s->usable[(size_t)grp[u] * K + base] ? base : fb[fallback * L + u];
+                if (sg[u] < 0)
                     goto next;
-                sg[u] = best;
             }
             if (s->rules && s->rules->has_tie)
                 tie_fix(t, s, grp, sg);
@@ -234,12 +247,14 @@ int solver_heuristic(const uniap_cost_table *t, const solver_shape *s, uniap_sch
             }
         next:;
         }
+    }
     rc = found;
 free_all:
     free(st);
     free(sg);
     free(w);
     free(grp);
+    free(fb);
     return rc;
 }
 

@@ -6,6 +6,7 @@
  * resharding matrices.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,6 +75,33 @@ static int same_layout(const uniap_cost_table *t, const solver_shape *s, int k, 
             }
         }
     return 1;
+}
+
+/* A hash of strategy k's rows and columns in the matrices same_layout
+ * compares (0.0 and -0.0 alike, as == has them): equal for strategies
+ * same_layout calls equal, so only those with equal hashes are compared. */
+static uint64_t layout_hash(const uniap_cost_table *t, const solver_shape *s, int k)
+{
+    int K = t->n_strategies;
+    uint64_t h = 1469598103934665603ULL;
+    for (int g = 0; g < s->G; g++)
+        for (int e = 0; e < 2; e++) {
+            int u = e ? s->start[g] + s->len[g] - 1 : s->start[g];
+            if ((e == 0 && s->len[g] < 2) || u + 1 >= t->n_layers)
+                continue;
+            for (int m = 0; m < t->n_classes + 2; m++) {
+                const double *a = layout_matrix(t, m, u);
+                for (int j = 0; j < K; j++)
+                    for (int side = 0; side < 2; side++) {
+                        double v = side ? a[(size_t)j * K + k] : a[(size_t)k * K + j];
+                        uint64_t b = 0;
+                        if (v != 0)
+                            memcpy(&b, &v, sizeof b);
+                        h = (h ^ b) * 1099511628211ULL;
+                    }
+            }
+        }
+    return h;
 }
 
 /* l dominates k for layer u: on every device class where k is allowed, l
@@ -178,16 +206,22 @@ int solver_shape_build_rules(const uniap_cost_table *t, int per_layer, const sol
         }
     }
 
-    /* layout classes */
+    /* layout classes: the first representative k is the same layout as
+     * (only those of k's hash are compared) */
+    uint64_t *hash = malloc(sizeof(uint64_t) * (size_t)(K > 0 ? K : 1));
+    if (!hash)
+        goto fail_nomem;
     for (int k = 0; k < K; k++) {
         int c;
+        hash[k] = layout_hash(t, s, k);
         for (c = 0; c < s->C; c++)
-            if (same_layout(t, s, s->class_rep[c], k))
+            if (hash[s->class_rep[c]] == hash[k] && same_layout(t, s, s->class_rep[c], k))
                 break;
         if (c == s->C)
             s->class_rep[s->C++] = k;
         s->class_of[k] = c;
     }
+    free(hash);
 
     /* usable strategies per group */
     s->usable = calloc((size_t)s->G * K, 1);

@@ -7,6 +7,7 @@
  * is behaviour), and a toy "offload" dimension added through the list at
  * run time, defined here alone, which names, parses and enumerates.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,6 +151,75 @@ static void test_placement(void)
     CHECK_EQ(cm_boundary_spans(&c, 2, 2), 0);
     /* stages of 4 (one per node): the boundary spans */
     CHECK_EQ(cm_boundary_spans(&c, 0, 4), 1);
+}
+
+/* ---- the span tests against every rank (independent full loops) ---- */
+
+/* Stage rank of DP x CP index q and TP index t (the layout's definition:
+ * consecutive TP ranks adjacent, strided TP ranks dp x cp apart). */
+static int rank_of(const uniap_strategy *s, int q, int t)
+{
+    int dc = uniap_strategy_dpcp(s);
+    return s->tp_consecutive ? q * s->tp + t : t * dc + q;
+}
+
+/* 1 when some group spans nodes: kind 0 TP groups (fixed q), 1 DP x CP
+ * groups (fixed t), 2 CP groups (fixed data index and t); every group,
+ * every member. */
+static int naive_spans(const uniap_cluster *c, int first, const uniap_strategy *s, int kind)
+{
+    int g = c->devices_per_node, cp = uniap_strategy_cp(s), dc = uniap_strategy_dpcp(s);
+    for (int q = 0; q < dc; q++)
+        for (int t = 0; t < s->tp; t++) {
+            int q0 = kind == 0 ? q : kind == 1 ? 0 : (q / cp) * cp, t0 = kind == 0 ? 0 : t;
+            if ((first + rank_of(s, q, t)) / g != (first + rank_of(s, q0, t0)) / g)
+                return 1;
+        }
+    return 0;
+}
+
+/* Random layouts on random clusters (nodes of 1..16 devices, stages of up
+ * to 4096): cm_tp/dp/cp_spans, cm_boundary_spans and cm_place, which look
+ * at min(count, node size) groups, agree with the full loops. */
+static void test_spans_periodic(void)
+{
+    uint64_t x = 88172645463325252ULL;
+    int cases = 0;
+    for (int it = 0; it < 4000; it++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        uniap_cluster c;
+        memset(&c, 0, sizeof(c));
+        c.devices_per_node = 1 + (int)(x % 16);
+        int dp = 1 << (int)((x >> 8) % 7), tp = 1 << (int)((x >> 12) % 5),
+            cp = 1 << (int)((x >> 16) % 4), deg = 1 + (int)((x >> 20) % 20);
+        int n = dp * tp * cp;
+        if (n > 4096)
+            continue;
+        c.nodes = (deg * n + c.devices_per_node - 1) / c.devices_per_node;
+        uniap_strategy s;
+        memset(&s, 0, sizeof(s));
+        s.dp = dp, s.tp = tp, s.cp = cp, s.tp_consecutive = (int)((x >> 24) & 1) || tp == 1;
+        cm_placement pl;
+        cm_place(&c, deg, n, &s, &pl);
+        int want[4] = {0, 0, 0, 0};
+        for (int j = 0; j < deg; j++) {
+            int f = j * n;
+            CHECK_EQ(cm_tp_spans(&c, f, &s), naive_spans(&c, f, &s, 0));
+            CHECK_EQ(cm_dp_spans(&c, f, &s), naive_spans(&c, f, &s, 1));
+            CHECK_EQ(cm_cp_spans(&c, f, &s), naive_spans(&c, f, &s, 2));
+            want[0] |= naive_spans(&c, f, &s, 0), want[1] |= naive_spans(&c, f, &s, 1);
+            want[2] |= naive_spans(&c, f, &s, 2);
+            want[3] |= f / c.devices_per_node != (f + n - 1) / c.devices_per_node;
+            int across = 0; /* stage j's rank r and stage j + 1's on different nodes */
+            for (int r = 0; r < n; r++)
+                across |= (f + r) / c.devices_per_node != (f + n + r) / c.devices_per_node;
+            CHECK_EQ(cm_boundary_spans(&c, j, n), across);
+        }
+        CHECK(pl.tp_spans == want[0] && pl.dp_spans == want[1] && pl.cp_spans == want[2] &&
+              pl.stage_spans == want[3]);
+        cases++;
+    }
+    CHECK(cases > 1000);
 }
 
 static void test_reshard(void)
@@ -330,6 +400,7 @@ int main(void)
     test_counts();
     test_names();
     test_placement();
+    test_spans_periodic();
     test_reshard();
     test_golden_and_toy(); /* last: it extends the dimension list */
     return check_report();
