@@ -21,7 +21,7 @@
 
 /* The built-in schedules in id order (UNIAP_SCHED_GPIPE = 0,
  * UNIAP_SCHED_1F1B = 1, then the others). */
-#define SCHEDULES(X) X(gpipe) X(1f1b) X(interleaved2) X(interleaved3) X(interleaved4)
+#define SCHEDULES(X) X(gpipe) X(1f1b) X(interleaved2) X(interleaved3) X(interleaved4) X(zbh1)
 
 #define DECLARE(n) extern const uniap_schedule_desc uniap__sched_##n;
 SCHEDULES(DECLARE)
@@ -117,7 +117,7 @@ int uniap_schedule_register(const uniap_schedule_desc *d, uniap_schedule *id)
 uniap_schedule_terms uniap_schedule_terms_of(uniap_schedule s, int c, int deg)
 {
     const uniap_schedule_desc *d = uniap_schedule_get(s);
-    uniap_schedule_terms none = {0, 0, 0, 0, 0};
+    uniap_schedule_terms none = {0, 0, 0, 0, 0, 0, 0};
     return d ? d->terms(c, deg) : none;
 }
 
@@ -131,9 +131,22 @@ double uniap_schedule_tpi(uniap_schedule s, int c, int deg, double work, double 
 double uniap_schedule_tpi_xfer(uniap_schedule s, int c, int deg, double work, double comm,
                                double slowest, double slowest_comm, double tail)
 {
+    return uniap_schedule_tpi_w(s, c, deg, work, comm, slowest, slowest_comm, tail, 0.0, 0.0);
+}
+
+double uniap_schedule_tpi_w(uniap_schedule s, int c, int deg, double work, double comm,
+                            double slowest, double slowest_comm, double tail, double wsum,
+                            double wslow)
+{
     uniap_schedule_terms w = uniap_schedule_terms_of(s, c, deg);
     double top = slowest > w.comm_max * slowest_comm ? slowest : w.comm_max * slowest_comm;
-    return w.fill * work + w.comm * comm + w.steady * top + w.tail * tail;
+    double tpi = w.fill * work + w.comm * comm + w.steady * top + w.tail * tail;
+    /* only split-backward schedules have W terms: the others' sums stay as
+     * they were, bit for bit */
+    if (w.wfill != 0.0 || w.wmax != 0.0)
+        tpi = w.fill * work + w.wfill * wsum + w.wmax * wslow + w.comm * comm + w.steady * top +
+              w.tail * tail;
+    return tpi;
 }
 
 double uniap_inflight(uniap_schedule s, int c, int deg, int i)

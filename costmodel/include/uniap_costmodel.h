@@ -166,6 +166,14 @@ typedef struct uniap_schedule_terms {
     double tail;     /* the slowest stage's once-per-iteration work */
     double comm;     /* the stage-to-stage transfers in the fill and drain */
     double comm_max; /* crossings of one boundary per micro-batch (in the max) */
+    /* Split-backward schedules (zero bubble): with w_i the stage's weight-
+     * gradient time per micro-batch (the table's wgrad), TPI adds
+     *   wfill sum_i w_i + wmax max_i w_i
+     * wfill may be negative (W taken out of the fill and drain), but
+     * fill p_i + wfill w_i >= 0 whenever wgrad <= time / 2, and wmax >= 0.
+     * Both 0 for every schedule that runs the backward whole. */
+    double wfill;
+    double wmax;
 } uniap_schedule_terms;
 
 typedef struct uniap_schedule_desc {
@@ -187,6 +195,10 @@ typedef struct uniap_schedule_desc {
     /* NULL: every (c, deg) runs. Else 1 when c micro-batches on deg
      * stages run, 0 with why not (a phrase) in why[n] (why may be NULL). */
     int (*check)(int c, int deg, char *why, size_t n);
+    /* NULL: the backward runs whole. Else why a runtime that runs it whole
+     * cannot run this schedule (it splits the backward into input and
+     * weight gradients, zero bubble): an export note. */
+    const char *split_backward;
 } uniap_schedule_desc;
 
 /* The descriptor of s, NULL when s is no schedule of the table. */
@@ -233,6 +245,11 @@ double uniap_schedule_tpi(uniap_schedule s, int c, int deg, double work, double 
  * slowest_comm = max o_j (before comm_max), tail = max tail_i. */
 double uniap_schedule_tpi_xfer(uniap_schedule s, int c, int deg, double work, double comm,
                                double slowest, double slowest_comm, double tail);
+/* The same plus the weight-gradient terms: wsum = sum w_i, wslow = max w_i
+ * (uniap_schedule_terms' wfill and wmax; nothing added where they are 0). */
+double uniap_schedule_tpi_w(uniap_schedule s, int c, int deg, double work, double comm,
+                            double slowest, double slowest_comm, double tail, double wsum,
+                            double wslow);
 /* Micro-batches of activations stage i holds in flight under s (c when s
  * is no schedule); fractional for interleaved schedules. */
 double uniap_inflight(uniap_schedule s, int c, int deg, int i);
@@ -293,6 +310,8 @@ typedef struct uniap_cost_table {
     int *run_of;            /* [u]: model run; a run's layers have equal rows */
     unsigned char *allowed; /* [(q*L+u)*K+k]: strategy valid for the layer on class q */
     double *time;           /* [(q*L+u)*K+k] per micro-batch: fwd+bwd+recompute+TP/FSDP comm */
+    double *wgrad;          /* [(q*L+u)*K+k] per micro-batch: the weight-gradient part of time
+                             * (W of zero-bubble schedules), 0 <= wgrad <= time / 2 */
     double *tail;           /* [(q*L+u)*K+k] per iteration: exposed grad sync + optimizer */
     double *mem_states;     /* [(q*L+u)*K+k] params + grads + optimizer states */
     double *mem_act;        /* [(q*L+u)*K+k] activations kept per micro-batch in flight */
@@ -519,6 +538,7 @@ typedef struct uniap_plan_eval {
     int feasible;      /* every stage within its device class's mem_budget */
     int deg;
     double *stage_compute; /* [deg] p_i */
+    double *stage_wgrad;   /* [deg] w_i: the weight-gradient part of p_i */
     double *stage_comm;    /* [deg-1] o_j */
     double *stage_tail;    /* [deg] */
     double *stage_mem;     /* [deg] peak bytes per device */

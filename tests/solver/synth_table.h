@@ -133,6 +133,9 @@ static inline int synth_table(const synth_spec *sp, uniap_cost_table *t)
                 t->run_of[v] = r;
                 size_t vk = (size_t)v * K + k;
                 t->time[vk] = time;
+                /* W: a share of time that varies by strategy, drawn from no
+                 * random number (the other figures stay as they were) */
+                t->wgrad[vk] = time * (0.1 + 0.15 * (k % 3)) * (s->ckpt ? 0.75 : 1);
                 t->tail[vk] = params / s->tp * 2.0 * (s->dp - 1) / s->dp / bw * 0.5 +
                               params / s->tp / (s->flavour ? s->dp : 1) * 1e-11;
                 t->mem_states[vk] = params / s->tp * shard / 8;
@@ -219,6 +222,7 @@ static inline int synth_classes(const uniap_cost_table *one, int n_classes, int 
             for (int u = 0; u < L; u++) {
                 size_t a = (size_t)u * K + k, b = q * n + a;
                 t->time[b] = ft * one->time[a];
+                t->wgrad[b] = ft * one->wgrad[a];
                 t->tail[b] = ft * one->tail[a];
                 t->mem_states[b] = one->mem_states[a];
                 t->mem_act[b] = one->mem_act[a];
