@@ -27,48 +27,16 @@ static uniap_schedule zb(void)
     return s;
 }
 
-/* One strategy, L layers of time t_layer of which wgrad w_layer, act 1
- * byte each, boundary transfer o, tail per layer tl; budget ample. */
-static void uniform(uniap_cost_table *t, int deg, int c, int L, double t_layer, double w_layer,
-                    double o, double tl)
-{
-    CHECK_EQ(uniap_cost_table_alloc(t, deg, 1, L), 0);
-    t->micro_batches = c;
-    t->micro_batch = 1;
-    t->stage_devices = 1;
-    snprintf(t->strategies[0].name, sizeof t->strategies[0].name, "dp1");
-    t->strategies[0].dp = t->strategies[0].tp = 1;
-    for (int u = 0; u < L; u++) {
-        t->time[u] = t_layer;
-        t->wgrad[u] = w_layer;
-        t->tail[u] = tl;
-        t->mem_act[u] = 1.0;
-        if (u + 1 < L)
-            t->xstage[0][u] = t->xstage[1][u] = o;
-    }
-    t->mem_budget[0] = 1e18;
-}
-
-static double tpi_of(const uniap_cost_table *t, uniap_schedule s, const int *stage_of)
-{
-    int sg[64] = {0};
-    uniap_plan_eval e;
-    CHECK_EQ(uniap_plan_evaluate(t, s, stage_of, sg, &e), 0);
-    double tpi = e.tpi;
-    uniap_plan_eval_free(&e);
-    return tpi;
-}
-
 /* The paper's equal-stage TPIs, then a heterogeneous pair of stages. */
 static void test_tpi(void)
 {
     uniap_cost_table t;
     /* 2 stages, one layer each, T_F = T_B = T_W = 1 (time 3, wgrad 1),
      * c = 4: ZB-H1 4 x 3 + 1 x (1 + 1 - 1) = 13; 1F1B 4 x 3 + 1 x 3 = 15 */
-    uniform(&t, 2, 4, 2, 3.0, 1.0, 0.0, 0.0);
+    CHECK_EQ(synth_uniform(&t, 2, 4, 2, 3.0, 1.0, 0.0, 0.0), 0);
     int two[2] = {0, 1};
-    CHECK_NEAR(tpi_of(&t, zb(), two), 13.0, 1e-12, 0);
-    CHECK_NEAR(tpi_of(&t, UNIAP_SCHED_1F1B, two), 15.0, 1e-12, 0);
+    CHECK_NEAR(synth_tpi(&t, zb(), two), 13.0, 1e-12, 0);
+    CHECK_NEAR(synth_tpi(&t, UNIAP_SCHED_1F1B, two), 15.0, 1e-12, 0);
     uniap_cost_table_free(&t);
 
     /* 4 stages of 2 layers, each layer time 2.5 of which W 0.5: a stage
@@ -76,31 +44,31 @@ static void test_tpi(void)
      * (4 - 1) = 49; 1F1B 8 x 5 + 3 x 5 = 55. With transfers 0.1 on the 3
      * boundaries (comm 1: + 0.3, max(5, 0.1) = 5) and a tail of 0.2 a layer
      * (0.4 a stage, once): 49 + 0.3 + 0.4 = 49.7 */
-    uniform(&t, 4, 8, 8, 2.5, 0.5, 0.0, 0.0);
+    CHECK_EQ(synth_uniform(&t, 4, 8, 8, 2.5, 0.5, 0.0, 0.0), 0);
     int four[8] = {0, 0, 1, 1, 2, 2, 3, 3};
-    CHECK_NEAR(tpi_of(&t, zb(), four), 49.0, 1e-12, 0);
-    CHECK_NEAR(tpi_of(&t, UNIAP_SCHED_1F1B, four), 55.0, 1e-12, 0);
+    CHECK_NEAR(synth_tpi(&t, zb(), four), 49.0, 1e-12, 0);
+    CHECK_NEAR(synth_tpi(&t, UNIAP_SCHED_1F1B, four), 55.0, 1e-12, 0);
     uniap_cost_table_free(&t);
-    uniform(&t, 4, 8, 8, 2.5, 0.5, 0.1, 0.2);
-    CHECK_NEAR(tpi_of(&t, zb(), four), 49.7, 1e-12, 0);
+    CHECK_EQ(synth_uniform(&t, 4, 8, 8, 2.5, 0.5, 0.1, 0.2), 0);
+    CHECK_NEAR(synth_tpi(&t, zb(), four), 49.7, 1e-12, 0);
     uniap_cost_table_free(&t);
 
     /* heterogeneous, 2 stages, c = 3: stage 0 p 4, w 1; stage 1 p 6, w 1.5
      * (the slowest has the largest W): c p_s + (p_0 - 2 w_0) = 18 + 2 =
      * 20; the terms: sum p 10 - 2 sum w 5 + (c - 1) max p 12 + 2 max w 3 =
      * 20. Layers: stage 0 two of (2, 0.5), stage 1 two of (3, 0.75) */
-    uniform(&t, 2, 3, 4, 2.0, 0.5, 0.0, 0.0);
+    CHECK_EQ(synth_uniform(&t, 2, 3, 4, 2.0, 0.5, 0.0, 0.0), 0);
     t.time[2] = t.time[3] = 3.0;
     t.wgrad[2] = t.wgrad[3] = 0.75;
     int het[4] = {0, 0, 1, 1};
-    CHECK_NEAR(tpi_of(&t, zb(), het), 20.0, 1e-12, 0);
-    CHECK_NEAR(tpi_of(&t, UNIAP_SCHED_1F1B, het), 22.0, 1e-12, 0); /* 10 + 2 x 6 */
+    CHECK_NEAR(synth_tpi(&t, zb(), het), 20.0, 1e-12, 0);
+    CHECK_NEAR(synth_tpi(&t, UNIAP_SCHED_1F1B, het), 22.0, 1e-12, 0); /* 10 + 2 x 6 */
     /* the largest W not on the slowest stage: stage 0 w 1.5, stage 1 w 1:
      * 10 - 5 + 12 + 2 x 1.5 = 20, above c p_s + (p_0 - 2 w_0) = 18 + 1 =
      * 19 by 2 (max w - w_s) = 1 (the bound of sched_zbh1.c) */
     t.wgrad[0] = t.wgrad[1] = 0.75;
     t.wgrad[2] = t.wgrad[3] = 0.5;
-    CHECK_NEAR(tpi_of(&t, zb(), het), 20.0, 1e-12, 0);
+    CHECK_NEAR(synth_tpi(&t, zb(), het), 20.0, 1e-12, 0);
     uniap_cost_table_free(&t);
 }
 
@@ -163,7 +131,7 @@ static void test_rules(void)
     CHECK(uniap_schedule_runs(zb(), 4, 4));
     CHECK(!uniap_schedule_runs(zb(), 8, 1));
     uniap_cost_table t;
-    uniform(&t, 4, 3, 4, 1.0, 0.25, 0.0, 0.0);
+    CHECK_EQ(synth_uniform(&t, 4, 3, 4, 1.0, 0.25, 0.0, 0.0), 0);
     int st[4] = {0, 1, 2, 3}, sg[4] = {0};
     uniap_plan_eval e;
     CHECK_EQ(uniap_plan_evaluate(&t, zb(), st, sg, &e), UNIAP_EINVAL);
