@@ -1,10 +1,10 @@
 /*
  * sched_zbh1.c - ZB-H1, the zero-bubble schedule of Qi et al. 2024 ("Zero
  * Bubble Pipeline Parallelism", ICLR 2024, section 3.1) that keeps 1F1B's
- * memory. The backward of a layer is split into B, the input gradient (on
- * the critical path: the stage before waits for it), and W, the weight
- * gradient (nothing waits for it). ZB-H1 runs 1F1B's forwards and B's and
- * defers each stage's W's into the bubbles of its drain.
+ * peak memory (stage 0's p micro-batches). The backward of a layer is split into B, the input
+ * gradient (on the critical path: the stage before waits for it), and W, the weight gradient
+ * (nothing waits for it). ZB-H1 runs 1F1B's forwards and B's and defers each stage's W's into the
+ * bubbles of its drain.
  *
  * TPI. With T_F, T_B, T_W per stage and p stages, 1F1B's bubble is
  * (p - 1)(T_F + T_B + T_W) and ZB-H1's (p - 1)(T_F + T_B - T_W) (section
@@ -32,10 +32,17 @@
  * stage there is no bubble and ZB-H1 is 1F1B (a tie that only confuses,
  * as for interleaving): deg >= 2.
  *
- * Memory: 1F1B's (section 3.1: ZB-H1 "keeps the same peak memory as
- * 1F1B"): a deferred W holds its micro-batch's activations no longer than
- * the 1F1B schedule holds the oldest in-flight one, so stage i holds
- * min(c, deg - i) micro-batches.
+ * Memory. The paper's claim (section 3.1, "the same peak memory as
+ * 1F1B", p M_B) is the peak over workers, stage 0's. A later stage holds
+ * more than its 1F1B share: stage i runs 1F1B's forwards ahead (at most
+ * deg - i micro-batches between F and B) and defers W's into its drain
+ * (on 2 stages, c = 2, F = B = W: stage 1 must run F1 B1 F2 B2 W1 W2 for
+ * the TPI of 7, holding micro-batch 1 for its W while 2 is in flight),
+ * and a pending W keeps the Linear layers' inputs and output gradients,
+ * nearly all of a block's kept activations (Korthikanti et al. 2022: ~32
+ * of 34 s b h). The table has no separate M_W, so a pending W is counted
+ * a whole micro-batch and every stage holds at most the paper's p M_B:
+ * inflight = min(c, deg) (an upper bound; equal to 1F1B's on stage 0).
  *
  * No timeline: uniap_schedule_timeline's operations are F and whole B;
  * a picture would need W as an operation of its own (.order NULL).
@@ -61,11 +68,12 @@ static uniap_schedule_terms terms(int c, int deg)
     return w;
 }
 
-/* 1F1B's: min(c, deg - i) */
+/* min(c, deg) on every stage (above): 1F1B's deg - i ahead plus the i
+ * deferred W's of stage i */
 static double inflight(int c, int deg, int i)
 {
-    int k = deg - i;
-    return c < k ? c : k;
+    (void)i;
+    return c < deg ? c : deg;
 }
 
 static int check(int c, int deg, char *why, size_t n)
@@ -85,7 +93,7 @@ static int check(int c, int deg, char *why, size_t n)
 const uniap_schedule_desc uniap__sched_zbh1 = {
     .name = "zb-h1",
     .help = "ZB-H1 (zero bubble, Qi et al. 2024): 1F1B with W deferred; bubble (deg - 1)(F + B "
-            "- W), 1F1B's memory, c >= deg",
+            "- W), every stage holds deg micro-batches, c >= deg",
     .terms = terms,
     .inflight = inflight,
     .galvatron = NULL,
