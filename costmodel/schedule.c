@@ -200,12 +200,45 @@ int uniap_schedule_plan_ok(uniap_schedule s, int c, int deg, const int *stage_of
 
 /* ---- the timeline of one iteration (pictures) ---------------------------- */
 
+int uniap_schedule_ops(uniap_schedule s, int c)
+{
+    const uniap_schedule_desc *d = uniap_schedule_get(s);
+    return (d && d->split_backward ? 3 : 2) * c;
+}
+
+/* When operation op of stage i can start: its input's end (+ the transfer),
+ * or -1 when that has not run yet. F: the stage before's F; B: the stage
+ * after's B (the last stage: its own F); W (op > c): its own B. */
+static double ready_at(int op, int i, int deg, int c, const double *fend, const double *bend,
+                       const double *comm)
+{
+    int m = (op > c ? op - c : op > 0 ? op : -op) - 1;
+    if (op > c)
+        return bend[(size_t)i * c + m];
+    if (op > 0)
+        return i == 0 ? 0.0
+                      : (fend[(size_t)(i - 1) * c + m] < 0
+                             ? -1.0
+                             : fend[(size_t)(i - 1) * c + m] + comm[i - 1]);
+    return i == deg - 1
+               ? fend[(size_t)i * c + m]
+               : (bend[(size_t)(i + 1) * c + m] < 0 ? -1.0
+                                                    : bend[(size_t)(i + 1) * c + m] + comm[i]);
+}
+
 int uniap_schedule_timeline(uniap_schedule s, int deg, int c, const double *fwd, const double *bwd,
                             const double *comm, uniap_timeline_op **ops, double *end)
 {
+    return uniap_schedule_timeline_w(s, deg, c, fwd, bwd, NULL, comm, ops, end);
+}
+
+int uniap_schedule_timeline_w(uniap_schedule s, int deg, int c, const double *fwd,
+                              const double *bwd, const double *wgrad, const double *comm,
+                              uniap_timeline_op **ops, double *end)
+{
     const uniap_schedule_desc *d = uniap_schedule_get(s);
-    size_t n = (size_t)2 * c;
-    int *order = NULL, *next = NULL, rc = UNIAP_OK;
+    size_t n = (size_t)uniap_schedule_ops(s, c);
+    int *order = NULL, *next = NULL, rc = UNIAP_OK, split = d && d->split_backward;
     double *clock = NULL, *fend = NULL, *bend = NULL;
 
     *ops = NULL;
@@ -233,27 +266,19 @@ int uniap_schedule_timeline(uniap_schedule s, int deg, int c, const double *fwd,
     for (size_t done = 0; done < n * deg;) {
         size_t before = done;
         for (int i = 0; i < deg; i++) {
+            double w = split && wgrad ? wgrad[i] : 0.0; /* B runs bwd - w, W w */
             while ((size_t)next[i] < n) {
-                int op = order[n * i + next[i]], m = (op > 0 ? op : -op) - 1;
-                double ready;
-                if (op > 0)
-                    ready = i == 0 ? 0.0
-                                   : (fend[(size_t)(i - 1) * c + m] < 0
-                                          ? -1.0
-                                          : fend[(size_t)(i - 1) * c + m] + comm[i - 1]);
-                else
-                    ready = i == deg - 1 ? fend[(size_t)i * c + m]
-                                         : (bend[(size_t)(i + 1) * c + m] < 0
-                                                ? -1.0
-                                                : bend[(size_t)(i + 1) * c + m] + comm[i]);
+                int op = order[n * i + next[i]], m = (op > c ? op - c : op > 0 ? op : -op) - 1;
+                double ready = ready_at(op, i, deg, c, fend, bend, comm);
                 if (ready < 0)
                     break; /* its input is not there yet */
                 uniap_timeline_op *o = &(*ops)[n * i + next[i]];
-                o->stage = i, o->micro_batch = m, o->backward = op < 0;
+                o->stage = i, o->micro_batch = m, o->backward = op > c ? 2 : op < 0;
                 o->start = ready > clock[i] ? ready : clock[i];
-                o->end = o->start + (op > 0 ? fwd[i] : bwd[i]);
+                o->end = o->start + (op > c ? w : op > 0 ? fwd[i] : bwd[i] - w);
                 clock[i] = o->end;
-                (op > 0 ? fend : bend)[(size_t)i * c + m] = o->end;
+                if (op <= c)
+                    (op > 0 ? fend : bend)[(size_t)i * c + m] = o->end;
                 *end = o->end > *end ? o->end : *end;
                 next[i]++, done++;
             }

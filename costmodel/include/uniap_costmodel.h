@@ -187,7 +187,9 @@ typedef struct uniap_schedule_desc {
     const char *megatron_gap; /* NULL: Megatron-LM runs it; else why not (an export note) */
     /* Stage i's 2c operations in the order it runs them: m + 1 is the
      * forward of micro-batch m, -(m + 1) its backward (pictures:
-     * uniap_schedule_timeline). NULL: the schedule draws no timeline. */
+     * uniap_schedule_timeline); a split-backward schedule's 3c: -(m + 1)
+     * its input gradient B, c + m + 1 its weight gradient W. NULL: the
+     * schedule draws no timeline. */
     void (*order)(int c, int deg, int i, int *ops);
     /* Virtual pipeline stages (model chunks) per device: 0 or 1 for a
      * plain schedule; v > 1: every stage holds at least v layers. */
@@ -217,7 +219,7 @@ const char *const *uniap_schedule_names(void);
 int uniap_schedule_list(char *buf, size_t size, const char *quote);
 /* One operation of a pipeline timeline (uniap_schedule_timeline). */
 typedef struct uniap_timeline_op {
-    int stage, micro_batch, backward; /* backward 0: the forward */
+    int stage, micro_batch, backward; /* 0 the forward, 1 the backward (B), 2 W */
     double start, end;                /* seconds from the iteration's start */
 } uniap_timeline_op;
 /* The timeline of one iteration of schedule s over deg stages and c
@@ -230,6 +232,16 @@ typedef struct uniap_timeline_op {
  * operation's end. EINVAL when s has no order. */
 int uniap_schedule_timeline(uniap_schedule s, int deg, int c, const double *fwd, const double *bwd,
                             const double *comm, uniap_timeline_op **ops, double *end);
+/* The same where a split-backward schedule's stage i spends wgrad[i] of
+ * bwd[i] in W (NULL: 0) and its W of micro-batch m starts after its own B;
+ * uniap_schedule_ops(s, c) entries per stage (2c, or 3c split), backward
+ * 2 for a W. */
+int uniap_schedule_timeline_w(uniap_schedule s, int deg, int c, const double *fwd,
+                              const double *bwd, const double *wgrad, const double *comm,
+                              uniap_timeline_op **ops, double *end);
+/* Operations per stage of s's timeline with c micro-batches: 2c, 3c for a
+ * split-backward schedule (its W's apart). */
+int uniap_schedule_ops(uniap_schedule s, int c);
 /* Adds a schedule after the built-in ones (d is kept by reference and must
  * outlive every use; not thread-safe: register before any search). EINVAL
  * on a descriptor without name, terms or inflight, a name already taken,
