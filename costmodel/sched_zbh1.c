@@ -49,7 +49,7 @@
  * deferred (after each B, W's until i are pending; the rest at the end).
  * Simulated (uniap_schedule_timeline_w) it ends at the closed form above
  * on equal stages (tests/costmodel/test_timeline.c), and the F-to-W
- * micro-batches a stage holds peak at deg (memory below). On 300 random
+ * micro-batches a stage holds peak at deg (memory above). On 300 random
  * heterogeneous pipelines (2..6 stages, c = 1..3 deg) the closed form was
  * -0.3 % to +15.6 % off that simulation (1F1B's closed form against its
  * own: +2 % to +27.5 %).
