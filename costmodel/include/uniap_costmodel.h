@@ -16,6 +16,8 @@
  *   tail_i = sum_{u on i} tail[u][k_u]      (once per iteration)
  *   TPI  = fill sum p_i + comm sum o_j + steady max(p, comm_max o)
  *          + tail max_i tail_i
+ *          [+ wfill sum w_i + wmax max w_i, w_i = sum_{u on i} wgrad[u][k_u]:
+ *           split-backward (zero-bubble) schedules only, sched_zbh1.c]
  *          (GPipe, 1F1B: sum p_i + sum o_j + (c - 1) max(p, o) + max_i tail_i)
  * Memory per device of stage i:
  *   M_i = sum states[u][k] + inflight(i) sum act[u][k] + max_u peak[u][k]
