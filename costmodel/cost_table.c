@@ -242,8 +242,8 @@ static int compute_row(const uniap_costmodel *cm, int r, int u, int deg, int n, 
      * analytic backward of the same shard: exactly those GEMMs' seconds on
      * an analytic profile); recompute, collectives, the attention core,
      * norms and activations stay in B */
-    out->wgrad =
-        pt.bwd * uniap__cm_wgrad_share(m, cm->cluster, l, s->tp, b / s->dp / uniap_strategy_cp(s));
+    int wmb = b / s->dp / uniap_strategy_cp(s); /* the share at >= 1 sample (CP splits below) */
+    out->wgrad = pt.bwd * uniap__cm_wgrad_share(m, cm->cluster, l, s->tp, wmb > 1 ? wmb : 1);
     /* the forward phase alone (pictures: uniap show): the layer's forward,
      * its nf TP collectives, its exposed CP exchange and the exposed
      * gathers beside it */
