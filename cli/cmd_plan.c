@@ -246,8 +246,12 @@ static int prepare_runtime(plan_ctx *x)
     if ((rc = uniap_runtime_model_check(r, &x->in.model)) < 0)
         return uniap_err(rc, "--runtime %s", name);
     int runs = 0;
-    for (int s = 0; s < x->a.n_sched; s++)
+    const char *split = NULL; /* why a split-backward schedule is not run */
+    for (int s = 0; s < x->a.n_sched; s++) {
+        const uniap_schedule_desc *d = uniap_schedule_get(x->a.sched[s]);
         runs += uniap_runtime_schedule_ok(r, x->a.sched[s]);
+        split = d && d->split_backward && !split ? d->split_backward : split;
+    }
     if (!runs) {
         /* the runtimes that run one of these schedules (the descriptors say) */
         char who[160] = "";
@@ -263,9 +267,10 @@ static int prepare_runtime(plan_ctx *x)
                 snprintf(who + strlen(who), sizeof who - strlen(who), "--runtime %s, ", names[k]);
         }
         return uniap_err(UNIAP_EINVAL,
-                         "--runtime %s --schedule %s: %s does not run %s (%sor --runtime any)",
+                         "--runtime %s --schedule %s: %s does not run %s (%s%s%sor --runtime any)",
                          name, x->a.schedule, name,
-                         x->a.n_sched == 1 ? "that schedule" : "any of these schedules", who);
+                         x->a.n_sched == 1 ? "that schedule" : "any of these schedules",
+                         split ? split : "", split ? "; " : "", who);
     }
     x->role = malloc(sizeof(int) * (size_t)(L > 0 ? L : 1));
     x->params = malloc(sizeof(double) * (size_t)(L > 0 ? L : 1));

@@ -128,6 +128,7 @@ int uniap__est_write_pictures(const est_ctx *x)
                          .budget = uniap_ct_budget(t, 0),
                          .fwd = v,
                          .bwd = v + D,
+                         .wgrad = x->ev.stage_wgrad,
                          .comm = x->ev.stage_comm,
                          .tail = x->ev.stage_tail,
                          .states = st,

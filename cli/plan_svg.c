@@ -80,15 +80,18 @@ static double timeline(const uniap__svg_plan *s, const uniap_timeline_op *ops, d
                              "height=\"%.2f\"/>\n",
                              LEFT, y + 2, x1 - LEFT, ROW - 4);
     }
-    for (int n = 0; n < 2 * s->deg * s->c; n++) {
+    for (int n = 0; n < s->deg * uniap_schedule_ops(s->sched, s->c); n++) {
         const uniap_timeline_op *o = &ops[n];
         double y = y0 + o->stage * ROW, x = LEFT + o->start * k, w = (o->end - o->start) * k;
         uniap_textbuf_printf(b,
                              "<rect class=\"%s\" data-stage=\"%d\" data-mb=\"%d\" "
                              "data-start=\"%.9g\" data-end=\"%.9g\" x=\"%.2f\" y=\"%.2f\" "
                              "width=\"%.2f\" height=\"%.2f\"/>\n",
-                             o->backward ? "bwd" : "fwd", o->stage, o->micro_batch, o->start,
-                             o->end, x, y + 3, w > 0.5 ? w : 0.5, ROW - 6);
+                             o->backward == 2 ? "wgt"
+                             : o->backward    ? "bwd"
+                                              : "fwd",
+                             o->stage, o->micro_batch, o->start, o->end, x, y + 3,
+                             w > 0.5 ? w : 0.5, ROW - 6);
         if (w > 14)
             uniap_textbuf_printf(b, "<text class=\"mb\" x=\"%.2f\" y=\"%.2f\">%d</text>\n",
                                  x + w / 2, y + 17, o->micro_batch);
@@ -116,9 +119,12 @@ static double timeline(const uniap__svg_plan *s, const uniap_timeline_op *ops, d
     uniap_textbuf_printf(b,
                          "<text x=\"%.2f\" y=\"%.2f\" class=\"legend\"><tspan class=\"kf\">"
                          "&#9632;</tspan> forward  <tspan class=\"kb\">&#9632;</tspan> backward "
-                         "(with recompute)  <tspan class=\"kt\">&#9632;</tspan> tail (gradient "
+                         "(with recompute)%s  <tspan class=\"kt\">&#9632;</tspan> tail (gradient "
                          "sync, optimizer)  blank: bubble</text>\n",
-                         LEFT, ya + 34);
+                         LEFT, ya + 34,
+                         uniap_schedule_ops(s->sched, s->c) > 2 * s->c
+                             ? "  <tspan class=\"kw\">&#9632;</tspan> W (weight gradients)"
+                             : "");
     return ya + 44;
 }
 
@@ -214,10 +220,10 @@ int uniap__plan_svg(const uniap__svg_plan *s, int html, char **out)
     int rc;
 
     *out = NULL;
-    if ((rc = uniap_schedule_timeline(s->sched, s->deg, s->c, s->fwd, s->bwd, s->comm, &ops,
-                                      &end)) < 0)
+    if ((rc = uniap_schedule_timeline_w(s->sched, s->deg, s->c, s->fwd, s->bwd, s->wgrad, s->comm,
+                                        &ops, &end)) < 0)
         return rc;
-    for (int n = 0; n < 2 * s->deg * s->c; n++)
+    for (int n = 0; n < s->deg * uniap_schedule_ops(s->sched, s->c); n++)
         if (ops[n].end > s->last_end[ops[n].stage])
             s->last_end[ops[n].stage] = ops[n].end;
     double y = timeline(s, ops, end, 6, &body);
@@ -229,22 +235,23 @@ int uniap__plan_svg(const uniap__svg_plan *s, int html, char **out)
                                    "<title>uniap plan</title></head><body>\n");
     else
         uniap_textbuf_printf(&doc, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    uniap_textbuf_printf(&doc,
-                         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
-                         "height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" "
-                         "font-size=\"12\">\n<style>\n"
-                         ".title{font-weight:bold} .lane{fill:#f4f4f4} .fwd{fill:#4e79a7} "
-                         ".bwd{fill:#f28e2b} .tail{fill:#9d9d9d} .mb{fill:#fff;font-size:10px;"
-                         "text-anchor:middle} .axis,.tick{stroke:#333} text.tick{stroke:none;"
-                         "font-size:10px;text-anchor:middle} .states{fill:#59a14f} "
-                         ".acts{fill:#edc948} .peak{fill:#e15759} .reserve{fill:#ddd;"
-                         "fill-opacity:0.6} .budget{stroke:#000;stroke-width:2} "
-                         ".boundary{stroke:#000;stroke-width:2} .kf{fill:#4e79a7} "
-                         ".kb{fill:#f28e2b} .kt{fill:#9d9d9d} .ks{fill:#59a14f} "
-                         ".ka{fill:#edc948} .kp{fill:#e15759}\n</style>\n"
-                         "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#fff\"/>\n"
-                         "%s</svg>\n",
-                         W, y, W, y, W, y, body.s ? body.s : "");
+    uniap_textbuf_printf(
+        &doc,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
+        "height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" "
+        "font-size=\"12\">\n<style>\n"
+        ".title{font-weight:bold} .lane{fill:#f4f4f4} .fwd{fill:#4e79a7} "
+        ".bwd{fill:#f28e2b} .wgt{fill:#b07aa1} .tail{fill:#9d9d9d} .mb{fill:#fff;font-size:10px;"
+        "text-anchor:middle} .axis,.tick{stroke:#333} text.tick{stroke:none;"
+        "font-size:10px;text-anchor:middle} .states{fill:#59a14f} "
+        ".acts{fill:#edc948} .peak{fill:#e15759} .reserve{fill:#ddd;"
+        "fill-opacity:0.6} .budget{stroke:#000;stroke-width:2} "
+        ".boundary{stroke:#000;stroke-width:2} .kf{fill:#4e79a7} "
+        ".kb{fill:#f28e2b} .kw{fill:#b07aa1} .kt{fill:#9d9d9d} .ks{fill:#59a14f} "
+        ".ka{fill:#edc948} .kp{fill:#e15759}\n</style>\n"
+        "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#fff\"/>\n"
+        "%s</svg>\n",
+        W, y, W, y, W, y, body.s ? body.s : "");
     if (html)
         uniap_textbuf_printf(&doc, "</body></html>\n");
     free(body.s);

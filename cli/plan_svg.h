@@ -18,6 +18,7 @@ typedef struct uniap__svg_plan {
     int deg, c, n_layers;
     double tpi, device_memory, budget;
     const double *fwd, *bwd, *comm, *tail, *states, *activations, *peak;
+    const double *wgrad; /* [deg] W of bwd (split-backward schedules), or NULL */
     const int *stage_of;
     const char *const *strategy;
     double *last_end;

@@ -260,3 +260,21 @@ free_profile:
     uniap_profile_free(out);
     return rc;
 }
+
+double uniap__cm_wgrad_share(const uniap_model *m, const uniap_cluster *c, const uniap_layer *l,
+                             int tp, int mb)
+{
+    uniap_layer_prof row;
+    cm_gemm_device dev;
+
+    if (!(c->peak_flops > 0) || !(c->mem_bandwidth > 0) || mb < 1 || tp < 1)
+        return 0.0;
+    layer_row(m, c, l, tp, mb, &row); /* the backward it is a share of */
+    if (l->fp8)
+        uniap__cm_gemm_device_fp8(c, &dev);
+    else
+        uniap__cm_gemm_device(c, m->act_dtype == UNIAP_DTYPE_FP32, &dev);
+    double w = uniap__cm_gemm_layer_wgrad_seconds(&dev, l, (double)mb * l->seq, tp);
+    double share = row.bwd.median > 0 ? w / row.bwd.median : 0.0;
+    return isfinite(share) && share > 0 ? fmin(share, 0.5) : 0.0;
+}

@@ -329,6 +329,7 @@ double cm_fp8_weight_bytes(const uniap_layer *l, const uniap_strategy *s);
 typedef struct cm_row_terms {
     unsigned char allowed;
     double time, tail, states, act, peak; /* the table's values */
+    double wgrad;                         /* the table's: W, the weight-gradient part of time */
     double compute;                       /* fwd + bwd (+ recompute) of the shard */
     double forward;      /* the forward phase of time: fwd + its TP collectives + its exposed DP */
     double tp_comm;      /* TP all-reduces (SP: all-gather + reduce-scatter) */
@@ -479,6 +480,19 @@ double uniap__cm_gemm_seconds(const cm_gemm_device *d, const cm_gemm *g);
  * without gemms: gemm_flops x tokens / tp at peak x frac. */
 void uniap__cm_gemm_layer_seconds(const cm_gemm_device *d, const uniap_layer *l, double tokens,
                                   int tp, int flash, double *fwd, double *bwd);
+/* The weight-gradient part of that backward (W of zero-bubble schedules,
+ * Qi et al. 2024 section 2): the weight gradient k x n (reduction m) of
+ * every Linear GEMM (attn 0), the FLOPs of its forward GEMM; the attention
+ * core's products belong to B. Kinds without gemms: their GEMM FLOPs taken
+ * as Linear, W = the forward seconds. */
+double uniap__cm_gemm_layer_wgrad_seconds(const cm_gemm_device *d, const uniap_layer *l,
+                                          double tokens, int tp);
+/* W's share of the analytic backward of layer l at (tp, micro-batch mb) on
+ * cluster c (analytic.c): the Linear weight-gradient GEMMs' seconds over
+ * the whole analytic backward (its GEMMs, memory-bound kernels and
+ * launches), in [0, 0.5]; 0 when the cluster lacks the datasheet figures. */
+double uniap__cm_wgrad_share(const uniap_model *m, const uniap_cluster *c, const uniap_layer *l,
+                             int tp, int mb);
 
 /* ---- modelled collective curves (analytic.c) ---- */
 /* Appends op's curve for a group of g (spans: across nodes) from 4 KiB to

@@ -236,6 +236,14 @@ static int compute_row(const uniap_costmodel *cm, int r, int u, int deg, int n, 
                          &cp_fwd, &cp_bwd, &cp_all)) < 0)
         return rc; /* the message names the profile */
     out->time = compute + tp_comm + dp_comm + cp_fwd + cp_bwd;
+    /* W (zero-bubble schedules, Qi et al. 2024 section 2): the weight-
+     * gradient GEMMs of the backward. The profile times the backward
+     * whole, so W is its analytic share (the Linear wgrad GEMMs over the
+     * analytic backward of the same shard: exactly those GEMMs' seconds on
+     * an analytic profile); recompute, collectives, the attention core,
+     * norms and activations stay in B */
+    int wmb = b / s->dp / uniap_strategy_cp(s); /* the share at >= 1 sample (CP splits below) */
+    out->wgrad = pt.bwd * uniap__cm_wgrad_share(m, cm->cluster, l, s->tp, wmb > 1 ? wmb : 1);
     /* the forward phase alone (pictures: uniap show): the layer's forward,
      * its nf TP collectives, its exposed CP exchange and the exposed
      * gathers beside it */
@@ -320,7 +328,8 @@ static int check_table(const uniap_cost_table *t)
 {
     size_t LK = (size_t)t->n_layers * t->n_strategies;
     size_t pairs = (t->n_layers > 1 ? (size_t)t->n_pairs : 0) * t->n_strategies * t->n_strategies;
-    const double *per_layer[] = {t->time, t->tail, t->mem_states, t->mem_act, t->mem_peak};
+    const double *per_layer[] = {t->time,       t->wgrad,   t->tail,
+                                 t->mem_states, t->mem_act, t->mem_peak};
     const double *per_pair[] = {t->reshard, t->xstage[0], t->xstage[1]};
 
     for (size_t a = 0; a < sizeof(per_layer) / sizeof(per_layer[0]); a++)
@@ -365,6 +374,7 @@ static void store_rows(uniap_cost_table *t, int u, int r, const row *rows)
         size_t uk = (size_t)u * K + k;
         t->allowed[uk] = rows[k].allowed;
         t->time[uk] = rows[k].time;
+        t->wgrad[uk] = rows[k].wgrad;
         t->tail[uk] = rows[k].tail;
         t->mem_states[uk] = rows[k].states;
         t->mem_act[uk] = rows[k].act;

@@ -9,7 +9,8 @@
  *  "candidates": [{"deg", "micro_batches", "micro_batch", "stage_devices",
  *     "mem_budget", "boundary_spans_nodes": [deg-1],
  *     "strategies": [K names],
- *     "layers": [{"layer", "run", "allowed": [K], "time": [K], "tail": [K],
+ *     "layers": [{"layer", "run", "allowed": [K], "time": [K], "wgrad": [K]
+ *                 (W, the weight-gradient part of time), "tail": [K],
  *                 "mem_states": [K], "mem_act": [K], "mem_peak": [K],
  *                 "pairs": index into pair_matrices (absent for the last)}],
  *     "pair_matrices": [{"reshard": [K*K], "xstage_intra": [K*K],
@@ -87,6 +88,7 @@ static int put_table(FILE *f, const uniap_cost_table *t)
             fprintf(f, "%s%d", k ? ", " : "", t->allowed[o + k]);
         fprintf(f, "], ");
         put_array(f, "time", t->time + o, (size_t)K, 0);
+        put_array(f, "wgrad", t->wgrad + o, (size_t)K, 0);
         put_array(f, "tail", t->tail + o, (size_t)K, 0);
         put_array(f, "mem_states", t->mem_states + o, (size_t)K, 0);
         put_array(f, "mem_act", t->mem_act + o, (size_t)K, 0);
@@ -138,7 +140,8 @@ int uniap_costs_write_json(FILE *f, const uniap_costmodel *cm, const char *profi
     put_str(f, profile_name);
     fprintf(f,
             ", \"global_batch\": %lld, \"schedule\": \"%s\",\n"
-            " \"units\": {\"time\": \"s per micro-batch\", \"tail\": \"s per iteration\", "
+            " \"units\": {\"time\": \"s per micro-batch\", \"wgrad\": \"s per micro-batch\", "
+            "\"tail\": \"s per iteration\", "
             "\"memory\": \"bytes per device\"},\n \"candidates\": [\n",
             (long long)cm->opt.global_batch, uniap_schedule_name(cm->opt.schedule));
     for (int i = 0; i < n; i++) {

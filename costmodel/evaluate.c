@@ -50,6 +50,7 @@ int uniap_cost_table_alloc_pairs(uniap_cost_table *t, int deg, int n_strategies,
     t->pair_of = calloc(L, sizeof(int));
     t->allowed = malloc(Q * L * K);
     t->time = calloc(Q * L * K, sizeof(double));
+    t->wgrad = calloc(Q * L * K, sizeof(double));
     t->tail = calloc(Q * L * K, sizeof(double));
     t->mem_states = calloc(Q * L * K, sizeof(double));
     t->mem_act = calloc(Q * L * K, sizeof(double));
@@ -60,8 +61,8 @@ int uniap_cost_table_alloc_pairs(uniap_cost_table *t, int deg, int n_strategies,
     t->boundary_spans_nodes = calloc((size_t)deg, 1);
     t->mem_budget = calloc(Q, sizeof(double));
     if (!t->strategies || !t->stage_class || !t->run_of || !t->pair_of || !t->allowed || !t->time ||
-        !t->tail || !t->mem_states || !t->mem_act || !t->mem_peak || !t->reshard || !t->xstage[0] ||
-        !t->xstage[1] || !t->boundary_spans_nodes || !t->mem_budget) {
+        !t->wgrad || !t->tail || !t->mem_states || !t->mem_act || !t->mem_peak || !t->reshard ||
+        !t->xstage[0] || !t->xstage[1] || !t->boundary_spans_nodes || !t->mem_budget) {
         uniap_cost_table_free(t);
         return uniap_err(UNIAP_ENOMEM,
                          "cost table: out of memory for %d layers x %d strategies x %d device "
@@ -82,6 +83,7 @@ void uniap_cost_table_free(uniap_cost_table *t)
     free(t->pair_of);
     free(t->allowed);
     free(t->time);
+    free(t->wgrad);
     free(t->tail);
     free(t->mem_states);
     free(t->mem_act);
@@ -99,6 +101,7 @@ void uniap_plan_eval_free(uniap_plan_eval *e)
     if (!e)
         return;
     free(e->stage_compute);
+    free(e->stage_wgrad);
     free(e->stage_comm);
     free(e->stage_tail);
     free(e->stage_mem);
@@ -165,13 +168,14 @@ int uniap_plan_evaluate(const uniap_cost_table *t, uniap_schedule sched, const i
 
     out->deg = deg;
     out->stage_compute = calloc((size_t)deg, sizeof(double));
+    out->stage_wgrad = calloc((size_t)deg, sizeof(double));
     out->stage_comm = calloc((size_t)(deg > 1 ? deg - 1 : 1), sizeof(double));
     out->stage_tail = calloc((size_t)deg, sizeof(double));
     out->stage_mem = calloc((size_t)deg, sizeof(double));
     act_sum = calloc((size_t)deg, sizeof(double));
     peak_max = calloc((size_t)deg, sizeof(double));
-    if (!out->stage_compute || !out->stage_comm || !out->stage_tail || !out->stage_mem ||
-        !act_sum || !peak_max) {
+    if (!out->stage_compute || !out->stage_wgrad || !out->stage_comm || !out->stage_tail ||
+        !out->stage_mem || !act_sum || !peak_max) {
         rc = uniap_err(UNIAP_ENOMEM, "plan evaluation: out of memory");
         goto free_eval;
     }
@@ -180,6 +184,7 @@ int uniap_plan_evaluate(const uniap_cost_table *t, uniap_schedule sched, const i
         int i = stage_of[u], k = strategy_of[u], q = t->stage_class[i];
         size_t uk = uniap_ct_ix(t, q, u, k);
         out->stage_compute[i] += t->time[uk];
+        out->stage_wgrad[i] += t->wgrad ? t->wgrad[uk] : 0.0;
         out->stage_tail[i] += t->tail[uk];
         out->stage_mem[i] += t->mem_states[uk];
         act_sum[i] += t->mem_act[uk];
@@ -199,8 +204,11 @@ int uniap_plan_evaluate(const uniap_cost_table *t, uniap_schedule sched, const i
     }
 
     double sum = 0.0, slowest = 0.0, tail = 0.0, comm = 0.0, slowest_comm = 0.0;
+    double wsum = 0.0, wslow = 0.0;
     for (int i = 0; i < deg; i++) {
         sum += out->stage_compute[i];
+        wsum += out->stage_wgrad[i];
+        wslow = fmax(wslow, out->stage_wgrad[i]);
         slowest = fmax(slowest, out->stage_compute[i]);
         tail = fmax(tail, out->stage_tail[i]);
         out->stage_mem[i] += uniap_inflight(sched, c, deg, i) * act_sum[i] + peak_max[i];
@@ -209,7 +217,8 @@ int uniap_plan_evaluate(const uniap_cost_table *t, uniap_schedule sched, const i
         comm += out->stage_comm[j];
         slowest_comm = fmax(slowest_comm, out->stage_comm[j]);
     }
-    out->tpi = uniap_schedule_tpi_xfer(sched, c, deg, sum, comm, slowest, slowest_comm, tail);
+    out->tpi =
+        uniap_schedule_tpi_w(sched, c, deg, sum, comm, slowest, slowest_comm, tail, wsum, wslow);
     /* samples per second: the global batch (c micro-batches of micro_batch
      * when the table does not say) */
     double samples = t->global_batch > 0 ? (double)t->global_batch : (double)t->micro_batch * c;

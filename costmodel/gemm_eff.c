@@ -184,6 +184,24 @@ void uniap__cm_gemm_layer_seconds(const cm_gemm_device *d, const uniap_layer *l,
     }
 }
 
+double uniap__cm_gemm_layer_wgrad_seconds(const cm_gemm_device *d, const uniap_layer *l,
+                                          double tokens, int tp)
+{
+    const cm_layer_kind *kd = uniap__cm_layer_kind(l->kind);
+    cm_gemm g[CM_MAX_GEMMS];
+    double w = 0.0;
+
+    if (!kd->gemms)
+        return (kd->gemm_flops ? kd->gemm_flops(l) : 0.0) / tp * tokens / (d->peak * d->frac);
+    int n = kd->gemms(l, tokens, tp, g);
+    for (int i = 0; i < n && i < CM_MAX_GEMMS; i++)
+        if (!g[i].attn) {
+            cm_gemm wgrad = {g[i].k, g[i].n, g[i].m, g[i].batch, 0};
+            w += uniap__cm_gemm_seconds(d, &wgrad);
+        }
+    return w;
+}
+
 /* ---- calibration from a profile's measured GEMMs (/gemm, format 1.2) ----
  *
  * Rule. The model times a GEMM as 2 m n k / (peak x frac x util(m, n));

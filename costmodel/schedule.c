@@ -21,7 +21,7 @@
 
 /* The built-in schedules in id order (UNIAP_SCHED_GPIPE = 0,
  * UNIAP_SCHED_1F1B = 1, then the others). */
-#define SCHEDULES(X) X(gpipe) X(1f1b) X(interleaved2) X(interleaved3) X(interleaved4)
+#define SCHEDULES(X) X(gpipe) X(1f1b) X(interleaved2) X(interleaved3) X(interleaved4) X(zbh1)
 
 #define DECLARE(n) extern const uniap_schedule_desc uniap__sched_##n;
 SCHEDULES(DECLARE)
@@ -117,7 +117,7 @@ int uniap_schedule_register(const uniap_schedule_desc *d, uniap_schedule *id)
 uniap_schedule_terms uniap_schedule_terms_of(uniap_schedule s, int c, int deg)
 {
     const uniap_schedule_desc *d = uniap_schedule_get(s);
-    uniap_schedule_terms none = {0, 0, 0, 0, 0};
+    uniap_schedule_terms none = {0, 0, 0, 0, 0, 0, 0};
     return d ? d->terms(c, deg) : none;
 }
 
@@ -131,9 +131,22 @@ double uniap_schedule_tpi(uniap_schedule s, int c, int deg, double work, double 
 double uniap_schedule_tpi_xfer(uniap_schedule s, int c, int deg, double work, double comm,
                                double slowest, double slowest_comm, double tail)
 {
+    return uniap_schedule_tpi_w(s, c, deg, work, comm, slowest, slowest_comm, tail, 0.0, 0.0);
+}
+
+double uniap_schedule_tpi_w(uniap_schedule s, int c, int deg, double work, double comm,
+                            double slowest, double slowest_comm, double tail, double wsum,
+                            double wslow)
+{
     uniap_schedule_terms w = uniap_schedule_terms_of(s, c, deg);
     double top = slowest > w.comm_max * slowest_comm ? slowest : w.comm_max * slowest_comm;
-    return w.fill * work + w.comm * comm + w.steady * top + w.tail * tail;
+    double tpi = w.fill * work + w.comm * comm + w.steady * top + w.tail * tail;
+    /* only split-backward schedules have W terms: the others' sums stay as
+     * they were, bit for bit */
+    if (w.wfill != 0.0 || w.wmax != 0.0)
+        tpi = w.fill * work + w.wfill * wsum + w.wmax * wslow + w.comm * comm + w.steady * top +
+              w.tail * tail;
+    return tpi;
 }
 
 double uniap_inflight(uniap_schedule s, int c, int deg, int i)
@@ -187,12 +200,45 @@ int uniap_schedule_plan_ok(uniap_schedule s, int c, int deg, const int *stage_of
 
 /* ---- the timeline of one iteration (pictures) ---------------------------- */
 
+int uniap_schedule_ops(uniap_schedule s, int c)
+{
+    const uniap_schedule_desc *d = uniap_schedule_get(s);
+    return (d && d->split_backward ? 3 : 2) * c;
+}
+
+/* When operation op of stage i can start: its input's end (+ the transfer),
+ * or -1 when that has not run yet. F: the stage before's F; B: the stage
+ * after's B (the last stage: its own F); W (op > c): its own B. */
+static double ready_at(int op, int i, int deg, int c, const double *fend, const double *bend,
+                       const double *comm)
+{
+    int m = (op > c ? op - c : op > 0 ? op : -op) - 1;
+    if (op > c)
+        return bend[(size_t)i * c + m];
+    if (op > 0)
+        return i == 0 ? 0.0
+                      : (fend[(size_t)(i - 1) * c + m] < 0
+                             ? -1.0
+                             : fend[(size_t)(i - 1) * c + m] + comm[i - 1]);
+    return i == deg - 1
+               ? fend[(size_t)i * c + m]
+               : (bend[(size_t)(i + 1) * c + m] < 0 ? -1.0
+                                                    : bend[(size_t)(i + 1) * c + m] + comm[i]);
+}
+
 int uniap_schedule_timeline(uniap_schedule s, int deg, int c, const double *fwd, const double *bwd,
                             const double *comm, uniap_timeline_op **ops, double *end)
 {
+    return uniap_schedule_timeline_w(s, deg, c, fwd, bwd, NULL, comm, ops, end);
+}
+
+int uniap_schedule_timeline_w(uniap_schedule s, int deg, int c, const double *fwd,
+                              const double *bwd, const double *wgrad, const double *comm,
+                              uniap_timeline_op **ops, double *end)
+{
     const uniap_schedule_desc *d = uniap_schedule_get(s);
-    size_t n = (size_t)2 * c;
-    int *order = NULL, *next = NULL, rc = UNIAP_OK;
+    size_t n = (size_t)uniap_schedule_ops(s, c);
+    int *order = NULL, *next = NULL, rc = UNIAP_OK, split = d && d->split_backward;
     double *clock = NULL, *fend = NULL, *bend = NULL;
 
     *ops = NULL;
@@ -220,27 +266,19 @@ int uniap_schedule_timeline(uniap_schedule s, int deg, int c, const double *fwd,
     for (size_t done = 0; done < n * deg;) {
         size_t before = done;
         for (int i = 0; i < deg; i++) {
+            double w = split && wgrad ? wgrad[i] : 0.0; /* B runs bwd - w, W w */
             while ((size_t)next[i] < n) {
-                int op = order[n * i + next[i]], m = (op > 0 ? op : -op) - 1;
-                double ready;
-                if (op > 0)
-                    ready = i == 0 ? 0.0
-                                   : (fend[(size_t)(i - 1) * c + m] < 0
-                                          ? -1.0
-                                          : fend[(size_t)(i - 1) * c + m] + comm[i - 1]);
-                else
-                    ready = i == deg - 1 ? fend[(size_t)i * c + m]
-                                         : (bend[(size_t)(i + 1) * c + m] < 0
-                                                ? -1.0
-                                                : bend[(size_t)(i + 1) * c + m] + comm[i]);
+                int op = order[n * i + next[i]], m = (op > c ? op - c : op > 0 ? op : -op) - 1;
+                double ready = ready_at(op, i, deg, c, fend, bend, comm);
                 if (ready < 0)
                     break; /* its input is not there yet */
                 uniap_timeline_op *o = &(*ops)[n * i + next[i]];
-                o->stage = i, o->micro_batch = m, o->backward = op < 0;
+                o->stage = i, o->micro_batch = m, o->backward = op > c ? 2 : op < 0;
                 o->start = ready > clock[i] ? ready : clock[i];
-                o->end = o->start + (op > 0 ? fwd[i] : bwd[i]);
+                o->end = o->start + (op > c ? w : op > 0 ? fwd[i] : bwd[i] - w);
                 clock[i] = o->end;
-                (op > 0 ? fend : bend)[(size_t)i * c + m] = o->end;
+                if (op <= c)
+                    (op > 0 ? fend : bend)[(size_t)i * c + m] = o->end;
                 *end = o->end > *end ? o->end : *end;
                 next[i]++, done++;
             }

@@ -79,11 +79,15 @@ int solver_simple_bounds(const uniap_cost_table *t, uniap_schedule sched, double
     w = malloc(sizeof(double) * 2 * L);
     if (!w)
         return uniap_err(UNIAP_ENOMEM, "solver: out of memory for a bound of %d layers", L);
-    double *tl = w + L, tail_sum = 0, hi;
+    double *tl = w + L, tail_sum = 0, time_sum = 0, hi;
+    uniap_schedule_terms st = uniap_schedule_terms_of(sched, t->micro_batches, D);
+    /* a split-backward schedule's fill counts time + (wfill / fill) wgrad */
+    double wf = t->wgrad && st.wfill != 0.0 && st.fill > 0 ? st.wfill / st.fill : 0.0;
     *work = 0;
     for (int i = 0; i < D; i++)
         infl = fmin(infl, uniap_inflight(sched, t->micro_batches, D, i));
     for (int u = 0; u < L; u++) {
+        double fw = HUGE_VAL; /* the least fill time */
         w[u] = tl[u] = HUGE_VAL;
         /* the least over the device classes that some stage has */
         for (int q = 0; q < t->n_classes; q++) {
@@ -100,6 +104,7 @@ int solver_simple_bounds(const uniap_cost_table *t, uniap_schedule sched, double
                     continue;
                 w[u] = fmin(w[u], t->time[uk]);
                 tl[u] = fmin(tl[u], t->tail[uk]);
+                fw = fmin(fw, wf != 0.0 ? t->time[uk] + wf * t->wgrad[uk] : t->time[uk]);
             }
         }
         if (w[u] == HUGE_VAL) {
@@ -107,11 +112,12 @@ int solver_simple_bounds(const uniap_cost_table *t, uniap_schedule sched, double
             free(w);
             return UNIAP_OK;
         }
-        *work += w[u];
+        *work += fw;
+        time_sum += w[u];
         tail_sum += tl[u];
     }
     /* the brackets' lower ends, started at the mean (no split is below) */
-    minmax_bracket(w, L, D, *work / D, 1e-12, slowest, &hi);
+    minmax_bracket(w, L, D, time_sum / D, 1e-12, slowest, &hi);
     minmax_bracket(tl, L, D, tail_sum / D, 1e-12, tail, &hi);
     free(w);
     return UNIAP_OK;

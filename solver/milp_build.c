@@ -29,7 +29,8 @@
  * sum p + comm sum o + steady T + tail tau, uniap_schedule_terms_of),
  * memory rows with its inflight(i), every stage at least the schedule's
  * virtual stages of layers (uniap_schedule_virtual_stages). Memory rows
- * are scaled by the budget. Cuts: T and tau start at the simple bounds
+ * are scaled by the budget. Split-backward schedules (zero bubble) add
+ * w_i per stage and its epigraph (build_wgrad). Cuts: T and tau start at the simple bounds
  * (solver_simple_bounds), which the LP's fractional stage split would
  * otherwise undercut.
  * The layout-free relaxation (SOLVER_BOUND_ONLY) keeps counts, placement,
@@ -137,9 +138,9 @@ void solver_milp_free(solver_milp *m)
         glp_delete_prob(m->lp);
     free(m->seg_in);
     free(m->wck);
-    int **arrs[] = {&m->n,   &m->y,   &m->pres, &m->fc, &m->ec,  &m->uc,   &m->qc,
-                    &m->x,   &m->phi, &m->jn,   &m->tj, &m->pre, &m->lin,  &m->lat,
-                    &m->tbi, &m->tba, &m->p,    &m->o,  &m->pk,  &m->prow, &m->orow};
+    int **arrs[] = {&m->n,   &m->y,  &m->pres, &m->fc,   &m->ec,   &m->uc,  &m->qc,  &m->x,
+                    &m->phi, &m->jn, &m->tj,   &m->pre,  &m->lin,  &m->lat, &m->tbi, &m->tba,
+                    &m->p,   &m->o,  &m->pk,   &m->prow, &m->orow, &m->wg};
     for (size_t a = 0; a < sizeof(arrs) / sizeof(arrs[0]); a++)
         free(*arrs[a]);
     memset(m, 0, sizeof(*m));
@@ -191,6 +192,39 @@ static int alloc_maps(solver_milp *m)
                    m->p && m->o && m->pk && m->prow && m->orow
                ? 0
                : -1;
+}
+
+/* A split-backward schedule's W terms (uniap_schedule_terms: wfill sum w +
+ * wmax max w): per stage w_i = sum of the wgrad of its layers' strategies
+ * (exact, as p_i), and the epigraph wm >= w_i, minimized by its wmax >= 0.
+ * Only for schedules with W terms: the others' MILPs are unchanged. */
+static int build_wgrad(solver_milp *m, solver_rows *r, uniap_schedule_terms w)
+{
+    const uniap_cost_table *t = m->t;
+    const solver_shape *s = m->s;
+    int G = m->G, D = m->D, K = m->K;
+    char nm[64];
+
+    if (!(m->wg = calloc((size_t)D, sizeof(int))))
+        return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the MILP's W columns");
+    for (int i = 0; i < D; i++) {
+        snprintf(nm, sizeof nm, "w_s%d", i);
+        m->wg[i] = solver_add_col(m->lp, nm, GLP_CV, 0, 1e301, m->min_excess ? 0 : w.wfill);
+    }
+    m->wm = solver_add_col(m->lp, "W_max", GLP_CV, 0, 1e301, m->min_excess ? 0 : w.wmax);
+    for (int i = 0; i < D; i++) {
+        int q = t->stage_class[i];
+        solver_row_add(r, m->wg[i], 1);
+        for (int g = 0; g < G; g++)
+            for (int k = 0; k < K; k++)
+                solver_row_add(r, m->n[SEGK(g, i, k)],
+                               -t->wgrad[uniap_ct_ix(t, q, s->start[g], k)]);
+        solver_row_end(m->lp, r, GLP_FX, 0, 0);
+        solver_row_add(r, m->wm, 1);
+        solver_row_add(r, m->wg[i], -1);
+        solver_row_end(m->lp, r, GLP_LO, 0, 0);
+    }
+    return r->rc;
 }
 
 /* A class-level cost; where: the span of a boundary (xstage) or the device
@@ -478,6 +512,12 @@ static int build(const uniap_cost_table *t, const solver_shape *s, uniap_schedul
                 solver_row_add(r, m->y[SEGK(g, i, k)], -pk);
                 solver_row_end(m->lp, r, GLP_LO, 0, 0);
             }
+    }
+    /* a split-backward schedule's W terms; its shape groups by wgrad too */
+    if (solver_sched_w_terms(sched, t)) {
+        UNIAP_CHECK_GOTO(s->w_terms, rc, fail);
+        if ((rc = build_wgrad(m, r, w)) < 0)
+            goto fail;
     }
     /* any row that failed (sticky builder) makes the whole MILP fail */
     if ((rc = r->rc) < 0)

@@ -220,6 +220,10 @@ int solver_milp_encode(const solver_milp *m, const int *stage_of, const int *str
     }
     x[m->T] = slowest;
     x[m->tau] = tail;
+    for (int i = 0; m->wg && i < D; i++) {
+        x[m->wg[i]] = e.stage_wgrad[i];
+        x[m->wm] = fmax(x[m->wm], e.stage_wgrad[i]);
+    }
     if (m->xs)
         x[m->xs] = excess;
     solver_rules_encode(m, stage_of, strategy_of, x);

@@ -121,7 +121,7 @@ int solver_repair(const uniap_cost_table *t, const solver_shape *s, const unsign
     solver_milp m = {0};
     int rc, st, fits;
 
-    if ((rc = solver_shape_build_rules(t, 1, s->rules, &ps)) < 0)
+    if ((rc = solver_shape_build_w(t, 1, s->rules, s->w_terms, &ps)) < 0)
         return rc;
     if ((rc = solver_milp_build(t, &ps, o->schedule, 0, NULL, &m)) < 0)
         goto free_shape;

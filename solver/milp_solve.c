@@ -285,7 +285,8 @@ static __attribute__((noinline)) int solve_pair(const uniap_cost_table *t,
         out->bound = simple;
         goto done;
     }
-    if ((rc = solver_shape_build_rules(t, o->formulation == UNIAP_FORM_PER_LAYER, rules, &s)) < 0)
+    if ((rc = solver_shape_build_w(t, o->formulation == UNIAP_FORM_PER_LAYER, rules,
+                                   solver_sched_w_terms(o->schedule, t), &s)) < 0)
         goto close_log;
     if ((rc = have_heur =
              solver_heuristic(t, &s, o->schedule, out->stage_of, out->strategy_of, &heur_tpi)) < 0)

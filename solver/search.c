@@ -116,7 +116,8 @@ static int heuristic_of(search_state *st, int i)
         goto free_table;
     st->simple[i] = uniap_schedule_tpi(st->sched[i], t.micro_batches, t.deg, work, slowest, tail);
     int per_layer = st->o->formulation == UNIAP_FORM_PER_LAYER;
-    if (!st->o->space && (rc = solver_shape_build(&t, per_layer, &s)) < 0)
+    if (!st->o->space && (rc = solver_shape_build_w(
+                              &t, per_layer, NULL, solver_sched_w_terms(st->sched[i], &t), &s)) < 0)
         goto free_table;
     stage_of = malloc(sizeof(int) * t.n_layers);
     strategy_of = malloc(sizeof(int) * t.n_layers);

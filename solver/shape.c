@@ -13,12 +13,13 @@
 #include "solver_internal.h"
 
 /* Per-layer rows of u and v are equal, in every device class. */
-static int rows_equal(const uniap_cost_table *t, int u, int v)
+static int rows_equal(const uniap_cost_table *t, int w_terms, int u, int v)
 {
     size_t K = t->n_strategies;
     for (int q = 0; q < t->n_classes; q++) {
         size_t a = uniap_ct_ix(t, q, u, 0), b = uniap_ct_ix(t, q, v, 0);
-        if (memcmp(t->time + a, t->time + b, K * sizeof(double)) != 0 ||
+        if ((w_terms && memcmp(t->wgrad + a, t->wgrad + b, K * sizeof(double)) != 0) ||
+            memcmp(t->time + a, t->time + b, K * sizeof(double)) != 0 ||
             memcmp(t->tail + a, t->tail + b, K * sizeof(double)) != 0 ||
             memcmp(t->mem_states + a, t->mem_states + b, K * sizeof(double)) != 0 ||
             memcmp(t->mem_act + a, t->mem_act + b, K * sizeof(double)) != 0 ||
@@ -108,7 +109,8 @@ static uint64_t layout_hash(const uniap_cost_table *t, const solver_shape *s, in
  * is allowed too and no worse in every term; and better in one or equal
  * with a smaller index (so exactly one of equal twins survives). Under
  * rules, only when the rules cannot tell them apart on u. */
-static int dominates(const uniap_cost_table *t, const solver_rules *ru, int u, int l, int k)
+static int dominates(const uniap_cost_table *t, const solver_rules *ru, int w_terms, int u, int l,
+                     int k)
 {
     const double *v[5] = {t->time, t->tail, t->mem_states, t->mem_act, t->mem_peak};
     int better = 0;
@@ -121,6 +123,11 @@ static int dominates(const uniap_cost_table *t, const solver_rules *ru, int u, i
             continue;
         if (!t->allowed[a])
             return 0;
+        if (w_terms && t->wgrad[a] != t->wgrad[b]) { /* more W is better */
+            if (t->wgrad[a] < t->wgrad[b])
+                return 0;
+            better = 1;
+        }
         for (int m = 0; m < 5; m++) {
             if (v[m][a] > v[m][b])
                 return 0;
@@ -178,10 +185,23 @@ int solver_shape_build(const uniap_cost_table *t, int per_layer, solver_shape *s
 int solver_shape_build_rules(const uniap_cost_table *t, int per_layer, const solver_rules *ru,
                              solver_shape *s)
 {
+    return solver_shape_build_w(t, per_layer, ru, 0, s);
+}
+
+int solver_sched_w_terms(uniap_schedule sched, const uniap_cost_table *t)
+{
+    uniap_schedule_terms w = uniap_schedule_terms_of(sched, t->micro_batches, t->deg);
+    return (w.wfill != 0.0 || w.wmax != 0.0) && t->wgrad != NULL;
+}
+
+int solver_shape_build_w(const uniap_cost_table *t, int per_layer, const solver_rules *ru,
+                         int w_terms, solver_shape *s)
+{
     int L = t->n_layers, K = t->n_strategies, rc;
 
     memset(s, 0, sizeof(*s));
     s->rules = ru;
+    s->w_terms = w_terms && t->wgrad;
     s->L = L;
     s->K = K;
     s->D = t->deg;
@@ -195,7 +215,8 @@ int solver_shape_build_rules(const uniap_cost_table *t, int per_layer, const sol
     /* groups */
     for (int u = 0; u < L; u++) {
         int g = s->G - 1;
-        int joins = !per_layer && u > 0 && !rules_break(ru, u) && rows_equal(t, u - 1, u) &&
+        int joins = !per_layer && u > 0 && !rules_break(ru, u) &&
+                    rows_equal(t, s->w_terms, u - 1, u) &&
                     (s->len[g] < 2 || pairs_equal(t, u - 2, u - 1));
         if (joins) {
             s->len[g]++;
@@ -235,7 +256,8 @@ int solver_shape_build_rules(const uniap_cost_table *t, int per_layer, const sol
                 continue;
             int dominated = 0;
             for (int l = 0; l < K && !dominated; l++)
-                dominated = l != k && s->class_of[l] == s->class_of[k] && dominates(t, ru, u, l, k);
+                dominated = l != k && s->class_of[l] == s->class_of[k] &&
+                            dominates(t, ru, s->w_terms, u, l, k);
             if (!dominated) {
                 s->usable[(size_t)g * K + k] = 1;
                 s->class_in[(size_t)g * s->C + s->class_of[k]] = 1;

@@ -107,6 +107,7 @@ typedef struct solver_shape {
     int *class_rep;          /* [C] a strategy of the class */
     unsigned char *usable;   /* [G*K] */
     unsigned char *class_in; /* [G*C]: the group has a usable strategy of the class */
+    int w_terms;             /* 1: the schedule prices W (uniap_schedule_terms' wfill, wmax) */
 } solver_shape;
 
 int solver_shape_build(const uniap_cost_table *t, int per_layer, solver_shape *s);
@@ -119,6 +120,14 @@ int solver_shape_build(const uniap_cost_table *t, int per_layer, solver_shape *s
  * cost; no runtime descriptor makes such a variant). */
 int solver_shape_build_rules(const uniap_cost_table *t, int per_layer, const solver_rules *rules,
                              solver_shape *s);
+/* The same for a schedule whose TPI has W terms when w_terms is 1: layers
+ * group only when their wgrad rows are equal too, and a strategy dominates
+ * another only with no less wgrad as well (more W never costs a
+ * split-backward schedule time: -2 sum w + 2 max w falls as a w grows). */
+int solver_shape_build_w(const uniap_cost_table *t, int per_layer, const solver_rules *rules,
+                         int w_terms, solver_shape *s);
+/* 1 when schedule sched's TPI for table t's (c, deg) has W terms. */
+int solver_sched_w_terms(uniap_schedule sched, const uniap_cost_table *t);
 void solver_shape_free(solver_shape *s);
 
 /* Class-level cost matrices: internal reshard of group g (len >= 2) on a
@@ -178,6 +187,7 @@ typedef struct solver_milp {
     int *p, *o, *pk;  /* [D], [D-1], [D] */
     int *prow, *orow; /* [D], [D-1]: the rows defining p_i and o_j */
     int T, tau, xs;
+    int *wg, wm;           /* [D] w_i and max w_i: schedules with W terms only (else NULL, 0) */
     int mid, nck;          /* rules: blocks per middle stage, recomputed blocks per stage */
     int *wck;              /* [g*D+i] rules: an unrecomputed block in groups <= g on stage i */
     double mem_scale;      /* memory rows are divided by this */
@@ -329,7 +339,10 @@ int solver_heuristic(const uniap_cost_table *t, const solver_shape *s, uniap_sch
  * stage compute summed over stages, *slowest of the slowest stage (the
  * best contiguous split), *tail of the largest per-iteration tail; all
  * HUGE_VAL when some layer fits nowhere. The TPI is at least
- * work + (c - 1) slowest + tail. Microseconds: checked first. */
+ * work + (c - 1) slowest + tail. Under a schedule with W terms, *work is
+ * of time + (wfill / fill) wgrad per layer, its least (wmax max w >= 0
+ * left out), so that the schedule's fill x work stays a lower bound.
+ * Microseconds: checked first. */
 int solver_simple_bounds(const uniap_cost_table *t, uniap_schedule sched, double *work,
                          double *slowest, double *tail);
 

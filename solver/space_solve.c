@@ -66,6 +66,7 @@ static void copy_rows(const uniap_cost_table *t, const uniap_space_variant *sv, 
                 size_t a = uniap_ct_ix(c, q, u, k), b = uniap_ct_ix(t, q, u, x->map[k]);
                 c->allowed[a] = t->allowed[b] && sv->allowed[(size_t)u * K + x->map[k]];
                 c->time[a] = t->time[b];
+                c->wgrad[a] = t->wgrad ? t->wgrad[b] : 0.0;
                 c->tail[a] = t->tail[b];
                 c->mem_states[a] = t->mem_states[b];
                 c->mem_act[a] = t->mem_act[b];
@@ -148,7 +149,8 @@ static int variant_heuristic(variant_tab *x, uniap_schedule sched, int per_layer
     if ((rc = solver_simple_bounds(&x->t, sched, &work, &slowest, &tail)) < 0)
         return rc;
     x->simple = uniap_schedule_tpi(sched, x->t.micro_batches, x->t.deg, work, slowest, tail);
-    if ((rc = solver_shape_build_rules(&x->t, per_layer, &x->r, &s)) < 0)
+    if ((rc = solver_shape_build_w(&x->t, per_layer, &x->r, solver_sched_w_terms(sched, &x->t),
+                                   &s)) < 0)
         return rc;
     int *pst = malloc(sizeof(int) * (size_t)L);
     kg = malloc(sizeof(int) * (size_t)L);

@@ -94,6 +94,7 @@ int solver_table_check(const uniap_cost_table *t)
         int seconds, pair;
     } f[] = {
         {"time", t->time, n, 1, 0},
+        {"wgrad", t->wgrad, t->wgrad ? n : 0, 1, 0},
         {"tail", t->tail, n, 1, 0},
         {"mem_states", t->mem_states, n, 0, 0},
         {"mem_act", t->mem_act, n, 0, 0},
@@ -109,6 +110,15 @@ int solver_table_check(const uniap_cost_table *t)
         if (at >= 0)
             return refuse(t, f[q].name, at, f[q].pair, f[q].v[at], f[q].seconds);
     }
+    /* W is part of the backward: at most half of time (F + B >= W), which
+     * keeps a split-backward schedule's fill term p - 2 w >= 0 */
+    for (size_t i = 0; t->wgrad && i < n; i++)
+        if (t->allowed[i] && t->wgrad[i] > 0.5 * t->time[i] * (1 + 1e-12))
+            return uniap_err(UNIAP_EINVAL,
+                             "cost table of deg %d, c %d: wgrad entry %zu is %g s, time %g s: "
+                             "expected wgrad <= time / 2 (the weight gradient is part of the "
+                             "backward)",
+                             t->deg, t->micro_batches, i, t->wgrad[i], t->time[i]);
     for (int q = 0; q < t->n_classes; q++) {
         double b = t->mem_budget[q];
         char cls[32] = "";

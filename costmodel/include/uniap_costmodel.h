@@ -16,6 +16,8 @@
  *   tail_i = sum_{u on i} tail[u][k_u]      (once per iteration)
  *   TPI  = fill sum p_i + comm sum o_j + steady max(p, comm_max o)
  *          + tail max_i tail_i
+ *          [+ wfill sum w_i + wmax max w_i, w_i = sum_{u on i} wgrad[u][k_u]:
+ *           split-backward (zero-bubble) schedules only, sched_zbh1.c]
  *          (GPipe, 1F1B: sum p_i + sum o_j + (c - 1) max(p, o) + max_i tail_i)
  * Memory per device of stage i:
  *   M_i = sum states[u][k] + inflight(i) sum act[u][k] + max_u peak[u][k]
@@ -166,6 +168,14 @@ typedef struct uniap_schedule_terms {
     double tail;     /* the slowest stage's once-per-iteration work */
     double comm;     /* the stage-to-stage transfers in the fill and drain */
     double comm_max; /* crossings of one boundary per micro-batch (in the max) */
+    /* Split-backward schedules (zero bubble): with w_i the stage's weight-
+     * gradient time per micro-batch (the table's wgrad), TPI adds
+     *   wfill sum_i w_i + wmax max_i w_i
+     * wfill may be negative (W taken out of the fill and drain), but
+     * fill p_i + wfill w_i >= 0 whenever wgrad <= time / 2, and wmax >= 0.
+     * Both 0 for every schedule that runs the backward whole. */
+    double wfill;
+    double wmax;
 } uniap_schedule_terms;
 
 typedef struct uniap_schedule_desc {
@@ -179,7 +189,9 @@ typedef struct uniap_schedule_desc {
     const char *megatron_gap; /* NULL: Megatron-LM runs it; else why not (an export note) */
     /* Stage i's 2c operations in the order it runs them: m + 1 is the
      * forward of micro-batch m, -(m + 1) its backward (pictures:
-     * uniap_schedule_timeline). NULL: the schedule draws no timeline. */
+     * uniap_schedule_timeline); a split-backward schedule's 3c: -(m + 1)
+     * its input gradient B, c + m + 1 its weight gradient W. NULL: the
+     * schedule draws no timeline. */
     void (*order)(int c, int deg, int i, int *ops);
     /* Virtual pipeline stages (model chunks) per device: 0 or 1 for a
      * plain schedule; v > 1: every stage holds at least v layers. */
@@ -187,6 +199,10 @@ typedef struct uniap_schedule_desc {
     /* NULL: every (c, deg) runs. Else 1 when c micro-batches on deg
      * stages run, 0 with why not (a phrase) in why[n] (why may be NULL). */
     int (*check)(int c, int deg, char *why, size_t n);
+    /* NULL: the backward runs whole. Else why a runtime that runs it whole
+     * cannot run this schedule (it splits the backward into input and
+     * weight gradients, zero bubble): an export note. */
+    const char *split_backward;
 } uniap_schedule_desc;
 
 /* The descriptor of s, NULL when s is no schedule of the table. */
@@ -205,7 +221,7 @@ const char *const *uniap_schedule_names(void);
 int uniap_schedule_list(char *buf, size_t size, const char *quote);
 /* One operation of a pipeline timeline (uniap_schedule_timeline). */
 typedef struct uniap_timeline_op {
-    int stage, micro_batch, backward; /* backward 0: the forward */
+    int stage, micro_batch, backward; /* 0 the forward, 1 the backward (B), 2 W */
     double start, end;                /* seconds from the iteration's start */
 } uniap_timeline_op;
 /* The timeline of one iteration of schedule s over deg stages and c
@@ -218,6 +234,16 @@ typedef struct uniap_timeline_op {
  * operation's end. EINVAL when s has no order. */
 int uniap_schedule_timeline(uniap_schedule s, int deg, int c, const double *fwd, const double *bwd,
                             const double *comm, uniap_timeline_op **ops, double *end);
+/* The same where a split-backward schedule's stage i spends wgrad[i] of
+ * bwd[i] in W (NULL: 0) and its W of micro-batch m starts after its own B;
+ * uniap_schedule_ops(s, c) entries per stage (2c, or 3c split), backward
+ * 2 for a W. */
+int uniap_schedule_timeline_w(uniap_schedule s, int deg, int c, const double *fwd,
+                              const double *bwd, const double *wgrad, const double *comm,
+                              uniap_timeline_op **ops, double *end);
+/* Operations per stage of s's timeline with c micro-batches: 2c, 3c for a
+ * split-backward schedule (its W's apart). */
+int uniap_schedule_ops(uniap_schedule s, int c);
 /* Adds a schedule after the built-in ones (d is kept by reference and must
  * outlive every use; not thread-safe: register before any search). EINVAL
  * on a descriptor without name, terms or inflight, a name already taken,
@@ -233,6 +259,11 @@ double uniap_schedule_tpi(uniap_schedule s, int c, int deg, double work, double 
  * slowest_comm = max o_j (before comm_max), tail = max tail_i. */
 double uniap_schedule_tpi_xfer(uniap_schedule s, int c, int deg, double work, double comm,
                                double slowest, double slowest_comm, double tail);
+/* The same plus the weight-gradient terms: wsum = sum w_i, wslow = max w_i
+ * (uniap_schedule_terms' wfill and wmax; nothing added where they are 0). */
+double uniap_schedule_tpi_w(uniap_schedule s, int c, int deg, double work, double comm,
+                            double slowest, double slowest_comm, double tail, double wsum,
+                            double wslow);
 /* Micro-batches of activations stage i holds in flight under s (c when s
  * is no schedule); fractional for interleaved schedules. */
 double uniap_inflight(uniap_schedule s, int c, int deg, int i);
@@ -293,6 +324,8 @@ typedef struct uniap_cost_table {
     int *run_of;            /* [u]: model run; a run's layers have equal rows */
     unsigned char *allowed; /* [(q*L+u)*K+k]: strategy valid for the layer on class q */
     double *time;           /* [(q*L+u)*K+k] per micro-batch: fwd+bwd+recompute+TP/FSDP comm */
+    double *wgrad;          /* [(q*L+u)*K+k] per micro-batch: the weight-gradient part of time
+                             * (W of zero-bubble schedules), 0 <= wgrad <= time / 2 */
     double *tail;           /* [(q*L+u)*K+k] per iteration: exposed grad sync + optimizer */
     double *mem_states;     /* [(q*L+u)*K+k] params + grads + optimizer states */
     double *mem_act;        /* [(q*L+u)*K+k] activations kept per micro-batch in flight */
@@ -519,6 +552,7 @@ typedef struct uniap_plan_eval {
     int feasible;      /* every stage within its device class's mem_budget */
     int deg;
     double *stage_compute; /* [deg] p_i */
+    double *stage_wgrad;   /* [deg] w_i: the weight-gradient part of p_i */
     double *stage_comm;    /* [deg-1] o_j */
     double *stage_tail;    /* [deg] */
     double *stage_mem;     /* [deg] peak bytes per device */

@@ -13,7 +13,9 @@
 # back (estimate --megatron-args) to its TPI; --runtime torchtitan
 # --schedule interleaved2 writes Interleaved1F1B over 2 deg model parts of
 # equal blocks in model order, read back (estimate --torchtitan-toml) to
-# its TPI.
+# its TPI. zb-h1 (zero bubble) is searched by "all", named in the plan,
+# read back, no worse than 1f1b on the same plan, refused with c < deg and
+# by the runtimes but "any".
 # Usage: plan_schedules.sh UNIAP WORKDIR
 set -u
 UNIAP=$1 W=$2
@@ -127,5 +129,46 @@ a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 assert b['schedule'] == 'interleaved2', b['schedule']
 assert abs(a['tpi'] - b['tpi']) <= 1e-12 * a['tpi'], (a['tpi'], b['tpi'])
 " "$W/tt.json" "$W/tt_back.json"
+# ZB-H1 (zero bubble): searched, named, read back; on the same plan its TPI
+# is 1F1B's less 2 (sum w - max w) >= 0 (sched_zbh1.c), so the zb-h1 optimum
+# is at most the 1f1b plan's TPI under zb-h1, itself at most its 1f1b TPI
+"$UNIAP" plan $P --schedule zb-h1 --out "$W/zb.json" >"$W/zb.txt" 2>"$W/zb.err"
+check "plan --schedule zb-h1 exits 0" test $? -eq 0
+check "... the text and the plan name it; c >= deg; no virtual stages" sh -c "
+grep -q 'schedule zb-h1' '$W/zb.txt' && python3 -c \"
+import json, sys
+p = json.load(open(sys.argv[1]))
+assert p['schedule'] == 'zb-h1' and p['virtual_stages'] == 1, p['schedule']
+assert p['micro_batches'] >= p['deg'] >= 2, (p['deg'], p['micro_batches'])
+\" '$W/zb.json'"
+"$UNIAP" estimate $m --plan "$W/zb.json" >"$W/zb.est" 2>&1
+want=$(python3 -c "import json,sys; print('%.6g' % json.load(open(sys.argv[1]))['tpi'])" "$W/zb.json")
+check "estimate --plan reads it back to its TPI $want s" grep -q "^TPI $want s" "$W/zb.est"
+"$UNIAP" plan $P --schedule 1f1b --out "$W/f1.json" >/dev/null 2>&1
+"$UNIAP" estimate $m --plan "$W/f1.json" --schedule zb-h1 --out "$W/f1zb.json" >/dev/null 2>"$W/f1zb.err"
+check "estimate --schedule zb-h1 of the 1f1b plan exits 0" test $? -eq 0
+check "... zb-h1 optimum <= 1f1b plan under zb-h1 < its 1f1b TPI" python3 -c "
+import json, sys
+z, f, fz = (json.load(open(a)) for a in sys.argv[1:])
+assert fz['schedule'] == 'zb-h1', fz['schedule']
+assert z['tpi'] <= fz['tpi'] * (1 + 1e-12) and fz['tpi'] < f['tpi'], (z['tpi'], fz['tpi'], f['tpi'])
+" "$W/zb.json" "$W/f1.json" "$W/f1zb.json"
+"$UNIAP" estimate $m --global-batch 32 --pp 4 --dp 1 --tp 8 --micro-batches 2 \
+    --schedule zb-h1 >/dev/null 2>"$W/zbc2.err"
+rc=$?
+check "estimate: zb-h1 with 2 micro-batches on 4 stages refused" sh -c \
+    "test $rc -ne 0 && grep -q 'zb-h1 needs at least as many micro-batches as stages' '$W/zbc2.err'"
+check "--schedule all searches zb-h1 (all.json's pairs: more than without it)" sh -c \
+    "'$UNIAP' plan $P --schedule gpipe,1f1b,interleaved2,interleaved3,interleaved4 --out '$W/nozb.json' >/dev/null 2>&1 && python3 -c \"
+import json, sys
+a, n = (json.load(open(f)) for f in sys.argv[1:])
+assert a['pairs']['total'] > n['pairs']['total'], (a['pairs'], n['pairs'])
+\" '$W/all.json' '$W/nozb.json'"
+for rt in megatron deepspeed galvatron; do
+    "$UNIAP" plan $P --runtime $rt --schedule zb-h1 --out "$W/zb_$rt.json" >/dev/null 2>"$W/zb_$rt.err"
+    rc=$?
+    check "--runtime $rt --schedule zb-h1 refused (exit 2) saying why" sh -c \
+        "test $rc -eq 2 && grep -q 'splits the backward into input and weight gradients, which this runtime runs as one; or --runtime any' '$W/zb_$rt.err'"
+done
 [ $fail -eq 0 ] || tail -n 5 "$W"/*.err
 exit $fail

@@ -8,7 +8,8 @@
  * Rajbhandari et al. 2020 (ZeRO) model-state bytes: mixed-precision Adam
  * 2 + 2 + 12 per parameter: DDP 16 P, ZeRO-1 4 P + 12 P / dp, ZeRO-2
  * 2 P + 14 P / dp, ZeRO-3 16 P / dp (all / tp); fp32 Adam 4 + 4 + 8;
- * the GEMM FLOPs of a GPT block (24 s h^2 + 4 s^2 h per sample forward);
+ * the GEMM FLOPs of a GPT block (24 s h^2 + 4 s^2 h per sample forward),
+ * and its weight-gradient time W (zero bubble) from the Linear 24 s h^2;
  * alpha-beta collectives with the nccl-tests bus-bandwidth factors.
  */
 #include <stdlib.h>
@@ -138,6 +139,19 @@ static void test_table(const uniap_profile *p)
                1e-12, 0);
     CHECK_NEAR(t.mem_states[u * K + fx_strategy(&t, "dp4.tp2s.zero3")], 16 * P / 4 / 2, 1e-12, 0);
     CHECK_NEAR(t.mem_budget[0], 40.0 * GiB - 1.5 * GiB, 0, 0); /* default reserve */
+    /* W (zero bubble, Qi et al. 2024 section 2): the Linear layers' weight-
+     * gradient GEMMs, the FLOPs of their forward GEMMs, 24 s h^2 per sample
+     * (QKV 6 h^2, projection 2 h^2, MLP 16 h^2; the attention core's 4 s^2 h
+     * and the memory-bound kernels are B's), / tp, at peak (this cluster has
+     * no GEMM efficiency figures: the forward above is FLOPs / peak):
+     * dp2.tp4c: local micro-batch 2 -> 2 x 512 x 24 x 1024^2 / 4 / 312e12;
+     * recompute is B's, so checkpointing keeps W; time >= 2 W */
+    k = fx_strategy(&t, "dp2.tp4c.ddp");
+    CHECK_NEAR(t.wgrad[u * K + k], 2 * s * 24 * h * h / 4 / 312e12, 1e-9, 0);
+    CHECK(2 * t.wgrad[u * K + k] <= t.time[u * K + k]);
+    k = fx_strategy(&t, "dp1.tp8c.sp.ckpt");
+    CHECK_NEAR(t.wgrad[u * K + k], 4 * s * 24 * h * h / 8 / 312e12, 1e-9, 0);
+    CHECK_NEAR(t.wgrad[u * K + k], t.wgrad[u * K + fx_strategy(&t, "dp1.tp8c.sp")], 1e-12, 0);
     uniap_cost_table_free(&t);
     uniap_costmodel_destroy(cm);
 

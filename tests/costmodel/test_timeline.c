@@ -12,6 +12,8 @@
  *   - uniform stages (f + b on each, no transfer): every schedule ends at
  *     (c + deg - 1)(f + b), the bubble of Huang et al. 2019 / Narayanan
  *     et al. 2021.
+ *   - ZB-H1 (W apart): by hand on 2 stages, and on uniform stages the
+ *     zero-bubble paper's c (F+B+W) + (p-1)(F+B-W) (test_zbh1).
  */
 #include <stdlib.h>
 
@@ -35,6 +37,59 @@ static void expect(const uniap_timeline_op *o, int n, int stage, int mb, int bwd
         CHECK_NEAR(x->start, start, 0, 1e-12);
         CHECK_NEAR(x->end, end, 0, 1e-12);
     }
+}
+
+/* ZB-H1: 2 stages, 2 micro-batches, F = B = W = 1 (bwd 2 of which W 1):
+ * stage 0 F0 [0,1] F1 [1,2]; stage 1 F0 [1,2] B0 [2,3] F1 [3,4] B1
+ * [4,5] W0 [5,6] W1 [6,7] (one W deferred); stage 0 B0 [3,4] W0 [4,5]
+ * B1 [5,6] W1 [6,7]: 7 = c (F+B+W) + (p-1)(F+B-W) = 6 + 1 (Qi et al. 2024
+ * section 3.1); 1F1B ends at 9. Uniform stages end at that closed form;
+ * with W = 0 at 1F1B's; a stage holds at most deg micro-batches from F to
+ * W (sched_zbh1.c's inflight). */
+static void test_zbh1(void)
+{
+    uniap_schedule zb;
+    uniap_timeline_op *ops;
+    double end, f[8], b[8], w[8], o0[7] = {0};
+    CHECK_EQ(uniap_schedule_parse("zb-h1", &zb), 0);
+    for (int i = 0; i < 8; i++)
+        f[i] = 1, b[i] = 2, w[i] = 1;
+    CHECK_EQ(uniap_schedule_ops(zb, 2), 6);
+    CHECK_EQ(uniap_schedule_timeline_w(zb, 2, 2, f, b, w, o0, &ops, &end), 0);
+    static const double want[][5] = {/* stage, micro-batch, kind (1 B, 2 W), start, end */
+                                     {1, 0, 1, 2, 3}, {1, 1, 1, 4, 5}, {1, 0, 2, 5, 6},
+                                     {0, 0, 1, 3, 4}, {0, 0, 2, 4, 5}, {0, 1, 2, 6, 7}};
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++)
+        expect(ops, 12, (int)want[k][0], (int)want[k][1], (int)want[k][2], want[k][3], want[k][4]);
+    CHECK_NEAR(end, 7, 0, 1e-12);
+    free(ops);
+    /* F 1, B 1.5, W 0.5 (bwd 2): c 3 + (p - 1) 2 */
+    for (int i = 0; i < 8; i++)
+        w[i] = 0.5;
+    for (int deg = 2; deg <= 8; deg *= 2)
+        for (int c = deg; c <= 3 * deg; c += deg) {
+            CHECK_EQ(uniap_schedule_timeline_w(zb, deg, c, f, b, w, o0, &ops, &end), 0);
+            CHECK_NEAR(end, c * 3.0 + (deg - 1) * 2.0, 0, 1e-12);
+            int n = uniap_schedule_ops(zb, c);
+            for (int i = 0; i < deg; i++) { /* held: F done, W not yet */
+                int held = 0, most = 0;
+                for (int k = 0; k < n; k++) {
+                    held += ops[i * n + k].backward == 0   ? 1
+                            : ops[i * n + k].backward == 2 ? -1
+                                                           : 0;
+                    most = held > most ? held : most;
+                }
+                CHECK(most <= deg);
+                CHECK_EQ(most >= deg - i, 1); /* at least 1F1B's deg - i */
+            }
+            free(ops);
+            double tf;
+            CHECK_EQ(uniap_schedule_timeline_w(zb, deg, c, f, b, NULL, o0, &ops, &end), 0);
+            free(ops);
+            CHECK_EQ(uniap_schedule_timeline(UNIAP_SCHED_1F1B, deg, c, f, b, o0, &ops, &tf), 0);
+            free(ops);
+            CHECK_NEAR(end, tf, 0, 1e-12);
+        }
 }
 
 int main(void)
@@ -83,5 +138,6 @@ int main(void)
                 free(ops);
             }
     CHECK_EQ(uniap_schedule_timeline((uniap_schedule)99, 2, 2, f, b, o0, &ops, &end), UNIAP_EINVAL);
+    test_zbh1();
     return check_report();
 }

@@ -133,6 +133,9 @@ static inline int synth_table(const synth_spec *sp, uniap_cost_table *t)
                 t->run_of[v] = r;
                 size_t vk = (size_t)v * K + k;
                 t->time[vk] = time;
+                /* W: a share of time that varies by strategy, drawn from no
+                 * random number (the other figures stay as they were) */
+                t->wgrad[vk] = time * (0.1 + 0.15 * (k % 3)) * (s->ckpt ? 0.75 : 1);
                 t->tail[vk] = params / s->tp * 2.0 * (s->dp - 1) / s->dp / bw * 0.5 +
                               params / s->tp / (s->flavour ? s->dp : 1) * 1e-11;
                 t->mem_states[vk] = params / s->tp * shard / 8;
@@ -219,6 +222,7 @@ static inline int synth_classes(const uniap_cost_table *one, int n_classes, int 
             for (int u = 0; u < L; u++) {
                 size_t a = (size_t)u * K + k, b = q * n + a;
                 t->time[b] = ft * one->time[a];
+                t->wgrad[b] = ft * one->wgrad[a];
                 t->tail[b] = ft * one->tail[a];
                 t->mem_states[b] = one->mem_states[a];
                 t->mem_act[b] = one->mem_act[a];
@@ -230,6 +234,45 @@ static inline int synth_classes(const uniap_cost_table *one, int n_classes, int 
     for (int i = 0; i < one->deg; i++)
         t->stage_class[i] = (int)(synth_rand(&rs) * n_classes);
     return 0;
+}
+
+/* A hand-worked table: one strategy "dp1", L layers of time t_layer of
+ * which wgrad w_layer, 1 byte of activations each, transfer o after every
+ * layer, tail tl per layer, deg stages, c micro-batches, an ample budget. */
+static inline int synth_uniform(uniap_cost_table *t, int deg, int c, int L, double t_layer,
+                                double w_layer, double o, double tl)
+{
+    int rc = uniap_cost_table_alloc(t, deg, 1, L);
+    if (rc < 0)
+        return rc;
+    t->micro_batches = c;
+    t->micro_batch = 1;
+    t->stage_devices = 1;
+    snprintf(t->strategies[0].name, sizeof t->strategies[0].name, "dp1");
+    t->strategies[0].dp = t->strategies[0].tp = 1;
+    for (int u = 0; u < L; u++) {
+        t->time[u] = t_layer;
+        t->wgrad[u] = w_layer;
+        t->tail[u] = tl;
+        t->mem_act[u] = 1.0;
+        if (u + 1 < L)
+            t->xstage[0][u] = t->xstage[1][u] = o;
+    }
+    t->mem_budget[0] = 1e18;
+    return 0;
+}
+
+/* The evaluator's TPI of stage_of (every layer on strategy 0) under s;
+ * NaN when it refuses the plan. */
+static inline double synth_tpi(const uniap_cost_table *t, uniap_schedule s, const int *stage_of)
+{
+    int sg[64] = {0};
+    uniap_plan_eval e;
+    if (t->n_layers > 64 || uniap_plan_evaluate(t, s, stage_of, sg, &e) < 0)
+        return NAN;
+    double tpi = e.tpi;
+    uniap_plan_eval_free(&e);
+    return tpi;
 }
 
 #endif

@@ -4,10 +4,10 @@
  * subsets of the whole strategy space, budgets that bind, some infeasible)
  * both formulations reach the optimum of exhaustive enumeration for every
  * schedule of the table (GPipe, 1F1B, interleaved 1F1B with 2, 3 and 4
- * virtual stages: (deg, c) pairs an interleaved schedule does not run, and
- * too few layers for its virtual stages, are infeasible for all three, and
- * counted apart); infeasible candidates report the same smallest shortfall; every
- * plan returned evaluates to the TPI reported; and the brute-force optimum,
+ * virtual stages, ZB-H1 with the synthetic tables' W: (deg, c) pairs a
+ * schedule does not run, and too few layers for its virtual stages, are
+ * infeasible for all three, and counted apart); infeasible candidates report the same smallest
+ * shortfall; every plan returned evaluates to the TPI reported; and the brute-force optimum,
  * written as a MILP point, is feasible with objective equal to its TPI.
  * The pruning steps are checked against the same optimum: the simple
  * bounds and the layout-free relaxation (its plan point, its LP and its
@@ -40,7 +40,7 @@ static void check_point(const uniap_cost_table *t, uniap_schedule sched, int per
 {
     solver_shape s;
     solver_milp m;
-    CHECK_EQ(solver_shape_build(t, per_layer, &s), 0);
+    CHECK_EQ(solver_shape_build_w(t, per_layer, NULL, solver_sched_w_terms(sched, t), &s), 0);
     CHECK_EQ(solver_milp_build(t, &s, sched, 0, NULL, &m), 0);
     int n = glp_get_num_cols(m.lp);
     double *x = calloc(n + 1, sizeof(double));
@@ -70,7 +70,7 @@ static int check_bounds(const uniap_cost_table *t, uniap_schedule sched, const i
 
     solver_shape s;
     solver_milp m;
-    CHECK_EQ(solver_shape_build(t, 0, &s), 0);
+    CHECK_EQ(solver_shape_build_w(t, 0, NULL, solver_sched_w_terms(sched, t), &s), 0);
     CHECK_EQ(solver_milp_build(t, &s, sched, SOLVER_BOUND_ONLY, NULL, &m), 0);
     int n = glp_get_num_cols(m.lp), below = 0;
     double *x = calloc(n + 1, sizeof(double)), obj = 0;
@@ -126,6 +126,7 @@ typedef struct counts {
     int optimal, infeasible, points, relaxed_below, pruned;
     int virtual_optimal; /* optimal cases of schedules with virtual stages, deg > 1 */
     int not_run;         /* (deg, c, layers) a schedule does not run */
+    int w_optimal;       /* optimal cases of a schedule with W terms (zb-h1) */
 } counts;
 
 /* An interleaved schedule on a (deg, c) it does not run, or with fewer
@@ -173,6 +174,7 @@ static void check_case(const uniap_cost_table *t, int seed, counts *n)
         if (bf.status == UNIAP_SOLVE_OPTIMAL && pl.status == bf.status && ag.status == bf.status) {
             n->optimal++;
             n->virtual_optimal += uniap_schedule_virtual_stages(sched) > 1 && t->deg > 1;
+            n->w_optimal += solver_sched_w_terms(sched, t);
             CHECK_NEAR(pl.tpi, bf.tpi, 1e-9, 1e-15);
             CHECK_NEAR(ag.tpi, bf.tpi, 1e-9, 1e-15);
             CHECK_EQ(pl.gap, 0);
@@ -268,9 +270,9 @@ int main(void)
     fprintf(stderr,
             "one device class: %d optimal and %d infeasible cases agree with brute force; the "
             "layout-free relaxation is below the optimum in %d; pruned just below the optimum: "
-            "%d; interleaved: %d optimal, %d (deg, c, layers) not run\n",
+            "%d; interleaved: %d optimal, %d (deg, c, layers) not run; zb-h1: %d optimal\n",
             one.optimal, one.infeasible, one.relaxed_below, one.pruned, one.virtual_optimal,
-            one.not_run);
+            one.not_run, one.w_optimal);
     fprintf(stderr,
             "two device classes: %d optimal and %d infeasible cases agree with brute force; "
             "relaxation below in %d; pruned %d; one class told as two: %d identical plans\n",
@@ -284,6 +286,7 @@ int main(void)
         CHECK(all[v]->pruned >= all[v]->optimal / 2);
         CHECK(all[v]->virtual_optimal >= 10); /* interleaving was searched, not only refused */
         CHECK(all[v]->not_run >= 30);
+        CHECK(all[v]->w_optimal >= 10); /* zb-h1 with W > 0 was searched, not only refused */
     }
     CHECK(identical >= 60);
     return check_report();

@@ -262,7 +262,7 @@ static void test_table_check(void)
         uniap_cost_table s;
         CHECK_EQ(synth(7, &s), 0);
         for (size_t a = 0; a < n; a++)
-            s.time[a] *= f, s.tail[a] *= f;
+            s.time[a] *= f, s.wgrad[a] *= f, s.tail[a] *= f;
         for (size_t a = 0; a < pairs; a++)
             s.reshard[a] *= f, s.xstage[0][a] *= f, s.xstage[1][a] *= f;
         CHECK_EQ(uniap_solve_pair(&s, &o, &r), 0);

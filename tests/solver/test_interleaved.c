@@ -25,36 +25,6 @@ static uniap_schedule sched_of(const char *name)
     return s;
 }
 
-/* One strategy, L layers of time t_layer, act 1 byte each, boundary
- * transfer o, tail per layer tl; budget ample. */
-static void uniform(uniap_cost_table *t, int deg, int c, int L, double t_layer, double o, double tl)
-{
-    CHECK_EQ(uniap_cost_table_alloc(t, deg, 1, L), 0);
-    t->micro_batches = c;
-    t->micro_batch = 1;
-    t->stage_devices = 1;
-    snprintf(t->strategies[0].name, sizeof t->strategies[0].name, "dp1");
-    t->strategies[0].dp = t->strategies[0].tp = 1;
-    for (int u = 0; u < L; u++) {
-        t->time[u] = t_layer;
-        t->tail[u] = tl;
-        t->mem_act[u] = 1.0;
-        if (u + 1 < L)
-            t->xstage[0][u] = t->xstage[1][u] = o;
-    }
-    t->mem_budget[0] = 1e18;
-}
-
-static double tpi_of(const uniap_cost_table *t, uniap_schedule s, const int *stage_of)
-{
-    int sg[64] = {0};
-    uniap_plan_eval e;
-    CHECK_EQ(uniap_plan_evaluate(t, s, stage_of, sg, &e), 0);
-    double tpi = e.tpi;
-    uniap_plan_eval_free(&e);
-    return tpi;
-}
-
 /* TPI: the paper's bubble, then the transfers' terms, worked by hand. */
 static void test_tpi(void)
 {
@@ -64,41 +34,41 @@ static void test_tpi(void)
      * 0.5: (c + (deg - 1) / v) p + tail = (4 + 1/2) 2 + 0.5 = 9.5; 1F1B
      * (c + deg - 1) p + tail = 10.5; the bubble 1 s = (deg - 1)/(v c) = 1/8
      * of the ideal c p = 8 s */
-    uniform(&t, 2, 4, 4, 1.0, 0.0, 0.25);
-    CHECK_NEAR(tpi_of(&t, sched_of("interleaved2"), st4), 9.5, 1e-12, 0);
-    CHECK_NEAR(tpi_of(&t, UNIAP_SCHED_1F1B, st4), 10.5, 1e-12, 0);
-    CHECK_NEAR((tpi_of(&t, sched_of("interleaved2"), st4) - 0.5 - 8.0) / 8.0, 1.0 / 8, 1e-12, 0);
+    CHECK_EQ(synth_uniform(&t, 2, 4, 4, 1.0, 0.0, 0.0, 0.25), 0);
+    CHECK_NEAR(synth_tpi(&t, sched_of("interleaved2"), st4), 9.5, 1e-12, 0);
+    CHECK_NEAR(synth_tpi(&t, UNIAP_SCHED_1F1B, st4), 10.5, 1e-12, 0);
+    CHECK_NEAR((synth_tpi(&t, sched_of("interleaved2"), st4) - 0.5 - 8.0) / 8.0, 1.0 / 8, 1e-12, 0);
     uniap_cost_table_free(&t);
     /* with o = 0.1 s: comm = 1 + (v - 1)/(v (deg - 1)) = 1.5, the max
      * compares p = 2 with v o = 0.2: 0.5 * 4 + 1.5 * 0.1 + 3.5 * 2 + 0.5
      * = 9.65 (1F1B: 4 + 0.1 + 3 * 2 + 0.5 = 10.6) */
-    uniform(&t, 2, 4, 4, 1.0, 0.1, 0.25);
-    CHECK_NEAR(tpi_of(&t, sched_of("interleaved2"), st4), 9.65, 1e-12, 0);
-    CHECK_NEAR(tpi_of(&t, UNIAP_SCHED_1F1B, st4), 10.6, 1e-12, 0);
+    CHECK_EQ(synth_uniform(&t, 2, 4, 4, 1.0, 0.0, 0.1, 0.25), 0);
+    CHECK_NEAR(synth_tpi(&t, sched_of("interleaved2"), st4), 9.65, 1e-12, 0);
+    CHECK_NEAR(synth_tpi(&t, UNIAP_SCHED_1F1B, st4), 10.6, 1e-12, 0);
     uniap_cost_table_free(&t);
     /* transfer-bound: deg 2, c 2, p = 1 (2 layers of 0.5), o = 0.8, no
      * tail: v o = 1.6 > p: 0.5 * 2 + 1.5 * 0.8 + (2 - 0.5) * 1.6 = 4.6 */
-    uniform(&t, 2, 2, 4, 0.5, 0.8, 0.0);
-    CHECK_NEAR(tpi_of(&t, sched_of("interleaved2"), st4), 4.6, 1e-12, 0);
+    CHECK_EQ(synth_uniform(&t, 2, 2, 4, 0.5, 0.0, 0.8, 0.0), 0);
+    CHECK_NEAR(synth_tpi(&t, sched_of("interleaved2"), st4), 4.6, 1e-12, 0);
     uniap_cost_table_free(&t);
     /* deg 4, c 8, v 4, 16 layers of 0.75 (p = 3), o = 0: (8 + 3/4) 3 = 26.25;
      * v 2: (8 + 3/2) 3 = 28.5; v 3 needs 12 layers: 4 per stage, (8 + 1) 3 */
     int st16[16], st12[12];
     for (int u = 0; u < 16; u++)
         st16[u] = u / 4;
-    uniform(&t, 4, 8, 16, 0.75, 0.0, 0.0);
-    CHECK_NEAR(tpi_of(&t, sched_of("interleaved4"), st16), 26.25, 1e-12, 0);
-    CHECK_NEAR(tpi_of(&t, sched_of("interleaved2"), st16), 28.5, 1e-12, 0);
+    CHECK_EQ(synth_uniform(&t, 4, 8, 16, 0.75, 0.0, 0.0, 0.0), 0);
+    CHECK_NEAR(synth_tpi(&t, sched_of("interleaved4"), st16), 26.25, 1e-12, 0);
+    CHECK_NEAR(synth_tpi(&t, sched_of("interleaved2"), st16), 28.5, 1e-12, 0);
     uniap_cost_table_free(&t);
     for (int u = 0; u < 12; u++)
         st12[u] = u / 3;
-    uniform(&t, 4, 8, 12, 1.0, 0.0, 0.0);
-    CHECK_NEAR(tpi_of(&t, sched_of("interleaved3"), st12), 27.0, 1e-12, 0);
+    CHECK_EQ(synth_uniform(&t, 4, 8, 12, 1.0, 0.0, 0.0, 0.0), 0);
+    CHECK_NEAR(synth_tpi(&t, sched_of("interleaved3"), st12), 27.0, 1e-12, 0);
     /* deg 4, v 3, o = 0.3 on each of the 3 boundaries: comm = 1 + 2/9,
      * v o = 0.9 < p = 3: 27 + (11/9) 0.9 = 28.1 */
     uniap_cost_table_free(&t);
-    uniform(&t, 4, 8, 12, 1.0, 0.3, 0.0);
-    CHECK_NEAR(tpi_of(&t, sched_of("interleaved3"), st12), 28.1, 1e-12, 0);
+    CHECK_EQ(synth_uniform(&t, 4, 8, 12, 1.0, 0.0, 0.3, 0.0), 0);
+    CHECK_NEAR(synth_tpi(&t, sched_of("interleaved3"), st12), 28.1, 1e-12, 0);
     uniap_cost_table_free(&t);
 }
 
@@ -132,7 +102,7 @@ static void test_inflight(void)
     int st[16], sg[16] = {0};
     for (int u = 0; u < 16; u++)
         st[u] = u / 4;
-    uniform(&t, 4, 8, 16, 1.0, 0.0, 0.0);
+    CHECK_EQ(synth_uniform(&t, 4, 8, 16, 1.0, 0.0, 0.0, 0.0), 0);
     uniap_plan_eval e;
     CHECK_EQ(uniap_plan_evaluate(&t, v2, st, sg, &e), 0);
     for (int i = 0; i < 4; i++)
@@ -167,7 +137,7 @@ static void test_rules(void)
     uniap_cost_table t;
     int sg[4] = {0}, ok[4] = {0, 0, 1, 1}, thin[4] = {0, 1, 1, 1};
     uniap_plan_eval e;
-    uniform(&t, 2, 3, 4, 1.0, 0.0, 0.0); /* c = 3 on 2 stages */
+    CHECK_EQ(synth_uniform(&t, 2, 3, 4, 1.0, 0.0, 0.0, 0.0), 0); /* c = 3 on 2 stages */
     CHECK_EQ(uniap_plan_evaluate(&t, v2, ok, sg, &e), UNIAP_EINVAL);
     CHECK_STR_CONTAINS(uniap_errmsg(), "interleaving needs a multiple of the stages");
     uniap_err_clear();
@@ -181,7 +151,7 @@ static void test_rules(void)
     uniap_cost_table_free(&t);
 
     /* one layer on stage 0: refused with the stage named */
-    uniform(&t, 2, 4, 4, 1.0, 0.0, 0.0);
+    CHECK_EQ(synth_uniform(&t, 2, 4, 4, 1.0, 0.0, 0.0, 0.0), 0);
     CHECK_EQ(uniap_plan_evaluate(&t, v2, thin, sg, &e), UNIAP_EINVAL);
     CHECK_STR_CONTAINS(uniap_errmsg(), "stage 0 holds 1 layer(s), expected at least 2");
     uniap_err_clear();
@@ -206,7 +176,7 @@ static void test_rules(void)
     uniap_pair_result_free(&r);
     /* 3 layers on 2 stages cannot hold 2 each */
     uniap_cost_table_free(&t);
-    uniform(&t, 2, 4, 3, 1.0, 0.0, 0.0);
+    CHECK_EQ(synth_uniform(&t, 2, 4, 3, 1.0, 0.0, 0.0, 0.0), 0);
     o.schedule = v2;
     CHECK_EQ(uniap_solve_pair(&t, &o, &r), 0);
     CHECK_EQ(r.status, UNIAP_SOLVE_INFEASIBLE);
