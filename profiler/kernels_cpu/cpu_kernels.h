@@ -275,7 +275,7 @@ int prof_mlp_bwd(prof_cpu_layer *L, prof_mlp *m, const float *x, const float *dy
  * experts MLPs of width f dispatched per token (at most
  * ceil(capacity_factor * T * top_k / experts) rows each when
  * capacity_factor > 0, later tokens dropped) and shared always-on
- * experts of the same width. */
+ * experts of the same width (every token, gate 1). */
 typedef struct prof_moe_cfg {
     int experts;            /* E routed experts */
     int top_k;              /* experts per token, 1..min(E, 64) */
@@ -287,12 +287,10 @@ typedef struct prof_moe {
     prof_moe_cfg c;
     uniap_activation act;
     int64_t h, f;
-    prof_tensor *wr;                /* router [h, E] */
-    prof_tensor *w1, *b1, *w2, *b2; /* experts stacked: E x the prof_mlp shapes */
-    prof_tensor *views;             /* 4 per expert: its slices */
-    prof_mlp *ex;                   /* E experts on the views */
-    prof_mlp shared;                /* the shared experts as one MLP of width shared * f */
-    int64_t *off;                   /* E + 1: first row of each expert in xe, ye */
+    prof_tensor *wr;    /* router [h, E] */
+    prof_tensor *views; /* 4 per expert: its slices of the stacked "moe.w1" ... */
+    prof_mlp *ex;       /* E routed then shared experts on the views */
+    int64_t *off;       /* E + 1: first row of each expert in xe, ye */
     /* kept from forward for backward */
     float *gate;        /* [T, top_k] renormalized gates */
     int32_t *sel, *row; /* [T, top_k] expert, its row in xe (-1: dropped) */

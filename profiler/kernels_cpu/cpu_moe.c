@@ -12,9 +12,9 @@
  *            Fedus et al. 2021 s2.1), later rows dropped (they add nothing)
  *   experts  E MLPs of width ffn with the block's activation (prof_mlp on
  *            slices of stacked weights), combined y += gate * expert(x)
- *   shared   shared_experts always-on experts, held as one MLP of width
- *            shared_experts * ffn (the sum of S MLPs of width f is an MLP of
- *            width S f: DeepSeekMoE, Dai et al. 2024 s3.2)
+ *   shared   shared_experts always-on experts of the same width on every
+ *            token, gate 1 (DeepSeekMoE, Dai et al. 2024 s3.2), stacked like
+ *            the routed ones (one b2 each, as io's parameter count has)
  * With expert parallelism the experts live on other ranks; a rank's expert
  * compute is its tokens x top_k rows either way, so the profiler measures
  * with every expert local (the all-to-all is the cost model's).
@@ -45,42 +45,40 @@ int prof_moe_check(const prof_moe_cfg *c)
     return 0;
 }
 
-/* Tensor views of expert e's slice of the stacked weights. */
-static void expert_views(prof_moe *m, int e, int64_t wa)
+/* Tensor views of slice i of the stacked weights w[4] (w1 b1 w2 b2) for
+ * the MLP x. */
+static void expert_views(prof_moe *m, prof_tensor *const w[4], int i, prof_tensor *v, prof_mlp *x)
 {
-    prof_tensor *v = m->views + 4 * e;
-    const prof_tensor *src[4] = {m->w1, m->b1, m->w2, m->b2};
+    int64_t wa = m->act == UNIAP_ACT_SWIGLU ? 2 * m->f : m->f;
     int64_t n[4] = {m->h * wa, wa, m->f * m->h, m->h};
-    prof_tensor **dst[4] = {&m->ex[e].w1, &m->ex[e].b1, &m->ex[e].w2, &m->ex[e].b2};
-    for (int i = 0; i < 4; i++) {
-        *dst[i] = NULL;
-        if (!src[i])
+    prof_tensor **dst[4] = {&x->w1, &x->b1, &x->w2, &x->b2};
+    for (int j = 0; j < 4; j++) {
+        *dst[j] = NULL;
+        if (!w[j])
             continue;
-        v[i] = (prof_tensor){src[i]->name, src[i]->data + e * n[i], src[i]->grad + e * n[i], n[i]};
-        *dst[i] = &v[i];
+        v[j] = (prof_tensor){w[j]->name, w[j]->data + i * n[j], w[j]->grad + i * n[j], n[j]};
+        *dst[j] = &v[j];
     }
-    m->ex[e].act = m->act;
-    m->ex[e].h = m->h;
-    m->ex[e].f = m->f;
+    x->act = m->act;
+    x->h = m->h;
+    x->f = m->f;
 }
 
-/* One MLP's weights (stacked count times) registered under prefix. */
-static int mlp_params(prof_cpu_layer *L, prof_moe *m, int count, int shared, prof_tensor **w1,
-                      prof_tensor **b1, prof_tensor **w2, prof_tensor **b2)
+/* count MLPs' weights stacked, registered under prefix ("moe", "moe.shared"). */
+static int mlp_params(prof_cpu_layer *L, prof_moe *m, int count, int shared, prof_tensor *w[4])
 {
-    int64_t h = m->h, f = m->f * (shared ? count : 1), n = shared ? 1 : count;
-    int64_t wa = m->act == UNIAP_ACT_SWIGLU ? 2 * f : f;
-    *w1 = prof_layer_param(L, shared ? "moe.shared.w1" : "moe.w1", n * h * wa,
-                           1.0f / sqrtf((float)h), 0.0f);
-    *w2 = prof_layer_param(L, shared ? "moe.shared.w2" : "moe.w2", n * f * h,
-                           1.0f / sqrtf((float)f), 0.0f);
-    if (!*w1 || !*w2)
+    int64_t h = m->h, f = m->f, wa = m->act == UNIAP_ACT_SWIGLU ? 2 * f : f;
+    w[0] = prof_layer_param(L, shared ? "moe.shared.w1" : "moe.w1", count * h * wa,
+                            1.0f / sqrtf((float)h), 0.0f);
+    w[2] = prof_layer_param(L, shared ? "moe.shared.w2" : "moe.w2", count * f * h,
+                            1.0f / sqrtf((float)f), 0.0f);
+    if (!w[0] || !w[2])
         return UNIAP_ENOMEM;
-    *b1 = *b2 = NULL;
+    w[1] = w[3] = NULL;
     if (L->spec.bias) {
-        *b1 = prof_layer_param(L, shared ? "moe.shared.b1" : "moe.b1", n * wa, 0.1f, 0.0f);
-        *b2 = prof_layer_param(L, shared ? "moe.shared.b2" : "moe.b2", n * h, 0.1f, 0.0f);
-        if (!*b1 || !*b2)
+        w[1] = prof_layer_param(L, shared ? "moe.shared.b1" : "moe.b1", count * wa, 0.1f, 0.0f);
+        w[3] = prof_layer_param(L, shared ? "moe.shared.b2" : "moe.b2", count * h, 0.1f, 0.0f);
+        if (!w[1] || !w[3])
             return UNIAP_ENOMEM;
     }
     return 0;
@@ -88,7 +86,8 @@ static int mlp_params(prof_cpu_layer *L, prof_moe *m, int count, int shared, pro
 
 int prof_moe_setup(prof_cpu_layer *L, prof_moe *m, const prof_moe_cfg *c, int64_t h, int64_t f)
 {
-    int rc, E = c->experts;
+    int rc, E = c->experts, S = c->shared;
+    prof_tensor *w[4], *ws[4];
     memset(m, 0, sizeof(*m));
     if ((rc = prof_moe_check(c)) < 0)
         return rc;
@@ -99,23 +98,15 @@ int prof_moe_setup(prof_cpu_layer *L, prof_moe *m, const prof_moe_cfg *c, int64_
     m->wr = prof_layer_param(L, "moe.router", h * E, 1.0f / sqrtf((float)h), 0.0f);
     if (!m->wr)
         return UNIAP_ENOMEM;
-    if ((rc = mlp_params(L, m, E, 0, &m->w1, &m->b1, &m->w2, &m->b2)) < 0)
+    if ((rc = mlp_params(L, m, E, 0, w)) < 0 || (S > 0 && (rc = mlp_params(L, m, S, 1, ws)) < 0))
         return rc;
-    m->ex = calloc((size_t)E, sizeof(*m->ex));
-    m->views = calloc((size_t)E * 4, sizeof(*m->views));
+    m->ex = calloc((size_t)(E + S), sizeof(*m->ex));
+    m->views = calloc((size_t)(E + S) * 4, sizeof(*m->views));
     m->off = calloc((size_t)E + 1, sizeof(*m->off));
     if (!m->ex || !m->views || !m->off)
-        return uniap_err(UNIAP_ENOMEM, "profiler: moe tables of %d experts", E);
-    for (int e = 0; e < E; e++)
-        expert_views(m, e, m->act == UNIAP_ACT_SWIGLU ? 2 * f : f);
-    if (c->shared > 0) {
-        prof_mlp *s = &m->shared;
-        s->act = m->act;
-        s->h = h;
-        s->f = f * c->shared;
-        if ((rc = mlp_params(L, m, c->shared, 1, &s->w1, &s->b1, &s->w2, &s->b2)) < 0)
-            return rc;
-    }
+        return uniap_err(UNIAP_ENOMEM, "profiler: moe tables of %d experts", E + S);
+    for (int e = 0; e < E + S; e++)
+        expert_views(m, e < E ? w : ws, e < E ? e : e - E, m->views + 4 * e, &m->ex[e]);
     return 0;
 }
 
@@ -206,8 +197,9 @@ int prof_moe_fwd(prof_cpu_layer *L, prof_moe *m, const float *x, int64_t T, floa
         for (int64_t c = 0; c < h; c++)
             yt[c] += g * ye[c];
     }
-    if (m->c.shared > 0)
-        return prof_mlp_fwd(L, &m->shared, x, T, y);
+    for (int e = E; e < E + m->c.shared; e++) /* shared: every token, gate 1 */
+        if ((rc = prof_mlp_fwd(L, &m->ex[e], x, T, y)) < 0)
+            return rc;
     return 0;
 nomem:
     prof_free(M, logits);
@@ -277,8 +269,8 @@ int prof_moe_bwd(prof_cpu_layer *L, prof_moe *m, const float *x, const float *dy
             d[c] += dxe[r * h + c];
     }
     prof_lbwd(L, x, dz, T, h, E, m->wr->data, 1.0f, dx, m->wr->grad, NULL);
-    if (m->c.shared > 0)
-        rc = prof_mlp_bwd(L, &m->shared, x, dy, T, dx);
+    for (int e = E; e < E + m->c.shared && rc == 0; e++)
+        rc = prof_mlp_bwd(L, &m->ex[e], x, dy, T, dx);
 release:
     prof_free(M, dz);
     prof_free(M, dye);
@@ -296,12 +288,10 @@ void prof_moe_release(prof_cpu_layer *L, prof_moe *m)
     RELEASE(m->tok);
     RELEASE(m->xe);
     RELEASE(m->ye);
-    for (int e = 0; m->ex && e < m->c.experts; e++) {
+    for (int e = 0; m->ex && e < m->c.experts + m->c.shared; e++) {
         RELEASE(m->ex[e].a);
         RELEASE(m->ex[e].g);
     }
-    RELEASE(m->shared.a);
-    RELEASE(m->shared.g);
 }
 
 void prof_moe_free(prof_cpu_layer *L, prof_moe *m)
