@@ -431,8 +431,8 @@ static void block_release(prof_cpu_layer *L)
     L->impl = NULL;
 }
 
-/* The four attention blocks share the kernels; the kind picks the mask,
- * the cross-attention and the windows. */
+/* The five attention blocks share the kernels; the kind picks the mask,
+ * the cross-attention, the windows and the mixture of experts. */
 #define BLOCK_OPS                                                                                  \
     .setup = block_setup, .forward = block_forward, .backward = block_backward,                    \
     .release = block_release, .attention = 1
@@ -440,4 +440,5 @@ const prof_layer_kind uniap__cpu_encoder = {BLOCK_OPS};
 const prof_layer_kind uniap__cpu_decoder = {BLOCK_OPS, .causal = 1};
 const prof_layer_kind uniap__cpu_cross_decoder = {BLOCK_OPS, .causal = 1, .cross = 1};
 const prof_layer_kind uniap__cpu_swin = {BLOCK_OPS, .windowed = 1};
+const prof_layer_kind uniap__cpu_moe = {BLOCK_OPS, .causal = 1, .moe = prof_moe_cfg_of};
 #undef BLOCK_OPS

@@ -301,6 +301,9 @@ typedef struct prof_moe {
 /* EINVAL (naming the field) unless experts >= 1, 1 <= top_k <= min(experts,
  * 64), shared >= 0, capacity_factor >= 0. */
 int prof_moe_check(const prof_moe_cfg *c);
+/* The configuration of a moe layer (experts, top_k, shared_experts,
+ * capacity_factor of L->spec), checked: the moe kind's hook. */
+int prof_moe_cfg_of(const prof_cpu_layer *L, prof_moe_cfg *c);
 /* Registers the router, expert and shared parameters ("moe.router",
  * "moe.w1", ...; experts stacked) of width h and expert width f. The
  * tables it allocates are freed by prof_moe_free. */

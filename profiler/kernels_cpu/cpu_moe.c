@@ -28,6 +28,13 @@
 #define FSZ(n) ((int64_t)(n) * (int64_t)sizeof(float))
 #define ISZ(n) ((int64_t)(n) * (int64_t)sizeof(int32_t))
 
+int prof_moe_cfg_of(const prof_cpu_layer *L, prof_moe_cfg *c)
+{
+    const uniap_layer *l = &L->spec;
+    *c = (prof_moe_cfg){l->experts, l->top_k, l->shared_experts, l->capacity_factor};
+    return prof_moe_check(c);
+}
+
 int prof_moe_check(const prof_moe_cfg *c)
 {
     if (c->experts < 1)
