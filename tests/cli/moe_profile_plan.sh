@@ -14,9 +14,11 @@
 #    rows' times x 10 (edit_profile scale_layers) its TPI grows more than
 #    twice (the moe blocks are most of the model's compute), so the plan
 #    reads the measured moe rows
-# Usage: moe_profile_plan.sh UNIAP EDIT_PROFILE MPIEXEC H5DUMP WORKDIR
+#  - builds with the CUDA backend (CUDA=ON): --backend cuda refuses the
+#    model before any device or output (moe has no CUDA kernel), exit 2
+# Usage: moe_profile_plan.sh UNIAP EDIT_PROFILE MPIEXEC H5DUMP WORKDIR CUDA
 set -u
-uniap=$1 edit=$2 mpiexec=$3 h5dump=$4 work=$5
+uniap=$1 edit=$2 mpiexec=$3 h5dump=$4 work=$5 cuda=${6:-OFF}
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
@@ -64,4 +66,12 @@ tpi() { sed -n 's/^TPI \([0-9.e+-]*\) s.*/\1/p' "$1"; }
 a=$(tpi plan.txt) b=$(tpi slow.txt)
 awk -v a="$a" -v b="$b" 'BEGIN { exit !(a > 0 && b > 2 * a) }' ||
     fail "TPI $a, with the moe rows x 10 $b: want more than twice"
+if [ "$cuda" = ON ]; then
+    "$uniap" profile --backend cuda --model tiny-moe.json --out cuda.h5 --skip-collectives \
+        > cuda.log 2>&1
+    rc=$?
+    [ $rc -eq 2 ] || { cat cuda.log; fail "--backend cuda with moe layers: exit $rc, want 2"; }
+    grep -q "no CUDA kernel for moe layers" cuda.log || { cat cuda.log; fail "cuda message"; }
+    [ ! -e cuda.h5 ] || fail "--backend cuda refusal wrote cuda.h5"
+fi
 echo "PASS (TPI $a s, moe x 10: $b s)"
