@@ -14,6 +14,10 @@
 #    rows' times x 10 (edit_profile scale_layers) its TPI grows more than
 #    twice (the moe blocks are most of the model's compute), so the plan
 #    reads the measured moe rows
+#  - estimate from the profile at dp 4, ep 1, 2, 4: the same compute (the
+#    profiler measures a rank's tokens x top_k expert rows with every
+#    expert local, which balanced routing keeps at any ep), EP comm 0 at
+#    ep 1 and growing with ep (the all-to-alls of 2 then 4 ranks)
 #  - builds with the CUDA backend (CUDA=ON): --backend cuda refuses the
 #    model before any device or output (moe has no CUDA kernel), exit 2
 # Usage: moe_profile_plan.sh UNIAP EDIT_PROFILE MPIEXEC H5DUMP WORKDIR CUDA
@@ -66,6 +70,18 @@ tpi() { sed -n 's/^TPI \([0-9.e+-]*\) s.*/\1/p' "$1"; }
 a=$(tpi plan.txt) b=$(tpi slow.txt)
 awk -v a="$a" -v b="$b" 'BEGIN { exit !(a > 0 && b > 2 * a) }' ||
     fail "TPI $a, with the moe rows x 10 $b: want more than twice"
+for ep in 1 2 4; do
+    "$uniap" estimate --model tiny-moe.json --profile p.h5 --dp 4 --tp 1 --pp 1 \
+        --micro-batches 1 --global-batch 16 --ep $ep > est$ep.txt 2> est$ep.log ||
+        { cat est$ep.log; fail "estimate --ep $ep"; }
+done
+# "time per micro-batch: T s = compute C + TP comm . + CP comm . + EP comm E + ..."
+part() { sed -n "s/.*time per micro-batch:.* $2 \([0-9.e+-]*\).*/\1/p" "$1" | head -1; }
+c1=$(part est1.txt compute) c2=$(part est2.txt compute) c4=$(part est4.txt compute)
+e1=$(part est1.txt "EP comm") e2=$(part est2.txt "EP comm") e4=$(part est4.txt "EP comm")
+awk -v c1="$c1" -v c2="$c2" -v c4="$c4" -v e1="${e1:-0}" -v e2="$e2" -v e4="$e4" \
+    'BEGIN { exit !(c1 > 0 && c1 == c2 && c2 == c4 && e1 == 0 && e2 > 0 && e4 > e2) }' ||
+    fail "estimate by ep: compute $c1 $c2 $c4 (want equal), EP comm ${e1:-none} $e2 $e4"
 if [ "$cuda" = ON ]; then
     "$uniap" profile --backend cuda --model tiny-moe.json --out cuda.h5 --skip-collectives \
         > cuda.log 2>&1
