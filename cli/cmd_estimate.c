@@ -68,6 +68,9 @@ static void est_cmd(est_args *a, uniap_opt *opts, uniap_cmd *cmd)
         UNIFORM_INT("dp", dp, 1 << 20, "data-parallel degree"),
         UNIFORM_INT("cp", cp, 1 << 20,
                     "context-parallel degree (default 1; ring attention, or --ulysses)"),
+        UNIFORM_INT("ep", ep, 1 << 20,
+                    "expert-parallel degree of the moe layers (default 1; divides --dp and their "
+                    "experts; the other layers ep 1)"),
         UNIFORM_INT("tp", tp, 1 << 20, "tensor-parallel degree"),
         UNIFORM_INT("pp", pp, 1 << 20, "pipeline stages"),
         UNIFORM_INT("micro-batches", c, 1 << 30, "micro-batches per iteration"),
@@ -150,7 +153,8 @@ static void est_cmd(est_args *a, uniap_opt *opts, uniap_cmd *cmd)
 /* Option combinations the table cannot express. */
 static int check_args(const est_args *a, const uniap_cmd *cmd)
 {
-    int uniform = a->dp || a->cp || a->tp || a->pp || a->c, from = uniap_from_given(&a->from);
+    int uniform = a->dp || a->cp || a->ep || a->tp || a->pp || a->c,
+        from = uniap_from_given(&a->from);
     if (from < 0)
         return from;
     if (!!a->plan + !!uniform + !!a->megatron + from > 1)
@@ -272,8 +276,13 @@ static int uniform_plan(const est_args *a, const uniap_model *m, const uniap_clu
     if ((rc = uniap_plan_split_stages(m, a->pp, a->layers_per_stage ? blocks : NULL, p->stage_of)) <
         0)
         return rc;
+    uniap_strategy s_ep = s; /* the moe layers' */
+    s_ep.ep = a->ep > 1 ? a->ep : 0;
+    uniap_strategy_format(&s_ep);
+    if ((rc = uniap_strategy_parse(s_ep.name, &s_ep)) < 0)
+        return uniap_err(rc, "--ep %d", a->ep);
     for (int u = 0; u < m->n_layers; u++)
-        p->strategy_of[u] = s;
+        p->strategy_of[u] = m->runs[uniap_model_run_of(m, u)].experts > 0 ? s_ep : s;
     snprintf(p->status, sizeof(p->status), "given");
     return UNIAP_OK;
 }
@@ -361,6 +370,11 @@ static int load(est_ctx *x, uniap_cmd *cmd)
     for (int u = 0; x->plan.strategy_of && u < x->plan.n_layers; u++)
         if (uniap_strategy_cp(&x->plan.strategy_of[u]) > o.max_cp && !a->limits.no_cp)
             o.max_cp = uniap_strategy_cp(&x->plan.strategy_of[u]);
+    /* and expert-parallel degree */
+    for (int u = 0; x->plan.strategy_of && u < x->plan.n_layers; u++)
+        if (uniap_strategy_ep(&x->plan.strategy_of[u]) > o.max_ep && o.max_ep > 0 &&
+            !a->limits.no_ep)
+            o.max_ep = uniap_strategy_ep(&x->plan.strategy_of[u]);
     if (rc == 0)
         rc = uniap_costmodel_create(&x->in.model, &x->in.cluster, &x->in.profile, &o, &x->cm);
     return uniap_mpi_agree(MPI_COMM_WORLD, rc);

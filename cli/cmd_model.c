@@ -25,11 +25,13 @@ static const char model_description[] =
     "Model spec (JSON; unknown keys are errors): name, seq_len (required), param_dtype "
     "fp32|fp16|bf16 (bf16), act_dtype (= param_dtype), mixed_precision (true), layers: [ {type, "
     "count (1), ...} ]; type embedding|patch_embed|encoder|decoder|cross_decoder|swin|"
-    "patch_merge|head; layer keys are the uniap_layer fields: hidden, heads, kv_heads (= heads), "
+    "patch_merge|head|moe; layer keys are the uniap_layer fields: hidden, heads, kv_heads (= "
+    "heads), "
     "head_dim (hidden/heads), ffn, activation gelu|swiglu|relu (gelu), norm layernorm|rmsnorm "
     "(layernorm), position none|learned|rotary|relative (none; swin: relative), bias (false), "
     "seq (seq_len), kv_seq (seq_len), vocab, max_positions (seq), tied (false), window, image, "
-    "patch, channels (3), out_hidden (2 hidden); each kind takes only the keys it uses.";
+    "patch, channels (3), out_hidden (2 hidden), experts, top_k, shared_experts (0), "
+    "capacity_factor (0: dropless); each kind takes only the keys it uses.";
 
 static void print_model_table(const uniap_model *m)
 {
@@ -66,6 +68,11 @@ static void print_model_table(const uniap_model *m)
     }
     uniap__human_count(total, h, sizeof(h));
     printf("\ntotal parameters: %lld (%s)\n", (long long)total, h);
+    int64_t active = uniap_model_active_params(m);
+    if (active != total) { /* mixture of experts */
+        uniap__human_count(active, h, sizeof(h));
+        printf("active parameters per token: %lld (%s)\n", (long long)active, h);
+    }
     const uniap_hf_info *hf = uniap_model_hf_info();
     if (!hf->architecture[0])
         return;

@@ -28,10 +28,13 @@ static void print_stage(const est_ctx *x, int i)
         fprintf(f, " %s x%d", p->strategy_of[u].name, v - u);
         u = v;
     }
+    char ep[48] = ""; /* expert parallelism's all-to-alls, when a layer has them */
+    if (b->ep_comm > 0)
+        snprintf(ep, sizeof(ep), " + EP comm %.6f", b->ep_comm);
     fprintf(f,
-            "\n  time per micro-batch: %.6f s = compute %.6f + TP comm %.6f + CP comm %.6f + DP "
+            "\n  time per micro-batch: %.6f s = compute %.6f + TP comm %.6f + CP comm %.6f%s + DP "
             "comm %.6f + resharding %.6f; to next stage %.6f s\n",
-            ev->stage_compute[i], b->compute, b->tp_comm, b->cp_comm, b->dp_comm, b->reshard,
+            ev->stage_compute[i], b->compute, b->tp_comm, b->cp_comm, ep, b->dp_comm, b->reshard,
             i + 1 < x->t.deg ? ev->stage_comm[i] : 0.0);
     fprintf(f,
             "  tail per iteration: %.6f s = gradient sync (exposed) %.6f + parameter gather "

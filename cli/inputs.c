@@ -385,6 +385,28 @@ void uniap_inputs_restrict_opts(uniap_restrict_args *r, uniap_opt *opts, int *n)
          .kind = UNIAP_OPTK_FLAG,
          .dest = &r->no_ulysses,
          .help = "context parallelism by ring attention only (no DeepSpeed-Ulysses all-to-all)"},
+        {.name = "max-ep",
+         .kind = UNIAP_OPTK_INT,
+         .dest = &r->max_ep,
+         .min = 1,
+         .max = 1 << 20,
+         .def = "the largest expert count of a moe layer (1 without moe layers)",
+         .help = "largest expert-parallel degree considered (a moe layer's experts split over ep "
+                 "of the data-parallel ranks, Megatron-LM's --expert-model-parallel-size)"},
+        {.name = "no-ep",
+         .kind = UNIAP_OPTK_FLAG,
+         .dest = &r->no_ep,
+         .help = "no expert parallelism (ep 1 only)"},
+        {.name = "moe-imbalance",
+         .kind = UNIAP_OPTK_DOUBLE,
+         .dest = &r->moe_imbalance,
+         .metavar = "F",
+         .dmin = 1,
+         .dmax = 1000,
+         .def = "1 (balanced routing)",
+         .help = "the slowest expert-parallel rank's routed tokens over the mean: multiplies its "
+                 "expert compute and its dispatch all-to-alls (capped by a layer's "
+                 "capacity_factor)"},
         {.name = "no-zero",
          .kind = UNIAP_OPTK_FLAG,
          .dest = &r->no_zero,
@@ -452,6 +474,8 @@ int uniap_inputs_restrict_apply(const uniap_restrict_args *r, uniap_cost_options
     o->max_tp = r->max_tp;
     o->max_cp = r->no_cp ? 1 : r->max_cp;
     o->no_ulysses = r->no_ulysses;
+    o->max_ep = r->no_ep ? 1 : r->max_ep;
+    o->moe_imbalance = r->moe_imbalance;
     o->max_pp = r->max_pp;
     o->min_pp = r->min_pp;
     o->memory_headroom = r->memory_headroom;

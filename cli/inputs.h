@@ -136,13 +136,15 @@ typedef struct uniap_restrict_args {
     int max_tp, max_pp, min_pp;              /* 0: no limit */
     int max_cp;                              /* 0: auto (seq / 4096) */
     int no_cp, no_ulysses;                   /* flags: cp 1 only; ring attention only */
+    int max_ep, no_ep;                       /* 0: auto (the largest expert count); ep 1 only */
+    double moe_imbalance;                    /* >= 1; 0: 1 */
     const char *flavours;                    /* comma list of ddp, zero1, zero2, fsdp; NULL all */
     double memory_headroom;                  /* fraction of the budget kept free */
     int no_zero, no_ckpt, no_sp, no_strided; /* flags */
     double reserve_gib;                      /* < 0: the cost model's default */
     double overlap;                          /* < 0: from the profile, else default */
 } uniap_restrict_args;
-#define UNIAP_RESTRICT_OPTS 14 /* entries uniap_inputs_restrict_opts appends */
+#define UNIAP_RESTRICT_OPTS 17 /* entries uniap_inputs_restrict_opts appends */
 
 /* Sets r to the defaults and appends its UNIAP_RESTRICT_OPTS option
  * entries (--max-tp, --max-cp, --no-cp, --no-ulysses, --max-pp, --no-zero, --no-ckpt, --no-sp,

@@ -273,6 +273,7 @@ int cm_boundary_spans(const uniap_cluster *c, int j, int n);
  * any of the deg stages of n devices (a table row holds for every stage). */
 typedef struct cm_placement {
     int tp_spans, dp_spans, cp_spans, stage_spans; /* dp: the dp x cp gradient group */
+    int ep_spans;                                  /* an expert-parallel group (moe_comm.c) */
 } cm_placement;
 void cm_place(const uniap_cluster *c, int deg, int n, const uniap_strategy *s, cm_placement *pl);
 
@@ -335,6 +336,7 @@ typedef struct cm_row_terms {
     double tp_comm;      /* TP all-reduces (SP: all-gather + reduce-scatter) */
     double cp_comm;      /* CP exchange, exposed: ring KV transfers or Ulysses all-to-alls */
     double cp_hidden;    /* CP exchange the attention hides (ring attention) */
+    double ep_comm;      /* EP dispatch and combine all-to-alls (moe_comm.c), exposed */
     double dp_comm;      /* per micro-batch, exposed: ZeRO-2/FSDP reduce-scatter, FSDP gathers */
     double dp_hidden;    /* per micro-batch: time the overlap saves (comm - exposed) */
     double sync_exposed; /* tail: exposed gradient all-reduce/reduce-scatter */
@@ -366,6 +368,51 @@ int uniap__cm_dp_terms(const uniap_costmodel *cm, const uniap_strategy *s, const
  * hidden part; with a forced fraction (cm->overlap >= 0) comm (1 - ov) +
  * comm ov (slow - 1) whatever the compute. 0 when comm <= 0. */
 double uniap__cm_exposed(const uniap_costmodel *cm, double comm, double compute);
+
+/* ---- expert parallelism (moe_comm.c) ---- */
+
+/* 1 when l can run under s's expert parallelism: ep 1 always; ep > 1 a
+ * moe layer whose experts ep divides (and ep divides dp). */
+int cm_layer_ep_ok(const uniap_layer *l, const uniap_strategy *s);
+/* 1 when an ep group of s on the stage starting at device stage_first
+ * spans nodes (cm_place's ep_spans). */
+int cm_ep_spans(const uniap_cluster *c, int stage_first, const uniap_strategy *s);
+/* Parameters of l's routed experts (E expert MLPs; 0 for other kinds). */
+double cm_moe_routed_params(const uniap_layer *l);
+/* l's parameters under s as a rank holds them before tp: dense (all but
+ * the routed experts at ep > 1; the whole layer at ep 1) replicated over
+ * dp, expert (E / ep routed experts) replicated over the expert
+ * data-parallel group, which expert_s describes (dp / ep, ep 1). */
+typedef struct cm_moe_part {
+    double dense, expert;
+    uniap_strategy expert_s;
+} cm_moe_part;
+void cm_moe_split(const uniap_layer *l, const uniap_strategy *s, cm_moe_part *out);
+/* Model states per device of l under s (cm_mem_states of each part). */
+double cm_moe_states(const uniap_model *m, const uniap_layer *l, const uniap_strategy *s);
+/* Seconds of the rank's optimizer step over l at touched bytes per
+ * parameter and memory bandwidth bw > 0: each part's shard, over its ZeRO
+ * group unless DDP (cost_table.c's step). */
+double cm_moe_step_seconds(const uniap_layer *l, const uniap_strategy *s, double touched,
+                           double bw);
+/* uniap__cm_dp_terms of both parts, summed (the experts' over their
+ * group). */
+int cm_moe_dp_terms(const uniap_costmodel *cm, const uniap_layer *l, const uniap_strategy *s,
+                    const cm_placement *pl, double pb, double gb, cm_dp_comm *out);
+/* Bytes of one dispatch (or combine) all-to-all's send buffer on the
+ * slowest rank at bl local samples. */
+double cm_moe_a2a_bytes(const uniap_costmodel *cm, const uniap_layer *l, const uniap_strategy *s,
+                        double bl);
+/* The ep terms of one micro-batch: the slowest rank's extra expert compute
+ * (given the layer's compute, fwd + bwd + recompute), the exposed
+ * all-to-alls of forward and backward (recompute: the forward's again).
+ * All 0 at ep 1. EMISSING naming the profile without its all-to-all. */
+typedef struct cm_moe_terms {
+    double imbalance, a2a_fwd, a2a_bwd;
+} cm_moe_terms;
+int cm_moe_comm(const uniap_costmodel *cm, const uniap_layer *l, const uniap_strategy *s,
+                const cm_placement *pl, double bl, double compute, int recompute,
+                cm_moe_terms *out);
 
 /* What the profile must hold for a table (data_needs.c). With
  * skip_unprofiled_tp, a table disallows the strategies lacking data and

@@ -115,7 +115,7 @@ static int memory_terms(const uniap_costmodel *cm, int r, int u, int deg, int b,
     int rc;
 
     cm_state_bytes(m, &pb, &gb, &ob);
-    out->states = cm_mem_states(m, P, s);
+    out->states = cm_moe_states(m, l, s); /* cm_mem_states; ep > 1: two parts */
     if (l->kind == UNIAP_LAYER_HEAD)
         out->states += cm_mem_states(m, cm_tied_copy_params(m, l, deg), s);
     out->states += cm_fp8_weight_bytes(l, s); /* Transformer Engine's FP8 copies */
@@ -140,8 +140,15 @@ static int memory_terms(const uniap_costmodel *cm, int r, int u, int deg, int b,
         out->act = act_full;
         out->peak = transient;
     }
-    if (s->flavour == UNIAP_DP_FSDP)
-        out->peak += P / s->tp * (pb + gb) * (1.0 - 1.0 / uniap_strategy_dpcp(s));
+    if (s->flavour == UNIAP_DP_FSDP) { /* each part gathered over its group */
+        cm_moe_part mp;
+        cm_moe_split(l, s, &mp);
+        out->peak += mp.dense / s->tp * (pb + gb) * (1.0 - 1.0 / uniap_strategy_dpcp(s));
+        if (mp.expert > 0 && mp.expert_s.flavour == UNIAP_DP_FSDP)
+            out->peak +=
+                mp.expert / s->tp * (pb + gb) * (1.0 - 1.0 / uniap_strategy_dpcp(&mp.expert_s));
+    }
+    (void)P;
     return UNIAP_OK;
 }
 
@@ -192,7 +199,7 @@ static int compute_row(const uniap_costmodel *cm, int r, int u, int deg, int n, 
     memset(out, 0, sizeof(*out));
     UNIAP_CHECK(s->dp >= 1 && s->tp >= 1 && uniap_strategy_dpcp(s) * s->tp == n && b % s->dp == 0 &&
                 (unsigned)s->flavour <= UNIAP_DP_FSDP);
-    if (!cm_layer_tp_ok(l, s->tp) || !cm_layer_cp_ok(l, s))
+    if (!cm_layer_tp_ok(l, s->tp) || !cm_layer_cp_ok(l, s) || !cm_layer_ep_ok(l, s))
         return UNIAP_OK; /* allowed = 0 */
     cm_place(cm->cluster, deg, n, s, &pl);
     if (cm->opt.skip_unprofiled_tp && !cm_strategy_has_data(cm, deg, r, s, &pl))
@@ -224,9 +231,9 @@ static int compute_row(const uniap_costmodel *cm, int r, int u, int deg, int n, 
      * compute), exposed per phase as max(0, comm - that phase's compute):
      * forward gathers beside the forward, backward gathers and
      * reduce-scatters beside the backward and its recompute */
-    double shard_params = P / s->tp, opt_step = 0.0, bwd_phase = compute - pt.fwd;
+    double opt_step = 0.0, bwd_phase = compute - pt.fwd;
     cm_dp_comm dp;
-    if ((rc = uniap__cm_dp_terms(cm, s, &pl, shard_params, pb, gb, &dp)) < 0)
+    if ((rc = cm_moe_dp_terms(cm, l, s, &pl, pb, gb, &dp)) < 0)
         return rc; /* the message names the profile */
     double dp_comm =
         uniap__cm_exposed(cm, dp.fwd, pt.fwd) + uniap__cm_exposed(cm, dp.bwd, bwd_phase);
@@ -235,7 +242,13 @@ static int compute_row(const uniap_costmodel *cm, int r, int u, int deg, int n, 
     if ((rc = cm_cp_comm(cm, l, s, &pl, bl, pt.fwd, pt.bwd, recompute_time(l, s, pt.fwd) > 0,
                          &cp_fwd, &cp_bwd, &cp_all)) < 0)
         return rc; /* the message names the profile */
-    out->time = compute + tp_comm + dp_comm + cp_fwd + cp_bwd;
+    /* EP: the slowest rank's extra expert compute and the dispatch and
+     * combine all-to-alls (moe_comm.c), on the critical path */
+    cm_moe_terms ep;
+    if ((rc = cm_moe_comm(cm, l, s, &pl, bl, compute, s->ckpt == UNIAP_CKPT_FULL, &ep)) < 0)
+        return rc; /* the message names the profile */
+    compute += ep.imbalance;
+    out->time = compute + tp_comm + dp_comm + cp_fwd + cp_bwd + ep.a2a_fwd + ep.a2a_bwd;
     /* W (zero-bubble schedules, Qi et al. 2024 section 2): the weight-
      * gradient GEMMs of the backward. The profile times the backward
      * whole, so W is its analytic share (the Linear wgrad GEMMs over the
@@ -247,12 +260,13 @@ static int compute_row(const uniap_costmodel *cm, int r, int u, int deg, int n, 
     /* the forward phase alone (pictures: uniap show): the layer's forward,
      * its nf TP collectives, its exposed CP exchange and the exposed
      * gathers beside it */
-    out->forward =
-        pt.fwd + (tp_comm > 0 ? nf * one : 0.0) + cp_fwd + uniap__cm_exposed(cm, dp.fwd, pt.fwd);
+    out->forward = pt.fwd + (tp_comm > 0 ? nf * one : 0.0) + cp_fwd +
+                   uniap__cm_exposed(cm, dp.fwd, pt.fwd) + ep.a2a_fwd;
     out->compute = compute;
     out->tp_comm = tp_comm;
     out->cp_comm = cp_fwd + cp_bwd;
     out->cp_hidden = cp_all - out->cp_comm;
+    out->ep_comm = ep.a2a_fwd + ep.a2a_bwd;
     out->dp_comm = dp_comm;
     out->dp_hidden = dp.fwd + dp.bwd - dp_comm;
 
@@ -272,8 +286,7 @@ static int compute_row(const uniap_costmodel *cm, int r, int u, int deg, int n, 
     double post = dp.post, exposed = uniap__cm_exposed(cm, dp.sync, bwd_phase) + tied;
     double touched = cm_optimizer_touched(m);
     if (cm->cluster->mem_bandwidth > 0)
-        opt_step = shard_params * touched / cm->cluster->mem_bandwidth /
-                   (s->flavour == UNIAP_DP_DDP ? 1 : uniap_strategy_dpcp(s));
+        opt_step = cm_moe_step_seconds(l, s, touched, cm->cluster->mem_bandwidth);
     else if (P > 0)
         cm_warn(cm->warnings, "cluster '%s' has no mem_bandwidth: optimizer step taken as 0",
                 cm->cluster->name);

@@ -42,6 +42,18 @@ static int auto_max_cp(const uniap_model *m)
     return seq / 4096 > 1 ? (int)(seq / 4096 < (1 << 20) ? seq / 4096 : 1 << 20) : 1;
 }
 
+/* The expert-parallel degrees searched by default: up to the largest
+ * routed-expert count of a moe layer (each rank at least one expert), 1
+ * for a model without moe layers (its strategy space unchanged). */
+static int auto_max_ep(const uniap_model *m)
+{
+    int ep = 1;
+    for (int r = 0; r < m->n_runs; r++)
+        if (m->runs[r].experts > ep)
+            ep = m->runs[r].experts;
+    return ep;
+}
+
 /* The cluster's figures divide and multiply costs: each must be a finite
  * number >= 0 (0: not given). */
 static int check_cluster(const uniap_cluster *c)
@@ -202,6 +214,11 @@ int uniap_costmodel_create(const uniap_model *m, const uniap_cluster *c, const u
         return uniap_err(UNIAP_EINVAL,
                          "cost model: profile overlap_coeff = %g, expected a finite number >= 0",
                          p->overlap_coeff);
+    if (o->moe_imbalance != 0 && !(o->moe_imbalance >= 1 && o->moe_imbalance <= 1e3))
+        return uniap_err(UNIAP_EINVAL,
+                         "cost model: moe_imbalance %g: expected 1..1000 (the slowest "
+                         "expert-parallel rank's routed tokens over the mean)",
+                         o->moe_imbalance);
     cm = calloc(1, sizeof(*cm));
     if (!cm)
         return uniap_err(UNIAP_ENOMEM, "cost model: out of memory");
@@ -213,6 +230,8 @@ int uniap_costmodel_create(const uniap_model *m, const uniap_cluster *c, const u
         cm->opt.ckpt_modes = uniap_training_ckpt_modes(&m->training);
     if (cm->opt.max_cp <= 0) /* auto: the sequence split in chunks of >= 4096 tokens */
         cm->opt.max_cp = auto_max_cp(m);
+    if (cm->opt.max_ep <= 0) /* auto: up to the largest expert count (1 without experts) */
+        cm->opt.max_ep = auto_max_ep(m);
     cm->reserve = o->reserve_bytes >= 0 ? o->reserve_bytes : UNIAP_DEFAULT_RESERVE;
     /* a forced fraction, else the modelled overlap (overlap.c) */
     cm->overlap = o->overlap >= 0 ? (o->overlap > 1 ? 1.0 : o->overlap) : UNIAP_DEFAULT_OVERLAP;

@@ -1,7 +1,7 @@
 /*
  * data_needs.c - what a cost table needs from the profile: per strategy,
  * its layer type at its tp degree and the collectives of its tensor-,
- * context- and data-parallel groups (as placed on the cluster); per pipeline degree,
+ * context-, expert- and data-parallel groups (as placed on the cluster); per pipeline degree,
  * the stage boundaries' p2p and the stages' all-to-all. The table builder
  * (cost_table.c) disallows a strategy lacking data, the candidates leave
  * out a pipeline degree lacking stage-level data, each missing item being
@@ -65,6 +65,17 @@ int cm_strategy_has_data(const uniap_costmodel *cm, int deg, int r, const uniap_
     if (cp > 1 && uniap__cm_layer_kind(l->kind)->cp_attn) /* cp_comm.c */
         ok &= have(cm, s->cp_a2a ? UNIAP_COLL_ALLTOALL : UNIAP_COLL_P2P, s->cp_a2a ? cp : 2,
                    pl->cp_spans, what);
+    if (uniap_strategy_ep(s) > 1 && l->experts > 0) { /* moe_comm.c: dispatch, expert DP */
+        cm_moe_part mp;
+        cm_moe_split(l, s, &mp);
+        int ge = uniap_strategy_dpcp(&mp.expert_s);
+        ok &= have(cm, UNIAP_COLL_ALLTOALL, uniap_strategy_ep(s), pl->ep_spans, what);
+        if (mp.expert_s.flavour == UNIAP_DP_DDP)
+            ok &= have(cm, UNIAP_COLL_ALLREDUCE, ge, pl->dp_spans, what);
+        else
+            ok &= have(cm, UNIAP_COLL_REDUCESCATTER, ge, pl->dp_spans, what) &
+                  have(cm, UNIAP_COLL_ALLGATHER, ge, pl->dp_spans, what);
+    }
     if (deg > 1 && !s->sp && s->tp > 1) /* gathering a stage's input */
         ok &= have(cm, UNIAP_COLL_ALLGATHER, s->tp, pl->tp_spans, what);
     return ok;

@@ -267,6 +267,7 @@ int uniap_plan_export_deepspeed(const uniap_plan *p, const uniap_model *m, const
     int rc;
     *config = *args = NULL;
     if ((rc = uniap__ex_no_fp8(m, "deepspeed export")) < 0 ||
+        (rc = uniap__ex_no_moe(m, "deepspeed export")) < 0 ||
         (rc = uniap__ex_plan(p, m, "deepspeed", &x)) < 0)
         return rc;
     if (x.cp > 1) {

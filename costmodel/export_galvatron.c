@@ -129,6 +129,7 @@ static int gv_read(const uniap_plan *p, const uniap_model *m, gv_plan *g)
         return uniap_err(UNIAP_EINVAL, "galvatron export: the plan has %d layers, model '%s' %d",
                          p->n_layers, m->name, m->n_layers);
     if ((rc = uniap__ex_no_fp8(m, "galvatron export")) < 0 ||
+        (rc = uniap__ex_no_moe(m, "galvatron export")) < 0 ||
         (rc = uniap__ex_model(m, "galvatron", &g->mdl)) < 0 || (rc = gv_layers(p, m, g)) < 0)
         return rc;
     if (!sd || !sd->galvatron)

@@ -47,6 +47,9 @@ int uniap__ex_model(const uniap_model *m, const char *rt, ex_model *out);
  * FP8 setting for it: DeepSpeed and Galvatron (the runtimes uniap exports
  * FP8 to are Megatron-LM and torchtitan). */
 int uniap__ex_no_fp8(const uniap_model *m, const char *what);
+/* 0 unless m has moe layers; then EINVAL naming what and that only the
+ * Megatron-LM export writes experts (DeepSpeed, torchtitan, Galvatron). */
+int uniap__ex_no_moe(const uniap_model *m, const char *what);
 /* torchtitan's float8 model converter (v0.2.2 73a0e69; "float8" before). */
 #define UNIAP_TT_FLOAT8 "quantize.linear.float8"
 /* Reads p as one setting (free x->blocks): EINVAL naming rt, the layer,

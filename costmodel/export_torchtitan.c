@@ -218,7 +218,8 @@ int uniap_plan_export_torchtitan(const uniap_plan *p, const uniap_model *m, char
     const char *dtype, *mp;
     int rc;
     *toml = NULL;
-    if ((rc = uniap__ex_plan(p, m, "torchtitan", &x)) < 0)
+    if ((rc = uniap__ex_no_moe(m, "torchtitan export")) < 0 ||
+        (rc = uniap__ex_plan(p, m, "torchtitan", &x)) < 0)
         return rc;
     if ((rc = uniap__tt_model_check(m, &x.mdl, "torchtitan export")) < 0 ||
         (rc = refuse(p, m, &x)) < 0)

@@ -39,6 +39,20 @@ int uniap__ex_no_fp8(const uniap_model *m, const char *what)
                      what, m->name);
 }
 
+int uniap__ex_no_moe(const uniap_model *m, const char *what)
+{
+    for (int r = 0; r < m->n_runs; r++)
+        if (m->runs[r].experts > 0)
+            return uniap_err(UNIAP_EINVAL,
+                             "%s: model '%s' has mixture-of-experts layers (layers of run %d, %d "
+                             "experts): uniap writes no expert settings for this runtime "
+                             "(DeepSpeed-MoE's ep_size, torchtitan's expert_parallel_degree are "
+                             "not mapped yet); moe plans run on megatron (--num-experts, "
+                             "--expert-model-parallel-size)",
+                             what, m->name, r, m->runs[r].experts);
+    return UNIAP_OK;
+}
+
 int uniap__ex_model(const uniap_model *m, const char *rt, ex_model *out)
 {
     memset(out, 0, sizeof(*out));

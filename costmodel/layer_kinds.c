@@ -197,6 +197,83 @@ static int64_t swin_attn_span(const uniap_layer *l)
     return (int64_t)l->window * l->window;
 }
 
+/* ---- mixture of experts: moe ------------------------------------------ */
+
+/* Experts a token runs through: top_k routed + the shared ones. */
+static double moe_active(const uniap_layer *l)
+{
+    return (double)(l->top_k + l->shared_experts);
+}
+
+/* Per-token bytes of one expert MLP shard as block_act counts them (the
+ * first GEMM's outputs the activation's backward reads, the second's
+ * input). */
+static int64_t mlp_act(const uniap_layer *l, int64_t e, int64_t q)
+{
+    return (l->activation == UNIAP_ACT_SWIGLU ? 2 : 1) * l->ffn * e + l->ffn * q;
+}
+
+/* A block whose MLP is a router and top_k + shared experts (Fedus et al.
+ * 2022 Switch Transformer s2.1, Jiang et al. 2024 Mixtral s2.1): the
+ * attention part and the MLP input as block_act; per token the expert MLP
+ * activations top_k + shared times (each routed copy of the token is an
+ * expert's input: Megatron-Core's token permutation keeps the permuted
+ * hidden states, h each at q, not sharded by tp since ETP = TP shards the
+ * experts column/row-wise as the dense MLP), and the router's logits and
+ * probabilities (E each at e) for the softmax/top-k backward. */
+static void moe_act(const uniap_layer *l, int64_t e, int64_t *repl, int64_t *shard)
+{
+    int64_t q = l->fp8 ? 1 : e;
+
+    block_act(l, e, repl, shard);
+    *shard += (int64_t)(l->top_k + l->shared_experts - 1) * mlp_act(l, e, q);
+    *repl += (int64_t)l->top_k * l->hidden * q + 2 * (int64_t)l->experts * e;
+}
+
+/* Forward GEMM FLOPs per token: the attention part and one MLP as a block,
+ * the other top_k + shared - 1 expert MLPs, the router (2 h E). The router
+ * is not sharded by tp in Megatron-Core; its FLOPs (Mixtral: 2 h E = 65.5K
+ * of 2.4G per token, 0.003 %) are costed / tp with the rest, as the gemms
+ * contract wants. */
+static double moe_flops(const uniap_layer *l)
+{
+    double h = (double)l->hidden, f = (double)l->ffn;
+    double mlp = (l->activation == UNIAP_ACT_SWIGLU ? 3 : 2) * 2 * h * f;
+    return block_flops(l) + (moe_active(l) - 1) * mlp + 2 * h * l->experts;
+}
+
+/* The forward GEMMs of a moe shard: the attention GEMMs of a block, the
+ * router, each routed expert over tokens x top_k / E tokens (a batch of E
+ * GEMMs: balanced routing, Megatron-Core's grouped GEMM), the shared
+ * experts as one MLP of shared x ffn columns. */
+static int moe_gemms(const uniap_layer *l, double tokens, int tp, cm_gemm *g)
+{
+    double h = (double)l->hidden, f = (double)l->ffn, E = l->experts;
+    double up = l->activation == UNIAP_ACT_SWIGLU ? 2 : 1;
+    double per_expert = tokens * l->top_k / E;
+    int n = block_gemms(l, tokens, tp, g) - 2; /* without the dense MLP */
+
+    g[n++] = (cm_gemm){tokens, E / tp, h, 1, 0};
+    g[n++] = (cm_gemm){per_expert, up * f / tp, h, E, 0};
+    g[n++] = (cm_gemm){per_expert, h, f / tp, E, 0};
+    if (l->shared_experts) {
+        double fs = f * l->shared_experts;
+        g[n++] = (cm_gemm){tokens, up * fs / tp, h, 1, 0};
+        g[n++] = (cm_gemm){tokens, h, fs / tp, 1, 0};
+    }
+    return n;
+}
+
+/* The widest intermediate of the backward: the scores or the expert
+ * MLPs' ffn-wide tensors of all top_k + shared experts of a token. */
+static int64_t moe_widest(const uniap_layer *l, int64_t e)
+{
+    int64_t scores = l->flash_attn ? 0 : l->heads * uniap__cm_attn_span(l) * e;
+    int64_t ffn = (int64_t)(l->top_k + l->shared_experts) * l->ffn * e *
+                  (l->activation == UNIAP_ACT_SWIGLU ? 2 : 1);
+    return ffn > scores ? ffn : scores;
+}
+
 /* ---- edges: embedding, patch_embed, patch_merge, head ----------------- */
 
 static int vocab_tp_ok(const uniap_layer *l, int tp)
@@ -344,6 +421,23 @@ static const cm_layer_kind swin = {
     .kernels_fwd = 16,
     .role = CM_ROLE_BLOCK,
 };
+/* Megatron-Core's MoE layer with ETP = TP: the attention as a block, the
+ * experts sharded as the dense MLP (its all-reduce pair), the token
+ * dispatch among ep ranks priced by the expert-parallel dimension. */
+static const cm_layer_kind moe = {
+    .tp_ok = block_tp_ok,
+    .tp_fwd = 2,
+    .tp_bwd = 2,
+    .act_per_token = moe_act,
+    .gemm_flops = moe_flops,
+    .gemms = moe_gemms,
+    .widest = moe_widest,
+    .scores = block_scores,
+    .core_flops = block_core_flops,
+    .cp_attn = 1,
+    .kernels_fwd = 24, /* a block's 16 + router, softmax, top-k, permute, unpermute, ... */
+    .role = CM_ROLE_BLOCK,
+};
 /* An embedding lookup reads only the rows it gathers and writes its output
  * (b s h each), while its backward writes the dense gradient of the whole
  * table shard (analytic.c). */
@@ -402,7 +496,8 @@ static const cm_layer_kind none = {.kernels_fwd = 4};
     X(CROSS_DECODER, cross_decoder)                                                                \
     X(SWIN, swin)                                                                                  \
     X(PATCH_MERGE, patch_merge)                                                                    \
-    X(HEAD, head)
+    X(HEAD, head)                                                                                  \
+    X(MOE, moe)
 
 #define ENTRY(K, d) [UNIAP_LAYER_##K] = &d,
 static const cm_layer_kind *table[UNIAP_LAYER_KIND_MAX] = {KINDS(ENTRY)};

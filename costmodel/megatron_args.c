@@ -38,10 +38,27 @@ static int model_blocks(const uniap_model *m, const uniap_layer **blk, int *same
             *same &= l->kind == (*blk)->kind && l->hidden == (*blk)->hidden &&
                      l->heads == (*blk)->heads && l->kv_heads == (*blk)->kv_heads &&
                      l->ffn == (*blk)->ffn && l->activation == (*blk)->activation &&
-                     l->norm == (*blk)->norm && l->bias == (*blk)->bias;
+                     l->norm == (*blk)->norm && l->bias == (*blk)->bias &&
+                     l->experts == (*blk)->experts && l->top_k == (*blk)->top_k &&
+                     l->shared_experts == (*blk)->shared_experts &&
+                     l->capacity_factor == (*blk)->capacity_factor;
         n += l->count;
     }
     return n;
+}
+
+/* A moe block's experts: --num-experts, --moe-router-topk, the shared
+ * experts' total width (Megatron-Core fuses them into one MLP of that
+ * width: moe_shared_expert_intermediate_size) and a capacity factor (none:
+ * dropless, Megatron-Core's default). */
+static void moe_args(const uniap_layer *blk, uniap_textbuf *b)
+{
+    uniap_textbuf_printf(b, " --num-experts %d --moe-router-topk %d", blk->experts, blk->top_k);
+    if (blk->shared_experts > 0)
+        uniap_textbuf_printf(b, " --moe-shared-expert-intermediate-size %lld",
+                             (long long)blk->shared_experts * blk->ffn);
+    if (blk->capacity_factor > 0)
+        uniap_textbuf_printf(b, " --moe-expert-capacity-factor %g", blk->capacity_factor);
 }
 
 int uniap__megatron_model_args(const uniap_model *m, uniap_textbuf *b, uniap_textbuf *gaps)
@@ -76,6 +93,8 @@ int uniap__megatron_model_args(const uniap_model *m, uniap_textbuf *b, uniap_tex
         uniap_textbuf_printf(gaps, "# - ReLU MLP (Megatron-LM's MLP is GeLU or SwiGLU)\n");
     uniap_textbuf_printf(b, " --normalization %s",
                          blk->norm == UNIAP_NORM_RMSNORM ? "RMSNorm" : "LayerNorm");
+    if (blk->experts > 0) /* moe blocks: Megatron-Core's MoE layer (megatron_flags.txt) */
+        moe_args(blk, b);
     uniap__ex_megatron_switches(m, blk, "--use-flash-attn", b);
     /* FP8: Transformer Engine's hybrid recipe (E4M3 forward, E5M2
      * gradients) with its DelayedScaling defaults, amax history 1024 and
@@ -97,7 +116,8 @@ int uniap__megatron_model_args(const uniap_model *m, uniap_textbuf *b, uniap_tex
 /* ---- reading a command line back ---- */
 
 typedef struct mg_args {
-    long tp, pp, cp, mbs, gbs, first, last, rc_layers, vpp_layers;
+    long tp, pp, cp, ep, mbs, gbs, first, last, rc_layers, vpp_layers;
+    long experts, topk, shared_width;
     int cp_comm; /* index + 1 in cp_comm_types, 0: not given (p2p) */
     int sp, distopt, swiglu, gqa, nobias, untie, bf16, fp16, flash;
     int rc_gran, rc_method; /* EX_RC_*, 0: not given */
@@ -126,6 +146,10 @@ static const char *const cp_comm_types[] = {"p2p", "a2a", NULL};
 static const ex_flag mg_flags[] = {
     MGI("tensor-model-parallel-size", tp),
     MGI("context-parallel-size", cp),
+    MGI("expert-model-parallel-size", ep),
+    MGI("num-experts", experts),
+    MGI("moe-router-topk", topk),
+    MGI("moe-shared-expert-intermediate-size", shared_width),
     {"cp-comm-type", EX_FLAG_CHOICE, offsetof(mg_args, cp_comm), cp_comm_types},
     MGI("pipeline-model-parallel-size", pp),
     MGI("micro-batch-size", mbs),
@@ -182,6 +206,10 @@ static int check_model(const mg_args *a, const uniap_model *m, const char *what)
         {"ffn-hidden-size", a->ffn, (long)blk->ffn},
         {"seq-length", a->seq, (long)blk->seq},
         {"num-query-groups", a->groups, blk->kv_heads ? blk->kv_heads : blk->heads},
+        {"num-experts", a->experts, blk->experts},
+        {"moe-router-topk", a->topk, blk->top_k},
+        {"moe-shared-expert-intermediate-size", a->shared_width,
+         (long)(blk->shared_experts * blk->ffn)},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
         if (c[i].given && c[i].given != c[i].want)
@@ -284,7 +312,7 @@ static int read_schedule(const mg_args *a, const int *blocks, uniap_plan *out, c
 int uniap_plan_import_megatron(const char *text, const char *what, const uniap_model *m,
                                const uniap_cluster *c, uniap_plan *out)
 {
-    mg_args a = {.tp = 1, .pp = 1, .cp = 1};
+    mg_args a = {.tp = 1, .pp = 1, .cp = 1, .ep = 1};
     char *buf = NULL, *tok[512];
     int n = 0, rc = UNIAP_OK, *blocks = NULL;
 
@@ -356,6 +384,8 @@ int uniap_plan_import_megatron(const char *text, const char *what, const uniap_m
         s->dp = (int)dp;
         s->cp = (int)a.cp;
         s->cp_a2a = a.cp > 1 && a.cp_comm == 2;
+        /* the moe blocks' experts over ep of the dp ranks, the rest ep 1 */
+        s->ep = m->runs[uniap_model_run_of(m, u)].experts > 0 && a.ep > 1 ? (int)a.ep : 0;
         s->tp = (int)a.tp;
         s->tp_consecutive = 1; /* Megatron-LM's TP ranks are adjacent */
         s->flavour = dp * a.cp > 1 && a.distopt ? UNIAP_DP_ZERO1 : UNIAP_DP_DDP;

@@ -45,6 +45,7 @@ static void add_layer(const uniap_costmodel *cm, const uniap_plan *p, const unia
     b->forward += one.forward;
     b->tp_comm += one.tp_comm;
     b->cp_comm += one.cp_comm;
+    b->ep_comm += one.ep_comm;
     b->dp_comm += one.dp_comm;
     b->sync_exposed += one.sync_exposed;
     b->param_gather += one.param_gather;

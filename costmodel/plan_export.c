@@ -36,6 +36,23 @@ static int vpp_arg(const uniap_plan *p, const uniap_model *m, const int *per_sta
     return 1;
 }
 
+/* The expert-parallel degree of the plan's moe layers (1 without any),
+ * and 1 in *mixed when they differ (Megatron-LM: one
+ * --expert-model-parallel-size; its non-moe layers run ep 1). */
+static int moe_ep(const uniap_plan *p, const uniap_model *m, int *mixed)
+{
+    int ep = 0;
+    *mixed = 0;
+    for (int u = 0; m && u < p->n_layers && u < m->n_layers; u++) {
+        if (m->runs[uniap_model_run_of(m, u)].experts <= 0)
+            continue;
+        int e = uniap_strategy_ep(&p->strategy_of[u]);
+        *mixed |= ep && e != ep;
+        ep = ep ? ep : e;
+    }
+    return ep ? ep : 1;
+}
+
 int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char **text)
 {
     uniap_textbuf b = {0};
@@ -51,7 +68,7 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
         }
     int tp = s0->tp, dp = s0->dp, sp_all = 1, sp_any = 0, ck_all = 1, ck_any = 0;
     int cp = uniap_strategy_cp(s0), cp_a2a = cp > 1 && s0->cp_a2a, mixed_cp = 0;
-    int sel_all = 1, sel_any = 0;
+    int sel_all = 1, sel_any = 0, mixed_ep, ep = moe_ep(p, m, &mixed_ep);
     int zero12 = 0, fsdp = 0, ddp = 0, mixed_tp = 0, strided = 0;
     int *per_stage = calloc((size_t)p->deg, sizeof(int)),
         *ck_stage = calloc((size_t)p->deg, sizeof(int));
@@ -103,6 +120,10 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
     if (cp > 1)
         uniap_textbuf_printf(&b, " --context-parallel-size %d --cp-comm-type %s", cp,
                              cp_a2a ? "a2a" : "p2p");
+    /* one ep for every moe layer (megatron/core/model_parallel_config.py
+     * expert_model_parallel_size); expert tensor parallelism is tp */
+    if (ep > 1)
+        uniap_textbuf_printf(&b, " --expert-model-parallel-size %d", ep);
     if (sel_all && sel_any)
         uniap_textbuf_printf(&b, " --recompute-granularity selective");
     else if (ck_all)
@@ -127,7 +148,7 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
     uniap_textbuf gaps = {0};
     int model_ok = m ? uniap__megatron_model_args(m, &b, &gaps) : 1;
     uniap_textbuf_printf(&b, "\n");
-    int expressible = !mixed_tp && !mixed_cp && !strided && (sp_all || !sp_any) &&
+    int expressible = !mixed_tp && !mixed_cp && !mixed_ep && !strided && (sp_all || !sp_any) &&
                       (uniform_layers || mid_equal) && model_ok && !gaps.oom &&
                       (!gaps.s || !strstr(gaps.s, "# - ")) && (ck_all || !ck_any || uniform_ck) &&
                       (sel_all || !sel_any) && !fsdp && !(zero12 && ddp) && sched &&
@@ -140,6 +161,9 @@ int uniap_plan_export_megatron(const uniap_plan *p, const uniap_model *m, char *
     if (mixed_cp)
         uniap_textbuf_printf(&b, "# - context-parallel degree or comm type differs between "
                                  "layers (Megatron: one cp)\n");
+    if (mixed_ep)
+        uniap_textbuf_printf(&b, "# - expert-parallel degree differs between moe layers "
+                                 "(Megatron: one ep)\n");
     if (strided)
         uniap_textbuf_printf(&b,
                              "# - strided TP groups (Megatron places TP ranks consecutively)\n");

@@ -151,6 +151,10 @@ static int layer_allowed(const cm_runtime *rt, const cm_rt_setting *v, int role,
     if (v->ckpt != CM_RT_CKPT_ANY && v->cp != CM_RT_CP_PER_LAYER &&
         (uniap_strategy_cp(s) != (v->cp > 1 ? v->cp : 1) || (v->cp > 1 && s->cp_a2a != v->cp_a2a)))
         return 0;
+    /* expert parallelism: no runtime's search offers it yet (the Megatron-LM
+     * export writes a plan's one ep) */
+    if (v->ckpt != CM_RT_CKPT_ANY && uniap_strategy_ep(s) > 1)
+        return 0;
     for (int e = 0; e < UNIAP_STRATEGY_EXT && v->ckpt != CM_RT_CKPT_ANY; e++)
         if (s->ext[e])
             return 0; /* a dimension registered at run time: no runtime knows it */

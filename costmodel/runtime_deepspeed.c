@@ -113,7 +113,8 @@ static int deepspeed_model_check(const uniap_model *m)
 {
     ex_model x;
     int rc = uniap__ex_model(m, "runtime deepspeed", &x);
-    if (rc < 0 || (rc = uniap__ex_no_fp8(m, "runtime deepspeed")) < 0)
+    if (rc < 0 || (rc = uniap__ex_no_fp8(m, "runtime deepspeed")) < 0 ||
+        (rc = uniap__ex_no_moe(m, "runtime deepspeed")) < 0)
         return rc;
     if (!x.same || x.blk->kind != UNIAP_LAYER_DECODER || x.blk->activation == UNIAP_ACT_RELU)
         return uniap_err(UNIAP_EINVAL,

@@ -67,7 +67,9 @@ static int galvatron_model_check(const uniap_model *m)
 {
     ex_model x;
     int rc = uniap__ex_model(m, "runtime galvatron", &x);
-    return rc < 0 ? rc : uniap__ex_no_fp8(m, "runtime galvatron");
+    if (rc < 0 || (rc = uniap__ex_no_fp8(m, "runtime galvatron")) < 0)
+        return rc;
+    return uniap__ex_no_moe(m, "runtime galvatron");
 }
 
 const cm_runtime uniap__rt_galvatron = {

@@ -87,7 +87,9 @@ static int torchtitan_model_check(const uniap_model *m)
 {
     ex_model x;
     int rc = uniap__ex_model(m, "runtime torchtitan", &x);
-    return rc < 0 ? rc : uniap__tt_model_check(m, &x, "runtime torchtitan");
+    if (rc < 0 || (rc = uniap__ex_no_moe(m, "runtime torchtitan")) < 0)
+        return rc;
+    return uniap__tt_model_check(m, &x, "runtime torchtitan");
 }
 
 const cm_runtime uniap__rt_torchtitan = {

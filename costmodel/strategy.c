@@ -6,11 +6,11 @@
  * enumeration walk the list of dimensions (strategy_dims.c; more may be
  * registered at run time, uniap_strategy_dim_register).
  *
- * Names: "dp<D>[.cp<C>[u]].tp<T><c|s>[.ddp|.zero1|.zero2|.zero3][.sp][.ckpt]",
- * e.g. "dp4.tp2c.zero3.sp.ckpt", "dp2.cp4.tp4c.zero1.sp" (cp 1 is not
- * written; "u": Ulysses, else ring attention). tp 1 has no placement letter ("dp8.tp1.ddp");
- * the flavour is written only when dp > 1 (dp 1 is always DDP). "fsdp" is
- * accepted as an alias of "zero3" when parsing.
+ * Names: "dp<D>[.cp<C>[u]][.ep<E>].tp<T><c|s>[.ddp|.zero1|.zero2|.zero3][.sp][.ckpt]",
+ * e.g. "dp4.tp2c.zero3.sp.ckpt", "dp2.cp4.tp4c.zero1.sp", "dp8.ep4.tp1.zero1"
+ * (cp and ep 1 are not written; "u": Ulysses, else ring attention). tp 1 has no placement letter
+ * ("dp8.tp1.ddp"); the flavour is written only when dp > 1 (dp 1 is always DDP). "fsdp" is accepted
+ * as an alias of "zero3" when parsing.
  *
  * Rank layout inside a stage of n devices (first device f): the data- and
  * context-parallel index q = dp_index * cp + cp_index (cp inside dp, as
@@ -296,6 +296,7 @@ void cm_place(const uniap_cluster *c, int deg, int n, const uniap_strategy *s, c
         pl->tp_spans |= cm_tp_spans(c, j * n, s);
         pl->dp_spans |= cm_dp_spans(c, j * n, s);
         pl->cp_spans |= cm_cp_spans(c, j * n, s);
+        pl->ep_spans |= cm_ep_spans(c, j * n, s);
         pl->stage_spans |= cm_stage_spans(c, j * n, n);
     }
 }

@@ -1,12 +1,12 @@
 /*
  * strategy_dims.c - the dimensions of the strategy space, one descriptor
  * each (uniap_strategy_dim): dp, tp, layout (consecutive or strided TP
- * groups), context parallelism (degree and variant), the DP flavour (DDP, ZeRO-1/2/3), sequence
- * parallelism and activation checkpointing. Each says how it is written in a name and read back,
- * which values it may take in a stage given the dimensions before it and the options' restrictions,
- * and the rule tying it to the others. strategy.c walks the list (uniap__strategy_dims) to format,
- * parse and enumerate; a new dimension is a descriptor here (or in its own file), a line in that
- * list and its field in uniap_strategy.
+ * groups), context parallelism (degree and variant), expert parallelism, the DP flavour (DDP,
+ * ZeRO-1/2/3), sequence parallelism and activation checkpointing. Each says how it is written in a
+ * name and read back, which values it may take in a stage given the dimensions before it and the
+ * options' restrictions, and the rule tying it to the others. strategy.c walks the list
+ * (uniap__strategy_dims) to format, parse and enumerate; a new dimension is a descriptor here (or
+ * in its own file), a line in that list and its field in uniap_strategy.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -176,6 +176,51 @@ static const char *cpv_check(const uniap_strategy *s, int v, char *msg, size_t s
 {
     (void)msg, (void)size;
     return v && uniap_strategy_cp(s) < 2 ? "Ulysses context parallelism needs cp > 1" : NULL;
+}
+
+/* ---- ep: expert-parallel degree (moe layers' experts split over ep of
+ * the dp ranks, Megatron-Core's expert_model_parallel_size), ascending
+ * over the divisors of dp up to max_ep; written ".ep<E>" when ep > 1.
+ * Which layers take it (a moe layer whose experts ep divides) is the cost
+ * model's (moe_comm.c). */
+
+static int ep_values(const uniap_strategy *s, int n, int mb, const uniap_cost_options *o, int *v,
+                     int max)
+{
+    int k = 0, lim = o->max_ep > 1 ? o->max_ep : 1;
+    (void)n, (void)mb;
+    for (int ep = 1; ep <= s->dp && ep <= lim && k < max; ep++)
+        if (s->dp % ep == 0)
+            v[k++] = ep;
+    return k;
+}
+
+static int ep_format(const uniap_strategy *s, int v, char *buf, size_t size)
+{
+    (void)s;
+    return v > 1 ? snprintf(buf, size, ".ep%d", v) : fmt(buf, size, "%s", 0, "");
+}
+
+static int ep_parse(uniap_strategy_scan *sc, const uniap_strategy *s, int *v)
+{
+    const char *t = uniap_strategy_scan_peek(sc), *rest = NULL;
+    (void)s;
+    *v = 1;
+    if (!t || strncmp(t, "ep", 2) != 0)
+        return 0;
+    uniap_strategy_scan_take(sc);
+    if ((*v = parse_degree(t, "ep", &rest)) < 0 || *rest)
+        return uniap_err(UNIAP_EINVAL, "strategy '%s': bad token '%s', expected ep<E> with E >= 1",
+                         sc->name, t);
+    return 0;
+}
+
+static const char *ep_check(const uniap_strategy *s, int v, char *msg, size_t size)
+{
+    if (v <= 1 || s->dp % v == 0)
+        return NULL;
+    snprintf(msg, size, "ep%d needs ep to divide dp (%d)", v, s->dp);
+    return msg;
 }
 
 /* ---- tp: tensor-parallel degree, n / (dp x cp) */
@@ -366,6 +411,7 @@ const uniap_strategy_dim uniap__strategy_dims[] = {
     {"dp", "dp<D>", NULL, FIELD(dp), dp_values, dp_format, dp_parse, NULL},
     {"cp", "[.cp<C>", NULL, FIELD(cp), cp_values, cp_format, cp_parse, NULL},
     {"cp_variant", "[u]]", NULL, FIELD(cp_a2a), cpv_values, cpv_format, cpv_parse, cpv_check},
+    {"ep", "[.ep<E>]", NULL, FIELD(ep), ep_values, ep_format, ep_parse, ep_check},
     {"tp", ".tp<T>", NULL, FIELD(tp), tp_values, tp_format, tp_parse, NULL},
     {"layout", "[c|s]", NULL, FIELD(tp_consecutive), layout_values, layout_format, layout_parse,
      layout_check},

@@ -5,7 +5,7 @@
  * the config's fields into the layers of a uniap model spec, written as
  * uniap's own JSON and parsed by uniap_model_parse (so every check of a
  * spec applies). What the config describes and uniap's layer kinds do not
- * model is either refused by name (mixture-of-experts, a sliding window
+ * model is either refused by name (mixture-of-experts other than Mixtral's, a sliding window
  * shorter than the training length, an unknown activation) or, where it
  * only adds parameters no kernel of consequence runs on (BERT's token-type
  * embeddings, T5's relative-position buckets, Qwen2's q/k/v biases),
@@ -118,7 +118,7 @@ static int refuse_unmodelled(const hf_ctx *x)
         if (get_int(x, moe[i], 0, &n) > 0 && n > 1)
             return uniap_err(UNIAP_EINVAL,
                              "%s: %s: %lld experts: %s is a mixture-of-experts model, and uniap "
-                             "models no expert layers yet",
+                             "reads the experts of MixtralForCausalLM only",
                              x->source, moe[i], (long long)n, x->arch);
     }
     return 0;
@@ -126,11 +126,37 @@ static int refuse_unmodelled(const hf_ctx *x)
 
 /* ---- decoder-only LMs ------------------------------------------------- */
 
-/* Llama, Mistral, Qwen2: RMSNorm, rotary, gated SiLU MLP, GQA. */
+/* Mixtral's experts (transformers' MixtralConfig: num_local_experts,
+ * num_experts_per_tok; MixtralSparseMoeBlock: a bias-free h x E gate and E
+ * SwiGLU experts of intermediate_size) as the fields of a moe layer, or ""
+ * for a dense model. */
+static int moe_fields(const hf_ctx *x, char *buf, size_t n)
+{
+    int64_t E, k;
+    int rc;
+
+    buf[0] = '\0';
+    if (strcmp(x->arch, "MixtralForCausalLM") != 0)
+        return 0;
+    if ((rc = need_int(x, "num_local_experts", &E)) < 0 ||
+        (rc = need_int(x, "num_experts_per_tok", &k)) < 0)
+        return rc;
+    if (k > E)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: num_experts_per_tok: expected at most num_local_experts (%lld), got "
+                         "%lld",
+                         x->source, (long long)E, (long long)k);
+    snprintf(buf, n, ", \"experts\": %lld, \"top_k\": %lld", (long long)E, (long long)k);
+    return 0;
+}
+
+/* Llama, Mistral, Qwen2, Mixtral: RMSNorm, rotary, gated SiLU MLP (Mixtral:
+ * experts of it), GQA. */
 static int build_llama(hf_ctx *x)
 {
     int64_t h, L, a, kv, f, V, hd = 0;
     const char *act;
+    char moe[96];
     int tied, abias = 0, mbias = 0, rc, qwen = strncmp(x->arch, "Qwen2", 5) == 0;
 
     if ((rc = need_int(x, "hidden_size", &h)) < 0 || (rc = need_int(x, "num_hidden_layers", &L)) ||
@@ -143,7 +169,7 @@ static int build_llama(hf_ctx *x)
         (rc = activation(x, "hidden_act", "silu", 1, &act)) < 0 ||
         (rc = get_bool(x, "tie_word_embeddings", 0, &tied)) < 0 ||
         (rc = get_bool(x, "attention_bias", 0, &abias)) < 0 ||
-        (rc = get_bool(x, "mlp_bias", 0, &mbias)) < 0)
+        (rc = get_bool(x, "mlp_bias", 0, &mbias)) < 0 || (rc = moe_fields(x, moe, sizeof(moe))) < 0)
         return rc;
     if (abias != mbias)
         return uniap_err(UNIAP_EINVAL,
@@ -175,15 +201,16 @@ static int build_llama(hf_ctx *x)
              (long long)(L * (a * hd + 2 * kv * hd)), (long long)(a * hd + 2 * kv * hd));
     uniap_textbuf_printf(&x->out,
                          "{\"type\": \"embedding\", \"hidden\": %lld, \"vocab\": %lld},"
-                         "{\"type\": \"decoder\", \"count\": %lld, \"hidden\": %lld, \"heads\": "
+                         "{\"type\": \"%s\", \"count\": %lld, \"hidden\": %lld, \"heads\": "
                          "%lld, \"kv_heads\": %lld, \"head_dim\": %lld, \"ffn\": %lld, "
                          "\"activation\": \"%s\", \"norm\": \"rmsnorm\", \"position\": \"rotary\", "
-                         "\"bias\": %s},"
+                         "\"bias\": %s%s},"
                          "{\"type\": \"head\", \"hidden\": %lld, \"vocab\": %lld, \"norm\": "
                          "\"rmsnorm\", \"tied\": %s}",
-                         (long long)h, (long long)V, (long long)L, (long long)h, (long long)a,
-                         (long long)kv, (long long)hd, (long long)f, act, abias ? "true" : "false",
-                         (long long)h, (long long)V, tied ? "true" : "false");
+                         (long long)h, (long long)V, moe[0] ? "moe" : "decoder", (long long)L,
+                         (long long)h, (long long)a, (long long)kv, (long long)hd, (long long)f,
+                         act, abias ? "true" : "false", moe, (long long)h, (long long)V,
+                         tied ? "true" : "false");
     return 0;
 }
 
@@ -390,7 +417,7 @@ typedef struct hf_arch {
 } hf_arch;
 
 static const hf_arch ARCHS[] = {
-    {{"LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM"},
+    {{"LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "MixtralForCausalLM"},
      "max_position_embeddings",
      build_llama},
     {{"GPT2LMHeadModel", "GPT2Model"}, "n_positions", build_gpt2},
@@ -441,11 +468,6 @@ static int config_arch(const cJSON *root, const char *source, char *arch, size_t
         for (int j = 0; j < 4 && ARCHS[i].names[j]; j++)
             snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
                      known[0] ? ", " : "", ARCHS[i].names[j]);
-    if (strcmp(arch, "MixtralForCausalLM") == 0)
-        return uniap_err(UNIAP_EINVAL,
-                         "%s: architectures: MixtralForCausalLM is a mixture-of-experts model, "
-                         "and uniap models no expert layers yet (supported: %s)",
-                         source, known);
     return uniap_err(UNIAP_EINVAL,
                      "%s: architectures: '%s' is not an architecture uniap reads (%s)", source,
                      arch, known);
@@ -499,7 +521,8 @@ int uniap_model_from_hf(const char *json, const char *source, int64_t seq_len, u
         goto free_root;
     x.arch = arch;
     snprintf(info->architecture, sizeof(info->architecture), "%s", arch);
-    if ((rc = refuse_unmodelled(&x)) < 0 || (rc = training_length(&x, a, seq_len)) < 0 ||
+    if ((strcmp(arch, "MixtralForCausalLM") != 0 && (rc = refuse_unmodelled(&x)) < 0) ||
+        (rc = training_length(&x, a, seq_len)) < 0 ||
         (rc = spec_get_string(root, "torch_dtype", source, "", dtype, sizeof(dtype))) < 0 ||
         (rc = a->build(&x)) < 0)
         goto free_out;

@@ -12,7 +12,8 @@
  * profiler/kernels_cpu/ (docs/architecture.md §4.1).
  *
  * Parameter counts. Notation: h hidden, a heads, k kv_heads, d head_dim,
- * f ffn, V vocab, s seq, w window, C channels, p patch, o out_hidden.
+ * f ffn, V vocab, s seq, w window, C channels, p patch, o out_hidden,
+ * E experts, K top_k, S shared_experts.
  *
  *   norm(x)    = 2x (LayerNorm: weight + bias) | x (RMSNorm: weight)
  *   attn       = h*a*d (Q) + 2*h*k*d (K, V; grouped-query when k < a)
@@ -29,6 +30,11 @@
  *                position "learned", ViT style]
  *   patch_merge = norm(4h) + 4h*o [+ o]
  *   head       = norm(h) (final norm) + V*h unless tied [+ V when bias]
+ *   moe        = attn + h*E (router, no bias: Mixtral's gate, Megatron-Core's
+ *                TopKRouter) + (E + S) mlp + 2 norm(h); active per token
+ *                (uniap_layer_active_params): attn + h*E + (K + S) mlp
+ *                + 2 norm(h). Mixtral-8x7B: 46,702,792,704 total (the
+ *                checkpoint's), 12,879,925,248 active (Mistral AI: 12.9B).
  *
  * Not carried by any layer: T5's shared relative-attention bucket tables
  * and encoder final norm (3,072 in T5-Large), BERT's token-type
@@ -114,6 +120,23 @@ static int64_t patch_merge_params(const uniap_layer *l)
 {
     int64_t h = l->hidden;
     return norm_params(l->norm, 4 * h) + 4 * h * l->out_hidden + (l->bias ? l->out_hidden : 0);
+}
+
+/* attention + router + (E + S) experts + two norms (notation above) */
+static int64_t moe_params(const uniap_layer *l)
+{
+    return attention_params(l) + l->hidden * l->experts +
+           (int64_t)(l->experts + l->shared_experts) * mlp_params(l) +
+           2 * norm_params(l->norm, l->hidden);
+}
+
+/* what one token runs through: the router, top_k routed and the shared
+ * experts */
+static int64_t moe_active_params(const uniap_layer *l)
+{
+    return attention_params(l) + l->hidden * l->experts +
+           (int64_t)(l->top_k + l->shared_experts) * mlp_params(l) +
+           2 * norm_params(l->norm, l->hidden);
 }
 
 static int64_t head_params(const uniap_layer *l)
@@ -267,6 +290,40 @@ static int patch_merge_parse(const cJSON *jl, const char *source, const char *pa
     return UNIAP_OK;
 }
 
+/* experts (required), top_k (required, 1..experts), shared_experts (0),
+ * capacity_factor (0 dropless, else >= 1). */
+static int moe_parse(const cJSON *jl, const char *source, const char *path, int64_t seq_len,
+                     uniap_layer *l)
+{
+    int64_t v;
+    double cf = 0;
+    int rc;
+
+    (void)seq_len;
+    if ((rc = spec_layer_get_int(jl, LF_EXPERTS, source, path, 1, 65536, &v)) < 0)
+        return rc;
+    if (!rc)
+        return spec_missing(source, path, "experts", "a positive integer (routed experts)");
+    l->experts = (int)v;
+    if ((rc = spec_layer_get_int(jl, LF_TOP_K, source, path, 1, l->experts, &v)) < 0)
+        return rc;
+    if (!rc)
+        return spec_missing(source, path, "top_k", "an integer 1..experts (experts per token)");
+    l->top_k = (int)v;
+    if ((rc = spec_layer_get_int(jl, LF_SHARED_EXPERTS, source, path, 0, 65536, &v)) < 0)
+        return rc;
+    l->shared_experts = rc ? (int)v : 0;
+    rc = spec_get_number(jl, spec_layer_field_names[LF_CAPACITY_FACTOR], source, path, 0, 1e6, &cf);
+    if (rc < 0)
+        return rc;
+    if (rc && cf != 0 && !(cf >= 1))
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: %s.capacity_factor: expected 0 (dropless) or at least 1, got %g",
+                         source, path, cf);
+    l->capacity_factor = cf;
+    return UNIAP_OK;
+}
+
 /* 2x2 patches merge into one token of out_hidden channels */
 static int64_t patch_merge_out_width(const uniap_layer *l)
 {
@@ -333,6 +390,14 @@ static const spec_layer_kind head = {
     .parse = head_parse,
     .params = head_params,
 };
+static const spec_layer_kind moe = {
+    .name = "moe",
+    .fields =
+        ATTN_FIELDS | F(LF_EXPERTS) | F(LF_TOP_K) | F(LF_SHARED_EXPERTS) | F(LF_CAPACITY_FACTOR),
+    .parse = moe_parse,
+    .params = moe_params,
+    .active_params = moe_active_params,
+};
 #undef F
 
 /* The built-in kinds, in uniap_layer_kind order. */
@@ -344,7 +409,8 @@ static const spec_layer_kind head = {
     X(CROSS_DECODER, cross_decoder)                                                                \
     X(SWIN, swin)                                                                                  \
     X(PATCH_MERGE, patch_merge)                                                                    \
-    X(HEAD, head)
+    X(HEAD, head)                                                                                  \
+    X(MOE, moe)
 
 #define ENTRY(K, d) [UNIAP_LAYER_##K] = &d,
 static const spec_layer_kind *table[UNIAP_LAYER_KIND_MAX] = {KINDS(ENTRY)};
@@ -408,5 +474,23 @@ int64_t uniap_model_params(const uniap_model *m)
     int64_t total = 0;
     for (int r = 0; r < m->n_runs; r++)
         total += uniap_layer_params(&m->runs[r]) * m->runs[r].count;
+    return total;
+}
+
+int64_t uniap_layer_active_params(const uniap_layer *l)
+{
+    const spec_layer_kind *d;
+
+    assert(l);
+    d = uniap__layer_kind_get(l->kind);
+    assert(d);
+    return !d ? 0 : d->active_params ? d->active_params(l) : d->params(l);
+}
+
+int64_t uniap_model_active_params(const uniap_model *m)
+{
+    int64_t total = 0;
+    for (int r = 0; r < m->n_runs; r++)
+        total += uniap_layer_active_params(&m->runs[r]) * m->runs[r].count;
     return total;
 }

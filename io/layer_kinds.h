@@ -49,6 +49,10 @@ enum spec_layer_field {
     LF_PATCH,
     LF_CHANNELS,
     LF_OUT_HIDDEN,
+    LF_EXPERTS,
+    LF_TOP_K,
+    LF_SHARED_EXPERTS,
+    LF_CAPACITY_FACTOR,
     LF_N
 };
 
@@ -67,8 +71,8 @@ extern const char *const spec_position_names[4];
  * against hidden), ffn (required), activation (default gelu), norm
  * (default layernorm), position (default below), bias. The kind's other
  * fields (kv_seq, vocab, tied, max_positions, window, image, patch,
- * channels, out_hidden) are its hook's to read and default. The signature
- * carries every field the kind uses (model_format.c). */
+ * channels, out_hidden, experts, top_k, shared_experts, capacity_factor) are its hook's to read and
+ * default. The signature carries every field the kind uses (model_format.c). */
 typedef struct spec_layer_kind {
     const char *name;        /* JSON "type" and the signature's first token */
     unsigned fields;         /* SPEC_F(LF_...) of the fields it uses */
@@ -85,6 +89,9 @@ typedef struct spec_layer_kind {
     int64_t (*params)(const uniap_layer *l);
     /* Width of the activation it hands to the next layer; NULL: hidden. */
     int64_t (*out_width)(const uniap_layer *l);
+    /* Parameters one token runs through (uniap_layer_active_params); NULL:
+     * params. */
+    int64_t (*active_params)(const uniap_layer *l);
 } spec_layer_kind;
 
 /* The descriptor of kind k: the built-in ones (uniap_layer_kind order),

@@ -15,9 +15,11 @@
 #include "training_json.h"
 
 const char *const spec_layer_field_names[LF_N] = {
-    "count", "hidden",   "heads", "kv_heads", "head_dim", "ffn",       "activation",
-    "norm",  "position", "bias",  "seq",      "kv_seq",   "vocab",     "max_positions",
-    "tied",  "window",   "image", "patch",    "channels", "out_hidden"};
+    "count",   "hidden",     "heads",          "kv_heads",       "head_dim",
+    "ffn",     "activation", "norm",           "position",       "bias",
+    "seq",     "kv_seq",     "vocab",          "max_positions",  "tied",
+    "window",  "image",      "patch",          "channels",       "out_hidden",
+    "experts", "top_k",      "shared_experts", "capacity_factor"};
 
 const char *const spec_activation_names[3] = {"gelu", "swiglu", "relu"};
 const char *const spec_norm_names[2] = {"layernorm", "rmsnorm"};
@@ -57,6 +59,12 @@ static int64_t field_int(const uniap_layer *l, enum spec_layer_field f)
         return l->channels;
     case LF_OUT_HIDDEN:
         return l->out_hidden;
+    case LF_EXPERTS:
+        return l->experts;
+    case LF_TOP_K:
+        return l->top_k;
+    case LF_SHARED_EXPERTS:
+        return l->shared_experts;
     case LF_ACTIVATION:
         return l->activation;
     case LF_NORM:
@@ -77,7 +85,8 @@ static int64_t field_int(const uniap_layer *l, enum spec_layer_field f)
  * absent from the spec, so the dump leaves it out and it follows its
  * source: seq (and a cross-decoder's kv_seq) the model's seq_len, a patch
  * embedding's seq its image/patch grid, kv_heads the heads, head_dim
- * hidden/heads. A user who edits seq_len in a dump changes every layer
+ * hidden/heads, a moe layer's shared_experts and capacity_factor their
+ * defaults 0. A user who edits seq_len in a dump changes every layer
  * that did not state its own length. */
 static int field_is_derived(const uniap_layer *l, int64_t seq_len, enum spec_layer_field f)
 {
@@ -90,6 +99,10 @@ static int field_is_derived(const uniap_layer *l, int64_t seq_len, enum spec_lay
         return l->kv_heads == l->heads;
     case LF_HEAD_DIM:
         return l->heads > 0 && l->hidden % l->heads == 0 && l->head_dim == l->hidden / l->heads;
+    case LF_SHARED_EXPERTS: /* the defaults: none, dropless */
+        return l->shared_experts == 0;
+    case LF_CAPACITY_FACTOR:
+        return l->capacity_factor == 0;
     default:
         return 0;
     }
@@ -124,6 +137,9 @@ static int add_layer_json(cJSON *arr, const uniap_layer *l, int64_t seq_len)
             if (l->position != UNIAP_POS_LEARNED)
                 continue;
             v = spec_json_int(l->max_positions);
+            break;
+        case LF_CAPACITY_FACTOR:
+            v = cJSON_CreateNumber(l->capacity_factor);
             break;
         default:
             v = cJSON_CreateNumber((double)field_int(l, f));
@@ -173,7 +189,8 @@ free_root:
 /* Signature tokens: every field of the kind that changes time or memory,
  * in table order, tagged so that no two layers with different fields share
  * a signature. head_dim appears only when it is not hidden/heads (the
- * default), bias/tied only when set. Example:
+ * default), bias/tied, shared experts and a capacity factor only when set.
+ * Example:
  *   decoder.h4096.a32.kv32.f11008.s2048.swiglu.rmsnorm.rope */
 int uniap_layer_signature(const uniap_layer *l, char *buf, size_t n)
 {
@@ -201,6 +218,12 @@ int uniap_layer_signature(const uniap_layer *l, char *buf, size_t n)
     }
     if (spec_kind_uses(l->kind, LF_FFN))
         EMIT(".f%lld", (long long)l->ffn);
+    if (spec_kind_uses(l->kind, LF_EXPERTS)) /* moe: .e8.k2[.se2][.cf1.25] */
+        EMIT(".e%d.k%d", l->experts, l->top_k);
+    if (spec_kind_uses(l->kind, LF_SHARED_EXPERTS) && l->shared_experts)
+        EMIT(".se%d", l->shared_experts);
+    if (spec_kind_uses(l->kind, LF_CAPACITY_FACTOR) && l->capacity_factor > 0)
+        EMIT(".cf%g", l->capacity_factor);
     if (spec_kind_uses(l->kind, LF_OUT_HIDDEN))
         EMIT(".o%lld", (long long)l->out_hidden);
     if (spec_kind_uses(l->kind, LF_VOCAB))

@@ -22,6 +22,22 @@
  *   gpt3-175b  GPT-3 (Brown et al. 2020, Table 2.1): 96 x d_model 12288,
  *              96 heads of 128, FFN 4 d_model, context 2048, GPT-2 BPE vocab
  *              50257, learned positions, tied output embedding.
+ *   mixtral-8x7b  Mixtral-8x7B-v0.1 (Jiang et al. 2024; HF config
+ *              mistralai/Mixtral-8x7B-v0.1): 32 moe blocks, h4096, 32 heads,
+ *              8 KV heads, 8 SwiGLU experts of ffn 14336, top-2, RMSNorm,
+ *              RoPE, no biases, vocab 32000, untied head; trained at 4096
+ *              tokens here (the config's 32768 is its longest).
+ *   deepseek-v2-lite  DeepSeek-V2-Lite-like (DeepSeek-AI 2024, the
+ *              DeepSeek-V2 paper's appendix and HF config
+ *              deepseek-ai/DeepSeek-V2-Lite): 27 layers, h2048, 16 heads;
+ *              layer 0 a dense SwiGLU decoder of ffn 10944, layers 1-26 moe
+ *              with 64 routed experts of ffn 1408, top-6, 2 shared experts;
+ *              vocab 102400, untied. Multi-head latent attention (MLA) is
+ *              approximated by multi-head attention with head_dim 128
+ *              (q, k, v, o of 16 x 128): uniap has no MLA kind, and MHA
+ *              carries 3.0M more parameters per layer than MLA's low-rank
+ *              projections (tests/io_specs/test_params.c works the
+ *              difference out).
  *   gpt-tiny   not a published model: a GPT-shaped 4 x h64 model (268K
  *              parameters, fp32) small enough to profile on a CPU in
  *              seconds, for the default run and the tests.
@@ -107,6 +123,24 @@ static const struct zoo_entry zoo[] = {
      "  \"activation\": \"gelu\", \"norm\": \"layernorm\", \"bias\": true},"
      " {\"type\": \"head\", \"hidden\": 12288, \"vocab\": 50257, \"norm\": \"layernorm\","
      "  \"tied\": true}]}"},
+    {"mixtral-8x7b",
+     "{\"name\": \"mixtral-8x7b\", \"seq_len\": 4096, \"param_dtype\": \"bf16\", \"layers\": ["
+     " {\"type\": \"embedding\", \"hidden\": 4096, \"vocab\": 32000},"
+     " {\"type\": \"moe\", \"count\": 32, \"hidden\": 4096, \"heads\": 32, \"kv_heads\": 8,"
+     "  \"ffn\": 14336, \"activation\": \"swiglu\", \"norm\": \"rmsnorm\","
+     "  \"position\": \"rotary\", \"experts\": 8, \"top_k\": 2},"
+     " {\"type\": \"head\", \"hidden\": 4096, \"vocab\": 32000, \"norm\": \"rmsnorm\"}]}"},
+    {"deepseek-v2-lite",
+     "{\"name\": \"deepseek-v2-lite\", \"seq_len\": 4096, \"param_dtype\": \"bf16\","
+     " \"layers\": ["
+     " {\"type\": \"embedding\", \"hidden\": 2048, \"vocab\": 102400},"
+     " {\"type\": \"decoder\", \"hidden\": 2048, \"heads\": 16, \"head_dim\": 128,"
+     "  \"ffn\": 10944, \"activation\": \"swiglu\", \"norm\": \"rmsnorm\","
+     "  \"position\": \"rotary\"},"
+     " {\"type\": \"moe\", \"count\": 26, \"hidden\": 2048, \"heads\": 16, \"head_dim\": 128,"
+     "  \"ffn\": 1408, \"activation\": \"swiglu\", \"norm\": \"rmsnorm\","
+     "  \"position\": \"rotary\", \"experts\": 64, \"top_k\": 6, \"shared_experts\": 2},"
+     " {\"type\": \"head\", \"hidden\": 2048, \"vocab\": 102400, \"norm\": \"rmsnorm\"}]}"},
     {"gpt-tiny",
      "{\"name\": \"gpt-tiny\", \"seq_len\": 32, \"param_dtype\": \"fp32\", \"layers\": ["
      " {\"type\": \"embedding\", \"hidden\": 64, \"vocab\": 512, \"position\": \"learned\"},"
@@ -116,9 +150,9 @@ static const struct zoo_entry zoo[] = {
 };
 #define N_ZOO (sizeof(zoo) / sizeof(zoo[0]))
 
-static const char *const zoo_names[] = {"bert-huge", "t5-large",  "vit-huge",  "swin-huge",
-                                        "llama-7b",  "llama-13b", "llama-70b", "gpt3-175b",
-                                        "gpt-tiny",  NULL};
+static const char *const zoo_names[] = {
+    "bert-huge", "t5-large",  "vit-huge",     "swin-huge",        "llama-7b", "llama-13b",
+    "llama-70b", "gpt3-175b", "mixtral-8x7b", "deepseek-v2-lite", "gpt-tiny", NULL};
 _Static_assert(sizeof(zoo_names) / sizeof(zoo_names[0]) == N_ZOO + 1, "one name per zoo model");
 
 const char *const *uniap_zoo_models(void)

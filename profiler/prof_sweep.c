@@ -399,6 +399,23 @@ static int same_items(const run_state *s)
     return rc;
 }
 
+/* --backend cuda measures layers only of the kinds with CUDA kernels:
+ * refuse the others before any device or measurement. */
+static int cuda_kinds_ok(const prof_options *o, const uniap_model *m)
+{
+#ifdef UNIAP_HAVE_CUDA_LAYERS
+    for (int r = 0; o->backend == PROF_BACKEND_CUDA && !o->skip_layers && r < m->n_runs; r++)
+        if (!prof_cuda_layer_kind_supported(m->runs[r].kind))
+            return uniap_err(UNIAP_EINVAL,
+                             "profiler: --backend cuda: no CUDA kernel for %s layers (layer run "
+                             "%d); measure them with --backend cpu, or pass --skip-layers",
+                             uniap_layer_kind_name(m->runs[r].kind), r);
+#else
+    (void)o, (void)m;
+#endif
+    return 0;
+}
+
 /* Everything before the first measurement, with the same verdict on every
  * rank: model, node layout, lists, device, ranks table, collective groups,
  * the sweep's items. */
@@ -408,6 +425,8 @@ static int setup(run_state *s)
     int rc = uniap_model_resolve(s->o.model, &s->model);
     if (rc == 0)
         rc = uniap_model_to_json(&s->model, &s->model_json);
+    if (rc == 0)
+        rc = cuda_kinds_ok(&s->o, &s->model);
     if ((rc = prof_agree(s->world, rc)) < 0 ||
         (rc = prof_agree(s->world, prof_topology_detect(s->world, s->o.ranks_per_node, &s->topo))) <
             0)

@@ -58,6 +58,9 @@ typedef struct uniap_strategy {
     int cp_a2a;                  /* cp's variant: 0 ring attention (Megatron-LM's CP,
                                   * cp_comm_type p2p), 1 all-to-all head redistribution
                                   * (DeepSpeed-Ulysses; Megatron's a2a) */
+    int ep;                      /* expert-parallel degree (moe layers: the experts split
+                                  * over ep of the dp ranks; ep divides dp and the layer's
+                                  * experts); 0 or 1: none */
     int tp_consecutive;          /* layout: 1: TP ranks adjacent; 0: strided by dp x cp */
     int flavour;                 /* a uniap_dp_flavour; DDP when dp == 1 */
     int sp;                      /* Megatron sequence parallelism (tp > 1 only) */
@@ -80,6 +83,11 @@ static inline int uniap_strategy_cp(const uniap_strategy *s)
 static inline int uniap_strategy_dpcp(const uniap_strategy *s)
 {
     return s->dp * uniap_strategy_cp(s);
+}
+/* The expert-parallel degree of s (1 when s->ep is 0 or 1). */
+static inline int uniap_strategy_ep(const uniap_strategy *s)
+{
+    return s->ep > 1 ? s->ep : 1;
 }
 
 /* Formats s->name from the fields; parses a name back (EINVAL on a bad
@@ -409,6 +417,13 @@ typedef struct uniap_cost_options {
                                               * sequence / 4096, so no cp below 8192
                                               * tokens); 1: no cp */
     int no_ulysses;                          /* cp by ring attention only */
+    int max_ep;                              /* expert-parallel degree limit; 0: auto
+                                              * (uniap_costmodel_create: the model's
+                                              * largest expert count, 1 without moe
+                                              * layers); 1: no ep */
+    double moe_imbalance;                    /* >= 1: the slowest ep rank's share of
+                                              * routed tokens over the mean (its expert
+                                              * compute and dispatch); 0: 1 */
     int max_pp;                              /* pipeline degree limit; 0: none */
     int min_pp;                              /* smallest pipeline degree; 0: none */
     double memory_headroom;                  /* fraction of device memory - reserve left
@@ -705,6 +720,7 @@ typedef struct uniap_stage_breakdown {
     int first_layer, last_layer;
     double compute, tp_comm, dp_comm, reshard; /* per micro-batch, s */
     double cp_comm; /* per micro-batch, s: the context-parallel exchange left exposed */
+    double ep_comm; /* per micro-batch, s: the expert-parallel all-to-alls (dispatch, combine) */
     double forward; /* per micro-batch: the forward phase of compute + comm (the rest is the
                        backward's, with recompute), s */
     double sync_exposed, param_gather, optimizer; /* the tail, s */

@@ -182,6 +182,7 @@ typedef enum {
     UNIAP_LAYER_SWIN,          /* window self-attention + MLP */
     UNIAP_LAYER_PATCH_MERGE,   /* Swin downsampling: LayerNorm + 4C->2C linear */
     UNIAP_LAYER_HEAD,          /* final norm + LM/classifier head + loss */
+    UNIAP_LAYER_MOE,           /* causal self-attention + mixture-of-experts MLP */
     UNIAP_LAYER_KIND_COUNT
 } uniap_layer_kind;
 /* Most kinds a component's table holds: the built-in ones and those tests
@@ -222,6 +223,16 @@ typedef struct uniap_layer {
     int patch;             /* PATCH_EMBED: patch side in pixels */
     int channels;          /* PATCH_EMBED: input channels */
     int64_t out_hidden;    /* PATCH_MERGE: output width (usually 2 h) */
+    /* MOE: a router (h x experts linear, softmax, top_k) picks top_k of
+     * `experts` routed experts per token, each an MLP of width ffn with
+     * the layer's activation; shared_experts more of the same width run
+     * on every token (DeepSeekMoE). capacity_factor caps the tokens an
+     * expert takes at capacity_factor x tokens x top_k / experts (GShard,
+     * Switch Transformer); 0: dropless, no token dropped. */
+    int experts;            /* routed experts E, >= 1 */
+    int top_k;              /* experts per token, 1..experts */
+    int shared_experts;     /* always-on experts, default 0 */
+    double capacity_factor; /* >= 1, or 0 (dropless, the default) */
     /* Copied from the model's training fields (uniap_model_set_training),
      * never written per layer in JSON; in the signature when set, so that
      * profiles key them apart. 0: today's eager attention with dropout. */
@@ -319,7 +330,8 @@ int uniap_model_load(const char *path, uniap_model *out);
 int uniap_model_to_json(const uniap_model *m, char **json);
 void uniap_model_free(uniap_model *m);
 /* Names of bundled zoo models ("bert-huge", "t5-large", "vit-huge",
- * "swin-huge", "llama-7b", "llama-13b", "llama-70b", "gpt3-175b", and
+ * "swin-huge", "llama-7b", "llama-13b", "llama-70b", "gpt3-175b",
+ * "mixtral-8x7b", "deepseek-v2-lite" (mixture of experts), and
  * "gpt-tiny", a 268K-parameter GPT for CPU runs), NULL terminated; and loading one by name. A path
  * argument that is not a zoo name is loaded as a file (uniap_model_resolve). */
 const char *const *uniap_zoo_models(void);
@@ -329,9 +341,10 @@ int uniap_model_resolve(const char *name_or_path, uniap_model *out);
 /* Hugging Face model configs (io/hf_config.c). uniap_model_load and
  * uniap_model_resolve read them too: a JSON file with `architectures` or
  * `model_type` and no `layers`, or a folder holding config.json. The
- * architectures read: Llama, Mistral, Qwen2 (...ForCausalLM), GPT-2,
- * GPT-NeoX, BERT (masked-LM pretraining), T5 (conditional generation), ViT;
- * others, and mixture-of-experts models, are refused by name. */
+ * architectures read: Llama, Mistral, Qwen2, Mixtral (...ForCausalLM;
+ * Mixtral's experts as moe layers), GPT-2, GPT-NeoX, BERT (masked-LM
+ * pretraining), T5 (conditional generation), ViT; others, and expert
+ * fields in any other class, are refused by name. */
 #define UNIAP_HF_SEQ_CAP 8192 /* default training length: the config's longest, capped here */
 typedef struct uniap_hf_info {
     char architecture[64];     /* the config's architectures[0] */
@@ -360,6 +373,11 @@ const uniap_hf_info *uniap_model_hf_info(void);
 /* Parameters of one layer of a run (not times count), unsharded. */
 int64_t uniap_layer_params(const uniap_layer *l);
 int64_t uniap_model_params(const uniap_model *m);
+/* Parameters one token runs through: uniap_layer_params except for a MOE
+ * layer, whose router, top_k routed and shared experts count and whose
+ * other routed experts do not (Mixtral-8x7B: 12.9B of 46.7B). */
+int64_t uniap_layer_active_params(const uniap_layer *l);
+int64_t uniap_model_active_params(const uniap_model *m);
 /* Index of the run that expanded layer index u (0 <= u < n_layers) is in. */
 int uniap_model_run_of(const uniap_model *m, int u);
 /* Canonical signature of a layer's shape, e.g.

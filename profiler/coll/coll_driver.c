@@ -80,7 +80,10 @@ static int build_groups(prof_coll_ctx *ctx)
             big = n, big_n = c;
     }
     /* every size a plan can use: the divisors of the world (TP and DP
-     * groups lie inside a pipeline stage, whose size divides it) */
+     * groups lie inside a pipeline stage, whose size divides it; so do the
+     * expert-parallel groups, ep ranks of a DP group strided by tp, whose
+     * all-to-all the cost model reads by (size, spans_nodes) like any
+     * other group: a strided group is one of these two placements) */
     for (int g = 2; g <= t->world; g++) {
         if (t->world % g)
             continue;

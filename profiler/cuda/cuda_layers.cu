@@ -210,6 +210,11 @@ static const cu_kind_ops *cu_kind_of(uniap_layer_kind k)
     return NULL;
 }
 
+extern "C" int prof_cuda_layer_kind_supported(uniap_layer_kind k)
+{
+    return cu_kind_of(k) != NULL;
+}
+
 extern "C" int prof_cuda_layer_create(prof_cpu_layer *cpu, prof_cuda_layer **out)
 {
     int rc;

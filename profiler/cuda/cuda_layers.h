@@ -22,6 +22,9 @@ int prof_cuda_select_device(int local_rank);
 /* 1 when a CUDA device can be used, 0 otherwise (reason in why). */
 int prof_cuda_available(char *why, size_t n);
 
+/* 1 when layer kind k has CUDA kernels (cu_kinds[] in cuda_layers.cu). */
+int prof_cuda_layer_kind_supported(uniap_layer_kind k);
+
 /* A layer on the device, built from a CPU layer of the same shard (its
  * shapes and values; the CPU layer must outlive it). */
 typedef struct cu_layer prof_cuda_layer;

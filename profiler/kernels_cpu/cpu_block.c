@@ -8,6 +8,7 @@
  *   cross_decoder  decoder + cross attention to encoder tokens (input enc)
  *   swin           attention inside window x window patches (+ relative
  *                  position bias table) + MLP
+ *   moe            decoder with the mixture-of-experts MLP (cpu_moe.c)
  * Norm, activation, biases and positions follow the layer spec.
  */
 #include <math.h>
@@ -24,6 +25,8 @@ typedef struct block {
     prof_tensor *lncg, *lncb, *wqc, *bqc, *wkvc, *bkvc, *woc, *boc;
     prof_tensor *ln2g, *ln2b;
     prof_mlp mlp;
+    int is_moe; /* the MLP is the mixture of experts moe */
+    prof_moe moe;
     int64_t *perm; /* swin: token row of each windowed row */
     int *relidx;   /* swin: bias table index of (i, j) in a window */
     /* kept from forward for backward */
@@ -133,7 +136,12 @@ static int block_setup(prof_cpu_layer *L)
     }
     if ((rc = norm_params(L, "ln2.g", "ln2.b", h, &B->ln2g, &B->ln2b)) < 0)
         return rc;
-    if ((rc = prof_mlp_setup(L, &B->mlp, h, s->ffn)) < 0)
+    if (L->desc->moe) {
+        prof_moe_cfg c;
+        B->is_moe = 1;
+        if ((rc = L->desc->moe(L, &c)) < 0 || (rc = prof_moe_setup(L, &B->moe, &c, h, s->ffn)) < 0)
+            return rc;
+    } else if ((rc = prof_mlp_setup(L, &B->mlp, h, s->ffn)) < 0)
         return rc;
     if ((rc = prof_layer_input(L, "x", s->tokens * h)) < 0)
         return rc;
@@ -248,7 +256,8 @@ static int block_forward(prof_cpu_layer *L)
         goto nomem;
     prof_norm_fwd(nk, xm, T, h, B->ln2g->data, B->ln2b ? B->ln2b->data : NULL, B->n2, B->m2, B->r2);
     memcpy(L->out, xm, (size_t)FSZ(T * h));
-    return prof_mlp_fwd(L, &B->mlp, B->n2, T, L->out);
+    return B->is_moe ? prof_moe_fwd(L, &B->moe, B->n2, T, L->out)
+                     : prof_mlp_fwd(L, &B->mlp, B->n2, T, L->out);
 nomem:
     prof_free(M, tmp);
     prof_free(M, dense);
@@ -280,7 +289,9 @@ static int block_backward(prof_cpu_layer *L)
     dn = prof_alloc(M, FSZ(T * h), 1);
     if (!dxm || !dn)
         goto nomem;
-    if ((rc = prof_mlp_bwd(L, &B->mlp, B->n2, L->dout, T, dn)) < 0)
+    rc = B->is_moe ? prof_moe_bwd(L, &B->moe, B->n2, L->dout, T, dn)
+                   : prof_mlp_bwd(L, &B->mlp, B->n2, L->dout, T, dn);
+    if (rc < 0)
         goto fail;
     RELEASE(L->out);
     RELEASE(B->n2);
@@ -412,14 +423,16 @@ static void block_release(prof_cpu_layer *L)
                       &B->x2, &B->m2, &B->r2, &B->n2,  &B->mlp.a, &B->mlp.g};
     for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
         RELEASE(*kept[i]);
+    if (B->is_moe)
+        prof_moe_free(L, &B->moe);
     free(B->perm);
     free(B->relidx);
     free(B);
     L->impl = NULL;
 }
 
-/* The four attention blocks share the kernels; the kind picks the mask,
- * the cross-attention and the windows. */
+/* The five attention blocks share the kernels; the kind picks the mask,
+ * the cross-attention, the windows and the mixture of experts. */
 #define BLOCK_OPS                                                                                  \
     .setup = block_setup, .forward = block_forward, .backward = block_backward,                    \
     .release = block_release, .attention = 1
@@ -427,4 +440,5 @@ const prof_layer_kind uniap__cpu_encoder = {BLOCK_OPS};
 const prof_layer_kind uniap__cpu_decoder = {BLOCK_OPS, .causal = 1};
 const prof_layer_kind uniap__cpu_cross_decoder = {BLOCK_OPS, .causal = 1, .cross = 1};
 const prof_layer_kind uniap__cpu_swin = {BLOCK_OPS, .windowed = 1};
+const prof_layer_kind uniap__cpu_moe = {BLOCK_OPS, .causal = 1, .moe = prof_moe_cfg_of};
 #undef BLOCK_OPS

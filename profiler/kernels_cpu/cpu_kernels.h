@@ -135,6 +135,7 @@ typedef struct prof_tensor {
 } prof_tensor;
 
 typedef struct prof_cpu_layer prof_cpu_layer;
+struct prof_moe_cfg;
 
 /* What of its input a layer's backward reads from the caller's buffer (kept
  * by reference, so counted in its activation bytes). */
@@ -164,6 +165,9 @@ typedef struct prof_layer_kind {
     int loss;       /* its output is the scalar mean loss (dout[0] its gradient) */
     int no_dx;      /* its input has no gradient (an image): backward leaves it */
     prof_keep keep; /* what backward reads of the input buffer */
+    /* attention blocks: the MLP is a mixture of experts configured by
+     * moe from the layer (NULL: the dense MLP) */
+    int (*moe)(const prof_cpu_layer *L, struct prof_moe_cfg *c);
 } prof_layer_kind;
 
 /* The kernels of kind k, or NULL when it has none. */
@@ -265,6 +269,55 @@ int prof_mlp_fwd(prof_cpu_layer *L, prof_mlp *m, const float *x, int64_t T, floa
 /* dx += d/dx of mlp given dy; frees what forward kept. */
 int prof_mlp_bwd(prof_cpu_layer *L, prof_mlp *m, const float *x, const float *dy, int64_t T,
                  float *dx);
+
+/* The mixture-of-experts MLP of a moe block (cpu_moe.c): a router
+ * (h x experts, softmax, top_k, gates renormalized over the chosen),
+ * experts MLPs of width f dispatched per token (at most
+ * ceil(capacity_factor * T * top_k / experts) rows each when
+ * capacity_factor > 0, later tokens dropped) and shared always-on
+ * experts of the same width (every token, gate 1). */
+typedef struct prof_moe_cfg {
+    int experts;            /* E routed experts */
+    int top_k;              /* experts per token, 1..min(E, 64) */
+    int shared;             /* always-on experts */
+    double capacity_factor; /* 0: dropless */
+} prof_moe_cfg;
+
+typedef struct prof_moe {
+    prof_moe_cfg c;
+    uniap_activation act;
+    int64_t h, f;
+    prof_tensor *wr;    /* router [h, E] */
+    prof_tensor *views; /* 4 per expert: its slices of the stacked "moe.w1" ... */
+    prof_mlp *ex;       /* E routed then shared experts on the views */
+    int64_t *off;       /* E + 1: first row of each expert in xe, ye */
+    /* kept from forward for backward */
+    float *gate;        /* [T, top_k] renormalized gates */
+    int32_t *sel, *row; /* [T, top_k] expert, its row in xe (-1: dropped) */
+    int32_t *tok;       /* token of each row */
+    float *xe, *ye;     /* [rows, h] gathered inputs, expert outputs */
+} prof_moe;
+
+/* EINVAL (naming the field) unless experts >= 1, 1 <= top_k <= min(experts,
+ * 64), shared >= 0, capacity_factor >= 0. */
+int prof_moe_check(const prof_moe_cfg *c);
+/* The configuration of a moe layer (experts, top_k, shared_experts,
+ * capacity_factor of L->spec), checked: the moe kind's hook. */
+int prof_moe_cfg_of(const prof_cpu_layer *L, prof_moe_cfg *c);
+/* Registers the router, expert and shared parameters ("moe.router",
+ * "moe.w1", ...; experts stacked) of width h and expert width f. The
+ * tables it allocates are freed by prof_moe_free. */
+int prof_moe_setup(prof_cpu_layer *L, prof_moe *m, const prof_moe_cfg *c, int64_t h, int64_t f);
+/* y += moe(x) over T rows; keeps what backward reads. */
+int prof_moe_fwd(prof_cpu_layer *L, prof_moe *m, const float *x, int64_t T, float *y);
+/* dx += d/dx of moe given dy, parameter gradients += (the router's too);
+ * frees what forward kept. */
+int prof_moe_bwd(prof_cpu_layer *L, prof_moe *m, const float *x, const float *dy, int64_t T,
+                 float *dx);
+/* Frees what forward kept (after a failed pass); prof_moe_free also the
+ * tables. */
+void prof_moe_release(prof_cpu_layer *L, prof_moe *m);
+void prof_moe_free(prof_cpu_layer *L, prof_moe *m);
 
 #ifdef __cplusplus
 }

@@ -26,7 +26,8 @@
     X(CROSS_DECODER, cross_decoder)                                                                \
     X(SWIN, swin)                                                                                  \
     X(PATCH_MERGE, patch_merge)                                                                    \
-    X(HEAD, head)
+    X(HEAD, head)                                                                                  \
+    X(MOE, moe)
 
 #define DECLARE(K, n) extern const prof_layer_kind uniap__cpu_##n;
 KINDS(DECLARE)

@@ -2,11 +2,14 @@
  * edit_profile.c - test helper: copies a profile dataset with some root
  * attributes changed, to craft the files the `uniap archive` tests need
  * (control characters in a string attribute, an impossible world_size, an
- * incomplete profile). Written with the library's own serial writer, so
- * the result is a valid dataset apart from the values given.
+ * incomplete profile; layer rows slowed down). Written with the library's
+ * own serial writer, so the result is a valid dataset apart from the
+ * values given.
  *
  * usage: edit_profile IN OUT [provenance=S] [slurm_job_id=S] [world_size=N]
- *        [complete=0|1] [model_spec=@FILE]
+ *        [complete=0|1] [model_spec=@FILE] [scale_layers=PREFIX:FACTOR]
+ *   scale_layers multiplies the forward and backward times of the layer
+ *   rows whose layer_type starts with PREFIX by FACTOR.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +37,17 @@ static int set(uniap_profile *p, const char *kv)
             return -1;
         free(p->model_json);
         p->model_json = text;
+    } else if (k == 12 && strncmp(kv, "scale_layers", k) == 0 && strchr(v, ':')) {
+        size_t n = (size_t)(strchr(v, ':') - v);
+        double f = atof(strchr(v, ':') + 1);
+        for (int i = 0; i < p->n_layers; i++) {
+            uniap_layer_prof *l = &p->layers[i];
+            if (strncmp(l->layer_type, v, n) != 0)
+                continue;
+            uniap_stat *st[2] = {&l->fwd, &l->bwd};
+            for (int j = 0; j < 2; j++)
+                st[j]->median *= f, st[j]->min *= f, st[j]->max *= f;
+        }
     } else
         return -1;
     return 0;

@@ -9,9 +9,9 @@
  *     every collective at groups 2, 4, 8, inside and across nodes, 1 KiB
  *     to 1 GiB by factors of 4, time = bytes / (1e11 B/s inside a node,
  *     1e10 B/s across nodes);
- *   - lookups of a profile's layer and collective rows and of a table's
- *     strategy.
- * Needs cm_internal.h (GiB, cm_layer_tp_ok) included first.
+ *   - lookups of a profile's layer and collective rows, of a table's
+ *     strategy and of a row's terms.
+ * Needs check.h and cm_internal.h (GiB, cm_layer_tp_ok) included first.
  */
 #ifndef UNIAP_TEST_CM_FIXTURE_H
 #define UNIAP_TEST_CM_FIXTURE_H
@@ -153,6 +153,16 @@ static inline const uniap_coll_prof *fx_coll_row(const uniap_profile *p, uniap_c
             p->colls[i].spans_nodes == spans && p->colls[i].bytes == bytes)
             return &p->colls[i];
     return NULL;
+}
+
+/* The row terms of run r under the strategy named name in cm's table of
+ * (deg, c), checking that the name parses and the row builds. */
+static inline void fx_row(const uniap_costmodel *cm, int deg, int c, int r, const char *name,
+                          cm_row_terms *out)
+{
+    uniap_strategy s;
+    CHECK_EQ(uniap_strategy_parse(name, &s), 0);
+    CHECK_EQ(cm_row_breakdown(cm, deg, c, r, &s, out), 0);
 }
 
 /* The index of strategy name in table t; 0 (with a note on stderr, so

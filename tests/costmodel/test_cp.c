@@ -119,13 +119,7 @@ static uniap_costmodel *make(double overlap, int max_cp)
     return cm;
 }
 
-static void row(const uniap_costmodel *cm, int deg, int c, int r, const char *name,
-                cm_row_terms *out)
-{
-    uniap_strategy s;
-    CHECK_EQ(uniap_strategy_parse(name, &s), 0);
-    CHECK_EQ(cm_row_breakdown(cm, deg, c, r, &s, out), 0);
-}
+#define row fx_row
 
 static void test_ring(const uniap_costmodel *modelled, const uniap_costmodel *exposed)
 {

@@ -188,7 +188,7 @@ static void test_spec(uniap_model *m)
     CHECK_EQ(parse_with("{\"type\": \"mlp\", \"hidden\": 64}", &bad), UNIAP_EINVAL);
     CHECK_STR_CONTAINS(uniap_errmsg(), "ffn");
     CHECK_EQ(parse_with("{\"type\": \"mlpx\", \"hidden\": 64}", &bad), UNIAP_EINVAL);
-    CHECK_STR_CONTAINS(uniap_errmsg(), "patch_merge|head|mlp");
+    CHECK_STR_CONTAINS(uniap_errmsg(), "patch_merge|head|moe|mlp");
     uniap_err_clear();
 }
 

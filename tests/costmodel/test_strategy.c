@@ -373,7 +373,7 @@ static void test_golden_and_toy(void)
     uniap_strategy s;
     int before = uniap_strategy_dim_count();
 
-    CHECK_EQ(before, 8); /* dp, cp, cp_variant, tp, layout, flavour, sp, ckpt */
+    CHECK_EQ(before, 9); /* dp, cp, cp_variant, ep, tp, layout, flavour, sp, ckpt */
     each_golden(same_names);
     CHECK_EQ(uniap_strategy_dim_register(&offload), 0);
     CHECK_EQ(uniap_strategy_dim_count(), before + 1);

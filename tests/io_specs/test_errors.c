@@ -129,6 +129,33 @@ static void check_inline(void)
                                "inline.json", &m),
              UNIAP_EINVAL);
     CHECK_STR_CONTAINS(uniap_errmsg(), "inline.json: layers[0]: expected a layer whose signature");
+    /* moe fields: required, in range, only on a moe layer */
+    static const struct {
+        const char *fields, *msg;
+    } moe[] = {
+        {"", "layers[0].experts: expected a positive integer (routed experts)"},
+        {", \"experts\": 8", "layers[0].top_k: expected an integer 1..experts"},
+        {", \"experts\": 8, \"top_k\": 9", "layers[0].top_k"},
+        {", \"experts\": 8, \"top_k\": 2, \"capacity_factor\": 0.5",
+         "layers[0].capacity_factor: expected 0 (dropless) or at least 1, got 0.5"},
+        {", \"experts\": 8, \"top_k\": 2, \"shared_experts\": -1", "layers[0].shared_experts"},
+    };
+    for (size_t i = 0; i < sizeof(moe) / sizeof(moe[0]); i++) {
+        char json[512];
+        snprintf(json, sizeof(json),
+                 "{\"seq_len\": 8, \"layers\": [{\"type\": \"moe\", \"hidden\": 8, "
+                 "\"heads\": 2, \"ffn\": 8%s}]}",
+                 moe[i].fields);
+        uniap_err_clear();
+        CHECK_EQ(uniap_model_parse(json, "inline.json", &m), UNIAP_EINVAL);
+        CHECK_STR_CONTAINS(uniap_errmsg(), moe[i].msg);
+    }
+    uniap_err_clear();
+    CHECK_EQ(uniap_model_parse("{\"seq_len\": 8, \"layers\": [{\"type\": \"decoder\", \"hidden\": "
+                               "8, \"heads\": 2, \"ffn\": 8, \"experts\": 8}]}",
+                               "inline.json", &m),
+             UNIAP_EINVAL);
+    CHECK_STR_CONTAINS(uniap_errmsg(), "layers[0].experts: expected only fields a decoder layer");
     /* a name that is neither in the zoo nor a file */
     uniap_err_clear();
     CHECK_EQ(uniap_model_resolve("llama-8b", &m), UNIAP_EINVAL);

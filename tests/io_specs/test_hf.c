@@ -39,6 +39,9 @@ static void test_published_counts(void)
         {"llama-3-8b", 8030261248LL, 0},
         {"llama-3-70b", 70553706496LL, 0},
         {"mistral-7b", 7241732096LL, 0},
+        /* Mixtral-8x7B-v0.1: 46.7B (Mistral AI); the checkpoint's count by
+         * hand in test_mixtral */
+        {"mixtral-8x7b", 46702792704LL, 0},
         {"gpt2", 124439808LL, 0},
         {"gpt-neox-20b", 20554567680LL, 0},
         {"vit-base-patch16-224", 86567656LL, 0},       /* ViTForImageClassification */
@@ -129,6 +132,52 @@ static void test_shapes(void)
     uniap_model_free(&m);
 }
 
+static char *read_config(const char *name);
+
+/* MixtralForCausalLM: num_local_experts 8, num_experts_per_tok 2 as a moe
+ * run. By hand (h 4096, 32 heads and 8 KV heads of 128, f 14336, V 32000):
+ * attention 2 x 4096^2 + 2 x 4096 x 1024 = 41,943,040; an expert 3 x 4096 x
+ * 14336 = 176,160,768; router 4096 x 8 = 32,768; norms 2 x 4096; a layer
+ * 41,943,040 + 8 x 176,160,768 + 32,768 + 8,192 = 1,451,270,144; x 32 =
+ * 46,440,644,608, + embedding and head 2 x 131,072,000 + final norm 4,096 =
+ * 46,702,792,704 (46.7B). Active: 2 experts, 394,305,536 a layer, x 32 +
+ * 262,148,096 = 12,879,925,248 (Mistral AI: 12.9B active). */
+static void test_mixtral(void)
+{
+    uniap_model m;
+
+    CHECK_EQ(load("mixtral-8x7b", &m), 0);
+    CHECK_EQ(m.n_runs, 3);
+    CHECK_EQ(m.runs[1].kind, UNIAP_LAYER_MOE);
+    CHECK_EQ(m.runs[1].count, 32);
+    CHECK_EQ(m.runs[1].experts, 8);
+    CHECK_EQ(m.runs[1].top_k, 2);
+    CHECK_EQ(m.runs[1].shared_experts, 0);
+    CHECK_EQ(m.runs[1].kv_heads, 8);
+    CHECK_EQ((long long)uniap_layer_params(&m.runs[1]), 1451270144LL);
+    CHECK_EQ((long long)uniap_model_params(&m), 46702792704LL);
+    CHECK_EQ((long long)uniap_model_active_params(&m), 12879925248LL);
+    /* the same as the zoo's mixtral-8x7b at 4096 tokens */
+    uniap_model z;
+    CHECK_EQ(uniap_zoo_model("mixtral-8x7b", &z), 0);
+    CHECK_EQ((long long)uniap_model_params(&z), 46702792704LL);
+    CHECK_EQ((long long)uniap_model_active_params(&z), 12879925248LL);
+    uniap_model_free(&z);
+    uniap_model_free(&m);
+    /* top-k above the experts refused by the field */
+    char *text = read_config("mixtral-8x7b"), *k;
+    if (!text || !(k = strstr(text, "\"num_experts_per_tok\": 2"))) {
+        CHECK(0);
+        free(text);
+        return;
+    }
+    k[strlen("\"num_experts_per_tok\": ")] = '9';
+    uniap_hf_info info;
+    CHECK_EQ(uniap_model_from_hf(text, "x.json", 0, &m, &info), UNIAP_EINVAL);
+    CHECK_STR_CONTAINS(uniap_errmsg(), "x.json: num_experts_per_tok: expected at most");
+    free(text);
+}
+
 static char *read_config(const char *name)
 {
     char path[1024], *text = NULL;
@@ -155,11 +204,7 @@ static void test_seq_len_and_refusals(void)
     /* learned positions cannot be extended */
     CHECK_EQ(uniap_model_from_hf(gpt2, "g.json", 2048, &m, &info), UNIAP_EINVAL);
     CHECK_STR_CONTAINS(uniap_errmsg(), "g.json: n_positions: 1024 positions");
-    /* mixture of experts: refused by name */
-    uniap_model x;
-    CHECK_EQ(load("mixtral-8x7b", &x), UNIAP_EINVAL);
-    CHECK_STR_CONTAINS(uniap_errmsg(), "MixtralForCausalLM is a mixture-of-experts model");
-    /* an expert field in a known class */
+    /* an expert field in a class without experts */
     char bad[8192];
     snprintf(bad, sizeof(bad), "%.*s, \"num_local_experts\": 8}",
              (int)(strrchr(llama, '}') - llama), llama);
@@ -198,6 +243,7 @@ int main(int argc, char **argv)
     dir = argv[1];
     test_published_counts();
     test_shapes();
+    test_mixtral();
     test_seq_len_and_refusals();
     return check_report();
 }

@@ -47,6 +47,12 @@ static const struct published published[] = {
     {"llama-70b", 70e9, 0.015, "Llama 2 paper Table 1: 70B (nominal)"},
     /* GPT-3 paper (Brown et al. 2020), Table 2.1: GPT-3 175B, 175.0B. */
     {"gpt3-175b", 175.0e9, 0.01, "GPT-3 paper Table 2.1: 175.0B"},
+    /* Mistral AI's release of Mixtral 8x7B (Jiang et al. 2024, s2): 46.7B
+     * total (rounded to 0.1B); by hand in check_moe. */
+    {"mixtral-8x7b", 46.7e9, 0.01, "Mixtral paper s2: 46.7B"},
+    /* DeepSeek-V2 paper, appendix B (DeepSeek-V2-Lite): 15.7B total; the
+     * zoo's MHA stand-in for MLA carries 81M more (check_moe). */
+    {"deepseek-v2-lite", 15.7e9, 0.01, "DeepSeek-V2 paper app. B: V2-Lite 15.7B"},
 };
 
 /* Exact totals of released checkpoints (PyTorch num_parameters() of the
@@ -59,6 +65,8 @@ static const struct {
     {"llama-7b", 6738415616LL},   /* huggyllama/llama-7b */
     {"llama-13b", 13015864320LL}, /* huggyllama/llama-13b */
     {"llama-70b", 68976648192LL}, /* meta-llama/Llama-2-70b-hf */
+    /* mistralai/Mixtral-8x7B-v0.1 (also tests/io_specs/test_hf.c) */
+    {"mixtral-8x7b", 46702792704LL},
 };
 
 static void check_zoo(void)
@@ -106,6 +114,60 @@ static void check_gpt_tiny(void)
         CHECK_EQ(uniap_layer_params(&m.runs[2]), 32896);
     }
     CHECK_EQ(uniap_model_params(&m), 267648);
+    uniap_model_free(&m);
+}
+
+/* Mixture of experts: total and active parameters per token
+ * (uniap_model_active_params) against the published figures, by hand.
+ *
+ * Mixtral-8x7B (h 4096, 32 heads / 8 KV heads of 128, 8 SwiGLU experts of
+ * f 14336, top-2, vocab 32000, untied, RMSNorm): attention 2 x 4096^2 + 2 x
+ * 4096 x 1024 = 41,943,040; expert 3 x 4096 x 14336 = 176,160,768; router
+ * 4096 x 8 = 32,768; norms 8,192. Layer 1,451,270,144, x 32 =
+ * 46,440,644,608; + 2 x 131,072,000 + 4,096 = 46,702,792,704 (46.7B). Active:
+ * 41,943,040 + 2 x 176,160,768 + 32,768 + 8,192 = 394,305,536 a layer, x 32
+ * + 262,148,096 = 12,879,925,248 (Mistral AI: 12.9B active).
+ *
+ * deepseek-v2-lite (h 2048, 16 heads of 128 as MHA, layer 0 dense f 10944,
+ * 26 moe layers of 64 + 2 shared experts of f 1408, top-6, vocab 102400):
+ * attention 4 x 2048^2 = 16,777,216; dense MLP 3 x 2048 x 10944 =
+ * 67,239,936; layer 0 = 84,021,248 with its norms (4,096); expert 3 x 2048 x
+ * 1408 = 8,650,752; router 2048 x 64 = 131,072; moe layer 16,777,216 + 66 x
+ * 8,650,752 + 131,072 + 4,096 = 587,862,016, x 26 = 15,284,412,416;
+ * embedding + head 2 x 209,715,200 + 2,048. Total 15,787,866,112; active
+ * 16,777,216 + 8 x 8,650,752 + 135,168 = 86,118,400 a layer, total
+ * 84,021,248 + 26 x 86,118,400 + 419,432,448 = 2,742,532,096.
+ * Against the published 15.7B / 2.4B (DeepSeek-V2 paper, appendix B): MLA
+ * (q 2048 x 16 x 192, kv_a 2048 x (512 + 64), its norm 512, kv_b 512 x 16 x
+ * 256, o 2048 x 2048 = 13,763,072) has 3,014,144 fewer parameters than the
+ * MHA here per layer, 81,381,888 over 27 layers: 15,706,484,224 (15.7B) and
+ * 2,661,150,208 active; DeepSeek's activated count leaves out the input
+ * embedding table (209,715,200, a lookup): 2,451,435,008 (2.4B). */
+static void check_moe(void)
+{
+    uniap_model m;
+
+    CHECK_EQ(uniap_zoo_model("mixtral-8x7b", &m), 0);
+    CHECK_EQ(m.runs[1].kind, UNIAP_LAYER_MOE);
+    CHECK_EQ(uniap_layer_params(&m.runs[1]), 1451270144LL);
+    CHECK_EQ(uniap_layer_active_params(&m.runs[1]), 394305536LL);
+    CHECK_EQ(uniap_model_params(&m), 46702792704LL);
+    CHECK_EQ(uniap_model_active_params(&m), 12879925248LL);
+    CHECK_NEAR((double)uniap_model_active_params(&m), 12.9e9, 0.005, 0);
+    /* a dense layer's active count is its count */
+    CHECK_EQ(uniap_layer_active_params(&m.runs[0]), uniap_layer_params(&m.runs[0]));
+    uniap_model_free(&m);
+
+    CHECK_EQ(uniap_zoo_model("deepseek-v2-lite", &m), 0);
+    CHECK_EQ(m.n_layers, 29); /* embedding, 27 blocks, head */
+    CHECK_EQ(uniap_layer_params(&m.runs[1]), 84021248LL);
+    CHECK_EQ(uniap_layer_params(&m.runs[2]), 587862016LL);
+    CHECK_EQ(uniap_layer_active_params(&m.runs[2]), 86118400LL);
+    CHECK_EQ(uniap_model_params(&m), 15787866112LL);
+    CHECK_EQ(uniap_model_active_params(&m), 2742532096LL);
+    const int64_t mla_less = 27 * (16777216LL - 13763072LL);
+    CHECK_NEAR((double)(uniap_model_params(&m) - mla_less), 15.7e9, 0.005, 0);
+    CHECK_NEAR((double)(uniap_model_active_params(&m) - mla_less - 209715200LL), 2.4e9, 0.025, 0);
     uniap_model_free(&m);
 }
 
@@ -224,6 +286,7 @@ int main(int argc, char **argv)
     check_zoo();
     check_llama65b();
     check_gpt_tiny();
+    check_moe();
     check_tiny(argv[1]);
     check_tiny_vision(argv[1]);
     return check_report();

@@ -22,7 +22,9 @@ static int layer_equal(const uniap_layer *a, const uniap_layer *b, int with_coun
            a->position == b->position && a->bias == b->bias && a->seq == b->seq &&
            a->kv_seq == b->kv_seq && a->vocab == b->vocab && a->max_positions == b->max_positions &&
            a->tied == b->tied && a->window == b->window && a->image == b->image &&
-           a->patch == b->patch && a->channels == b->channels && a->out_hidden == b->out_hidden;
+           a->patch == b->patch && a->channels == b->channels && a->out_hidden == b->out_hidden &&
+           a->experts == b->experts && a->top_k == b->top_k &&
+           a->shared_experts == b->shared_experts && a->capacity_factor == b->capacity_factor;
 }
 
 static void check_model_roundtrip(const uniap_model *m, const char *what)
@@ -105,7 +107,7 @@ static void check_zoo_and_presets(void)
         CHECK(strcmp(m.name, zoo[i]) == 0);
         uniap_model_free(&m);
     }
-    CHECK_EQ(n, 9);
+    CHECK_EQ(n, 11);
     n = 0;
     for (int i = 0; pre[i]; i++, n++) {
         uniap_cluster c;
@@ -229,9 +231,15 @@ static void perturb(uniap_layer *l, int f)
     case 18:
         l->out_hidden++;
         break;
+    case 19:
+        l->experts++;
+        break;
+    case 20:
+        l->shared_experts++;
+        break;
     }
 }
-#define N_PERTURB 19
+#define N_PERTURB 21
 
 static void check_signatures(void)
 {
@@ -342,6 +350,47 @@ static char *edit_seq_len(const char *json, long long v)
 /* issue 10 item 7: the model's seq_len is the one source of truth. Editing
  * it in a dump changes every layer that did not state its own length; a
  * per-layer length that differs from the model's stays explicit. */
+/* A moe layer with every field of its own round-trips; its defaults
+ * (shared_experts 0, capacity_factor 0) are left out of the dump; top_k and
+ * capacity_factor, which change time but not the parameter count, change
+ * the signature. */
+static void check_moe(void)
+{
+    const char *spec = "{\"name\": \"m\", \"seq_len\": 64, \"layers\": [{\"type\": \"moe\", "
+                       "\"count\": 2, \"hidden\": 64, \"heads\": 4, \"ffn\": 32, \"activation\": "
+                       "\"swiglu\", \"experts\": 8, \"top_k\": 2, \"shared_experts\": 1, "
+                       "\"capacity_factor\": 1.25}]}";
+    uniap_model m;
+    char *json = NULL;
+
+    CHECK_EQ(uniap_model_parse(spec, "moe.json", &m), 0);
+    if (m.n_runs != 1)
+        return;
+    CHECK_EQ(m.runs[0].experts, 8);
+    CHECK_EQ(m.runs[0].top_k, 2);
+    CHECK_EQ(m.runs[0].shared_experts, 1);
+    CHECK(m.runs[0].capacity_factor == 1.25);
+    check_model_roundtrip(&m, "moe.json");
+    CHECK(strcmp(sig(&m.runs[0]),
+                 "moe.h64.a4.kv4.f32.e8.k2.se1.cf1.25.s64.swiglu.layernorm.nopos") == 0);
+    char s0[128];
+    snprintf(s0, sizeof(s0), "%s", sig(&m.runs[0]));
+    uniap_layer t = m.runs[0];
+    t.top_k = 3;
+    CHECK(strcmp(sig(&t), s0) != 0);
+    t = m.runs[0];
+    t.capacity_factor = 2;
+    CHECK(strcmp(sig(&t), s0) != 0);
+    m.runs[0].shared_experts = 0;
+    m.runs[0].capacity_factor = 0;
+    CHECK_EQ(uniap_model_to_json(&m, &json), 0);
+    CHECK(json && !strstr(json, "shared_experts") && !strstr(json, "capacity_factor") &&
+          strstr(json, "\"top_k\""));
+    free(json);
+    check_model_roundtrip(&m, "moe-defaults.json");
+    uniap_model_free(&m);
+}
+
 static void check_seq_len_edit(void)
 {
     uniap_model m, back;
@@ -415,6 +464,7 @@ int main(int argc, char **argv)
     check_exact_numbers();
     check_files(argv[1]);
     check_signatures();
+    check_moe();
     check_signature_time_fields();
     check_seq_len_edit();
     return check_report();

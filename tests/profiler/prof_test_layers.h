@@ -76,6 +76,16 @@ static inline int test_layers(test_layer *out)
     ADD("head", 1, 2);
     l.norm = UNIAP_NORM_RMSNORM, l.tied = 1, l.bias = 1;
     ADD("head.tied.tp2", 2, 2);
+    /* Mixtral-like moe block: the decoder's attention, 4 experts, top 2 */
+    memset(&l, 0, sizeof(l));
+    l.kind = UNIAP_LAYER_MOE, l.count = 1, l.hidden = 16, l.heads = 4, l.kv_heads = 2;
+    l.ffn = 12, l.activation = UNIAP_ACT_SWIGLU, l.norm = UNIAP_NORM_RMSNORM;
+    l.position = UNIAP_POS_ROTARY, l.seq = 6, l.experts = 4, l.top_k = 2;
+    ADD("moe", 1, 2);
+    /* + a shared expert, capacity factor 1 (tokens dropped), GELU, biases */
+    l.activation = UNIAP_ACT_GELU, l.norm = UNIAP_NORM_LAYERNORM, l.bias = 1, l.ffn = 16;
+    l.shared_experts = 1, l.capacity_factor = 1.0;
+    ADD("moe.shared.cf1.tp2", 2, 2);
 #undef ADD
     return n;
 }

@@ -152,6 +152,80 @@ static double act(uniap_activation k, double x)
     return 0.5 * x * (1.0 + tanh(sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
 }
 
+/* The MLP of width f on the rows of x: act(x w1 + b1) w2 + b2; SwiGLU:
+ * w1 [h, 2f] holds the gate then the up columns. */
+static mat mlp_ref(uniap_activation k, mat x, const float *w1, const float *b1, const float *w2,
+                   const float *b2, int64_t f)
+{
+    mat a = linear(x, w1, b1, k == UNIAP_ACT_SWIGLU ? 2 * f : f);
+    mat g = mk(x.r, f);
+    for (int64_t t = 0; t < x.r; t++)
+        for (int64_t j = 0; j < f; j++) {
+            double z = AT(a, t, j);
+            AT(g, t, j) = k == UNIAP_ACT_SWIGLU ? z / (1.0 + exp(-z)) * AT(a, t, f + j) : act(k, z);
+        }
+    mat y = linear(g, w2, b2, x.c);
+    free(a.a), free(g.a);
+    return y;
+}
+
+/* The mixture of experts on the rows of x, token by token: softmax of the
+ * router's logits, the top_k largest (first index on ties), gates
+ * p_j / sum of the chosen p, each chosen expert's MLP (the experts'
+ * weights stacked) unless the expert already took its capacity
+ * ceil(cf T k / E) of earlier (token, choice) pairs, plus every shared
+ * expert (stacked like the routed ones). */
+static mat moe_ref(prof_cpu_layer *L, mat x)
+{
+    const uniap_layer *l = &L->spec;
+    int E = l->experts, k = l->top_k;
+    int64_t h = x.c, f = L->sh.ffn, wa = l->activation == UNIAP_ACT_SWIGLU ? 2 * f : f;
+    int64_t cap = l->capacity_factor > 0 ? (int64_t)ceil(l->capacity_factor * (double)(x.r * k) / E)
+                                         : x.r * k;
+    const float *w1 = P(L, "moe.w1"), *b1 = P(L, "moe.b1"), *w2 = P(L, "moe.w2"),
+                *b2 = P(L, "moe.b2");
+    mat z = linear(x, P(L, "moe.router"), NULL, E);
+    mat y = mk(x.r, h);
+    int64_t *taken = calloc((size_t)E, sizeof(int64_t));
+    for (int64_t t = 0; t < x.r; t++) {
+        double p[64], chosen = 0.0, mx = -1e300, sum = 0.0;
+        int sel[64], used[64] = {0};
+        for (int e = 0; e < E; e++)
+            mx = AT(z, t, e) > mx ? AT(z, t, e) : mx;
+        for (int e = 0; e < E; e++)
+            sum += (p[e] = exp(AT(z, t, e) - mx));
+        for (int j = 0; j < k; j++) {
+            sel[j] = -1;
+            for (int e = 0; e < E; e++)
+                if (!used[e] && (sel[j] < 0 || p[e] > p[sel[j]]))
+                    sel[j] = e;
+            used[sel[j]] = 1;
+            chosen += p[sel[j]] / sum;
+        }
+        mat row = {1, h, &AT(x, t, 0)};
+        for (int j = 0; j < k; j++) {
+            int e = sel[j];
+            if (taken[e]++ >= cap)
+                continue; /* dropped */
+            mat ye = mlp_ref(l->activation, row, w1 + e * h * wa, b1 ? b1 + e * wa : NULL,
+                             w2 + e * f * h, b2 ? b2 + e * h : NULL, f);
+            for (int64_t c = 0; c < h; c++)
+                AT(y, t, c) += p[e] / sum / chosen * ye.a[c];
+            free(ye.a);
+        }
+    }
+    const float *s1 = P(L, "moe.shared.w1"), *sb1 = P(L, "moe.shared.b1"),
+                *s2 = P(L, "moe.shared.w2"), *sb2 = P(L, "moe.shared.b2");
+    for (int e = 0; e < l->shared_experts; e++) {
+        mat ys = mlp_ref(l->activation, x, s1 + e * h * wa, sb1 ? sb1 + e * wa : NULL,
+                         s2 + e * f * h, sb2 ? sb2 + e * h : NULL, f);
+        add_to(&y, ys);
+        free(ys.a);
+    }
+    free(taken), free(z.a);
+    return y;
+}
+
 static mat block_ref(prof_cpu_layer *L)
 {
     const prof_shard *s = &L->sh;
@@ -159,12 +233,19 @@ static mat block_ref(prof_cpu_layer *L)
     int64_t T = s->tokens, h = s->hidden, qw = s->heads * s->hd, kvw = s->kv_heads * s->hd;
     int64_t *gq = malloc(sizeof(int64_t) * (size_t)T), *pq = malloc(sizeof(int64_t) * (size_t)T);
     int64_t *rq = malloc(sizeof(int64_t) * (size_t)T), *cq = malloc(sizeof(int64_t) * (size_t)T);
-    attn_ref ar = {s->heads, s->kv_heads,
-                   s->hd,    l->kind == UNIAP_LAYER_DECODER || l->kind == UNIAP_LAYER_CROSS_DECODER,
-                   gq,       gq,
-                   pq,       pq,
-                   NULL,     rq,
-                   cq,       0};
+    attn_ref ar = {s->heads,
+                   s->kv_heads,
+                   s->hd,
+                   l->kind == UNIAP_LAYER_DECODER || l->kind == UNIAP_LAYER_CROSS_DECODER ||
+                       l->kind == UNIAP_LAYER_MOE,
+                   gq,
+                   gq,
+                   pq,
+                   pq,
+                   NULL,
+                   rq,
+                   cq,
+                   0};
     for (int64_t t = 0; t < T; t++) {
         gq[t] = t / s->seq;
         pq[t] = t % s->seq;
@@ -203,20 +284,12 @@ static mat block_ref(prof_cpu_layer *L)
         free(gk), free(enc.a), free(nc.a), free(qc.a), free(kvc.a), free(aoc.a), free(y2.a);
     }
     mat n2 = norm(y, l->norm, P(L, "ln2.g"), P(L, "ln2.b"));
-    int64_t f = s->ffn;
-    mat a =
-        linear(n2, P(L, "mlp.w1"), P(L, "mlp.b1"), l->activation == UNIAP_ACT_SWIGLU ? 2 * f : f);
-    mat g = mk(T, f);
-    for (int64_t t = 0; t < T; t++)
-        for (int64_t j = 0; j < f; j++) {
-            double z = AT(a, t, j);
-            AT(g, t, j) = l->activation == UNIAP_ACT_SWIGLU ? z / (1.0 + exp(-z)) * AT(a, t, f + j)
-                                                            : act(l->activation, z);
-        }
-    mat m = linear(g, P(L, "mlp.w2"), P(L, "mlp.b2"), h);
+    mat m = l->kind == UNIAP_LAYER_MOE ? moe_ref(L, n2)
+                                       : mlp_ref(l->activation, n2, P(L, "mlp.w1"), P(L, "mlp.b1"),
+                                                 P(L, "mlp.w2"), P(L, "mlp.b2"), s->ffn);
     add_to(&y, m);
     free(gq), free(pq), free(rq), free(cq), free(x.a), free(n1.a), free(qkv.a), free(ao.a);
-    free(n2.a), free(a.a), free(g.a), free(m.a);
+    free(n2.a), free(m.a);
     return y;
 }
 
@@ -361,6 +434,37 @@ int main(void)
         else
             CHECK_EQ(mem.act_bytes, 2 * act1);
         prof_cpu_layer_destroy(L);
+    }
+
+    /* Activation accounting, moe block (the "moe" test layer, fp32, no
+     * token dropped): x, n1, x1, n2: T h each; norm stats 4 T; qkv
+     * T (qw + 2 kvw); probabilities b a s^2; attention output T qw; the
+     * router's gates, experts, rows and tokens of the T k (token, choice)
+     * pairs: 4 T k; the gathered inputs and the experts' outputs 2 T k h;
+     * each row's expert pre-activation (SwiGLU: 2f) and output f:
+     * T k 3 f. Parameters: io's count (uniap_layer_params). */
+    for (int c = 0; c < n; c++) {
+        if (strcmp(tl[c].name, "moe") != 0)
+            continue;
+        const uniap_layer *l = &tl[c].l;
+        for (int b = 1; b <= 2; b++) {
+            prof_cpu_layer *L;
+            CHECK_EQ(prof_cpu_layer_create(l, 0, 1, b, 1, &L), 0);
+            double fwd[2], bwd[2];
+            prof_layer_memory mem;
+            CHECK_EQ(prof_cpu_layer_measure(L, 1, 2, fwd, bwd, &mem), 0);
+            int64_t T = b * l->seq, h = l->hidden, hd = h / l->heads, qw = l->heads * hd;
+            int64_t kvw = l->kv_heads * hd, f = l->ffn, k = l->top_k;
+            int64_t hand =
+                4 * (4 * T * h + 4 * T + T * (qw + 2 * kvw) + b * l->heads * l->seq * l->seq +
+                     T * qw + 4 * T * k + 2 * T * k * h + T * k * 3 * f);
+            CHECK_EQ(mem.act_bytes, hand);
+            uniap_layer lp = *l;
+            lp.head_dim = hd; /* as the JSON reader resolves it */
+            CHECK_EQ(mem.param_count, uniap_layer_params(&lp));
+            CHECK(fwd[0] > 0 && bwd[0] > 0);
+            prof_cpu_layer_destroy(L);
+        }
     }
     return check_report();
 }

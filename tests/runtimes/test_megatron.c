@@ -172,6 +172,44 @@ static void interleaving(const uniap_model *m, const uniap_cluster *c)
     uniap_plan_free(&p);
 }
 
+/* Mixtral-8x7B with expert parallelism (issue 15 item 3): ep 4 over the
+ * dp 4 of 2 x 8 A100s at tp 2, pp 2, written as --num-experts 8
+ * --moe-router-topk 2 --expert-model-parallel-size 4 (flags of the list)
+ * and read back to the same plan, TPI and memory; the moe blocks take ep
+ * 4, the embedding and head ep 1 (Megatron-LM's dense layers are
+ * data-parallel over all dp ranks); a command line with other experts, or
+ * an ep that does not divide dp, is refused by name. */
+static void moe_cases(void)
+{
+    uniap_model m;
+    uniap_cluster c;
+    const char *args = "--tensor-model-parallel-size 2 --pipeline-model-parallel-size 2 "
+                       "--micro-batch-size 1 --global-batch-size 32 "
+                       "--expert-model-parallel-size 4";
+    rt_setup("mixtral-8x7b", "a100-80g-2x8", 0, &m, &c);
+    char *t = round_trip(&m, &c, args, "--expert-model-parallel-size 4");
+    if (t)
+        CHECK_STR_CONTAINS(t, "--num-experts 8 --moe-router-topk 2");
+    free(t);
+    uniap_plan p;
+    CHECK_EQ(uniap_plan_import_megatron(args, "case", &m, &c, &p), 0);
+    if (p.n_layers == 34) {
+        CHECK_EQ(uniap_strategy_ep(&p.strategy_of[0]), 1);
+        CHECK_EQ(uniap_strategy_ep(&p.strategy_of[1]), 4);
+        CHECK_EQ(uniap_strategy_ep(&p.strategy_of[32]), 4);
+        CHECK_EQ(uniap_strategy_ep(&p.strategy_of[33]), 1);
+        CHECK(strcmp(p.strategy_of[1].name, "dp4.ep4.tp2c.ddp") == 0);
+    }
+    uniap_plan_free(&p);
+    refused(&m, &c, "--micro-batch-size 1 --global-batch-size 32 --num-experts 16",
+            "--num-experts 16, but model 'mixtral-8x7b' has 8");
+    refused(&m, &c,
+            "--tensor-model-parallel-size 2 --pipeline-model-parallel-size 2 "
+            "--micro-batch-size 1 --global-batch-size 32 --expert-model-parallel-size 3",
+            "ep3 needs ep to divide dp (4)");
+    uniap_model_free(&m);
+}
+
 int main(int argc, char **argv)
 {
     uniap_model m = {0};
@@ -218,6 +256,7 @@ int main(int argc, char **argv)
                    "--decoder-first-pipeline-num-layers 12 --decoder-last-pipeline-num-layers 20"));
 
     interleaving(&m, &c);
+    moe_cases();
 
     /* refused by name */
     refused(&m, &c,
