@@ -93,6 +93,16 @@ static void est_cmd(est_args *a, uniap_opt *opts, uniap_cmd *cmd)
                  "embedding goes with the first stage, the head with the last; first and last "
                  "may be 0), as Megatron-LM's uneven splits"},
         uniap_inputs_schedule_opt(&a->schedule, "the plan's, else 1f1b", "pipeline schedule"),
+        {.name = "vpp",
+         .kind = UNIAP_OPTK_INT,
+         .dest = &a->vpp,
+         .min = 1,
+         .max = 64,
+         .def = "",
+         .metavar = "V",
+         .help = "virtual pipeline stages (model chunks) per device: interleaved 1F1B with V "
+                 "chunks, the schedule interleavedV (1: 1f1b), as Megatron-LM's "
+                 "--virtual-pipeline-model-parallel-size"},
         {.name = "out",
          .kind = UNIAP_OPTK_OUTPUT,
          .dest = &a->out,
@@ -182,6 +192,35 @@ static int check_args(const est_args *a, const uniap_cmd *cmd)
     return UNIAP_OK;
 }
 
+/* --vpp V as the schedule with V model chunks per stage (1: 1f1b); with
+ * --schedule as well, the two must agree. */
+static int resolve_vpp(est_args *a, const uniap_cmd *cmd)
+{
+    char name[32];
+    uniap_schedule s = UNIAP_SCHED_1F1B;
+    if (!a->vpp)
+        return UNIAP_OK;
+    if (a->megatron || uniap_from_given(&a->from) > 0)
+        return uniap_err(UNIAP_EINVAL, "--vpp: the runtime's files give the schedule (Megatron-LM: "
+                                       "--num-layers-per-virtual-pipeline-stage)");
+    snprintf(name, sizeof name, "interleaved%d", a->vpp);
+    if (a->vpp > 1 &&
+        (uniap_schedule_parse(name, &s) < 0 || uniap_schedule_virtual_stages(s) != a->vpp)) {
+        char list[256];
+        uniap_err_clear();
+        uniap_schedule_list(list, sizeof list, "");
+        return uniap_err(UNIAP_EINVAL,
+                         "--vpp %d: no interleaved schedule has %d model chunks per stage (the "
+                         "schedules: %s)",
+                         a->vpp, a->vpp, list);
+    }
+    if (uniap_opts_given(cmd, "schedule") && a->schedule != (int)s)
+        return uniap_err(UNIAP_EINVAL, "--vpp %d is schedule %s, but --schedule says %s", a->vpp,
+                         uniap_schedule_name(s), uniap_schedule_name((uniap_schedule)a->schedule));
+    a->schedule = (int)s;
+    return UNIAP_OK;
+}
+
 /* The plan file, checked against the options (before the inputs load). */
 static int read_plan(const est_args *a, uniap_cmd *cmd, uniap_plan *p, void **keep)
 {
@@ -198,7 +237,7 @@ static int read_plan(const est_args *a, uniap_cmd *cmd, uniap_plan *p, void **ke
         p->global_batch = a->req.global_batch;
     if (!p->global_batch)
         return uniap_err(UNIAP_EINVAL, "%s has no global_batch: give --global-batch", a->plan);
-    if (uniap_opts_given(cmd, "schedule"))
+    if (uniap_opts_given(cmd, "schedule") || a->vpp)
         p->schedule = (uniap_schedule)a->schedule;
     return UNIAP_OK;
 }
@@ -482,6 +521,8 @@ int uniap_cli_estimate(int argc, char **argv)
         prc = uniap_inputs_batch_from_tokens(&x.a.req, 0);
     if (prc == 0)
         prc = check_args(&x.a, &cmd);
+    if (prc == 0)
+        prc = resolve_vpp(&x.a, &cmd);
     if (uniap_opts_finish(&cmd, uniap__agree_parse(prc, argc, argv), x.rank == 0, &status))
         return status;
     if (x.a.format == 1 && !x.a.out)

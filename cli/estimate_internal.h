@@ -17,6 +17,7 @@ typedef struct est_args {
     uniap_inputs_req req; /* --model, --cluster, --profile, --global-batch */
     const char *plan, *dump, *layers_per_stage, *megatron, *svg, *html, *out;
     int dp, cp, ep, tp, pp, c, flavour, sp, ckpt, strided, ulysses, schedule, format;
+    int vpp; /* --vpp: model chunks per stage (interleaved<vpp>); 0: not given */
     uniap_restrict_args limits;
     uniap_training_args training; /* --attention, --dropout, ... */
     uniap_from_args from;         /* --from-deepspeed, --from-torchtitan, --from-galvatron */

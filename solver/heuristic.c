@@ -123,6 +123,39 @@ int solver_simple_bounds(const uniap_cost_table *t, uniap_schedule sched, double
     return UNIAP_OK;
 }
 
+int solver_memory_infeasible(const uniap_cost_table *t, uniap_schedule sched)
+{
+    int L = t->n_layers, K = t->n_strategies, D = t->deg, parts = 1;
+    double budget = 0, infl = HUGE_VAL, acc = 0;
+    for (int i = 0; i < D; i++) {
+        double b = uniap_ct_budget(t, i);
+        if (!(b > 0))
+            return 0; /* a stage without a limit */
+        budget = fmax(budget, b);
+        infl = fmin(infl, uniap_inflight(sched, t->micro_batches, D, i));
+    }
+    /* the evaluator's fit, widened by the solver's slack and then by a
+     * margin far above the rounding of summing in another order */
+    budget *= (1 + SOLVER_MEM_SLACK) * (1 + 1e-9);
+    for (int u = 0; u < L; u++) {
+        double least = HUGE_VAL; /* the least states + in-flight activations of layer u */
+        for (int q = 0; q < t->n_classes; q++)
+            for (int k = 0; k < K; k++) {
+                size_t uk = uniap_ct_ix(t, q, u, k);
+                if (t->allowed[uk])
+                    least = fmin(least, t->mem_states[uk] + infl * t->mem_act[uk]);
+            }
+        if (!(least <= budget))
+            return 1;
+        if (acc + least > budget) { /* greedy packing: the fewest stages of sums <= budget */
+            parts++;
+            acc = 0;
+        }
+        acc += least;
+    }
+    return parts > D;
+}
+
 /* Under rules with tied layers: each tied layer takes the fastest usable
  * strategy of the first tied layer's key (when it has one). */
 static void tie_fix(const uniap_cost_table *t, const solver_shape *s, const int *grp, int *sg)

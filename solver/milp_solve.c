@@ -288,6 +288,12 @@ static __attribute__((noinline)) int solve_pair(const uniap_cost_table *t,
     if ((rc = solver_shape_build_w(t, o->formulation == UNIAP_FORM_PER_LAYER, rules,
                                    solver_sched_w_terms(o->schedule, t), &s)) < 0)
         goto close_log;
+    if (solver_memory_infeasible(t, o->schedule)) {
+        /* no split fits memory: no MILP needed to say so (the shortfall,
+         * when it matters, is still the least one: classify) */
+        out->status = UNIAP_SOLVE_INFEASIBLE;
+        goto classify;
+    }
     if ((rc = have_heur =
              solver_heuristic(t, &s, o->schedule, out->stage_of, out->strategy_of, &heur_tpi)) < 0)
         goto free_shape;

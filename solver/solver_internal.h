@@ -334,6 +334,14 @@ int solver_space_heuristic(const uniap_cost_table *t, const uniap_space *sp, uni
 int solver_heuristic(const uniap_cost_table *t, const solver_shape *s, uniap_schedule sched,
                      int *stage_of, int *strategy_of, double *tpi);
 
+/* 1 when no split of t's layers into its deg contiguous stages can fit
+ * memory: each layer's least states + in-flight activations (the fewest
+ * micro-batches any stage holds under sched, over every allowed strategy
+ * and device class; the transient peak left out) packed greedily into
+ * stages of the largest budget needs more than deg stages. A lower bound
+ * of every plan's stage memory (uniap_plan_evaluate's), so 1 proves the
+ * candidate infeasible; 0 proves nothing. O(L K). */
+int solver_memory_infeasible(const uniap_cost_table *t, uniap_schedule sched);
 /* Lower bounds of every memory-feasible plan from the table alone, each
  * layer at its fastest strategy that fits a device by itself: *work of the
  * stage compute summed over stages, *slowest of the slowest stage (the

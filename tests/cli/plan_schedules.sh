@@ -78,6 +78,26 @@ check "a plan file with virtual_stages 3 for interleaved2 refused" sh -c \
 rc=$?
 check "estimate: interleaved2 with 6 micro-batches on 4 stages refused" sh -c \
     "test $rc -ne 0 && grep -q 'interleaving needs a multiple of the stages' '$W/c6.err'"
+# estimate --vpp V is the schedule interleavedV (1: 1f1b)
+U="$m --global-batch 32 --pp 4 --dp 1 --tp 8 --micro-batches 8"
+"$UNIAP" estimate $U --vpp 2 --format json 2>/dev/null >"$W/vpp2.json"
+"$UNIAP" estimate $U --schedule interleaved2 --format json 2>/dev/null >"$W/il2.json"
+"$UNIAP" estimate $U --vpp 1 --format json 2>/dev/null >"$W/vpp1.json"
+"$UNIAP" estimate $U --format json 2>/dev/null >"$W/f1b.json"
+check "estimate --vpp 2 is --schedule interleaved2, --vpp 1 is 1f1b" python3 -c "
+import json, sys
+a, b, c, d = (json.load(open(f)) for f in sys.argv[1:])
+assert a['schedule'] == b['schedule'] == 'interleaved2' and a['tpi'] == b['tpi'], (a['tpi'], b['tpi'])
+assert c['schedule'] == d['schedule'] == '1f1b' and c['tpi'] == d['tpi'] != a['tpi']
+" "$W/vpp2.json" "$W/il2.json" "$W/vpp1.json" "$W/f1b.json"
+"$UNIAP" estimate $U --vpp 5 >/dev/null 2>"$W/vpp5.err"
+rc=$?
+check "--vpp 5 refused (exit 2) naming the schedules" sh -c \
+    "test $rc -eq 2 && grep -q -- '--vpp 5: no interleaved schedule has 5 model chunks per stage' '$W/vpp5.err'"
+"$UNIAP" estimate $U --vpp 3 --schedule interleaved2 >/dev/null 2>"$W/vpp3.err"
+rc=$?
+check "--vpp 3 with --schedule interleaved2 refused (exit 2)" sh -c \
+    "test $rc -eq 2 && grep -q -- '--vpp 3 is schedule interleaved3, but --schedule says interleaved2' '$W/vpp3.err'"
 "$UNIAP" plan $P --runtime deepspeed --schedule interleaved2 --out "$W/ds.json" >/dev/null 2>"$W/ds.err"
 rc=$?
 check "--runtime deepspeed --schedule interleaved2 refused (exit 2) saying why" sh -c \
