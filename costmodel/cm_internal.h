@@ -56,6 +56,9 @@ typedef struct cm_layer_point {
     int micro_batch;
     double fwd, bwd;
     double act_bytes, peak_bytes;
+    double wgrad;    /* the weight-gradient part of bwd, when wgrad_known */
+    int wgrad_known; /* every row of the point (and both ends of an
+                        interpolation) measured it (profile format 1.3) */
 } cm_layer_point;
 
 typedef struct cm_layer_curve {

@@ -250,13 +250,23 @@ static int compute_row(const uniap_costmodel *cm, int r, int u, int deg, int n, 
     compute += ep.imbalance;
     out->time = compute + tp_comm + dp_comm + cp_fwd + cp_bwd + ep.a2a_fwd + ep.a2a_bwd;
     /* W (zero-bubble schedules, Qi et al. 2024 section 2): the weight-
-     * gradient GEMMs of the backward. The profile times the backward
-     * whole, so W is its analytic share (the Linear wgrad GEMMs over the
-     * analytic backward of the same shard: exactly those GEMMs' seconds on
-     * an analytic profile); recompute, collectives, the attention core,
-     * norms and activations stay in B */
+     * gradient GEMMs of the backward. Measured (profile format 1.3: the
+     * CPU profiler times every Linear's dw GEMM and bias sum apart) where
+     * the profile has it; where it times the backward whole (imports, the
+     * CUDA backend), W is its analytic share (the Linear wgrad GEMMs over
+     * the analytic backward of the same shard: exactly those GEMMs'
+     * seconds on an analytic profile); recompute, collectives, the
+     * attention core, norms and activations stay in B */
     int wmb = b / s->dp / uniap_strategy_cp(s); /* the share at >= 1 sample (CP splits below) */
-    out->wgrad = pt.bwd * uniap__cm_wgrad_share(m, cm->cluster, l, s->tp, wmb > 1 ? wmb : 1);
+    out->wgrad = pt.wgrad_known
+                     ? pt.wgrad
+                     : pt.bwd * uniap__cm_wgrad_share(m, cm->cluster, l, s->tp, wmb > 1 ? wmb : 1);
+    /* ZB-H1's bubble F + B - W per stage needs W <= F + B (sched_zbh1.c;
+     * the table check holds every row to it). A measured W can pass that
+     * on tiny layers, where the dW GEMMs' fixed costs outweigh a forward
+     * of a few microseconds; held to half the layer's compute it only
+     * makes the zero-bubble TPI larger (conservative), never smaller */
+    out->wgrad = fmin(out->wgrad, 0.5 * (pt.fwd + pt.bwd));
     /* the forward phase alone (pictures: uniap show): the layer's forward,
      * its nf TP collectives, its exposed CP exchange and the exposed
      * gathers beside it */

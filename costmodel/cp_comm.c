@@ -71,15 +71,18 @@ int cm_cp_layer_at(const cm_layer_index *li, int tp, int bl, int cp, cm_warnings
     if ((rc = cm_layer_at(li, tp, a, w, &lo)) < 0 ||
         (rc = cm_layer_at(li, tp, a + 1, NULL, &hi)) < 0)
         return rc; /* the message names the profile */
-    double f = x - a, *o[] = {&out->fwd, &out->bwd, &out->act_bytes, &out->peak_bytes};
-    const double pl[] = {lo.fwd, lo.bwd, lo.act_bytes, lo.peak_bytes};
-    const double ph[] = {hi.fwd, hi.bwd, hi.act_bytes, hi.peak_bytes};
+    double f = x - a, *o[] = {&out->fwd, &out->bwd, &out->act_bytes, &out->peak_bytes, &out->wgrad};
+    const double pl[] = {lo.fwd, lo.bwd, lo.act_bytes, lo.peak_bytes, lo.wgrad};
+    const double ph[] = {hi.fwd, hi.bwd, hi.act_bytes, hi.peak_bytes, hi.wgrad};
     memset(out, 0, sizeof(*out));
     out->micro_batch = bl;
-    for (int i = 0; i < 4; i++) {
+    out->wgrad_known = lo.wgrad_known && hi.wgrad_known;
+    for (int i = 0; i < 5; i++) {
         double v = pl[i] + f * (ph[i] - pl[i]), floor_v = x < 1 ? pl[i] * x : 0.0;
         *o[i] = v > floor_v ? v : floor_v;
     }
+    if (out->wgrad > out->bwd) /* W stays a part of the backward */
+        out->wgrad = out->bwd;
     return UNIAP_OK;
 }
 

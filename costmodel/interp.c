@@ -119,12 +119,15 @@ static int build_curve(const uniap_layer_prof **rows, int a, int b, cm_layer_cur
         }
         cm_layer_point *p = &out->pt[out->n++];
         p->micro_batch = rows[i]->micro_batch;
+        p->wgrad_known = 1;
         for (int k = i; k < j; k++) {
             const uniap_layer_prof *r = rows[k];
             if (has_summary && r->rank != -1)
                 continue;
             p->fwd = fmax(p->fwd, r->fwd.median);
             p->bwd = fmax(p->bwd, r->bwd.median);
+            p->wgrad = fmax(p->wgrad, r->wgrad.median);
+            p->wgrad_known &= r->wgrad.count > 0;
             p->act_bytes = fmax(p->act_bytes, (double)r->act_bytes);
             p->peak_bytes = fmax(p->peak_bytes, (double)r->peak_bytes);
         }
@@ -304,6 +307,20 @@ static double lerp(double x, double x0, double y0, double x1, double y1)
     return y0 + (y1 - y0) * (x - x0) / (x1 - x0);
 }
 
+/* A time at x from the measured points (x0, y0), (x1, y1), x0 < x1: the
+ * line through them, except above x1 when y1 < y0. A layer's time does not
+ * fall as its micro-batch grows, so a falling pair is timing noise (a
+ * loaded host, kernels of microseconds) and says nothing of the slope:
+ * extrapolated along it, a micro-batch far above x1 would cost nothing.
+ * Then the time scales as one point's does, proportionally from (x1, y1)
+ * (the rule cm_layer_at applies where only one micro-batch is measured). */
+static double time_at(double x, double x0, double y0, double x1, double y1)
+{
+    if (x > x1 && y1 < y0)
+        return y1 * x / x1;
+    return lerp(x, x0, y0, x1, y1);
+}
+
 int cm_layer_at(const cm_layer_index *li, int tp, int micro_batch, cm_warnings *w,
                 cm_layer_point *out)
 {
@@ -332,6 +349,8 @@ int cm_layer_at(const cm_layer_index *li, int tp, int micro_batch, cm_warnings *
                     li->signature, tp, c->pt[0].micro_batch, micro_batch);
         out->fwd = c->pt[0].fwd * f;
         out->bwd = c->pt[0].bwd * f;
+        out->wgrad = c->pt[0].wgrad * f;
+        out->wgrad_known = c->pt[0].wgrad_known;
         out->act_bytes = c->pt[0].act_bytes * f;
         out->peak_bytes = c->pt[0].peak_bytes * f;
         return UNIAP_OK;
@@ -349,8 +368,12 @@ int cm_layer_at(const cm_layer_index *li, int tp, int micro_batch, cm_warnings *
                 c->pt[a].micro_batch, c->pt[b].micro_batch);
     const cm_layer_point *p = &c->pt[a], *q = &c->pt[b];
     double x = micro_batch;
-    out->fwd = fmax(0.0, lerp(x, p->micro_batch, p->fwd, q->micro_batch, q->fwd));
-    out->bwd = fmax(0.0, lerp(x, p->micro_batch, p->bwd, q->micro_batch, q->bwd));
+    out->fwd = fmax(0.0, time_at(x, p->micro_batch, p->fwd, q->micro_batch, q->fwd));
+    out->bwd = fmax(0.0, time_at(x, p->micro_batch, p->bwd, q->micro_batch, q->bwd));
+    out->wgrad_known = p->wgrad_known && q->wgrad_known;
+    if (out->wgrad_known) /* W stays a part of the backward */
+        out->wgrad = fmin(
+            out->bwd, fmax(0.0, time_at(x, p->micro_batch, p->wgrad, q->micro_batch, q->wgrad)));
     out->act_bytes = fmax(0.0, lerp(x, p->micro_batch, p->act_bytes, q->micro_batch, q->act_bytes));
     out->peak_bytes =
         fmax(0.0, lerp(x, p->micro_batch, p->peak_bytes, q->micro_batch, q->peak_bytes));

@@ -119,10 +119,18 @@ static int check_layers(const char *path, const uniap_profile *p)
                              "%s: /layers row %d: fwd_median %g s, bwd_median %g s, expected "
                              "finite times >= 0",
                              path, i, l->fwd.median, l->bwd.median);
-        if (l->fwd.count < 0 || l->bwd.count < 0)
+        if (l->fwd.count < 0 || l->bwd.count < 0 || l->wgrad.count < 0)
             return uniap_err(UNIAP_EFORMAT,
-                             "%s: /layers row %d: fwd_count %d, bwd_count %d, expected >= 0", path,
-                             i, l->fwd.count, l->bwd.count);
+                             "%s: /layers row %d: fwd_count %d, bwd_count %d, wgrad_count %d, "
+                             "expected >= 0",
+                             path, i, l->fwd.count, l->bwd.count, l->wgrad.count);
+        /* W is part of the backward, pass by pass, so its median is too */
+        if (l->wgrad.count > 0 && !(good_time(l->wgrad.median) && l->wgrad.median <= l->bwd.median))
+            return uniap_err(UNIAP_EFORMAT,
+                             "%s: /layers row %d: wgrad_median %g s, expected a finite time >= 0 "
+                             "and at most bwd_median %g s (the weight gradients are part of the "
+                             "backward)",
+                             path, i, l->wgrad.median, l->bwd.median);
     }
     return UNIAP_OK;
 }

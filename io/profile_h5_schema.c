@@ -61,7 +61,14 @@ static const uniap_h5_field layer_fields[] = {
     {"act_bytes", NUM(UNIAP__COL_I64, uniap_layer_prof, act_bytes), "B"},
     {"peak_bytes", NUM(UNIAP__COL_I64, uniap_layer_prof, peak_bytes), "B"},
     {"param_bytes", NUM(UNIAP__COL_I64, uniap_layer_prof, param_bytes), "B"},
+    /* 1.3 (optional): the weight-gradient part of the backward */
+    {"wgrad_median", NUM(UNIAP__COL_DOUBLE, uniap_layer_prof, wgrad.median), "s"},
+    {"wgrad_min", NUM(UNIAP__COL_DOUBLE, uniap_layer_prof, wgrad.min), "s"},
+    {"wgrad_max", NUM(UNIAP__COL_DOUBLE, uniap_layer_prof, wgrad.max), "s"},
+    {"wgrad_count", NUM(UNIAP__COL_INT, uniap_layer_prof, wgrad.count), NULL},
 };
+
+#define LAYER_FIELDS_1_2 (NFIELDS(layer_fields) - 4) /* the members of every 1.x file */
 
 static const uniap_h5_field coll_fields[] = {
     {"op", NUM(UNIAP__COL_COLL_OP, uniap_coll_prof, op), NULL},
@@ -105,9 +112,11 @@ const uniap_h5_table uniap_h5_tables[UNIAP_H5_NTABLES] = {
                          "layer's shape), tensor-parallel degree tp and micro-batch size on one "
                          "rank (rank -1: median over ranks). Forward and backward seconds as "
                          "median/min/max over count repetitions; activation bytes kept for "
-                         "backward, transient peak bytes and parameter bytes of the shard.",
+                         "backward, transient peak bytes and parameter bytes of the shard; "
+                         "(1.3, optional) the weight-gradient GEMMs' seconds inside the "
+                         "backward, count 0 where not measured.",
                          sizeof(uniap_layer_prof), NFIELDS(layer_fields), layer_fields, 0,
-                         NFIELDS(layer_fields)},
+                         LAYER_FIELDS_1_2},
     [UNIAP_H5_COLLS] = {"/collectives",
                         "Communication timings: one row per collective op, group size, "
                         "placement (spans_nodes 0: one node, 1: across nodes), p2p src/dst world "

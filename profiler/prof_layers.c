@@ -23,9 +23,11 @@ int prof_measure_layer(const prof_options *o, const uniap_model *m, const prof_i
     const uniap_layer *l = &m->runs[it->run];
     int rc, iters = o->layer_iters;
     double *fwd = calloc((size_t)iters, sizeof(double)),
-           *bwd = calloc((size_t)iters, sizeof(double));
+           *bwd = calloc((size_t)iters, sizeof(double)),
+           *wgrad = calloc((size_t)iters, sizeof(double));
+    int has_wgrad = 0; /* the CPU kernels time W apart; the CUDA ones do not (yet) */
     prof_layer_memory mem = {0};
-    if (!fwd || !bwd) {
+    if (!fwd || !bwd || !wgrad) {
         rc = uniap_err(UNIAP_ENOMEM, "profiler: timing arrays");
         goto free_times;
     }
@@ -44,7 +46,8 @@ int prof_measure_layer(const prof_options *o, const uniap_model *m, const prof_i
         prof_cpu_layer *L = NULL;
         rc = prof_cpu_layer_create(l, m->seq_len, it->tp, it->mb, seed, &L);
         if (rc == 0)
-            rc = prof_cpu_layer_measure(L, o->layer_warmup, iters, fwd, bwd, &mem);
+            rc = prof_cpu_layer_measure(L, o->layer_warmup, iters, fwd, bwd, wgrad, &mem);
+        has_wgrad = 1;
         prof_cpu_layer_destroy(L);
     }
     if (rc < 0) {
@@ -58,11 +61,14 @@ int prof_measure_layer(const prof_options *o, const uniap_model *m, const prof_i
     row->rank = rank;
     row->fwd = prof_stat_of(fwd, iters);
     row->bwd = prof_stat_of(bwd, iters);
+    if (has_wgrad)
+        row->wgrad = prof_stat_of(wgrad, iters);
     row->act_bytes = mem.act_bytes;
     row->peak_bytes = mem.peak_bytes;
     row->param_bytes = mem.param_count * uniap_dtype_bytes(m->param_dtype);
 free_times:
     free(fwd);
     free(bwd);
+    free(wgrad);
     return rc;
 }

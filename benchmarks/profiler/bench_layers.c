@@ -130,7 +130,7 @@ int main(int argc, char **argv)
             return 1;
         }
         int ncalls = 0;
-        if (prof_cpu_layer_measure(L, 1, iters, fwd, bwd, &mem) < 0)
+        if (prof_cpu_layer_measure(L, 1, iters, fwd, bwd, NULL, &mem) < 0)
             return 1;
         /* one more pass with the trace on: the GEMM shapes and FLOPs of one pass */
         L->gemm_flops_fwd = L->gemm_flops_bwd = 0;

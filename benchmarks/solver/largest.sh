@@ -11,17 +11,12 @@
 # Usage: largest.sh UNIAP [WORKDIR]   (about 5 min on 2 cores)
 set -u
 UNIAP=$1 W=${2:-${TMPDIR:-/tmp}/uniap-largest}
-rm -rf "$W" && mkdir -p "$W/llama-3.1-405b" || exit 1
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/plan_bench.sh"
+rm -rf "$W" && mkdir -p "$W" || exit 1
 cd "$W" || exit 1
 # the specs, written from the published shapes
-cat >llama-3.1-405b/config.json <<'JSON'
-{"architectures": ["LlamaForCausalLM"], "model_type": "llama", "_name_or_path": "Meta-Llama-3.1-405B",
- "hidden_size": 16384, "intermediate_size": 53248, "num_hidden_layers": 126,
- "num_attention_heads": 128, "num_key_value_heads": 8, "vocab_size": 128256,
- "max_position_embeddings": 131072, "rms_norm_eps": 1e-05, "rope_theta": 500000.0,
- "hidden_act": "silu", "tie_word_embeddings": false, "attention_bias": false,
- "mlp_bias": false, "torch_dtype": "bfloat16"}
-JSON
+llama_config llama-3.1-405b Meta-Llama-3.1-405B 16384 53248 126 128 8
 cat >gpt-1t.json <<'JSON'
 {"name": "gpt-1t", "seq_len": 2048, "param_dtype": "bf16", "layers": [
  {"type": "embedding", "hidden": 25600, "vocab": 50257, "position": "learned", "max_positions": 2048},
@@ -29,35 +24,17 @@ cat >gpt-1t.json <<'JSON'
   "activation": "gelu", "norm": "layernorm", "bias": true},
  {"type": "head", "hidden": 25600, "vocab": 50257, "norm": "layernorm", "tied": true}]}
 JSON
-cluster() { # preset nodes name
-    "$UNIAP" cluster --json "$1" | sed "s/\"nodes\":[^,]*,/\"nodes\": $2,/; s/\"name\":[^,]*,/\"name\": \"$3\",/" >"$3.json"
-}
 cluster h100-80g-16x8 2048 h100-80g-2048x8
 cluster a100-80g-2x8 128 a100-80g-128x8
 cluster a100-80g-2x8 512 a100-80g-512x8
 cluster a100-80g-2x8 384 a100-80g-384x8
-TIME=$(command -v /usr/bin/time || true)
 echo "| case | devices | status | TPI (s) | MFU | pairs | search (s) | peak RSS (MiB) |"
 echo "|---|---|---|---|---|---|---|---|"
 run() { # label model cluster batch [extra]
-    label=$1 model=$2 cl=$3 B=$4
-    shift 4
-    t0=$(date +%s.%N)
-    if [ -n "$TIME" ]; then
-        "$TIME" -f "%M" -o "$cl.rss" "$UNIAP" plan --model "$model" --cluster "$cl.json" \
-            --global-batch "$B" "$@" --out "$cl.plan.json" >"$cl.txt" 2>"$cl.err"
-    else
-        "$UNIAP" plan --model "$model" --cluster "$cl.json" --global-batch "$B" "$@" \
-            --out "$cl.plan.json" >"$cl.txt" 2>"$cl.err"
-    fi
-    t1=$(date +%s.%N)
-    st=$(sed -n 's/^plan: .*schedule [^:]*: //p' "$cl.txt")
-    tpi=$(sed -n 's/^TPI \([0-9.]*\) s.*/\1/p' "$cl.txt")
-    mfu=$(sed -n 's/^TPI .* MFU \([0-9.]* %\).*/\1/p' "$cl.txt")
-    pairs=$(sed -n 's/^TPI .*; \([0-9]*\) pairs.*/\1/p' "$cl.txt")
-    rss=$([ -s "$cl.rss" ] && awk '{ printf "%.0f", $1 / 1024 }' "$cl.rss" || echo -)
-    dev=$(sed -n 's/.*(\([0-9]*\) devices).*/\1/p' "$cl.err" | head -n 1)
-    echo "| $label | ${dev:--} | ${st:-failed: $(tail -n 1 "$cl.err")} | ${tpi:--} | ${mfu:--} | ${pairs:--} | $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') | $rss |"
+    label=$1 cl=$3
+    shift
+    plan_run "$cl" "$@"
+    echo "| $label | ${dev:--} | $st | ${tpi:--} | ${mfu:--} | ${pairs:--} | $wall | $rss |"
 }
 run "Llama-3.1-405B, 2048 x 8192 tokens" llama-3.1-405b h100-80g-2048x8 2048 --seq-len 8192
 run "GPT-3 175B, B=1536" gpt3-175b a100-80g-128x8 1536

@@ -464,7 +464,7 @@ static inline int uniap_cluster_devices(const uniap_cluster *c)
 #define UNIAP_PROFILE_VERSION_MAJOR 1
 /* 1.1: optional root attribute notes; 1.2: optional root attribute
  * layer_times_include_tp_comm, per-position layer rows (signature@index) */
-#define UNIAP_PROFILE_VERSION_MINOR 2
+#define UNIAP_PROFILE_VERSION_MINOR 3
 
 /* Summary of repeated timings, seconds. */
 typedef struct uniap_stat {
@@ -481,6 +481,8 @@ typedef struct uniap_layer_prof {
     int rank;
     uniap_stat fwd;      /* forward seconds */
     uniap_stat bwd;      /* backward seconds (activation + weight grads) */
+    uniap_stat wgrad;    /* 1.3: the weight-gradient GEMMs' seconds inside bwd
+                            (zero-bubble schedules' W); count 0: not measured */
     int64_t act_bytes;   /* activations kept from forward for backward */
     int64_t peak_bytes;  /* transient peak during fwd+bwd above the params
                             and the kept activations (act_bytes) */

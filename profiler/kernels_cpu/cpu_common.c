@@ -6,6 +6,7 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cblas.h>
 
@@ -148,12 +149,32 @@ void prof_linear_fwd(const float *x, int64_t T, int64_t in, const float *w, cons
     }
 }
 
+static prof_wgrad_clock wgrad_clock;
+
+void prof_wgrad_clock_reset(void)
+{
+    wgrad_clock = (prof_wgrad_clock){0.0, 0.0};
+}
+
+prof_wgrad_clock prof_wgrad_clock_read(void)
+{
+    return wgrad_clock;
+}
+
+static double clock_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 void prof_linear_bwd(const float *x, const float *dy, int64_t T, int64_t in, int64_t out,
                      const float *w, float beta_dx, float *dx, float *dw, float *db)
 {
     if (dx)
         prof_sgemm(CblasNoTrans, CblasTrans, (int)T, (int)in, (int)out, 1.0f, dy, (int)out, w,
                    (int)out, beta_dx, dx, (int)in);
+    double t0 = clock_s(); /* W: the weight and bias gradients */
     prof_sgemm(CblasTrans, CblasNoTrans, (int)in, (int)out, (int)T, 1.0f, x, (int)in, dy, (int)out,
                1.0f, dw, (int)out);
     if (db) {
@@ -163,4 +184,6 @@ void prof_linear_bwd(const float *x, const float *dy, int64_t T, int64_t in, int
                 db[j] += row[j];
         }
     }
+    wgrad_clock.seconds += clock_s() - t0;
+    wgrad_clock.flops += 2.0 * (double)T * (double)in * (double)out;
 }

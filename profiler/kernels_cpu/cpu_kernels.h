@@ -71,6 +71,16 @@ typedef struct prof_gemm_call {
  * cap); buf NULL stops. */
 void prof_gemm_trace(prof_gemm_call *buf, int cap, int *n);
 
+/* The weight-gradient clock (zero-bubble schedules' W, Qi et al. 2024):
+ * prof_linear_bwd adds the seconds and FLOPs of its dw GEMM and db sum,
+ * the weight-gradient work of every Linear; the measure loop reads it
+ * around each backward. Process-wide, like the trace (one thread a rank). */
+typedef struct prof_wgrad_clock {
+    double seconds, flops; /* flops: 2 T in out per dw GEMM */
+} prof_wgrad_clock;
+void prof_wgrad_clock_reset(void);
+prof_wgrad_clock prof_wgrad_clock_read(void);
+
 /* y[T, out] = beta * y + x[T, in] w[in, out] + b (b may be NULL). */
 void prof_linear_fwd(const float *x, int64_t T, int64_t in, const float *w, const float *b,
                      int64_t out, float beta, float *y);

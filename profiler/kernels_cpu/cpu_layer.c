@@ -7,6 +7,7 @@
  * iteration, activation and peak bytes from the tracked allocator).
  */
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <time.h>
 
@@ -248,7 +249,7 @@ static int64_t kept_input_bytes(const prof_cpu_layer *L)
 }
 
 int prof_cpu_layer_measure(prof_cpu_layer *L, int warmup, int iters, double *fwd, double *bwd,
-                           prof_layer_memory *mem)
+                           double *wgrad, prof_layer_memory *mem)
 {
     int rc;
     int64_t out_bytes = FSZ(L->n_out);
@@ -261,12 +262,17 @@ int prof_cpu_layer_measure(prof_cpu_layer *L, int warmup, int iters, double *fwd
             return rc;
         double t1 = now_s();
         int64_t kept = L->mem.live - base - out_bytes;
+        prof_wgrad_clock_reset();
+        double t1b = now_s();
         if ((rc = prof_cpu_layer_backward(L)) < 0)
             return rc;
         double t2 = now_s();
         if (it >= 0) {
             fwd[it] = t1 - t0;
             bwd[it] = t2 - t1;
+            /* inside [t1b, t2], so at most the backward (clock reads round) */
+            if (wgrad)
+                wgrad[it] = fmin(prof_wgrad_clock_read().seconds, t2 - t1b);
         }
         mem->act_bytes = kept + kept_input_bytes(L);
         mem->peak_bytes = L->mem.peak - base - kept;

@@ -23,9 +23,10 @@ typedef struct prof_layer_memory {
 } prof_layer_memory;
 
 /* warmup untimed then iters timed forward+backward passes; fwd[i], bwd[i]
- * seconds of timed pass i. */
+ * seconds of timed pass i; wgrad[i] (wgrad may be NULL) the part of bwd[i]
+ * its Linear weight gradients took (the weight-gradient clock). */
 int prof_cpu_layer_measure(prof_cpu_layer *L, int warmup, int iters, double *fwd, double *bwd,
-                           prof_layer_memory *mem);
+                           double *wgrad, prof_layer_memory *mem);
 
 #ifdef __cplusplus
 }

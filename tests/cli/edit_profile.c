@@ -8,7 +8,7 @@
  *
  * usage: edit_profile IN OUT [provenance=S] [slurm_job_id=S] [world_size=N]
  *        [complete=0|1] [model_spec=@FILE] [scale_layers=PREFIX:FACTOR]
- *   scale_layers multiplies the forward and backward times of the layer
+ *   scale_layers multiplies the forward, backward (and its weight-gradient part) times of the layer
  *   rows whose layer_type starts with PREFIX by FACTOR.
  */
 #include <stdio.h>
@@ -44,8 +44,8 @@ static int set(uniap_profile *p, const char *kv)
             uniap_layer_prof *l = &p->layers[i];
             if (strncmp(l->layer_type, v, n) != 0)
                 continue;
-            uniap_stat *st[2] = {&l->fwd, &l->bwd};
-            for (int j = 0; j < 2; j++)
+            uniap_stat *st[3] = {&l->fwd, &l->bwd, &l->wgrad};
+            for (int j = 0; j < 3; j++)
                 st[j]->median *= f, st[j]->min *= f, st[j]->max *= f;
         }
     } else

@@ -7,7 +7,8 @@
 #    attention h(q + 2 kv + q) = 64 (64 + 64 + 64) = 12288, router h E =
 #    256, experts E 3 h f = 4 * 3 * 64 * 128 = 98304, norms 2 h = 128:
 #    110976 fp32 = 443904 bytes at tp 1; tp 2 shards attention and experts:
-#    (12288 + 98304) / 2 + 256 + 128 = 55680, 222720 bytes
+#    (12288 + 98304) / 2 + 256 + 128 = 55680, 222720 bytes; the weight-
+#    gradient time (wgrad_*) measured in every timed pass, within backward
 #  - /collectives holds all_to_all at n = 2 (inside a node and across) and
 #    n = 4 (across), the expert-parallel group sizes
 #  - the plan: exit 0, stages, moe layers, nothing lacking; with the moe
@@ -61,6 +62,10 @@ for tp in 1 2 4; do
 done
 awk '$2 == 1 && $15 != 443904 || $2 == 2 && $15 != 222720 { print; bad = 1 } END { exit bad }' \
     moe.rows || fail "moe parameter bytes (want 443904 at tp 1, 222720 at tp 2)"
+# format 1.3's W column (fields 16-19): measured in every pass that timed
+# the backward (count = bwd count), a part of it (0 < W median <= B+W median)
+awk '!($19 == $12 && $19 > 0 && $16 > 0 && $16 <= $9) { print; bad = 1 } END { exit bad }' \
+    moe.rows || fail "moe rows: wgrad_median/count not a measured part of the backward"
 rows /collectives | awk '$1 == "all_to_all" { print $2, $3 }' | sort -u > a2a.txt
 printf '2 0\n2 1\n4 1\n' | cmp -s - a2a.txt || { cat a2a.txt; fail "all_to_all placements"; }
 

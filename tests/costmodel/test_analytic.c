@@ -9,7 +9,8 @@
  * 2 + 2 + 12 per parameter: DDP 16 P, ZeRO-1 4 P + 12 P / dp, ZeRO-2
  * 2 P + 14 P / dp, ZeRO-3 16 P / dp (all / tp); fp32 Adam 4 + 4 + 8;
  * the GEMM FLOPs of a GPT block (24 s h^2 + 4 s^2 h per sample forward),
- * and its weight-gradient time W (zero bubble) from the Linear 24 s h^2;
+ * and its weight-gradient time W (zero bubble) from the Linear 24 s h^2,
+ * or measured (format 1.3), interpolated between micro-batches by hand;
  * alpha-beta collectives with the nccl-tests bus-bandwidth factors.
  */
 #include <stdlib.h>
@@ -172,6 +173,81 @@ static void test_table(const uniap_profile *p)
     uniap_costmodel_destroy(cm);
 }
 
+/* The decoder rows of p at tp 4 (every micro-batch): W measured as frac_mb1
+ * and frac_mb4 of the backward at micro-batches 1 and 4 (count 0: not
+ * measured when frac < 0). */
+static void set_wgrad(uniap_profile *p, double frac_mb1, double frac_mb4)
+{
+    char sig[96];
+    uniap_layer_signature(&runs[1], sig, sizeof(sig));
+    for (int i = 0; i < p->n_layers; i++) {
+        uniap_layer_prof *r = &p->layers[i];
+        if (strcmp(r->layer_type, sig) != 0 || r->tp != 4)
+            continue;
+        double f = r->micro_batch == 1 ? frac_mb1 : frac_mb4;
+        r->wgrad.median = r->wgrad.min = r->wgrad.max = f * r->bwd.median;
+        r->wgrad.count = f < 0 ? 0 : 3;
+    }
+}
+
+static const uniap_layer_prof *row_at(const uniap_profile *p, int tp, int mb)
+{
+    char sig[96];
+    uniap_layer_signature(&runs[1], sig, sizeof(sig));
+    for (int i = 0; i < p->n_layers; i++)
+        if (strcmp(p->layers[i].layer_type, sig) == 0 && p->layers[i].tp == tp &&
+            p->layers[i].micro_batch == mb)
+            return &p->layers[i];
+    return NULL;
+}
+
+/* Measured W (profile format 1.3): the table's wgrad is the measured one,
+ * interpolated between micro-batches as the times are, where every row of
+ * the layer has it, the analytic share otherwise, and at most half of the
+ * layer's compute. dp2.tp4c.ddp at deg 1, c 4: local micro-batch 2,
+ * between the rows at 1 and 4: W(2) = W1 + (W4 - W1) (2 - 1) / (4 - 1). */
+static void test_measured_wgrad(uniap_profile *p)
+{
+    uniap_cost_options o;
+    uniap_costmodel *cm = NULL;
+    uniap_cost_table t;
+    const uniap_layer_prof *r1 = row_at(p, 4, 1), *r4 = row_at(p, 4, 4);
+    CHECK(r1 && r4);
+    if (!r1 || !r4)
+        return;
+    uniap_cost_options_default(&o);
+    o.global_batch = 16;
+    const double fr[3][2] = {{0.3, 0.2}, {-1, 0.2}, {0.9, 0.9}};
+    double analytic = 0;
+    for (int c = 0; c < 3; c++) {
+        set_wgrad(p, fr[c][0], fr[c][1]);
+        CHECK(uniap_costmodel_create(&model, &cluster, p, &o, &cm) == 0);
+        if (!cm || uniap_costmodel_table(cm, 1, 4, &t) != 0) {
+            CHECK(0);
+            uniap_costmodel_destroy(cm);
+            continue;
+        }
+        int K = t.n_strategies, k = fx_strategy(&t, "dp2.tp4c.ddp");
+        double w1 = fr[c][0] * r1->bwd.median, w4 = fr[c][1] * r4->bwd.median;
+        double fwd2 = r1->fwd.median + (r4->fwd.median - r1->fwd.median) / 3;
+        double bwd2 = r1->bwd.median + (r4->bwd.median - r1->bwd.median) / 3;
+        double w = t.wgrad[1 * K + k];
+        if (c == 0) /* measured at both ends: their lerp */
+            CHECK_NEAR(w, w1 + (w4 - w1) / 3, 1e-12, 0);
+        if (c == 1) { /* the row at 1 unmeasured: the analytic share (as test_table) */
+            analytic = 2 * 512.0 * 24 * 1024 * 1024 / 4 / 312e12;
+            CHECK_NEAR(w, analytic, 1e-9, 0);
+        }
+        if (c == 2) /* 0.9 of the backward: held to half the compute */
+            CHECK_NEAR(w, 0.5 * (fwd2 + bwd2), 1e-12, 0);
+        CHECK(2 * w <= t.time[1 * K + k] * (1 + 1e-12));
+        uniap_cost_table_free(&t);
+        uniap_costmodel_destroy(cm);
+        cm = NULL;
+    }
+    set_wgrad(p, -1, -1);
+}
+
 int main(void)
 {
     uniap_profile p;
@@ -185,6 +261,7 @@ int main(void)
     static const int ends[] = {1, 4};
     CHECK(uniap_profile_analytic(&model, &cluster, ends, 2, &p) == 0);
     test_table(&p);
+    test_measured_wgrad(&p);
     uniap_profile_free(&p);
     /* the achieved bus bandwidth (nccl-tests busbw) replaces the link rate
      * inside the node: all-reduce of 8 at 1 MiB = 5 us + 2^20 x 1.75 /

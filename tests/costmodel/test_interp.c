@@ -1,8 +1,8 @@
 /*
  * test_interp.c - interpolation of the profile: layer figures linear in
  * micro-batch between measured points (exact at the points, warned
- * extrapolation outside), collectives piecewise linear in log-log, and
- * EMISSING naming what a profile lacks.
+ * extrapolation outside, proportional above a falling pair), collectives piecewise linear in
+ * log-log, and EMISSING naming what a profile lacks.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -59,6 +59,9 @@ int main(void)
     /* a summary row (rank -1) wins over the per-rank rows */
     add_layer(&p, "blk", 4, 2, 0, 9.0, 9.0, 900, 900);
     add_layer(&p, "blk", 4, 2, -1, 0.5, 1.0, 50, 70);
+    /* a falling pair (timing noise): forward 2.0 at 1, 1.8 at 2 */
+    add_layer(&p, "noisy", 1, 1, -1, 2.0, 4.0, 100, 100);
+    add_layer(&p, "noisy", 1, 2, -1, 1.8, 4.4, 200, 200);
     /* collective curve: 1 MiB -> 10 us, 4 MiB -> 20 us, 16 MiB -> 80 us */
     add_coll(&p, UNIAP_COLL_ALLREDUCE, 8, 0, 1 << 20, 10e-6);
     add_coll(&p, UNIAP_COLL_ALLREDUCE, 8, 0, 4 << 20, 20e-6);
@@ -96,6 +99,13 @@ int main(void)
     CHECK(cm_layer_at(li, 1, 1, &w, &pt) == 0);
     CHECK_NEAR(pt.fwd, 2.5, 1e-15, 0);
     CHECK_STR_CONTAINS(w.text, "micro-batch 1 is outside");
+    /* above a falling pair: proportional from the last point, 1.8 x 16 / 2
+     * = 14.4 (the line, 2.0 - 0.2 x 15, would be below 0); the rising
+     * backward keeps its line, 4.0 + 0.4 x 15 = 10 */
+    const cm_layer_index *ln = cm_index_layer(&ix, "noisy");
+    CHECK(ln && cm_layer_at(ln, 1, 16, &w, &pt) == 0);
+    CHECK_NEAR(pt.fwd, 14.4, 1e-14, 0);
+    CHECK_NEAR(pt.bwd, 10.0, 1e-14, 0);
     /* ranks: max over ranks without a summary; the summary when present */
     CHECK(cm_layer_at(li, 2, 2, &w, &pt) == 0);
     CHECK_NEAR(pt.fwd, 1.5, 0, 0);

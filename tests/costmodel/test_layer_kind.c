@@ -271,7 +271,7 @@ static void test_kernels(const uniap_model *m, const uniap_profile *p)
         fprintf(stderr, "%s\n", uniap_errmsg());
         return;
     }
-    CHECK_EQ(prof_cpu_layer_measure(L, 1, 2, fwd, bwd, &mem), 0);
+    CHECK_EQ(prof_cpu_layer_measure(L, 1, 2, fwd, bwd, NULL, &mem), 0);
     CHECK_EQ(mem.param_count, uniap_layer_params(&m->runs[1]));
     /* what the CPU kernels keep is what the analytic model says (fp32) */
     const uniap_layer_prof *r = row_of(p, sig, 1, 2);

@@ -85,6 +85,12 @@ static inline uniap_layer_prof ref_layer_row(int rank, int i)
     l.bwd.min = (i % 7 == 1) ? ref_bits(specials[(i + rank) % 6]) : l.bwd.median * 0.9;
     l.bwd.max = l.bwd.median * 1.2;
     l.bwd.count = l.fwd.count;
+    if (i % 3 != 2) { /* 1.3's weight-gradient part; every third row unmeasured (count 0) */
+        l.wgrad.median = 0.4 * l.bwd.median;
+        l.wgrad.min = (i % 7 == 4) ? ref_bits(specials[(i + rank) % 6]) : l.wgrad.median * 0.9;
+        l.wgrad.max = l.wgrad.median * 1.3;
+        l.wgrad.count = l.bwd.count;
+    }
     l.act_bytes = (int64_t)1 << (20 + i % 20);
     l.peak_bytes = (i % 17 == 0) ? INT64_MAX : l.act_bytes * 3 + i;
     l.param_bytes = (i % 19 == 0) ? INT64_MIN : (int64_t)201326592 / l.tp;
@@ -195,6 +201,7 @@ static inline void ref_compare(const uniap_profile *a, const uniap_profile *b)
         CHECK_EQ(x->rank, y->rank);
         CHECK(ref_stat_same(&x->fwd, &y->fwd));
         CHECK(ref_stat_same(&x->bwd, &y->bwd));
+        CHECK(ref_stat_same(&x->wgrad, &y->wgrad));
         CHECK_EQ(x->act_bytes, y->act_bytes);
         CHECK_EQ(x->peak_bytes, y->peak_bytes);
         CHECK_EQ(x->param_bytes, y->param_bytes);

@@ -133,7 +133,7 @@ static void test_show(void)
 {
     const char *p = write_ref("show.h5", 40, 30, 1);
     CHECK_EQ(archive("show", p, NULL), 0);
-    CHECK_STR_CONTAINS(out_, "uniap-profile 1.2");
+    CHECK_STR_CONTAINS(out_, "uniap-profile 1.3");
     CHECK_STR_CONTAINS(out_, "llama-7b");
     CHECK_STR_CONTAINS(out_, "slurm job 424242");
     CHECK_STR_CONTAINS(out_, "/ranks        4 rows");

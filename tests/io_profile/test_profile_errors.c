@@ -414,7 +414,7 @@ static void test_bad_values(void)
     uniap_profile_free(&ref);
 
     /* Rows: each case breaks one field of one row. */
-    for (int c = 0; c < 9; c++) {
+    for (int c = 0; c < 11; c++) {
         ref_profile(&ref, 10, 10);
         const char *needle = NULL;
         switch (c) {
@@ -444,6 +444,13 @@ static void test_bad_values(void)
             break;
         case 8:
             ref.overlap_coeff = NAN, needle = "overlap_coefficient";
+            break;
+        case 9: /* W is part of the backward: more than it is an error */
+            ref.layers[1].wgrad.median = ref.layers[1].bwd.median * 1.01;
+            needle = "/layers row 1: wgrad_median";
+            break;
+        case 10:
+            ref.layers[4].wgrad.count = -3, needle = "/layers row 4: fwd_count";
             break;
         }
         CHECK_EQ(uniap_profile_write(p, &ref), 0);

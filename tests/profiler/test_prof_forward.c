@@ -402,7 +402,7 @@ int main(void)
         prof_layer_memory mem = {0};
         if (prof_cpu_layer_create(&tl[c].l, 0, tl[c].tp, tl[c].batch, 300 + c, &L) < 0)
             continue; /* reported above */
-        int rc = prof_cpu_layer_measure(L, 1, 2, fwd, bwd, &mem);
+        int rc = prof_cpu_layer_measure(L, 1, 2, fwd, bwd, NULL, &mem);
         CHECK_EQ(rc, 0);
         if (rc < 0)
             fprintf(stderr, "%s: measure: %s\n", tl[c].name, uniap_errmsg());
@@ -418,10 +418,18 @@ int main(void)
         uniap_layer l = tl[0].l;
         prof_cpu_layer *L;
         CHECK_EQ(prof_cpu_layer_create(&l, 0, 1, b, 1, &L), 0);
-        double fwd[2], bwd[2];
+        double fwd[2], bwd[2], wgrad[2];
         prof_layer_memory mem;
-        CHECK_EQ(prof_cpu_layer_measure(L, 1, 2, fwd, bwd, &mem), 0);
+        CHECK_EQ(prof_cpu_layer_measure(L, 1, 2, fwd, bwd, wgrad, &mem), 0);
         int64_t T = b * l.seq, h = l.hidden, qw = h, f = l.ffn, a = l.heads;
+        /* W, the weight-gradient part of backward (ZB-H1's split): the dW
+         * GEMMs of the four Linears, h x 3qw, qw x h, h x f, f x h, each
+         * 2 T in out FLOPs in the last timed pass; a part of that pass's
+         * backward, so 0 < W <= B + W. */
+        CHECK_EQ(prof_wgrad_clock_read().flops,
+                 2.0 * (double)T * (double)(h * 3 * qw + qw * h + h * f + f * h));
+        for (int i = 0; i < 2; i++)
+            CHECK(wgrad[i] > 0 && wgrad[i] <= bwd[i]);
         int64_t hand =
             4 * (4 * T * h + 4 * T + 3 * T * qw + b * a * l.seq * l.seq + T * qw + 2 * T * f);
         CHECK_EQ(mem.act_bytes, hand);
@@ -452,7 +460,7 @@ int main(void)
             CHECK_EQ(prof_cpu_layer_create(l, 0, 1, b, 1, &L), 0);
             double fwd[2], bwd[2];
             prof_layer_memory mem;
-            CHECK_EQ(prof_cpu_layer_measure(L, 1, 2, fwd, bwd, &mem), 0);
+            CHECK_EQ(prof_cpu_layer_measure(L, 1, 2, fwd, bwd, NULL, &mem), 0);
             int64_t T = b * l->seq, h = l->hidden, hd = h / l->heads, qw = l->heads * hd;
             int64_t kvw = l->kv_heads * hd, f = l->ffn, k = l->top_k;
             int64_t hand =
