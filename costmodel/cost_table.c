@@ -250,10 +250,10 @@ static int compute_row(const uniap_costmodel *cm, int r, int u, int deg, int n, 
     compute += ep.imbalance;
     out->time = compute + tp_comm + dp_comm + cp_fwd + cp_bwd + ep.a2a_fwd + ep.a2a_bwd;
     /* W (zero-bubble schedules, Qi et al. 2024 section 2): the weight-
-     * gradient GEMMs of the backward. Measured (profile format 1.3: the
-     * CPU profiler times every Linear's dw GEMM and bias sum apart) where
-     * the profile has it; where it times the backward whole (imports, the
-     * CUDA backend), W is its analytic share (the Linear wgrad GEMMs over
+     * gradient GEMMs of the backward. Measured (profile format 1.3: both
+     * profiler backends time every Linear's dw GEMM and bias sum apart)
+     * where the profile has it; where it times the backward whole
+     * (imports, older files), W is its analytic share (the Linear wgrad GEMMs over
      * the analytic backward of the same shard: exactly those GEMMs'
      * seconds on an analytic profile); recompute, collectives, the
      * attention core, norms and activations stay in B */

@@ -25,7 +25,7 @@ int prof_measure_layer(const prof_options *o, const uniap_model *m, const prof_i
     double *fwd = calloc((size_t)iters, sizeof(double)),
            *bwd = calloc((size_t)iters, sizeof(double)),
            *wgrad = calloc((size_t)iters, sizeof(double));
-    int has_wgrad = 0; /* the CPU kernels time W apart; the CUDA ones do not (yet) */
+    int has_wgrad = 0; /* both backends time W apart (a build without CUDA kernels: none) */
     prof_layer_memory mem = {0};
     if (!fwd || !bwd || !wgrad) {
         rc = uniap_err(UNIAP_ENOMEM, "profiler: timing arrays");
@@ -37,7 +37,8 @@ int prof_measure_layer(const prof_options *o, const uniap_model *m, const prof_i
     if (o->backend == PROF_BACKEND_CUDA) {
 #ifdef UNIAP_HAVE_CUDA_LAYERS
         rc = prof_cuda_layer_measure(l, m->seq_len, it->tp, it->mb, seed, o->layer_warmup, iters,
-                                     fwd, bwd, &mem);
+                                     fwd, bwd, wgrad, &mem);
+        has_wgrad = 1;
 #else
         rc = uniap_err(UNIAP_EINVAL, "profiler: --backend cuda: this build has no CUDA layer "
                                      "kernels; use --skip-layers to measure NCCL collectives");

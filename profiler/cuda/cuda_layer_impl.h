@@ -11,6 +11,7 @@
 #include "cuda_kernels.h"
 
 #define CU_MAX_BLOCKS 256
+#define CU_MAX_WGRAD  32 /* weight-gradient GEMMs one backward may time (W) */
 #define BF16          CUDA_R_16BF
 #define F32           CUDA_R_32F
 
@@ -52,6 +53,11 @@ typedef struct cu_layer {
     /* kept from forward */
     bf16 *keep[24];
     float *stat[8];
+    /* W (zero-bubble schedules): with time_w set, uniap__cu_lin_bwd records
+     * an event pair around each weight-gradient GEMM and bias sum, n_wev
+     * events so far in this backward (prof_cuda_layer_measure) */
+    cudaEvent_t wev[2 * CU_MAX_WGRAD];
+    int n_wev, time_w;
 } cu_layer;
 
 int uniap__cu_alloc(cu_layer *C, int64_t bytes, void **out);

@@ -91,10 +91,21 @@ int uniap__cu_lin_bwd(cu_layer *C, const bf16 *x, const bf16 *dy, int64_t T, int
     if (dx)
         TRY(uniap__cu_gemm(C, 0, 1, T, in, out, 1.0f, dy, BF16, out, C->w[wi], BF16, out, beta_dx,
                            dx, BF16, in));
+    if (C->time_w && C->n_wev + 2 > 2 * CU_MAX_WGRAD)
+        return uniap_err(UNIAP_EINVAL,
+                         "cuda: a backward with more than %d weight-gradient GEMMs "
+                         "to time (raise CU_MAX_WGRAD)",
+                         CU_MAX_WGRAD);
+    if (C->time_w) /* W: the weight and bias gradients */
+        PROF_CUDA_CHECK(cudaEventRecord(C->wev[C->n_wev], C->st));
     TRY(uniap__cu_gemm(C, 1, 0, in, out, T, 1.0f, x, BF16, in, dy, BF16, out, 1.0f, C->g[wi], F32,
                        out));
     if (bi >= 0)
         uniap__cu_bias_grad(dy, C->g[bi], T, out, C->st);
+    if (C->time_w) {
+        PROF_CUDA_CHECK(cudaEventRecord(C->wev[C->n_wev + 1], C->st));
+        C->n_wev += 2;
+    }
     return 0;
 }
 
@@ -298,6 +309,9 @@ extern "C" void prof_cuda_layer_destroy(prof_cuda_layer *C)
     cudaFree(C->loss);
     for (int i = 0; i < C->n_blocks; i++)
         cudaFree(C->blocks[i].p);
+    for (int i = 0; i < 2 * CU_MAX_WGRAD; i++)
+        if (C->wev[i])
+            cudaEventDestroy(C->wev[i]);
     if (C->blas)
         cublasDestroy(C->blas);
     if (C->st)
@@ -349,9 +363,22 @@ extern "C" int prof_cuda_layer_run(prof_cuda_layer *C, float *out, float *dx)
     return 0;
 }
 
+/* The seconds between the event pairs of C's last backward (its W). */
+static int wgrad_seconds(cu_layer *C, double *out)
+{
+    double ms = 0.0;
+    for (int i = 0; i + 1 < C->n_wev; i += 2) {
+        float m = 0.0f;
+        PROF_CUDA_CHECK(cudaEventElapsedTime(&m, C->wev[i], C->wev[i + 1]));
+        ms += m;
+    }
+    *out = 1e-3 * ms;
+    return 0;
+}
+
 extern "C" int prof_cuda_layer_measure(const uniap_layer *l, int64_t seq, int tp, int micro_batch,
                                        uint64_t seed, int warmup, int iters, double *fwd_s,
-                                       double *bwd_s, prof_layer_memory *mem)
+                                       double *bwd_s, double *wgrad_s, prof_layer_memory *mem)
 {
     prof_cpu_layer *L = NULL;
     cu_layer *C = NULL;
@@ -363,6 +390,9 @@ extern "C" int prof_cuda_layer_measure(const uniap_layer *l, int64_t seq, int tp
         goto free_cpu;
     for (int i = 0; i < 3; i++)
         PROF_CUDA_CHECK_GOTO(cudaEventCreate(&ev[i]), rc, free_all);
+    for (int i = 0; wgrad_s && i < 2 * CU_MAX_WGRAD; i++)
+        PROF_CUDA_CHECK_GOTO(cudaEventCreate(&C->wev[i]), rc, free_all);
+    C->time_w = wgrad_s != NULL;
     for (int it = -warmup; it < iters; it++) {
         int64_t base = C->live;
         float ms_f = 0.0f, ms_b = 0.0f;
@@ -374,6 +404,7 @@ extern "C" int prof_cuda_layer_measure(const uniap_layer *l, int64_t seq, int tp
             goto free_all;
         PROF_CUDA_CHECK_GOTO(cudaEventRecord(ev[1], C->st), rc, free_all);
         int64_t kept = C->live - base - (L->desc->loss ? 0 : 2 * L->n_out);
+        C->n_wev = 0;
         if ((rc = bwd(C)) < 0)
             goto free_all;
         PROF_CUDA_CHECK_GOTO(cudaEventRecord(ev[2], C->st), rc, free_all);
@@ -383,6 +414,11 @@ extern "C" int prof_cuda_layer_measure(const uniap_layer *l, int64_t seq, int tp
         if (it >= 0) {
             fwd_s[it] = 1e-3 * ms_f;
             bwd_s[it] = 1e-3 * ms_b;
+            /* inside the backward's events, so at most the backward */
+            if (wgrad_s && (rc = wgrad_seconds(C, &wgrad_s[it])) < 0)
+                goto free_all;
+            if (wgrad_s)
+                wgrad_s[it] = fmin(wgrad_s[it], bwd_s[it]);
         }
         /* the input is kept by reference (bf16) where backward reads it */
         mem->act_bytes = kept + (L->desc->keep == PROF_KEEP_INPUT ? 2 * L->inputs[0].n : 0);

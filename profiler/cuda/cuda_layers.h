@@ -36,11 +36,13 @@ void prof_cuda_layer_destroy(prof_cuda_layer *C);
 int prof_cuda_layer_run(prof_cuda_layer *C, float *out, float *dx);
 
 /* Builds the layer on the current device and times warmup + iters passes
- * (CUDA events around forward and backward); memory from the tracked
- * device allocations. Same meaning of the outputs as the CPU measurement. */
+ * (CUDA events around forward and backward, and around each Linear's
+ * weight-gradient GEMM and bias sum for wgrad, which may be NULL); memory
+ * from the tracked device allocations. Same meaning of the outputs as the
+ * CPU measurement (prof_cpu_layer_measure). */
 int prof_cuda_layer_measure(const uniap_layer *l, int64_t seq, int tp, int micro_batch,
                             uint64_t seed, int warmup, int iters, double *fwd, double *bwd,
-                            prof_layer_memory *mem);
+                            double *wgrad, prof_layer_memory *mem);
 
 #ifdef __cplusplus
 }

@@ -2,8 +2,9 @@
  * test_prof_cuda.c - the CUDA layers against the CPU layers on the small
  * shapes of every kind: the same shard and values (the CUDA layer is built
  * from the CPU one), forward output and input gradient compared in
- * relative L2 norm within bf16's precision (3e-2). Skipped (77) with the
- * reason when no GPU can be used.
+ * relative L2 norm within bf16's precision (3e-2); the weight-gradient
+ * time W inside the backward. Skipped (77) with the reason when no GPU can
+ * be used.
  */
 #include <stdlib.h>
 
@@ -67,6 +68,18 @@ int main(void)
         free(dx);
         prof_cuda_layer_destroy(G);
         prof_cpu_layer_destroy(L);
+        /* W timed apart: a part of each pass's backward, and more than
+         * nothing where the kind has Linear layers (all but the embedding,
+         * whose table gradient is a scatter, not a GEMM) */
+        double fwd[2], bwd[2], wgrad[2] = {-1, -1};
+        prof_layer_memory mem;
+        CHECK_EQ(prof_cuda_layer_measure(&tl[c].l, 0, tl[c].tp, tl[c].batch, 300 + c, 1, 2, fwd,
+                                         bwd, wgrad, &mem),
+                 0);
+        for (int i = 0; i < 2; i++) {
+            CHECK(wgrad[i] >= 0 && wgrad[i] <= bwd[i]);
+            CHECK(tl[c].l.kind == UNIAP_LAYER_EMBEDDING || wgrad[i] > 0);
+        }
     }
     return check_report();
 }
