@@ -45,10 +45,9 @@ int uniap__ex_no_moe(const uniap_model *m, const char *what)
         if (m->runs[r].experts > 0)
             return uniap_err(UNIAP_EINVAL,
                              "%s: model '%s' has mixture-of-experts layers (layers of run %d, %d "
-                             "experts): uniap writes no expert settings for this runtime "
-                             "(DeepSpeed-MoE's ep_size, torchtitan's expert_parallel_degree are "
-                             "not mapped yet); moe plans run on megatron (--num-experts, "
-                             "--expert-model-parallel-size)",
+                             "experts): uniap writes no expert settings for this runtime; moe "
+                             "plans run on megatron (--expert-model-parallel-size), deepspeed "
+                             "(DeepSpeed-MoE's ep_size) or torchtitan (expert_parallel_degree)",
                              what, m->name, r, m->runs[r].experts);
     return UNIAP_OK;
 }
