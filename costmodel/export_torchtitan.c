@@ -84,16 +84,16 @@ static const char *moe_gap(const uniap_model *m, const ex_model *x)
 int uniap__tt_model_check(const uniap_model *m, const ex_model *x, const char *what)
 {
     const uniap_layer *k = x->blk, *last = &m->runs[m->n_runs - 1];
-    const char *no = moe_gap(m, x) ? moe_gap(m, x)
+    const char *no = moe_gap(m, x)         ? moe_gap(m, x)
                      : !x->same && !x->moe ? "blocks of different shapes"
                      : k->kind != UNIAP_LAYER_DECODER && k->kind != UNIAP_LAYER_MOE
                          ? "blocks that are not causal decoders"
-                     : k->activation != UNIAP_ACT_SWIGLU ? "an MLP that is not SwiGLU"
-                     : k->norm != UNIAP_NORM_RMSNORM     ? "LayerNorm (llama3: RMSNorm)"
-                     : k->position != UNIAP_POS_ROTARY   ? "positions that are not rotary"
-                     : k->bias                           ? "linear biases"
-                     : last->kind != UNIAP_LAYER_HEAD    ? "no head layer"
-                     : last->tied                        ? "an output tied to the embedding"
+                     : k->activation != UNIAP_ACT_SWIGLU        ? "an MLP that is not SwiGLU"
+                     : k->norm != UNIAP_NORM_RMSNORM            ? "LayerNorm (llama3: RMSNorm)"
+                     : k->position != UNIAP_POS_ROTARY          ? "positions that are not rotary"
+                     : k->bias                                  ? "linear biases"
+                     : last->kind != UNIAP_LAYER_HEAD           ? "no head layer"
+                     : last->tied                               ? "an output tied to the embedding"
                      : m->runs[0].kind != UNIAP_LAYER_EMBEDDING ? "no token embedding"
                      : m->param_dtype == UNIAP_DTYPE_FP16       ? "fp16 parameters (torchtitan: "
                                                                   "bfloat16 or float32)"
@@ -160,7 +160,10 @@ static void model_section(const uniap_model *m, const ex_model *x, uniap_textbuf
     if (m->training.fp8) /* torchao's Float8Linear in place of nn.Linear */
         uniap_textbuf_printf(b, "converters = [\"%s\"]\n", UNIAP_TT_FLOAT8);
     uniap_textbuf_printf(b, "# register the flavor in torchtitan/models/%s/__init__.py %s_args:\n",
-                         name, !e ? "llama3" : x->dense_first ? "deepseekv3" : "llama4");
+                         name,
+                         !e               ? "llama3"
+                         : x->dense_first ? "deepseekv3"
+                                          : "llama4");
     if (e && x->dense_first) { /* models/deepseek_v3/model/args.py */
         uniap_textbuf_printf(b,
                              "#   \"%s\": DeepSeekV3ModelArgs(vocab_size=%lld, dim=%lld, "
@@ -170,11 +173,13 @@ static void model_section(const uniap_model *m, const ex_model *x, uniap_textbuf
                              (long long)k->ffn, (long long)e->ffn, x->n_blocks, x->dense_first,
                              k->heads);
         moe_args(x, b);
-        uniap_textbuf_printf(b, "),\n# note: deepseek_v3 builds multi-head latent attention "
-                                "(its q_lora_rank, kv_lora_rank, qk_*_head_dim, v_head_dim:\n# "
-                                "set yours); uniap priced multi-head attention of %d heads of "
-                                "%lld\n",
-                             k->heads, (long long)(k->head_dim ? k->head_dim : k->hidden / k->heads));
+        uniap_textbuf_printf(b,
+                             "),\n# note: deepseek_v3 builds multi-head latent attention "
+                             "(its q_lora_rank, kv_lora_rank, qk_*_head_dim, v_head_dim:\n# "
+                             "set yours); uniap priced multi-head attention of %d heads of "
+                             "%lld\n",
+                             k->heads,
+                             (long long)(k->head_dim ? k->head_dim : k->hidden / k->heads));
     } else {
         uniap_textbuf_printf(b,
                              "#   \"%s\": TransformerModelArgs(dim=%lld, n_layers=%d, n_heads=%d, "
@@ -302,6 +307,38 @@ static int refuse(const uniap_plan *p, const uniap_model *m, const ex_plan *x)
     return UNIAP_OK;
 }
 
+/* The [parallelism] section of x: FSDP over dp_shard (DDP: replicate),
+ * tp, pp, cp, the experts' ep and etp, the schedule and split. */
+static void parallelism_section(const uniap_plan *p, const uniap_model *m, const ex_plan *x,
+                                uniap_textbuf *b)
+{
+    int shard = x->flavour == UNIAP_DP_FSDP ? x->dp : 1, repl = shard > 1 ? 1 : x->dp;
+    uniap_textbuf_printf(b,
+                         "[parallelism]\ndata_parallel_replicate_degree = %d\n"
+                         "data_parallel_shard_degree = %d\n",
+                         repl, shard);
+    if (shard > 1 || (x->cp > 1 && x->flavour == UNIAP_DP_FSDP))
+        uniap_textbuf_printf(b, "fsdp_reshard_after_forward = \"always\"\n");
+    uniap_textbuf_printf(b,
+                         "tensor_parallel_degree = %d\npipeline_parallel_degree = %d\n"
+                         "context_parallel_degree = %d\n",
+                         x->tp, x->pp, x->cp);
+    if (x->mdl.moe) /* the routed experts over ep, each tp-sharded as the blocks are */
+        uniap_textbuf_printf(b, "expert_parallel_degree = %d\nexpert_tensor_parallel_degree = %d\n",
+                             x->ep, x->ep > 1 ? x->tp : 1);
+    if (x->pp > 1) {
+        int v = uniap_schedule_virtual_stages(p->schedule);
+        uniap_textbuf_printf(b,
+                             "pipeline_parallel_schedule = \"%s\"\n"
+                             "pipeline_parallel_microbatch_size = %d\n",
+                             v > 1                              ? "Interleaved1F1B"
+                             : p->schedule == UNIAP_SCHED_GPIPE ? "GPipe"
+                                                                : "1F1B",
+                             x->mb);
+        split_list(p, m, &x->mdl, v > 1 ? v : 1, b);
+    }
+}
+
 int uniap_plan_export_torchtitan(const uniap_plan *p, const uniap_model *m, char **toml)
 {
     ex_plan x;
@@ -329,7 +366,6 @@ int uniap_plan_export_torchtitan(const uniap_plan *p, const uniap_model *m, char
                        x.cp);
         goto free_x;
     }
-    int shard = x.flavour == UNIAP_DP_FSDP ? x.dp : 1, repl = shard > 1 ? 1 : x.dp;
     uniap_textbuf_printf(&b,
                          "# torchtitan job config (--job.config_file) of a uniap plan: model %s, "
                          "cluster %s, %d devices (NGPU)\n# torchtitan v0.2.2 (73a0e69), "
@@ -343,31 +379,7 @@ int uniap_plan_export_torchtitan(const uniap_plan *p, const uniap_model *m, char
                          "seq_len = %lld\ndtype = \"%s\"\nmixed_precision_param = \"%s\"\n\n",
                          x.pp > 1 ? (long long)(p->global_batch / x.dp) : (long long)x.mb,
                          (long long)p->global_batch, (long long)x.mdl.blk->seq, dtype, mp);
-    uniap_textbuf_printf(&b,
-                         "[parallelism]\ndata_parallel_replicate_degree = %d\n"
-                         "data_parallel_shard_degree = %d\n",
-                         repl, shard);
-    if (shard > 1 || (x.cp > 1 && x.flavour == UNIAP_DP_FSDP))
-        uniap_textbuf_printf(&b, "fsdp_reshard_after_forward = \"always\"\n");
-    uniap_textbuf_printf(&b,
-                         "tensor_parallel_degree = %d\npipeline_parallel_degree = %d\n"
-                         "context_parallel_degree = %d\n",
-                         x.tp, x.pp, x.cp);
-    if (x.mdl.moe) /* the routed experts over ep, each tp-sharded as the blocks are */
-        uniap_textbuf_printf(&b,
-                             "expert_parallel_degree = %d\nexpert_tensor_parallel_degree = %d\n",
-                             x.ep, x.ep > 1 ? x.tp : 1);
-    if (x.pp > 1) {
-        int v = uniap_schedule_virtual_stages(p->schedule);
-        uniap_textbuf_printf(&b,
-                             "pipeline_parallel_schedule = \"%s\"\n"
-                             "pipeline_parallel_microbatch_size = %d\n",
-                             v > 1                              ? "Interleaved1F1B"
-                             : p->schedule == UNIAP_SCHED_GPIPE ? "GPipe"
-                                                                : "1F1B",
-                             x.mb);
-        split_list(p, m, &x.mdl, v > 1 ? v : 1, &b);
-    }
+    parallelism_section(p, m, &x, &b);
     uniap_textbuf_printf(&b, "\n[activation_checkpoint]\nmode = \"%s\"\n",
                          x.ckpt == UNIAP_CKPT_FULL ? "full" : "none");
     if (m->training.fp8)

@@ -86,10 +86,10 @@ int uniap__ex_model(const uniap_model *m, const char *rt, ex_model *out)
         out->last_block = u;
         out->n_blocks++;
         const uniap_layer *b = out->blk;
-        int attn = l->hidden == b->hidden && l->heads == b->heads &&
-                   l->kv_heads == b->kv_heads && l->head_dim == b->head_dim &&
-                   l->activation == b->activation && l->norm == b->norm && l->bias == b->bias &&
-                   l->position == b->position && l->seq == b->seq;
+        int attn = l->hidden == b->hidden && l->heads == b->heads && l->kv_heads == b->kv_heads &&
+                   l->head_dim == b->head_dim && l->activation == b->activation &&
+                   l->norm == b->norm && l->bias == b->bias && l->position == b->position &&
+                   l->seq == b->seq;
         out->same &= attn && l->kind == b->kind && l->ffn == b->ffn && l->experts == b->experts &&
                      l->top_k == b->top_k && l->shared_experts == b->shared_experts &&
                      l->capacity_factor == b->capacity_factor;
@@ -181,8 +181,7 @@ static int plan_ep(const uniap_plan *p, const uniap_model *m, const char *rt, ex
             return uniap_err(UNIAP_EINVAL,
                              "%s export: moe layer %d (stage %d) uses %s, moe layer %d %s: %s "
                              "runs one expert-parallel degree for every moe layer",
-                             rt, u, p->stage_of[u], s->name, first, p->strategy_of[first].name,
-                             rt);
+                             rt, u, p->stage_of[u], s->name, first, p->strategy_of[first].name, rt);
     }
     if (first < 0)
         x->ep = 1;

@@ -107,9 +107,9 @@ static int check_moe(const ds_args *a, const ex_model *x, const uniap_model *m, 
         return UNIAP_OK;
     const char *no = a->interval != 1 ? "--expert-interval other than 1 (experts on every "
                                         "N-th block; uniap reads every block moe)"
-                     : !a->dropless ? "no --disable-moe-token-dropping (DeepSpeed-MoE drops "
-                                      "tokens at --moe-train-capacity-factor; uniap reads "
-                                      "dropless experts)"
+                     : !a->dropless   ? "no --disable-moe-token-dropping (DeepSpeed-MoE drops "
+                                        "tokens at --moe-train-capacity-factor; uniap reads "
+                                        "dropless experts)"
                      : a->tp > 1 && !a->etp
                          ? "tp > 1 without --enable-expert-tensor-parallelism (the experts "
                            "replicated on the TP ranks; uniap shards them)"

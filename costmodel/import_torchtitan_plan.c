@@ -297,6 +297,32 @@ static int expert_degrees(const tt_cfg *g, const uniap_model *m, long shard, con
     return UNIAP_OK;
 }
 
+/* [training] dtype, mixed_precision_param and [model] converters as m
+ * trains (shard: the FSDP degree, 1 without). */
+static int precision(const tt_cfg *g, const uniap_model *m, long shard, const char *what)
+{
+    const char *dt, *mp;
+    uniap__tt_dtypes(m, &dt, &mp);
+    if (strcmp(g->dtype, dt) || strcmp(g->mp, mp))
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: [training] dtype \"%s\", mixed_precision_param \"%s\": model '%s' "
+                         "trains as \"%s\", \"%s\"",
+                         what, g->dtype, g->mp, m->name, dt, mp);
+    if (g->fp8 != (m->training.fp8 != 0))
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: [model] converters %s the float8 converter, but model '%s' is "
+                         "priced %s FP8: estimate with --precision %s",
+                         what, g->fp8 ? "holds" : "lacks", m->name,
+                         m->training.fp8 ? "with" : "without", g->fp8 ? "fp8" : "bf16");
+    if (shard == 1 && (g->tp > 1 || g->pp > 1) && m->param_dtype == UNIAP_DTYPE_BF16 &&
+        m->mixed_precision)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: mixed precision with tp or pp and no FSDP: torchtitan "
+                         "then trains in float32",
+                         what);
+    return UNIAP_OK;
+}
+
 /* Degrees, data parallelism, precision and recomputation of g. */
 static int settings(const tt_cfg *g, const uniap_model *m, const uniap_cluster *c, const char *what,
                     ex_build *b, long *dp)
@@ -342,25 +368,8 @@ static int settings(const tt_cfg *g, const uniap_model *m, const uniap_cluster *
                          "%s: [parallelism] fsdp_reshard_after_forward \"%s\"%s: uniap's FSDP "
                          "gathers the parameters again for backward (\"always\")",
                          what, g->reshard, g->pp > 1 ? " with PP" : "");
-    const char *dt, *mp;
-    uniap__tt_dtypes(m, &dt, &mp);
-    if (strcmp(g->dtype, dt) || strcmp(g->mp, mp))
-        return uniap_err(UNIAP_EINVAL,
-                         "%s: [training] dtype \"%s\", mixed_precision_param \"%s\": model '%s' "
-                         "trains as \"%s\", \"%s\"",
-                         what, g->dtype, g->mp, m->name, dt, mp);
-    if (g->fp8 != (m->training.fp8 != 0))
-        return uniap_err(UNIAP_EINVAL,
-                         "%s: [model] converters %s the float8 converter, but model '%s' is "
-                         "priced %s FP8: estimate with --precision %s",
-                         what, g->fp8 ? "holds" : "lacks", m->name,
-                         m->training.fp8 ? "with" : "without", g->fp8 ? "fp8" : "bf16");
-    if (shard == 1 && (g->tp > 1 || g->pp > 1) && m->param_dtype == UNIAP_DTYPE_BF16 &&
-        m->mixed_precision)
-        return uniap_err(UNIAP_EINVAL,
-                         "%s: mixed precision with tp or pp and no FSDP: torchtitan "
-                         "then trains in float32",
-                         what);
+    if ((rc = precision(g, m, shard, what)) < 0)
+        return rc;
     if (strcmp(g->ac, "full") && strcmp(g->ac, "none"))
         return uniap_err(UNIAP_EINVAL,
                          "%s: [activation_checkpoint] mode \"%s\"%s: uniap reads \"full\" or "

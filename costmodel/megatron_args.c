@@ -23,13 +23,13 @@
 
 /* The model's transformer blocks as Megatron-LM builds them. */
 typedef struct mg_blocks {
-    int n;                   /* transformer blocks */
-    const uniap_layer *blk;  /* the first block's shape (NULL: no blocks) */
-    const uniap_layer *moe;  /* the first moe block's shape (NULL: none) */
-    int dense;               /* dense blocks before the first moe block */
-    int same;                /* 1: every block has blk's shape, or the dense blocks
-                              * have it and the rest are moe blocks of moe's shape
-                              * with its attention (a --moe-layer-freq pattern) */
+    int n;                  /* transformer blocks */
+    const uniap_layer *blk; /* the first block's shape (NULL: no blocks) */
+    const uniap_layer *moe; /* the first moe block's shape (NULL: none) */
+    int dense;              /* dense blocks before the first moe block */
+    int same;               /* 1: every block has blk's shape, or the dense blocks
+                             * have it and the rest are moe blocks of moe's shape
+                             * with its attention (a --moe-layer-freq pattern) */
 } mg_blocks;
 
 /* 1 when l has the attention and norm of b (the parts a dense and a moe
@@ -153,7 +153,7 @@ typedef struct mg_args {
     long tp, pp, cp, ep, mbs, gbs, first, last, rc_layers, vpp_layers;
     long experts, topk, shared_width, moe_ffn;
     const char *moe_freq; /* --moe-layer-freq as written (quotes kept) */
-    int cp_comm; /* index + 1 in cp_comm_types, 0: not given (p2p) */
+    int cp_comm;          /* index + 1 in cp_comm_types, 0: not given (p2p) */
     int sp, distopt, swiglu, gqa, nobias, untie, bf16, fp16, flash;
     int rc_gran, rc_method; /* EX_RC_*, 0: not given */
     int fp8;                /* --fp8-format: 1 e4m3, 2 hybrid; 0: not given */
@@ -244,7 +244,8 @@ static int check_layer_freq(const mg_args *a, const mg_blocks *g, const uniap_mo
     const char *f = a->moe_freq;
     size_t n = strlen(f);
     int quoted = n >= 2 && (f[0] == '\'' || f[0] == '"') && f[n - 1] == f[0];
-    if (g->moe && strlen(want) == n - 2 * (size_t)quoted && !strncmp(f + quoted, want, strlen(want)))
+    if (g->moe && strlen(want) == n - 2 * (size_t)quoted &&
+        !strncmp(f + quoted, want, strlen(want)))
         return UNIAP_OK;
     return uniap_err(UNIAP_EINVAL,
                      "%s: --moe-layer-freq %s, but model '%s' has %s (uniap reads '%s')", what, f,
@@ -378,6 +379,40 @@ static int read_schedule(const mg_args *a, const int *blocks, uniap_plan *out, c
                      what, a->vpp_layers, v, have[0] ? have : "none");
 }
 
+/* Every layer's strategy under the read arguments a (dp the rest of the
+ * devices): one tp, cp and sp, the distributed optimizer's ZeRO-1, ep on
+ * the moe blocks only, the recomputation a asks for. */
+static int layer_strategies(const mg_args *a, long dp, const uniap_model *m, uniap_plan *out)
+{
+    int rc_full = a->rc_gran == EX_RC_FULL, rc_block = a->rc_method == EX_RC_BLOCK, rc;
+    int seen_stage = -1, in_stage = 0;
+    for (int u = 0; u < m->n_layers; u++) {
+        uniap_strategy *s = &out->strategy_of[u];
+        int is_blk =
+            uniap__cm_layer_kind(m->runs[uniap_model_run_of(m, u)].kind)->role == CM_ROLE_BLOCK;
+        if (out->stage_of[u] != seen_stage)
+            seen_stage = out->stage_of[u], in_stage = 0;
+        s->dp = (int)dp;
+        s->cp = (int)a->cp;
+        s->cp_a2a = a->cp > 1 && a->cp_comm == 2;
+        /* the moe blocks' experts over ep of the dp ranks, the rest ep 1 */
+        s->ep = m->runs[uniap_model_run_of(m, u)].experts > 0 && a->ep > 1 ? (int)a->ep : 0;
+        s->tp = (int)a->tp;
+        s->tp_consecutive = 1; /* Megatron-LM's TP ranks are adjacent */
+        s->flavour = dp * a->cp > 1 && a->distopt ? UNIAP_DP_ZERO1 : UNIAP_DP_DDP;
+        s->sp = a->sp && a->tp > 1;
+        if (is_blk && a->rc_gran == EX_RC_SELECTIVE)
+            s->ckpt = UNIAP_CKPT_SELECTIVE;
+        else if (is_blk && rc_full)
+            s->ckpt = !rc_block || in_stage < a->rc_layers ? UNIAP_CKPT_FULL : 0;
+        in_stage += is_blk;
+        uniap_strategy_format(s);
+        if ((rc = uniap_strategy_parse(s->name, s)) < 0)
+            return rc;
+    }
+    return UNIAP_OK;
+}
+
 int uniap_plan_import_megatron(const char *text, const char *what, const uniap_model *m,
                                const uniap_cluster *c, uniap_plan *out)
 {
@@ -444,31 +479,7 @@ int uniap_plan_import_megatron(const char *text, const char *what, const uniap_m
     if ((rc = read_schedule(&a, blocks, out, what)) < 0)
         goto free_buf;
     out->n_layers = m->n_layers;
-    int seen_stage = -1, in_stage = 0;
-    for (int u = 0; u < m->n_layers; u++) {
-        uniap_strategy *s = &out->strategy_of[u];
-        int is_blk =
-            uniap__cm_layer_kind(m->runs[uniap_model_run_of(m, u)].kind)->role == CM_ROLE_BLOCK;
-        if (out->stage_of[u] != seen_stage)
-            seen_stage = out->stage_of[u], in_stage = 0;
-        s->dp = (int)dp;
-        s->cp = (int)a.cp;
-        s->cp_a2a = a.cp > 1 && a.cp_comm == 2;
-        /* the moe blocks' experts over ep of the dp ranks, the rest ep 1 */
-        s->ep = m->runs[uniap_model_run_of(m, u)].experts > 0 && a.ep > 1 ? (int)a.ep : 0;
-        s->tp = (int)a.tp;
-        s->tp_consecutive = 1; /* Megatron-LM's TP ranks are adjacent */
-        s->flavour = dp * a.cp > 1 && a.distopt ? UNIAP_DP_ZERO1 : UNIAP_DP_DDP;
-        s->sp = a.sp && a.tp > 1;
-        if (is_blk && a.rc_gran == EX_RC_SELECTIVE)
-            s->ckpt = UNIAP_CKPT_SELECTIVE;
-        else if (is_blk && rc_full)
-            s->ckpt = !rc_block || in_stage < a.rc_layers ? UNIAP_CKPT_FULL : 0;
-        in_stage += is_blk;
-        uniap_strategy_format(s);
-        if ((rc = uniap_strategy_parse(s->name, s)) < 0)
-            goto free_buf;
-    }
+    rc = layer_strategies(&a, dp, m, out);
 free_buf:
     free(buf);
     free(blocks);

@@ -136,11 +136,11 @@ static int deepspeed_model_check(const uniap_model *m)
                          "DeepSpeed-MoE: every block moe)",
                          m->name);
     if (x.moe && (x.moe->shared_experts > 0 || x.moe->capacity_factor > 0))
-        return uniap_err(UNIAP_EINVAL,
-                         "runtime deepspeed: model %s: %s: uniap runs DeepSpeed-MoE dropless "
-                         "without shared experts",
-                         m->name,
-                         x.moe->shared_experts > 0 ? "shared experts" : "an expert capacity factor");
+        return uniap_err(
+            UNIAP_EINVAL,
+            "runtime deepspeed: model %s: %s: uniap runs DeepSpeed-MoE dropless "
+            "without shared experts",
+            m->name, x.moe->shared_experts > 0 ? "shared experts" : "an expert capacity factor");
     return UNIAP_OK;
 }
 

@@ -248,15 +248,50 @@ static void dense_first_cases(void)
     }
     uniap_plan_free(&p);
     snprintf(args, sizeof args, "%s --num-experts 64", base);
-    refused(&m, &c, args, "no --moe-layer-freq (Megatron-LM: every block moe), but model "
-                          "'deepseek-v2-lite' has 1 dense blocks first: add --moe-layer-freq "
-                          "'([0]*1+[1]*26)'");
+    refused(&m, &c, args,
+            "no --moe-layer-freq (Megatron-LM: every block moe), but model "
+            "'deepseek-v2-lite' has 1 dense blocks first: add --moe-layer-freq "
+            "'([0]*1+[1]*26)'");
     snprintf(args, sizeof args, "%s --num-experts 64 --moe-layer-freq 2", base);
-    refused(&m, &c, args, "--moe-layer-freq 2, but model 'deepseek-v2-lite' has its dense "
-                          "blocks first, then moe blocks (uniap reads '([0]*1+[1]*26)')");
+    refused(&m, &c, args,
+            "--moe-layer-freq 2, but model 'deepseek-v2-lite' has its dense "
+            "blocks first, then moe blocks (uniap reads '([0]*1+[1]*26)')");
     snprintf(args, sizeof args, "%s --moe-ffn-hidden-size 10944", base);
     refused(&m, &c, args, "--moe-ffn-hidden-size 10944, but model 'deepseek-v2-lite' has 1408");
     uniap_model_free(&m);
+}
+
+/* Command lines of Llama-7B refused by name: the reader's own, then
+ * the flag reader's (export_util.c's uniap__ex_read_args). */
+static void refusals(const uniap_model *m, const uniap_cluster *c)
+{
+    static const char *const no[][2] = {
+        {"--tensor-model-parallel-size 2 --global-batch-size 64 --micro-batch-size 1 "
+         "--hidden-size 4000",
+         "--hidden-size 4000, but model 'llama-7b' has 4096"},
+        {"--micro-batch-size 1 --global-batch-size 64 --foo 3",
+         "--foo is not a Megatron-LM argument uniap reads"},
+        {"--tensor-model-parallel-size 2 --micro-batch-size 3 --global-batch-size 64",
+         "--global-batch-size 64 is not a multiple of --micro-batch-size 3 x data-parallel "
+         "size 8"},
+        {"--micro-batch-size 1 --global-batch-size 64 --recompute-granularity full "
+         "--recompute-num-layers 2",
+         "--recompute-num-layers 2: uniap checkpoints layer by layer"},
+        {"--pipeline-model-parallel-size 4 --micro-batch-size 1 --global-batch-size 64 "
+         "--decoder-first-pipeline-num-layers 6",
+         "cannot split the rest evenly"},
+        {"--micro-batch-size 1 --global-batch-size 64 --use-flash-attn",
+         "--use-flash-attn, but the model is set to eager attention"},
+        {"--micro-batch-size 1 --global-batch-size 64 --recompute-granularity half",
+         "case: --recompute-granularity half: expected full or selective"},
+        {"--micro-batch-size 1 --global-batch-size 64 --hidden-dropout 1.5",
+         "case: --hidden-dropout 1.5: expected a probability in [0, 1]"},
+        {"--global-batch-size 64 --micro-batch-size", "case: --micro-batch-size needs a value"},
+        {"--global-batch-size 64 micro-batch-size 1",
+         "case: 'micro-batch-size': expected --flag [value] arguments"},
+    };
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        refused(m, c, no[i][0], no[i][1]);
 }
 
 int main(int argc, char **argv)
@@ -308,35 +343,7 @@ int main(int argc, char **argv)
     moe_cases();
     dense_first_cases();
 
-    /* refused by name */
-    refused(&m, &c,
-            "--tensor-model-parallel-size 2 --global-batch-size 64 --micro-batch-size 1 "
-            "--hidden-size 4000",
-            "--hidden-size 4000, but model 'llama-7b' has 4096");
-    refused(&m, &c, "--micro-batch-size 1 --global-batch-size 64 --foo 3",
-            "--foo is not a Megatron-LM argument uniap reads");
-    refused(&m, &c, "--tensor-model-parallel-size 2 --micro-batch-size 3 --global-batch-size 64",
-            "--global-batch-size 64 is not a multiple of --micro-batch-size 3 x data-parallel "
-            "size 8");
-    refused(&m, &c,
-            "--micro-batch-size 1 --global-batch-size 64 --recompute-granularity full "
-            "--recompute-num-layers 2",
-            "--recompute-num-layers 2: uniap checkpoints layer by layer");
-    refused(&m, &c,
-            "--pipeline-model-parallel-size 4 --micro-batch-size 1 --global-batch-size 64 "
-            "--decoder-first-pipeline-num-layers 6",
-            "cannot split the rest evenly");
-    refused(&m, &c, "--micro-batch-size 1 --global-batch-size 64 --use-flash-attn",
-            "--use-flash-attn, but the model is set to eager attention");
-    /* the flag reader's own refusals (export_util.c's uniap__ex_read_args) */
-    refused(&m, &c, "--micro-batch-size 1 --global-batch-size 64 --recompute-granularity half",
-            "case: --recompute-granularity half: expected full or selective");
-    refused(&m, &c, "--micro-batch-size 1 --global-batch-size 64 --hidden-dropout 1.5",
-            "case: --hidden-dropout 1.5: expected a probability in [0, 1]");
-    refused(&m, &c, "--global-batch-size 64 --micro-batch-size",
-            "case: --micro-batch-size needs a value");
-    refused(&m, &c, "--global-batch-size 64 micro-batch-size 1",
-            "case: 'micro-batch-size': expected --flag [value] arguments");
+    refusals(&m, &c);
     /* a flag given twice: the last value, as argparse takes it (full
      * recompute of every block: 32 .ckpt layers) */
     uniap_plan p;

@@ -72,9 +72,9 @@ static void space_of(const char *name, const uniap_model *m, const uniap_cost_ta
     CHECK(m->n_layers <= 64);
     CHECK_EQ(uniap_runtime_parse(name, &r), 0);
     uniap_runtime_roles(m, role, params);
-    CHECK_EQ(uniap_runtime_space(r, role, params, uniap_runtime_model_flags(m), UNIAP_SCHED_1F1B,
-                                 t, s),
-             0);
+    CHECK_EQ(
+        uniap_runtime_space(r, role, params, uniap_runtime_model_flags(m), UNIAP_SCHED_1F1B, t, s),
+        0);
 }
 
 /* rt's space on Mixtral: ep 4 on the moe blocks held (its variant says
