@@ -57,8 +57,8 @@ int uniap__ex_no_moe(const uniap_model *m, const char *what)
 static void moe_block(ex_model *x, const uniap_layer *l, int attn)
 {
     const uniap_layer *e = x->moe;
-    if (l->experts <= 0) {
-        x->moe_tail &= !e && attn;
+    if (l->experts <= 0) { /* the dense blocks of one shape, the first block's */
+        x->moe_tail &= !e && attn && l->kind == x->blk->kind && l->ffn == x->blk->ffn;
         x->dense_first += !e;
         return;
     }
