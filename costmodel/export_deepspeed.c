@@ -19,7 +19,24 @@
  *     weight per transformer block (runtime/utils.py), ported below (and
  *     shared with runtime_deepspeed.c's enumeration);
  *   - a schedule other than 1F1B (DeepSpeed's TrainSchedule; with pp 1
- *     gradient accumulation holds one micro-batch, as 1F1B).
+ *     gradient accumulation holds one micro-batch, as 1F1B);
+ *   - mixture of experts other than DeepSpeed-MoE as Megatron-DeepSpeed
+ *     builds it (megatron/model/transformer.py ParallelTransformerLayer:
+ *     deepspeed.moe.layer.MoE(num_experts=--num-experts, ep_size=
+ *     --moe-expert-parallel-size, k=--topk, drop_tokens, ...) in every
+ *     --expert-interval-th block): every block moe of one shape
+ *     (--expert-interval 1; dense blocks first are not expressible with one
+ *     --num-experts), dropless (--disable-moe-token-dropping; uniap writes
+ *     no capacity factor here), no shared experts (DeepSpeed's residual
+ *     MoE mixes one dense MLP in by a learned coefficient: not uniap's
+ *     shared experts), no ZeRO-3 ("Native DeepSpeed MoE is not supported
+ *     with ZeRO Stage 3", runtime/engine.py). The plan's one ep over the
+ *     moe blocks is ep_size: DeepSpeed carves the expert-parallel groups
+ *     out of the data-parallel ranks (utils/groups.py: ep divides dp, as
+ *     uniap's does); the experts are tp-sharded as uniap prices them
+ *     (--enable-expert-tensor-parallelism with tp > 1), and ZeRO-1/2 needs
+ *     the experts in their own parameter group (--create-moe-param-group:
+ *     zero/stage_1_and_2.py asserts one).
  * Checked against DeepSpeed edaa722 and Megatron-DeepSpeed 4efb479 (the
  * lists in tests/runtimes/deepspeed_keys.txt).
  */
@@ -137,7 +154,8 @@ static int model_args(const uniap_model *m, const ex_model *x, uniap_textbuf *b)
                          "deepspeed export: model '%s' has transformer blocks of "
                          "different shapes (Megatron-DeepSpeed builds one)",
                          m->name);
-    if (k->kind != UNIAP_LAYER_DECODER || k->activation == UNIAP_ACT_RELU)
+    if ((k->kind != UNIAP_LAYER_DECODER && k->kind != UNIAP_LAYER_MOE) ||
+        k->activation == UNIAP_ACT_RELU)
         return uniap_err(UNIAP_EINVAL,
                          "deepspeed export: model '%s': Megatron-DeepSpeed's GPTModelPipe builds "
                          "causal decoder blocks with a GeLU or SwiGLU MLP (layer %d is a %s%s)",
@@ -164,6 +182,49 @@ static int model_args(const uniap_model *m, const ex_model *x, uniap_textbuf *b)
         uniap_textbuf_printf(b, " --no-position-embedding");
     uniap__ex_megatron_switches(m, k, "--use-flash-attn-v2", b);
     return UNIAP_OK;
+}
+
+/* What DeepSpeed-MoE cannot run of x's experts (header): EINVAL. */
+static int refuse_moe(const uniap_model *m, const ex_plan *x)
+{
+    const uniap_layer *e = x->mdl.moe;
+    if (!e)
+        return UNIAP_OK;
+    const char *no = x->mdl.n_moe != x->mdl.n_blocks || !x->mdl.same
+                         ? "dense and moe blocks (Megatron-DeepSpeed: --expert-interval 1, every "
+                           "block moe, is what this export writes)"
+                     : e->shared_experts > 0 ? "shared experts (DeepSpeed's residual MoE is not "
+                                               "uniap's shared experts)"
+                     : e->capacity_factor > 0
+                         ? "an expert capacity factor (this export writes dropless DeepSpeed-MoE)"
+                     : x->flavour == UNIAP_DP_FSDP
+                         ? "ZeRO-3 (\"Native DeepSpeed MoE is not supported with ZeRO Stage 3\", "
+                           "runtime/engine.py)"
+                         : NULL;
+    if (no)
+        return uniap_err(UNIAP_EINVAL,
+                         "deepspeed export: model '%s' has mixture-of-experts layers with %s; "
+                         "DeepSpeed-MoE as Megatron-DeepSpeed builds it cannot run it",
+                         m->name, no);
+    return UNIAP_OK;
+}
+
+/* DeepSpeed-MoE's arguments of x's experts, as Megatron-DeepSpeed's
+ * pretrain_gpt.py takes them (megatron/arguments.py); the plan's ep is
+ * --moe-expert-parallel-size, the ep_size of deepspeed.moe.layer.MoE. */
+static void moe_args(const ex_plan *x, uniap_textbuf *b)
+{
+    const uniap_layer *e = x->mdl.moe;
+    if (!e)
+        return;
+    uniap_textbuf_printf(b,
+                         " --num-experts %d --topk %d --expert-interval 1 "
+                         "--moe-expert-parallel-size %d --disable-moe-token-dropping",
+                         e->experts, e->top_k, x->ep);
+    if (x->tp > 1) /* uniap's experts are tp-sharded */
+        uniap_textbuf_printf(b, " --enable-expert-tensor-parallelism");
+    if (x->flavour != UNIAP_DP_DDP) /* ZeRO-1/2 asserts an MoE parameter group */
+        uniap_textbuf_printf(b, " --create-moe-param-group");
 }
 
 /* What DeepSpeed cannot run of x (the plan's one setting): EINVAL. */
@@ -267,7 +328,6 @@ int uniap_plan_export_deepspeed(const uniap_plan *p, const uniap_model *m, const
     int rc;
     *config = *args = NULL;
     if ((rc = uniap__ex_no_fp8(m, "deepspeed export")) < 0 ||
-        (rc = uniap__ex_no_moe(m, "deepspeed export")) < 0 ||
         (rc = uniap__ex_plan(p, m, "deepspeed", &x)) < 0)
         return rc;
     if (x.cp > 1) {
@@ -278,7 +338,7 @@ int uniap_plan_export_deepspeed(const uniap_plan *p, const uniap_model *m, const
                          "(plan with --no-cp or --runtime deepspeed)",
                          x.cp);
     }
-    if ((rc = refuse(p, m, &x)) < 0)
+    if ((rc = refuse(p, m, &x)) < 0 || (rc = refuse_moe(m, &x)) < 0)
         goto free_x;
     uniap_textbuf_printf(&b,
                          "--tensor-model-parallel-size %d --pipeline-model-parallel-size %d%s "
@@ -294,12 +354,21 @@ int uniap_plan_export_deepspeed(const uniap_plan *p, const uniap_model *m, const
         uniap_textbuf_printf(&b, " --recompute-granularity selective");
     if ((rc = model_args(m, &x.mdl, &b)) < 0)
         goto free_x;
+    moe_args(&x, &b);
     uniap_textbuf_printf(&b, " --deepspeed --deepspeed_config %s\n",
                          config_path ? config_path : "ds_config.json");
     uniap_textbuf_printf(&b, "# Megatron-DeepSpeed pretrain_gpt.py arguments (deepspeedai/"
                              "Megatron-DeepSpeed 4efb479, DeepSpeed edaa722) of a uniap plan\n");
     if (x.sp)
         uniap_textbuf_printf(&b, "# --sequence-parallel needs CUDA_DEVICE_MAX_CONNECTIONS=1\n");
+    if (x.mdl.moe) /* where the plan's ep goes: the MoE layer's argument, no config key */
+        uniap_textbuf_printf(&b,
+                             "# DeepSpeed-MoE: every block builds deepspeed.moe.layer.MoE("
+                             "num_experts=%d, ep_size=%d, k=%d, drop_tokens=False%s) from "
+                             "--num-experts, --moe-expert-parallel-size, --topk "
+                             "(megatron/model/transformer.py)\n",
+                             x.mdl.moe->experts, x.ep, x.mdl.moe->top_k,
+                             x.tp > 1 ? ", enable_expert_tensor_parallelism=True" : "");
     const uniap_layer *head = &m->runs[m->n_runs - 1];
     uniap_textbuf_printf(&b,
                          "# yours to add: the tokenizer and data (--tokenizer-type, --vocab-file "

@@ -19,6 +19,12 @@ typedef struct ex_model {
     int n_blocks;
     const uniap_layer *blk; /* the first block's shape */
     int same;               /* 1: every block has blk's shape */
+    /* mixture of experts: the first moe block's shape (NULL: none), the
+     * moe blocks, the dense blocks before the first of them, and 1 in
+     * moe_tail when the blocks are those dense ones then moe blocks of
+     * moe's shape to the last, every block with blk's attention and norm */
+    const uniap_layer *moe;
+    int n_moe, dense_first, moe_tail;
 } ex_model;
 
 /* A plan as one global setting for every layer (what DeepSpeed and
@@ -29,6 +35,7 @@ typedef struct ex_plan {
     int cp, cp_a2a; /* every layer's context-parallel degree and variant (1 ring) */
     int ckpt;       /* the blocks' UNIAP_CKPT_* when all alike, else -1 */
     int mb;         /* samples per micro-batch on one data-parallel rank */
+    int ep;         /* the moe blocks' one expert-parallel degree (1: none, or no moe) */
     int *blocks;    /* [pp] transformer blocks per stage (malloc'd) */
 } ex_plan;
 
@@ -54,7 +61,8 @@ int uniap__ex_no_moe(const uniap_model *m, const char *what);
 #define UNIAP_TT_FLOAT8 "quantize.linear.float8"
 /* Reads p as one setting (free x->blocks): EINVAL naming rt, the layer,
  * its stage and what differs when a layer's tp, dp, flavour, sp or TP
- * placement is not the first block's, an embedding or head recomputes,
+ * placement is not the first block's, the moe blocks' ep differ or a
+ * layer without experts has ep > 1, an embedding or head recomputes,
  * or the split is not the embedding-with-the-first-stage, head-with-the-
  * last one (uniap_plan_split_stages); the blocks may differ in ckpt (-1). */
 int uniap__ex_plan(const uniap_plan *p, const uniap_model *m, const char *rt, ex_plan *x);
@@ -63,6 +71,7 @@ int uniap__ex_plan(const uniap_plan *p, const uniap_model *m, const char *rt, ex
 typedef struct ex_build {
     int pp, tp, flavour, sp;
     int cp;            /* context-parallel degree, ring attention (0 or 1: none) */
+    int ep;            /* the moe layers' expert-parallel degree (0 or 1: none) */
     int ckpt;          /* the blocks' recomputation (UNIAP_CKPT_*) */
     const int *blocks; /* [pp] per stage, or NULL: even (EINVAL when pp does not divide) */
     int64_t global_batch;
@@ -71,7 +80,8 @@ typedef struct ex_build {
 } ex_build;
 
 /* The plan m runs on c with settings b: dp = devices / (tp pp), TP ranks
- * adjacent, DDP when dp is 1, ckpt on the blocks only. *out is the
+ * adjacent, DDP when dp is 1, ckpt on the blocks only, ep on the moe
+ * layers only (EINVAL when it does not divide dp). *out is the
  * caller's (uniap_plan_free); what names the source in messages. */
 int uniap__ex_build(const ex_build *b, const uniap_model *m, const uniap_cluster *c,
                     const char *what, uniap_plan *out);
@@ -174,6 +184,9 @@ int uniap__ds_type_split(const uniap_model *m, int pp, int *blocks, const char *
  * x), else EINVAL naming what and the property; the [training] dtype and
  * mixed_precision_param strings of m. */
 int uniap__tt_model_check(const uniap_model *m, const ex_model *x, const char *what);
+/* The torchtitan model that builds x: "llama3" without experts, "llama4"
+ * when every block is moe, "deepseek_v3" when dense blocks come first. */
+const char *uniap__tt_model_name(const ex_model *x);
 void uniap__tt_dtypes(const uniap_model *m, const char **dtype, const char **mp);
 
 #endif /* UNIAP_EXPORT_INTERNAL_H */

@@ -25,6 +25,25 @@
  *     "selective" is a per-op policy, not uniap's selective;
  *   - the llama3 model: RMSNorm, SwiGLU, RoPE, no biases, an untied
  *     output, SDPA (flash) attention, no dropout; fp16 is no dtype there;
+ *   - mixture of experts (the moe layers): torchtitan's llama4 when every
+ *     block is moe (interleave_moe_layer_step 1), its deepseek_v3 when
+ *     dense blocks come first (n_dense_layers; its attention is MLA, which
+ *     uniap prices as the model's multi-head attention: a note says so),
+ *     both on models/moe/moe.py's MoE: routed experts of one SwiGLU width,
+ *     the shared experts one FeedForward of num_shared_experts x that
+ *     width, dropless (no capacity factor: one is refused). The plan's one
+ *     ep is [parallelism] expert_parallel_degree, its expert tensor
+ *     parallelism the layers' tp (uniap's experts are tp-sharded):
+ *     expert_tensor_parallel_degree = tp. distributed/parallel_dims.py
+ *     _validate (lines 58-59) takes etp = tp or 1, and build_mesh (136-158)
+ *     carves the sparse mesh (pp, dp_replicate, efsdp, ep, etp) out of the
+ *     world with efsdp = dp_shard x cp x tp / (etp x ep): with etp = tp, ep
+ *     divides dp_shard x cp, so ep > 1 needs FSDP (dp_shard > 1; DDP's
+ *     dp_shard 1 leaves efsdp = cp / ep, no whole number for uniap's ep,
+ *     which divides dp). The ep ranks are the innermost of the dp_shard x
+ *     cp mesh (cp first), where uniap prices the ep group as placed as the
+ *     dp group (moe_comm.c); no FP8 with experts (uniap prices no grouped
+ *     float8 GEMMs);
  *   - FP8 (--precision fp8): [model] converters = ["quantize.linear.float8"]
  *     (the name torchtitan/components/quantization/float8.py registers at
  *     73a0e69; "float8" before) with [quantize.linear.float8] filter_fqns
@@ -40,18 +59,41 @@
 
 #include "export_internal.h"
 
-/* 0 when torchtitan's llama3 builds m's blocks, else EINVAL naming what. */
+const char *uniap__tt_model_name(const ex_model *x)
+{
+    return !x->moe ? "llama3" : x->dense_first ? "deepseek_v3" : "llama4";
+}
+
+/* What torchtitan's MoE models cannot build of x's experts, or NULL. */
+static const char *moe_gap(const uniap_model *m, const ex_model *x)
+{
+    const uniap_layer *e = x->moe;
+    if (!e)
+        return NULL;
+    return !x->moe_tail ? "moe blocks of different shapes, or dense blocks after moe ones "
+                          "(llama4: every block moe; deepseek_v3: dense blocks first)"
+           : e->capacity_factor > 0 ? "an expert capacity factor (torchtitan's MoE is dropless)"
+           : x->dense_first && x->blk->kv_heads && x->blk->kv_heads != x->blk->heads
+               ? "grouped-query attention before moe blocks (deepseek_v3's attention is MLA)"
+           : m->training.fp8 ? "FP8 with experts (uniap prices no float8 grouped GEMMs)"
+                             : NULL;
+}
+
+/* 0 when torchtitan's llama3 (or, with experts, llama4 or deepseek_v3)
+ * builds m's blocks, else EINVAL naming what. */
 int uniap__tt_model_check(const uniap_model *m, const ex_model *x, const char *what)
 {
     const uniap_layer *k = x->blk, *last = &m->runs[m->n_runs - 1];
-    const char *no = !x->same                            ? "blocks of different shapes"
-                     : k->kind != UNIAP_LAYER_DECODER    ? "blocks that are not causal decoders"
-                     : k->activation != UNIAP_ACT_SWIGLU ? "an MLP that is not SwiGLU"
-                     : k->norm != UNIAP_NORM_RMSNORM     ? "LayerNorm (llama3: RMSNorm)"
-                     : k->position != UNIAP_POS_ROTARY   ? "positions that are not rotary"
-                     : k->bias                           ? "linear biases"
-                     : last->kind != UNIAP_LAYER_HEAD    ? "no head layer"
-                     : last->tied                        ? "an output tied to the embedding"
+    const char *no = moe_gap(m, x)         ? moe_gap(m, x)
+                     : !x->same && !x->moe ? "blocks of different shapes"
+                     : k->kind != UNIAP_LAYER_DECODER && k->kind != UNIAP_LAYER_MOE
+                         ? "blocks that are not causal decoders"
+                     : k->activation != UNIAP_ACT_SWIGLU        ? "an MLP that is not SwiGLU"
+                     : k->norm != UNIAP_NORM_RMSNORM            ? "LayerNorm (llama3: RMSNorm)"
+                     : k->position != UNIAP_POS_ROTARY          ? "positions that are not rotary"
+                     : k->bias                                  ? "linear biases"
+                     : last->kind != UNIAP_LAYER_HEAD           ? "no head layer"
+                     : last->tied                               ? "an output tied to the embedding"
                      : m->runs[0].kind != UNIAP_LAYER_EMBEDDING ? "no token embedding"
                      : m->param_dtype == UNIAP_DTYPE_FP16       ? "fp16 parameters (torchtitan: "
                                                                   "bfloat16 or float32)"
@@ -61,13 +103,13 @@ int uniap__tt_model_check(const uniap_model *m, const ex_model *x, const char *w
                                         "--dropout off)"
                                       : NULL;
     if (no)
-        return uniap_err(UNIAP_EINVAL, "%s: model '%s' has %s; torchtitan's llama3 cannot build it",
-                         what, m->name, no);
+        return uniap_err(UNIAP_EINVAL, "%s: model '%s' has %s; torchtitan's %s cannot build it",
+                         what, m->name, no, uniap__tt_model_name(x));
     if (m->n_layers != x->n_blocks + 2)
         return uniap_err(UNIAP_EINVAL,
-                         "%s: model '%s': torchtitan's llama3 is one embedding, the "
+                         "%s: model '%s': torchtitan's %s is one embedding, the "
                          "blocks and one output",
-                         what, m->name);
+                         what, m->name, uniap__tt_model_name(x));
     return UNIAP_OK;
 }
 
@@ -79,30 +121,78 @@ void uniap__tt_dtypes(const uniap_model *m, const char **dtype, const char **mp)
     *mp = bf16 ? "bfloat16" : "float32";
 }
 
-/* The [model] section: llama3, and the shape to register as its flavor. */
-static void model_section(const uniap_model *m, const ex_model *x, uniap_textbuf *b)
+/* The multiple_of (and ffn_dim_multiplier) that make llama3's and
+ * llama4's FeedForward width ffn at model width h: multiple_of x
+ * ceil(int(8 h / 3) x multiplier / multiple_of). */
+static void ffn_args(int64_t h, long long ffn, uniap_textbuf *b)
 {
-    const uniap_layer *k = x->blk;
-    long long h0 = (long long)(2.0 * (4.0 * (double)k->hidden) / 3.0), ffn = k->ffn, mo = 0;
+    long long h0 = (long long)(2.0 * (4.0 * (double)h) / 3.0), mo = 0;
     for (long long c = 1024; c >= 1 && !mo; c /= 2)
         if ((h0 + c - 1) / c * c == ffn)
-            mo = c; /* FeedForward: multiple_of x ceil(int(8 dim / 3) / multiple_of) */
-    uniap_textbuf_printf(b, "[model]\nname = \"llama3\"\nflavor = \"%s\"\n", m->name);
+            mo = c;
+    if (mo)
+        uniap_textbuf_printf(b, "multiple_of=%lld", mo);
+    else if (ffn >= h0)
+        uniap_textbuf_printf(b, "multiple_of=%lld", ffn);
+    else
+        uniap_textbuf_printf(b, "multiple_of=%lld, ffn_dim_multiplier=%.17g", ffn,
+                             (double)ffn / (double)h0);
+}
+
+/* models/moe/moe.py MoEArgs of x's experts (softmax router; dropless). */
+static void moe_args(const ex_model *x, uniap_textbuf *b)
+{
+    const uniap_layer *e = x->moe;
+    uniap_textbuf_printf(b,
+                         "moe_args=MoEArgs(num_experts=%d, num_shared_experts=%d, top_k=%d, "
+                         "score_func=\"softmax\")",
+                         e->experts, e->shared_experts, e->top_k);
+}
+
+/* The [model] section: llama3 (llama4 or deepseek_v3 with experts), and
+ * the shape to register as its flavor. */
+static void model_section(const uniap_model *m, const ex_model *x, uniap_textbuf *b)
+{
+    const uniap_layer *k = x->blk, *e = x->moe;
+    const char *name = uniap__tt_model_name(x);
+    int kv = k->kv_heads ? k->kv_heads : k->heads;
+    uniap_textbuf_printf(b, "[model]\nname = \"%s\"\nflavor = \"%s\"\n", name, m->name);
     if (m->training.fp8) /* torchao's Float8Linear in place of nn.Linear */
         uniap_textbuf_printf(b, "converters = [\"%s\"]\n", UNIAP_TT_FLOAT8);
-    uniap_textbuf_printf(b,
-                         "# register the flavor in torchtitan/models/llama3/__init__.py "
-                         "llama3_args:\n#   \"%s\": TransformerModelArgs(dim=%lld, n_layers=%d, "
-                         "n_heads=%d, n_kv_heads=%d, vocab_size=%lld, ",
-                         m->name, (long long)k->hidden, x->n_blocks, k->heads,
-                         k->kv_heads ? k->kv_heads : k->heads, (long long)m->runs[0].vocab);
-    if (mo)
-        uniap_textbuf_printf(b, "multiple_of=%lld),\n", mo);
-    else if (ffn >= h0)
-        uniap_textbuf_printf(b, "multiple_of=%lld),\n", ffn);
-    else
-        uniap_textbuf_printf(b, "multiple_of=%lld, ffn_dim_multiplier=%.17g),\n", ffn,
-                             (double)ffn / (double)h0);
+    uniap_textbuf_printf(b, "# register the flavor in torchtitan/models/%s/__init__.py %s_args:\n",
+                         name,
+                         !e               ? "llama3"
+                         : x->dense_first ? "deepseekv3"
+                                          : "llama4");
+    if (e && x->dense_first) { /* models/deepseek_v3/model/args.py */
+        uniap_textbuf_printf(b,
+                             "#   \"%s\": DeepSeekV3ModelArgs(vocab_size=%lld, dim=%lld, "
+                             "inter_dim=%lld, moe_inter_dim=%lld, n_layers=%d, n_dense_layers=%d, "
+                             "n_heads=%d, ",
+                             m->name, (long long)m->runs[0].vocab, (long long)k->hidden,
+                             (long long)k->ffn, (long long)e->ffn, x->n_blocks, x->dense_first,
+                             k->heads);
+        moe_args(x, b);
+        uniap_textbuf_printf(b,
+                             "),\n# note: deepseek_v3 builds multi-head latent attention "
+                             "(its q_lora_rank, kv_lora_rank, qk_*_head_dim, v_head_dim:\n# "
+                             "set yours); uniap priced multi-head attention of %d heads of "
+                             "%lld\n",
+                             k->heads,
+                             (long long)(k->head_dim ? k->head_dim : k->hidden / k->heads));
+    } else {
+        uniap_textbuf_printf(b,
+                             "#   \"%s\": TransformerModelArgs(dim=%lld, n_layers=%d, n_heads=%d, "
+                             "n_kv_heads=%d, vocab_size=%lld, ",
+                             m->name, (long long)k->hidden, x->n_blocks, k->heads, kv,
+                             (long long)m->runs[0].vocab);
+        ffn_args(k->hidden, (long long)k->ffn, b);
+        if (e) { /* models/llama4/model/args.py: every block moe, experts of width ffn */
+            uniap_textbuf_printf(b, ", interleave_moe_layer_step=1, auto_scale_hidden_dim=False, ");
+            moe_args(x, b);
+        }
+        uniap_textbuf_printf(b, "),\n");
+    }
     uniap_textbuf_printf(b, "# and set hf_assets_path (the tokenizer) to yours\n\n");
 }
 
@@ -197,6 +287,12 @@ static int refuse(const uniap_plan *p, const uniap_model *m, const ex_plan *x)
                          "torchtitan export: ZeRO-%d (%s): torchtitan shards with FSDP2 "
                          "(ZeRO-3) or replicates (DDP)",
                          x->flavour == UNIAP_DP_ZERO1 ? 1 : 2, p->strategy_of[0].name);
+    if (x->ep > 1 && x->flavour != UNIAP_DP_FSDP)
+        return uniap_err(UNIAP_EINVAL,
+                         "torchtitan export: expert parallelism (ep %d) with %s: torchtitan's "
+                         "expert mesh is carved out of the FSDP ranks (parallel_dims.py: efsdp = "
+                         "dp_shard x cp x tp / (etp x ep)); shard with FSDP",
+                         x->ep, x->flavour == UNIAP_DP_DDP ? "DDP" : "ZeRO-1/2");
     if (x->dp > 1 && x->flavour == UNIAP_DP_DDP && (x->tp > 1 || x->pp > 1))
         return uniap_err(UNIAP_EINVAL,
                          "torchtitan export: DDP with tp %d and pp %d: torchtitan's DDP runs "
@@ -211,6 +307,38 @@ static int refuse(const uniap_plan *p, const uniap_model *m, const ex_plan *x)
     return UNIAP_OK;
 }
 
+/* The [parallelism] section of x: FSDP over dp_shard (DDP: replicate),
+ * tp, pp, cp, the experts' ep and etp, the schedule and split. */
+static void parallelism_section(const uniap_plan *p, const uniap_model *m, const ex_plan *x,
+                                uniap_textbuf *b)
+{
+    int shard = x->flavour == UNIAP_DP_FSDP ? x->dp : 1, repl = shard > 1 ? 1 : x->dp;
+    uniap_textbuf_printf(b,
+                         "[parallelism]\ndata_parallel_replicate_degree = %d\n"
+                         "data_parallel_shard_degree = %d\n",
+                         repl, shard);
+    if (shard > 1 || (x->cp > 1 && x->flavour == UNIAP_DP_FSDP))
+        uniap_textbuf_printf(b, "fsdp_reshard_after_forward = \"always\"\n");
+    uniap_textbuf_printf(b,
+                         "tensor_parallel_degree = %d\npipeline_parallel_degree = %d\n"
+                         "context_parallel_degree = %d\n",
+                         x->tp, x->pp, x->cp);
+    if (x->mdl.moe) /* the routed experts over ep, each tp-sharded as the blocks are */
+        uniap_textbuf_printf(b, "expert_parallel_degree = %d\nexpert_tensor_parallel_degree = %d\n",
+                             x->ep, x->ep > 1 ? x->tp : 1);
+    if (x->pp > 1) {
+        int v = uniap_schedule_virtual_stages(p->schedule);
+        uniap_textbuf_printf(b,
+                             "pipeline_parallel_schedule = \"%s\"\n"
+                             "pipeline_parallel_microbatch_size = %d\n",
+                             v > 1                              ? "Interleaved1F1B"
+                             : p->schedule == UNIAP_SCHED_GPIPE ? "GPipe"
+                                                                : "1F1B",
+                             x->mb);
+        split_list(p, m, &x->mdl, v > 1 ? v : 1, b);
+    }
+}
+
 int uniap_plan_export_torchtitan(const uniap_plan *p, const uniap_model *m, char **toml)
 {
     ex_plan x;
@@ -218,8 +346,7 @@ int uniap_plan_export_torchtitan(const uniap_plan *p, const uniap_model *m, char
     const char *dtype, *mp;
     int rc;
     *toml = NULL;
-    if ((rc = uniap__ex_no_moe(m, "torchtitan export")) < 0 ||
-        (rc = uniap__ex_plan(p, m, "torchtitan", &x)) < 0)
+    if ((rc = uniap__ex_plan(p, m, "torchtitan", &x)) < 0)
         return rc;
     if ((rc = uniap__tt_model_check(m, &x.mdl, "torchtitan export")) < 0 ||
         (rc = refuse(p, m, &x)) < 0)
@@ -239,7 +366,6 @@ int uniap_plan_export_torchtitan(const uniap_plan *p, const uniap_model *m, char
                        x.cp);
         goto free_x;
     }
-    int shard = x.flavour == UNIAP_DP_FSDP ? x.dp : 1, repl = shard > 1 ? 1 : x.dp;
     uniap_textbuf_printf(&b,
                          "# torchtitan job config (--job.config_file) of a uniap plan: model %s, "
                          "cluster %s, %d devices (NGPU)\n# torchtitan v0.2.2 (73a0e69), "
@@ -253,27 +379,7 @@ int uniap_plan_export_torchtitan(const uniap_plan *p, const uniap_model *m, char
                          "seq_len = %lld\ndtype = \"%s\"\nmixed_precision_param = \"%s\"\n\n",
                          x.pp > 1 ? (long long)(p->global_batch / x.dp) : (long long)x.mb,
                          (long long)p->global_batch, (long long)x.mdl.blk->seq, dtype, mp);
-    uniap_textbuf_printf(&b,
-                         "[parallelism]\ndata_parallel_replicate_degree = %d\n"
-                         "data_parallel_shard_degree = %d\n",
-                         repl, shard);
-    if (shard > 1 || (x.cp > 1 && x.flavour == UNIAP_DP_FSDP))
-        uniap_textbuf_printf(&b, "fsdp_reshard_after_forward = \"always\"\n");
-    uniap_textbuf_printf(&b,
-                         "tensor_parallel_degree = %d\npipeline_parallel_degree = %d\n"
-                         "context_parallel_degree = %d\n",
-                         x.tp, x.pp, x.cp);
-    if (x.pp > 1) {
-        int v = uniap_schedule_virtual_stages(p->schedule);
-        uniap_textbuf_printf(&b,
-                             "pipeline_parallel_schedule = \"%s\"\n"
-                             "pipeline_parallel_microbatch_size = %d\n",
-                             v > 1                              ? "Interleaved1F1B"
-                             : p->schedule == UNIAP_SCHED_GPIPE ? "GPipe"
-                                                                : "1F1B",
-                             x.mb);
-        split_list(p, m, &x.mdl, v > 1 ? v : 1, &b);
-    }
+    parallelism_section(p, m, &x, &b);
     uniap_textbuf_printf(&b, "\n[activation_checkpoint]\nmode = \"%s\"\n",
                          x.ckpt == UNIAP_CKPT_FULL ? "full" : "none");
     if (m->training.fp8)

@@ -45,19 +45,36 @@ int uniap__ex_no_moe(const uniap_model *m, const char *what)
         if (m->runs[r].experts > 0)
             return uniap_err(UNIAP_EINVAL,
                              "%s: model '%s' has mixture-of-experts layers (layers of run %d, %d "
-                             "experts): uniap writes no expert settings for this runtime "
-                             "(DeepSpeed-MoE's ep_size, torchtitan's expert_parallel_degree are "
-                             "not mapped yet); moe plans run on megatron (--num-experts, "
-                             "--expert-model-parallel-size)",
+                             "experts): uniap writes no expert settings for this runtime; moe "
+                             "plans run on megatron (--expert-model-parallel-size), deepspeed "
+                             "(DeepSpeed-MoE's ep_size) or torchtitan (expert_parallel_degree)",
                              what, m->name, r, m->runs[r].experts);
     return UNIAP_OK;
+}
+
+/* Tracks the moe layout of x at block l (attn: l has the first block's
+ * attention and norm): dense blocks, then moe blocks of one shape. */
+static void moe_block(ex_model *x, const uniap_layer *l, int attn)
+{
+    const uniap_layer *e = x->moe;
+    if (l->experts <= 0) { /* the dense blocks of one shape, the first block's */
+        x->moe_tail &= !e && attn && l->kind == x->blk->kind && l->ffn == x->blk->ffn;
+        x->dense_first += !e;
+        return;
+    }
+    if (!e)
+        x->moe = e = l;
+    x->n_moe++;
+    x->moe_tail &= attn && l->kind == e->kind && l->ffn == e->ffn && l->experts == e->experts &&
+                   l->top_k == e->top_k && l->shared_experts == e->shared_experts &&
+                   l->capacity_factor == e->capacity_factor;
 }
 
 int uniap__ex_model(const uniap_model *m, const char *rt, ex_model *out)
 {
     memset(out, 0, sizeof(*out));
     out->first_block = out->last_block = -1;
-    out->same = 1;
+    out->same = out->moe_tail = 1;
     for (int u = 0; u < m->n_layers; u++) {
         if (!uniap__ex_is_block(m, u))
             continue;
@@ -69,10 +86,14 @@ int uniap__ex_model(const uniap_model *m, const char *rt, ex_model *out)
         out->last_block = u;
         out->n_blocks++;
         const uniap_layer *b = out->blk;
-        out->same &= l->kind == b->kind && l->hidden == b->hidden && l->heads == b->heads &&
-                     l->kv_heads == b->kv_heads && l->ffn == b->ffn &&
-                     l->activation == b->activation && l->norm == b->norm && l->bias == b->bias &&
-                     l->seq == b->seq;
+        int attn = l->hidden == b->hidden && l->heads == b->heads && l->kv_heads == b->kv_heads &&
+                   l->head_dim == b->head_dim && l->activation == b->activation &&
+                   l->norm == b->norm && l->bias == b->bias && l->position == b->position &&
+                   l->seq == b->seq;
+        out->same &= attn && l->kind == b->kind && l->ffn == b->ffn && l->experts == b->experts &&
+                     l->top_k == b->top_k && l->shared_experts == b->shared_experts &&
+                     l->capacity_factor == b->capacity_factor;
+        moe_block(out, l, attn);
     }
     if (out->first_block < 0)
         return uniap_err(UNIAP_EINVAL, "%s export: model '%s' has no transformer blocks", rt,
@@ -142,6 +163,31 @@ int uniap__ex_even_micro_batches(const uniap_plan *p, const char *rt)
                      rt, p->micro_batches, (long long)p->global_batch, rt);
 }
 
+/* x->ep: the moe layers' one expert-parallel degree; EINVAL naming the
+ * layer where another differs or a layer without experts has ep > 1. */
+static int plan_ep(const uniap_plan *p, const uniap_model *m, const char *rt, ex_plan *x)
+{
+    int first = -1;
+    for (int u = 0; u < m->n_layers; u++) {
+        const uniap_strategy *s = &p->strategy_of[u];
+        int moe = m->runs[uniap_model_run_of(m, u)].experts > 0, ep = uniap_strategy_ep(s);
+        if (!moe && ep > 1)
+            return uniap_err(UNIAP_EINVAL,
+                             "%s export: layer %d (stage %d) has no experts but uses %s (ep %d)",
+                             rt, u, p->stage_of[u], s->name, ep);
+        if (moe && first < 0)
+            first = u, x->ep = ep;
+        else if (moe && ep != x->ep)
+            return uniap_err(UNIAP_EINVAL,
+                             "%s export: moe layer %d (stage %d) uses %s, moe layer %d %s: %s "
+                             "runs one expert-parallel degree for every moe layer",
+                             rt, u, p->stage_of[u], s->name, first, p->strategy_of[first].name, rt);
+    }
+    if (first < 0)
+        x->ep = 1;
+    return UNIAP_OK;
+}
+
 int uniap__ex_plan(const uniap_plan *p, const uniap_model *m, const char *rt, ex_plan *x)
 {
     int rc;
@@ -163,6 +209,8 @@ int uniap__ex_plan(const uniap_plan *p, const uniap_model *m, const char *rt, ex
     x->sp = r->tp > 1 && r->sp;
     x->consecutive = r->tp_consecutive || r->tp == 1 || r->dp == 1;
     x->ckpt = r->ckpt;
+    if ((rc = plan_ep(p, m, rt, x)) < 0)
+        return rc;
     for (int u = 0; u < m->n_layers; u++) {
         const uniap_strategy *s = &p->strategy_of[u];
         const char *d = differs(s, r);
@@ -270,9 +318,11 @@ int uniap__ex_build(const ex_build *b, const uniap_model *m, const uniap_cluster
         uniap_strategy *s = &out->strategy_of[u];
         rc = uniap__ex_strategy(s, dp, b->tp, 1, b->flavour, b->sp,
                                 uniap__ex_is_block(m, u) ? b->ckpt : UNIAP_CKPT_NONE);
-        if (rc == 0 && cp > 1) { /* ring attention: the runtimes that read it back */
-            s->cp = cp;
-            s->flavour = b->flavour; /* dp x cp > 1 even where dp is 1 */
+        int ep = b->ep > 1 && m->runs[uniap_model_run_of(m, u)].experts > 0 ? b->ep : 0;
+        if (rc == 0 && (cp > 1 || ep)) { /* ring attention: the runtimes that read it back */
+            s->cp = cp > 1 ? cp : 0;
+            s->ep = ep;                                    /* the moe layers' experts over ep */
+            s->flavour = cp > 1 ? b->flavour : s->flavour; /* dp x cp > 1 even where dp is 1 */
             uniap_strategy_format(s);
             rc = uniap_strategy_parse(s->name, s);
         }

@@ -6,9 +6,10 @@
  * pipeline engine bf16 stage 0 runs BF16_Optimizer, ZeRO-1's sharding),
  * micro-batches = gradient_accumulation_steps, recompute (full of every
  * block, or selective), --sequence-parallel, the split of partition_method
- * 'type:transformer', 1F1B. Both files must agree (batch sizes, ZeRO
- * stage, precision); model arguments given must be the model's; anything
- * uniap does not read is refused by name.
+ * 'type:transformer', 1F1B, and DeepSpeed-MoE's ep_size
+ * (--moe-expert-parallel-size) on the moe blocks. Both files must agree
+ * (batch sizes, ZeRO stage, precision); model arguments given must be the
+ * model's; anything uniap does not read is refused by name.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -22,6 +23,8 @@
 typedef struct ds_args {
     long tp, pp, mbs, gbs, zero, rc_layers, ck_layers; /* zero: -1 when not given */
     long layers, hidden, ffn, heads, kv, seq, maxpos;
+    long experts, topk, interval, ep; /* DeepSpeed-MoE; 0: not given (ep 1) */
+    int dropless, etp, moe_group;     /* --disable-moe-token-dropping, ... */
     int nopipe, sp, ck_act, ds_ck, deepspeed, swiglu, rope, nopos, nobias, untie, bf16, fp16, flash;
     int rc_gran, rc_method; /* EX_RC_*, 0: not given */
     double attn_drop, hidden_drop;
@@ -51,6 +54,13 @@ static const ex_flag ds_flags[] = {
     DSI("num-key-value-heads", kv),
     DSI("seq-length", seq),
     DSI("max-position-embeddings", maxpos),
+    DSI("num-experts", experts),
+    DSI("topk", topk),
+    DSI("expert-interval", interval),
+    DSI("moe-expert-parallel-size", ep),
+    DSF("disable-moe-token-dropping", dropless),
+    DSF("enable-expert-tensor-parallelism", etp),
+    DSF("create-moe-param-group", moe_group),
     DSF("no-pipeline-parallel", nopipe),
     DSF("sequence-parallel", sp),
     DSF("checkpoint-activations", ck_act),
@@ -76,6 +86,39 @@ static const ex_flags ds_table = {ds_flags, sizeof ds_flags / sizeof ds_flags[0]
                                   "Megatron-DeepSpeed",
                                   "parallelism, batch, ZeRO, recompute and model-shape"};
 
+/* DeepSpeed-MoE's arguments given must be x's experts as uniap prices
+ * them (export_deepspeed.c): --num-experts and --topk the model's, every
+ * block moe (--expert-interval 1, or the model has none), dropless, the
+ * experts tp-sharded; ep > 1 only with experts. */
+static int check_moe(const ds_args *a, const ex_model *x, const uniap_model *m, const char *what)
+{
+    const uniap_layer *e = x->moe;
+    long want = e ? e->experts : 1;
+    if ((a->experts && a->experts != want) || (a->topk && e && a->topk != e->top_k))
+        return uniap_err(UNIAP_EINVAL, "%s: --%s %ld, but model '%s' has %ld", what,
+                         a->experts && a->experts != want ? "num-experts" : "topk",
+                         a->experts && a->experts != want ? a->experts : a->topk, m->name,
+                         a->experts && a->experts != want ? want : (long)e->top_k);
+    if (a->ep > 1 && !e)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: --moe-expert-parallel-size %ld: model '%s' has no experts", what,
+                         a->ep, m->name);
+    if (!e || a->experts <= 1) /* the experts not stated: only ep is read */
+        return UNIAP_OK;
+    const char *no = a->interval != 1 ? "--expert-interval other than 1 (experts on every "
+                                        "N-th block; uniap reads every block moe)"
+                     : !a->dropless   ? "no --disable-moe-token-dropping (DeepSpeed-MoE drops "
+                                        "tokens at --moe-train-capacity-factor; uniap reads "
+                                        "dropless experts)"
+                     : a->tp > 1 && !a->etp
+                         ? "tp > 1 without --enable-expert-tensor-parallelism (the experts "
+                           "replicated on the TP ranks; uniap shards them)"
+                         : NULL;
+    if (no)
+        return uniap_err(UNIAP_EINVAL, "%s: DeepSpeed-MoE with %s", what, no);
+    return UNIAP_OK;
+}
+
 /* Model arguments given must be m's. */
 static int check_model(const ds_args *a, const uniap_model *m, const char *what)
 {
@@ -99,6 +142,8 @@ static int check_model(const ds_args *a, const uniap_model *m, const char *what)
         if (c[i].given && c[i].given != c[i].want)
             return uniap_err(UNIAP_EINVAL, "%s: --%s %ld, but model '%s' has %ld", what, c[i].flag,
                              c[i].given, m->name, c[i].want);
+    if ((rc = check_moe(a, &x, m, what)) < 0)
+        return rc;
     int stated = a->layers || a->hidden;
     if ((stated || a->swiglu) && a->swiglu != (b->activation == UNIAP_ACT_SWIGLU))
         return uniap_err(UNIAP_EINVAL, "%s: %s, but model '%s' has a %s MLP", what,
@@ -309,6 +354,15 @@ static int build(const ds_args *a, const ds_cfg *g, const char *cw, const char *
                          "%s: \"zero_optimization.stage\" %d under DeepSpeed's pipeline engine "
                          "(%s has no --no-pipeline-parallel): it runs ZeRO stage 1 at most",
                          cw, stage, aw);
+    int moe = 0;
+    for (int r = 0; r < m->n_runs; r++)
+        moe |= m->runs[r].experts > 0;
+    if (stage == 3 && moe)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: \"zero_optimization.stage\" 3 on model '%s' with experts: "
+                         "\"Native DeepSpeed MoE is not supported with ZeRO Stage 3\" "
+                         "(runtime/engine.py)",
+                         cw, m->name);
     if (pipe && stage == 0 && dp > 1 && m->param_dtype == UNIAP_DTYPE_BF16)
         stage = 1; /* BF16_Optimizer shards the optimizer states over dp */
     if (a->pp > 1) {
@@ -325,6 +379,7 @@ static int build(const ds_args *a, const ds_cfg *g, const char *cw, const char *
                   .flavour = stage,
                   .sp = a->sp,
                   .ckpt = ckpt,
+                  .ep = (int)a->ep,
                   .blocks = blocks,
                   .global_batch = gbs,
                   .micro_batches = (int)(gbs / (mbs * dp)),

@@ -271,15 +271,67 @@ static int interleaved(const tt_cfg *g, const char *what, ex_build *b)
     return UNIAP_OK;
 }
 
+/* expert_parallel_degree and expert_tensor_parallel_degree as uniap runs
+ * them (export_torchtitan.c): ep > 1 on a model with experts, over FSDP
+ * ranks (shard a multiple of ep: parallel_dims.py efsdp), with etp = tp
+ * (uniap's experts are tp-sharded; torchtitan also takes etp 1). */
+static int expert_degrees(const tt_cfg *g, const uniap_model *m, long shard, const char *what)
+{
+    int moe = 0;
+    for (int r = 0; r < m->n_runs; r++)
+        moe |= m->runs[r].experts > 0;
+    if (g->ep > 1 && !moe)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: [parallelism] expert_parallel_degree %ld: model '%s' has no experts",
+                         what, g->ep, m->name);
+    if (g->ep > 1 && (g->repl > 1 || shard % g->ep))
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: [parallelism] expert_parallel_degree %ld with replicate %ld, shard "
+                         "%ld: uniap reads ep over the FSDP ranks (shard a multiple of ep)",
+                         what, g->ep, g->repl, shard);
+    if (g->ep > 1 && g->etp != g->tp)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: [parallelism] expert_tensor_parallel_degree %ld with "
+                         "tensor_parallel_degree %ld: uniap shards the experts by tp (etp = tp)",
+                         what, g->etp, g->tp);
+    return UNIAP_OK;
+}
+
+/* [training] dtype, mixed_precision_param and [model] converters as m
+ * trains (shard: the FSDP degree, 1 without). */
+static int precision(const tt_cfg *g, const uniap_model *m, long shard, const char *what)
+{
+    const char *dt, *mp;
+    uniap__tt_dtypes(m, &dt, &mp);
+    if (strcmp(g->dtype, dt) || strcmp(g->mp, mp))
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: [training] dtype \"%s\", mixed_precision_param \"%s\": model '%s' "
+                         "trains as \"%s\", \"%s\"",
+                         what, g->dtype, g->mp, m->name, dt, mp);
+    if (g->fp8 != (m->training.fp8 != 0))
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: [model] converters %s the float8 converter, but model '%s' is "
+                         "priced %s FP8: estimate with --precision %s",
+                         what, g->fp8 ? "holds" : "lacks", m->name,
+                         m->training.fp8 ? "with" : "without", g->fp8 ? "fp8" : "bf16");
+    if (shard == 1 && (g->tp > 1 || g->pp > 1) && m->param_dtype == UNIAP_DTYPE_BF16 &&
+        m->mixed_precision)
+        return uniap_err(UNIAP_EINVAL,
+                         "%s: mixed precision with tp or pp and no FSDP: torchtitan "
+                         "then trains in float32",
+                         what);
+    return UNIAP_OK;
+}
+
 /* Degrees, data parallelism, precision and recomputation of g. */
 static int settings(const tt_cfg *g, const uniap_model *m, const uniap_cluster *c, const char *what,
                     ex_build *b, long *dp)
 {
-    int N = uniap_cluster_devices(c);
-    if (g->cp < 1 || g->ep != 1 || g->etp != 1)
+    int N = uniap_cluster_devices(c), rc;
+    if (g->cp < 1 || g->ep < 1 || g->etp < 1)
         return uniap_err(UNIAP_EINVAL,
-                         "%s: [parallelism] context/expert parallel degree %ld/%ld/%ld: uniap "
-                         "models context parallelism >= 1 and no expert parallelism (1)",
+                         "%s: [parallelism] context/expert/expert tensor parallel degree "
+                         "%ld/%ld/%ld: expected degrees >= 1",
                          what, g->cp, g->ep, g->etp);
     long shard = g->shard;
     if (g->repl < 1 || g->tp < 1 || g->pp < 1 || (shard < 1 && shard != -1))
@@ -303,6 +355,8 @@ static int settings(const tt_cfg *g, const uniap_model *m, const uniap_cluster *
                          "%s: [parallelism] replicate %ld and shard %ld: HSDP is not a "
                          "uniap data-parallel flavour",
                          what, g->repl, shard);
+    if ((rc = expert_degrees(g, m, shard, what)) < 0)
+        return rc;
     if (g->repl > 1 && (g->tp > 1 || g->pp > 1))
         return uniap_err(UNIAP_EINVAL,
                          "%s: [parallelism] data_parallel_replicate_degree %ld with "
@@ -314,25 +368,8 @@ static int settings(const tt_cfg *g, const uniap_model *m, const uniap_cluster *
                          "%s: [parallelism] fsdp_reshard_after_forward \"%s\"%s: uniap's FSDP "
                          "gathers the parameters again for backward (\"always\")",
                          what, g->reshard, g->pp > 1 ? " with PP" : "");
-    const char *dt, *mp;
-    uniap__tt_dtypes(m, &dt, &mp);
-    if (strcmp(g->dtype, dt) || strcmp(g->mp, mp))
-        return uniap_err(UNIAP_EINVAL,
-                         "%s: [training] dtype \"%s\", mixed_precision_param \"%s\": model '%s' "
-                         "trains as \"%s\", \"%s\"",
-                         what, g->dtype, g->mp, m->name, dt, mp);
-    if (g->fp8 != (m->training.fp8 != 0))
-        return uniap_err(UNIAP_EINVAL,
-                         "%s: [model] converters %s the float8 converter, but model '%s' is "
-                         "priced %s FP8: estimate with --precision %s",
-                         what, g->fp8 ? "holds" : "lacks", m->name,
-                         m->training.fp8 ? "with" : "without", g->fp8 ? "fp8" : "bf16");
-    if (shard == 1 && (g->tp > 1 || g->pp > 1) && m->param_dtype == UNIAP_DTYPE_BF16 &&
-        m->mixed_precision)
-        return uniap_err(UNIAP_EINVAL,
-                         "%s: mixed precision with tp or pp and no FSDP: torchtitan "
-                         "then trains in float32",
-                         what);
+    if ((rc = precision(g, m, shard, what)) < 0)
+        return rc;
     if (strcmp(g->ac, "full") && strcmp(g->ac, "none"))
         return uniap_err(UNIAP_EINVAL,
                          "%s: [activation_checkpoint] mode \"%s\"%s: uniap reads \"full\" or "
@@ -345,6 +382,7 @@ static int settings(const tt_cfg *g, const uniap_model *m, const uniap_cluster *
     /* torchtitan's FSDP runs over the dp_shard x cp mesh */
     b->flavour = shard * g->cp > 1 ? UNIAP_DP_FSDP : UNIAP_DP_DDP;
     b->cp = (int)g->cp;
+    b->ep = (int)g->ep;
     b->sp = g->tp > 1; /* torchtitan v0.2.2: TP always with sequence parallelism */
     b->ckpt = !strcmp(g->ac, "full") ? UNIAP_CKPT_FULL : UNIAP_CKPT_NONE;
     b->schedule = UNIAP_SCHED_1F1B;
@@ -398,9 +436,9 @@ int uniap_plan_import_torchtitan(const char *toml, const char *what, const uniap
     if ((rc = read_cfg(&d, what, &g)) < 0 || (rc = uniap__ex_model(m, "torchtitan", &x)) < 0 ||
         (rc = uniap__tt_model_check(m, &x, what)) < 0)
         goto free_doc;
-    if (g.model && strcmp(g.model, "llama3")) {
-        rc = uniap_err(UNIAP_EINVAL, "%s: [model] name \"%s\": uniap reads llama3 models", what,
-                       g.model);
+    if (g.model && strcmp(g.model, uniap__tt_model_name(&x))) {
+        rc = uniap_err(UNIAP_EINVAL, "%s: [model] name \"%s\": model '%s' is torchtitan's %s", what,
+                       g.model, m->name, uniap__tt_model_name(&x));
         goto free_doc;
     }
     if (g.seq != x.blk->seq) {

@@ -21,57 +21,91 @@
 
 #include "export_internal.h"
 
-/* The model's transformer blocks: their count, the first block's shape in
- * *blk, and 1 when every block has that shape (Megatron-LM builds one). */
-static int model_blocks(const uniap_model *m, const uniap_layer **blk, int *same)
+/* The model's transformer blocks as Megatron-LM builds them. */
+typedef struct mg_blocks {
+    int n;                  /* transformer blocks */
+    const uniap_layer *blk; /* the first block's shape (NULL: no blocks) */
+    const uniap_layer *moe; /* the first moe block's shape (NULL: none) */
+    int dense;              /* dense blocks before the first moe block */
+    int same;               /* 1: every block has blk's shape, or the dense blocks
+                             * have it and the rest are moe blocks of moe's shape
+                             * with its attention (a --moe-layer-freq pattern) */
+} mg_blocks;
+
+/* 1 when l has the attention and norm of b (the parts a dense and a moe
+ * block of one Megatron-LM model share). */
+static int same_attention(const uniap_layer *l, const uniap_layer *b)
 {
-    int n = 0;
-    *blk = NULL;
-    *same = 1;
+    return l->hidden == b->hidden && l->heads == b->heads && l->kv_heads == b->kv_heads &&
+           l->activation == b->activation && l->norm == b->norm && l->bias == b->bias;
+}
+
+/* 1 when l has the shape of b, attention and MLP (experts included). */
+static int same_block(const uniap_layer *l, const uniap_layer *b)
+{
+    return l->kind == b->kind && same_attention(l, b) && l->ffn == b->ffn &&
+           l->experts == b->experts && l->top_k == b->top_k &&
+           l->shared_experts == b->shared_experts && l->capacity_factor == b->capacity_factor;
+}
+
+static void model_blocks(const uniap_model *m, mg_blocks *g)
+{
+    memset(g, 0, sizeof(*g));
+    g->same = 1;
     for (int r = 0; r < m->n_runs; r++) {
         const uniap_layer *l = &m->runs[r];
         if (uniap__cm_layer_kind(l->kind)->role != CM_ROLE_BLOCK)
             continue;
-        if (!*blk)
-            *blk = l;
+        if (!g->blk)
+            g->blk = l;
+        if (l->experts > 0 && !g->moe)
+            g->moe = l;
+        if (l->experts <= 0)
+            g->same &= !g->moe && same_block(l, g->blk); /* no dense block after moe ones */
         else
-            *same &= l->kind == (*blk)->kind && l->hidden == (*blk)->hidden &&
-                     l->heads == (*blk)->heads && l->kv_heads == (*blk)->kv_heads &&
-                     l->ffn == (*blk)->ffn && l->activation == (*blk)->activation &&
-                     l->norm == (*blk)->norm && l->bias == (*blk)->bias &&
-                     l->experts == (*blk)->experts && l->top_k == (*blk)->top_k &&
-                     l->shared_experts == (*blk)->shared_experts &&
-                     l->capacity_factor == (*blk)->capacity_factor;
-        n += l->count;
+            g->same &= same_attention(l, g->blk) && same_block(l, g->moe);
+        g->dense += l->experts <= 0 ? l->count : 0;
+        g->n += l->count;
     }
-    return n;
 }
 
-/* A moe block's experts: --num-experts, --moe-router-topk, the shared
- * experts' total width (Megatron-Core fuses them into one MLP of that
- * width: moe_shared_expert_intermediate_size) and a capacity factor (none:
- * dropless, Megatron-Core's default). */
-static void moe_args(const uniap_layer *blk, uniap_textbuf *b)
+/* The moe blocks' experts: --num-experts, --moe-router-topk, their width
+ * (--moe-ffn-hidden-size; --ffn-hidden-size is the dense blocks'), which
+ * blocks are moe (--moe-layer-freq, megatron/training/arguments.py
+ * moe_freq_type: a Python list expression of one 0 (dense) or 1 (moe) per
+ * block, "([0]*D+[1]*M)" for D dense blocks first; the default 1 is every
+ * block), the shared experts' total width (Megatron-Core fuses them into
+ * one MLP of that width: moe_shared_expert_intermediate_size) and a
+ * capacity factor (none: dropless, Megatron-Core's default). */
+static void moe_args(const mg_blocks *g, uniap_textbuf *b)
 {
-    uniap_textbuf_printf(b, " --num-experts %d --moe-router-topk %d", blk->experts, blk->top_k);
-    if (blk->shared_experts > 0)
+    const uniap_layer *e = g->moe;
+    uniap_textbuf_printf(b, " --num-experts %d --moe-router-topk %d --moe-ffn-hidden-size %lld",
+                         e->experts, e->top_k, (long long)e->ffn);
+    if (g->dense > 0) /* quoted: the shell would read the parentheses */
+        uniap_textbuf_printf(b, " --moe-layer-freq '([0]*%d+[1]*%d)'", g->dense, g->n - g->dense);
+    if (e->shared_experts > 0)
         uniap_textbuf_printf(b, " --moe-shared-expert-intermediate-size %lld",
-                             (long long)blk->shared_experts * blk->ffn);
-    if (blk->capacity_factor > 0)
-        uniap_textbuf_printf(b, " --moe-expert-capacity-factor %g", blk->capacity_factor);
+                             (long long)e->shared_experts * e->ffn);
+    if (e->capacity_factor > 0)
+        uniap_textbuf_printf(b, " --moe-expert-capacity-factor %g", e->capacity_factor);
 }
 
 int uniap__megatron_model_args(const uniap_model *m, uniap_textbuf *b, uniap_textbuf *gaps)
 {
-    const uniap_layer *blk, *first = &m->runs[0], *last = &m->runs[m->n_runs - 1];
-    int same, B = model_blocks(m, &blk, &same);
+    const uniap_layer *first = &m->runs[0], *last = &m->runs[m->n_runs - 1];
+    mg_blocks g;
+    model_blocks(m, &g);
+    const uniap_layer *blk = g.blk;
+    int B = g.n;
     if (!blk) {
         uniap_textbuf_printf(gaps, "# - the model has no transformer blocks\n");
         return 0;
     }
-    if (!same)
+    if (!g.same)
         uniap_textbuf_printf(gaps, "# - transformer blocks of different shapes (Megatron-LM "
-                                   "builds one block shape)\n");
+                                   "builds one block shape, or dense blocks then moe blocks of "
+                                   "one shape: --moe-layer-freq)\n");
     uniap_textbuf_printf(b,
                          " --num-layers %d --hidden-size %lld --num-attention-heads %d "
                          "--ffn-hidden-size %lld --seq-length %lld",
@@ -93,8 +127,8 @@ int uniap__megatron_model_args(const uniap_model *m, uniap_textbuf *b, uniap_tex
         uniap_textbuf_printf(gaps, "# - ReLU MLP (Megatron-LM's MLP is GeLU or SwiGLU)\n");
     uniap_textbuf_printf(b, " --normalization %s",
                          blk->norm == UNIAP_NORM_RMSNORM ? "RMSNorm" : "LayerNorm");
-    if (blk->experts > 0) /* moe blocks: Megatron-Core's MoE layer (megatron_flags.txt) */
-        moe_args(blk, b);
+    if (g.moe) /* moe blocks: Megatron-Core's MoE layer (megatron_flags.txt) */
+        moe_args(&g, b);
     uniap__ex_megatron_switches(m, blk, "--use-flash-attn", b);
     /* FP8: Transformer Engine's hybrid recipe (E4M3 forward, E5M2
      * gradients) with its DelayedScaling defaults, amax history 1024 and
@@ -117,8 +151,9 @@ int uniap__megatron_model_args(const uniap_model *m, uniap_textbuf *b, uniap_tex
 
 typedef struct mg_args {
     long tp, pp, cp, ep, mbs, gbs, first, last, rc_layers, vpp_layers;
-    long experts, topk, shared_width;
-    int cp_comm; /* index + 1 in cp_comm_types, 0: not given (p2p) */
+    long experts, topk, shared_width, moe_ffn;
+    const char *moe_freq; /* --moe-layer-freq as written (quotes kept) */
+    int cp_comm;          /* index + 1 in cp_comm_types, 0: not given (p2p) */
     int sp, distopt, swiglu, gqa, nobias, untie, bf16, fp16, flash;
     int rc_gran, rc_method; /* EX_RC_*, 0: not given */
     int fp8;                /* --fp8-format: 1 e4m3, 2 hybrid; 0: not given */
@@ -150,6 +185,8 @@ static const ex_flag mg_flags[] = {
     MGI("num-experts", experts),
     MGI("moe-router-topk", topk),
     MGI("moe-shared-expert-intermediate-size", shared_width),
+    MGI("moe-ffn-hidden-size", moe_ffn),
+    {"moe-layer-freq", EX_FLAG_WORD, offsetof(mg_args, moe_freq), NULL},
     {"cp-comm-type", EX_FLAG_CHOICE, offsetof(mg_args, cp_comm), cp_comm_types},
     MGI("pipeline-model-parallel-size", pp),
     MGI("micro-batch-size", mbs),
@@ -188,33 +225,66 @@ static const ex_flag mg_flags[] = {
 static const ex_flags mg_table = {mg_flags, sizeof mg_flags / sizeof mg_flags[0], "Megatron-LM",
                                   "parallelism, batch, recompute and model-shape"};
 
+/* --moe-layer-freq given (or not, with experts given) must put the
+ * experts on g's moe blocks: the pattern the export writes (quotes
+ * around it or not), or 1 when every block is moe. */
+static int check_layer_freq(const mg_args *a, const mg_blocks *g, const uniap_model *m,
+                            const char *what)
+{
+    char want[64] = "1";
+    if (g->moe && g->dense > 0)
+        snprintf(want, sizeof want, "([0]*%d+[1]*%d)", g->dense, g->n - g->dense);
+    if (!a->moe_freq)
+        return a->experts && g->moe && g->dense > 0
+                   ? uniap_err(UNIAP_EINVAL,
+                               "%s: no --moe-layer-freq (Megatron-LM: every block moe), but model "
+                               "'%s' has %d dense blocks first: add --moe-layer-freq '%s'",
+                               what, m->name, g->dense, want)
+                   : UNIAP_OK;
+    const char *f = a->moe_freq;
+    size_t n = strlen(f);
+    int quoted = n >= 2 && (f[0] == '\'' || f[0] == '"') && f[n - 1] == f[0];
+    if (g->moe && strlen(want) == n - 2 * (size_t)quoted &&
+        !strncmp(f + quoted, want, strlen(want)))
+        return UNIAP_OK;
+    return uniap_err(UNIAP_EINVAL,
+                     "%s: --moe-layer-freq %s, but model '%s' has %s (uniap reads '%s')", what, f,
+                     m->name, g->moe ? "its dense blocks first, then moe blocks" : "no experts",
+                     g->moe ? want : "no --moe-layer-freq");
+}
+
 /* The model arguments given must be the model's: EINVAL naming the first
  * that is not. */
 static int check_model(const mg_args *a, const uniap_model *m, const char *what)
 {
-    const uniap_layer *blk;
-    int same, B = model_blocks(m, &blk, &same);
+    mg_blocks g;
+    model_blocks(m, &g);
+    const uniap_layer *blk = g.blk, *e = g.moe ? g.moe : g.blk;
     if (!blk)
         return uniap_err(UNIAP_EINVAL, "%s: model '%s' has no transformer blocks", what, m->name);
     struct {
         const char *flag;
         long given, want;
     } c[] = {
-        {"num-layers", a->layers, B},
+        {"num-layers", a->layers, g.n},
         {"hidden-size", a->hidden, (long)blk->hidden},
         {"num-attention-heads", a->heads, blk->heads},
         {"ffn-hidden-size", a->ffn, (long)blk->ffn},
         {"seq-length", a->seq, (long)blk->seq},
         {"num-query-groups", a->groups, blk->kv_heads ? blk->kv_heads : blk->heads},
-        {"num-experts", a->experts, blk->experts},
-        {"moe-router-topk", a->topk, blk->top_k},
+        {"num-experts", a->experts, e->experts},
+        {"moe-router-topk", a->topk, e->top_k},
+        {"moe-ffn-hidden-size", a->moe_ffn, g.moe ? (long)e->ffn : 0},
         {"moe-shared-expert-intermediate-size", a->shared_width,
-         (long)(blk->shared_experts * blk->ffn)},
+         (long)(e->shared_experts * e->ffn)},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
         if (c[i].given && c[i].given != c[i].want)
             return uniap_err(UNIAP_EINVAL, "%s: --%s %ld, but model '%s' has %ld", what, c[i].flag,
                              c[i].given, m->name, c[i].want);
+    int rc = check_layer_freq(a, &g, m, what);
+    if (rc < 0)
+        return rc;
     /* the switches are checked both ways only when the command line states
      * the model (a --num-layers or --hidden-size); alone, only what is set */
     int stated = a->layers || a->hidden;
@@ -309,6 +379,40 @@ static int read_schedule(const mg_args *a, const int *blocks, uniap_plan *out, c
                      what, a->vpp_layers, v, have[0] ? have : "none");
 }
 
+/* Every layer's strategy under the read arguments a (dp the rest of the
+ * devices): one tp, cp and sp, the distributed optimizer's ZeRO-1, ep on
+ * the moe blocks only, the recomputation a asks for. */
+static int layer_strategies(const mg_args *a, long dp, const uniap_model *m, uniap_plan *out)
+{
+    int rc_full = a->rc_gran == EX_RC_FULL, rc_block = a->rc_method == EX_RC_BLOCK, rc;
+    int seen_stage = -1, in_stage = 0;
+    for (int u = 0; u < m->n_layers; u++) {
+        uniap_strategy *s = &out->strategy_of[u];
+        int is_blk =
+            uniap__cm_layer_kind(m->runs[uniap_model_run_of(m, u)].kind)->role == CM_ROLE_BLOCK;
+        if (out->stage_of[u] != seen_stage)
+            seen_stage = out->stage_of[u], in_stage = 0;
+        s->dp = (int)dp;
+        s->cp = (int)a->cp;
+        s->cp_a2a = a->cp > 1 && a->cp_comm == 2;
+        /* the moe blocks' experts over ep of the dp ranks, the rest ep 1 */
+        s->ep = m->runs[uniap_model_run_of(m, u)].experts > 0 && a->ep > 1 ? (int)a->ep : 0;
+        s->tp = (int)a->tp;
+        s->tp_consecutive = 1; /* Megatron-LM's TP ranks are adjacent */
+        s->flavour = dp * a->cp > 1 && a->distopt ? UNIAP_DP_ZERO1 : UNIAP_DP_DDP;
+        s->sp = a->sp && a->tp > 1;
+        if (is_blk && a->rc_gran == EX_RC_SELECTIVE)
+            s->ckpt = UNIAP_CKPT_SELECTIVE;
+        else if (is_blk && rc_full)
+            s->ckpt = !rc_block || in_stage < a->rc_layers ? UNIAP_CKPT_FULL : 0;
+        in_stage += is_blk;
+        uniap_strategy_format(s);
+        if ((rc = uniap_strategy_parse(s->name, s)) < 0)
+            return rc;
+    }
+    return UNIAP_OK;
+}
+
 int uniap_plan_import_megatron(const char *text, const char *what, const uniap_model *m,
                                const uniap_cluster *c, uniap_plan *out)
 {
@@ -353,8 +457,9 @@ int uniap_plan_import_megatron(const char *text, const char *what, const uniap_m
                        what, a.rc_layers);
     if (rc < 0)
         goto free_buf;
-    const uniap_layer *blk;
-    int same, B = model_blocks(m, &blk, &same);
+    mg_blocks g;
+    model_blocks(m, &g);
+    int B = g.n;
     if (!(blocks = malloc(sizeof(int) * (size_t)a.pp)) ||
         !(out->stage_of = calloc((size_t)m->n_layers, sizeof(int))) ||
         !(out->strategy_of = calloc((size_t)m->n_layers, sizeof(uniap_strategy)))) {
@@ -374,31 +479,7 @@ int uniap_plan_import_megatron(const char *text, const char *what, const uniap_m
     if ((rc = read_schedule(&a, blocks, out, what)) < 0)
         goto free_buf;
     out->n_layers = m->n_layers;
-    int seen_stage = -1, in_stage = 0;
-    for (int u = 0; u < m->n_layers; u++) {
-        uniap_strategy *s = &out->strategy_of[u];
-        int is_blk =
-            uniap__cm_layer_kind(m->runs[uniap_model_run_of(m, u)].kind)->role == CM_ROLE_BLOCK;
-        if (out->stage_of[u] != seen_stage)
-            seen_stage = out->stage_of[u], in_stage = 0;
-        s->dp = (int)dp;
-        s->cp = (int)a.cp;
-        s->cp_a2a = a.cp > 1 && a.cp_comm == 2;
-        /* the moe blocks' experts over ep of the dp ranks, the rest ep 1 */
-        s->ep = m->runs[uniap_model_run_of(m, u)].experts > 0 && a.ep > 1 ? (int)a.ep : 0;
-        s->tp = (int)a.tp;
-        s->tp_consecutive = 1; /* Megatron-LM's TP ranks are adjacent */
-        s->flavour = dp * a.cp > 1 && a.distopt ? UNIAP_DP_ZERO1 : UNIAP_DP_DDP;
-        s->sp = a.sp && a.tp > 1;
-        if (is_blk && a.rc_gran == EX_RC_SELECTIVE)
-            s->ckpt = UNIAP_CKPT_SELECTIVE;
-        else if (is_blk && rc_full)
-            s->ckpt = !rc_block || in_stage < a.rc_layers ? UNIAP_CKPT_FULL : 0;
-        in_stage += is_blk;
-        uniap_strategy_format(s);
-        if ((rc = uniap_strategy_parse(s->name, s)) < 0)
-            goto free_buf;
-    }
+    rc = layer_strategies(&a, dp, m, out);
 free_buf:
     free(buf);
     free(blocks);

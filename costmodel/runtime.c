@@ -97,8 +97,10 @@ void uniap_runtime_roles(const uniap_model *m, int *role, double *params)
 
 unsigned uniap_runtime_model_flags(const uniap_model *m)
 {
-    int grad = m->training.grad_dtype ? m->training.grad_dtype - 1 : (int)m->param_dtype;
-    return (m->param_dtype == UNIAP_DTYPE_BF16 ? UNIAP_RT_BF16 : 0u) |
+    int grad = m->training.grad_dtype ? m->training.grad_dtype - 1 : (int)m->param_dtype, moe = 0;
+    for (int r = 0; r < m->n_runs; r++)
+        moe |= m->runs[r].experts > 0;
+    return (moe ? UNIAP_RT_MOE : 0u) | (m->param_dtype == UNIAP_DTYPE_BF16 ? UNIAP_RT_BF16 : 0u) |
            (m->mixed_precision ? UNIAP_RT_MIXED : 0u) |
            (m->param_dtype != UNIAP_DTYPE_FP32 && grad != (int)m->param_dtype ? UNIAP_RT_WIDE_GRADS
                                                                               : 0u);
@@ -130,6 +132,7 @@ static void offer_of(const uniap_cost_table *t, cm_rt_offer *o)
         int cp = uniap_strategy_cp(s);
         insert_sorted(o->tp, &o->n_tp, s->tp);
         insert_sorted(o->cp, &o->n_cp, cp);
+        insert_sorted(o->ep, &o->n_ep, uniap_strategy_ep(s));
         o->has_sp |= s->sp;
         o->ckpt |= UNIAP_CKPT_BIT(s->ckpt);
         o->has_a2a |= cp > 1 && s->cp_a2a;
@@ -137,8 +140,9 @@ static void offer_of(const uniap_cost_table *t, cm_rt_offer *o)
 }
 
 /* s may run on a layer of role under v: the shared rules, then the
- * runtime's own. */
-static int layer_allowed(const cm_runtime *rt, const cm_rt_setting *v, int role,
+ * runtime's own; ep is the layer's expert-parallel degree under v
+ * (add_variant). */
+static int layer_allowed(const cm_runtime *rt, const cm_rt_setting *v, int role, int ep,
                          const uniap_strategy *s)
 {
     int blk = role == UNIAP_RT_BLOCK, ck = s->ckpt, ok;
@@ -151,9 +155,11 @@ static int layer_allowed(const cm_runtime *rt, const cm_rt_setting *v, int role,
     if (v->ckpt != CM_RT_CKPT_ANY && v->cp != CM_RT_CP_PER_LAYER &&
         (uniap_strategy_cp(s) != (v->cp > 1 ? v->cp : 1) || (v->cp > 1 && s->cp_a2a != v->cp_a2a)))
         return 0;
-    /* expert parallelism: no runtime's search offers it yet (the Megatron-LM
-     * export writes a plan's one ep) */
-    if (v->ckpt != CM_RT_CKPT_ANY && uniap_strategy_ep(s) > 1)
+    /* expert parallelism: one degree for every moe layer (a process-group
+     * setting: torchtitan's expert_parallel_degree, DeepSpeed-MoE's
+     * ep_size), ep 1 in the others; none in a runtime whose settings
+     * offer none */
+    if (v->ckpt != CM_RT_CKPT_ANY && uniap_strategy_ep(s) != ep)
         return 0;
     for (int e = 0; e < UNIAP_STRATEGY_EXT && v->ckpt != CM_RT_CKPT_ANY; e++)
         if (s->ext[e])
@@ -201,6 +207,8 @@ static void label_of(const cm_rt_setting *v, char *buf, size_t n)
         w += snprintf(buf + w, n - (size_t)w, " %s", ck[v->ckpt]);
     if (v->cp > 1 && w >= 0 && (size_t)w < n)
         w += snprintf(buf + w, n - (size_t)w, " cp%d%s", v->cp, v->cp_a2a ? "-a2a" : "");
+    if (v->ep > 1 && w >= 0 && (size_t)w < n)
+        w += snprintf(buf + w, n - (size_t)w, " ep%d", v->ep);
     if (v->split && w >= 0 && (size_t)w < n)
         snprintf(buf + w, n - (size_t)w, " %s",
                  v->split > 0 && v->split <= CM_RT_SPLIT_EQUAL ? sp[v->split] : "split-?");
@@ -274,13 +282,18 @@ static int add_variant(const cm_runtime *rt, const cm_rt_setting *v, const int *
     if (!(x->allowed = calloc((size_t)L * K, 1)))
         return uniap_err(UNIAP_ENOMEM, "runtime %s: out of memory for a variant", rt->name);
     for (int u = 0; u < L; u++) {
-        int any = 0;
+        int any = 0, ep = 1;
+        for (int k = 0; k < K && v->ep > 1 && ep == 1; k++) /* a layer taking v's ep */
+            for (int q = 0; q < Q && ep == 1; q++)
+                if (t->allowed[uniap_ct_ix(t, q, u, k)] &&
+                    uniap_strategy_ep(&t->strategies[k]) == v->ep)
+                    ep = v->ep;
         for (int k = 0; k < K; k++) {
             int somewhere = 0;
             for (int q = 0; q < Q && !somewhere; q++)
                 somewhere = t->allowed[uniap_ct_ix(t, q, u, k)];
             any |= x->allowed[(size_t)u * K + k] =
-                somewhere && layer_allowed(rt, v, role[u], &t->strategies[k]);
+                somewhere && layer_allowed(rt, v, role[u], ep, &t->strategies[k]);
         }
         if (!any)
             goto drop; /* a layer the setting cannot run */

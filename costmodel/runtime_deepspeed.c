@@ -25,7 +25,15 @@
  *     GPTModelPipe);
  *   its TrainSchedule is 1F1B; the model is GPTModelPipe's: causal decoder
  *     blocks of one shape, GeLU or SwiGLU (as uniap's DeepSpeed export
- *     checks it, export_deepspeed.c).
+ *     checks it, export_deepspeed.c);
+ *   DeepSpeed-MoE (deepspeed.moe.layer.MoE as Megatron-DeepSpeed builds
+ *     it in every block, export_deepspeed.c): ep_size is one degree for
+ *     every moe layer (--moe-expert-parallel-size), dividing dp (the
+ *     expert groups are carved out of the data-parallel ranks,
+ *     utils/groups.py), ep 1 on the other layers; no ZeRO-3 with experts
+ *     ("Native DeepSpeed MoE is not supported with ZeRO Stage 3",
+ *     runtime/engine.py); the moe blocks dropless, of one shape, without
+ *     shared experts.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -41,9 +49,12 @@ static int deepspeed_settings(const cm_rt_offer *o, cm_rt_setting *out, int max)
     int split = o->deg > 1 ? CM_RT_SPLIT_TYPE : CM_RT_SPLIT_ANY;
     /* no DDP: BF16_Optimizer with a pipeline, or wide gradient accumulation */
     int no_ddp = (o->deg > 1 && (o->model & UNIAP_RT_BF16)) || (o->model & UNIAP_RT_WIDE_GRADS);
-    for (int a = 0; a < o->n_tp; a++) {
-        int tp = o->tp[a], dp = uniap__rt_dp_of(o, tp);
-        int stages = dp == 1 ? 1 : o->deg > 1 ? 2 : 4;
+    for (int a = 0; a < o->n_tp * o->n_ep; a++) {
+        /* ep_size: one ep for the moe layers, dividing dp */
+        int tp = o->tp[a / o->n_ep], ep = o->ep[a % o->n_ep], dp = uniap__rt_dp_of(o, tp);
+        int stages = dp == 1 ? 1 : o->deg > 1 ? 2 : (o->model & UNIAP_RT_MOE) ? 3 : 4;
+        if (dp % ep)
+            continue;
         for (int sp = 0; sp <= (tp > 1 && o->has_sp); sp++)
             for (int z = dp > 1 && no_ddp; z < stages; z++)
                 for (int ck = 0; ck <= full && n < max; ck++)
@@ -51,7 +62,8 @@ static int deepspeed_settings(const cm_rt_offer *o, cm_rt_setting *out, int max)
                                                .sp = sp,
                                                .flavours = CM_FLAVOUR_BIT(flavour_of_stage[z]),
                                                .ckpt = ck ? CM_RT_CKPT_FULL : CM_RT_CKPT_NONE,
-                                               .split = split};
+                                               .split = split,
+                                               .ep = ep};
     }
     return n;
 }
@@ -108,26 +120,35 @@ static int deepspeed_stages(const cm_rt_setting *v, int L, int D, const int *rol
 }
 
 /* GPTModelPipe's model: causal decoder blocks of one shape, GeLU or
- * SwiGLU (the conditions of uniap's DeepSpeed export); no FP8. */
+ * SwiGLU, or moe blocks of one shape, dropless, without shared experts
+ * (the conditions of uniap's DeepSpeed export); no FP8. */
 static int deepspeed_model_check(const uniap_model *m)
 {
     ex_model x;
     int rc = uniap__ex_model(m, "runtime deepspeed", &x);
-    if (rc < 0 || (rc = uniap__ex_no_fp8(m, "runtime deepspeed")) < 0 ||
-        (rc = uniap__ex_no_moe(m, "runtime deepspeed")) < 0)
+    if (rc < 0 || (rc = uniap__ex_no_fp8(m, "runtime deepspeed")) < 0)
         return rc;
-    if (!x.same || x.blk->kind != UNIAP_LAYER_DECODER || x.blk->activation == UNIAP_ACT_RELU)
+    int kind_ok = x.blk->kind == UNIAP_LAYER_DECODER || x.blk->kind == UNIAP_LAYER_MOE;
+    if (!x.same || !kind_ok || x.blk->activation == UNIAP_ACT_RELU)
         return uniap_err(UNIAP_EINVAL,
                          "runtime deepspeed: model %s: Megatron-DeepSpeed's GPTModelPipe builds "
-                         "causal decoder blocks of one shape with a GeLU or SwiGLU MLP",
+                         "causal decoder blocks of one shape with a GeLU or SwiGLU MLP (with "
+                         "DeepSpeed-MoE: every block moe)",
                          m->name);
+    if (x.moe && (x.moe->shared_experts > 0 || x.moe->capacity_factor > 0))
+        return uniap_err(
+            UNIAP_EINVAL,
+            "runtime deepspeed: model %s: %s: uniap runs DeepSpeed-MoE dropless "
+            "without shared experts",
+            m->name, x.moe->shared_experts > 0 ? "shared experts" : "an expert capacity factor");
     return UNIAP_OK;
 }
 
 const cm_runtime uniap__rt_deepspeed = {
     .name = "deepspeed",
     .help = "Megatron-DeepSpeed, one ZeRO stage (2 and 3 without pipeline), one tp and sp "
-            "flag, every block or none recomputed, the type:transformer split, 1F1B",
+            "flag, every block or none recomputed, the type:transformer split, 1F1B, "
+            "DeepSpeed-MoE's one ep_size (no ZeRO-3 with experts)",
     .settings = deepspeed_settings,
     .layer_ok = deepspeed_layer_ok,
     .schedule_ok = deepspeed_schedule_ok,

@@ -48,6 +48,9 @@ typedef struct cm_rt_setting {
                         * (a setting with ckpt CM_RT_CKPT_ANY: each layer its own);
                         * CM_RT_CP_PER_LAYER: each layer its own degree and variant */
     int cp_a2a;        /* with cp > 1: every layer's variant (0 ring, 1 Ulysses) */
+    int ep;            /* > 1: the moe layers' one expert-parallel degree (a layer the
+                        * table offers a strategy of this ep runs it, every other layer
+                        * ep 1: runtime.c add_variant); 0 or 1: ep 1 everywhere */
 } cm_rt_setting;
 
 /* What a cost table offers, for a descriptor's enumeration. */
@@ -57,8 +60,9 @@ typedef struct cm_rt_offer {
     int has_sp;         /* some strategy has sequence parallelism */
     int n_cp, cp[32];   /* the distinct context-parallel degrees, ascending */
     int has_a2a;        /* some strategy has Ulysses context parallelism */
+    int n_ep, ep[32];   /* the distinct expert-parallel degrees, ascending */
     unsigned ckpt;      /* UNIAP_CKPT_BIT of the recomputation values offered */
-    unsigned model;     /* the model's UNIAP_RT_BF16, _MIXED, _WIDE_GRADS */
+    unsigned model;     /* the model's UNIAP_RT_BF16, _MIXED, _WIDE_GRADS, _MOE */
     int virtual_stages; /* the candidate's schedule's model chunks per stage (1: none) */
 } cm_rt_offer;
 

@@ -823,8 +823,9 @@ void uniap_runtime_roles(const uniap_model *m, int *role, double *params);
  * (DeepSpeed's bf16 pipeline optimizer, torchtitan's mixed precision):
  * bits of UNIAP_RT_BF16 (bf16 parameters), UNIAP_RT_MIXED (fp32 master
  * weights), UNIAP_RT_WIDE_GRADS (gradients wider than 16-bit
- * parameters). */
-enum { UNIAP_RT_BF16 = 1, UNIAP_RT_MIXED = 2, UNIAP_RT_WIDE_GRADS = 4 };
+ * parameters), UNIAP_RT_MOE (mixture-of-experts layers: DeepSpeed-MoE
+ * runs no ZeRO-3). */
+enum { UNIAP_RT_BF16 = 1, UNIAP_RT_MIXED = 2, UNIAP_RT_WIDE_GRADS = 4, UNIAP_RT_MOE = 8 };
 unsigned uniap_runtime_model_flags(const uniap_model *m);
 /* The space of runtime r on table t searched under schedule sched, whose
  * layers have the given roles, parameter counts and model flags (the

@@ -9,7 +9,10 @@
 #    in the breakdown; an ep that does not divide dp is refused naming
 #    --ep; --moe-imbalance makes it dearer.
 #  - estimate --megatron-args with --expert-model-parallel-size reads ep.
-#  - the DeepSpeed runtime refuses a moe model by name.
+#  - the DeepSpeed runtime plans Mixtral with one ep on its moe layers
+#    (DeepSpeed-MoE's ep_size) and exports it as --moe-expert-parallel-size,
+#    the ep of the plan's moe layers; it refuses DeepSeek-V2-Lite (a dense
+#    block first: DeepSpeed-MoE as exported puts experts in every block).
 # Usage: moe_plan.sh UNIAP WORKDIR
 set -eu
 uniap=$1
@@ -66,7 +69,19 @@ $uniap estimate --model mixtral-8x7b --cluster h100-80g-4x8 --megatron-args "$wo
     >"$work/mg.log" 2>&1 || { cat "$work/mg.log"; exit 1; }
 grep -q "dp8.ep2.tp4c.zero1.sp x32" "$work/mg.log" || { cat "$work/mg.log"; exit 1; }
 
+$uniap plan $m --runtime deepspeed --quiet --out "$work/ds.json" --deepspeed-config "$work/ds.cfg" \
+    --deepspeed-args "$work/ds.args" >"$work/ds.log" 2>&1 || { cat "$work/ds.log"; exit 1; }
+awk -F'"' '/"kind":/ { k = $4 } /"strategy":/ { print k, $4 }' "$work/ds.json" >"$work/dskinds.txt"
+ep=$(sed -n 's/^moe .*\.ep\([0-9]*\)\..*/\1/p' "$work/dskinds.txt" | sort -u)
+[ -n "$ep" ] && [ "$(echo "$ep" | wc -l)" -eq 1 ] || { echo "FAIL: moe eps '$ep'"; exit 1; }
+if grep -v '^moe' "$work/dskinds.txt" | grep -q '\.ep[0-9]'; then
+    echo "FAIL: deepspeed ep on a layer without experts"; cat "$work/dskinds.txt"; exit 1
+fi
+grep -q -- "--num-experts 8 --topk 2 --expert-interval 1 --moe-expert-parallel-size $ep " \
+    "$work/ds.args" || { cat "$work/ds.args"; exit 1; }
+grep -q "ep_size=$ep," "$work/ds.args" || { cat "$work/ds.args"; exit 1; }
 rc=0
-$uniap plan $m --runtime deepspeed --quiet --out "$work/ds.json" >"$work/ds.log" 2>&1 || rc=$?
-[ "$rc" -eq 2 ] && grep -q "mixture-of-experts" "$work/ds.log" || { cat "$work/ds.log"; exit 1; }
+$uniap plan --model deepseek-v2-lite --cluster h100-80g-4x8 --global-batch 64 --runtime deepspeed \
+    --quiet --out "$work/ds2.json" >"$work/ds2.log" 2>&1 || rc=$?
+[ "$rc" -eq 2 ] && grep -q "every block moe" "$work/ds2.log" || { cat "$work/ds2.log"; exit 1; }
 echo "ok"

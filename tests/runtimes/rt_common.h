@@ -81,6 +81,20 @@ static inline void rt_same_plan(const uniap_plan *a, const uniap_plan *b)
     }
 }
 
+/* Every moe layer of m runs ep in p, every other layer ep 1 (the one
+ * expert-parallel degree a runtime passes for the whole model). */
+static inline void rt_moe_ep(const uniap_model *m, const uniap_plan *p, int ep)
+{
+    CHECK_EQ(p->n_layers, m->n_layers);
+    for (int u = 0; u < p->n_layers && u < m->n_layers; u++) {
+        int want = m->runs[uniap_model_run_of(m, u)].experts > 0 ? ep : 1;
+        if (uniap_strategy_ep(&p->strategy_of[u]) != want) {
+            fprintf(stderr, "layer %d: %s, expected ep %d\n", u, p->strategy_of[u].name, want);
+            CHECK(0);
+        }
+    }
+}
+
 /* Evaluates p under the analytic cost model of m on cl: TPI and each
  * stage's memory into mem[deg]. */
 static inline double rt_price(const uniap_model *m, const uniap_cluster *cl, const uniap_plan *p,

@@ -231,6 +231,74 @@ static void reader_cases(const uniap_model *m, const uniap_cluster *cl)
     uniap_plan_free(&b);
 }
 
+/* Mixtral-8x7B (the zoo: 32 moe blocks of 8 experts, top-2) on 2 x 8
+ * A100s with DeepSpeed-MoE: tp 2 with sp, ZeRO-1 over dp 8, ep 4 on the
+ * moe blocks. Megatron-DeepSpeed builds deepspeed.moe.layer.MoE(
+ * num_experts=8, ep_size=4, k=2) in every block from --num-experts 8
+ * --topk 2 --expert-interval 1 --moe-expert-parallel-size 4 (flags of the
+ * list); ep 4 divides dp 8 (utils/groups.py) and the experts 8 (MoE's
+ * assert). pp 2 (16 + 16 blocks, the type:transformer split) round-trips
+ * too. Refused by name: two eps on the moe blocks (the layer named),
+ * ZeRO-3 with experts, a model with a dense block first
+ * (deepseek-v2-lite); the reader refuses ep on a model without experts,
+ * other experts, token dropping and an ep that does not divide dp. */
+static void moe_cases(const uniap_model *llama)
+{
+    uniap_model m, d;
+    uniap_cluster cl;
+    uniap_plan p, b;
+    rt_setup("mixtral-8x7b", "a100-80g-2x8", 1, &m, &cl);
+    CHECK_EQ(rt_plan(&m, &cl, 1, NULL, "dp8.ep4.tp2c.zero1.sp", "dp8.tp2c.zero1.sp", 64, 4,
+                     UNIAP_SCHED_1F1B, &p),
+             0);
+    char *a = round_trip(&m, &cl, &p);
+    if (a) {
+        CHECK_STR_CONTAINS(a, "--num-experts 8 --topk 2 --expert-interval 1 "
+                              "--moe-expert-parallel-size 4 --disable-moe-token-dropping "
+                              "--enable-expert-tensor-parallelism --create-moe-param-group");
+        CHECK_STR_CONTAINS(a, "deepspeed.moe.layer.MoE(num_experts=8, ep_size=4, k=2");
+        CHECK_EQ(uniap_plan_import_deepspeed("{\"bf16\": {\"enabled\": true}, "
+                                             "\"zero_optimization\": {\"stage\": 1}}",
+                                             "ds.json", a, "args.txt", &m, &cl, &b),
+                 0);
+        rt_moe_ep(&m, &b, 4);
+        uniap_plan_free(&b);
+    }
+    free(a);
+    uniap_strategy_parse("dp8.ep2.tp2c.zero1.sp", &p.strategy_of[7]);
+    refused(&m, &p,
+            "moe layer 7 (stage 0) uses dp8.ep2.tp2c.zero1.sp, moe layer 1 "
+            "dp8.ep4.tp2c.zero1.sp: deepspeed runs one expert-parallel degree");
+    uniap_plan_free(&p);
+    CHECK_EQ(rt_plan(&m, &cl, 2, NULL, "dp4.ep4.tp2c.zero1.sp", "dp4.tp2c.zero1.sp", 64, 8,
+                     UNIAP_SCHED_1F1B, &p),
+             0);
+    free(round_trip(&m, &cl, &p));
+    uniap_plan_free(&p);
+    const rt_refusal no[] = {
+        {1, NULL, "dp8.ep4.tp2c.zero3.sp", "dp8.tp2c.zero3.sp", "with ZeRO-3", 1},
+        {1, NULL, "dp8.tp2c.zero1.sp", "dp8.tp2c.zero1.sp",
+         "model 'deepseek-v2-lite' has mixture-of-experts layers with dense and moe blocks", 1},
+    };
+    rt_refusals(&m, &cl, no, 1, refused);
+    CHECK_EQ(uniap_model_resolve("deepseek-v2-lite", &d), 0);
+    rt_refusals(&d, &cl, no + 1, 1, refused);
+    uniap_model_free(&d);
+    const char *cfg = "{\"bf16\": {\"enabled\": true}, \"zero_optimization\": {\"stage\": 1}}";
+    const char *base = "--tensor-model-parallel-size 2 --micro-batch-size 1 --global-batch-size 64 "
+                       "--zero-stage 1 --no-pipeline-parallel --bf16 --deepspeed";
+    char args[512];
+    snprintf(args, sizeof args, "%s --moe-expert-parallel-size 2", base);
+    read_refused(llama, &cl, cfg, args, "--moe-expert-parallel-size 2: model 'llama-7b' has no");
+    snprintf(args, sizeof args, "%s --num-experts 16", base);
+    read_refused(&m, &cl, cfg, args, "--num-experts 16, but model 'mixtral-8x7b' has 8");
+    snprintf(args, sizeof args, "%s --num-experts 8 --expert-interval 1", base);
+    read_refused(&m, &cl, cfg, args, "DeepSpeed-MoE with no --disable-moe-token-dropping");
+    snprintf(args, sizeof args, "%s --moe-expert-parallel-size 3", base);
+    read_refused(&m, &cl, cfg, args, "ep3 needs ep to divide dp (8)");
+    uniap_model_free(&m);
+}
+
 int main(int argc, char **argv)
 {
     uniap_model m;
@@ -248,6 +316,7 @@ int main(int argc, char **argv)
     uneven(&cl);
     plan_refusals(&m, &cl);
     reader_cases(&m, &cl);
+    moe_cases(&m);
     uniap_model_free(&m);
     return check_report();
 }

@@ -210,6 +210,90 @@ static void moe_cases(void)
     uniap_model_free(&m);
 }
 
+/* DeepSeek-V2-Lite-like (the zoo, io/model_zoo.c): its "decoder" run is
+ * one dense block (ffn 10944), its "moe" run 26 blocks ("count": 26) of
+ * 64 routed experts of ffn 1408, top-6, 2 shared experts: 27 blocks, the
+ * first dense. Megatron-LM says so with --moe-layer-freq "([0]*1+[1]*26)"
+ * (arguments.py moe_freq_type: 1 dense then 26 expert layers), the
+ * experts' width with --moe-ffn-hidden-size 1408 beside --ffn-hidden-size
+ * 10944, and the shared experts as one MLP of 2 x 1408 = 2816
+ * (--moe-shared-expert-intermediate-size). ep 4 over dp 8 (16 A100s, tp
+ * 2) round-trips; a command line giving the experts without the pattern,
+ * or another pattern, is refused naming the one expected. */
+static void dense_first_cases(void)
+{
+    uniap_model m;
+    uniap_cluster c;
+    const char *base = "--tensor-model-parallel-size 2 --pipeline-model-parallel-size 1 "
+                       "--micro-batch-size 1 --global-batch-size 32";
+    char args[512];
+    rt_setup("deepseek-v2-lite", "a100-80g-2x8", 0, &m, &c);
+    snprintf(args, sizeof args, "%s --expert-model-parallel-size 4", base);
+    char *t = round_trip(&m, &c, args, "--moe-layer-freq '([0]*1+[1]*26)'");
+    if (t) {
+        CHECK_STR_CONTAINS(t, "--num-layers 27 ");
+        CHECK_STR_CONTAINS(t, "--ffn-hidden-size 10944 ");
+        CHECK_STR_CONTAINS(t, "--num-experts 64 --moe-router-topk 6 --moe-ffn-hidden-size 1408");
+        CHECK_STR_CONTAINS(t, "--moe-shared-expert-intermediate-size 2816");
+        CHECK_STR_CONTAINS(t, "--expert-model-parallel-size 4");
+    }
+    free(t);
+    uniap_plan p;
+    CHECK_EQ(uniap_plan_import_megatron(args, "case", &m, &c, &p), 0);
+    if (p.n_layers == 29) { /* embedding, 27 blocks, head: ep 4 on layers 2..27 only */
+        CHECK_EQ(uniap_strategy_ep(&p.strategy_of[1]), 1);
+        CHECK_EQ(uniap_strategy_ep(&p.strategy_of[2]), 4);
+        CHECK_EQ(uniap_strategy_ep(&p.strategy_of[27]), 4);
+        CHECK_EQ(uniap_strategy_ep(&p.strategy_of[28]), 1);
+    }
+    uniap_plan_free(&p);
+    snprintf(args, sizeof args, "%s --num-experts 64", base);
+    refused(&m, &c, args,
+            "no --moe-layer-freq (Megatron-LM: every block moe), but model "
+            "'deepseek-v2-lite' has 1 dense blocks first: add --moe-layer-freq "
+            "'([0]*1+[1]*26)'");
+    snprintf(args, sizeof args, "%s --num-experts 64 --moe-layer-freq 2", base);
+    refused(&m, &c, args,
+            "--moe-layer-freq 2, but model 'deepseek-v2-lite' has its dense "
+            "blocks first, then moe blocks (uniap reads '([0]*1+[1]*26)')");
+    snprintf(args, sizeof args, "%s --moe-ffn-hidden-size 10944", base);
+    refused(&m, &c, args, "--moe-ffn-hidden-size 10944, but model 'deepseek-v2-lite' has 1408");
+    uniap_model_free(&m);
+}
+
+/* Command lines of Llama-7B refused by name: the reader's own, then
+ * the flag reader's (export_util.c's uniap__ex_read_args). */
+static void refusals(const uniap_model *m, const uniap_cluster *c)
+{
+    static const char *const no[][2] = {
+        {"--tensor-model-parallel-size 2 --global-batch-size 64 --micro-batch-size 1 "
+         "--hidden-size 4000",
+         "--hidden-size 4000, but model 'llama-7b' has 4096"},
+        {"--micro-batch-size 1 --global-batch-size 64 --foo 3",
+         "--foo is not a Megatron-LM argument uniap reads"},
+        {"--tensor-model-parallel-size 2 --micro-batch-size 3 --global-batch-size 64",
+         "--global-batch-size 64 is not a multiple of --micro-batch-size 3 x data-parallel "
+         "size 8"},
+        {"--micro-batch-size 1 --global-batch-size 64 --recompute-granularity full "
+         "--recompute-num-layers 2",
+         "--recompute-num-layers 2: uniap checkpoints layer by layer"},
+        {"--pipeline-model-parallel-size 4 --micro-batch-size 1 --global-batch-size 64 "
+         "--decoder-first-pipeline-num-layers 6",
+         "cannot split the rest evenly"},
+        {"--micro-batch-size 1 --global-batch-size 64 --use-flash-attn",
+         "--use-flash-attn, but the model is set to eager attention"},
+        {"--micro-batch-size 1 --global-batch-size 64 --recompute-granularity half",
+         "case: --recompute-granularity half: expected full or selective"},
+        {"--micro-batch-size 1 --global-batch-size 64 --hidden-dropout 1.5",
+         "case: --hidden-dropout 1.5: expected a probability in [0, 1]"},
+        {"--global-batch-size 64 --micro-batch-size", "case: --micro-batch-size needs a value"},
+        {"--global-batch-size 64 micro-batch-size 1",
+         "case: 'micro-batch-size': expected --flag [value] arguments"},
+    };
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        refused(m, c, no[i][0], no[i][1]);
+}
+
 int main(int argc, char **argv)
 {
     uniap_model m = {0};
@@ -257,36 +341,9 @@ int main(int argc, char **argv)
 
     interleaving(&m, &c);
     moe_cases();
+    dense_first_cases();
 
-    /* refused by name */
-    refused(&m, &c,
-            "--tensor-model-parallel-size 2 --global-batch-size 64 --micro-batch-size 1 "
-            "--hidden-size 4000",
-            "--hidden-size 4000, but model 'llama-7b' has 4096");
-    refused(&m, &c, "--micro-batch-size 1 --global-batch-size 64 --foo 3",
-            "--foo is not a Megatron-LM argument uniap reads");
-    refused(&m, &c, "--tensor-model-parallel-size 2 --micro-batch-size 3 --global-batch-size 64",
-            "--global-batch-size 64 is not a multiple of --micro-batch-size 3 x data-parallel "
-            "size 8");
-    refused(&m, &c,
-            "--micro-batch-size 1 --global-batch-size 64 --recompute-granularity full "
-            "--recompute-num-layers 2",
-            "--recompute-num-layers 2: uniap checkpoints layer by layer");
-    refused(&m, &c,
-            "--pipeline-model-parallel-size 4 --micro-batch-size 1 --global-batch-size 64 "
-            "--decoder-first-pipeline-num-layers 6",
-            "cannot split the rest evenly");
-    refused(&m, &c, "--micro-batch-size 1 --global-batch-size 64 --use-flash-attn",
-            "--use-flash-attn, but the model is set to eager attention");
-    /* the flag reader's own refusals (export_util.c's uniap__ex_read_args) */
-    refused(&m, &c, "--micro-batch-size 1 --global-batch-size 64 --recompute-granularity half",
-            "case: --recompute-granularity half: expected full or selective");
-    refused(&m, &c, "--micro-batch-size 1 --global-batch-size 64 --hidden-dropout 1.5",
-            "case: --hidden-dropout 1.5: expected a probability in [0, 1]");
-    refused(&m, &c, "--global-batch-size 64 --micro-batch-size",
-            "case: --micro-batch-size needs a value");
-    refused(&m, &c, "--global-batch-size 64 micro-batch-size 1",
-            "case: 'micro-batch-size': expected --flag [value] arguments");
+    refusals(&m, &c);
     /* a flag given twice: the last value, as argparse takes it (full
      * recompute of every block: 32 .ckpt layers) */
     uniap_plan p;

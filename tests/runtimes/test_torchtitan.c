@@ -325,6 +325,63 @@ static void fp8_cases(const uniap_model *m16)
     uniap_model_free(&m);
 }
 
+/* Mixtral-8x7B (the zoo: 32 moe blocks of 8 experts, top-2, every block
+ * moe) on 2 x 8 A100s: tp 2 with sp, FSDP over dp 8, ep 4 on the 32 moe
+ * blocks, ep 1 on the embedding and head. torchtitan builds it as llama4
+ * (interleave_moe_layer_step 1) with expert_parallel_degree = 4 and
+ * expert_tensor_parallel_degree = tp = 2; its sparse mesh
+ * (parallel_dims.py) is then efsdp = dp_shard x cp x tp / (etp x ep) =
+ * 8 x 1 x 2 / (2 x 4) = 2, a whole number. Read back: ep 4 on every moe
+ * block, 1 elsewhere, the same price. Refused by name: two eps on the moe
+ * blocks (the layer named), ep on a layer without experts, ep with DDP;
+ * the reader refuses ep on a model without experts and an etp other than
+ * tp. */
+static void moe_cases(void)
+{
+    uniap_model m;
+    uniap_cluster cl;
+    uniap_plan p, b;
+    rt_setup("mixtral-8x7b", "a100-80g-2x8", 1, &m, &cl);
+    CHECK_EQ(rt_plan(&m, &cl, 1, NULL, "dp8.ep4.tp2c.zero3.sp", "dp8.tp2c.zero3.sp", 64, 2, 1, &p),
+             0);
+    char *t = round_trip(&m, &cl, &p);
+    if (t) {
+        CHECK_STR_CONTAINS(t, "name = \"llama4\"\nflavor = \"mixtral-8x7b\"");
+        CHECK_STR_CONTAINS(t, "context_parallel_degree = 1\nexpert_parallel_degree = 4\n"
+                              "expert_tensor_parallel_degree = 2\n");
+        CHECK_STR_CONTAINS(t, "MoEArgs(num_experts=8, num_shared_experts=0, top_k=2");
+        CHECK_EQ(uniap_plan_import_torchtitan(t, "job.toml", &m, &cl, &b), 0);
+        rt_moe_ep(&m, &b, 4);
+        uniap_plan_free(&b);
+    }
+    free(t);
+    uniap_strategy_parse("dp8.ep2.tp2c.zero3.sp", &p.strategy_of[5]);
+    refused(&m, &p,
+            "moe layer 5 (stage 0) uses dp8.ep2.tp2c.zero3.sp, moe layer 1 "
+            "dp8.ep4.tp2c.zero3.sp: torchtitan runs one expert-parallel degree");
+    uniap_plan_free(&p);
+    const rt_refusal no[] = {
+        {1, NULL, "dp8.ep4.tp2c.zero3.sp", "dp8.ep4.tp2c.zero3.sp",
+         "layer 0 (stage 0) has no experts but uses dp8.ep4.tp2c.zero3.sp (ep 4)", 1},
+        {1, NULL, "dp16.ep4.tp1.ddp", "dp16.tp1.ddp", "expert parallelism (ep 4) with DDP", 1},
+    };
+    rt_refusals(&m, &cl, no, sizeof no / sizeof no[0], refused);
+    const char *base = "[parallelism]\ntensor_parallel_degree = 2\n%s[training]\n"
+                       "local_batch_size = 2\nseq_len = %d\n[activation_checkpoint]\n"
+                       "mode = \"none\"\n";
+    char buf[1024];
+    snprintf(buf, sizeof buf, base,
+             "expert_parallel_degree = 4\nexpert_tensor_parallel_degree = 1\n", 4096);
+    read_refused(&m, &cl, buf, "expert_tensor_parallel_degree 1 with tensor_parallel_degree 2");
+    uniap_model l;
+    uniap_cluster c2;
+    rt_setup("llama-7b", "a100-80g-2x8", 1, &l, &c2);
+    snprintf(buf, sizeof buf, base, "expert_parallel_degree = 2\n", 2048);
+    read_refused(&l, &cl, buf, "expert_parallel_degree 2: model 'llama-7b' has no experts");
+    uniap_model_free(&l);
+    uniap_model_free(&m);
+}
+
 int main(int argc, char **argv)
 {
     uniap_model m;
@@ -381,6 +438,7 @@ int main(int argc, char **argv)
 
     reader_cases(&m, &cl);
     fp8_cases(&m);
+    moe_cases();
     uniap_model_free(&m);
     return check_report();
 }
