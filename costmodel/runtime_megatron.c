@@ -9,6 +9,13 @@
  *   --tensor-model-parallel-size: one tp for every layer, embedding and
  *     output layer included (vocabulary-parallel), TP ranks adjacent (the
  *     tp-cp-ep-dp-pp rank order puts tp innermost);
+ *   --expert-model-parallel-size: one ep for every moe layer, ep 1 on the
+ *     others; the expert ranks are data-parallel ranks of the dense
+ *     layers (parallel_state.py builds the expert mesh etp x ep x edp over
+ *     the tp x cp x dp ranks, etp defaulting to tp), so uniap offers the ep
+ *     that divide dp, the ones --expert-model-parallel-size takes with
+ *     --expert-tensor-parallel-size left at tp (the export writes neither
+ *     else);
  *   --sequence-parallel: one flag for every layer (only with tp > 1);
  *   --use-distributed-optimizer: ZeRO-1 on every layer, or DDP (its
  *     gradient buffer keeps the whole gradient between micro-batches, so
@@ -50,10 +57,10 @@ static int megatron_settings(const cm_rt_offer *o, cm_rt_setting *out, int max)
         modes[n_modes++] = CM_RT_CKPT_FULL;
     if (o->ckpt & UNIAP_CKPT_BIT(UNIAP_CKPT_SELECTIVE))
         modes[n_modes++] = CM_RT_CKPT_SELECTIVE;
-    for (int a = 0; a < o->n_tp; a++)
+    for (int a = 0; a < o->n_tp * o->n_ep; a++)
         for (int c = 0; c < o->n_cp; c++) {
-            int tp = o->tp[a], cp = o->cp[c];
-            if (o->n % (tp * cp))
+            int tp = o->tp[a / o->n_ep], cp = o->cp[c], ep = o->ep[a % o->n_ep];
+            if (o->n % (tp * cp) || (o->n / (tp * cp)) % ep)
                 continue;
             int g = tp > 0 ? o->n / tp : o->n; /* the gradient group dp x cp */
             for (int a2a = 0; a2a <= (cp > 1 && o->has_a2a); a2a++)
@@ -68,7 +75,8 @@ static int megatron_settings(const cm_rt_offer *o, cm_rt_setting *out, int max)
                                 .split = v ? CM_RT_SPLIT_EQUAL : CM_RT_SPLIT_MIDDLE_EQUAL,
                                 .chunks = v,
                                 .cp = cp,
-                                .cp_a2a = a2a};
+                                .cp_a2a = a2a,
+                                .ep = ep};
         }
     return n;
 }
@@ -108,8 +116,8 @@ static int megatron_model_check(const uniap_model *m)
 const cm_runtime uniap__rt_megatron = {
     .name = "megatron",
     .help = "Megatron-LM, one tp, cp and sp flag, DDP or the distributed optimizer, "
-            "selective/full/block recompute, even splits with first/last stage counts, 1F1B or "
-            "interleaved 1F1B (equal stages)",
+            "selective/full/block recompute, one ep on the moe layers, even splits with "
+            "first/last stage counts, 1F1B or interleaved 1F1B (equal stages)",
     .settings = megatron_settings,
     .layer_ok = megatron_layer_ok,
     .schedule_ok = megatron_schedule_ok,
