@@ -347,31 +347,24 @@ free_blocks:
     return rc;
 }
 
-int uniap_profile_import_galvatron_files(const uniap_model *m, const uniap_cluster *c,
-                                         const char *computation_json, const char *memory_json,
-                                         const char *hardware_dir, uniap_profile *out, char **notes)
+int cm_galv_import_parsed(const uniap_model *m, const uniap_cluster *c, const cJSON *comp,
+                          const cJSON *mem, const char *comp_path, const char *mem_path,
+                          const char *hardware_dir, uniap_profile *out, cm_warnings *w)
 {
-    cm_warnings w = {0};
-    cJSON *comp = NULL, *mem = NULL, *ov = NULL;
+    cJSON *ov = NULL;
     char path[1024];
     int rc;
 
-    if (notes)
-        *notes = NULL;
     memset(out, 0, sizeof(*out));
     uniap_profile_init(out);
     snprintf(out->provenance, sizeof(out->provenance), "imported:galvatron");
     out->world_size = uniap_cluster_devices(c);
     out->complete = 1;
-    if ((rc = cm_galv_load_json(computation_json, &comp)) < 0 ||
-        (rc = cm_galv_load_json(memory_json, &mem)) < 0)
-        goto free_all;
-    if ((rc = import_layers(m, comp, mem, computation_json, memory_json, out, &w)) < 0)
-        goto free_all;
-    if ((rc = cm_galv_import_sp_time(c, hardware_dir, out, &w)) < 0 ||
-        (rc = cm_galv_import_allreduce(c, hardware_dir, out, &w)) < 0 ||
-        (rc = cm_galv_import_p2p(c, hardware_dir, out, &w)) < 0)
-        goto free_all;
+    if ((rc = import_layers(m, comp, mem, comp_path, mem_path, out, w)) < 0 ||
+        (rc = cm_galv_import_sp_time(c, hardware_dir, out, w)) < 0 ||
+        (rc = cm_galv_import_allreduce(c, hardware_dir, out, w)) < 0 ||
+        (rc = cm_galv_import_p2p(c, hardware_dir, out, w)) < 0)
+        goto free_out;
     snprintf(path, sizeof(path), "%s/overlap_coefficient.json", hardware_dir);
     if (cm_galv_load_json(path, &ov) == 0) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(ov, "overlap_coe");
@@ -379,18 +372,37 @@ int uniap_profile_import_galvatron_files(const uniap_model *m, const uniap_clust
             out->overlap_coeff = v->valuedouble;
     } else {
         uniap_err_clear();
-        cm_galv_note(&w, "no overlap coefficient (%s)", path);
+        cm_galv_note(w, "no overlap coefficient (%s)", path);
     }
     if (uniap_model_to_json(m, &out->model_json) < 0 ||
         uniap_cluster_to_json(c, &out->cluster_json) < 0)
         uniap_err_clear();
-    rc = UNIAP_OK;
+    cJSON_Delete(ov);
+    return UNIAP_OK;
+free_out:
+    uniap_profile_free(out);
+    return rc;
+}
+
+int uniap_profile_import_galvatron_files(const uniap_model *m, const uniap_cluster *c,
+                                         const char *computation_json, const char *memory_json,
+                                         const char *hardware_dir, uniap_profile *out, char **notes)
+{
+    cm_warnings w = {0};
+    cJSON *comp = NULL, *mem = NULL;
+    int rc;
+
+    if (notes)
+        *notes = NULL;
+    memset(out, 0, sizeof(*out));
+    if ((rc = cm_galv_load_json(computation_json, &comp)) < 0 ||
+        (rc = cm_galv_load_json(memory_json, &mem)) < 0)
+        goto free_all;
+    rc = cm_galv_import_parsed(m, c, comp, mem, computation_json, memory_json, hardware_dir, out,
+                               &w);
 free_all:
     cJSON_Delete(comp);
     cJSON_Delete(mem);
-    cJSON_Delete(ov);
-    if (rc < 0)
-        uniap_profile_free(out);
     if (rc == 0 && notes) {
         *notes = w.text ? w.text : strdup("");
         w.text = NULL;
@@ -399,55 +411,131 @@ free_all:
     return rc;
 }
 
-/* Picks computation_profiling_bf16_<suffix>.json for the model: suffix
- * "<model name>_all", "<alias>_all" (llama-7b: llama2-7b, same block
- * shape), then "hidden<h>_head<a>_seqlen<s>", "hidden<h>_head<a>", then a
- * suffix containing the name. */
-static int pick_suffix(const uniap_model *m, const char *dir, char *suffix, size_t n)
+/* The wanted suffixes of model m, best first: "<name>_all", "<alias>_all"
+ * (llama-7b: llama2-7b, same block shape), "hidden<h>_head<a>_seqlen<s>",
+ * "hidden<h>_head<a>". */
+static void wanted_suffixes(const uniap_model *m, char want[4][96])
 {
     const uniap_layer *blk = NULL;
-    char want[4][96];
-    int best = -1;
-    DIR *d;
-    struct dirent *de;
 
     for (int r = 0; r < m->n_runs && !blk; r++)
         if (m->runs[r].heads > 0)
             blk = &m->runs[r];
-    snprintf(want[0], sizeof(want[0]), "%s_all", m->name);
-    snprintf(want[1], sizeof(want[1]), "%s_all",
-             strcmp(m->name, "llama-7b") == 0 ? "llama2-7b" : m->name);
-    snprintf(want[2], sizeof(want[2]), "hidden%lld_head%d_seqlen%lld",
-             blk ? (long long)blk->hidden : 0, blk ? blk->heads : 0, blk ? (long long)blk->seq : 0);
-    snprintf(want[3], sizeof(want[3]), "hidden%lld_head%d", blk ? (long long)blk->hidden : 0,
+    snprintf(want[0], 96, "%s_all", m->name);
+    snprintf(want[1], 96, "%s_all", strcmp(m->name, "llama-7b") == 0 ? "llama2-7b" : m->name);
+    snprintf(want[2], 96, "hidden%lld_head%d_seqlen%lld", blk ? (long long)blk->hidden : 0,
+             blk ? blk->heads : 0, blk ? (long long)blk->seq : 0);
+    snprintf(want[3], 96, "hidden%lld_head%d", blk ? (long long)blk->hidden : 0,
              blk ? blk->heads : 0);
+}
+
+/* Score of one suffix: 10..7 for the wanted ones in order, 2 for exactly
+ * the model's name (mixtral-8x7b over mixtral-8x7b_attention), 1 for a
+ * suffix containing it, -1 otherwise. */
+static int suffix_score(const uniap_model *m, char want[4][96], const char *s)
+{
+    for (int i = 0; i < 4; i++)
+        if (strcmp(s, want[i]) == 0)
+            return 10 - i;
+    if (strcmp(s, m->name) == 0)
+        return 2;
+    return strstr(s, m->name) ? 1 : -1;
+}
+
+int cm_galv_pick_suffix(const uniap_model *m, const char *const *suffixes, int n)
+{
+    char want[4][96];
+    int best = -1, best_score = -1;
+
+    wanted_suffixes(m, want);
+    for (int i = 0; i < n; i++) {
+        int score = suffix_score(m, want, suffixes[i]);
+        if (score < 0 || score < best_score)
+            continue;
+        if (score == best_score) { /* ties: the shorter, then the smaller */
+            size_t a = strlen(suffixes[i]), b = strlen(suffixes[best]);
+            if (a > b || (a == b && strcmp(suffixes[i], suffixes[best]) >= 0))
+                continue;
+        }
+        best = i;
+        best_score = score;
+    }
+    return best;
+}
+
+/* Picks computation_profiling_bf16_<suffix>.json of dir for the model by
+ * cm_galv_pick_suffix over every such file, whatever order readdir lists
+ * them in. */
+static int pick_suffix(const uniap_model *m, const char *dir, char *suffix, size_t n)
+{
+    const char *pre = "computation_profiling_bf16_";
+    char **names = NULL, want[4][96];
+    int count = 0, cap = 0, rc = UNIAP_OK;
+    DIR *d;
+    struct dirent *de;
+
     if (!(d = opendir(dir)))
         return uniap_err(UNIAP_EIO, "galvatron import: cannot open folder %s", dir);
     while ((de = readdir(d))) {
-        const char *pre = "computation_profiling_bf16_";
         size_t pl = strlen(pre), len = strlen(de->d_name);
         if (strncmp(de->d_name, pre, pl) != 0 || len < pl + 5 ||
             strcmp(de->d_name + len - 5, ".json") != 0)
             continue;
-        char s[192];
-        snprintf(s, sizeof(s), "%.*s", (int)(len - pl - 5), de->d_name + pl);
-        int score = -1;
-        for (int i = 0; i < 4 && score < 0; i++)
-            if (strcmp(s, want[i]) == 0)
-                score = 10 - i;
-        if (score < 0 && strstr(s, m->name))
-            score = 1;
-        if (score > best) {
-            best = score;
-            snprintf(suffix, n, "%s", s);
+        if (count == cap) {
+            char **grown = realloc(names, (size_t)(cap = cap ? 2 * cap : 16) * sizeof(*names));
+            if (!grown) {
+                rc = uniap_err(UNIAP_ENOMEM, "galvatron import: out of memory");
+                goto free_names;
+            }
+            names = grown;
         }
+        if (!(names[count] = malloc(len - pl - 4))) {
+            rc = uniap_err(UNIAP_ENOMEM, "galvatron import: out of memory");
+            goto free_names;
+        }
+        memcpy(names[count], de->d_name + pl, len - pl - 5);
+        names[count++][len - pl - 5] = '\0';
     }
+    int best = cm_galv_pick_suffix(m, (const char *const *)names, count);
+    if (best >= 0) {
+        snprintf(suffix, n, "%s", names[best]);
+    } else {
+        wanted_suffixes(m, want);
+        rc = uniap_err(UNIAP_EMISSING,
+                       "galvatron import: %s has no computation_profiling_bf16_*.json for model "
+                       "'%s' (looked for %s, %s, %s, %s)",
+                       dir, m->name, want[0], want[1], want[2], want[3]);
+    }
+free_names:
     closedir(d);
-    if (best < 0)
-        return uniap_err(UNIAP_EMISSING,
-                         "galvatron import: %s has no computation_profiling_bf16_*.json for model "
-                         "'%s' (looked for %s, %s, %s, %s)",
-                         dir, m->name, want[0], want[1], want[2], want[3]);
+    for (int i = 0; i < count; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
+/* Imports the files of suffix from dir: the MoE importer's set
+ * (import_galvatron_moe.c) when the model's blocks are moe, else
+ * computation_/memory_profiling_bf16_<suffix>.json. */
+static int import_suffix(const uniap_model *m, const uniap_cluster *c, const char *dir,
+                         const char *suffix, const char *hw, uniap_profile *out, cm_warnings *w)
+{
+    char comp[1024], mem[1024], *notes = NULL;
+    int rc;
+
+    if (cm_galv_is_moe(m))
+        return cm_galv_import_moe(m, c, dir, suffix, hw, out, w);
+    snprintf(comp, sizeof(comp), "%s/computation_profiling_bf16_%s.json", dir, suffix);
+    snprintf(mem, sizeof(mem), "%s/memory_profiling_bf16_%s.json", dir, suffix);
+    if ((rc = uniap_profile_import_galvatron_files(m, c, comp, mem, hw, out, &notes)) < 0)
+        return rc;
+    cm_warn(w, "read %s, %s and %s", comp, mem, hw);
+    for (char *l = notes, *nl; l && *l; l = nl ? nl + 1 : l + strlen(l)) {
+        if ((nl = strchr(l, '\n')))
+            *nl = '\0';
+        cm_warn(w, "%s", l);
+    }
+    free(notes);
     return UNIAP_OK;
 }
 
@@ -455,15 +543,16 @@ int uniap_profile_import_galvatron(const uniap_model *m, const uniap_cluster *c,
                                    const char *model_config_dir, const char *hardware_dir,
                                    uniap_profile *out)
 {
-    char suffix[192], comp[1024], mem[1024];
+    cm_warnings w = {0};
+    char suffix[192];
     int rc;
 
     memset(out, 0, sizeof(*out));
     if ((rc = pick_suffix(m, model_config_dir, suffix, sizeof(suffix))) < 0)
         return rc;
-    snprintf(comp, sizeof(comp), "%s/computation_profiling_bf16_%s.json", model_config_dir, suffix);
-    snprintf(mem, sizeof(mem), "%s/memory_profiling_bf16_%s.json", model_config_dir, suffix);
-    return uniap_profile_import_galvatron_files(m, c, comp, mem, hardware_dir, out, NULL);
+    rc = import_suffix(m, c, model_config_dir, suffix, hardware_dir, out, &w);
+    cm_warnings_free(&w);
+    return rc;
 }
 
 /* The Galvatron entry of the importer table (import.c): SRC is a model's
@@ -472,7 +561,7 @@ int uniap_profile_import_galvatron(const uniap_model *m, const uniap_cluster *c,
 static int galv_run(const uniap_model *m, const uniap_cluster *c, const char *src,
                     uniap_profile *out, cm_warnings *w)
 {
-    char suffix[192], comp[1024], mem[1024], hw[1100], *notes = NULL;
+    char suffix[192], hw[1100];
     size_t n = strlen(src);
     int rc, found = 0;
 
@@ -494,18 +583,7 @@ static int galv_run(const uniap_model *m, const uniap_cluster *c, const char *sr
                          src);
     if ((rc = pick_suffix(m, src, suffix, sizeof(suffix))) < 0)
         return rc;
-    snprintf(comp, sizeof(comp), "%s/computation_profiling_bf16_%s.json", src, suffix);
-    snprintf(mem, sizeof(mem), "%s/memory_profiling_bf16_%s.json", src, suffix);
-    if ((rc = uniap_profile_import_galvatron_files(m, c, comp, mem, hw, out, &notes)) < 0)
-        return rc;
-    cm_warn(w, "read %s, %s and %s", comp, mem, hw);
-    for (char *l = notes, *nl; l && *l; l = nl ? nl + 1 : l + strlen(l)) {
-        if ((nl = strchr(l, '\n')))
-            *nl = '\0';
-        cm_warn(w, "%s", l);
-    }
-    free(notes);
-    return UNIAP_OK;
+    return import_suffix(m, c, src, suffix, hw, out, w);
 }
 
 const cm_importer cm_import_galvatron = {

@@ -4,9 +4,11 @@
  * decoder forward time at batch 8 and the per-sample activation MiB at tp
  * 1, 2, 4, 8 equal the file's values; bandwidth figures become collective
  * curves; every computation/memory file of a model the zoo has imports;
- * the imported profile builds cost tables.
+ * the imported profile builds cost tables; Mixtral-8x7B's separate
+ * attention and MLP figures make its moe block's rows (check_mixtral).
  * usage: test_cost_galvatron GALVATRON_DIR (.../PKU-DAIR_Hetu-Galvatron/galvatron)
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,6 +181,95 @@ static void check_folder(const char *sub, const char *model, const char *cluster
     uniap_model_free(&m);
 }
 
+/* A number of the JSON file at path (NAN when absent). */
+static double num(const char *path, const char *key)
+{
+    cJSON *j = load(path);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    double x = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+    cJSON_Delete(j);
+    return x;
+}
+
+/* Mixtral-8x7B (models/moe): Galvatron times the attention and the MLP
+ * (router + experts) layers apart; uniap's moe block is both. Worked by
+ * hand from the raw layernum[L] keys (forward ms of an L-layer model), per
+ * layer per sample = (T(4) - T(2)) / (2 b), at b = 2:
+ *   MLP at seq 4096 (computation_profiling_bf16_mixtral-8x7b.json, keys
+ *   layernum[4|2]_bsz2_seq4096_mlp): (66.68552 - 41.11559) / 4 = 6.39248
+ *   attention, timed at seq 8192 only (_attention.json,
+ *   layernum[4|2]_bsz2_seq8192): (79.03095 - 54.33357) / 4 = 6.17434,
+ *   scaled to 4096 by its forward FLOPs per sample, h 4096, 32 heads of
+ *   128, 8 KV heads: per token QKV 2 h (32 + 16) 128 = 50331648, output
+ *   2 h h = 33554432, core 2 x 2 x 4096 x s; F(4096) = 4096 (83886080 +
+ *   67108864) = 4096 x 9 x 2^24, F(8192) = 8192 x 13 x 2^24, so x 9/26:
+ *   2.13727
+ *   block: 6.39248 + 2.13727 = 8.52975 ms per sample, fwd(b 2, tp 1) =
+ *   0.0170595 s; tp 2: half (Galvatron's tp-1 time / tp); bwd = 2 fwd.
+ * Activations at b 2 (8192 tokens), tp t: the attention's published
+ * layertype_0_sp MiB per sample x 2^20 x 2 + uniap's analytic bytes of the
+ * router and experts per token (bf16, e = 2): not sharded, the permuted
+ * tokens top_k h e = 2 x 4096 x 2 and the router's logits and probabilities
+ * 2 E e = 32: 16416; sharded, the two experts' SwiGLU tensors 2 x 3 ffn e
+ * = 12 x 14336 = 172032, / t. */
+static void check_mixtral(void)
+{
+    uniap_model m;
+    uniap_cluster c;
+    uniap_profile p;
+    char dir[1024], base[1100], att[1100], mem[1100], sig[96];
+
+    CHECK(uniap_zoo_model("mixtral-8x7b", &m) == 0);
+    CHECK(uniap_cluster_preset("a100-40g-1x8", &c) == 0);
+    snprintf(dir, sizeof(dir), "%s/models/moe/configs", root);
+    snprintf(base, sizeof(base), "%s/computation_profiling_bf16_mixtral-8x7b.json", dir);
+    snprintf(att, sizeof(att), "%s/computation_profiling_bf16_mixtral-8x7b_attention.json", dir);
+    snprintf(mem, sizeof(mem), "%s/memory_profiling_bf16_mixtral-8x7b_attention.json", dir);
+    int rc = uniap_profile_import("galvatron", dir, &m, &c, &p);
+    CHECK_EQ(rc, 0);
+    if (rc < 0) {
+        fprintf(stderr, "mixtral: %s\n", uniap_errmsg());
+        uniap_model_free(&m);
+        return;
+    }
+    /* the exact name's files, not _attention's or _mlp's alone */
+    CHECK_STR_CONTAINS(p.notes, "computation_profiling_bf16_mixtral-8x7b{,_attention,_mlp}.json");
+    CHECK_STR_CONTAINS(p.notes, "no MLP memory is published");
+    double mlp =
+        (num(base, "layernum[4]_bsz2_seq4096_mlp") - num(base, "layernum[2]_bsz2_seq4096_mlp")) / 4;
+    double a8k = (num(att, "layernum[4]_bsz2_seq8192") - num(att, "layernum[2]_bsz2_seq8192")) / 4;
+    CHECK_NEAR(mlp, 6.39248, 1e-6, 0);
+    CHECK_NEAR(a8k, 6.17434, 1e-6, 0);
+    double fwd = (mlp + a8k * 9.0 / 26.0) * 2 / 1000;
+    CHECK_NEAR(fwd, 0.0170595, 1e-6, 0);
+    cJSON *mj = load(mem);
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(mj, "layertype_0_sp"),
+                                         "4096"),
+        "tp_activation_per_bsz_dict");
+    uniap_layer_signature(&m.runs[1], sig, sizeof(sig)); /* the moe block */
+    for (int tp = 1; tp <= 2; tp++) {
+        const uniap_layer_prof *r = fx_layer_row(&p, sig, tp, 2);
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(d, tp == 1 ? "1" : "2");
+        CHECK(r && v);
+        if (!r || !v)
+            continue;
+        CHECK_NEAR(r->fwd.median, fwd / tp, 1e-12, 0);
+        CHECK_NEAR(r->bwd.median, 2 * fwd / tp, 1e-12, 0);
+        double act = v->valuedouble * (1 << 20) * 2 + 8192.0 * (16416 + 172032 / tp);
+        CHECK_NEAR((double)r->act_bytes, act, 0, 1);
+    }
+    cJSON_Delete(mj);
+    uniap_profile_free(&p);
+    /* a model the meta config does not describe: refused, naming the field */
+    m.runs[1].experts = 4;
+    CHECK_EQ(uniap_profile_import("galvatron", dir, &m, &c, &p), UNIAP_EINVAL);
+    CHECK_STR_CONTAINS(uniap_errmsg(), "meta_configs/mixtral-8x7b.json: field 'num_local_experts' "
+                                       "= 8, but model 'mixtral-8x7b' has 4");
+    uniap_err_clear();
+    uniap_model_free(&m);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -196,6 +287,7 @@ int main(int argc, char **argv)
     check_folder("gpt", "llama-7b", "a100-80g-2x8", 2);
     check_folder("llama_hf", "llama-7b", "titanxp-2x4", 1); /* the 1-node x 4 files */
     check_folder("swin", "swin-huge", "a100-40g-1x8", 1);
+    check_mixtral();
     /* vit_hf: Galvatron's ViT-H is /16 at 224 px (197 tokens), the zoo's
      * vit-huge is /14 (257 tokens): nothing fits, and the error says so */
     {
