@@ -13,7 +13,8 @@
  * bounds and the layout-free relaxation (its plan point, its LP and its
  * MILP optimum) never exceed it, and a candidate is pruned when the best
  * TPI of the others is just below its optimum but solved (not pruned) when
- * it equals it. All of this again on a two-device-class variant of each
+ * it equals it; the search's first phase defers a candidate with a bound
+ * not above its optimum, or solves it. All of this again on a two-device-class variant of each
  * table (stages on different devices, synth_classes), and the one-class
  * table told as two identical classes gives the same plan bit for bit.
  */
@@ -124,11 +125,37 @@ static int check_prune(const uniap_cost_table *t, uniap_schedule sched, double t
 }
 
 typedef struct counts {
-    int optimal, infeasible, points, relaxed_below, pruned;
+    int optimal, infeasible, points, relaxed_below, pruned, deferred;
     int virtual_optimal; /* optimal cases of schedules with virtual stages, deg > 1 */
     int not_run;         /* (deg, c, layers) a schedule does not run */
     int w_optimal;       /* optimal cases of a schedule with W terms (zb-h1) */
 } counts;
+
+/* The search's first phase (solver_solve_pair_deferring) against the
+ * optimum tpi: a deferred candidate's bound is at most the optimum and its
+ * plan's TPI, when it has one, at least the optimum; one not deferred is
+ * solved to the optimum. Returns 1 when deferred. */
+static int check_deferred(const uniap_cost_table *t, uniap_schedule sched, double tpi)
+{
+    uniap_solve_options o;
+    uniap_pair_result r;
+    int deferred = -1;
+    uniap_solve_options_default(&o);
+    o.schedule = sched;
+    CHECK_EQ(solver_solve_pair_deferring(t, &o, 0, &r, &deferred), 0);
+    CHECK(deferred == 0 || deferred == 1);
+    if (deferred == 1) {
+        CHECK_EQ(r.status, UNIAP_SOLVE_NO_SOLUTION);
+        CHECK(r.bound <= tpi * (1 + 1e-9));
+        CHECK(r.tpi == 0 || r.tpi >= tpi * (1 - 1e-9));
+        CHECK(r.stage_of == NULL && r.strategy_of == NULL);
+    } else {
+        CHECK_EQ(r.status, UNIAP_SOLVE_OPTIMAL);
+        CHECK_NEAR(r.tpi, tpi, 1e-9, 1e-15);
+    }
+    uniap_pair_result_free(&r);
+    return deferred == 1;
+}
 
 /* An interleaved schedule on a (deg, c) it does not run, or with fewer
  * layers than deg v: brute force and both formulations find no plan. */
@@ -171,6 +198,7 @@ static void check_case(const uniap_cost_table *t, int seed, counts *n)
             n->points++;
             n->relaxed_below += check_bounds(t, sched, bf.stage_of, bf.strategy_of, bf.tpi);
             n->pruned += check_prune(t, sched, bf.tpi);
+            n->deferred += check_deferred(t, sched, bf.tpi);
         } else if (bf.status == UNIAP_SOLVE_INFEASIBLE) {
             n->infeasible++;
         }
@@ -245,9 +273,10 @@ int main(void)
     fprintf(stderr,
             "one device class: %d optimal and %d infeasible cases agree with brute force; the "
             "layout-free relaxation is below the optimum in %d; pruned just below the optimum: "
-            "%d; interleaved: %d optimal, %d (deg, c, layers) not run; zb-h1: %d optimal\n",
-            one.optimal, one.infeasible, one.relaxed_below, one.pruned, one.virtual_optimal,
-            one.not_run, one.w_optimal);
+            "%d; deferred: %d; interleaved: %d optimal, %d (deg, c, layers) not run; zb-h1: %d "
+            "optimal\n",
+            one.optimal, one.infeasible, one.relaxed_below, one.pruned, one.deferred,
+            one.virtual_optimal, one.not_run, one.w_optimal);
     fprintf(stderr,
             "two device classes: %d optimal and %d infeasible cases agree with brute force; "
             "relaxation below in %d; pruned %d; one class told as two: %d identical plans\n",
@@ -259,6 +288,7 @@ int main(void)
         CHECK(all[v]->points >= 90);
         CHECK(all[v]->relaxed_below >= 10); /* the bound checks above were not vacuous */
         CHECK(all[v]->pruned >= all[v]->optimal / 2);
+        CHECK(all[v]->deferred >= 10);        /* the deferred bounds were compared */
         CHECK(all[v]->virtual_optimal >= 10); /* interleaving was searched, not only refused */
         CHECK(all[v]->not_run >= 30);
         CHECK(all[v]->w_optimal >= 10); /* zb-h1 with W > 0 was searched, not only refused */
