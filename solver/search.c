@@ -4,10 +4,11 @@
  * round the ranks agree on their status, so that all fail together with
  * the failing rank's message, and share the best TPI for pruning, the
  * smallest shortfall, an interrupt request and progress), in two phases
- * (the first takes every candidate through its bounds and relaxation and
- * defers those that need the full branch and cut; the second solves the
- * deferred ones least bound first, when the incumbent is lowest), the winner
- * chosen by MPI_MINLOC over (TPI, candidate index) and its plan broadcast
+ * (the first takes every candidate through its bounds and relaxation LP
+ * and defers those that need a branch and cut; the second solves the
+ * deferred ones, best plan then least bound first, when the incumbent is
+ * lowest), the winner chosen by MPI_MINLOC over (TPI, candidate index)
+ * and its plan broadcast
  * from the rank that owns it.
  */
 #include <float.h>
@@ -240,7 +241,7 @@ static int prepare(search_state *st)
 }
 
 /* Solves candidate i (this rank's) against the incumbent and records it;
- * in phase 1 one that needs the full branch and cut is deferred (its
+ * in phase 1 one that needs a branch and cut is deferred (its
  * bound and plan's TPI kept for phase 2 and the incumbent). */
 static int solve_one(search_state *st, int i, int phase)
 {
