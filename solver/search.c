@@ -8,8 +8,7 @@
  * and defers those that need a branch and cut; the second solves the
  * deferred ones, best plan then least bound first, when the incumbent is
  * lowest), the winner chosen by MPI_MINLOC over (TPI, candidate index)
- * and its plan broadcast
- * from the rank that owns it.
+ * and its plan broadcast from the rank that owns it.
  */
 #include <float.h>
 #include <math.h>
