@@ -12,6 +12,9 @@
  *      step 3 exclude from any plan as good as the incumbent, solved by
  *      GLPK's branch and cut (stage boundaries branched on first) with the
  *      incumbent injected through GLP_IHEUR (GLPK's runs: milp_run.c).
+ * The search may defer the branch and cuts of steps 3 and 4 until every
+ * candidate has been through the steps before them
+ * (solver_solve_pair_deferring).
  * Every plan is read back and checked against uniap_plan_evaluate; one
  * over the memory budget within GLPK's tolerance is repaired (milp_repair.c). An
  * infeasible candidate gets its smallest memory shortfall, only while no
@@ -53,6 +56,9 @@ static double now(void)
 
 static FILE *glpk_log;
 
+/* relaxed_solve's verdict when it stopped before its branch and cut */
+#define VERDICT_DEFERRED (-1)
+
 /* The LP bound of the layout-free relaxation (SOLVER_BOUND_ONLY): a lower
  * bound of the candidate's optimum at about a tenth of the full LP's cost.
  * Returns the GLPK status of the relaxation (GLP_OPT: *bound set). */
@@ -91,8 +97,9 @@ static int write_lp(const solver_milp *m, const uniap_solve_options *o, const ch
  * UNIAP_SOLVE_PRUNED (*lb above o->incumbent_tpi) or
  * UNIAP_SOLVE_INFEASIBLE (nothing fits). */
 static int relaxed_solve(const uniap_cost_table *t, const solver_shape *s,
-                         const uniap_solve_options *o, int *stage_of, int *strategy_of, int *have,
-                         double *tpi, double *lb, int *verdict, unsigned char *allow, long *nodes)
+                         const uniap_solve_options *o, int defer, int *stage_of, int *strategy_of,
+                         int *have, double *tpi, double *lb, int *verdict, unsigned char *allow,
+                         long *nodes)
 {
     solver_milp b;
     uniap_pair_result r = {0};
@@ -116,6 +123,10 @@ static int relaxed_solve(const uniap_cost_table *t, const solver_shape *s,
     double z = *lb = glp_get_obj_val(b.lp);
     if (o->incumbent_tpi > 0 && *lb > o->incumbent_tpi * (1 + 1e-9)) {
         *verdict = UNIAP_SOLVE_PRUNED;
+        goto free_milp;
+    }
+    if (defer) { /* every branch and cut waits for a lower incumbent */
+        *verdict = VERDICT_DEFERRED;
         goto free_milp;
     }
     /* reduced costs of the counts at the relaxation's LP optimum (read
@@ -236,11 +247,11 @@ int uniap_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
 }
 
 /* solver_solve_pair without the table check and the outer GLPK guard
- * (not inlined: its locals stay out of the frame that calls setjmp). */
-static __attribute__((noinline)) int solve_pair(const uniap_cost_table *t,
-                                                const solver_rules *rules,
-                                                const uniap_solve_options *o,
-                                                double shortfall_cutoff, uniap_pair_result *out)
+ * (not inlined: its locals stay out of the frame that calls setjmp);
+ * deferred non-NULL: as solver_solve_pair_deferring's. */
+static __attribute__((noinline)) int
+solve_pair(const uniap_cost_table *t, const solver_rules *rules, const uniap_solve_options *o,
+           double shortfall_cutoff, uniap_pair_result *out, int *deferred)
 {
     int L = t->n_layers, rc;
     double t0 = now(), heur_tpi = 0, obj = 0, lb = 0, relaxed_lb = 0;
@@ -305,8 +316,8 @@ static __attribute__((noinline)) int solve_pair(const uniap_cost_table *t,
         rc = uniap_err(UNIAP_ENOMEM, "solver: out of memory for the strategy mask");
         goto free_shape;
     }
-    if ((rc = relaxed_solve(t, &s, o, out->stage_of, out->strategy_of, &have_heur, &heur_tpi, &lb,
-                            &verdict, allow, &out->nodes)) == UNIAP_EINTR)
+    if ((rc = relaxed_solve(t, &s, o, deferred != NULL, out->stage_of, out->strategy_of, &have_heur,
+                            &heur_tpi, &lb, &verdict, allow, &out->nodes)) == UNIAP_EINTR)
         goto stop;
     if (rc < 0)
         goto free_shape;
@@ -316,6 +327,13 @@ static __attribute__((noinline)) int solve_pair(const uniap_cost_table *t,
             goto free_shape;
         if ((rc = write_lp(&m, o, "")) < 0)
             goto free_milp;
+    }
+    if (verdict == VERDICT_DEFERRED) {
+        *deferred = 1;
+        out->status = UNIAP_SOLVE_NO_SOLUTION;
+        out->tpi = have_heur ? heur_tpi : 0;
+        out->bound = lb;
+        goto done;
     }
     if (verdict == UNIAP_SOLVE_PRUNED || verdict == UNIAP_SOLVE_INFEASIBLE) {
         out->status = verdict;
@@ -437,8 +455,10 @@ close_log:
                 "uniap: deg %d c %d %s: %s, tpi %.9g, bound %.9g (relaxation %.9g), %ld nodes, "
                 "%.3f s\n",
                 t->deg, t->micro_batches, uniap_schedule_name(o->schedule),
-                rc < 0 ? "error" : names[out->status], out->tpi, out->bound, relaxed_lb, out->nodes,
-                out->seconds);
+                rc < 0                  ? "error"
+                : deferred && *deferred ? "deferred"
+                                        : names[out->status],
+                out->tpi, out->bound, relaxed_lb, out->nodes, out->seconds);
         fclose(glpk_log);
     }
     glpk_log = NULL;
@@ -453,9 +473,10 @@ int solver_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
     return solver_solve_pair_rules(t, NULL, o, shortfall_cutoff, out);
 }
 
-int solver_solve_pair_rules(const uniap_cost_table *t, const solver_rules *rules,
-                            const uniap_solve_options *o, double shortfall_cutoff,
-                            uniap_pair_result *out)
+/* solve_pair inside a guard for GLPK's errors (deferred: as solve_pair's). */
+static int guarded_solve(const uniap_cost_table *t, const solver_rules *rules,
+                         const uniap_solve_options *o, double shortfall_cutoff,
+                         uniap_pair_result *out, int *deferred)
 {
     solver_glpk_try tr;
     int rc;
@@ -476,7 +497,21 @@ int solver_solve_pair_rules(const uniap_cost_table *t, const solver_rules *rules
         uniap_pair_result_free(out);
         return rc;
     }
-    rc = solve_pair(t, rules, o, shortfall_cutoff, out);
+    rc = solve_pair(t, rules, o, shortfall_cutoff, out, deferred);
     solver_glpk_pop(&tr);
     return rc;
+}
+
+int solver_solve_pair_rules(const uniap_cost_table *t, const solver_rules *rules,
+                            const uniap_solve_options *o, double shortfall_cutoff,
+                            uniap_pair_result *out)
+{
+    return guarded_solve(t, rules, o, shortfall_cutoff, out, NULL);
+}
+
+int solver_solve_pair_deferring(const uniap_cost_table *t, const uniap_solve_options *o,
+                                double shortfall_cutoff, uniap_pair_result *out, int *deferred)
+{
+    *deferred = 0;
+    return guarded_solve(t, NULL, o, shortfall_cutoff, out, o->lp_dir ? NULL : deferred);
 }

@@ -3,9 +3,12 @@
  * (deg, c, schedule) dealt longest-work-first, solved in rounds (after each
  * round the ranks agree on their status, so that all fail together with
  * the failing rank's message, and share the best TPI for pruning, the
- * smallest shortfall, an interrupt request and progress), the winner
- * chosen by MPI_MINLOC over (TPI, candidate index) and its plan broadcast
- * from the rank that owns it.
+ * smallest shortfall, an interrupt request and progress), in two phases
+ * (the first takes every candidate through its bounds and relaxation LP
+ * and defers those that need a branch and cut; the second solves the
+ * deferred ones, best plan then least bound first, when the incumbent is
+ * lowest), the winner chosen by MPI_MINLOC over (TPI, candidate index)
+ * and its plan broadcast from the rank that owns it.
  */
 #include <float.h>
 #include <math.h>
@@ -57,7 +60,13 @@ typedef struct search_state {
     int counts[4]; /* solved, pruned, infeasible, timed out */
     long nodes;    /* branch-and-bound nodes of this rank's candidates */
     int short_stage, n_layers;
-    int searched; /* mine[0..searched) were handed to the solver */
+    int searched;              /* mine[0..searched) were handed to the solver */
+    int *deferred, n_deferred; /* this rank's candidates phase 1 deferred */
+    int pending;               /* of those, not yet solved in phase 2 */
+    double *dbound;            /* [n_cand] a deferred candidate's lower bound */
+    double *dtpi;              /* [n_cand] its heuristic plan's TPI (0: none) */
+    double dbest;              /* least TPI of the deferred candidates' plans */
+    double shown;              /* the best TPI of all ranks after the last round */
     int interrupted;
 } search_state;
 
@@ -188,7 +197,11 @@ static int prepare(search_state *st)
     st->mine = malloc(sizeof(int) * (n + 1));
     st->heur = malloc(sizeof(double) * (n + 1));
     st->simple = malloc(sizeof(double) * (n + 1));
-    if (!st->owner || !st->order || !st->mine || !st->heur || !st->simple)
+    st->deferred = malloc(sizeof(int) * (n + 1));
+    st->dbound = malloc(sizeof(double) * (n + 1));
+    st->dtpi = malloc(sizeof(double) * (n + 1));
+    if (!st->owner || !st->order || !st->mine || !st->heur || !st->simple || !st->deferred ||
+        !st->dbound || !st->dtpi)
         rc = uniap_err(UNIAP_ENOMEM, "search: out of memory for %d candidates", n);
     if (rc == UNIAP_OK)
         rc = deal(n, st->deg, st->size, st->owner, st->order);
@@ -226,9 +239,12 @@ static int prepare(search_state *st)
     return UNIAP_OK;
 }
 
-/* Solves candidate i (this rank's) against the incumbent and records it. */
-static int solve_one(search_state *st, int i)
+/* Solves candidate i (this rank's) against the incumbent and records it;
+ * in phase 1 one that needs a branch and cut is deferred (its
+ * bound and plan's TPI kept for phase 2 and the incumbent). */
+static int solve_one(search_state *st, int i, int phase)
 {
+    int deferred = 0;
     uniap_cost_table t;
     uniap_pair_result r;
     uniap_solve_options oi = *st->o;
@@ -245,13 +261,25 @@ static int solve_one(search_state *st, int i)
             rc = solver_solve_space(&t, &sp, &oi, closest, &r);
         uniap_space_free(&sp);
     } else {
-        rc = solver_solve_pair(&t, &oi, closest, &r);
+        rc = phase == 1 ? solver_solve_pair_deferring(&t, &oi, closest, &r, &deferred)
+                        : solver_solve_pair(&t, &oi, closest, &r);
     }
     uniap_cost_table_free(&t);
     if (rc < 0)
         return rc;
-    int has_plan = r.status == UNIAP_SOLVE_OPTIMAL || r.status == UNIAP_SOLVE_FEASIBLE;
     st->nodes += r.nodes;
+    if (deferred) {
+        st->dbound[i] = r.bound;
+        st->dtpi[i] = r.tpi;
+        if (r.tpi > 0) /* a plan evaluated exactly: an incumbent */
+            st->dbest = fmin(st->dbest, r.tpi);
+        st->deferred[st->n_deferred++] = i;
+        st->pending++;
+        uniap_pair_result_free(&r);
+        return UNIAP_OK;
+    }
+    st->pending -= phase == 2;
+    int has_plan = r.status == UNIAP_SOLVE_OPTIMAL || r.status == UNIAP_SOLVE_FEASIBLE;
     st->counts[0] += r.status != UNIAP_SOLVE_PRUNED;
     st->counts[1] += r.status == UNIAP_SOLVE_PRUNED;
     st->counts[2] += r.status == UNIAP_SOLVE_INFEASIBLE;
@@ -272,15 +300,25 @@ static int solve_one(search_state *st, int i)
     return UNIAP_OK;
 }
 
+/* The least bound of the deferred candidates not yet solved. */
+static double pending_bound(const search_state *st)
+{
+    double lb = DBL_MAX;
+    for (int a = st->n_deferred - st->pending; a < st->n_deferred; a++)
+        lb = fmin(lb, st->dbound[st->deferred[a]]);
+    return lb;
+}
+
 /* Progress after a round (pr NULL: none): the pairs done, solved and
  * pruned summed over the ranks, and the least lower bound of every pair
- * (solved: its bound; not yet solved: its table bound). Collective. */
+ * (solved: its bound; deferred: its relaxation's LP bound; not yet
+ * solved: its table bound). Collective. */
 static int show_progress(search_state *st, solver_progress *pr, double best, int last)
 {
     if (!pr)
         return UNIAP_OK;
-    int in[3] = {st->searched, st->counts[0], st->counts[1]}, sum[3];
-    double lb = st->bound, all_lb;
+    int in[3] = {st->searched - st->pending, st->counts[0], st->counts[1]}, sum[3];
+    double lb = fmin(st->bound, pending_bound(st)), all_lb;
     for (int a = st->searched; a < st->n_mine; a++)
         lb = fmin(lb, st->simple[st->mine[a]]);
     UNIAP__MPI_CHECK(MPI_Reduce(in, sum, 3, MPI_INT, MPI_SUM, 0, st->comm));
@@ -292,31 +330,81 @@ static int show_progress(search_state *st, solver_progress *pr, double best, int
     return UNIAP_OK;
 }
 
-/* The rounds: each rank solves its next candidate (none once interrupted),
- * then all agree on status, best TPI, smallest shortfall and whether any
- * rank was interrupted (a rank alone signalled stops everyone here). */
+/* One round of a phase: this rank solves list[round] (if it has one and
+ * no interrupt came), then all agree on status, best TPI, smallest
+ * shortfall and whether any rank was interrupted (a rank alone signalled
+ * stops everyone here). */
+static int one_round(search_state *st, solver_progress *pr, const int *list, int n, int round,
+                     int phase, int last)
+{
+    int rc = UNIAP_OK;
+    if (round < n && !solver_interrupted()) {
+        if (phase == 1)
+            st->searched = round + 1;
+        rc = solve_one(st, list[round], phase);
+    }
+    if ((rc = uniap_mpi_agree(st->comm, rc)) < 0)
+        return rc;
+    double v[3] = {fmin(st->best.v, st->dbest), st->worst_fit.v, solver_interrupted() ? -1.0 : 0.0},
+           all[3];
+    UNIAP__MPI_CHECK(MPI_Allreduce(v, all, 3, MPI_DOUBLE, MPI_MIN, st->comm));
+    st->incumbent = fmin(st->incumbent, all[0]);
+    st->closest = all[1];
+    st->interrupted = all[2] < 0;
+    st->shown = all[0];
+    return show_progress(st, pr, all[0], last || st->interrupted);
+}
+
+/* Deferred candidate a is solved before b: a lower bound (ties keep the
+ * order of phase 1). */
+static int deferred_before(const search_state *st, int a, int b)
+{
+    return st->dbound[st->deferred[a]] < st->dbound[st->deferred[b]];
+}
+
+/* Orders the deferred candidates: the one with the best plan first (its
+ * branch and cut starts from the lowest incumbent and lowers it for the
+ * others), then least bound first (a stable sort: ties keep phase 1's
+ * order). */
+static void order_deferred(search_state *st)
+{
+    int *d = st->deferred, first = -1;
+    for (int a = 1; a < st->n_deferred; a++)
+        for (int b = a; b > 0 && deferred_before(st, b, b - 1); b--) {
+            int tmp = d[b];
+            d[b] = d[b - 1];
+            d[b - 1] = tmp;
+        }
+    for (int a = 0; a < st->n_deferred; a++)
+        if (st->dtpi[d[a]] > 0 && (first < 0 || st->dtpi[d[a]] < st->dtpi[d[first]]))
+            first = a;
+    for (int a = first; a > 0; a--) {
+        int tmp = d[a];
+        d[a] = d[a - 1];
+        d[a - 1] = tmp;
+    }
+}
+
+/* Phase 1 over this rank's candidates, then phase 2 over the deferred
+ * ones (order_deferred). */
 static int run_rounds(search_state *st, int progress)
 {
     solver_progress prog, *pr = progress ? &prog : NULL;
+    int rc, rounds2;
     solver_progress_init(&prog, st->n_cand, progress && st->rank == 0);
-    for (int round = 0; round < st->rounds; round++) {
-        int rc = UNIAP_OK;
-        if (round < st->n_mine && !solver_interrupted()) {
-            st->searched = round + 1;
-            rc = solve_one(st, st->mine[round]);
-        }
-        if ((rc = uniap_mpi_agree(st->comm, rc)) < 0)
+    for (int round = 0; round < st->rounds && !st->interrupted; round++)
+        if ((rc = one_round(st, pr, st->mine, st->n_mine, round, 1, 0)) < 0)
             return rc;
-        double v[3] = {st->best.v, st->worst_fit.v, solver_interrupted() ? -1.0 : 0.0}, all[3];
-        UNIAP__MPI_CHECK(MPI_Allreduce(v, all, 3, MPI_DOUBLE, MPI_MIN, st->comm));
-        st->incumbent = fmin(st->incumbent, all[0]);
-        st->closest = all[1];
-        st->interrupted = all[2] < 0;
-        if ((rc = show_progress(st, pr, all[0], round + 1 == st->rounds || st->interrupted)) < 0)
+    order_deferred(st);
+    UNIAP__MPI_CHECK(MPI_Allreduce(&st->n_deferred, &rounds2, 1, MPI_INT, MPI_MAX, st->comm));
+    if (st->interrupted)
+        return UNIAP_OK;
+    if (rounds2 == 0)
+        return show_progress(st, pr, st->shown, 1);
+    for (int round = 0; round < rounds2 && !st->interrupted; round++)
+        if ((rc = one_round(st, pr, st->deferred, st->n_deferred, round, 2, round + 1 == rounds2)) <
+            0)
             return rc;
-        if (st->interrupted)
-            break;
-    }
     return UNIAP_OK;
 }
 
@@ -326,6 +414,7 @@ static void after_interrupt(search_state *st)
 {
     for (int a = st->searched; a < st->n_mine; a++)
         st->bound = fmin(st->bound, st->simple[st->mine[a]]);
+    st->bound = fmin(st->bound, pending_bound(st));
     if (st->hbest.v < st->best.v || (st->hbest.v == st->best.v && st->hbest.i < st->best.i)) {
         uniap_pair_result_free(&st->keep);
         st->keep = st->hkeep;
@@ -424,6 +513,8 @@ int uniap_search(MPI_Comm comm, int n_cand, const int *deg, const int *c,
                        .worst_fit = {DBL_MAX, n_cand},
                        .hbest = {DBL_MAX, n_cand},
                        .closest = DBL_MAX,
+                       .dbest = DBL_MAX,
+                       .shown = DBL_MAX,
                        .bound = DBL_MAX,
                        .incumbent = o->incumbent_tpi > 0 ? o->incumbent_tpi : DBL_MAX,
                        .short_stage = -1};
@@ -455,6 +546,9 @@ free_all:
     free(st.mine);
     free(st.heur);
     free(st.simple);
+    free(st.deferred);
+    free(st.dbound);
+    free(st.dtpi);
     if (rc < 0)
         uniap_search_result_free(out);
     return rc;

@@ -47,61 +47,56 @@ static int pairs_equal(const uniap_cost_table *t, int u, int v)
            memcmp(t->xstage[1] + a, t->xstage[1] + b, bytes) == 0;
 }
 
-/* The pair matrix m of same_layout after layer u: reshard of device class
- * m (m < n_classes), then xstage inside and between nodes. */
-static const double *layout_matrix(const uniap_cost_table *t, int m, int u)
+/* The distinct pair matrices a layout class must agree on, into out
+ * (room for 2 G (n_classes + 2)); returns how many. After each group's
+ * first and last layer (inside a group all but the last layer's are
+ * equal, see the grouping, so a group has at most two), the reshard
+ * matrix of every device class, then xstage inside and between nodes. */
+static int layout_matrices(const uniap_cost_table *t, const solver_shape *s, const double **out)
 {
-    if (m < t->n_classes)
-        return t->reshard + uniap_ct_pair(t, m, u, 0, 0);
-    return t->xstage[m - t->n_classes] + uniap_ct_xpair(t, u, 0, 0);
-}
-
-/* Strategies k and l reshard identically: equal rows and columns of every
- * pair matrix. Only the distinct matrices are compared: inside a group all
- * but the last layer's are equal (see the grouping), so a group has at
- * most two, the first layer's and the last layer's. */
-static int same_layout(const uniap_cost_table *t, const solver_shape *s, int k, int l)
-{
-    int K = t->n_strategies;
+    int n = 0;
     for (int g = 0; g < s->G; g++)
         for (int e = 0; e < 2; e++) {
             int u = e ? s->start[g] + s->len[g] - 1 : s->start[g];
             if ((e == 0 && s->len[g] < 2) || u + 1 >= t->n_layers)
                 continue;
-            for (int m = 0; m < t->n_classes + 2; m++) {
-                const double *a = layout_matrix(t, m, u);
-                for (int j = 0; j < K; j++)
-                    if (a[k * K + j] != a[l * K + j] || a[j * K + k] != a[j * K + l])
-                        return 0;
-            }
+            for (int q = 0; q < t->n_classes; q++)
+                out[n++] = t->reshard + uniap_ct_pair(t, q, u, 0, 0);
+            for (int span = 0; span < 2; span++)
+                out[n++] = t->xstage[span] + uniap_ct_xpair(t, u, 0, 0);
         }
+    return n;
+}
+
+/* Strategies k and l reshard identically: equal rows and columns of the
+ * n K x K matrices mat (layout_matrices). */
+static int same_layout(const double *const *mat, int n, int K, int k, int l)
+{
+    for (int i = 0; i < n; i++) {
+        const double *a = mat[i];
+        for (int j = 0; j < K; j++)
+            if (a[(size_t)k * K + j] != a[(size_t)l * K + j] ||
+                a[(size_t)j * K + k] != a[(size_t)j * K + l])
+                return 0;
+    }
     return 1;
 }
 
 /* A hash of strategy k's rows and columns in the matrices same_layout
  * compares (0.0 and -0.0 alike, as == has them): equal for strategies
  * same_layout calls equal, so only those with equal hashes are compared. */
-static uint64_t layout_hash(const uniap_cost_table *t, const solver_shape *s, int k)
+static uint64_t layout_hash(const double *const *mat, int n, int K, int k)
 {
-    int K = t->n_strategies;
     uint64_t h = 1469598103934665603ULL;
-    for (int g = 0; g < s->G; g++)
-        for (int e = 0; e < 2; e++) {
-            int u = e ? s->start[g] + s->len[g] - 1 : s->start[g];
-            if ((e == 0 && s->len[g] < 2) || u + 1 >= t->n_layers)
-                continue;
-            for (int m = 0; m < t->n_classes + 2; m++) {
-                const double *a = layout_matrix(t, m, u);
-                for (int j = 0; j < K; j++)
-                    for (int side = 0; side < 2; side++) {
-                        double v = side ? a[(size_t)j * K + k] : a[(size_t)k * K + j];
-                        uint64_t b = 0;
-                        if (v != 0)
-                            memcpy(&b, &v, sizeof b);
-                        h = (h ^ b) * 1099511628211ULL;
-                    }
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < K; j++)
+            for (int side = 0; side < 2; side++) {
+                double v = side ? mat[i][(size_t)j * K + k] : mat[i][(size_t)k * K + j];
+                uint64_t b = 0;
+                if (v != 0)
+                    memcpy(&b, &v, sizeof b);
+                h = (h ^ b) * 1099511628211ULL;
             }
-        }
     return h;
 }
 
@@ -230,23 +225,29 @@ int solver_shape_build_w(const uniap_cost_table *t, int per_layer, const solver_
     /* layout classes: the first representative k is the same layout as
      * (only those of k's hash are compared) */
     uint64_t *hash = malloc(sizeof(uint64_t) * (size_t)(K > 0 ? K : 1));
-    if (!hash)
+    const double **mat = malloc(sizeof(*mat) * (2 * (size_t)s->G * (t->n_classes + 2) + 1));
+    if (!hash || !mat) {
+        free(hash);
+        free(mat);
         goto fail_nomem;
+    }
+    int nm = layout_matrices(t, s, mat);
     for (int k = 0; k < K; k++) {
         int c;
-        hash[k] = layout_hash(t, s, k);
+        hash[k] = layout_hash(mat, nm, K, k);
         for (c = 0; c < s->C; c++)
-            if (hash[s->class_rep[c]] == hash[k] && same_layout(t, s, s->class_rep[c], k))
+            if (hash[s->class_rep[c]] == hash[k] && same_layout(mat, nm, K, s->class_rep[c], k))
                 break;
         if (c == s->C)
             s->class_rep[s->C++] = k;
         s->class_of[k] = c;
     }
     free(hash);
+    free(mat);
 
     /* usable strategies per group */
-    s->usable = calloc((size_t)s->G * K, 1);
-    s->class_in = calloc((size_t)s->G * s->C, 1);
+    s->usable = calloc((size_t)s->G * (size_t)(K > 0 ? K : 1), 1);
+    s->class_in = calloc((size_t)s->G * (size_t)(s->C > 0 ? s->C : 1), 1);
     if (!s->usable || !s->class_in)
         goto fail_nomem;
     for (int g = 0; g < s->G; g++) {

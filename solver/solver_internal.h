@@ -294,6 +294,16 @@ int solver_repair(const uniap_cost_table *t, const solver_shape *s, const unsign
  * bytes (<= 0: no cutoff); above it, shortfall is HUGE_VAL. */
 int solver_solve_pair(const uniap_cost_table *t, const uniap_solve_options *o,
                       double shortfall_cutoff, uniap_pair_result *out);
+/* solver_solve_pair, but a candidate that needs a branch and cut (its
+ * layout-free relaxation's MILP, then the full one) stops before it
+ * (*deferred = 1; else 0): out->status is UNIAP_SOLVE_NO_SOLUTION with no
+ * plan, out->bound the candidate's proven lower bound (its simple bound
+ * and its relaxation's LP), out->tpi the TPI of the heuristic plan
+ * (evaluated exactly; 0: none). The search solves the deferred candidates
+ * afterwards, least bound first, against the incumbent the others left
+ * (search.c). */
+int solver_solve_pair_deferring(const uniap_cost_table *t, const uniap_solve_options *o,
+                                double shortfall_cutoff, uniap_pair_result *out, int *deferred);
 
 /* milp_rules.c: the rows of s->rules (stage ranges as bounds of the
  * prefixes, equal middle stages, equal recomputed counts with the
