@@ -238,6 +238,9 @@ const cm_layer_kind *uniap__cm_layer_kind(uniap_layer_kind k);
 int uniap__cm_layer_kind_register(uniap_layer_kind k, const cm_layer_kind *d);
 /* Tokens a query of l attends to (its kind's attn_span, else seq). */
 int64_t uniap__cm_attn_span(const uniap_layer *l);
+/* Forward GEMM FLOPs per token of l's self-attention: the QKV and output
+ * projections and the core over uniap__cm_attn_span (layer_kinds.c). */
+double uniap__cm_attn_flops(const uniap_layer *l);
 
 /* ---- layer shape helpers (shape.c, from the layer kinds) ---- */
 

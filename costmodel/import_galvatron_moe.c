@@ -82,19 +82,16 @@ static void gather(const cJSON *obj, const char *stem, const char *tail, long se
 }
 
 /* Forward FLOPs per sample of a part of l at seq tokens: attention, the
- * QKV and output projections plus the core over the span (block_flops of
- * layer_kinds.c); the MLP (router, experts) is per token, so seq. */
+ * QKV and output projections plus the core over the span
+ * (uniap__cm_attn_flops); the MLP (router, experts) is per token, so seq. */
 static double part_flops(const uniap_layer *l, long seq, int attention)
 {
     uniap_layer x = *l;
-    double h = (double)l->hidden, a = l->heads, kv = l->kv_heads ? l->kv_heads : l->heads;
-    double hd = l->head_dim ? (double)l->head_dim : h / a;
 
     if (!attention)
         return (double)seq;
     x.seq = seq;
-    return (double)seq * (2 * h * (a + 2 * kv) * hd + 2 * a * hd * h +
-                          2 * 2 * a * hd * (double)uniap__cm_attn_span(&x));
+    return (double)seq * uniap__cm_attn_flops(&x);
 }
 
 /* One part's points at the block's seq: from the file of both parts

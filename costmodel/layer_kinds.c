@@ -103,17 +103,21 @@ static double block_core_flops(const uniap_layer *l)
     return 2 * 2 * a * hd * (double)uniap__cm_attn_span(l);
 }
 
+double uniap__cm_attn_flops(const uniap_layer *l)
+{
+    double h = (double)l->hidden, a = l->heads, kv = l->kv_heads ? l->kv_heads : l->heads;
+    double hd = l->head_dim ? (double)l->head_dim : (a > 0 ? h / a : 0);
+
+    return 2 * h * (a + 2 * kv) * hd /* QKV projections */
+           + block_core_flops(l)     /* Q K^T and attention over V */
+           + 2 * a * hd * h;         /* output projection */
+}
+
 /* Forward GEMM FLOPs per token of a block (self-attention + MLP). */
 static double block_flops(const uniap_layer *l)
 {
-    double h = (double)l->hidden, a = l->heads, kv = l->kv_heads ? l->kv_heads : l->heads;
-    double hd = l->head_dim ? (double)l->head_dim : (a > 0 ? h / a : 0), f = (double)l->ffn;
-    double s_att = (double)uniap__cm_attn_span(l);
-
-    return 2 * h * (a + 2 * kv) * hd /* QKV projections */
-           + 2 * 2 * a * hd * s_att  /* Q K^T and attention over V */
-           + 2 * a * hd * h          /* output projection */
-           + (l->activation == UNIAP_ACT_SWIGLU ? 3 : 2) * 2 * h * f; /* MLP */
+    double h = (double)l->hidden, f = (double)l->ffn;
+    return uniap__cm_attn_flops(l) + (l->activation == UNIAP_ACT_SWIGLU ? 3 : 2) * 2 * h * f;
 }
 
 /* The forward GEMMs of a block shard (their FLOPs are block_flops x
