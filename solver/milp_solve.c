@@ -8,6 +8,9 @@
  *      size): its LP bound, then its MILP, whose optimum is a bound and
  *      whose plan, evaluated exactly, often is the optimum itself (when it
  *      costs no more than that bound, the candidate is solved here);
+ *      between its LP and its MILP, the count bound (count_bound.c): a
+ *      combinatorial bound over layer counts per stage whose plan, when it
+ *      reaches the bound, solves the candidate with no branch and cut;
  *   4. the full MILP, built without the strategies that reduced costs of
  *      step 3 exclude from any plan as good as the incumbent, solved by
  *      GLPK's branch and cut (stage boundaries branched on first) with the
@@ -89,17 +92,68 @@ static int write_lp(const solver_milp *m, const uniap_solve_options *o, const ch
     return UNIAP_OK;
 }
 
+/* The count bound (count_bound.c) after the layout-free LP: *lb rises to
+ * it, and its plan, evaluated exactly, replaces the incumbent (stage_of,
+ * strategy_of, *tpi; *have set) when it fits, is better and keeps the
+ * schedule's and the rules' conditions. *verdict: UNIAP_SOLVE_INFEASIBLE
+ * (no split fits), UNIAP_SOLVE_PRUNED (*lb above o->incumbent_tpi), else
+ * unchanged; *at 1 when the incumbent reaches *lb: the candidate is
+ * solved, no branch and cut needed. */
+static int count_step(const uniap_cost_table *t, const solver_shape *s,
+                      const uniap_solve_options *o, double tail_lb, int *stage_of, int *strategy_of,
+                      int *have, double *tpi, double *lb, int *verdict, int *at)
+{
+    int L = t->n_layers, got = 0, rc;
+    double cb = 0;
+    int *so = malloc(sizeof(int) * 2 * (size_t)L), *ko = so + L;
+    char why[160];
+
+    *at = 0;
+    if (!so)
+        return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound's plan");
+    if ((rc = solver_count_bound(t, s, o->schedule, tail_lb, &cb, so, ko, &got)) < 0)
+        goto free_plan;
+    if (cb == HUGE_VAL) {
+        *verdict = UNIAP_SOLVE_INFEASIBLE;
+        goto free_plan;
+    }
+    *lb = fmax(*lb, cb);
+    if (o->incumbent_tpi > 0 && *lb > o->incumbent_tpi * (1 + 1e-9)) {
+        *verdict = UNIAP_SOLVE_PRUNED;
+        goto free_plan;
+    }
+    if (got &&
+        uniap_schedule_plan_ok(o->schedule, t->micro_batches, t->deg, so, L, why, sizeof why) &&
+        (!s->rules || solver_rules_check(s->rules, so, ko))) {
+        uniap_plan_eval e;
+        if ((rc = uniap_plan_evaluate(t, o->schedule, so, ko, &e)) < 0)
+            goto free_plan;
+        if (e.feasible && (!*have || e.tpi < *tpi)) {
+            memcpy(stage_of, so, sizeof(int) * L);
+            memcpy(strategy_of, ko, sizeof(int) * L);
+            *tpi = e.tpi;
+            *have = 1;
+        }
+        uniap_plan_eval_free(&e);
+    }
+    *at = *have && *tpi <= *lb * (1 + 1e-9);
+free_plan:
+    free(so);
+    return rc;
+}
+
 /* The layout-free relaxation (SOLVER_BOUND_ONLY) of the candidate, solved
  * as an LP and then as a MILP: *lb becomes a lower bound of the
- * candidate's optimum, and the relaxation's plan, evaluated exactly,
+ * candidate's optimum (raised by the count bound when the LP does not
+ * prune: count_step), and the relaxation's plan, evaluated exactly,
  * replaces the incumbent plan (stage_of, strategy_of, *tpi; *have set)
  * when it is better. *verdict: 0 (the full MILP is needed),
  * UNIAP_SOLVE_PRUNED (*lb above o->incumbent_tpi) or
  * UNIAP_SOLVE_INFEASIBLE (nothing fits). */
 static int relaxed_solve(const uniap_cost_table *t, const solver_shape *s,
-                         const uniap_solve_options *o, int defer, int *stage_of, int *strategy_of,
-                         int *have, double *tpi, double *lb, int *verdict, unsigned char *allow,
-                         long *nodes)
+                         const uniap_solve_options *o, double tail_lb, int defer, int *stage_of,
+                         int *strategy_of, int *have, double *tpi, double *lb, int *verdict,
+                         unsigned char *allow, long *nodes)
 {
     solver_milp b;
     uniap_pair_result r = {0};
@@ -125,7 +179,11 @@ static int relaxed_solve(const uniap_cost_table *t, const solver_shape *s,
         *verdict = UNIAP_SOLVE_PRUNED;
         goto free_milp;
     }
-    if (defer) { /* every branch and cut waits for a lower incumbent */
+    int at = 0;
+    rc = count_step(t, s, o, tail_lb, stage_of, strategy_of, have, tpi, lb, verdict, &at);
+    if (rc < 0 || *verdict || at)
+        goto free_milp; /* at the bound: solved (verdict 0) */
+    if (defer) {        /* every branch and cut waits for a lower incumbent */
         *verdict = VERDICT_DEFERRED;
         goto free_milp;
     }
@@ -316,8 +374,9 @@ solve_pair(const uniap_cost_table *t, const solver_rules *rules, const uniap_sol
         rc = uniap_err(UNIAP_ENOMEM, "solver: out of memory for the strategy mask");
         goto free_shape;
     }
-    if ((rc = relaxed_solve(t, &s, o, deferred != NULL, out->stage_of, out->strategy_of, &have_heur,
-                            &heur_tpi, &lb, &verdict, allow, &out->nodes)) == UNIAP_EINTR)
+    if ((rc = relaxed_solve(t, &s, o, tail, deferred != NULL, out->stage_of, out->strategy_of,
+                            &have_heur, &heur_tpi, &lb, &verdict, allow, &out->nodes)) ==
+        UNIAP_EINTR)
         goto stop;
     if (rc < 0)
         goto free_shape;
@@ -429,8 +488,12 @@ classify:
                          free_milp);
         out->bound = fmin(out->bound, out->tpi);
         out->gap = out->tpi > 0 ? (out->tpi - out->bound) / out->tpi : 0;
-        if (out->status == UNIAP_SOLVE_OPTIMAL)
+        if (out->status == UNIAP_SOLVE_FEASIBLE && out->tpi <= out->bound * (1 + 1e-9))
+            out->status = UNIAP_SOLVE_OPTIMAL; /* the plan reaches the bound */
+        if (out->status == UNIAP_SOLVE_OPTIMAL) {
+            out->bound = out->tpi; /* (a bound within 1e-9 is the optimum's) */
             out->gap = 0;
+        }
     }
 done:
     if (out->status != UNIAP_SOLVE_OPTIMAL && out->status != UNIAP_SOLVE_FEASIBLE) {

@@ -364,6 +364,19 @@ int solver_memory_infeasible(const uniap_cost_table *t, uniap_schedule sched);
 int solver_simple_bounds(const uniap_cost_table *t, uniap_schedule sched, double *work,
                          double *slowest, double *tail);
 
+/* The count bound (count_bound.c, docs/method.md section 5.6): a lower
+ * bound of every plan of table t (deg, c) under sched from per-stage
+ * Pareto fronts over layer counts and a split DP; tail_lb a lower bound
+ * of the slowest stage's tail (solver_simple_bounds'). *bound HUGE_VAL:
+ * no plan fits; 0: not computed (W terms, or past its work limits, which
+ * are counted in points, never in seconds). With *have_plan 1, stage_of /
+ * strategy_of (caller's, L each) hold the plan the bound was read from:
+ * evaluate it, it may not fit (the peak and resharding were bounds).
+ * Deterministic; UNIAP_ENOMEM. */
+int solver_count_bound(const uniap_cost_table *t, const solver_shape *s, uniap_schedule sched,
+                       double tail_lb, double *bound, int *stage_of, int *strategy_of,
+                       int *have_plan);
+
 /* Progress of a search on rank 0's stderr (progress.c). */
 typedef struct solver_progress {
     int mode; /* 0 none, 1 a line per tenth of the pairs, 2 one line rewritten (a terminal) */

@@ -14,7 +14,8 @@
  * MILP optimum) never exceed it, and a candidate is pruned when the best
  * TPI of the others is just below its optimum but solved (not pruned) when
  * it equals it; the search's first phase defers a candidate with a bound
- * not above its optimum, or solves it. All of this again on a two-device-class variant of each
+ * not above its optimum, or solves it; the count bound never exceeds the
+ * optimum and its plan is never better. All of this again on a two-device-class variant of each
  * table (stages on different devices, synth_classes), and the one-class
  * table told as two identical classes gives the same plan bit for bit.
  */
@@ -124,11 +125,48 @@ static int check_prune(const uniap_cost_table *t, uniap_schedule sched, double t
     return pruned;
 }
 
+/* The count bound (solver/count_bound.c) against the optimum tpi (0:
+ * nothing fits): at most the optimum, and its plan, when it fits, no
+ * better than the optimum (with none, it must not fit). Returns 1 when
+ * the bound is above the layout-free LP's (the check is not vacuous). */
+static int check_count(const uniap_cost_table *t, uniap_schedule sched, double tpi)
+{
+    solver_shape s;
+    solver_milp m;
+    int L = t->n_layers, have = 0, above = 0, st = 0;
+    int *so = malloc(sizeof(int) * 2 * L), *ko = so + L;
+    double work, slowest, tail, cb = -1;
+    char why[160];
+    CHECK_EQ(solver_simple_bounds(t, sched, &work, &slowest, &tail), 0);
+    CHECK_EQ(solver_shape_build_w(t, 0, NULL, solver_sched_w_terms(sched, t), &s), 0);
+    CHECK_EQ(solver_count_bound(t, &s, sched, tail, &cb, so, ko, &have), 0);
+    CHECK(cb >= 0);
+    if (tpi > 0)
+        CHECK(cb <= tpi * (1 + 1e-12));
+    if (have && uniap_schedule_plan_ok(sched, t->micro_batches, t->deg, so, L, why, sizeof why)) {
+        uniap_plan_eval e;
+        CHECK_EQ(uniap_plan_evaluate(t, sched, so, ko, &e), 0);
+        if (e.feasible)
+            CHECK(tpi > 0 && e.tpi >= tpi * (1 - 1e-12));
+        uniap_plan_eval_free(&e);
+    }
+    if (tpi > 0 && cb > 0) {
+        CHECK_EQ(solver_milp_build(t, &s, sched, SOLVER_BOUND_ONLY, NULL, &m), 0);
+        CHECK_EQ(solver_solve_relaxation(&m, 0, &st), 0);
+        above = st == GLP_OPT && cb > glp_get_obj_val(m.lp) * (1 + 1e-9);
+        solver_milp_free(&m);
+    }
+    solver_shape_free(&s);
+    free(so);
+    return above;
+}
+
 typedef struct counts {
     int optimal, infeasible, points, relaxed_below, pruned, deferred;
     int virtual_optimal; /* optimal cases of schedules with virtual stages, deg > 1 */
     int not_run;         /* (deg, c, layers) a schedule does not run */
     int w_optimal;       /* optimal cases of a schedule with W terms (zb-h1) */
+    int count_above;     /* the count bound above the layout-free LP */
 } counts;
 
 /* The search's first phase (solver_solve_pair_deferring) against the
@@ -199,8 +237,10 @@ static void check_case(const uniap_cost_table *t, int seed, counts *n)
             n->relaxed_below += check_bounds(t, sched, bf.stage_of, bf.strategy_of, bf.tpi);
             n->pruned += check_prune(t, sched, bf.tpi);
             n->deferred += check_deferred(t, sched, bf.tpi);
+            n->count_above += check_count(t, sched, bf.tpi);
         } else if (bf.status == UNIAP_SOLVE_INFEASIBLE) {
             n->infeasible++;
+            check_count(t, sched, 0);
         }
         if (pl.status != bf.status || (bf.status == 0 && fabs(pl.tpi - bf.tpi) > 1e-9 * bf.tpi))
             fprintf(stderr,
@@ -274,13 +314,14 @@ int main(void)
             "one device class: %d optimal and %d infeasible cases agree with brute force; the "
             "layout-free relaxation is below the optimum in %d; pruned just below the optimum: "
             "%d; deferred: %d; interleaved: %d optimal, %d (deg, c, layers) not run; zb-h1: %d "
-            "optimal\n",
+            "optimal; count bound above the LP: %d\n",
             one.optimal, one.infeasible, one.relaxed_below, one.pruned, one.deferred,
-            one.virtual_optimal, one.not_run, one.w_optimal);
+            one.virtual_optimal, one.not_run, one.w_optimal, one.count_above);
     fprintf(stderr,
             "two device classes: %d optimal and %d infeasible cases agree with brute force; "
-            "relaxation below in %d; pruned %d; one class told as two: %d identical plans\n",
-            two.optimal, two.infeasible, two.relaxed_below, two.pruned, identical);
+            "relaxation below in %d; pruned %d; count bound above the LP: %d; one class told as "
+            "two: %d identical plans\n",
+            two.optimal, two.infeasible, two.relaxed_below, two.pruned, two.count_above, identical);
     const counts *all[2] = {&one, &two};
     for (int v = 0; v < 2; v++) {
         CHECK(all[v]->optimal >= 90);
@@ -291,7 +332,8 @@ int main(void)
         CHECK(all[v]->deferred >= 10);        /* the deferred bounds were compared */
         CHECK(all[v]->virtual_optimal >= 10); /* interleaving was searched, not only refused */
         CHECK(all[v]->not_run >= 30);
-        CHECK(all[v]->w_optimal >= 10); /* zb-h1 with W > 0 was searched, not only refused */
+        CHECK(all[v]->w_optimal >= 10);   /* zb-h1 with W > 0 was searched, not only refused */
+        CHECK(all[v]->count_above >= 10); /* the count bound was compared where it adds */
     }
     CHECK(identical >= 60);
     return check_report();

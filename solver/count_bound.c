@@ -1,0 +1,442 @@
+/*
+ * count_bound.c - the count bound of one (deg, c) candidate: an exact
+ * combinatorial lower bound of its TPI for chains of identical layers, and
+ * the plan that attains it as a warm start (docs/method.md section 5.6).
+ *
+ * A stage's compute is at least the least time of its layers' strategies
+ * under its memory budget, which depends only on how many layers of each
+ * kind (layers with equal rows) it holds and on its signature (device
+ * class, micro-batches in flight): the Pareto fronts of count_front.c
+ * answer it exactly. Resharding inside a stage is at least 0, a transfer
+ * at least the least of its boundary, a stage's transient peak at least
+ * the least of its kinds', the tail at least the simple bound's. A split
+ * DP over (stage, position) then gives, for a threshold T on the slowest
+ * stage, the least fill x work + comm x transfers with every stage at
+ * most T; the bound is the least over T (only the values stage bounds
+ * take matter) of that plus steady x max(T, comm_max x transfer). The DP
+ * is exact for the relaxation, so on chains where resharding and the
+ * peak do not bind the bound is the optimum and its plan proves it.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "count_internal.h"
+#include "solver_internal.h"
+
+static double cap_of(const cb_ctx *c, int sg)
+{
+    double b = c->t->mem_budget[c->sig_q[sg]];
+    return b + fabs(b) * SOLVER_MEM_SLACK; /* rounding never leaves out a fit */
+}
+
+static int rows_equal(const uniap_cost_table *t, const solver_shape *s, const int *grp, int u,
+                      int v)
+{
+    int K = t->n_strategies;
+    if (memcmp(&s->usable[(size_t)grp[u] * K], &s->usable[(size_t)grp[v] * K], (size_t)K))
+        return 0;
+    for (int q = 0; q < t->n_classes; q++) {
+        size_t a = uniap_ct_ix(t, q, u, 0), b = uniap_ct_ix(t, q, v, 0), n = (size_t)K;
+        if (memcmp(&t->allowed[a], &t->allowed[b], n) ||
+            memcmp(&t->time[a], &t->time[b], n * sizeof(double)) ||
+            memcmp(&t->mem_states[a], &t->mem_states[b], n * sizeof(double)) ||
+            memcmp(&t->mem_act[a], &t->mem_act[b], n * sizeof(double)) ||
+            memcmp(&t->mem_peak[a], &t->mem_peak[b], n * sizeof(double)))
+            return 0;
+    }
+    return 1;
+}
+
+/* kinds, signatures and the least transfers; 1: too many kinds */
+static int setup(cb_ctx *c, uniap_schedule sched)
+{
+    const uniap_cost_table *t = c->t;
+    const solver_shape *s = c->s;
+    int L = c->L, D = c->D, K = c->K;
+    c->kind_of = malloc(sizeof(int) * L);
+    c->kind_rep = malloc(sizeof(int) * L);
+    c->group_of = malloc(sizeof(int) * L);
+    c->sig_of = malloc(sizeof(int) * D);
+    c->sig_q = malloc(sizeof(int) * D);
+    c->sig_f = malloc(sizeof(double) * D);
+    c->olb[0] = malloc(sizeof(double) * L);
+    c->olb[1] = malloc(sizeof(double) * L);
+    if (!c->kind_of || !c->kind_rep || !c->group_of || !c->sig_of || !c->sig_q || !c->sig_f ||
+        !c->olb[0] || !c->olb[1])
+        return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound");
+    for (int g = 0; g < s->G; g++)
+        for (int u = s->start[g]; u < s->start[g] + s->len[g]; u++)
+            c->group_of[u] = g;
+    for (int u = 0; u < L; u++) {
+        int k = 0;
+        while (k < c->nk && !rows_equal(t, s, c->group_of, u, c->kind_rep[k]))
+            k++;
+        if (k == c->nk)
+            c->kind_rep[c->nk++] = u;
+        c->kind_of[u] = k;
+    }
+    if (c->nk > CB_MAX_KINDS)
+        return 1; /* (a chain of mostly different layers: the LP does as well) */
+    if (!(c->pre = calloc((size_t)(L + 1) * c->nk, sizeof(int))))
+        return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound");
+    for (int u = 0; u < L; u++)
+        for (int k = 0; k < c->nk; k++)
+            c->pre[(size_t)(u + 1) * c->nk + k] =
+                c->pre[(size_t)u * c->nk + k] + (c->kind_of[u] == k);
+    for (int i = 0; i < D; i++) {
+        int q = t->stage_class[i], sg = 0;
+        double f = uniap_inflight(sched, t->micro_batches, D, i);
+        while (sg < c->nsig && !(c->sig_q[sg] == q && c->sig_f[sg] == f))
+            sg++;
+        if (sg == c->nsig) {
+            c->sig_q[sg] = q;
+            c->sig_f[sg] = f;
+            c->nsig++;
+        }
+        c->sig_of[i] = sg;
+    }
+    /* a transfer after layer u is at least its least over the strategies
+     * the two layers may use (xstage >= 0 by the table check) */
+    for (int sp = 0; sp < 2; sp++)
+        for (int u = 0; u + 1 < L; u++) {
+            double lo = HUGE_VAL;
+            for (int k = 0; k < K; k++)
+                for (int l = 0; l < K; l++)
+                    if (s->usable[(size_t)c->group_of[u] * K + k] &&
+                        s->usable[(size_t)c->group_of[u + 1] * K + l])
+                        lo = fmin(lo, t->xstage[sp][uniap_ct_xpair(t, u, k, l)]);
+            c->olb[sp][u] = lo == HUGE_VAL ? 0 : lo;
+        }
+    /* a stage whose layers use two layout classes or more changes class
+     * between two adjacent layers at least once */
+    if (!(c->rchg = malloc(sizeof(double) * (size_t)t->n_classes * L)))
+        return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound");
+    for (int q = 0; q < t->n_classes; q++)
+        for (int u = 0; u < L; u++) {
+            double lo = HUGE_VAL;
+            for (int k = 0; u + 1 < L && k < K; k++)
+                for (int l = 0; l < K; l++)
+                    if (s->class_of[k] != s->class_of[l] &&
+                        s->usable[(size_t)c->group_of[u] * K + k] &&
+                        s->usable[(size_t)c->group_of[u + 1] * K + l])
+                        lo = fmin(lo, t->reshard[uniap_ct_pair(t, q, u, k, l)]);
+            c->rchg[(size_t)q * L + u] = lo;
+        }
+    double most = 0;
+    for (int j = 0; j + 1 < D; j++) {
+        double lo = HUGE_VAL;
+        for (int u = j; u + 1 < L; u++)
+            lo = fmin(lo, c->olb[t->boundary_spans_nodes[j] ? 1 : 0][u]);
+        most = fmax(most, lo == HUGE_VAL ? 0 : lo);
+    }
+    c->xmax = c->w.comm_max * most;
+    return UNIAP_OK;
+}
+
+/* the fronts of every (signature, kind, variant) into *frs, *mp (only
+ * signature only_sg when >= 0), a layer's seconds plus wt x its tail;
+ * 1: past the work limits */
+static int build_fronts(cb_ctx *c, cb_front **frs, double **mp, int only_sg, double wt)
+{
+    const uniap_cost_table *t = c->t;
+    int K = c->K, rc = UNIAP_OK;
+    size_t n = (size_t)c->nsig * c->nk * (c->C + 1);
+    cb_item *items = malloc(sizeof(cb_item) * K);
+    *frs = calloc(n, sizeof(cb_front));
+    *mp = malloc(sizeof(double) * n);
+    if (!items || !*frs || !*mp) {
+        free(items);
+        return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound");
+    }
+    c->n_fronts = n;
+    for (size_t f = 0; f < n && rc == UNIAP_OK; f++) {
+        int v = (int)(f % (c->C + 1)), kd = (int)(f / (c->C + 1) % c->nk);
+        int sg = (int)(f / (c->C + 1) / c->nk);
+        if (only_sg >= 0 && sg != only_sg)
+            continue;
+        int u = c->kind_rep[kd], q = c->sig_q[sg], ni = 0;
+        double cap = cap_of(c, sg), peak = HUGE_VAL;
+        for (int k = 0; k < K; k++) {
+            size_t x = uniap_ct_ix(t, q, u, k);
+            double m = t->mem_states[x] + c->sig_f[sg] * t->mem_act[x];
+            if (!c->s->usable[(size_t)c->group_of[u] * K + k] || !t->allowed[x] ||
+                (v > 0 && c->s->class_of[k] != v - 1) ||
+                m + t->mem_peak[x] > cap) /* alone over the budget */
+                continue;
+            items[ni++] = (cb_item){m, t->time[x] + wt * t->tail[x], k};
+            peak = fmin(peak, t->mem_peak[x]);
+        }
+        (*mp)[f] = peak;
+        int total = c->pre[(size_t)c->L * c->nk + kd];
+        int nmax = ni ? (total < c->span ? total : c->span) : 0;
+        rc = cb_front_build(&c->pool, items, ni, nmax, ni ? cap - peak : 0, &(*frs)[f]);
+    }
+    free(items);
+    return rc;
+}
+
+/* The least seconds of one point per kind present in [a, b) from the
+ * fronts of variant v, bytes at most the budget less the largest least
+ * peak (HUGE_VAL: none fits); with pick, the points. */
+static double least_mix(const cb_ctx *c, const cb_front *frs, const double *mp, int sg, int v,
+                        int a, int b, long *pick)
+{
+    int nk = c->nk, pres[CB_MAX_KINDS], np = 0, main = -1;
+    long size = 0, combos = 1;
+    double peak = 0;
+    const int *lo = &c->pre[(size_t)a * nk], *hi = &c->pre[(size_t)b * nk];
+    const cb_front *fr[CB_MAX_KINDS];
+    for (int k = 0; k < nk; k++) {
+        int n = hi[k] - lo[k];
+        if (!n)
+            continue;
+        const cb_front *f = &frs[FRONT(c, sg, k, v)];
+        if (n > f->nmax || f->off[n] == f->off[n + 1])
+            return HUGE_VAL;
+        long sz = f->off[n + 1] - f->off[n];
+        peak = fmax(peak, mp[FRONT(c, sg, k, v)]);
+        fr[np] = f;
+        pres[np++] = n;
+        if (sz > size) {
+            size = sz;
+            main = np - 1;
+        }
+    }
+    double cap = cap_of(c, sg) - peak;
+    for (int j = 0; j < np && combos <= CB_MAX_COMBOS; j++)
+        if (j != main)
+            combos *= fr[j]->off[pres[j] + 1] - fr[j]->off[pres[j]];
+    long at[CB_MAX_KINDS];
+    double best = HUGE_VAL;
+    if (combos > CB_MAX_COMBOS) {
+        /* each kind at its fastest that leaves the others their least
+         * bytes: a weaker bound, and its plan may not fit */
+        double mins = 0, tsum = 0;
+        for (int j = 0; j < np; j++)
+            mins += c->pool.p[fr[j]->off[pres[j]]].m;
+        for (int j = 0; j < np; j++) {
+            at[j] = cb_front_query(&c->pool, fr[j], pres[j],
+                                   cap - (mins - c->pool.p[fr[j]->off[pres[j]]].m));
+            if (at[j] < 0)
+                return HUGE_VAL;
+            tsum += c->pool.p[at[j]].t;
+        }
+        best = tsum;
+        goto picked;
+    }
+    /* every combination of the other kinds' points, the main kind queried */
+    long got[CB_MAX_KINDS];
+    for (int j = 0; j < np; j++)
+        at[j] = fr[j]->off[pres[j]];
+    for (;;) {
+        double m = 0, tt = 0;
+        for (int j = 0; j < np; j++)
+            if (j != main) {
+                m += c->pool.p[at[j]].m;
+                tt += c->pool.p[at[j]].t;
+            }
+        long x = cb_front_query(&c->pool, fr[main], pres[main], cap - m);
+        if (x >= 0 && tt + c->pool.p[x].t < best) {
+            best = tt + c->pool.p[x].t;
+            for (int j = 0; j < np; j++)
+                got[j] = j == main ? x : at[j];
+        }
+        int j = 0; /* the next combination */
+        for (; j < np; j++) {
+            if (j == main)
+                continue;
+            if (++at[j] < fr[j]->off[pres[j] + 1])
+                break;
+            at[j] = fr[j]->off[pres[j]];
+        }
+        if (j == np)
+            break;
+    }
+    memcpy(at, got, sizeof(long) * (size_t)np);
+picked:
+    if (pick && best < HUGE_VAL)
+        for (int k = 0, j = 0; k < nk; k++)
+            pick[k] = hi[k] - lo[k] ? at[j++] : -1;
+    return best;
+}
+
+/* The least class change inside a stage of signature sg on [a, b)
+ * (HUGE_VAL: none can happen there). */
+static double least_change(const cb_ctx *c, int sg, int a, int b)
+{
+    double lo = HUGE_VAL;
+    for (int u = a; u + 1 < b; u++)
+        lo = fmin(lo, c->rchg[(size_t)c->sig_q[sg] * c->L + u]);
+    return lo;
+}
+
+/* The least compute of a stage of signature sg on layers [a, b) (HUGE_VAL:
+ * nothing fits): every layer in one layout class (no resharding for
+ * certain), or any mix plus the least class change there. chg: that least
+ * change (HUGE_VAL computes it). With pick, the pool point of each kind
+ * (-1: the kind is absent). */
+double cb_stage_least(const cb_ctx *c, const cb_front *frs, const double *mp, int sg, int a, int b,
+                      double chg, long *pick)
+{
+    double best = HUGE_VAL;
+    long tmp[CB_MAX_KINDS];
+    if (chg == HUGE_VAL)
+        chg = least_change(c, sg, a, b);
+    for (int v = 0; v <= c->C; v++) {
+        if (v == 0 && chg == HUGE_VAL)
+            continue; /* one layer, or no class change possible: the classes alone */
+        double x = least_mix(c, frs, mp, sg, v, a, b, pick ? tmp : NULL);
+        if (v == 0)
+            x += chg;
+        if (x < best) {
+            best = x;
+            if (pick)
+                memcpy(pick, tmp, sizeof(long) * (size_t)c->nk);
+        }
+    }
+    return best;
+}
+
+static int fill_ranges(cb_ctx *c)
+{
+    int L = c->L;
+    if ((double)c->nsig * (L + 1) * (L + 1) > (double)CB_MAX_RANGES)
+        return 1;
+    size_t n = (size_t)c->nsig * (L + 1) * (L + 1);
+    if (!(c->A = malloc(sizeof(double) * n)))
+        return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound's ranges");
+    for (size_t x = 0; x < n; x++)
+        c->A[x] = HUGE_VAL;
+    for (int sg = 0; sg < c->nsig; sg++)
+        for (int a = 0; a < L; a++) {
+            double chg = HUGE_VAL; /* the least class change on [a, b) */
+            for (int b = a + 1; b <= L && b - a <= c->span; b++) {
+                if (b - a >= 2)
+                    chg = fmin(chg, c->rchg[(size_t)c->sig_q[sg] * L + b - 2]);
+                c->A[AIX(c, sg, a, b)] = cb_stage_least(c, c->fr, c->minpeak, sg, a, b, chg, NULL);
+            }
+        }
+    return UNIAP_OK;
+}
+
+static void free_fronts(cb_front **frs, double **mp, size_t n)
+{
+    for (size_t f = 0; *frs && f < n; f++)
+        cb_front_free(&(*frs)[f]);
+    free(*frs);
+    free(*mp);
+    *frs = NULL;
+    *mp = NULL;
+}
+
+static void ctx_free(cb_ctx *c)
+{
+    free_fronts(&c->fr, &c->minpeak, c->n_fronts);
+    for (int l = 0; l < CB_LAMBDAS; l++)
+        free_fronts(&c->frw[l], &c->minpeakw[l], c->n_fronts);
+    cb_pool_free(&c->pool);
+    free(c->kind_of);
+    free(c->kind_rep);
+    free(c->group_of);
+    free(c->pre);
+    free(c->sig_of);
+    free(c->sig_q);
+    free(c->sig_f);
+    free(c->rchg);
+    free(c->A);
+    free(c->Aj);
+    free(c->olb[0]);
+    free(c->olb[1]);
+    free(c->dp);
+    free(c->nx);
+    free(c->par);
+}
+
+/* The bound with stage tj's tail counted (*best; HUGE_VAL: no split
+ * fits, -1: past a work limit): for each multiplier lambda (0, steady / 4,
+ * steady: at most steady, see count_split.c), the fronts of tj's
+ * signature with seconds + tail / (fill + lambda) x tail per layer, tj's
+ * ranges priced from them (c->Aj), then the split DP. */
+static int tail_bound(cb_ctx *c, int tj, double *best, double *at)
+{
+    int L = c->L, sg = c->sig_of[tj], rc;
+    *best = -1;
+    for (int l = 0; l < CB_LAMBDAS; l++) {
+        c->lambda[l] = l == 0 ? 0 : l == 1 ? c->w.steady / 4 : c->w.steady;
+        double fl = c->w.fill + c->lambda[l];
+        free_fronts(&c->frw[l], &c->minpeakw[l], c->n_fronts);
+        if ((rc = build_fronts(c, &c->frw[l], &c->minpeakw[l], sg, c->w.tail / fl)) != 0)
+            return rc < 0 ? rc : UNIAP_OK;
+        for (int x = 0; x <= L; x++) {
+            int a = tj == 0 ? 0 : x, b = tj == 0 ? x : L;
+            double v = HUGE_VAL;
+            if (b > a && b - a <= c->span)
+                v = cb_stage_least(c, c->frw[l], c->minpeakw[l], sg, a, b, HUGE_VAL, NULL);
+            c->Aj[(size_t)l * (L + 1) + x] = v == HUGE_VAL ? HUGE_VAL : fl * v;
+        }
+    }
+    return cb_least_over_thresholds(c, tj, best, at);
+}
+
+int solver_count_bound(const uniap_cost_table *t, const solver_shape *s, uniap_schedule sched,
+                       double tail_lb, double *bound, int *stage_of, int *strategy_of,
+                       int *have_plan)
+{
+    cb_ctx c = {0};
+    int rc;
+    double best = HUGE_VAL, at = HUGE_VAL;
+
+    *bound = 0;
+    *have_plan = 0;
+    if (!uniap_schedule_get(sched) || s->w_terms || t->deg > t->n_layers)
+        return UNIAP_OK; /* (W terms: not bounded this way) */
+    c.w = uniap_schedule_terms_of(sched, t->micro_batches, t->deg);
+    if (!(c.w.fill >= 0 && c.w.steady >= 0 && c.w.comm >= 0 && c.w.comm_max >= 0 && c.w.tail >= 0))
+        return UNIAP_OK;
+    c.t = t;
+    c.s = s;
+    c.L = t->n_layers;
+    c.D = t->deg;
+    c.K = t->n_strategies;
+    c.C = s->C;
+    c.span = c.L - c.D + 1;
+    if ((rc = setup(&c, sched)) != 0 || (rc = build_fronts(&c, &c.fr, &c.minpeak, -1, 0)) != 0 ||
+        (rc = fill_ranges(&c)) != 0)
+        goto free_ctx; /* rc 1: past a work limit, no bound */
+    c.dp = malloc(sizeof(double) * (c.L + 1));
+    c.nx = malloc(sizeof(double) * (c.L + 1));
+    c.Aj = malloc(sizeof(double) * CB_LAMBDAS * (c.L + 1));
+    c.par = calloc((size_t)c.D * (c.L + 1), sizeof(int));
+    if (!c.dp || !c.nx || !c.Aj || !c.par) {
+        rc = uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound's split");
+        goto free_ctx;
+    }
+    if ((rc = cb_least_over_thresholds(&c, -1, &best, &at)) < 0)
+        goto free_ctx;
+    if (best == HUGE_VAL) {
+        *bound = HUGE_VAL; /* no split fits: nothing does */
+        goto free_ctx;
+    }
+    best += c.w.tail * (isfinite(tail_lb) ? tail_lb : 0);
+    /* the tail of the first and of the last stage (the embedding's and
+     * the head's, the largest of a transformer) counted with its seconds */
+    for (int e = 0; e < 2 && c.w.fill > 0 && c.w.tail > 0; e++) {
+        int j = e ? c.D - 1 : 0;
+        double bj, aj;
+        if (e && j == 0)
+            break;
+        if ((rc = tail_bound(&c, j, &bj, &aj)) < 0)
+            goto free_ctx;
+        if (bj > best) {
+            best = bj;
+            at = aj;
+        }
+    }
+    /* (1 - 1e-12): the evaluator sums in another order */
+    *bound = best * (1 - 1e-12);
+    rc = cb_read_plan(&c, at, stage_of, strategy_of, have_plan);
+free_ctx:
+    ctx_free(&c);
+    return rc < 0 ? rc : UNIAP_OK;
+}

@@ -1,0 +1,192 @@
+/*
+ * count_front.c - the Pareto fronts of the count bound: for n layers of
+ * one kind (layers whose rows are equal) on one stage signature (device
+ * class and micro-batches in flight), every mix of strategies that no
+ * other mix beats in both bytes and seconds. Built as an unbounded
+ * knapsack over the count: front n is the Pareto-minimal set of front
+ * n - 1 plus one layer on each strategy, merged from those shifted copies
+ * (each sorted as front n - 1 is) through a heap. Exact (no rounding of bytes or
+ * seconds); bounded by CB_WORK_LIMIT and CB_MAX_POINTS so that a
+ * pathological table costs a bounded time and gives no bound.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "count_internal.h"
+#include "uniap_io.h"
+
+void cb_pool_free(cb_pool *pool)
+{
+    free(pool->p);
+    memset(pool, 0, sizeof(*pool));
+}
+
+void cb_front_free(cb_front *f)
+{
+    free(f->off);
+    f->off = NULL;
+}
+
+static int reserve(cb_point **p, long *cap, long need)
+{
+    if (need <= *cap)
+        return UNIAP_OK;
+    long c = *cap ? *cap : 1024;
+    while (c < need)
+        c *= 2;
+    cb_point *q = realloc(*p, sizeof(cb_point) * (size_t)c);
+    if (!q)
+        return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound's fronts");
+    *p = q;
+    *cap = c;
+    return UNIAP_OK;
+}
+
+/* bytes, then seconds, then strategy and parent: a total order, so that
+ * the front (and the plan read back from it) is the same on any machine */
+static int before(const cb_point *x, const cb_point *y)
+{
+    if (x->m != y->m)
+        return x->m < y->m;
+    if (x->t != y->t)
+        return x->t < y->t;
+    if (x->k != y->k)
+        return x->k < y->k;
+    return x->parent < y->parent;
+}
+
+/* A binary heap of the heads of the shifted fronts (front n - 1 plus one
+ * layer on item j, each sorted by bytes as front n - 1 is). */
+typedef struct heap {
+    cb_point *head; /* [n] */
+    int *item;      /* [n] */
+    int n;
+} heap;
+
+static void sift_down(heap *h, int a)
+{
+    for (;;) {
+        int l = 2 * a + 1, r = l + 1, m = a;
+        if (l < h->n && before(&h->head[l], &h->head[m]))
+            m = l;
+        if (r < h->n && before(&h->head[r], &h->head[m]))
+            m = r;
+        if (m == a)
+            return;
+        cb_point tp = h->head[a];
+        int ti = h->item[a];
+        h->head[a] = h->head[m];
+        h->item[a] = h->item[m];
+        h->head[m] = tp;
+        h->item[m] = ti;
+        a = m;
+    }
+}
+
+/* Items no other beats in both bytes and seconds (a mix using a beaten one
+ * is beaten by the same mix using its better): the rest never make a
+ * front point. Kept in their order; returns how many. */
+static int pareto_items(const cb_item *items, int n, cb_item *out)
+{
+    int kept = 0;
+    for (int a = 0; a < n; a++) {
+        int beaten = 0;
+        for (int b = 0; b < n && !beaten; b++)
+            beaten = b != a && items[b].m <= items[a].m && items[b].t <= items[a].t &&
+                     (items[b].m < items[a].m || items[b].t < items[a].t || b < a);
+        if (!beaten)
+            out[kept++] = items[a];
+    }
+    return kept;
+}
+
+int cb_front_build(cb_pool *pool, const cb_item *all, int n_all, int nmax, double cap, cb_front *f)
+{
+    int rc = UNIAP_OK, n_items;
+    cb_item *items = malloc(sizeof(cb_item) * (size_t)(n_all ? n_all : 1));
+    heap h = {malloc(sizeof(cb_point) * (size_t)(n_all ? n_all : 1)),
+              malloc(sizeof(int) * (size_t)(n_all ? n_all : 1)), 0};
+    long *next = malloc(sizeof(long) * (size_t)(n_all ? n_all : 1));
+    f->nmax = nmax;
+    f->off = malloc(sizeof(long) * (size_t)(nmax + 2));
+    if (!items || !h.head || !h.item || !next || !f->off ||
+        reserve(&pool->p, &pool->cap, pool->n + 1) < 0) {
+        rc = uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound's fronts");
+        goto fail;
+    }
+    n_items = pareto_items(all, n_all, items);
+    /* front 0: the empty mix */
+    f->off[0] = pool->n;
+    pool->p[pool->n++] = (cb_point){0, 0, -1, -1};
+    f->off[1] = pool->n;
+    for (int n = 1; n <= nmax; n++) {
+        long lo = f->off[n - 1], hi = f->off[n];
+        pool->work += (hi - lo) * n_items;
+        if (pool->work > CB_WORK_LIMIT) {
+            rc = 1;
+            goto fail;
+        }
+        /* merge the shifted fronts in order, keeping each point faster
+         * than every lighter one */
+        h.n = 0;
+        for (int j = 0; j < n_items; j++)
+            if (lo < hi) {
+                next[j] = lo;
+                h.head[h.n] = (cb_point){pool->p[lo].m + items[j].m, pool->p[lo].t + items[j].t,
+                                         (int)lo, items[j].k};
+                h.item[h.n++] = j;
+            }
+        for (int a = h.n / 2 - 1; a >= 0; a--)
+            sift_down(&h, a);
+        while (h.n > 0 && h.head[0].m <= cap) {
+            cb_point top = h.head[0];
+            int j = h.item[0];
+            if (pool->n == f->off[n] || top.t < pool->p[pool->n - 1].t) {
+                if ((rc = reserve(&pool->p, &pool->cap, pool->n + 1)) < 0)
+                    goto fail;
+                pool->p[pool->n++] = top;
+            }
+            if (++next[j] < hi) {
+                long x = next[j];
+                h.head[0] = (cb_point){pool->p[x].m + items[j].m, pool->p[x].t + items[j].t, (int)x,
+                                       items[j].k};
+            } else {
+                h.head[0] = h.head[--h.n];
+                h.item[0] = h.item[h.n];
+            }
+            sift_down(&h, 0);
+        }
+        if (pool->n > CB_MAX_POINTS) {
+            rc = 1;
+            goto fail;
+        }
+        f->off[n + 1] = pool->n;
+    }
+    goto free_heap;
+fail:
+    cb_front_free(f);
+free_heap:
+    free(items);
+    free(h.head);
+    free(h.item);
+    free(next);
+    return rc;
+}
+
+long cb_front_query(const cb_pool *pool, const cb_front *f, int n, double r)
+{
+    if (n < 0 || n > f->nmax)
+        return -1;
+    long lo = f->off[n], hi = f->off[n + 1];
+    if (lo == hi || pool->p[lo].m > r)
+        return -1;
+    /* the last point with m <= r: t descends along the front */
+    while (hi - lo > 1) {
+        long mid = lo + (hi - lo) / 2;
+        if (pool->p[mid].m <= r)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}

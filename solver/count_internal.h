@@ -1,0 +1,128 @@
+/*
+ * count_internal.h - private to the count bound (count_bound.c,
+ * count_front.c): Pareto fronts of (memory, time) over how many layers of
+ * one kind a stage holds, in one pool of points with parent links so that
+ * the strategies of a point can be read back. docs/method.md section 5.6.
+ */
+#ifndef UNIAP_COUNT_INTERNAL_H
+#define UNIAP_COUNT_INTERNAL_H
+
+#include <stddef.h>
+
+#include "solver_internal.h"
+
+/* Points generated over every front of one bound (past it: no bound). */
+#define CB_WORK_LIMIT 10000000L
+/* Points kept in the pool (past it: no bound). */
+#define CB_MAX_POINTS (1L << 22)
+
+/* One point of a front: n layers of the kind on strategies whose bytes sum
+ * to m and seconds to t; the same minus strategy k is point parent of the
+ * front of n - 1 (-1 for the empty point). */
+typedef struct cb_point {
+    double m, t;
+    int parent, k;
+} cb_point;
+
+typedef struct cb_pool {
+    cb_point *p;
+    long n, cap;
+    long work;     /* points generated so far */
+    cb_point *tmp; /* scratch of one step */
+    long tmp_cap;
+} cb_pool;
+
+/* A strategy a kind may use on a stage signature: bytes per layer (states
+ * + in-flight activations) and seconds per micro-batch. */
+typedef struct cb_item {
+    double m, t;
+    int k;
+} cb_item;
+
+/* The fronts of n = 0..nmax layers of one kind on one stage signature:
+ * front n is pool points [off[n], off[n+1]), m ascending and t strictly
+ * descending, every m <= cap. Empty from some n on when nothing fits. */
+typedef struct cb_front {
+    int nmax;
+    long *off; /* [nmax + 2] */
+} cb_front;
+
+/* Builds f from n_items strategies (f->off allocated here; free it with
+ * cb_front_free). 0; UNIAP_ENOMEM; 1 when past CB_WORK_LIMIT or
+ * CB_MAX_POINTS (no front: the caller gives no bound). Deterministic. */
+int cb_front_build(cb_pool *pool, const cb_item *items, int n_items, int nmax, double cap,
+                   cb_front *f);
+void cb_front_free(cb_front *f);
+void cb_pool_free(cb_pool *pool);
+/* The point of front n of f with the least t among those with m <= r:
+ * its pool index, or -1 when none. */
+long cb_front_query(const cb_pool *pool, const cb_front *f, int n, double r);
+
+/* The state of one count bound (count_bound.c builds it, count_split.c
+ * runs the split DP over it). */
+/* Thresholds tried above the least feasible one (past them the bound
+ * takes the least the rest could give). */
+#define CB_MAX_THRESHOLDS 256
+/* Stage-range entries of the DP (past them: no bound). */
+#define CB_MAX_RANGES (1L << 24)
+/* Point combinations of a stage's other kinds tried exactly (past them a
+ * weaker, still valid, bound of that stage). */
+#define CB_MAX_COMBOS 4096
+/* Lagrange multipliers of stage tj's "seconds <= T" (method.md 5.6). */
+#define CB_LAMBDAS 3
+/* Kinds of layer (past them: no bound). */
+#define CB_MAX_KINDS 64
+
+typedef struct cb_ctx {
+    const uniap_cost_table *t;
+    const solver_shape *s;
+    int L, D, K, C, nk, nsig, span; /* C layout classes; span: longest stage (L - D + 1) */
+    int *kind_of, *kind_rep;        /* [L], [nk] */
+    int *pre;                       /* [(L+1)*nk]: layers of each kind before a position */
+    int *group_of;                  /* [L] */
+    int *sig_of, *sig_q;            /* [D], [nsig] */
+    double *sig_f;                  /* [nsig] micro-batches in flight */
+    cb_pool pool;
+    cb_front *fr;    /* [n_fronts]: FRONT(c, sg, kd, v) */
+    double *minpeak; /* [n_fronts], HUGE_VAL: no strategy fits */
+    size_t n_fronts;
+    /* stage tj's tail counted with its seconds: for each multiplier
+     * lambda[l], fronts of a layer's seconds + tail / (fill + lambda) x
+     * its tail (tj's signature only), and Aj[l*(L+1)+x] = (fill + lambda)
+     * x the least of that on [0, x) (tj 0) or [x, L) (tj the last) */
+    cb_front *frw[CB_LAMBDAS];
+    double *minpeakw[CB_LAMBDAS];
+    double lambda[CB_LAMBDAS];
+    double *Aj;      /* [CB_LAMBDAS*(L+1)] */
+    double *rchg;    /* [q*L+u]: least class change after layer u on class q (HUGE_VAL: none) */
+    double *A;       /* [nsig*(L+1)*(L+1)]: least compute of a stage on [a, b) */
+    double *olb[2];  /* [L]: least transfer after layer u (inside / between nodes) */
+    double *dp, *nx; /* [L+1] */
+    int *par;        /* [D*(L+1)] */
+    uniap_schedule_terms w;
+    double xmax; /* comm_max x the largest least transfer of a boundary */
+} cb_ctx;
+
+#define AIX(c, sg, a, b) (((size_t)(sg) * ((c)->L + 1) + (a)) * ((c)->L + 1) + (b))
+
+/* Front f of (signature sg, kind kd, variant v): v 0 every strategy, v
+ * 1 + l only those of layout class l (a stage on one class reshards
+ * nothing for certain; one on two or more pays a class change). */
+#define FRONT(c, sg, kd, v) (((size_t)(sg) * (c)->nk + (kd)) * ((c)->C + 1) + (v))
+
+/* The least compute of a stage of signature sg on layers [a, b) from the
+ * fronts frs / peaks mp (HUGE_VAL: nothing fits): every layer in one
+ * layout class, or any mix plus the least class change there (chg, or
+ * HUGE_VAL to compute it). With pick, the pool point of each kind (-1:
+ * absent). count_bound.c. */
+double cb_stage_least(const cb_ctx *c, const cb_front *frs, const double *mp, int sg, int a, int b,
+                      double chg, long *pick);
+/* count_split.c: the least over thresholds of the split DP (*best,
+ * HUGE_VAL when no split fits; *at its threshold), counting stage tj's
+ * tail through c->Aj when tj >= 0; and the plan of the plain split (no
+ * tail counted) at threshold T (*ok 1 when read back). 0 or
+ * UNIAP_ENOMEM. */
+int cb_least_over_thresholds(cb_ctx *c, int tj, double *best, double *at);
+int cb_read_plan(cb_ctx *c, double T, int *stage_of, int *strategy_of, int *ok);
+
+#endif
