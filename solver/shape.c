@@ -48,7 +48,7 @@ static int pairs_equal(const uniap_cost_table *t, int u, int v)
 }
 
 /* The distinct pair matrices a layout class must agree on, into out
- * (room for 2 G (n_classes + 2)); returns how many. After each group's
+ * (room for 2 G (n_classes + 2)); returns how many (each once). After each group's
  * first and last layer (inside a group all but the last layer's are
  * equal, see the grouping, so a group has at most two), the reshard
  * matrix of every device class, then xstage inside and between nodes. */
@@ -65,7 +65,16 @@ static int layout_matrices(const uniap_cost_table *t, const solver_shape *s, con
             for (int span = 0; span < 2; span++)
                 out[n++] = t->xstage[span] + uniap_ct_xpair(t, u, 0, 0);
         }
-    return n;
+    /* a matrix shared by several boundaries (pair_of) is compared once */
+    int kept = 0;
+    for (int a = 0; a < n; a++) {
+        int seen = 0;
+        for (int b = 0; b < kept && !seen; b++)
+            seen = out[b] == out[a];
+        if (!seen)
+            out[kept++] = out[a];
+    }
+    return kept;
 }
 
 /* Strategies k and l reshard identically: equal rows and columns of the
@@ -82,22 +91,27 @@ static int same_layout(const double *const *mat, int n, int K, int k, int l)
     return 1;
 }
 
-/* A hash of strategy k's rows and columns in the matrices same_layout
- * compares (0.0 and -0.0 alike, as == has them): equal for strategies
- * same_layout calls equal, so only those with equal hashes are compared. */
-static uint64_t layout_hash(const double *const *mat, int n, int K, int k)
+/* Hashes h[k] of every strategy's rows and columns in the matrices
+ * same_layout compares (0.0 and -0.0 alike, as == has them): equal for
+ * strategies same_layout calls equal, so only those with equal hashes are
+ * compared. Read row by row (the matrices are large: K x K each). */
+static void layout_hashes(const double *const *mat, int n, int K, uint64_t *h, uint64_t *col)
 {
-    uint64_t h = 1469598103934665603ULL;
+    for (int k = 0; k < K; k++)
+        h[k] = col[k] = 1469598103934665603ULL;
     for (int i = 0; i < n; i++)
-        for (int j = 0; j < K; j++)
-            for (int side = 0; side < 2; side++) {
-                double v = side ? mat[i][(size_t)j * K + k] : mat[i][(size_t)k * K + j];
+        for (int k = 0; k < K; k++) {
+            const double *row = mat[i] + (size_t)k * K;
+            for (int j = 0; j < K; j++) {
                 uint64_t b = 0;
-                if (v != 0)
-                    memcpy(&b, &v, sizeof b);
-                h = (h ^ b) * 1099511628211ULL;
+                if (row[j] != 0)
+                    memcpy(&b, &row[j], sizeof b);
+                h[k] = (h[k] ^ b) * 1099511628211ULL;     /* k's row, in order */
+                col[j] = (col[j] ^ b) * 1099511628211ULL; /* j's column, in order */
             }
-    return h;
+        }
+    for (int k = 0; k < K; k++)
+        h[k] = (h[k] ^ col[k]) * 1099511628211ULL;
 }
 
 /* l dominates k for layer u: on every device class where k is allowed, l
@@ -224,7 +238,7 @@ int solver_shape_build_w(const uniap_cost_table *t, int per_layer, const solver_
 
     /* layout classes: the first representative k is the same layout as
      * (only those of k's hash are compared) */
-    uint64_t *hash = malloc(sizeof(uint64_t) * (size_t)(K > 0 ? K : 1));
+    uint64_t *hash = malloc(sizeof(uint64_t) * 2 * (size_t)(K > 0 ? K : 1));
     const double **mat = malloc(sizeof(*mat) * (2 * (size_t)s->G * (t->n_classes + 2) + 1));
     if (!hash || !mat) {
         free(hash);
@@ -232,9 +246,9 @@ int solver_shape_build_w(const uniap_cost_table *t, int per_layer, const solver_
         goto fail_nomem;
     }
     int nm = layout_matrices(t, s, mat);
+    layout_hashes(mat, nm, K, hash, hash + K);
     for (int k = 0; k < K; k++) {
         int c;
-        hash[k] = layout_hash(mat, nm, K, k);
         for (c = 0; c < s->C; c++)
             if (hash[s->class_rep[c]] == hash[k] && same_layout(mat, nm, K, s->class_rep[c], k))
                 break;
