@@ -108,10 +108,35 @@ static int setup(cb_ctx *c, uniap_schedule sched)
                         lo = fmin(lo, t->xstage[sp][uniap_ct_xpair(t, u, k, l)]);
             c->olb[sp][u] = lo == HUGE_VAL ? 0 : lo;
         }
+    /* the same by layout class, for the class-aware split */
+    size_t CC = (size_t)s->C * s->C;
+    for (int sp = 0; sp < 2; sp++) {
+        if (!(c->ox[sp] = malloc(sizeof(double) * L * CC)))
+            return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound");
+        for (size_t x = 0; x < L * CC; x++)
+            c->ox[sp][x] = HUGE_VAL;
+        for (int u = 0; u + 1 < L; u++)
+            for (int k = 0; k < K; k++)
+                for (int l = 0; l < K; l++)
+                    if (s->usable[(size_t)c->group_of[u] * K + k] &&
+                        s->usable[(size_t)c->group_of[u + 1] * K + l]) {
+                        double *o =
+                            &c->ox[sp][u * CC + (size_t)s->class_of[k] * s->C + s->class_of[l]];
+                        *o = fmin(*o, t->xstage[sp][uniap_ct_xpair(t, u, k, l)]);
+                    }
+    }
     /* a stage whose layers use two layout classes or more changes class
      * between two adjacent layers at least once */
-    if (!(c->rchg = malloc(sizeof(double) * (size_t)t->n_classes * L)))
+    /* (and one leaving class e costs at least rout[q*C+e], one entering
+     * it at least rin[q*C+e], anywhere) */
+    size_t QC = (size_t)t->n_classes * s->C;
+    c->rchg = malloc(sizeof(double) * (size_t)t->n_classes * L);
+    c->rout = malloc(sizeof(double) * QC);
+    c->rin = malloc(sizeof(double) * QC);
+    if (!c->rchg || !c->rout || !c->rin)
         return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound");
+    for (size_t x = 0; x < QC; x++)
+        c->rout[x] = c->rin[x] = HUGE_VAL;
     for (int q = 0; q < t->n_classes; q++)
         for (int u = 0; u < L; u++) {
             double lo = HUGE_VAL;
@@ -119,8 +144,14 @@ static int setup(cb_ctx *c, uniap_schedule sched)
                 for (int l = 0; l < K; l++)
                     if (s->class_of[k] != s->class_of[l] &&
                         s->usable[(size_t)c->group_of[u] * K + k] &&
-                        s->usable[(size_t)c->group_of[u + 1] * K + l])
-                        lo = fmin(lo, t->reshard[uniap_ct_pair(t, q, u, k, l)]);
+                        s->usable[(size_t)c->group_of[u + 1] * K + l]) {
+                        double r = t->reshard[uniap_ct_pair(t, q, u, k, l)];
+                        double *o = &c->rout[(size_t)q * s->C + s->class_of[k]];
+                        double *in = &c->rin[(size_t)q * s->C + s->class_of[l]];
+                        lo = fmin(lo, r);
+                        *o = fmin(*o, r);
+                        *in = fmin(*in, r);
+                    }
             c->rchg[(size_t)q * L + u] = lo;
         }
     double most = 0;
@@ -179,8 +210,8 @@ static int build_fronts(cb_ctx *c, cb_front **frs, double **mp, int only_sg, dou
 /* The least seconds of one point per kind present in [a, b) from the
  * fronts of variant v, bytes at most the budget less the largest least
  * peak (HUGE_VAL: none fits); with pick, the points. */
-static double least_mix(const cb_ctx *c, const cb_front *frs, const double *mp, int sg, int v,
-                        int a, int b, long *pick)
+double cb_least_mix(const cb_ctx *c, const cb_front *frs, const double *mp, int sg, int v, int a,
+                    int b, long *pick)
 {
     int nk = c->nk, pres[CB_MAX_KINDS], np = 0, main = -1;
     long size = 0, combos = 1;
@@ -286,7 +317,7 @@ double cb_stage_least(const cb_ctx *c, const cb_front *frs, const double *mp, in
     for (int v = 0; v <= c->C; v++) {
         if (v == 0 && chg == HUGE_VAL)
             continue; /* one layer, or no class change possible: the classes alone */
-        double x = least_mix(c, frs, mp, sg, v, a, b, pick ? tmp : NULL);
+        double x = cb_least_mix(c, frs, mp, sg, v, a, b, pick ? tmp : NULL);
         if (v == 0)
             x += chg;
         if (x < best) {
@@ -298,23 +329,80 @@ double cb_stage_least(const cb_ctx *c, const cb_front *frs, const double *mp, in
     return best;
 }
 
+/* the least compute of every stage range (A), and of every variant (AV)
+ * when the class-aware split fits CB_MAX_VARIANT_RANGES */
 static int fill_ranges(cb_ctx *c)
 {
-    int L = c->L;
+    int L = c->L, C = c->C;
     if ((double)c->nsig * (L + 1) * (L + 1) > (double)CB_MAX_RANGES)
         return 1;
     size_t n = (size_t)c->nsig * (L + 1) * (L + 1);
     if (!(c->A = malloc(sizeof(double) * n)))
         return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound's ranges");
+    /* the variants some layer of the signature can take (a mix, and each
+     * class one kind has a strategy of), over the starts and ends a stage
+     * of the signature can have */
+    int slots = 0, D = c->D;
+    size_t total = 0;
+    c->avslot = malloc(sizeof(int) * (size_t)c->nsig * (C + 1));
+    c->avoff = malloc(sizeof(size_t) * (size_t)c->nsig * (C + 1));
+    c->avbox = malloc(sizeof(int) * 4 * (size_t)c->nsig);
+    if (!c->avslot || !c->avoff || !c->avbox)
+        return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound's ranges");
+    for (int sg = 0; sg < c->nsig; sg++) {
+        int a0 = L, a1 = -1, b0 = L + 1, b1 = -1, *box = &c->avbox[4 * sg];
+        for (int i = 0; i < D; i++)
+            if (c->sig_of[i] == sg) {
+                a0 = i < a0 ? i : a0;
+                a1 = L - (D - i) > a1 ? L - (D - i) : a1;
+                b0 = i + 1 < b0 ? i + 1 : b0;
+                b1 = L - (D - 1 - i) > b1 ? L - (D - 1 - i) : b1;
+            }
+        box[0] = a0, box[1] = a1 - a0 + 1, box[2] = b0, box[3] = b1 - b0 + 1;
+        for (int v = 0; v <= C; v++) {
+            int any = v == 0;
+            for (int k = 0; k < c->nk && !any; k++) {
+                const cb_front *f = &c->fr[FRONT(c, sg, k, v)];
+                any = f->nmax >= 1 && f->off[1] < f->off[2];
+            }
+            c->avslot[(size_t)sg * (C + 1) + v] = any ? slots : -1;
+            if (any) {
+                c->avoff[slots++] = total;
+                total += (size_t)box[1] * box[3];
+            }
+        }
+    }
+    if ((double)total <= (double)CB_MAX_VARIANT_RANGES && C > 1 &&
+        !(c->AV = malloc(sizeof(double) * (total ? total : 1))))
+        return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound's ranges");
     for (size_t x = 0; x < n; x++)
         c->A[x] = HUGE_VAL;
+    for (size_t x = 0; c->AV && x < total; x++)
+        c->AV[x] = HUGE_VAL;
     for (int sg = 0; sg < c->nsig; sg++)
         for (int a = 0; a < L; a++) {
             double chg = HUGE_VAL; /* the least class change on [a, b) */
             for (int b = a + 1; b <= L && b - a <= c->span; b++) {
                 if (b - a >= 2)
                     chg = fmin(chg, c->rchg[(size_t)c->sig_q[sg] * L + b - 2]);
-                c->A[AIX(c, sg, a, b)] = cb_stage_least(c, c->fr, c->minpeak, sg, a, b, chg, NULL);
+                if (!c->AV) {
+                    c->A[AIX(c, sg, a, b)] =
+                        cb_stage_least(c, c->fr, c->minpeak, sg, a, b, chg, NULL);
+                    continue;
+                }
+                double best = HUGE_VAL; /* as cb_stage_least */
+                const int *box = &c->avbox[4 * sg];
+                int in = a >= box[0] && a < box[0] + box[1] && b >= box[2] && b < box[2] + box[3];
+                for (int v = 0; v <= C; v++) {
+                    int slot = c->avslot[(size_t)sg * (C + 1) + v];
+                    if (slot < 0)
+                        continue;
+                    double x = cb_least_mix(c, c->fr, c->minpeak, sg, v, a, b, NULL);
+                    if (in)
+                        c->AV[c->avoff[slot] + (size_t)(a - box[0]) * box[3] + (b - box[2])] = x;
+                    best = fmin(best, v > 0 ? x : chg == HUGE_VAL ? HUGE_VAL : x + chg);
+                }
+                c->A[AIX(c, sg, a, b)] = best;
             }
         }
     return UNIAP_OK;
@@ -344,7 +432,20 @@ static void ctx_free(cb_ctx *c)
     free(c->sig_q);
     free(c->sig_f);
     free(c->rchg);
+    free(c->rout);
+    free(c->rin);
     free(c->A);
+    free(c->AV);
+    free(c->avslot);
+    free(c->avoff);
+    free(c->avbox);
+    free(c->ox[0]);
+    free(c->ox[1]);
+    free(c->cdp);
+    free(c->cnx);
+    free(c->cpar);
+    free(c->cinb);
+    free(c->cinbe);
     free(c->Aj);
     free(c->olb[0]);
     free(c->olb[1]);
@@ -380,15 +481,14 @@ static int tail_bound(cb_ctx *c, int tj, double *best, double *at)
 }
 
 int solver_count_bound(const uniap_cost_table *t, const solver_shape *s, uniap_schedule sched,
-                       double tail_lb, double *bound, int *stage_of, int *strategy_of,
-                       int *have_plan)
+                       double tail_lb, double *bound, int *stage_of, int *strategy_of, int *n_plans)
 {
     cb_ctx c = {0};
     int rc;
     double best = HUGE_VAL, at = HUGE_VAL;
 
     *bound = 0;
-    *have_plan = 0;
+    *n_plans = 0;
     if (!uniap_schedule_get(sched) || s->w_terms || t->deg > t->n_layers)
         return UNIAP_OK; /* (W terms: not bounded this way) */
     c.w = uniap_schedule_terms_of(sched, t->micro_batches, t->deg);
@@ -408,7 +508,15 @@ int solver_count_bound(const uniap_cost_table *t, const solver_shape *s, uniap_s
     c.nx = malloc(sizeof(double) * (c.L + 1));
     c.Aj = malloc(sizeof(double) * CB_LAMBDAS * (c.L + 1));
     c.par = calloc((size_t)c.D * (c.L + 1), sizeof(int));
-    if (!c.dp || !c.nx || !c.Aj || !c.par) {
+    if (c.AV) {
+        c.cdp = malloc(sizeof(double) * (c.L + 1) * c.C);
+        c.cnx = malloc(sizeof(double) * (c.L + 1) * c.C);
+        c.cpar = calloc((size_t)c.D * (c.L + 1) * c.C * 4, sizeof(int));
+        c.cinb = malloc(sizeof(double) * 2 * c.C);
+        c.cinbe = malloc(sizeof(int) * c.C);
+    }
+    if (!c.dp || !c.nx || !c.Aj || !c.par ||
+        (c.AV && (!c.cdp || !c.cnx || !c.cpar || !c.cinb || !c.cinbe))) {
         rc = uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound's split");
         goto free_ctx;
     }
@@ -435,7 +543,14 @@ int solver_count_bound(const uniap_cost_table *t, const solver_shape *s, uniap_s
     }
     /* (1 - 1e-12): the evaluator sums in another order */
     *bound = best * (1 - 1e-12);
-    rc = cb_read_plan(&c, at, stage_of, strategy_of, have_plan);
+    /* the plan of the split without classes, then the class-aware one's
+     * (two plans of the same TPI lead GLPK's branch and cut differently:
+     * the caller keeps the first of the best) */
+    for (int cls = 0; cls < (c.AV ? 2 : 1) && rc == UNIAP_OK; cls++) {
+        int ok = 0, L = c.L;
+        rc = cb_read_plan(&c, at, cls, stage_of + *n_plans * L, strategy_of + *n_plans * L, &ok);
+        *n_plans += ok;
+    }
 free_ctx:
     ctx_free(&c);
     return rc < 0 ? rc : UNIAP_OK;

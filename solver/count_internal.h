@@ -7,6 +7,7 @@
 #ifndef UNIAP_COUNT_INTERNAL_H
 #define UNIAP_COUNT_INTERNAL_H
 
+#include <math.h>
 #include <stddef.h>
 
 #include "solver_internal.h"
@@ -70,6 +71,9 @@ long cb_front_query(const cb_pool *pool, const cb_front *f, int n, double r);
 #define CB_MAX_COMBOS 4096
 /* Lagrange multipliers of stage tj's "seconds <= T" (method.md 5.6). */
 #define CB_LAMBDAS 3
+/* Variant-range entries of the class-aware split (past them: the split
+ * without classes, a weaker bound). */
+#define CB_MAX_VARIANT_RANGES (1L << 23)
 /* Kinds of layer (past them: no bound). */
 #define CB_MAX_KINDS 64
 
@@ -93,18 +97,43 @@ typedef struct cb_ctx {
     cb_front *frw[CB_LAMBDAS];
     double *minpeakw[CB_LAMBDAS];
     double lambda[CB_LAMBDAS];
-    double *Aj;      /* [CB_LAMBDAS*(L+1)] */
-    double *rchg;    /* [q*L+u]: least class change after layer u on class q (HUGE_VAL: none) */
-    double *A;       /* [nsig*(L+1)*(L+1)]: least compute of a stage on [a, b) */
-    double *olb[2];  /* [L]: least transfer after layer u (inside / between nodes) */
-    double *dp, *nx; /* [L+1] */
-    int *par;        /* [D*(L+1)] */
+    double *Aj;         /* [CB_LAMBDAS*(L+1)] */
+    double *rchg;       /* [q*L+u]: least class change after layer u on class q (HUGE_VAL: none) */
+    double *rout, *rin; /* [q*C+e]: least class change out of / into layout class e on class q */
+    double *A;          /* [nsig*(L+1)*(L+1)]: least compute of a stage on [a, b) */
+    /* The class-aware split (count_split.c; NULL when past
+     * CB_MAX_VARIANT_RANGES): AV (read through cb_av) the least seconds of [a, b)'s mix
+     * on variant v (0: any strategies, before its class changes; 1 + l:
+     * layout class l alone); ox[sp][(u*C+e)*C+f] the least transfer after
+     * layer u from class e to class f; the DP's rows by end class. */
+    double *AV;
+    int *avslot;   /* [nsig*(C+1)]: AV's block of (sg, v), -1: none (no layer takes v on sg) */
+    size_t *avoff; /* [blocks]: where each block starts in AV */
+    int *avbox;    /* [4*nsig]: the starts and ends a stage of sg can have */
+    double *ox[2];
+    double *cdp, *cnx; /* [(L+1)*C] */
+    int *cpar;         /* [((i*(L+1)+b)*C+e)*4]: start, previous end class, variant, first class */
+    double *cinb;      /* [2*C] scratch: the least cost into a stage by its first class, and
+                        * the same plus half the least change out of that class */
+    int *cinbe;        /* [C] the previous end class of it */
+    double *olb[2];    /* [L]: least transfer after layer u (inside / between nodes) */
+    double *dp, *nx;   /* [L+1] */
+    int *par;          /* [D*(L+1)] */
     uniap_schedule_terms w;
     double xmax; /* comm_max x the largest least transfer of a boundary */
 } cb_ctx;
 
 #define AIX(c, sg, a, b) (((size_t)(sg) * ((c)->L + 1) + (a)) * ((c)->L + 1) + (b))
-
+/* AV's entry of (signature sg, variant v, [a, b)); HUGE_VAL for a
+ * variant no layer of sg can take (not stored) */
+static inline double cb_av(const cb_ctx *c, int sg, int v, int a, int b)
+{
+    int slot = c->avslot[(size_t)sg * (c->C + 1) + v];
+    const int *box = &c->avbox[4 * sg]; /* first a, a count, first b, b count */
+    if (slot < 0 || a < box[0] || a >= box[0] + box[1] || b < box[2] || b >= box[2] + box[3])
+        return HUGE_VAL;
+    return c->AV[c->avoff[slot] + (size_t)(a - box[0]) * box[3] + (b - box[2])];
+}
 /* Front f of (signature sg, kind kd, variant v): v 0 every strategy, v
  * 1 + l only those of layout class l (a stage on one class reshards
  * nothing for certain; one on two or more pays a class change). */
@@ -117,12 +146,16 @@ typedef struct cb_ctx {
  * absent). count_bound.c. */
 double cb_stage_least(const cb_ctx *c, const cb_front *frs, const double *mp, int sg, int a, int b,
                       double chg, long *pick);
+/* The least seconds of one point per kind present in [a, b) from the
+ * fronts of variant v (HUGE_VAL: none fits); with pick, the points. */
+double cb_least_mix(const cb_ctx *c, const cb_front *frs, const double *mp, int sg, int v, int a,
+                    int b, long *pick);
 /* count_split.c: the least over thresholds of the split DP (*best,
  * HUGE_VAL when no split fits; *at its threshold), counting stage tj's
- * tail through c->Aj when tj >= 0; and the plan of the plain split (no
- * tail counted) at threshold T (*ok 1 when read back). 0 or
- * UNIAP_ENOMEM. */
+ * tail through c->Aj when tj >= 0; and the plan of the split (no tail
+ * counted; classes 1: the class-aware one, when it exists) at threshold
+ * T (*ok 1 when read back). 0 or UNIAP_ENOMEM. */
 int cb_least_over_thresholds(cb_ctx *c, int tj, double *best, double *at);
-int cb_read_plan(cb_ctx *c, double T, int *stage_of, int *strategy_of, int *ok);
+int cb_read_plan(cb_ctx *c, double T, int classes, int *stage_of, int *strategy_of, int *ok);
 
 #endif

@@ -19,22 +19,28 @@
 
 #include "count_internal.h"
 
-/* stage i's cost on [a, b) at threshold T (HUGE_VAL: not allowed); *mx
- * its bound under T. Stage tj's: at least fill x its seconds, and for
- * each multiplier lambda >= 0 at least the least of (fill + lambda) x
- * seconds + tail x its tail, minus lambda T (its seconds are at most T). */
-static double stage_cost(const cb_ctx *c, int tj, int i, int a, int b, double T, double *mx)
+/* Stage i's cost for a variant taking t seconds (class changes in)
+ * (HUGE_VAL above T): at least fill x its seconds; stage tj's, for each
+ * multiplier lambda >= 0, at least the least of (fill + lambda) x seconds
+ * + tail x its tail, minus lambda T (its seconds are at most T). */
+static double variant_cost(const cb_ctx *c, int tj, int i, int a, int b, double t, double T)
 {
-    double ab = c->A[AIX(c, c->sig_of[i], a, b)];
-    *mx = ab;
-    if (ab > T)
+    if (t > T)
         return HUGE_VAL;
-    double v = c->w.fill * ab;
+    double v = c->w.fill * t;
     for (int l = 0; i == tj && l < CB_LAMBDAS; l++) {
         double g = c->Aj[(size_t)l * (c->L + 1) + (i == 0 ? b : a)];
         v = fmax(v, c->lambda[l] > 0 ? g - c->lambda[l] * T : g);
     }
     return v;
+}
+
+/* stage i's cost on [a, b) at threshold T (HUGE_VAL: not allowed), its
+ * least compute over every variant; *mx that compute */
+static double stage_cost(const cb_ctx *c, int tj, int i, int a, int b, double T, double *mx)
+{
+    *mx = c->A[AIX(c, c->sig_of[i], a, b)];
+    return variant_cost(c, tj, i, a, b, *mx, T);
 }
 
 /* The least cost over splits whose every stage bound (but tj's) is at
@@ -79,6 +85,142 @@ static double split_dp(cb_ctx *c, double T, int minmax, int keep, int tj)
     return cur[L];
 }
 
+/* nx[b*C+l] = the least cost + v with stage i on [a, b) ending on class l
+ * (kept with its parent when less) */
+static void relax(cb_ctx *c, double *nx, int keep, int i, int b, int l, double v, int a, int e,
+                  int var, int f)
+{
+    size_t o = (size_t)b * c->C + l;
+    if (v >= nx[o])
+        return;
+    nx[o] = v;
+    if (keep) {
+        int *p = &c->cpar[(((size_t)i * (c->L + 1) + b) * c->C + l) * 4];
+        p[0] = a, p[1] = e, p[2] = var, p[3] = f;
+    }
+}
+
+/* One stage of the class-aware split: cur by the end class of stage i -
+ * 1 (unused for i = 0) into nx. A stage on one layout class l starts and
+ * ends on l; a mixed one (two classes at least) changes class once when
+ * it starts and ends on different classes, twice when on the same, each
+ * change at least the range's least; the first change leaves its first
+ * class (at least rout of it), the last enters its last (rin), so the
+ * changes cost at least half of both (one change), or both (two or
+ * more). The transfer into a stage is at least ox of the two classes
+ * that meet. */
+static void class_stage(cb_ctx *c, double T, int keep, int tj, int i, const double *cur, double *nx,
+                        double *inb, int *inbe)
+{
+    int L = c->L, D = c->D, C = c->C, sg = c->sig_of[i], q = c->sig_q[sg];
+    int sp = i > 0 && c->t->boundary_spans_nodes[i - 1] ? 1 : 0;
+    for (size_t x = 0; x < (size_t)(L + 1) * C; x++)
+        nx[x] = HUGE_VAL;
+    for (int a = i; a <= (i == 0 ? 0 : L - (D - i)); a++) {
+        int i1 = -1, i2 = -1; /* the two least first classes */
+        for (int f = 0; f < C; f++) {
+            inb[f] = i == 0 ? 0 : HUGE_VAL;
+            inbe[f] = -1;
+            for (int e = 0; i > 0 && e < C; e++) {
+                double v = cur[(size_t)a * C + e];
+                if (v == HUGE_VAL)
+                    continue;
+                v += c->w.comm * c->ox[sp][((size_t)(a - 1) * C + e) * C + f];
+                if (v < inb[f])
+                    inb[f] = v, inbe[f] = e;
+            }
+            if (inb[f] == HUGE_VAL)
+                continue;
+            if (i1 < 0 || inb[f] < inb[i1])
+                i2 = i1, i1 = f;
+            else if (i2 < 0 || inb[f] < inb[i2])
+                i2 = f;
+        }
+        if (i1 < 0)
+            continue;
+        /* the same plus half the least change out of the first class: a
+         * mixed stage's changes cost at least half of (out of its first
+         * class + into its last) */
+        double *inbh = inb + C;
+        int h1 = -1, h2 = -1;
+        for (int f = 0; f < C; f++) {
+            double ro = c->rout[(size_t)q * C + f];
+            inbh[f] =
+                inb[f] == HUGE_VAL || ro == HUGE_VAL ? HUGE_VAL : inb[f] + 0.5 * c->w.fill * ro;
+            if (inbh[f] == HUGE_VAL)
+                continue;
+            if (h1 < 0 || inbh[f] < inbh[h1])
+                h2 = h1, h1 = f;
+            else if (h2 < 0 || inbh[f] < inbh[h2])
+                h2 = f;
+        }
+        double chg = HUGE_VAL;
+        for (int b = a + 1; b <= L - (D - 1 - i) && b - a <= c->span; b++) {
+            if (b - a >= 2)
+                chg = fmin(chg, c->rchg[(size_t)q * L + b - 2]);
+            if (i == D - 1 && b < L)
+                continue;
+            for (int l = 0; l < C; l++) {
+                double v = variant_cost(c, tj, i, a, b, cb_av(c, sg, 1 + l, a, b), T);
+                if (v != HUGE_VAL && inb[l] != HUGE_VAL)
+                    relax(c, nx, keep, i, b, l, inb[l] + v, a, inbe[l], 1 + l, l);
+            }
+            double tm = cb_av(c, sg, 0, a, b);
+            if (tm == HUGE_VAL || chg == HUGE_VAL)
+                continue;
+            double one = variant_cost(c, tj, i, a, b, tm + chg, T);
+            double two = variant_cost(c, tj, i, a, b, tm + 2 * chg, T);
+            for (int l = 0; l < C; l++) {
+                double ri = c->rin[(size_t)q * C + l];
+                if (ri == HUGE_VAL)
+                    continue; /* no change ends on l */
+                /* first class f != l: at least one change */
+                int f = i1 != l ? i1 : i2, h = h1 != l ? h1 : h2;
+                if (one != HUGE_VAL && f >= 0 && h >= 0)
+                    relax(c, nx, keep, i, b, l,
+                          fmax(inb[f] + one, inbh[h] + c->w.fill * (tm + 0.5 * ri)), a, inbe[f], 0,
+                          f);
+                /* first class l: two changes at least (out of l and back) */
+                double ro = c->rout[(size_t)q * C + l];
+                if (two != HUGE_VAL && inb[l] != HUGE_VAL && ro != HUGE_VAL)
+                    relax(c, nx, keep, i, b, l, inb[l] + fmax(two, c->w.fill * (tm + ro + ri)), a,
+                          inbe[l], 0, l);
+            }
+        }
+    }
+}
+
+/* The class-aware split_dp (c->AV set): the least cost over splits and
+ * each stage's variant; keep 1: parents in c->cpar. *end: the last
+ * stage's end class. */
+static double class_dp(cb_ctx *c, double T, int keep, int tj, int *end)
+{
+    int C = c->C;
+    double *cur = c->cdp, *nx = c->cnx, best = HUGE_VAL;
+    double *inb = c->cinb;
+    int *inbe = c->cinbe;
+    for (int i = 0; i < c->D; i++) {
+        class_stage(c, T, keep, tj, i, cur, nx, inb, inbe);
+        double *tmp = cur;
+        cur = nx;
+        nx = tmp;
+    }
+    *end = -1;
+    for (int e = 0; e < C; e++)
+        if (cur[(size_t)c->L * C + e] < best)
+            best = cur[(size_t)c->L * C + e], *end = e;
+    c->cdp = cur;
+    c->cnx = nx;
+    return best;
+}
+
+/* The split's cost at threshold T: class-aware when its tables exist. */
+static double dp_cost(cb_ctx *c, double T, int keep, int tj, int *end)
+{
+    *end = -1;
+    return c->AV ? class_dp(c, T, keep, tj, end) : split_dp(c, T, 0, keep, tj);
+}
+
 static int by_value(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -96,18 +238,34 @@ static int thresholds(const cb_ctx *c, double t_min, double s_inf, double best, 
     if (!(*v = malloc(sizeof(double) * cap)))
         return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound's thresholds");
     for (size_t x = 0; x < n; x++) {
-        double a = c->A[x];
-        if (!(a > t_min && a != HUGE_VAL && s_inf + st * fmax(a, c->xmax) < best))
-            continue;
-        if (*nv == cap) {
-            if (!(vv = realloc(*v, sizeof(double) * cap * 2))) {
-                free(*v);
-                return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound");
+        /* the values of the variants (class-aware split) or of A */
+        int sg = (int)(x / ((size_t)(c->L + 1) * (c->L + 1))),
+            ra = (int)(x / (c->L + 1) % (c->L + 1));
+        int rb = (int)(x % (c->L + 1)), nvar = c->AV ? c->C + 3 : 1;
+        double chg = -1;
+        for (int w = 0; w < nvar; w++) {
+            double a = !c->AV ? c->A[x] : cb_av(c, sg, w < c->C ? 1 + w : 0, ra, rb);
+            if (w >= c->C && a != HUGE_VAL && s_inf + st * fmax(a, c->xmax) < best) {
+                /* a mix: with its one or two class changes */
+                if (chg < 0) {
+                    chg = HUGE_VAL;
+                    for (int u = ra; u + 1 < rb; u++)
+                        chg = fmin(chg, c->rchg[(size_t)c->sig_q[sg] * c->L + u]);
+                }
+                a = chg == HUGE_VAL ? HUGE_VAL : a + (w - c->C + 1) * chg;
             }
-            *v = vv;
-            cap *= 2;
+            if (!(a > t_min && a != HUGE_VAL && s_inf + st * fmax(a, c->xmax) < best))
+                continue;
+            if (*nv == cap) {
+                if (!(vv = realloc(*v, sizeof(double) * cap * 2))) {
+                    free(*v);
+                    return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound");
+                }
+                *v = vv;
+                cap *= 2;
+            }
+            (*v)[(*nv)++] = a;
         }
-        (*v)[(*nv)++] = a;
     }
     /* below the largest least transfer the cost still falls as T grows
      * (the multipliers' terms): T = xmax is a candidate too */
@@ -126,12 +284,13 @@ int cb_least_over_thresholds(cb_ctx *c, int tj, double *best, double *at)
     *at = HUGE_VAL;
     if (t_min == HUGE_VAL)
         return UNIAP_OK; /* no split fits */
-    double s_inf = split_dp(c, HUGE_VAL, 0, 0, tj);
+    int end;
+    double s_inf = dp_cost(c, HUGE_VAL, 0, tj, &end);
     if (st <= 0) {
         *best = s_inf + st * c->xmax;
         return UNIAP_OK;
     }
-    *best = split_dp(c, t_min, 0, 0, tj) + st * fmax(t_min, c->xmax);
+    *best = dp_cost(c, t_min, 0, tj, &end) + st * fmax(t_min, c->xmax);
     *at = t_min;
     if ((rc = thresholds(c, t_min, s_inf, *best, &v, &nv)) < 0)
         return rc;
@@ -146,7 +305,7 @@ int cb_least_over_thresholds(cb_ctx *c, int tj, double *best, double *at)
             *best = floor;
             break;
         }
-        double val = split_dp(c, v[x], 0, 0, tj) + st * fmax(v[x], c->xmax);
+        double val = dp_cost(c, v[x], 0, tj, &end) + st * fmax(v[x], c->xmax);
         if (val < *best) {
             *best = val;
             *at = v[x];
@@ -156,28 +315,47 @@ int cb_least_over_thresholds(cb_ctx *c, int tj, double *best, double *at)
     return UNIAP_OK;
 }
 
-static const int *sort_class; /* by_class's layout classes (not reentrant, as GLPK) */
+static const int *sort_class;     /* by_class's layout classes (not reentrant, as GLPK) */
+static int sort_first, sort_last; /* the classes a mixed stage starts and ends on (-1: any) */
 
-/* layout class, then index: a mix's strategies with the fewest class changes */
+/* the first class, the others, the last class; then layout class, then
+ * index: a mix's strategies with the fewest class changes */
 static int by_class(const void *a, const void *b)
 {
     int x = *(const int *)a, y = *(const int *)b;
-    if (sort_class[x] != sort_class[y])
-        return sort_class[x] < sort_class[y] ? -1 : 1;
+    int cx = sort_class[x], cy = sort_class[y];
+    int rx = cx == sort_first ? 0 : cx == sort_last ? 2 : 1;
+    int ry = cy == sort_first ? 0 : cy == sort_last ? 2 : 1;
+    if (rx != ry)
+        return rx < ry ? -1 : 1;
+    if (cx != cy)
+        return cx < cy ? -1 : 1;
     return (x > y) - (x < y);
 }
 
 /* Stage i's layers of [a, b), kind by kind, on the strategies of the
- * picked points (list: scratch of L). */
-static int assign(const cb_ctx *c, const long *pick, int a, int b, int *list, int *strategy_of)
+ * picked points, first class f and last l (-1: any; f == l: the f ones
+ * split between both ends); list: scratch of L. */
+static int assign(const cb_ctx *c, const long *pick, int a, int b, int f, int l, int *list,
+                  int *strategy_of)
 {
     int rc = UNIAP_OK;
     for (int k = 0; k < c->nk; k++) {
-        int n = 0;
+        int n = 0, nf = 0;
         for (long x = pick[k]; x >= 0 && c->pool.p[x].parent >= 0; x = c->pool.p[x].parent)
             list[n++] = c->pool.p[x].k;
         sort_class = c->s->class_of;
+        sort_first = f;
+        sort_last = f == l ? -1 : l;
         qsort(list, (size_t)n, sizeof(int), by_class);
+        while (nf < n && sort_class[list[nf]] == f)
+            nf++;
+        if (f >= 0 && f == l && nf >= 2 && nf < n) { /* the second half of f to the end */
+            int move = nf / 2, *tmp = list + n;      /* (list has room for 2 L) */
+            memcpy(tmp, list + nf - move, sizeof(int) * move);
+            memmove(list + nf - move, list + nf, sizeof(int) * (n - nf));
+            memcpy(list + n - move, tmp, sizeof(int) * move);
+        }
         for (int u = a, at = 0; u < b; u++)
             if (c->kind_of[u] == k) {
                 UNIAP_CHECK_GOTO(at < n, rc, out);
@@ -188,29 +366,62 @@ out:
     return rc;
 }
 
-int cb_read_plan(cb_ctx *c, double T, int *stage_of, int *strategy_of, int *ok)
+/* The stages of the split kept at threshold T (classes 1: the
+ * class-aware split, when it exists): starts[D+1], and per stage the
+ * variant and first / last class (-1: the split without classes). 0: no
+ * split. */
+static int kept_split(cb_ctx *c, double T, int classes, int *starts, int *var, int *first,
+                      int *last)
+{
+    int L = c->L, D = c->D, e;
+    starts[D] = L;
+    starts[0] = 0;
+    if (!c->AV || !classes) {
+        if (split_dp(c, T, 0, 1, -1) == HUGE_VAL)
+            return 0;
+        for (int i = D - 1, b = L; i >= 0; i--) {
+            if (i > 0)
+                b = starts[i] = c->par[(size_t)i * (L + 1) + b];
+            var[i] = first[i] = last[i] = -1;
+        }
+        return 1;
+    }
+    if (class_dp(c, T, 1, -1, &e) == HUGE_VAL)
+        return 0;
+    for (int i = D - 1, b = L; i >= 0; i--) {
+        const int *p = &c->cpar[(((size_t)i * (L + 1) + b) * c->C + e) * 4];
+        last[i] = e;
+        var[i] = p[2];
+        first[i] = p[3];
+        b = starts[i] = p[0];
+        e = p[1];
+    }
+    return 1;
+}
+
+int cb_read_plan(cb_ctx *c, double T, int classes, int *stage_of, int *strategy_of, int *ok)
 {
     int L = c->L, D = c->D, rc = UNIAP_OK;
-    int *starts = malloc(sizeof(int) * (D + 1)), *list = malloc(sizeof(int) * L);
+    int *starts = malloc(sizeof(int) * (4 * D + 1)), *list = malloc(sizeof(int) * 2 * L);
+    int *var = starts + D + 1, *first = var + D, *last = first + D;
     long *pick = malloc(sizeof(long) * c->nk);
     *ok = 0;
     if (!starts || !list || !pick) {
         rc = uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound's plan");
         goto free_plan;
     }
-    if (split_dp(c, T, 0, 1, -1) == HUGE_VAL)
+    if (!kept_split(c, T, classes, starts, var, first, last))
         goto free_plan;
-    starts[D] = L;
-    for (int i = D - 1, b = L; i > 0; i--)
-        b = starts[i] = c->par[(size_t)i * (L + 1) + b];
-    starts[0] = 0;
     for (int i = 0; i < D; i++) {
         int a = starts[i], b = starts[i + 1], sg = c->sig_of[i];
-        if (cb_stage_least(c, c->fr, c->minpeak, sg, a, b, HUGE_VAL, pick) == HUGE_VAL)
+        double x = var[i] < 0 ? cb_stage_least(c, c->fr, c->minpeak, sg, a, b, HUGE_VAL, pick)
+                              : cb_least_mix(c, c->fr, c->minpeak, sg, var[i], a, b, pick);
+        if (x == HUGE_VAL)
             goto free_plan;
         for (int u = a; u < b; u++)
             stage_of[u] = i;
-        if ((rc = assign(c, pick, a, b, list, strategy_of)) < 0)
+        if ((rc = assign(c, pick, a, b, var[i] == 0 ? first[i] : -1, var[i] == 0 ? last[i] : -1,
+                         list, strategy_of)) < 0)
             goto free_plan;
     }
     *ok = 1;

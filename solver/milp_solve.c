@@ -105,7 +105,7 @@ static int count_step(const uniap_cost_table *t, const solver_shape *s,
 {
     int L = t->n_layers, got = 0, rc;
     double cb = 0;
-    int *so = malloc(sizeof(int) * 2 * (size_t)L), *ko = so + L;
+    int *so = malloc(sizeof(int) * 4 * (size_t)L), *ko = so + 2 * L;
     char why[160];
 
     *at = 0;
@@ -122,15 +122,22 @@ static int count_step(const uniap_cost_table *t, const solver_shape *s,
         *verdict = UNIAP_SOLVE_PRUNED;
         goto free_plan;
     }
-    if (got &&
-        uniap_schedule_plan_ok(o->schedule, t->micro_batches, t->deg, so, L, why, sizeof why) &&
-        (!s->rules || solver_rules_check(s->rules, so, ko))) {
+    for (int p = 0; p < got; p++) {
+        int *sp = so + (size_t)p * L, *kp = ko + (size_t)p * L;
+        if (!uniap_schedule_plan_ok(o->schedule, t->micro_batches, t->deg, sp, L, why,
+                                    sizeof why) ||
+            (s->rules && !solver_rules_check(s->rules, sp, kp)))
+            continue;
         uniap_plan_eval e;
-        if ((rc = uniap_plan_evaluate(t, o->schedule, so, ko, &e)) < 0)
+        if ((rc = uniap_plan_evaluate(t, o->schedule, sp, kp, &e)) < 0)
             goto free_plan;
-        if (e.feasible && (!*have || e.tpi < *tpi)) {
-            memcpy(stage_of, so, sizeof(int) * L);
-            memcpy(strategy_of, ko, sizeof(int) * L);
+        /* the class-aware split's plan only when it is the proof: as a
+         * mere warm start it was measured to lead GLPK's branch and cut
+         * worse (GPT-3 175B on 4,096 A100: deg 8 c 24 at the node limit,
+         * optimal in 4,000 nodes with the plain split's plan) */
+        if (e.feasible && (!*have || e.tpi < *tpi) && (p == 0 || e.tpi <= *lb * (1 + 1e-9))) {
+            memcpy(stage_of, sp, sizeof(int) * L);
+            memcpy(strategy_of, kp, sizeof(int) * L);
             *tpi = e.tpi;
             *have = 1;
         }

@@ -369,13 +369,14 @@ int solver_simple_bounds(const uniap_cost_table *t, uniap_schedule sched, double
  * Pareto fronts over layer counts and a split DP; tail_lb a lower bound
  * of the slowest stage's tail (solver_simple_bounds'). *bound HUGE_VAL:
  * no plan fits; 0: not computed (W terms, or past its work limits, which
- * are counted in points, never in seconds). With *have_plan 1, stage_of /
- * strategy_of (caller's, L each) hold the plan the bound was read from:
- * evaluate it, it may not fit (the peak and resharding were bounds).
- * Deterministic; UNIAP_ENOMEM. */
+ * are counted in points, never in seconds). The *n_plans (0 to 2) plans
+ * the bound was read from go to stage_of / strategy_of (caller's, 2 L
+ * each: plan p at p L), the plain split's first: evaluate them, they may
+ * not fit (the peak and resharding were bounds). Deterministic;
+ * UNIAP_ENOMEM. */
 int solver_count_bound(const uniap_cost_table *t, const solver_shape *s, uniap_schedule sched,
                        double tail_lb, double *bound, int *stage_of, int *strategy_of,
-                       int *have_plan);
+                       int *n_plans);
 
 /* Progress of a search on rank 0's stderr (progress.c). */
 typedef struct solver_progress {

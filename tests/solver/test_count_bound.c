@@ -57,14 +57,14 @@ static void make_table(double budget, uniap_cost_table *t)
     t->mem_budget[0] = budget;
 }
 
-/* The count bound of the table at budget, its plan's TPI (0: none that
- * fits), and the optimum by brute force (0: none). */
+/* The count bound of the table at budget, its best plan's TPI (0: none
+ * that fits), and the optimum by brute force (0: none). */
 static double count_bound(double budget, double *plan_tpi, double *optimum)
 {
     uniap_cost_table t;
     solver_shape s;
     uniap_pair_result bf;
-    int stage_of[4], strategy_of[4], have = -1;
+    int stage_of[8], strategy_of[8], have = -1;
     double bound = -1, work, slowest, tail;
     make_table(budget, &t);
     CHECK_EQ(solver_shape_build(&t, 0, &s), 0);
@@ -73,10 +73,13 @@ static double count_bound(double budget, double *plan_tpi, double *optimum)
         solver_count_bound(&t, &s, UNIAP_SCHED_1F1B, tail, &bound, stage_of, strategy_of, &have),
         0);
     *plan_tpi = 0;
-    if (have == 1) {
+    CHECK(have >= 0 && have <= 2);
+    for (int p = 0; p < have; p++) {
         uniap_plan_eval e;
-        CHECK_EQ(uniap_plan_evaluate(&t, UNIAP_SCHED_1F1B, stage_of, strategy_of, &e), 0);
-        if (e.feasible)
+        CHECK_EQ(
+            uniap_plan_evaluate(&t, UNIAP_SCHED_1F1B, stage_of + 4 * p, strategy_of + 4 * p, &e),
+            0);
+        if (e.feasible && (*plan_tpi == 0 || e.tpi < *plan_tpi))
             *plan_tpi = e.tpi;
         uniap_plan_eval_free(&e);
     }

@@ -126,15 +126,15 @@ static int check_prune(const uniap_cost_table *t, uniap_schedule sched, double t
 }
 
 /* The count bound (solver/count_bound.c) against the optimum tpi (0:
- * nothing fits): at most the optimum, and its plan, when it fits, no
- * better than the optimum (with none, it must not fit). Returns 1 when
+ * nothing fits): at most the optimum, and its plans, when they fit, no
+ * better than the optimum (with none, they must not fit). Returns 1 when
  * the bound is above the layout-free LP's (the check is not vacuous). */
 static int check_count(const uniap_cost_table *t, uniap_schedule sched, double tpi)
 {
     solver_shape s;
     solver_milp m;
     int L = t->n_layers, have = 0, above = 0, st = 0;
-    int *so = malloc(sizeof(int) * 2 * L), *ko = so + L;
+    int *so = malloc(sizeof(int) * 4 * L), *ko = so + 2 * L;
     double work, slowest, tail, cb = -1;
     char why[160];
     CHECK_EQ(solver_simple_bounds(t, sched, &work, &slowest, &tail), 0);
@@ -143,9 +143,13 @@ static int check_count(const uniap_cost_table *t, uniap_schedule sched, double t
     CHECK(cb >= 0);
     if (tpi > 0)
         CHECK(cb <= tpi * (1 + 1e-12));
-    if (have && uniap_schedule_plan_ok(sched, t->micro_batches, t->deg, so, L, why, sizeof why)) {
+    CHECK(have >= 0 && have <= 2);
+    for (int p = 0; p < have; p++) {
+        int *sp = so + p * L, *kp = ko + p * L;
+        if (!uniap_schedule_plan_ok(sched, t->micro_batches, t->deg, sp, L, why, sizeof why))
+            continue;
         uniap_plan_eval e;
-        CHECK_EQ(uniap_plan_evaluate(t, sched, so, ko, &e), 0);
+        CHECK_EQ(uniap_plan_evaluate(t, sched, sp, kp, &e), 0);
         if (e.feasible)
             CHECK(tpi > 0 && e.tpi >= tpi * (1 - 1e-12));
         uniap_plan_eval_free(&e);
