@@ -2,10 +2,10 @@
  * export_internal.h - private to the runtime exports and their readers
  * (export_util.c, export_deepspeed.c, import_deepspeed_plan.c,
  * export_torchtitan.c, import_torchtitan_plan.c, plan_export.c's Galvatron
- * part, import_galvatron_plan.c, megatron_args.c's reader): a plan read as
- * one runtime's global settings, the plan a reader builds back from them,
- * and the small scanners and the command-line flag reader the readers
- * share.
+ * part, import_galvatron_plan.c, megatron_args.c): the model's blocks as
+ * runtimes build them, a plan read as one runtime's global settings, the
+ * plan a reader builds back from them, and the small scanners and the
+ * command-line flag reader the readers share.
  */
 #ifndef UNIAP_EXPORT_INTERNAL_H
 #define UNIAP_EXPORT_INTERNAL_H
@@ -22,9 +22,12 @@ typedef struct ex_model {
     /* mixture of experts: the first moe block's shape (NULL: none), the
      * moe blocks, the dense blocks before the first of them, and 1 in
      * moe_tail when the blocks are those dense ones then moe blocks of
-     * moe's shape to the last, every block with blk's attention and norm */
+     * moe's shape to the last, every block with blk's attention and norm;
+     * moe_flags likewise, but only the attention and norm fields a
+     * Megatron-LM command line states need agree (hidden, heads, kv_heads,
+     * activation, norm, bias: head_dim, position and seq may differ) */
     const uniap_layer *moe;
-    int n_moe, dense_first, moe_tail;
+    int n_moe, dense_first, moe_tail, moe_flags;
 } ex_model;
 
 /* A plan as one global setting for every layer (what DeepSpeed and
@@ -45,6 +48,9 @@ int uniap__ex_even_micro_batches(const uniap_plan *p, const char *rt);
 
 /* 1 for a transformer block (its kind's role). */
 int uniap__ex_is_block(const uniap_model *m, int u);
+/* The blocks of m as *out holds them (first_block -1, blk NULL and
+ * n_blocks 0 when it has none), the layout unchecked; *out points into m. */
+void uniap__ex_blocks(const uniap_model *m, ex_model *out);
 /* The layout of m: EINVAL naming rt and the first layer out of place
  * (before the first block: embeddings only; after the last: heads only;
  * in between: blocks only), or no block at all. */

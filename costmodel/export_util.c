@@ -52,29 +52,53 @@ int uniap__ex_no_moe(const uniap_model *m, const char *what)
     return UNIAP_OK;
 }
 
-/* Tracks the moe layout of x at block l (attn: l has the first block's
- * attention and norm): dense blocks, then moe blocks of one shape. */
-static void moe_block(ex_model *x, const uniap_layer *l, int attn)
+/* 1 when l has the attention and norm of b that a Megatron-LM command line
+ * states once for every block (widths, heads, activation, norm, bias). */
+static int same_attention(const uniap_layer *l, const uniap_layer *b)
 {
-    const uniap_layer *e = x->moe;
-    if (l->experts <= 0) { /* the dense blocks of one shape, the first block's */
-        x->moe_tail &= !e && attn && l->kind == x->blk->kind && l->ffn == x->blk->ffn;
-        x->dense_first += !e;
-        return;
-    }
-    if (!e)
-        x->moe = e = l;
-    x->n_moe++;
-    x->moe_tail &= attn && l->kind == e->kind && l->ffn == e->ffn && l->experts == e->experts &&
-                   l->top_k == e->top_k && l->shared_experts == e->shared_experts &&
-                   l->capacity_factor == e->capacity_factor;
+    return l->hidden == b->hidden && l->heads == b->heads && l->kv_heads == b->kv_heads &&
+           l->activation == b->activation && l->norm == b->norm && l->bias == b->bias;
 }
 
-int uniap__ex_model(const uniap_model *m, const char *rt, ex_model *out)
+/* 1 when l has the rest of b's attention: head width, positions, length. */
+static int same_span(const uniap_layer *l, const uniap_layer *b)
+{
+    return l->head_dim == b->head_dim && l->position == b->position && l->seq == b->seq;
+}
+
+/* 1 when l has the MLP of b: kind, width and experts. */
+static int same_mlp(const uniap_layer *l, const uniap_layer *b)
+{
+    return l->kind == b->kind && l->ffn == b->ffn && l->experts == b->experts &&
+           l->top_k == b->top_k && l->shared_experts == b->shared_experts &&
+           l->capacity_factor == b->capacity_factor;
+}
+
+/* Tracks the moe layout of x at block l (attn, span: l has the first
+ * block's same_attention, same_span): dense blocks, then moe blocks of one
+ * shape. */
+static void moe_block(ex_model *x, const uniap_layer *l, int attn, int span)
+{
+    const uniap_layer *e = x->moe;
+    int fits;
+    if (l->experts <= 0) { /* the dense blocks of one shape, the first block's */
+        fits = !e && l->kind == x->blk->kind && l->ffn == x->blk->ffn;
+        x->dense_first += !e;
+    } else {
+        if (!e)
+            x->moe = e = l;
+        x->n_moe++;
+        fits = same_mlp(l, e);
+    }
+    x->moe_tail &= fits && attn && span;
+    x->moe_flags &= fits && attn;
+}
+
+void uniap__ex_blocks(const uniap_model *m, ex_model *out)
 {
     memset(out, 0, sizeof(*out));
     out->first_block = out->last_block = -1;
-    out->same = out->moe_tail = 1;
+    out->same = out->moe_tail = out->moe_flags = 1;
     for (int u = 0; u < m->n_layers; u++) {
         if (!uniap__ex_is_block(m, u))
             continue;
@@ -86,15 +110,15 @@ int uniap__ex_model(const uniap_model *m, const char *rt, ex_model *out)
         out->last_block = u;
         out->n_blocks++;
         const uniap_layer *b = out->blk;
-        int attn = l->hidden == b->hidden && l->heads == b->heads && l->kv_heads == b->kv_heads &&
-                   l->head_dim == b->head_dim && l->activation == b->activation &&
-                   l->norm == b->norm && l->bias == b->bias && l->position == b->position &&
-                   l->seq == b->seq;
-        out->same &= attn && l->kind == b->kind && l->ffn == b->ffn && l->experts == b->experts &&
-                     l->top_k == b->top_k && l->shared_experts == b->shared_experts &&
-                     l->capacity_factor == b->capacity_factor;
-        moe_block(out, l, attn);
+        int attn = same_attention(l, b), span = same_span(l, b);
+        out->same &= attn && span && same_mlp(l, b);
+        moe_block(out, l, attn, span);
     }
+}
+
+int uniap__ex_model(const uniap_model *m, const char *rt, ex_model *out)
+{
+    uniap__ex_blocks(m, out);
     if (out->first_block < 0)
         return uniap_err(UNIAP_EINVAL, "%s export: model '%s' has no transformer blocks", rt,
                          m->name);

@@ -15,6 +15,13 @@ void cm_galv_note(cm_warnings *w, const char *fmt, ...) __attribute__((format(pr
 /* Parses a JSON object file; EIO/EFORMAT naming the path. */
 int cm_galv_load_json(const char *path, cJSON **out);
 
+/* Reads "_bsz<b>[_seq<s>]" at the start of p, the tail of Galvatron's
+ * computation keys after "layertype_<t>" (b >= 1; s: the digits right
+ * after "_seq"): *bsz = b, *seq = s (0 when absent), *rest just past what
+ * was read (into p). 1 with a seq, 0 without, -1 when p does not start
+ * with "_bsz<b>" (*seq and *rest untouched). */
+int cm_galv_parse_bsz_seq(const char *p, int *bsz, long *seq, const char **rest);
+
 /* Index of the best of n computation_profiling_bf16_<suffix>.json
  * suffixes for model m, or -1 when none fits: "<name>_all", "<alias>_all",
  * "hidden<h>_head<a>_seqlen<s>", "hidden<h>_head<a>", exactly "<name>",

@@ -354,10 +354,7 @@ static int build(const ds_args *a, const ds_cfg *g, const char *cw, const char *
                          "%s: \"zero_optimization.stage\" %d under DeepSpeed's pipeline engine "
                          "(%s has no --no-pipeline-parallel): it runs ZeRO stage 1 at most",
                          cw, stage, aw);
-    int moe = 0;
-    for (int r = 0; r < m->n_runs; r++)
-        moe |= m->runs[r].experts > 0;
-    if (stage == 3 && moe)
+    if (stage == 3 && uniap_model_has_experts(m))
         return uniap_err(UNIAP_EINVAL,
                          "%s: \"zero_optimization.stage\" 3 on model '%s' with experts: "
                          "\"Native DeepSpeed MoE is not supported with ZeRO Stage 3\" "

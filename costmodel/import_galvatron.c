@@ -73,11 +73,28 @@ static int block_types(const uniap_model *m, int *block_of)
     return n;
 }
 
+int cm_galv_parse_bsz_seq(const char *p, int *bsz, long *seq, const char **rest)
+{
+    char *end;
+
+    if (strncmp(p, "_bsz", 4) != 0)
+        return -1;
+    *bsz = (int)strtol(p + 4, &end, 10);
+    if (*bsz < 1)
+        return -1;
+    *seq = 0;
+    int has_seq = strncmp(end, "_seq", 4) == 0 && isdigit((unsigned char)end[4]);
+    if (has_seq)
+        *seq = strtol(end + 4, &end, 10);
+    *rest = end;
+    return has_seq;
+}
+
 /* Parses "layertype_<t|other[_k]>_bsz<b>[_seq<s>]"; t = -1 for other;
  * seq = 0 when absent or a list. 0 on success. */
 static int parse_comp_key(const char *key, int *t, int *bsz, long *seq)
 {
-    const char *p;
+    const char *p, *rest;
     char *end;
 
     if (strncmp(key, "layertype_", 10) != 0)
@@ -94,16 +111,7 @@ static int parse_comp_key(const char *key, int *t, int *bsz, long *seq)
         *t = (int)strtol(p, &end, 10);
         p = end;
     }
-    if (strncmp(p, "_bsz", 4) != 0)
-        return -1;
-    *bsz = (int)strtol(p + 4, &end, 10);
-    if (*bsz < 1)
-        return -1;
-    p = end;
-    *seq = 0;
-    if (strncmp(p, "_seq", 4) == 0 && isdigit((unsigned char)p[4]))
-        *seq = strtol(p + 4, &end, 10);
-    return 0;
+    return cm_galv_parse_bsz_seq(p, bsz, seq, &rest) < 0 ? -1 : 0;
 }
 
 /* The per-layer memory entry of layertype_<t>: prefers the plain (no SP)

@@ -66,11 +66,12 @@ static void gather(const cJSON *obj, const char *stem, const char *tail, long se
 
     cJSON_ArrayForEach(it, obj)
     {
-        int b, k = 0;
+        int b;
         long s;
+        const char *rest;
         if (!cJSON_IsNumber(it) || strncmp(it->string, stem, sl) != 0 ||
-            sscanf(it->string + sl, "_bsz%d_seq%ld%n", &b, &s, &k) != 2 ||
-            strcmp(it->string + sl + k, tail) != 0 || b < 1 || p->n == MAX_PTS)
+            cm_galv_parse_bsz_seq(it->string + sl, &b, &s, &rest) != 1 || strcmp(rest, tail) != 0 ||
+            p->n == MAX_PTS)
             continue;
         if (!seq && !p->n)
             p->seq = seq = s;

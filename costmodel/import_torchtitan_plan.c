@@ -277,10 +277,7 @@ static int interleaved(const tt_cfg *g, const char *what, ex_build *b)
  * (uniap's experts are tp-sharded; torchtitan also takes etp 1). */
 static int expert_degrees(const tt_cfg *g, const uniap_model *m, long shard, const char *what)
 {
-    int moe = 0;
-    for (int r = 0; r < m->n_runs; r++)
-        moe |= m->runs[r].experts > 0;
-    if (g->ep > 1 && !moe)
+    if (g->ep > 1 && !uniap_model_has_experts(m))
         return uniap_err(UNIAP_EINVAL,
                          "%s: [parallelism] expert_parallel_degree %ld: model '%s' has no experts",
                          what, g->ep, m->name);

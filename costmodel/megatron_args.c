@@ -21,69 +21,36 @@
 
 #include "export_internal.h"
 
-/* The model's transformer blocks as Megatron-LM builds them. */
-typedef struct mg_blocks {
-    int n;                  /* transformer blocks */
-    const uniap_layer *blk; /* the first block's shape (NULL: no blocks) */
-    const uniap_layer *moe; /* the first moe block's shape (NULL: none) */
-    int dense;              /* dense blocks before the first moe block */
-    int same;               /* 1: every block has blk's shape, or the dense blocks
-                             * have it and the rest are moe blocks of moe's shape
-                             * with its attention (a --moe-layer-freq pattern) */
-} mg_blocks;
-
-/* 1 when l has the attention and norm of b (the parts a dense and a moe
- * block of one Megatron-LM model share). */
-static int same_attention(const uniap_layer *l, const uniap_layer *b)
+/* The value of --moe-layer-freq for x's blocks (megatron/training/
+ * arguments.py moe_freq_type: a Python list expression of one 0 (dense) or
+ * 1 (moe) per block): "([0]*D+[1]*M)" for the D dense blocks of x then
+ * its M moe blocks, "1" (every block moe, the default) when x has no dense
+ * block or no moe one. */
+static void layer_freq(const ex_model *x, char *buf, size_t n)
 {
-    return l->hidden == b->hidden && l->heads == b->heads && l->kv_heads == b->kv_heads &&
-           l->activation == b->activation && l->norm == b->norm && l->bias == b->bias;
-}
-
-/* 1 when l has the shape of b, attention and MLP (experts included). */
-static int same_block(const uniap_layer *l, const uniap_layer *b)
-{
-    return l->kind == b->kind && same_attention(l, b) && l->ffn == b->ffn &&
-           l->experts == b->experts && l->top_k == b->top_k &&
-           l->shared_experts == b->shared_experts && l->capacity_factor == b->capacity_factor;
-}
-
-static void model_blocks(const uniap_model *m, mg_blocks *g)
-{
-    memset(g, 0, sizeof(*g));
-    g->same = 1;
-    for (int r = 0; r < m->n_runs; r++) {
-        const uniap_layer *l = &m->runs[r];
-        if (uniap__cm_layer_kind(l->kind)->role != CM_ROLE_BLOCK)
-            continue;
-        if (!g->blk)
-            g->blk = l;
-        if (l->experts > 0 && !g->moe)
-            g->moe = l;
-        if (l->experts <= 0)
-            g->same &= !g->moe && same_block(l, g->blk); /* no dense block after moe ones */
-        else
-            g->same &= same_attention(l, g->blk) && same_block(l, g->moe);
-        g->dense += l->experts <= 0 ? l->count : 0;
-        g->n += l->count;
-    }
+    int dense = x->n_blocks - x->n_moe;
+    if (x->moe && dense > 0)
+        snprintf(buf, n, "([0]*%d+[1]*%d)", dense, x->n_moe);
+    else
+        snprintf(buf, n, "1");
 }
 
 /* The moe blocks' experts: --num-experts, --moe-router-topk, their width
  * (--moe-ffn-hidden-size; --ffn-hidden-size is the dense blocks'), which
- * blocks are moe (--moe-layer-freq, megatron/training/arguments.py
- * moe_freq_type: a Python list expression of one 0 (dense) or 1 (moe) per
- * block, "([0]*D+[1]*M)" for D dense blocks first; the default 1 is every
- * block), the shared experts' total width (Megatron-Core fuses them into
- * one MLP of that width: moe_shared_expert_intermediate_size) and a
+ * blocks are moe (--moe-layer-freq, layer_freq; not written when every
+ * block is), the shared experts' total width (Megatron-Core fuses them
+ * into one MLP of that width: moe_shared_expert_intermediate_size) and a
  * capacity factor (none: dropless, Megatron-Core's default). */
-static void moe_args(const mg_blocks *g, uniap_textbuf *b)
+static void moe_args(const ex_model *x, uniap_textbuf *b)
 {
-    const uniap_layer *e = g->moe;
+    const uniap_layer *e = x->moe;
+    char freq[64];
     uniap_textbuf_printf(b, " --num-experts %d --moe-router-topk %d --moe-ffn-hidden-size %lld",
                          e->experts, e->top_k, (long long)e->ffn);
-    if (g->dense > 0) /* quoted: the shell would read the parentheses */
-        uniap_textbuf_printf(b, " --moe-layer-freq '([0]*%d+[1]*%d)'", g->dense, g->n - g->dense);
+    if (x->n_moe < x->n_blocks) { /* quoted: the shell would read the parentheses */
+        layer_freq(x, freq, sizeof freq);
+        uniap_textbuf_printf(b, " --moe-layer-freq '%s'", freq);
+    }
     if (e->shared_experts > 0)
         uniap_textbuf_printf(b, " --moe-shared-expert-intermediate-size %lld",
                              (long long)e->shared_experts * e->ffn);
@@ -94,15 +61,15 @@ static void moe_args(const mg_blocks *g, uniap_textbuf *b)
 int uniap__megatron_model_args(const uniap_model *m, uniap_textbuf *b, uniap_textbuf *gaps)
 {
     const uniap_layer *first = &m->runs[0], *last = &m->runs[m->n_runs - 1];
-    mg_blocks g;
-    model_blocks(m, &g);
-    const uniap_layer *blk = g.blk;
-    int B = g.n;
+    ex_model x;
+    uniap__ex_blocks(m, &x);
+    const uniap_layer *blk = x.blk;
+    int B = x.n_blocks;
     if (!blk) {
         uniap_textbuf_printf(gaps, "# - the model has no transformer blocks\n");
         return 0;
     }
-    if (!g.same)
+    if (!x.moe_flags)
         uniap_textbuf_printf(gaps, "# - transformer blocks of different shapes (Megatron-LM "
                                    "builds one block shape, or dense blocks then moe blocks of "
                                    "one shape: --moe-layer-freq)\n");
@@ -127,8 +94,8 @@ int uniap__megatron_model_args(const uniap_model *m, uniap_textbuf *b, uniap_tex
         uniap_textbuf_printf(gaps, "# - ReLU MLP (Megatron-LM's MLP is GeLU or SwiGLU)\n");
     uniap_textbuf_printf(b, " --normalization %s",
                          blk->norm == UNIAP_NORM_RMSNORM ? "RMSNorm" : "LayerNorm");
-    if (g.moe) /* moe blocks: Megatron-Core's MoE layer (megatron_flags.txt) */
-        moe_args(&g, b);
+    if (x.moe) /* moe blocks: Megatron-Core's MoE layer (megatron_flags.txt) */
+        moe_args(&x, b);
     uniap__ex_megatron_switches(m, blk, "--use-flash-attn", b);
     /* FP8: Transformer Engine's hybrid recipe (E4M3 forward, E5M2
      * gradients) with its DelayedScaling defaults, amax history 1024 and
@@ -226,47 +193,47 @@ static const ex_flags mg_table = {mg_flags, sizeof mg_flags / sizeof mg_flags[0]
                                   "parallelism, batch, recompute and model-shape"};
 
 /* --moe-layer-freq given (or not, with experts given) must put the
- * experts on g's moe blocks: the pattern the export writes (quotes
+ * experts on x's moe blocks: the pattern the export writes (quotes
  * around it or not), or 1 when every block is moe. */
-static int check_layer_freq(const mg_args *a, const mg_blocks *g, const uniap_model *m,
+static int check_layer_freq(const mg_args *a, const ex_model *x, const uniap_model *m,
                             const char *what)
 {
-    char want[64] = "1";
-    if (g->moe && g->dense > 0)
-        snprintf(want, sizeof want, "([0]*%d+[1]*%d)", g->dense, g->n - g->dense);
+    char want[64];
+    int dense = x->n_blocks - x->n_moe;
+    layer_freq(x, want, sizeof want);
     if (!a->moe_freq)
-        return a->experts && g->moe && g->dense > 0
+        return a->experts && x->moe && dense > 0
                    ? uniap_err(UNIAP_EINVAL,
                                "%s: no --moe-layer-freq (Megatron-LM: every block moe), but model "
                                "'%s' has %d dense blocks first: add --moe-layer-freq '%s'",
-                               what, m->name, g->dense, want)
+                               what, m->name, dense, want)
                    : UNIAP_OK;
     const char *f = a->moe_freq;
     size_t n = strlen(f);
     int quoted = n >= 2 && (f[0] == '\'' || f[0] == '"') && f[n - 1] == f[0];
-    if (g->moe && strlen(want) == n - 2 * (size_t)quoted &&
+    if (x->moe && strlen(want) == n - 2 * (size_t)quoted &&
         !strncmp(f + quoted, want, strlen(want)))
         return UNIAP_OK;
     return uniap_err(UNIAP_EINVAL,
                      "%s: --moe-layer-freq %s, but model '%s' has %s (uniap reads '%s')", what, f,
-                     m->name, g->moe ? "its dense blocks first, then moe blocks" : "no experts",
-                     g->moe ? want : "no --moe-layer-freq");
+                     m->name, x->moe ? "its dense blocks first, then moe blocks" : "no experts",
+                     x->moe ? want : "no --moe-layer-freq");
 }
 
 /* The model arguments given must be the model's: EINVAL naming the first
  * that is not. */
 static int check_model(const mg_args *a, const uniap_model *m, const char *what)
 {
-    mg_blocks g;
-    model_blocks(m, &g);
-    const uniap_layer *blk = g.blk, *e = g.moe ? g.moe : g.blk;
+    ex_model x;
+    uniap__ex_blocks(m, &x);
+    const uniap_layer *blk = x.blk, *e = x.moe ? x.moe : x.blk;
     if (!blk)
         return uniap_err(UNIAP_EINVAL, "%s: model '%s' has no transformer blocks", what, m->name);
     struct {
         const char *flag;
         long given, want;
     } c[] = {
-        {"num-layers", a->layers, g.n},
+        {"num-layers", a->layers, x.n_blocks},
         {"hidden-size", a->hidden, (long)blk->hidden},
         {"num-attention-heads", a->heads, blk->heads},
         {"ffn-hidden-size", a->ffn, (long)blk->ffn},
@@ -274,7 +241,7 @@ static int check_model(const mg_args *a, const uniap_model *m, const char *what)
         {"num-query-groups", a->groups, blk->kv_heads ? blk->kv_heads : blk->heads},
         {"num-experts", a->experts, e->experts},
         {"moe-router-topk", a->topk, e->top_k},
-        {"moe-ffn-hidden-size", a->moe_ffn, g.moe ? (long)e->ffn : 0},
+        {"moe-ffn-hidden-size", a->moe_ffn, x.moe ? (long)e->ffn : 0},
         {"moe-shared-expert-intermediate-size", a->shared_width,
          (long)(e->shared_experts * e->ffn)},
     };
@@ -282,7 +249,7 @@ static int check_model(const mg_args *a, const uniap_model *m, const char *what)
         if (c[i].given && c[i].given != c[i].want)
             return uniap_err(UNIAP_EINVAL, "%s: --%s %ld, but model '%s' has %ld", what, c[i].flag,
                              c[i].given, m->name, c[i].want);
-    int rc = check_layer_freq(a, &g, m, what);
+    int rc = check_layer_freq(a, &x, m, what);
     if (rc < 0)
         return rc;
     /* the switches are checked both ways only when the command line states
@@ -388,8 +355,7 @@ static int layer_strategies(const mg_args *a, long dp, const uniap_model *m, uni
     int seen_stage = -1, in_stage = 0;
     for (int u = 0; u < m->n_layers; u++) {
         uniap_strategy *s = &out->strategy_of[u];
-        int is_blk =
-            uniap__cm_layer_kind(m->runs[uniap_model_run_of(m, u)].kind)->role == CM_ROLE_BLOCK;
+        int is_blk = uniap__ex_is_block(m, u);
         if (out->stage_of[u] != seen_stage)
             seen_stage = out->stage_of[u], in_stage = 0;
         s->dp = (int)dp;
@@ -457,9 +423,9 @@ int uniap_plan_import_megatron(const char *text, const char *what, const uniap_m
                        what, a.rc_layers);
     if (rc < 0)
         goto free_buf;
-    mg_blocks g;
-    model_blocks(m, &g);
-    int B = g.n;
+    ex_model x;
+    uniap__ex_blocks(m, &x);
+    int B = x.n_blocks;
     if (!(blocks = malloc(sizeof(int) * (size_t)a.pp)) ||
         !(out->stage_of = calloc((size_t)m->n_layers, sizeof(int))) ||
         !(out->strategy_of = calloc((size_t)m->n_layers, sizeof(uniap_strategy)))) {

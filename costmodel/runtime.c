@@ -97,10 +97,9 @@ void uniap_runtime_roles(const uniap_model *m, int *role, double *params)
 
 unsigned uniap_runtime_model_flags(const uniap_model *m)
 {
-    int grad = m->training.grad_dtype ? m->training.grad_dtype - 1 : (int)m->param_dtype, moe = 0;
-    for (int r = 0; r < m->n_runs; r++)
-        moe |= m->runs[r].experts > 0;
-    return (moe ? UNIAP_RT_MOE : 0u) | (m->param_dtype == UNIAP_DTYPE_BF16 ? UNIAP_RT_BF16 : 0u) |
+    int grad = m->training.grad_dtype ? m->training.grad_dtype - 1 : (int)m->param_dtype;
+    return (uniap_model_has_experts(m) ? UNIAP_RT_MOE : 0u) |
+           (m->param_dtype == UNIAP_DTYPE_BF16 ? UNIAP_RT_BF16 : 0u) |
            (m->mixed_precision ? UNIAP_RT_MIXED : 0u) |
            (m->param_dtype != UNIAP_DTYPE_FP32 && grad != (int)m->param_dtype ? UNIAP_RT_WIDE_GRADS
                                                                               : 0u);

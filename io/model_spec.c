@@ -353,6 +353,15 @@ int uniap_model_run_of(const uniap_model *m, int u)
     return -1;
 }
 
+int uniap_model_has_experts(const uniap_model *m)
+{
+    int moe = 0;
+
+    for (int r = 0; r < m->n_runs; r++)
+        moe |= m->runs[r].experts > 0;
+    return moe;
+}
+
 int uniap_model_set_seq_len(uniap_model *m, int64_t seq_len, const char *what)
 {
     char *json = NULL, *text = NULL;

@@ -380,6 +380,9 @@ int64_t uniap_layer_active_params(const uniap_layer *l);
 int64_t uniap_model_active_params(const uniap_model *m);
 /* Index of the run that expanded layer index u (0 <= u < n_layers) is in. */
 int uniap_model_run_of(const uniap_model *m, int u);
+/* 1 when a run of m has routed experts (experts > 0: a moe layer), else
+ * 0. m is only read; nothing is kept. */
+int uniap_model_has_experts(const uniap_model *m);
 /* Canonical signature of a layer's shape, e.g.
  * "decoder.h4096.a32.kv32.f11008.s2048.swiglu.rmsnorm.rope". Profiles key
  * layer measurements by it; equal layers have equal signatures. */
