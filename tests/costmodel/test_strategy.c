@@ -250,6 +250,69 @@ static void test_reshard(void)
     CHECK_NEAR(cm_reshard_fraction(4, &p, &r), 0.0, 0, 1e-15);
 }
 
+/* The fraction by its definition, each rank's indices by division (q =
+ * r / tp, t = r % tp with consecutive TP, else q = r % (dp cp), t = r /
+ * (dp cp)): the reference cm_reshard_fraction's rank walk must equal. */
+static double fraction_by_division(int n, const uniap_strategy *a, const uniap_strategy *b)
+{
+    long worst = 0;
+    for (int r = 0; r < n; r++) {
+        long lo[2][2], hi[2][2]; /* [strategy][batch, sequence] */
+        for (int x = 0; x < 2; x++) {
+            const uniap_strategy *s = x ? b : a;
+            int cp = uniap_strategy_cp(s), dc = uniap_strategy_dpcp(s);
+            int q = s->tp_consecutive ? r / s->tp : r % dc,
+                t = s->tp_consecutive ? r % s->tp : r / dc;
+            long bw = n / s->dp, cw = n / cp, sw = cw / s->tp;
+            lo[x][0] = (q / cp) * bw;
+            hi[x][0] = lo[x][0] + bw;
+            lo[x][1] = (q % cp) * cw + (s->sp ? t * sw : 0);
+            hi[x][1] = lo[x][1] + (s->sp ? sw : cw);
+        }
+        long have = 1;
+        for (int d = 0; d < 2; d++) {
+            long l = lo[0][d] > lo[1][d] ? lo[0][d] : lo[1][d];
+            long h = hi[0][d] < hi[1][d] ? hi[0][d] : hi[1][d];
+            have *= h > l ? h - l : 0;
+        }
+        long need = (hi[1][0] - lo[1][0]) * (hi[1][1] - lo[1][1]);
+        if (need - have > worst)
+            worst = need - have;
+    }
+    int same = a->dp == b->dp && a->tp == b->tp && a->sp == b->sp &&
+               uniap_strategy_cp(a) == uniap_strategy_cp(b) &&
+               (a->tp_consecutive == b->tp_consecutive || a->tp == 1 || a->dp == 1);
+    return same ? 0.0 : (double)worst / ((double)n * (double)n);
+}
+
+/* Every pair of layouts of n = 2 .. 96 devices (dp x cp x tp, SP or not,
+ * consecutive or strided TP): the walk equals the definition bit for bit. */
+static void test_reshard_walk(void)
+{
+    int pairs = 0;
+    for (int n = 2; n <= 96; n = n < 8 ? n * 2 : n + 8) {
+        uniap_strategy all[256];
+        int m = 0;
+        for (int tp = 1; tp <= n; tp *= 2)
+            for (int cp = 1; tp * cp <= n; cp *= 2)
+                for (int f = 0; f < 4 && n % (tp * cp) == 0 && m < 256; f++) {
+                    uniap_strategy s;
+                    memset(&s, 0, sizeof(s));
+                    s.dp = n / (tp * cp);
+                    s.tp = tp;
+                    s.cp = cp;
+                    s.sp = f & 1;
+                    s.tp_consecutive = f >> 1;
+                    all[m++] = s;
+                }
+        for (int x = 0; x < m; x++)
+            for (int y = 0; y < m; y++, pairs++)
+                CHECK(cm_reshard_fraction(n, &all[x], &all[y]) ==
+                      fraction_by_division(n, &all[x], &all[y]));
+    }
+    CHECK(pairs > 5000);
+}
+
 /* Every (n, micro-batch, restriction) of strategy_golden.inc: the names,
  * in order, as the code before the dimension list enumerated them. */
 static void golden_options(int r, uniap_cost_options *o)
@@ -402,6 +465,7 @@ int main(void)
     test_placement();
     test_spans_periodic();
     test_reshard();
+    test_reshard_walk();
     test_golden_and_toy(); /* last: it extends the dimension list */
     return check_report();
 }
