@@ -114,6 +114,47 @@ static void layout_hashes(const double *const *mat, int n, int K, uint64_t *h, u
         h[k] = (h[k] ^ col[k]) * 1099511628211ULL;
 }
 
+/* The layout classes when every strategy has the same layout as the first
+ * strategy of its hash (checked row by row: reading a column of a K x K
+ * matrix touches K rows, so all strategies' columns are compared in one
+ * pass over the rows): the classes the strategy-by-strategy comparison
+ * gives (the first strategy of a hash is the first class of that hash).
+ * 0, s->C left 0, when some strategy is not (a hash collision): then the
+ * caller compares strategy by strategy. cand: scratch of 2 K. */
+static int classes_by_hash(const double *const *mat, int n, int K, const uint64_t *hash, int *cand,
+                           solver_shape *s)
+{
+    int *pend = cand + K, np = 0;
+    for (int k = 0; k < K; k++) {
+        int j = 0;
+        while (hash[j] != hash[k])
+            j++;
+        cand[k] = j;
+        if (j != k)
+            pend[np++] = k;
+    }
+    for (int i = 0; i < n; i++)
+        for (int r = 0; r < K; r++) {
+            const double *row = mat[i] + (size_t)r * K;
+            for (int a = 0; a < np; a++) {
+                int k = pend[a], c = cand[k];
+                if (row[k] != row[c]) /* column k against column c */
+                    return 0;
+                if (r == 0) /* row k against row c, once per matrix */
+                    for (int j = 0; j < K; j++)
+                        if (mat[i][(size_t)k * K + j] != mat[i][(size_t)c * K + j])
+                            return 0;
+            }
+        }
+    s->C = 0;
+    for (int k = 0; k < K; k++) {
+        if (cand[k] == k)
+            s->class_rep[s->C++] = k;
+        s->class_of[k] = cand[k] == k ? s->C - 1 : s->class_of[cand[k]];
+    }
+    return 1;
+}
+
 /* l dominates k for layer u: on every device class where k is allowed, l
  * is allowed too and no worse in every term; and better in one or equal
  * with a smaller index (so exactly one of equal twins survives). Under
@@ -247,15 +288,23 @@ int solver_shape_build_w(const uniap_cost_table *t, int per_layer, const solver_
     }
     int nm = layout_matrices(t, s, mat);
     layout_hashes(mat, nm, K, hash, hash + K);
-    for (int k = 0; k < K; k++) {
-        int c;
-        for (c = 0; c < s->C; c++)
-            if (hash[s->class_rep[c]] == hash[k] && same_layout(mat, nm, K, s->class_rep[c], k))
-                break;
-        if (c == s->C)
-            s->class_rep[s->C++] = k;
-        s->class_of[k] = c;
+    int *cand = malloc(sizeof(int) * 2 * (size_t)(K > 0 ? K : 1));
+    if (!cand) {
+        free(hash);
+        free(mat);
+        goto fail_nomem;
     }
+    if (!classes_by_hash(mat, nm, K, hash, cand, s)) /* (a hash collision: compare all) */
+        for (int k = 0; k < K; k++) {
+            int c;
+            for (c = 0; c < s->C; c++)
+                if (hash[s->class_rep[c]] == hash[k] && same_layout(mat, nm, K, s->class_rep[c], k))
+                    break;
+            if (c == s->C)
+                s->class_rep[s->C++] = k;
+            s->class_of[k] = c;
+        }
+    free(cand);
     free(hash);
     free(mat);
 
