@@ -48,12 +48,90 @@ static int rows_equal(const uniap_cost_table *t, const solver_shape *s, const in
     return 1;
 }
 
+/* 1 when the pair matrices and usable strategies after layer u are those
+ * after u - 1 (a run of identical layers: the least costs are the same) */
+static int same_pairs(const cb_ctx *c, int u)
+{
+    const int *g = c->group_of;
+    return u > 0 && u + 1 < c->L && c->t->pair_of[u] == c->t->pair_of[u - 1] && g[u] == g[u - 1] &&
+           g[u + 1] == g[u];
+}
+
+/* The least costs of what happens between two layers: transfers (olb,
+ * and ox by layout class) and class changes inside a stage (rchg, rout,
+ * rin), computed once per run of identical layers. */
+static int pair_bounds(cb_ctx *c)
+{
+    const uniap_cost_table *t = c->t;
+    const solver_shape *s = c->s;
+    int L = c->L, K = c->K, C = s->C;
+    size_t CC = (size_t)C * C, QC = (size_t)t->n_classes * C;
+    c->ox[0] = malloc(sizeof(double) * L * CC);
+    c->ox[1] = malloc(sizeof(double) * L * CC);
+    c->rchg = malloc(sizeof(double) * (size_t)t->n_classes * L);
+    c->rout = malloc(sizeof(double) * QC);
+    c->rin = malloc(sizeof(double) * QC);
+    if (!c->ox[0] || !c->ox[1] || !c->rchg || !c->rout || !c->rin)
+        return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound");
+    for (size_t x = 0; x < QC; x++)
+        c->rout[x] = c->rin[x] = HUGE_VAL;
+    for (int u = 0; u < L; u++) {
+        const unsigned char *uk = &s->usable[(size_t)c->group_of[u] * K];
+        const unsigned char *ul = u + 1 < L ? &s->usable[(size_t)c->group_of[u + 1] * K] : NULL;
+        int same = same_pairs(c, u);
+        /* a transfer after layer u is at least its least over the
+         * strategies the two layers may use (xstage >= 0 by the table
+         * check), by layout class in ox */
+        for (int sp = 0; sp < 2; sp++) {
+            double *o = &c->ox[sp][u * CC], lo = HUGE_VAL;
+            if (same) {
+                memcpy(o, o - CC, sizeof(double) * CC);
+                c->olb[sp][u] = c->olb[sp][u - 1];
+                continue;
+            }
+            for (size_t x = 0; x < CC; x++)
+                o[x] = HUGE_VAL;
+            for (int k = 0; ul && k < K; k++)
+                for (int l = 0; uk[k] && l < K; l++)
+                    if (ul[l]) {
+                        double v = t->xstage[sp][uniap_ct_xpair(t, u, k, l)];
+                        double *e = &o[(size_t)s->class_of[k] * C + s->class_of[l]];
+                        *e = fmin(*e, v);
+                        lo = fmin(lo, v);
+                    }
+            c->olb[sp][u] = lo == HUGE_VAL ? 0 : lo;
+        }
+        /* a stage whose layers use two layout classes or more changes
+         * class between two adjacent layers at least once; one leaving
+         * class e costs at least rout[q*C+e], one entering it rin[q*C+e] */
+        for (int q = 0; q < t->n_classes; q++) {
+            double lo = HUGE_VAL;
+            if (same) {
+                c->rchg[(size_t)q * L + u] = c->rchg[(size_t)q * L + u - 1];
+                continue;
+            }
+            for (int k = 0; ul && k < K; k++)
+                for (int l = 0; uk[k] && l < K; l++)
+                    if (ul[l] && s->class_of[k] != s->class_of[l]) {
+                        double r = t->reshard[uniap_ct_pair(t, q, u, k, l)];
+                        double *o = &c->rout[(size_t)q * C + s->class_of[k]];
+                        double *in = &c->rin[(size_t)q * C + s->class_of[l]];
+                        lo = fmin(lo, r);
+                        *o = fmin(*o, r);
+                        *in = fmin(*in, r);
+                    }
+            c->rchg[(size_t)q * L + u] = lo;
+        }
+    }
+    return UNIAP_OK;
+}
+
 /* kinds, signatures and the least transfers; 1: too many kinds */
 static int setup(cb_ctx *c, uniap_schedule sched)
 {
     const uniap_cost_table *t = c->t;
     const solver_shape *s = c->s;
-    int L = c->L, D = c->D, K = c->K;
+    int L = c->L, D = c->D, rc;
     c->kind_of = malloc(sizeof(int) * L);
     c->kind_rep = malloc(sizeof(int) * L);
     c->group_of = malloc(sizeof(int) * L);
@@ -96,64 +174,8 @@ static int setup(cb_ctx *c, uniap_schedule sched)
         }
         c->sig_of[i] = sg;
     }
-    /* a transfer after layer u is at least its least over the strategies
-     * the two layers may use (xstage >= 0 by the table check) */
-    for (int sp = 0; sp < 2; sp++)
-        for (int u = 0; u + 1 < L; u++) {
-            double lo = HUGE_VAL;
-            for (int k = 0; k < K; k++)
-                for (int l = 0; l < K; l++)
-                    if (s->usable[(size_t)c->group_of[u] * K + k] &&
-                        s->usable[(size_t)c->group_of[u + 1] * K + l])
-                        lo = fmin(lo, t->xstage[sp][uniap_ct_xpair(t, u, k, l)]);
-            c->olb[sp][u] = lo == HUGE_VAL ? 0 : lo;
-        }
-    /* the same by layout class, for the class-aware split */
-    size_t CC = (size_t)s->C * s->C;
-    for (int sp = 0; sp < 2; sp++) {
-        if (!(c->ox[sp] = malloc(sizeof(double) * L * CC)))
-            return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound");
-        for (size_t x = 0; x < L * CC; x++)
-            c->ox[sp][x] = HUGE_VAL;
-        for (int u = 0; u + 1 < L; u++)
-            for (int k = 0; k < K; k++)
-                for (int l = 0; l < K; l++)
-                    if (s->usable[(size_t)c->group_of[u] * K + k] &&
-                        s->usable[(size_t)c->group_of[u + 1] * K + l]) {
-                        double *o =
-                            &c->ox[sp][u * CC + (size_t)s->class_of[k] * s->C + s->class_of[l]];
-                        *o = fmin(*o, t->xstage[sp][uniap_ct_xpair(t, u, k, l)]);
-                    }
-    }
-    /* a stage whose layers use two layout classes or more changes class
-     * between two adjacent layers at least once */
-    /* (and one leaving class e costs at least rout[q*C+e], one entering
-     * it at least rin[q*C+e], anywhere) */
-    size_t QC = (size_t)t->n_classes * s->C;
-    c->rchg = malloc(sizeof(double) * (size_t)t->n_classes * L);
-    c->rout = malloc(sizeof(double) * QC);
-    c->rin = malloc(sizeof(double) * QC);
-    if (!c->rchg || !c->rout || !c->rin)
-        return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound");
-    for (size_t x = 0; x < QC; x++)
-        c->rout[x] = c->rin[x] = HUGE_VAL;
-    for (int q = 0; q < t->n_classes; q++)
-        for (int u = 0; u < L; u++) {
-            double lo = HUGE_VAL;
-            for (int k = 0; u + 1 < L && k < K; k++)
-                for (int l = 0; l < K; l++)
-                    if (s->class_of[k] != s->class_of[l] &&
-                        s->usable[(size_t)c->group_of[u] * K + k] &&
-                        s->usable[(size_t)c->group_of[u + 1] * K + l]) {
-                        double r = t->reshard[uniap_ct_pair(t, q, u, k, l)];
-                        double *o = &c->rout[(size_t)q * s->C + s->class_of[k]];
-                        double *in = &c->rin[(size_t)q * s->C + s->class_of[l]];
-                        lo = fmin(lo, r);
-                        *o = fmin(*o, r);
-                        *in = fmin(*in, r);
-                    }
-            c->rchg[(size_t)q * L + u] = lo;
-        }
+    if ((rc = pair_bounds(c)) < 0)
+        return rc;
     double most = 0;
     for (int j = 0; j + 1 < D; j++) {
         double lo = HUGE_VAL;
