@@ -24,12 +24,6 @@
 #include "count_internal.h"
 #include "solver_internal.h"
 
-static double cap_of(const cb_ctx *c, int sg)
-{
-    double b = c->t->mem_budget[c->sig_q[sg]];
-    return b + fabs(b) * SOLVER_MEM_SLACK; /* rounding never leaves out a fit */
-}
-
 static int rows_equal(const uniap_cost_table *t, const solver_shape *s, const int *grp, int u,
                       int v)
 {
@@ -71,10 +65,13 @@ static int pair_bounds(cb_ctx *c)
     c->rchg = malloc(sizeof(double) * (size_t)t->n_classes * L);
     c->rout = malloc(sizeof(double) * QC);
     c->rin = malloc(sizeof(double) * QC);
-    if (!c->ox[0] || !c->ox[1] || !c->rchg || !c->rout || !c->rin)
+    c->rpath = malloc(sizeof(double) * QC * C);
+    if (!c->ox[0] || !c->ox[1] || !c->rchg || !c->rout || !c->rin || !c->rpath)
         return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound");
     for (size_t x = 0; x < QC; x++)
         c->rout[x] = c->rin[x] = HUGE_VAL;
+    for (size_t x = 0; x < QC * C; x++)
+        c->rpath[x] = HUGE_VAL;
     for (int u = 0; u < L; u++) {
         const unsigned char *uk = &s->usable[(size_t)c->group_of[u] * K];
         const unsigned char *ul = u + 1 < L ? &s->usable[(size_t)c->group_of[u + 1] * K] : NULL;
@@ -114,14 +111,24 @@ static int pair_bounds(cb_ctx *c)
                 for (int l = 0; uk[k] && l < K; l++)
                     if (ul[l] && s->class_of[k] != s->class_of[l]) {
                         double r = t->reshard[uniap_ct_pair(t, q, u, k, l)];
-                        double *o = &c->rout[(size_t)q * C + s->class_of[k]];
-                        double *in = &c->rin[(size_t)q * C + s->class_of[l]];
+                        int e = s->class_of[k], f = s->class_of[l];
+                        double *p = &c->rpath[((size_t)q * C + e) * C + f];
                         lo = fmin(lo, r);
-                        *o = fmin(*o, r);
-                        *in = fmin(*in, r);
+                        c->rout[(size_t)q * C + e] = fmin(c->rout[(size_t)q * C + e], r);
+                        c->rin[(size_t)q * C + f] = fmin(c->rin[(size_t)q * C + f], r);
+                        *p = fmin(*p, r);
                     }
             c->rchg[(size_t)q * L + u] = lo;
         }
+    }
+    /* the least changes from class e to class f (Floyd-Warshall over the
+     * least single changes); e to e: the least round trip through another */
+    for (int q = 0; q < t->n_classes; q++) {
+        double *p = &c->rpath[(size_t)q * CC];
+        for (int m = 0; m < C; m++)
+            for (int e = 0; e < C; e++)
+                for (int f = 0; f < C; f++)
+                    p[e * C + f] = fmin(p[e * C + f], p[e * C + m] + p[m * C + f]);
     }
     return UNIAP_OK;
 }
@@ -187,168 +194,39 @@ static int setup(cb_ctx *c, uniap_schedule sched)
     return UNIAP_OK;
 }
 
-/* the fronts of every (signature, kind, variant) into *frs, *mp (only
- * signature only_sg when >= 0), a layer's seconds plus wt x its tail;
- * 1: past the work limits */
-static int build_fronts(cb_ctx *c, cb_front **frs, double **mp, int only_sg, double wt)
+/* AV's blocks: for each signature the starts and ends a stage of it can
+ * have, and the variants some layer of it can take (a mix, each class one
+ * kind has a strategy of, a mix holding a layer of such a class while
+ * c->req_ok); returns AV's size. */
+static size_t place_variants(cb_ctx *c)
 {
-    const uniap_cost_table *t = c->t;
-    int K = c->K, rc = UNIAP_OK;
-    size_t n = (size_t)c->nsig * c->nk * (c->C + 1);
-    cb_item *items = malloc(sizeof(cb_item) * K);
-    *frs = calloc(n, sizeof(cb_front));
-    *mp = malloc(sizeof(double) * n);
-    if (!items || !*frs || !*mp) {
-        free(items);
-        return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound");
-    }
-    c->n_fronts = n;
-    for (size_t f = 0; f < n && rc == UNIAP_OK; f++) {
-        int v = (int)(f % (c->C + 1)), kd = (int)(f / (c->C + 1) % c->nk);
-        int sg = (int)(f / (c->C + 1) / c->nk);
-        if (only_sg >= 0 && sg != only_sg)
-            continue;
-        int u = c->kind_rep[kd], q = c->sig_q[sg], ni = 0;
-        double cap = cap_of(c, sg), peak = HUGE_VAL;
-        for (int k = 0; k < K; k++) {
-            size_t x = uniap_ct_ix(t, q, u, k);
-            double m = t->mem_states[x] + c->sig_f[sg] * t->mem_act[x];
-            if (!c->s->usable[(size_t)c->group_of[u] * K + k] || !t->allowed[x] ||
-                (v > 0 && c->s->class_of[k] != v - 1) ||
-                m + t->mem_peak[x] > cap) /* alone over the budget */
-                continue;
-            items[ni++] = (cb_item){m, t->time[x] + wt * t->tail[x], k};
-            peak = fmin(peak, t->mem_peak[x]);
-        }
-        (*mp)[f] = peak;
-        int total = c->pre[(size_t)c->L * c->nk + kd];
-        int nmax = ni ? (total < c->span ? total : c->span) : 0;
-        rc = cb_front_build(&c->pool, items, ni, nmax, ni ? cap - peak : 0, &(*frs)[f]);
-    }
-    free(items);
-    return rc;
-}
-
-/* The least seconds of one point per kind present in [a, b) from the
- * fronts of variant v, bytes at most the budget less the largest least
- * peak (HUGE_VAL: none fits); with pick, the points. */
-double cb_least_mix(const cb_ctx *c, const cb_front *frs, const double *mp, int sg, int v, int a,
-                    int b, long *pick)
-{
-    int nk = c->nk, pres[CB_MAX_KINDS], np = 0, main = -1;
-    long size = 0, combos = 1;
-    double peak = 0;
-    const int *lo = &c->pre[(size_t)a * nk], *hi = &c->pre[(size_t)b * nk];
-    const cb_front *fr[CB_MAX_KINDS];
-    for (int k = 0; k < nk; k++) {
-        int n = hi[k] - lo[k];
-        if (!n)
-            continue;
-        const cb_front *f = &frs[FRONT(c, sg, k, v)];
-        if (n > f->nmax || f->off[n] == f->off[n + 1])
-            return HUGE_VAL;
-        long sz = f->off[n + 1] - f->off[n];
-        peak = fmax(peak, mp[FRONT(c, sg, k, v)]);
-        fr[np] = f;
-        pres[np++] = n;
-        if (sz > size) {
-            size = sz;
-            main = np - 1;
-        }
-    }
-    double cap = cap_of(c, sg) - peak;
-    for (int j = 0; j < np && combos <= CB_MAX_COMBOS; j++)
-        if (j != main)
-            combos *= fr[j]->off[pres[j] + 1] - fr[j]->off[pres[j]];
-    long at[CB_MAX_KINDS];
-    double best = HUGE_VAL;
-    if (combos > CB_MAX_COMBOS) {
-        /* each kind at its fastest that leaves the others their least
-         * bytes: a weaker bound, and its plan may not fit */
-        double mins = 0, tsum = 0;
-        for (int j = 0; j < np; j++)
-            mins += c->pool.p[fr[j]->off[pres[j]]].m;
-        for (int j = 0; j < np; j++) {
-            at[j] = cb_front_query(&c->pool, fr[j], pres[j],
-                                   cap - (mins - c->pool.p[fr[j]->off[pres[j]]].m));
-            if (at[j] < 0)
-                return HUGE_VAL;
-            tsum += c->pool.p[at[j]].t;
-        }
-        best = tsum;
-        goto picked;
-    }
-    /* every combination of the other kinds' points, the main kind queried */
-    long got[CB_MAX_KINDS];
-    for (int j = 0; j < np; j++)
-        at[j] = fr[j]->off[pres[j]];
-    for (;;) {
-        double m = 0, tt = 0;
-        for (int j = 0; j < np; j++)
-            if (j != main) {
-                m += c->pool.p[at[j]].m;
-                tt += c->pool.p[at[j]].t;
+    int L = c->L, D = c->D, C = c->C, NV = CB_NV(c), slots = 0;
+    size_t total = 0;
+    for (int sg = 0; sg < c->nsig; sg++) {
+        int a0 = L, a1 = -1, b0 = L + 1, b1 = -1, *box = &c->avbox[4 * sg];
+        for (int i = 0; i < D; i++)
+            if (c->sig_of[i] == sg) {
+                a0 = i < a0 ? i : a0;
+                a1 = L - (D - i) > a1 ? L - (D - i) : a1;
+                b0 = i + 1 < b0 ? i + 1 : b0;
+                b1 = L - (D - 1 - i) > b1 ? L - (D - 1 - i) : b1;
             }
-        long x = cb_front_query(&c->pool, fr[main], pres[main], cap - m);
-        if (x >= 0 && tt + c->pool.p[x].t < best) {
-            best = tt + c->pool.p[x].t;
-            for (int j = 0; j < np; j++)
-                got[j] = j == main ? x : at[j];
-        }
-        int j = 0; /* the next combination */
-        for (; j < np; j++) {
-            if (j == main)
-                continue;
-            if (++at[j] < fr[j]->off[pres[j] + 1])
-                break;
-            at[j] = fr[j]->off[pres[j]];
-        }
-        if (j == np)
-            break;
-    }
-    memcpy(at, got, sizeof(long) * (size_t)np);
-picked:
-    if (pick && best < HUGE_VAL)
-        for (int k = 0, j = 0; k < nk; k++)
-            pick[k] = hi[k] - lo[k] ? at[j++] : -1;
-    return best;
-}
-
-/* The least class change inside a stage of signature sg on [a, b)
- * (HUGE_VAL: none can happen there). */
-static double least_change(const cb_ctx *c, int sg, int a, int b)
-{
-    double lo = HUGE_VAL;
-    for (int u = a; u + 1 < b; u++)
-        lo = fmin(lo, c->rchg[(size_t)c->sig_q[sg] * c->L + u]);
-    return lo;
-}
-
-/* The least compute of a stage of signature sg on layers [a, b) (HUGE_VAL:
- * nothing fits): every layer in one layout class (no resharding for
- * certain), or any mix plus the least class change there. chg: that least
- * change (HUGE_VAL computes it). With pick, the pool point of each kind
- * (-1: the kind is absent). */
-double cb_stage_least(const cb_ctx *c, const cb_front *frs, const double *mp, int sg, int a, int b,
-                      double chg, long *pick)
-{
-    double best = HUGE_VAL;
-    long tmp[CB_MAX_KINDS];
-    if (chg == HUGE_VAL)
-        chg = least_change(c, sg, a, b);
-    for (int v = 0; v <= c->C; v++) {
-        if (v == 0 && chg == HUGE_VAL)
-            continue; /* one layer, or no class change possible: the classes alone */
-        double x = cb_least_mix(c, frs, mp, sg, v, a, b, pick ? tmp : NULL);
-        if (v == 0)
-            x += chg;
-        if (x < best) {
-            best = x;
-            if (pick)
-                memcpy(pick, tmp, sizeof(long) * (size_t)c->nk);
+        box[0] = a0, box[1] = a1 - a0 + 1, box[2] = b0, box[3] = b1 - b0 + 1;
+        for (int v = 0; v < NV; v++) {
+            int any = v == 0, req = v >= CB_REQ_OF(c);
+            for (int k = 0; k < c->nk && !any && (!req || c->req_ok); k++) {
+                /* (CB_REQ(l) as CB_PURE(l): a layer can take class l) */
+                const cb_front *f = &c->fr[FRONT(c, sg, k, req ? v - C : v)];
+                any = f->nmax >= 1 && f->off[1] < f->off[2];
+            }
+            c->avslot[(size_t)sg * NV + v] = any ? slots : -1;
+            if (any) {
+                c->avoff[slots++] = total;
+                total += (size_t)box[1] * box[3];
+            }
         }
     }
-    return best;
+    return total;
 }
 
 /* the least compute of every stage range (A), and of every variant (AV)
@@ -361,38 +239,22 @@ static int fill_ranges(cb_ctx *c)
     size_t n = (size_t)c->nsig * (L + 1) * (L + 1);
     if (!(c->A = malloc(sizeof(double) * n)))
         return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound's ranges");
-    /* the variants some layer of the signature can take (a mix, and each
-     * class one kind has a strategy of), over the starts and ends a stage
-     * of the signature can have */
-    int slots = 0, D = c->D;
-    size_t total = 0;
-    c->avslot = malloc(sizeof(int) * (size_t)c->nsig * (C + 1));
-    c->avoff = malloc(sizeof(size_t) * (size_t)c->nsig * (C + 1));
+    int NV = CB_NV(c);
+    c->avslot = malloc(sizeof(int) * (size_t)c->nsig * NV);
+    c->avoff = malloc(sizeof(size_t) * (size_t)c->nsig * NV);
     c->avbox = malloc(sizeof(int) * 4 * (size_t)c->nsig);
     if (!c->avslot || !c->avoff || !c->avbox)
         return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound's ranges");
-    for (int sg = 0; sg < c->nsig; sg++) {
-        int a0 = L, a1 = -1, b0 = L + 1, b1 = -1, *box = &c->avbox[4 * sg];
-        for (int i = 0; i < D; i++)
-            if (c->sig_of[i] == sg) {
-                a0 = i < a0 ? i : a0;
-                a1 = L - (D - i) > a1 ? L - (D - i) : a1;
-                b0 = i + 1 < b0 ? i + 1 : b0;
-                b1 = L - (D - 1 - i) > b1 ? L - (D - 1 - i) : b1;
-            }
-        box[0] = a0, box[1] = a1 - a0 + 1, box[2] = b0, box[3] = b1 - b0 + 1;
-        for (int v = 0; v <= C; v++) {
-            int any = v == 0;
-            for (int k = 0; k < c->nk && !any; k++) {
-                const cb_front *f = &c->fr[FRONT(c, sg, k, v)];
-                any = f->nmax >= 1 && f->off[1] < f->off[2];
-            }
-            c->avslot[(size_t)sg * (C + 1) + v] = any ? slots : -1;
-            if (any) {
-                c->avoff[slots++] = total;
-                total += (size_t)box[1] * box[3];
-            }
-        }
+    /* with the CB_REQ mixes when they fit (in AV and in work), else
+     * without them rather than without the class-aware split */
+    c->req_ok = 1;
+    size_t total = place_variants(c);
+    int rc = UNIAP_OK;
+    if (total <= CB_MAX_VARIANT_RANGES && C > 1 && (rc = cb_build_req_fronts(c)) < 0)
+        return rc;
+    if (total > CB_MAX_VARIANT_RANGES || !c->req_ok) {
+        c->req_ok = 0;
+        total = place_variants(c);
     }
     if ((double)total <= (double)CB_MAX_VARIANT_RANGES && C > 1 &&
         !(c->AV = malloc(sizeof(double) * (total ? total : 1))))
@@ -415,14 +277,15 @@ static int fill_ranges(cb_ctx *c)
                 double best = HUGE_VAL; /* as cb_stage_least */
                 const int *box = &c->avbox[4 * sg];
                 int in = a >= box[0] && a < box[0] + box[1] && b >= box[2] && b < box[2] + box[3];
-                for (int v = 0; v <= C; v++) {
-                    int slot = c->avslot[(size_t)sg * (C + 1) + v];
-                    if (slot < 0)
+                for (int v = 0; v < NV; v++) {
+                    int slot = c->avslot[(size_t)sg * NV + v];
+                    if (slot < 0 || (!in && v >= CB_REQ_OF(c)))
                         continue;
                     double x = cb_least_mix(c, c->fr, c->minpeak, sg, v, a, b, NULL);
                     if (in)
                         c->AV[c->avoff[slot] + (size_t)(a - box[0]) * box[3] + (b - box[2])] = x;
-                    best = fmin(best, v > 0 ? x : chg == HUGE_VAL ? HUGE_VAL : x + chg);
+                    if (v < CB_REQ_OF(c)) /* (a CB_REQ mix is a CB_ANY one) */
+                        best = fmin(best, v > 0 ? x : chg == HUGE_VAL ? HUGE_VAL : x + chg);
                 }
                 c->A[AIX(c, sg, a, b)] = best;
             }
@@ -430,21 +293,11 @@ static int fill_ranges(cb_ctx *c)
     return UNIAP_OK;
 }
 
-static void free_fronts(cb_front **frs, double **mp, size_t n)
-{
-    for (size_t f = 0; *frs && f < n; f++)
-        cb_front_free(&(*frs)[f]);
-    free(*frs);
-    free(*mp);
-    *frs = NULL;
-    *mp = NULL;
-}
-
 static void ctx_free(cb_ctx *c)
 {
-    free_fronts(&c->fr, &c->minpeak, c->n_fronts);
+    cb_free_fronts(&c->fr, &c->minpeak, c->n_fronts);
     for (int l = 0; l < CB_LAMBDAS; l++)
-        free_fronts(&c->frw[l], &c->minpeakw[l], c->n_fronts);
+        cb_free_fronts(&c->frw[l], &c->minpeakw[l], c->n_fronts);
     cb_pool_free(&c->pool);
     free(c->kind_of);
     free(c->kind_rep);
@@ -456,6 +309,7 @@ static void ctx_free(cb_ctx *c)
     free(c->rchg);
     free(c->rout);
     free(c->rin);
+    free(c->rpath);
     free(c->A);
     free(c->AV);
     free(c->avslot);
@@ -488,8 +342,8 @@ static int tail_bound(cb_ctx *c, int tj, double *best, double *at)
     for (int l = 0; l < CB_LAMBDAS; l++) {
         c->lambda[l] = l == 0 ? 0 : l == 1 ? c->w.steady / 4 : c->w.steady;
         double fl = c->w.fill + c->lambda[l];
-        free_fronts(&c->frw[l], &c->minpeakw[l], c->n_fronts);
-        if ((rc = build_fronts(c, &c->frw[l], &c->minpeakw[l], sg, c->w.tail / fl)) != 0)
+        cb_free_fronts(&c->frw[l], &c->minpeakw[l], c->n_fronts);
+        if ((rc = cb_build_fronts(c, &c->frw[l], &c->minpeakw[l], sg, c->w.tail / fl)) != 0)
             return rc < 0 ? rc : UNIAP_OK;
         for (int x = 0; x <= L; x++) {
             int a = tj == 0 ? 0 : x, b = tj == 0 ? x : L;
@@ -523,7 +377,7 @@ int solver_count_bound(const uniap_cost_table *t, const solver_shape *s, uniap_s
     c.K = t->n_strategies;
     c.C = s->C;
     c.span = c.L - c.D + 1;
-    if ((rc = setup(&c, sched)) != 0 || (rc = build_fronts(&c, &c.fr, &c.minpeak, -1, 0)) != 0 ||
+    if ((rc = setup(&c, sched)) != 0 || (rc = cb_build_fronts(&c, &c.fr, &c.minpeak, -1, 0)) != 0 ||
         (rc = fill_ranges(&c)) != 0)
         goto free_ctx; /* rc 1: past a work limit, no bound */
     c.dp = malloc(sizeof(double) * (c.L + 1));
@@ -534,8 +388,8 @@ int solver_count_bound(const uniap_cost_table *t, const solver_shape *s, uniap_s
         c.cdp = malloc(sizeof(double) * (c.L + 1) * c.C);
         c.cnx = malloc(sizeof(double) * (c.L + 1) * c.C);
         c.cpar = calloc((size_t)c.D * (c.L + 1) * c.C * 4, sizeof(int));
-        c.cinb = malloc(sizeof(double) * 2 * c.C);
-        c.cinbe = malloc(sizeof(int) * c.C);
+        c.cinb = malloc(sizeof(double) * 3 * c.C);
+        c.cinbe = malloc(sizeof(int) * 2 * c.C);
     }
     if (!c.dp || !c.nx || !c.Aj || !c.par ||
         (c.AV && (!c.cdp || !c.cnx || !c.cpar || !c.cinb || !c.cinbe))) {

@@ -100,13 +100,59 @@ static int pareto_items(const cb_item *items, int n, cb_item *out)
     return kept;
 }
 
-int cb_front_build(cb_pool *pool, const cb_item *all, int n_all, int nmax, double cap, cb_front *f)
+/* Appends to the pool front n: the Pareto-minimal points of base points
+ * [lo, hi) plus one layer on each item, bytes at most cap (h and next:
+ * scratch of n_items). 0, UNIAP_ENOMEM, or 1 past the work limits. */
+static int merge_step(cb_pool *pool, const cb_item *items, int n_items, long lo, long hi,
+                      double cap, heap *h, long *next)
+{
+    long first = pool->n;
+    int rc;
+    pool->work += (hi - lo) * n_items;
+    if (pool->work > CB_WORK_LIMIT)
+        return 1;
+    /* merge the shifted fronts in order, keeping each point faster than
+     * every lighter one */
+    h->n = 0;
+    for (int j = 0; j < n_items; j++)
+        if (lo < hi) {
+            next[j] = lo;
+            h->head[h->n] = (cb_point){pool->p[lo].m + items[j].m, pool->p[lo].t + items[j].t,
+                                       (int)lo, items[j].k};
+            h->item[h->n++] = j;
+        }
+    for (int a = h->n / 2 - 1; a >= 0; a--)
+        sift_down(h, a);
+    while (h->n > 0 && h->head[0].m <= cap) {
+        cb_point top = h->head[0];
+        int j = h->item[0];
+        if (pool->n == first || top.t < pool->p[pool->n - 1].t) {
+            if ((rc = reserve(&pool->p, &pool->cap, pool->n + 1)) < 0)
+                return rc;
+            pool->p[pool->n++] = top;
+        }
+        if (++next[j] < hi) {
+            long x = next[j];
+            h->head[0] = (cb_point){pool->p[x].m + items[j].m, pool->p[x].t + items[j].t, (int)x,
+                                    items[j].k};
+        } else {
+            h->head[0] = h->head[--h->n];
+            h->item[0] = h->item[h->n];
+        }
+        sift_down(h, 0);
+    }
+    return pool->n > CB_MAX_POINTS ? 1 : UNIAP_OK;
+}
+
+/* cb_front_build (base NULL: f's own front n - 1) and cb_front_build_plus */
+static int build(cb_pool *pool, const cb_item *all, int n_all, const cb_front *base, int nmax,
+                 double cap, cb_front *f)
 {
     int rc = UNIAP_OK, n_items;
-    cb_item *items = malloc(sizeof(cb_item) * (size_t)(n_all ? n_all : 1));
-    heap h = {malloc(sizeof(cb_point) * (size_t)(n_all ? n_all : 1)),
-              malloc(sizeof(int) * (size_t)(n_all ? n_all : 1)), 0};
-    long *next = malloc(sizeof(long) * (size_t)(n_all ? n_all : 1));
+    size_t na = (size_t)(n_all ? n_all : 1);
+    cb_item *items = malloc(sizeof(cb_item) * na);
+    heap h = {malloc(sizeof(cb_point) * na), malloc(sizeof(int) * na), 0};
+    long *next = malloc(sizeof(long) * na);
     f->nmax = nmax;
     f->off = malloc(sizeof(long) * (size_t)(nmax + 2));
     if (!items || !h.head || !h.item || !next || !f->off ||
@@ -115,51 +161,16 @@ int cb_front_build(cb_pool *pool, const cb_item *all, int n_all, int nmax, doubl
         goto fail;
     }
     n_items = pareto_items(all, n_all, items);
-    /* front 0: the empty mix */
+    /* front 0: the empty mix (none when a layer is required) */
     f->off[0] = pool->n;
-    pool->p[pool->n++] = (cb_point){0, 0, -1, -1};
+    if (!base)
+        pool->p[pool->n++] = (cb_point){0, 0, -1, -1};
     f->off[1] = pool->n;
     for (int n = 1; n <= nmax; n++) {
-        long lo = f->off[n - 1], hi = f->off[n];
-        pool->work += (hi - lo) * n_items;
-        if (pool->work > CB_WORK_LIMIT) {
-            rc = 1;
+        const cb_front *from = base ? base : f;
+        if ((rc = merge_step(pool, items, n_items, from->off[n - 1], from->off[n], cap, &h,
+                             next)) != 0)
             goto fail;
-        }
-        /* merge the shifted fronts in order, keeping each point faster
-         * than every lighter one */
-        h.n = 0;
-        for (int j = 0; j < n_items; j++)
-            if (lo < hi) {
-                next[j] = lo;
-                h.head[h.n] = (cb_point){pool->p[lo].m + items[j].m, pool->p[lo].t + items[j].t,
-                                         (int)lo, items[j].k};
-                h.item[h.n++] = j;
-            }
-        for (int a = h.n / 2 - 1; a >= 0; a--)
-            sift_down(&h, a);
-        while (h.n > 0 && h.head[0].m <= cap) {
-            cb_point top = h.head[0];
-            int j = h.item[0];
-            if (pool->n == f->off[n] || top.t < pool->p[pool->n - 1].t) {
-                if ((rc = reserve(&pool->p, &pool->cap, pool->n + 1)) < 0)
-                    goto fail;
-                pool->p[pool->n++] = top;
-            }
-            if (++next[j] < hi) {
-                long x = next[j];
-                h.head[0] = (cb_point){pool->p[x].m + items[j].m, pool->p[x].t + items[j].t, (int)x,
-                                       items[j].k};
-            } else {
-                h.head[0] = h.head[--h.n];
-                h.item[0] = h.item[h.n];
-            }
-            sift_down(&h, 0);
-        }
-        if (pool->n > CB_MAX_POINTS) {
-            rc = 1;
-            goto fail;
-        }
         f->off[n + 1] = pool->n;
     }
     goto free_heap;
@@ -171,6 +182,17 @@ free_heap:
     free(h.item);
     free(next);
     return rc;
+}
+
+int cb_front_build(cb_pool *pool, const cb_item *all, int n_all, int nmax, double cap, cb_front *f)
+{
+    return build(pool, all, n_all, NULL, nmax, cap, f);
+}
+
+int cb_front_build_plus(cb_pool *pool, const cb_item *items, int n_items, const cb_front *base,
+                        double cap, cb_front *f)
+{
+    return build(pool, items, n_items, base, base->nmax, cap, f);
 }
 
 long cb_front_query(const cb_pool *pool, const cb_front *f, int n, double r)

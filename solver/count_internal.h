@@ -1,8 +1,8 @@
 /*
  * count_internal.h - private to the count bound (count_bound.c,
- * count_front.c): Pareto fronts of (memory, time) over how many layers of
- * one kind a stage holds, in one pool of points with parent links so that
- * the strategies of a point can be read back. docs/method.md section 5.6.
+ * count_front.c, count_mix.c, count_split.c): Pareto fronts of (memory, time) over how many layers
+ * of one kind a stage holds, in one pool of points with parent links so that the strategies of a
+ * point can be read back. docs/method.md section 5.6.
  */
 #ifndef UNIAP_COUNT_INTERNAL_H
 #define UNIAP_COUNT_INTERNAL_H
@@ -53,14 +53,19 @@ typedef struct cb_front {
  * CB_MAX_POINTS (no front: the caller gives no bound). Deterministic. */
 int cb_front_build(cb_pool *pool, const cb_item *items, int n_items, int nmax, double cap,
                    cb_front *f);
+/* The same with one layer on one of n_items strategies: front n is the
+ * Pareto-minimal set of front n - 1 of base plus one layer on each item
+ * (front 0 empty; base's nmax). The same returns. */
+int cb_front_build_plus(cb_pool *pool, const cb_item *items, int n_items, const cb_front *base,
+                        double cap, cb_front *f);
 void cb_front_free(cb_front *f);
 void cb_pool_free(cb_pool *pool);
 /* The point of front n of f with the least t among those with m <= r:
  * its pool index, or -1 when none. */
 long cb_front_query(const cb_pool *pool, const cb_front *f, int n, double r);
 
-/* The state of one count bound (count_bound.c builds it, count_split.c
- * runs the split DP over it). */
+/* The state of one count bound (count_bound.c builds it with count_mix.c's
+ * fronts, count_split.c runs the split DP over it). */
 /* Thresholds tried above the least feasible one (past them the bound
  * takes the least the rest could give). */
 #define CB_MAX_THRESHOLDS 256
@@ -74,13 +79,31 @@ long cb_front_query(const cb_pool *pool, const cb_front *f, int n, double r);
 /* Variant-range entries of the class-aware split (past them: the split
  * without classes, a weaker bound). */
 #define CB_MAX_VARIANT_RANGES (1L << 23)
+/* Layout classes up to which the class-aware split prices a mixed stage
+ * by each pair of first and last class (past them: by the last alone,
+ * O(C) a range instead of O(C^2)). */
+#define CB_PAIR_CLASSES 8
 /* Kinds of layer (past them: no bound). */
 #define CB_MAX_KINDS 64
+
+/* The variants of a stage's mix: CB_ANY every strategy; CB_PURE(l) only
+ * those of layout class l (a stage on one class reshards nothing for
+ * certain; one on two or more pays a class change); CB_REQ(l) at least
+ * one layer of class l (a mixed stage that starts or ends on l). Of a
+ * kind, front CB_REQ(l) is front CB_ANY of one layer less plus one layer
+ * on a class-l strategy; a stage's CB_REQ(l) mix puts that layer on one
+ * of its kinds (cb_least_mix). */
+#define CB_ANY       0
+#define CB_PURE(l)   (1 + (l))
+#define CB_REQ_OF(c) (1 + (c)->C) /* the first CB_REQ variant */
+#define CB_REQ(c, l) (1 + (c)->C + (l))
+#define CB_NV(c)     (1 + 2 * (c)->C) /* variants */
 
 typedef struct cb_ctx {
     const uniap_cost_table *t;
     const solver_shape *s;
     int L, D, K, C, nk, nsig, span; /* C layout classes; span: longest stage (L - D + 1) */
+    int req_ok;                     /* the CB_REQ fronts were built (within the work limit) */
     int *kind_of, *kind_rep;        /* [L], [nk] */
     int *pre;                       /* [(L+1)*nk]: layers of each kind before a position */
     int *group_of;                  /* [L] */
@@ -100,22 +123,22 @@ typedef struct cb_ctx {
     double *Aj;         /* [CB_LAMBDAS*(L+1)] */
     double *rchg;       /* [q*L+u]: least class change after layer u on class q (HUGE_VAL: none) */
     double *rout, *rin; /* [q*C+e]: least class change out of / into layout class e on class q */
+    double *rpath;      /* [(q*C+e)*C+f]: least class changes from layout class e to f on
+                         * class q (e to e: out and back), HUGE_VAL: none */
     double *A;          /* [nsig*(L+1)*(L+1)]: least compute of a stage on [a, b) */
     /* The class-aware split (count_split.c; NULL when past
      * CB_MAX_VARIANT_RANGES): AV (read through cb_av) the least seconds of [a, b)'s mix
-     * on variant v (0: any strategies, before its class changes; 1 + l:
-     * layout class l alone); ox[sp][(u*C+e)*C+f] the least transfer after
-     * layer u from class e to class f; the DP's rows by end class. */
+     * on variant v (CB_ANY, CB_PURE, CB_REQ: before its class changes); ox[sp][(u*C+e)*C+f] the
+     * least transfer after layer u from class e to class f; the DP's rows by end class. */
     double *AV;
-    int *avslot;   /* [nsig*(C+1)]: AV's block of (sg, v), -1: none (no layer takes v on sg) */
+    int *avslot;   /* [nsig*CB_NV]: AV's block of (sg, v), -1: none (no layer takes v on sg) */
     size_t *avoff; /* [blocks]: where each block starts in AV */
     int *avbox;    /* [4*nsig]: the starts and ends a stage of sg can have */
     double *ox[2];
     double *cdp, *cnx; /* [(L+1)*C] */
     int *cpar;         /* [((i*(L+1)+b)*C+e)*4]: start, previous end class, variant, first class */
-    double *cinb;      /* [2*C] scratch: the least cost into a stage by its first class, and
-                        * the same plus half the least change out of that class */
-    int *cinbe;        /* [C] the previous end class of it */
+    double *cinb;      /* [3*C] scratch of class_stage (count_split.c) */
+    int *cinbe;        /* [2*C] the same */
     double *olb[2];    /* [L]: least transfer after layer u (inside / between nodes) */
     double *dp, *nx;   /* [L+1] */
     int *par;          /* [D*(L+1)] */
@@ -128,17 +151,32 @@ typedef struct cb_ctx {
  * variant no layer of sg can take (not stored) */
 static inline double cb_av(const cb_ctx *c, int sg, int v, int a, int b)
 {
-    int slot = c->avslot[(size_t)sg * (c->C + 1) + v];
+    if (v >= CB_REQ_OF(c) && !c->req_ok)
+        v = CB_ANY; /* (CB_REQ mixes not built: priced as any mix) */
+    int slot = c->avslot[(size_t)sg * CB_NV(c) + v];
     const int *box = &c->avbox[4 * sg]; /* first a, a count, first b, b count */
     if (slot < 0 || a < box[0] || a >= box[0] + box[1] || b < box[2] || b >= box[2] + box[3])
         return HUGE_VAL;
     return c->AV[c->avoff[slot] + (size_t)(a - box[0]) * box[3] + (b - box[2])];
 }
-/* Front f of (signature sg, kind kd, variant v): v 0 every strategy, v
- * 1 + l only those of layout class l (a stage on one class reshards
- * nothing for certain; one on two or more pays a class change). */
-#define FRONT(c, sg, kd, v) (((size_t)(sg) * (c)->nk + (kd)) * ((c)->C + 1) + (v))
+/* Front f of (signature sg, kind kd, variant v) */
+#define FRONT(c, sg, kd, v) (((size_t)(sg) * (c)->nk + (kd)) * CB_NV(c) + (v))
 
+/* Signature sg's memory budget (rounding never leaves out a fit). */
+static inline double cb_cap_of(const cb_ctx *c, int sg)
+{
+    double b = c->t->mem_budget[c->sig_q[sg]];
+    return b + fabs(b) * SOLVER_MEM_SLACK; /* rounding never leaves out a fit */
+}
+
+/* count_mix.c: the fronts of every (signature, kind, variant) but
+ * CB_REQ into *frs, *mp (only signature only_sg when >= 0), a layer's
+ * seconds plus wt x its tail (0, UNIAP_ENOMEM, or 1 past the work
+ * limits: no bound); the CB_REQ fronts into c->fr, on a work limit of
+ * their own (past it dropped: c->req_ok 0); and freeing fronts. */
+int cb_build_fronts(cb_ctx *c, cb_front **frs, double **mp, int only_sg, double wt);
+int cb_build_req_fronts(cb_ctx *c);
+void cb_free_fronts(cb_front **frs, double **mp, size_t n);
 /* The least compute of a stage of signature sg on layers [a, b) from the
  * fronts frs / peaks mp (HUGE_VAL: nothing fits): every layer in one
  * layout class, or any mix plus the least class change there (chg, or
@@ -147,7 +185,8 @@ static inline double cb_av(const cb_ctx *c, int sg, int v, int a, int b)
 double cb_stage_least(const cb_ctx *c, const cb_front *frs, const double *mp, int sg, int a, int b,
                       double chg, long *pick);
 /* The least seconds of one point per kind present in [a, b) from the
- * fronts of variant v (HUGE_VAL: none fits); with pick, the points. */
+ * fronts of variant v (CB_REQ: one kind's, the others' CB_ANY, the least
+ * over that kind) (HUGE_VAL: none fits); with pick, the points. */
 double cb_least_mix(const cb_ctx *c, const cb_front *frs, const double *mp, int sg, int v, int a,
                     int b, long *pick);
 /* count_split.c: the least over thresholds of the split DP (*best,

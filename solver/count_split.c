@@ -100,24 +100,78 @@ static void relax(cb_ctx *c, double *nx, int keep, int i, int b, int l, double v
     }
 }
 
+/* A mixed stage i on [a, b) ending on class l, first class f, each f
+ * (CB_PAIR_CLASSES classes at most): compute at least both CB_REQ mixes'
+ * plus one change (f != l) or two (f == l) at the range's least (chg),
+ * and at least the least path of changes from f to l. */
+static void mixed_pairs(cb_ctx *c, double T, int keep, int tj, int i, int a, int b, double chg,
+                        const double *inb, const int *inbe, double *nx)
+{
+    int C = c->C, sg = c->sig_of[i], q = c->sig_q[sg];
+    const double *rp = &c->rpath[(size_t)q * C * C];
+    for (int l = 0; l < C; l++) {
+        double rl = cb_av(c, sg, CB_REQ(c, l), a, b);
+        if (rl == HUGE_VAL)
+            continue; /* no mix holds l */
+        for (int f = 0; f < C; f++) {
+            double rf = cb_av(c, sg, CB_REQ(c, f), a, b), tm = fmax(rf, rl);
+            if (inb[f] == HUGE_VAL || rp[f * C + l] == HUGE_VAL || rf == HUGE_VAL)
+                continue; /* (no path of changes from f to l) */
+            double v = variant_cost(c, tj, i, a, b, tm + (1 + (f == l)) * chg, T);
+            if (v == HUGE_VAL)
+                continue;
+            v = fmax(v, c->w.fill * (tm + rp[f * C + l]));
+            relax(c, nx, keep, i, b, l, inb[f] + v, a, inbe[f], CB_REQ(c, rf >= rl ? f : l), f);
+        }
+    }
+}
+
+/* The same for more classes, in O(C) a range: the first class's mix
+ * left out (at least l's), and the least over f of the cost into the
+ * stage (in1[l], first f1[l]) and of it plus the path (inp[l]) taken
+ * apart (each a bound); f == l as in mixed_pairs. */
+static void mixed_classes(cb_ctx *c, double T, int keep, int tj, int i, int a, int b, double chg,
+                          const double *inb, const int *inbe, const double *in1, const int *f1,
+                          const double *inp, double *nx)
+{
+    int C = c->C, sg = c->sig_of[i], q = c->sig_q[sg];
+    const double *rp = &c->rpath[(size_t)q * C * C];
+    double fill = c->w.fill;
+    for (int l = 0; l < C; l++) {
+        double rl = cb_av(c, sg, CB_REQ(c, l), a, b);
+        if (rl == HUGE_VAL)
+            continue;
+        double v = variant_cost(c, tj, i, a, b, rl + chg, T);
+        if (in1[l] != HUGE_VAL && v != HUGE_VAL)
+            relax(c, nx, keep, i, b, l, fmax(in1[l] + v, inp[l] + fill * rl), a, inbe[f1[l]],
+                  CB_REQ(c, l), f1[l]);
+        v = variant_cost(c, tj, i, a, b, rl + 2 * chg, T);
+        if (inb[l] != HUGE_VAL && rp[l * C + l] != HUGE_VAL && v != HUGE_VAL)
+            relax(c, nx, keep, i, b, l, inb[l] + fmax(v, fill * (rl + rp[l * C + l])), a, inbe[l],
+                  CB_REQ(c, l), l);
+    }
+}
+
 /* One stage of the class-aware split: cur by the end class of stage i -
  * 1 (unused for i = 0) into nx. A stage on one layout class l starts and
- * ends on l; a mixed one (two classes at least) changes class once when
- * it starts and ends on different classes, twice when on the same, each
- * change at least the range's least; the first change leaves its first
- * class (at least rout of it), the last enters its last (rin), so the
- * changes cost at least half of both (one change), or both (two or
- * more). The transfer into a stage is at least ox of the two classes
- * that meet. */
+ * ends on l; a mixed one (two classes at least) holds a layer of its
+ * first class f and one of its last l (so its compute is at least both
+ * CB_REQ mixes'), and changes class once when f != l, twice when f == l,
+ * each change at least the range's least, all of them at least the least
+ * path of changes from f to l (rpath). The transfer into a stage is at
+ * least ox of the two classes that meet. scratch: 3 C doubles, 2 C ints. */
 static void class_stage(cb_ctx *c, double T, int keep, int tj, int i, const double *cur, double *nx,
-                        double *inb, int *inbe)
+                        double *scratch, int *iscratch)
 {
     int L = c->L, D = c->D, C = c->C, sg = c->sig_of[i], q = c->sig_q[sg];
     int sp = i > 0 && c->t->boundary_spans_nodes[i - 1] ? 1 : 0;
+    const double *rp = &c->rpath[(size_t)q * C * C];
+    double *inb = scratch, *in1 = scratch + C, *inp = scratch + 2 * C;
+    int *inbe = iscratch, *f1 = iscratch + C;
     for (size_t x = 0; x < (size_t)(L + 1) * C; x++)
         nx[x] = HUGE_VAL;
     for (int a = i; a <= (i == 0 ? 0 : L - (D - i)); a++) {
-        int i1 = -1, i2 = -1; /* the two least first classes */
+        int any = 0;
         for (int f = 0; f < C; f++) {
             inb[f] = i == 0 ? 0 : HUGE_VAL;
             inbe[f] = -1;
@@ -129,30 +183,19 @@ static void class_stage(cb_ctx *c, double T, int keep, int tj, int i, const doub
                 if (v < inb[f])
                     inb[f] = v, inbe[f] = e;
             }
-            if (inb[f] == HUGE_VAL)
-                continue;
-            if (i1 < 0 || inb[f] < inb[i1])
-                i2 = i1, i1 = f;
-            else if (i2 < 0 || inb[f] < inb[i2])
-                i2 = f;
+            any |= inb[f] != HUGE_VAL;
         }
-        if (i1 < 0)
+        if (!any)
             continue;
-        /* the same plus half the least change out of the first class: a
-         * mixed stage's changes cost at least half of (out of its first
-         * class + into its last) */
-        double *inbh = inb + C;
-        int h1 = -1, h2 = -1;
-        for (int f = 0; f < C; f++) {
-            double ro = c->rout[(size_t)q * C + f];
-            inbh[f] =
-                inb[f] == HUGE_VAL || ro == HUGE_VAL ? HUGE_VAL : inb[f] + 0.5 * c->w.fill * ro;
-            if (inbh[f] == HUGE_VAL)
-                continue;
-            if (h1 < 0 || inbh[f] < inbh[h1])
-                h2 = h1, h1 = f;
-            else if (h2 < 0 || inbh[f] < inbh[h2])
-                h2 = f;
+        for (int l = 0; C > CB_PAIR_CLASSES && l < C; l++) {
+            in1[l] = inp[l] = HUGE_VAL;
+            f1[l] = -1;
+            for (int f = 0; f < C; f++)
+                if (f != l && inb[f] != HUGE_VAL && rp[f * C + l] != HUGE_VAL) {
+                    if (inb[f] < in1[l])
+                        in1[l] = inb[f], f1[l] = f;
+                    inp[l] = fmin(inp[l], inb[f] + c->w.fill * rp[f * C + l]);
+                }
         }
         double chg = HUGE_VAL;
         for (int b = a + 1; b <= L - (D - 1 - i) && b - a <= c->span; b++) {
@@ -161,31 +204,16 @@ static void class_stage(cb_ctx *c, double T, int keep, int tj, int i, const doub
             if (i == D - 1 && b < L)
                 continue;
             for (int l = 0; l < C; l++) {
-                double v = variant_cost(c, tj, i, a, b, cb_av(c, sg, 1 + l, a, b), T);
+                double v = variant_cost(c, tj, i, a, b, cb_av(c, sg, CB_PURE(l), a, b), T);
                 if (v != HUGE_VAL && inb[l] != HUGE_VAL)
-                    relax(c, nx, keep, i, b, l, inb[l] + v, a, inbe[l], 1 + l, l);
+                    relax(c, nx, keep, i, b, l, inb[l] + v, a, inbe[l], CB_PURE(l), l);
             }
-            double tm = cb_av(c, sg, 0, a, b);
-            if (tm == HUGE_VAL || chg == HUGE_VAL)
+            if (chg == HUGE_VAL)
                 continue;
-            double one = variant_cost(c, tj, i, a, b, tm + chg, T);
-            double two = variant_cost(c, tj, i, a, b, tm + 2 * chg, T);
-            for (int l = 0; l < C; l++) {
-                double ri = c->rin[(size_t)q * C + l];
-                if (ri == HUGE_VAL)
-                    continue; /* no change ends on l */
-                /* first class f != l: at least one change */
-                int f = i1 != l ? i1 : i2, h = h1 != l ? h1 : h2;
-                if (one != HUGE_VAL && f >= 0 && h >= 0)
-                    relax(c, nx, keep, i, b, l,
-                          fmax(inb[f] + one, inbh[h] + c->w.fill * (tm + 0.5 * ri)), a, inbe[f], 0,
-                          f);
-                /* first class l: two changes at least (out of l and back) */
-                double ro = c->rout[(size_t)q * C + l];
-                if (two != HUGE_VAL && inb[l] != HUGE_VAL && ro != HUGE_VAL)
-                    relax(c, nx, keep, i, b, l, inb[l] + fmax(two, c->w.fill * (tm + ro + ri)), a,
-                          inbe[l], 0, l);
-            }
+            if (C <= CB_PAIR_CLASSES)
+                mixed_pairs(c, T, keep, tj, i, a, b, chg, inb, inbe, nx);
+            else
+                mixed_classes(c, T, keep, tj, i, a, b, chg, inb, inbe, in1, f1, inp, nx);
         }
     }
 }
@@ -238,21 +266,24 @@ static int thresholds(const cb_ctx *c, double t_min, double s_inf, double best, 
     if (!(*v = malloc(sizeof(double) * cap)))
         return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound's thresholds");
     for (size_t x = 0; x < n; x++) {
-        /* the values of the variants (class-aware split) or of A */
+        /* the values of the variants (class-aware split: each class alone,
+         * a mix holding a class with one or two class changes) or of A */
         int sg = (int)(x / ((size_t)(c->L + 1) * (c->L + 1))),
             ra = (int)(x / (c->L + 1) % (c->L + 1));
-        int rb = (int)(x % (c->L + 1)), nvar = c->AV ? c->C + 3 : 1;
+        int rb = (int)(x % (c->L + 1));
+        int nvar = !c->AV ? 1 : c->req_ok ? 3 * c->C : c->C + 2; /* (CB_REQ: CB_ANY's) */
         double chg = -1;
         for (int w = 0; w < nvar; w++) {
-            double a = !c->AV ? c->A[x] : cb_av(c, sg, w < c->C ? 1 + w : 0, ra, rb);
+            double a = !c->AV     ? c->A[x]
+                       : w < c->C ? cb_av(c, sg, CB_PURE(w), ra, rb)
+                                  : cb_av(c, sg, CB_REQ(c, (w - c->C) / 2), ra, rb);
             if (w >= c->C && a != HUGE_VAL && s_inf + st * fmax(a, c->xmax) < best) {
-                /* a mix: with its one or two class changes */
                 if (chg < 0) {
                     chg = HUGE_VAL;
                     for (int u = ra; u + 1 < rb; u++)
                         chg = fmin(chg, c->rchg[(size_t)c->sig_q[sg] * c->L + u]);
                 }
-                a = chg == HUGE_VAL ? HUGE_VAL : a + (w - c->C + 1) * chg;
+                a = chg == HUGE_VAL ? HUGE_VAL : a + (1 + (w - c->C) % 2) * chg;
             }
             if (!(a > t_min && a != HUGE_VAL && s_inf + st * fmax(a, c->xmax) < best))
                 continue;
@@ -420,8 +451,9 @@ int cb_read_plan(cb_ctx *c, double T, int classes, int *stage_of, int *strategy_
             goto free_plan;
         for (int u = a; u < b; u++)
             stage_of[u] = i;
-        if ((rc = assign(c, pick, a, b, var[i] == 0 ? first[i] : -1, var[i] == 0 ? last[i] : -1,
-                         list, strategy_of)) < 0)
+        int mixed = var[i] >= CB_REQ_OF(c);
+        if ((rc = assign(c, pick, a, b, mixed ? first[i] : -1, mixed ? last[i] : -1, list,
+                         strategy_of)) < 0)
             goto free_plan;
     }
     *ok = 1;

@@ -26,6 +26,17 @@
  * price it) the 29 B bound would be 12. The search prunes the 29 B
  * candidate against a best TPI of 12.7 (below the bound, above the
  * layout-free LP) and solves it to 12.8 without one.
+ *
+ * A mixed stage holds a layer of the class it ends on. Second table, the
+ * same shape, memory no object: fast 1 s (class 0), relay 1.2 s (class
+ * 1), resharding between them 0.05 s; the transfer to stage 1 costs 0.5
+ * s from a fast layer and nothing from a relay layer. Stage 0 of (2, 2)
+ * all fast: 2 + 2 + 0.5 + 3 x 2 = 10.5; fast then relay (2.2 + 0.05 =
+ * 2.25, no transfer): 2.25 + 2 + 3 x 2.25 = 11; all relay: 2.4 + 2 + 3 x
+ * 2.4 = 11.6; (3, 1) and (1, 3): 13.5 at least. The optimum is 10.5, and
+ * so is the bound: were a mixed stage priced by the fastest mix of any
+ * classes (fast, fast) plus one change, stage 0 ending on relay would
+ * cost 2.05 and the bound be 2.05 + 2 + 3 x 2.05 = 10.2.
  */
 #include <math.h>
 #include <string.h>
@@ -57,8 +68,29 @@ static void make_table(double budget, uniap_cost_table *t)
     t->mem_budget[0] = budget;
 }
 
-/* The count bound of the table at budget, its best plan's TPI (0: none
- * that fits), and the optimum by brute force (0: none). */
+/* The second table: fast and relay, transfers from fast only. */
+static void make_relay_table(uniap_cost_table *t)
+{
+    make_table(1e12, t);
+    strcpy(t->strategies[1].name, "relay");
+    for (int u = 0; u < 4; u++) {
+        size_t f = uniap_ct_ix(t, 0, u, 0), l = uniap_ct_ix(t, 0, u, 1);
+        t->time[l] = 1.2;
+        t->mem_states[f] = t->mem_states[l] = 1;
+        t->mem_act[f] = t->mem_act[l] = 1;
+        if (u < 3) {
+            t->reshard[uniap_ct_pair(t, 0, u, 0, 1)] = 0.05;
+            t->reshard[uniap_ct_pair(t, 0, u, 1, 0)] = 0.05;
+            for (int sp = 0; sp < 2; sp++)
+                for (int k = 0; k < 2; k++)
+                    t->xstage[sp][uniap_ct_xpair(t, u, 0, k)] = 0.5;
+        }
+    }
+}
+
+/* The count bound of the table at budget (budget < 0: the relay table),
+ * its best plan's TPI (0: none that fits), and the optimum by brute force
+ * (0: none). */
 static double count_bound(double budget, double *plan_tpi, double *optimum)
 {
     uniap_cost_table t;
@@ -66,7 +98,10 @@ static double count_bound(double budget, double *plan_tpi, double *optimum)
     uniap_pair_result bf;
     int stage_of[8], strategy_of[8], have = -1;
     double bound = -1, work, slowest, tail;
-    make_table(budget, &t);
+    if (budget < 0)
+        make_relay_table(&t);
+    else
+        make_table(budget, &t);
     CHECK_EQ(solver_shape_build(&t, 0, &s), 0);
     CHECK_EQ(solver_simple_bounds(&t, UNIAP_SCHED_1F1B, &work, &slowest, &tail), 0);
     CHECK_EQ(
@@ -132,6 +167,10 @@ int main(void)
 
     CHECK(count_bound(11, &plan, &opt) == HUGE_VAL);
     CHECK(plan == 0 && opt == 0);
+
+    CHECK_NEAR(count_bound(-1, &plan, &opt), 10.5, 1e-11, 0);
+    CHECK_NEAR(plan, 10.5, 1e-12, 0);
+    CHECK_NEAR(opt, 10.5, 1e-12, 0);
 
     /* pruned against 12.7 where the LP alone would not prune */
     double z = lp_bound(29);
