@@ -15,7 +15,12 @@
  * most T; the bound is the least over T (only the values stage bounds
  * take matter) of that plus steady x max(T, comm_max x transfer). The DP
  * is exact for the relaxation, so on chains where resharding and the
- * peak do not bind the bound is the optimum and its plan proves it.
+ * peak do not bind the bound is the optimum and its plan proves it. By
+ * layout class (count_split.c's class-aware split) a stage's price carries
+ * its first and last class, the class changes inside it and the transfers
+ * between the classes that meet; a stage of one kind (and one with the
+ * model's first or last layer) is priced exactly up to the least changes
+ * (count_seq.c).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -200,7 +205,7 @@ static int setup(cb_ctx *c, uniap_schedule sched)
  * c->req_ok); returns AV's size. */
 static size_t place_variants(cb_ctx *c)
 {
-    int L = c->L, D = c->D, C = c->C, NV = CB_NV(c), slots = 0;
+    int L = c->L, D = c->D, NV = CB_NAV(c), slots = 0;
     size_t total = 0;
     for (int sg = 0; sg < c->nsig; sg++) {
         int a0 = L, a1 = -1, b0 = L + 1, b1 = -1, *box = &c->avbox[4 * sg];
@@ -215,8 +220,8 @@ static size_t place_variants(cb_ctx *c)
         for (int v = 0; v < NV; v++) {
             int any = v == 0, req = v >= CB_REQ_OF(c);
             for (int k = 0; k < c->nk && !any && (!req || c->req_ok); k++) {
-                /* (CB_REQ(l) as CB_PURE(l): a layer can take class l) */
-                const cb_front *f = &c->fr[FRONT(c, sg, k, req ? v - C : v)];
+                /* (CB_REQ(l), CB_REQL(l) as CB_PURE(l): a layer can take class l) */
+                const cb_front *f = &c->fr[FRONT(c, sg, k, req ? CB_PURE((v - 1) % c->C) : v)];
                 any = f->nmax >= 1 && f->off[1] < f->off[2];
             }
             c->avslot[(size_t)sg * NV + v] = any ? slots : -1;
@@ -239,7 +244,7 @@ static int fill_ranges(cb_ctx *c)
     size_t n = (size_t)c->nsig * (L + 1) * (L + 1);
     if (!(c->A = malloc(sizeof(double) * n)))
         return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound's ranges");
-    int NV = CB_NV(c);
+    int NV = CB_NAV(c);
     c->avslot = malloc(sizeof(int) * (size_t)c->nsig * NV);
     c->avoff = malloc(sizeof(size_t) * (size_t)c->nsig * NV);
     c->avbox = malloc(sizeof(int) * 4 * (size_t)c->nsig);
@@ -315,6 +320,13 @@ static void ctx_free(cb_ctx *c)
     free(c->avslot);
     free(c->avoff);
     free(c->avbox);
+    free(c->rk);
+    free(c->jl);
+    free(c->jt);
+    free(c->sq_lo);
+    free(c->sq_hi);
+    free(c->SQ);
+    free(c->sqoff);
     free(c->ox[0]);
     free(c->ox[1]);
     free(c->cdp);
@@ -378,7 +390,7 @@ int solver_count_bound(const uniap_cost_table *t, const solver_shape *s, uniap_s
     c.C = s->C;
     c.span = c.L - c.D + 1;
     if ((rc = setup(&c, sched)) != 0 || (rc = cb_build_fronts(&c, &c.fr, &c.minpeak, -1, 0)) != 0 ||
-        (rc = fill_ranges(&c)) != 0)
+        (rc = fill_ranges(&c)) != 0 || (rc = cb_seq_prepare(&c)) != 0)
         goto free_ctx; /* rc 1: past a work limit, no bound */
     c.dp = malloc(sizeof(double) * (c.L + 1));
     c.nx = malloc(sizeof(double) * (c.L + 1));

@@ -100,41 +100,46 @@ static int pareto_items(const cb_item *items, int n, cb_item *out)
     return kept;
 }
 
-/* Appends to the pool front n: the Pareto-minimal points of base points
- * [lo, hi) plus one layer on each item, bytes at most cap (h and next:
- * scratch of n_items). 0, UNIAP_ENOMEM, or 1 past the work limits. */
-static int merge_step(cb_pool *pool, const cb_item *items, int n_items, long lo, long hi,
-                      double cap, heap *h, long *next)
+/* Appends to the pool one front: the Pareto-minimal points of each
+ * source's points [lo, hi), plus its seconds add, plus one layer on each
+ * item, bytes at most cap (h and next: scratch of n_src x n_items). 0,
+ * UNIAP_ENOMEM, or 1 past the work limits. */
+static int merge_step(cb_pool *pool, const cb_item *items, int n_items, const cb_source *src,
+                      int n_src, double cap, heap *h, long *next)
 {
     long first = pool->n;
     int rc;
-    pool->work += (hi - lo) * n_items;
+    h->n = 0;
+    for (int s = 0; s < n_src; s++) {
+        long lo = src[s].lo, hi = src[s].hi;
+        pool->work += (hi - lo) * n_items;
+        for (int j = 0; j < n_items && lo < hi; j++) {
+            int e = s * n_items + j;
+            next[e] = lo;
+            h->head[h->n] =
+                (cb_point){pool->p[lo].m + items[j].m, pool->p[lo].t + src[s].add + items[j].t,
+                           (int)lo, items[j].k};
+            h->item[h->n++] = e;
+        }
+    }
     if (pool->work > CB_WORK_LIMIT)
         return 1;
     /* merge the shifted fronts in order, keeping each point faster than
      * every lighter one */
-    h->n = 0;
-    for (int j = 0; j < n_items; j++)
-        if (lo < hi) {
-            next[j] = lo;
-            h->head[h->n] = (cb_point){pool->p[lo].m + items[j].m, pool->p[lo].t + items[j].t,
-                                       (int)lo, items[j].k};
-            h->item[h->n++] = j;
-        }
     for (int a = h->n / 2 - 1; a >= 0; a--)
         sift_down(h, a);
     while (h->n > 0 && h->head[0].m <= cap) {
         cb_point top = h->head[0];
-        int j = h->item[0];
+        int e = h->item[0], s = e / n_items, j = e % n_items;
         if (pool->n == first || top.t < pool->p[pool->n - 1].t) {
             if ((rc = reserve(&pool->p, &pool->cap, pool->n + 1)) < 0)
                 return rc;
             pool->p[pool->n++] = top;
         }
-        if (++next[j] < hi) {
-            long x = next[j];
-            h->head[0] = (cb_point){pool->p[x].m + items[j].m, pool->p[x].t + items[j].t, (int)x,
-                                    items[j].k};
+        if (++next[e] < src[s].hi) {
+            long x = next[e];
+            h->head[0] = (cb_point){pool->p[x].m + items[j].m,
+                                    pool->p[x].t + src[s].add + items[j].t, (int)x, items[j].k};
         } else {
             h->head[0] = h->head[--h->n];
             h->item[0] = h->item[h->n];
@@ -168,8 +173,8 @@ static int build(cb_pool *pool, const cb_item *all, int n_all, const cb_front *b
     f->off[1] = pool->n;
     for (int n = 1; n <= nmax; n++) {
         const cb_front *from = base ? base : f;
-        if ((rc = merge_step(pool, items, n_items, from->off[n - 1], from->off[n], cap, &h,
-                             next)) != 0)
+        cb_source src = {from->off[n - 1], from->off[n], 0};
+        if ((rc = merge_step(pool, items, n_items, &src, 1, cap, &h, next)) != 0)
             goto fail;
         f->off[n + 1] = pool->n;
     }
@@ -195,11 +200,8 @@ int cb_front_build_plus(cb_pool *pool, const cb_item *items, int n_items, const 
     return build(pool, items, n_items, base, base->nmax, cap, f);
 }
 
-long cb_front_query(const cb_pool *pool, const cb_front *f, int n, double r)
+long cb_range_query(const cb_pool *pool, long lo, long hi, double r)
 {
-    if (n < 0 || n > f->nmax)
-        return -1;
-    long lo = f->off[n], hi = f->off[n + 1];
     if (lo == hi || pool->p[lo].m > r)
         return -1;
     /* the last point with m <= r: t descends along the front */
@@ -211,4 +213,64 @@ long cb_front_query(const cb_pool *pool, const cb_front *f, int n, double r)
             hi = mid;
     }
     return lo;
+}
+
+long cb_front_query(const cb_pool *pool, const cb_front *f, int n, double r)
+{
+    if (n < 0 || n > f->nmax)
+        return -1;
+    return cb_range_query(pool, f->off[n], f->off[n + 1], r);
+}
+
+int cb_seq_build(cb_pool *pool, const cb_item *all, int n_all, const int *class_of, int C, int f,
+                 int nmax, int N, double cap, const double *chg, long *lo, long *hi)
+{
+    int rc = UNIAP_OK;
+    size_t na = (size_t)(n_all ? n_all : 1);
+    cb_item *items = malloc(sizeof(cb_item) * na * 2), *by = items + na;
+    int *nby = calloc((size_t)C + 1, sizeof(int));
+    cb_source *src = malloc(sizeof(cb_source) * (size_t)C);
+    heap h = {malloc(sizeof(cb_point) * na * C), malloc(sizeof(int) * na * C), 0};
+    long *next = malloc(sizeof(long) * na * C);
+    if (!items || !nby || !src || !h.head || !h.item || !next ||
+        reserve(&pool->p, &pool->cap, pool->n + 1) < 0) {
+        rc = uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound's fronts");
+        goto free_heap;
+    }
+    /* the items by class (by[nby[x] ..]: class x's, beaten ones dropped) */
+    for (int x = 0, at = 0; x < C; x++) {
+        int n = 0;
+        for (int j = 0; j < n_all; j++)
+            if (class_of[all[j].k] == x)
+                items[n++] = all[j];
+        nby[x] = at;
+        at += pareto_items(items, n, by + at);
+        nby[x + 1] = at;
+    }
+    long empty = pool->n;
+    pool->p[pool->n++] = (cb_point){0, 0, -1, -1};
+    for (int x = 0; x < C; x++)
+        lo[x * N] = hi[x * N] = empty;
+    for (int n = 1; n <= nmax && rc == UNIAP_OK; n++)
+        for (int x = 0; x < C && rc == UNIAP_OK; x++) {
+            int ns = 0;
+            if (n == 1 && x == f)
+                src[ns++] = (cb_source){empty, empty + 1, 0};
+            for (int y = 0; n > 1 && y < C; y++)
+                if (lo[y * N + n - 1] < hi[y * N + n - 1] && (y == x || chg[y * C + x] < HUGE_VAL))
+                    src[ns++] = (cb_source){lo[y * N + n - 1], hi[y * N + n - 1],
+                                            y == x ? 0 : chg[y * C + x]};
+            lo[x * N + n] = pool->n;
+            if (ns && nby[x + 1] > nby[x])
+                rc = merge_step(pool, by + nby[x], nby[x + 1] - nby[x], src, ns, cap, &h, next);
+            hi[x * N + n] = pool->n;
+        }
+free_heap:
+    free(items);
+    free(nby);
+    free(src);
+    free(h.head);
+    free(h.item);
+    free(next);
+    return rc;
 }

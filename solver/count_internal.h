@@ -40,6 +40,13 @@ typedef struct cb_item {
     int k;
 } cb_item;
 
+/* Points [lo, hi) of the pool, each with add more seconds: what a merge
+ * step extends by one layer. */
+typedef struct cb_source {
+    long lo, hi;
+    double add;
+} cb_source;
+
 /* The fronts of n = 0..nmax layers of one kind on one stage signature:
  * front n is pool points [off[n], off[n+1]), m ascending and t strictly
  * descending, every m <= cap. Empty from some n on when nothing fits. */
@@ -63,6 +70,17 @@ void cb_pool_free(cb_pool *pool);
 /* The point of front n of f with the least t among those with m <= r:
  * its pool index, or -1 when none. */
 long cb_front_query(const cb_pool *pool, const cb_front *f, int n, double r);
+/* The same among pool points [lo, hi) (m ascending, t descending). */
+long cb_range_query(const cb_pool *pool, long lo, long hi, double r);
+/* The fronts of n = 1..nmax layers of one kind in sequence, the first on
+ * layout class f, by the class x of the last: points [lo[x*N+n], hi[...])
+ * of the pool (N > nmax), the Pareto-minimal (bytes, seconds) with each
+ * change from class y to x between adjacent layers costing chg[y*C+x]
+ * more seconds (HUGE_VAL: none), items by class_of[item k]. A point's
+ * parent is its sequence's point one layer shorter (the empty point, of
+ * parent -1, before the first). The same returns as cb_front_build. */
+int cb_seq_build(cb_pool *pool, const cb_item *items, int n_items, const int *class_of, int C,
+                 int f, int nmax, int N, double cap, const double *chg, long *lo, long *hi);
 
 /* The state of one count bound (count_bound.c builds it with count_mix.c's
  * fronts, count_split.c runs the split DP over it). */
@@ -88,22 +106,28 @@ long cb_front_query(const cb_pool *pool, const cb_front *f, int n, double r);
 
 /* The variants of a stage's mix: CB_ANY every strategy; CB_PURE(l) only
  * those of layout class l (a stage on one class reshards nothing for
- * certain; one on two or more pays a class change); CB_REQ(l) at least
- * one layer of class l (a mixed stage that starts or ends on l). Of a
- * kind, front CB_REQ(l) is front CB_ANY of one layer less plus one layer
- * on a class-l strategy; a stage's CB_REQ(l) mix puts that layer on one
- * of its kinds (cb_least_mix). */
-#define CB_ANY       0
-#define CB_PURE(l)   (1 + (l))
-#define CB_REQ_OF(c) (1 + (c)->C) /* the first CB_REQ variant */
-#define CB_REQ(c, l) (1 + (c)->C + (l))
-#define CB_NV(c)     (1 + 2 * (c)->C) /* variants */
+ * certain; one on two or more pays a class change); CB_REQ(l) a layer of
+ * class l first (a mixed stage that starts on l: that layer is of the
+ * first layer's kind), CB_REQL(l) a layer of class l last (of the last
+ * layer's kind). Of a kind, front CB_REQ(l) is front CB_ANY of one layer
+ * less plus one layer on a class-l strategy (CB_NV front variants); the
+ * mixes take it for the first or the last layer's kind and CB_ANY for
+ * the others (cb_least_mix; CB_NAV mix variants). */
+#define CB_ANY        0
+#define CB_PURE(l)    (1 + (l))
+#define CB_REQ_OF(c)  (1 + (c)->C) /* the first CB_REQ variant */
+#define CB_REQ(c, l)  (1 + (c)->C + (l))
+#define CB_REQL(c, l) (1 + 2 * (c)->C + (l))
+#define CB_NV(c)      (1 + 2 * (c)->C) /* front variants */
+#define CB_NAV(c)     (1 + 3 * (c)->C) /* mix variants */
+#define CB_SEQ_VAR(c) CB_NAV(c)        /* a stage of one kind priced by SQ (count_seq.c) */
 
 typedef struct cb_ctx {
     const uniap_cost_table *t;
     const solver_shape *s;
     int L, D, K, C, nk, nsig, span; /* C layout classes; span: longest stage (L - D + 1) */
     int req_ok;                     /* the CB_REQ fronts were built (within the work limit) */
+    int seq_ok;                     /* SQ was built (count_seq.c) */
     int *kind_of, *kind_rep;        /* [L], [nk] */
     int *pre;                       /* [(L+1)*nk]: layers of each kind before a position */
     int *group_of;                  /* [L] */
@@ -131,7 +155,7 @@ typedef struct cb_ctx {
      * on variant v (CB_ANY, CB_PURE, CB_REQ: before its class changes); ox[sp][(u*C+e)*C+f] the
      * least transfer after layer u from class e to class f; the DP's rows by end class. */
     double *AV;
-    int *avslot;   /* [nsig*CB_NV]: AV's block of (sg, v), -1: none (no layer takes v on sg) */
+    int *avslot;   /* [nsig*CB_NAV]: AV's block of (sg, v), -1: none (no layer takes v on sg) */
     size_t *avoff; /* [blocks]: where each block starts in AV */
     int *avbox;    /* [4*nsig]: the starts and ends a stage of sg can have */
     double *ox[2];
@@ -140,8 +164,19 @@ typedef struct cb_ctx {
     double *cinb;      /* [3*C] scratch of class_stage (count_split.c) */
     int *cinbe;        /* [2*C] the same */
     double *olb[2];    /* [L]: least transfer after layer u (inside / between nodes) */
-    double *dp, *nx;   /* [L+1] */
-    int *par;          /* [D*(L+1)] */
+    /* count_seq.c (seq_ok): rk[(kd*Q+q)*C*C+y*C+x] the least change from
+     * class y to x between adjacent layers of kind kd on device class q;
+     * the sequence fronts [sq_lo, sq_hi) at
+     * ((((sg*nk+kd)*C+f)*C+x)*(span+1)+n); SQ (read through cb_sq) the
+     * least seconds with changes of a stage of one kind on [a, b) from
+     * class f to class l, blocks at sqoff[sg] over avbox */
+    double *rk;
+    double *jl, *jt; /* count_seq.c's junctions: the changes next to a lone first / last layer */
+    long *sq_lo, *sq_hi;
+    double *SQ;
+    size_t *sqoff;
+    double *dp, *nx; /* [L+1] */
+    int *par;        /* [D*(L+1)] */
     uniap_schedule_terms w;
     double xmax; /* comm_max x the largest least transfer of a boundary */
 } cb_ctx;
@@ -153,11 +188,42 @@ static inline double cb_av(const cb_ctx *c, int sg, int v, int a, int b)
 {
     if (v >= CB_REQ_OF(c) && !c->req_ok)
         v = CB_ANY; /* (CB_REQ mixes not built: priced as any mix) */
-    int slot = c->avslot[(size_t)sg * CB_NV(c) + v];
+    int slot = c->avslot[(size_t)sg * CB_NAV(c) + v];
     const int *box = &c->avbox[4 * sg]; /* first a, a count, first b, b count */
     if (slot < 0 || a < box[0] || a >= box[0] + box[1] || b < box[2] || b >= box[2] + box[3])
         return HUGE_VAL;
     return c->AV[c->avoff[slot] + (size_t)(a - box[0]) * box[3] + (b - box[2])];
+}
+/* 1 when layers [a, b) (a < b) are all of one kind */
+static inline int cb_one_kind(const cb_ctx *c, int a, int b)
+{
+    int kd = c->kind_of[a];
+    return c->pre[(size_t)b * c->nk + kd] - c->pre[(size_t)a * c->nk + kd] == b - a;
+}
+/* How SQ prices layers [a, b) (a < b): 1 all of one kind; 2 the model's
+ * first layer, of a kind of its own, then one kind; 3 one kind, then the
+ * model's last layer, of a kind of its own; 0 not. */
+static inline int cb_seq_shape(const cb_ctx *c, int a, int b)
+{
+    if (cb_one_kind(c, a, b))
+        return 1;
+    if (b - a < 2 || (a == 0 && b == c->L))
+        return 0;
+    if (a == 0 && c->kind_of[0] != c->kind_of[1] && cb_one_kind(c, 1, b))
+        return 2;
+    if (b == c->L && c->kind_of[b - 1] != c->kind_of[b - 2] && cb_one_kind(c, a, b - 1))
+        return 3;
+    return 0;
+}
+/* SQ's entry of (signature sg, first class f, last class l, [a, b))
+ * (HUGE_VAL: none fits, or not one kind) */
+static inline double cb_sq(const cb_ctx *c, int sg, int f, int l, int a, int b)
+{
+    const int *box = &c->avbox[4 * sg];
+    if (a < box[0] || a >= box[0] + box[1] || b < box[2] || b >= box[2] + box[3])
+        return HUGE_VAL;
+    return c->SQ[c->sqoff[sg] + (((size_t)f * c->C + l) * box[1] + (a - box[0])) * box[3] +
+                 (b - box[2])];
 }
 /* Front f of (signature sg, kind kd, variant v) */
 #define FRONT(c, sg, kd, v) (((size_t)(sg) * (c)->nk + (kd)) * CB_NV(c) + (v))
@@ -177,6 +243,12 @@ static inline double cb_cap_of(const cb_ctx *c, int sg)
 int cb_build_fronts(cb_ctx *c, cb_front **frs, double **mp, int only_sg, double wt);
 int cb_build_req_fronts(cb_ctx *c);
 void cb_free_fronts(cb_front **frs, double **mp, size_t n);
+/* count_seq.c: the sequence fronts and SQ when they fit (after
+ * fill_ranges; c->seq_ok 1 when built), 0 or UNIAP_ENOMEM; and the
+ * strategies of the stage on [a, b) of one kind from class f to l at its
+ * SQ point, in order (1; 0: none). */
+int cb_seq_prepare(cb_ctx *c);
+int cb_seq_read(const cb_ctx *c, int sg, int f, int l, int a, int b, int *strategy_of);
 /* The least compute of a stage of signature sg on layers [a, b) from the
  * fronts frs / peaks mp (HUGE_VAL: nothing fits): every layer in one
  * layout class, or any mix plus the least class change there (chg, or
@@ -185,8 +257,9 @@ void cb_free_fronts(cb_front **frs, double **mp, size_t n);
 double cb_stage_least(const cb_ctx *c, const cb_front *frs, const double *mp, int sg, int a, int b,
                       double chg, long *pick);
 /* The least seconds of one point per kind present in [a, b) from the
- * fronts of variant v (CB_REQ: one kind's, the others' CB_ANY, the least
- * over that kind) (HUGE_VAL: none fits); with pick, the points. */
+ * fronts of mix variant v (CB_REQ, CB_REQL: the first or the last
+ * layer's kind's, the others' CB_ANY) (HUGE_VAL: none fits); with pick,
+ * the points. */
 double cb_least_mix(const cb_ctx *c, const cb_front *frs, const double *mp, int sg, int v, int a,
                     int b, long *pick);
 /* count_split.c: the least over thresholds of the split DP (*best,

@@ -189,20 +189,10 @@ double cb_least_mix(const cb_ctx *c, const cb_front *frs, const double *mp, int 
         v = CB_ANY; /* (its fronts dropped) */
     if (v < CB_REQ_OF(c))
         return mix_of(c, frs, mp, sg, v, -1, a, b, pick);
-    /* the layer of the required class on one of the kinds present */
-    double best = HUGE_VAL;
-    long tmp[CB_MAX_KINDS];
-    for (int k = 0; k < c->nk; k++) {
-        if (c->pre[(size_t)b * c->nk + k] == c->pre[(size_t)a * c->nk + k])
-            continue;
-        double x = mix_of(c, frs, mp, sg, v, k, a, b, pick ? tmp : NULL);
-        if (x < best) {
-            best = x;
-            if (pick)
-                memcpy(pick, tmp, sizeof(long) * (size_t)c->nk);
-        }
-    }
-    return best;
+    /* the layer of the required class: the first or the last */
+    if (v < CB_NV(c))
+        return mix_of(c, frs, mp, sg, v, c->kind_of[a], a, b, pick);
+    return mix_of(c, frs, mp, sg, v - c->C, c->kind_of[b - 1], a, b, pick);
 }
 
 /* The least class change inside a stage of signature sg on [a, b)

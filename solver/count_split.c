@@ -110,9 +110,9 @@ static void mixed_pairs(cb_ctx *c, double T, int keep, int tj, int i, int a, int
     int C = c->C, sg = c->sig_of[i], q = c->sig_q[sg];
     const double *rp = &c->rpath[(size_t)q * C * C];
     for (int l = 0; l < C; l++) {
-        double rl = cb_av(c, sg, CB_REQ(c, l), a, b);
+        double rl = cb_av(c, sg, CB_REQL(c, l), a, b);
         if (rl == HUGE_VAL)
-            continue; /* no mix holds l */
+            continue; /* no mix ends on l */
         for (int f = 0; f < C; f++) {
             double rf = cb_av(c, sg, CB_REQ(c, f), a, b), tm = fmax(rf, rl);
             if (inb[f] == HUGE_VAL || rp[f * C + l] == HUGE_VAL || rf == HUGE_VAL)
@@ -121,7 +121,8 @@ static void mixed_pairs(cb_ctx *c, double T, int keep, int tj, int i, int a, int
             if (v == HUGE_VAL)
                 continue;
             v = fmax(v, c->w.fill * (tm + rp[f * C + l]));
-            relax(c, nx, keep, i, b, l, inb[f] + v, a, inbe[f], CB_REQ(c, rf >= rl ? f : l), f);
+            relax(c, nx, keep, i, b, l, inb[f] + v, a, inbe[f],
+                  rf >= rl ? CB_REQ(c, f) : CB_REQL(c, l), f);
         }
     }
 }
@@ -138,17 +139,34 @@ static void mixed_classes(cb_ctx *c, double T, int keep, int tj, int i, int a, i
     const double *rp = &c->rpath[(size_t)q * C * C];
     double fill = c->w.fill;
     for (int l = 0; l < C; l++) {
-        double rl = cb_av(c, sg, CB_REQ(c, l), a, b);
+        double rl = cb_av(c, sg, CB_REQL(c, l), a, b);
         if (rl == HUGE_VAL)
             continue;
         double v = variant_cost(c, tj, i, a, b, rl + chg, T);
         if (in1[l] != HUGE_VAL && v != HUGE_VAL)
             relax(c, nx, keep, i, b, l, fmax(in1[l] + v, inp[l] + fill * rl), a, inbe[f1[l]],
-                  CB_REQ(c, l), f1[l]);
+                  CB_REQL(c, l), f1[l]);
         v = variant_cost(c, tj, i, a, b, rl + 2 * chg, T);
         if (inb[l] != HUGE_VAL && rp[l * C + l] != HUGE_VAL && v != HUGE_VAL)
             relax(c, nx, keep, i, b, l, inb[l] + fmax(v, fill * (rl + rp[l * C + l])), a, inbe[l],
-                  CB_REQ(c, l), l);
+                  CB_REQL(c, l), l);
+    }
+}
+
+/* A stage i on [a, b) of one kind (c->seq_ok): from each first class f
+ * to each last l at its SQ price, exact up to the least changes. */
+static void seq_stage(cb_ctx *c, double T, int keep, int tj, int i, int a, int b, const double *inb,
+                      const int *inbe, double *nx)
+{
+    int C = c->C, sg = c->sig_of[i];
+    for (int f = 0; f < C; f++) {
+        if (inb[f] == HUGE_VAL)
+            continue;
+        for (int l = 0; l < C; l++) {
+            double v = variant_cost(c, tj, i, a, b, cb_sq(c, sg, f, l, a, b), T);
+            if (v != HUGE_VAL)
+                relax(c, nx, keep, i, b, l, inb[f] + v, a, inbe[f], CB_SEQ_VAR(c), f);
+        }
     }
 }
 
@@ -203,6 +221,10 @@ static void class_stage(cb_ctx *c, double T, int keep, int tj, int i, const doub
                 chg = fmin(chg, c->rchg[(size_t)q * L + b - 2]);
             if (i == D - 1 && b < L)
                 continue;
+            if (c->seq_ok && cb_seq_shape(c, a, b)) {
+                seq_stage(c, T, keep, tj, i, a, b, inb, inbe, nx);
+                continue;
+            }
             for (int l = 0; l < C; l++) {
                 double v = variant_cost(c, tj, i, a, b, cb_av(c, sg, CB_PURE(l), a, b), T);
                 if (v != HUGE_VAL && inb[l] != HUGE_VAL)
@@ -270,20 +292,22 @@ static int thresholds(const cb_ctx *c, double t_min, double s_inf, double best, 
          * a mix holding a class with one or two class changes) or of A */
         int sg = (int)(x / ((size_t)(c->L + 1) * (c->L + 1))),
             ra = (int)(x / (c->L + 1) % (c->L + 1));
-        int rb = (int)(x % (c->L + 1));
-        int nvar = !c->AV ? 1 : c->req_ok ? 3 * c->C : c->C + 2; /* (CB_REQ: CB_ANY's) */
+        int rb = (int)(x % (c->L + 1)), C = c->C;
+        int seq = c->seq_ok && rb > ra && cb_seq_shape(c, ra, rb);
+        int nvar = !c->AV ? 1 : seq ? C * C : c->req_ok ? 5 * C : C + 2; /* (CB_REQ: CB_ANY's) */
         double chg = -1;
         for (int w = 0; w < nvar; w++) {
-            double a = !c->AV     ? c->A[x]
-                       : w < c->C ? cb_av(c, sg, CB_PURE(w), ra, rb)
-                                  : cb_av(c, sg, CB_REQ(c, (w - c->C) / 2), ra, rb);
-            if (w >= c->C && a != HUGE_VAL && s_inf + st * fmax(a, c->xmax) < best) {
+            double a = !c->AV  ? c->A[x]
+                       : seq   ? cb_sq(c, sg, w / C, w % C, ra, rb)
+                       : w < C ? cb_av(c, sg, CB_PURE(w), ra, rb)
+                               : cb_av(c, sg, CB_REQ(c, 0) + (w - C) / 2, ra, rb);
+            if (!seq && w >= C && a != HUGE_VAL && s_inf + st * fmax(a, c->xmax) < best) {
                 if (chg < 0) {
                     chg = HUGE_VAL;
                     for (int u = ra; u + 1 < rb; u++)
                         chg = fmin(chg, c->rchg[(size_t)c->sig_q[sg] * c->L + u]);
                 }
-                a = chg == HUGE_VAL ? HUGE_VAL : a + (1 + (w - c->C) % 2) * chg;
+                a = chg == HUGE_VAL ? HUGE_VAL : a + (1 + (w - C) % 2) * chg;
             }
             if (!(a > t_min && a != HUGE_VAL && s_inf + st * fmax(a, c->xmax) < best))
                 continue;
@@ -445,12 +469,17 @@ int cb_read_plan(cb_ctx *c, double T, int classes, int *stage_of, int *strategy_
         goto free_plan;
     for (int i = 0; i < D; i++) {
         int a = starts[i], b = starts[i + 1], sg = c->sig_of[i];
+        for (int u = a; u < b; u++)
+            stage_of[u] = i;
+        if (var[i] == CB_SEQ_VAR(c)) { /* the sequence, in order */
+            if (!cb_seq_read(c, sg, first[i], last[i], a, b, strategy_of))
+                goto free_plan;
+            continue;
+        }
         double x = var[i] < 0 ? cb_stage_least(c, c->fr, c->minpeak, sg, a, b, HUGE_VAL, pick)
                               : cb_least_mix(c, c->fr, c->minpeak, sg, var[i], a, b, pick);
         if (x == HUGE_VAL)
             goto free_plan;
-        for (int u = a; u < b; u++)
-            stage_of[u] = i;
         int mixed = var[i] >= CB_REQ_OF(c);
         if ((rc = assign(c, pick, a, b, mixed ? first[i] : -1, mixed ? last[i] : -1, list,
                          strategy_of)) < 0)
