@@ -15,6 +15,13 @@
  *                                       the unrestricted one: Llama-70B on
  *                                       4 x 8 and 16 x 8 H100, GPT-3 175B
  *                                       on 16 x 8 A100-80GB (bench_runtimes.c)
+ *   bench_solver naive [seconds] [case] the growth cases and GPT-3 175B /
+ *                                       Llama-70B on 128 H100: uniap's
+ *                                       search (node limit 4000) beside the
+ *                                       naive per-layer linearization of
+ *                                       its winning candidate, GLPK alone
+ *                                       for at most seconds (default 60;
+ *                                       bench_naive.c)
  * Analytic profiles from the cluster specs; prints one line per case.
  */
 #include <float.h>
@@ -23,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_naive.h"
 #include "uniap_solver.h"
 
 typedef struct ctx {
@@ -132,6 +140,38 @@ static void report(int rank, const char *what, const uniap_search_result *r)
     fflush(stdout);
 }
 
+/* The growth cases (llama-70b's 80 layers at every scale, then batch and
+ * depth at 4096 GPUs), then (naive only) the 128-GPU ones of issue 13. */
+static const struct {
+    const char *model;
+    int layers, gpus, batch, naive_only; /* layers 0: the model's */
+} growth[] = {{"llama-70b", 80, 64, 1024, 0},    {"llama-70b", 80, 256, 1024, 0},
+              {"llama-70b", 80, 1024, 1024, 0},  {"llama-70b", 80, 4096, 1024, 0},
+              {"llama-70b", 80, 4096, 4096, 0},  {"llama-70b", 32, 4096, 4096, 0},
+              {"llama-70b", 160, 4096, 4096, 0}, {"llama-70b", 0, 128, 256, 1},
+              {"gpt3-175b", 0, 128, 1536, 1}};
+
+/* The naive per-layer linearization of the search's winning candidate,
+ * printed beside it. */
+static void naive_beside(setup *s, const uniap_search_result *r, double seconds)
+{
+    uniap_cost_table t;
+    bench_naive_result n;
+    static const char *what[] = {"optimal", "at the limit", "infeasible", "no plan"};
+    if (uniap_costmodel_table(s->cm, r->best.deg, r->best.micro_batches, &t) < 0 ||
+        bench_naive_pair(&t, seconds, &n) < 0) {
+        printf("  naive: failed: %s\n", uniap_errmsg());
+        uniap_err_clear();
+        return;
+    }
+    printf("  naive per-layer MILP of deg %d c %d (%d rows, %d columns): %s, objective %.4f s, "
+           "gap %.3f%%, %.1f s: %s%.0fx uniap's whole search\n",
+           t.deg, t.micro_batches, n.rows, n.cols, what[n.status], n.obj, 100 * n.gap, n.seconds,
+           n.status ? ">= " : "", n.seconds / r->seconds);
+    fflush(stdout);
+    uniap_cost_table_free(&t);
+}
+
 /* Best uniform Megatron-style plan: one strategy for every layer, layers
  * split evenly over the stages, every (deg, c). */
 static double best_uniform(setup *s, char *desc, size_t n)
@@ -227,32 +267,35 @@ int main(int argc, char **argv)
             }
     } else if (!strcmp(mode, "runtimes")) {
         bench_runtimes(rank, node_limit, tl, only);
-    } else if (!strcmp(mode, "growth")) {
-        /* (layers, GPUs, global batch): llama-70b's 80 layers at every
-         * scale, then batch and depth at 4096 GPUs */
-        static const int cases[][3] = {{80, 64, 1024},   {80, 256, 1024},  {80, 1024, 1024},
-                                       {80, 4096, 1024}, {80, 4096, 4096}, {32, 4096, 4096},
-                                       {160, 4096, 4096}};
+    } else if (!strcmp(mode, "growth") || !strcmp(mode, "naive")) {
+        int naive = !strcmp(mode, "naive");
+        if (naive) { /* ours at uniap plan's default; the limit is the naive one's */
+            node_limit = UNIAP_PLAN_NODE_LIMIT;
+            tl = argc > 2 ? atof(argv[2]) : 60;
+        }
         uniap_cluster base;
         uniap_cluster_resolve("h100-80g-16x8", &base);
-        for (size_t a = 0; a < sizeof(cases) / sizeof(cases[0]); a++) {
-            if (only >= 0 && (int)a != only)
+        for (size_t a = 0; a < sizeof(growth) / sizeof(growth[0]); a++) {
+            if ((only >= 0 && (int)a != only) || (!naive && growth[a].naive_only))
                 continue;
             uniap_cluster cl = base;
-            cl.nodes = cases[a][1] / cl.devices_per_node;
+            cl.nodes = growth[a].gpus / cl.devices_per_node;
             snprintf(cl.name, sizeof cl.name, "h100-80g-%dx%d", cl.nodes, cl.devices_per_node);
-            if (make_setup(&s, "llama-70b", cases[a][0], &cl, cases[a][2]) < 0) {
+            if (make_setup(&s, growth[a].model, growth[a].layers, &cl, growth[a].batch) < 0) {
                 if (!rank)
                     printf("setup failed: %s\n", uniap_errmsg());
                 uniap_err_clear();
                 continue;
             }
-            snprintf(what, sizeof what, "llama-70b %3d layers %4d GPUs B=%d", cases[a][0],
-                     cases[a][1], cases[a][2]);
-            if (search(&s, tl, 0, 0, &r) == 0)
+            snprintf(what, sizeof what, "%s %3d layers %4d GPUs B=%d", growth[a].model,
+                     s.m.n_layers - 2, growth[a].gpus, growth[a].batch);
+            if (search(&s, naive ? 0 : tl, 0, 0, &r) == 0) {
                 report(rank, what, &r);
-            else if (!rank)
+                if (naive && !rank && r.found)
+                    naive_beside(&s, &r, tl);
+            } else if (!rank) {
                 printf("%-44s search failed: %s\n", what, uniap_errmsg());
+            }
             uniap_err_clear();
             uniap_search_result_free(&r);
             free_setup(&s);
