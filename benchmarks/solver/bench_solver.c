@@ -22,6 +22,9 @@
  *                                       its winning candidate, GLPK alone
  *                                       for at most seconds (default 60;
  *                                       bench_naive.c)
+ *   bench_solver naive seconds MODEL CLUSTER BATCH [SEQ]  the same for one
+ *                                       case (zoo name or spec file, preset
+ *                                       or cluster spec file)
  * Analytic profiles from the cluster specs; prints one line per case.
  */
 #include <float.h>
@@ -65,10 +68,12 @@ typedef struct setup {
     int *deg, *c, n;
 } setup;
 
+static long long seq_len; /* naive's own case: the model at this length (0: its own) */
+
 static int make_setup(setup *s, const char *model, int layers, const uniap_cluster *cl, long long B)
 {
     memset(s, 0, sizeof(*s));
-    int rc = uniap_model_resolve(model, &s->m);
+    int rc = uniap_model_resolve_seq(model, seq_len, &s->m);
     if (rc < 0)
         return rc;
     if (layers > 0) /* resize the run of transformer blocks */
@@ -275,6 +280,26 @@ int main(int argc, char **argv)
         }
         uniap_cluster base;
         uniap_cluster_resolve("h100-80g-16x8", &base);
+        if (naive && argc > 5) { /* one case of the command line */
+            seq_len = argc > 6 ? atoll(argv[6]) : 0;
+            if (uniap_cluster_resolve(argv[4], &base) < 0 ||
+                make_setup(&s, argv[3], 0, &base, atoll(argv[5])) < 0) {
+                if (!rank)
+                    printf("setup failed: %s\n", uniap_errmsg());
+                MPI_Finalize();
+                return 1;
+            }
+            snprintf(what, sizeof what, "%s on %s B=%s", argv[3], base.name, argv[5]);
+            if (search(&s, 0, 0, 0, &r) == 0 && !rank) {
+                report(rank, what, &r);
+                if (r.found)
+                    naive_beside(&s, &r, tl);
+            }
+            uniap_search_result_free(&r);
+            free_setup(&s);
+            MPI_Finalize();
+            return 0;
+        }
         for (size_t a = 0; a < sizeof(growth) / sizeof(growth[0]); a++) {
             if ((only >= 0 && (int)a != only) || (!naive && growth[a].naive_only))
                 continue;
