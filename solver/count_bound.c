@@ -57,8 +57,8 @@ static int same_pairs(const cb_ctx *c, int u)
 }
 
 /* The least costs of what happens between two layers: transfers (olb,
- * and ox by layout class) and class changes inside a stage (rchg, rout,
- * rin), computed once per run of identical layers. */
+ * and ox by layout class) and class changes inside a stage (rchg, and by
+ * pair of classes rpath), computed once per run of identical layers. */
 static int pair_bounds(cb_ctx *c)
 {
     const uniap_cost_table *t = c->t;
@@ -68,13 +68,9 @@ static int pair_bounds(cb_ctx *c)
     c->ox[0] = malloc(sizeof(double) * L * CC);
     c->ox[1] = malloc(sizeof(double) * L * CC);
     c->rchg = malloc(sizeof(double) * (size_t)t->n_classes * L);
-    c->rout = malloc(sizeof(double) * QC);
-    c->rin = malloc(sizeof(double) * QC);
     c->rpath = malloc(sizeof(double) * QC * C);
-    if (!c->ox[0] || !c->ox[1] || !c->rchg || !c->rout || !c->rin || !c->rpath)
+    if (!c->ox[0] || !c->ox[1] || !c->rchg || !c->rpath)
         return uniap_err(UNIAP_ENOMEM, "solver: out of memory for the count bound");
-    for (size_t x = 0; x < QC; x++)
-        c->rout[x] = c->rin[x] = HUGE_VAL;
     for (size_t x = 0; x < QC * C; x++)
         c->rpath[x] = HUGE_VAL;
     for (int u = 0; u < L; u++) {
@@ -104,8 +100,8 @@ static int pair_bounds(cb_ctx *c)
             c->olb[sp][u] = lo == HUGE_VAL ? 0 : lo;
         }
         /* a stage whose layers use two layout classes or more changes
-         * class between two adjacent layers at least once; one leaving
-         * class e costs at least rout[q*C+e], one entering it rin[q*C+e] */
+         * class between two adjacent layers at least once; one from class
+         * e to class f costs at least rpath[(q*C+e)*C+f] */
         for (int q = 0; q < t->n_classes; q++) {
             double lo = HUGE_VAL;
             if (same) {
@@ -119,8 +115,6 @@ static int pair_bounds(cb_ctx *c)
                         int e = s->class_of[k], f = s->class_of[l];
                         double *p = &c->rpath[((size_t)q * C + e) * C + f];
                         lo = fmin(lo, r);
-                        c->rout[(size_t)q * C + e] = fmin(c->rout[(size_t)q * C + e], r);
-                        c->rin[(size_t)q * C + f] = fmin(c->rin[(size_t)q * C + f], r);
                         *p = fmin(*p, r);
                     }
             c->rchg[(size_t)q * L + u] = lo;
@@ -312,8 +306,6 @@ static void ctx_free(cb_ctx *c)
     free(c->sig_q);
     free(c->sig_f);
     free(c->rchg);
-    free(c->rout);
-    free(c->rin);
     free(c->rpath);
     free(c->A);
     free(c->AV);

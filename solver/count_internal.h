@@ -144,12 +144,11 @@ typedef struct cb_ctx {
     cb_front *frw[CB_LAMBDAS];
     double *minpeakw[CB_LAMBDAS];
     double lambda[CB_LAMBDAS];
-    double *Aj;         /* [CB_LAMBDAS*(L+1)] */
-    double *rchg;       /* [q*L+u]: least class change after layer u on class q (HUGE_VAL: none) */
-    double *rout, *rin; /* [q*C+e]: least class change out of / into layout class e on class q */
-    double *rpath;      /* [(q*C+e)*C+f]: least class changes from layout class e to f on
-                         * class q (e to e: out and back), HUGE_VAL: none */
-    double *A;          /* [nsig*(L+1)*(L+1)]: least compute of a stage on [a, b) */
+    double *Aj;    /* [CB_LAMBDAS*(L+1)] */
+    double *rchg;  /* [q*L+u]: least class change after layer u on class q (HUGE_VAL: none) */
+    double *rpath; /* [(q*C+e)*C+f]: least class changes from layout class e to f on
+                    * class q (e to e: out and back), HUGE_VAL: none */
+    double *A;     /* [nsig*(L+1)*(L+1)]: least compute of a stage on [a, b) */
     /* The class-aware split (count_split.c; NULL when past
      * CB_MAX_VARIANT_RANGES): AV (read through cb_av) the least seconds of [a, b)'s mix
      * on variant v (CB_ANY, CB_PURE, CB_REQ: before its class changes); ox[sp][(u*C+e)*C+f] the
